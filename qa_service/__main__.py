@@ -1,0 +1,3 @@
+from qa_service.cli import app
+
+app(prog_name="qa-service")

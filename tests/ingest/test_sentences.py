@@ -1,0 +1,124 @@
+"""Sentence splitting: German abbreviations, ordinals, numbers and quotes, with exact offsets."""
+
+import itertools
+
+import pytest
+
+from qa_service.ingest.segmentation import segment_article
+from qa_service.ingest.sentences import _skip_emoji_scan_without_emoji
+
+
+def sentence_texts(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in segment_article(text).sentences]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (
+            "Am 4. Juni treffen sich die Minister. Danach reisen sie ab.",
+            ["Am 4. Juni treffen sich die Minister.", "Danach reisen sie ab."],
+        ),
+        (
+            "Es gibt z. B. Drohnen. Auch Raketen.",
+            ["Es gibt z. B. Drohnen.", "Auch Raketen."],
+        ),
+        (
+            "Fast 1.200 Tage dauert der Krieg. Ein Ende ist nicht in Sicht.",
+            ["Fast 1.200 Tage dauert der Krieg.", "Ein Ende ist nicht in Sicht."],
+        ),
+        (
+            "Dr. Müller widersprach. Er blieb.",
+            ["Dr. Müller widersprach.", "Er blieb."],
+        ),
+        (
+            "Es kamen ca. 300 Menschen. Viele blieben.",
+            ["Es kamen ca. 300 Menschen.", "Viele blieben."],
+        ),
+        (
+            "Betroffen sind u.a. Cherson und Odessa. Beide liegen im Süden.",
+            ["Betroffen sind u.a. Cherson und Odessa.", "Beide liegen im Süden."],
+        ),
+        (
+            "Das Ziel ist klar, d. h. mehr Flugabwehr. Die Partner stimmen zu.",
+            ["Das Ziel ist klar, d. h. mehr Flugabwehr.", "Die Partner stimmen zu."],
+        ),
+        (
+            "Siehe Nr. 5 der Liste. Dort steht alles.",
+            ["Siehe Nr. 5 der Liste.", "Dort steht alles."],
+        ),
+        (
+            "Am 3. Oktober ist Feiertag. Die Ämter sind zu.",
+            ["Am 3. Oktober ist Feiertag.", "Die Ämter sind zu."],
+        ),
+        (
+            "Der Vertrag wurde am 12.05.2025 unterzeichnet. Er gilt sofort.",
+            ["Der Vertrag wurde am 12.05.2025 unterzeichnet.", "Er gilt sofort."],
+        ),
+        (
+            '"Wir kommen." Danach ging er.',
+            ['"Wir kommen."', "Danach ging er."],
+        ),
+        (
+            "„Wir kommen.“ Danach ging er.",
+            ["„Wir kommen.“", "Danach ging er."],
+        ),
+        (
+            'Dies zeige: "Die Ukraine gibt nicht auf." Pistorius reiste ab.',
+            ['Dies zeige: "Die Ukraine gibt nicht auf."', "Pistorius reiste ab."],
+        ),
+        (
+            "Ist das wahr? Ja! Und dann...",
+            ["Ist das wahr?", "Ja!", "Und dann..."],
+        ),
+        (
+            "The U.S. government said Mr. Smith left on Monday. He was e.g. tired. Really?",
+            ["The U.S. government said Mr. Smith left on Monday.", "He was e.g. tired.", "Really?"],
+        ),
+    ],
+)
+def test_german_edge_cases_split_where_a_reader_would(text: str, expected: list[str]) -> None:
+    assert sentence_texts(text) == expected
+
+
+def test_offsets_are_exact_in_untouched_text() -> None:
+    text = "\n\n  Erster Satz steht hier.   Zweiter Satz folgt!\n\nDritter Satz?  \n"
+    sentences = segment_article(text).sentences
+    assert [(s.start, s.end) for s in sentences] == [(4, 27), (30, 49), (51, 64)]
+    assert [text[s.start : s.end] for s in sentences] == [
+        "Erster Satz steht hier.",
+        "Zweiter Satz folgt!",
+        "Dritter Satz?",
+    ]
+
+
+def test_decomposed_umlauts_keep_offsets_in_the_raw_text() -> None:
+    """SoMaJo normalises to NFC internally; offsets must still point into the raw text."""
+    text = "Die Bru\u0308cke ist zersto\u0308rt. Die Reparatur dauert."
+    assert sentence_texts(text) == ["Die Bru\u0308cke ist zersto\u0308rt.", "Die Reparatur dauert."]
+
+
+def test_sentences_are_ordered_trimmed_and_disjoint() -> None:
+    text = "A sagt: Gut. B sagt: Schlecht.\n\nC sagt nichts. D fragt: Warum?"
+    sentences = segment_article(text).sentences
+    assert len(sentences) == 4
+    for before, after in itertools.pairwise(sentences):
+        assert before.end <= after.start
+    for s in sentences:
+        assert not text[s.start].isspace() and not text[s.end - 1].isspace()
+
+
+def test_emoji_speed_up_does_not_change_somajo_output() -> None:
+    from somajo import SoMaJo
+
+    def tokens(splitter: SoMaJo, text: str) -> list[list[tuple[str, object]]]:
+        return [
+            [(t.text, t.character_offset) for t in sentence]
+            for sentence in splitter.tokenize_text([text])
+        ]
+
+    plain = SoMaJo("de_CMC", split_camel_case=False, split_sentences=True, character_offsets=True)
+    fast = SoMaJo("de_CMC", split_camel_case=False, split_sentences=True, character_offsets=True)
+    _skip_emoji_scan_without_emoji(fast)
+    for text in ["Super 👍🏽 gemacht:-) Weiter so!", "Am 4. Juni kamen ca. 1.200 Leute. Gut."]:
+        assert tokens(fast, text) == tokens(plain, text)

@@ -1,0 +1,111 @@
+"""The index keeps SQLite, FTS5 and Chroma consistent, also across crashes."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa_service.models import Article
+from qa_service.retrieval.index import ArticleIndex
+from tests.conftest import MemoEmbedder
+
+TEXT = (
+    "Die Stadt Kleinhausen hat am Dienstag einen neuen Bürgermeister gewählt. "
+    "Mit 62 Prozent der Stimmen setzte sich Anna Vogel durch. Sie tritt ihr Amt am 1. Juli an."
+)
+
+
+@pytest.fixture
+def index(tmp_path: Path, embedder: MemoEmbedder) -> ArticleIndex:
+    return ArticleIndex(tmp_path / "index", embedder)
+
+
+def _vector_counts(index: ArticleIndex) -> tuple[int, int]:
+    return index.vectors.count("sentences"), index.vectors.count("chunks")
+
+
+def test_add_stores_spans_and_vectors(index: ArticleIndex) -> None:
+    result = index.add(Article(text=TEXT, title="Wahl"), "wahl")
+    assert result.created and result.sentences == 3
+    docs, chunks, sentences = index.docs.counts()
+    assert (docs, chunks, sentences) == (1, result.chunks, 3)
+    assert _vector_counts(index) == (3, result.chunks)
+
+
+def test_readd_is_a_no_op(index: ArticleIndex, embedder: MemoEmbedder) -> None:
+    index.add(Article(text=TEXT), "wahl")
+    counts = index.docs.counts(), _vector_counts(index)
+    embedded = embedder.passages_embedded
+    result = index.add(Article(text=TEXT), "wahl")
+    assert not result.created and not result.updated
+    assert (index.docs.counts(), _vector_counts(index)) == counts
+    assert embedder.passages_embedded == embedded
+
+
+def test_update_replaces_all_vectors(index: ArticleIndex) -> None:
+    index.add(Article(text=TEXT), "wahl")
+    longer = TEXT + " Die Wahlbeteiligung lag bei 48 Prozent."
+    result = index.add(Article(text=longer), "wahl")
+    assert result.updated and result.sentences == 4
+    assert _vector_counts(index) == (4, result.chunks)
+    assert index.get("wahl", with_text=True).text == longer
+
+
+def test_delete_removes_everything(index: ArticleIndex) -> None:
+    index.add(Article(text=TEXT), "wahl")
+    index.delete("wahl")
+    assert index.docs.counts() == (0, 0, 0)
+    assert _vector_counts(index) == (0, 0)
+    assert index.docs.search_sentences("Kleinhausen Bürgermeister", 5) == []
+
+
+def test_crash_after_vectors_before_sqlite_is_rolled_back(
+    tmp_path: Path, embedder: MemoEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = ArticleIndex(tmp_path / "index", embedder)
+    index.add(Article(text=TEXT), "wahl")
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(index.docs, "replace", crash)
+    with pytest.raises(RuntimeError):
+        index.add(Article(text=TEXT + " Ein neuer Satz kam hinzu."), "wahl")
+    monkeypatch.undo()
+    index.close()
+
+    reopened = ArticleIndex(tmp_path / "index", embedder)  # start-up repair
+    assert reopened.docs.journal() == []
+    assert reopened.get("wahl", with_text=True).text == TEXT
+    assert _vector_counts(reopened) == (3, reopened.get("wahl").n_chunks)
+
+
+def test_crash_after_sqlite_before_cleanup_is_finished(
+    tmp_path: Path, embedder: MemoEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = ArticleIndex(tmp_path / "index", embedder)
+    index.add(Article(text=TEXT), "wahl")
+    original_delete = index.vectors.delete
+
+    def crash(doc_id: str, **kwargs: object) -> None:
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(index.vectors, "delete", crash)
+    new_text = TEXT + " Ein neuer Satz kam hinzu."
+    with pytest.raises(RuntimeError):
+        index.add(Article(text=new_text), "wahl")
+    assert index.vectors.count("sentences") == 3 + 4  # old and new versions both present
+    monkeypatch.setattr(index.vectors, "delete", original_delete)
+    index.close()
+
+    reopened = ArticleIndex(tmp_path / "index", embedder)
+    assert reopened.get("wahl", with_text=True).text == new_text
+    assert reopened.vectors.count("sentences") == 4
+    assert reopened.docs.journal() == []
+
+
+def test_vectors_are_normalised(index: ArticleIndex) -> None:
+    index.add(Article(text=TEXT), "wahl")
+    version = index.get("wahl").version
+    stored = index.vectors.vectors("chunks", [("wahl", version, 0)])
+    assert np.isclose(np.linalg.norm(stored[("wahl", 0)]), 1.0, atol=1e-4)

@@ -1,0 +1,53 @@
+"""The `qa-service` command line, run in-process with its own settings from the environment."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qa_service.cli import app
+from qa_service.config import get_settings
+from tests.conftest import SEEDS
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("QA_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("QA_SEEDS_DIR", str(tmp_path / "none"))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_ingest_ask_documents_delete(env: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(SEEDS)])
+    assert result.exit_code == 0, result.output
+    assert "2 created" in result.output
+
+    again = runner.invoke(app, ["ingest", str(SEEDS)])
+    assert again.exit_code == 0 and "2 unchanged" in again.output
+
+    listing = runner.invoke(app, ["documents"])
+    assert "000_23aad25e3376c29a" in listing.output and "002_6e715d065b5e6bce" in listing.output
+
+    answer = runner.invoke(app, ["ask", "Wer wurde zum Chef der Drohnentruppen ernannt?"])
+    assert answer.exit_code == 0, answer.output
+    assert "Browdi" in answer.output and "[1]" in answer.output
+
+    deleted = runner.invoke(app, ["delete", "000_23aad25e3376c29a"])
+    assert deleted.exit_code == 0
+    assert "000_23aad25e3376c29a" not in runner.invoke(app, ["documents"]).output
+
+
+def test_ingest_missing_path_fails_clearly(env: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(env / "missing")])
+    assert result.exit_code == 1
+    assert "missing" in result.output
+
+
+def test_ask_empty_question_fails_clearly(env: Path) -> None:
+    result = runner.invoke(app, ["ask", "   "])
+    assert result.exit_code == 2
+    assert "empty" in result.output
