@@ -36,10 +36,10 @@ def _fail(exc: Exception, code: int = 1) -> typer.Exit:
 @app.command()
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")]) -> None:
     """Ingest articles (.txt, .md, .html) into the index; unchanged files are skipped."""
-    from qa_service.ingest.loading import load_paths
+    from qa_service.ingest.loading import article_files, load_file
 
     try:
-        items = list(load_paths(paths))
+        items = article_files(paths)
     except (FileNotFoundError, QAServiceError) as exc:
         raise _fail(exc) from None
     service = _service()
@@ -53,10 +53,10 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
         transient=False,
     ) as progress:
         task = progress.add_task("ingesting", total=len(items))
-        for doc_id, article in items:
+        for doc_id, file in items:
             progress.update(task, description=f"ingesting {doc_id}")
             try:
-                result = service.index.add(article, doc_id)
+                result = service.index.add(load_file(file), doc_id)
             except QAServiceError as exc:
                 counts["failed"] += 1
                 progress.console.print(f"[red]failed[/red] {doc_id}: {exc}")

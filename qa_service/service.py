@@ -33,12 +33,12 @@ class QAService:
     ) -> list[IngestResult]:
         """Ingest files/folders; one bad file is reported and skipped, never fatal."""
         from qa_service.errors import QAServiceError
-        from qa_service.ingest.loading import load_paths
+        from qa_service.ingest.loading import article_files, load_file
 
         results = []
-        for doc_id, article in load_paths(paths):
+        for doc_id, file in article_files(paths):
             try:
-                result = self.index.add(article, doc_id, progress=progress)
+                result = self.index.add(load_file(file), doc_id, progress=progress)
             except QAServiceError as exc:
                 if on_result:
                     on_result(doc_id, exc)

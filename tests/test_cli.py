@@ -51,3 +51,26 @@ def test_ask_empty_question_fails_clearly(env: Path) -> None:
     result = runner.invoke(app, ["ask", "   "])
     assert result.exit_code == 2
     assert "empty" in result.output
+
+
+def test_one_bad_file_does_not_stop_the_others(env: Path) -> None:
+    folder = env / "articles"
+    folder.mkdir()
+    (folder / "gut.txt").write_text(
+        "Die Stadt Kleinhausen hat am Dienstag eine neue Bürgermeisterin gewählt.", encoding="utf-8"
+    )
+    (folder / "kaputt.txt").write_bytes("Brüssel im Juni.".encode("latin-1"))
+    result = runner.invoke(app, ["ingest", str(folder)])
+    assert result.exit_code == 1  # a failure is reported in the exit code ...
+    assert "kaputt" in result.output and "UTF-8" in result.output
+    assert "1 created" in result.output  # ... but the good file is in the index
+    assert "gut" in runner.invoke(app, ["documents"]).output
+
+
+def test_files_that_would_share_an_id_are_refused(env: Path) -> None:
+    for sub in ("a", "b"):
+        (env / sub).mkdir()
+        (env / sub / "artikel.txt").write_text("Ein Satz über Brüssel.", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(env / "a"), str(env / "b")])
+    assert result.exit_code == 1
+    assert "artikel" in result.output and "rename" in result.output

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Literal
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import PreformattedString
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, PreformattedString, Tag
 
-from qa_service.errors import UnsupportedFormat
-from qa_service.ingest.cleaning import DATE_PATTERN, METADATA_PREFIX
+from qa_service.errors import InvalidInput, UnsupportedFormat
+from qa_service.ingest.cleaning import DATE_PATTERN, METADATA_PREFIX, clean_text
 from qa_service.models import Article
 
 Format = Literal["text", "markdown", "html"]
@@ -30,6 +30,7 @@ EXTENSIONS: dict[str, Format] = {
     ".htm": "html",
 }
 TITLE_MAX_CHARS = 200
+TITLE_SEARCH_CHARS = 5000
 DATE_SEARCH_CHARS = 400
 """A date this close to the top is taken as the publication date; later ones are content."""
 
@@ -91,6 +92,9 @@ _HTML_DATE_META = (
 _SPACES = re.compile(r"\s+")
 
 
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]+")
+
+
 def parse_article(data: str, *, fmt: Format = "text", name: str | None = None) -> Article:
     """Build an ``Article`` from decoded text; ``name`` (a file name or path) becomes its source."""
     data = data.replace("\r\n", "\n").replace("\r", "\n")
@@ -143,20 +147,39 @@ def decode_upload(raw: bytes, *, name: str = "upload") -> str:
         ) from None
 
 
-def load_paths(paths: Iterable[Path]) -> Iterator[tuple[str, Article]]:
-    """Yield ``(document_id, article)`` for each file, walking folders recursively in order.
+def article_files(paths: Iterable[Path]) -> list[tuple[str, Path]]:
+    """``(document_id, file)`` for every article file under ``paths``, checked up front.
 
-    The id is the file stem, so re-ingesting the same files updates rather than duplicates.
+    The id is the file stem (characters an id may not hold become "-"), so re-ingesting the
+    same files updates rather than duplicates. Two files that would share an id are refused
+    before anything is ingested, instead of one silently replacing the other.
     """
+    found: dict[str, Path] = {}
     for path in paths:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"No such file or folder: {path}")
-        files = _article_files(path) if path.is_dir() else [path]
-        for file in files:
-            text = decode_upload(file.read_bytes(), name=str(file))
-            fmt = detect_format(file.name, text)
-            yield file.stem, parse_article(text, fmt=fmt, name=str(file))
+        for file in _article_files(path) if path.is_dir() else [path]:
+            doc_id = _ID_UNSAFE.sub("-", file.stem).strip("-.~_")[:128] or "article"
+            if doc_id in found and found[doc_id].resolve() != file.resolve():
+                raise InvalidInput(
+                    f"{found[doc_id]} and {file} would both get the document id {doc_id!r}; "
+                    "rename one of them or ingest them separately"
+                )
+            found[doc_id] = file
+    return list(found.items())
+
+
+def load_file(file: Path) -> Article:
+    """Read and parse one article file; raises UnsupportedFormat for non-UTF-8 content."""
+    text = decode_upload(file.read_bytes(), name=str(file))
+    return parse_article(text, fmt=detect_format(file.name, text), name=str(file))
+
+
+def load_paths(paths: Iterable[Path]) -> Iterator[tuple[str, Article]]:
+    """Yield ``(document_id, article)`` for each file, walking folders recursively in order."""
+    for doc_id, file in article_files(paths):
+        yield doc_id, load_file(file)
 
 
 def find_published_date(text: str) -> str | None:
@@ -208,19 +231,18 @@ def _article_files(folder: Path) -> list[Path]:
 
 
 def _text_title(text: str) -> str | None:
-    """The first line that is neither metadata nor a bare date, if it is short enough."""
-    for line in text.split("\n"):
-        if match := METADATA_PREFIX.match(line):
-            line = line[match.end() :]
+    """The first line left after cleaning (no tags, markers, metadata), unless it is a bare
+    date or too long to be a headline."""
+    for line in clean_text(text[:TITLE_SEARCH_CHARS]).view.split("\n"):
         line = line.strip()
         if not line or _DATE_LINE.match(line):
             continue
-        return line if len(line) <= TITLE_MAX_CHARS else None
+        return _SPACES.sub(" ", line) if len(line) <= TITLE_MAX_CHARS else None
     return None
 
 
 def _markdown_title(text: str) -> str | None:
-    """The first level-1 heading, else the first heading of any level (ATX or Setext)."""
+    """The first heading of the highest level present (ATX or Setext), outside code fences."""
     if front_matter := _FRONT_MATTER.match(text.lstrip("\ufeff")):
         text = text.lstrip("\ufeff")[front_matter.end() :]
     headings: list[tuple[int, str]] = []
@@ -253,9 +275,9 @@ def _front_matter(text: str) -> tuple[str | None, str | None]:
 
 def _parse_html(data: str, name: str | None) -> Article:
     soup = BeautifulSoup(data, "html.parser")
-    title = _html_title(soup)
-    published_at = _html_date(soup)
     root = _html_content_root(soup)
+    title = _html_title(soup, root)
+    published_at = _html_date(soup)
     text = "\n\n".join(_html_paragraphs(root))
     return Article(
         text=text,
@@ -266,8 +288,10 @@ def _parse_html(data: str, name: str | None) -> Article:
     )
 
 
-def _html_title(soup: BeautifulSoup) -> str | None:
-    for candidate in (soup.find("h1"), soup.find("meta", property="og:title"), soup.title):
+def _html_title(soup: BeautifulSoup, root: Tag) -> str | None:
+    """The content's own <h1> beats og:title, which beats a stray <h1> (often the site logo)."""
+    candidates = (root.find("h1"), soup.find("meta", property="og:title"), soup.find("h1"))
+    for candidate in (*candidates, soup.title):
         if isinstance(candidate, Tag):
             raw = candidate.get("content") if candidate.name == "meta" else candidate.get_text(" ")
             title = _SPACES.sub(" ", str(raw or "")).strip()
@@ -278,7 +302,7 @@ def _html_title(soup: BeautifulSoup) -> str | None:
 
 def _html_date(soup: BeautifulSoup) -> str | None:
     """Structured dates first (meta, <time>, JSON-LD); they are more reliable than prose."""
-    metas = {}
+    metas: dict[str, str] = {}
     for meta in soup.find_all("meta"):
         key = meta.get("property") or meta.get("name") or meta.get("itemprop")
         if key and meta.get("content"):

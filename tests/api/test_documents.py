@@ -126,3 +126,12 @@ def test_html_upload(client: TestClient) -> None:
     ).json()
     assert "62 Prozent" in body["citations"][0]["quote"]
     assert_citations_exact(client, body)
+
+
+def test_title_and_date_found_in_json_text(client: TestClient) -> None:
+    text = "Wahl in Kleinhausen\n\n4. Juni 2025\n\n" + ARTICLE
+    created = client.post("/v1/documents", json={"text": text}).json()
+    doc = client.get(f"/v1/documents/{created['id']}").json()
+    assert doc["title"] == "Wahl in Kleinhausen"
+    assert doc["published_at"] == "2025-06-04"
+    assert doc["text"] == text

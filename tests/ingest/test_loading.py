@@ -50,6 +50,20 @@ def test_html_falls_back_to_title_tag_and_time_element() -> None:
     assert (article.title, article.published_at) == ("Nur Titel", "2024-11-03")
 
 
+def test_html_prefers_the_article_heading_over_a_logo_heading() -> None:
+    html = (
+        '<html><body><h1 class="logo">Verlag</h1><article><h1>Echte Schlagzeile</h1>'
+        "<p>Text.</p></article></body></html>"
+    )
+    assert parse_article(html, fmt="html").title == "Echte Schlagzeile"
+
+
+def test_text_title_skips_markup_and_metadata() -> None:
+    text = "<div>\nStand: 04.06.2025\n\n# Die Schlagzeile\n\nText."
+    article = parse_article(text)
+    assert (article.title, article.published_at) == ("Die Schlagzeile", "2025-06-04")
+
+
 def test_html_date_from_json_ld() -> None:
     html = (
         '<html><head><script type="application/ld+json">'
