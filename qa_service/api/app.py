@@ -8,7 +8,8 @@ from fastapi import FastAPI
 
 from qa_service import __version__
 from qa_service.api.errors import install_error_handlers
-from qa_service.api.routers import ask, documents, health
+from qa_service.api.routers import ask, chat, documents, health, openai_compat
+from qa_service.chat.service import ChatService
 from qa_service.config import Settings, get_settings
 from qa_service.service import QAService, build_service
 
@@ -23,7 +24,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         owned = service is None
         app.state.service = service or build_service(settings or get_settings())
         app.state.service.ingest_seeds_if_empty()
+        app.state.chat = ChatService.open(app.state.service)
         yield
+        app.state.chat.close()
         if owned:
             app.state.service.close()
 
@@ -38,4 +41,6 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(health.router)
     app.include_router(documents.router)
     app.include_router(ask.router)
+    app.include_router(chat.router)
+    app.include_router(openai_compat.router)
     return app

@@ -1,7 +1,22 @@
-"""Domain errors become HTTP responses here, and only here."""
+"""Domain errors become HTTP responses here, and only here.
+
+Our routes answer errors as ``{"detail": ...}``. The OpenAI-compatible routes answer them in
+OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}``, so that OpenAI clients
+raise their usual exceptions with a readable message; request validation errors there are
+400, as OpenAI's own API answers them.
+"""
+
+import re
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from qa_service import errors
 
@@ -17,17 +32,80 @@ STATUS: list[tuple[type[errors.QAServiceError], int]] = [
     (errors.QAServiceError, 400),
 ]
 
+# Routes whose clients expect OpenAI's error shape.
+OPENAI_PATHS = ("/v1/chat/completions", "/v1/models")
+
 
 def status_for(exc: errors.QAServiceError) -> int:
     return next(code for cls, code in STATUS if isinstance(exc, cls))
 
 
+def is_openai_path(request: Request) -> bool:
+    path = request.url.path.removeprefix(request.scope.get("root_path", "") or "")
+    return any(path == p or path.startswith(p + "/") for p in OPENAI_PATHS)
+
+
+def openai_error(
+    status: int, message: str, param: str | None = None, code: str | None = None
+) -> JSONResponse:
+    kind = "server_error" if status >= 500 else "invalid_request_error"
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    return JSONResponse(status_code=status, content=body)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _param(loc: tuple[Any, ...]) -> str | None:
+    """("body", "messages", 0, "role") -> "messages[0].role", as OpenAI names parameters."""
+    param = ""
+    for part in loc[1:] if loc and loc[0] == "body" else loc:
+        param += f"[{part}]" if isinstance(part, int) else f".{part}" if param else str(part)
+    return param or None
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.QAServiceError)
+    if is_openai_path(request):
+        status = 400 if isinstance(exc, errors.InvalidInput) else status_for(exc)
+        return openai_error(status, str(exc), code=_snake(type(exc).__name__))
     return JSONResponse(
         status_code=status_for(exc), content={"detail": str(exc), "type": type(exc).__name__}
     )
 
 
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    if not is_openai_path(request):
+        return await request_validation_exception_handler(request, exc)
+    problems = list(exc.errors())
+    first = problems[0] if problems else {}
+    if first.get("type") == "json_invalid":
+        reason = (first.get("ctx") or {}).get("error", "")
+        return openai_error(400, f"the request body is not valid JSON: {reason}".strip(": "))
+    param = _param(tuple(first.get("loc", ())))
+    message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+    if param:
+        message = f"{param}: {message}"
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more problem(s))"
+    return openai_error(400, message, param, first.get("type"))
+
+
+async def _http_error(request: Request, exc: Exception) -> Any:
+    assert isinstance(exc, StarletteHTTPException)
+    if not is_openai_path(request):
+        return await http_exception_handler(request, exc)
+    detail = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail)}
+    response = openai_error(
+        exc.status_code, str(detail.get("message")), detail.get("param"), detail.get("code")
+    )
+    response.headers.update(exc.headers or {})
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(errors.QAServiceError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -1,0 +1,208 @@
+"""Request and response models of /v1/chat, /v1/conversations and the OpenAI-compatible routes.
+
+The OpenAI models follow the Chat Completions API closely enough for its official clients;
+fields we do not use (temperature, max_tokens, ...) are accepted and ignored.
+"""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from qa_service.api.schemas import MAX_QUESTION_CHARS, AskResponse, CitationOut
+
+MODEL_ID = "qa-service"
+MAX_MESSAGES = 500
+MAX_OTHER_MESSAGE_CHARS = 100_000  # system prompts and earlier answers; not searched
+
+
+class ChatRequest(BaseModel):
+    conversation_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        examples=["3f2b8c0e5d6a4f1e9b7c2d4a6e8f0a1b"],
+        description="Continue this conversation; omit to start a new one.",
+    )
+    message: str = Field(
+        min_length=1,
+        max_length=MAX_QUESTION_CHARS,
+        examples=["Und wer wurde Chef der Fallschirmjägertruppen?"],
+    )
+    top_k: int | None = Field(None, ge=1, le=20, description="Passages to return (default 4).")
+
+
+class ChatResponse(AskResponse):
+    conversation_id: str
+    turn: int = Field(description="Position of this turn in the conversation, from 0.")
+    retrieval_query: str = Field(
+        description="What was searched: the message plus topic terms carried over from "
+        "earlier turns when it is a follow-up (the message alone otherwise)."
+    )
+
+
+class TurnOut(BaseModel):
+    turn: int
+    message: str
+    retrieval_query: str
+    answer: str
+    abstained: bool
+    language: str
+    citations: list[CitationOut]
+    created_at: float
+
+
+class ConversationOut(BaseModel):
+    id: str
+    created_at: float
+    updated_at: float
+    turns: list[TurnOut]
+
+
+# --- OpenAI Chat Completions ---------------------------------------------------------------
+
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+
+
+class TextPart(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Role
+    content: str | list[TextPart] | None = None
+    name: str | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(part.text for part in self.content)
+        return self.content or ""
+
+    @model_validator(mode="after")
+    def _user_messages_are_questions(self) -> "ChatMessage":
+        limit = MAX_QUESTION_CHARS if self.role == "user" else MAX_OTHER_MESSAGE_CHARS
+        if len(self.text) > limit:
+            raise ValueError(
+                f"a {self.role} message has {len(self.text):,} characters; the limit is {limit:,}"
+            )
+        return self
+
+
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    include_usage: bool = False
+
+
+class ChatCompletionRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": MODEL_ID,
+                    "messages": [
+                        {"role": "user", "content": "Wer ist Chef der Drohnentruppen?"},
+                        {"role": "assistant", "content": "Selenskyj hat zudem ... [1]"},
+                        {"role": "user", "content": "Wann war das?"},
+                    ],
+                    "stream": False,
+                }
+            ]
+        },
+    )
+
+    model: str = Field(examples=[MODEL_ID])
+    messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    n: int = Field(1, ge=1, le=1, description="Only one choice is supported.")
+    top_k: int | None = Field(None, ge=1, le=20, description="Extension: passages to retrieve.")
+
+    @field_validator("messages")
+    @classmethod
+    def _last_message_is_a_question(cls, messages: list[ChatMessage]) -> list[ChatMessage]:
+        if messages and messages[-1].role != "user":
+            raise ValueError(
+                f"the last message must come from the user, not the {messages[-1].role}"
+            )
+        if messages and not messages[-1].text.strip():
+            raise ValueError("the last user message is empty")
+        return messages
+
+    @property
+    def question(self) -> str:
+        return self.messages[-1].text
+
+    @property
+    def earlier_questions(self) -> list[str]:
+        return [m.text for m in self.messages[:-1] if m.role == "user"]
+
+
+class CompletionMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+    refusal: None = None
+
+
+class CompletionChoice(BaseModel):
+    index: int = 0
+    message: CompletionMessage
+    finish_reason: Literal["stop"] = "stop"
+    logprobs: None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str = MODEL_ID
+    choices: list[CompletionChoice]
+    usage: Usage
+    citations: list[CitationOut] = Field(
+        description="Extension: the exact spans behind the [n] markers in the content; "
+        "standard clients ignore it."
+    )
+    abstained: bool = Field(description="Extension: true when no passage was relevant enough.")
+
+
+class ModelCard(BaseModel):
+    id: str = MODEL_ID
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "qa_service"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class OpenAIErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIError(BaseModel):
+    error: OpenAIErrorBody
+
+
+def usage_of(prompt: str, completion: str) -> dict[str, Any]:
+    """Whitespace words as a stand-in for tokens: no tokenizer is involved in answering."""
+    prompt_tokens, completion_tokens = len(prompt.split()), len(completion.split())
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }

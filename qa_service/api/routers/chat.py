@@ -1,0 +1,75 @@
+"""/v1/chat and /v1/conversations: questions in a conversation, follow-ups resolved."""
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from qa_service.api.chat_schemas import ChatRequest, ChatResponse, ConversationOut
+from qa_service.api.routers.ask import answer_response
+from qa_service.chat.service import ChatService
+
+router = APIRouter(prefix="/v1", tags=["chat"])
+
+
+def get_chat_service(request: Request) -> ChatService:
+    return request.app.state.chat
+
+
+ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
+ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.post("/chat", response_model=ChatResponse)
+async def chat(body: ChatRequest, chat_service: ChatServiceDep) -> dict[str, Any]:
+    """Answer a message as the next turn of a conversation, like `/v1/ask` plus context.
+
+    Without `conversation_id` a new conversation starts; its id is in the response. A
+    follow-up such as "Wann war das?" is searched together with the topic of the last
+    turns (`retrieval_query` shows how); a self-contained question is searched alone.
+    An unknown `conversation_id` is a 404.
+    """
+    result = await run_in_threadpool(
+        chat_service.chat, body.message, body.conversation_id, body.top_k
+    )
+    return answer_response(result.answer) | {
+        "conversation_id": result.conversation_id,
+        "turn": result.turn,
+        "retrieval_query": result.rewrite.query,
+    }
+
+
+@router.get("/conversations/{conversation_id}", response_model=ConversationOut)
+async def get_conversation(
+    conversation_id: ConversationId, chat_service: ChatServiceDep
+) -> dict[str, Any]:
+    """All turns of a conversation, each with its answer and exact citations."""
+    conversation = await run_in_threadpool(chat_service.conversation, conversation_id)
+    return {
+        "id": conversation.id,
+        "created_at": conversation.created_at,
+        "updated_at": conversation.updated_at,
+        "turns": [
+            {
+                "turn": t.ord,
+                "message": t.message,
+                "retrieval_query": t.retrieval_query,
+                "answer": t.answer,
+                "abstained": t.abstained,
+                "language": t.language,
+                "citations": [asdict(c) for c in t.citations],
+                "created_at": t.created_at,
+            }
+            for t in conversation.turns
+        ],
+    }
+
+
+@router.delete("/conversations/{conversation_id}", status_code=204)
+async def delete_conversation(
+    conversation_id: ConversationId, chat_service: ChatServiceDep
+) -> Response:
+    """Forget a conversation and all its turns."""
+    await run_in_threadpool(chat_service.delete, conversation_id)
+    return Response(status_code=204)

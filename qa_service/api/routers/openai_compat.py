@@ -1,0 +1,165 @@
+"""OpenAI-compatible Chat Completions and Models, so existing clients can talk to the service.
+
+The answer is extractive, so it is complete before the first byte is sent: streaming
+replays it as content deltas in OpenAI's chunk format, then a last chunk carries
+``finish_reason: "stop"`` and the structured ``citations``, then ``data: [DONE]``.
+Errors on these routes use OpenAI's error shape (see api/errors.py).
+"""
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from sse_starlette.sse import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
+
+from qa_service.api.chat_schemas import (
+    MODEL_ID,
+    ChatCompletion,
+    ChatCompletionRequest,
+    ModelCard,
+    ModelList,
+    OpenAIError,
+    usage_of,
+)
+from qa_service.api.routers.chat import ChatServiceDep
+from qa_service.chat.service import ChatAnswer
+
+router = APIRouter(prefix="/v1", tags=["openai"])
+
+CREATED = int(time.time())  # the model "exists" since the process started
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": OpenAIError, "description": "Invalid request"},
+    404: {"model": OpenAIError, "description": "Unknown model"},
+}
+_PIECE = re.compile(r"\s*\S+\s*")
+
+
+def _model_card() -> dict[str, Any]:
+    return ModelCard(created=CREATED).model_dump()
+
+
+def _check_model(model: str) -> None:
+    if model != MODEL_ID:
+        raise HTTPException(
+            status_code=404,
+            detail={
+                "message": f"The model `{model}` does not exist; this service offers `{MODEL_ID}`.",
+                "param": "model",
+                "code": "model_not_found",
+            },
+        )
+
+
+@router.get("/models", response_model=ModelList, responses=ERRORS)
+async def list_models() -> dict[str, Any]:
+    """The one model this service offers: `qa-service`."""
+    return {"object": "list", "data": [_model_card()]}
+
+
+@router.get("/models/{model}", response_model=ModelCard, responses=ERRORS)
+async def retrieve_model(model: str) -> dict[str, Any]:
+    _check_model(model)
+    return _model_card()
+
+
+def _chunk(completion_id: str, created: int, delta: dict[str, Any], **extra: Any) -> str:
+    body = {
+        "id": completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": None, "logprobs": None}],
+        **extra,
+    }
+    return json.dumps(body, ensure_ascii=False)
+
+
+def _stream(
+    result: ChatAnswer, completion_id: str, created: int, prompt: str, include_usage: bool
+) -> Iterator[dict[str, str]]:
+    content = result.answer.answer
+    yield {"data": _chunk(completion_id, created, {"role": "assistant", "content": ""})}
+    for piece in _PIECE.findall(content):
+        yield {"data": _chunk(completion_id, created, {"content": piece})}
+    final = json.loads(
+        _chunk(
+            completion_id,
+            created,
+            {},
+            citations=[asdict(c) for c in result.answer.citations],
+            abstained=result.answer.abstained,
+        )
+    )
+    final["choices"][0]["finish_reason"] = "stop"
+    yield {"data": json.dumps(final, ensure_ascii=False)}
+    if include_usage:
+        usage = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": MODEL_ID,
+            "choices": [],
+            "usage": usage_of(prompt, content),
+        }
+        yield {"data": json.dumps(usage, ensure_ascii=False)}
+    yield {"data": "[DONE]"}
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses={
+        **ERRORS,
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "A chat.completion, or with `stream: true` a stream of "
+            "chat.completion.chunk events ending with `data: [DONE]`.",
+        },
+    },
+)
+async def chat_completions(
+    body: ChatCompletionRequest, chat_service: ChatServiceDep
+) -> dict[str, Any] | EventSourceResponse:
+    """OpenAI Chat Completions over the articles: model `qa-service`.
+
+    The last message must come from the user; earlier user messages are the conversation
+    a follow-up is resolved against (nothing is stored). The content carries `[1]`, `[2]`
+    markers; the top-level `citations` field holds the exact spans behind them. With
+    `stream: true` the answer arrives as Server-Sent Events, citations in the last chunk.
+    """
+    _check_model(body.model)
+    result = await run_in_threadpool(
+        chat_service.complete, body.question, body.earlier_questions, body.top_k
+    )
+    completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+    created = int(time.time())
+    prompt = "\n".join(m.text for m in body.messages)
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        return EventSourceResponse(
+            _stream(result, completion_id, created, prompt, include_usage), sep="\n"
+        )
+    answer = result.answer
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": MODEL_ID,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": answer.answer, "refusal": None},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": usage_of(prompt, answer.answer),
+        "citations": [asdict(c) for c in answer.citations],
+        "abstained": answer.abstained,
+    }

@@ -1,0 +1,154 @@
+"""ChatService: answers a message in the light of the conversation it belongs to.
+
+Two ways in, one rewrite: ``/v1/chat`` keeps conversations in the store (each turn's
+embedding saved with it), the OpenAI-compatible route sends the whole conversation with
+every request (earlier user messages embedded once and remembered in a small cache).
+Both fold the same bounded window of earlier user messages into the search.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa_service.answer.extractive import Answer
+from qa_service.chat.conversations import (
+    Conversation,
+    ConversationStore,
+    StoredTurn,
+    new_conversation_id,
+)
+from qa_service.chat.rewriting import Rewrite, RewriteConfig, Turn, fold, rewrite
+from qa_service.service import QAService
+
+STORE_FILENAME = "conversations.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatAnswer:
+    answer: Answer
+    rewrite: Rewrite
+    conversation_id: str | None = None
+    turn: int | None = None
+
+
+class _VectorCache:
+    """Query embeddings of recent messages, so a resent history is not embedded again."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            vector = self._items.get(text)
+            if vector is not None:
+                self._items.move_to_end(text)
+            return vector
+
+    def put(self, text: str, vector: np.ndarray) -> None:
+        with self._lock:
+            self._items[text] = vector
+            self._items.move_to_end(text)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class ChatService:
+    def __init__(
+        self,
+        qa: QAService,
+        store: ConversationStore,
+        config: RewriteConfig | None = None,
+        cache_size: int = 1024,
+    ) -> None:
+        self.qa = qa
+        self.store = store
+        self.config = config or RewriteConfig()
+        self._vectors = _VectorCache(cache_size)
+
+    @classmethod
+    def open(cls, qa: QAService, config: RewriteConfig | None = None) -> "ChatService":
+        """The chat service whose conversations live beside ``qa``'s index."""
+        return cls(qa, ConversationStore(qa.settings.index_dir / STORE_FILENAME), config)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _embed(self, text: str) -> np.ndarray:
+        vector = self._vectors.get(text)
+        if vector is None:
+            vector = self.qa.embedder.embed_query(text)
+            self._vectors.put(text, vector)
+        return vector
+
+    def _stored_vector(self, turn: StoredTurn) -> np.ndarray:
+        """A turn's saved embedding, unless it was made by another embedder than today's."""
+        embedder = self.qa.embedder
+        if turn.embedder == embedder.name and turn.vector.shape == (embedder.dim,):
+            return turn.vector
+        return self._embed(turn.message)
+
+    def _answer(self, message: str, earlier: Sequence[Turn], top_k: int | None) -> ChatAnswer:
+        message = self.qa.answerer.check_question(message)
+        vector = self._embed(message)
+        search = rewrite(message, vector, fold(earlier, self.config), self.config)
+        answer = self.qa.answerer.ask(
+            message,
+            top_k or self.qa.settings.top_k,
+            retrieval_query=search.query,
+            vector=search.vector,
+        )
+        return ChatAnswer(answer, search)
+
+    def chat(
+        self, message: str, conversation_id: str | None = None, top_k: int | None = None
+    ) -> ChatAnswer:
+        """Answer ``message`` as the next turn of a stored conversation (a new one if None)."""
+        create = conversation_id is None
+        conversation_id = conversation_id or new_conversation_id()
+        window = self.config.window
+        earlier = [] if create else self.recent_turns(conversation_id, window)
+        result = self._answer(message, earlier, top_k)
+        answer = result.answer
+        stored = self.store.append(
+            conversation_id,
+            create=create,
+            message=result.rewrite.message,
+            retrieval_query=result.rewrite.query,
+            answer=answer.answer,
+            abstained=answer.abstained,
+            language=answer.language,
+            citations=answer.citations,
+            embedder=self.qa.embedder.name,
+            vector=self._embed(result.rewrite.message),
+        )
+        return ChatAnswer(answer, result.rewrite, conversation_id, stored.ord)
+
+    def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
+        """The last ``limit`` user messages of a stored conversation with their embeddings."""
+        return [
+            Turn(t.message, self._stored_vector(t))
+            for t in self.store.recent_turns(conversation_id, limit)
+        ]
+
+    def complete(
+        self, message: str, earlier_messages: Sequence[str], top_k: int | None = None
+    ) -> ChatAnswer:
+        """Answer ``message`` after ``earlier_messages`` (user turns, oldest first).
+
+        Nothing is stored: the caller sends the whole conversation each time.
+        """
+        window = self.config.window
+        recent = [m.strip() for m in earlier_messages if m.strip()][-window:] if window else []
+        earlier = [Turn(m, self._embed(m)) for m in recent]
+        return self._answer(message, earlier, top_k)
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        return self.store.get(conversation_id)
+
+    def delete(self, conversation_id: str) -> None:
+        self.store.delete(conversation_id)

