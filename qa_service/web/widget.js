@@ -102,8 +102,10 @@
     if (body.citations.length) {
       const list = el("div", "qa-cites");
       for (const c of body.citations) {
-        const b = el("button", "qa-cite", `[${c.id}] ${c.title || c.document_id} · ${c.start}–${c.end}`);
-        b.title = c.quote;
+        const quote = c.quote.replace(/\s+/g, " ");
+        const short = quote.length > 140 ? quote.slice(0, 140) + " …" : quote;
+        const b = el("button", "qa-cite", `[${c.id}] „${short}“ — ${c.title || c.document_id} · ${c.start}–${c.end}`);
+        b.title = quote;
         b.onclick = () => showSpan(c);
         list.append(b);
       }
