@@ -4,10 +4,16 @@ The model is loaded once per test session. ``MemoEmbedder`` remembers passage ve
 real model computed, so re-ingesting the seeds in many tests costs one embedding pass.
 """
 
+import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -104,3 +110,40 @@ def assert_citations_exact(client: TestClient, body: dict) -> None:
         if doc_id not in texts:
             texts[doc_id] = client.get(f"/v1/documents/{doc_id}").json()["text"]
         assert texts[doc_id][p["start"] : p["end"]] == p["text"], p
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m qa_service serve` on a free loopback port, seeds ingested at start-up."""
+    root = tmp_path_factory.mktemp("live-server")
+    shutil.copytree(SEEDS, root / "seeds")
+    port = _free_port()
+    env = {**os.environ, "QA_INDEX_DIR": str(root / "index"), "QA_SEEDS_DIR": str(root / "seeds")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server died")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError("server did not start in 120 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
