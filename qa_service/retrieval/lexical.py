@@ -5,7 +5,9 @@ the same transaction as the documents, so the lexical index can never disagree w
 We feed FTS5 pre-stemmed tokens, because its built-in tokenizers know no German.
 """
 
+import math
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 
 import Stemmer
@@ -92,3 +94,76 @@ def match_query(text: str) -> str | None:
     if not tokens:
         return None
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+
+
+# -- query-time term coverage (candidate sentences only, never the whole corpus) -------------
+
+COMPOUND_MATCH = 0.8
+"""Credit for a match through a German compound ("Bauern" in "Sojabauern") instead of a stem."""
+_MIN_PART = 4  # shorter stems ("eis", "ort") would match inside far too many words
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words of ``text`` that carry content, hyphenated compounds also split."""
+    words: set[str] = set()
+    for match in _WORD.finditer(text.lower()):
+        word = match.group()
+        for part in [word, *_PARTS.split(word)] if _PARTS.search(word) else [word]:
+            if part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
+                words.add(_PARTS.sub("", part))
+    return words
+
+
+@lru_cache(maxsize=50_000)
+def _passage_terms(passage: str) -> tuple[frozenset[str], str, tuple[str, ...]]:
+    """A passage's stems; its words joined for substring tests; its words and stems that are
+    long enough to be a compound's part."""
+    words = content_words(passage)
+    stems = frozenset(_stem(w) for w in words)
+    parts = tuple(p for p in words | stems if len(p) >= _MIN_PART)
+    return stems, " ".join(words), parts
+
+
+def _match(word: str, stem: str, terms: tuple[frozenset[str], str, tuple[str, ...]]) -> float:
+    stems, joined, parts = terms
+    if stem in stems:
+        return 1.0
+    # German compounds: the question's word is part of a longer passage word, or the other way.
+    if (len(stem) >= _MIN_PART and stem in joined) or (len(word) >= _MIN_PART and word in joined):
+        return COMPOUND_MATCH
+    if len(word) >= 2 * _MIN_PART and any(word.startswith(p) or word.endswith(p) for p in parts):
+        return COMPOUND_MATCH
+    return 0.0
+
+
+def term_coverage(question: str, passages: Sequence[str]) -> list[float]:
+    """How much of the question each passage covers, in [0, 1], compound-aware.
+
+    A question word is weighted by how rare it is *among the given passages*: the candidates
+    of one question mostly come from one article, whose topic words ("Amazonas") are in all of
+    them and decide nothing, while the rarer words point at the one sentence that answers.
+    """
+    words = content_words(question)
+    if not words or not passages:
+        return [0.0] * len(passages)
+    query = [(w, _stem(w)) for w in sorted(words)]
+    matches = []
+    for passage in passages:
+        terms = _passage_terms(passage)
+        matches.append([_match(w, s, terms) for w, s in query])
+    n = len(passages)
+    weights = [
+        math.log((n + 1) / (sum(row[i] > 0 for row in matches) + 0.5)) for i in range(len(query))
+    ]
+    total = sum(weights) or 1.0
+    return [sum(m * w for m, w in zip(row, weights, strict=True)) / total for row in matches]
+
+
+def words_found(question: str, passages: Sequence[str]) -> float:
+    """Share of the question's content words that some passage holds (compound-aware)."""
+    words = content_words(question)
+    if not words:
+        return 0.0
+    terms = [_passage_terms(p) for p in passages]
+    found = sum(max((_match(w, _stem(w), t) for t in terms), default=0.0) for w in words)
+    return found / len(words)

@@ -29,6 +29,7 @@ class CandidateSentence:
     lexical: float  # BM25 score (0 when the sentence shares no term with the question)
     chunk_score: float  # fused score of its chunk, 0 when the chunk was not ranked
     chunk_rank: int  # 0 = best chunk; large when unranked
+    previous_dense: float | None = None  # the preceding sentence's cosine (None: first one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +88,11 @@ class HybridRetriever:
         for key in list(dense_sim)[:10] + list(lexical_score)[:10]:
             if key in hit_rows:
                 rows.setdefault(key, hit_rows[key])
-        missing = [k for k in rows if k not in dense_sim]
-        if missing:
-            all_versions = docs.versions(list({d for d, _ in missing}))
-            stored = vectors.vectors(
-                "sentences", [(d, all_versions[d], o) for d, o in missing if d in all_versions]
-            )
-            for key, vec in stored.items():
-                dense_sim[key] = float(vec @ vector)
+        # The preceding sentence often names what a candidate only refers to ("Er", "Dies").
+        previous = [(d, o - 1) for d, o in rows if o > 0]
+        missing = [k for k in dict.fromkeys([*rows, *previous]) if k not in dense_sim]
+        for key, vec in docs.sentence_vectors(missing).items():
+            dense_sim[key] = float(vec @ vector)
         rank_of = {key: i for i, key in enumerate(ranked)}
         candidates = [
             CandidateSentence(
@@ -103,6 +101,7 @@ class HybridRetriever:
                 lexical=lexical_score.get(key, 0.0),
                 chunk_score=fused.get((row.doc_id, row.chunk_ord), 0.0),
                 chunk_rank=rank_of.get((row.doc_id, row.chunk_ord), len(ranked) + 10),
+                previous_dense=dense_sim.get((row.doc_id, row.ord - 1)),
             )
             for key, row in rows.items()
         ]

@@ -5,6 +5,7 @@ version that SQLite no longer knows are ignored at query time and removed by the
 repair step, so a crash mid-ingest never surfaces half a document.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,16 +42,28 @@ class VectorStore:
         }
 
     def add(self, kind: str, doc_id: str, version: str, vectors: np.ndarray) -> None:
-        if len(vectors) == 0:
+        self.add_many(kind, [(doc_id, version, vectors)])
+
+    def add_many(
+        self, kind: str, entries: list[tuple[str, str, np.ndarray]], batch: int = 4096
+    ) -> None:
+        """Vectors of several (doc_id, version) at once: Chroma's cost is per call, so bulk
+        loads group many documents into calls of ``batch`` entries."""
+        ids: list[str] = []
+        metadatas: list[dict] = []
+        parts = []
+        for doc_id, version, vectors in entries:
+            ids += [_entry_id(doc_id, version, i) for i in range(len(vectors))]
+            metadatas += [{"doc": doc_id, "ver": version, "ord": i} for i in range(len(vectors))]
+            parts.append(np.asarray(vectors, dtype=np.float32))
+        if not ids:
             return
+        matrix = np.concatenate(parts)
         collection = self._collections[kind]
-        ids = [f"{doc_id}\x1f{version}\x1f{i}" for i in range(len(vectors))]
-        metadatas = [{"doc": doc_id, "ver": version, "ord": i} for i in range(len(vectors))]
-        batch = 4096
         for lo in range(0, len(ids), batch):
             collection.upsert(
                 ids=ids[lo : lo + batch],
-                embeddings=vectors[lo : lo + batch],
+                embeddings=matrix[lo : lo + batch],
                 metadatas=metadatas[lo : lo + batch],  # type: ignore[arg-type]
             )
 
@@ -65,15 +78,15 @@ class VectorStore:
             collection.delete(where=where)  # type: ignore[arg-type]
 
     def query(self, kind: str, vector: np.ndarray, n: int) -> list[VectorHit]:
+        # Only distances: an entry's id already says (doc, version, ord), and asking Chroma
+        # for metadatas too costs ~0.5-1 ms more per query (benchmarks/README.md).
         collection = self._collections[kind]
-        result = collection.query(
-            query_embeddings=[vector], n_results=n, include=["metadatas", "distances"]
-        )
-        metadatas = (result["metadatas"] or [[]])[0]
+        result = collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        ids = result["ids"][0] if result["ids"] else []
         distances = (result["distances"] or [[]])[0]
         return [
-            VectorHit(str(m["doc"]), str(m["ver"]), int(m["ord"]), 1.0 - float(d))  # type: ignore[arg-type]
-            for m, d in zip(metadatas, distances, strict=True)
+            VectorHit(*_parse_id(id_), 1.0 - float(d))
+            for id_, d in zip(ids, distances, strict=True)
         ]
 
     def vectors(
@@ -82,14 +95,38 @@ class VectorStore:
         """Stored vectors by (doc_id, version, ord); returned keyed by (doc_id, ord)."""
         if not keys:
             return {}
-        ids = [f"{doc}\x1f{ver}\x1f{i}" for doc, ver, i in keys]
-        got = self._collections[kind].get(ids=ids, include=["embeddings", "metadatas"])
+        ids = [_entry_id(doc, ver, i) for doc, ver, i in keys]
+        got = self._collections[kind].get(ids=ids, include=["embeddings"])
         embeddings = got["embeddings"]
-        metadatas = got["metadatas"] or []
-        return {
-            (str(m["doc"]), int(m["ord"])): np.asarray(e, dtype=np.float32)  # type: ignore[arg-type]
-            for m, e in zip(metadatas, embeddings if embeddings is not None else [], strict=True)
-        }
+        out = {}
+        for id_, e in zip(got["ids"], embeddings if embeddings is not None else [], strict=True):
+            doc, _ver, ord_ = _parse_id(id_)
+            out[(doc, ord_)] = np.asarray(e, dtype=np.float32)
+        return out
+
+    def all_vectors(
+        self, kind: str, batch: int = 5000
+    ) -> Iterator[tuple[str, str, int, np.ndarray]]:
+        """Every stored (doc_id, version, ord, vector), in pages (for one-off migrations)."""
+        collection = self._collections[kind]
+        offset = 0
+        while True:
+            got = collection.get(include=["embeddings"], limit=batch, offset=offset)
+            ids = got["ids"]
+            if not ids:
+                return
+            for id_, e in zip(ids, got["embeddings"], strict=True):  # type: ignore[arg-type]
+                yield *_parse_id(id_), np.asarray(e, dtype=np.float32)
+            offset += len(ids)
 
     def count(self, kind: str) -> int:
         return self._collections[kind].count()
+
+
+def _entry_id(doc_id: str, version: str, ord_: int) -> str:
+    return f"{doc_id}\x1f{version}\x1f{ord_}"
+
+
+def _parse_id(entry_id: str) -> tuple[str, str, int]:
+    doc_id, version, ord_ = entry_id.split("\x1f")
+    return doc_id, version, int(ord_)

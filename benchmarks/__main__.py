@@ -1,0 +1,34 @@
+"""`python -m benchmarks`: every benchmark in turn, each printing its table.
+
+    .venv/bin/python -m benchmarks [--quick]
+
+``--quick`` runs small versions (minutes instead of about an hour, the 100k-chunk scale
+corpus excluded). Each benchmark also runs alone: `python -m benchmarks.latency` etc.
+"""
+
+import argparse
+import sys
+
+from benchmarks import ingest, latency, memory, scale, throughput
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small runs, no 100k corpus")
+    args = parser.parse_args(argv)
+    if args.quick:
+        latency.main(["--questions", "50"])
+        throughput.main(["--seconds", "5", "--max-requests", "300"])
+        ingest.main(["--articles", "4"])
+        scale.main(["--sizes", "1000", "10000", "--questions", "50"])
+        memory.main(["--questions", "30", "--articles", "6"])
+    else:
+        latency.main([])
+        throughput.main([])
+        ingest.main([])
+        scale.main([])
+        memory.main([])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

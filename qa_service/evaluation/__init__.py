@@ -1,0 +1,1 @@
+"""Answer-quality evaluation: SQuAD-format data in, a fresh index, every question asked, metrics."""

@@ -1,0 +1,105 @@
+"""SQuAD v1.1 files as evaluation data: one document per article, questions with gold spans.
+
+An article's paragraphs are joined by blank lines, so the stored text keeps its paragraph
+structure and each gold answer remains a substring of it.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa_service.errors import InvalidInput
+from qa_service.models import Article
+
+PARAGRAPH_SEPARATOR = "\n\n"
+_NOT_ID = re.compile(r"[^A-Za-z0-9._~-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class EvalArticle:
+    id: str
+    title: str
+    text: str
+
+    def as_article(self) -> Article:
+        return Article(text=self.text, title=self.title, source="squad")
+
+
+@dataclass(frozen=True, slots=True)
+class EvalQuestion:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    document_id: str  # the article the gold answers come from
+
+
+@dataclass(frozen=True, slots=True)
+class EvalSet:
+    articles: list[EvalArticle]
+    questions: list[EvalQuestion]
+
+    def __add__(self, other: "EvalSet") -> "EvalSet":
+        seen = {a.id for a in self.articles}
+        return EvalSet(
+            [*self.articles, *(a for a in other.articles if a.id not in seen)],
+            [*self.questions, *other.questions],
+        )
+
+    def select_articles(self, ids: Iterable[str]) -> "EvalSet":
+        """The given articles and only their questions."""
+        keep = set(ids)
+        return EvalSet(
+            [a for a in self.articles if a.id in keep],
+            [q for q in self.questions if q.document_id in keep],
+        )
+
+
+def article_id(title: str) -> str:
+    """A document id the index accepts, readable and stable for a SQuAD title."""
+    slug = _NOT_ID.sub("-", title).strip("-._~")
+    return slug[:128] or "article"
+
+
+def parse_squad(data: dict) -> EvalSet:
+    """SQuAD v1.1 JSON (``data[].paragraphs[].qas[]``) -> articles and questions.
+
+    Paragraphs without ``context`` are allowed: such a file holds questions about articles
+    that come from another file (matched by title), e.g. a translated question set.
+    """
+    articles: list[EvalArticle] = []
+    questions: list[EvalQuestion] = []
+    try:
+        for entry in data["data"]:
+            title = str(entry["title"])
+            doc_id = article_id(title)
+            paragraphs = [p["context"] for p in entry["paragraphs"] if p.get("context")]
+            if paragraphs:  # a questions-only file (no contexts) adds no article
+                text = PARAGRAPH_SEPARATOR.join(paragraphs)
+                articles.append(EvalArticle(doc_id, title.replace("_", " "), text))
+            for paragraph in entry["paragraphs"]:
+                for qa in paragraph["qas"]:
+                    answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
+                    questions.append(EvalQuestion(str(qa["id"]), qa["question"], answers, doc_id))
+    except (KeyError, TypeError) as exc:
+        raise InvalidInput(f"not a SQuAD v1.1 file: missing or malformed {exc}") from None
+    return EvalSet(articles, questions)
+
+
+def load_squad(path: Path) -> EvalSet:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{path}: not valid JSON ({exc})") from None
+    return parse_squad(data)
+
+
+def spread(items: Sequence, limit: int | None) -> list:
+    """At most ``limit`` items taken evenly across the sequence (deterministic, keeps order)."""
+    if limit is None or limit >= len(items):
+        return list(items)
+    if limit <= 0:
+        return []
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]

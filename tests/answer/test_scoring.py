@@ -1,0 +1,71 @@
+"""Sentence scoring pieces: compound-aware term coverage and citation grouping."""
+
+from qa_service.answer.extractive import AnswerConfig, _Span, group_citations
+from qa_service.retrieval.docstore import SentenceRow
+from qa_service.retrieval.lexical import COMPOUND_MATCH, term_coverage, words_found
+
+
+def test_coverage_matches_through_german_compounds() -> None:
+    question = "Für welche Art von Bauern wurden Autobahnen gebaut?"
+    soy, other = term_coverage(
+        question, ["Die Bedürfnisse der Sojabauern zählten.", "Es regnete den ganzen Tag."]
+    )
+    assert soy > 0 and other == 0
+    assert words_found("Sojabauern", ["Die Bauern protestierten."]) == COMPOUND_MATCH
+
+
+def test_coverage_weighs_words_that_tell_sentences_apart() -> None:
+    # "Amazonas" is in every candidate and decides nothing; "Brasilien" picks the sentence.
+    question = "Liegt der größte Teil des Amazonas in Brasilien?"
+    scores = term_coverage(
+        question,
+        [
+            "Der Amazonas ist ein Fluss.",
+            "Der Amazonas ist lang.",
+            "Der größte Teil des Amazonas liegt in Brasilien.",
+        ],
+    )
+    assert scores.index(max(scores)) == 2
+    assert scores[0] < 0.2
+
+
+def test_coverage_of_nothing_is_zero() -> None:
+    assert term_coverage("Wer war es?", ["Karl war es."]) == [0.0]
+    assert term_coverage("Karl", []) == []
+
+
+def row(ord_: int, doc: str = "a", length: int = 50) -> SentenceRow:
+    start = ord_ * (length + 1)
+    return SentenceRow(ord_, doc, ord_, 0, start, start + length, "body", "x" * length)
+
+
+def test_neighbouring_sentences_join_one_citation() -> None:
+    cfg = AnswerConfig(merge_margin=0.02, max_citation_chars=400)
+    spans = group_citations([(1.0, row(5)), (0.99, row(6)), (0.9, row(2)), (0.8, row(9))], cfg)
+    assert [(s.first, s.last) for s in spans] == [(5, 6), (2, 2), (9, 9)]
+
+
+def test_first_citation_stays_precise() -> None:
+    cfg = AnswerConfig(merge_margin=0.02, max_citation_chars=400)
+    # The neighbour is far below the best: it becomes its own citation instead.
+    spans = group_citations([(1.0, row(5)), (0.9, row(6))], cfg)
+    assert [(s.first, s.last) for s in spans] == [(5, 5), (6, 6)]
+    # Too long when joined: also kept apart.
+    long = AnswerConfig(merge_margin=0.5, max_citation_chars=80)
+    spans = group_citations([(1.0, row(5)), (0.99, row(6))], long)
+    assert len(spans) == 2
+
+
+def test_at_most_max_citations_and_other_documents_never_join() -> None:
+    cfg = AnswerConfig(max_citations=2)
+    spans = group_citations([(1.0, row(1)), (0.99, row(2, doc="b")), (0.98, row(7))], cfg)
+    assert [(s.doc_id, s.first) for s in spans] == [("a", 1), ("b", 2)]
+
+
+def test_span_checks_every_sentence_against_the_quote() -> None:
+    first, second = row(0, length=3), row(1, length=3)
+    span = _Span("a", 0, 0, first.start, first.end, 1.0, [first])
+    span.extend(second)
+    assert span.matches("xxx xxx")
+    assert not span.matches("xxx yyy")
+    assert not span.matches("xxx")

