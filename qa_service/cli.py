@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -23,13 +24,28 @@ err = Console(stderr=True)
 
 
 def _service():  # type: ignore[no-untyped-def]
+    """The service, or a clear message and exit code 1 (bad model, index of another model)."""
     from qa_service.service import build_service
 
-    return build_service(get_settings())
+    try:
+        return build_service(get_settings())
+    except QAServiceError as exc:
+        raise _fail(exc) from None
+
+
+def _progress() -> Progress:
+    """A progress bar on stderr (stdout stays clean for --json and piping)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    )
 
 
 def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {exc}")
+    err.print(f"[red]error:[/red] {escape(str(exc))}")
     return typer.Exit(code)
 
 
@@ -44,14 +60,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
         raise _fail(exc) from None
     service = _service()
     counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    ) as progress:
+    with _progress() as progress:
         task = progress.add_task("ingesting", total=len(items))
         for doc_id, file in items:
             progress.update(task, description=f"ingesting {doc_id}")
@@ -59,7 +68,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
                 result = service.index.add(load_file(file), doc_id)
             except QAServiceError as exc:
                 counts["failed"] += 1
-                progress.console.print(f"[red]failed[/red] {doc_id}: {exc}")
+                progress.console.print(f"[red]failed[/red] {escape(f'{doc_id}: {exc}')}")
             else:
                 state = (
                     "created" if result.created else "updated" if result.updated else "unchanged"
@@ -98,25 +107,28 @@ def serve(
 
     import uvicorn
 
+    from qa_service.api.app import create_app
+
     settings = get_settings()
-    if workers > 1:
-        # Split the cores between workers instead of letting each one's OpenMP take all.
-        if settings.embedder_threads is None and "OMP_NUM_THREADS" not in os.environ:
-            os.environ["QA_EMBEDDER_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
-        # Seed once here: workers starting together must not ingest the same files twice.
+    bind = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    if workers == 1:
+        # Built here, once, so a bad model or index is a one-line error, not a traceback.
         service = _service()
         try:
-            service.ingest_seeds_if_empty()
+            uvicorn.run(create_app(settings, service), **bind)  # type: ignore[arg-type]
         finally:
             service.close()
-    uvicorn.run(
-        "qa_service.api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level="info",
-    )
+        return
+    # Split the cores between workers instead of letting each one's OpenMP take all.
+    if settings.embedder_threads is None and "OMP_NUM_THREADS" not in os.environ:
+        os.environ["QA_EMBEDDER_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    # Seed once here: workers starting together must not ingest the same files twice.
+    service = _service()
+    try:
+        service.ingest_seeds_if_empty()
+    finally:
+        service.close()
+    uvicorn.run("qa_service.api.app:create_app", factory=True, workers=workers, **bind)  # type: ignore[arg-type]
 
 
 @app.command()
@@ -138,12 +150,16 @@ def ask(
 
         console.print_json(json.dumps(asdict(answer), ensure_ascii=False))
         return
-    console.print(f"[bold]{answer.answer}[/bold]")
+    # Article text is shown as it is: escape() keeps rich from reading "[...]" as markup.
+    console.print(f"[bold]{escape(answer.answer)}[/bold]")
     for c in answer.citations:
         console.print(
-            f"  [{c.id}] {c.document_id} [{c.start}:{c.end}] (score {c.score:.3f}) {c.title or ''}"
+            escape(
+                f"  [{c.id}] {c.document_id} [{c.start}:{c.end}] (score {c.score:.3f}) "
+                f"{c.title or ''}"
+            )
         )
-        console.print(f"      “{' '.join(c.quote.split())}”", style="dim")
+        console.print(escape(f"      “{' '.join(c.quote.split())}”"), style="dim")
 
 
 @app.command()
@@ -239,13 +255,7 @@ def evaluate(
         except QAServiceError as exc:
             raise _fail(exc) from None
 
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-    ) as progress:
+    with _progress() as progress:
         tasks = {
             "ingest": progress.add_task("ingesting articles", total=len(pool.articles)),
             "ask": progress.add_task("asking questions", total=len(questions)),

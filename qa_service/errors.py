@@ -43,3 +43,7 @@ class ConversationNotFound(QAServiceError):
 
 class EmbedderUnavailable(QAServiceError):
     """The configured embedding model cannot be loaded."""
+
+
+class EmbedderMismatch(QAServiceError):
+    """The index was built with another embedding model than the configured one."""

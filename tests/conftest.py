@@ -33,6 +33,7 @@ class MemoEmbedder:
     def __init__(self, inner: Embedder) -> None:
         self.inner = inner
         self.name = inner.name
+        self.model_name = getattr(inner, "model_name", inner.name)
         self.dim = inner.dim
         self._memo: dict[str, np.ndarray] = {}
         self.passages_embedded = 0

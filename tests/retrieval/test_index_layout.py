@@ -5,22 +5,12 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from qa_service.models import Article
 from qa_service.retrieval.docstore import SCHEMA_VERSION, DocStore
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
 from tests.conftest import MemoEmbedder
-
-TEXT = (
-    "Die Stadt Kleinhausen hat am Dienstag einen neuen Bürgermeister gewählt. "
-    "Mit 62 Prozent der Stimmen setzte sich Anna Vogel durch. Sie tritt ihr Amt am 1. Juli an."
-)
-
-
-@pytest.fixture
-def index(tmp_path: Path, embedder: MemoEmbedder) -> ArticleIndex:
-    return ArticleIndex(tmp_path / "index", embedder)
+from tests.retrieval.conftest import TEXT
 
 
 def test_sentence_vectors_match_the_vector_store(index: ArticleIndex) -> None:
