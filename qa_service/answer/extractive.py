@@ -68,7 +68,7 @@ class AnswerConfig:
     weights: ScoreWeights | None = None  # None: the embedder's default (DEFAULT_WEIGHTS)
     merge_margin: float = 0.02  # a neighbour this close to the best sentence joins its citation
     max_citation_chars: int = 400  # ... unless the joined span would get longer than this
-    answer_margin: float = 0.03  # citations this close to the best join the answer text
+    answer_margin: float = 0.03  # same-article citations this close join the answer text
     abstain_threshold: float | None = None
     max_question_chars: int = 2000
 
@@ -255,10 +255,16 @@ class ExtractiveAnswerer:
             )
         if not citations:
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language, diagnostics)
+        # Another citation joins the answer text only when it scores nearly as well and
+        # comes from the same article: near-ties across articles are common for English
+        # questions (no shared words with German text) and would read as a list of guesses.
+        best = citations[0]
         in_answer = [
-            c for c in citations if c.score >= citations[0].score - self.config.answer_margin
+            c
+            for c in citations
+            if c.document_id == best.document_id
+            and c.score >= best.score - self.config.answer_margin
         ]
-        # Read in article order when several sentences of one article form the answer.
-        in_answer.sort(key=lambda c: (c.document_id != citations[0].document_id, c.start))
+        in_answer.sort(key=lambda c: c.start)  # read in article order
         answer = " ".join(f"{_fold(c.quote)} [{c.id}]" for c in in_answer)
         return Answer(answer, False, citations, passages, language, diagnostics)

@@ -1,5 +1,7 @@
 """Factual questions about the seed articles: the right sentence is cited, exactly."""
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -28,6 +30,20 @@ def test_fact_is_in_top_citation(client: TestClient, question: str, expected: st
     assert "[1]" in body["answer"]
     assert len(body["citations"]) <= 3
     assert_citations_exact(client, body)
+
+
+@pytest.mark.parametrize("question", [q for q, _ in FACTS])
+def test_answer_text_is_the_cited_sentences_of_one_article(
+    client: TestClient, question: str
+) -> None:
+    """The answer reads as its citations' quotes, each marked, all from the best article."""
+    body = client.post("/v1/ask", json={"question": question}).json()
+    by_id = {c["id"]: c for c in body["citations"]}
+    marked = [int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])]
+    assert 1 in marked
+    for n in marked:
+        assert by_id[n]["document_id"] == by_id[1]["document_id"], body
+        assert " ".join(by_id[n]["quote"].split()) in body["answer"]
 
 
 def test_citation_is_a_sentence_not_a_page(client: TestClient) -> None:
