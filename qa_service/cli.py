@@ -107,15 +107,16 @@ def serve(
 
     import uvicorn
 
+    from qa_service import serving
     from qa_service.api.app import create_app
 
     settings = get_settings()
-    bind = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    host, port = host or settings.host, port or settings.port
     if workers == 1:
         # Built here, once, so a bad model or index is a one-line error, not a traceback.
         service = _service()
         try:
-            uvicorn.run(create_app(settings, service), **bind)  # type: ignore[arg-type]
+            uvicorn.run(create_app(settings, service), host=host, port=port, log_level="info")
         finally:
             service.close()
         return
@@ -128,7 +129,14 @@ def serve(
         service.ingest_seeds_if_empty()
     finally:
         service.close()
-    uvicorn.run("qa_service.api.app:create_app", factory=True, workers=workers, **bind)  # type: ignore[arg-type]
+    if not serving.reuse_port_supported():  # pragma: no cover - not Linux
+        uvicorn.run(serving.APP, factory=True, workers=workers, host=host, port=port)
+        return
+    try:
+        code = serving.run_workers(host, port, workers)
+    except OSError as exc:
+        raise _fail(exc) from None
+    raise typer.Exit(code)
 
 
 @app.command()

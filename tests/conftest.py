@@ -6,11 +6,13 @@ real model computed, so re-ingesting the seeds in many tests costs one embedding
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -119,32 +121,46 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m qa_service serve` on a free loopback port, seeds ingested at start-up."""
-    root = tmp_path_factory.mktemp("live-server")
-    shutil.copytree(SEEDS, root / "seeds")
+@contextmanager
+def serve_process(root: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`python -m qa_service serve ARGS` on a free loopback port over the seeds in ``root``."""
+    shutil.copytree(SEEDS, root / "seeds", dirs_exist_ok=True)
     port = _free_port()
     env = {**os.environ, "QA_INDEX_DIR": str(root / "index"), "QA_SEEDS_DIR": str(root / "seeds")}
+    command = [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1"]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [*command, "--port", str(port), *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server died")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("server did not start in 120 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server died")
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("server did not start in 120 s")
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`python -m qa_service serve` on a free loopback port, seeds ingested at start-up."""
+    with serve_process(tmp_path_factory.mktemp("live-server")) as (url, _):
+        yield url

@@ -13,6 +13,7 @@ class Health(BaseModel):
     chunks: int
     sentences: int
     embedder: str
+    pid: int = Field(description="The serving process (one of several under serve --workers).")
 
 
 class DocumentIn(BaseModel):

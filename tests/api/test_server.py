@@ -1,6 +1,16 @@
 """`qa-service serve` as a real uvicorn process: seeds ingested at start, answers over HTTP."""
 
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
+
+from tests.conftest import serve_process
+
+DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 
 
 def test_server_ingests_seeds_and_answers(live_server: str) -> None:
@@ -19,3 +29,50 @@ def test_openapi_docs_are_served(live_server: str) -> None:
     assert httpx.get(f"{live_server}/docs").status_code == 200
     spec = httpx.get(f"{live_server}/openapi.json").json()
     assert {"/health", "/v1/ask", "/v1/documents"} <= set(spec["paths"])
+
+
+def test_workers_share_the_connections(tmp_path: Path) -> None:
+    """`serve --workers 2`: keep-alive connections reach both workers, and both answer.
+
+    With one shared socket, the kernel gives every connection to the worker waiting in
+    accept(); each worker's own SO_REUSEPORT socket spreads them (16 connections all landing
+    on one of 2 workers by chance: p = 2 / 2**16).
+    """
+    with serve_process(tmp_path, "--workers", "2") as (url, proc):
+        clients = [httpx.Client(base_url=url, timeout=60) for _ in range(16)]
+        try:
+            pids = {c.get("/health").json()["pid"] for c in clients}
+            assert len(pids) == 2 and proc.pid not in pids
+            for client in clients[:4]:
+                body = client.post("/v1/ask", json={"question": DRONES}).json()
+                assert "Browdi" in body["citations"][0]["quote"]
+            assert {c.get("/health").json()["documents"] for c in clients} == {2}  # seeded once
+        finally:
+            for client in clients:
+                client.close()
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+    for pid in pids:  # no worker outlives the server
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in _state(pid)
+
+
+def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "qa_service", "serve", "--port", str(port), "--workers", "2"],
+            env={**os.environ, "QA_INDEX_DIR": str(tmp_path / "i"), "QA_SEEDS_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert "error:" in result.stderr and "Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _state(pid: int) -> str:
+    status = Path(f"/proc/{pid}/status")
+    return status.read_text().lower() if status.exists() else ""

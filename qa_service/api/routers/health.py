@@ -1,3 +1,5 @@
+import os
+
 from fastapi import APIRouter
 
 from qa_service.api.deps import ServiceDep
@@ -16,4 +18,5 @@ def health(service: ServiceDep) -> Health:
         chunks=chunks,
         sentences=sentences,
         embedder=service.embedder.name,
+        pid=os.getpid(),
     )
