@@ -62,6 +62,17 @@ def test_at_most_max_citations_and_other_documents_never_join() -> None:
     assert [(s.doc_id, s.first) for s in spans] == [("a", 1), ("b", 2)]
 
 
+def test_the_best_sentences_neighbour_competes_with_a_bonus() -> None:
+    ranked = [(1.0, row(5)), (0.97, row(2, doc="b")), (0.94, row(6)), (0.93, row(4, doc="c"))]
+    with_bonus = group_citations(ranked, AnswerConfig(max_citations=2, neighbour_bonus=0.05))
+    assert [(s.doc_id, s.first) for s in with_bonus] == [("a", 5), ("a", 6)]
+    assert with_bonus[1].score == 0.94  # the bonus orders, it does not change the score
+    without = group_citations(ranked, AnswerConfig(max_citations=2, neighbour_bonus=0.0))
+    assert [(s.doc_id, s.first) for s in without] == [("a", 5), ("b", 2)]
+    # The first citation is still the best-scored sentence, whatever the bonus.
+    assert group_citations(ranked, AnswerConfig(neighbour_bonus=1.0))[0].first == 5
+
+
 def test_span_checks_every_sentence_against_the_quote() -> None:
     first, second = row(0, length=3), row(1, length=3)
     span = _Span("a", 0, 0, first.start, first.end, 1.0, [first])
