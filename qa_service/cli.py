@@ -110,6 +110,7 @@ def serve(
     from qa_service import serving
     from qa_service.api.app import create_app
 
+    serving.configure_logging()
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     if workers == 1:

@@ -25,6 +25,11 @@ APP = "qa_service.api.app:create_app"
 _EARLY_DEATH_S = 10.0  # a worker dying this soon after its start is a broken set-up, not bad luck
 
 
+def configure_logging() -> None:
+    """Our own log lines (seeding, workers) beside uvicorn's, in its format."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+
+
 def reuse_port_supported() -> bool:
     return hasattr(socket, "SO_REUSEPORT")
 
@@ -45,6 +50,7 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
 
 
 def _worker(host: str, port: int, log_level: str) -> None:
+    configure_logging()
     config = uvicorn.Config(APP, factory=True, host=host, port=port, log_level=log_level)
     uvicorn.Server(config).run(sockets=[reuse_port_socket(host, port)])
 
