@@ -173,7 +173,7 @@ def ask(
 
 @app.command()
 def documents(
-    offset: Annotated[int, typer.Option(min=0)] = 0,
+    offset: Annotated[int, typer.Option(min=0, max=2**62)] = 0,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
 ) -> None:
     """List the stored articles."""

@@ -128,10 +128,13 @@ def serve_process(root: Path, *args: str) -> Iterator[tuple[str, subprocess.Pope
     port = _free_port()
     env = {**os.environ, "QA_INDEX_DIR": str(root / "index"), "QA_SEEDS_DIR": str(root / "seeds")}
     command = [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1"]
+    # A file, not a pipe: nobody reads a pipe while tests run, and a full one (64 KiB of
+    # access log) blocks the server mid-request.
+    log = (root / "server.log").open("wb")
     proc = subprocess.Popen(
         [*command, "--port", str(port), *args],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -140,7 +143,7 @@ def serve_process(root: Path, *args: str) -> Iterator[tuple[str, subprocess.Pope
     try:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server died")
+                raise RuntimeError((root / "server.log").read_text(errors="replace"))
             try:
                 if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                     break
@@ -157,6 +160,7 @@ def serve_process(root: Path, *args: str) -> Iterator[tuple[str, subprocess.Pope
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        log.close()
 
 
 @pytest.fixture(scope="session")

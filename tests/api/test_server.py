@@ -1,6 +1,8 @@
 """`qa-service serve` as a real uvicorn process: seeds ingested at start, answers over HTTP."""
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -29,6 +31,11 @@ def test_openapi_docs_are_served(live_server: str) -> None:
     assert httpx.get(f"{live_server}/docs").status_code == 200
     spec = httpx.get(f"{live_server}/openapi.json").json()
     assert {"/health", "/v1/ask", "/v1/documents"} <= set(spec["paths"])
+    schemas = spec["components"]["schemas"]
+    refs = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(spec)))
+    assert refs and refs <= set(schemas), refs - set(schemas)  # code generators need them all
+    upload = spec["paths"]["/v1/documents"]["post"]["requestBody"]["content"]
+    assert upload["application/json"]["schema"]["required"] == ["text"]
 
 
 def test_workers_share_the_connections(tmp_path: Path) -> None:

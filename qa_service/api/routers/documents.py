@@ -26,7 +26,8 @@ _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/DocumentIn"}},
+            # Inlined: the route reads its body itself, so FastAPI does not register the model.
+            "application/json": {"schema": DocumentIn.model_json_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -128,7 +129,10 @@ async def add_document(request: Request, service: ServiceDep) -> Response:
 
 @router.get("", response_model=DocumentPage)
 def list_documents(
-    service: ServiceDep, offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500)
+    service: ServiceDep,
+    # SQLite takes 64-bit integers; an offset past any real archive is simply an empty page.
+    offset: int = Query(0, ge=0, le=2**62),
+    limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
     """Stored articles, oldest first, without their text."""
     records = service.index.docs.page(offset=offset, limit=limit)
