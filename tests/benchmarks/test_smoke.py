@@ -57,7 +57,16 @@ def test_throughput() -> None:
             "3",
         ]
     )
-    _columns(rows, "clients", "rps", "p50 ms", "p99 ms", "errors", "% of ceiling")
+    _columns(
+        rows,
+        "clients",
+        "rps",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "% of ceiling",
+        "embedder ms before/after",
+    )
     assert [r["clients"] for r in rows] == [1, 2]
 
 
