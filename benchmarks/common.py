@@ -255,6 +255,29 @@ def embedder_query_ms(questions: Sequence[str], repeats: int = 1) -> float:
     return statistics.median(times) * 1000
 
 
+def embedder_core_ms(questions: Sequence[str]) -> float:
+    """``embedder_query_ms`` on one core: a fresh process with ``OMP_NUM_THREADS=1``.
+
+    That is how each worker of ``serve --workers N`` runs the model when N equals the cores
+    (the CLI splits the cores between workers), so it is the per-core cost of a question.
+    """
+    code = (
+        "import json, sys\n"
+        "from benchmarks.common import embedder_query_ms\n"
+        "print(embedder_query_ms(json.load(sys.stdin)))"
+    )
+    done = subprocess.run(
+        [PYTHON, "-c", code],
+        input=json.dumps(list(questions)),
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.split()[-1])
+
+
 # -- output ----------------------------------------------------------------------------------
 
 

@@ -34,6 +34,15 @@ class Settings(BaseSettings):
             "None: all cores, or cores / workers under `serve --workers`."
         ),
     )
+    answer_threads: int = Field(
+        2,
+        ge=1,
+        le=64,
+        description=(
+            "Questions answered at once per process; more requests wait in order. Two keep "
+            "a core busy embedding while another question is scored."
+        ),
+    )
     cors_origins: list[str] = Field(
         ["*"], description="Origins whose pages may call the API (the embeddable widget)."
     )

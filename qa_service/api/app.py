@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from qa_service import __version__
+from qa_service.api.compute import Compute
 from qa_service.api.errors import install_error_handlers
 from qa_service.api.routers import ask, chat, documents, health, openai_compat, web
 from qa_service.chat.service import ChatService
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         app.state.service = service or build_service(settings or get_settings())
         app.state.service.ingest_seeds_if_empty()
         app.state.chat = ChatService.open(app.state.service)
+        app.state.compute = Compute(app.state.service.settings.answer_threads)
         yield
         app.state.chat.close()
         if owned:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from qa_service.api.compute import Compute
 from qa_service.service import QAService
 
 
@@ -12,3 +13,10 @@ def get_service(request: Request) -> QAService:
 
 
 ServiceDep = Annotated[QAService, Depends(get_service)]
+
+
+def get_compute(request: Request) -> Compute:
+    return request.app.state.compute
+
+
+ComputeDep = Annotated[Compute, Depends(get_compute)]

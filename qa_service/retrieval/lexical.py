@@ -131,7 +131,7 @@ def _match(word: str, stem: str, terms: tuple[frozenset[str], str, tuple[str, ..
     # German compounds: the question's word is part of a longer passage word, or the other way.
     if (len(stem) >= _MIN_PART and stem in joined) or (len(word) >= _MIN_PART and word in joined):
         return COMPOUND_MATCH
-    if len(word) >= 2 * _MIN_PART and any(word.startswith(p) or word.endswith(p) for p in parts):
+    if len(word) >= 2 * _MIN_PART and (word.startswith(parts) or word.endswith(parts)):
         return COMPOUND_MATCH
     return 0.0
 

@@ -5,12 +5,7 @@ the server only loads the model and opens the index (no second embedding pass).
 """
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,16 +15,10 @@ import pytest
 
 from qa_service.config import Settings
 from qa_service.service import build_service
-from tests.conftest import SEEDS, MemoEmbedder
+from tests.conftest import SEEDS, MemoEmbedder, serve_process
 
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 APPOINTMENT = "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -40,30 +29,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, embedder: MemoEmbedder) -> 
     service.ingest_seeds_if_empty()
     service.close()
 
-    port = _free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(settings.index_dir), "QA_SEEDS_DIR": str(SEEDS)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(proc.stdout.read().decode() if proc.stdout else "server died")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        raise RuntimeError("server did not start in 120 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with serve_process(root) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="module")

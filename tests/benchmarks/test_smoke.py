@@ -65,7 +65,9 @@ def test_throughput() -> None:
         "p99 ms",
         "errors",
         "% of ceiling",
-        "embedder ms before/after",
+        "before/after",
+        "embedder ms (1 core)",
+        "ceiling rps",
     )
     assert [r["clients"] for r in rows] == [1, 2]
 

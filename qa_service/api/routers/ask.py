@@ -1,10 +1,9 @@
 from dataclasses import asdict
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
 from qa_service.answer.extractive import Answer
-from qa_service.api.deps import ServiceDep
+from qa_service.api.deps import ComputeDep, ServiceDep
 from qa_service.api.schemas import AskRequest, AskResponse
 
 router = APIRouter(prefix="/v1", tags=["ask"])
@@ -18,12 +17,12 @@ def answer_response(answer: Answer) -> dict:
 
 
 @router.post("/ask", response_model=AskResponse)
-async def ask(body: AskRequest, service: ServiceDep) -> dict:
+async def ask(body: AskRequest, service: ServiceDep, compute: ComputeDep) -> dict:
     """Answer one question from the articles, with numbered citations of exact spans.
 
     Every citation's `quote` equals `document.text[start:end]`. When no passage is relevant
     enough, `abstained` is true and `citations` is empty.
     """
     top_k = body.top_k or service.settings.top_k
-    answer = await run_in_threadpool(service.answerer.ask, body.question, top_k)
+    answer = await compute.run(service.answerer.ask, body.question, top_k)
     return answer_response(answer)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from qa_service.api.chat_schemas import ChatRequest, ChatResponse, ConversationOut
+from qa_service.api.deps import ComputeDep
 from qa_service.api.routers.ask import answer_response
 from qa_service.chat.service import ChatService
 
@@ -22,7 +23,9 @@ ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.post("/chat", response_model=ChatResponse)
-async def chat(body: ChatRequest, chat_service: ChatServiceDep) -> dict[str, Any]:
+async def chat(
+    body: ChatRequest, chat_service: ChatServiceDep, compute: ComputeDep
+) -> dict[str, Any]:
     """Answer a message as the next turn of a conversation, like `/v1/ask` plus context.
 
     Without `conversation_id` a new conversation starts; its id is in the response. A
@@ -30,9 +33,7 @@ async def chat(body: ChatRequest, chat_service: ChatServiceDep) -> dict[str, Any
     turns (`retrieval_query` shows how); a self-contained question is searched alone.
     An unknown `conversation_id` is a 404.
     """
-    result = await run_in_threadpool(
-        chat_service.chat, body.message, body.conversation_id, body.top_k
-    )
+    result = await compute.run(chat_service.chat, body.message, body.conversation_id, body.top_k)
     return answer_response(result.answer) | {
         "conversation_id": result.conversation_id,
         "turn": result.turn,

@@ -16,7 +16,6 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from sse_starlette.sse import EventSourceResponse
-from starlette.concurrency import run_in_threadpool
 
 from qa_service.api.chat_schemas import (
     MODEL_ID,
@@ -27,6 +26,7 @@ from qa_service.api.chat_schemas import (
     OpenAIError,
     usage_of,
 )
+from qa_service.api.deps import ComputeDep
 from qa_service.api.routers.chat import ChatServiceDep
 from qa_service.chat.service import ChatAnswer
 
@@ -124,7 +124,7 @@ def _stream(
     },
 )
 async def chat_completions(
-    body: ChatCompletionRequest, chat_service: ChatServiceDep
+    body: ChatCompletionRequest, chat_service: ChatServiceDep, compute: ComputeDep
 ) -> dict[str, Any] | EventSourceResponse:
     """OpenAI Chat Completions over the articles: model `qa-service`.
 
@@ -134,7 +134,7 @@ async def chat_completions(
     `stream: true` the answer arrives as Server-Sent Events, citations in the last chunk.
     """
     _check_model(body.model)
-    result = await run_in_threadpool(
+    result = await compute.run(
         chat_service.complete, body.question, body.earlier_questions, body.top_k
     )
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
