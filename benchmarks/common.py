@@ -255,27 +255,59 @@ def embedder_query_ms(questions: Sequence[str], repeats: int = 1) -> float:
     return statistics.median(times) * 1000
 
 
-def embedder_core_ms(questions: Sequence[str]) -> float:
-    """``embedder_query_ms`` on one core: a fresh process with ``OMP_NUM_THREADS=1``.
+_EMBED_LOOP = """
+import json, sys, time
+from benchmarks.common import raw_embedder
+questions, seconds = json.loads(sys.stdin.readline())
+model = raw_embedder()
+print("ready", flush=True)
+sys.stdin.readline()  # all processes start together
+n, t0 = 0, time.perf_counter()
+while time.perf_counter() - t0 < seconds:
+    model.embed_query(questions[n % len(questions)])
+    n += 1
+print(n / (time.perf_counter() - t0), flush=True)
+"""
 
-    That is how each worker of ``serve --workers N`` runs the model when N equals the cores
-    (the CLI splits the cores between workers), so it is the per-core cost of a question.
+
+def _send(proc: subprocess.Popen, line: str) -> None:
+    assert proc.stdin is not None
+    proc.stdin.write(line + "\n")
+    proc.stdin.flush()
+
+
+def _receive(proc: subprocess.Popen) -> str:
+    assert proc.stdout is not None
+    return proc.stdout.readline()
+
+
+def embedder_ceiling_rps(questions: Sequence[str], seconds: float = 5.0) -> float:
+    """Questions/s of the raw embedder on every core at once: one single-threaded process per
+    core (how ``serve --workers <cores>`` runs the model), all embedding for ``seconds``.
+
+    Measured, not derived from one core's time: cores that run together share caches and
+    memory bandwidth, and on a shared machine the neighbours' load is in the figure too.
     """
-    code = (
-        "import json, sys\n"
-        "from benchmarks.common import embedder_query_ms\n"
-        "print(embedder_query_ms(json.load(sys.stdin)))"
-    )
-    done = subprocess.run(
-        [PYTHON, "-c", code],
-        input=json.dumps(list(questions)),
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(done.stdout.split()[-1])
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [
+        subprocess.Popen(
+            [PYTHON, "-c", _EMBED_LOOP],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=ROOT,
+            text=True,
+        )
+        for _ in range(os.cpu_count() or 1)
+    ]
+    for proc in procs:
+        _send(proc, json.dumps([list(questions), seconds]))
+    for proc in procs:
+        _receive(proc)  # "ready": the model is loaded
+    for proc in procs:
+        _send(proc, "go")
+    rates = [float(proc.communicate()[0].split()[-1]) for proc in procs]
+    return sum(rates)
 
 
 # -- output ----------------------------------------------------------------------------------

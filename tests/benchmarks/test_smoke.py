@@ -55,6 +55,8 @@ def test_throughput() -> None:
             "1",
             "--max-requests",
             "3",
+            "--ceiling-seconds",
+            "0.3",
         ]
     )
     _columns(
