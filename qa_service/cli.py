@@ -96,9 +96,9 @@ def serve(
         int,
         typer.Option(
             min=1,
-            help="Server processes. More than one is for read-heavy serving: each process "
-            "embeds questions on cores / workers threads; a document added through one "
-            "process reaches the vector search of the others only after a restart.",
+            help="Server processes, each with its own socket, embedding questions on "
+            "cores / workers threads. A document added through one process reaches the "
+            "others at their next question (QA_VECTOR_RELOAD_SECONDS).",
         ),
     ] = 1,
 ) -> None:

@@ -59,6 +59,14 @@ class Settings(BaseSettings):
             "None: the embedder's calibrated default (answer/extractive.py)."
         ),
     )
+    vector_reload_seconds: float = Field(
+        5.0,
+        ge=0,
+        description=(
+            "Another process (a second worker, `qa-service ingest`) wrote to the index: "
+            "re-read the vector store at the next question, at most this often."
+        ),
+    )
     max_question_chars: int = 2000
     max_document_chars: int = 2_000_000
 

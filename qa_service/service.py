@@ -64,6 +64,7 @@ def build_service(settings: Settings, embedder: Embedder | None = None) -> QASer
         embedder,
         chunk_max_chars=settings.chunk_max_chars,
         max_document_chars=settings.max_document_chars,
+        reload_seconds=settings.vector_reload_seconds,
     )
     retriever = HybridRetriever(index)
     answerer = ExtractiveAnswerer(

@@ -169,6 +169,7 @@ class DocStore:
         self._lock = threading.RLock()
         self._migrate()
         self._data_version = -1
+        self.outside_commits = 0  # commits of other connections seen so far (``changed``)
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._cached_chars = 0
         self._records: dict[str, DocumentRecord | None] = {}
@@ -225,10 +226,17 @@ class DocStore:
         """Drop cached reads if any connection committed since they were made (lock held)."""
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._data_version:
+            self.outside_commits += self._data_version != -1
             self._data_version = version
             self._texts.clear()
             self._cached_chars = 0
             self._records.clear()
+
+    def changed(self) -> int:
+        """How many times other connections (processes) have committed, as seen until now."""
+        with self._lock:
+            self._fresh()
+            return self.outside_commits
 
     def _forget(self) -> None:
         """This connection wrote: data_version does not change for our own commits."""

@@ -10,8 +10,10 @@ whose version SQLite does not hold, so readers never see a partial document.
 """
 
 import hashlib
+import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,8 @@ from qa_service.models import Article, Chunk, Sentence
 from qa_service.retrieval.docstore import SCHEMA_VERSION, DocStore, DocumentRecord
 from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.vectors import VectorStore
+
+log = logging.getLogger("qa_service")
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
 ProgressCallback = Callable[[int], None]
@@ -93,6 +97,7 @@ class ArticleIndex:
         *,
         chunk_max_chars: int = 700,
         max_document_chars: int = 2_000_000,
+        reload_seconds: float = 5.0,
     ) -> None:
         index_dir.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
@@ -101,10 +106,13 @@ class ArticleIndex:
         self.vectors = VectorStore(index_dir / "chroma")
         self.chunk_max_chars = chunk_max_chars
         self.max_document_chars = max_document_chars
+        self.reload_seconds = reload_seconds
         self._write_lock = threading.Lock()
         self._check_embedder(index_dir)
         self.repair()
         self.migrate()
+        self._vectors_seen = self.docs.changed()
+        self._reloaded_at = float("-inf")
 
     def _check_embedder(self, index_dir: Path) -> None:
         """Refuse to mix two models' vectors: they would answer with noise, silently.
@@ -125,6 +133,24 @@ class ArticleIndex:
 
     def close(self) -> None:
         self.docs.close()
+        self.vectors.close()
+
+    def refresh(self) -> bool:
+        """Re-read the vector store if another process wrote to the index since (a second
+        `serve` worker, `qa-service ingest`): Chroma never sees other processes' writes by
+        itself. At most once per ``reload_seconds``; the text search is always current.
+        Returns whether it reloaded."""
+        seen = self.docs.changed()
+        if seen == self._vectors_seen or time.monotonic() - self._reloaded_at < self.reload_seconds:
+            return False
+        with self._write_lock:
+            if seen == self._vectors_seen:
+                return False  # another thread reloaded meanwhile
+            start = time.monotonic()
+            self.vectors.reload()
+            self._vectors_seen, self._reloaded_at = seen, time.monotonic()
+        log.info("vector store reloaded after outside writes (%.2f s)", time.monotonic() - start)
+        return True
 
     def repair(self) -> int:
         """Finish or undo vector-store work a crash interrupted. Returns entries repaired."""

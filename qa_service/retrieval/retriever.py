@@ -54,6 +54,7 @@ class HybridRetriever:
         self.config = config or RetrievalConfig()
 
     def retrieve(self, question: str, vector: np.ndarray, top_k: int) -> Retrieval:
+        self.index.refresh()
         cfg, docs, vectors = self.config, self.index.docs, self.index.vectors
         dense_chunks = vectors.query("chunks", vector, cfg.dense_chunks)
         dense_sentences = vectors.query("sentences", vector, cfg.dense_sentences)

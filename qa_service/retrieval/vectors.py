@@ -5,12 +5,15 @@ version that SQLite no longer knows are ignored at query time and removed by the
 repair step, so a crash mid-ingest never surfaces half a document.
 """
 
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import chromadb
 import numpy as np
+from chromadb.api.client import Client
 from chromadb.config import Settings as ChromaSettings
 
 _KINDS = ("sentences", "chunks")
@@ -25,12 +28,21 @@ class VectorHit:
 
 
 class VectorStore:
+    """Chroma keeps each process's HNSW graphs in memory and never sees what other processes
+    write; ``reload`` re-reads them from disk (see ``ArticleIndex.refresh``)."""
+
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(path),
+        self._path = path
+        self._lock = threading.Lock()  # no call may use a client that reload() closed
+        self._open()
+
+    def _open(self) -> None:
+        client = chromadb.PersistentClient(
+            path=str(self._path),
             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
         )
+        self._client = cast(Client, client)  # the concrete class: it has close()
         # embedding_function=None: we always pass vectors; Chroma must never fetch a model.
         self._collections = {
             kind: self._client.get_or_create_collection(
@@ -40,6 +52,15 @@ class VectorStore:
             )
             for kind in _KINDS
         }
+
+    def reload(self) -> None:
+        with self._lock:
+            self._client.close()
+            self._open()
+
+    def close(self) -> None:
+        with self._lock:
+            self._client.close()
 
     def add(self, kind: str, doc_id: str, version: str, vectors: np.ndarray) -> None:
         self.add_many(kind, [(doc_id, version, vectors)])
@@ -59,13 +80,13 @@ class VectorStore:
         if not ids:
             return
         matrix = np.concatenate(parts)
-        collection = self._collections[kind]
-        for lo in range(0, len(ids), batch):
-            collection.upsert(
-                ids=ids[lo : lo + batch],
-                embeddings=matrix[lo : lo + batch],
-                metadatas=metadatas[lo : lo + batch],  # type: ignore[arg-type]
-            )
+        with self._lock:
+            for lo in range(0, len(ids), batch):
+                self._collections[kind].upsert(
+                    ids=ids[lo : lo + batch],
+                    embeddings=matrix[lo : lo + batch],
+                    metadatas=metadatas[lo : lo + batch],  # type: ignore[arg-type]
+                )
 
     def delete(self, doc_id: str, *, version: str | None = None, keep: str | None = None) -> None:
         """Delete a document's entries: one version, all but ``keep``, or all."""
@@ -74,14 +95,17 @@ class VectorStore:
             where = {"$and": [{"doc": doc_id}, {"ver": version}]}
         elif keep is not None:
             where = {"$and": [{"doc": doc_id}, {"ver": {"$ne": keep}}]}
-        for collection in self._collections.values():
-            collection.delete(where=where)  # type: ignore[arg-type]
+        with self._lock:
+            for collection in self._collections.values():
+                collection.delete(where=where)  # type: ignore[arg-type]
 
     def query(self, kind: str, vector: np.ndarray, n: int) -> list[VectorHit]:
         # Only distances: an entry's id already says (doc, version, ord), and asking Chroma
         # for metadatas too costs ~0.5-1 ms more per query (benchmarks/README.md).
-        collection = self._collections[kind]
-        result = collection.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        with self._lock:
+            result = self._collections[kind].query(
+                query_embeddings=[vector], n_results=n, include=["distances"]
+            )
         ids = result["ids"][0] if result["ids"] else []
         distances = (result["distances"] or [[]])[0]
         return [
@@ -96,7 +120,8 @@ class VectorStore:
         if not keys:
             return {}
         ids = [_entry_id(doc, ver, i) for doc, ver, i in keys]
-        got = self._collections[kind].get(ids=ids, include=["embeddings"])
+        with self._lock:
+            got = self._collections[kind].get(ids=ids, include=["embeddings"])
         embeddings = got["embeddings"]
         out = {}
         for id_, e in zip(got["ids"], embeddings if embeddings is not None else [], strict=True):
@@ -108,10 +133,12 @@ class VectorStore:
         self, kind: str, batch: int = 5000
     ) -> Iterator[tuple[str, str, int, np.ndarray]]:
         """Every stored (doc_id, version, ord, vector), in pages (for one-off migrations)."""
-        collection = self._collections[kind]
         offset = 0
         while True:
-            got = collection.get(include=["embeddings"], limit=batch, offset=offset)
+            with self._lock:
+                got = self._collections[kind].get(
+                    include=["embeddings"], limit=batch, offset=offset
+                )
             ids = got["ids"]
             if not ids:
                 return
@@ -120,7 +147,8 @@ class VectorStore:
             offset += len(ids)
 
     def count(self, kind: str) -> int:
-        return self._collections[kind].count()
+        with self._lock:
+            return self._collections[kind].count()
 
 
 def _entry_id(doc_id: str, version: str, ord_: int) -> str:

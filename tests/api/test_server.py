@@ -13,6 +13,11 @@ import httpx
 from tests.conftest import serve_process
 
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
+POOL = (
+    "Die Gemeinde Wolkenstein hat am Dienstag ihr neues Hallenbad eröffnet. Das Becken ist "
+    "25 Meter lang und hat sechs Bahnen."
+)
+POOL_QUESTION = "Which town opened an indoor swimming pool?"
 
 
 def test_server_ingests_seeds_and_answers(live_server: str) -> None:
@@ -50,10 +55,19 @@ def test_workers_share_the_connections(tmp_path: Path) -> None:
         try:
             pids = {c.get("/health").json()["pid"] for c in clients}
             assert len(pids) == 2 and proc.pid not in pids
-            for client in clients[:4]:
+            for client in clients:  # every worker has its vector store loaded from here on
                 body = client.post("/v1/ask", json={"question": DRONES}).json()
                 assert "Browdi" in body["citations"][0]["quote"]
             assert {c.get("/health").json()["documents"] for c in clients} == {2}  # seeded once
+
+            # A document posted to one worker is found by the others' vector search too.
+            # English question, German article: no shared word, so only the dense search
+            # (each worker's in-memory Chroma graphs) can find it.
+            added = clients[0].post("/v1/documents", json={"id": "bad", "text": POOL})
+            assert added.status_code == 201
+            for client in clients:
+                body = client.post("/v1/ask", json={"question": POOL_QUESTION}).json()
+                assert "bad" in [p["document_id"] for p in body["passages"]], body
         finally:
             for client in clients:
                 client.close()

@@ -1,5 +1,8 @@
 """The index keeps SQLite, FTS5 and Chroma consistent, also across crashes."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +122,45 @@ def test_index_refuses_vectors_of_another_model(tmp_path: Path, embedder: MemoEm
         ArticleIndex(tmp_path / "index", _OtherModel())  # type: ignore[arg-type]
     reopened = ArticleIndex(tmp_path / "index", embedder)  # the right model still opens it
     assert reopened.docs.counts()[0] == 1
+
+
+def _ingest_in_another_process(index_dir: Path, article: Path) -> None:
+    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_SEEDS_DIR": str(article.parent)}
+    done = subprocess.run(
+        [sys.executable, "-m", "qa_service", "ingest", str(article)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_refresh_reads_vectors_another_process_wrote(
+    tmp_path: Path, embedder: MemoEmbedder
+) -> None:
+    """`qa-service ingest` (or a second worker) writes while this process serves: Chroma's
+    in-memory graphs here never see it by themselves; ``refresh`` re-reads them, at most once
+    per ``reload_seconds``."""
+    index = ArticleIndex(tmp_path / "index", embedder, reload_seconds=3600)
+    index.add(Article(text=TEXT), "mayor")
+    (tmp_path / "new").mkdir()
+    pool = tmp_path / "new" / "pool.txt"
+    pool.write_text("Die Gemeinde Wolkenstein hat ein neues Hallenbad eröffnet.", encoding="utf-8")
+    vector = embedder.embed_query("Wo wurde ein Hallenbad eröffnet?")
+
+    def found(doc_id: str) -> bool:
+        return doc_id in {h.doc_id for h in index.vectors.query("sentences", vector, 5)}
+
+    assert not found("pool") and not index.refresh()  # graphs loaded, nothing new yet
+    _ingest_in_another_process(tmp_path / "index", pool)
+    assert not found("pool")  # what Chroma alone would go on answering with
+    assert index.refresh() and found("pool")
+
+    later = tmp_path / "new" / "later.txt"
+    later.write_text("Das Hallenbad in Wolkenstein hat sechs Bahnen.", encoding="utf-8")
+    _ingest_in_another_process(tmp_path / "index", later)
+    assert not index.refresh()  # within reload_seconds of the last reload
+    index.reload_seconds = 0
+    assert index.refresh() and found("later")
+    index.close()
