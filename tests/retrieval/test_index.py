@@ -13,6 +13,7 @@ from qa_service.models import Article
 from qa_service.retrieval.index import ArticleIndex
 from tests.conftest import MemoEmbedder
 from tests.retrieval.conftest import TEXT
+from tests.retrieval.writer import HashEmbedder
 
 
 def _vector_counts(index: ArticleIndex) -> tuple[int, int]:
@@ -163,4 +164,38 @@ def test_refresh_reads_vectors_another_process_wrote(
     assert not index.refresh()  # within reload_seconds of the last reload
     index.reload_seconds = 0
     assert index.refresh() and found("later")
+    index.close()
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    """Two writers (`serve` workers, `qa-service ingest`) at the same moment: every vector of
+    both must be readable and findable afterwards. Chroma alone loses some of them once a
+    process persists its graphs (over 1,000 vectors each here)."""
+    index_dir = tmp_path / "index"
+    ArticleIndex(index_dir, HashEmbedder()).close()  # type: ignore[arg-type]
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.retrieval.writer", str(index_dir), prefix, "140"],
+            cwd=Path(__file__).resolve().parents[2],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for prefix in ("a", "b")
+    ]
+    for writer in writers:
+        _, err = writer.communicate(timeout=600)
+        assert writer.returncode == 0, err
+
+    index = ArticleIndex(index_dir, HashEmbedder())  # type: ignore[arg-type]
+    records = index.docs.page(offset=0, limit=1000)
+    assert len(records) == 280
+    assert index.vectors.count("sentences") == 280 * 8
+    lost = []
+    for r in records:
+        keys = [(r.id, r.version, i) for i in range(r.n_sentences)]
+        assert len(index.vectors.vectors("sentences", keys)) == r.n_sentences
+        first = index.docs.sentence_vectors([(r.id, 0)])[(r.id, 0)]
+        if r.id not in {h.doc_id for h in index.vectors.query("sentences", first, 3)}:
+            lost.append(r.id)
+    assert not lost
     index.close()
