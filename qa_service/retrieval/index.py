@@ -238,6 +238,14 @@ class ArticleIndex:
             "metadata": article.metadata,
         }
 
+        # Segmenting and embedding a long article takes seconds to minutes: done before the
+        # lock, so other writers (threads, workers, `qa-service ingest`) are not held up.
+        work = None
+        stored = self.docs.get(doc_id)
+        if stored is None or stored.content_hash != digest:
+            self._check_twin(digest, doc_id, given)
+            work = self._segment_and_embed(text, progress)
+
         with self._writing():
             existing = self.docs.get(doc_id)
             if existing is not None and existing.content_hash == digest:
@@ -255,15 +263,10 @@ class ArticleIndex:
                 return IngestResult(
                     doc_id, existing.n_chunks, existing.n_sentences, created=False, updated=changed
                 )
-            twin = self.docs.find_by_hash(digest)
-            if twin is not None and given and twin.id != doc_id:
-                raise DuplicateContent(f"the same text is already stored as document {twin.id!r}")
-
-            segmentation = segment_article(text, max_chars=self.chunk_max_chars)
-            sentences, chunks = segmentation.sentences, segmentation.chunks
-            if not sentences:
-                raise EmptyDocument("the article has no sentences once boilerplate is removed")
-            vectors = self._embed(embedding_texts(text, sentences), progress)
+            self._check_twin(digest, doc_id, given)
+            # No work yet only if this text was stored at the check above and another writer
+            # has replaced it since.
+            sentences, chunks, vectors = work or self._segment_and_embed(text, progress)
 
             # Title and date found in the text fill in what the caller did not give.
             found = article
@@ -326,6 +329,20 @@ class ArticleIndex:
                 if item.replaces:
                     self.vectors.delete(item.record.id, keep=item.record.version)
                 self.docs.journal_remove(item.record.id, item.record.version, "add")
+
+    def _check_twin(self, digest: str, doc_id: str, given: bool) -> None:
+        twin = self.docs.find_by_hash(digest)
+        if twin is not None and given and twin.id != doc_id:
+            raise DuplicateContent(f"the same text is already stored as document {twin.id!r}")
+
+    def _segment_and_embed(
+        self, text: str, progress: ProgressCallback | None
+    ) -> tuple[list[Sentence], list[Chunk], np.ndarray]:
+        segmentation = segment_article(text, max_chars=self.chunk_max_chars)
+        sentences, chunks = segmentation.sentences, segmentation.chunks
+        if not sentences:
+            raise EmptyDocument("the article has no sentences once boilerplate is removed")
+        return sentences, chunks, self._embed(embedding_texts(text, sentences), progress)
 
     def _embed(self, texts: list[str], progress: ProgressCallback | None) -> np.ndarray:
         batch = 32

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from filelock import FileLock, Timeout
 
 from qa_service.errors import EmbedderMismatch
 from qa_service.models import Article
@@ -198,4 +199,32 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         if r.id not in {h.doc_id for h in index.vectors.query("sentences", first, 3)}:
             lost.append(r.id)
     assert not lost
+    index.close()
+
+
+def test_embedding_happens_outside_the_write_lock(tmp_path: Path, embedder: MemoEmbedder) -> None:
+    """A long article is embedded before the lock is taken: other writers (threads, workers,
+    `qa-service ingest`) are not held up for minutes."""
+    index_dir = tmp_path / "index"
+    held: list[bool] = []
+
+    class Probe:
+        name, model_name, dim = embedder.name, embedder.model_name, embedder.dim
+
+        def embed_passages(self, texts: list[str]) -> np.ndarray:
+            other = FileLock(index_dir / "write.lock", thread_local=False)
+            try:
+                other.acquire(timeout=0)
+                other.release()
+                held.append(False)
+            except Timeout:
+                held.append(True)
+            return embedder.embed_passages(texts)
+
+        def embed_query(self, text: str) -> np.ndarray:
+            return embedder.embed_query(text)
+
+    index = ArticleIndex(index_dir, Probe())  # type: ignore[arg-type]
+    assert index.add(Article(text=TEXT), "mayor").created
+    assert held == [False]
     index.close()
