@@ -228,9 +228,7 @@ class DocStore:
         if version != self._data_version:
             self.outside_commits += self._data_version != -1
             self._data_version = version
-            self._texts.clear()
-            self._cached_chars = 0
-            self._records.clear()
+            self._forget()
 
     def changed(self) -> int:
         """How many times other connections (processes) have committed, as seen until now."""
@@ -239,7 +237,8 @@ class DocStore:
             return self.outside_commits
 
     def _forget(self) -> None:
-        """This connection wrote: data_version does not change for our own commits."""
+        """Drop cached reads: another connection committed (seen by ``_fresh``), or this one
+        wrote, which data_version does not report."""
         with self._lock:
             self._texts.clear()
             self._cached_chars = 0

@@ -127,7 +127,7 @@ class ArticleIndex:
         wanted = embedder_identity(self.embedder)
         recorded = self.docs.set_property_if_absent("embedder", wanted)
         if recorded != wanted:
-            self.docs.close()
+            self.close()
             raise EmbedderMismatch(
                 f"the index in {index_dir} was built with the embedder '{recorded}', but "
                 f"'{wanted}' is configured; vectors of two models cannot be compared. Set "

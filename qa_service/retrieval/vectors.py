@@ -6,7 +6,6 @@ repair step, so a crash mid-ingest never surfaces half a document.
 """
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -128,23 +127,6 @@ class VectorStore:
             doc, _ver, ord_ = _parse_id(id_)
             out[(doc, ord_)] = np.asarray(e, dtype=np.float32)
         return out
-
-    def all_vectors(
-        self, kind: str, batch: int = 5000
-    ) -> Iterator[tuple[str, str, int, np.ndarray]]:
-        """Every stored (doc_id, version, ord, vector), in pages (for one-off migrations)."""
-        offset = 0
-        while True:
-            with self._lock:
-                got = self._collections[kind].get(
-                    include=["embeddings"], limit=batch, offset=offset
-                )
-            ids = got["ids"]
-            if not ids:
-                return
-            for id_, e in zip(ids, got["embeddings"], strict=True):  # type: ignore[arg-type]
-                yield *_parse_id(id_), np.asarray(e, dtype=np.float32)
-            offset += len(ids)
 
     def count(self, kind: str) -> int:
         with self._lock:
