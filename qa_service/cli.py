@@ -226,6 +226,10 @@ def evaluate(
         Path | None,
         typer.Option(help="Folder for an on-disk cache of embeddings (repeat runs are fast)."),
     ] = None,
+    reranker: Annotated[
+        str | None,
+        typer.Option(help="CrossEncoder folder or hub name (default: QA_RERANKER_MODEL)."),
+    ] = None,
 ) -> None:
     """Ingest SQuAD articles into a fresh temporary index, ask every question, print metrics.
 
@@ -251,7 +255,9 @@ def evaluate(
     if not pool.articles:
         raise _fail(ValueError("the corpus is empty: --questions-only needs --corpus"))
     questions = spread(asked.questions, limit)
-    settings = settings.model_copy(update={"embedder": name})
+    settings = settings.model_copy(
+        update={"embedder": name, "reranker_model": reranker or settings.reranker_model}
+    )
 
     model: Embedder
     if cache is not None:
@@ -290,7 +296,12 @@ def evaluate(
     for key, value in metrics.items():
         table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
     console.print(table)
-    print(json.dumps({"embedder": name, "articles": len(pool.articles), **metrics}), flush=True)
+    summary = {
+        "embedder": name,
+        "reranker": settings.reranker_model,
+        "articles": len(pool.articles),
+    }
+    print(json.dumps({**summary, **metrics}), flush=True)
 
 
 def main() -> None:  # pragma: no cover

@@ -43,6 +43,16 @@ class Settings(BaseSettings):
             "a core busy embedding while another question is scored."
         ),
     )
+    reranker_model: str | None = Field(
+        None,
+        description=(
+            "A sentence-transformers CrossEncoder (local folder or hub name) that reorders "
+            "the best candidate sentences. None: off (no reachable package ships one)."
+        ),
+    )
+    rerank_candidates: int = Field(
+        8, ge=2, le=50, description="Best-scored sentences the reranker reorders."
+    )
     cors_origins: list[str] = Field(
         ["*"], description="Origins whose pages may call the API (the embeddable widget)."
     )

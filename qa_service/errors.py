@@ -47,3 +47,7 @@ class EmbedderUnavailable(QAServiceError):
 
 class EmbedderMismatch(QAServiceError):
     """The index was built with another embedding model than the configured one."""
+
+
+class RerankerUnavailable(QAServiceError):
+    """The configured reranker model cannot be loaded."""

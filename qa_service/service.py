@@ -67,6 +67,11 @@ def build_service(settings: Settings, embedder: Embedder | None = None) -> QASer
         reload_seconds=settings.vector_reload_seconds,
     )
     retriever = HybridRetriever(index)
+    reranker = None
+    if settings.reranker_model:
+        from qa_service.answer.reranking import CrossEncoderReranker
+
+        reranker = CrossEncoderReranker(settings.reranker_model)
     answerer = ExtractiveAnswerer(
         retriever,
         embedder,
@@ -74,6 +79,8 @@ def build_service(settings: Settings, embedder: Embedder | None = None) -> QASer
             max_citations=settings.max_citations,
             abstain_threshold=settings.abstain_threshold,
             max_question_chars=settings.max_question_chars,
+            rerank_candidates=settings.rerank_candidates,
         ),
+        reranker,
     )
     return QAService(settings, embedder, index, retriever, answerer)

