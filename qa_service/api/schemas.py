@@ -13,6 +13,7 @@ class Health(BaseModel):
     chunks: int
     sentences: int
     embedder: str
+    reranker: str | None = Field(None, description="QA_RERANKER_MODEL, when one is loaded.")
     pid: int = Field(description="The serving process (one of several under serve --workers).")
 
 

@@ -85,6 +85,7 @@ def test_service_with_a_cross_encoder_answers_over_http(
     try:
         assert isinstance(svc.answerer.reranker, CrossEncoderReranker)
         with TestClient(create_app(settings, svc)) as client:
+            assert client.get("/health").json()["reranker"] == str(tiny_cross_encoder)
             for question in (QUESTION, "Who was appointed head of the drone forces?"):
                 response = client.post("/v1/ask", json={"question": question})
                 assert response.status_code == 200, response.text

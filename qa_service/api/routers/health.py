@@ -18,5 +18,6 @@ def health(service: ServiceDep) -> Health:
         chunks=chunks,
         sentences=sentences,
         embedder=service.embedder.name,
+        reranker=service.answerer.reranker.name if service.answerer.reranker else None,
         pid=os.getpid(),
     )
