@@ -7,7 +7,9 @@ For each embedder: the llama-index defaults peer, the tuned peer (128-token chun
 dense fusion) and qa_service answer every XQuAD-de dev question over all 24 articles. Then
 qa_service's abstention is measured on the unanswerable set (every question asked against the
 half of the corpus that lacks its article) and on the hand-written English questions
-(tests/evaluation/data/english-questions.json), answerable and unanswerable.
+(tests/evaluation/data/english-questions.json), answerable and unanswerable. Last, the two seed
+news articles with hand-written German and English questions, and questions on their topic
+whose answer they do not hold (tests/evaluation/data/seed-*.json).
 
 Vectors are cached under benchmarks/.cache (keyed by model and text), so only the first run
 pays for embedding; the "ingest s" column is then index building on cached vectors.
@@ -25,7 +27,10 @@ from qa_service.evaluation.cache import cached_embedder
 from qa_service.evaluation.harness import EvalRun, run_eval, run_unanswerable
 from qa_service.evaluation.squad import load_squad, spread
 
-ENGLISH = ROOT / "tests" / "evaluation" / "data" / "english-questions.json"
+DATA = ROOT / "tests" / "evaluation" / "data"
+ENGLISH = DATA / "english-questions.json"
+SEED_QUESTIONS = DATA / "seed-questions.json"  # the two seed news articles, German + English
+SEED_UNANSWERABLE = DATA / "seed-unanswerable.json"  # their topic, answers not in them
 
 
 def _row(system: str, embedder: str, run: EvalRun) -> dict[str, object]:
@@ -66,6 +71,11 @@ def main(argv: list[str] | None = None) -> None:
 
     data = load_squad(args.squad)
     english = load_squad(ENGLISH)
+    seeds, seeds_none = load_squad(SEED_QUESTIONS), load_squad(SEED_UNANSWERABLE)
+    seeds_by_language = {
+        lang: [q for q in seeds.questions if q.id.startswith(f"seed-{lang}-")]
+        for lang in ("de", "en")
+    }
     questions = spread(data.questions, args.limit)
     quality: list[dict[str, object]] = []
     abstention: list[dict[str, object]] = []
@@ -97,6 +107,12 @@ def main(argv: list[str] | None = None) -> None:
                 run_unanswerable(english.questions, data.articles, embedder),
             ),
         ]
+        _note(f"{name}: seed articles ...")
+        for lang, label in (("de", "German"), ("en", "English")):
+            run = run_eval(seeds_by_language[lang], seeds.articles, embedder)
+            abstention.append(_row(f"qa_service, seed news, {label} answerable", name, run))
+        run = run_eval(seeds_none.questions, seeds.articles, embedder)
+        abstention.append(_row("qa_service, seed news, unanswerable", name, run))
         _note(f"{name}: done ({embedder.computed} texts embedded, the rest from the cache)")
 
     n = len(questions)

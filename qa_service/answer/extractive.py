@@ -73,6 +73,10 @@ class AnswerConfig:
     # the best sentence often introduces what its neighbour answers ("... Heute ist dies
     # bekannt als ..."). XQuAD-de: answer in any citation 0.904 -> see benchmarks/README.md.
     neighbour_bonus: float = 0.05
+    # Citations 2 and 3 are context: each grows by the sentence before and after it (if the
+    # retriever found them) up to this length, as the answer is often one sentence further
+    # on. The first citation stays precise. XQuAD-de: see benchmarks/README.md.
+    context_chars: int = 600
     answer_margin: float = 0.03  # same-article citations this close join the answer text
     abstain_threshold: float | None = None
     max_question_chars: int = 2000
@@ -169,7 +173,26 @@ def group_citations(ranked: list[tuple[float, SentenceRow]], cfg: AnswerConfig) 
         if len(spans) >= cfg.max_citations:
             break
         spans.append(_Span(row.doc_id, row.ord, row.ord, row.start, row.end, score, [row]))
+    if cfg.context_chars:
+        _add_context(spans[1:], spans, {(r.doc_id, r.ord): r for _, r in ranked}, cfg)
     return spans
+
+
+def _add_context(
+    targets: list[_Span],
+    spans: list[_Span],
+    rows: dict[tuple[str, int], SentenceRow],
+    cfg: AnswerConfig,
+) -> None:
+    """Grow each target span by one sentence on each side that no citation holds yet."""
+    for span in targets:
+        for key in ((span.doc_id, span.first - 1), (span.doc_id, span.last + 1)):
+            row = rows.get(key)
+            held = any(s.doc_id == key[0] and s.first <= key[1] <= s.last for s in spans)
+            if row is None or held:
+                continue
+            if max(span.end, row.end) - min(span.start, row.start) <= cfg.context_chars:
+                span.extend(row)
 
 
 def _fold(text: str) -> str:

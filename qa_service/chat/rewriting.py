@@ -170,8 +170,11 @@ def rewrite(
     nouns = topic_terms(message, nouns_only=True)
     weight = dependence(message) if previous is not None else 0.0
     if previous is None or weight == 0:
-        context = Context(_normalise(vector), tuple(nouns[: config.max_context_terms]))
-        return Rewrite(message, message, context.vector, 0.0, (), context)
+        # The embedder's vector as it is (already unit length): normalising it again moves
+        # the last float digit, and the same question would score differently in chat and ask.
+        own = np.asarray(vector, dtype=np.float32)
+        context = Context(own, tuple(nouns[: config.max_context_terms]))
+        return Rewrite(message, message, own, 0.0, (), context)
 
     own_keys = {" ".join(tokenize(t)) for t in topic_terms(message)}
     inherited = [t for t in previous.terms if " ".join(tokenize(t)) not in own_keys]

@@ -80,3 +80,20 @@ def test_span_checks_every_sentence_against_the_quote() -> None:
     assert span.matches("xxx xxx")
     assert not span.matches("xxx yyy")
     assert not span.matches("xxx")
+
+
+def test_later_citations_show_their_neighbours_the_first_stays_precise() -> None:
+    # Sentences 4-6 and 11-13 were all retrieved; 5 is best, 12 the next separate citation.
+    ranked = [(1.0, row(5)), (0.9, row(12)), (0.5, row(4)), (0.5, row(11)), (0.4, row(13))]
+    ranked += [(0.3, row(6))]
+    spans = group_citations(ranked, AnswerConfig(max_citations=2, context_chars=600))
+    assert [(s.first, s.last) for s in spans] == [(5, 5), (11, 13)]
+    # Not beyond the cap (three 50-character sentences take 152), never into another citation.
+    capped = group_citations(ranked, AnswerConfig(max_citations=2, context_chars=120))
+    assert [(s.first, s.last) for s in capped] == [(5, 5), (11, 12)]
+    off = group_citations(ranked, AnswerConfig(max_citations=2, context_chars=0))
+    assert [(s.first, s.last) for s in off] == [(5, 5), (12, 12)]
+    ranked = [(1.0, row(5)), (0.9, row(6, doc="b")), (0.8, row(7))]
+    spans = group_citations(ranked, AnswerConfig(max_citations=3, context_chars=600))
+    assert [(s.doc_id, s.first, s.last) for s in spans] == [("a", 5, 5), ("b", 6, 6), ("a", 7, 7)]
+    # Sentence 7 is next to the first citation, not to citation 2 (another article).
