@@ -59,6 +59,11 @@ class QAService:
 
 def build_service(settings: Settings, embedder: Embedder | None = None) -> QAService:
     embedder = embedder or create_embedder(settings)
+    reranker = None
+    if settings.reranker_model:  # loaded before the index opens: a bad model leaves nothing open
+        from qa_service.answer.reranking import CrossEncoderReranker
+
+        reranker = CrossEncoderReranker(settings.reranker_model)
     index = ArticleIndex(
         settings.index_dir,
         embedder,
@@ -67,11 +72,6 @@ def build_service(settings: Settings, embedder: Embedder | None = None) -> QASer
         reload_seconds=settings.vector_reload_seconds,
     )
     retriever = HybridRetriever(index)
-    reranker = None
-    if settings.reranker_model:
-        from qa_service.answer.reranking import CrossEncoderReranker
-
-        reranker = CrossEncoderReranker(settings.reranker_model)
     answerer = ExtractiveAnswerer(
         retriever,
         embedder,

@@ -29,6 +29,7 @@ STATUS: list[tuple[type[errors.QAServiceError], int]] = [
     (errors.UnsupportedFormat, 415),
     (errors.InvalidInput, 422),
     (errors.EmbedderUnavailable, 503),
+    (errors.RerankerUnavailable, 503),
     (errors.QAServiceError, 400),
 ]
 

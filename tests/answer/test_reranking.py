@@ -96,6 +96,12 @@ def test_service_with_a_cross_encoder_answers_over_http(
         svc.close()
 
 
-def test_unloadable_reranker_is_a_clear_error(tmp_path: Path) -> None:
+def test_unloadable_reranker_is_a_clear_error(
+    tmp_path: Path, empty_settings: Settings, embedder: MemoEmbedder
+) -> None:
     with pytest.raises(RerankerUnavailable, match="cannot load reranker model"):
         CrossEncoderReranker(str(tmp_path))  # a folder without a model
+    settings = empty_settings.model_copy(update={"reranker_model": str(tmp_path / "no-seeds")})
+    with pytest.raises(RerankerUnavailable):
+        build_service(settings, embedder)
+    assert not settings.index_dir.exists()  # checked before the index is opened
