@@ -51,7 +51,7 @@ def test_answerable_floors(answerable: Metrics) -> None:
     m = answerable
     assert m.questions == 612
     assert m.answer_in_top_citation >= 0.72, m
-    assert m.answer_in_citations >= 0.90, m
+    assert m.answer_in_citations >= 0.93, m  # 0.953 measured; 0.931 without context windows
     assert m.doc_hit_at_1 >= 0.95, m
     assert m.median_citation_chars <= 200, m  # a sentence, not a chunk
     assert m.max_citations <= 3, m
