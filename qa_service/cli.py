@@ -1,4 +1,4 @@
-"""`qa-service`: ingest, serve, ask, documents (and eval, added by the evaluation module)."""
+"""`qa-service`: ingest, serve, ask, documents, delete, eval."""
 
 import json
 import sys

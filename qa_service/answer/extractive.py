@@ -127,11 +127,14 @@ class _Span:
     end: int
     score: float
     rows: list[SentenceRow]
+    core: tuple[int, int]  # offsets of the chosen sentences, without added context
 
-    def extend(self, row: SentenceRow) -> None:
+    def extend(self, row: SentenceRow, *, context: bool = False) -> None:
         self.first, self.last = min(self.first, row.ord), max(self.last, row.ord)
         self.start, self.end = min(self.start, row.start), max(self.end, row.end)
         self.rows.append(row)
+        if not context:
+            self.core = (min(self.core[0], row.start), max(self.core[1], row.end))
 
     def matches(self, quote: str) -> bool:
         """Each sentence's stored text is exactly where its offsets say in ``quote``."""
@@ -172,7 +175,11 @@ def group_citations(ranked: list[tuple[float, SentenceRow]], cfg: AnswerConfig) 
                 continue
         if len(spans) >= cfg.max_citations:
             break
-        spans.append(_Span(row.doc_id, row.ord, row.ord, row.start, row.end, score, [row]))
+        spans.append(
+            _Span(
+                row.doc_id, row.ord, row.ord, row.start, row.end, score, [row], (row.start, row.end)
+            )
+        )
     if cfg.context_chars:
         _add_context(spans[1:], spans, {(r.doc_id, r.ord): r for _, r in ranked}, cfg)
     return spans
@@ -184,15 +191,15 @@ def _add_context(
     rows: dict[tuple[str, int], SentenceRow],
     cfg: AnswerConfig,
 ) -> None:
-    """Grow each target span by one sentence on each side that no citation holds yet."""
+    """Grow each target span by one body sentence on each side that no citation holds yet."""
     for span in targets:
         for key in ((span.doc_id, span.first - 1), (span.doc_id, span.last + 1)):
             row = rows.get(key)
             held = any(s.doc_id == key[0] and s.first <= key[1] <= s.last for s in spans)
-            if row is None or held:
+            if row is None or held or row.kind == "heading":
                 continue
             if max(span.end, row.end) - min(span.start, row.start) <= cfg.context_chars:
-                span.extend(row)
+                span.extend(row, context=True)
 
 
 def _fold(text: str) -> str:
@@ -285,10 +292,14 @@ class ExtractiveAnswerer:
             diagnostics["reranked"] = float(len(head))
 
         citations: list[Citation] = []
+        statements: dict[int, str] = {}  # citation id -> its chosen sentences, without context
         for span in group_citations(ranked, self.config):
             quote = docs.quote(span.doc_id, span.start, span.end)
             if quote is None or not span.matches(quote):
                 continue  # never cite a span we cannot show again exactly
+            statements[len(citations) + 1] = quote[
+                span.core[0] - span.start : span.core[1] - span.start
+            ]
             citations.append(
                 Citation(
                     len(citations) + 1,
@@ -305,6 +316,7 @@ class ExtractiveAnswerer:
         # Another citation joins the answer text only when it scores nearly as well and
         # comes from the same article: near-ties across articles are common for English
         # questions (no shared words with German text) and would read as a list of guesses.
+        # The answer reads each citation's chosen sentences, not the context shown around them.
         best = citations[0]
         in_answer = [
             c
@@ -313,5 +325,5 @@ class ExtractiveAnswerer:
             and c.score >= best.score - self.config.answer_margin
         ]
         in_answer.sort(key=lambda c: c.start)  # read in article order
-        answer = " ".join(f"{_fold(c.quote)} [{c.id}]" for c in in_answer)
+        answer = " ".join(f"{_fold(statements[c.id])} [{c.id}]" for c in in_answer)
         return Answer(answer, False, citations, passages, language, diagnostics)

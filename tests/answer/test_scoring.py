@@ -75,7 +75,7 @@ def test_the_best_sentences_neighbour_competes_with_a_bonus() -> None:
 
 def test_span_checks_every_sentence_against_the_quote() -> None:
     first, second = row(0, length=3), row(1, length=3)
-    span = _Span("a", 0, 0, first.start, first.end, 1.0, [first])
+    span = _Span("a", 0, 0, first.start, first.end, 1.0, [first], (first.start, first.end))
     span.extend(second)
     assert span.matches("xxx xxx")
     assert not span.matches("xxx yyy")

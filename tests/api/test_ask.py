@@ -32,18 +32,51 @@ def test_fact_is_in_top_citation(client: TestClient, question: str, expected: st
     assert_citations_exact(client, body)
 
 
-@pytest.mark.parametrize("question", [q for q, _ in FACTS])
+# Questions whose answer joins a later citation that shows context around its sentence.
+WITH_CONTEXT = [
+    "Wer ist der ukrainische Außenminister?",
+    "Wo traf sich die Ukraine-Kontaktgruppe?",
+    "Who is Ukraine's foreign minister?",
+]
+
+
+def _answer_parts(body: dict) -> list[tuple[str, str, str]]:
+    """(answer fragment, citation id, that citation's whitespace-folded quote)."""
+    by_id = {str(c["id"]): c for c in body["citations"]}
+    parts = re.findall(r"\s*(.+?) \[(\d+)\]", body["answer"])
+    assert "".join(f"{text} [{n}]" for text, n in parts) == body["answer"].replace("] ", "]")
+    return [(text, n, " ".join(by_id[n]["quote"].split())) for text, n in parts]
+
+
+def test_the_answer_reads_only_the_chosen_sentence_of_a_context_citation(
+    client: TestClient,
+) -> None:
+    trimmed = 0
+    for question in WITH_CONTEXT:
+        body = client.post("/v1/ask", json={"question": question}).json()
+        assert_citations_exact(client, body)
+        for text, n, quote in _answer_parts(body):
+            assert text in quote
+            trimmed += n != "1" and len(text) < len(quote)
+    assert trimmed, "no answer joined a citation with context: pick other questions"
+
+
+@pytest.mark.parametrize("question", [q for q, _ in FACTS] + WITH_CONTEXT)
 def test_answer_text_is_the_cited_sentences_of_one_article(
     client: TestClient, question: str
 ) -> None:
-    """The answer reads as its citations' quotes, each marked, all from the best article."""
+    """The answer reads as its citations' sentences, each marked, all from the best article.
+
+    The first citation is the answer's statement itself; a later one may show context around
+    its sentence, and the answer reads only the sentence: a verbatim part of the quote.
+    """
     body = client.post("/v1/ask", json={"question": question}).json()
-    by_id = {c["id"]: c for c in body["citations"]}
-    marked = [int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])]
-    assert 1 in marked
-    for n in marked:
-        assert by_id[n]["document_id"] == by_id[1]["document_id"], body
-        assert " ".join(by_id[n]["quote"].split()) in body["answer"]
+    by_id = {str(c["id"]): c for c in body["citations"]}
+    parts = _answer_parts(body)
+    assert "1" in [n for _, n, _ in parts]
+    for text, n, quote in parts:
+        assert by_id[n]["document_id"] == by_id["1"]["document_id"], body
+        assert text == quote if n == "1" else text in quote, (text, quote)
 
 
 def test_citation_is_a_sentence_not_a_page(client: TestClient) -> None:
