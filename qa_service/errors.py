@@ -37,6 +37,10 @@ class DuplicateContent(QAServiceError):
     """The same text is already stored under another id."""
 
 
+class IdConflict(QAServiceError):
+    """The id derived from a text already holds another text."""
+
+
 class ConversationNotFound(QAServiceError):
     """No conversation has the given id."""
 

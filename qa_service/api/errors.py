@@ -25,6 +25,7 @@ STATUS: list[tuple[type[errors.QAServiceError], int]] = [
     (errors.DocumentNotFound, 404),
     (errors.ConversationNotFound, 404),
     (errors.DuplicateContent, 409),
+    (errors.IdConflict, 409),
     (errors.DocumentTooLarge, 413),
     (errors.UnsupportedFormat, 415),
     (errors.InvalidInput, 422),

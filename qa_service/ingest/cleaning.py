@@ -47,7 +47,13 @@ _MD_HEADING_CLOSE = re.compile(r"[ \t]+#+[ \t]*$")
 _LIST_MARKER = re.compile(r"^[ \t]*[-*+•][ \t]+")
 _QUOTE_MARKER = re.compile(r"^[ \t]{0,3}(?:>[ \t]?)+")
 _RULE = re.compile(r"^[ \t]*([-=*_])(?:[ \t]*\1){2,}[ \t]*$")
-_KEY_VALUE = re.compile(r"^[ \t]*[^\t\n]{1,40}\t")
+# A "key<TAB>value" line of a facts box ("Ort\tBrüssel", "Quellen\t<ul>..."). Prose that merely
+# holds a tab is not one: a key never ends a sentence, a value never ends in one or holds two.
+_KEY_VALUE = re.compile(r"^[ \t]*([^\t\n]{1,40})\t([^\n]*)$")
+_SENTENCE_END = re.compile(
+    r"[a-zäöüß]{3,}[.!?…][\"“”»«']?\s+[A-ZÄÖÜ]"  # "... aus. Seit ..." (not "4. Juni", "Dr. M")
+    r"|[.!?…][\"“”»«']?\s*$"  # ends like a sentence
+)
 _FOOTER = re.compile(
     r"^\W*(?:besuchen sie uns|folgen sie uns|folge uns|follow us|mehr zum thema|lesen sie auch"
     r"|lesen sie mehr|weitere artikel|teilen sie|teilen auf|share this|share on|abonnieren sie"
@@ -154,9 +160,17 @@ def _mask_lines(chars: list[str], text: str) -> list[_Line]:
     return lines
 
 
+def _is_key_value(raw: str) -> bool:
+    match = _KEY_VALUE.match(raw)
+    if match is None:
+        return False
+    key, value = match.group(1).strip(), match.group(2).strip()
+    return not _SENTENCE_END.search(key) and not _SENTENCE_END.search(value)
+
+
 def _is_boilerplate_line(raw: str, view: str) -> bool:
     stripped = view.strip()
-    if _KEY_VALUE.match(raw) or _LINKS_ONLY.match(stripped):
+    if _is_key_value(raw) or _LINKS_ONLY.match(stripped):
         return True
     return len(stripped) <= _FOOTER_MAX_CHARS and _FOOTER.match(stripped) is not None
 

@@ -28,6 +28,7 @@ from qa_service.errors import (
     DuplicateContent,
     EmbedderMismatch,
     EmptyDocument,
+    IdConflict,
     InvalidInput,
 )
 from qa_service.ingest.loading import parse_article
@@ -39,7 +40,7 @@ from qa_service.retrieval.vectors import VectorStore
 
 log = logging.getLogger("qa_service")
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")  # the whole id: fullmatch
 ProgressCallback = Callable[[int], None]
 
 
@@ -69,7 +70,7 @@ def content_hash(text: str) -> str:
 
 
 def check_document_id(doc_id: str) -> str:
-    if not _ID.match(doc_id):
+    if not _ID.fullmatch(doc_id):
         raise InvalidInput(
             f"invalid document id {doc_id!r}: use 1-128 letters, digits, '.', '_', '~' or '-', "
             "starting with a letter or digit"
@@ -231,6 +232,7 @@ class ArticleIndex:
         version = digest[:16]
         given = doc_id is not None
         doc_id = check_document_id(doc_id) if doc_id is not None else f"doc-{version}"
+        doc_id = self._resolve_id(digest, doc_id, given)
         metadata = {
             "title": article.title,
             "source": article.source,
@@ -243,10 +245,10 @@ class ArticleIndex:
         work = None
         stored = self.docs.get(doc_id)
         if stored is None or stored.content_hash != digest:
-            self._check_twin(digest, doc_id, given)
             work = self._segment_and_embed(text, progress)
 
         with self._writing():
+            doc_id = self._resolve_id(digest, doc_id, given)  # again: another writer may have won
             existing = self.docs.get(doc_id)
             if existing is not None and existing.content_hash == digest:
                 changed = any(
@@ -263,7 +265,6 @@ class ArticleIndex:
                 return IngestResult(
                     doc_id, existing.n_chunks, existing.n_sentences, created=False, updated=changed
                 )
-            self._check_twin(digest, doc_id, given)
             # No work yet only if this text was stored at the check above and another writer
             # has replaced it since.
             sentences, chunks, vectors = work or self._segment_and_embed(text, progress)
@@ -330,10 +331,24 @@ class ArticleIndex:
                     self.vectors.delete(item.record.id, keep=item.record.version)
                 self.docs.journal_remove(item.record.id, item.record.version, "add")
 
-    def _check_twin(self, digest: str, doc_id: str, given: bool) -> None:
+    def _resolve_id(self, digest: str, doc_id: str, given: bool) -> str:
+        """The id this text is stored under; never a second copy, never another text lost.
+
+        The same text under another id is a conflict when the caller named an id, and that
+        document (a no-op) when the id was to be derived from the text. A derived id that
+        already holds another text (a caller chose it, or its text changed) is a conflict too.
+        """
         twin = self.docs.find_by_hash(digest)
-        if twin is not None and given and twin.id != doc_id:
-            raise DuplicateContent(f"the same text is already stored as document {twin.id!r}")
+        if twin is not None and twin.id != doc_id:
+            if given:
+                raise DuplicateContent(f"the same text is already stored as document {twin.id!r}")
+            return twin.id
+        if not given and twin is None and self.docs.get(doc_id) is not None:
+            raise IdConflict(
+                f"the id derived from this text, {doc_id!r}, already holds another text: "
+                "send the article with an explicit id"
+            )
+        return doc_id
 
     def _segment_and_embed(
         self, text: str, progress: ProgressCallback | None

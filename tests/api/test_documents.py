@@ -60,6 +60,35 @@ def test_same_text_under_another_id_is_rejected(client: TestClient) -> None:
     assert "a1" in response.json()["detail"]
 
 
+def test_same_text_without_an_id_is_the_stored_document(client: TestClient) -> None:
+    """Without an id, a text stored under a chosen id is that document: never a second copy."""
+    before = client.get("/health").json()["documents"]
+    assert client.post("/v1/documents", json={"id": "a1", "text": ARTICLE}).status_code == 201
+    again = client.post("/v1/documents", json={"text": ARTICLE})
+    assert again.status_code == 200, again.text
+    assert again.json()["id"] == "a1" and again.json()["created"] is False
+    assert client.get("/health").json()["documents"] == before + 1
+    body = client.post("/v1/ask", json={"question": "Wer wurde Bürgermeister in Kleinhausen?"})
+    cited = {c["document_id"] for c in body.json()["citations"]}
+    assert "a1" in cited and not any(doc.startswith("doc-") for doc in cited), cited
+
+
+def test_a_derived_id_never_overwrites_another_text(client: TestClient) -> None:
+    derived = client.post("/v1/documents", json={"text": ARTICLE}).json()["id"]
+    # The caller reuses that id for another text; the original text, posted again without
+    # an id, must not silently replace it.
+    assert client.post("/v1/documents", json={"id": derived, "text": CHANGED}).status_code == 200
+    clash = client.post("/v1/documents", json={"text": ARTICLE})
+    assert clash.status_code == 409, clash.text
+    assert derived in clash.json()["detail"] and clash.json()["type"] == "IdConflict"
+    assert client.get(f"/v1/documents/{derived}").json()["text"] == CHANGED
+
+
+def test_an_id_with_a_trailing_newline_is_refused(client: TestClient) -> None:
+    response = client.post("/v1/documents", json={"id": "nope\n", "text": ARTICLE})
+    assert response.status_code == 422 and "invalid document id" in response.json()["detail"]
+
+
 def test_delete_removes_every_chunk(client: TestClient) -> None:
     client.post("/v1/documents", json={"id": "kleinhausen", "text": ARTICLE})
     assert client.delete("/v1/documents/kleinhausen").status_code == 204

@@ -40,6 +40,28 @@ def test_boilerplate_lines_never_become_sentences(boilerplate: str) -> None:
     assert sentence_texts(text) == ["Der Minister reiste ab.", "Die Gespräche gehen weiter."]
 
 
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "Bürgermeisterin\tJana Deich rief den Katastrophenfall aus. Seit Montag helfen 120 Kräfte.",
+        "Der See in Seehausen ist 12 Meter tief.\t",
+        "Fazit\tDas Treffen endete ohne Einigung.",
+    ],
+)
+def test_prose_with_a_tab_is_not_a_facts_box_line(prose: str) -> None:
+    """A tab inside prose (pasted tables, stray keys) must not drop its sentences."""
+    text = f"Der Minister reiste ab.\n\n{prose}\n\nDie Gespräche gehen weiter."
+    words = prose.split("\t")[-1].split() or prose.split()
+    kept = " ".join(sentence_texts(text))
+    assert words[-1] in kept and "Die Gespräche gehen weiter." in kept
+
+
+@pytest.mark.parametrize("line", ["Stand\t4. Juni 2025", "Autor\tDr. Müller", "Quelle\tdpa, AFP"])
+def test_facts_box_lines_with_abbreviations_stay_boilerplate(line: str) -> None:
+    text = f"Der Minister reiste ab.\n\n{line}\n\nDie Gespräche gehen weiter."
+    assert sentence_texts(text) == ["Der Minister reiste ab.", "Die Gespräche gehen weiter."]
+
+
 def test_embedded_link_list_is_masked_mid_line() -> None:
     text = 'Mehr dazu lesen. <ul style="none">• www.a.de• www.b.de\n\nNächster Satz.'
     assert sentence_texts(text) == ["Mehr dazu lesen.", "Nächster Satz."]
