@@ -17,6 +17,10 @@ class QuestionTooLong(InvalidInput):
     """The question is longer than the configured limit."""
 
 
+class InvalidText(InvalidInput):
+    """Text the service cannot embed or store (NUL, a lone surrogate) or oversized metadata."""
+
+
 class EmptyDocument(InvalidInput):
     """The article has no text worth indexing."""
 

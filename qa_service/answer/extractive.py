@@ -18,6 +18,7 @@ from qa_service.retrieval.docstore import SentenceRow
 from qa_service.retrieval.embedder import Embedder
 from qa_service.retrieval.lexical import term_coverage, words_found
 from qa_service.retrieval.retriever import CandidateSentence, HybridRetriever
+from qa_service.textcheck import check_text
 
 # The service abstains when the evidence score of the question falls below a threshold:
 # the best cosine of any candidate sentence, plus EVIDENCE_WORDS_WEIGHT times the share of
@@ -229,7 +230,7 @@ class ExtractiveAnswerer:
         return DEFAULT_ABSTAIN.get(self.embedder.name, {}).get(language, 0.0)
 
     def check_question(self, question: str) -> str:
-        question = question.strip()
+        question = check_text(question, "the question").strip()
         if not question:
             raise EmptyQuestion("the question is empty")
         if len(question) > self.config.max_question_chars:

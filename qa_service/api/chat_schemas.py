@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from qa_service.api.schemas import MAX_QUESTION_CHARS, AskResponse, CitationOut
+from qa_service.textcheck import text_problem
 
 MODEL_ID = "qa-service"
 MAX_MESSAGES = 500
@@ -88,6 +89,8 @@ class ChatMessage(BaseModel):
             raise ValueError(
                 f"a {self.role} message has {len(self.text):,} characters; the limit is {limit:,}"
             )
+        if problem := text_problem(self.text):  # earlier user messages are embedded too
+            raise ValueError(f"a {self.role} message {problem}")
         return self
 
 

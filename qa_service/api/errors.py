@@ -6,14 +6,13 @@ raise their usual exceptions with a readable message; request validation errors 
 400, as OpenAI's own API answers them.
 """
 
+import json
 import re
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -38,6 +37,15 @@ STATUS: list[tuple[type[errors.QAServiceError], int]] = [
 OPENAI_PATHS = ("/v1/chat/completions", "/v1/models")
 
 
+class ErrorResponse(JSONResponse):
+    """JSON that always renders: an error may echo what the client sent, and JSON escapes
+    can carry lone surrogates that UTF-8 cannot encode (they become "?")."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", errors="replace")
+
+
 def status_for(exc: errors.QAServiceError) -> int:
     return next(code for cls, code in STATUS if isinstance(exc, cls))
 
@@ -52,7 +60,7 @@ def openai_error(
 ) -> JSONResponse:
     kind = "server_error" if status >= 500 else "invalid_request_error"
     body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-    return JSONResponse(status_code=status, content=body)
+    return ErrorResponse(status_code=status, content=body)
 
 
 def _snake(name: str) -> str:
@@ -72,7 +80,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if is_openai_path(request):
         status = 400 if isinstance(exc, errors.InvalidInput) else status_for(exc)
         return openai_error(status, str(exc), code=_snake(type(exc).__name__))
-    return JSONResponse(
+    return ErrorResponse(
         status_code=status_for(exc), content={"detail": str(exc), "type": type(exc).__name__}
     )
 
@@ -80,7 +88,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if not is_openai_path(request):
-        return await request_validation_exception_handler(request, exc)
+        return ErrorResponse(status_code=422, content={"detail": jsonable_encoder(exc.errors())})
     problems = list(exc.errors())
     first = problems[0] if problems else {}
     if first.get("type") == "json_invalid":

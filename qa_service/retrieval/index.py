@@ -37,6 +37,7 @@ from qa_service.models import Article, Chunk, Sentence
 from qa_service.retrieval.docstore import SCHEMA_VERSION, DocStore, DocumentRecord
 from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.vectors import VectorStore
+from qa_service.textcheck import check_metadata, check_text
 
 log = logging.getLogger("qa_service")
 
@@ -220,7 +221,11 @@ class ArticleIndex:
         doc_id: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> IngestResult:
-        text = article.text.replace("\r\n", "\n")
+        text = check_text(article.text, "the article text").replace("\r\n", "\n")
+        for field in ("title", "source", "published_at"):
+            if (value := getattr(article, field)) is not None:
+                check_text(value, f"the article's {field}")
+        check_metadata(article.metadata)
         if not text.strip():
             raise EmptyDocument("the article text is empty")
         if len(text) > self.max_document_chars:

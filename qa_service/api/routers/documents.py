@@ -86,6 +86,8 @@ async def _article_from_request(request: Request) -> tuple[str | None, Article]:
         payload = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidInput("the body is not valid JSON: it is nested too deeply") from None
     try:
         body = DocumentIn.model_validate(payload)
     except ValidationError as exc:
