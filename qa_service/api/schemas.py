@@ -76,7 +76,12 @@ class CitationOut(BaseModel):
     id: int = Field(description="The number used in the answer's [n] markers.")
     document_id: str
     title: str | None
-    start: int = Field(description="Start offset (characters) into the document text.")
+    start: int = Field(
+        description=(
+            "Start offset into the document text, in Unicode code points (Python string "
+            "indices; in JavaScript index Array.from(text), not the UTF-16 string)."
+        )
+    )
     end: int = Field(description="End offset, exclusive: text[start:end] == quote.")
     quote: str
     score: float

@@ -67,6 +67,14 @@
 
   let conversationId = null;
 
+  // <split-span> Offsets count Unicode code points (as Python indexes strings); JavaScript
+  // strings count UTF-16 units, which differ after any emoji or other astral character.
+  function splitSpan(text, start, end) {
+    const points = Array.from(text);
+    return [points.slice(0, start), points.slice(start, end), points.slice(end)].map((p) => p.join(""));
+  }
+  // </split-span>
+
   async function showSpan(c) {
     const response = await fetch(`${api}/v1/documents/${encodeURIComponent(c.document_id)}`);
     if (!response.ok) return;
@@ -74,8 +82,9 @@
     const pane = el("div", "qa-doc");
     const head = el("div", "qa-head", `${doc.title || doc.id}  [${c.start}:${c.end}]  (Esc)`);
     const pre = el("pre");
-    const mark = el("mark", "", doc.text.slice(c.start, c.end));
-    pre.append(doc.text.slice(0, c.start), mark, doc.text.slice(c.end));
+    const [before, cited, after] = splitSpan(doc.text, c.start, c.end);
+    const mark = el("mark", "", cited);
+    pre.append(before, mark, after);
     pane.append(head, pre);
     const close = () => { pane.remove(); document.removeEventListener("keydown", onKey); };
     const onKey = (e) => { if (e.key === "Escape") close(); };

@@ -1,5 +1,11 @@
 """The chat page and the embeddable widget are served, and other origins may call the API."""
 
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
 from fastapi.testclient import TestClient
 
 
@@ -14,7 +20,7 @@ def test_widget_script_talks_to_chat_and_documents(client: TestClient) -> None:
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
     assert "/v1/chat" in script.text and "/v1/documents/" in script.text
-    assert "doc.text.slice(c.start, c.end)" in script.text  # highlights the exact span
+    assert "splitSpan(doc.text, c.start, c.end)" in script.text  # highlights the exact span
 
 
 def test_cross_origin_calls_are_allowed_for_the_widget(client: TestClient) -> None:
@@ -35,3 +41,20 @@ def test_cross_origin_calls_are_allowed_for_the_widget(client: TestClient) -> No
     )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] in ("*", "https://news.example")
+
+
+def test_widget_highlights_by_code_points_like_the_api(client: TestClient) -> None:
+    """Run the widget's own span splitter in node on text with astral characters."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    script = client.get("/widget.js").text
+    splitter = re.search(r"// <split-span>.*?// </split-span>", script, re.S)
+    assert splitter, "the widget lost its span splitter"
+    text = "🚀🚀 Raketenstart 🛰️\n\nDie Rakete Sternfalke startete am Freitag. Ende."
+    start = text.index("Die Rakete")
+    end = text.index(" Ende")
+    call = f"splitSpan({json.dumps(text)}, {start}, {end})"
+    program = f"{splitter.group()}\nconsole.log(JSON.stringify({call}));"
+    out = subprocess.run([node, "-e", program], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [text[:start], text[start:end], text[end:]]
