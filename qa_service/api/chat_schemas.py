@@ -41,6 +41,13 @@ class ChatResponse(AskResponse):
     )
 
 
+class StoredCitationOut(CitationOut):
+    stale: bool = Field(
+        description="The article changed or was deleted since this turn: the span no longer "
+        "holds the quote (the quote is what was cited then)."
+    )
+
+
 class TurnOut(BaseModel):
     turn: int
     message: str
@@ -48,7 +55,7 @@ class TurnOut(BaseModel):
     answer: str
     abstained: bool
     language: str
-    citations: list[CitationOut]
+    citations: list[StoredCitationOut]
     created_at: float
 
 

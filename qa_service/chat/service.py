@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa_service.answer.citations import Citation
 from qa_service.answer.extractive import Answer
 from qa_service.chat.conversations import (
     Conversation,
@@ -149,6 +150,11 @@ class ChatService:
 
     def conversation(self, conversation_id: str) -> Conversation:
         return self.store.get(conversation_id)
+
+    def is_current(self, citation: Citation) -> bool:
+        """The article still holds the quote at its offsets (not changed or deleted since)."""
+        docs = self.qa.index.docs
+        return docs.quote(citation.document_id, citation.start, citation.end) == citation.quote
 
     def delete(self, conversation_id: str) -> None:
         self.store.delete(conversation_id)

@@ -71,6 +71,7 @@ def test_drone_conversation(client: TestClient) -> None:
     ]
     assert [t["turn"] for t in conversation["turns"]] == [0, 1, 2]
     for turn, body in zip(conversation["turns"], [first, paratroopers, when], strict=True):
+        assert [c.pop("stale") for c in turn["citations"]] == [False] * len(body["citations"])
         assert turn["citations"] == body["citations"]
         assert turn["answer"] == body["answer"]
         assert_citations_exact(client, {"citations": turn["citations"], "passages": []})
@@ -147,7 +148,9 @@ def test_conversations_persist_across_restart(settings: Settings, embedder: Memo
                 DRONES,
                 "Und wer wurde Chef der Fallschirmjägertruppen?",
             ]
-            assert turns[1]["citations"] == before["citations"]
+            restored = [{k: v for k, v in c.items() if k != "stale"} for c in turns[1]["citations"]]
+            assert restored == before["citations"]
+            assert not any(c["stale"] for t in turns for c in t["citations"])
             for turn in turns:
                 assert turn["citations"]
                 assert_citations_exact(client, {"citations": turn["citations"], "passages": []})
@@ -156,3 +159,22 @@ def test_conversations_persist_across_restart(settings: Settings, embedder: Memo
             assert when["turn"] == 2 and APPOINTMENT in when["citations"][0]["quote"]
     finally:
         second_service.close()
+
+
+def test_citations_of_a_changed_article_are_marked_stale(client: TestClient) -> None:
+    text = "Die Brücke in Flusstal ist 450 Meter lang. Sie wurde 1962 eröffnet."
+    assert client.post("/v1/documents", json={"id": "bruecke", "text": text}).status_code == 201
+    body = _chat(client, "Wie lang ist die Brücke in Flusstal?")
+    assert body["citations"][0]["document_id"] == "bruecke"
+    cid = body["conversation_id"]
+
+    def stale() -> list[bool]:
+        turn = client.get(f"/v1/conversations/{cid}").json()["turns"][0]
+        return [c["stale"] for c in turn["citations"] if c["document_id"] == "bruecke"]
+
+    assert stale() and not any(stale())
+    changed = "Neu: " + text.replace("450", "480")
+    client.post("/v1/documents", json={"id": "bruecke", "text": changed}).raise_for_status()
+    assert stale() and all(stale())
+    client.delete("/v1/documents/bruecke").raise_for_status()
+    assert stale() and all(stale())

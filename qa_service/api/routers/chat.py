@@ -45,8 +45,15 @@ async def chat(
 async def get_conversation(
     conversation_id: ConversationId, chat_service: ChatServiceDep
 ) -> dict[str, Any]:
-    """All turns of a conversation, each with its answer and exact citations."""
-    conversation = await run_in_threadpool(chat_service.conversation, conversation_id)
+    """All turns of a conversation, each with its answer and exact citations.
+
+    A citation whose article changed or was deleted since is marked `stale`.
+    """
+    return await run_in_threadpool(_conversation_body, chat_service, conversation_id)
+
+
+def _conversation_body(chat_service: ChatService, conversation_id: str) -> dict[str, Any]:
+    conversation = chat_service.conversation(conversation_id)
     return {
         "id": conversation.id,
         "created_at": conversation.created_at,
@@ -59,7 +66,9 @@ async def get_conversation(
                 "answer": t.answer,
                 "abstained": t.abstained,
                 "language": t.language,
-                "citations": [asdict(c) for c in t.citations],
+                "citations": [
+                    {**asdict(c), "stale": not chat_service.is_current(c)} for c in t.citations
+                ],
                 "created_at": t.created_at,
             }
             for t in conversation.turns
