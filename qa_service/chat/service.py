@@ -96,12 +96,14 @@ class ChatService:
     def _answer(self, message: str, earlier: Sequence[Turn], top_k: int | None) -> ChatAnswer:
         message = self.qa.answerer.check_question(message)
         vector = self._embed(message)
-        search = rewrite(message, vector, fold(earlier, self.config), self.config)
+        previous = fold(earlier, self.config)
+        search = rewrite(message, vector, previous, self.config)
         answer = self.qa.answerer.ask(
             message,
             top_k or self.qa.settings.top_k,
             retrieval_query=search.query,
             vector=search.vector,
+            topic=(previous.vector, search.dependence) if previous is not None else None,
         )
         return ChatAnswer(answer, search)
 

@@ -178,3 +178,16 @@ def test_citations_of_a_changed_article_are_marked_stale(client: TestClient) -> 
     assert stale() and all(stale())
     client.delete("/v1/documents/bruecke").raise_for_status()
     assert stale() and all(stale())
+
+
+def test_a_follow_up_stays_with_the_conversations_article(client: TestClient) -> None:
+    """An unrelated article with a date must not answer "Wann war das?" (it used to)."""
+    bridge = "Die Brücke in Flusstal ist 450 Meter lang. Sie wurde 1962 eröffnet."
+    client.post("/v1/documents", json={"id": "bruecke", "text": bridge}).raise_for_status()
+    cid = _chat(client, DRONES)["conversation_id"]
+    when = _chat(client, "Wann war das?", cid)
+    assert when["citations"][0]["document_id"] != "bruecke", when["citations"][0]
+    assert APPOINTMENT in when["citations"][0]["quote"]
+    # Asked alone, nothing ties the question to the drones: no topic preference applies.
+    alone = client.post("/v1/ask", json={"question": "Wann war das?"}).json()
+    assert alone["abstained"] or APPOINTMENT not in alone["citations"][0]["quote"]

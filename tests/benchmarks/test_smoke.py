@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import common, ingest, latency, memory, scale, throughput
+from benchmarks import common, followups, ingest, latency, memory, scale, throughput
 
 pytestmark = pytest.mark.slow
 
@@ -90,3 +90,9 @@ def test_memory() -> None:
     rows = memory.main(["--questions", "2", "--articles", "1"])
     _columns(rows, "process", "peak RSS MB")
     assert all(r["peak RSS MB"] > 0 for r in rows)
+
+
+def test_followups() -> None:
+    rows = followups.main(["--bonus", "0.08", "--conversations", "2"])
+    _columns(rows, "corpus", "topic bonus", "right first", "right cited", "first citation misses")
+    assert [r["corpus"] for r in rows] == ["seeds", "seeds + 5 unrelated"]
