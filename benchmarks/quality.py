@@ -55,7 +55,7 @@ def _note(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> list[dict[str, object]]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--embedder",
@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"- run at {time.strftime('%Y-%m-%d %H:%M')}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(quality + abstention, indent=1), encoding="utf-8")
+    return quality + abstention
 
 
 if __name__ == "__main__":

