@@ -6,7 +6,7 @@ fields we do not use (temperature, max_tokens, ...) are accepted and ignored.
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from qa_service.api.schemas import MAX_QUESTION_CHARS, AskResponse, CitationOut
 from qa_service.textcheck import text_problem
@@ -127,7 +127,7 @@ class ChatCompletionRequest(BaseModel):
 
     model: str = Field(examples=[MODEL_ID])
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
-    stream: bool = False
+    stream: StrictBool = False  # "yes" is not a boolean (OpenAI refuses it too)
     stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice is supported.")
     top_k: int | None = Field(None, ge=1, le=20, description="Extension: passages to retrieve.")

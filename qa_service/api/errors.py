@@ -103,8 +103,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return openai_error(400, message, param, first.get("type"))
 
 
+# FastAPI's words when a JSON body cannot even be decoded (not UTF-8, say).
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> Any:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        exc = StarletteHTTPException(400, "the request body cannot be read: send UTF-8 JSON")
     if not is_openai_path(request):
         return await http_exception_handler(request, exc)
     detail = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail)}

@@ -93,3 +93,10 @@ def test_paging_beyond_64_bits_is_refused_not_a_crash(client: TestClient) -> Non
     _assert_clear_error(huge, 422, "offset")
     far = client.get("/v1/documents", params={"offset": 2**62})
     assert far.status_code == 200 and far.json()["items"] == []
+
+
+def test_body_that_is_not_utf8_json_says_so(client: TestClient) -> None:
+    body = '{"question": "Wer leitete das Treffen in Brüssel?"}'.encode("latin-1")
+    response = client.post("/v1/ask", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert "utf-8 json" in response.json()["detail"].lower()

@@ -199,3 +199,11 @@ def test_unknown_model_and_raw_errors(client: openai.OpenAI, server: str) -> Non
     # Our own routes keep our shape.
     response = httpx.post(f"{server}/v1/chat", json={"message": ""})
     assert response.status_code == 422 and "detail" in response.json()
+    # "stream" takes a JSON boolean, not a truthy string.
+    body = {
+        "model": "qa-service",
+        "stream": "yes",
+        "messages": [{"role": "user", "content": DRONES}],
+    }
+    response = httpx.post(f"{server}/v1/chat/completions", json=body)
+    assert response.status_code == 400 and response.json()["error"]["param"] == "stream"
