@@ -4,7 +4,7 @@ Offsets are half-open ``[start, end)`` character positions into the stored artic
 they are born at segmentation and never recomputed by searching text later.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 
@@ -31,7 +31,7 @@ class Article:
     title: str | None = None
     source: str | None = None
     published_at: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] | None = None  # None: keep what a stored version has
 
 
 @dataclass(frozen=True, slots=True)

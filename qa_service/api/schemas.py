@@ -28,7 +28,9 @@ class DocumentIn(BaseModel):
     text: str = Field(min_length=1, examples=["Am 4. Juni 2025 treffen sich ..."])
     source: str | None = Field(None, max_length=2000)
     published_at: str | None = Field(None, max_length=64, examples=["2025-06-04"])
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] | None = Field(
+        None, description="Free-form JSON; omitted on a re-post: the stored metadata stays."
+    )
 
 
 class DocumentCreated(BaseModel):

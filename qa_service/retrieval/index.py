@@ -225,7 +225,7 @@ class ArticleIndex:
         for field in ("title", "source", "published_at"):
             if (value := getattr(article, field)) is not None:
                 check_text(value, f"the article's {field}")
-        check_metadata(article.metadata)
+        check_metadata(article.metadata or {})
         if not text.strip():
             raise EmptyDocument("the article text is empty")
         if len(text) > self.max_document_chars:
@@ -285,7 +285,7 @@ class ArticleIndex:
                 title=article.title or found.title,
                 source=article.source,
                 published_at=article.published_at or found.published_at,
-                metadata=dict(article.metadata),
+                metadata=dict(article.metadata or {}),
                 n_chunks=len(chunks),
                 n_sentences=len(sentences),
                 created_at=0.0,

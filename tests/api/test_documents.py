@@ -164,3 +164,15 @@ def test_title_and_date_found_in_json_text(client: TestClient) -> None:
     assert doc["title"] == "Wahl in Kleinhausen"
     assert doc["published_at"] == "2025-06-04"
     assert doc["text"] == text
+
+
+def test_a_re_post_without_metadata_keeps_it(client: TestClient) -> None:
+    first = {"id": "meta", "text": ARTICLE, "title": "Wahl", "metadata": {"ressort": "Lokales"}}
+    assert client.post("/v1/documents", json=first).status_code == 201
+    again = client.post("/v1/documents", json={"id": "meta", "text": ARTICLE})
+    assert again.status_code == 200 and again.json()["updated"] is False
+    doc = client.get("/v1/documents/meta").json()
+    assert doc["metadata"] == {"ressort": "Lokales"} and doc["title"] == "Wahl"
+    cleared = client.post("/v1/documents", json={"id": "meta", "text": ARTICLE, "metadata": {}})
+    assert cleared.json()["updated"] is True
+    assert client.get("/v1/documents/meta").json()["metadata"] == {}
