@@ -134,6 +134,12 @@ class _Span:
     rows: list[SentenceRow]
     core: tuple[int, int]  # offsets of the chosen sentences, without added context
 
+    @classmethod
+    def of(cls, row: SentenceRow, score: float) -> "_Span":
+        return cls(
+            row.doc_id, row.ord, row.ord, row.start, row.end, score, [row], (row.start, row.end)
+        )
+
     def extend(self, row: SentenceRow, *, context: bool = False) -> None:
         self.first, self.last = min(self.first, row.ord), max(self.last, row.ord)
         self.start, self.end = min(self.start, row.start), max(self.end, row.end)
@@ -180,11 +186,7 @@ def group_citations(ranked: list[tuple[float, SentenceRow]], cfg: AnswerConfig) 
                 continue
         if len(spans) >= cfg.max_citations:
             break
-        spans.append(
-            _Span(
-                row.doc_id, row.ord, row.ord, row.start, row.end, score, [row], (row.start, row.end)
-            )
-        )
+        spans.append(_Span.of(row, score))
     if cfg.context_chars:
         _add_context(spans[1:], spans, {(r.doc_id, r.ord): r for _, r in ranked}, cfg)
     return spans
@@ -319,9 +321,11 @@ class ExtractiveAnswerer:
         diagnostics = {"evidence": evidence, "best_score": ranked[0][0]}
         if evidence < self.abstain_threshold(language):
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language, diagnostics)
-        if self.reranker is not None:
+        if self.reranker is not None and len(ranked) > 1:
+            # The search query: in a conversation it carries the topic ("Wann war das? Chef
+            # Drohnentruppen"), which the follow-up alone does not.
             head = ranked[: self.config.rerank_candidates]
-            ranked = rerank(self.reranker, question, ranked, [row.text for _, row in head])
+            ranked = rerank(self.reranker, query, ranked, [row.text for _, row in head])
             diagnostics["reranked"] = float(len(head))
 
         citations: list[Citation] = []

@@ -8,7 +8,6 @@ install with hub access, or a model folder on disk, turns it on with ``QA_RERANK
 citation checks stay as they are.
 """
 
-import os
 import threading
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -36,11 +35,11 @@ class CrossEncoderReranker:
             from sentence_transformers import CrossEncoder
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise RerankerUnavailable(f"sentence-transformers is not installed: {exc}") from None
-        if Path(model).exists():
-            # A local folder needs no hub; without this, transformers may still try to reach it.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
-            self._model = CrossEncoder(model, device="cpu", max_length=max_length)
+            # A local folder must not reach for the hub (it may not be reachable at all).
+            self._model = CrossEncoder(
+                model, device="cpu", max_length=max_length, local_files_only=Path(model).exists()
+            )
         except Exception as exc:
             raise RerankerUnavailable(f"cannot load reranker model {model!r}: {exc}") from None
         self.name = model

@@ -43,8 +43,8 @@ class ChatResponse(AskResponse):
 
 class StoredCitationOut(CitationOut):
     stale: bool = Field(
-        description="The article changed or was deleted since this turn: the span no longer "
-        "holds the quote (the quote is what was cited then)."
+        description="The span no longer holds the quote: the article changed there or was "
+        "deleted since this turn (the quote is what was cited then)."
     )
 
 
@@ -90,13 +90,13 @@ class ChatMessage(BaseModel):
         return self.content or ""
 
     @model_validator(mode="after")
-    def _user_messages_are_questions(self) -> "ChatMessage":
+    def _messages_are_usable_text(self) -> "ChatMessage":
         limit = MAX_QUESTION_CHARS if self.role == "user" else MAX_OTHER_MESSAGE_CHARS
         if len(self.text) > limit:
             raise ValueError(
                 f"a {self.role} message has {len(self.text):,} characters; the limit is {limit:,}"
             )
-        if problem := text_problem(self.text):  # earlier user messages are embedded too
+        if problem := text_problem(self.text):  # user messages are embedded, all are echoed
             raise ValueError(f"a {self.role} message {problem}")
         return self
 

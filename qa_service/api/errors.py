@@ -7,6 +7,7 @@ raise their usual exceptions with a readable message; request validation errors 
 """
 
 import json
+import math
 import re
 from typing import Any
 
@@ -38,12 +39,25 @@ OPENAI_PATHS = ("/v1/chat/completions", "/v1/models")
 
 
 class ErrorResponse(JSONResponse):
-    """JSON that always renders: an error may echo what the client sent, and JSON escapes
-    can carry lone surrogates that UTF-8 cannot encode (they become "?")."""
+    """JSON that always renders: an error may echo what the client sent, which can hold
+    lone surrogates UTF-8 cannot encode (they become "?") and NaN or Infinity, which JSON
+    cannot hold (they become strings)."""
 
     def render(self, content: Any) -> bytes:
-        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = json.dumps(
+            _finite(content), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+        )
         return text.encode("utf-8", errors="replace")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def status_for(exc: errors.QAServiceError) -> int:
@@ -110,7 +124,10 @@ _UNPARSABLE_BODY = "There was an error parsing the body"
 async def _http_error(request: Request, exc: Exception) -> Any:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
-        exc = StarletteHTTPException(400, "the request body cannot be read: send UTF-8 JSON")
+        exc = StarletteHTTPException(
+            400,
+            "the request body cannot be parsed: send UTF-8 JSON, not nested hundreds deep",
+        )
     if not is_openai_path(request):
         return await http_exception_handler(request, exc)
     detail = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail)}

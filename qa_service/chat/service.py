@@ -154,7 +154,7 @@ class ChatService:
         return self.store.get(conversation_id)
 
     def is_current(self, citation: Citation) -> bool:
-        """The article still holds the quote at its offsets (not changed or deleted since)."""
+        """The article still holds the quote at its offsets (false: changed there, or deleted)."""
         docs = self.qa.index.docs
         return docs.quote(citation.document_id, citation.start, citation.end) == citation.quote
 

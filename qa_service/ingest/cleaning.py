@@ -50,10 +50,9 @@ _RULE = re.compile(r"^[ \t]*([-=*_])(?:[ \t]*\1){2,}[ \t]*$")
 # A "key<TAB>value" line of a facts box ("Ort\tBrüssel", "Quellen\t<ul>..."). Prose that merely
 # holds a tab is not one: a key never ends a sentence, a value never ends in one or holds two.
 _KEY_VALUE = re.compile(r"^[ \t]*([^\t\n]{1,40})\t([^\n]*)$")
-_SENTENCE_END = re.compile(
-    r"[a-zäöüß]{3,}[.!?…][\"“”»«']?\s+[A-ZÄÖÜ]"  # "... aus. Seit ..." (not "4. Juni", "Dr. M")
-    r"|[.!?…][\"“”»«']?\s*$"  # ends like a sentence
-)
+_TWO_SENTENCES = re.compile(r"[a-zäöüß]{3,}[.!?…][\"“”»«']?\s+[A-ZÄÖÜ]")  # not "4. Juni"
+_ENDS_SENTENCE = re.compile(r"[.!?…][\"“”»«']?\s*$")
+_MIN_SENTENCE_WORDS = 4  # "ca. 3,6 Mio.", "Politik, Ausland etc." end in a dot, too
 _FOOTER = re.compile(
     r"^\W*(?:besuchen sie uns|folgen sie uns|folge uns|follow us|mehr zum thema|lesen sie auch"
     r"|lesen sie mehr|weitere artikel|teilen sie|teilen auf|share this|share on|abonnieren sie"
@@ -164,8 +163,13 @@ def _is_key_value(raw: str) -> bool:
     match = _KEY_VALUE.match(raw)
     if match is None:
         return False
-    key, value = match.group(1).strip(), match.group(2).strip()
-    return not _SENTENCE_END.search(key) and not _SENTENCE_END.search(value)
+    return not any(_reads_as_prose(part.strip()) for part in match.groups())
+
+
+def _reads_as_prose(part: str) -> bool:
+    if _TWO_SENTENCES.search(part):
+        return True
+    return len(part.split()) >= _MIN_SENTENCE_WORDS and _ENDS_SENTENCE.search(part) is not None
 
 
 def _is_boilerplate_line(raw: str, view: str) -> bool:

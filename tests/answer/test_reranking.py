@@ -30,9 +30,10 @@ class PrefersWord:
     def __init__(self, word: str) -> None:
         self.word = word
         self.seen: list[str] = []
+        self.question = ""
 
     def score(self, question: str, passages: list[str]) -> np.ndarray:
-        self.seen = list(passages)
+        self.seen, self.question = list(passages), question
         return np.array([float(self.word in p) for p in passages], dtype=np.float32)
 
 
@@ -105,3 +106,20 @@ def test_unloadable_reranker_is_a_clear_error(
     with pytest.raises(RerankerUnavailable):
         build_service(settings, embedder)
     assert not settings.index_dir.exists()  # checked before the index is opened
+
+
+def test_in_a_conversation_the_reranker_reads_the_search_query(service: QAService) -> None:
+    """A follow-up alone ("Wann war das?") says nothing; its search carries the topic."""
+    from qa_service.chat.service import ChatService
+
+    chat = ChatService.open(service)
+    reranker = PrefersWord("Browdi")
+    try:
+        first = chat.chat(QUESTION)
+        service.answerer.reranker = reranker
+        follow_up = chat.chat("Wann war das?", first.conversation_id)
+    finally:
+        service.answerer.reranker = None
+        chat.close()
+    assert reranker.question == follow_up.rewrite.query != "Wann war das?"
+    assert "Drohnentruppen" in reranker.question

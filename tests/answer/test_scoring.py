@@ -75,7 +75,7 @@ def test_the_best_sentences_neighbour_competes_with_a_bonus() -> None:
 
 def test_span_checks_every_sentence_against_the_quote() -> None:
     first, second = row(0, length=3), row(1, length=3)
-    span = _Span("a", 0, 0, first.start, first.end, 1.0, [first], (first.start, first.end))
+    span = _Span.of(first, 1.0)
     span.extend(second)
     assert span.matches("xxx xxx")
     assert not span.matches("xxx yyy")
@@ -96,4 +96,4 @@ def test_later_citations_show_their_neighbours_the_first_stays_precise() -> None
     ranked = [(1.0, row(5)), (0.9, row(6, doc="b")), (0.8, row(7))]
     spans = group_citations(ranked, AnswerConfig(max_citations=3, context_chars=600))
     assert [(s.doc_id, s.first, s.last) for s in spans] == [("a", 5, 5), ("b", 6, 6), ("a", 7, 7)]
-    # Sentence 7 is next to the first citation, not to citation 2 (another article).
+    # Citation 2 is from another article: sentence 7 of "a" is not its neighbour.

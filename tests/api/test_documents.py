@@ -1,5 +1,6 @@
 """Document lifecycle over HTTP: add, idempotent re-add, replace, list, get, delete."""
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import assert_citations_exact
@@ -176,3 +177,18 @@ def test_a_re_post_without_metadata_keeps_it(client: TestClient) -> None:
     cleared = client.post("/v1/documents", json={"id": "meta", "text": ARTICLE, "metadata": {}})
     assert cleared.json()["updated"] is True
     assert client.get("/v1/documents/meta").json()["metadata"] == {}
+
+
+def test_an_index_holding_an_old_duplicate_still_takes_re_posts(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before duplicates were refused both ways, a text could be stored twice; a re-post of
+    either copy under its own id is still a no-op, not a 409."""
+    assert client.post("/v1/documents", json={"id": "a1", "text": ARTICLE}).status_code == 201
+    docs = client.app.state.service.index.docs  # type: ignore[attr-defined]
+    with monkeypatch.context() as patch:
+        patch.setattr(docs, "find_by_hash", lambda digest: None)  # the old, one-way check
+        assert client.post("/v1/documents", json={"id": "copy", "text": ARTICLE}).status_code == 201
+    for doc_id in ("a1", "copy"):
+        again = client.post("/v1/documents", json={"id": doc_id, "text": ARTICLE})
+        assert again.status_code == 200 and again.json()["created"] is False, again.text

@@ -27,6 +27,9 @@ def post_raw(client: TestClient, path: str, body: object):  # type: ignore[no-un
         ("/v1/ask", {"question": f"Wer {LONE} ist das?"}, 422, ["unicode", "question"]),
         ("/v1/ask", {"question": "Wer\x00 wurde zum Chef ernannt?"}, 422, ["nul", "question"]),
         ("/v1/ask", {"question": 5, "top_k": LONE}, 422, []),  # the error echoes the input
+        ("/v1/ask", {"question": float("nan")}, 422, ["question"]),  # so does this: NaN
+        ("/v1/ask", {"question": "Wer?", "top_k": float("inf")}, 422, ["top_k"]),
+        ("/v1/chat", {"message": float("nan")}, 422, ["message"]),
         ("/v1/chat", {"message": LONE}, 422, ["unicode", "message"]),
         ("/v1/documents", {"text": f"Ein Satz {LONE}."}, 422, ["unicode", "text"]),
         ("/v1/documents", {"text": "Ein Satz.\x00 Noch einer."}, 422, ["nul"]),

@@ -56,7 +56,18 @@ def test_prose_with_a_tab_is_not_a_facts_box_line(prose: str) -> None:
     assert words[-1] in kept and "Die Gespräche gehen weiter." in kept
 
 
-@pytest.mark.parametrize("line", ["Stand\t4. Juni 2025", "Autor\tDr. Müller", "Quelle\tdpa, AFP"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Stand\t4. Juni 2025",
+        "Autor\tDr. Müller",
+        "Quelle\tdpa, AFP",
+        "Einwohner\tca. 3,6 Mio.",
+        "Gründung\t1. Jan.",
+        "Sitz\tFrankfurt a.M.",
+        "Kategorie\tPolitik, Ausland etc.",
+    ],
+)
 def test_facts_box_lines_with_abbreviations_stay_boilerplate(line: str) -> None:
     text = f"Der Minister reiste ab.\n\n{line}\n\nDie Gespräche gehen weiter."
     assert sentence_texts(text) == ["Der Minister reiste ab.", "Die Gespräche gehen weiter."]

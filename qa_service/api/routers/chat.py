@@ -47,7 +47,8 @@ async def get_conversation(
 ) -> dict[str, Any]:
     """All turns of a conversation, each with its answer and exact citations.
 
-    A citation whose article changed or was deleted since is marked `stale`.
+    A citation whose span no longer holds its quote (the article changed there, or was
+    deleted) is marked `stale`.
     """
     return await run_in_threadpool(_conversation_body, chat_service, conversation_id)
 
