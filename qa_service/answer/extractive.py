@@ -16,7 +16,7 @@ from qa_service.answer.reranking import Reranker, rerank
 from qa_service.errors import EmptyQuestion, QuestionTooLong
 from qa_service.retrieval.docstore import SentenceRow
 from qa_service.retrieval.embedder import Embedder
-from qa_service.retrieval.lexical import term_coverage, words_found
+from qa_service.retrieval.lexical import content_words, term_coverage, words_found
 from qa_service.retrieval.retriever import CandidateSentence, HybridRetriever
 from qa_service.textcheck import check_text
 
@@ -209,6 +209,9 @@ def _add_context(
                 span.extend(row, context=True)
 
 
+_WORD = re.compile(r"[^\W_]")  # a letter or digit in any script
+
+
 def _fold(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -256,10 +259,32 @@ class ExtractiveAnswerer:
             s + (bonus if k[0] == closest[1] else 0.0) for s, k in zip(scores, keys, strict=True)
         ]
 
+    @staticmethod
+    def _speaks_of(query: str, language: Language, candidates: list[CandidateSentence]) -> bool:
+        """Whether a German message is about what was found at all.
+
+        Dense similarity alone finds something for anything ("Danke!", "lorem ipsum", "Was?"):
+        e5 places all short texts close together. A message with no content word ("Was?"
+        alone) is about nothing, and one that is not even phrased as a question and shares
+        no word with any candidate (compound-aware) is small talk or noise. A real question
+        may use a word the article does not ("Was ist Sepsis?" over a text that says
+        "Blutvergiftung"), so for those the dense evidence decides. English questions meet
+        German text with few shared words, so they rely on the dense evidence alone.
+        """
+        if language != "de":
+            return True
+        if not content_words(query):
+            return False
+        if "?" in query or expected_answer_type(query) is not None:
+            return True
+        return words_found(query, [c.row.text for c in candidates]) > 0
+
     def check_question(self, question: str) -> str:
         question = check_text(question, "the question").strip()
         if not question:
             raise EmptyQuestion("the question is empty")
+        if not _WORD.search(question):
+            raise EmptyQuestion("the question has no words (only punctuation, symbols or spaces)")
         if len(question) > self.config.max_question_chars:
             raise QuestionTooLong(
                 f"the question has {len(question):,} characters; the limit is "
@@ -319,7 +344,9 @@ class ExtractiveAnswerer:
         )
         evidence = evidence_score(question, candidates)
         diagnostics = {"evidence": evidence, "best_score": ranked[0][0]}
-        if evidence < self.abstain_threshold(language):
+        if evidence < self.abstain_threshold(language) or not self._speaks_of(
+            query, language, candidates
+        ):
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language, diagnostics)
         if self.reranker is not None and len(ranked) > 1:
             # The search query: in a conversation it carries the topic ("Wann war das? Chef

@@ -112,3 +112,27 @@ def test_empty_index_abstains(empty_client: TestClient) -> None:
     body = empty_client.post("/v1/ask", json={"question": "Wer ist Robert Browdi?"}).json()
     assert body["abstained"] is True
     assert body["citations"] == [] and body["passages"] == []
+
+
+@pytest.mark.parametrize(
+    "message", ["lorem ipsum dolor sit amet", "Danke!", "Hallo", "Was?", "qwertzuiop asdfghjkl"]
+)
+def test_small_talk_and_noise_abstain(client: TestClient, message: str) -> None:
+    """Dense similarity finds something for anything; these are about nothing in the articles."""
+    body = client.post("/v1/ask", json={"question": message}).json()
+    assert body["abstained"] is True and body["citations"] == [], body
+
+
+@pytest.mark.parametrize("message", ["Drohnentruppen Chef", "Wer leitete das Treffen in Brüssel"])
+def test_keyword_queries_and_questions_without_a_mark_still_answer(
+    client: TestClient, message: str
+) -> None:
+    body = client.post("/v1/ask", json={"question": message}).json()
+    assert body["abstained"] is False and body["citations"], body
+
+
+@pytest.mark.parametrize("message", ["?", "!!!", "...", "😀", "\u200b\u200b"])
+def test_a_question_without_words_is_refused(client: TestClient, message: str) -> None:
+    response = client.post("/v1/ask", json={"question": message})
+    assert response.status_code == 422, response.text
+    assert "no words" in response.json()["detail"]
