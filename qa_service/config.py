@@ -57,13 +57,14 @@ class Settings(BaseSettings):
         ["*"], description="Origins whose pages may call the API (the embeddable widget)."
     )
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(8000, ge=1, le=65535)
 
     chunk_max_chars: int = Field(700, ge=100, description="Upper bound of a chunk's length.")
     top_k: int = Field(4, ge=1, le=20, description="Passages returned by /v1/ask by default.")
     max_citations: int = Field(3, ge=1, le=10)
     abstain_threshold: float | None = Field(
         None,
+        allow_inf_nan=False,
         description=(
             "Cosine similarity of the best sentence below which the service abstains; "
             "None: the embedder's calibrated default (answer/extractive.py)."
@@ -77,8 +78,8 @@ class Settings(BaseSettings):
             "re-read the vector store at the next question, at most this often."
         ),
     )
-    max_question_chars: int = 2000
-    max_document_chars: int = 2_000_000
+    max_question_chars: int = Field(2000, ge=1)
+    max_document_chars: int = Field(2_000_000, ge=1)
 
 
 @lru_cache

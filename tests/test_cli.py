@@ -98,3 +98,52 @@ def test_unloadable_reranker_is_refused_clearly(env: Path, monkeypatch: pytest.M
     output = " ".join(result.output.split())
     assert result.exit_code == 1, output
     assert "cannot load reranker model" in output and "Traceback" not in output
+
+
+def test_documents_shows_titles_with_markup_characters(env: Path) -> None:
+    (env / "a.txt").write_text(
+        "Krieg [/bold] und [red]Frieden\n\nDer Satz bleibt.", encoding="utf-8"
+    )
+    assert runner.invoke(app, ["ingest", str(env / "a.txt")]).exit_code == 0
+    result = runner.invoke(app, ["documents"])
+    assert result.exit_code == 0, result.output
+    assert "[/bold]" in result.output and "[red]Frieden" in result.output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("QA_TOP_K", "abc", ["QA_TOP_K"]),
+        ("QA_EMBEDDER", "bogus", ["QA_EMBEDDER"]),
+        ("QA_ABSTAIN_THRESHOLD", "nan", ["QA_ABSTAIN_THRESHOLD"]),
+        ("QA_MAX_DOCUMENT_CHARS", "-1", ["QA_MAX_DOCUMENT_CHARS"]),
+        ("QA_PORT", "70000", ["QA_PORT"]),
+    ],
+)
+def test_invalid_settings_are_one_line_errors(
+    env: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, words: list[str]
+) -> None:
+    monkeypatch.setenv(variable, value)
+    get_settings.cache_clear()
+    for command in (["documents"], ["ask", "Wer?"], ["serve"]):
+        result = runner.invoke(app, command)
+        output = " ".join(result.output.split())
+        assert result.exit_code == 1, output
+        assert "invalid setting" in output and all(w in output for w in words), output
+        assert "Traceback" not in output
+
+
+def test_an_index_folder_that_is_a_file_is_a_one_line_error(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (env / "not-a-folder").write_text("x", encoding="utf-8")
+    monkeypatch.setenv("QA_INDEX_DIR", str(env / "not-a-folder"))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["documents"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and "cannot open the index" in output, output
+
+
+def test_serve_refuses_a_port_out_of_range(env: Path) -> None:
+    result = runner.invoke(app, ["serve", "--port", "70000"])
+    assert result.exit_code == 2 and "65535" in result.output
