@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from qa_service.config import Settings, get_settings
-from qa_service.errors import DocumentNotFound, QAServiceError
+from qa_service.errors import DocumentNotFound, DuplicateContent, QAServiceError
 
 app = typer.Typer(
     help="Question answering over news articles with exact citation spans.",
@@ -80,13 +80,17 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
     except (FileNotFoundError, QAServiceError) as exc:
         raise _fail(exc) from None
     service = _service()
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
     with _progress() as progress:
         task = progress.add_task("ingesting", total=len(items))
         for doc_id, file in items:
             progress.update(task, description=f"ingesting {doc_id}")
             try:
                 result = service.index.add(load_file(file), doc_id)
+            except DuplicateContent as exc:
+                # A renamed or linked file: its text is in the index already, nothing is lost.
+                counts["skipped"] += 1
+                progress.console.print(f"[yellow]skipped[/yellow] {escape(f'{doc_id}: {exc}')}")
             except QAServiceError as exc:
                 counts["failed"] += 1
                 progress.console.print(f"[red]failed[/red] {escape(f'{doc_id}: {exc}')}")

@@ -147,3 +147,15 @@ def test_an_index_folder_that_is_a_file_is_a_one_line_error(
 def test_serve_refuses_a_port_out_of_range(env: Path) -> None:
     result = runner.invoke(app, ["serve", "--port", "70000"])
     assert result.exit_code == 2 and "65535" in result.output
+
+
+def test_a_renamed_file_is_skipped_not_failed(env: Path) -> None:
+    folder = env / "articles"
+    folder.mkdir()
+    (folder / "alt.txt").write_text("Der Hafen wurde 1888 eröffnet.", encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(folder)]).exit_code == 0
+    (folder / "alt.txt").rename(folder / "neu.txt")
+    result = runner.invoke(app, ["ingest", str(folder)])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, output
+    assert "skipped neu" in output and "'alt'" in output and "1 skipped, 0 failed" in output
