@@ -284,7 +284,13 @@ def evaluate(
     for other in extra:
         pool = pool + EvalSet(other.articles, [])
     if not pool.articles:
-        raise _fail(ValueError("the corpus is empty: --questions-only needs --corpus"))
+        if questions_only:
+            raise _fail(ValueError("the corpus is empty: --questions-only needs --corpus"))
+        raise _fail(ValueError(f"{squad_json} holds no articles (no paragraph has a context)"))
+    if not asked.questions:
+        raise _fail(ValueError(f"{squad_json} holds no questions"))
+    if cache is not None and cache.exists() and not cache.is_dir():
+        raise _fail(ValueError(f"--cache {cache} is a file; give a folder"))
     questions = spread(asked.questions, limit)
     settings = settings.model_copy(
         update={"embedder": name, "reranker_model": reranker or settings.reranker_model}

@@ -66,25 +66,49 @@ def parse_squad(data: dict) -> EvalSet:
     """SQuAD v1.1 JSON (``data[].paragraphs[].qas[]``) -> articles and questions.
 
     Paragraphs without ``context`` are allowed: such a file holds questions about articles
-    that come from another file (matched by title), e.g. a translated question set.
+    that come from another file (matched by title), e.g. a translated question set. Two
+    titles that make the same id get distinct ids; an article whose text repeats an earlier
+    one is that article (its questions count against the first).
     """
     articles: list[EvalArticle] = []
     questions: list[EvalQuestion] = []
+    by_text: dict[str, str] = {}
     try:
         for entry in data["data"]:
             title = str(entry["title"])
-            doc_id = article_id(title)
+            doc_id = _unique(article_id(title), {a.id for a in articles})
             paragraphs = [p["context"] for p in entry["paragraphs"] if p.get("context")]
             if paragraphs:  # a questions-only file (no contexts) adds no article
-                text = PARAGRAPH_SEPARATOR.join(paragraphs)
-                articles.append(EvalArticle(doc_id, title.replace("_", " "), text))
+                text = PARAGRAPH_SEPARATOR.join(_text(p, "context") for p in paragraphs)
+                if text in by_text:
+                    doc_id = by_text[text]
+                else:
+                    by_text[text] = doc_id
+                    articles.append(EvalArticle(doc_id, title.replace("_", " "), text))
             for paragraph in entry["paragraphs"]:
                 for qa in paragraph["qas"]:
-                    answers = tuple(dict.fromkeys(a["text"] for a in qa.get("answers", [])))
-                    questions.append(EvalQuestion(str(qa["id"]), qa["question"], answers, doc_id))
-    except (KeyError, TypeError) as exc:
+                    answers = tuple(
+                        dict.fromkeys(_text(a["text"], "answer") for a in qa.get("answers", []))
+                    )
+                    question = _text(qa["question"], "question")
+                    questions.append(EvalQuestion(str(qa["id"]), question, answers, doc_id))
+    except (KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput(f"not a SQuAD v1.1 file: missing or malformed {exc}") from None
     return EvalSet(articles, questions)
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"not a SQuAD v1.1 file: a {what} is {type(value).__name__}, not text")
+    return value
+
+
+def _unique(doc_id: str, taken: set[str]) -> str:
+    candidate, n = doc_id, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{doc_id[:120]}-{n}"
+    return candidate
 
 
 def load_squad(path: Path) -> EvalSet:
@@ -92,6 +116,8 @@ def load_squad(path: Path) -> EvalSet:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{path}: not valid JSON ({exc})") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{path}: not UTF-8 text") from None
     return parse_squad(data)
 
 

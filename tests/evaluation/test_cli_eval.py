@@ -122,3 +122,24 @@ def test_eval_bad_input_fails_clearly(files: Path) -> None:
     assert empty.exit_code == 1 and "corpus is empty" in empty.output
     unknown = runner.invoke(app, ["eval", str(files / "hafen.json"), "--embedder", "bert"])
     assert unknown.exit_code == 1 and "unknown embedder" in unknown.output
+    (files / "latin1.json").write_bytes(b"\xff\xfe{}")
+    malformed = {
+        "latin1.json": "not UTF-8",
+        "lists.json": '{"data": [{"title": "A", "paragraphs": [["x"]]}]}',
+        "qas.json": '{"data": [{"title": "A", "paragraphs": [{"context": "x.", "qas": ["q"]}]}]}',
+        "number.json": '{"data": [{"title": "A", "paragraphs": [{"context": "Ein Satz.", '
+        '"qas": [{"id": "1", "question": 5}]}]}]}',
+        "empty.json": '{"data": []}',
+    }
+    for name, content in malformed.items():
+        if name != "latin1.json":
+            (files / name).write_text(content, encoding="utf-8")
+        result = runner.invoke(app, ["eval", str(files / name)])
+        output = " ".join(result.output.split())
+        assert result.exit_code == 1 and "Traceback" not in output, (name, output)
+        assert any(w in output for w in ("SQuAD", "UTF-8", "holds no")), (name, output)
+    (files / "cache-file").write_text("x", encoding="utf-8")
+    result = runner.invoke(
+        app, ["eval", str(files / "hafen.json"), "--cache", str(files / "cache-file")]
+    )
+    assert result.exit_code == 1 and "is a file" in result.output

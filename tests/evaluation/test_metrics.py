@@ -121,3 +121,15 @@ def test_spread_is_even_and_deterministic() -> None:
     assert spread(list(range(10)), 5) == [0, 2, 4, 6, 8]
     assert spread(list(range(3)), 10) == [0, 1, 2]
     assert spread(list(range(3)), None) == [0, 1, 2]
+
+
+def test_parse_squad_keeps_articles_apart_and_merges_repeated_texts() -> None:
+    def entry(title: str, text: str, qid: str) -> dict:
+        qa = {"id": qid, "question": "Was?", "answers": [{"text": text[:3]}]}
+        return {"title": title, "paragraphs": [{"context": text, "qas": [qa]}]}
+
+    data = {"data": [entry("!!!", "Erster Text.", "1"), entry("???", "Zweiter Text.", "2")]}
+    data["data"].append(entry("Kopie", "Erster Text.", "3"))
+    parsed = parse_squad(data)
+    assert [a.id for a in parsed.articles] == ["article", "article-2"]
+    assert [q.document_id for q in parsed.questions] == ["article", "article-2", "article"]
