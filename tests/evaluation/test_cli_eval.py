@@ -142,4 +142,4 @@ def test_eval_bad_input_fails_clearly(files: Path) -> None:
     result = runner.invoke(
         app, ["eval", str(files / "hafen.json"), "--cache", str(files / "cache-file")]
     )
-    assert result.exit_code == 1 and "is a file" in result.output
+    assert result.exit_code == 1 and "is a file" in " ".join(result.output.split())
