@@ -137,6 +137,22 @@ def test_multipart_upload(client: TestClient) -> None:
     assert_citations_exact(client, body)
 
 
+def test_multipart_form_fields_have_the_json_limits(client: TestClient) -> None:
+    before = client.get("/health").json()
+    upload = {"file": ("a.txt", ARTICLE.encode(), "text/plain")}
+    for field, value, word in [
+        ("title", "T" * 10_000, "title"),
+        ("published_at", "x" * 900, "published_at"),
+        ("id", "a/b", "id"),
+    ]:
+        response = client.post("/v1/documents", files=upload, data={field: value})
+        assert response.status_code == 422, response.text
+        assert word in response.json()["detail"], response.json()
+    nameless = client.post("/v1/documents", files={"file": ("", b"Ein Satz.", "text/plain")})
+    assert nameless.status_code == 422 and "file" in nameless.json()["detail"]
+    assert client.get("/health").json() == before
+
+
 def test_html_upload(client: TestClient) -> None:
     html = (
         "<html><head><title>Wahl</title><script>var x = 1;</script></head><body>"

@@ -70,15 +70,19 @@ async def _article_from_request(request: Request) -> tuple[str | None, Article]:
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
         upload = form.get("file")
+        if isinstance(upload, str):
+            raise InvalidInput("the multipart 'file' field must be a file (give it a filename)")
         if not isinstance(upload, UploadFile):
             raise InvalidInput("multipart upload needs a 'file' field")
         raw = await upload.read()
         filename = upload.filename or "upload.txt"
         article = parse_article(decode_upload(raw), fmt=detect_format(filename, raw), name=filename)
         fields = {k: form.get(k) for k in ("id", "title", "source", "published_at")}
+        given = {k: v for k, v in fields.items() if isinstance(v, str) and v}
+        _validate({**given, "text": "."})  # the limits of the JSON body apply to form fields
         for key in ("title", "source", "published_at"):
-            if isinstance(fields[key], str) and fields[key]:
-                setattr(article, key, fields[key])
+            if key in given:
+                setattr(article, key, given[key])
         article.source = article.source or filename
         doc_id = fields["id"] if isinstance(fields["id"], str) and fields["id"] else None
         return doc_id, article
@@ -88,12 +92,7 @@ async def _article_from_request(request: Request) -> tuple[str | None, Article]:
         raise InvalidInput(f"the body is not valid JSON: {exc}") from None
     except RecursionError:
         raise InvalidInput("the body is not valid JSON: it is nested too deeply") from None
-    try:
-        body = DocumentIn.model_validate(payload)
-    except ValidationError as exc:
-        raise InvalidInput(
-            "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-        ) from None
+    body = _validate(payload)
     article = Article(
         text=body.text,
         title=body.title,
@@ -102,6 +101,15 @@ async def _article_from_request(request: Request) -> tuple[str | None, Article]:
         metadata=body.metadata,
     )
     return body.id, article
+
+
+def _validate(payload: Any) -> DocumentIn:
+    try:
+        return DocumentIn.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+        ) from None
 
 
 @router.post(
