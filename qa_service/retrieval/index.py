@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from filelock import FileLock
@@ -221,7 +222,9 @@ class ArticleIndex:
         doc_id: str | None = None,
         progress: ProgressCallback | None = None,
     ) -> IngestResult:
-        text = check_text(article.text, "the article text").replace("\r\n", "\n")
+        text = (
+            check_text(article.text, "the article text").replace("\r\n", "\n").replace("\r", "\n")
+        )
         for field in ("title", "source", "published_at"):
             if (value := getattr(article, field)) is not None:
                 check_text(value, f"the article's {field}")
@@ -280,17 +283,26 @@ class ArticleIndex:
             found = article
             if article.title is None or article.published_at is None:
                 found = parse_article(text)
+            # What the caller left out: found in the new text, else kept from the old version.
+            kept: dict[str, Any] = (
+                {}
+                if existing is None
+                else {
+                    "title": existing.title,
+                    "source": existing.source,
+                    "published_at": existing.published_at,
+                    "metadata": existing.metadata,
+                }
+            )
             record = DocumentRecord(
                 id=doc_id,
                 version=version,
                 content_hash=digest,
-                title=article.title or found.title,
-                source=article.source,
-                published_at=article.published_at or found.published_at,
+                title=article.title or found.title or kept.get("title"),
+                source=article.source or kept.get("source"),
+                published_at=article.published_at or found.published_at or kept.get("published_at"),
                 metadata=dict(
-                    article.metadata
-                    if article.metadata is not None
-                    else (existing.metadata if existing is not None else {})
+                    article.metadata if article.metadata is not None else kept.get("metadata", {})
                 ),
                 n_chunks=len(chunks),
                 n_sentences=len(sentences),

@@ -208,3 +208,28 @@ def test_an_index_holding_an_old_duplicate_still_takes_re_posts(
     for doc_id in ("a1", "copy"):
         again = client.post("/v1/documents", json={"id": doc_id, "text": ARTICLE})
         assert again.status_code == 200 and again.json()["created"] is False, again.text
+
+
+def test_new_text_keeps_what_the_re_post_leaves_out(client: TestClient) -> None:
+    first = {
+        "id": "meta2",
+        "text": ARTICLE,
+        "source": "https://example.org/wahl",
+        "metadata": {"author": "Anna"},
+    }
+    assert client.post("/v1/documents", json=first).status_code == 201
+    replaced = client.post("/v1/documents", json={"id": "meta2", "text": CHANGED})
+    assert replaced.json()["updated"] is True
+    doc = client.get("/v1/documents/meta2").json()
+    assert doc["text"] == CHANGED and doc["metadata"] == {"author": "Anna"}
+    assert doc["source"] == "https://example.org/wahl"
+    assert doc["published_at"] == "2025-06-05"  # found in the new text
+
+
+def test_old_mac_line_breaks_separate_the_headline(client: TestClient) -> None:
+    text = "Neue Bäckerei in Flusstal\r\rDie Bäckerei öffnet am Montag. Es gibt frische Brötchen."
+    assert client.post("/v1/documents", json={"id": "cr", "text": text}).status_code == 201
+    doc = client.get("/v1/documents/cr").json()
+    assert doc["text"] == text.replace("\r", "\n") and doc["title"] == "Neue Bäckerei in Flusstal"
+    body = client.post("/v1/ask", json={"question": "Wann öffnet die Bäckerei in Flusstal?"}).json()
+    assert body["citations"][0]["quote"] == "Die Bäckerei öffnet am Montag.", body["citations"][0]
