@@ -245,18 +245,16 @@ class ExtractiveAnswerer:
         topic_vector: np.ndarray,
         dependence: float,
     ) -> list[float]:
+        """Add the topic bonus to the sentences of the article closest to the conversation."""
         keys = [(c.row.doc_id, c.row.ord) for c in candidates]
         vectors = self.retriever.index.docs.sentence_vectors(keys)
-        closest = (
-            max((float(v @ topic_vector), key[0]) for key, v in vectors.items())
-            if vectors
-            else None
-        )
-        if closest is None:
+        if not vectors:
             return scores
+        _, topic_doc = max((float(v @ topic_vector), doc) for (doc, _), v in vectors.items())
         bonus = self.config.topic_bonus * dependence
         return [
-            s + (bonus if k[0] == closest[1] else 0.0) for s, k in zip(scores, keys, strict=True)
+            s + (bonus if doc == topic_doc else 0.0)
+            for s, (doc, _) in zip(scores, keys, strict=True)
         ]
 
     @staticmethod
