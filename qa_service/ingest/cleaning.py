@@ -38,6 +38,8 @@ _FRONT_MATTER = re.compile(
     r"\A\ufeff?---[ \t]*\n(?:[ \t]*(?:[\w-]+[ \t]*:|-[ \t]).*\n)+---[ \t]*(?:\n|\Z)"
 )
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+# A fenced Markdown code block is code, not statements of the article (CommonMark fences).
+_MD_CODE_FENCE = re.compile(r"^[ \t]{0,3}(`{3,}|~{3,})[^\n]*\n.*?^[ \t]{0,3}\1[ \t]*$", re.M | re.S)
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _HTML_TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
 _MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\s]*(?:\s+\"[^\"\n]*\")?\)")
@@ -121,7 +123,15 @@ def _blank(chars: list[str], start: int, end: int) -> None:
 
 def _mask_spans(chars: list[str], text: str) -> None:
     """Mask markup that may sit anywhere in a line: front matter, HTML, Markdown link syntax."""
-    spans = (_FRONT_MATTER, _SCRIPT_OR_STYLE, _HTML_COMMENT, _HTML_TAG, _MD_IMAGE, _BULLETED_LINKS)
+    spans = (
+        _FRONT_MATTER,
+        _MD_CODE_FENCE,
+        _SCRIPT_OR_STYLE,
+        _HTML_COMMENT,
+        _HTML_TAG,
+        _MD_IMAGE,
+        _BULLETED_LINKS,
+    )
     for pattern in spans:
         for match in pattern.finditer(text):
             _blank(chars, match.start(), match.end())

@@ -159,3 +159,13 @@ def test_empty_or_all_boilerplate_text_gives_empty_segmentation(text: str) -> No
     segmentation = segment_article(text)
     assert segmentation.sentences == []
     assert segmentation.chunks == []
+
+
+def test_fenced_code_is_not_article_text() -> None:
+    text = (
+        'Die Brauerei öffnet am Freitag.\n\n```python\nprint("Die Brauerei schließt am Montag.")\n'
+        "```\n\nSie liegt am Markt."
+    )
+    assert sentence_texts(text) == ["Die Brauerei öffnet am Freitag.", "Sie liegt am Markt."]
+    unclosed = "Ein Satz.\n\n```\nNoch ein Satz."  # no closing fence: left as text
+    assert sentence_texts(unclosed)[-1].endswith("Noch ein Satz.")
