@@ -365,8 +365,8 @@ def _html_paragraphs(root: Tag) -> list[str]:
         node, closing = stack.pop()
         if closing:
             collector.flush()
-            if isinstance(node, Tag) and node.name == "li":
-                collector.bullet = False  # an empty <li> must not mark what follows the list
+            if isinstance(node, Tag) and node.name in ("li", "tr"):
+                collector.bullet = False  # an empty item must not mark what follows the list
         elif isinstance(node, PreformattedString):
             continue  # comments, doctype, CDATA
         elif isinstance(node, NavigableString):
@@ -378,7 +378,8 @@ def _html_paragraphs(root: Tag) -> list[str]:
                 collector.buffer.append(" ")
             if node.name in _HTML_BLOCKS:
                 collector.flush()
-                collector.bullet = collector.bullet or node.name == "li"
+                # A table row is an item like a list entry, not a heading ("Giraffen 3").
+                collector.bullet = collector.bullet or node.name in ("li", "tr")
                 stack.append((node, True))
             stack.extend((child, False) for child in reversed(list(node.children)))
     collector.flush()

@@ -233,3 +233,18 @@ def test_old_mac_line_breaks_separate_the_headline(client: TestClient) -> None:
     assert doc["text"] == text.replace("\r", "\n") and doc["title"] == "Neue Bäckerei in Flusstal"
     body = client.post("/v1/ask", json={"question": "Wann öffnet die Bäckerei in Flusstal?"}).json()
     assert body["citations"][0]["quote"] == "Die Bäckerei öffnet am Montag.", body["citations"][0]
+
+
+def test_table_rows_are_citable_statements(client: TestClient) -> None:
+    html = (
+        "<html><head><title>Zoo</title></head><body><h1>Der Zoo in Seehausen</h1>"
+        "<p>Der Zoo in Seehausen hat viele Tiere.</p><table><tr><th>Tier</th><th>Anzahl</th></tr>"
+        "<tr><td>Giraffen</td><td>3</td></tr><tr><td>Elefanten</td><td>5</td></tr></table>"
+        "<p>Er ist täglich geöffnet.</p></body></html>"
+    )
+    upload = {"file": ("zoo.html", html.encode(), "text/html")}
+    assert client.post("/v1/documents", files=upload, data={"id": "zoo"}).status_code == 201
+    body = client.post("/v1/ask", json={"question": "Wie viele Giraffen hat der Zoo in Seehausen?"})
+    quotes = [c["quote"] for c in body.json()["citations"] if c["document_id"] == "zoo"]
+    assert any("Giraffen 3" in q for q in quotes), quotes
+    assert_citations_exact(client, body.json())

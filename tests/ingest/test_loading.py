@@ -12,6 +12,7 @@ from qa_service.ingest.loading import (
     normalize_date,
     parse_article,
 )
+from qa_service.ingest.segmentation import segment_article
 
 HTML = """<!DOCTYPE html>
 <html><head><title>Seite | Verlag</title>
@@ -197,3 +198,15 @@ def test_load_paths_reports_the_file_with_bad_encoding(tmp_path: Path) -> None:
     (tmp_path / "alt.txt").write_bytes("Ärger".encode("latin-1"))
     with pytest.raises(UnsupportedFormat, match=r"alt\.txt"):
         list(load_paths([tmp_path]))
+
+
+def test_html_table_rows_are_statements_not_headings() -> None:
+    html = (
+        "<html><body><h1>Der Zoo</h1><p>Der Zoo hat viele Tiere.</p><table>"
+        "<tr><th>Tier</th><th>Anzahl</th></tr><tr><td>Giraffen</td><td>3</td></tr></table>"
+        "<p>Er ist täglich geöffnet.</p></body></html>"
+    )
+    text = parse_article(html, fmt="html").text
+    kinds = {text[s.start : s.end]: s.kind for s in segment_article(text).sentences}
+    assert kinds["Giraffen 3"] == "body" and kinds["Tier Anzahl"] == "body"
+    assert kinds["Der Zoo"] == "heading" and kinds["Er ist täglich geöffnet."] == "body"
