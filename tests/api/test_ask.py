@@ -114,16 +114,22 @@ def test_empty_index_abstains(empty_client: TestClient) -> None:
     assert body["citations"] == [] and body["passages"] == []
 
 
-@pytest.mark.parametrize(
-    "message", ["lorem ipsum dolor sit amet", "Danke!", "Hallo", "Was?", "qwertzuiop asdfghjkl"]
-)
-def test_small_talk_and_noise_abstain(client: TestClient, message: str) -> None:
-    """Dense similarity finds something for anything; these are about nothing in the articles."""
+@pytest.mark.parametrize("message", ["Danke!", "Hallo", "Was?", "Super, das hilft mir", "ok"])
+def test_small_talk_abstains(client: TestClient, message: str) -> None:
+    """Dense similarity finds something for anything; these ask nothing of the articles."""
     body = client.post("/v1/ask", json={"question": message}).json()
     assert body["abstained"] is True and body["citations"] == [], body
 
 
-@pytest.mark.parametrize("message", ["Drohnentruppen Chef", "Wer leitete das Treffen in Brüssel"])
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Drohnentruppen Chef",
+        "Wer leitete das Treffen in Brüssel",
+        "Schoygu",  # misspelled, shares no word with the text
+        "Shoigu visit",
+    ],
+)
 def test_keyword_queries_and_questions_without_a_mark_still_answer(
     client: TestClient, message: str
 ) -> None:

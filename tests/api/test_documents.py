@@ -214,6 +214,7 @@ def test_new_text_keeps_what_the_re_post_leaves_out(client: TestClient) -> None:
     first = {
         "id": "meta2",
         "text": ARTICLE,
+        "title": "Wahl in Kleinhausen",
         "source": "https://example.org/wahl",
         "metadata": {"author": "Anna"},
     }
@@ -222,7 +223,7 @@ def test_new_text_keeps_what_the_re_post_leaves_out(client: TestClient) -> None:
     assert replaced.json()["updated"] is True
     doc = client.get("/v1/documents/meta2").json()
     assert doc["text"] == CHANGED and doc["metadata"] == {"author": "Anna"}
-    assert doc["source"] == "https://example.org/wahl"
+    assert doc["source"] == "https://example.org/wahl" and doc["title"] == "Wahl in Kleinhausen"
     assert doc["published_at"] == "2025-06-05"  # found in the new text
 
 
@@ -248,3 +249,21 @@ def test_table_rows_are_citable_statements(client: TestClient) -> None:
     quotes = [c["quote"] for c in body.json()["citations"] if c["document_id"] == "zoo"]
     assert any("Giraffen 3" in q for q in quotes), quotes
     assert_citations_exact(client, body.json())
+
+
+def test_a_citation_never_quotes_a_code_block_between_its_sentences(client: TestClient) -> None:
+    markdown = (
+        "# Datenwerk eröffnet Rechenzentrum\n\n"
+        "Die Firma Datenwerk hat in Kleinau ein Rechenzentrum eröffnet.\n\n"
+        '```bash\necho "Der Geschäftsführer heißt Hacker Harald."\n```\n\n'
+        "Geschäftsführerin von Datenwerk ist Sabine Roth."
+    )
+    upload = {"file": ("datenwerk.md", markdown.encode(), "text/markdown")}
+    assert client.post("/v1/documents", files=upload, data={"id": "dw"}).status_code == 201
+    body = client.post(
+        "/v1/ask", json={"question": "Wer ist Geschäftsführerin von Datenwerk?"}
+    ).json()
+    assert "Sabine Roth" in body["citations"][0]["quote"]
+    assert not any("```" in c["quote"] or "Harald" in c["quote"] for c in body["citations"])
+    assert "```" not in body["answer"]
+    assert_citations_exact(client, body)
