@@ -369,12 +369,11 @@ class ExtractiveAnswerer:
             quote = docs.quote(span.doc_id, span.start, span.end)
             if quote is None or not span.matches(quote):
                 continue  # never cite a span we cannot show again exactly
-            statements[len(citations) + 1] = quote[
-                span.core[0] - span.start : span.core[1] - span.start
-            ]
+            number = len(citations) + 1
+            statements[number] = quote[span.core[0] - span.start : span.core[1] - span.start]
             citations.append(
                 Citation(
-                    len(citations) + 1,
+                    number,
                     span.doc_id,
                     titles.get(span.doc_id),
                     span.start,

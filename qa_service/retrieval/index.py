@@ -256,9 +256,8 @@ class ArticleIndex:
             work = self._segment_and_embed(text, progress)
 
         with self._writing():
-            doc_id = self._resolve_id(
-                digest, requested, given
-            )  # again: another writer may have won
+            # Again, under the lock: another writer may have stored this text meanwhile.
+            doc_id = self._resolve_id(digest, requested, given)
             existing = self.docs.get(doc_id)
             if existing is not None and existing.content_hash == digest:
                 changed = any(

@@ -84,8 +84,7 @@ async def _article_from_request(request: Request) -> tuple[str | None, Article]:
             if key in given:
                 setattr(article, key, given[key])
         article.source = article.source or filename
-        doc_id = fields["id"] if isinstance(fields["id"], str) and fields["id"] else None
-        return doc_id, article
+        return given.get("id"), article
     try:
         payload = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
