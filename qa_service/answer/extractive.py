@@ -14,6 +14,7 @@ from qa_service.answer.cues import expected_answer_type, has_answer_type
 from qa_service.answer.language import ABSTAIN_MESSAGE, Language, detect_language
 from qa_service.answer.reranking import Reranker, rerank
 from qa_service.errors import EmptyQuestion, QuestionTooLong
+from qa_service.lexicon import SMALL_TALK
 from qa_service.retrieval.docstore import SentenceRow
 from qa_service.retrieval.embedder import Embedder
 from qa_service.retrieval.lexical import content_words, term_coverage, words_found
@@ -219,14 +220,7 @@ def _add_context(
                 span.extend(row, context=True)
 
 
-_WORD = re.compile(r"[^\W_]")  # a letter or digit in any script
-# Content words of messages that only keep a conversation going (greetings, thanks, assent).
-SMALL_TALK = frozenset(
-    "hallo hello hi hey moin servus guten good tag morgen abend morning evening tschüss ciao "
-    "bye danke dankeschön vielen dank schön thanks thank thx bitte please ok okay super toll "
-    "prima klasse cool gut great nice perfekt verstanden klar ja jawohl genau nein nö yes "
-    "yep nope hilft helps geholfen hilfreich".split()
-)
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")  # in any script
 
 
 def _fold(text: str) -> str:
@@ -293,7 +287,7 @@ class ExtractiveAnswerer:
         question = check_text(question, "the question").strip()
         if not question:
             raise EmptyQuestion("the question is empty")
-        if not _WORD.search(question):
+        if not _LETTER_OR_DIGIT.search(question):
             raise EmptyQuestion("the question has no words (only punctuation, symbols or spaces)")
         if len(question) > self.config.max_question_chars:
             raise QuestionTooLong(

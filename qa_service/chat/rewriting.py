@@ -20,7 +20,6 @@ Because each self-contained message resets the context, what is carried is the c
 topic, not the whole history; the ``window`` bounds the work per request.
 """
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,35 +27,8 @@ from string import Template
 
 import numpy as np
 
+from qa_service.lexicon import ANAPHORS, CONTINUATIONS, DEMONSTRATIVES, FUNCTION_WORDS, WORD
 from qa_service.retrieval.lexical import STOPWORDS, tokenize
-
-# Words that point back into the conversation instead of naming something.
-_ANAPHORS = frozenset(
-    """
-    er sie es ihn ihm ihr ihnen sein seine seinen seinem seiner seines ihre ihren ihrem ihrer
-    ihres dies diese dieser dieses diesem diesen jener jene jenes jenem jenen derselbe dieselbe
-    dasselbe dort dorthin dortig da daher dahin damals dann dabei dazu davon dafür dagegen
-    daran darauf darüber darum danach davor dadurch deshalb deswegen ebenfalls ebenso
-    he she it they him her them his its their this that these those there then
-    """.split()
-)
-# Demonstratives that are anaphoric only when no noun follows: "Wann war das?" vs "das Treffen".
-_DEMONSTRATIVES = frozenset(["das", "der", "die", "dem", "den"])
-# A message starting with these continues the previous one ("Und wer ...?", "Auch dort?").
-_CONTINUATIONS = frozenset(
-    ["und", "aber", "auch", "sowie", "oder", "außerdem", "zudem", "and", "but", "also", "what"]
-)
-# Not in the BM25 stopword lists, yet no topic of their own.
-_FUNCTION_WORDS = frozenset(
-    """
-    wozu wofür womit worüber wovor wodurch woran worauf wovon wobei woraus wie's wieso
-    damals dabei dazu davon darüber daran darauf danach davor dadurch dafür dagegen deshalb
-    genau eigentlich mehr viele wenige denn sonst gerade bisher jemals erst schon
-    ebenfalls ebenso dortig sagen sagte gesagt passiert geschehen gemacht tun getan heißt
-    about else exactly
-    """.split()
-)
-_WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +72,11 @@ class Rewrite:
 
 
 def _words(text: str) -> list[str]:
-    return [m.group() for m in _WORD.finditer(text)]
+    return [m.group() for m in WORD.finditer(text)]
 
 
 def _is_function_word(lower: str) -> bool:
-    return lower in STOPWORDS or lower in _FUNCTION_WORDS or lower in _ANAPHORS
+    return lower in STOPWORDS or lower in FUNCTION_WORDS or lower in ANAPHORS
 
 
 def topic_terms(message: str, nouns_only: bool = False) -> list[str]:
@@ -134,13 +106,13 @@ def dependence(message: str) -> float:
     lowers = [w.lower() for w in words]
     pointers = 0.0
     for i, lower in enumerate(lowers):
-        if lower in _ANAPHORS:
+        if lower in ANAPHORS:
             pointers += 1.0
-        elif lower in _DEMONSTRATIVES:
+        elif lower in DEMONSTRATIVES:
             following = words[i + 1] if i + 1 < len(words) else ""
             if not following or not following[0].isupper():
                 pointers += 1.0  # "Wann war das?", "Was sagt der dazu?"
-    if lowers[0] in _CONTINUATIONS:
+    if lowers[0] in CONTINUATIONS:
         pointers += 0.5
     content = 0.0
     for i, word in enumerate(words):

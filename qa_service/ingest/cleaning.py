@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from qa_service.lexicon import DATE_LABELS, FOOTER_PHRASES, alternation, de
+
 TERMINAL_CHARS = frozenset(".!?:;…\"“”»«')’]")
 """A paragraph ending in one of these is complete; without one it may run on into the next."""
 
@@ -19,16 +21,15 @@ STACKED_HEADING_MAX_CHARS = 80
 _SENTENCE_BOUNDARY = re.compile(r"\b[a-zäöüß]{4,}[.!?][\"“”»)]*\s+[\"„»(]?[A-ZÄÖÜ]")
 """A lowercase word ending a sentence inside the line: prose, not a headline ("4. Juni" is not)."""
 
-_MONTHS = (
-    "Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember"
-)
+# German month names as written ("4. Juni 2025"); English dates are not written that way.
+_MONTHS = "|".join(name.capitalize() for names in de.MONTHS for name in names)
 DATE_PATTERN = (
     r"\d{4}-\d{2}(?:-\d{2})?(?:[T ]\d{2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\d{1,2}\.\s?\d{1,2}\.\s?\d{4}"
     rf"|\d{{1,2}}\.\s?(?:{_MONTHS})\s+\d{{4}}"
 )
 METADATA_PREFIX = re.compile(
-    r"^[ \t]*(?:date|datum|published|veröffentlicht|stand|updated|aktualisiert)[ \t]*:?[ \t]*"
+    rf"^[ \t]*(?:{alternation(DATE_LABELS)})[ \t]*:?[ \t]*"
     rf"(?P<date>{DATE_PATTERN})(?:,?[ \t]+\d{{1,2}}:\d{{2}}(?:[ \t]*Uhr)?)?[ \t]*",
     re.IGNORECASE,
 )
@@ -55,13 +56,7 @@ _KEY_VALUE = re.compile(r"^[ \t]*([^\t\n]{1,40})\t([^\n]*)$")
 _TWO_SENTENCES = re.compile(r"[a-zäöüß]{3,}[.!?…][\"“”»«']?\s+[A-ZÄÖÜ]")  # not "4. Juni"
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"“”»«']?\s*$")
 _MIN_SENTENCE_WORDS = 4  # "ca. 3,6 Mio.", "Politik, Ausland etc." end in a dot, too
-_FOOTER = re.compile(
-    r"^\W*(?:besuchen sie uns|folgen sie uns|folge uns|follow us|mehr zum thema|lesen sie auch"
-    r"|lesen sie mehr|weitere artikel|teilen sie|teilen auf|share this|share on|abonnieren sie"
-    r"|jetzt abonnieren|zum newsletter|copyright|alle rechte vorbehalten|all rights reserved)"
-    r"|^(?:©|\(c\)\s)",
-    re.IGNORECASE,
-)
+_FOOTER = re.compile(rf"^\W*(?:{alternation(FOOTER_PHRASES)})|^(?:©|\(c\)\s)", re.IGNORECASE)
 _FOOTER_MAX_CHARS = 160
 _URL = r"(?:https?://[^\s•·<>]+|www\.[^\s•·<>]+|(?:[\w-]+\.)+[A-Za-z]{2,}(?:/[^\s•·<>]*)?)"
 _LINKS_ONLY = re.compile(rf"^[\s•·|,;*–-]*(?:{_URL}[\s•·|,;*–-]*)+$")

@@ -17,6 +17,7 @@ from bs4.element import NavigableString, PreformattedString, Tag
 
 from qa_service.errors import InvalidInput, UnsupportedFormat
 from qa_service.ingest.cleaning import DATE_PATTERN, METADATA_PREFIX, clean_text
+from qa_service.lexicon import MONTH_NUMBERS
 from qa_service.models import Article
 
 Format = Literal["text", "markdown", "html"]
@@ -34,27 +35,6 @@ TITLE_SEARCH_CHARS = 5000
 DATE_SEARCH_CHARS = 400
 """A date this close to the top is taken as the publication date; later ones are content."""
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            ("januar", "jänner", "january"),
-            ("februar", "february"),
-            ("märz", "march"),
-            ("april",),
-            ("mai", "may"),
-            ("juni", "june"),
-            ("juli", "july"),
-            ("august",),
-            ("september",),
-            ("oktober", "october"),
-            ("november",),
-            ("dezember", "december"),
-        ],
-        start=1,
-    )
-    for name in names
-}
 _DATE = re.compile(DATE_PATTERN)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})")
@@ -208,9 +188,9 @@ def normalize_date(value: str) -> str | None:
     if match := _DOTTED_DATE.match(value):
         day, month, year = match.groups()
         return _iso(int(year), int(month), int(day))
-    if (match := _NAMED_DATE.match(value)) and match.group(2).lower() in _MONTHS:
+    if (match := _NAMED_DATE.match(value)) and match.group(2).lower() in MONTH_NUMBERS:
         day, month, year = match.groups()
-        return _iso(int(year), _MONTHS[month.lower()], int(day))
+        return _iso(int(year), MONTH_NUMBERS[month.lower()], int(day))
     return None
 
 

@@ -13,54 +13,10 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
-# Question words and auxiliaries carry no topic, yet the stock lists keep some of them.
-_QUESTION_WORDS = frozenset(
-    [
-        "wer",
-        "wen",
-        "wem",
-        "wessen",
-        "was",
-        "wann",
-        "wo",
-        "wohin",
-        "woher",
-        "wie",
-        "warum",
-        "weshalb",
-        "wieso",
-        "welche",
-        "welcher",
-        "welches",
-        "welchem",
-        "welchen",
-        "wieviel",
-        "wieviele",
-        "wurde",
-        "wurden",
-        "worden",
-        "gibt",
-        "gab",
-        "who",
-        "whom",
-        "whose",
-        "what",
-        "when",
-        "where",
-        "which",
-        "why",
-        "how",
-        "many",
-        "much",
-        "did",
-        "does",
-        "was",
-        "were",
-    ]
-)
+from qa_service.lexicon import QUESTION_WORDS, WORD
+
 # Questions arrive in German and English; English function words must not match German text.
-STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | _QUESTION_WORDS
-_WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | QUESTION_WORDS
 _PARTS = re.compile(r"[-'’]")
 _stemmer = Stemmer.Stemmer("german")
 
@@ -73,7 +29,7 @@ def _stem(word: str) -> str:
 def tokenize(text: str) -> list[str]:
     """Stemmed content words of ``text``; hyphenated compounds also yield their parts."""
     tokens: list[str] = []
-    for match in _WORD.finditer(text.lower()):
+    for match in WORD.finditer(text.lower()):
         word = match.group()
         parts = [word, *_PARTS.split(word)] if _PARTS.search(word) else [word]
         for part in parts:
@@ -106,7 +62,7 @@ _MIN_PART = 4  # shorter stems ("eis", "ort") would match inside far too many wo
 def content_words(text: str) -> set[str]:
     """Lower-cased words of ``text`` that carry content, hyphenated compounds also split."""
     words: set[str] = set()
-    for match in _WORD.finditer(text.lower()):
+    for match in WORD.finditer(text.lower()):
         word = match.group()
         for part in [word, *_PARTS.split(word)] if _PARTS.search(word) else [word]:
             if part not in STOPWORDS and (len(part) > 1 or part.isdigit()):

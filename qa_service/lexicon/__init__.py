@@ -1,0 +1,45 @@
+"""Word lists, one module per language (``de``, ``en``), and the one word pattern.
+
+Questions arrive in German and English, and most rules read both, so the joined lists below
+are what callers import; a rule for one language imports its module. A new language is a new
+module with the same names, joined here.
+"""
+
+import re
+from typing import Literal
+
+from qa_service.lexicon import de, en
+
+Language = Literal["de", "en"]
+
+WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
+"""A word as the search sees it: letters and digits, hyphenated and apostrophe compounds whole."""
+
+QUESTION_WORDS = de.QUESTION_WORDS | en.QUESTION_WORDS
+ANAPHORS = de.ANAPHORS | en.ANAPHORS
+DEMONSTRATIVES = de.DEMONSTRATIVES | en.DEMONSTRATIVES
+CONTINUATIONS = de.CONTINUATIONS | en.CONTINUATIONS
+FUNCTION_WORDS = de.FUNCTION_WORDS | en.FUNCTION_WORDS
+SMALL_TALK = de.SMALL_TALK | en.SMALL_TALK
+LANGUAGE_CUES: dict[Language, frozenset[str]] = {"de": de.LANGUAGE_CUES, "en": en.LANGUAGE_CUES}
+MONTH_NUMBERS: dict[str, int] = {
+    name: number
+    for lexicon in (de, en)
+    for number, names in enumerate(lexicon.MONTHS, start=1)
+    for name in names
+}
+"""Every month name of every language -> its number (1-12)."""
+NUMBER_WORDS = tuple(dict.fromkeys(de.NUMBER_WORDS + en.NUMBER_WORDS))
+NUMBER_QUESTIONS = de.NUMBER_QUESTIONS + en.NUMBER_QUESTIONS
+TIME_QUESTIONS = de.TIME_QUESTIONS + en.TIME_QUESTIONS
+TIME_WORDS = tuple(
+    dict.fromkeys([*MONTH_NUMBERS, *de.WEEKDAYS, *en.WEEKDAYS, *de.TIME_WORDS, *en.TIME_WORDS])
+)
+"""Words that date a sentence: month and weekday names, "heute", "century" ..."""
+DATE_LABELS = de.DATE_LABELS + en.DATE_LABELS
+FOOTER_PHRASES = de.FOOTER_PHRASES + en.FOOTER_PHRASES
+
+
+def alternation(words: tuple[str, ...] | list[str]) -> str:
+    """``a|b|c`` for a regular expression, each word escaped."""
+    return "|".join(re.escape(word) for word in words)

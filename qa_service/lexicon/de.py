@@ -1,0 +1,100 @@
+"""German words the service reads for their role, not their topic.
+
+Every German word list lives here (English ones in ``en.py``); ``qa_service.lexicon`` joins
+them for callers that read both languages. Lower-case, except where a list says otherwise.
+"""
+
+# Question words and auxiliaries: they carry no topic, yet the stock stopword lists keep some.
+QUESTION_WORDS = frozenset(
+    "wer wen wem wessen was wann wo wohin woher wie warum weshalb wieso welche welcher "
+    "welches welchem welchen wieviel wieviele wurde wurden worden gibt gab".split()
+)
+# Function words that mark a text as German (``answer/language.py`` counts them).
+LANGUAGE_CUES = frozenset(
+    "der die das des dem den ein eine einer eines im in am an auf zu ist sind war waren wer "
+    "was wann wo welche welcher welches warum wie viele hat haben mit für von über und oder "
+    "nicht".split()
+)
+# Words that point back into the conversation instead of naming something.
+ANAPHORS = frozenset(
+    """
+    er sie es ihn ihm ihr ihnen sein seine seinen seinem seiner seines ihre ihren ihrem ihrer
+    ihres dies diese dieser dieses diesem diesen jener jene jenes jenem jenen derselbe dieselbe
+    dasselbe dort dorthin dortig da daher dahin damals dann dabei dazu davon dafür dagegen
+    daran darauf darüber darum danach davor dadurch deshalb deswegen ebenfalls ebenso
+    """.split()
+)
+# Demonstratives that are anaphoric only when no noun follows: "Wann war das?" vs "das Treffen".
+DEMONSTRATIVES = frozenset(["das", "der", "die", "dem", "den"])
+# A message starting with these continues the previous one ("Und wer ...?", "Auch dort?").
+CONTINUATIONS = frozenset(["und", "aber", "auch", "sowie", "oder", "außerdem", "zudem"])
+# Not in the BM25 stopword lists, yet no topic of their own.
+FUNCTION_WORDS = frozenset(
+    """
+    wozu wofür womit worüber wovor wodurch woran worauf wovon wobei woraus wie's wieso
+    damals dabei dazu davon darüber daran darauf danach davor dadurch dafür dagegen deshalb
+    genau eigentlich mehr viele wenige denn sonst gerade bisher jemals erst schon
+    ebenfalls ebenso dortig sagen sagte gesagt passiert geschehen gemacht tun getan heißt
+    """.split()
+)
+# Content words of messages that only keep a conversation going (greetings, thanks, assent).
+SMALL_TALK = frozenset(
+    "hallo moin servus guten tag morgen abend tschüss ciao danke dankeschön vielen dank schön "
+    "bitte ok okay super toll prima klasse cool gut perfekt verstanden klar ja jawohl genau "
+    "nein nö hilft geholfen hilfreich".split()
+)
+# Month names by number (index 0 is January); the first name is the standard one.
+MONTHS: tuple[tuple[str, ...], ...] = (
+    ("januar", "jänner"),
+    ("februar",),
+    ("märz",),
+    ("april",),
+    ("mai",),
+    ("juni",),
+    ("juli",),
+    ("august",),
+    ("september",),
+    ("oktober",),
+    ("november",),
+    ("dezember",),
+)
+WEEKDAYS = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
+TIME_WORDS = ("jahrhundert", "gestern", "heute", "morgen")  # a sentence holding them dates sth.
+# Number words; a cue matches them as word beginnings ("zweimal", "Hälfte").
+NUMBER_WORDS = (
+    "ein zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig hundert "
+    "tausend million milliarde dutzend hälfte prozent".split()
+)
+# Questions asking for a number / a time (regular expressions, matched case-insensitively).
+NUMBER_QUESTIONS = (
+    r"wie\s*viele?",
+    r"wieviele?",
+    r"wie\s+hoch",
+    r"wie\s+gro(ß|ss)",
+    r"wie\s+lange?",
+)
+TIME_QUESTIONS = (
+    r"wann",
+    r"seit\s+wann",
+    r"bis\s+wann",
+    r"in\s+welchem\s+jahr",
+    r"an\s+welchem\s+tag",
+)
+# Labels scrapers put before a publication date ("Datum: 4. Juni 2025").
+DATE_LABELS = ("datum", "veröffentlicht", "stand", "aktualisiert")
+# Lines opening with these are page furniture, not article text.
+FOOTER_PHRASES = (
+    "besuchen sie uns",
+    "folgen sie uns",
+    "folge uns",
+    "mehr zum thema",
+    "lesen sie auch",
+    "lesen sie mehr",
+    "weitere artikel",
+    "teilen sie",
+    "teilen auf",
+    "abonnieren sie",
+    "jetzt abonnieren",
+    "zum newsletter",
+    "alle rechte vorbehalten",
+)
