@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from qa_service.cli import app
 from qa_service.config import get_settings
-from tests.conftest import SEEDS
+from tests.helpers.paths import SEEDS
 
 runner = CliRunner()
 

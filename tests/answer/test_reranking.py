@@ -17,7 +17,8 @@ from qa_service.api.app import create_app
 from qa_service.config import Settings
 from qa_service.errors import RerankerUnavailable
 from qa_service.service import QAService, build_service
-from tests.conftest import MemoEmbedder, assert_citations_exact
+from tests.helpers.checks import assert_citations_exact
+from tests.helpers.embedders import MemoEmbedder
 
 QUESTION = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 

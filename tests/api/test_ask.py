@@ -5,7 +5,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import assert_citations_exact
+from tests.helpers.checks import assert_citations_exact
 
 FACTS = [
     ("Wer wurde zum Chef der Drohnentruppen ernannt?", "Robert Browdi"),

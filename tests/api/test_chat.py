@@ -6,7 +6,8 @@ from fastapi.testclient import TestClient
 from qa_service.api.app import create_app
 from qa_service.config import Settings
 from qa_service.service import build_service
-from tests.conftest import MemoEmbedder, assert_citations_exact
+from tests.helpers.checks import assert_citations_exact
+from tests.helpers.embedders import MemoEmbedder
 
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 APPOINTMENT = "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt"

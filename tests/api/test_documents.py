@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import assert_citations_exact
+from tests.helpers.checks import assert_citations_exact
 
 ARTICLE = (
     "Pressemitteilung vom 5. Juni 2025\n\n"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import serve_process
+from tests.helpers.servers import serve_process
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 

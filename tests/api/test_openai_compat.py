@@ -15,7 +15,9 @@ import pytest
 
 from qa_service.config import Settings
 from qa_service.service import build_service
-from tests.conftest import SEEDS, MemoEmbedder, serve_process
+from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.paths import SEEDS
+from tests.helpers.servers import serve_process
 
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 APPOINTMENT = "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt"

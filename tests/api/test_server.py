@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import serve_process
+from tests.helpers.servers import serve_process
 
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 POOL = (

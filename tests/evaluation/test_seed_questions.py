@@ -14,7 +14,8 @@ from qa_service.evaluation.harness import ask_all, fresh_service
 from qa_service.evaluation.metrics import summarise
 from qa_service.evaluation.squad import EvalSet, load_squad
 from qa_service.service import QAService
-from tests.conftest import SEEDS, MemoEmbedder
+from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.paths import SEEDS
 
 DATA = Path(__file__).parent / "data"
 

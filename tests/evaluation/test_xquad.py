@@ -15,7 +15,7 @@ from qa_service.evaluation.harness import ask_all, fresh_service, run_unanswerab
 from qa_service.evaluation.metrics import Metrics, summarise
 from qa_service.evaluation.squad import EvalSet, load_squad
 from qa_service.service import QAService
-from tests.conftest import MemoEmbedder
+from tests.helpers.embedders import MemoEmbedder
 
 DATA = Path(__file__).parent / "data"
 XQUAD = Path(os.environ.get("QA_EVAL_XQUAD", DATA / "xquad-de-dev.json"))  # CC BY-SA 4.0, see data/

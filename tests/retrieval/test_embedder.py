@@ -13,7 +13,8 @@ from qa_service.retrieval.embedder import (
     create_embedder,
 )
 from qa_service.service import build_service
-from tests.conftest import SEEDS, MemoEmbedder
+from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.paths import SEEDS
 
 RELATED = ("Wer leitet die Drohnentruppen?", "Robert Browdi wurde Chef der Drohnentruppen.")
 UNRELATED = "Der Apfelstrudel wird mit Zimt und Rosinen gebacken."

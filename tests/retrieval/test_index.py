@@ -12,8 +12,8 @@ from filelock import FileLock, Timeout
 from qa_service.errors import EmbedderMismatch
 from qa_service.models import Article
 from qa_service.retrieval.index import ArticleIndex
-from tests.conftest import MemoEmbedder
-from tests.retrieval.conftest import TEXT
+from tests.helpers.articles import TEXT
+from tests.helpers.embedders import MemoEmbedder
 from tests.retrieval.writer import HashEmbedder
 
 

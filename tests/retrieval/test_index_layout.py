@@ -9,8 +9,8 @@ import numpy as np
 from qa_service.models import Article
 from qa_service.retrieval.docstore import SCHEMA_VERSION, DocStore
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
-from tests.conftest import MemoEmbedder
-from tests.retrieval.conftest import TEXT
+from tests.helpers.articles import TEXT
+from tests.helpers.embedders import MemoEmbedder
 
 
 def test_sentence_vectors_match_the_vector_store(index: ArticleIndex) -> None:

@@ -1,0 +1,18 @@
+"""Checks that many tests make."""
+
+from fastapi.testclient import TestClient
+
+
+def assert_citations_exact(client: TestClient, body: dict) -> None:
+    """Every citation's quote is exactly the document text at [start, end)."""
+    texts: dict[str, str] = {}
+    for c in body["citations"]:
+        doc_id = c["document_id"]
+        if doc_id not in texts:
+            texts[doc_id] = client.get(f"/v1/documents/{doc_id}").json()["text"]
+        assert texts[doc_id][c["start"] : c["end"]] == c["quote"], c
+    for p in body["passages"]:
+        doc_id = p["document_id"]
+        if doc_id not in texts:
+            texts[doc_id] = client.get(f"/v1/documents/{doc_id}").json()["text"]
+        assert texts[doc_id][p["start"] : p["end"]] == p["text"], p

@@ -1,0 +1,29 @@
+"""The real embedder, shared by the tests."""
+
+import numpy as np
+
+from qa_service.retrieval.embedder import Embedder
+
+
+class MemoEmbedder:
+    """The real embedder, with passage vectors memoised across tests (same text, same vector)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.model_name = getattr(inner, "model_name", inner.name)
+        self.model_files = getattr(inner, "model_files", None)
+        self.dim = inner.dim
+        self._memo: dict[str, np.ndarray] = {}
+        self.passages_embedded = 0
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            for text, vector in zip(todo, self.inner.embed_passages(todo), strict=True):
+                self._memo[text] = vector
+            self.passages_embedded += len(todo)
+        return np.stack([self._memo[t] for t in texts]) if texts else self.inner.embed_passages([])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)

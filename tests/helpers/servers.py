@@ -1,0 +1,64 @@
+"""A real `python -m qa_service serve` process on a free loopback port."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.helpers.paths import SEEDS
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serve_process(root: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`python -m qa_service serve ARGS` on a free loopback port over the seeds in ``root``."""
+    shutil.copytree(SEEDS, root / "seeds", dirs_exist_ok=True)
+    port = free_port()
+    env = {**os.environ, "QA_INDEX_DIR": str(root / "index"), "QA_SEEDS_DIR": str(root / "seeds")}
+    command = [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1"]
+    # A file, not a pipe: nobody reads a pipe while tests run, and a full one (64 KiB of
+    # access log) blocks the server mid-request.
+    log = (root / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [*command, "--port", str(port), *args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError((root / "server.log").read_text(errors="replace"))
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("server did not start in 120 s")
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
