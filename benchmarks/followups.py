@@ -4,10 +4,11 @@
 
 Ten two-turn conversations over the seed articles ("Wer wurde zum Chef der Drohnentruppen
 ernannt?" then "Wann war das?" ...), each follow-up judged by whether its first citation
-(or any citation) holds the expected words, for each topic bonus (`AnswerConfig.topic_bonus`,
-the preference for the conversation's article). Then the same with five short unrelated
-articles added, full of the dates and numbers a follow-up like "Wann war das?" asks for.
-In-process (the chat service over a temporary index), real model: quality, not speed.
+(or any citation) holds the expected words, for each topic bonus (the preference for the
+conversation's article; ``TOPIC_BONUS`` in qa_service/tuning/answer.py). Then the same with
+five short unrelated articles added, full of the dates and numbers a follow-up like "Wann
+war das?" asks for. In-process (the chat service over a temporary index), real model:
+quality, not speed.
 """
 
 import argparse
@@ -21,6 +22,7 @@ from qa_service.chat.service import ChatService
 from qa_service.config import Settings
 from qa_service.models import Article
 from qa_service.service import build_service
+from qa_service.tuning.answer import TOPIC_BONUS
 
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 # (first question, follow-up, words the follow-up's answer must cite)
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
     report(
         "Follow-up questions: first citation holds the answer",
         rows,
-        ["default topic bonus: 0.08 (qa_service/answer/extractive.py AnswerConfig)"],
+        [f"default topic bonus: {TOPIC_BONUS} (qa_service/tuning/answer.py)"],
     )
     return rows
 

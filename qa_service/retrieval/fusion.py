@@ -3,11 +3,13 @@
 from collections.abc import Hashable, Sequence
 from typing import TypeVar
 
+from qa_service.tuning.retrieval import RRF_K
+
 K = TypeVar("K", bound=Hashable)
 
 
 def fuse_rankings(
-    rankings: Sequence[Sequence[K]], weights: Sequence[float] | None = None, k: int = 60
+    rankings: Sequence[Sequence[K]], weights: Sequence[float] | None = None, k: int = RRF_K
 ) -> dict[K, float]:
     """Weighted RRF: score(key) = sum_i w_i / (k + rank_i(key)), ranks starting at 1."""
     weights = weights or [1.0] * len(rankings)

@@ -14,6 +14,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
 from qa_service.lexicon import QUESTION_WORDS, WORD
+from qa_service.tuning.retrieval import COMPOUND_MATCH, MIN_COMPOUND_PART
 
 # Questions arrive in German and English; English function words must not match German text.
 STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | QUESTION_WORDS
@@ -54,10 +55,6 @@ def match_query(text: str) -> str | None:
 
 # -- query-time term coverage (candidate sentences only, never the whole corpus) -------------
 
-COMPOUND_MATCH = 0.8
-"""Credit for a match through a German compound ("Bauern" in "Sojabauern") instead of a stem."""
-_MIN_PART = 4  # shorter stems ("eis", "ort") would match inside far too many words
-
 
 def content_words(text: str) -> set[str]:
     """Lower-cased words of ``text`` that carry content, hyphenated compounds also split."""
@@ -76,7 +73,7 @@ def _passage_terms(passage: str) -> tuple[frozenset[str], str, tuple[str, ...]]:
     long enough to be a compound's part."""
     words = content_words(passage)
     stems = frozenset(_stem(w) for w in words)
-    parts = tuple(p for p in words | stems if len(p) >= _MIN_PART)
+    parts = tuple(p for p in words | stems if len(p) >= MIN_COMPOUND_PART)
     return stems, " ".join(words), parts
 
 
@@ -85,9 +82,11 @@ def _match(word: str, stem: str, terms: tuple[frozenset[str], str, tuple[str, ..
     if stem in stems:
         return 1.0
     # German compounds: the question's word is part of a longer passage word, or the other way.
-    if (len(stem) >= _MIN_PART and stem in joined) or (len(word) >= _MIN_PART and word in joined):
+    if (len(stem) >= MIN_COMPOUND_PART and stem in joined) or (
+        len(word) >= MIN_COMPOUND_PART and word in joined
+    ):
         return COMPOUND_MATCH
-    if len(word) >= 2 * _MIN_PART and (word.startswith(parts) or word.endswith(parts)):
+    if len(word) >= 2 * MIN_COMPOUND_PART and (word.startswith(parts) or word.endswith(parts)):
         return COMPOUND_MATCH
     return 0.0
 

@@ -12,6 +12,7 @@ from qa_service.retrieval.docstore import ChunkRow, SentenceRow
 from qa_service.retrieval.fusion import fuse_rankings
 from qa_service.retrieval.index import ArticleIndex
 from qa_service.retrieval.vectors import VectorHit
+from qa_service.tuning import retrieval as tuning
 
 Key = tuple[str, int]  # (doc_id, ord)
 
@@ -40,12 +41,15 @@ class Retrieval:
 
 @dataclass(frozen=True, slots=True)
 class RetrievalConfig:
-    dense_chunks: int = 20
-    dense_sentences: int = 30
-    lexical_chunks: int = 20
-    lexical_sentences: int = 50
-    candidate_chunks: int = 5
-    weights: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 0.7)
+    """How much each search returns; each default is explained in qa_service.tuning.retrieval."""
+
+    dense_chunks: int = tuning.DENSE_CHUNKS
+    dense_sentences: int = tuning.DENSE_SENTENCES
+    lexical_chunks: int = tuning.LEXICAL_CHUNKS
+    lexical_sentences: int = tuning.LEXICAL_SENTENCES
+    candidate_chunks: int = tuning.CANDIDATE_CHUNKS
+    hit_sentences: int = tuning.HIT_SENTENCES_PER_SEARCH
+    weights: tuple[float, float, float, float] = tuning.FUSION_WEIGHTS
 
 
 class HybridRetriever:
@@ -86,7 +90,7 @@ class HybridRetriever:
         rows = {
             (r.doc_id, r.ord): r for r in docs.sentences_of_chunks(wanted[: cfg.candidate_chunks])
         }
-        for key in list(dense_sim)[:10] + list(lexical_score)[:10]:
+        for key in list(dense_sim)[: cfg.hit_sentences] + list(lexical_score)[: cfg.hit_sentences]:
             if key in hit_rows:
                 rows.setdefault(key, hit_rows[key])
         # The preceding sentence often names what a candidate only refers to ("Er", "Dies").
@@ -101,7 +105,9 @@ class HybridRetriever:
                 dense=dense_sim.get(key, 0.0),
                 lexical=lexical_score.get(key, 0.0),
                 chunk_score=fused.get((row.doc_id, row.chunk_ord), 0.0),
-                chunk_rank=rank_of.get((row.doc_id, row.chunk_ord), len(ranked) + 10),
+                chunk_rank=rank_of.get(
+                    (row.doc_id, row.chunk_ord), len(ranked) + tuning.UNRANKED_CHUNK_OFFSET
+                ),
                 previous_dense=dense_sim.get((row.doc_id, row.ord - 1)),
             )
             for key, row in rows.items()

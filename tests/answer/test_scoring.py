@@ -2,7 +2,8 @@
 
 from qa_service.answer.extractive import AnswerConfig, _Span, group_citations
 from qa_service.retrieval.docstore import SentenceRow
-from qa_service.retrieval.lexical import COMPOUND_MATCH, term_coverage, words_found
+from qa_service.retrieval.lexical import term_coverage, words_found
+from qa_service.tuning.retrieval import COMPOUND_MATCH
 
 
 def test_coverage_matches_through_german_compounds() -> None:

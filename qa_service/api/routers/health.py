@@ -19,5 +19,6 @@ def health(service: ServiceDep) -> Health:
         sentences=sentences,
         embedder=service.embedder.name,
         reranker=service.answerer.reranker.name if service.answerer.reranker else None,
+        calibrated=service.answerer.calibration.calibrated,
         pid=os.getpid(),
     )

