@@ -1,10 +1,21 @@
-"""Citations and passages: spans of stored articles, re-read and checked before they leave.
+"""Citation building: ranked sentences -> spans of stored articles -> checked citations.
 
-The check itself is ``_Span.matches`` in extractive.py: a citation's quote is read from the
-stored article at its offsets, and every cited sentence must sit exactly there.
+A citation's quote is read from the stored article at its offsets, and every cited sentence
+must sit exactly there (``Span.matches``): nothing is cited that cannot be shown again
+exactly. The numbers that shape the grouping are in ``qa_service.tuning.answer``.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
+
+from qa_service.retrieval.docstore import SentenceRow
+from qa_service.tuning import answer as tuning
+
+Ranked = list[tuple[float, SentenceRow]]
+"""Candidate sentences with their scores, best first."""
+Quote = Callable[[str, int, int], str | None]
+"""Reads ``document[start:end]`` from the store (None: the document or span is gone)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,3 +37,138 @@ class Passage:
     end: int
     text: str
     score: float
+
+
+class Grouping(Protocol):
+    """What ``group_citations`` reads from the answer configuration."""
+
+    max_citations: int
+    merge_margin: float
+    max_citation_chars: int
+    neighbour_bonus: float
+    context_chars: int
+
+
+@dataclass(slots=True)
+class Span:
+    """Consecutive candidate sentences of one document that form one citation."""
+
+    doc_id: str
+    first: int  # sentence ords, inclusive
+    last: int
+    start: int
+    end: int
+    score: float
+    rows: list[SentenceRow]
+    core: tuple[int, int]  # offsets of the chosen sentences, without added context
+
+    @classmethod
+    def of(cls, row: SentenceRow, score: float) -> "Span":
+        return cls(
+            row.doc_id, row.ord, row.ord, row.start, row.end, score, [row], (row.start, row.end)
+        )
+
+    def touches(self, row: SentenceRow) -> bool:
+        """``row`` is the sentence right before or after this span, with no text in between."""
+        if row.doc_id != self.doc_id:
+            return False
+        if row.ord == self.last + 1:
+            return row.start - self.end <= tuning.MAX_JOIN_GAP
+        return row.ord == self.first - 1 and self.start - row.end <= tuning.MAX_JOIN_GAP
+
+    def extend(self, row: SentenceRow, *, context: bool = False) -> None:
+        self.first, self.last = min(self.first, row.ord), max(self.last, row.ord)
+        self.start, self.end = min(self.start, row.start), max(self.end, row.end)
+        self.rows.append(row)
+        if not context:
+            self.core = (min(self.core[0], row.start), max(self.core[1], row.end))
+
+    def matches(self, quote: str) -> bool:
+        """Each sentence's stored text is exactly where its offsets say in ``quote``."""
+        return len(quote) == self.end - self.start and all(
+            quote[r.start - self.start : r.end - self.start] == r.text for r in self.rows
+        )
+
+
+def group_citations(ranked: Ranked, cfg: Grouping) -> list[Span]:
+    """Pick up to ``max_citations`` spans from the ranked sentences, best first.
+
+    A sentence next to one already chosen joins that span instead of taking a slot: two
+    neighbouring sentences are one statement more often than two separate ones. The first
+    citation only grows by sentences scored within ``merge_margin`` of it, so it stays a
+    precise span.
+    """
+    spans: list[Span] = []
+    best = ranked[0][0] if ranked else 0.0
+    if ranked and cfg.neighbour_bonus:
+        ranked = prefer_neighbours(ranked, cfg.neighbour_bonus)
+    for score, row in ranked:
+        neighbour = next((s for s in spans if s.touches(row)), None)
+        if neighbour is not None:
+            close = neighbour is not spans[0] or best - score <= cfg.merge_margin
+            length = max(neighbour.end, row.end) - min(neighbour.start, row.start)
+            if close and length <= cfg.max_citation_chars:
+                neighbour.extend(row)
+                continue
+        if len(spans) >= cfg.max_citations:
+            break
+        spans.append(Span.of(row, score))
+    if cfg.context_chars:
+        add_context(spans[1:], spans, {(r.doc_id, r.ord): r for _, r in ranked}, cfg.context_chars)
+    return spans
+
+
+def prefer_neighbours(ranked: Ranked, bonus: float) -> Ranked:
+    """Reorder all but the best sentence, its neighbours first by ``bonus`` (scores unchanged)."""
+    top = ranked[0][1]
+
+    def order(pair: tuple[float, SentenceRow]) -> float:
+        row = pair[1]
+        adjacent = row.doc_id == top.doc_id and abs(row.ord - top.ord) == 1
+        return pair[0] + (bonus if adjacent else 0.0)
+
+    return [ranked[0], *sorted(ranked[1:], key=order, reverse=True)]
+
+
+def add_context(
+    targets: list[Span],
+    spans: list[Span],
+    rows: dict[tuple[str, int], SentenceRow],
+    max_chars: int,
+) -> None:
+    """Grow each target span by one body sentence on each side that no citation holds yet."""
+    for span in targets:
+        for key in ((span.doc_id, span.first - 1), (span.doc_id, span.last + 1)):
+            row = rows.get(key)
+            held = any(s.doc_id == key[0] and s.first <= key[1] <= s.last for s in spans)
+            if row is None or held or row.kind == "heading" or not span.touches(row):
+                continue
+            if max(span.end, row.end) - min(span.start, row.start) <= max_chars:
+                span.extend(row, context=True)
+
+
+def build_citations(
+    spans: list[Span], quote: Quote, titles: dict[str, str | None]
+) -> list[tuple[Citation, str]]:
+    """Each span that still reads exactly as stored, numbered from 1, with its statement.
+
+    The statement is the span's chosen sentences without the context added around them:
+    what the answer text may say.
+    """
+    built: list[tuple[Citation, str]] = []
+    for span in spans:
+        text = quote(span.doc_id, span.start, span.end)
+        if text is None or not span.matches(text):
+            continue  # never cite a span we cannot show again exactly
+        number = len(built) + 1
+        citation = Citation(
+            number,
+            span.doc_id,
+            titles.get(span.doc_id),
+            span.start,
+            span.end,
+            text,
+            round(span.score, 6),
+        )
+        built.append((citation, text[span.core[0] - span.start : span.core[1] - span.start]))
+    return built

@@ -1,114 +1,55 @@
-"""Sentence scoring pieces: compound-aware term coverage and citation grouping."""
+"""Scoring candidate sentences (planted candidates; tests/answer/test_topic.py runs the real
+retriever and model)."""
 
-from qa_service.answer.extractive import AnswerConfig, _Span, group_citations
+import pytest
+
+from qa_service.answer.scoring import evidence_score, rank, score_candidates
 from qa_service.retrieval.docstore import SentenceRow
-from qa_service.retrieval.lexical import term_coverage, words_found
-from qa_service.tuning.retrieval import COMPOUND_MATCH
+from qa_service.retrieval.retriever import CandidateSentence
+from qa_service.tuning import answer as tuning
+from qa_service.tuning.calibration import ScoreWeights
+
+WEIGHTS = ScoreWeights(coverage=0.15, previous=0.10, cue=0.03)
 
 
-def test_coverage_matches_through_german_compounds() -> None:
-    question = "Für welche Art von Bauern wurden Autobahnen gebaut?"
-    soy, other = term_coverage(
-        question, ["Die Bedürfnisse der Sojabauern zählten.", "Es regnete den ganzen Tag."]
-    )
-    assert soy > 0 and other == 0
-    assert words_found("Sojabauern", ["Die Bauern protestierten."]) == COMPOUND_MATCH
+def candidate(text: str, dense: float, ord_: int = 0, **extra: object) -> CandidateSentence:
+    row = SentenceRow(ord_, "a", ord_, 0, 0, len(text), extra.pop("kind", "body"), text)  # type: ignore[arg-type]
+    return CandidateSentence(row, dense, 0.0, 1.0, 0, **extra)  # type: ignore[arg-type]
 
 
-def test_coverage_weighs_words_that_tell_sentences_apart() -> None:
-    # "Amazonas" is in every candidate and decides nothing; "Brasilien" picks the sentence.
-    question = "Liegt der größte Teil des Amazonas in Brasilien?"
-    scores = term_coverage(
+def test_each_signal_adds_its_weight() -> None:
+    question = "Wann wurde der Hafen eröffnet?"
+    plain = candidate("Es regnete.", 0.8, previous_dense=0.5)
+    dated = candidate("Es regnete 1888.", 0.8, previous_dense=0.5)  # a year: the "Wann" cue
+    heading = candidate("Es regnete", 0.8, previous_dense=0.5, kind="heading")
+    first = candidate("Es regnete.", 0.8)  # no sentence before: its own cosine stands in
+    scores = score_candidates(question, [plain, dated, heading, first], WEIGHTS)
+    assert scores[0] == pytest.approx(0.8 + 0.10 * 0.5)
+    assert scores[1] - scores[0] == pytest.approx(WEIGHTS.cue)
+    assert scores[0] - scores[2] == pytest.approx(WEIGHTS.heading_penalty)
+    assert scores[3] == pytest.approx(0.8 + 0.10 * 0.8)
+
+
+def test_coverage_of_the_questions_words_lifts_a_sentence() -> None:
+    question = "Wer leitet die Bibliothek?"
+    other, answer = score_candidates(
         question,
-        [
-            "Der Amazonas ist ein Fluss.",
-            "Der Amazonas ist lang.",
-            "Der größte Teil des Amazonas liegt in Brasilien.",
-        ],
+        [candidate("Der Hafen ist alt.", 0.8), candidate("Die Bibliothek leitet Anna.", 0.8)],
+        WEIGHTS,
     )
-    assert scores.index(max(scores)) == 2
-    assert scores[0] < 0.2
+    assert answer > other
 
 
-def test_coverage_of_nothing_is_zero() -> None:
-    assert term_coverage("Wer war es?", ["Karl war es."]) == [0.0]
-    assert term_coverage("Karl", []) == []
+def test_rank_is_best_first_and_stable() -> None:
+    a, b, c = candidate("A.", 0.8, 0), candidate("B.", 0.8, 1), candidate("C.", 0.8, 2)
+    ranked = rank([a, b, c], [0.5, 0.9, 0.5])
+    assert [row.ord for _, row in ranked] == [1, 0, 2]
 
 
-def row(ord_: int, doc: str = "a", length: int = 50) -> SentenceRow:
-    start = ord_ * (length + 1)
-    return SentenceRow(ord_, doc, ord_, 0, start, start + length, "body", "x" * length)
-
-
-def test_neighbouring_sentences_join_one_citation() -> None:
-    cfg = AnswerConfig(merge_margin=0.02, max_citation_chars=400)
-    spans = group_citations([(1.0, row(5)), (0.99, row(6)), (0.9, row(2)), (0.8, row(9))], cfg)
-    assert [(s.first, s.last) for s in spans] == [(5, 6), (2, 2), (9, 9)]
-
-
-def test_first_citation_stays_precise() -> None:
-    cfg = AnswerConfig(merge_margin=0.02, max_citation_chars=400)
-    # The neighbour is far below the best: it becomes its own citation instead.
-    spans = group_citations([(1.0, row(5)), (0.9, row(6))], cfg)
-    assert [(s.first, s.last) for s in spans] == [(5, 5), (6, 6)]
-    # Too long when joined: also kept apart.
-    long = AnswerConfig(merge_margin=0.5, max_citation_chars=80)
-    spans = group_citations([(1.0, row(5)), (0.99, row(6))], long)
-    assert len(spans) == 2
-
-
-def test_at_most_max_citations_and_other_documents_never_join() -> None:
-    cfg = AnswerConfig(max_citations=2)
-    spans = group_citations([(1.0, row(1)), (0.99, row(2, doc="b")), (0.98, row(7))], cfg)
-    assert [(s.doc_id, s.first) for s in spans] == [("a", 1), ("b", 2)]
-
-
-def test_the_best_sentences_neighbour_competes_with_a_bonus() -> None:
-    ranked = [(1.0, row(5)), (0.97, row(2, doc="b")), (0.94, row(6)), (0.93, row(4, doc="c"))]
-    with_bonus = group_citations(ranked, AnswerConfig(max_citations=2, neighbour_bonus=0.05))
-    assert [(s.doc_id, s.first) for s in with_bonus] == [("a", 5), ("a", 6)]
-    assert with_bonus[1].score == 0.94  # the bonus orders, it does not change the score
-    without = group_citations(ranked, AnswerConfig(max_citations=2, neighbour_bonus=0.0))
-    assert [(s.doc_id, s.first) for s in without] == [("a", 5), ("b", 2)]
-    # The first citation is still the best-scored sentence, whatever the bonus.
-    assert group_citations(ranked, AnswerConfig(neighbour_bonus=1.0))[0].first == 5
-
-
-def test_span_checks_every_sentence_against_the_quote() -> None:
-    first, second = row(0, length=3), row(1, length=3)
-    span = _Span.of(first, 1.0)
-    span.extend(second)
-    assert span.matches("xxx xxx")
-    assert not span.matches("xxx yyy")
-    assert not span.matches("xxx")
-
-
-def test_later_citations_show_their_neighbours_the_first_stays_precise() -> None:
-    # Sentences 4-6 and 11-13 were all retrieved; 5 is best, 12 the next separate citation.
-    ranked = [(1.0, row(5)), (0.9, row(12)), (0.5, row(4)), (0.5, row(11)), (0.4, row(13))]
-    ranked += [(0.3, row(6))]
-    spans = group_citations(ranked, AnswerConfig(max_citations=2, context_chars=600))
-    assert [(s.first, s.last) for s in spans] == [(5, 5), (11, 13)]
-    # Not beyond the cap (three 50-character sentences take 152), never into another citation.
-    capped = group_citations(ranked, AnswerConfig(max_citations=2, context_chars=120))
-    assert [(s.first, s.last) for s in capped] == [(5, 5), (11, 12)]
-    off = group_citations(ranked, AnswerConfig(max_citations=2, context_chars=0))
-    assert [(s.first, s.last) for s in off] == [(5, 5), (12, 12)]
-    ranked = [(1.0, row(5)), (0.9, row(6, doc="b")), (0.8, row(7))]
-    spans = group_citations(ranked, AnswerConfig(max_citations=3, context_chars=600))
-    assert [(s.doc_id, s.first, s.last) for s in spans] == [("a", 5, 5), ("b", 6, 6), ("a", 7, 7)]
-    # Citation 2 is from another article: sentence 7 of "a" is not its neighbour.
-
-
-def test_sentences_with_masked_text_between_them_never_join() -> None:
-    """A code block or facts box masked between two sentences must not be quoted."""
-    first = row(5)
-    after_code = SentenceRow(6, "a", 6, 0, first.end + 80, first.end + 130, "body", "x" * 50)
-    cfg = AnswerConfig(merge_margin=0.5, max_citation_chars=400, context_chars=600)
-    spans = group_citations([(1.0, first), (0.99, after_code)], cfg)
-    assert [(s.first, s.last) for s in spans] == [(5, 5), (6, 6)]
-    # Nor as context of a later citation.
-    two = AnswerConfig(max_citations=2, context_chars=600)
-    spans = group_citations([(1.0, row(1)), (0.9, first), (0.1, after_code)], two)
-    assert [(s.first, s.last) for s in spans] == [(1, 1), (5, 5)]
-    assert group_citations([(1.0, first), (0.99, row(6))], cfg)[0].last == 6  # plain neighbours
+def test_evidence_is_the_closest_cosine_plus_the_questions_words_found() -> None:
+    question = "Wer ist Schoigu?"
+    far = candidate("Schoigu traf Kim.", 0.70)
+    near = [candidate(f"Satz {i}.", 0.85 - i * 0.01, i) for i in range(tuning.EVIDENCE_SENTENCES)]
+    # The name is only in a sentence outside the closest ones: it does not count.
+    assert evidence_score(question, [far, *near]) == pytest.approx(0.85)
+    assert evidence_score(question, [far]) == pytest.approx(0.70 + tuning.EVIDENCE_WORDS_WEIGHT)

@@ -1,6 +1,6 @@
 """The topic preference of follow-ups, over the real model, Chroma and SQLite."""
 
-from qa_service.answer.extractive import score_candidates
+from qa_service.answer.scoring import prefer_topic, score_candidates
 from qa_service.service import QAService
 
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
@@ -24,13 +24,14 @@ def test_a_follow_up_prefers_the_article_of_the_conversation(service: QAService)
     candidates = service.retriever.retrieve(QUESTION, vector, 4).candidates
     scores = score_candidates(QUESTION, candidates, answerer.weights)
     drones = service.embedder.embed_query(DRONES)
-    preferred = answerer._prefer_topic(candidates, scores, drones, 0.5)
-    gained = {c.row.doc_id for c, a, b in zip(candidates, scores, preferred, strict=True) if b > a}
-    # One article gains: the one holding the candidate sentence closest to the conversation.
     keys = [(c.row.doc_id, c.row.ord) for c in candidates]
     vectors = service.index.docs.sentence_vectors(keys)
+    bonus = answerer.config.topic_bonus * 0.5
+    preferred = prefer_topic(candidates, scores, vectors, drones, bonus)
+    gained = {c.row.doc_id for c, a, b in zip(candidates, scores, preferred, strict=True) if b > a}
+    # One article gains: the one holding the candidate sentence closest to the conversation.
     closest = max(vectors, key=lambda key: float(vectors[key] @ drones))
     assert gained == {closest[0]}
     for c, a, b in zip(candidates, scores, preferred, strict=True):
-        expected = a + (answerer.config.topic_bonus * 0.5 if c.row.doc_id in gained else 0.0)
+        expected = a + (bonus if c.row.doc_id in gained else 0.0)
         assert abs(b - expected) < 1e-9

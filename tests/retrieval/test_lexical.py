@@ -1,5 +1,7 @@
-from qa_service.retrieval.fusion import fuse_rankings
-from qa_service.retrieval.lexical import match_query, tokenize
+"""Lexical tokens for BM25 and the query-time term coverage, compound-aware."""
+
+from qa_service.retrieval.lexical import match_query, term_coverage, tokenize, words_found
+from qa_service.tuning.retrieval import COMPOUND_MATCH
 
 
 def test_german_stemming_matches_inflections() -> None:
@@ -25,8 +27,30 @@ def test_match_query_quotes_tokens_and_handles_nothing() -> None:
     assert match_query('Chef "Drohnen"') == '"chef" OR "drohn"'
 
 
-def test_fusion_rewards_agreement() -> None:
-    fused = fuse_rankings([["a", "b", "c"], ["b", "a"], ["b"]])
-    assert max(fused, key=fused.__getitem__) == "b"
-    weighted = fuse_rankings([["a"], ["b"]], weights=[2.0, 1.0])
-    assert weighted["a"] > weighted["b"]
+def test_coverage_matches_through_german_compounds() -> None:
+    question = "Für welche Art von Bauern wurden Autobahnen gebaut?"
+    soy, other = term_coverage(
+        question, ["Die Bedürfnisse der Sojabauern zählten.", "Es regnete den ganzen Tag."]
+    )
+    assert soy > 0 and other == 0
+    assert words_found("Sojabauern", ["Die Bauern protestierten."]) == COMPOUND_MATCH
+
+
+def test_coverage_weighs_words_that_tell_sentences_apart() -> None:
+    # "Amazonas" is in every candidate and decides nothing; "Brasilien" picks the sentence.
+    question = "Liegt der größte Teil des Amazonas in Brasilien?"
+    scores = term_coverage(
+        question,
+        [
+            "Der Amazonas ist ein Fluss.",
+            "Der Amazonas ist lang.",
+            "Der größte Teil des Amazonas liegt in Brasilien.",
+        ],
+    )
+    assert scores.index(max(scores)) == 2
+    assert scores[0] < 0.2
+
+
+def test_coverage_of_nothing_is_zero() -> None:
+    assert term_coverage("Wer war es?", ["Karl war es."]) == [0.0]
+    assert term_coverage("Karl", []) == []

@@ -1,0 +1,28 @@
+"""When the service says it found nothing instead of citing noise.
+
+Two tests, both needed because dense similarity finds *something* for any text: the
+evidence (``scoring.evidence_score``) must reach the embedding model's calibrated threshold
+for the question's language, and the message must ask about something at all.
+"""
+
+from qa_service.lexicon import SMALL_TALK
+from qa_service.retrieval.lexical import content_words
+
+
+def asks_something(question: str, query: str) -> bool:
+    """Whether the message asks about anything at all.
+
+    e5 places all short texts close together, so "Danke!" and "Was?" find sentences. A search
+    with no content word ("Was?" alone, with no conversation to lend it one) or a message made
+    only of small talk ("Danke!", "ok", "Super, das hilft mir") asks nothing. Anything else, a
+    keyword or a misspelled name ("Schoygu") included, is left to the dense evidence.
+    """
+    if not content_words(query):
+        return False
+    own = content_words(question)  # none: a follow-up ("Wann war das?"), asked via query
+    return not own or not own <= SMALL_TALK
+
+
+def abstains(evidence: float, threshold: float, question: str, query: str) -> bool:
+    """Too little evidence, or nothing asked: answer with the abstain message."""
+    return evidence < threshold or not asks_something(question, query)

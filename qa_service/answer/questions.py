@@ -1,0 +1,22 @@
+"""What a question must be before anything searches for it."""
+
+import re
+
+from qa_service.errors import EmptyQuestion, QuestionTooLong
+from qa_service.textcheck import check_text
+
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")  # in any script
+
+
+def check_question(question: str, max_chars: int) -> str:
+    """The question stripped; refused if it is unusable text, empty, wordless or too long."""
+    question = check_text(question, "the question").strip()
+    if not question:
+        raise EmptyQuestion("the question is empty")
+    if not _LETTER_OR_DIGIT.search(question):
+        raise EmptyQuestion("the question has no words (only punctuation, symbols or spaces)")
+    if len(question) > max_chars:
+        raise QuestionTooLong(
+            f"the question has {len(question):,} characters; the limit is {max_chars:,}"
+        )
+    return question

@@ -1,0 +1,28 @@
+"""The answer text: the cited statements themselves, in article order, each marked [n]."""
+
+import re
+
+from qa_service.answer.citations import Citation
+
+
+def compose_answer(cited: list[tuple[Citation, str]], margin: float) -> str:
+    """The best citation's statement, plus those of near-tied citations from the same article.
+
+    Another citation joins only when it scores within ``margin`` of the best and comes from
+    the same article: near-ties across articles are common for English questions (no shared
+    words with German text) and would read as a list of guesses. Each citation contributes its
+    chosen sentences, not the context shown around it, so every word is in a cited span.
+    """
+    best = cited[0][0]
+    joined = [
+        (citation, statement)
+        for citation, statement in cited
+        if citation.document_id == best.document_id and citation.score >= best.score - margin
+    ]
+    joined.sort(key=lambda pair: pair[0].start)  # read in article order
+    return " ".join(f"{fold_whitespace(statement)} [{c.id}]" for c, statement in joined)
+
+
+def fold_whitespace(text: str) -> str:
+    """Line breaks and runs of spaces inside a quote read as one space."""
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,108 @@
+"""Citation building: grouping ranked sentences into spans, and checking them against the store."""
+
+from qa_service.answer.citations import Span, build_citations, group_citations
+from qa_service.answer.extractive import AnswerConfig
+from qa_service.retrieval.docstore import SentenceRow
+
+
+def row(ord_: int, doc: str = "a", length: int = 50) -> SentenceRow:
+    start = ord_ * (length + 1)
+    return SentenceRow(ord_, doc, ord_, 0, start, start + length, "body", "x" * length)
+
+
+def test_neighbouring_sentences_join_one_citation() -> None:
+    cfg = AnswerConfig(merge_margin=0.02, max_citation_chars=400)
+    spans = group_citations([(1.0, row(5)), (0.99, row(6)), (0.9, row(2)), (0.8, row(9))], cfg)
+    assert [(s.first, s.last) for s in spans] == [(5, 6), (2, 2), (9, 9)]
+
+
+def test_first_citation_stays_precise() -> None:
+    cfg = AnswerConfig(merge_margin=0.02, max_citation_chars=400)
+    # The neighbour is far below the best: it becomes its own citation instead.
+    spans = group_citations([(1.0, row(5)), (0.9, row(6))], cfg)
+    assert [(s.first, s.last) for s in spans] == [(5, 5), (6, 6)]
+    # Too long when joined: also kept apart.
+    long = AnswerConfig(merge_margin=0.5, max_citation_chars=80)
+    spans = group_citations([(1.0, row(5)), (0.99, row(6))], long)
+    assert len(spans) == 2
+
+
+def test_at_most_max_citations_and_other_documents_never_join() -> None:
+    cfg = AnswerConfig(max_citations=2)
+    spans = group_citations([(1.0, row(1)), (0.99, row(2, doc="b")), (0.98, row(7))], cfg)
+    assert [(s.doc_id, s.first) for s in spans] == [("a", 1), ("b", 2)]
+
+
+def test_the_best_sentences_neighbour_competes_with_a_bonus() -> None:
+    ranked = [(1.0, row(5)), (0.97, row(2, doc="b")), (0.94, row(6)), (0.93, row(4, doc="c"))]
+    with_bonus = group_citations(ranked, AnswerConfig(max_citations=2, neighbour_bonus=0.05))
+    assert [(s.doc_id, s.first) for s in with_bonus] == [("a", 5), ("a", 6)]
+    assert with_bonus[1].score == 0.94  # the bonus orders, it does not change the score
+    without = group_citations(ranked, AnswerConfig(max_citations=2, neighbour_bonus=0.0))
+    assert [(s.doc_id, s.first) for s in without] == [("a", 5), ("b", 2)]
+    # The first citation is still the best-scored sentence, whatever the bonus.
+    assert group_citations(ranked, AnswerConfig(neighbour_bonus=1.0))[0].first == 5
+
+
+def test_span_checks_every_sentence_against_the_quote() -> None:
+    first, second = row(0, length=3), row(1, length=3)
+    span = Span.of(first, 1.0)
+    span.extend(second)
+    assert span.matches("xxx xxx")
+    assert not span.matches("xxx yyy")
+    assert not span.matches("xxx")
+
+
+def test_later_citations_show_their_neighbours_the_first_stays_precise() -> None:
+    # Sentences 4-6 and 11-13 were all retrieved; 5 is best, 12 the next separate citation.
+    ranked = [(1.0, row(5)), (0.9, row(12)), (0.5, row(4)), (0.5, row(11)), (0.4, row(13))]
+    ranked += [(0.3, row(6))]
+    spans = group_citations(ranked, AnswerConfig(max_citations=2, context_chars=600))
+    assert [(s.first, s.last) for s in spans] == [(5, 5), (11, 13)]
+    # Not beyond the cap (three 50-character sentences take 152), never into another citation.
+    capped = group_citations(ranked, AnswerConfig(max_citations=2, context_chars=120))
+    assert [(s.first, s.last) for s in capped] == [(5, 5), (11, 12)]
+    off = group_citations(ranked, AnswerConfig(max_citations=2, context_chars=0))
+    assert [(s.first, s.last) for s in off] == [(5, 5), (12, 12)]
+    ranked = [(1.0, row(5)), (0.9, row(6, doc="b")), (0.8, row(7))]
+    spans = group_citations(ranked, AnswerConfig(max_citations=3, context_chars=600))
+    assert [(s.doc_id, s.first, s.last) for s in spans] == [("a", 5, 5), ("b", 6, 6), ("a", 7, 7)]
+    # Citation 2 is from another article: sentence 7 of "a" is not its neighbour.
+
+
+def test_sentences_with_masked_text_between_them_never_join() -> None:
+    """A code block or facts box masked between two sentences must not be quoted."""
+    first = row(5)
+    after_code = SentenceRow(6, "a", 6, 0, first.end + 80, first.end + 130, "body", "x" * 50)
+    cfg = AnswerConfig(merge_margin=0.5, max_citation_chars=400, context_chars=600)
+    spans = group_citations([(1.0, first), (0.99, after_code)], cfg)
+    assert [(s.first, s.last) for s in spans] == [(5, 5), (6, 6)]
+    # Nor as context of a later citation.
+    two = AnswerConfig(max_citations=2, context_chars=600)
+    spans = group_citations([(1.0, row(1)), (0.9, first), (0.1, after_code)], two)
+    assert [(s.first, s.last) for s in spans] == [(1, 1), (5, 5)]
+    assert group_citations([(1.0, first), (0.99, row(6))], cfg)[0].last == 6  # plain neighbours
+
+
+def test_built_citations_are_numbered_checked_and_keep_their_statement() -> None:
+    text = "Erster Satz. Zweiter Satz. Dritter Satz."
+    sentences = [(0, 12), (13, 26), (27, 40)]
+    rows = [
+        SentenceRow(i, "a", i, 0, start, end, "body", text[start:end])
+        for i, (start, end) in enumerate(sentences)
+    ]
+    context = Span.of(rows[1], 0.9)
+    context.extend(rows[2], context=True)  # shown around it, not part of its statement
+    gone = Span.of(SentenceRow(0, "b", 0, 0, 0, 5, "body", "Weg."), 0.8)
+    stored = {"a": text, "b": "Anders."}
+
+    def quote(doc: str, start: int, end: int) -> str | None:
+        return stored[doc][start:end]
+
+    cited = build_citations([Span.of(rows[0], 1.0), gone, context], quote, {"a": "Titel"})
+    numbered = [(c.id, c.document_id, c.title) for c, _ in cited]
+    assert numbered == [(1, "a", "Titel"), (2, "a", "Titel")]  # "b" no longer reads the same
+    for citation, _ in cited:
+        assert text[citation.start : citation.end] == citation.quote
+    assert [statement for _, statement in cited] == ["Erster Satz.", "Zweiter Satz."]
+    assert cited[1][0].quote == "Zweiter Satz. Dritter Satz."

@@ -1,0 +1,28 @@
+"""What a question must be before anything searches for it."""
+
+import pytest
+
+from qa_service.answer.questions import check_question
+from qa_service.errors import EmptyQuestion, InvalidText, QuestionTooLong
+
+
+def test_a_question_is_stripped() -> None:
+    assert check_question("  Wer leitet die Bibliothek?\n", 100) == "Wer leitet die Bibliothek?"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?", "😀 !!", "___"])
+def test_empty_or_wordless_questions_are_refused(question: str) -> None:
+    with pytest.raises(EmptyQuestion):
+        check_question(question, 100)
+
+
+def test_any_script_counts_as_words() -> None:
+    assert check_question("Кто?", 100) == "Кто?"
+    assert check_question("42", 100) == "42"
+
+
+def test_too_long_and_unusable_text_are_refused() -> None:
+    with pytest.raises(QuestionTooLong, match="11 characters; the limit is 10"):
+        check_question("x" * 11, 10)
+    with pytest.raises(InvalidText, match="NUL"):
+        check_question("Wer\x00?", 100)
