@@ -1,0 +1,42 @@
+"""Answer-type cues: what kind of token the wh-word asks for, and which sentences hold one."""
+
+import pytest
+
+from qa_service.answer.cues import expected_answer_type, has_answer_type
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Wie viele Menschen leben dort?", "number"),
+        ("Wieviele Tore fielen?", "number"),
+        ("Wie groß ist der Park?", "number"),
+        ("How many people live there?", "number"),
+        ("Wann wurde der Hafen eröffnet?", "time"),
+        ("In welchem Jahr war das?", "time"),
+        ("When did it open?", "time"),
+        ("Wer leitet die Bibliothek?", None),
+        ("Who runs the library?", None),
+    ],
+)
+def test_the_wh_word_sets_the_answer_type(question: str, expected: str | None) -> None:
+    assert expected_answer_type(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "number", "time"),
+    [
+        ("Der Hafen wurde 1888 eröffnet.", True, True),
+        ("Er kam am Montag.", False, True),
+        ("Im Jänner schneite es.", False, True),
+        ("Das war am 4.6. des Jahres.", True, True),
+        ("Zwei Drittel stimmten zu.", True, False),
+        ("Die Hälfte blieb.", True, False),
+        ("It happened in the last century.", False, True),
+        ("Anna Berger leitet die Bibliothek.", False, False),
+    ],
+)
+def test_sentences_hold_the_token_asked_for(sentence: str, number: bool, time: bool) -> None:
+    assert has_answer_type(sentence, "number") is number
+    assert has_answer_type(sentence, "time") is time
+    assert has_answer_type(sentence, None) is False
