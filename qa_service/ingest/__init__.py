@@ -4,7 +4,6 @@ from qa_service.ingest.loading import (
     Format,
     decode_upload,
     detect_format,
-    load_paths,
     parse_article,
 )
 from qa_service.ingest.segmentation import segment_article
@@ -13,7 +12,6 @@ __all__ = [
     "Format",
     "decode_upload",
     "detect_format",
-    "load_paths",
     "parse_article",
     "segment_article",
 ]

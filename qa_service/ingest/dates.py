@@ -1,0 +1,55 @@
+"""Publication dates: found near the top of a text, normalised to ISO ``YYYY-MM-DD``."""
+
+import re
+
+from qa_service.ingest.cleaning import DATE_PATTERN, METADATA_PREFIX
+from qa_service.lexicon import MONTH_NUMBERS
+
+DATE_SEARCH_CHARS = 400
+"""A date this close to the top is taken as the publication date; later ones are content."""
+
+DATE = re.compile(DATE_PATTERN)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
+_DOTTED_DATE = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})")
+_NAMED_DATE = re.compile(r"(\d{1,2})\.\s?([^\W\d]+)\s+(\d{4})")
+DATE_LINE = re.compile(
+    rf"^\W*(?:[^\W\d]+,?\s+)?(?:{DATE_PATTERN})(?:,?\s+\d{{1,2}}:\d{{2}}(?:\s*Uhr)?)?\W*$"
+)
+
+
+def find_published_date(text: str) -> str | None:
+    """Publication date from the top of a text, as ISO ``YYYY-MM-DD`` (or ``YYYY-MM``).
+
+    Order of trust: a "date ..." style metadata token, a line that is only a date, then the
+    first date in the first few hundred characters.
+    """
+    lines = [line for line in text[: DATE_SEARCH_CHARS * 2].split("\n") if line.strip()][:8]
+    for line in lines:
+        if match := METADATA_PREFIX.match(line):
+            return normalize_date(match.group("date"))
+    for line in lines:
+        if DATE_LINE.match(line) and (match := DATE.search(line)):
+            return normalize_date(match.group())
+    match = DATE.search(text[:DATE_SEARCH_CHARS])
+    return normalize_date(match.group()) if match else None
+
+
+def normalize_date(value: str) -> str | None:
+    """ISO, "04.06.2025" and "4. Juni 2025" -> "2025-06-04"; anything else -> None."""
+    value = value.strip()
+    if match := _ISO_DATE.match(value):
+        year, month, day = match.groups()
+        return _iso(int(year), int(month), int(day) if day else None)
+    if match := _DOTTED_DATE.match(value):
+        day, month, year = match.groups()
+        return _iso(int(year), int(month), int(day))
+    if (match := _NAMED_DATE.match(value)) and match.group(2).lower() in MONTH_NUMBERS:
+        day, month, year = match.groups()
+        return _iso(int(year), MONTH_NUMBERS[month.lower()], int(day))
+    return None
+
+
+def _iso(year: int, month: int, day: int | None) -> str | None:
+    if not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")

@@ -1,0 +1,55 @@
+"""What an uploaded or found file is (text, Markdown, HTML) and how its bytes are read.
+
+Only UTF-8 is read: guessing another encoding would silently corrupt quoted citations.
+"""
+
+import codecs
+from pathlib import Path
+from typing import Literal
+
+from qa_service.errors import UnsupportedFormat
+
+Format = Literal["text", "markdown", "html"]
+
+EXTENSIONS: dict[str, Format] = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+}
+
+
+def detect_format(filename: str, data: bytes | str) -> Format:
+    """Trust a known extension; otherwise sniff, and refuse content that is not text."""
+    known = EXTENSIONS.get(Path(filename).suffix.lower())
+    if known:
+        return known
+    head = data[:8192]
+    if isinstance(head, bytes):
+        if b"\x00" in head:
+            raise UnsupportedFormat(f"{filename!r} looks binary; upload text, Markdown or HTML")
+        try:
+            head = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        except UnicodeDecodeError:
+            raise UnsupportedFormat(
+                f"{filename!r} is not valid UTF-8 text; upload text, Markdown or HTML"
+            ) from None
+    if "\x00" in head:
+        raise UnsupportedFormat(f"{filename!r} looks binary; upload text, Markdown or HTML")
+    sniff = head.lstrip("\ufeff \t\r\n").lower()
+    if sniff.startswith("<!doctype html") or "<html" in sniff[:1024]:
+        return "html"
+    return "text"
+
+
+def decode_upload(raw: bytes, *, name: str = "upload") -> str:
+    """Strict UTF-8: guessing another encoding would silently corrupt quoted citations."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UnsupportedFormat(
+            f"{name} is not valid UTF-8 (byte 0x{raw[error.start]:02x} at position "
+            f"{error.start}); save it as UTF-8 and try again"
+        ) from None

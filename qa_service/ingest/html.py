@@ -1,0 +1,169 @@
+"""HTML articles: the readable text of the content, its title and publication date.
+
+HTML has no usable raw text, so its readable text is extracted once here and that extraction
+becomes the stored text (citations index into it).
+"""
+
+import json
+import re
+
+from bs4 import BeautifulSoup
+from bs4.element import NavigableString, PreformattedString, Tag
+
+from qa_service.ingest.dates import DATE, find_published_date, normalize_date
+from qa_service.ingest.titles import text_title
+from qa_service.models import Article
+
+_HTML_DROP = frozenset(
+    {"script", "style", "nav", "header", "footer", "aside", "form", "noscript", "template"}
+    | {"iframe", "svg", "button", "dialog"}
+)
+_HTML_BLOCKS = frozenset(
+    {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul"}
+    | {"ol", "dl", "dt", "dd", "blockquote", "pre", "figure", "figcaption", "table", "thead"}
+    | {"tbody", "tr", "caption", "address", "hr", "details", "summary"}
+)
+_HTML_DATE_META = (
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+)
+_SPACES = re.compile(r"\s+")
+
+
+def parse_html(data: str, name: str | None) -> Article:
+    soup = BeautifulSoup(data, "html.parser")
+    root = _html_content_root(soup)
+    title = _html_title(soup, root)
+    published_at = _html_date(soup)
+    text = "\n\n".join(_html_paragraphs(root))
+    return Article(
+        text=text,
+        title=title or text_title(text),
+        source=name,
+        published_at=published_at or find_published_date(text),
+        metadata={"format": "html"},
+    )
+
+
+def _html_title(soup: BeautifulSoup, root: Tag) -> str | None:
+    """The content's own <h1> beats og:title, which beats a stray <h1> (often the site logo)."""
+    candidates = (root.find("h1"), soup.find("meta", property="og:title"), soup.find("h1"))
+    for candidate in (*candidates, soup.title):
+        if isinstance(candidate, Tag):
+            raw = candidate.get("content") if candidate.name == "meta" else candidate.get_text(" ")
+            title = _SPACES.sub(" ", str(raw or "")).strip()
+            if title:
+                return title
+    return None
+
+
+def _html_date(soup: BeautifulSoup) -> str | None:
+    """Structured dates first (meta, <time>, JSON-LD); they are more reliable than prose."""
+    metas: dict[str, str] = {}
+    for meta in soup.find_all("meta"):
+        key = meta.get("property") or meta.get("name") or meta.get("itemprop")
+        if key and meta.get("content"):
+            metas.setdefault(str(key).lower(), str(meta["content"]))
+    for key in _HTML_DATE_META:
+        if key in metas and (date := normalize_date(metas[key])):
+            return date
+    times = sorted(soup.find_all("time"), key=_is_not_publication_time)
+    for time in times:
+        raw = str(time.get("datetime") or time.get_text(" "))
+        if (match := DATE.search(raw)) and (date := normalize_date(match.group())):
+            return date
+    for script in soup.find_all("script", type="application/ld+json"):
+        if date := _json_ld_date(script.get_text()):
+            return date
+    return None
+
+
+def _is_not_publication_time(time: Tag) -> bool:
+    return not (time.get("itemprop") == "datePublished" or time.has_attr("pubdate"))
+
+
+def _json_ld_date(raw: str) -> str | None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            value = item.get("datePublished")
+            if isinstance(value, str) and (date := normalize_date(value)):
+                return date
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return None
+
+
+def _html_content_root(soup: BeautifulSoup) -> Tag:
+    """The longest <article>, else <main>, else <body>: skips menus and teaser lists."""
+    articles = [tag for tag in soup.find_all("article") if isinstance(tag, Tag)]
+    if articles:
+        return max(articles, key=lambda tag: len(tag.get_text()))
+    for candidate in (soup.find("main"), soup.body):
+        if isinstance(candidate, Tag):
+            return candidate
+    return soup
+
+
+def _html_paragraphs(root: Tag) -> list[str]:
+    """Readable paragraphs: block elements end a paragraph, inline text flows, <br> breaks a line.
+
+    Walks with an explicit stack so deeply nested pages cannot hit the recursion limit.
+    """
+    collector = _ParagraphCollector()
+    stack: list[tuple[object, bool]] = [(child, False) for child in reversed(list(root.children))]
+    while stack:
+        node, closing = stack.pop()
+        if closing:
+            collector.flush()
+            if isinstance(node, Tag) and node.name in ("li", "tr"):
+                collector.bullet = False  # an empty item must not mark what follows the list
+        elif isinstance(node, PreformattedString):
+            continue  # comments, doctype, CDATA
+        elif isinstance(node, NavigableString):
+            collector.buffer.append(_SPACES.sub(" ", str(node)))
+        elif isinstance(node, Tag) and node.name not in _HTML_DROP:
+            if node.name == "br":
+                collector.buffer.append("\n")
+            elif node.name in ("td", "th"):
+                collector.buffer.append(" ")
+            if node.name in _HTML_BLOCKS:
+                collector.flush()
+                # A table row is an item like a list entry, not a heading ("Giraffen 3").
+                collector.bullet = collector.bullet or node.name in ("li", "tr")
+                stack.append((node, True))
+            stack.extend((child, False) for child in reversed(list(node.children)))
+    collector.flush()
+    return collector.paragraphs
+
+
+class _ParagraphCollector:
+    """Buffers inline text until a block boundary turns it into paragraphs."""
+
+    def __init__(self) -> None:
+        self.paragraphs: list[str] = []
+        self.buffer: list[str] = []
+        self.bullet = False  # inside a fresh <li>: mark its first paragraph as a list item
+
+    def flush(self) -> None:
+        text = re.sub(r" *\n *", "\n", re.sub(r"[^\S\n]+", " ", "".join(self.buffer))).strip()
+        self.buffer.clear()
+        parts = [part.strip() for part in re.split(r"\n{2,}", text) if part.strip()]
+        if parts and self.bullet:
+            # The marker keeps a short item from being read as a heading; cleaning masks it.
+            parts[0] = f"• {parts[0]}"
+            self.bullet = False
+        self.paragraphs.extend(parts)

@@ -1,0 +1,59 @@
+"""Titles: a Markdown heading or front matter, else the first line of a plain text."""
+
+import re
+
+from qa_service.ingest.cleaning import clean_text
+from qa_service.ingest.dates import DATE_LINE, normalize_date
+
+TITLE_MAX_CHARS = 200
+TITLE_SEARCH_CHARS = 5000
+_MD_ATX = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
+_MD_SETEXT = re.compile(r"^[ \t]*(=+|-+)[ \t]*$")
+_MD_FENCE = re.compile(r"^[ \t]*(```|~~~)")
+_MD_INLINE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*_`]+")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER_FIELD = re.compile(r"^(title|date|published)[ \t]*:[ \t]*(.+?)[ \t]*$", re.I | re.M)
+_SPACES = re.compile(r"\s+")
+
+
+def text_title(text: str) -> str | None:
+    """The first line left after cleaning (no tags, markers, metadata), unless it is a bare
+    date or too long to be a headline."""
+    for line in clean_text(text[:TITLE_SEARCH_CHARS]).view.split("\n"):
+        line = line.strip()
+        if not line or DATE_LINE.match(line):
+            continue
+        return _SPACES.sub(" ", line) if len(line) <= TITLE_MAX_CHARS else None
+    return None
+
+
+def markdown_title(text: str) -> str | None:
+    """The first heading of the highest level present (ATX or Setext), outside code fences."""
+    if front_matter := _FRONT_MATTER.match(text.lstrip("\ufeff")):
+        text = text.lstrip("\ufeff")[front_matter.end() :]
+    headings: list[tuple[int, str]] = []
+    in_fence = False
+    previous = ""
+    for line in text.split("\n"):
+        if _MD_FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and (match := _MD_ATX.match(line)):
+            headings.append((len(match.group(1)), match.group(2)))
+        elif not in_fence and previous.strip() and (match := _MD_SETEXT.match(line)):
+            headings.append((1 if match.group(1)[0] == "=" else 2, previous))
+        previous = line
+    if not headings:
+        return None
+    _, title = min(headings, key=lambda heading: heading[0])
+    title = _SPACES.sub(" ", _MD_INLINE.sub(lambda m: m.group(1) or "", title)).strip()
+    return title or None
+
+
+def front_matter(text: str) -> tuple[str | None, str | None]:
+    match = _FRONT_MATTER.match(text.lstrip("\ufeff"))
+    if not match:
+        return None, None
+    found = _FRONT_MATTER_FIELD.findall(match[1])
+    fields = {key.lower(): value.strip("'\"") for key, value in found}
+    date = fields.get("date") or fields.get("published")
+    return fields.get("title"), normalize_date(date) if date else None

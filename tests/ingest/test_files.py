@@ -1,0 +1,52 @@
+"""Which files are articles, and the id each gets (read with load_file)."""
+
+from pathlib import Path
+
+import pytest
+
+from qa_service.errors import UnsupportedFormat
+from qa_service.ingest.files import article_files
+from qa_service.ingest.loading import load_file
+from qa_service.models import Article
+
+
+def _load(paths: list[Path]) -> list[tuple[str, Article]]:
+    return [(doc_id, load_file(file)) for doc_id, file in article_files(paths)]
+
+
+def test_walks_folders_sorted_and_skips_others(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / "b.md").write_text("# Zweiter\n\nText.", encoding="utf-8")
+    (tmp_path / "a.txt").write_text("Erster\n\nText.", encoding="utf-8")
+    (tmp_path / "sub" / "c.html").write_text("<h1>Dritter</h1><p>Text.</p>", encoding="utf-8")
+    (tmp_path / ".hidden" / "d.txt").write_text("Versteckt.", encoding="utf-8")
+    (tmp_path / ".e.txt").write_text("Versteckt.", encoding="utf-8")
+    (tmp_path / "f.pdf").write_bytes(b"%PDF-1.7")
+    loaded = _load([tmp_path])
+    assert [(doc_id, article.title) for doc_id, article in loaded] == [
+        ("a", "Erster"),
+        ("b", "Zweiter"),
+        ("c", "Dritter"),
+    ]
+    assert loaded[2][1].source == str(tmp_path / "sub" / "c.html")
+    assert loaded[2][1].text == "Dritter\n\nText."
+
+
+def test_single_seed_file() -> None:
+    seed = Path(__file__).resolve().parents[2] / "seeds" / "000_23aad25e3376c29a.txt"
+    [(doc_id, article)] = _load([seed])
+    assert doc_id == "000_23aad25e3376c29a"
+    assert article.source == str(seed)
+    assert article.text == seed.read_text(encoding="utf-8")
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope"):
+        _load([tmp_path / "nope"])
+
+
+def test_reports_the_file_with_bad_encoding(tmp_path: Path) -> None:
+    (tmp_path / "alt.txt").write_bytes("Ärger".encode("latin-1"))
+    with pytest.raises(UnsupportedFormat, match=r"alt\.txt"):
+        _load([tmp_path])

@@ -1,0 +1,36 @@
+"""What a file is, and reading its bytes as UTF-8 only."""
+
+import pytest
+
+from qa_service.errors import UnsupportedFormat
+from qa_service.ingest.formats import decode_upload, detect_format
+
+
+@pytest.mark.parametrize(
+    "filename, data, expected",
+    [
+        ("a.txt", b"<html>", "text"),
+        ("a.TEXT", b"x", "text"),
+        ("a.md", b"# x", "markdown"),
+        ("a.markdown", "x", "markdown"),
+        ("a.htm", b"x", "html"),
+        ("a.html", b"x", "html"),
+        ("upload", b"\xef\xbb\xbf<!DOCTYPE html><html></html>", "html"),
+        ("upload.dat", "  <html lang='de'>", "html"),
+        ("notes", b"Nur ein Satz.", "text"),
+    ],
+)
+def test_detect_format(filename: str, data: bytes | str, expected: str) -> None:
+    assert detect_format(filename, data) == expected
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n\x00\x01\x02", b"\xff\xd8\xff\xe0JFIF"])
+def test_detect_format_refuses_binary(data: bytes) -> None:
+    with pytest.raises(UnsupportedFormat):
+        detect_format("scan.pdf", data)
+
+
+def test_decode_upload_strips_bom_and_refuses_bad_bytes() -> None:
+    assert decode_upload("\ufeffÄrger".encode()) == "Ärger"
+    with pytest.raises(UnsupportedFormat, match="is not valid UTF-8"):
+        decode_upload("Ärger".encode("latin-1"))

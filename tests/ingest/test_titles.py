@@ -1,0 +1,31 @@
+"""Titles: Markdown headings and front matter, else the first line of a text."""
+
+from qa_service.ingest.loading import parse_article
+
+
+def test_text_title_skips_markup_and_metadata() -> None:
+    text = "<div>\nStand: 04.06.2025\n\n# Die Schlagzeile\n\nText."
+    article = parse_article(text)
+    assert (article.title, article.published_at) == ("Die Schlagzeile", "2025-06-04")
+
+
+def test_long_first_line_is_not_a_title() -> None:
+    assert parse_article("Ein sehr langer erster Absatz. " * 10).title is None
+
+
+def test_markdown_heading_title_without_hashes() -> None:
+    text = "Vorspann ohne Raute\n\n## Unterkapitel\n\n# Die **echte** Überschrift\n\nText."
+    article = parse_article(text, fmt="markdown")
+    assert article.title == "Die echte Überschrift"
+    assert article.text == text
+
+
+def test_markdown_front_matter() -> None:
+    text = "---\ntitle: Aus dem Kopf\ndate: 2025-06-04\n---\n# Anders\n\nText."
+    article = parse_article(text, fmt="markdown")
+    assert (article.title, article.published_at) == ("Aus dem Kopf", "2025-06-04")
+
+
+def test_markdown_hash_in_code_fence_is_not_a_heading() -> None:
+    text = "```\n# kein Titel\n```\n\nEchter Titel\n============\n\nText."
+    assert parse_article(text, fmt="markdown").title == "Echter Titel"
