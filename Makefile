@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: setup setup-dev run test lint bench clean
+.PHONY: setup setup-dev run test test-fast lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: setup
 test: setup-dev
 	$(BIN)/ruff check qa_service tests benchmarks
 	$(BIN)/pytest -q
+
+# The inner loop: everything but servers, second processes, torch models and the eval tier.
+test-fast: setup-dev
+	$(BIN)/pytest -q -m "not slow"
 
 lint: setup-dev
 	$(BIN)/ruff check qa_service tests benchmarks

@@ -21,6 +21,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     get_settings.cache_clear()
 
 
+@pytest.mark.slow  # loads the model and embeds the seeds afresh
 def test_ingest_ask_documents_delete(env: Path) -> None:
     result = runner.invoke(app, ["ingest", str(SEEDS)])
     assert result.exit_code == 0, result.output
@@ -76,6 +77,7 @@ def test_files_that_would_share_an_id_are_refused(env: Path) -> None:
     assert "artikel" in result.output and "rename" in result.output
 
 
+@pytest.mark.slow  # loads the model and embeds the seeds afresh
 def test_index_of_another_embedder_is_refused_clearly(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -90,6 +92,7 @@ def test_index_of_another_embedder_is_refused_clearly(
         assert "Traceback" not in output
 
 
+@pytest.mark.slow  # loads torch and sentence-transformers
 def test_unloadable_reranker_is_refused_clearly(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (env / "empty-model").mkdir()
     monkeypatch.setenv("QA_RERANKER_MODEL", str(env / "empty-model"))
@@ -100,6 +103,7 @@ def test_unloadable_reranker_is_refused_clearly(env: Path, monkeypatch: pytest.M
     assert "cannot load reranker model" in output and "Traceback" not in output
 
 
+@pytest.mark.slow  # loads the model and embeds the seeds afresh
 def test_documents_shows_titles_with_markup_characters(env: Path) -> None:
     (env / "a.txt").write_text(
         "Krieg [/bold] und [red]Frieden\n\nDer Satz bleibt.", encoding="utf-8"

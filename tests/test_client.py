@@ -7,6 +7,8 @@ import pytest
 
 from qa_service.client import QAClient, QAClientError
 
+pytestmark = pytest.mark.slow  # a real server
+
 
 @pytest.fixture
 def qa(live_server: str) -> Iterator[QAClient]:

@@ -68,6 +68,7 @@ def test_reranker_decides_the_first_citation(service: QAService, seed_texts: dic
         assert seed_texts[c.document_id][c.start : c.end] == c.quote
 
 
+@pytest.mark.slow  # loads torch and a cross-encoder
 def test_cross_encoder_scores_each_passage(tiny_cross_encoder: Path) -> None:
     reranker = CrossEncoderReranker(str(tiny_cross_encoder))
     passages = ["Robert Browdi wurde ernannt.", "Es regnete.", "Oleh Apostol führt."]
@@ -78,6 +79,7 @@ def test_cross_encoder_scores_each_passage(tiny_cross_encoder: Path) -> None:
     assert reranker.score(QUESTION, []).shape == (0,)
 
 
+@pytest.mark.slow  # loads torch and a cross-encoder
 def test_service_with_a_cross_encoder_answers_over_http(
     settings: Settings, embedder: MemoEmbedder, tiny_cross_encoder: Path
 ) -> None:
@@ -98,6 +100,7 @@ def test_service_with_a_cross_encoder_answers_over_http(
         svc.close()
 
 
+@pytest.mark.slow  # loads torch and a cross-encoder
 def test_unloadable_reranker_is_a_clear_error(
     tmp_path: Path, empty_settings: Settings, embedder: MemoEmbedder
 ) -> None:

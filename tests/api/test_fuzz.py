@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.servers import serve_process
+
+pytestmark = pytest.mark.slow  # a real server fuzzed over every operation
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 

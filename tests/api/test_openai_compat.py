@@ -19,6 +19,8 @@ from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.paths import SEEDS
 from tests.helpers.servers import serve_process
 
+pytestmark = pytest.mark.slow  # a real server and the openai client
+
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 APPOINTMENT = "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt"
 

