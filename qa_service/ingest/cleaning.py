@@ -10,14 +10,17 @@ from dataclasses import dataclass
 from typing import Literal
 
 from qa_service.lexicon import DATE_LABELS, FOOTER_PHRASES, alternation, de
+from qa_service.tuning.ingest import (
+    FOOTER_MAX_CHARS,
+    HEADING_MAX_CHARS,
+    HEADING_MAX_WORDS,
+    MIN_SENTENCE_WORDS,
+    STACKED_HEADING_MAX_CHARS,
+)
 
 TERMINAL_CHARS = frozenset(".!?:;…\"“”»«')’]")
 """A paragraph ending in one of these is complete; without one it may run on into the next."""
 
-HEADING_MAX_CHARS = 120
-HEADING_MAX_WORDS = 16
-STACKED_HEADING_MAX_CHARS = 80
-"""A heading with no blank line under it must be shorter: long lines there are wrapped prose."""
 _SENTENCE_BOUNDARY = re.compile(r"\b[a-zäöüß]{4,}[.!?][\"“”»)]*\s+[\"„»(]?[A-ZÄÖÜ]")
 """A lowercase word ending a sentence inside the line: prose, not a headline ("4. Juni" is not)."""
 
@@ -55,9 +58,7 @@ _RULE = re.compile(r"^[ \t]*([-=*_])(?:[ \t]*\1){2,}[ \t]*$")
 _KEY_VALUE = re.compile(r"^[ \t]*([^\t\n]{1,40})\t([^\n]*)$")
 _TWO_SENTENCES = re.compile(r"[a-zäöüß]{3,}[.!?…][\"“”»«']?\s+[A-ZÄÖÜ]")  # not "4. Juni"
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"“”»«']?\s*$")
-_MIN_SENTENCE_WORDS = 4  # "ca. 3,6 Mio.", "Politik, Ausland etc." end in a dot, too
 _FOOTER = re.compile(rf"^\W*(?:{alternation(FOOTER_PHRASES)})|^(?:©|\(c\)\s)", re.IGNORECASE)
-_FOOTER_MAX_CHARS = 160
 _URL = r"(?:https?://[^\s•·<>]+|www\.[^\s•·<>]+|(?:[\w-]+\.)+[A-Za-z]{2,}(?:/[^\s•·<>]*)?)"
 _LINKS_ONLY = re.compile(rf"^[\s•·|,;*–-]*(?:{_URL}[\s•·|,;*–-]*)+$")
 _BULLETED_LINKS = re.compile(rf"(?:[•·][ \t]*{_URL}[ \t]*)+")
@@ -174,14 +175,14 @@ def _is_key_value(raw: str) -> bool:
 def _reads_as_prose(part: str) -> bool:
     if _TWO_SENTENCES.search(part):
         return True
-    return len(part.split()) >= _MIN_SENTENCE_WORDS and _ENDS_SENTENCE.search(part) is not None
+    return len(part.split()) >= MIN_SENTENCE_WORDS and _ENDS_SENTENCE.search(part) is not None
 
 
 def _is_boilerplate_line(raw: str, view: str) -> bool:
     stripped = view.strip()
     if _is_key_value(raw) or _LINKS_ONLY.match(stripped):
         return True
-    return len(stripped) <= _FOOTER_MAX_CHARS and _FOOTER.match(stripped) is not None
+    return len(stripped) <= FOOTER_MAX_CHARS and _FOOTER.match(stripped) is not None
 
 
 def _mask_line_start(chars: list[str], line: _Line, view: str) -> None:

@@ -4,9 +4,7 @@ import re
 
 from qa_service.ingest.cleaning import DATE_PATTERN, METADATA_PREFIX
 from qa_service.lexicon import MONTH_NUMBERS
-
-DATE_SEARCH_CHARS = 400
-"""A date this close to the top is taken as the publication date; later ones are content."""
+from qa_service.tuning.ingest import DATE_SEARCH_CHARS
 
 DATE = re.compile(DATE_PATTERN)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")

@@ -14,12 +14,10 @@ from somajo import SoMaJo
 
 from qa_service.ingest.cleaning import Block
 from qa_service.models import Sentence
+from qa_service.tuning.ingest import MAX_SENTENCE_CHARS
 
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Presentation}\uFE0F]")
 
-MAX_SENTENCE_CHARS = 2000
-"""Text that runs this long without a sentence end is not prose (tables, dumps, missing
-punctuation). It is cut at a clause or word boundary so no chunk grows without limit."""
 _CLAUSE_END = regex.compile(r"[,;:–]\s")
 _SPACE = regex.compile(r"\s")
 

@@ -4,9 +4,8 @@ import re
 
 from qa_service.ingest.cleaning import clean_text
 from qa_service.ingest.dates import DATE_LINE, normalize_date
+from qa_service.tuning.ingest import TITLE_MAX_CHARS, TITLE_SEARCH_CHARS
 
-TITLE_MAX_CHARS = 200
-TITLE_SEARCH_CHARS = 5000
 _MD_ATX = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
 _MD_SETEXT = re.compile(r"^[ \t]*(=+|-+)[ \t]*$")
 _MD_FENCE = re.compile(r"^[ \t]*(```|~~~)")

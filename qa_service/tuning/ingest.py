@@ -1,4 +1,4 @@
-"""Chunking: how long a chunk may get and where it breaks."""
+"""Ingest: how long a chunk may get and where it breaks; how articles are read."""
 
 CHUNK_MAX_CHARS = 700
 """Upper bound of a chunk (whole sentences; ``QA_CHUNK_MAX_CHARS``). About the length of a
@@ -7,3 +7,33 @@ measures answers with it (a citation is one sentence whatever the chunk size).""
 MIN_FILL = 0.5
 """Break a chunk at an earlier paragraph boundary only if it is at least this full, so a
 paragraph break does not leave a stub chunk. Not measured (tests/ingest/test_chunking.py)."""
+
+# -- reading articles: where text is a heading, boilerplate, a title or a date ---------------
+# Set with the first cleaner (commit bf1521c) from the seed articles and scraped news pages;
+# none was swept: tests/ingest/test_cleaning.py and test_segmentation.py hold the cases each
+# one decides, and benchmarks.quality measures answers over them.
+
+HEADING_MAX_CHARS = 120
+"""A line without closing punctuation is a headline only up to this length. Not measured."""
+HEADING_MAX_WORDS = 16
+"""... and this many words. Not measured."""
+STACKED_HEADING_MAX_CHARS = 80
+"""A heading with no blank line under it must be shorter: long lines there are wrapped prose.
+Not measured."""
+MIN_SENTENCE_WORDS = 4
+"""A facts-box value of fewer words is a value even if it ends in a dot ("ca. 3,6 Mio.",
+"Politik, Ausland etc."). Set by the facts-box regression tests (commit f0a6dc2)."""
+FOOTER_MAX_CHARS = 160
+"""A line opening like a footer ("Folgen Sie uns ...") is boilerplate only up to this length;
+a longer one is prose that happens to start that way. Not measured."""
+MAX_SENTENCE_CHARS = 2000
+"""Text that runs this long without a sentence end is not prose (tables, dumps, missing
+punctuation); it is cut at a clause or word boundary so no chunk grows without limit.
+Not measured."""
+TITLE_MAX_CHARS = 200
+"""A first line longer than this is a paragraph, not a headline. Not measured."""
+TITLE_SEARCH_CHARS = 5000
+"""How much of a text's top is cleaned to find its first line. Not measured."""
+DATE_SEARCH_CHARS = 400
+"""A date this close to the top is taken as the publication date; later ones are content.
+Not measured."""

@@ -6,7 +6,7 @@ import pytest
 
 from qa_service.ingest.loading import parse_article
 from qa_service.ingest.segmentation import segment_article
-from qa_service.ingest.sentences import MAX_SENTENCE_CHARS
+from qa_service.tuning.ingest import MAX_SENTENCE_CHARS
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
