@@ -40,13 +40,18 @@ class Passage:
 
 
 class Grouping(Protocol):
-    """What ``group_citations`` reads from the answer configuration."""
+    """What ``group_citations`` reads from the answer configuration (read-only)."""
 
-    max_citations: int
-    merge_margin: float
-    max_citation_chars: int
-    neighbour_bonus: float
-    context_chars: int
+    @property
+    def max_citations(self) -> int: ...
+    @property
+    def merge_margin(self) -> float: ...
+    @property
+    def max_citation_chars(self) -> int: ...
+    @property
+    def neighbour_bonus(self) -> float: ...
+    @property
+    def context_chars(self) -> int: ...
 
 
 @dataclass(slots=True)
