@@ -4,9 +4,10 @@ from qa_service.ingest.chunking import chunk_sentences
 from qa_service.ingest.cleaning import clean_text
 from qa_service.ingest.sentences import split_sentences
 from qa_service.models import Segmentation
+from qa_service.tuning.ingest import CHUNK_MAX_CHARS
 
 
-def segment_article(text: str, *, max_chars: int = 700) -> Segmentation:
+def segment_article(text: str, *, max_chars: int = CHUNK_MAX_CHARS) -> Segmentation:
     """Split ``text`` into sentences and chunks whose offsets index ``text`` itself.
 
     Cleaning works on a same-length view, so boilerplate never becomes a sentence and no offset
