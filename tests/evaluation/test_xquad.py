@@ -20,8 +20,13 @@ from tests.helpers.embedders import MemoEmbedder
 DATA = Path(__file__).parent / "data"
 XQUAD = Path(os.environ.get("QA_EVAL_XQUAD", DATA / "xquad-de-dev.json"))  # CC BY-SA 4.0, see data/
 ENGLISH = DATA / "english-questions.json"
+XQUAD_ENGLISH = DATA / "xquad-dev.en.json"  # XQuAD's English questions, ids as in XQUAD
 
 pytestmark = pytest.mark.slow
+
+# XQuAD's English questions over the German articles: floors a few points under the values
+# measured in benchmarks/README.md (quality table, "XQuAD English over German").
+TOP_EN, ANY_EN, DOC_EN, ABSTAIN_EN = 0.62, 0.82, 0.90, 0.09
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +39,12 @@ def xquad() -> EvalSet:
 @pytest.fixture(scope="module")
 def english() -> EvalSet:
     return load_squad(ENGLISH)
+
+
+@pytest.fixture(scope="module")
+def xquad_english(xquad: EvalSet) -> EvalSet:
+    """The German articles and gold answers, each question asked in XQuAD's English."""
+    return xquad.asked_as(load_squad(XQUAD_ENGLISH))
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +82,18 @@ def test_english_questions_over_german_articles(indexed: QAService, english: Eva
     assert m.answer_in_citations >= 0.90, m
     assert m.doc_hit_at_1 >= 0.9, m
     assert m.abstained <= 0.1, m
+
+
+def test_xquad_english_questions_over_german_articles(
+    indexed: QAService, xquad_english: EvalSet
+) -> None:
+    m = summarise(ask_all(indexed, xquad_english.questions))
+    assert m.questions == 612
+    assert m.answer_in_top_citation >= TOP_EN, m
+    assert m.answer_in_citations >= ANY_EN, m
+    assert m.doc_hit_at_1 >= DOC_EN, m
+    assert m.median_citation_chars <= 200, m
+    assert m.abstained <= ABSTAIN_EN, m
 
 
 def test_english_unanswerable_questions_abstain(
