@@ -73,6 +73,10 @@ class Span:
             row.doc_id, row.ord, row.ord, row.start, row.end, score, [row], (row.start, row.end)
         )
 
+    def gap(self, row: SentenceRow) -> tuple[int, int]:
+        """Offsets of the text between this span and ``row``, a sentence that touches it."""
+        return (self.end, row.start) if row.ord > self.last else (row.end, self.start)
+
     def touches(self, row: SentenceRow) -> bool:
         """``row`` is the sentence right before or after this span, with no text in between."""
         if row.doc_id != self.doc_id:
@@ -95,13 +99,18 @@ class Span:
         )
 
 
-def group_citations(ranked: Ranked, cfg: Grouping) -> list[Span]:
+def ends_paragraph(between: str | None) -> bool:
+    """Whether the text between two sentences holds a paragraph break (a blank line)."""
+    return between is not None and between.count("\n") >= 2
+
+
+def group_citations(ranked: Ranked, cfg: Grouping, quote: Quote | None = None) -> list[Span]:
     """Pick up to ``max_citations`` spans from the ranked sentences, best first.
 
     A sentence next to one already chosen joins that span instead of taking a slot: two
     neighbouring sentences are one statement more often than two separate ones. The first
-    citation only grows by sentences scored within ``merge_margin`` of it, so it stays a
-    precise span.
+    citation only grows by sentences scored within ``merge_margin`` of it, and never across
+    a paragraph break (read through ``quote``), so it stays a precise span.
     """
     spans: list[Span] = []
     best = ranked[0][0] if ranked else 0.0
@@ -110,7 +119,10 @@ def group_citations(ranked: Ranked, cfg: Grouping) -> list[Span]:
     for score, row in ranked:
         neighbour = next((s for s in spans if s.touches(row)), None)
         if neighbour is not None:
-            close = neighbour is not spans[0] or best - score <= cfg.merge_margin
+            close = neighbour is not spans[0] or (
+                best - score <= cfg.merge_margin
+                and not (quote and ends_paragraph(quote(row.doc_id, *neighbour.gap(row))))
+            )
             length = max(neighbour.end, row.end) - min(neighbour.start, row.start)
             if close and length <= cfg.max_citation_chars:
                 neighbour.extend(row)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa_service.answer.abstaining import abstains
+from qa_service.answer.abstaining import abstains, near_miss
 from qa_service.answer.citations import Citation, Passage, Ranked, build_citations, group_citations
 from qa_service.answer.language import ABSTAIN_MESSAGE, Language, detect_language
 from qa_service.answer.questions import check_question
@@ -73,11 +73,13 @@ class ExtractiveAnswerer:
         self.calibration = embedder_calibration(embedder)
         self.weights = self.config.weights or self.calibration.weights
 
-    def abstain_threshold(self, language: Language) -> float:
-        """The configured threshold, else the model's calibrated one for this language."""
+    def abstain_threshold(self, language: Language, *, near_miss: bool = False) -> float:
+        """The configured threshold, else the model's calibrated one for this language (its
+        near-miss one, if higher, when a name of the question is in no candidate)."""
         if self.config.abstain_threshold is not None:
             return self.config.abstain_threshold
-        return self.calibration.abstain[language]
+        base = self.calibration.abstain[language]
+        return max(base, self.calibration.near_miss.get(language, base)) if near_miss else base
 
     def check_question(self, question: str) -> str:
         return check_question(question, self.config.max_question_chars)
@@ -100,7 +102,7 @@ class ExtractiveAnswerer:
         if vector is None:
             vector = self.embedder.embed_query(query)
         language = detect_language(question)
-        retrieval = self.retriever.retrieve(query, vector, top_k)
+        retrieval = self.retriever.retrieve(query, vector, top_k, language)
         titles, passages = self.sources(retrieval)
         ranked, diagnostics = self.rank(question, query, language, retrieval.candidates, topic)
         cited = self.cite(ranked, titles)
@@ -150,7 +152,11 @@ class ExtractiveAnswerer:
         ranked = rank(candidates, scores)
         evidence = evidence_score(question, candidates)
         diagnostics = {"evidence": evidence, "best_score": ranked[0][0]}
-        if abstains(evidence, self.abstain_threshold(language), question, query):
+        missing = language in self.calibration.near_miss and near_miss(
+            question, [c.row.text for c in candidates]
+        )
+        diagnostics["near_miss"] = float(missing)
+        if abstains(evidence, self.abstain_threshold(language, near_miss=missing), question, query):
             return [], diagnostics
         if self.reranker is not None and len(ranked) > 1:
             # The search query: in a conversation it carries the topic ("Wann war das? Chef
@@ -162,5 +168,5 @@ class ExtractiveAnswerer:
 
     def cite(self, ranked: Ranked, titles: dict[str, str | None]) -> list[tuple[Citation, str]]:
         """Citations of the best spans, each with the statement the answer text may use."""
-        spans = group_citations(ranked, self.config)
-        return build_citations(spans, self.retriever.index.docs.quote, titles)
+        quote = self.retriever.index.docs.quote
+        return build_citations(group_citations(ranked, self.config, quote), quote, titles)

@@ -106,3 +106,24 @@ def test_built_citations_are_numbered_checked_and_keep_their_statement() -> None
         assert text[citation.start : citation.end] == citation.quote
     assert [statement for _, statement in cited] == ["Erster Satz.", "Zweiter Satz."]
     assert cited[1][0].quote == "Zweiter Satz. Dritter Satz."
+
+
+def test_the_first_citation_never_joins_across_a_paragraph_break() -> None:
+    # Sentence 0 ends a paragraph; 1 opens the next. Both score alike: a near tie.
+    text = "Der Hafen wurde 1888 eröffnet.\n\nEr war der größte im Norden. 1950 kam ein Terminal."
+    first = SentenceRow(0, "a", 0, 0, 0, 30, "body", text[0:30])
+    second = SentenceRow(1, "a", 1, 0, 32, 59, "body", text[32:59])
+    third = SentenceRow(2, "a", 2, 0, 60, 82, "body", text[60:82])
+
+    def quote(doc_id: str, start: int, end: int) -> str:
+        return text[start:end]
+
+    cfg = AnswerConfig(merge_margin=0.02, max_citation_chars=400, context_chars=0)
+    spans = group_citations([(1.0, first), (0.99, second)], cfg, quote)
+    assert [(s.first, s.last) for s in spans] == [(0, 0), (1, 1)]
+    # Within a paragraph the near tie still joins; without the text to read, as before.
+    spans = group_citations([(1.0, second), (0.99, third)], cfg, quote)
+    assert [(s.first, s.last) for s in spans] == [(1, 2)]
+    assert [(s.first, s.last) for s in group_citations([(1.0, first), (0.99, second)], cfg)] == [
+        (0, 1)
+    ]
