@@ -4,7 +4,8 @@ Chunks are ranked for the passages shown to the user; sentences inside the best 
 (plus the best sentence hits anywhere) become answer candidates with their own scores.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,6 +51,13 @@ class RetrievalConfig:
     candidate_chunks: int = tuning.CANDIDATE_CHUNKS
     hit_sentences: int = tuning.HIT_SENTENCES_PER_SEARCH
     weights: tuple[float, float, float, float] = tuning.FUSION_WEIGHTS
+    language_weights: Mapping[str, tuple[float, float, float, float]] = field(
+        default_factory=lambda: dict(tuning.FUSION_WEIGHTS_BY_LANGUAGE)
+    )
+
+    def fusion_weights(self, language: str | None) -> tuple[float, float, float, float]:
+        """The fusion weights for questions in ``language`` (None or unlisted: ``weights``)."""
+        return self.language_weights.get(language or "", self.weights)
 
 
 class HybridRetriever:
@@ -57,12 +65,17 @@ class HybridRetriever:
         self.index = index
         self.config = config or RetrievalConfig()
 
-    def retrieve(self, question: str, vector: np.ndarray, top_k: int) -> Retrieval:
+    def retrieve(
+        self, question: str, vector: np.ndarray, top_k: int, language: str | None = None
+    ) -> Retrieval:
+        """Chunks and candidate sentences for ``question``; its ``language`` picks the fusion
+        weights (BM25 over German stems cannot match an English question's words)."""
         self.index.refresh()
         cfg, docs, vectors = self.config, self.index.docs, self.index.vectors
+        weights = cfg.fusion_weights(language)
         dense_chunks = vectors.query("chunks", vector, cfg.dense_chunks)
         dense_sentences = vectors.query("sentences", vector, cfg.dense_sentences)
-        lexical_chunks = docs.search_chunks(question, cfg.lexical_chunks)
+        lexical_chunks = docs.search_chunks(question, cfg.lexical_chunks) if weights[1] else []
         lexical_sentences = docs.search_sentences(question, cfg.lexical_sentences)
 
         versions = docs.versions(list({h.doc_id for h in dense_chunks + dense_sentences}))
@@ -80,7 +93,7 @@ class HybridRetriever:
                 _dedupe(chunk_of[k] for k in dense_sim if k in chunk_of),
                 _dedupe(chunk_of[k] for k in lexical_score if k in chunk_of),
             ],
-            cfg.weights,
+            weights,
         )
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         wanted = ranked[: max(top_k, cfg.candidate_chunks)]

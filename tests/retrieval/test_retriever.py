@@ -7,6 +7,7 @@ import pytest
 from qa_service.config import Settings
 from qa_service.retrieval.retriever import HybridRetriever, RetrievalConfig
 from qa_service.service import QAService, build_service
+from qa_service.tuning import retrieval as tuning
 from tests.helpers.embedders import MemoEmbedder
 
 QUESTION = "Wer wurde zum Chef der Drohnentruppen ernannt?"
@@ -62,3 +63,10 @@ def test_an_empty_index_retrieves_nothing(empty_settings: Settings, embedder: Me
         assert retrieval.chunks == [] and retrieval.candidates == []
     finally:
         service.close()
+
+
+def test_english_questions_fuse_the_dense_rankings_only() -> None:
+    config = RetrievalConfig()
+    assert config.fusion_weights("en") == tuning.FUSION_WEIGHTS_BY_LANGUAGE["en"]
+    assert config.fusion_weights("en")[1] == config.fusion_weights("en")[3] == 0.0
+    assert config.fusion_weights("de") == config.fusion_weights(None) == tuning.FUSION_WEIGHTS
