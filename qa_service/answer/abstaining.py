@@ -5,8 +5,10 @@ evidence (``scoring.evidence_score``) must reach the embedding model's calibrate
 for the question's language, and the message must ask about something at all.
 """
 
+from collections.abc import Sequence
+
 from qa_service.lexicon import SMALL_TALK
-from qa_service.retrieval.lexical import content_words
+from qa_service.retrieval.lexical import content_words, missing_names
 
 
 def asks_something(question: str, query: str) -> bool:
@@ -26,3 +28,9 @@ def asks_something(question: str, query: str) -> bool:
 def abstains(evidence: float, threshold: float, question: str, query: str) -> bool:
     """Too little evidence, or nothing asked: answer with the abstain message."""
     return evidence < threshold or not asks_something(question, query)
+
+
+def near_miss(question: str, passages: Sequence[str]) -> bool:
+    """A capitalised word of the question (a name; in German any noun) is in none of the
+    candidate sentences: such a question must show more evidence (``Calibration.near_miss``)."""
+    return bool(missing_names(question, passages))

@@ -4,7 +4,8 @@ QUESTION_WORDS = frozenset(
     "who whom whose what when where which why how many much did does was were".split()
 )
 LANGUAGE_CUES = frozenset(
-    "the a an of in on at to is are was were who what when where which why how many much did "
+    "the a an of in on at to is are was were who whom whose what when where which why how many "
+    "much did "
     "does do has have with for from by about and or".split()
 )
 ANAPHORS = frozenset(

@@ -122,3 +122,22 @@ def words_found(question: str, passages: Sequence[str]) -> float:
     terms = [_passage_terms(p) for p in passages]
     found = sum(max((_match(w, _stem(w), t) for t in terms), default=0.0) for w in words)
     return found / len(words)
+
+
+def missing_names(question: str, passages: Sequence[str]) -> list[str]:
+    """Capitalised words of the question after its first (names, and in German every noun)
+    that no passage holds, compound-aware.
+
+    A question on an article's topic that asks for something it does not say ("Wer ist der
+    Bürgermeister von Kiew?") still finds close sentences; the missing word gives it away.
+    """
+    terms = [_passage_terms(p) for p in passages]
+    missing = []
+    for match in list(WORD.finditer(question))[1:]:
+        word = match.group()
+        folded = _PARTS.sub("", word.lower())
+        if not word[:1].isupper() or word.lower() in STOPWORDS or len(folded) < 2:
+            continue
+        if max((_match(folded, _stem(folded), t) for t in terms), default=0.0) == 0.0:
+            missing.append(word)
+    return missing
