@@ -33,7 +33,7 @@ FUSION_WEIGHTS_BY_LANGUAGE = {"en": (1.0, 0.0, 1.0, 0.0)}
 over German stems matches an English question's words only by chance. XQuAD's English
 questions over the German articles: answer in passages 0.946 -> 0.962, in citations 0.887 ->
 0.894, top citation unchanged (0.3 / 0.2 for the BM25 lists: 0.961, 0.887; benchmarks/README.md,
-"Levers")."""
+"Round two")."""
 RRF_K = 60
 """Reciprocal rank fusion's k (Cormack et al. 2009's value, the common default): rank 1 scores
 1/61, rank 10 scores 1/70, so no single ranking dominates. Not measured here."""

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 # XQuAD's English questions over the German articles: floors a few points under the values
 # measured in benchmarks/README.md (quality table, "XQuAD English over German").
-TOP_EN, ANY_EN, DOC_EN, ABSTAIN_EN = 0.62, 0.82, 0.90, 0.09
+TOP_EN, ANY_EN, DOC_EN, ABSTAIN_EN = 0.63, 0.86, 0.93, 0.05
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_answerable_floors(answerable: Metrics) -> None:
 def test_unanswerable_questions_abstain(xquad: EvalSet, embedder: MemoEmbedder) -> None:
     run = run_unanswerable(xquad.questions, xquad.articles, embedder)
     assert run.metrics.questions == 612
-    assert run.metrics.abstained >= 0.80, run.metrics
+    assert run.metrics.abstained >= 0.88, run.metrics
 
 
 def test_english_questions_over_german_articles(indexed: QAService, english: EvalSet) -> None:
