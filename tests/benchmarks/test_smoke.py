@@ -10,7 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import common, followups, ingest, latency, memory, quality, scale, throughput
+from benchmarks import (
+    common,
+    followups,
+    ingest,
+    latency,
+    learned_scorer,
+    memory,
+    quality,
+    scale,
+    throughput,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +32,7 @@ def bench_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _cache(bench_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for module in (common, latency, throughput, ingest, scale, memory, quality):
+    for module in (common, latency, throughput, ingest, scale, memory, quality, learned_scorer):
         if hasattr(module, "CACHE"):
             monkeypatch.setattr(module, "CACHE", bench_cache)
     yield
@@ -117,3 +127,29 @@ def test_quality_with_both_peers(tmp_path: Path) -> None:
     assert "qa_service, seed news, German answerable" in systems
     assert "qa_service, XQuAD English over German answerable" in systems
     _columns(rows[:3], "answer in top citation", "doc hit@1", "median citation chars")
+
+
+def test_learned_scorer(tmp_path: Path) -> None:
+    """Four one-sentence-pair articles (one per fold), German and English questions."""
+    facts = [
+        ("Hafen", "Der Hafen wurde 1888 eröffnet. Er war der größte im Norden.", "1888"),
+        ("Turm", "Der Turm ist 120 Meter hoch. Er steht am Markt.", "120 Meter"),
+        ("Brücke", "Die Brücke wurde 1962 gebaut. Sie quert den Fluss.", "1962"),
+        ("Bahnhof", "Der Bahnhof hat vier Gleise. Er liegt im Süden.", "vier Gleise"),
+    ]
+    german: dict[str, list] = {"data": []}
+    english: dict[str, list] = {"data": []}
+    for n, (title, text, answer) in enumerate(facts):
+        question = f"Was weiß man über {title}?"
+        qa = {"id": f"q{n}", "question": question, "answers": [{"text": answer}]}
+        german["data"].append({"title": title, "paragraphs": [{"context": text, "qas": [qa]}]})
+        en_qa = {**qa, "question": f"What is known about the {title}?"}
+        english["data"].append({"title": title, "paragraphs": [{"qas": [en_qa]}]})
+    (tmp_path / "de.json").write_text(json.dumps(german), encoding="utf-8")
+    (tmp_path / "xquad.en.json").write_text(json.dumps(english), encoding="utf-8")
+    args = ["--squad", str(tmp_path / "de.json"), "--questions", str(tmp_path / "xquad.en.json")]
+    rows = learned_scorer.main([*args, "--rank", "2", "--epochs", "1"])
+    _columns(rows, "question language", "scorer", "questions")
+    assert {(r["question language"], r["scorer"]) for r in rows} == {
+        (lang, scorer) for lang in ("de", "en") for scorer in ("current scorer", "learned")
+    }
