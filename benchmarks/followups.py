@@ -62,11 +62,11 @@ def measure(
         root = Path(tmp)
         shutil.copytree(ROOT / "seeds", root / "seeds")
         service = build_service(Settings(index_dir=root / "index", seeds_dir=root / "seeds"))
-        chat = ChatService.open(service)
+        chat = ChatService(service)
         try:
             service.ingest_seeds_if_empty()
             for doc_id, text in DISTRACTORS.items() if distractors else ():
-                service.index.add(Article(text=text), doc_id)
+                service.add_document(Article(text=text), doc_id)
             for bonus in bonuses:
                 config = service.answerer.config
                 service.answerer.config = dataclasses.replace(config, topic_bonus=bonus)
@@ -91,7 +91,6 @@ def measure(
                     }
                 )
         finally:
-            chat.close()
             service.close()
     return rows
 

@@ -30,9 +30,9 @@ from benchmarks.common import CACHE, ingest_cli, raw_embedder, report, xquad_art
 
 def pipeline_texts(folder: Path) -> list[str]:
     """The sentence texts `qa-service ingest` embeds for these files, computed the same way."""
+    from qa_service.documents import embedding_texts
     from qa_service.ingest.loading import load_file
     from qa_service.ingest.segmentation import segment_article
-    from qa_service.retrieval.index import embedding_texts
 
     texts = []
     for path in sorted(folder.glob("*.txt")):

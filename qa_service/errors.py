@@ -57,5 +57,9 @@ class EmbedderMismatch(QAServiceError):
     """The index was built with another embedding model than the configured one."""
 
 
+class StoreUnavailable(QAServiceError):
+    """The index's stores cannot be opened or reached (a bad folder, a server that is down)."""
+
+
 class RerankerUnavailable(QAServiceError):
     """The configured reranker model cannot be loaded."""

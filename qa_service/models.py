@@ -38,3 +38,26 @@ class Article:
 class Segmentation:
     sentences: list[Sentence]
     chunks: list[Chunk]
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A span of a stored article that an answer cites: ``text[start:end] == quote``."""
+
+    id: int  # the number used in the answer's [n] markers
+    document_id: str
+    title: str | None
+    start: int
+    end: int
+    quote: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    document_id: str
+    title: str | None
+    start: int
+    end: int
+    text: str
+    score: float

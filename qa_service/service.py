@@ -1,60 +1,124 @@
-"""The service container: heavy resources (model, Chroma, SQLite) built once and shared."""
+"""The service layer: one entry per operation, the only thing the HTTP routes and the CLI call.
+
+``build_service`` opens the heavy resources once (model, stores) and wires the parts:
+
+    routers / CLI -> QAService (+ ChatService) -> DocumentService -> ArticleIndex -> Stores
+                                               -> ExtractiveAnswerer -> HybridRetriever -> Stores
+"""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa_service.answer.extractive import AnswerConfig, ExtractiveAnswerer
+from qa_service.answer.extractive import Answer, AnswerConfig, ExtractiveAnswerer
 from qa_service.config import Settings
+from qa_service.documents import (
+    DocumentService,
+    FileOutcome,
+    FilePlan,
+    IngestReport,
+    IngestResult,
+    check_embedder,
+    plan_files,
+)
+from qa_service.ingest.loading import decode_upload, detect_format, parse_article
+from qa_service.models import Article
 from qa_service.retrieval.embedder import Embedder, create_embedder
-from qa_service.retrieval.index import ArticleIndex, IngestResult
+from qa_service.retrieval.index import ArticleIndex
 from qa_service.retrieval.retriever import HybridRetriever
+from qa_service.stores import DocumentRecord, IndexCounts, Stores, open_stores
 
 log = logging.getLogger("qa_service")
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReport:
+    documents: int
+    chunks: int
+    sentences: int
+    embedder: str
+    reranker: str | None
+    calibrated: bool  # the embedder's weights and threshold were measured for this model
 
 
 @dataclass
 class QAService:
     settings: Settings
     embedder: Embedder
-    index: ArticleIndex
+    stores: Stores
+    documents: DocumentService
     retriever: HybridRetriever
     answerer: ExtractiveAnswerer
 
     def close(self) -> None:
-        self.index.close()
+        self.stores.close()
 
-    def ingest_paths(
+    # -- documents -----------------------------------------------------------------------
+
+    def add_document(
         self,
-        paths: list[Path],
-        on_result: Callable[[str, IngestResult | Exception], None] | None = None,
+        article: Article,
+        doc_id: str | None = None,
         progress: Callable[[int], None] | None = None,
-    ) -> list[IngestResult]:
-        """Ingest files/folders; one bad file is reported and skipped, never fatal."""
-        from qa_service.errors import QAServiceError
-        from qa_service.ingest.loading import article_files, load_file
+    ) -> IngestResult:
+        """Ingest an article given as text (a JSON body, an eval article)."""
+        return self.documents.add(article, doc_id, progress)
 
-        results = []
-        for doc_id, file in article_files(paths):
-            try:
-                result = self.index.add(load_file(file), doc_id, progress=progress)
-            except QAServiceError as exc:
-                if on_result:
-                    on_result(doc_id, exc)
-                continue
-            results.append(result)
-            if on_result:
-                on_result(doc_id, result)
-        return results
+    @staticmethod
+    def read_upload(raw: bytes, filename: str) -> Article:
+        """An uploaded file (.txt, .md, .html) as an article, before ``add_document``."""
+        return parse_article(decode_upload(raw), fmt=detect_format(filename, raw), name=filename)
+
+    @staticmethod
+    def plan_files(paths: Sequence[Path]) -> FilePlan:
+        """The files an ingest of ``paths`` would read (checked before the model loads)."""
+        return plan_files(paths)
+
+    def ingest_files(
+        self,
+        plan: FilePlan,
+        *,
+        before: Callable[[str], None] | None = None,
+        after: Callable[[FileOutcome], None] | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders; a bad file or missing path is reported, never fatal."""
+        return self.documents.ingest_files(plan, before=before, after=after)
 
     def ingest_seeds_if_empty(self) -> list[IngestResult]:
         seeds = self.settings.seeds_dir
-        if self.index.docs.counts()[0] > 0 or not seeds.is_dir() or not any(seeds.iterdir()):
+        if self.counts().documents > 0 or not seeds.is_dir() or not any(seeds.iterdir()):
             return []
-        results = self.ingest_paths([seeds])
+        results = self.documents.ingest_paths([seeds]).results
         log.info("ingested %d seed articles from %s", len(results), seeds)
         return results
+
+    def get_document(self, doc_id: str, *, with_text: bool = False) -> DocumentRecord:
+        return self.documents.get(doc_id, with_text=with_text)
+
+    def list_documents(self, *, offset: int, limit: int) -> list[DocumentRecord]:
+        """Oldest first, without their text."""
+        return self.documents.page(offset=offset, limit=limit)
+
+    def counts(self) -> IndexCounts:
+        return self.documents.counts()
+
+    def delete_document(self, doc_id: str) -> None:
+        self.documents.delete(doc_id)
+
+    # -- questions -----------------------------------------------------------------------
+
+    def ask(self, question: str, top_k: int | None = None) -> Answer:
+        return self.answerer.ask(question, top_k or self.settings.top_k)
+
+    def health(self) -> HealthReport:
+        reranker = self.answerer.reranker
+        return HealthReport(
+            *self.counts(),
+            self.embedder.name,
+            reranker.name if reranker else None,
+            self.answerer.calibration.calibrated,
+        )
 
 
 def build_service(settings: Settings, embedder: Embedder | None = None) -> QAService:
@@ -64,14 +128,20 @@ def build_service(settings: Settings, embedder: Embedder | None = None) -> QASer
         from qa_service.answer.reranking import CrossEncoderReranker
 
         reranker = CrossEncoderReranker(settings.reranker_model)
-    index = ArticleIndex(
-        settings.index_dir,
+    stores = open_stores(settings)
+    try:
+        check_embedder(stores.documents, embedder, str(settings.index_dir))
+        index = ArticleIndex(stores)
+    except BaseException:
+        stores.close()
+        raise
+    documents = DocumentService(
+        index,
         embedder,
         chunk_max_chars=settings.chunk_max_chars,
         max_document_chars=settings.max_document_chars,
-        reload_seconds=settings.vector_reload_seconds,
     )
-    retriever = HybridRetriever(index)
+    retriever = HybridRetriever(stores)
     answerer = ExtractiveAnswerer(
         retriever,
         embedder,
@@ -83,4 +153,4 @@ def build_service(settings: Settings, embedder: Embedder | None = None) -> QASer
         ),
         reranker,
     )
-    return QAService(settings, embedder, index, retriever, answerer)
+    return QAService(settings, embedder, stores, documents, retriever, answerer)

@@ -48,6 +48,15 @@ def test_ingest_missing_path_fails_clearly(env: Path) -> None:
     assert "missing" in result.output
 
 
+def test_ingest_takes_what_exists_and_reports_a_missing_path(env: Path) -> None:
+    result = runner.invoke(app, ["ingest", str(SEEDS), str(env / "missing-folder")])
+    output = " ".join(result.output.split())  # rich wraps long lines
+    assert result.exit_code == 1  # the missing path is a failure ...
+    assert f"No such file or folder: {env / 'missing-folder'}" in output
+    assert "2 created" in output and "1 failed" in output  # ... but the seeds are in
+    assert "000_23aad25e3376c29a" in runner.invoke(app, ["documents"]).output
+
+
 def test_ask_empty_question_fails_clearly(env: Path) -> None:
     result = runner.invoke(app, ["ask", "   "])
     assert result.exit_code == 2

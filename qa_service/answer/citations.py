@@ -9,34 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from qa_service.retrieval.docstore import SentenceRow
+from qa_service.models import Citation
+from qa_service.stores.base import SentenceSpan
 from qa_service.tuning import answer as tuning
 
-Ranked = list[tuple[float, SentenceRow]]
+Ranked = list[tuple[float, SentenceSpan]]
 """Candidate sentences with their scores, best first."""
 Quote = Callable[[str, int, int], str | None]
 """Reads ``document[start:end]`` from the store (None: the document or span is gone)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Citation:
-    id: int  # the number used in the answer's [n] markers
-    document_id: str
-    title: str | None
-    start: int
-    end: int
-    quote: str
-    score: float
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    document_id: str
-    title: str | None
-    start: int
-    end: int
-    text: str
-    score: float
 
 
 class Grouping(Protocol):
@@ -64,20 +44,20 @@ class Span:
     start: int
     end: int
     score: float
-    rows: list[SentenceRow]
+    rows: list[SentenceSpan]
     core: tuple[int, int]  # offsets of the chosen sentences, without added context
 
     @classmethod
-    def of(cls, row: SentenceRow, score: float) -> "Span":
+    def of(cls, row: SentenceSpan, score: float) -> "Span":
         return cls(
             row.doc_id, row.ord, row.ord, row.start, row.end, score, [row], (row.start, row.end)
         )
 
-    def gap(self, row: SentenceRow) -> tuple[int, int]:
+    def gap(self, row: SentenceSpan) -> tuple[int, int]:
         """Offsets of the text between this span and ``row``, a sentence that touches it."""
         return (self.end, row.start) if row.ord > self.last else (row.end, self.start)
 
-    def touches(self, row: SentenceRow) -> bool:
+    def touches(self, row: SentenceSpan) -> bool:
         """``row`` is the sentence right before or after this span, with no text in between."""
         if row.doc_id != self.doc_id:
             return False
@@ -85,7 +65,7 @@ class Span:
             return row.start - self.end <= tuning.MAX_JOIN_GAP
         return row.ord == self.first - 1 and self.start - row.end <= tuning.MAX_JOIN_GAP
 
-    def extend(self, row: SentenceRow, *, context: bool = False) -> None:
+    def extend(self, row: SentenceSpan, *, context: bool = False) -> None:
         self.first, self.last = min(self.first, row.ord), max(self.last, row.ord)
         self.start, self.end = min(self.start, row.start), max(self.end, row.end)
         self.rows.append(row)
@@ -139,7 +119,7 @@ def prefer_neighbours(ranked: Ranked, bonus: float) -> Ranked:
     """Reorder all but the best sentence, its neighbours first by ``bonus`` (scores unchanged)."""
     top = ranked[0][1]
 
-    def order(pair: tuple[float, SentenceRow]) -> float:
+    def order(pair: tuple[float, SentenceSpan]) -> float:
         row = pair[1]
         adjacent = row.doc_id == top.doc_id and abs(row.ord - top.ord) == 1
         return pair[0] + (bonus if adjacent else 0.0)
@@ -150,7 +130,7 @@ def prefer_neighbours(ranked: Ranked, bonus: float) -> Ranked:
 def add_context(
     targets: list[Span],
     spans: list[Span],
-    rows: dict[tuple[str, int], SentenceRow],
+    rows: dict[tuple[str, int], SentenceSpan],
     max_chars: int,
 ) -> None:
     """Grow each target span by one body sentence on each side that no citation holds yet."""

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa_service.answer.abstaining import abstains, near_miss
-from qa_service.answer.citations import Citation, Passage, Ranked, build_citations, group_citations
+from qa_service.answer.citations import Citation, Ranked, build_citations, group_citations
 from qa_service.answer.language import ABSTAIN_MESSAGE, Language, detect_language
 from qa_service.answer.questions import check_question
 from qa_service.answer.reranking import Reranker, rerank
 from qa_service.answer.scoring import evidence_score, prefer_topic, rank, score_candidates
 from qa_service.answer.text import compose_answer
+from qa_service.models import Passage
 from qa_service.retrieval.embedder import Embedder, embedder_calibration
 from qa_service.retrieval.retriever import CandidateSentence, HybridRetriever, Retrieval
 from qa_service.tuning import answer as answer_tuning
@@ -113,7 +114,7 @@ class ExtractiveAnswerer:
 
     def sources(self, retrieval: Retrieval) -> tuple[dict[str, str | None], list[Passage]]:
         """The titles of every retrieved article, and the passages shown with the answer."""
-        docs = self.retriever.index.docs
+        docs = self.retriever.documents
         titles: dict[str, str | None] = {c.row.doc_id: None for c in retrieval.chunks}
         titles |= {c.row.doc_id: None for c in retrieval.candidates}
         for doc_id in titles:
@@ -147,7 +148,7 @@ class ExtractiveAnswerer:
         cfg = self.config
         if topic is not None and topic[1] >= cfg.topic_min_dependence and cfg.topic_bonus:
             keys = [(c.row.doc_id, c.row.ord) for c in candidates]
-            vectors = self.retriever.index.docs.sentence_vectors(keys)
+            vectors = self.retriever.documents.sentence_vectors(keys)
             scores = prefer_topic(candidates, scores, vectors, topic[0], cfg.topic_bonus * topic[1])
         ranked = rank(candidates, scores)
         evidence = evidence_score(question, candidates)
@@ -168,5 +169,5 @@ class ExtractiveAnswerer:
 
     def cite(self, ranked: Ranked, titles: dict[str, str | None]) -> list[tuple[Citation, str]]:
         """Citations of the best spans, each with the statement the answer text may use."""
-        quote = self.retriever.index.docs.quote
+        quote = self.retriever.documents.quote
         return build_citations(group_citations(ranked, self.config, quote), quote, titles)

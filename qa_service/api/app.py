@@ -26,10 +26,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         owned = service is None
         app.state.service = service or build_service(settings or get_settings())
         app.state.service.ingest_seeds_if_empty()
-        app.state.chat = ChatService.open(app.state.service)
+        app.state.chat = ChatService(app.state.service)
         app.state.compute = Compute(app.state.service.settings.answer_threads)
         yield
-        app.state.chat.close()
         if owned:
             app.state.service.close()
 

@@ -31,6 +31,7 @@ STATUS: list[tuple[type[errors.QAServiceError], int]] = [
     (errors.InvalidInput, 422),
     (errors.EmbedderUnavailable, 503),
     (errors.RerankerUnavailable, 503),
+    (errors.StoreUnavailable, 503),
     (errors.QAServiceError, 400),
 ]
 

@@ -7,24 +7,22 @@ Both fold the same bounded window of earlier user messages into the search.
 """
 
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from qa_service.answer.citations import Citation
 from qa_service.answer.extractive import Answer
-from qa_service.chat.conversations import (
-    Conversation,
-    ConversationStore,
-    StoredTurn,
-    new_conversation_id,
-)
 from qa_service.chat.rewriting import Rewrite, RewriteConfig, Turn, fold, rewrite
+from qa_service.models import Citation
 from qa_service.service import QAService
+from qa_service.stores import Conversation, NewTurn, StoredTurn
 
-STORE_FILENAME = "conversations.sqlite3"
+
+def new_conversation_id() -> str:
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,25 +57,15 @@ class _VectorCache:
 
 
 class ChatService:
+    """Conversations are kept in ``qa``'s document store."""
+
     def __init__(
-        self,
-        qa: QAService,
-        store: ConversationStore,
-        config: RewriteConfig | None = None,
-        cache_size: int = 1024,
+        self, qa: QAService, config: RewriteConfig | None = None, cache_size: int = 1024
     ) -> None:
         self.qa = qa
-        self.store = store
+        self.store = qa.stores.documents
         self.config = config or RewriteConfig()
         self._vectors = _VectorCache(cache_size)
-
-    @classmethod
-    def open(cls, qa: QAService, config: RewriteConfig | None = None) -> "ChatService":
-        """The chat service whose conversations live beside ``qa``'s index."""
-        return cls(qa, ConversationStore(qa.settings.index_dir / STORE_FILENAME), config)
-
-    def close(self) -> None:
-        self.store.close()
 
     def _embed(self, text: str) -> np.ndarray:
         vector = self._vectors.get(text)
@@ -117,9 +105,7 @@ class ChatService:
         earlier = [] if create else self.recent_turns(conversation_id, window)
         result = self._answer(message, earlier, top_k)
         answer = result.answer
-        stored = self.store.append(
-            conversation_id,
-            create=create,
+        turn = NewTurn(
             message=result.rewrite.message,
             retrieval_query=result.rewrite.query,
             answer=answer.answer,
@@ -129,6 +115,7 @@ class ChatService:
             embedder=self.qa.embedder.name,
             vector=self._embed(result.rewrite.message),
         )
+        stored = self.store.append_turn(conversation_id, turn, create=create)
         return ChatAnswer(answer, result.rewrite, conversation_id, stored.ord)
 
     def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
@@ -151,12 +138,12 @@ class ChatService:
         return self._answer(message, earlier, top_k)
 
     def conversation(self, conversation_id: str) -> Conversation:
-        return self.store.get(conversation_id)
+        return self.store.conversation(conversation_id)
 
     def is_current(self, citation: Citation) -> bool:
         """The article still holds the quote at its offsets (false: changed there, or deleted)."""
-        docs = self.qa.index.docs
-        return docs.quote(citation.document_id, citation.start, citation.end) == citation.quote
+        quote = self.store.quote(citation.document_id, citation.start, citation.end)
+        return quote == citation.quote
 
     def delete(self, conversation_id: str) -> None:
-        self.store.delete(conversation_id)
+        self.store.delete_conversation(conversation_id)

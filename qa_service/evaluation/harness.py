@@ -47,7 +47,7 @@ def fresh_service(
         try:
             started = time.perf_counter()
             for done, article in enumerate(articles, start=1):
-                service.index.add(article.as_article(), article.id)
+                service.add_document(article.as_article(), article.id)
                 if progress:
                     progress("ingest", done, len(articles))
             yield service, time.perf_counter() - started
@@ -65,7 +65,7 @@ def ask_all(
     outcomes = []
     for done, q in enumerate(questions, start=1):
         started = time.perf_counter()
-        answer = service.answerer.ask(q.question, top_k)
+        answer = service.ask(q.question, top_k)
         seconds = time.perf_counter() - started
         outcomes.append(
             Outcome(

@@ -1,7 +1,8 @@
 """German-aware lexical tokens for BM25: lower-cased, Snowball-stemmed, stopwords removed.
 
-The BM25 index itself is SQLite FTS5 (see docstore.py): it is updated incrementally inside
-the same transaction as the documents, so the lexical index can never disagree with them.
+The BM25 index itself is SQLite FTS5 (see stores/sqlite/documents.py): it is updated
+incrementally inside the same transaction as the documents, so the lexical index can never
+disagree with them.
 We feed FTS5 pre-stemmed tokens, because its built-in tokenizers know no German.
 """
 

@@ -9,10 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa_service.retrieval.docstore import ChunkRow, SentenceRow
 from qa_service.retrieval.fusion import fuse_rankings
-from qa_service.retrieval.index import ArticleIndex
-from qa_service.retrieval.vectors import VectorHit
+from qa_service.stores.base import ChunkSpan, DocumentStore, SentenceSpan, Stores, VectorHit
 from qa_service.tuning import retrieval as tuning
 
 Key = tuple[str, int]  # (doc_id, ord)
@@ -20,13 +18,13 @@ Key = tuple[str, int]  # (doc_id, ord)
 
 @dataclass(frozen=True, slots=True)
 class ScoredChunk:
-    row: ChunkRow
+    row: ChunkSpan
     score: float
 
 
 @dataclass(frozen=True, slots=True)
 class CandidateSentence:
-    row: SentenceRow
+    row: SentenceSpan
     dense: float  # cosine similarity to the question
     lexical: float  # BM25 score (0 when the sentence shares no term with the question)
     chunk_score: float  # fused score of its chunk, 0 when the chunk was not ranked
@@ -61,17 +59,21 @@ class RetrievalConfig:
 
 
 class HybridRetriever:
-    def __init__(self, index: ArticleIndex, config: RetrievalConfig | None = None) -> None:
-        self.index = index
+    def __init__(self, stores: Stores, config: RetrievalConfig | None = None) -> None:
+        self.stores = stores
         self.config = config or RetrievalConfig()
+
+    @property
+    def documents(self) -> DocumentStore:
+        return self.stores.documents
 
     def retrieve(
         self, question: str, vector: np.ndarray, top_k: int, language: str | None = None
     ) -> Retrieval:
         """Chunks and candidate sentences for ``question``; its ``language`` picks the fusion
         weights (BM25 over German stems cannot match an English question's words)."""
-        self.index.refresh()
-        cfg, docs, vectors = self.config, self.index.docs, self.index.vectors
+        self.stores.refresh()
+        cfg, docs, vectors = self.config, self.stores.documents, self.stores.vectors
         weights = cfg.fusion_weights(language)
         dense_chunks = vectors.query("chunks", vector, cfg.dense_chunks)
         dense_sentences = vectors.query("sentences", vector, cfg.dense_sentences)

@@ -2,12 +2,12 @@
 
 from qa_service.answer.citations import Span, build_citations, group_citations
 from qa_service.answer.extractive import AnswerConfig
-from qa_service.retrieval.docstore import SentenceRow
+from qa_service.stores import SentenceSpan
 
 
-def row(ord_: int, doc: str = "a", length: int = 50) -> SentenceRow:
+def row(ord_: int, doc: str = "a", length: int = 50) -> SentenceSpan:
     start = ord_ * (length + 1)
-    return SentenceRow(ord_, doc, ord_, 0, start, start + length, "body", "x" * length)
+    return SentenceSpan(doc, ord_, 0, start, start + length, "body", "x" * length)
 
 
 def test_neighbouring_sentences_join_one_citation() -> None:
@@ -73,7 +73,7 @@ def test_later_citations_show_their_neighbours_the_first_stays_precise() -> None
 def test_sentences_with_masked_text_between_them_never_join() -> None:
     """A code block or facts box masked between two sentences must not be quoted."""
     first = row(5)
-    after_code = SentenceRow(6, "a", 6, 0, first.end + 80, first.end + 130, "body", "x" * 50)
+    after_code = SentenceSpan("a", 6, 0, first.end + 80, first.end + 130, "body", "x" * 50)
     cfg = AnswerConfig(merge_margin=0.5, max_citation_chars=400, context_chars=600)
     spans = group_citations([(1.0, first), (0.99, after_code)], cfg)
     assert [(s.first, s.last) for s in spans] == [(5, 5), (6, 6)]
@@ -88,12 +88,12 @@ def test_built_citations_are_numbered_checked_and_keep_their_statement() -> None
     text = "Erster Satz. Zweiter Satz. Dritter Satz."
     sentences = [(0, 12), (13, 26), (27, 40)]
     rows = [
-        SentenceRow(i, "a", i, 0, start, end, "body", text[start:end])
+        SentenceSpan("a", i, 0, start, end, "body", text[start:end])
         for i, (start, end) in enumerate(sentences)
     ]
     context = Span.of(rows[1], 0.9)
     context.extend(rows[2], context=True)  # shown around it, not part of its statement
-    gone = Span.of(SentenceRow(0, "b", 0, 0, 0, 5, "body", "Weg."), 0.8)
+    gone = Span.of(SentenceSpan("b", 0, 0, 0, 5, "body", "Weg."), 0.8)
     stored = {"a": text, "b": "Anders."}
 
     def quote(doc: str, start: int, end: int) -> str | None:
@@ -111,9 +111,9 @@ def test_built_citations_are_numbered_checked_and_keep_their_statement() -> None
 def test_the_first_citation_never_joins_across_a_paragraph_break() -> None:
     # Sentence 0 ends a paragraph; 1 opens the next. Both score alike: a near tie.
     text = "Der Hafen wurde 1888 eröffnet.\n\nEr war der größte im Norden. 1950 kam ein Terminal."
-    first = SentenceRow(0, "a", 0, 0, 0, 30, "body", text[0:30])
-    second = SentenceRow(1, "a", 1, 0, 32, 59, "body", text[32:59])
-    third = SentenceRow(2, "a", 2, 0, 60, 82, "body", text[60:82])
+    first = SentenceSpan("a", 0, 0, 0, 30, "body", text[0:30])
+    second = SentenceSpan("a", 1, 0, 32, 59, "body", text[32:59])
+    third = SentenceSpan("a", 2, 0, 60, 82, "body", text[60:82])
 
     def quote(doc_id: str, start: int, end: int) -> str:
         return text[start:end]

@@ -116,7 +116,7 @@ def test_in_a_conversation_the_reranker_reads_the_search_query(service: QAServic
     """A follow-up alone ("Wann war das?") says nothing; its search carries the topic."""
     from qa_service.chat.service import ChatService
 
-    chat = ChatService.open(service)
+    chat = ChatService(service)
     reranker = PrefersWord("Browdi")
     try:
         first = chat.chat(QUESTION)
@@ -124,6 +124,5 @@ def test_in_a_conversation_the_reranker_reads_the_search_query(service: QAServic
         follow_up = chat.chat("Wann war das?", first.conversation_id)
     finally:
         service.answerer.reranker = None
-        chat.close()
     assert reranker.question == follow_up.rewrite.query != "Wann war das?"
     assert "Drohnentruppen" in reranker.question

@@ -4,8 +4,8 @@ retriever and model)."""
 import pytest
 
 from qa_service.answer.scoring import evidence_score, rank, score_candidates
-from qa_service.retrieval.docstore import SentenceRow
 from qa_service.retrieval.retriever import CandidateSentence
+from qa_service.stores import SentenceSpan
 from qa_service.tuning import answer as tuning
 from qa_service.tuning.calibration import ScoreWeights
 
@@ -13,7 +13,7 @@ WEIGHTS = ScoreWeights(coverage=0.15, previous=0.10, cue=0.03)
 
 
 def candidate(text: str, dense: float, ord_: int = 0, **extra: object) -> CandidateSentence:
-    row = SentenceRow(ord_, "a", ord_, 0, 0, len(text), extra.pop("kind", "body"), text)  # type: ignore[arg-type]
+    row = SentenceSpan("a", ord_, 0, 0, len(text), extra.pop("kind", "body"), text)  # type: ignore[arg-type]
     return CandidateSentence(row, dense, 0.0, 1.0, 0, **extra)  # type: ignore[arg-type]
 
 

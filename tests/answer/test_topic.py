@@ -25,7 +25,7 @@ def test_a_follow_up_prefers_the_article_of_the_conversation(service: QAService)
     scores = score_candidates(QUESTION, candidates, answerer.weights)
     drones = service.embedder.embed_query(DRONES)
     keys = [(c.row.doc_id, c.row.ord) for c in candidates]
-    vectors = service.index.docs.sentence_vectors(keys)
+    vectors = service.stores.documents.sentence_vectors(keys)
     bonus = answerer.config.topic_bonus * 0.5
     preferred = prefer_topic(candidates, scores, vectors, drones, bonus)
     gained = {c.row.doc_id for c, a, b in zip(candidates, scores, preferred, strict=True) if b > a}

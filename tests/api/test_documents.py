@@ -201,7 +201,7 @@ def test_an_index_holding_an_old_duplicate_still_takes_re_posts(
     """Before duplicates were refused both ways, a text could be stored twice; a re-post of
     either copy under its own id is still a no-op, not a 409."""
     assert client.post("/v1/documents", json={"id": "a1", "text": ARTICLE}).status_code == 201
-    docs = client.app.state.service.index.docs  # type: ignore[attr-defined]
+    docs = client.app.state.service.stores.documents  # type: ignore[attr-defined]
     with monkeypatch.context() as patch:
         patch.setattr(docs, "find_by_hash", lambda digest: None)  # the old, one-way check
         assert client.post("/v1/documents", json={"id": "copy", "text": ARTICLE}).status_code == 201

@@ -67,6 +67,6 @@ def test_seed_citations_are_exact(indexed: QAService, seeds: EvalSet) -> None:
     texts = {a.id: a.text for a in seeds.articles}
     for q in seeds.questions:
         for c in indexed.answerer.ask(q.question).citations:
-            stored = indexed.index.get(c.document_id, with_text=True).text or ""
+            stored = indexed.get_document(c.document_id, with_text=True).text or ""
             assert stored == texts[c.document_id]
             assert stored[c.start : c.end] == c.quote

@@ -109,5 +109,6 @@ def test_citations_are_exact_spans(indexed: QAService, xquad: EvalSet) -> None:
         answer = indexed.answerer.ask(question.question)
         for c in answer.citations:
             if c.document_id not in texts:
-                texts[c.document_id] = indexed.index.get(c.document_id, with_text=True).text or ""
+                record = indexed.get_document(c.document_id, with_text=True)
+                texts[c.document_id] = record.text or ""
             assert texts[c.document_id][c.start : c.end] == c.quote

@@ -3,7 +3,8 @@
 Fixtures stay in conftest.py; anything a test calls directly lives in one of these modules:
 
   paths.py      ROOT, SEEDS
-  embedders.py  MemoEmbedder (the real model, passage vectors memoised across tests)
+  embedders.py  MemoEmbedder (the real model, passage vectors memoised across tests),
+                HashEmbedder (vectors from a hash: storage tests, thousands of vectors)
   checks.py     assert_citations_exact
   servers.py    serve_process (a real `qa-service serve` on a free loopback port)
   models.py     tiny real model folders built offline (a cross-encoder, a sentence embedder)

@@ -1,4 +1,6 @@
-"""The real embedder, shared by the tests."""
+"""Embedders shared by the tests: the real one memoised, and a hash one for storage tests."""
+
+import hashlib
 
 import numpy as np
 
@@ -27,3 +29,21 @@ class MemoEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
+
+
+class HashEmbedder:
+    """Deterministic unit vectors from a text's hash: for storage tests, not for answers."""
+
+    name = model_name = "test-hash"
+    dim = 384
+
+    def _vector(self, text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "little")
+        v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+        return v / np.linalg.norm(v)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts]).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)

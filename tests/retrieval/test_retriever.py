@@ -28,7 +28,7 @@ def test_candidate_cosines_are_the_stored_sentence_vectors(service: QAService) -
     candidates = service.retriever.retrieve(QUESTION, vector, top_k=4).candidates
     keys = [(c.row.doc_id, c.row.ord) for c in candidates]
     previous = [(d, o - 1) for d, o in keys if o > 0]
-    stored = service.index.docs.sentence_vectors(keys + previous)
+    stored = service.stores.documents.sentence_vectors(keys + previous)
     for c in candidates:
         key = (c.row.doc_id, c.row.ord)
         assert c.dense == pytest.approx(float(stored[key] @ vector), abs=1e-4)
@@ -42,11 +42,11 @@ def test_candidate_cosines_are_the_stored_sentence_vectors(service: QAService) -
 def test_candidates_are_the_best_chunks_sentences_plus_the_best_hits(service: QAService) -> None:
     vector = service.embedder.embed_query(QUESTION)
     narrow = HybridRetriever(
-        service.index, dataclasses.replace(RetrievalConfig(), candidate_chunks=1, hit_sentences=0)
+        service.stores, dataclasses.replace(RetrievalConfig(), candidate_chunks=1, hit_sentences=0)
     )
     retrieval = narrow.retrieve(QUESTION, vector, top_k=1)
     best = retrieval.chunks[0].row
-    in_chunk = service.index.docs.sentences_of_chunks([(best.doc_id, best.ord)])
+    in_chunk = service.stores.documents.sentences_of_chunks([(best.doc_id, best.ord)])
     assert {(c.row.doc_id, c.row.ord) for c in retrieval.candidates} == {
         (r.doc_id, r.ord) for r in in_chunk
     }

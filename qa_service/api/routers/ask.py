@@ -23,6 +23,5 @@ async def ask(body: AskRequest, service: ServiceDep, compute: ComputeDep) -> dic
     Every citation's `quote` equals `document.text[start:end]`. When no passage is relevant
     enough, `abstained` is true and `citations` is empty.
     """
-    top_k = body.top_k or service.settings.top_k
-    answer = await compute.run(service.answerer.ask, body.question, top_k)
+    answer = await compute.run(service.ask, body.question, body.top_k)
     return answer_response(answer)

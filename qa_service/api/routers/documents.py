@@ -16,9 +16,9 @@ from qa_service.api.schemas import (
     DocumentSummary,
 )
 from qa_service.errors import InvalidInput
-from qa_service.ingest.loading import decode_upload, detect_format, parse_article
 from qa_service.models import Article
-from qa_service.retrieval.docstore import DocumentRecord
+from qa_service.service import QAService
+from qa_service.stores import DocumentRecord
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -65,7 +65,7 @@ def _summary(record: DocumentRecord) -> dict[str, Any]:
     }
 
 
-async def _article_from_request(request: Request) -> tuple[str | None, Article]:
+async def _article_from_request(request: Request, service: QAService) -> tuple[str | None, Article]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
@@ -76,7 +76,7 @@ async def _article_from_request(request: Request) -> tuple[str | None, Article]:
             raise InvalidInput("multipart upload needs a 'file' field")
         raw = await upload.read()
         filename = upload.filename or "upload.txt"
-        article = parse_article(decode_upload(raw), fmt=detect_format(filename, raw), name=filename)
+        article = service.read_upload(raw, filename)
         fields = {k: form.get(k) for k in ("id", "title", "source", "published_at")}
         given = {k: v for k, v in fields.items() if isinstance(v, str) and v}
         _validate({**given, "text": "."})  # the limits of the JSON body apply to form fields
@@ -124,8 +124,8 @@ async def add_document(request: Request, service: ServiceDep) -> Response:
     The same text again is a no-op (200, `created: false`); new text under an existing id
     replaces the old version atomically.
     """
-    doc_id, article = await _article_from_request(request)
-    result = await run_in_threadpool(service.index.add, article, doc_id)
+    doc_id, article = await _article_from_request(request, service)
+    result = await run_in_threadpool(service.add_document, article, doc_id)
     body = DocumentCreated(
         id=result.id,
         chunks=result.chunks,
@@ -144,8 +144,8 @@ def list_documents(
     limit: int = Query(50, ge=1, le=500),
 ) -> dict[str, Any]:
     """Stored articles, oldest first, without their text."""
-    records = service.index.docs.page(offset=offset, limit=limit)
-    total = service.index.docs.counts()[0]
+    records = service.list_documents(offset=offset, limit=limit)
+    total = service.counts().documents
     return {
         "items": [_summary(r) for r in records],
         "total": total,
@@ -157,14 +157,14 @@ def list_documents(
 @router.get("/{doc_id}", response_model=DocumentDetail)
 def get_document(doc_id: str, service: ServiceDep) -> dict[str, Any]:
     """One article with its full text: citation offsets index into this `text`."""
-    record = service.index.get(doc_id, with_text=True)
+    record = service.get_document(doc_id, with_text=True)
     return {**_summary(record), "text": record.text}
 
 
 @router.delete("/{doc_id}", status_code=204)
 def delete_document(doc_id: str, service: ServiceDep) -> Response:
     """Remove an article and every chunk, sentence and vector of it."""
-    service.index.delete(doc_id)
+    service.delete_document(doc_id)
     return Response(status_code=204)
 
 

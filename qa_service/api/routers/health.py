@@ -11,14 +11,14 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=Health)
 def health(service: ServiceDep) -> Health:
     """Liveness plus the size of the index."""
-    documents, chunks, sentences = service.index.docs.counts()
+    report = service.health()
     return Health(
         status="ok",
-        documents=documents,
-        chunks=chunks,
-        sentences=sentences,
-        embedder=service.embedder.name,
-        reranker=service.answerer.reranker.name if service.answerer.reranker else None,
-        calibrated=service.answerer.calibration.calibrated,
+        documents=report.documents,
+        chunks=report.chunks,
+        sentences=report.sentences,
+        embedder=report.embedder,
+        reranker=report.reranker,
+        calibrated=report.calibrated,
         pid=os.getpid(),
     )

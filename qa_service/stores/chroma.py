@@ -1,12 +1,12 @@
-"""Chroma collections of sentence and chunk vectors, computed by our own embedder.
+"""The embedded Chroma vector store: sentence and chunk vectors in ``index/chroma``.
 
 Each entry carries ``doc``, ``ver`` (content version) and ``ord`` metadata. Entries of a
-version that SQLite no longer knows are ignored at query time and removed by the index's
-repair step, so a crash mid-ingest never surfaces half a document.
+version that the document store no longer knows are ignored at query time and removed by
+the index's repair step, so a crash mid-ingest never surfaces half a document.
 """
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import cast
 
@@ -15,20 +15,12 @@ import numpy as np
 from chromadb.api.client import Client
 from chromadb.config import Settings as ChromaSettings
 
-_KINDS = ("sentences", "chunks")
+from qa_service.stores.base import VECTOR_KINDS, Key, VectorHit, VectorKind
 
 
-@dataclass(frozen=True, slots=True)
-class VectorHit:
-    doc_id: str
-    version: str
-    ord: int
-    similarity: float
-
-
-class VectorStore:
+class ChromaVectorStore:
     """Chroma keeps each process's HNSW graphs in memory and never sees what other processes
-    write; ``reload`` re-reads them from disk (see ``ArticleIndex.refresh``)."""
+    write; ``reload`` re-reads them from disk (see ``EmbeddedStores.refresh``)."""
 
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
@@ -49,7 +41,7 @@ class VectorStore:
                 embedding_function=None,
                 configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
             )
-            for kind in _KINDS
+            for kind in VECTOR_KINDS
         }
 
     def reload(self) -> None:
@@ -61,11 +53,11 @@ class VectorStore:
         with self._lock:
             self._client.close()
 
-    def add(self, kind: str, doc_id: str, version: str, vectors: np.ndarray) -> None:
-        self.add_many(kind, [(doc_id, version, vectors)])
-
-    def add_many(
-        self, kind: str, entries: list[tuple[str, str, np.ndarray]], batch: int = 4096
+    def add(
+        self,
+        kind: VectorKind,
+        entries: Sequence[tuple[str, str, np.ndarray]],
+        batch: int = 4096,
     ) -> None:
         """Vectors of several (doc_id, version) at once: Chroma's cost is per call, so bulk
         loads group many documents into calls of ``batch`` entries."""
@@ -98,7 +90,7 @@ class VectorStore:
             for collection in self._collections.values():
                 collection.delete(where=where)  # type: ignore[arg-type]
 
-    def query(self, kind: str, vector: np.ndarray, n: int) -> list[VectorHit]:
+    def query(self, kind: VectorKind, vector: np.ndarray, n: int) -> list[VectorHit]:
         # Only distances: an entry's id already says (doc, version, ord), and asking Chroma
         # for metadatas too costs ~0.5-1 ms more per query (benchmarks/README.md).
         with self._lock:
@@ -113,8 +105,8 @@ class VectorStore:
         ]
 
     def vectors(
-        self, kind: str, keys: list[tuple[str, str, int]]
-    ) -> dict[tuple[str, int], np.ndarray]:
+        self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]
+    ) -> dict[Key, np.ndarray]:
         """Stored vectors by (doc_id, version, ord); returned keyed by (doc_id, ord)."""
         if not keys:
             return {}
@@ -128,7 +120,7 @@ class VectorStore:
             out[(doc, ord_)] = np.asarray(e, dtype=np.float32)
         return out
 
-    def count(self, kind: str) -> int:
+    def count(self, kind: VectorKind) -> int:
         with self._lock:
             return self._collections[kind].count()
 

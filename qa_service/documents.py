@@ -1,0 +1,344 @@
+"""The document service: what to store for an article, and the one ingest loop.
+
+Every way in (``POST /v1/documents``, ``qa-service ingest``, the seeds at start-up, the eval
+harness) comes here. It checks the input, decides the id (the same text is never stored
+twice, another text never lost), merges metadata with a stored version, segments and
+embeds, and hands the result to the journalled writer (retrieval/index.py).
+"""
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from qa_service.errors import (
+    DocumentNotFound,
+    DocumentTooLarge,
+    DuplicateContent,
+    EmbedderMismatch,
+    EmptyDocument,
+    IdConflict,
+    InvalidInput,
+    QAServiceError,
+)
+from qa_service.ingest.loading import article_files, load_file, parse_article
+from qa_service.ingest.segmentation import segment_article
+from qa_service.models import Article, Chunk, Sentence
+from qa_service.retrieval.embedder import Embedder, embedder_identity
+from qa_service.retrieval.index import ArticleIndex, PreparedDocument
+from qa_service.stores.base import DocumentRecord, DocumentStore, IndexCounts
+from qa_service.textcheck import check_metadata, check_text
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")  # the whole id: fullmatch
+_EMBED_BATCH = 32
+_METADATA_FIELDS = ("title", "source", "published_at", "metadata")
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    id: str
+    chunks: int
+    sentences: int
+    created: bool
+    updated: bool
+
+
+FileState = Literal["created", "updated", "unchanged", "skipped", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What became of one file (or of a path that does not exist: ``doc_id`` None)."""
+
+    path: Path
+    doc_id: str | None
+    state: FileState
+    result: IngestResult | None = None
+    error: Exception | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FilePlan:
+    """The files under some paths, each with its id, and the paths that do not exist."""
+
+    files: list[tuple[str, Path]]
+    missing: list[Path]
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+
+    def count(self, state: FileState) -> int:
+        return sum(o.state == state for o in self.outcomes)
+
+    @property
+    def results(self) -> list[IngestResult]:
+        return [o.result for o in self.outcomes if o.result is not None]
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_document_id(doc_id: str) -> str:
+    if not _ID.fullmatch(doc_id):
+        raise InvalidInput(
+            f"invalid document id {doc_id!r}: use 1-128 letters, digits, '.', '_', '~' or '-', "
+            "starting with a letter or digit"
+        )
+    return doc_id
+
+
+def embedding_texts(text: str, sentences: list[Sentence]) -> list[str]:
+    """What the embedder sees for each sentence: its text, whitespace folded."""
+    return [" ".join(text[s.start : s.end].split()) for s in sentences]
+
+
+def plan_files(paths: Iterable[Path]) -> FilePlan:
+    """The article files under the paths that exist; two files that would share an id are
+    refused (InvalidInput) before anything is ingested."""
+    paths = [Path(p) for p in paths]
+    missing = [p for p in paths if not p.exists()]
+    present = [p for p in paths if p.exists()]
+    return FilePlan(article_files(present) if present else [], missing)
+
+
+def check_embedder(documents: DocumentStore, embedder: Embedder, where: str) -> None:
+    """Refuse to mix two models' vectors: they would answer with noise, silently.
+
+    The first open records the embedder; an index from before this record adopts the
+    configured one.
+    """
+    wanted = embedder_identity(embedder)
+    recorded = documents.set_property_if_absent("embedder", wanted)
+    if recorded != wanted:
+        raise EmbedderMismatch(
+            f"the index in {where} was built with the embedder '{recorded}', but "
+            f"'{wanted}' is configured; vectors of two models cannot be compared. Set "
+            "QA_EMBEDDER / QA_EMBEDDING_MODEL back, or point QA_INDEX_DIR at a new folder "
+            "and ingest the articles again."
+        )
+
+
+class DocumentService:
+    def __init__(
+        self,
+        index: ArticleIndex,
+        embedder: Embedder,
+        *,
+        chunk_max_chars: int = 700,
+        max_document_chars: int = 2_000_000,
+    ) -> None:
+        self.index = index
+        self.documents = index.stores.documents
+        self.embedder = embedder
+        self.chunk_max_chars = chunk_max_chars
+        self.max_document_chars = max_document_chars
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, doc_id: str, *, with_text: bool = False) -> DocumentRecord:
+        record = self.documents.get(doc_id, with_text=with_text)
+        if record is None:
+            raise DocumentNotFound(f"no document with id {doc_id!r}")
+        return record
+
+    def page(self, *, offset: int, limit: int) -> list[DocumentRecord]:
+        return self.documents.page(offset=offset, limit=limit)
+
+    def counts(self) -> IndexCounts:
+        return self.documents.counts()
+
+    def delete(self, doc_id: str) -> None:
+        self.index.delete(doc_id)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def add(
+        self,
+        article: Article,
+        doc_id: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> IngestResult:
+        """Store ``article``: new, a new version of ``doc_id``, or (same text) a no-op that
+        may update metadata."""
+        text = self._checked_text(article)
+        digest = content_hash(text)
+        given = doc_id is not None
+        requested = check_document_id(doc_id) if doc_id is not None else f"doc-{digest[:16]}"
+        doc_id = self._resolve_id(digest, requested, given)
+
+        # Segmenting and embedding a long article takes seconds to minutes: done before the
+        # lock, so other writers (threads, workers, `qa-service ingest`) are not held up.
+        work = None
+        stored = self.documents.get(doc_id)
+        if stored is None or stored.content_hash != digest:
+            work = self._segment_and_embed(text, progress)
+
+        with self.index.writing():
+            # Again, under the lock: another writer may have stored this text meanwhile.
+            doc_id = self._resolve_id(digest, requested, given)
+            existing = self.documents.get(doc_id)
+            if existing is not None and existing.content_hash == digest:
+                return self._merge_metadata(existing, article)
+            # No work yet only if this text was stored at the check above and another writer
+            # has replaced it since.
+            sentences, chunks, vectors = work or self._segment_and_embed(text, progress)
+            record = self._record(doc_id, digest, text, article, existing, chunks, sentences)
+            self.index.write([PreparedDocument(record, text, sentences, chunks, vectors, True)])
+        return IngestResult(
+            doc_id,
+            len(chunks),
+            len(sentences),
+            created=existing is None,
+            updated=existing is not None,
+        )
+
+    def ingest_files(
+        self,
+        plan: FilePlan,
+        *,
+        before: Callable[[str], None] | None = None,
+        after: Callable[[FileOutcome], None] | None = None,
+    ) -> IngestReport:
+        """The one ingest loop (CLI, seeds): one bad file or missing path is reported and
+        skipped, never fatal. A file whose text is stored under another id (renamed or
+        linked) is skipped: nothing is lost."""
+        report = IngestReport()
+
+        def record(outcome: FileOutcome) -> None:
+            report.outcomes.append(outcome)
+            if after:
+                after(outcome)
+
+        for path in plan.missing:
+            record(FileOutcome(path, None, "failed", error=_missing(path)))
+        for doc_id, file in plan.files:
+            if before:
+                before(doc_id)
+            try:
+                result = self.add(load_file(file), doc_id)
+            except DuplicateContent as exc:
+                record(FileOutcome(file, doc_id, "skipped", error=exc))
+            except QAServiceError as exc:
+                record(FileOutcome(file, doc_id, "failed", error=exc))
+            else:
+                state: FileState = (
+                    "created" if result.created else "updated" if result.updated else "unchanged"
+                )
+                record(FileOutcome(file, doc_id, state, result))
+        return report
+
+    def ingest_paths(self, paths: Sequence[Path]) -> IngestReport:
+        return self.ingest_files(plan_files(paths))
+
+    # -- the steps of ``add`` ------------------------------------------------------------
+
+    def _checked_text(self, article: Article) -> str:
+        """The article text with line breaks normalised; raises on anything unusable."""
+        text = check_text(article.text, "the article text")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        for name in ("title", "source", "published_at"):
+            if (value := getattr(article, name)) is not None:
+                check_text(value, f"the article's {name}")
+        check_metadata(article.metadata or {})
+        if not text.strip():
+            raise EmptyDocument("the article text is empty")
+        if len(text) > self.max_document_chars:
+            raise DocumentTooLarge(
+                f"the article has {len(text):,} characters; the limit is "
+                f"{self.max_document_chars:,}"
+            )
+        return text
+
+    def _resolve_id(self, digest: str, doc_id: str, given: bool) -> str:
+        """The id this text is stored under; never a second copy, never another text lost.
+
+        The same text under another id is a conflict when the caller named an id, and that
+        document (a no-op) when the id was to be derived from the text. A derived id that
+        already holds another text (a caller chose it, or its text changed) is a conflict too.
+        """
+        stored = self.documents.get(doc_id)
+        if stored is not None and stored.content_hash == digest:
+            return doc_id  # this text, under this id: a re-post (even if an old copy exists)
+        twin = self.documents.find_by_hash(digest)
+        if twin is not None and twin.id != doc_id:
+            if given:
+                raise DuplicateContent(f"the same text is already stored as document {twin.id!r}")
+            return twin.id
+        if not given and twin is None and stored is not None:
+            raise IdConflict(
+                f"the id derived from this text, {doc_id!r}, already holds another text: "
+                "send the article with an explicit id"
+            )
+        return doc_id
+
+    def _merge_metadata(self, existing: DocumentRecord, article: Article) -> IngestResult:
+        """The stored text again: what the caller gave replaces, what it left out stays."""
+        given = {k: getattr(article, k) for k in _METADATA_FIELDS}
+        changed = any(getattr(existing, k) != v for k, v in given.items() if v is not None)
+        if changed:
+            merged = {k: (v if v is not None else getattr(existing, k)) for k, v in given.items()}
+            self.index.update_metadata(existing.id, merged)
+        return IngestResult(
+            existing.id, existing.n_chunks, existing.n_sentences, created=False, updated=changed
+        )
+
+    def _record(
+        self,
+        doc_id: str,
+        digest: str,
+        text: str,
+        article: Article,
+        existing: DocumentRecord | None,
+        chunks: list[Chunk],
+        sentences: list[Sentence],
+    ) -> DocumentRecord:
+        """The new version's record. What the caller left out is kept from the old version,
+        else found in the new text (a date the new text states wins over the old one)."""
+        found = article
+        if article.title is None or article.published_at is None:
+            found = parse_article(text)
+        kept: dict[str, Any] = (
+            {} if existing is None else {k: getattr(existing, k) for k in _METADATA_FIELDS}
+        )
+        return DocumentRecord(
+            id=doc_id,
+            version=digest[:16],
+            content_hash=digest,
+            title=article.title or kept.get("title") or found.title,
+            source=article.source or kept.get("source"),
+            published_at=article.published_at or found.published_at or kept.get("published_at"),
+            metadata=dict(
+                article.metadata if article.metadata is not None else kept.get("metadata", {})
+            ),
+            n_chunks=len(chunks),
+            n_sentences=len(sentences),
+            created_at=0.0,
+            updated_at=0.0,
+        )
+
+    def _segment_and_embed(
+        self, text: str, progress: ProgressCallback | None
+    ) -> tuple[list[Sentence], list[Chunk], np.ndarray]:
+        segmentation = segment_article(text, max_chars=self.chunk_max_chars)
+        sentences, chunks = segmentation.sentences, segmentation.chunks
+        if not sentences:
+            raise EmptyDocument("the article has no sentences once boilerplate is removed")
+        texts = embedding_texts(text, sentences)
+        parts = []
+        for lo in range(0, len(texts), _EMBED_BATCH):
+            parts.append(self.embedder.embed_passages(texts[lo : lo + _EMBED_BATCH]))
+            if progress:
+                progress(len(parts[-1]))
+        return sentences, chunks, np.concatenate(parts).astype(np.float32)
+
+
+def _missing(path: Path) -> FileNotFoundError:
+    return FileNotFoundError(f"No such file or folder: {path}")

@@ -1,0 +1,262 @@
+"""What the service needs from storage: two small interfaces and the records they return.
+
+``DocumentStore`` keeps articles (one current version each), their sentence and chunk spans,
+the keyword (BM25) index over them, the journal of vector work in flight, conversations and
+a few properties of the whole store. ``VectorStore`` keeps one vector per sentence and chunk
+of each version. ``Stores`` bundles one of each with what makes them a consistent pair in a
+deployment (who may write, when other processes' writes become visible).
+
+The records are the package's own frozen dataclasses; no SQLite or Chroma type crosses these
+interfaces. ``tests/stores/test_contract.py`` states what every implementation must do.
+"""
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple, Protocol
+
+import numpy as np
+
+from qa_service.models import Chunk, Citation, Sentence
+
+VectorKind = Literal["sentences", "chunks"]
+VECTOR_KINDS: tuple[VectorKind, ...] = ("sentences", "chunks")
+Key = tuple[str, int]  # (document id, ord)
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """One stored article version; ``text`` only when asked for."""
+
+    id: str
+    version: str
+    content_hash: str
+    title: str | None
+    source: str | None
+    published_at: str | None
+    metadata: dict[str, Any]
+    n_chunks: int
+    n_sentences: int
+    created_at: float
+    updated_at: float
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceSpan:
+    """A sentence of the current version: ``text == article[start:end]``."""
+
+    doc_id: str
+    ord: int
+    chunk_ord: int
+    start: int
+    end: int
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSpan:
+    doc_id: str
+    ord: int
+    start: int
+    end: int
+    first_sentence: int
+    last_sentence: int  # inclusive
+
+
+class LexicalHit(NamedTuple):
+    doc_id: str
+    ord: int
+    score: float  # BM25; higher is better
+
+
+class VectorHit(NamedTuple):
+    doc_id: str
+    version: str
+    ord: int
+    similarity: float  # cosine
+
+
+class IndexCounts(NamedTuple):
+    documents: int
+    chunks: int
+    sentences: int
+
+
+class JournalEntry(NamedTuple):
+    """Vector-store work of ``op`` ("add" or "delete") on one version, not yet finished."""
+
+    doc_id: str
+    version: str
+    op: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTurn:
+    conversation_id: str
+    ord: int
+    message: str
+    retrieval_query: str
+    answer: str
+    abstained: bool
+    language: str
+    citations: list[Citation]
+    embedder: str
+    vector: np.ndarray
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    created_at: float
+    updated_at: float
+    turns: list[StoredTurn]
+
+
+@dataclass(frozen=True, slots=True)
+class NewTurn:
+    """A turn to append; the store gives it its ``ord`` and time."""
+
+    message: str
+    retrieval_query: str
+    answer: str
+    abstained: bool
+    language: str
+    citations: list[Citation]
+    embedder: str
+    vector: np.ndarray
+
+
+class DocumentStore(Protocol):
+    """Articles, spans, keyword search, the write journal, conversations, store properties.
+
+    Every write is atomic: a reader sees a document's old version or its new one, never a
+    mix, and sees this process's writes as soon as the call returns.
+    """
+
+    # -- properties of the whole store (e.g. which embedder wrote its vectors) --
+    def get_property(self, name: str) -> str | None: ...
+    def set_property_if_absent(self, name: str, value: str) -> str:
+        """Record ``value`` unless one is there; returns the value in force."""
+        ...
+
+    # -- articles --
+    def get(self, doc_id: str, *, with_text: bool = False) -> DocumentRecord | None: ...
+    def find_by_hash(self, content_hash: str) -> DocumentRecord | None: ...
+    def page(self, *, offset: int, limit: int) -> list[DocumentRecord]:
+        """Oldest first (creation time, then id)."""
+        ...
+
+    def counts(self) -> IndexCounts: ...
+    def text(self, doc_id: str) -> str | None: ...
+    def quote(self, doc_id: str, start: int, end: int) -> str | None:
+        """``text[start:end]`` of the stored article (None: no such article)."""
+        ...
+
+    def versions(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """Current version of each known document (unknown ids are absent)."""
+        ...
+
+    def replace(
+        self,
+        record: DocumentRecord,
+        text: str,
+        sentences: Sequence[Sentence],
+        chunks: Sequence[Chunk],
+        sentence_vectors: np.ndarray,
+    ) -> None:
+        """Swap a document to ``record``'s version in one transaction (keeps ``created_at``)."""
+        ...
+
+    def update_metadata(self, doc_id: str, fields: dict[str, Any]) -> None:
+        """Set title, source, published_at and metadata of the current version."""
+        ...
+
+    def delete(self, doc_id: str) -> bool:
+        """Remove the document, its spans and keyword rows; False if there was none."""
+        ...
+
+    # -- journal of vector-store work in flight --
+    def journal_add(self, entry: JournalEntry) -> None: ...
+    def journal_remove(self, entry: JournalEntry) -> None: ...
+    def journal(self) -> list[JournalEntry]: ...
+
+    # -- lookups at question time --
+    def sentences_by_key(self, keys: Sequence[Key]) -> dict[Key, SentenceSpan]: ...
+    def sentences_of_chunks(self, keys: Sequence[Key]) -> list[SentenceSpan]:
+        """Sentences of the given chunks, by document then position."""
+        ...
+
+    def chunks_by_key(self, keys: Sequence[Key]) -> dict[Key, ChunkSpan]: ...
+    def sentence_vectors(self, keys: Sequence[Key]) -> dict[Key, np.ndarray]:
+        """The vectors stored with current sentences (no vector-store round trip)."""
+        ...
+
+    def search_sentences(self, query: str, limit: int) -> list[LexicalHit]:
+        """BM25 over sentences, best first."""
+        ...
+
+    def search_chunks(self, query: str, limit: int) -> list[LexicalHit]: ...
+
+    # -- conversations --
+    def append_turn(self, conversation_id: str, turn: NewTurn, *, create: bool) -> StoredTurn:
+        """Add a turn; ``create`` starts the conversation in the same transaction.
+
+        Raises ConversationNotFound when ``create`` is false and it does not exist."""
+        ...
+
+    def recent_turns(self, conversation_id: str, limit: int) -> list[StoredTurn]:
+        """The last ``limit`` turns, oldest first; raises ConversationNotFound."""
+        ...
+
+    def conversation(self, conversation_id: str) -> Conversation: ...
+    def delete_conversation(self, conversation_id: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class VectorStore(Protocol):
+    """One vector per sentence and chunk of each version, found by cosine similarity.
+
+    Entries are keyed by (document, version, ord); adding an existing key replaces it.
+    Hits of versions the document store no longer holds are the caller's to ignore.
+    """
+
+    def add(self, kind: VectorKind, entries: Sequence[tuple[str, str, np.ndarray]]) -> None:
+        """Vectors of several (doc_id, version) at once, ords from 0."""
+        ...
+
+    def delete(self, doc_id: str, *, version: str | None = None, keep: str | None = None) -> None:
+        """Delete a document's entries: one version, all but ``keep``, or all."""
+        ...
+
+    def query(self, kind: VectorKind, vector: np.ndarray, n: int) -> list[VectorHit]: ...
+    def vectors(
+        self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]
+    ) -> dict[Key, np.ndarray]:
+        """Stored vectors by (doc_id, version, ord), returned keyed by (doc_id, ord)."""
+        ...
+
+    def count(self, kind: VectorKind) -> int: ...
+    def close(self) -> None: ...
+
+
+class Stores(Protocol):
+    """A document store and a vector store that belong together, as ``open_stores`` made them."""
+
+    documents: DocumentStore
+    vectors: VectorStore
+
+    def writing(self) -> AbstractContextManager[None]:
+        """Held around every write sequence: one writer at a time across threads and
+        processes, on current data."""
+        ...
+
+    def refresh(self) -> bool:
+        """Make other processes' writes visible to the next query (cheap when none);
+        returns whether anything was re-read."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,96 @@
+"""Embedded mode: SQLite files and an embedded Chroma store in one index folder.
+
+Several processes may share the folder (``serve --workers``, ``qa-service ingest`` while the
+server runs). Two details make that safe, and both stay here, behind ``Stores``:
+
+* a lock file lets one process write at a time, and a writer first re-reads the vectors if
+  another process wrote since (Chroma persists a process's in-memory graphs over the files:
+  without the re-read it would drop the others' vectors);
+* readers re-read the vectors at most every ``reload_seconds`` after another process wrote,
+  because Chroma never sees other processes' writes by itself.
+"""
+
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from filelock import FileLock
+
+from qa_service.errors import StoreUnavailable
+from qa_service.stores.chroma import ChromaVectorStore
+from qa_service.stores.sqlite.documents import SQLiteDocumentStore
+
+log = logging.getLogger("qa_service")
+
+LOCK_FILENAME = "write.lock"
+CHROMA_DIRNAME = "chroma"
+
+
+class EmbeddedStores:
+    def __init__(self, index_dir: Path, *, reload_seconds: float = 5.0) -> None:
+        self.index_dir = index_dir
+        self.reload_seconds = reload_seconds
+        self._write_lock = threading.Lock()
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            self._file_lock = FileLock(index_dir / LOCK_FILENAME)
+            self.vectors = ChromaVectorStore(index_dir / CHROMA_DIRNAME)
+        except OSError as exc:
+            raise _unavailable(index_dir, exc) from None
+        try:
+            with self._file_lock:  # an upgrade of an old index reads the vectors once
+                self.documents = SQLiteDocumentStore(index_dir, vectors=self.vectors)
+        except (OSError, sqlite3.DatabaseError) as exc:
+            self.vectors.close()
+            raise _unavailable(index_dir, exc) from None
+        except BaseException:
+            self.vectors.close()
+            raise
+        self._vectors_seen = self.documents.changed()
+        self._reloaded_at = float("-inf")
+
+    def close(self) -> None:
+        self.documents.close()
+        self.vectors.close()
+
+    def refresh(self) -> bool:
+        """Re-read the vector store if another process wrote to the index since, at most
+        once per ``reload_seconds``; the text search is always current."""
+        seen = self.documents.changed()
+        if seen == self._vectors_seen or time.monotonic() - self._reloaded_at < self.reload_seconds:
+            return False
+        with self._write_lock:
+            if seen == self._vectors_seen:
+                return False  # another thread reloaded meanwhile
+            self._reload_vectors()
+        return True
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One writer at a time, across threads and processes, on current vectors.
+
+        Measured, two processes adding 10,000 vectors each at once: 15-21% lost without a
+        lock, 21-90% with a lock alone, and entries Chroma could no longer read back; with
+        lock and re-read, none lost.
+        """
+        with self._write_lock, self._file_lock:
+            if self.documents.changed() != self._vectors_seen:
+                self._reload_vectors()
+            yield
+
+    def _reload_vectors(self) -> None:
+        """Caller holds ``_write_lock``."""
+        start = time.monotonic()
+        seen = self.documents.changed()
+        self.vectors.reload()
+        self._vectors_seen, self._reloaded_at = seen, time.monotonic()
+        took = time.monotonic() - start
+        log.info("vector store re-read after another process wrote (%.2f s)", took)
+
+
+def _unavailable(index_dir: Path, exc: Exception) -> StoreUnavailable:
+    return StoreUnavailable(f"cannot open the index at {index_dir} (QA_INDEX_DIR): {exc}")

@@ -1,0 +1,152 @@
+"""Conversations and their turns in their own SQLite file beside the article index.
+
+A turn keeps what was asked, how it was searched, what was answered and the exact
+citations, so a conversation can be shown again after a restart. It also keeps the
+message's query embedding: follow-ups fold the last few turns into their search without
+embedding them again, and reading those turns is one indexed range scan whatever the
+conversation's length.
+"""
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa_service.errors import ConversationNotFound
+from qa_service.models import Citation
+from qa_service.stores.base import Conversation, NewTurn, StoredTurn
+from qa_service.stores.sqlite.migrations import MigrationContext, conversation_migrations
+
+
+class SQLiteConversations:
+    """Safe to share between the server's threads; the file is opened at first use, so
+    commands that never chat (``qa-service ingest``) do not create it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        """Caller holds the lock."""
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conversation_migrations.apply(conn, MigrationContext())
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            conn = self._connection()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def recent_turns(self, conversation_id: str, limit: int) -> list[StoredTurn]:
+        with self._lock:
+            conn = self._connection()
+            if not conn.execute(
+                "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone():
+                raise _not_found(conversation_id)
+            rows = conn.execute(
+                "SELECT * FROM turns WHERE conversation_id = ? ORDER BY ord DESC LIMIT ?",
+                (conversation_id, max(limit, 0)),
+            ).fetchall()
+        return [_turn(row) for row in reversed(rows)]
+
+    def conversation(self, conversation_id: str) -> Conversation:
+        with self._lock:
+            conn = self._connection()
+            head = conn.execute(
+                "SELECT id, created_at, updated_at FROM conversations WHERE id = ?",
+                (conversation_id,),
+            ).fetchone()
+            if head is None:
+                raise _not_found(conversation_id)
+            rows = conn.execute(
+                "SELECT * FROM turns WHERE conversation_id = ? ORDER BY ord", (conversation_id,)
+            ).fetchall()
+        return Conversation(head[0], head[1], head[2], [_turn(row) for row in rows])
+
+    def append_turn(self, conversation_id: str, turn: NewTurn, *, create: bool) -> StoredTurn:
+        now = time.time()
+        with self._transaction() as conn:
+            if create:
+                conn.execute(
+                    "INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)",
+                    (conversation_id, now, now),
+                )
+            elif not conn.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
+            ).rowcount:
+                # Deleted while its answer was being computed.
+                raise _not_found(conversation_id)
+            (ord_,) = conn.execute(
+                "SELECT COALESCE(MAX(ord) + 1, 0) FROM turns WHERE conversation_id = ?",
+                (conversation_id,),
+            ).fetchone()
+            row = (
+                conversation_id,
+                ord_,
+                turn.message,
+                turn.retrieval_query,
+                turn.answer,
+                int(turn.abstained),
+                turn.language,
+                json.dumps([asdict(c) for c in turn.citations], ensure_ascii=False),
+                turn.embedder,
+                np.asarray(turn.vector, dtype=np.float32).tobytes(),
+                now,
+            )
+            conn.execute(f"INSERT INTO turns VALUES ({', '.join('?' * len(row))})", row)
+        return _turn(row)
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        with self._transaction() as conn:
+            if not conn.execute(
+                "DELETE FROM conversations WHERE id = ?", (conversation_id,)
+            ).rowcount:
+                raise _not_found(conversation_id)
+
+
+def _not_found(conversation_id: str) -> ConversationNotFound:
+    return ConversationNotFound(f"no conversation with id {conversation_id!r}")
+
+
+def _turn(row: tuple[Any, ...]) -> StoredTurn:
+    (cid, ord_, message, query, answer, abstained, language, citations, embedder, blob, at) = row
+    return StoredTurn(
+        conversation_id=cid,
+        ord=ord_,
+        message=message,
+        retrieval_query=query,
+        answer=answer,
+        abstained=bool(abstained),
+        language=language,
+        citations=[Citation(**c) for c in json.loads(citations)],
+        embedder=embedder,
+        vector=np.frombuffer(blob, dtype=np.float32),
+        created_at=at,
+    )

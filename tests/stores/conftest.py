@@ -1,0 +1,44 @@
+"""Backends the store contract runs against: one factory each.
+
+A factory gets a fresh temporary folder and returns an opener: every call opens the SAME
+storage again (a restart after a crash is a second call). To run the contract against
+another backend, add one entry to ``BACKENDS`` (skip inside the factory when its server is
+not available).
+"""
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from qa_service.config import Settings
+from qa_service.stores import Stores, open_stores
+
+Opener = Callable[[], Stores]
+
+
+def embedded(tmp_path: Path) -> Opener:
+    """SQLite files + embedded Chroma in one folder (QA_INDEX_DIR)."""
+    settings = Settings(index_dir=tmp_path / "index", seeds_dir=tmp_path / "no-seeds")
+    return lambda: open_stores(settings)
+
+
+BACKENDS: dict[str, Callable[[Path], Opener]] = {"embedded": embedded}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def open_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
+    """Opens the parametrized backend's storage (again, on each call); closes all at the end."""
+    opener = BACKENDS[request.param](tmp_path)
+    opened: list[Stores] = []
+
+    def open_again() -> Stores:
+        stores = opener()
+        opened.append(stores)
+        return stores
+
+    yield open_again
+    for stores in opened:
+        with contextlib.suppress(Exception):  # already closed by the test (a restart)
+            stores.close()

@@ -1,0 +1,315 @@
+"""What every store must do, run against each backend in ``conftest.BACKENDS``.
+
+The writes go through the real write path (document service -> journalled writer ->
+stores), embedded by ``HashEmbedder``: storage is under test here, not answer quality.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from qa_service.documents import DocumentService, content_hash
+from qa_service.errors import ConversationNotFound, DocumentNotFound
+from qa_service.ingest.segmentation import segment_article
+from qa_service.models import Article, Citation
+from qa_service.retrieval.index import ArticleIndex, PreparedDocument
+from qa_service.stores import JournalEntry, NewTurn, Stores
+from tests.helpers.embedders import HashEmbedder
+from tests.stores.conftest import Opener
+
+TEXT = (
+    "Die Stadt Kleinhausen hat am Dienstag einen neuen Bürgermeister gewählt. "
+    "Mit 62 Prozent der Stimmen setzte sich Anna Vogel durch. Sie tritt ihr Amt am 1. Juli an."
+)
+NEW_TEXT = TEXT + " Die Wahlbeteiligung lag bei 48 Prozent."
+OTHER = "Das Hallenbad in Wolkenstein hat sechs Bahnen. Es öffnet im Mai wieder."
+
+
+@dataclass
+class Library:
+    """One opened backend with the service's writer on top."""
+
+    stores: Stores
+    documents: DocumentService
+
+    @classmethod
+    def open(cls, open_backend: Opener) -> "Library":
+        stores = open_backend()
+        return cls(stores, DocumentService(ArticleIndex(stores), HashEmbedder()))  # type: ignore[arg-type]
+
+    def vector_counts(self) -> tuple[int, int]:
+        return self.stores.vectors.count("sentences"), self.stores.vectors.count("chunks")
+
+    def current_hits(self, doc_id: str, ord_: int = 0) -> set[tuple[str, str]]:
+        """(doc, version) of sentence hits for one stored sentence vector, current or not."""
+        vector = self.stores.documents.sentence_vectors([(doc_id, ord_)])[(doc_id, ord_)]
+        return {(h.doc_id, h.version) for h in self.stores.vectors.query("sentences", vector, 20)}
+
+
+@pytest.fixture
+def library(open_backend: Opener) -> Library:
+    return Library.open(open_backend)
+
+
+def test_read_your_writes(library: Library) -> None:
+    result = library.documents.add(Article(text=TEXT, title="Wahl", metadata={"k": [1]}), "wahl")
+    docs = library.stores.documents
+    record = docs.get("wahl")
+    assert record is not None and record.title == "Wahl" and record.metadata == {"k": [1]}
+    assert record.text is None and docs.get("wahl", with_text=True).text == TEXT  # type: ignore[union-attr]
+    assert docs.text("wahl") == TEXT and docs.quote("wahl", 4, 9) == "Stadt"
+    assert docs.find_by_hash(record.content_hash) == record
+    assert docs.versions(["wahl", "nope"]) == {"wahl": record.version}
+    assert tuple(docs.counts()) == (1, result.chunks, 3)
+    assert [r.id for r in docs.page(offset=0, limit=10)] == ["wahl"]
+    assert library.vector_counts() == (3, result.chunks)
+
+    spans = docs.sentences_by_key([("wahl", i) for i in range(3)] + [("wahl", 9)])
+    assert sorted(spans) == [("wahl", 0), ("wahl", 1), ("wahl", 2)]
+    for span in spans.values():
+        assert TEXT[span.start : span.end] == span.text
+    chunk = docs.chunks_by_key([("wahl", 0)])[("wahl", 0)]
+    in_chunk = docs.sentences_of_chunks([("wahl", 0)])
+    assert [s.ord for s in in_chunk] == list(range(chunk.first_sentence, chunk.last_sentence + 1))
+
+    hits = docs.search_sentences("Bürgermeister Kleinhausen", 5)
+    assert hits and (hits[0].doc_id, hits[0].ord) == ("wahl", 0)
+    assert docs.search_chunks("Anna Vogel", 5)[0].doc_id == "wahl"
+    assert ("wahl", record.version) in library.current_hits("wahl")
+
+
+def test_sentence_vectors_are_the_vector_store_ones(library: Library) -> None:
+    library.documents.add(Article(text=TEXT), "wahl")
+    version = library.stores.documents.get("wahl").version  # type: ignore[union-attr]
+    keys = [("wahl", i) for i in range(3)]
+    local = library.stores.documents.sentence_vectors(keys)
+    stored = library.stores.vectors.vectors("sentences", [("wahl", version, i) for i in range(3)])
+    assert set(local) == set(stored) == set(keys)
+    for key in keys:
+        np.testing.assert_allclose(local[key], stored[key], rtol=1e-6)
+    chunk = library.stores.vectors.vectors("chunks", [("wahl", version, 0)])[("wahl", 0)]
+    assert np.isclose(np.linalg.norm(chunk), 1.0, atol=1e-4)
+
+
+def test_reingest_is_idempotent(library: Library) -> None:
+    first = library.documents.add(Article(text=TEXT), "wahl")
+    counts = library.stores.documents.counts(), library.vector_counts()
+    again = library.documents.add(Article(text=TEXT), "wahl")
+    assert (again.created, again.updated) == (False, False)
+    derived = library.documents.add(Article(text=TEXT))  # no id: the same text is found
+    assert derived.id == "wahl" and not derived.created
+    assert (library.stores.documents.counts(), library.vector_counts()) == counts
+    assert first.chunks == again.chunks
+
+
+def test_writing_the_same_version_twice_keeps_one_copy(library: Library) -> None:
+    """A retried write (after a crash, a re-import) must not duplicate rows or vectors."""
+    library.documents.add(Article(text=TEXT), "wahl")
+    counts = library.stores.documents.counts(), library.vector_counts()
+    record = library.stores.documents.get("wahl")
+    assert record is not None
+    seg = segment_article(TEXT)
+    keys = [("wahl", i) for i in range(len(seg.sentences))]
+    vectors = library.stores.documents.sentence_vectors(keys)
+    prepared = PreparedDocument(
+        record, TEXT, seg.sentences, seg.chunks, np.stack([vectors[k] for k in keys]), True
+    )
+    library.documents.index.add_prepared([prepared])
+    assert (library.stores.documents.counts(), library.vector_counts()) == counts
+    assert library.stores.documents.search_sentences("Bürgermeister", 5)[0].doc_id == "wahl"
+
+
+def test_new_version_replaces_everything_and_keeps_creation_time(library: Library) -> None:
+    library.documents.add(Article(text=TEXT, title="Wahl"), "wahl")
+    old = library.stores.documents.get("wahl")
+    result = library.documents.add(Article(text=NEW_TEXT), "wahl")
+    new = library.stores.documents.get("wahl", with_text=True)
+    assert old is not None and new is not None
+    assert result.updated and result.sentences == 4 and new.text == NEW_TEXT
+    assert new.version != old.version and new.created_at == old.created_at
+    assert new.title == "Wahl"  # what the new post leaves out is kept
+    assert library.vector_counts() == (4, result.chunks)
+    assert tuple(library.stores.documents.counts()) == (1, result.chunks, 4)
+    assert {v for _, v in library.current_hits("wahl")} == {new.version}
+    assert library.stores.documents.search_sentences("Wahlbeteiligung", 5)[0].ord == 3
+
+
+def test_version_swap_is_atomic_for_readers(library: Library) -> None:
+    """While the new version's vectors are written, readers see the old version whole: the
+    document store still holds it, and the new vectors are not current."""
+    library.documents.add(Article(text=TEXT), "wahl")
+    old = library.stores.documents.get("wahl")
+    assert old is not None
+    seen = []
+    vectors = library.stores.vectors
+    add = vectors.add
+
+    def add_and_look(kind, entries):  # type: ignore[no-untyped-def]
+        add(kind, entries)
+        docs = library.stores.documents
+        seen.append((docs.versions(["wahl"]), docs.text("wahl"), tuple(docs.counts())))
+
+    vectors.add = add_and_look  # type: ignore[method-assign]
+    try:
+        library.documents.add(Article(text=NEW_TEXT), "wahl")
+    finally:
+        del vectors.add  # type: ignore[method-assign]
+    assert seen and all(s == ({"wahl": old.version}, TEXT, (1, old.n_chunks, 3)) for s in seen)
+
+
+def test_delete_removes_everything(library: Library) -> None:
+    library.documents.add(Article(text=TEXT), "wahl")
+    library.documents.add(Article(text=OTHER), "bad")
+    kept = library.vector_counts()
+    library.documents.add(Article(text=NEW_TEXT), "wahl")  # two versions have existed
+    library.documents.delete("wahl")
+    docs = library.stores.documents
+    assert docs.get("wahl") is None and docs.text("wahl") is None
+    assert docs.quote("wahl", 0, 3) is None and docs.versions(["wahl"]) == {}
+    assert tuple(docs.counts()) == (1, 1, 2)
+    assert docs.sentences_by_key([("wahl", 0)]) == {} and docs.chunks_by_key([("wahl", 0)]) == {}
+    assert docs.sentence_vectors([("wahl", 0)]) == {}
+    assert docs.search_sentences("Kleinhausen Bürgermeister", 5) == []
+    assert docs.search_chunks("Kleinhausen Bürgermeister", 5) == []
+    assert library.vector_counts() == (kept[0] - 3, kept[1] - 1)
+    assert all(d == "bad" for d, _ in library.current_hits("bad"))
+    assert docs.journal() == []
+    with pytest.raises(DocumentNotFound):
+        library.documents.delete("wahl")
+
+
+def test_crash_before_the_swap_is_rolled_back(open_backend: Opener) -> None:
+    library = Library.open(open_backend)
+    library.documents.add(Article(text=TEXT), "wahl")
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("power cut")
+
+    library.stores.documents.replace = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        library.documents.add(Article(text=NEW_TEXT), "wahl")
+    # The journal says what to undo: the new version's vectors.
+    new_version = content_hash(NEW_TEXT)[:16]
+    assert library.stores.documents.journal() == [JournalEntry("wahl", new_version, "add")]
+    library.stores.close()
+
+    reopened = Library.open(open_backend)  # start-up repair
+    docs = reopened.stores.documents
+    assert docs.journal() == []
+    assert docs.get("wahl", with_text=True).text == TEXT  # type: ignore[union-attr]
+    assert reopened.vector_counts() == (3, docs.get("wahl").n_chunks)  # type: ignore[union-attr]
+
+
+def test_crash_after_the_swap_is_finished(open_backend: Opener) -> None:
+    library = Library.open(open_backend)
+    library.documents.add(Article(text=TEXT), "wahl")
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("power cut")
+
+    library.stores.vectors.delete = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        library.documents.add(Article(text=NEW_TEXT), "wahl")
+    assert library.stores.vectors.count("sentences") == 3 + 4  # both versions' vectors
+    library.stores.close()
+
+    reopened = Library.open(open_backend)
+    docs = reopened.stores.documents
+    assert docs.get("wahl", with_text=True).text == NEW_TEXT  # type: ignore[union-attr]
+    assert reopened.vector_counts() == (4, docs.get("wahl").n_chunks)  # type: ignore[union-attr]
+    assert docs.journal() == []
+
+
+def test_crash_during_delete_is_finished(open_backend: Opener) -> None:
+    library = Library.open(open_backend)
+    library.documents.add(Article(text=TEXT), "wahl")
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("power cut")
+
+    library.stores.vectors.delete = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        library.documents.delete("wahl")
+    library.stores.close()
+
+    reopened = Library.open(open_backend)
+    assert reopened.stores.documents.get("wahl") is None
+    assert reopened.vector_counts() == (0, 0) and reopened.stores.documents.journal() == []
+
+
+def test_journal_and_properties(library: Library) -> None:
+    docs = library.stores.documents
+    entry = JournalEntry("x", "v1", "add")
+    docs.journal_add(entry)
+    docs.journal_add(entry)  # recorded once
+    assert docs.journal() == [entry]
+    docs.journal_remove(entry)
+    assert docs.journal() == []
+    assert docs.get_property("test") is None
+    assert docs.set_property_if_absent("test", "first") == "first"
+    assert docs.set_property_if_absent("test", "second") == "first"
+    assert docs.get_property("test") == "first"
+
+
+def test_metadata_update_and_page_order(library: Library) -> None:
+    library.documents.add(Article(text=TEXT), "b-first")
+    library.documents.add(Article(text=OTHER), "a-second")
+    docs = library.stores.documents
+    assert [r.id for r in docs.page(offset=0, limit=10)] == ["b-first", "a-second"]
+    assert [r.id for r in docs.page(offset=1, limit=1)] == ["a-second"]
+    fields = {"title": "T", "source": "S", "published_at": "2025-06-04", "metadata": {"a": "ö"}}
+    result = library.documents.add(Article(text=TEXT, **fields), "b-first")  # type: ignore[arg-type]
+    assert result.updated and not result.created
+    record = docs.get("b-first")
+    assert record is not None
+    assert (record.title, record.source, record.published_at, record.metadata) == tuple(
+        fields.values()
+    )
+    assert record.updated_at >= record.created_at
+
+
+def test_conversations_round_trip(library: Library) -> None:
+    docs = library.stores.documents
+    citation = Citation(1, "wahl", "Wahl", 0, 9, "Die Stadt", 0.5)
+
+    def turn(message: str) -> NewTurn:
+        vector = np.arange(4, dtype=np.float32) + len(message)
+        return NewTurn(message, message + " query", "answer", False, "de", [citation], "e", vector)
+
+    first = docs.append_turn("c1", turn("Wer?"), create=True)
+    second = docs.append_turn("c1", turn("Wann war das?"), create=False)
+    assert (first.ord, second.ord) == (0, 1)
+    conversation = docs.conversation("c1")
+    assert [t.message for t in conversation.turns] == ["Wer?", "Wann war das?"]
+    assert conversation.turns[1].citations == [citation]
+    np.testing.assert_array_equal(conversation.turns[1].vector, turn("Wann war das?").vector)
+    assert conversation.created_at <= conversation.updated_at
+    assert [t.ord for t in docs.recent_turns("c1", 1)] == [1]
+    assert [t.ord for t in docs.recent_turns("c1", 5)] == [0, 1]
+    assert docs.recent_turns("c1", 0) == []
+    docs.delete_conversation("c1")
+    for call in (
+        lambda: docs.conversation("c1"),
+        lambda: docs.recent_turns("c1", 3),
+        lambda: docs.append_turn("c1", turn("x"), create=False),
+        lambda: docs.delete_conversation("c1"),
+    ):
+        with pytest.raises(ConversationNotFound):
+            call()
+
+
+def test_data_survives_reopening(open_backend: Opener) -> None:
+    library = Library.open(open_backend)
+    library.documents.add(Article(text=TEXT), "wahl")
+    library.stores.documents.append_turn(
+        "c1",
+        NewTurn("m", "q", "a", True, "de", [], "e", np.zeros(4, dtype=np.float32)),
+        create=True,
+    )
+    counts = library.stores.documents.counts(), library.vector_counts()
+    library.stores.close()
+    reopened = Library.open(open_backend)
+    assert (reopened.stores.documents.counts(), reopened.vector_counts()) == counts
+    assert reopened.stores.documents.conversation("c1").turns[0].abstained
+    assert reopened.stores.documents.search_sentences("Bürgermeister", 3)[0].doc_id == "wahl"

