@@ -22,8 +22,6 @@ topic, not the whole history; the ``window`` bounds the work per request.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from string import Template
 
 import numpy as np
 
@@ -168,16 +166,3 @@ def fold(turns: Sequence[Turn], config: RewriteConfig | None = None) -> Context 
     for turn in list(turns)[-config.window :] if config.window > 0 else []:
         context = rewrite(turn.message, turn.vector, context, config).context
     return context
-
-
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
-
-
-def condense_prompt(history: str, question: str, path: Path | None = None) -> str:
-    """The condense-question prompt for an LLM rewriter (strict: a missing variable raises).
-
-    Not used by the extractive service; an LLM-backed rewriter would send this instead of
-    folding turns with :func:`rewrite`.
-    """
-    template = Template((path or PROMPTS_DIR / "condense.txt").read_text(encoding="utf-8"))
-    return template.substitute(history=history, question=question)
