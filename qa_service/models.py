@@ -5,7 +5,9 @@ they are born at segmentation and never recomputed by searching text later.
 """
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +44,24 @@ class Segmentation:
 
 @dataclass(frozen=True, slots=True)
 class Citation:
-    """A span of a stored article that an answer cites: ``text[start:end] == quote``."""
+    """A span of a stored article that an answer cites: ``text[start:end] == quote``.
 
-    id: int  # the number used in the answer's [n] markers
+    Also the API's ``CitationOut`` (api/schemas.py): the descriptions are its documentation.
+    """
+
+    id: Annotated[int, Field(description="The number used in the answer's [n] markers.")]
     document_id: str
     title: str | None
-    start: int
-    end: int
+    start: Annotated[
+        int,
+        Field(
+            description=(
+                "Start offset into the document text, in Unicode code points (Python string "
+                "indices; in JavaScript index Array.from(text), not the UTF-16 string)."
+            )
+        ),
+    ]
+    end: Annotated[int, Field(description="End offset, exclusive: text[start:end] == quote.")]
     quote: str
     score: float
 

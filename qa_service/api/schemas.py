@@ -1,8 +1,33 @@
-"""Request and response models of the public HTTP API (a contract: add fields, rename none)."""
+"""Request and response models of the public HTTP API (a contract: add fields, rename none).
 
-from typing import Any
+Routes return these models. A shape the service already defines as a domain record
+(``Citation``, ``Passage``) is turned into a model here, not declared a second time.
+"""
 
-from pydantic import BaseModel, Field
+import dataclasses
+import typing
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from qa_service.models import Citation, Passage
+from qa_service.stores import DocumentRecord
+
+
+def response_model(name: str, record: type) -> type[BaseModel]:
+    """The response model of the domain dataclass ``record``, under the API's schema name:
+    its fields, types and descriptions, read from ``record`` instances (from_attributes)."""
+    hints = typing.get_type_hints(record, include_extras=True)
+    fields: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(record)}
+    return create_model(name, __config__=ConfigDict(from_attributes=True), **fields)
+
+
+if typing.TYPE_CHECKING:  # mypy cannot see models made at run time
+    CitationOut = BaseModel
+    PassageOut = BaseModel
+else:
+    CitationOut = response_model("CitationOut", Citation)
+    PassageOut = response_model("PassageOut", Passage)
 
 MAX_QUESTION_CHARS = 2000
 
@@ -58,6 +83,22 @@ class DocumentSummary(BaseModel):
     created_at: float
     updated_at: float
 
+    @classmethod
+    def of(cls, record: DocumentRecord, **extra: Any) -> Self:
+        return cls(
+            id=record.id,
+            title=record.title,
+            source=record.source,
+            published_at=record.published_at,
+            metadata=record.metadata,
+            chunks=record.n_chunks,
+            sentences=record.n_sentences,
+            content_hash=record.content_hash,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            **extra,
+        )
+
 
 class DocumentDetail(DocumentSummary):
     text: str
@@ -79,31 +120,9 @@ class AskRequest(BaseModel):
     top_k: int | None = Field(None, ge=1, le=20, description="Passages to return (default 4).")
 
 
-class CitationOut(BaseModel):
-    id: int = Field(description="The number used in the answer's [n] markers.")
-    document_id: str
-    title: str | None
-    start: int = Field(
-        description=(
-            "Start offset into the document text, in Unicode code points (Python string "
-            "indices; in JavaScript index Array.from(text), not the UTF-16 string)."
-        )
-    )
-    end: int = Field(description="End offset, exclusive: text[start:end] == quote.")
-    quote: str
-    score: float
-
-
-class PassageOut(BaseModel):
-    document_id: str
-    title: str | None
-    start: int
-    end: int
-    text: str
-    score: float
-
-
 class AskResponse(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     answer: str
     abstained: bool
     citations: list[CitationOut]

@@ -1,14 +1,19 @@
 """/v1/chat and /v1/conversations: questions in a conversation, follow-ups resolved."""
 
-from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from qa_service.api.chat_schemas import ChatRequest, ChatResponse, ConversationOut
+from qa_service.api.chat_schemas import (
+    ChatRequest,
+    ChatResponse,
+    ConversationOut,
+    StoredCitationOut,
+    TurnOut,
+)
 from qa_service.api.deps import ComputeDep
-from qa_service.api.routers.ask import answer_response
+from qa_service.api.schemas import AskResponse, CitationOut
 from qa_service.chat.service import ChatService
 
 router = APIRouter(prefix="/v1", tags=["chat"])
@@ -25,7 +30,7 @@ ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
 @router.post("/chat", response_model=ChatResponse)
 async def chat(
     body: ChatRequest, chat_service: ChatServiceDep, compute: ComputeDep
-) -> dict[str, Any]:
+) -> ChatResponse:
     """Answer a message as the next turn of a conversation, like `/v1/ask` plus context.
 
     Without `conversation_id` a new conversation starts; its id is in the response. A
@@ -34,17 +39,18 @@ async def chat(
     An unknown `conversation_id` is a 404.
     """
     result = await compute.run(chat_service.chat, body.message, body.conversation_id, body.top_k)
-    return answer_response(result.answer) | {
-        "conversation_id": result.conversation_id,
-        "turn": result.turn,
-        "retrieval_query": result.rewrite.query,
-    }
+    return ChatResponse(
+        **dict(AskResponse.model_validate(result.answer)),
+        conversation_id=result.conversation_id,
+        turn=result.turn,
+        retrieval_query=result.rewrite.query,
+    )
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
 async def get_conversation(
     conversation_id: ConversationId, chat_service: ChatServiceDep
-) -> dict[str, Any]:
+) -> ConversationOut:
     """All turns of a conversation, each with its answer and exact citations.
 
     A citation whose span no longer holds its quote (the article changed there, or was
@@ -53,28 +59,31 @@ async def get_conversation(
     return await run_in_threadpool(_conversation_body, chat_service, conversation_id)
 
 
-def _conversation_body(chat_service: ChatService, conversation_id: str) -> dict[str, Any]:
+def _conversation_body(chat_service: ChatService, conversation_id: str) -> ConversationOut:
     conversation = chat_service.conversation(conversation_id)
-    return {
-        "id": conversation.id,
-        "created_at": conversation.created_at,
-        "updated_at": conversation.updated_at,
-        "turns": [
-            {
-                "turn": t.ord,
-                "message": t.message,
-                "retrieval_query": t.retrieval_query,
-                "answer": t.answer,
-                "abstained": t.abstained,
-                "language": t.language,
-                "citations": [
-                    {**asdict(c), "stale": not chat_service.is_current(c)} for c in t.citations
+    return ConversationOut(
+        id=conversation.id,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        turns=[
+            TurnOut(
+                turn=t.ord,
+                message=t.message,
+                retrieval_query=t.retrieval_query,
+                answer=t.answer,
+                abstained=t.abstained,
+                language=t.language,
+                citations=[
+                    StoredCitationOut(
+                        **dict(CitationOut.model_validate(c)), stale=not chat_service.is_current(c)
+                    )
+                    for c in t.citations
                 ],
-                "created_at": t.created_at,
-            }
+                created_at=t.created_at,
+            )
             for t in conversation.turns
         ],
-    }
+    )
 
 
 @router.delete("/conversations/{conversation_id}", status_code=204)

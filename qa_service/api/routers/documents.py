@@ -18,7 +18,6 @@ from qa_service.api.schemas import (
 from qa_service.errors import InvalidInput
 from qa_service.models import Article
 from qa_service.service import QAService
-from qa_service.stores import DocumentRecord
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -48,21 +47,6 @@ _UPLOAD_BODY: dict[str, Any] = {
         },
     }
 }
-
-
-def _summary(record: DocumentRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "title": record.title,
-        "source": record.source,
-        "published_at": record.published_at,
-        "metadata": record.metadata,
-        "chunks": record.n_chunks,
-        "sentences": record.n_sentences,
-        "content_hash": record.content_hash,
-        "created_at": record.created_at,
-        "updated_at": record.updated_at,
-    }
 
 
 async def _article_from_request(request: Request, service: QAService) -> tuple[str | None, Article]:
@@ -142,23 +126,22 @@ def list_documents(
     # SQLite takes 64-bit integers; an offset past any real archive is simply an empty page.
     offset: int = Query(0, ge=0, le=2**62),
     limit: int = Query(50, ge=1, le=500),
-) -> dict[str, Any]:
+) -> DocumentPage:
     """Stored articles, oldest first, without their text."""
     records = service.list_documents(offset=offset, limit=limit)
-    total = service.counts().documents
-    return {
-        "items": [_summary(r) for r in records],
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-    }
+    return DocumentPage(
+        items=[DocumentSummary.of(r) for r in records],
+        total=service.counts().documents,
+        offset=offset,
+        limit=limit,
+    )
 
 
 @router.get("/{doc_id}", response_model=DocumentDetail)
-def get_document(doc_id: str, service: ServiceDep) -> dict[str, Any]:
+def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
     """One article with its full text: citation offsets index into this `text`."""
     record = service.get_document(doc_id, with_text=True)
-    return {**_summary(record), "text": record.text}
+    return DocumentDetail.of(record, text=record.text)
 
 
 @router.delete("/{doc_id}", status_code=204)
@@ -166,6 +149,3 @@ def delete_document(doc_id: str, service: ServiceDep) -> Response:
     """Remove an article and every chunk, sentence and vector of it."""
     service.delete_document(doc_id)
     return Response(status_code=204)
-
-
-__all__ = ["DocumentSummary", "router"]

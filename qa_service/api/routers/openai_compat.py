@@ -11,7 +11,6 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
@@ -21,13 +20,17 @@ from qa_service.api.chat_schemas import (
     MODEL_ID,
     ChatCompletion,
     ChatCompletionRequest,
+    CompletionChoice,
+    CompletionMessage,
     ModelCard,
     ModelList,
     OpenAIError,
+    Usage,
     usage_of,
 )
 from qa_service.api.deps import ComputeDep
 from qa_service.api.routers.chat import ChatServiceDep
+from qa_service.api.schemas import CitationOut
 from qa_service.chat.service import ChatAnswer
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -40,8 +43,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 _PIECE = re.compile(r"\s*\S+\s*")
 
 
-def _model_card() -> dict[str, Any]:
-    return ModelCard(created=CREATED).model_dump()
+def _model_card() -> ModelCard:
+    return ModelCard(created=CREATED)
 
 
 def _check_model(model: str) -> None:
@@ -57,13 +60,13 @@ def _check_model(model: str) -> None:
 
 
 @router.get("/models", response_model=ModelList, responses=ERRORS)
-async def list_models() -> dict[str, Any]:
+async def list_models() -> ModelList:
     """The one model this service offers: `qa-service`."""
-    return {"object": "list", "data": [_model_card()]}
+    return ModelList(data=[_model_card()])
 
 
 @router.get("/models/{model}", response_model=ModelCard, responses=ERRORS)
-async def retrieve_model(model: str) -> dict[str, Any]:
+async def retrieve_model(model: str) -> ModelCard:
     _check_model(model)
     return _model_card()
 
@@ -80,6 +83,10 @@ def _chunk(completion_id: str, created: int, delta: dict[str, Any], **extra: Any
     return json.dumps(body, ensure_ascii=False)
 
 
+def _citations(result: ChatAnswer) -> list[dict[str, Any]]:
+    return [CitationOut.model_validate(c).model_dump() for c in result.answer.citations]
+
+
 def _stream(
     result: ChatAnswer, completion_id: str, created: int, prompt: str, include_usage: bool
 ) -> Iterator[dict[str, str]]:
@@ -92,7 +99,7 @@ def _stream(
             completion_id,
             created,
             {},
-            citations=[asdict(c) for c in result.answer.citations],
+            citations=_citations(result),
             abstained=result.answer.abstained,
         )
     )
@@ -125,7 +132,7 @@ def _stream(
 )
 async def chat_completions(
     body: ChatCompletionRequest, chat_service: ChatServiceDep, compute: ComputeDep
-) -> dict[str, Any] | EventSourceResponse:
+) -> ChatCompletion | EventSourceResponse:
     """OpenAI Chat Completions over the articles: model `qa-service`.
 
     The last message must come from the user; earlier user messages are the conversation
@@ -146,20 +153,11 @@ async def chat_completions(
             _stream(result, completion_id, created, prompt, include_usage), sep="\n"
         )
     answer = result.answer
-    return {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": created,
-        "model": MODEL_ID,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": answer.answer, "refusal": None},
-                "finish_reason": "stop",
-                "logprobs": None,
-            }
-        ],
-        "usage": usage_of(prompt, answer.answer),
-        "citations": [asdict(c) for c in answer.citations],
-        "abstained": answer.abstained,
-    }
+    return ChatCompletion(
+        id=completion_id,
+        created=created,
+        choices=[CompletionChoice(message=CompletionMessage(content=answer.answer))],
+        usage=Usage(**usage_of(prompt, answer.answer)),
+        citations=_citations(result),
+        abstained=answer.abstained,
+    )
