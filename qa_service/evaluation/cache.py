@@ -6,7 +6,6 @@ SQLite file is a safe cache. The wrapped model is loaded only when a text is mis
 """
 
 import hashlib
-import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from qa_service.retrieval.embedder import Embedder
+from qa_service.stores.sqlite.vector_cache import SQLiteVectorCache
 
 
 def _key(kind: str, text: str) -> str:
@@ -37,14 +37,8 @@ class DiskCachedEmbedder:
         self._load = load
         self._inner: Embedder | None = None
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, v BLOB)")
-        self._memo = {
-            k: np.frombuffer(v, dtype=np.float32)
-            for k, v in self._db.execute("SELECT * FROM vectors")
-        }
+        self._db = SQLiteVectorCache(path)
+        self._memo = self._db.load()
         self.computed = 0  # texts embedded by the model in this process
         # Known from any cached vector; only an empty cache needs the model to say it.
         self.dim = len(next(iter(self._memo.values()))) if self._memo else self.inner.dim
@@ -60,10 +54,7 @@ class DiskCachedEmbedder:
         with self._lock:
             for key, vector in zip(keys, vectors, strict=True):
                 self._memo[key] = vector.copy()
-            self._db.executemany(
-                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                [(k, v.tobytes()) for k, v in zip(keys, vectors, strict=True)],
-            )
+            self._db.put(keys, vectors)
         self.computed += len(keys)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
