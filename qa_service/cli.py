@@ -70,11 +70,10 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
     A path that does not exist or a file that cannot be read is reported (exit code 1);
     the others are ingested.
     """
-    from qa_service.documents import FileOutcome
-    from qa_service.service import QAService
+    from qa_service.documents import FileOutcome, plan_files
 
     try:
-        plan = QAService.plan_files(paths)
+        plan = plan_files(paths)
     except QAServiceError as exc:
         raise _fail(exc) from None
     service = _service()
@@ -96,7 +95,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
             if doc_id is not None:  # a missing path is not one of the files counted
                 progress.advance(task)
 
-        report = service.ingest_files(plan, before=before, after=after)
+        report = service.documents.ingest_files(plan, before=before, after=after)
     counts = service.counts()
     states = ("created", "updated", "unchanged", "skipped", "failed")
     console.print(

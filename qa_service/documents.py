@@ -16,7 +16,6 @@ from typing import Any, Literal
 import numpy as np
 
 from qa_service.errors import (
-    DocumentNotFound,
     DocumentTooLarge,
     DuplicateContent,
     EmbedderMismatch,
@@ -30,7 +29,7 @@ from qa_service.ingest.segmentation import segment_article
 from qa_service.models import Article, Chunk, Sentence
 from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
-from qa_service.stores.base import DocumentRecord, DocumentStore, IndexCounts
+from qa_service.stores.base import DocumentRecord, DocumentStore
 from qa_service.textcheck import check_metadata, check_text
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")  # the whole id: fullmatch
@@ -141,24 +140,9 @@ class DocumentService:
         self.chunk_max_chars = chunk_max_chars
         self.max_document_chars = max_document_chars
 
-    # -- reading -------------------------------------------------------------------------
-
-    def get(self, doc_id: str, *, with_text: bool = False) -> DocumentRecord:
-        record = self.documents.get(doc_id, with_text=with_text)
-        if record is None:
-            raise DocumentNotFound(f"no document with id {doc_id!r}")
-        return record
-
-    def page(self, *, offset: int, limit: int) -> list[DocumentRecord]:
-        return self.documents.page(offset=offset, limit=limit)
-
-    def counts(self) -> IndexCounts:
-        return self.documents.counts()
-
     def delete(self, doc_id: str) -> None:
+        """The article and every span, keyword row and vector of it."""
         self.index.delete(doc_id)
-
-    # -- writing -------------------------------------------------------------------------
 
     def add(
         self,

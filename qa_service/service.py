@@ -1,27 +1,22 @@
 """The service layer: one entry per operation, the only thing the HTTP routes and the CLI call.
 
-``build_service`` opens the heavy resources once (model, stores) and wires the parts:
+QAService answers, reads and deletes documents and reports health; its ``documents``
+(DocumentService) ingests, one article or the files under some paths; ChatService
+(chat/service.py) answers in conversations. ``build_service`` opens the heavy resources once
+(model, stores) and wires the parts:
 
     routers / CLI -> QAService (+ ChatService) -> DocumentService -> ArticleIndex -> Stores
                                                -> ExtractiveAnswerer -> HybridRetriever -> Stores
 """
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from qa_service.answer.extractive import Answer, AnswerConfig, ExtractiveAnswerer
 from qa_service.config import Settings
-from qa_service.documents import (
-    DocumentService,
-    FileOutcome,
-    FilePlan,
-    IngestReport,
-    IngestResult,
-    check_embedder,
-    plan_files,
-)
+from qa_service.documents import DocumentService, IngestResult, check_embedder
+from qa_service.errors import DocumentNotFound
 from qa_service.ingest.loading import decode_upload, detect_format, parse_article
 from qa_service.models import Article
 from qa_service.retrieval.embedder import Embedder, create_embedder
@@ -70,21 +65,6 @@ class QAService:
         """An uploaded file (.txt, .md, .html) as an article, before ``add_document``."""
         return parse_article(decode_upload(raw), fmt=detect_format(filename, raw), name=filename)
 
-    @staticmethod
-    def plan_files(paths: Sequence[Path]) -> FilePlan:
-        """The files an ingest of ``paths`` would read (checked before the model loads)."""
-        return plan_files(paths)
-
-    def ingest_files(
-        self,
-        plan: FilePlan,
-        *,
-        before: Callable[[str], None] | None = None,
-        after: Callable[[FileOutcome], None] | None = None,
-    ) -> IngestReport:
-        """Ingest files and folders; a bad file or missing path is reported, never fatal."""
-        return self.documents.ingest_files(plan, before=before, after=after)
-
     def ingest_seeds_if_empty(self) -> list[IngestResult]:
         seeds = self.settings.seeds_dir
         if self.counts().documents > 0 or not seeds.is_dir() or not any(seeds.iterdir()):
@@ -94,14 +74,17 @@ class QAService:
         return results
 
     def get_document(self, doc_id: str, *, with_text: bool = False) -> DocumentRecord:
-        return self.documents.get(doc_id, with_text=with_text)
+        record = self.stores.documents.get(doc_id, with_text=with_text)
+        if record is None:
+            raise DocumentNotFound(f"no document with id {doc_id!r}")
+        return record
 
     def list_documents(self, *, offset: int, limit: int) -> list[DocumentRecord]:
         """Oldest first, without their text."""
-        return self.documents.page(offset=offset, limit=limit)
+        return self.stores.documents.page(offset=offset, limit=limit)
 
     def counts(self) -> IndexCounts:
-        return self.documents.counts()
+        return self.stores.documents.counts()
 
     def delete_document(self, doc_id: str) -> None:
         self.documents.delete(doc_id)

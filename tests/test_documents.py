@@ -8,6 +8,7 @@ import pytest
 from filelock import FileLock, Timeout
 
 from qa_service.config import Settings
+from qa_service.documents import plan_files
 from qa_service.errors import EmbedderMismatch
 from qa_service.models import Article
 from qa_service.service import QAService, build_service
@@ -88,9 +89,9 @@ def test_one_loop_ingests_what_exists_and_reports_the_rest(
     (folder / "renamed.txt").write_text(seed.read_text(encoding="utf-8"), encoding="utf-8")
     (folder / "empty.txt").write_text("   \n", encoding="utf-8")
     service = _service(tmp_path, embedder)
-    plan = service.plan_files([folder, tmp_path / "missing"])
+    plan = plan_files([folder, tmp_path / "missing"])
     seen = []
-    report = service.ingest_files(plan, after=seen.append)
+    report = service.documents.ingest_files(plan, after=seen.append)
     states = {(o.path.name, o.state) for o in report.outcomes}
     assert states == {
         ("missing", "failed"),
@@ -101,6 +102,6 @@ def test_one_loop_ingests_what_exists_and_reports_the_rest(
     assert seen == report.outcomes and report.count("failed") == 2
     assert "missing" in str(report.outcomes[0].error)
     assert [r.id for r in service.list_documents(offset=0, limit=10)] == ["one"]
-    again = service.ingest_files(service.plan_files([folder / "one.txt"]))
+    again = service.documents.ingest_files(plan_files([folder / "one.txt"]))
     assert [o.state for o in again.outcomes] == ["unchanged"]
     service.close()

@@ -93,29 +93,6 @@ class JournalEntry(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class StoredTurn:
-    conversation_id: str
-    ord: int
-    message: str
-    retrieval_query: str
-    answer: str
-    abstained: bool
-    language: str
-    citations: list[Citation]
-    embedder: str
-    vector: np.ndarray
-    created_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Conversation:
-    id: str
-    created_at: float
-    updated_at: float
-    turns: list[StoredTurn]
-
-
-@dataclass(frozen=True, slots=True)
 class NewTurn:
     """A turn to append; the store gives it its ``ord`` and time."""
 
@@ -127,6 +104,23 @@ class NewTurn:
     citations: list[Citation]
     embedder: str
     vector: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTurn(NewTurn):
+    """A turn as stored: its conversation, its position from 0 and when it was added."""
+
+    conversation_id: str
+    ord: int
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    created_at: float
+    updated_at: float
+    turns: list[StoredTurn]
 
 
 class DocumentStore(Protocol):
@@ -246,8 +240,10 @@ class VectorStore(Protocol):
 class Stores(Protocol):
     """A document store and a vector store that belong together, as ``open_stores`` made them."""
 
-    documents: DocumentStore
-    vectors: VectorStore
+    @property
+    def documents(self) -> DocumentStore: ...
+    @property
+    def vectors(self) -> VectorStore: ...
 
     def writing(self) -> AbstractContextManager[None]:
         """Held around every write sequence: one writer at a time across threads and

@@ -179,63 +179,51 @@ def test_delete_removes_everything(library: Library) -> None:
         library.documents.delete("wahl")
 
 
-def test_crash_before_the_swap_is_rolled_back(open_backend: Opener) -> None:
+def _power_cut(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("power cut")
+
+
+def _crashed(open_backend: Opener, store: str, method: str, write: str) -> Library:
+    """Store "wahl", then ``write`` ("update" or "delete") with ``store.method`` failing as
+    if the process died there; returns the library reopened (start-up repair)."""
     library = Library.open(open_backend)
     library.documents.add(Article(text=TEXT), "wahl")
-
-    def crash(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("power cut")
-
-    library.stores.documents.replace = crash  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
-        library.documents.add(Article(text=NEW_TEXT), "wahl")
-    # The journal says what to undo: the new version's vectors.
-    new_version = content_hash(NEW_TEXT)[:16]
-    assert library.stores.documents.journal() == [JournalEntry("wahl", new_version, "add")]
+    setattr(getattr(library.stores, store), method, _power_cut)
+    with pytest.raises(RuntimeError, match="power cut"):
+        if write == "update":
+            library.documents.add(Article(text=NEW_TEXT), "wahl")
+        else:
+            library.documents.delete("wahl")
+    if (store, method) == ("documents", "replace"):
+        # The journal says what to undo: the new version's vectors.
+        new_version = content_hash(NEW_TEXT)[:16]
+        assert library.stores.documents.journal() == [JournalEntry("wahl", new_version, "add")]
+    if (store, method, write) == ("vectors", "delete", "update"):
+        assert library.stores.vectors.count("sentences") == 3 + 4  # both versions' vectors
     library.stores.close()
+    reopened = Library.open(open_backend)
+    assert reopened.stores.documents.journal() == []
+    return reopened
 
-    reopened = Library.open(open_backend)  # start-up repair
-    docs = reopened.stores.documents
-    assert docs.journal() == []
-    assert docs.get("wahl", with_text=True).text == TEXT  # type: ignore[union-attr]
-    assert reopened.vector_counts() == (3, docs.get("wahl").n_chunks)  # type: ignore[union-attr]
+
+def test_crash_before_the_swap_is_rolled_back(open_backend: Opener) -> None:
+    reopened = _crashed(open_backend, "documents", "replace", "update")
+    record = reopened.stores.documents.get("wahl", with_text=True)
+    assert record is not None and record.text == TEXT
+    assert reopened.vector_counts() == (3, record.n_chunks)
 
 
 def test_crash_after_the_swap_is_finished(open_backend: Opener) -> None:
-    library = Library.open(open_backend)
-    library.documents.add(Article(text=TEXT), "wahl")
-
-    def crash(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("power cut")
-
-    library.stores.vectors.delete = crash  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
-        library.documents.add(Article(text=NEW_TEXT), "wahl")
-    assert library.stores.vectors.count("sentences") == 3 + 4  # both versions' vectors
-    library.stores.close()
-
-    reopened = Library.open(open_backend)
-    docs = reopened.stores.documents
-    assert docs.get("wahl", with_text=True).text == NEW_TEXT  # type: ignore[union-attr]
-    assert reopened.vector_counts() == (4, docs.get("wahl").n_chunks)  # type: ignore[union-attr]
-    assert docs.journal() == []
+    reopened = _crashed(open_backend, "vectors", "delete", "update")
+    record = reopened.stores.documents.get("wahl", with_text=True)
+    assert record is not None and record.text == NEW_TEXT
+    assert reopened.vector_counts() == (4, record.n_chunks)
 
 
 def test_crash_during_delete_is_finished(open_backend: Opener) -> None:
-    library = Library.open(open_backend)
-    library.documents.add(Article(text=TEXT), "wahl")
-
-    def crash(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("power cut")
-
-    library.stores.vectors.delete = crash  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError):
-        library.documents.delete("wahl")
-    library.stores.close()
-
-    reopened = Library.open(open_backend)
+    reopened = _crashed(open_backend, "vectors", "delete", "delete")
     assert reopened.stores.documents.get("wahl") is None
-    assert reopened.vector_counts() == (0, 0) and reopened.stores.documents.journal() == []
+    assert reopened.vector_counts() == (0, 0)
 
 
 def test_journal_and_properties(library: Library) -> None:

@@ -1,4 +1,5 @@
 import os
+from dataclasses import asdict
 
 from fastapi import APIRouter
 
@@ -11,14 +12,4 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=Health)
 def health(service: ServiceDep) -> Health:
     """Liveness plus the size of the index."""
-    report = service.health()
-    return Health(
-        status="ok",
-        documents=report.documents,
-        chunks=report.chunks,
-        sentences=report.sentences,
-        embedder=report.embedder,
-        reranker=report.reranker,
-        calibrated=report.calibrated,
-        pid=os.getpid(),
-    )
+    return Health(status="ok", pid=os.getpid(), **asdict(service.health()))
