@@ -31,6 +31,7 @@ from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
 from qa_service.stores.base import DocumentRecord, DocumentStore
 from qa_service.textcheck import check_metadata, check_text
+from qa_service.tuning.ingest import CHUNK_MAX_CHARS
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")  # the whole id: fullmatch
 _EMBED_BATCH = 32
@@ -131,7 +132,7 @@ class DocumentService:
         index: ArticleIndex,
         embedder: Embedder,
         *,
-        chunk_max_chars: int = 700,
+        chunk_max_chars: int = CHUNK_MAX_CHARS,
         max_document_chars: int = 2_000_000,
     ) -> None:
         self.index = index
