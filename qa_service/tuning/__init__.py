@@ -8,6 +8,7 @@ One module per concern; look a number up here, not in the code that uses it:
   answer.py       evidence, citation grouping, context, answer text, topic preference
   chat.py         follow-up rewriting
   ingest.py       chunk size and breaks; heading, footer, title and date heuristics
+  latency.py      how the embedder's OpenMP threads wait, how many per question, batching
 
 Each constant says why it has its value and what set it: a benchmark (a command in
 ``benchmarks/``, its table in benchmarks/README.md), a test, or "not measured" when nobody
