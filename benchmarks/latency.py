@@ -83,8 +83,10 @@ def measure(corpus: Corpus, n_questions: int, rounds: int = 4, **env: str) -> li
         chunks = client.get(f"{url}/health").json()["chunks"]
         ask_all(client, url, distinct(corpus.questions, 10, salt="warm"))
         peer_all(retrieve, distinct(corpus.questions, 5, salt="warm"))
-        for phase in ("idle", "busy"):
-            questions = distinct(corpus.questions, n_questions, salt=f"lat-{phase}")
+        # Each phase its own questions: a text asked twice would hit the query-vector cache.
+        pool = distinct(corpus.questions, 2 * n_questions, salt="lat")
+        for i, phase in enumerate(("idle", "busy")):
+            questions = pool[i * n_questions : (i + 1) * n_questions]
             per_round = max(1, len(questions) // rounds)
             embed_ms: list[float] = []
             fresh: list[float] = []
