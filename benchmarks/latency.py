@@ -38,7 +38,8 @@ from benchmarks.common import (
 )
 from benchmarks.peer_llamaindex import build_peer
 from qa_service.evaluation.squad import EvalArticle
-from qa_service.ingest.loading import load_paths
+from qa_service.ingest.files import article_files
+from qa_service.ingest.loading import load_file
 
 CORPORA = {"seeds": seed_corpus, "xquad": xquad_corpus}
 PEER = "llama-index defaults"
@@ -65,10 +66,10 @@ def peer_all(retrieve: Callable[[str], object], questions: Sequence[str]) -> lis
 
 
 def build_corpus_peer(corpus: Corpus) -> Callable[[str], object]:
-    articles = [
-        EvalArticle(doc_id, article.title or doc_id, article.text)
-        for doc_id, article in load_paths([corpus.folder])
-    ]
+    articles = []
+    for doc_id, file in article_files([corpus.folder]):
+        article = load_file(file)
+        articles.append(EvalArticle(doc_id, article.title or doc_id, article.text))
     folder = CACHE / f"peer-{corpus.name}"
     shutil.rmtree(folder, ignore_errors=True)  # a fresh peer index per run
     return build_peer(PEER, articles, raw_embedder(), folder)
