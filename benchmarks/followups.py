@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import shutil
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 
 from benchmarks.common import ROOT, report
@@ -84,6 +85,7 @@ def measure(
                 rows.append(
                     {
                         "corpus": "seeds + 5 unrelated" if distractors else "seeds",
+                        "method": "folding",
                         "topic bonus": bonus,
                         "right first": f"{top}/{len(conversations)}",
                         "right cited": f"{cited}/{len(conversations)}",
@@ -95,13 +97,70 @@ def measure(
     return rows
 
 
+def measure_condensed(
+    distractors: bool, conversations: list[tuple[str, str, str]], url: str, model: str
+) -> list[dict[str, object]]:
+    """The follow-up rewritten by the LLM with prompts/condense.txt, then asked alone."""
+    from qa_service.chat.rewriting import condense_prompt
+    from qa_service.llm import LLMClient, LLMError
+
+    llm = LLMClient(url, model, timeout=120.0, max_tokens=48)
+    with tempfile.TemporaryDirectory(prefix="qa-followups-") as tmp:
+        root = Path(tmp)
+        shutil.copytree(ROOT / "seeds", root / "seeds")
+        service = build_service(Settings(index_dir=root / "index", seeds_dir=root / "seeds"))
+        try:
+            service.ingest_seeds_if_empty()
+            for doc_id, text in DISTRACTORS.items() if distractors else ():
+                service.add_document(Article(text=text), doc_id)
+            top = cited = 0
+            rewrites = []
+            for first, follow_up, expected in conversations:
+                prompt = condense_prompt(f"- {first}", follow_up)
+                try:
+                    condensed = "".join(llm.stream_chat(None, prompt)).strip().splitlines()[0]
+                except (LLMError, IndexError):
+                    condensed = follow_up
+                answer = service.answerer.ask(condensed.strip() or follow_up)
+                quotes = [c.quote for c in answer.citations]
+                top += bool(quotes) and expected in quotes[0]
+                cited += any(expected in q for q in quotes)
+                rewrites.append(f'"{follow_up}" -> "{condensed[:60]}"')
+            return [
+                {
+                    "corpus": "seeds + 5 unrelated" if distractors else "seeds",
+                    "method": f"LLM condense ({model})",
+                    "topic bonus": "-",
+                    "right first": f"{top}/{len(conversations)}",
+                    "right cited": f"{cited}/{len(conversations)}",
+                    "first citation misses": "rewrites: " + "; ".join(rewrites),
+                }
+            ]
+        finally:
+            service.close()
+
+
 def main(argv: list[str] | None = None) -> list[dict[str, object]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bonus", type=float, nargs="+", default=[0.0, 0.04, 0.08, 0.12])
     parser.add_argument("--conversations", type=int, default=len(CONVERSATIONS))
+    parser.add_argument(
+        "--condense",
+        action="store_true",
+        help="also condense each follow-up with an LLM (prompts/condense.txt) and ask it alone",
+    )
+    parser.add_argument("--llm-url", help="OpenAI-compatible /v1 URL (default: local Gemma 270M)")
+    parser.add_argument("--llm-model", default=None)
     args = parser.parse_args(argv)
     conversations = CONVERSATIONS[: args.conversations]
     rows = measure(False, args.bonus, conversations) + measure(True, args.bonus, conversations)
+    if args.condense:
+        from benchmarks.generative import local_gemma
+
+        own = nullcontext((args.llm_url, args.llm_model)) if args.llm_url else local_gemma()
+        with own as (url, model):
+            for distractors in (False, True):
+                rows += measure_condensed(distractors, conversations, url, model)
     report(
         "Follow-up questions: first citation holds the answer",
         rows,

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from qa_service.config import Settings, get_settings
+from qa_service.config import AnswerMode, Settings, get_settings
 from qa_service.errors import DocumentNotFound, QAServiceError
 
 app = typer.Typer(
@@ -160,27 +160,43 @@ def serve(
     raise typer.Exit(code)
 
 
+def _mode(value: str | None) -> "AnswerMode | None":
+    if value is not None and value not in AnswerMode.__args__:  # type: ignore[attr-defined]
+        raise _fail(ValueError(f"unknown mode {value!r}: use extractive or generative"))
+    return value  # type: ignore[return-value]
+
+
+MODE_HELP = "extractive or generative (an LLM writes, every sentence verified; needs QA_LLM_*)."
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in German or English.")],
     top_k: Annotated[int, typer.Option(min=1, max=20)] = 4,
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw response.")] = False,
+    mode: Annotated[str | None, typer.Option(help=MODE_HELP + " Default: QA_ANSWER_MODE.")] = None,
 ) -> None:
     """Ask one question and print the answer with its citations."""
+    answer_mode = _mode(mode)
     service = _service()
     try:
-        answer = service.ask(question, top_k)
+        reply = service.answer(question, top_k, answer_mode)
     except QAServiceError as exc:
         raise _fail(exc, 2) from None
     finally:
         service.close()
+    answer = reply.answer
     if as_json:
         from dataclasses import asdict
 
-        console.print_json(json.dumps(asdict(answer), ensure_ascii=False))
+        body = {k: v for k, v in asdict(answer).items() if k != "diagnostics"} | reply.fields()
+        console.print_json(json.dumps(body, ensure_ascii=False))
         return
     # Article text is shown as it is: escape() keeps rich from reading "[...]" as markup.
     console.print(f"[bold]{escape(answer.answer)}[/bold]")
+    if reply.mode != "extractive":
+        reason = f" ({reply.fallback_reason})" if reply.fallback_reason else ""
+        console.print(escape(f"  mode: {reply.mode}{reason}"), style="dim")
     for c in answer.citations:
         console.print(
             escape(
@@ -262,6 +278,13 @@ def evaluate(
         str | None,
         typer.Option(help="CrossEncoder folder or hub name (default: QA_RERANKER_MODEL)."),
     ] = None,
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            help=MODE_HELP + " Generative runs report verified sentences, drops and "
+            "fallbacks by reason. Default: QA_ANSWER_MODE."
+        ),
+    ] = None,
 ) -> None:
     """Ingest SQuAD articles into a fresh temporary index, ask every question, print metrics.
 
@@ -272,6 +295,7 @@ def evaluate(
     from qa_service.evaluation.squad import EvalSet, load_squad, spread
     from qa_service.retrieval.embedder import Embedder, create_embedder
 
+    answer_mode = _mode(mode)
     settings = _settings()
     name = embedder or settings.embedder
     if name not in EmbedderName.__args__:  # type: ignore[attr-defined]
@@ -321,7 +345,13 @@ def evaluate(
 
         try:
             result = run_eval(
-                chosen, pool.articles, model, settings=settings, top_k=top_k, progress=report
+                chosen,
+                pool.articles,
+                model,
+                settings=settings,
+                top_k=top_k,
+                progress=report,
+                mode=answer_mode,
             )
         except QAServiceError as exc:
             raise _fail(exc) from None
@@ -335,7 +365,7 @@ def evaluate(
         + ("" if result.calibrated else " (uncalibrated embedding model: see qa_service/tuning)"),
     )
     for key, value in metrics.items():
-        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else str(value))
+        table.add_row(key, f"{value:.3f}" if isinstance(value, float) else escape(str(value)))
     console.print(table)
     summary = {
         "embedder": name,
@@ -343,6 +373,8 @@ def evaluate(
         "articles": len(pool.articles),
         "calibrated": result.calibrated,
         "questions_file": str(questions or squad_json),
+        "mode": answer_mode or settings.default_answer_mode,
+        "llm": settings.llm_model if settings.llm_configured else None,
     }
     print(json.dumps({**summary, **metrics}), flush=True)
 

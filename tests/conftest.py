@@ -17,6 +17,7 @@ from qa_service.config import Settings
 from qa_service.retrieval.embedder import create_embedder
 from qa_service.service import QAService, build_service
 from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.llm_servers import LlamaServer, llama_server
 from tests.helpers.models import build_tiny_cross_encoder, build_tiny_sentence_embedder
 from tests.helpers.paths import SEEDS
 from tests.helpers.servers import serve_process
@@ -87,3 +88,10 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_sentence_embedder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real sentence-transformers model folder no calibration knows (see tests/helpers)."""
     return build_tiny_sentence_embedder(tmp_path_factory.mktemp("sentence-embedder"))
+
+
+@pytest.fixture(scope="session")
+def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+    """The real llama.cpp server with Gemma 3 270M (tests/helpers/llm_servers.py), once."""
+    with llama_server(tmp_path_factory.mktemp("llama") / "llama.log") as server:
+        yield server

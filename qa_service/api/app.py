@@ -26,6 +26,8 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         owned = service is None
         app.state.service = service or build_service(settings or get_settings())
         app.state.service.ingest_seeds_if_empty()
+        if app.state.service.llm is not None:
+            app.state.service.llm.refresh(0)  # /health knows early whether the LLM answers
         app.state.chat = ChatService(app.state.service)
         app.state.compute = Compute(app.state.service.settings.answer_threads)
         yield

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from qa_service.api.schemas import MAX_QUESTION_CHARS, AskResponse, CitationOut
+from qa_service.config import AnswerMode
 from qa_service.textcheck import text_problem
 
 MODEL_ID = "qa-service"
@@ -30,6 +31,9 @@ class ChatRequest(BaseModel):
         examples=["Und wer wurde Chef der Fallschirmjägertruppen?"],
     )
     top_k: int | None = Field(None, ge=1, le=20, description="Passages to return (default 4).")
+    mode: AnswerMode | None = Field(
+        None, description="extractive or generative; default: QA_ANSWER_MODE."
+    )
 
 
 class ChatResponse(AskResponse):
@@ -131,6 +135,9 @@ class ChatCompletionRequest(BaseModel):
     stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1, description="Only one choice is supported.")
     top_k: int | None = Field(None, ge=1, le=20, description="Extension: passages to retrieve.")
+    mode: AnswerMode | None = Field(
+        None, description="Extension: extractive or generative; default: QA_ANSWER_MODE."
+    )
 
     @field_validator("messages")
     @classmethod
@@ -183,6 +190,8 @@ class ChatCompletion(BaseModel):
         "standard clients ignore it."
     )
     abstained: bool = Field(description="Extension: true when no passage was relevant enough.")
+    mode: str = Field("extractive", description="Extension: as in /v1/ask.")
+    fallback_reason: str | None = Field(None, description="Extension: as in /v1/ask.")
 
 
 class ModelCard(BaseModel):

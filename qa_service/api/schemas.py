@@ -6,10 +6,11 @@ Routes return these models. A shape the service already defines as a domain reco
 
 import dataclasses
 import typing
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from qa_service.config import AnswerMode
 from qa_service.models import Citation, Passage
 from qa_service.stores import DocumentRecord
 
@@ -32,6 +33,17 @@ else:
 MAX_QUESTION_CHARS = 2000
 
 
+class LLMHealth(BaseModel):
+    model: str
+    base_url: str
+    ok: bool | None = Field(
+        description="Whether the LLM answered its last check (an answer or a probe); "
+        "null before the first one."
+    )
+    checked_at: float | None = Field(description="Unix time of the last check.")
+    error: str | None = Field(None, description="Why the last check failed.")
+
+
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
     documents: int
@@ -44,6 +56,10 @@ class Health(BaseModel):
         "measured with this very model (qa_service/tuning/calibration.py); false for a "
         "custom QA_EMBEDDING_MODEL nobody calibrated."
     )
+    answer_mode: AnswerMode = Field(
+        "extractive", description="The default answer mode (QA_ANSWER_MODE, else by QA_LLM_*)."
+    )
+    llm: LLMHealth | None = Field(None, description="The configured LLM, if any.")
     pid: int = Field(description="The serving process (one of several under serve --workers).")
 
 
@@ -118,6 +134,20 @@ class AskRequest(BaseModel):
         examples=["Wer wurde zum Chef der Drohnentruppen ernannt?"],
     )
     top_k: int | None = Field(None, ge=1, le=20, description="Passages to return (default 4).")
+    mode: AnswerMode | None = Field(
+        None,
+        description="extractive or generative (an LLM writes, every sentence verified); "
+        "default: QA_ANSWER_MODE.",
+    )
+
+
+class SentenceOut(BaseModel):
+    text: str = Field(description="A generated sentence, without its [n] markers.")
+    citations: list[int] = Field(description="Ids of the citations that support it.")
+    verified: bool = Field(
+        description="Checked against its cited spans (always true: unverified sentences "
+        "are dropped)."
+    )
 
 
 class AskResponse(BaseModel):
@@ -128,3 +158,21 @@ class AskResponse(BaseModel):
     citations: list[CitationOut]
     passages: list[PassageOut]
     language: str = Field(description="Detected question language: de or en.")
+    mode: Literal["extractive", "generative", "extractive_fallback"] = Field(
+        "extractive",
+        description="How the answer was made: extractive (article sentences), generative "
+        "(written by the LLM, every sentence verified), or extractive_fallback (generative "
+        "was asked for but gave nothing verified; see fallback_reason).",
+    )
+    fallback_reason: str | None = Field(
+        None,
+        examples=["llm_timeout"],
+        description="Why a generative answer fell back: llm_timeout, llm_unavailable, "
+        "llm_refused, llm_bad_response, llm_empty, nothing_verified, no_evidence, "
+        "llm_not_configured.",
+    )
+    sentences: list[SentenceOut] | None = Field(
+        None,
+        description="Generative answers: the kept sentences; `answer` is their text "
+        "with [n] markers.",
+    )

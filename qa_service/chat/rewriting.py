@@ -22,10 +22,12 @@ topic, not the whole history; the ``window`` bounds the work per request.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from qa_service.lexicon import ANAPHORS, CONTINUATIONS, DEMONSTRATIVES, FUNCTION_WORDS, WORD
+from qa_service.prompts import prompt_path, render
 from qa_service.retrieval.lexical import STOPWORDS, tokenize
 from qa_service.tuning import chat as tuning
 
@@ -166,3 +168,12 @@ def fold(turns: Sequence[Turn], config: RewriteConfig | None = None) -> Context 
     for turn in list(turns)[-config.window :] if config.window > 0 else []:
         context = rewrite(turn.message, turn.vector, context, config).context
     return context
+
+
+def condense_prompt(history: str, question: str, path: Path | None = None) -> str:
+    """The condense-question prompt for an LLM rewriter (strict: see qa_service/prompts.py).
+
+    The service keeps folding turns with :func:`rewrite`: benchmarks/followups.py measures
+    both, and with a small LLM the folding wins (benchmarks/README.md).
+    """
+    return render(path or prompt_path("condense"), history=history, question=question)

@@ -9,13 +9,15 @@ Both fold the same bounded window of earlier user messages into the search.
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from qa_service.answer.extractive import Answer
+from qa_service.answer.generative import GeneratedSentence, Pending, Reply
 from qa_service.chat.rewriting import Rewrite, RewriteConfig, Turn, fold, rewrite
+from qa_service.config import AnswerMode
 from qa_service.models import Citation
 from qa_service.service import QAService
 from qa_service.stores import Conversation, NewTurn, StoredTurn
@@ -31,6 +33,49 @@ class ChatAnswer:
     rewrite: Rewrite
     conversation_id: str | None = None
     turn: int | None = None
+    reply: Reply | None = None  # how the answer was made (mode, verified sentences)
+
+
+@dataclass
+class ChatTurn:
+    """A message searched and checked; :meth:`events` answers it (and stores the turn)."""
+
+    service: "ChatService"
+    pending: Pending
+    rewrite: Rewrite
+    conversation_id: str | None = None
+    create: bool = False
+    final: ChatAnswer | None = None  # set once the answer is complete (and stored)
+
+    def events(self) -> Iterator[GeneratedSentence | ChatAnswer]:
+        """Verified sentences as they are written (generative mode), then the ChatAnswer."""
+        for event in self.pending.events():
+            if isinstance(event, Reply):
+                self.final = self.service._finish(self, event)
+                yield self.final
+            else:
+                yield event
+
+    def sentences(
+        self, split: Callable[[str, bool], list[tuple[str, list[int]]]]
+    ) -> Iterator[tuple[str, list[int]]]:
+        """``(text with markers, citation ids)`` per answer sentence, each once it is final.
+
+        Generated sentences come as they are verified; an extractive answer (or a fallback
+        to one) is complete at once and ``split`` cuts it. :attr:`final` is set after.
+        """
+        generated = False
+        for event in self.events():
+            if isinstance(event, GeneratedSentence):
+                generated = True
+                yield event.marked, event.citations
+            elif not generated:
+                yield from split(event.answer.answer, event.answer.abstained)
+
+    def result(self) -> ChatAnswer:
+        *_, last = self.events()
+        assert isinstance(last, ChatAnswer)
+        return last
 
 
 class _VectorCache:
@@ -81,42 +126,70 @@ class ChatService:
             return turn.vector
         return self._embed(turn.message)
 
-    def _answer(self, message: str, earlier: Sequence[Turn], top_k: int | None) -> ChatAnswer:
+    def _start(
+        self,
+        message: str,
+        earlier: Sequence[Turn],
+        top_k: int | None,
+        mode: AnswerMode | None,
+        conversation_id: str | None = None,
+        create: bool = False,
+    ) -> ChatTurn:
         message = self.qa.answerer.check_question(message)
         vector = self._embed(message)
         previous = fold(earlier, self.config)
         search = rewrite(message, vector, previous, self.config)
-        answer = self.qa.answerer.ask(
+        pending = self.qa.responder.start(
             message,
             top_k or self.qa.settings.top_k,
+            mode,
             retrieval_query=search.query,
             vector=search.vector,
             topic=(previous.vector, search.dependence) if previous is not None else None,
         )
-        return ChatAnswer(answer, search)
+        return ChatTurn(self, pending, search, conversation_id, create)
 
-    def chat(
-        self, message: str, conversation_id: str | None = None, top_k: int | None = None
-    ) -> ChatAnswer:
-        """Answer ``message`` as the next turn of a stored conversation (a new one if None)."""
-        create = conversation_id is None
-        conversation_id = conversation_id or new_conversation_id()
-        window = self.config.window
-        earlier = [] if create else self.recent_turns(conversation_id, window)
-        result = self._answer(message, earlier, top_k)
-        answer = result.answer
-        turn = NewTurn(
-            message=result.rewrite.message,
-            retrieval_query=result.rewrite.query,
+    def _finish(self, turn: ChatTurn, reply: Reply) -> ChatAnswer:
+        """Store a stored conversation's turn once its answer is final."""
+        answer = reply.answer
+        if turn.conversation_id is None:
+            return ChatAnswer(answer, turn.rewrite, reply=reply)
+        new = NewTurn(
+            message=turn.rewrite.message,
+            retrieval_query=turn.rewrite.query,
             answer=answer.answer,
             abstained=answer.abstained,
             language=answer.language,
             citations=answer.citations,
             embedder=self.qa.embedder.name,
-            vector=self._embed(result.rewrite.message),
+            vector=self._embed(turn.rewrite.message),
         )
-        stored = self.store.append_turn(conversation_id, turn, create=create)
-        return ChatAnswer(answer, result.rewrite, conversation_id, stored.ord)
+        stored = self.store.append_turn(turn.conversation_id, new, create=turn.create)
+        return ChatAnswer(answer, turn.rewrite, turn.conversation_id, stored.ord, reply)
+
+    def start_chat(
+        self,
+        message: str,
+        conversation_id: str | None = None,
+        top_k: int | None = None,
+        mode: AnswerMode | None = None,
+    ) -> ChatTurn:
+        """The next turn of a stored conversation (a new one if None), ready to answer."""
+        create = conversation_id is None
+        conversation_id = conversation_id or new_conversation_id()
+        window = self.config.window
+        earlier = [] if create else self.recent_turns(conversation_id, window)
+        return self._start(message, earlier, top_k, mode, conversation_id, create)
+
+    def chat(
+        self,
+        message: str,
+        conversation_id: str | None = None,
+        top_k: int | None = None,
+        mode: AnswerMode | None = None,
+    ) -> ChatAnswer:
+        """Answer ``message`` as the next turn of a stored conversation (a new one if None)."""
+        return self.start_chat(message, conversation_id, top_k, mode).result()
 
     def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
         """The last ``limit`` user messages of a stored conversation with their embeddings."""
@@ -125,17 +198,30 @@ class ChatService:
             for t in self.store.recent_turns(conversation_id, limit)
         ]
 
-    def complete(
-        self, message: str, earlier_messages: Sequence[str], top_k: int | None = None
-    ) -> ChatAnswer:
-        """Answer ``message`` after ``earlier_messages`` (user turns, oldest first).
+    def start_complete(
+        self,
+        message: str,
+        earlier_messages: Sequence[str],
+        top_k: int | None = None,
+        mode: AnswerMode | None = None,
+    ) -> ChatTurn:
+        """``message`` after ``earlier_messages`` (user turns, oldest first), ready to answer.
 
         Nothing is stored: the caller sends the whole conversation each time.
         """
         window = self.config.window
         recent = [m.strip() for m in earlier_messages if m.strip()][-window:] if window else []
         earlier = [Turn(m, self._embed(m)) for m in recent]
-        return self._answer(message, earlier, top_k)
+        return self._start(message, earlier, top_k, mode)
+
+    def complete(
+        self,
+        message: str,
+        earlier_messages: Sequence[str],
+        top_k: int | None = None,
+        mode: AnswerMode | None = None,
+    ) -> ChatAnswer:
+        return self.start_complete(message, earlier_messages, top_k, mode).result()
 
     def conversation(self, conversation_id: str) -> Conversation:
         return self.store.conversation(conversation_id)

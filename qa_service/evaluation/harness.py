@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa_service.config import Settings
+from qa_service.config import AnswerMode, Settings
 from qa_service.evaluation.metrics import Metrics, Outcome, summarise
 from qa_service.evaluation.squad import EvalArticle, EvalQuestion
 from qa_service.retrieval.embedder import Embedder
@@ -61,12 +61,14 @@ def ask_all(
     *,
     top_k: int = 4,
     progress: Progress | None = None,
+    mode: AnswerMode | None = None,
 ) -> list[Outcome]:
     outcomes = []
     for done, q in enumerate(questions, start=1):
         started = time.perf_counter()
-        answer = service.ask(q.question, top_k)
+        reply = service.answer(q.question, top_k, mode)
         seconds = time.perf_counter() - started
+        answer = reply.answer
         outcomes.append(
             Outcome(
                 question_id=q.id,
@@ -76,6 +78,11 @@ def ask_all(
                 citations=tuple((c.document_id, c.quote) for c in answer.citations),
                 passages=tuple((p.document_id, p.text) for p in answer.passages),
                 seconds=seconds,
+                answer=answer.answer,
+                mode=reply.mode,
+                fallback_reason=reply.fallback_reason,
+                sentences_kept=len(reply.sentences or []),
+                sentences_dropped=len(reply.dropped),
             )
         )
         if progress:
@@ -91,10 +98,11 @@ def run_eval(
     settings: Settings | None = None,
     top_k: int = 4,
     progress: Progress | None = None,
+    mode: AnswerMode | None = None,
 ) -> EvalRun:
     """Ingest ``corpus`` into a fresh index, ask ``questions``, and summarise."""
     with fresh_service(corpus, embedder, settings=settings, progress=progress) as (service, secs):
-        outcomes = ask_all(service, questions, top_k=top_k, progress=progress)
+        outcomes = ask_all(service, questions, top_k=top_k, progress=progress, mode=mode)
         calibrated = service.answerer.calibration.calibrated
     return EvalRun(summarise(outcomes, secs), outcomes, calibrated)
 

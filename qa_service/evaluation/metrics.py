@@ -6,10 +6,12 @@ of the equally normalised quote. An abstention counts as a miss for every hit me
 
 import re
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 _SPACE = re.compile(r"\s+")
+_MARKER = re.compile(r"\[\d+\]")
 
 
 def normalise(text: str) -> str:
@@ -32,6 +34,16 @@ class Outcome:
     citations: tuple[tuple[str, str], ...]  # (document_id, quote), best first
     passages: tuple[tuple[str, str], ...] = ()  # (document_id, text), best first
     seconds: float = 0.0
+    answer: str = ""  # the answer text as sent (generative: the verified sentences)
+    mode: str = "extractive"  # extractive, generative or extractive_fallback
+    fallback_reason: str | None = None
+    sentences_kept: int = 0  # generative: verified sentences
+    sentences_dropped: int = 0  # generative: sentences the verifier refused
+
+    @property
+    def answer_hit(self) -> bool:
+        """The answer text itself (markers aside) holds a gold answer."""
+        return not self.abstained and contains_answer(_MARKER.sub(" ", self.answer), self.answers)
 
     @property
     def top_hit(self) -> bool:
@@ -63,10 +75,15 @@ class Metrics:
     latency_p50_ms: float
     latency_p95_ms: float
     ingest_seconds: float
+    answer_contains_gold: float = 0.0
+    with_verified_sentence: float = 0.0  # generative: share with at least one kept sentence
+    sentences_kept: int = 0
+    sentences_dropped: int = 0
+    fallbacks: dict[str, int] | None = None  # reason -> questions (generative mode)
 
-    def as_json(self) -> dict[str, float | int]:
+    def as_json(self) -> dict[str, float | int | dict[str, int] | None]:
         """The JSON line's keys: issue 3's names (``doc_hit@1``), values rounded for reading."""
-        out: dict[str, float | int] = {}
+        out: dict[str, float | int | dict[str, int] | None] = {}
         for key, value in asdict(self).items():
             name = "doc_hit@1" if key == "doc_hit_at_1" else key
             out[name] = round(value, 4) if isinstance(value, float) else value
@@ -106,4 +123,9 @@ def summarise(outcomes: Sequence[Outcome], ingest_seconds: float = 0.0) -> Metri
         latency_p50_ms=percentile(seconds, 50) * 1000,
         latency_p95_ms=percentile(seconds, 95) * 1000,
         ingest_seconds=ingest_seconds,
+        answer_contains_gold=share([o.answer_hit for o in outcomes]),
+        with_verified_sentence=share([o.sentences_kept > 0 for o in outcomes]),
+        sentences_kept=sum(o.sentences_kept for o in outcomes),
+        sentences_dropped=sum(o.sentences_dropped for o in outcomes),
+        fallbacks=dict(Counter(o.fallback_reason for o in outcomes if o.fallback_reason)) or None,
     )

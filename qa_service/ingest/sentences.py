@@ -97,3 +97,8 @@ def _skip_emoji_scan_without_emoji(splitter: SoMaJo) -> None:
             scan(node, *args, **kwargs)
 
     tokenizer._split_emojis = split_emojis
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of one paragraph of plain text (e.g. an LLM's answer)."""
+    return list(_split_paragraph(text))

@@ -37,6 +37,10 @@ TIME_WORDS = tuple(
 )
 """Words that date a sentence: month and weekday names, "heute", "century" ..."""
 DATE_LABELS = de.DATE_LABELS + en.DATE_LABELS
+CARDINALS = de.CARDINALS | en.CARDINALS
+"""Number words -> their digits ("drei" -> "3"); "ein"/"one" are left out: mostly articles."""
+SENTENCE_OPENERS = de.SENTENCE_OPENERS | en.SENTENCE_OPENERS
+GENERIC_NOUNS = de.GENERIC_NOUNS | en.GENERIC_NOUNS
 FOOTER_PHRASES = de.FOOTER_PHRASES + en.FOOTER_PHRASES
 
 

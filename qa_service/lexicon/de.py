@@ -98,3 +98,21 @@ FOOTER_PHRASES = (
     "zum newsletter",
     "alle rechte vorbehalten",
 )
+# Generated answers (answer/verification.py): number words and their values, capitalised
+# first words that name nothing, and nouns that name nothing (German capitalises every noun).
+CARDINALS = {
+    "null": "0", "eins": "1", "zwei": "2", "drei": "3", "vier": "4", "fünf": "5", "sechs": "6",
+    "sieben": "7", "acht": "8", "neun": "9", "zehn": "10", "elf": "11", "zwölf": "12",
+    "zwanzig": "20", "hundert": "100", "tausend": "1000",
+}  # fmt: skip
+SENTENCE_OPENERS = frozenset(
+    "laut nach zudem außerdem auch dabei dort damals heute gestern demnach dennoch jedoch "
+    "insgesamt zunächst schließlich bereits zuvor seit bis ab mit ohne gemäß etwa rund fast "
+    "knapp mehr weniger über unter nur erst noch somit also".split()
+)
+GENERIC_NOUNS = frozenset(
+    "mal male jahr jahre jahren jahres monat monate monaten monats woche wochen tag tage tagen "
+    "tages zeit zeitpunkt datum ende anfang beginn mitte teil teile zahl anzahl artikel text "
+    "bericht berichten angaben angabe informationen information quelle quellen belegstelle "
+    "belegstellen stelle frage antwort rahmen fall grund folge weise art".split()
+)

@@ -48,3 +48,14 @@ FOOTER_PHRASES = (
     "copyright",
     "all rights reserved",
 )
+# Generated answers (answer/verification.py): see de.py.
+CARDINALS = {
+    "zero": "0", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20",
+    "hundred": "100", "thousand": "1000",
+}  # fmt: skip
+SENTENCE_OPENERS = frozenset(
+    "according however also there then today yesterday since until after before during "
+    "about around nearly almost more less only still thus".split()
+)
+GENERIC_NOUNS = frozenset("passage passages article evidence question answer".split())

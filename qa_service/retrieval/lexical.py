@@ -142,3 +142,9 @@ def missing_names(question: str, passages: Sequence[str]) -> list[str]:
         if max((_match(folded, _stem(folded), t) for t in terms), default=0.0) == 0.0:
             missing.append(word)
     return missing
+
+
+def word_found(word: str, passage: str) -> bool:
+    """``word`` is in ``passage``: the same stem, or part of a compound (or the other way)."""
+    lower = word.lower()
+    return _match(lower, _stem(lower), _passage_terms(passage)) > 0

@@ -7,6 +7,7 @@ One module per concern; look a number up here, not in the code that uses it:
   retrieval.py    how many hits each search returns, the fusion weights, lexical matching
   answer.py       evidence, citation grouping, context, answer text, topic preference
   chat.py         follow-up rewriting
+  generation.py   generative answers: evidence given to the LLM, the verifier's threshold
   ingest.py       chunk size and breaks; heading, footer, title and date heuristics
   latency.py      how the embedder's OpenMP threads wait, how many per question, batching
 

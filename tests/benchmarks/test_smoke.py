@@ -13,6 +13,7 @@ import pytest
 from benchmarks import (
     common,
     followups,
+    generative,
     ingest,
     latency,
     learned_scorer,
@@ -33,7 +34,17 @@ def bench_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def _cache(bench_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for module in (common, latency, throughput, ingest, scale, memory, quality, learned_scorer):
+    for module in (
+        common,
+        latency,
+        throughput,
+        ingest,
+        scale,
+        memory,
+        quality,
+        learned_scorer,
+        generative,
+    ):
         if hasattr(module, "CACHE"):
             monkeypatch.setattr(module, "CACHE", bench_cache)
     yield
@@ -149,6 +160,26 @@ def test_followups() -> None:
     rows = followups.main(["--bonus", "0.08", "--conversations", "2"])
     _columns(rows, "corpus", "topic bonus", "right first", "right cited", "first citation misses")
     assert [r["corpus"] for r in rows] == ["seeds", "seeds + 5 unrelated"]
+
+
+def test_followups_with_llm_condensing(llama) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers.llm_servers import MODEL_ID
+
+    llm = ["--llm-url", llama.url, "--llm-model", MODEL_ID]
+    rows = followups.main(["--bonus", "0.08", "--conversations", "1", "--condense", *llm])
+    _columns(rows, "corpus", "method", "right first", "right cited")
+    assert [r["method"] for r in rows][-2:] == [f"LLM condense ({MODEL_ID})"] * 2
+
+
+def test_generative(llama) -> None:  # type: ignore[no-untyped-def]
+    from tests.helpers.llm_servers import MODEL_ID
+
+    llm = ["--llm-url", llama.url, "--llm-model", MODEL_ID]
+    rows = generative.main(["--limit", "1", "--seed-limit", "1", "--max-tokens", "16", *llm])
+    _columns(rows, "set", "mode", ">=1 verified", "kept / dropped", "fallbacks", "p95 ms")
+    assert [r["mode"] for r in rows] == ["extractive", "generative"] * 2
+    calibration = generative.main(["--calibrate", "--limit", "5"])
+    _columns(calibration, "threshold", "gold sentence kept", "other sentence refused")
 
 
 def test_quality_with_both_peers(tmp_path: Path) -> None:

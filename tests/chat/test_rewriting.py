@@ -1,5 +1,7 @@
 """Follow-up rewriting without an LLM: how much of the conversation a message takes over."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -7,11 +9,13 @@ from qa_service.chat.rewriting import (
     Context,
     RewriteConfig,
     Turn,
+    condense_prompt,
     dependence,
     fold,
     rewrite,
     topic_terms,
 )
+from qa_service.prompts import PromptError
 
 
 def _unit(*values: float) -> np.ndarray:
@@ -107,3 +111,12 @@ def test_fold_reads_only_the_window() -> None:
     assert float(beyond.vector @ turns[0].vector) == pytest.approx(0, abs=1e-6)
     assert fold([], config) is None
     assert fold(turns, RewriteConfig(window=0)) is None
+
+
+def test_condense_prompt_is_strict(tmp_path: Path) -> None:
+    prompt = condense_prompt("Nutzer: Wer wurde Chef der Drohnentruppen?", "Wann war das?")
+    assert "Wer wurde Chef der Drohnentruppen?" in prompt and "Wann war das?" in prompt
+    broken = tmp_path / "broken.txt"
+    broken.write_text("$history $question $answer", encoding="utf-8")
+    with pytest.raises(PromptError, match="needs answer"):
+        condense_prompt("a", "b", broken)

@@ -9,4 +9,5 @@ Fixtures stay in conftest.py; anything a test calls directly lives in one of the
   servers.py    serve_process (a real `qa-service serve` on a free loopback port)
   models.py     tiny real model folders built offline (a cross-encoder, a sentence embedder)
   articles.py   small articles several tests ingest
+  llm_servers.py  the real llama.cpp server (Gemma 3 270M) and a scripted OpenAI-compatible one
 """

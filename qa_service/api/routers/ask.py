@@ -1,9 +1,17 @@
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
+from qa_service.answer.generative import Reply
 from qa_service.api.deps import ComputeDep, ServiceDep
 from qa_service.api.schemas import AskRequest, AskResponse
 
 router = APIRouter(prefix="/v1", tags=["ask"])
+
+
+def answer_response(reply: Reply) -> dict:
+    """The /v1/ask body as JSON data; other routes (chat) extend it."""
+    body = AskResponse.model_validate(reply.answer).model_dump()
+    return body | reply.fields()
 
 
 @router.post("/ask", response_model=AskResponse)
@@ -11,7 +19,12 @@ async def ask(body: AskRequest, service: ServiceDep, compute: ComputeDep) -> Ask
     """Answer one question from the articles, with numbered citations of exact spans.
 
     Every citation's `quote` equals `document.text[start:end]`. When no passage is relevant
-    enough, `abstained` is true and `citations` is empty.
+    enough, `abstained` is true and `citations` is empty. With `mode: "generative"` (the
+    default when an LLM is configured) an LLM writes the answer from the cited spans and
+    only sentences verified against the spans they cite are kept (`sentences`); if none is,
+    or the LLM fails, the extractive answer comes back with `mode: "extractive_fallback"`.
     """
-    answer = await compute.run(service.ask, body.question, body.top_k)
-    return AskResponse.model_validate(answer)
+    pending = await compute.run(service.start_answer, body.question, body.top_k, body.mode)
+    # The LLM waits on the network, not the CPU: outside the compute limiter.
+    reply = await run_in_threadpool(pending.reply)
+    return AskResponse.model_validate(answer_response(reply))

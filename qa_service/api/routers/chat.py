@@ -13,7 +13,8 @@ from qa_service.api.chat_schemas import (
     TurnOut,
 )
 from qa_service.api.deps import ComputeDep
-from qa_service.api.schemas import AskResponse, CitationOut
+from qa_service.api.routers.ask import answer_response
+from qa_service.api.schemas import CitationOut
 from qa_service.chat.service import ChatService
 
 router = APIRouter(prefix="/v1", tags=["chat"])
@@ -38,9 +39,13 @@ async def chat(
     turns (`retrieval_query` shows how); a self-contained question is searched alone.
     An unknown `conversation_id` is a 404.
     """
-    result = await compute.run(chat_service.chat, body.message, body.conversation_id, body.top_k)
+    turn = await compute.run(
+        chat_service.start_chat, body.message, body.conversation_id, body.top_k, body.mode
+    )
+    result = await run_in_threadpool(turn.result)
+    assert result.reply is not None
     return ChatResponse(
-        **dict(AskResponse.model_validate(result.answer)),
+        **answer_response(result.reply),
         conversation_id=result.conversation_id,
         turn=result.turn,
         retrieval_query=result.rewrite.query,

@@ -1,8 +1,11 @@
 """OpenAI-compatible Chat Completions and Models, so existing clients can talk to the service.
 
-The answer is extractive, so it is complete before the first byte is sent: streaming
-replays it as content deltas in OpenAI's chunk format, then a last chunk carries
-``finish_reason: "stop"`` and the structured ``citations``, then ``data: [DONE]``.
+Streaming sends content deltas in OpenAI's chunk format, then a last chunk carries
+``finish_reason: "stop"``, the structured ``citations`` and the answer's ``mode``, then
+``data: [DONE]``. An extractive answer is complete before the first byte and is replayed
+word by word; a generative one arrives sentence by sentence, each sentence sent only once
+it is verified (never an unverified token). A generative answer that falls back sends the
+extractive answer's text instead.
 Errors on these routes use OpenAI's error shape (see api/errors.py).
 """
 
@@ -15,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from sse_starlette.sse import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 
 from qa_service.api.chat_schemas import (
     MODEL_ID,
@@ -31,7 +35,7 @@ from qa_service.api.chat_schemas import (
 from qa_service.api.deps import ComputeDep
 from qa_service.api.routers.chat import ChatServiceDep
 from qa_service.api.schemas import CitationOut
-from qa_service.chat.service import ChatAnswer
+from qa_service.chat.service import ChatAnswer, ChatTurn
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 
@@ -87,13 +91,23 @@ def _citations(result: ChatAnswer) -> list[dict[str, Any]]:
     return [CitationOut.model_validate(c).model_dump() for c in result.answer.citations]
 
 
+def _words(answer: str, abstained: bool) -> list[tuple[str, list[int]]]:
+    """A complete (extractive) answer replayed word by word."""
+    return [(piece, []) for piece in _PIECE.findall(answer)]
+
+
 def _stream(
-    result: ChatAnswer, completion_id: str, created: int, prompt: str, include_usage: bool
+    turn: ChatTurn, completion_id: str, created: int, prompt: str, include_usage: bool
 ) -> Iterator[dict[str, str]]:
-    content = result.answer.answer
     yield {"data": _chunk(completion_id, created, {"role": "assistant", "content": ""})}
-    for piece in _PIECE.findall(content):
+    first = True
+    for text, citations in turn.sentences(_words):
+        piece = text if first or not citations else f" {text}"  # sentences: one space apart
+        first = False
         yield {"data": _chunk(completion_id, created, {"content": piece})}
+    result = turn.final
+    assert result is not None and result.reply is not None
+    content = result.answer.answer
     final = json.loads(
         _chunk(
             completion_id,
@@ -101,6 +115,8 @@ def _stream(
             {},
             citations=_citations(result),
             abstained=result.answer.abstained,
+            mode=result.reply.mode,
+            fallback_reason=result.reply.fallback_reason,
         )
     )
     final["choices"][0]["finish_reason"] = "stop"
@@ -138,11 +154,13 @@ async def chat_completions(
     The last message must come from the user; earlier user messages are the conversation
     a follow-up is resolved against (nothing is stored). The content carries `[1]`, `[2]`
     markers; the top-level `citations` field holds the exact spans behind them. With
-    `stream: true` the answer arrives as Server-Sent Events, citations in the last chunk.
+    `stream: true` the answer arrives as Server-Sent Events, citations in the last chunk;
+    generative answers (extension `mode`, default QA_ANSWER_MODE) send each sentence once
+    it is verified against the spans it cites.
     """
     _check_model(body.model)
-    result = await compute.run(
-        chat_service.complete, body.question, body.earlier_questions, body.top_k
+    turn = await compute.run(
+        chat_service.start_complete, body.question, body.earlier_questions, body.top_k, body.mode
     )
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
@@ -150,8 +168,10 @@ async def chat_completions(
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         return EventSourceResponse(
-            _stream(result, completion_id, created, prompt, include_usage), sep="\n"
+            _stream(turn, completion_id, created, prompt, include_usage), sep="\n"
         )
+    result = await run_in_threadpool(turn.result)
+    assert result.reply is not None
     answer = result.answer
     return ChatCompletion(
         id=completion_id,
@@ -160,4 +180,6 @@ async def chat_completions(
         usage=Usage(**usage_of(prompt, answer.answer)),
         citations=_citations(result),
         abstained=answer.abstained,
+        mode=result.reply.mode,
+        fallback_reason=result.reply.fallback_reason,
     )

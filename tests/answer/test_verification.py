@@ -1,0 +1,131 @@
+"""The verifier against spans from the seed articles, with the real embedder."""
+
+import pytest
+
+from qa_service.answer.verification import (
+    Verifier,
+    markers,
+    months,
+    names,
+    numbers,
+    strip_markers,
+)
+
+SPANS = {
+    1: "Umjerow, der gemeinsam mit Verteidigungsminister Boris Pistorius (SPD) und dem "
+    "britischen Ressortchef John Healey über Ergebnisse des Treffens berichtete, sagte: "
+    '"Wir werden Drohnen, Raketen, Munition und andere Waffen zusammen bauen."',
+    2: "Schoigus Besuch am Mittwoch, 4. Juni 2025, ist sein zweiter in Pjöngjang in weniger "
+    "als drei Monaten. Rund 1.200 Soldaten und 30 Prozent der Munition gingen nach Russland.",
+}
+
+
+@pytest.fixture(scope="module")
+def verifier(embedder) -> Verifier:  # type: ignore[no-untyped-def]
+    return Verifier(embedder)
+
+
+def test_numbers_are_normalised() -> None:
+    assert numbers("30 % und 1.200 Soldaten") == numbers("30 Prozent und 1200 Soldaten")
+    assert numbers("1,200 troops") == {"1200"}
+    assert numbers("2,5 Millionen") == numbers("2.5 million") == {"2.5"}
+    assert numbers("drei Monate") == {"3"}
+    assert months("4. Juni") == months("June 4") == {6}
+
+
+def test_names_skip_function_words_and_openers() -> None:
+    assert names("Laut dem Bericht traf Boris Pistorius in London John Healey.") == [
+        "Boris",
+        "Pistorius",
+        "London",
+        "John",
+        "Healey",
+    ]
+    assert names("Der Minister kam.") == ["Minister"]
+
+
+def test_markers() -> None:
+    assert markers("Er kam [1] und ging [2, 3].") == [1, 2, 3]
+    assert strip_markers("Er kam [1] . Ja [2]") == "Er kam. Ja"
+
+
+def test_supported_sentence_is_kept(verifier: Verifier) -> None:
+    verdict = verifier.verify(
+        "Schoigu war am 4. Juni 2025 zum zweiten Mal in drei Monaten in Pjöngjang [2].",
+        SPANS,
+        "de",
+    )
+    assert verdict.verified, verdict
+    assert verdict.citations == (2,)
+    assert verdict.text.endswith("zum zweiten Mal in drei Monaten in Pjöngjang.")
+
+
+def test_normalised_facts_are_found(verifier: Verifier) -> None:
+    verdict = verifier.verify(
+        "Etwa 1200 Soldaten und 30 % der Munition gingen nach Russland [2].", SPANS, "de"
+    )
+    assert verdict.verified, verdict
+
+
+def test_inflected_names_are_found(verifier: Verifier) -> None:
+    verdict = verifier.verify(
+        "Umjerow berichtete mit Pistorius und Healey über die Ergebnisse des Treffens [1].",
+        SPANS,
+        "de",
+    )
+    assert verdict.verified, verdict
+
+
+def test_wrong_date_is_dropped(verifier: Verifier) -> None:
+    verdict = verifier.verify("Schoigu war am 5. Juni 2025 in Pjöngjang [2].", SPANS, "de")
+    assert not verdict.verified and verdict.reason == "number 5"
+
+
+def test_wrong_month_is_dropped(verifier: Verifier) -> None:
+    verdict = verifier.verify("Schoigu war am 4. Juli 2025 in Pjöngjang [2].", SPANS, "de")
+    assert not verdict.verified and verdict.reason == "month"
+
+
+def test_a_name_not_in_the_cited_span_is_dropped(verifier: Verifier) -> None:
+    # Healey is in span 1, not in the span this sentence cites.
+    verdict = verifier.verify("Healey war in Pjöngjang [2].", SPANS, "de")
+    assert not verdict.verified and verdict.reason == "name Healey"
+    assert verifier.verify("Scholz baut Drohnen und Raketen [1].", SPANS, "de").reason == (
+        "name Scholz"
+    )
+
+
+def test_marker_to_a_missing_span_is_removed(verifier: Verifier) -> None:
+    dropped = verifier.verify("Schoigu war in Pjöngjang [7].", SPANS, "de")
+    assert not dropped.verified and dropped.reason == "no_citation" and dropped.citations == ()
+    kept = verifier.verify("Schoigu war in Pjöngjang [7][2].", SPANS, "de")
+    assert kept.verified and kept.citations == (2,)
+
+
+def test_sentence_without_marker_is_unsupported(verifier: Verifier) -> None:
+    verdict = verifier.verify("Schoigu war in Pjöngjang.", SPANS, "de")
+    assert not verdict.verified and verdict.reason == "no_citation"
+
+
+def test_meaning_must_be_close(embedder) -> None:  # type: ignore[no-untyped-def]
+    # Every word is in span 1, but the statement is not: only similarity can tell.
+    sentence = "Munition und Waffen werden nie zusammen gebaut, sagte niemand [1]."
+    strict = Verifier(embedder, min_similarity=0.99).verify(sentence, SPANS, "de")
+    assert not strict.verified and strict.reason == "similarity"
+    assert strict.similarity is not None and strict.similarity < 0.99
+
+
+def test_english_answer_over_german_span(verifier: Verifier) -> None:
+    verdict = verifier.verify(
+        "Shoigu's visit on 4 June 2025 was his second to Pjöngjang in three months [2].",
+        SPANS,
+        "en",
+    )
+    # "Shoigu" is the English spelling: not in the German span, so not verified.
+    assert not verdict.verified and verdict.reason == "name Shoigu's"
+    verdict = verifier.verify(
+        "Schoigu visited Pjöngjang on 4 June 2025, his second visit in three months [2].",
+        SPANS,
+        "en",
+    )
+    assert verdict.verified, verdict
