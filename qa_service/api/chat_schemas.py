@@ -30,6 +30,11 @@ class ChatRequest(BaseModel):
         examples=["Und wer wurde Chef der Fallschirmjägertruppen?"],
     )
     top_k: int | None = Field(None, ge=1, le=20, description="Passages to return (default 4).")
+    stream: StrictBool = Field(
+        False,
+        description="Answer as Server-Sent Events: `start`, one `sentence` per answer "
+        "sentence, `done` with this route's usual JSON body, then `[DONE]`.",
+    )
 
 
 class ChatResponse(AskResponse):

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from qa_service.api.chat_schemas import (
@@ -15,6 +16,7 @@ from qa_service.api.chat_schemas import (
 from qa_service.api.deps import ComputeDep
 from qa_service.api.schemas import AskResponse, CitationOut
 from qa_service.chat.service import ChatService
+from qa_service.chat.streaming import answer_sentences, chat_events
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -27,24 +29,45 @@ ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
 ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-@router.post("/chat", response_model=ChatResponse)
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "The answer, or with `stream: true` Server-Sent Events: `start`, "
+            "`sentence` (one per answer sentence), `done` (this JSON body), `[DONE]`.",
+        }
+    },
+)
 async def chat(
     body: ChatRequest, chat_service: ChatServiceDep, compute: ComputeDep
-) -> ChatResponse:
+) -> ChatResponse | EventSourceResponse:
     """Answer a message as the next turn of a conversation, like `/v1/ask` plus context.
 
     Without `conversation_id` a new conversation starts; its id is in the response. A
     follow-up such as "Wann war das?" is searched together with the topic of the last
     turns (`retrieval_query` shows how); a self-contained question is searched alone.
-    An unknown `conversation_id` is a 404.
+    An unknown `conversation_id` is a 404. With `stream: true` the answer arrives as
+    Server-Sent Events, sentence by sentence, then the whole body in the `done` event.
     """
     result = await compute.run(chat_service.chat, body.message, body.conversation_id, body.top_k)
-    return ChatResponse(
+    response = ChatResponse(
         **dict(AskResponse.model_validate(result.answer)),
         conversation_id=result.conversation_id,
         turn=result.turn,
         retrieval_query=result.rewrite.query,
     )
+    if not body.stream:
+        return response
+    start = {
+        "conversation_id": result.conversation_id,
+        "turn": result.turn,
+        "language": result.answer.language,
+    }
+    sentences = answer_sentences(result.answer.answer, result.answer.abstained)
+    body_json = response.model_dump(mode="json")  # exactly the body without stream
+    return EventSourceResponse(chat_events(start, sentences, lambda: body_json), sep="\n")
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
