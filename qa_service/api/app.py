@@ -8,9 +8,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from qa_service import __version__
+from qa_service.answer.examples import ExampleQuestions
 from qa_service.api.compute import Compute
 from qa_service.api.errors import install_error_handlers
-from qa_service.api.routers import ask, chat, documents, health, openai_compat, web
+from qa_service.api.routers import ask, chat, documents, examples, health, openai_compat, web
 from qa_service.chat.service import ChatService
 from qa_service.config import Settings, get_settings
 from qa_service.service import QAService, build_service
@@ -28,6 +29,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         app.state.service.ingest_seeds_if_empty()
         app.state.chat = ChatService(app.state.service)
         app.state.compute = Compute(app.state.service.settings.answer_threads)
+        app.state.examples = ExampleQuestions(
+            app.state.service.answerer, app.state.service.index.docs
+        )
         yield
         if owned:
             app.state.service.close()
@@ -51,6 +55,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(documents.router)
     app.include_router(ask.router)
     app.include_router(chat.router)
+    app.include_router(examples.router)
     app.include_router(openai_compat.router)
     app.include_router(web.router)
     return app

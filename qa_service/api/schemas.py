@@ -128,3 +128,13 @@ class AskResponse(BaseModel):
     citations: list[CitationOut]
     passages: list[PassageOut]
     language: str = Field(description="Detected question language: de or en.")
+
+
+class ExampleQuestionOut(BaseModel):
+    question: str = Field(examples=["Worum geht es bei „NATO-Pläne und geopolitische Bedenken“?"])
+    document_id: str = Field(description="The article the question was made from.")
+    title: str | None
+
+
+class ExampleQuestionsOut(BaseModel):
+    questions: list[ExampleQuestionOut]
