@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         description="Question answering over news articles. Every citation is an exact, "
         "verified span: `document.text[start:end] == quote`.",
         lifespan=lifespan,
+        docs_url=None,  # served by the web router, with Swagger UI from a package, not a CDN
     )
     install_error_handlers(app)
     # The widget runs inside other sites' pages and calls the API from their origin.
