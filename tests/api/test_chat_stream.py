@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from qa_service.chat.streaming import answer_sentences, chat_events
 from qa_service.errors import EmbedderUnavailable
-from tests.conftest import assert_citations_exact
+from tests.helpers.checks import assert_citations_exact
 
 
 def _stream(client: TestClient, payload: dict[str, Any]) -> tuple[Any, list[Any]]:

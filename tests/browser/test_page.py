@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.harness import run_scenario
-from tests.conftest import serve_process
+from tests.helpers.browser import run_scenario
+from tests.helpers.servers import serve_process
 
 pytestmark = pytest.mark.slow
 

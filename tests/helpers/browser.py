@@ -1,4 +1,4 @@
-"""Runs the node scripts of tests/browser (puppeteer-core driving Debian's chromium).
+"""Runs the node scripts in tests/browser (puppeteer-core driving Debian's chromium).
 
 `make setup-dev` installs what they need on a fresh machine: chromium (apt) and
 node_modules (`npm ci` from package-lock.json). A missing piece fails the test with the
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-BROWSER_DIR = Path(__file__).resolve().parent
+BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
