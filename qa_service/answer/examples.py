@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from qa_service.answer.extractive import ExtractiveAnswerer
 from qa_service.answer.language import detect_language
 from qa_service.retrieval.docstore import DocStore, DocumentRecord
+from qa_service.tuning.answer import EXAMPLE_ARTICLES, EXAMPLE_CANDIDATES
 
 TEMPLATES = {"de": "Worum geht es bei „{}“?", "en": "What is “{}” about?"}
-RECENT_ARTICLES = 6  # the newest articles the examples are drawn from
-CANDIDATES = 8  # headings asked at most, to fill ``limit`` examples
 _USABLE_HEADING = re.compile(r"^[^\d\n]{12,90}$")  # no date lines ("Mittwoch, 4. Juni")
 _MARKERS = re.compile(r"\s*\[\d+\]")
 
@@ -58,7 +57,7 @@ class ExampleQuestions:
 
     def get(self, limit: int = 3) -> list[ExampleQuestion]:
         total = self.docs.counts()[0]
-        recent = self.docs.page(offset=max(0, total - RECENT_ARTICLES), limit=RECENT_ARTICLES)
+        recent = self.docs.page(offset=max(0, total - EXAMPLE_ARTICLES), limit=EXAMPLE_ARTICLES)
         key = (limit, tuple((r.id, r.content_hash) for r in recent))
         with self._lock:
             if self._cache is None or self._cache[0] != key:
@@ -67,7 +66,7 @@ class ExampleQuestions:
 
     def _find(self, recent: list[DocumentRecord], limit: int) -> list[ExampleQuestion]:
         found: list[ExampleQuestion] = []
-        for heading, doc_id, title in _candidate_headings(self.docs, recent)[:CANDIDATES]:
+        for heading, doc_id, title in _candidate_headings(self.docs, recent)[:EXAMPLE_CANDIDATES]:
             question = TEMPLATES[detect_language(heading)].format(heading)
             answer = self.answerer.ask(question)
             if answer.abstained or _MARKERS.sub("", answer.answer).strip() == heading:
