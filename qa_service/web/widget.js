@@ -28,7 +28,7 @@
       close: "Schließen",
       closeChat: "Chat schließen",
       thinking: "Suche in den Artikeln …",
-      inIndex: (d, s) => `Im Index: ${d} ${d === 1 ? "Artikel" : "Artikel"} mit ${s.toLocaleString("de-DE")} Sätzen.`,
+      inIndex: (d, s) => `Im Index: ${d} Artikel mit ${s.toLocaleString("de-DE")} Sätzen.`,
       newest: "Neueste Artikel",
       more: (n) => `und ${n} weitere`,
       emptyIndex: "Der Index ist noch leer: Artikel über POST /v1/documents oder qa-service ingest hinzufügen.",
@@ -140,7 +140,7 @@
   .article{flex:1;min-height:0;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;padding:14px 18px;margin:0;font:inherit}
   .quote{background:#fdf3c4;color:inherit;border-radius:3px;padding:1px 0}
   .chosen{background:#f9c846;box-shadow:0 2px 0 #b7791f;border-radius:3px;font-weight:600}
-  @media (max-width:480px){.dialog{inset:0;border-radius:0}.log{padding:10px}.msg{max-width:100%}}`;
+  @media (max-width:480px){.dialog{inset:0;border-radius:0}.log{padding:10px}.msg{max-width:100%}:host([data-mode=page]) .box{border:0;border-radius:0}}`;
 
   const el = (tag, cls, text) => {
     const node = document.createElement(tag);

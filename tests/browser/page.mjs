@@ -94,7 +94,9 @@ async function askAndOpen(page, { typed, tap, closeWith }) {
                quoteBackground: getComputedStyle(q).backgroundColor, chosenBackground: getComputedStyle(c).backgroundColor,
                heading: root.querySelector("#qa-doc-title").textContent, focused: root.activeElement && root.activeElement.className,
                backdrop: !!root.querySelector(".backdrop"), dialogWidth: dialog.getBoundingClientRect().width,
-               articleOverflowsX: article.scrollWidth > article.clientWidth, role: dialog.getAttribute("role") };});
+               articleOverflowsX: article.scrollWidth > article.clientWidth, role: dialog.getAttribute("role"),
+               fonts: [dialog, article, q].map((n) => getComputedStyle(n).fontFamily),
+               boxFont: getComputedStyle(root.querySelector(".box")).fontFamily };});
     if (i === 0) seen.screenshot = await shot(page, `${scenario}-citation`);
     if ((closeWith === "alternate" && i % 2) || closeWith === "backdrop") {
       await page.mouse.click(5, 5); // the backdrop, outside the dialog on every screen size

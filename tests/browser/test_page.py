@@ -54,6 +54,7 @@ def check_answer(url: str, chat: dict[str, Any]) -> dict[str, Any]:
             assert seen["chosenBackground"] != seen["quoteBackground"]
         assert (c["title"] or doc) in seen["heading"]
         assert seen["role"] == "dialog" and seen["backdrop"] and seen["focused"] == "x"
+        assert set(seen["fonts"]) == {seen["boxFont"]}  # the article in the chat's type family
         assert seen["closed"]
     for listed, c in zip(chat["answer"]["listed"], body["citations"], strict=True):
         folded = " ".join(c["quote"].split())
