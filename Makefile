@@ -30,8 +30,8 @@ $(DEV_STAMP): pyproject.toml $(STAMP)
 
 # The browser tests (tests/browser) drive Debian's chromium with puppeteer-core from npm.
 $(BROWSER_STAMP): $(BROWSER)/package-lock.json
-	@command -v chromium >/dev/null && command -v npm >/dev/null || \
-		{ $(APT) update -qq && $(APT) install -y -qq chromium nodejs npm >/dev/null; }
+	@command -v chromium >/dev/null || { $(APT) update -qq && $(APT) install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null || { $(APT) update -qq && $(APT) install -y -qq nodejs npm >/dev/null; }
 	npm ci --prefix $(BROWSER) --no-audit --no-fund --loglevel=error
 	touch $@
 
