@@ -295,7 +295,7 @@
   function errorText(status, body) {
     const type = body && body.type;
     if (type && TEXT.errors[type]) return TEXT.errors[type];
-    if (status === 503) return TEXT.errors.unavailable;
+    if (status === 503 || /Unavailable$/.test(type || "")) return TEXT.errors.unavailable;
     let detail = body && body.detail;
     if (Array.isArray(detail)) detail = detail.map((d) => d.msg).join("; ");
     const head = status && status < 500 ? TEXT.errors.invalid : TEXT.errors.other;
@@ -488,7 +488,7 @@
           finishAnswer(msg, event.response);
         } else if (event.type === "error") {
           msg.remove();
-          showError(400, { detail: event.detail, type: event.error_type });
+          showError(500, { detail: event.detail, type: event.error_type }); // after the start
         }
       }
     } catch (err) {
