@@ -11,10 +11,10 @@ import re
 import threading
 from dataclasses import dataclass
 
-from qa_service.answer.citations import Citation
 from qa_service.answer.extractive import ExtractiveAnswerer
 from qa_service.answer.language import detect_language
-from qa_service.retrieval.docstore import DocStore, DocumentRecord
+from qa_service.models import Citation
+from qa_service.stores.base import DocumentRecord, DocumentStore
 from qa_service.tuning.answer import EXAMPLE_ARTICLES, EXAMPLE_CANDIDATES
 
 TEMPLATES = {"de": "Worum geht es bei „{}“?", "en": "What is “{}” about?"}
@@ -29,7 +29,7 @@ class ExampleQuestion:
 
 
 def _candidate_headings(
-    docs: DocStore, records: list[DocumentRecord]
+    docs: DocumentStore, records: list[DocumentRecord]
 ) -> list[tuple[str, str, str | None]]:
     """(heading, doc id, title), taking one heading per article in turn, newest first."""
     per_doc: list[list[tuple[str, str, str | None]]] = []
@@ -55,7 +55,7 @@ def _chosen(citation: Citation) -> str:
 
 
 class ExampleQuestions:
-    def __init__(self, answerer: ExtractiveAnswerer, docs: DocStore) -> None:
+    def __init__(self, answerer: ExtractiveAnswerer, docs: DocumentStore) -> None:
         self.answerer = answerer
         self.docs = docs
         self._lock = threading.Lock()

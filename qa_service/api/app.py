@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         app.state.chat = ChatService(app.state.service)
         app.state.compute = Compute(app.state.service.settings.answer_threads)
         app.state.examples = ExampleQuestions(
-            app.state.service.answerer, app.state.service.index.docs
+            app.state.service.answerer, app.state.service.stores.documents
         )
         yield
         if owned:
