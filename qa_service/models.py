@@ -64,6 +64,19 @@ class Citation:
     end: Annotated[int, Field(description="End offset, exclusive: text[start:end] == quote.")]
     quote: str
     score: float
+    chosen_start: Annotated[
+        int | None,
+        Field(
+            description="Where the chosen sentence(s) start, in the same code points: `quote` "
+            "may carry a sentence of context on each side (citations 2 and 3), and "
+            "text[chosen_start:chosen_end] is what was chosen. Equals start when there is no "
+            "context; null only in conversation turns stored before the field existed."
+        ),
+    ] = None
+    chosen_end: Annotated[
+        int | None,
+        Field(description="End of the chosen sentence(s), exclusive; equals end without context."),
+    ] = None
 
 
 @dataclass(frozen=True, slots=True)

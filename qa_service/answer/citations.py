@@ -166,6 +166,8 @@ def build_citations(
             span.end,
             text,
             round(span.score, 6),
+            chosen_start=span.core[0],
+            chosen_end=span.core[1],
         )
         built.append((citation, text[span.core[0] - span.start : span.core[1] - span.start]))
     return built

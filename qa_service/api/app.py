@@ -8,9 +8,10 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from qa_service import __version__
+from qa_service.answer.examples import ExampleQuestions
 from qa_service.api.compute import Compute
 from qa_service.api.errors import install_error_handlers
-from qa_service.api.routers import ask, chat, documents, health, openai_compat, web
+from qa_service.api.routers import ask, chat, documents, examples, health, openai_compat, web
 from qa_service.chat.service import ChatService
 from qa_service.config import Settings, get_settings
 from qa_service.service import QAService, build_service
@@ -30,6 +31,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
             app.state.service.llm.refresh(0)  # /health knows early whether the LLM answers
         app.state.chat = ChatService(app.state.service)
         app.state.compute = Compute(app.state.service.settings.answer_threads)
+        app.state.examples = ExampleQuestions(
+            app.state.service.answerer, app.state.service.stores.documents
+        )
         yield
         if owned:
             app.state.service.close()
@@ -40,6 +44,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         description="Question answering over news articles. Every citation is an exact, "
         "verified span: `document.text[start:end] == quote`.",
         lifespan=lifespan,
+        docs_url=None,  # served by the web router, with Swagger UI from a package, not a CDN
     )
     install_error_handlers(app)
     # The widget runs inside other sites' pages and calls the API from their origin.
@@ -53,6 +58,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(documents.router)
     app.include_router(ask.router)
     app.include_router(chat.router)
+    app.include_router(examples.router)
     app.include_router(openai_compat.router)
     app.include_router(web.router)
     return app

@@ -34,6 +34,11 @@ class ChatRequest(BaseModel):
     mode: AnswerMode | None = Field(
         None, description="extractive or generative; default: QA_ANSWER_MODE."
     )
+    stream: StrictBool = Field(
+        False,
+        description="Answer as Server-Sent Events: `start`, one `sentence` per answer "
+        "sentence, `done` with this route's usual JSON body, then `[DONE]`.",
+    )
 
 
 class ChatResponse(AskResponse):

@@ -176,3 +176,13 @@ class AskResponse(BaseModel):
         description="Generative answers: the kept sentences; `answer` is their text "
         "with [n] markers.",
     )
+
+
+class ExampleQuestionOut(BaseModel):
+    question: str = Field(examples=["Worum geht es bei „NATO-Pläne und geopolitische Bedenken“?"])
+    document_id: str = Field(description="The article the question was made from.")
+    title: str | None
+
+
+class ExampleQuestionsOut(BaseModel):
+    questions: list[ExampleQuestionOut]

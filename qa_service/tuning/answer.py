@@ -50,3 +50,9 @@ TOPIC_MIN_DEPENDENCE = 0.5
 """... applied only from this dependence on: below it a follow-up names its own topic ("Und
 wann wurde der Bahnhof übergeben?" must not be pulled back). Set by the regression hunt of
 commit c4c3bba (tests/answer/test_topic.py), not swept."""
+EXAMPLE_ARTICLES = 6
+"""The page's example questions (GET /v1/examples) come from the newest this many articles.
+Not measured: enough to vary the examples, few enough that one heading per article is read."""
+EXAMPLE_CANDIDATES = 8
+"""... asking at most this many headings, once per index change, to find the examples the
+articles answer with more than the heading itself (5 of 7 seed headings do). Not measured."""

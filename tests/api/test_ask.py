@@ -142,3 +142,24 @@ def test_a_question_without_words_is_refused(client: TestClient, message: str) -
     response = client.post("/v1/ask", json={"question": message})
     assert response.status_code == 422, response.text
     assert "no words" in response.json()["detail"]
+
+
+def test_citations_say_which_sentence_was_chosen_and_what_is_context(client: TestClient) -> None:
+    """`chosen_start`/`chosen_end` mark the chosen sentence(s) inside a quote with context."""
+    with_context = 0
+    for question in WITH_CONTEXT:
+        body = client.post("/v1/ask", json={"question": question}).json()
+        for c in body["citations"]:
+            text = client.get(f"/v1/documents/{c['document_id']}").json()["text"]
+            assert c["start"] <= c["chosen_start"] < c["chosen_end"] <= c["end"], c
+            chosen = text[c["chosen_start"] : c["chosen_end"]]
+            assert chosen in c["quote"] and chosen.strip() == chosen
+            if c["id"] == 1:  # the first citation is precise: no context
+                assert (c["chosen_start"], c["chosen_end"]) == (c["start"], c["end"])
+            with_context += len(chosen) < len(c["quote"])
+        # The answer reads the chosen sentences, never the context.
+        for text, n, _ in _answer_parts(body):
+            c = next(c for c in body["citations"] if str(c["id"]) == n)
+            full = client.get(f"/v1/documents/{c['document_id']}").json()["text"]
+            assert text == " ".join(full[c["chosen_start"] : c["chosen_end"]].split())
+    assert with_context, "no citation carried context: pick other questions"

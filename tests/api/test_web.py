@@ -58,3 +58,20 @@ def test_widget_highlights_by_code_points_like_the_api(client: TestClient) -> No
     program = f"{splitter.group()}\nconsole.log(JSON.stringify({call}));"
     out = subprocess.run([node, "-e", program], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [text[:start], text[start:end], text[end:]]
+
+
+def test_docs_work_offline_and_the_page_has_an_icon(client: TestClient) -> None:
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assets = re.findall(r"""(?:src|href)=['"]([^'"]+)['"]""", docs.text)
+    assert "/docs/assets/swagger-ui-bundle.js" in assets and "/docs/assets/swagger-ui.css" in assets
+    assert not [a for a in assets if a.startswith(("http:", "https:", "//"))], assets
+    for asset in assets:
+        response = client.get(asset)
+        assert response.status_code == 200 and len(response.content) > 100, asset
+    assert client.get("/docs/assets/../../../etc/passwd").status_code == 404
+    assert client.get("/docs/assets/index.html").status_code == 404
+    page = client.get("/").text
+    assert 'href="favicon.svg"' in page and "<style" not in page and "onclick" not in page
+    for path in ("/favicon.svg", "/favicon.ico", "/page.css"):
+        assert client.get(path).status_code == 200, path

@@ -1,8 +1,9 @@
 """/v1/chat and /v1/conversations: questions in a conversation, follow-ups resolved."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from qa_service.api.chat_schemas import (
@@ -15,7 +16,8 @@ from qa_service.api.chat_schemas import (
 from qa_service.api.deps import ComputeDep
 from qa_service.api.routers.ask import answer_response
 from qa_service.api.schemas import CitationOut
-from qa_service.chat.service import ChatService
+from qa_service.chat.service import ChatAnswer, ChatService, ChatTurn
+from qa_service.chat.streaming import answer_sentences, chat_events
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -28,21 +30,57 @@ ChatServiceDep = Annotated[ChatService, Depends(get_chat_service)]
 ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
-@router.post("/chat", response_model=ChatResponse)
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "The answer, or with `stream: true` Server-Sent Events: `start`, "
+            "`sentence` (one per answer sentence), `done` (this JSON body), `[DONE]`.",
+        }
+    },
+)
 async def chat(
     body: ChatRequest, chat_service: ChatServiceDep, compute: ComputeDep
-) -> ChatResponse:
+) -> ChatResponse | EventSourceResponse:
     """Answer a message as the next turn of a conversation, like `/v1/ask` plus context.
 
     Without `conversation_id` a new conversation starts; its id is in the response. A
     follow-up such as "Wann war das?" is searched together with the topic of the last
     turns (`retrieval_query` shows how); a self-contained question is searched alone.
-    An unknown `conversation_id` is a 404.
+    An unknown `conversation_id` is a 404. With `stream: true` the answer arrives as
+    Server-Sent Events, sentence by sentence, then the whole body in the `done` event.
     """
     turn = await compute.run(
         chat_service.start_chat, body.message, body.conversation_id, body.top_k, body.mode
     )
-    result = await run_in_threadpool(turn.result)
+    if body.stream:
+        start = await run_in_threadpool(_stream_start, chat_service, turn)
+        return EventSourceResponse(
+            chat_events(start, turn.sentences(answer_sentences), lambda: _done_body(turn)),
+            sep="\n",
+        )
+    return _chat_response(await run_in_threadpool(turn.result))
+
+
+def _stream_start(chat_service: ChatService, turn: ChatTurn) -> dict[str, Any]:
+    """The `start` event: known before the answer is written (the turn number is the next)."""
+    assert turn.conversation_id is not None
+    number = 0 if turn.create else len(chat_service.conversation(turn.conversation_id).turns)
+    return {
+        "conversation_id": turn.conversation_id,
+        "turn": number,
+        "language": turn.pending.base.language,
+    }
+
+
+def _done_body(turn: ChatTurn) -> dict[str, Any]:
+    assert turn.final is not None  # set once every sentence was sent
+    return _chat_response(turn.final).model_dump(mode="json")  # exactly the body without stream
+
+
+def _chat_response(result: ChatAnswer) -> ChatResponse:
     assert result.reply is not None
     return ChatResponse(
         **answer_response(result.reply),

@@ -1,0 +1,83 @@
+"""Example questions for the page's empty state, made from the section headings of stored
+articles (whatever the index holds, not a fixed list).
+
+A heading names what its section reports, so "Worum geht es bei „<heading>“?" is a question
+the articles answer. Each candidate is asked once and kept only if its best citation is the
+section's text, not the heading itself (4 of 7 seed headings qualify); the result is cached
+until the newest articles change.
+"""
+
+import re
+import threading
+from dataclasses import dataclass
+
+from qa_service.answer.extractive import ExtractiveAnswerer
+from qa_service.answer.language import detect_language
+from qa_service.models import Citation
+from qa_service.stores.base import DocumentRecord, DocumentStore
+from qa_service.tuning.answer import EXAMPLE_ARTICLES, EXAMPLE_CANDIDATES
+
+TEMPLATES = {"de": "Worum geht es bei „{}“?", "en": "What is “{}” about?"}
+_USABLE_HEADING = re.compile(r"^[^\d\n]{12,90}$")  # no date lines ("Mittwoch, 4. Juni")
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleQuestion:
+    question: str
+    document_id: str
+    title: str | None
+
+
+def _candidate_headings(
+    docs: DocumentStore, records: list[DocumentRecord]
+) -> list[tuple[str, str, str | None]]:
+    """(heading, doc id, title), taking one heading per article in turn, newest first."""
+    per_doc: list[list[tuple[str, str, str | None]]] = []
+    for record in reversed(records):
+        rows = docs.sentences_by_key([(record.id, i) for i in range(record.n_sentences)])
+        headings = [
+            r.text
+            for _, r in sorted(rows.items())
+            if r.kind == "heading"
+            and r.ord > 0  # the first line is usually the title
+            and len(r.text.split()) >= 3
+            and _USABLE_HEADING.match(r.text)
+        ]
+        per_doc.append([(h, record.id, record.title) for h in headings])
+    rounds = max((len(h) for h in per_doc), default=0)
+    return [h[i] for i in range(rounds) for h in per_doc if i < len(h)]
+
+
+def _chosen(citation: Citation) -> str:
+    start = citation.start if citation.chosen_start is None else citation.chosen_start
+    end = citation.end if citation.chosen_end is None else citation.chosen_end
+    return citation.quote[start - citation.start : end - citation.start]
+
+
+class ExampleQuestions:
+    def __init__(self, answerer: ExtractiveAnswerer, docs: DocumentStore) -> None:
+        self.answerer = answerer
+        self.docs = docs
+        self._lock = threading.Lock()
+        self._cache: tuple[object, list[ExampleQuestion]] | None = None
+
+    def get(self, limit: int = 3) -> list[ExampleQuestion]:
+        total = self.docs.counts()[0]
+        recent = self.docs.page(offset=max(0, total - EXAMPLE_ARTICLES), limit=EXAMPLE_ARTICLES)
+        key = (limit, tuple((r.id, r.content_hash) for r in recent))
+        with self._lock:
+            if self._cache is None or self._cache[0] != key:
+                self._cache = (key, self._find(recent, limit))
+            return self._cache[1]
+
+    def _find(self, recent: list[DocumentRecord], limit: int) -> list[ExampleQuestion]:
+        found: list[ExampleQuestion] = []
+        for heading, doc_id, title in _candidate_headings(self.docs, recent)[:EXAMPLE_CANDIDATES]:
+            question = TEMPLATES[detect_language(heading)].format(heading)
+            answer = self.answerer.ask(question)
+            if answer.abstained or _chosen(answer.citations[0]).strip() == heading:
+                continue  # nothing found, or the best citation is the heading itself
+            found.append(ExampleQuestion(question, doc_id, title))
+            if len(found) == limit:
+                break
+        return found

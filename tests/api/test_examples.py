@@ -1,0 +1,37 @@
+"""GET /v1/examples: questions made from whatever articles the index holds."""
+
+from fastapi.testclient import TestClient
+
+
+def test_examples_come_from_the_stored_articles_and_are_answered(client: TestClient) -> None:
+    questions = client.get("/v1/examples").json()["questions"]
+    assert 2 <= len(questions) <= 3
+    for q in questions:
+        doc = client.get(f"/v1/documents/{q['document_id']}").json()
+        assert q["title"] == doc["title"]
+        heading = q["question"].split("„", 1)[1].rsplit("“", 1)[0]
+        assert heading in doc["text"]  # made from the article, not a fixed list
+        body = client.post("/v1/ask", json={"question": q["question"]}).json()
+        assert not body["abstained"]
+        best = body["citations"][0]
+        chosen = doc["text"][best["chosen_start"] : best["chosen_end"]]
+        assert chosen.strip() != heading  # the section's text, not its heading echoed back
+
+
+def test_examples_follow_new_articles(client: TestClient) -> None:
+    text = (
+        "Brückenbau in Neustadt\n\nFreigabe der Nordbrücke verzögert sich\n\n"
+        "Die neue Nordbrücke in Neustadt wird erst im Herbst freigegeben. Grund sind "
+        "Lieferprobleme beim Stahl, sagte Baudezernentin Petra Lang am Montag.\n\n"
+        "Kosten steigen um zwei Millionen Euro\n\n"
+        "Die Kosten steigen damit auf 14 Millionen Euro. Der Stadtrat berät im Juni darüber.\n"
+    )
+    client.post("/v1/documents", json={"id": "nordbruecke", "title": "Brückenbau", "text": text})
+    questions = client.get("/v1/examples?limit=2").json()["questions"]
+    assert questions[0]["document_id"] == "nordbruecke"  # the newest article first
+    assert len(questions) == 2
+    assert client.get("/v1/examples?limit=9").status_code == 422
+
+
+def test_an_empty_index_has_no_examples(empty_client: TestClient) -> None:
+    assert empty_client.get("/v1/examples").json() == {"questions": []}
