@@ -229,3 +229,30 @@ def test_openai_stream_sends_only_verified_sentences(client: TestClient, scripte
     final = chunks[-1]
     assert final["choices"][0]["finish_reason"] == "stop" and final["mode"] == "generative"
     assert [c["id"] for c in final["citations"]] == [1]
+
+
+def test_chat_stream_sends_only_verified_sentences(client: TestClient, scripted) -> None:  # type: ignore[no-untyped-def]
+    scripted[1].reply = f"Das Treffen fand am 5. Juni 2025 statt [1]. {GOOD} Ende ohne Beleg."
+    request = {"message": QUESTION, "mode": "generative", "stream": True}
+    with client.stream("POST", "/v1/chat", json=request) as response:
+        assert response.status_code == 200
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert lines[-1] == "data: [DONE]"
+    events = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+    assert [e["type"] for e in events] == ["start", "sentence", "done"]
+    start, sentence, done = events
+    assert sentence == {
+        "type": "sentence",
+        "text": GOOD.removesuffix(" [1].") + ". [1]",
+        "citations": [1],
+    }
+    body = done["response"]
+    assert (body["mode"], body["fallback_reason"]) == ("generative", None)
+    assert body["answer"] == sentence["text"]
+    assert (start["conversation_id"], start["turn"]) == (body["conversation_id"], body["turn"])
+    assert_citations_exact(client, body)
+    # The streamed turn is stored: a follow-up in the same conversation is its next turn.
+    follow = client.post(
+        "/v1/chat", json={"message": "Wann war das?", "conversation_id": body["conversation_id"]}
+    ).json()
+    assert follow["turn"] == body["turn"] + 1
