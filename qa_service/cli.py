@@ -133,11 +133,21 @@ def serve(
     settings = _settings()
     host = host or settings.host
     port = settings.port if port is None else port
+    # The bound host is an allowed Host header; worker processes read it from the environment.
+    os.environ["QA_HOST"] = host
+    settings = settings.model_copy(update={"host": host, "port": port})
     if workers == 1:
         # Built here, once, so a bad model or index is a one-line error, not a traceback.
         service = _service()
+        service.settings = settings
         try:
-            uvicorn.run(create_app(settings, service), host=host, port=port, log_level="info")
+            uvicorn.run(
+                create_app(settings, service),
+                host=host,
+                port=port,
+                log_level="info",
+                **serving.server_options(),
+            )
         finally:
             service.close()
         return
