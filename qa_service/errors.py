@@ -65,6 +65,14 @@ class RerankerUnavailable(QAServiceError):
     """The configured reranker model cannot be loaded."""
 
 
+class KeyExists(QAServiceError):
+    """A key of that name exists already (revoked ones too: names are never reused)."""
+
+
+class KeyNotFound(QAServiceError):
+    """No key has that name."""
+
+
 class RequestRefused(QAServiceError):
     """A request the edge refuses before any route runs (see api/security.py)."""
 

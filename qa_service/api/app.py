@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from qa_service import __version__
+from qa_service.access import AccessService
+from qa_service.api.auth import Authenticator
 from qa_service.api.compute import Compute
 from qa_service.api.errors import install_error_handlers
-from qa_service.api.routers import ask, chat, documents, health, openai_compat, web
+from qa_service.api.routers import ask, chat, documents, health, keys, openai_compat, web
 from qa_service.api.security import EdgeGuard, OriginPolicy, PolicyCORS, security_headers
 from qa_service.chat.service import ChatService
 from qa_service.config import Settings, get_settings
@@ -29,6 +31,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         if app.state.service.llm is not None:
             app.state.service.llm.refresh(0)  # /health knows early whether the LLM answers
         app.state.chat = ChatService(app.state.service)
+        auth.access = AccessService(app.state.service.stores.documents)
         own = app.state.service.settings
         app.state.compute = Compute(own.answer_threads, own.max_queue)
         yield
@@ -44,10 +47,11 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     )
     install_error_handlers(app)
     config = service.settings if service is not None else settings or get_settings()
-    policy = OriginPolicy(config.cors_origins, any_reader="*" in config.cors_origins)
+    app.state.auth = auth = Authenticator(config)
+    policy = OriginPolicy(config.cors_origins, auth.key_origins, auth.keys_required)
     # Outermost last: CORS answers preflights and labels every answer, refusals included,
     # so the widget on an allowed site can read why it was refused.
-    app.add_middleware(EdgeGuard, settings=config, policy=policy)
+    app.add_middleware(EdgeGuard, settings=config, policy=policy, authenticate=auth)
     app.add_middleware(PolicyCORS, policy=policy)
     app.add_middleware(security_headers)
     app.include_router(health.router)
@@ -55,5 +59,6 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     app.include_router(ask.router)
     app.include_router(chat.router)
     app.include_router(openai_compat.router)
+    app.include_router(keys.router)
     app.include_router(web.router)
     return app

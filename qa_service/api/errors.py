@@ -32,6 +32,8 @@ STATUS: list[tuple[type[errors.QAServiceError], int]] = [
     (errors.RateLimited, 429),
     (errors.ServiceBusy, 503),
     (errors.DocumentNotFound, 404),
+    (errors.KeyNotFound, 404),
+    (errors.KeyExists, 409),
     (errors.ConversationNotFound, 404),
     (errors.DuplicateContent, 409),
     (errors.IdConflict, 409),

@@ -34,6 +34,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa_service import errors
+from qa_service.access import origin_of
 from qa_service.api.errors import error_response
 from qa_service.config import Settings
 
@@ -80,12 +81,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def origin_of(url: str) -> str:
-    """``https://Site.example:443/x`` -> ``https://site.example:443``: the form browsers send."""
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}" if parts.scheme else url.strip()
-
-
 @dataclass
 class OriginPolicy:
     """Which other sites' pages may call the API: QA_CORS_ORIGINS plus the origins of
@@ -93,7 +88,12 @@ class OriginPolicy:
 
     configured: Collection[str]
     key_origins: Callable[[], Collection[str]] = field(default=lambda: ())
-    any_reader: bool = False  # QA_CORS_ORIGINS has "*" and no key is required
+    keys_required: Callable[[], bool] = field(default=lambda: False)
+
+    @property
+    def any_reader(self) -> bool:
+        """QA_CORS_ORIGINS has "*" and no key is required: any page may read."""
+        return "*" in self.configured and not self.keys_required()
 
     def listed(self, origin: str) -> bool:
         origin = origin_of(origin)
@@ -138,6 +138,7 @@ class Caller:
 
     address: str
     key: str | None = None  # the key's name, never the key
+    key_id: str | None = None  # owner of the conversations it starts (None: anonymous)
 
     @property
     def bucket(self) -> str:

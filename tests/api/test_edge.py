@@ -5,6 +5,7 @@ that nothing changed.
 """
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
@@ -172,10 +173,8 @@ def test_slow_header_connections_do_not_hold_the_server(server: tuple[str, int])
     answered = 0
     while time.monotonic() - started < HEADER_TIMEOUT_S + 3:
         for sock in slow[:50]:  # keep trickling: one header byte each
-            try:
+            with contextlib.suppress(OSError):
                 sock.sendall(b"X")
-            except OSError:
-                pass
         t = time.monotonic()
         response = httpx.post(
             f"{url}/v1/ask", json={"question": "Wer leitete das Treffen in Brüssel?"}, timeout=30

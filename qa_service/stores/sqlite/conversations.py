@@ -63,11 +63,13 @@ class SQLiteConversations:
                 raise
             conn.execute("COMMIT")
 
-    def recent_turns(self, conversation_id: str, limit: int) -> list[StoredTurn]:
+    def recent_turns(
+        self, conversation_id: str, limit: int, *, owner: str | None = None
+    ) -> list[StoredTurn]:
         with self._lock:
             conn = self._connection()
             if not conn.execute(
-                "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
+                "SELECT 1 FROM conversations WHERE id = ? AND owner IS ?", (conversation_id, owner)
             ).fetchone():
                 raise _not_found(conversation_id)
             rows = conn.execute(
@@ -76,12 +78,12 @@ class SQLiteConversations:
             ).fetchall()
         return [_turn(row) for row in reversed(rows)]
 
-    def conversation(self, conversation_id: str) -> Conversation:
+    def conversation(self, conversation_id: str, *, owner: str | None = None) -> Conversation:
         with self._lock:
             conn = self._connection()
             head = conn.execute(
-                "SELECT id, created_at, updated_at FROM conversations WHERE id = ?",
-                (conversation_id,),
+                "SELECT id, created_at, updated_at FROM conversations WHERE id = ? AND owner IS ?",
+                (conversation_id, owner),
             ).fetchone()
             if head is None:
                 raise _not_found(conversation_id)
@@ -90,16 +92,20 @@ class SQLiteConversations:
             ).fetchall()
         return Conversation(head[0], head[1], head[2], [_turn(row) for row in rows])
 
-    def append_turn(self, conversation_id: str, turn: NewTurn, *, create: bool) -> StoredTurn:
+    def append_turn(
+        self, conversation_id: str, turn: NewTurn, *, create: bool, owner: str | None = None
+    ) -> StoredTurn:
         now = time.time()
         with self._transaction() as conn:
             if create:
                 conn.execute(
-                    "INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)",
-                    (conversation_id, now, now),
+                    "INSERT INTO conversations (id, created_at, updated_at, owner) "
+                    "VALUES (?, ?, ?, ?)",
+                    (conversation_id, now, now, owner),
                 )
             elif not conn.execute(
-                "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
+                "UPDATE conversations SET updated_at = ? WHERE id = ? AND owner IS ?",
+                (now, conversation_id, owner),
             ).rowcount:
                 # Deleted while its answer was being computed.
                 raise _not_found(conversation_id)
@@ -123,10 +129,10 @@ class SQLiteConversations:
             conn.execute(f"INSERT INTO turns VALUES ({', '.join('?' * len(row))})", row)
         return _turn(row)
 
-    def delete_conversation(self, conversation_id: str) -> None:
+    def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None:
         with self._transaction() as conn:
             if not conn.execute(
-                "DELETE FROM conversations WHERE id = ?", (conversation_id,)
+                "DELETE FROM conversations WHERE id = ? AND owner IS ?", (conversation_id, owner)
             ).rowcount:
                 raise _not_found(conversation_id)
 
