@@ -2,7 +2,8 @@
  *   <script src="http://127.0.0.1:8000/widget.js" defer></script>
  * Options (attributes of the script tag): data-api (service URL, default: where the script
  * came from), data-target (CSS selector of a container to render into instead of a
- * floating button), data-title.
+ * floating button), data-title, data-key (a read key bound to this page's origin, created
+ * with `qa-service keys create --scope read --origin https://your.site`).
  * It talks to POST /v1/chat and shows every citation with its exact span, highlighted in the
  * article text fetched from GET /v1/documents/{id}.
  */
@@ -11,6 +12,7 @@
   const script = document.currentScript;
   const api = (script.dataset.api || new URL(script.src).origin).replace(/\/$/, "");
   const title = script.dataset.title || "Fragen zu den Artikeln";
+  const auth = script.dataset.key ? { authorization: `Bearer ${script.dataset.key}` } : {};
   const css = `
   .qa-box{font:15px/1.45 system-ui,sans-serif;color:#1b1b1b;background:#fff;display:flex;flex-direction:column;border:1px solid #ccd;border-radius:10px;overflow:hidden}
   .qa-float{position:fixed;right:20px;bottom:80px;width:380px;height:540px;box-shadow:0 6px 24px #0003;z-index:99999}
@@ -76,7 +78,7 @@
   // </split-span>
 
   async function showSpan(c) {
-    const response = await fetch(`${api}/v1/documents/${encodeURIComponent(c.document_id)}`);
+    const response = await fetch(`${api}/v1/documents/${encodeURIComponent(c.document_id)}`, { headers: auth });
     if (!response.ok) return;
     const doc = await response.json();
     const pane = el("div", "qa-doc");
@@ -135,7 +137,7 @@
     try {
       const response = await fetch(`${api}/v1/chat`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...auth },
         body: JSON.stringify(conversationId ? { conversation_id: conversationId, message } : { message }),
       });
       const body = await response.json();

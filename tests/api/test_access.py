@@ -5,9 +5,6 @@ matrix sends every route with no key, each scope, a revoked key and a wrong orig
 """
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,33 +13,13 @@ import httpx
 import openai
 import pytest
 
-from tests.conftest import serve_process
+from tests.helpers.keys import cli, create_key
+from tests.helpers.servers import serve_process
 
 WIDGET_SITE = "https://news.example"
 OTHER_SITE = "http://127.0.0.1:9"
 QUESTION = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 COLUMNS = ("none", "read", "write", "admin", "revoked", "wrong_origin")
-
-
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QA_INDEX_DIR": str(root / "index"), "QA_SEEDS_DIR": str(root / "seeds")}
-    return subprocess.run(
-        [sys.executable, "-m", "qa_service", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def create_key(root: Path, name: str, scope: str, *origins: str) -> str:
-    extra = [arg for origin in origins for arg in ("--origin", origin)]
-    result = cli(root, "keys", "create", "--name", name, "--scope", scope, *extra)
-    assert result.returncode == 0, result.stderr
-    key = result.stdout.strip()
-    assert key.startswith("qa-") and "\n" not in key  # the key alone on stdout
-    assert name in result.stderr and key not in result.stderr
-    return key
 
 
 @dataclass

@@ -15,7 +15,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from qa_service.api.app import create_app
+from qa_service.service import QAService
 from qa_service.serving import HEADER_TIMEOUT_S
 from tests.helpers.servers import serve_process
 
@@ -228,3 +231,19 @@ def test_a_full_queue_answers_503_at_once(tmp_path: Path) -> None:
     assert all(after and int(after) >= 1 for after, _ in busy)
     fastest_ok = min(took for s, _, took in results if s == 200)
     assert all(took <= fastest_ok + 0.5 for _, took in busy)  # refused at once, not after a wait
+
+
+def test_rate_limit_per_client_answers_429_with_retry_after(service: QAService) -> None:
+    settings = service.settings.model_copy(update={"rate_limit": "3/minute"})
+    service.settings = settings
+    with TestClient(create_app(settings, service)) as client:
+        statuses = [client.get("/v1/documents").status_code for _ in range(3)]
+        limited = client.post("/v1/ask", json={"question": "Wer?"})
+        assert statuses == [200, 200, 200]
+        assert limited.status_code == 429 and limited.json()["type"] == "RateLimited"
+        assert 1 <= int(limited.headers["retry-after"]) <= 60
+        completion = client.post("/v1/chat/completions", json={"model": "qa-service"})
+        assert completion.status_code == 429 and "error" in completion.json()
+        assert client.get("/health").status_code == 200  # not under /v1: not counted
+        other = TestClient(client.app, client=("10.0.0.2", 5000))  # the same running app
+        assert other.get("/v1/documents").status_code == 200  # another address, its own count
