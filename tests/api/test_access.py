@@ -12,7 +12,12 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from fastapi.testclient import TestClient
 
+from qa_service.access import AccessService
+from qa_service.api.app import create_app
+from qa_service.config import Settings
+from qa_service.service import build_service
 from tests.helpers.keys import cli, create_key
 from tests.helpers.servers import serve_process
 
@@ -270,3 +275,26 @@ def test_no_keys_refuses_to_serve_a_network(tmp_path: Path) -> None:
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "keys create" in lines[0] and "QA_AUTH=off" in lines[0], lines
+
+
+def test_auth_modes(settings: Settings, embedder: object) -> None:
+    """required: a key even with none created; off: keys are ignored; auto: from the first."""
+    svc = build_service(settings, embedder)  # type: ignore[arg-type]
+    svc.ingest_seeds_if_empty()
+    try:
+        for mode, keys, status in [
+            ("auto", False, 200),
+            ("required", False, 401),
+            ("off", True, 200),
+            ("auto", True, 401),
+        ]:
+            if keys:
+                AccessService(svc.stores.documents).create(f"k-{mode}", "read")
+            own = settings.model_copy(update={"auth": mode})
+            svc.settings = own
+            with TestClient(create_app(own, svc)) as client:
+                assert client.get("/v1/documents").status_code == status, mode
+                health = client.get("/health").json()
+                assert ("documents" in health) == (status == 200), (mode, health)
+    finally:
+        svc.close()
