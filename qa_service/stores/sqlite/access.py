@@ -2,53 +2,21 @@
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from qa_service.errors import KeyExists
 from qa_service.stores.base import AuditEntry, KeyRecord
-from qa_service.stores.sqlite.migrations import MigrationContext, access_migrations
+from qa_service.stores.sqlite.lazy import LazyFile
+from qa_service.stores.sqlite.migrations import access_migrations
 
 _KEY_COLUMNS = "id, name, scope, origins, prefix, key_hash, created_at, last_used_at, revoked_at"
 
 
-class SQLiteAccess:
+class SQLiteAccess(LazyFile):
     """Safe to share between threads; the file is opened at first use."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
-
-    def _connection(self) -> sqlite3.Connection:
-        """Caller holds the lock."""
-        if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            access_migrations.apply(conn, MigrationContext())
-            self._conn = conn
-        return self._conn
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        super().__init__(path, access_migrations)
 
     def add_key(self, key: KeyRecord) -> None:
         try:

@@ -8,11 +8,7 @@ conversation's length.
 """
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,46 +18,16 @@ import numpy as np
 from qa_service.errors import ConversationNotFound
 from qa_service.models import Citation
 from qa_service.stores.base import Conversation, NewTurn, StoredTurn
-from qa_service.stores.sqlite.migrations import MigrationContext, conversation_migrations
+from qa_service.stores.sqlite.lazy import LazyFile
+from qa_service.stores.sqlite.migrations import conversation_migrations
 
 
-class SQLiteConversations:
+class SQLiteConversations(LazyFile):
     """Safe to share between the server's threads; the file is opened at first use, so
     commands that never chat (``qa-service ingest``) do not create it."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
-
-    def _connection(self) -> sqlite3.Connection:
-        """Caller holds the lock."""
-        if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conversation_migrations.apply(conn, MigrationContext())
-            self._conn = conn
-        return self._conn
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        super().__init__(path, conversation_migrations, ["foreign_keys=ON"])
 
     def recent_turns(
         self, conversation_id: str, limit: int, *, owner: str | None = None
