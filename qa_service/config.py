@@ -111,11 +111,12 @@ class Settings(BaseSettings):
         ),
     )
     max_queue: int | None = Field(
-        32,
+        16,
         ge=0,
         description=(
             "Questions waiting for an answer thread per process; past it 503 with "
-            "Retry-After at once. None: unbounded."
+            "Retry-After at once. None: unbounded. 16: about a second of waiting at the "
+            "~14 questions/s one process answers (benchmarks/README.md, Back-pressure)."
         ),
     )
     host: str = "127.0.0.1"
