@@ -4,6 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
+# pip -qq: errors only. Without it every install prints a warning per package about this
+# machine's extra package indexes, and setuptools warns about editable installs.
+PIP := $(BIN)/pip install -qq
+BROWSER := tests/browser
+BROWSER_STAMP := $(BROWSER)/node_modules/.installed
+# Root on CI (apt-get as is); sudo on a developer's machine.
+APT := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 
 # The llama.cpp server the LLM tests start (tests/helpers/llm_servers.py): a C++ build, so a venv of
 # its own. CPU-only with the instruction sets every x86-64 CI machine here has; the default
@@ -12,20 +19,20 @@ LLM_VENV := .venv-llm
 LLM_STAMP := $(LLM_VENV)/.installed
 LLM_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
-.PHONY: setup setup-dev run test test-fast lint bench clean
+.PHONY: setup setup-dev browser run test test-fast lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PIP) --upgrade pip
 
 # torch is pinned first so pip takes the local CPU build instead of a multi-GB CUDA one.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e .
+	$(PIP) torch==2.13.0
+	$(PIP) -e .
 	touch $@
 
 $(DEV_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(PIP) -e '.[dev]'
 	touch $@
 
 $(LLM_STAMP):
@@ -36,9 +43,18 @@ $(LLM_STAMP):
 
 $(LLM_VENV): $(LLM_STAMP)
 
+# The browser tests (tests/browser) drive Debian's chromium with puppeteer-core from npm.
+$(BROWSER_STAMP): $(BROWSER)/package-lock.json
+	@command -v chromium >/dev/null || { $(APT) update -qq && $(APT) install -y -qq chromium >/dev/null; }
+	@command -v npm >/dev/null || { $(APT) update -qq && $(APT) install -y -qq nodejs npm >/dev/null; }
+	npm ci --prefix $(BROWSER) --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser: $(BROWSER_STAMP)
+
 setup: $(STAMP)
 
-setup-dev: $(DEV_STAMP)
+setup-dev: $(DEV_STAMP) $(BROWSER_STAMP)
 
 run: setup
 	$(BIN)/qa-service serve

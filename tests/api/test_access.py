@@ -21,6 +21,8 @@ from qa_service.service import build_service
 from tests.helpers.keys import cli, create_key
 from tests.helpers.servers import serve_process
 
+pytestmark = pytest.mark.slow  # real `qa-service serve` processes
+
 WIDGET_SITE = "https://news.example"
 OTHER_SITE = "http://127.0.0.1:9"
 QUESTION = "Wer wurde zum Chef der Drohnentruppen ernannt?"

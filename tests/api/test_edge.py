@@ -22,6 +22,8 @@ from qa_service.service import QAService
 from qa_service.serving import HEADER_TIMEOUT_S
 from tests.helpers.servers import serve_process
 
+pytestmark = pytest.mark.slow  # real `qa-service serve` processes
+
 OTHER_PAGE = "http://127.0.0.1:9"  # another local port: another origin
 DOC = {"id": "planted", "text": "Die Stadt Lauterbach baut eine neue Brücke über die Lauter."}
 

@@ -7,15 +7,11 @@
 //   visit         open PAGE (an attacker's page on another origin) and wait until it reports
 //                 window.__done; report window.__results
 //   widget        open PAGE (a site embedding the widget), ask QUESTION, report the answer
-import puppeteer from "puppeteer-core";
+import { launch } from "./browser.mjs";
 
 const [scenario, json] = process.argv.slice(2);
 const args = JSON.parse(json);
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-});
+const browser = await launch();
 const out = { console: [], dialogs: [], pageErrors: [] };
 try {
   const page = await browser.newPage();

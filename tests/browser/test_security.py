@@ -8,9 +8,6 @@
 """
 
 import json
-import os
-import shutil
-import subprocess
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,11 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers.browser import run_node
 from tests.helpers.keys import create_key
 from tests.helpers.servers import serve_process
 
-HERE = Path(__file__).resolve().parent
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+pytestmark = pytest.mark.slow  # real chromium and `qa-service serve` processes
+
 PLANTED = (
     "Die Lauterbrücke in Lauterbach wurde am Montag nach zwei Jahren Bauzeit eröffnet. "
     'Bürgermeisterin Anna Roth <script>window.__pwned = "script"</script> durchschnitt '
@@ -34,27 +32,9 @@ PLANTED = (
 QUESTION = "Wer durchschnitt das Band der Lauterbrücke?"
 
 
-@pytest.fixture(scope="module")
-def puppeteer() -> Path:
-    """puppeteer-core from npm (no browser download: Debian's chromium is used)."""
-    assert Path(CHROMIUM).exists(), f"Chromium is needed at {CHROMIUM} (apt-get install chromium)"
-    if not (HERE / "node_modules" / "puppeteer-core").is_dir():
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to install puppeteer-core (apt-get install npm)"
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=600)
-    return HERE / "security.mjs"
-
-
-def browse(script: Path, scenario: str, **args: object) -> dict:
-    result = subprocess.run(
-        ["node", str(script), scenario, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "CHROMIUM": CHROMIUM},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def browse(scenario: str, **args: object) -> dict:
+    """One scenario of security.mjs (see its header); what the browser saw."""
+    return json.loads(run_node("security.mjs", scenario, json.dumps(args)).strip().splitlines()[-1])
 
 
 class Pages:
@@ -94,13 +74,9 @@ def anonymous(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def test_article_markup_is_shown_as_text_and_never_runs(
-    anonymous: str, puppeteer: Path, tmp_path: Path
-) -> None:
+def test_article_markup_is_shown_as_text_and_never_runs(anonymous: str, tmp_path: Path) -> None:
     shot = tmp_path / "citation.png"
-    seen = browse(
-        puppeteer, "ask-and-open", page=f"{anonymous}/", question=QUESTION, shot=str(shot)
-    )
+    seen = browse("ask-and-open", page=f"{anonymous}/", question=QUESTION, shot=str(shot))
     assert seen["csp"] and "script-src 'self'" in seen["csp"]
     assert "Roth" in seen["answer"], seen
     body = httpx.post(f"{anonymous}/v1/ask", json={"question": QUESTION}).json()
@@ -152,12 +128,12 @@ async function attempt(name, fn) {
 
 
 def test_a_page_of_another_port_cannot_change_or_read_the_corpus(
-    anonymous: str, puppeteer: Path
+    anonymous: str,
 ) -> None:
     before = httpx.get(f"{anonymous}/v1/documents").json()
     pages = Pages({"/attack.html": ATTACK.replace("API", anonymous)})
     try:
-        seen = browse(puppeteer, "visit", page=f"{pages.origin}/attack.html")
+        seen = browse("visit", page=f"{pages.origin}/attack.html")
     finally:
         pages.close()
     results = seen["results"]
@@ -191,7 +167,7 @@ def embedding_page(api: str, key: str) -> str:
 
 
 def test_the_widget_with_an_origin_bound_key(
-    widget_service: tuple[str, Pages, str], puppeteer: Path
+    widget_service: tuple[str, Pages, str],
 ) -> None:
     api, site, key = widget_service
     question = "Wer wurde zum Chef der Drohnentruppen ernannt?"
@@ -199,10 +175,8 @@ def test_the_widget_with_an_origin_bound_key(
     site.pages["/news.html"] = page
     elsewhere = Pages({"/news.html": page})  # the same page at another origin
     try:
-        allowed = browse(puppeteer, "widget", page=f"{site.origin}/news.html", question=question)
-        refused = browse(
-            puppeteer, "widget", page=f"{elsewhere.origin}/news.html", question=question
-        )
+        allowed = browse("widget", page=f"{site.origin}/news.html", question=question)
+        refused = browse("widget", page=f"{elsewhere.origin}/news.html", question=question)
     finally:
         elsewhere.close()
     assert "Browdi" in allowed["answer"] and allowed["citations"], allowed
