@@ -1,6 +1,7 @@
 """Requests/s of `POST /v1/ask` at 1, 4, 16 and 64 concurrent clients (loopback, bounded).
 
     .venv/bin/python -m benchmarks.throughput [--workers 2] [--seconds 15] [--clients 1 4 16 64]
+    .venv/bin/python -m benchmarks.throughput --workers 1 --clients 64 --max-queue 1000000 32
 
 Against `qa-service serve --workers N` on the XQuAD-de corpus with distinct questions (no
 query-cache hits). The reference is the embedder ceiling: one single-threaded embedder
@@ -33,18 +34,20 @@ from benchmarks.common import (
 from qa_service.config import Settings
 
 DEFAULT_ANSWER_THREADS = Settings.model_fields["answer_threads"].default
+DEFAULT_MAX_QUEUE = Settings.model_fields["max_queue"].default
 
 
 async def load(url: str, questions: list[str], clients: int, seconds: float) -> dict:
     """``clients`` closed-loop clients asking distinct questions for ``seconds``."""
     queue = iter(questions)
     latencies: list[float] = []
-    errors = 0
+    answered: list[float] = []  # latencies of 200s only
+    errors = busy = 0
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
     async def client(http: httpx.AsyncClient) -> None:
-        nonlocal errors
+        nonlocal errors, busy
         while time.perf_counter() < deadline:
             question = next(queue, None)
             if question is None:
@@ -52,9 +55,16 @@ async def load(url: str, questions: list[str], clients: int, seconds: float) -> 
             t = time.perf_counter()
             try:
                 r = await http.post(f"{url}/v1/ask", json={"question": question})
-                errors += r.status_code != 200
             except httpx.HTTPError:
                 errors += 1
+            else:
+                if r.status_code == 503 and "retry-after" in r.headers:
+                    busy += 1  # QA_MAX_QUEUE: refused at once; a client waits Retry-After
+                    await asyncio.sleep(float(r.headers["retry-after"]))
+                    continue
+                errors += r.status_code != 200
+                if r.status_code == 200:
+                    answered.append(time.perf_counter() - t)
             latencies.append(time.perf_counter() - t)
 
     start = time.perf_counter()
@@ -66,7 +76,9 @@ async def load(url: str, questions: list[str], clients: int, seconds: float) -> 
         "rps": len(latencies) / elapsed,
         "p50 ms": percentile(latencies, 0.5) * 1000,
         "p99 ms": percentile(latencies, 0.99) * 1000,
+        "p99 answered ms": percentile(answered, 0.99) * 1000 if answered else float("nan"),
         "errors": errors,
+        "503 busy": busy,
     }
 
 
@@ -146,6 +158,12 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
         help="OMP_NUM_THREADS for the server (default: the service's choice, cores / workers)",
     )
     parser.add_argument(
+        "--max-queue",
+        nargs="+",
+        default=[None],
+        help="QA_MAX_QUEUE values to run side by side (a huge one: unbounded)",
+    )
+    parser.add_argument(
         "--answer-threads",
         type=int,
         default=None,
@@ -163,19 +181,24 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     env = {"OMP_NUM_THREADS": str(args.omp_threads)} if args.omp_threads else {}
     if args.answer_threads:
         env["QA_ANSWER_THREADS"] = str(args.answer_threads)
-    rows = measure(
-        args.workers,
-        args.clients,
-        args.seconds,
-        args.max_requests,
-        corpus,
-        args.ceiling_seconds,
-        [b == "on" for b in args.batching],
-        **env,
-    )
-    for row in rows:
-        row["server OMP threads"] = args.omp_threads or "auto"
-        row["answer threads"] = args.answer_threads or DEFAULT_ANSWER_THREADS
+    rows = []
+    for max_queue in args.max_queue:
+        queue_env = {"QA_MAX_QUEUE": max_queue} if max_queue else {}
+        for row in measure(
+            args.workers,
+            args.clients,
+            args.seconds,
+            args.max_requests,
+            corpus,
+            args.ceiling_seconds,
+            [b == "on" for b in args.batching],
+            **env,
+            **queue_env,
+        ):
+            row["server OMP threads"] = args.omp_threads or "auto"
+            row["answer threads"] = args.answer_threads or DEFAULT_ANSWER_THREADS
+            row["max queue"] = max_queue or DEFAULT_MAX_QUEUE
+            rows.append(row)
     report(
         f"Throughput: POST /v1/ask, {args.workers} workers, distinct questions, {corpus.name}",
         rows,
@@ -187,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
             "every core, the single-request latency floor (it buys latency, not throughput)",
             "batching: QA_EMBEDDER_BATCH (questions waiting for the embedder share one call)",
             "target: >= 90% of the embedder ceiling at 16 and 64 clients, no errors",
+            "503 busy: refused at once past QA_MAX_QUEUE (the client waits Retry-After, then "
+            "asks its next question); p99 answered ms: over 200s only",
         ],
     )
     return rows

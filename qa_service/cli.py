@@ -2,8 +2,10 @@
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +15,9 @@ from rich.table import Table
 
 from qa_service.config import AnswerMode, Settings, get_settings
 from qa_service.errors import DocumentNotFound, QAServiceError
+
+if TYPE_CHECKING:
+    from qa_service.access import AccessService
 
 app = typer.Typer(
     help="Question answering over news articles with exact citation spans.",
@@ -59,7 +64,7 @@ def _progress() -> Progress:
 
 
 def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(str(exc))}")
+    err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -133,11 +138,22 @@ def serve(
     settings = _settings()
     host = host or settings.host
     port = settings.port if port is None else port
+    # The bound host is an allowed Host header; worker processes read it from the environment.
+    os.environ["QA_HOST"] = host
+    settings = settings.model_copy(update={"host": host, "port": port})
+    _check_can_start(settings, host)
     if workers == 1:
         # Built here, once, so a bad model or index is a one-line error, not a traceback.
         service = _service()
+        service.settings = settings
         try:
-            uvicorn.run(create_app(settings, service), host=host, port=port, log_level="info")
+            uvicorn.run(
+                create_app(settings, service),
+                host=host,
+                port=port,
+                log_level="info",
+                **serving.server_options(),
+            )
         finally:
             service.close()
         return
@@ -167,6 +183,13 @@ def _mode(value: str | None) -> "AnswerMode | None":
 
 
 MODE_HELP = "extractive or generative (an LLM writes, every sentence verified; needs QA_LLM_*)."
+
+
+def _check_can_start(settings: Settings, host: str) -> None:
+    from qa_service.api.auth import check_can_start
+
+    with _access() as access:
+        check_can_start(settings, access, host)
 
 
 @app.command()
@@ -240,6 +263,115 @@ def delete(doc_id: str) -> None:
     finally:
         service.close()
     console.print(f"deleted {doc_id}")
+
+
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@contextmanager
+def _access() -> Iterator["AccessService"]:
+    """The keys and audit log in the document store (no model is loaded)."""
+    from qa_service.access import AccessService
+    from qa_service.stores import open_stores
+
+    settings = _settings()
+    try:
+        stores = open_stores(settings)
+    except QAServiceError as exc:
+        raise _fail(exc) from None
+    except Exception as exc:  # sqlite3.Error and folder problems alike
+        raise _fail(
+            ValueError(f"cannot open the index at {settings.index_dir} (QA_INDEX_DIR): {exc}")
+        ) from None
+    try:
+        yield AccessService(stores.documents)
+    except QAServiceError as exc:
+        raise _fail(exc) from None
+    finally:
+        stores.close()
+
+
+def _when(at: float | None) -> str:
+    import datetime
+
+    if at is None:
+        return ""
+    return datetime.datetime.fromtimestamp(at, datetime.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="A name to list and revoke the key by.")],
+    scope: Annotated[str, typer.Option(help="read, write or admin.")],
+    origin: Annotated[
+        list[str] | None,
+        typer.Option(help="A page origin the key is bound to (repeatable), for the widget."),
+    ] = None,
+) -> None:
+    """Create a key: the key alone on stdout (shown this once), details on stderr."""
+    with _access() as access:
+        key, secret = access.create(name, scope, origin or [])
+    origins = f", origins {', '.join(key.origins)}" if key.origins else ""
+    err.print(
+        f"created key {escape(key.name)} (scope {key.scope}{escape(origins)}); "
+        "it is shown only now, store it safely"
+    )
+    print(secret, flush=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key: name, scope, origins, created, last used, prefix (never the key)."""
+    with _access() as access:
+        keys = access.all_keys()
+    table = Table("name", "scope", "origins", "created", "last used", "prefix", "revoked")
+    for k in keys:
+        table.add_row(
+            escape(k.name),
+            k.scope,
+            escape(" ".join(k.origins)),
+            _when(k.created_at),
+            _when(k.last_used_at),
+            k.prefix + "…",
+            _when(k.revoked_at),
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: str) -> None:
+    """Revoke a key: every request with it gets 401 from now on."""
+    with _access() as access:
+        access.revoke(name)
+    console.print(f"revoked {escape(name)}")
+
+
+@app.command()
+def audit(
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+) -> None:
+    """The audit log of writes (documents, keys), newest first."""
+    from dataclasses import asdict
+
+    with _access() as access:
+        entries = access.audit(limit)
+    if as_json:
+        for entry in entries:
+            print(json.dumps(asdict(entry), ensure_ascii=False))
+        return
+    table = Table("time", "key", "action", "document", "content hash", "detail")
+    for e in entries:
+        table.add_row(
+            _when(e.at),
+            escape(e.key_name or "-"),
+            e.action,
+            escape(e.document_id or ""),
+            (e.content_hash or "")[:16],
+            escape(e.detail or ""),
+        )
+    console.print(table)
 
 
 @app.command("eval")

@@ -74,7 +74,50 @@ class Settings(BaseSettings):
         RERANK_CANDIDATES, ge=2, le=50, description="Best-scored sentences the reranker reorders."
     )
     cors_origins: list[str] = Field(
-        ["*"], description="Origins whose pages may call the API (the embeddable widget)."
+        [],
+        description=(
+            "Origins whose pages may call the API (the embeddable widget), besides the "
+            "origins of origin-bound keys. Default: none, only the service's own pages; "
+            '["*"] lets every site read (never write) when auth is off.'
+        ),
+    )
+    allowed_hosts: list[str] | None = Field(
+        None,
+        description=(
+            "Host names requests may be addressed to (the Host header). None: the loopback "
+            'names and the bound host. IP addresses are always accepted; ["*"]: any name.'
+        ),
+    )
+    auth: Literal["auto", "required", "off"] = Field(
+        "auto",
+        description=(
+            "auto: keys are required on every /v1 route once one key exists; without keys "
+            "the service answers anonymously, and only when bound to a loopback address."
+        ),
+    )
+    max_body_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Longest request body, counted while it is read (413). 16 MiB: an article of "
+            "QA_MAX_DOCUMENT_CHARS characters as JSON with \\u escapes is at most 12 MB."
+        ),
+    )
+    rate_limit: str | None = Field(
+        None,
+        description=(
+            'Requests per key (anonymous: per client address) on /v1, e.g. "10/second;300/'
+            'minute" (the `limits` notation); past it 429 with Retry-After. Per process.'
+        ),
+    )
+    max_queue: int | None = Field(
+        16,
+        ge=0,
+        description=(
+            "Questions waiting for an answer thread per process; past it 503 with "
+            "Retry-After at once. None: unbounded. 16: about a second of waiting at the "
+            "~14 questions/s one process answers (benchmarks/README.md, Back-pressure)."
+        ),
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

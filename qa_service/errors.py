@@ -63,3 +63,59 @@ class StoreUnavailable(QAServiceError):
 
 class RerankerUnavailable(QAServiceError):
     """The configured reranker model cannot be loaded."""
+
+
+class KeyExists(QAServiceError):
+    """A key of that name exists already (revoked ones too: names are never reused)."""
+
+
+class KeyNotFound(QAServiceError):
+    """No key has that name."""
+
+
+class RequestRefused(QAServiceError):
+    """A request the edge refuses before any route runs (see api/security.py)."""
+
+
+class HostNotAllowed(RequestRefused):
+    """The Host header names no allowed host (QA_ALLOWED_HOSTS): a DNS-rebinding page, say."""
+
+
+class NotAuthenticated(RequestRefused):
+    """No key, an unknown key or a revoked key where a key is required."""
+
+
+class PermissionDenied(RequestRefused):
+    """The key is valid but its scope or origin does not allow this request."""
+
+
+class OriginNotAllowed(PermissionDenied):
+    """A page of another origin tried to change or read something (QA_CORS_ORIGINS)."""
+
+
+class UnsupportedMediaType(RequestRefused):
+    """The body's Content-Type is not the one the route reads (application/json)."""
+
+
+class BodyTooLarge(RequestRefused):
+    """The request body is longer than QA_MAX_BODY_BYTES."""
+
+
+class BodyTimeout(RequestRefused):
+    """The request body trickled in slower than the server waits for it."""
+
+
+class RateLimited(RequestRefused):
+    """Too many requests from one key or client address (QA_RATE_LIMIT)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ServiceBusy(QAServiceError):
+    """Too many questions are waiting already (QA_MAX_QUEUE): try again shortly."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

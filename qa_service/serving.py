@@ -10,16 +10,75 @@ for it (encode/uvicorn#2472 is open), so this module starts the workers itself; 
 an ordinary ``uvicorn.Server``.
 """
 
+import asyncio
 import logging
 import multiprocessing
 import signal
 import socket
 import threading
 import time
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger("qa_service")
+
+HEADER_TIMEOUT_S = 10.0
+"""A request's headers must arrive within this long of the connection opening (or of the
+previous response): a client trickling header bytes is cut off instead of holding a
+connection for ever. uvicorn has no such timeout of its own."""
+KEEP_ALIVE_S = 5
+"""An idle keep-alive connection is closed after this long (uvicorn's default)."""
+GRACEFUL_SHUTDOWN_S = 30
+"""On SIGTERM, open requests get this long to finish."""
+
+
+class HeaderTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, plus a deadline for the request line and headers."""
+
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_timer()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_timer()
+        super().connection_lost(exc)
+
+    def _arm_header_timer(self) -> None:
+        self._cancel_header_timer()
+        self._header_timer = self.loop.call_later(HEADER_TIMEOUT_S, self._headers_too_slow)
+
+    def _cancel_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def server_options() -> dict[str, Any]:
+    """The uvicorn settings every server of ours runs with (README, Security)."""
+    return {
+        "http": HeaderTimeoutProtocol,
+        "timeout_keep_alive": KEEP_ALIVE_S,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
+    }
+
 
 APP = "qa_service.api.app:create_app"
 _EARLY_DEATH_S = 10.0  # a worker dying this soon after its start is a broken set-up, not bad luck
@@ -51,7 +110,9 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
 
 def _worker(host: str, port: int, log_level: str) -> None:
     configure_logging()
-    config = uvicorn.Config(APP, factory=True, host=host, port=port, log_level=log_level)
+    config = uvicorn.Config(
+        APP, factory=True, host=host, port=port, log_level=log_level, **server_options()
+    )
     uvicorn.Server(config).run(sockets=[reuse_port_socket(host, port)])
 
 

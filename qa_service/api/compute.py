@@ -4,6 +4,9 @@ Answering is CPU-bound (the embedder, scoring). Starlette's shared thread pool w
 to 40 at once, which on a loaded worker only adds thread switching and cache misses and
 lets a burst overtake the requests that came first; a small limiter keeps the cores busy
 and the queue in order (benchmarks/README.md, Throughput).
+
+The queue is bounded (``max_queue``, QA_MAX_QUEUE): past it a question is refused at once
+with 503 and Retry-After instead of waiting for seconds behind everyone else.
 """
 
 import functools
@@ -13,15 +16,24 @@ from typing import ParamSpec, TypeVar
 import anyio
 import anyio.to_thread
 
+from qa_service.errors import ServiceBusy
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
 class Compute:
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, max_queue: int | None = None) -> None:
         self.limiter = anyio.CapacityLimiter(threads)
+        self.max_queue = max_queue
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if (
+            self.max_queue is not None
+            and self.limiter.available_tokens == 0
+            and self.limiter.statistics().tasks_waiting >= self.max_queue
+        ):
+            raise ServiceBusy(f"{self.max_queue} questions are waiting already; try again")
         return await anyio.to_thread.run_sync(
             functools.partial(fn, *args, **kwargs), limiter=self.limiter
         )

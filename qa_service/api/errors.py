@@ -17,12 +17,23 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from qa_service import errors
 
 # Most specific first: the first matching class decides the status.
 STATUS: list[tuple[type[errors.QAServiceError], int]] = [
+    (errors.HostNotAllowed, 400),
+    (errors.NotAuthenticated, 401),
+    (errors.PermissionDenied, 403),
+    (errors.BodyTimeout, 408),
+    (errors.BodyTooLarge, 413),
+    (errors.UnsupportedMediaType, 415),
+    (errors.RateLimited, 429),
+    (errors.ServiceBusy, 503),
     (errors.DocumentNotFound, 404),
+    (errors.KeyNotFound, 404),
+    (errors.KeyExists, 409),
     (errors.ConversationNotFound, 404),
     (errors.DuplicateContent, 409),
     (errors.IdConflict, 409),
@@ -65,9 +76,28 @@ def status_for(exc: errors.QAServiceError) -> int:
     return next(code for cls, code in STATUS if isinstance(exc, cls))
 
 
-def is_openai_path(request: Request) -> bool:
-    path = request.url.path.removeprefix(request.scope.get("root_path", "") or "")
+# How much of a client's input an error may quote: enough to recognise it, never a 10 MB echo.
+EXCERPT_CHARS = 80
+
+
+def is_openai_path(request: Request | Scope) -> bool:
+    scope = request.scope if isinstance(request, Request) else request
+    path = scope["path"].removeprefix(scope.get("root_path", "") or "")
     return any(path == p or path.startswith(p + "/") for p in OPENAI_PATHS)
+
+
+def excerpt(value: Any) -> Any:
+    """Short input stays as it is; anything longer becomes its first characters and "…"."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        text = value if isinstance(value, str) else None
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        except (TypeError, ValueError, RecursionError):
+            text = repr(value)
+    if text is None or len(text) <= EXCERPT_CHARS:
+        return value
+    return text[:EXCERPT_CHARS] + "…"
 
 
 def openai_error(
@@ -90,20 +120,41 @@ def _param(loc: tuple[Any, ...]) -> str | None:
     return param or None
 
 
+def error_response(scope: Scope, exc: errors.QAServiceError) -> JSONResponse:
+    """A domain error in the shape its route answers; used by the edge middleware too."""
+    if is_openai_path(scope):
+        status = 400 if isinstance(exc, errors.InvalidInput) else status_for(exc)
+        response = openai_error(status, str(exc), code=_snake(type(exc).__name__))
+    else:
+        response = ErrorResponse(
+            status_code=status_for(exc), content={"detail": str(exc), "type": type(exc).__name__}
+        )
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response.headers["retry-after"] = str(retry_after)
+    return response
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.QAServiceError)
-    if is_openai_path(request):
-        status = 400 if isinstance(exc, errors.InvalidInput) else status_for(exc)
-        return openai_error(status, str(exc), code=_snake(type(exc).__name__))
-    return ErrorResponse(
-        status_code=status_for(exc), content={"detail": str(exc), "type": type(exc).__name__}
-    )
+    return error_response(request.scope, exc)
+
+
+def _short(problem: Any) -> dict[str, Any]:
+    """A validation problem without the whole input (pydantic puts all of it in ``input``)."""
+    problem = dict(problem)
+    if "input" in problem:
+        problem["input"] = excerpt(problem["input"])
+    if isinstance(problem.get("ctx"), dict):
+        problem["ctx"] = {k: excerpt(v) for k, v in problem["ctx"].items()}
+    return problem
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if not is_openai_path(request):
-        return ErrorResponse(status_code=422, content={"detail": jsonable_encoder(exc.errors())})
+        problems = [_short(p) for p in exc.errors()]
+        return ErrorResponse(status_code=422, content={"detail": jsonable_encoder(problems)})
     problems = list(exc.errors())
     first = problems[0] if problems else {}
     if first.get("type") == "json_invalid":

@@ -45,22 +45,27 @@ class LLMHealth(BaseModel):
 
 
 class Health(BaseModel):
+    """Without a key, once keys are required, only ``status``."""
+
     status: str = Field(examples=["ok"])
-    documents: int
-    chunks: int
-    sentences: int
-    embedder: str
+    documents: int | None = None
+    chunks: int | None = None
+    sentences: int | None = None
+    embedder: str | None = None
     reranker: str | None = Field(None, description="QA_RERANKER_MODEL, when one is loaded.")
-    calibrated: bool = Field(
+    calibrated: bool | None = Field(
+        None,
         description="Whether the embedding model's score weights and abstain threshold were "
         "measured with this very model (qa_service/tuning/calibration.py); false for a "
-        "custom QA_EMBEDDING_MODEL nobody calibrated."
+        "custom QA_EMBEDDING_MODEL nobody calibrated.",
     )
     answer_mode: AnswerMode = Field(
         "extractive", description="The default answer mode (QA_ANSWER_MODE, else by QA_LLM_*)."
     )
     llm: LLMHealth | None = Field(None, description="The configured LLM, if any.")
-    pid: int = Field(description="The serving process (one of several under serve --workers).")
+    pid: int | None = Field(
+        None, description="The serving process (one of several under serve --workers)."
+    )
 
 
 class DocumentIn(BaseModel):

@@ -45,6 +45,7 @@ class ChatTurn:
     rewrite: Rewrite
     conversation_id: str | None = None
     create: bool = False
+    owner: str | None = None  # the key id that owns the conversation (None: anonymous)
     final: ChatAnswer | None = None  # set once the answer is complete (and stored)
 
     def events(self) -> Iterator[GeneratedSentence | ChatAnswer]:
@@ -134,6 +135,7 @@ class ChatService:
         mode: AnswerMode | None,
         conversation_id: str | None = None,
         create: bool = False,
+        owner: str | None = None,
     ) -> ChatTurn:
         message = self.qa.answerer.check_question(message)
         vector = self._embed(message)
@@ -147,7 +149,7 @@ class ChatService:
             vector=search.vector,
             topic=(previous.vector, search.dependence) if previous is not None else None,
         )
-        return ChatTurn(self, pending, search, conversation_id, create)
+        return ChatTurn(self, pending, search, conversation_id, create, owner)
 
     def _finish(self, turn: ChatTurn, reply: Reply) -> ChatAnswer:
         """Store a stored conversation's turn once its answer is final."""
@@ -164,7 +166,9 @@ class ChatService:
             embedder=self.qa.embedder.name,
             vector=self._embed(turn.rewrite.message),
         )
-        stored = self.store.append_turn(turn.conversation_id, new, create=turn.create)
+        stored = self.store.append_turn(
+            turn.conversation_id, new, create=turn.create, owner=turn.owner
+        )
         return ChatAnswer(answer, turn.rewrite, turn.conversation_id, stored.ord, reply)
 
     def start_chat(
@@ -173,13 +177,16 @@ class ChatService:
         conversation_id: str | None = None,
         top_k: int | None = None,
         mode: AnswerMode | None = None,
+        owner: str | None = None,
     ) -> ChatTurn:
-        """The next turn of a stored conversation (a new one if None), ready to answer."""
+        """The next turn of a stored conversation (a new one if None), ready to answer.
+        ``owner``: the caller's key id (None: anonymous); another owner's conversation is
+        not found."""
         create = conversation_id is None
         conversation_id = conversation_id or new_conversation_id()
         window = self.config.window
-        earlier = [] if create else self.recent_turns(conversation_id, window)
-        return self._start(message, earlier, top_k, mode, conversation_id, create)
+        earlier = [] if create else self.recent_turns(conversation_id, window, owner)
+        return self._start(message, earlier, top_k, mode, conversation_id, create, owner)
 
     def chat(
         self,
@@ -187,15 +194,18 @@ class ChatService:
         conversation_id: str | None = None,
         top_k: int | None = None,
         mode: AnswerMode | None = None,
+        owner: str | None = None,
     ) -> ChatAnswer:
         """Answer ``message`` as the next turn of a stored conversation (a new one if None)."""
-        return self.start_chat(message, conversation_id, top_k, mode).result()
+        return self.start_chat(message, conversation_id, top_k, mode, owner).result()
 
-    def recent_turns(self, conversation_id: str, limit: int) -> list[Turn]:
+    def recent_turns(
+        self, conversation_id: str, limit: int, owner: str | None = None
+    ) -> list[Turn]:
         """The last ``limit`` user messages of a stored conversation with their embeddings."""
         return [
             Turn(t.message, self._stored_vector(t))
-            for t in self.store.recent_turns(conversation_id, limit)
+            for t in self.store.recent_turns(conversation_id, limit, owner=owner)
         ]
 
     def start_complete(
@@ -223,13 +233,13 @@ class ChatService:
     ) -> ChatAnswer:
         return self.start_complete(message, earlier_messages, top_k, mode).result()
 
-    def conversation(self, conversation_id: str) -> Conversation:
-        return self.store.conversation(conversation_id)
+    def conversation(self, conversation_id: str, owner: str | None = None) -> Conversation:
+        return self.store.conversation(conversation_id, owner=owner)
 
     def is_current(self, citation: Citation) -> bool:
         """The article still holds the quote at its offsets (false: changed there, or deleted)."""
         quote = self.store.quote(citation.document_id, citation.start, citation.end)
         return quote == citation.quote
 
-    def delete(self, conversation_id: str) -> None:
-        self.store.delete_conversation(conversation_id)
+    def delete(self, conversation_id: str, owner: str | None = None) -> None:
+        self.store.delete_conversation(conversation_id, owner=owner)

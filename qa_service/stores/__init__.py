@@ -7,12 +7,14 @@ sqlite3 or chromadb.
 
 from qa_service.config import Settings
 from qa_service.stores.base import (
+    AuditEntry,
     ChunkSpan,
     Conversation,
     DocumentRecord,
     DocumentStore,
     IndexCounts,
     JournalEntry,
+    KeyRecord,
     LexicalHit,
     NewTurn,
     SentenceSpan,
@@ -31,12 +33,14 @@ def open_stores(settings: Settings) -> Stores:
 
 
 __all__ = [
+    "AuditEntry",
     "ChunkSpan",
     "Conversation",
     "DocumentRecord",
     "DocumentStore",
     "IndexCounts",
     "JournalEntry",
+    "KeyRecord",
     "LexicalHit",
     "NewTurn",
     "SentenceSpan",

@@ -123,6 +123,33 @@ class Conversation:
     turns: list[StoredTurn]
 
 
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """An API key as stored: a SHA-256 of the key, never the key (see qa_service/access.py)."""
+
+    id: str
+    name: str
+    scope: str  # read | write | admin
+    origins: tuple[str, ...]
+    prefix: str  # the key's first characters: shown in listings, used to find the row
+    key_hash: str
+    created_at: float
+    last_used_at: float | None = None
+    revoked_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One write: who (a key's name; None: anonymous or the CLI), what, to which document."""
+
+    at: float
+    key_name: str | None
+    action: str
+    document_id: str | None = None
+    content_hash: str | None = None
+    detail: str | None = None
+
+
 class DocumentStore(Protocol):
     """Articles, spans, keyword search, the write journal, conversations, store properties.
 
@@ -195,18 +222,46 @@ class DocumentStore(Protocol):
     def search_chunks(self, query: str, limit: int) -> list[LexicalHit]: ...
 
     # -- conversations --
-    def append_turn(self, conversation_id: str, turn: NewTurn, *, create: bool) -> StoredTurn:
-        """Add a turn; ``create`` starts the conversation in the same transaction.
+    def append_turn(
+        self, conversation_id: str, turn: NewTurn, *, create: bool, owner: str | None = None
+    ) -> StoredTurn:
+        """Add a turn; ``create`` starts the conversation (``owner``'s) in the same transaction.
 
-        Raises ConversationNotFound when ``create`` is false and it does not exist."""
+        ``owner`` is the id of the key that started it (None: anonymous); every conversation
+        method treats another owner's conversation as absent. Raises ConversationNotFound when
+        ``create`` is false and it does not exist (for this owner)."""
         ...
 
-    def recent_turns(self, conversation_id: str, limit: int) -> list[StoredTurn]:
+    def recent_turns(
+        self, conversation_id: str, limit: int, *, owner: str | None = None
+    ) -> list[StoredTurn]:
         """The last ``limit`` turns, oldest first; raises ConversationNotFound."""
         ...
 
-    def conversation(self, conversation_id: str) -> Conversation: ...
-    def delete_conversation(self, conversation_id: str) -> None: ...
+    def conversation(self, conversation_id: str, *, owner: str | None = None) -> Conversation: ...
+    def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None: ...
+
+    # -- API keys and the audit log (shared by every replica: keys live with the data) --
+    def add_key(self, key: KeyRecord) -> None:
+        """Raises KeyExists when the name is taken (revoked keys keep their names)."""
+        ...
+
+    def api_keys(self) -> list[KeyRecord]:
+        """Every key, revoked ones too, oldest first."""
+        ...
+
+    def revoke_key(self, name: str, at: float) -> bool:
+        """Mark revoked (the first time is kept); False: no key of that name."""
+        ...
+
+    def touch_key(self, key_id: str, at: float) -> None:
+        """Record when a key was last used."""
+        ...
+
+    def add_audit(self, entry: AuditEntry) -> None: ...
+    def audit(self, *, offset: int, limit: int) -> list[AuditEntry]:
+        """Newest first."""
+        ...
 
     def close(self) -> None: ...
 

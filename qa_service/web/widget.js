@@ -2,7 +2,9 @@
  *   <script src="http://127.0.0.1:8000/widget.js" defer></script>
  * Options (attributes of the script tag): data-api (service URL, default: where the script
  * came from), data-target (CSS selector of a container to render into instead of a
- * floating button), data-title, data-lang ("de" or "en"; default: the page's lang).
+ * floating button), data-title, data-lang ("de" or "en"; default: the page's lang),
+ * data-key (a read key bound to this page's origin, created with
+ * `qa-service keys create --name site --scope read --origin https://your.site`).
  *
  * Everything renders inside a shadow root, so the host page's styles do not reach the
  * widget and the widget's styles do not reach the page. No inline scripts or handlers:
@@ -83,6 +85,7 @@
     },
   }[lang];
   const title = script.dataset.title || TEXT.title;
+  const auth = script.dataset.key ? { authorization: `Bearer ${script.dataset.key}` } : {};
 
   const CSS = `
   :host{all:initial;display:block}
@@ -250,7 +253,7 @@
   log.append(welcome);
 
   async function getJson(path) {
-    const response = await fetch(api + path);
+    const response = await fetch(api + path, { headers: auth });
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
     return response.json();
   }
@@ -327,7 +330,7 @@
     closeOverlay();
     let response;
     try {
-      response = await fetch(`${api}/v1/documents/${encodeURIComponent(c.document_id)}`);
+      response = await fetch(`${api}/v1/documents/${encodeURIComponent(c.document_id)}`, { headers: auth });
     } catch (err) {
       showError(null, null, err);
       return;
@@ -464,7 +467,7 @@
     try {
       const response = await fetch(`${api}/v1/chat`, {
         method: "POST",
-        headers: { "content-type": "application/json", accept: "text/event-stream" },
+        headers: { "content-type": "application/json", accept: "text/event-stream", ...auth },
         body: JSON.stringify({ message, stream: true, ...(conversationId ? { conversation_id: conversationId } : {}) }),
       });
       if (!response.ok) {

@@ -1,4 +1,4 @@
-"""The chat page and the embeddable widget are served, and other origins may call the API."""
+"""The chat page and the embeddable widget are served, and allowed origins may call the API."""
 
 import json
 import re
@@ -7,6 +7,9 @@ import subprocess
 
 import pytest
 from fastapi.testclient import TestClient
+
+from qa_service.api.app import create_app
+from qa_service.service import QAService
 
 
 def test_chat_page_loads_the_widget(client: TestClient) -> None:
@@ -23,7 +26,36 @@ def test_widget_script_talks_to_chat_and_documents(client: TestClient) -> None:
     assert "splitSpan(doc.text, c.start, c.end)" in script.text  # highlights the exact span
 
 
-def test_cross_origin_calls_are_allowed_for_the_widget(client: TestClient) -> None:
+def test_cross_origin_calls_are_allowed_for_the_widget(service: QAService) -> None:
+    """QA_CORS_ORIGINS lets the widget on news.example ask; other sites stay refused."""
+    settings = service.settings.model_copy(update={"cors_origins": ["https://news.example"]})
+    service.settings = settings
+    with TestClient(create_app(settings, service)) as client:
+        _assert_origin_may_chat(client)
+        refused = client.post(
+            "/v1/chat",
+            json={"message": "Wer leitete das Treffen in Brüssel?"},
+            headers={"origin": "https://other.example"},
+        )
+        assert refused.status_code == 403 and refused.json()["type"] == "OriginNotAllowed"
+        assert "access-control-allow-origin" not in refused.headers
+
+
+def test_other_sites_may_not_call_the_api_by_default(client: TestClient) -> None:
+    preflight = client.options(
+        "/v1/chat",
+        headers={"origin": "https://news.example", "access-control-request-method": "POST"},
+    )
+    assert preflight.status_code == 400
+    assert "access-control-allow-origin" not in preflight.headers
+    for response in (
+        client.get("/v1/documents", headers={"origin": "https://news.example"}),
+        client.post("/v1/ask", json={"question": "Wer?"}, headers={"origin": "null"}),
+    ):
+        assert response.status_code == 403, response.text
+
+
+def _assert_origin_may_chat(client: TestClient) -> None:
     preflight = client.options(
         "/v1/chat",
         headers={

@@ -204,7 +204,7 @@ const scenarios = {
       <script src="${base}/widget.js" defer></script></body></html>`;
     // The host page comes from another origin on loopback: the widget calls the API cross-origin.
     const server = createServer((req, res) => res.writeHead(200, { "content-type": "text/html" }).end(html));
-    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    await new Promise((resolve) => server.listen(Number(process.env.HOST_PAGE_PORT || 0), "127.0.0.1", resolve));
     const host = `http://127.0.0.1:${server.address().port}/`;
     try {
       return await hostedWidget(page, problems, host);

@@ -4,6 +4,7 @@ real uvicorn process over the seeds plus an article full of emoji.
 Screenshots land in each test's tmp_path (`pytest --basetemp=DIR` keeps them in one place).
 """
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from tests.helpers.browser import run_scenario
-from tests.helpers.servers import serve_process
+from tests.helpers.servers import free_port, serve_process
 
 pytestmark = pytest.mark.slow
 
@@ -22,11 +23,18 @@ QUESTION = "Wann startete die Rakete Sternfalke?"
 
 
 @pytest.fixture(scope="module")
-def page_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def host_page_port() -> int:
+    """The port of the widget scenario's host page: another origin, allowed by CORS."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def page_server(tmp_path_factory: pytest.TempPathFactory, host_page_port: int) -> Iterator[str]:
     root = tmp_path_factory.mktemp("page-server")
     (root / "seeds").mkdir()
     shutil.copy(ROCKET, root / "seeds")
-    with serve_process(root) as (url, _):
+    origins = json.dumps([f"http://127.0.0.1:{host_page_port}"])
+    with serve_process(root, env={"QA_CORS_ORIGINS": origins}) as (url, _):
         yield url
 
 
@@ -121,9 +129,10 @@ def test_keyboard_only(page_server: str, tmp_path: Path) -> None:
 
 
 def test_widget_in_a_host_page_keeps_its_look_and_the_host_keeps_its(
-    page_server: str, tmp_path: Path
+    page_server: str, host_page_port: int, tmp_path: Path
 ) -> None:
-    result = run_scenario("widget", page_server, tmp_path, QUESTION)
+    port = {"HOST_PAGE_PORT": str(host_page_port)}
+    result = run_scenario("widget", page_server, tmp_path, QUESTION, env=port)
     assert result["problems"] == []
     # Nothing of the widget leaked out: the host's .box and .launcher keep the host's rules.
     assert result["hostBefore"] == result["hostAfter"]

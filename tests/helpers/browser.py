@@ -18,7 +18,9 @@ BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
-def run_node(script: str, *args: str, timeout: float = 300) -> str:
+def run_node(
+    script: str, *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> str:
     """``node SCRIPT ARGS`` in tests/browser; its stdout, or a failure with its stderr."""
     node = shutil.which("node")
     if node is None:
@@ -33,13 +35,15 @@ def run_node(script: str, *args: str, timeout: float = 300) -> str:
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "CHROMIUM": CHROMIUM},
+        env={**os.environ, "CHROMIUM": CHROMIUM, **(env or {})},
     )
     if proc.returncode != 0:
         raise AssertionError(f"node {script} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     return proc.stdout
 
 
-def run_scenario(name: str, url: str, out_dir: Path, question: str = "") -> dict[str, Any]:
+def run_scenario(
+    name: str, url: str, out_dir: Path, question: str = "", env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """One scenario of page.mjs; its screenshots and JSON land in ``out_dir``."""
-    return json.loads(run_node("page.mjs", name, url, str(out_dir), question))
+    return json.loads(run_node("page.mjs", name, url, str(out_dir), question, env=env))

@@ -23,11 +23,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_process(root: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`python -m qa_service serve ARGS` on a free loopback port over the seeds in ``root``."""
+def serve_process(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`python -m qa_service serve ARGS` on a free loopback port over the seeds in ``root``,
+    with ``env`` added to the environment (QA_ settings)."""
     shutil.copytree(SEEDS, root / "seeds", dirs_exist_ok=True)
     port = free_port()
-    env = {**os.environ, "QA_INDEX_DIR": str(root / "index"), "QA_SEEDS_DIR": str(root / "seeds")}
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(root / "index"),
+        "QA_SEEDS_DIR": str(root / "seeds"),
+        **(env or {}),
+    }
     command = [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1"]
     # A file, not a pipe: nobody reads a pipe while tests run, and a full one (64 KiB of
     # access log) blocks the server mid-request.

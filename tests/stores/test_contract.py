@@ -4,17 +4,17 @@ The writes go through the real write path (document service -> journalled writer
 stores), embedded by ``HashEmbedder``: storage is under test here, not answer quality.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
 
 from qa_service.documents import DocumentService, content_hash
-from qa_service.errors import ConversationNotFound, DocumentNotFound
+from qa_service.errors import ConversationNotFound, DocumentNotFound, KeyExists
 from qa_service.ingest.segmentation import segment_article
 from qa_service.models import Article, Citation
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
-from qa_service.stores import JournalEntry, NewTurn, Stores
+from qa_service.stores import AuditEntry, JournalEntry, KeyRecord, NewTurn, Stores
 from tests.helpers.embedders import HashEmbedder
 from tests.stores.conftest import Opener
 
@@ -301,3 +301,49 @@ def test_data_survives_reopening(open_backend: Opener) -> None:
     assert (reopened.stores.documents.counts(), reopened.vector_counts()) == counts
     assert reopened.stores.documents.conversation("c1").turns[0].abstained
     assert reopened.stores.documents.search_sentences("Bürgermeister", 3)[0].doc_id == "wahl"
+
+
+def test_conversations_belong_to_their_owner(library: Library) -> None:
+    docs = library.stores.documents
+    turn = NewTurn("Wer?", "Wer?", "a", False, "de", [], "e", np.zeros(4, dtype=np.float32))
+    docs.append_turn("mine", turn, create=True, owner="key-1")
+    for owner in (None, "key-2"):  # anonymous callers and other keys: as if it did not exist
+        for call in (
+            lambda o=owner: docs.conversation("mine", owner=o),
+            lambda o=owner: docs.recent_turns("mine", 3, owner=o),
+            lambda o=owner: docs.append_turn("mine", turn, create=False, owner=o),
+            lambda o=owner: docs.delete_conversation("mine", owner=o),
+        ):
+            with pytest.raises(ConversationNotFound):
+                call()
+    assert len(docs.conversation("mine", owner="key-1").turns) == 1
+    docs.append_turn("mine", turn, create=False, owner="key-1")
+    assert [t.ord for t in docs.recent_turns("mine", 5, owner="key-1")] == [0, 1]
+    docs.delete_conversation("mine", owner="key-1")
+
+
+def test_keys_and_audit_log(open_backend: Opener) -> None:
+    library = Library.open(open_backend)
+    docs = library.stores.documents
+    key = KeyRecord("id1", "widget", "read", ("https://news.example",), "qa-abcdefg", "f" * 64, 1.0)
+    docs.add_key(key)
+    with pytest.raises(KeyExists):
+        docs.add_key(replace(key, id="id2"))
+    docs.add_key(replace(key, id="id3", name="ops", scope="admin", origins=(), created_at=2.0))
+    assert [k.name for k in docs.api_keys()] == ["widget", "ops"]
+    assert docs.api_keys()[0] == key
+    docs.touch_key("id1", 5.0)
+    assert docs.revoke_key("widget", 6.0) and docs.revoke_key("widget", 7.0)
+    assert not docs.revoke_key("nobody", 6.0)
+    first = docs.api_keys()[0]
+    assert (first.last_used_at, first.revoked_at) == (5.0, 6.0)  # the first revocation stays
+    docs.add_audit(AuditEntry(1.0, "ops", "document.create", "wahl", "abc"))
+    docs.add_audit(AuditEntry(2.0, None, "key.revoke", detail="widget"))
+    assert [e.action for e in docs.audit(offset=0, limit=10)] == ["key.revoke", "document.create"]
+    assert docs.audit(offset=1, limit=10) == [
+        AuditEntry(1.0, "ops", "document.create", "wahl", "abc")
+    ]
+    library.stores.close()
+    reopened = Library.open(open_backend).stores.documents
+    assert [k.name for k in reopened.api_keys()] == ["widget", "ops"]
+    assert len(reopened.audit(offset=0, limit=10)) == 2

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from qa_service.api.auth import CallerDep
 from qa_service.api.chat_schemas import (
     ChatRequest,
     ChatResponse,
@@ -42,18 +43,24 @@ ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
     },
 )
 async def chat(
-    body: ChatRequest, chat_service: ChatServiceDep, compute: ComputeDep
+    body: ChatRequest, chat_service: ChatServiceDep, compute: ComputeDep, caller: CallerDep
 ) -> ChatResponse | EventSourceResponse:
     """Answer a message as the next turn of a conversation, like `/v1/ask` plus context.
 
     Without `conversation_id` a new conversation starts; its id is in the response. A
     follow-up such as "Wann war das?" is searched together with the topic of the last
     turns (`retrieval_query` shows how); a self-contained question is searched alone.
-    An unknown `conversation_id` is a 404. With `stream: true` the answer arrives as
-    Server-Sent Events, sentence by sentence, then the whole body in the `done` event.
+    An unknown `conversation_id` is a 404, and so is one another key started. With
+    `stream: true` the answer arrives as Server-Sent Events, sentence by sentence, then
+    the whole body in the `done` event.
     """
     turn = await compute.run(
-        chat_service.start_chat, body.message, body.conversation_id, body.top_k, body.mode
+        chat_service.start_chat,
+        body.message,
+        body.conversation_id,
+        body.top_k,
+        body.mode,
+        caller.key_id,
     )
     if body.stream:
         start = await run_in_threadpool(_stream_start, chat_service, turn)
@@ -67,7 +74,10 @@ async def chat(
 def _stream_start(chat_service: ChatService, turn: ChatTurn) -> dict[str, Any]:
     """The `start` event: known before the answer is written (the turn number is the next)."""
     assert turn.conversation_id is not None
-    number = 0 if turn.create else len(chat_service.conversation(turn.conversation_id).turns)
+    if turn.create:
+        number = 0
+    else:
+        number = len(chat_service.conversation(turn.conversation_id, turn.owner).turns)
     return {
         "conversation_id": turn.conversation_id,
         "turn": number,
@@ -92,18 +102,20 @@ def _chat_response(result: ChatAnswer) -> ChatResponse:
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
 async def get_conversation(
-    conversation_id: ConversationId, chat_service: ChatServiceDep
+    conversation_id: ConversationId, chat_service: ChatServiceDep, caller: CallerDep
 ) -> ConversationOut:
     """All turns of a conversation, each with its answer and exact citations.
 
     A citation whose span no longer holds its quote (the article changed there, or was
     deleted) is marked `stale`.
     """
-    return await run_in_threadpool(_conversation_body, chat_service, conversation_id)
+    return await run_in_threadpool(_conversation_body, chat_service, conversation_id, caller.key_id)
 
 
-def _conversation_body(chat_service: ChatService, conversation_id: str) -> ConversationOut:
-    conversation = chat_service.conversation(conversation_id)
+def _conversation_body(
+    chat_service: ChatService, conversation_id: str, owner: str | None
+) -> ConversationOut:
+    conversation = chat_service.conversation(conversation_id, owner)
     return ConversationOut(
         id=conversation.id,
         created_at=conversation.created_at,
@@ -131,8 +143,8 @@ def _conversation_body(chat_service: ChatService, conversation_id: str) -> Conve
 
 @router.delete("/conversations/{conversation_id}", status_code=204)
 async def delete_conversation(
-    conversation_id: ConversationId, chat_service: ChatServiceDep
+    conversation_id: ConversationId, chat_service: ChatServiceDep, caller: CallerDep
 ) -> Response:
-    """Forget a conversation and all its turns."""
-    await run_in_threadpool(chat_service.delete, conversation_id)
+    """Forget a conversation and all its turns (only the key that started it may)."""
+    await run_in_threadpool(chat_service.delete, conversation_id, caller.key_id)
     return Response(status_code=204)

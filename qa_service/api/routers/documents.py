@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from qa_service.api.auth import AccessDep, CallerDep
 from qa_service.api.deps import ServiceDep
 from qa_service.api.schemas import (
     DocumentCreated,
@@ -102,7 +103,9 @@ def _validate(payload: Any) -> DocumentIn:
     openapi_extra=_UPLOAD_BODY,
     responses={200: {"model": DocumentCreated, "description": "The same text was already stored"}},
 )
-async def add_document(request: Request, service: ServiceDep) -> Response:
+async def add_document(
+    request: Request, service: ServiceDep, access: AccessDep, caller: CallerDep
+) -> Response:
     """Add an article as JSON or as a multipart file upload (.txt, .md, .html).
 
     The same text again is a no-op (200, `created: false`); new text under an existing id
@@ -110,6 +113,10 @@ async def add_document(request: Request, service: ServiceDep) -> Response:
     """
     doc_id, article = await _article_from_request(request, service)
     result = await run_in_threadpool(service.add_document, article, doc_id)
+    if result.created or result.updated:
+        stored = await run_in_threadpool(service.get_document, result.id)
+        action = "document.create" if result.created else "document.replace"
+        await run_in_threadpool(access.record, caller.key, action, result.id, stored.content_hash)
     body = DocumentCreated(
         id=result.id,
         chunks=result.chunks,
@@ -145,7 +152,11 @@ def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
 
 
 @router.delete("/{doc_id}", status_code=204)
-def delete_document(doc_id: str, service: ServiceDep) -> Response:
+def delete_document(
+    doc_id: str, service: ServiceDep, access: AccessDep, caller: CallerDep
+) -> Response:
     """Remove an article and every chunk, sentence and vector of it."""
+    content_hash = service.get_document(doc_id).content_hash
     service.delete_document(doc_id)
+    access.record(caller.key, "document.delete", doc_id, content_hash)
     return Response(status_code=204)

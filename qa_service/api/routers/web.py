@@ -23,10 +23,22 @@ def _asset(name: str, media_type: str) -> Response:
     return Response((_WEB / name).read_bytes(), media_type=media_type, headers=_CACHE)
 
 
+# Scripts only from this service, no inline script, no plugins, never framed by another site.
+# Styles may be inline: the widget brings its stylesheet as a <style> element.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
 @router.get("/", response_class=HTMLResponse)
 def chat_page() -> HTMLResponse:
     """A full-page chat over the articles, built from the widget."""
-    return HTMLResponse((_WEB / "index.html").read_text(encoding="utf-8"))
+    return HTMLResponse(
+        (_WEB / "index.html").read_text(encoding="utf-8"),
+        headers={"content-security-policy": PAGE_CSP, "referrer-policy": "no-referrer"},
+    )
 
 
 @router.get("/widget.js")

@@ -8,11 +8,7 @@ conversation's length.
 """
 
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -22,52 +18,24 @@ import numpy as np
 from qa_service.errors import ConversationNotFound
 from qa_service.models import Citation
 from qa_service.stores.base import Conversation, NewTurn, StoredTurn
-from qa_service.stores.sqlite.migrations import MigrationContext, conversation_migrations
+from qa_service.stores.sqlite.lazy import LazyFile
+from qa_service.stores.sqlite.migrations import conversation_migrations
 
 
-class SQLiteConversations:
+class SQLiteConversations(LazyFile):
     """Safe to share between the server's threads; the file is opened at first use, so
     commands that never chat (``qa-service ingest``) do not create it."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._conn: sqlite3.Connection | None = None
-        self._lock = threading.Lock()
+        super().__init__(path, conversation_migrations, ["foreign_keys=ON"])
 
-    def _connection(self) -> sqlite3.Connection:
-        """Caller holds the lock."""
-        if self._conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            conversation_migrations.apply(conn, MigrationContext())
-            self._conn = conn
-        return self._conn
-
-    def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    def recent_turns(self, conversation_id: str, limit: int) -> list[StoredTurn]:
+    def recent_turns(
+        self, conversation_id: str, limit: int, *, owner: str | None = None
+    ) -> list[StoredTurn]:
         with self._lock:
             conn = self._connection()
             if not conn.execute(
-                "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
+                "SELECT 1 FROM conversations WHERE id = ? AND owner IS ?", (conversation_id, owner)
             ).fetchone():
                 raise _not_found(conversation_id)
             rows = conn.execute(
@@ -76,12 +44,12 @@ class SQLiteConversations:
             ).fetchall()
         return [_turn(row) for row in reversed(rows)]
 
-    def conversation(self, conversation_id: str) -> Conversation:
+    def conversation(self, conversation_id: str, *, owner: str | None = None) -> Conversation:
         with self._lock:
             conn = self._connection()
             head = conn.execute(
-                "SELECT id, created_at, updated_at FROM conversations WHERE id = ?",
-                (conversation_id,),
+                "SELECT id, created_at, updated_at FROM conversations WHERE id = ? AND owner IS ?",
+                (conversation_id, owner),
             ).fetchone()
             if head is None:
                 raise _not_found(conversation_id)
@@ -90,16 +58,20 @@ class SQLiteConversations:
             ).fetchall()
         return Conversation(head[0], head[1], head[2], [_turn(row) for row in rows])
 
-    def append_turn(self, conversation_id: str, turn: NewTurn, *, create: bool) -> StoredTurn:
+    def append_turn(
+        self, conversation_id: str, turn: NewTurn, *, create: bool, owner: str | None = None
+    ) -> StoredTurn:
         now = time.time()
         with self._transaction() as conn:
             if create:
                 conn.execute(
-                    "INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)",
-                    (conversation_id, now, now),
+                    "INSERT INTO conversations (id, created_at, updated_at, owner) "
+                    "VALUES (?, ?, ?, ?)",
+                    (conversation_id, now, now, owner),
                 )
             elif not conn.execute(
-                "UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id)
+                "UPDATE conversations SET updated_at = ? WHERE id = ? AND owner IS ?",
+                (now, conversation_id, owner),
             ).rowcount:
                 # Deleted while its answer was being computed.
                 raise _not_found(conversation_id)
@@ -123,10 +95,10 @@ class SQLiteConversations:
             conn.execute(f"INSERT INTO turns VALUES ({', '.join('?' * len(row))})", row)
         return _turn(row)
 
-    def delete_conversation(self, conversation_id: str) -> None:
+    def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None:
         with self._transaction() as conn:
             if not conn.execute(
-                "DELETE FROM conversations WHERE id = ?", (conversation_id,)
+                "DELETE FROM conversations WHERE id = ? AND owner IS ?", (conversation_id, owner)
             ).rowcount:
                 raise _not_found(conversation_id)
 

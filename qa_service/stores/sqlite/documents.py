@@ -28,23 +28,27 @@ import numpy as np
 from qa_service.models import Chunk, Sentence
 from qa_service.retrieval.lexical import index_text, match_query
 from qa_service.stores.base import (
+    AuditEntry,
     ChunkSpan,
     Conversation,
     DocumentRecord,
     IndexCounts,
     JournalEntry,
     Key,
+    KeyRecord,
     LexicalHit,
     NewTurn,
     SentenceSpan,
     StoredTurn,
     VectorStore,
 )
+from qa_service.stores.sqlite.access import SQLiteAccess
 from qa_service.stores.sqlite.conversations import SQLiteConversations
 from qa_service.stores.sqlite.migrations import MigrationContext, article_migrations, to_blob
 
 ARTICLES_FILENAME = "qa.sqlite3"
 CONVERSATIONS_FILENAME = "conversations.sqlite3"
+ACCESS_FILENAME = "access.sqlite3"
 SCHEMA_VERSION = article_migrations.version
 
 _CACHED_TEXTS = 256  # articles kept in memory for quotes ...
@@ -92,6 +96,7 @@ class SQLiteDocumentStore:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self.migrated = article_migrations.apply(self._conn, MigrationContext(vectors))
         self._conversations = SQLiteConversations(index_dir / CONVERSATIONS_FILENAME)
+        self._access = SQLiteAccess(index_dir / ACCESS_FILENAME)
         self._data_version = -1
         self.outside_commits = 0  # commits of other connections seen so far (``changed``)
         self._texts: OrderedDict[str, str] = OrderedDict()
@@ -141,6 +146,7 @@ class SQLiteDocumentStore:
         with self._lock:
             self._conn.close()
         self._conversations.close()
+        self._access.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -419,17 +425,43 @@ class SQLiteDocumentStore:
 
     # -- conversations, in their own file -------------------------------------------------
 
-    def append_turn(self, conversation_id: str, turn: NewTurn, *, create: bool) -> StoredTurn:
-        return self._conversations.append_turn(conversation_id, turn, create=create)
+    def append_turn(
+        self, conversation_id: str, turn: NewTurn, *, create: bool, owner: str | None = None
+    ) -> StoredTurn:
+        return self._conversations.append_turn(conversation_id, turn, create=create, owner=owner)
 
-    def recent_turns(self, conversation_id: str, limit: int) -> list[StoredTurn]:
-        return self._conversations.recent_turns(conversation_id, limit)
+    def recent_turns(
+        self, conversation_id: str, limit: int, *, owner: str | None = None
+    ) -> list[StoredTurn]:
+        return self._conversations.recent_turns(conversation_id, limit, owner=owner)
 
-    def conversation(self, conversation_id: str) -> Conversation:
-        return self._conversations.conversation(conversation_id)
+    def conversation(self, conversation_id: str, *, owner: str | None = None) -> Conversation:
+        return self._conversations.conversation(conversation_id, owner=owner)
 
-    def delete_conversation(self, conversation_id: str) -> None:
-        self._conversations.delete_conversation(conversation_id)
+    def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None:
+        self._conversations.delete_conversation(conversation_id, owner=owner)
+
+    # -- API keys and the audit log, in their own file --------------------------------------
+    # Their own file: a key's last-used time is written while the service runs, and a commit
+    # to qa.sqlite3 tells every other worker to re-read its vector store.
+
+    def add_key(self, key: KeyRecord) -> None:
+        self._access.add_key(key)
+
+    def api_keys(self) -> list[KeyRecord]:
+        return self._access.api_keys()
+
+    def revoke_key(self, name: str, at: float) -> bool:
+        return self._access.revoke_key(name, at)
+
+    def touch_key(self, key_id: str, at: float) -> None:
+        self._access.touch_key(key_id, at)
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        self._access.add_audit(entry)
+
+    def audit(self, *, offset: int, limit: int) -> list[AuditEntry]:
+        return self._access.audit(offset=offset, limit=limit)
 
     def _search(self, fts: str, table: str, query: str, limit: int) -> list[LexicalHit]:
         expression = match_query(query)

@@ -210,3 +210,46 @@ def m001_conversations(conn: sqlite3.Connection, context: MigrationContext) -> N
         ) WITHOUT ROWID
         """,
     )
+
+
+@conversation_migrations
+def m002_conversation_owner(conn: sqlite3.Connection, context: MigrationContext) -> None:
+    """The key that started a conversation (its id; NULL: anonymous). Others get 404."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(conversations)")}
+    if "owner" not in columns:
+        conn.execute("ALTER TABLE conversations ADD COLUMN owner TEXT")
+
+
+# -- API keys and the audit log: access.sqlite3 --------------------------------------------
+
+access_migrations = Migrations()
+
+
+@access_migrations
+def m001_keys_and_audit(conn: sqlite3.Connection, context: MigrationContext) -> None:
+    """API keys (only a hash of each) and the audit log of every write."""
+    _run(
+        conn,
+        """
+        CREATE TABLE IF NOT EXISTS api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            scope TEXT NOT NULL,
+            origins TEXT NOT NULL DEFAULT '[]',
+            prefix TEXT NOT NULL,
+            key_hash TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            last_used_at REAL,
+            revoked_at REAL
+        );
+        CREATE TABLE IF NOT EXISTS audit_log (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at REAL NOT NULL,
+            key_name TEXT,
+            action TEXT NOT NULL,
+            document_id TEXT,
+            content_hash TEXT,
+            detail TEXT
+        )
+        """,
+    )

@@ -1,0 +1,184 @@
+"""API keys with scopes, and the audit log of every write, over the document store.
+
+Only a key's SHA-256 is stored. A key is ``qa-`` + 43 random URL-safe characters (256 bits):
+hashing it needs no salt or slow KDF, since nobody can guess through 2**256 candidates. A
+request's key is found by its short public prefix, then compared hash to hash with
+``hmac.compare_digest``, so the time taken says nothing about how much of a key was right.
+The key itself is shown once, at creation, and never logged or stored.
+
+Scopes nest: ``read`` asks, chats and reads documents and its own conversations; ``write``
+adds posting, replacing and deleting documents; ``admin`` adds keys and the audit log.
+
+The keys are kept in memory and re-read from the store at most every KEY_CACHE_S, and at
+once after this process changed them: a key revoked through one replica is refused by the
+others within that time.
+"""
+
+import hashlib
+import hmac
+import re
+import secrets
+import threading
+import time
+from collections.abc import Sequence
+from typing import Literal
+from urllib.parse import urlsplit
+
+from qa_service.errors import InvalidInput, KeyNotFound
+from qa_service.stores.base import AuditEntry, DocumentStore, KeyRecord
+
+Scope = Literal["read", "write", "admin"]
+SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
+KEY_PREFIX = "qa-"
+PREFIX_CHARS = 10
+""""qa-" and 7 random characters: shown in listings (to tell keys apart), used to find the row;
+2**42 values, so a prefix shared by two keys is rare and only costs one more comparison."""
+KEY_CACHE_S = 1.0
+"""How stale this process's copy of the keys may be: a revocation through another replica
+(or the CLI) takes effect within this time. Reading every key costs well under a millisecond
+at a few hundred keys."""
+LAST_USED_EVERY_S = 60.0
+"""A key's last-used time is written at most this often (no write per request)."""
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def allows(key: KeyRecord, needed: Scope) -> bool:
+    return SCOPES.index(key.scope) >= SCOPES.index(needed)  # type: ignore[arg-type]
+
+
+def public(key: KeyRecord) -> dict[str, object]:
+    """What listings show: everything but the hash and the internal id."""
+    return {
+        "name": key.name,
+        "scope": key.scope,
+        "origins": list(key.origins),
+        "prefix": key.prefix,
+        "created_at": key.created_at,
+        "last_used_at": key.last_used_at,
+        "revoked": key.revoked_at is not None,
+        "revoked_at": key.revoked_at,
+    }
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", errors="replace")).hexdigest()
+
+
+def origin_of(url: str) -> str:
+    """``https://Site.example:443/x`` -> ``https://site.example:443``: the form browsers send."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}" if parts.scheme else url.strip()
+
+
+def _origin(origin: str) -> str:
+    value = origin_of(origin)
+    if not re.match(r"^https?://[^/\s]+$", value):
+        raise InvalidInput(
+            f"an origin is scheme://host[:port], like https://site.example, not {origin[:80]!r}"
+        )
+    return value
+
+
+class AccessService:
+    """Keys and the audit log; one per process, shared by the request threads."""
+
+    def __init__(self, store: DocumentStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._loaded_at = -float("inf")
+        self._by_prefix: dict[str, list[KeyRecord]] = {}
+        self._count = 0
+        self._used: dict[str, float] = {}
+
+    def _keys(self) -> dict[str, list[KeyRecord]]:
+        with self._lock:
+            if time.monotonic() - self._loaded_at >= KEY_CACHE_S:
+                by_prefix: dict[str, list[KeyRecord]] = {}
+                keys = self.store.api_keys()
+                for key in keys:
+                    by_prefix.setdefault(key.prefix, []).append(key)
+                self._by_prefix, self._count = by_prefix, len(keys)
+                self._loaded_at = time.monotonic()
+            return self._by_prefix
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._loaded_at = -float("inf")
+
+    def create(
+        self, name: str, scope: str, origins: Sequence[str] = (), by: str | None = None
+    ) -> tuple[KeyRecord, str]:
+        """A new key: its record and the key itself (the only time it exists).
+        ``by``: the key that created it, for the audit log (None: the CLI)."""
+        if not _NAME.match(name):
+            raise InvalidInput("a key name is 1-64 letters, digits, '.', '_' or '-'")
+        if scope not in SCOPES:
+            raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}, not {scope[:20]!r}")
+        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        key = KeyRecord(
+            id=secrets.token_hex(8),
+            name=name,
+            scope=scope,
+            origins=tuple(dict.fromkeys(_origin(o) for o in origins)),
+            prefix=secret[:PREFIX_CHARS],
+            key_hash=hash_key(secret),
+            created_at=time.time(),
+        )
+        self.store.add_key(key)
+        self._forget()
+        self.record(by, "key.create", detail=f"{name} ({scope})")
+        return key, secret
+
+    def all_keys(self) -> list[KeyRecord]:
+        return self.store.api_keys()
+
+    def revoke(self, name: str, by: str | None = None) -> None:
+        if not self.store.revoke_key(name, time.time()):
+            raise KeyNotFound(f"no key named {name!r}")
+        self._forget()
+        self.record(by, "key.revoke", detail=name)
+
+    def any_keys(self) -> bool:
+        """Has any key ever been created (revoked ones count: auth does not switch off)?"""
+        self._keys()
+        return self._count > 0
+
+    def origins(self) -> set[str]:
+        """Origins of the keys in force: with QA_CORS_ORIGINS, the CORS allow-list."""
+        return {
+            origin
+            for keys in self._keys().values()
+            for key in keys
+            if key.revoked_at is None
+            for origin in key.origins
+        }
+
+    def find(self, secret: str) -> KeyRecord | None:
+        """The record of ``secret`` (revoked ones included), compared in constant time."""
+        wanted = hash_key(secret)
+        found = None
+        for key in self._keys().get(secret[:PREFIX_CHARS], []):
+            if hmac.compare_digest(key.key_hash, wanted):
+                found = key
+        if found is not None and found.revoked_at is None:
+            now = time.time()
+            if now - self._used.get(found.id, 0.0) >= LAST_USED_EVERY_S:
+                self._used[found.id] = now
+                self.store.touch_key(found.id, now)
+        return found
+
+    def record(
+        self,
+        key_name: str | None,
+        action: str,
+        document_id: str | None = None,
+        content_hash: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        self.store.add_audit(
+            AuditEntry(time.time(), key_name, action, document_id, content_hash, detail)
+        )
+
+    def audit(self, limit: int = 100, offset: int = 0) -> list[AuditEntry]:
+        """Newest first."""
+        return self.store.audit(offset=offset, limit=limit)

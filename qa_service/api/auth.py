@@ -1,0 +1,119 @@
+"""Who may call which route: ``Authorization: Bearer KEY`` checked against the key store.
+
+QA_AUTH decides whether a key is needed: ``required`` always on ``/v1``, ``off`` never, and
+``auto`` (the default) as soon as one key exists. Without any key the service answers
+anonymously, and ``serve`` refuses to start on anything but a loopback address
+(``check_can_start``). The edge (security.py) calls ``Authenticator.__call__`` for every
+``/v1`` request, after the origin and media-type checks and before the rate limit.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.datastructures import Headers
+from starlette.types import Scope as AsgiScope
+
+from qa_service import errors
+from qa_service.access import AccessService, Scope, allows, origin_of
+from qa_service.api.security import Caller, is_loopback, is_write
+from qa_service.config import Settings
+from qa_service.stores.base import KeyRecord
+
+
+def required_scope(method: str, path: str) -> Scope:
+    """The least scope a /v1 request needs (a conversation is its owner's, checked later)."""
+    if path.startswith("/v1/keys") or path == "/v1/audit" or path.startswith("/v1/audit/"):
+        return "admin"
+    if is_write(method, path) and not path.startswith("/v1/conversations/"):
+        return "write"
+    return "read"
+
+
+def bearer(headers: Headers) -> str | None:
+    """The key of ``Authorization: Bearer KEY`` (also what the OpenAI clients send)."""
+    value = headers.get("authorization", "")
+    scheme, _, key = value.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return key.strip() or None
+
+
+class Authenticator:
+    """``access`` is set in the app's lifespan, once the stores are open."""
+
+    def __init__(self, settings: Settings, access: AccessService | None = None) -> None:
+        self.mode = settings.auth
+        self.access = access
+
+    @property
+    def store(self) -> AccessService:
+        assert self.access is not None, "the app's lifespan opens the key store"
+        return self.access
+
+    def keys_required(self) -> bool:
+        return self.mode == "required" or (self.mode == "auto" and self.store.any_keys())
+
+    def key_origins(self) -> set[str]:
+        return self.store.origins()
+
+    def identify(self, headers: Headers) -> KeyRecord | None:
+        """The valid key a request carries, or None (no key, unknown, revoked)."""
+        secret = bearer(headers)
+        key = self.store.find(secret) if secret else None
+        return key if key is not None and key.revoked_at is None else None
+
+    def __call__(self, scope: AsgiScope, headers: Headers, caller: Caller) -> None:
+        if not self.keys_required():
+            return
+        secret = bearer(headers)
+        if secret is None:
+            raise errors.NotAuthenticated(
+                "this service needs a key: send the header 'Authorization: Bearer KEY'"
+            )
+        key = self.store.find(secret)
+        if key is None:
+            raise errors.NotAuthenticated("the key is not valid")
+        if key.revoked_at is not None:
+            raise errors.NotAuthenticated(f"the key {key.name!r} was revoked")
+        if key.origins and origin_of(headers.get("origin", "")) not in key.origins:
+            raise errors.PermissionDenied(
+                f"the key {key.name!r} is accepted only from pages of {', '.join(key.origins)}"
+            )
+        needed = required_scope(scope["method"], scope["path"])
+        if not allows(key, needed):
+            raise errors.PermissionDenied(
+                f"this needs a key with the {needed!r} scope; {key.name!r} has {key.scope!r}"
+            )
+        caller.key, caller.key_id = key.name, key.id
+
+
+def check_can_start(settings: Settings, store: AccessService, host: str) -> None:
+    """Refuse to serve a network without keys: anonymous access is for loopback only."""
+    if settings.auth == "auto" and not is_loopback(host) and not store.any_keys():
+        raise errors.QAServiceError(
+            f"refusing to serve {host} without API keys: create one with "
+            "`qa-service keys create --name NAME --scope admin`, or set QA_AUTH=off"
+        )
+
+
+def get_caller(request: Request) -> Caller:
+    """The caller the edge identified; anonymous where the edge did not look (not /v1)."""
+    caller = request.scope.get("state", {}).get("caller")
+    return caller or Caller(address=request.client.host if request.client else "unknown")
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_access(request: Request) -> AccessService:
+    return request.app.state.auth.store
+
+
+AccessDep = Annotated[AccessService, Depends(get_access)]
+
+
+def get_authenticator(request: Request) -> Authenticator:
+    return request.app.state.auth
+
+
+AuthDep = Annotated[Authenticator, Depends(get_authenticator)]

@@ -1,0 +1,318 @@
+"""The edge: what every request must pass before a route runs.
+
+A service on 127.0.0.1 is still reachable from every web page its user opens: a page can send
+"simple" requests (form posts, ``text/plain`` bodies) to any address without asking, and a
+DNS-rebinding page even becomes same-origin with it. So, in this order, for each request:
+
+1. ``Host`` names an allowed host (QA_ALLOWED_HOSTS): a rebinding page sends its own name, 400.
+2. The body is at most QA_MAX_BODY_BYTES, counted while it is read (413): a declared
+   ``Content-Length`` over the cap is refused before a byte is read, a chunked body is cut off
+   when the count passes it; a body trickling in slower than BODY_CHUNK_TIMEOUT_S is 408.
+3. On ``/v1``: a request from a page of another origin (``Origin``, ``Sec-Fetch-Site``) is
+   refused (403) unless that origin is allowed; writes never follow ``*``.
+4. On ``/v1``: bodies are ``application/json`` (the upload also ``multipart/form-data``), 415
+   otherwise, so no page can post JSON disguised as a form.
+5. The caller (a key, see auth.py, or the client address) is counted against QA_RATE_LIMIT (429).
+
+Refusals are answered in the route's error shape (api/errors.py): ``{"detail", "type"}``, or
+OpenAI's on the OpenAI routes.
+"""
+
+import ipaddress
+import math
+import time
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import anyio
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from qa_service import errors
+from qa_service.access import origin_of
+from qa_service.api.errors import error_response
+from qa_service.config import Settings
+
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+BODY_CHUNK_TIMEOUT_S = 30.0
+"""Longest wait for the next piece of a request body: a slow mobile upload sends far more
+often; a client holding a request open by trickling bytes is cut off."""
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Routes whose POST only reads (asks); every other non-GET request under /v1 changes something.
+_ASKING = frozenset({"/v1/ask", "/v1/chat", "/v1/chat/completions"})
+_MULTIPART_ROUTES = frozenset({"/v1/documents"})
+
+
+def is_write(method: str, path: str) -> bool:
+    """Does this request change stored state (documents, keys, deleting conversations)?"""
+    return method in WRITE_METHODS and path not in _ASKING
+
+
+def host_name(host_header: str) -> str:
+    """``Host: [::1]:8000`` -> ``::1``; ``Host: Example.org.`` -> ``example.org``."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0].rstrip(".") if host.count(":") == 1 else host.rstrip(".")
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def is_loopback(host: str) -> bool:
+    """A bind address or host name that only this machine reaches."""
+    name = host_name(host) if host else host
+    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class OriginPolicy:
+    """Which other sites' pages may call the API: QA_CORS_ORIGINS plus the origins of
+    origin-bound keys (``key_origins``, filled in by auth.py)."""
+
+    configured: Collection[str]
+    key_origins: Callable[[], Collection[str]] = field(default=lambda: ())
+    keys_required: Callable[[], bool] = field(default=lambda: False)
+
+    @property
+    def any_reader(self) -> bool:
+        """QA_CORS_ORIGINS has "*" and no key is required: any page may read."""
+        return "*" in self.configured and not self.keys_required()
+
+    def listed(self, origin: str) -> bool:
+        origin = origin_of(origin)
+        return origin in {origin_of(o) for o in self.configured if o != "*"} or origin in {
+            origin_of(o) for o in self.key_origins()
+        }
+
+    def allows(self, origin: str, write: bool) -> bool:
+        """``*`` lets any page read (CORS); a write needs its origin listed by name."""
+        return self.listed(origin) or (self.any_reader and not write)
+
+
+class PolicyCORS(CORSMiddleware):
+    """Starlette's CORS, asking the policy at each request: the allow-list grows and shrinks
+    with origin-bound keys, and is never ``*`` once keys are required."""
+
+    def __init__(self, app: ASGIApp, policy: OriginPolicy) -> None:
+        super().__init__(
+            app,
+            allow_origins=(),
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["*"],
+            expose_headers=["Retry-After"],
+        )
+        self.policy = policy
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        return self.policy.allows(origin, write=False)
+
+
+def allowed_hosts(settings: Settings, bound_host: str | None = None) -> frozenset[str] | None:
+    """The host names a request may name; None: any. IP addresses are checked elsewhere."""
+    if settings.allowed_hosts is not None:
+        names = {host_name(h) for h in settings.allowed_hosts}
+        return None if "*" in names else frozenset(names)
+    return frozenset({*LOOPBACK_NAMES, host_name(bound_host or settings.host)})
+
+
+@dataclass
+class Caller:
+    """Who sent the request, as the edge sees it (auth.py fills in ``key``)."""
+
+    address: str
+    key: str | None = None  # the key's name, never the key
+    key_id: str | None = None  # owner of the conversations it starts (None: anonymous)
+
+    @property
+    def bucket(self) -> str:
+        return f"key:{self.key}" if self.key else f"addr:{self.address}"
+
+
+class RateLimits:
+    """QA_RATE_LIMIT per caller, in this process's memory (per replica)."""
+
+    def __init__(self, spec: str | None) -> None:
+        self.items: list[RateLimitItem] = parse_many(spec) if spec else []
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def check(self, caller: Caller) -> None:
+        for item in self.items:
+            if not self.limiter.hit(item, caller.bucket):
+                reset = self.limiter.get_window_stats(item, caller.bucket).reset_time
+                wait = max(1, math.ceil(reset - time.time()))
+                raise errors.RateLimited(f"rate limit exceeded: {item} per caller", wait)
+
+
+Authenticate = Callable[[Scope, Headers, Caller], None]
+
+
+def _no_auth(scope: Scope, headers: Headers, caller: Caller) -> None:
+    return None
+
+
+class EdgeGuard:
+    """ASGI middleware applying the checks of this module's docstring."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        policy: OriginPolicy,
+        authenticate: Authenticate = _no_auth,
+        bound_host: str | None = None,
+    ) -> None:
+        self.app = app
+        self.max_body = settings.max_body_bytes
+        self.hosts = allowed_hosts(settings, bound_host)
+        self.policy = policy
+        self.authenticate = authenticate
+        self.limits = RateLimits(settings.rate_limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        try:
+            self._check(scope, headers)
+        except errors.QAServiceError as exc:
+            await error_response(scope, exc)(scope, receive, send)
+            return
+        await self._guard_body(scope, receive, send)
+
+    def _check(self, scope: Scope, headers: Headers) -> None:
+        host = host_name(headers.get("host", ""))
+        if self.hosts is not None and host not in self.hosts and not _is_ip(host):
+            raise errors.HostNotAllowed(
+                f"this service is not served as {host[:100]!r}; allowed hosts are set in "
+                "QA_ALLOWED_HOSTS"
+            )
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body:
+            raise errors.BodyTooLarge(self._too_large())
+        path, method = scope["path"], scope["method"]
+        if not (path == "/v1" or path.startswith("/v1/")):
+            return
+        write = is_write(method, path)
+        self._check_origin(headers, write)
+        if method in WRITE_METHODS and method != "DELETE":
+            self._check_media_type(headers, path)
+        caller = Caller(address=(scope.get("client") or ("unknown", 0))[0])
+        self.authenticate(scope, headers, caller)
+        scope.setdefault("state", {})["caller"] = caller
+        self.limits.check(caller)
+
+    def _check_origin(self, headers: Headers, write: bool) -> None:
+        origin = headers.get("origin")
+        site = headers.get("sec-fetch-site", "")
+        if origin is not None:
+            if urlsplit(origin).netloc.lower() == headers.get("host", "").lower():
+                return  # same origin
+            if self.policy.allows(origin, write):
+                return
+            raise errors.OriginNotAllowed(
+                f"requests from pages of {origin[:100]!r} are not allowed "
+                "(QA_CORS_ORIGINS, or a key created with --origin)"
+            )
+        if write and site in ("cross-site", "same-site"):
+            raise errors.OriginNotAllowed("a page of another site may not change anything here")
+
+    @staticmethod
+    def _check_media_type(headers: Headers, path: str) -> None:
+        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        accepted = ["application/json"]
+        if path in _MULTIPART_ROUTES:
+            accepted.append("multipart/form-data")
+        if media not in accepted:
+            raise errors.UnsupportedMediaType(
+                f"send the body as {' or '.join(accepted)}, not {media[:60] or 'no content-type'}"
+            )
+
+    def _too_large(self) -> str:
+        return f"the request body is larger than {self.max_body} bytes (QA_MAX_BODY_BYTES)"
+
+    async def _guard_body(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Count the body as the route reads it; past the cap (or a stalled body) the route
+        sees a disconnect, its response is dropped and ours is sent instead."""
+        received = 0
+        refused: errors.QAServiceError | None = None
+        body_done = scope["method"] in ("GET", "HEAD")
+        started = False
+
+        async def guarded_receive() -> Message:
+            nonlocal received, refused, body_done
+            if refused is not None:
+                return {"type": "http.disconnect"}
+            if body_done:
+                return await receive()
+            try:
+                with anyio.fail_after(BODY_CHUNK_TIMEOUT_S):
+                    message = await receive()
+            except TimeoutError:
+                refused = errors.BodyTimeout(
+                    f"the request body stalled for {BODY_CHUNK_TIMEOUT_S:.0f} s"
+                )
+                return {"type": "http.disconnect"}
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
+                if received > self.max_body:
+                    refused = errors.BodyTooLarge(self._too_large())
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if refused is not None and not started:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, guarded_receive, guarded_send)
+        except Exception:
+            if refused is None or started:
+                raise
+        if refused is not None and not started:
+            response = error_response(scope, refused)
+            response.headers["connection"] = "close"  # the rest of the body is never read
+            await response(scope, receive, send)
+
+
+def security_headers(app: ASGIApp) -> ASGIApp:
+    """``nosniff`` on every response: a JSON answer quoting an article never runs as HTML."""
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-content-type-options", b"nosniff"),
+                ]
+            await send(message)
+
+        await app(scope, receive, send_with_headers)
+
+    return wrapped

@@ -1,0 +1,302 @@
+"""Keys, scopes, owned conversations and the audit log, against a real uvicorn process.
+
+Keys are made with the real CLI (`qa-service keys create`) before the server starts; the
+matrix sends every route with no key, each scope, a revoked key and a wrong origin.
+"""
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+from fastapi.testclient import TestClient
+
+from qa_service.access import AccessService
+from qa_service.api.app import create_app
+from qa_service.config import Settings
+from qa_service.service import build_service
+from tests.helpers.keys import cli, create_key
+from tests.helpers.servers import serve_process
+
+pytestmark = pytest.mark.slow  # real `qa-service serve` processes
+
+WIDGET_SITE = "https://news.example"
+OTHER_SITE = "http://127.0.0.1:9"
+QUESTION = "Wer wurde zum Chef der Drohnentruppen ernannt?"
+COLUMNS = ("none", "read", "write", "admin", "revoked", "wrong_origin")
+
+
+@dataclass
+class Service:
+    url: str
+    root: Path
+    keys: dict[str, str]
+
+    def headers(self, column: str) -> dict[str, str]:
+        if column == "none":
+            return {}
+        if column == "wrong_origin":
+            return {"authorization": f"Bearer {self.keys['admin']}", "origin": OTHER_SITE}
+        return {"authorization": f"Bearer {self.keys[column]}"}
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    root = tmp_path_factory.mktemp("access")
+    keys = {scope: create_key(root, f"{scope}-key", scope) for scope in ("read", "write", "admin")}
+    keys["revoked"] = create_key(root, "old-key", "admin")
+    assert cli(root, "keys", "revoke", "old-key").returncode == 0
+    keys["widget"] = create_key(root, "widget", "read", WIDGET_SITE)
+    with serve_process(root) as (url, _):
+        yield Service(url, root, keys)
+
+
+def _call(service: Service, column: str, method: str, path: str, **kw: object) -> httpx.Response:
+    return httpx.request(
+        method, f"{service.url}{path}", headers=service.headers(column), timeout=60, **kw
+    )
+
+
+# (method, path or path template, body, scope needed, status when allowed)
+ROUTES = [
+    ("GET", "/v1/models", None, "read", 200),
+    ("GET", "/v1/models/qa-service", None, "read", 200),
+    ("POST", "/v1/ask", {"question": QUESTION}, "read", 200),
+    ("POST", "/v1/chat", {"message": QUESTION}, "read", 200),
+    (
+        "POST",
+        "/v1/chat/completions",
+        {"model": "qa-service", "messages": [{"role": "user", "content": QUESTION}]},
+        "read",
+        200,
+    ),
+    ("GET", "/v1/documents", None, "read", 200),
+    ("GET", "/v1/documents/{seed}", None, "read", 200),
+    ("GET", "/v1/conversations/{own}", None, "read", 200),
+    ("DELETE", "/v1/conversations/{own}", None, "read", 204),
+    ("POST", "/v1/documents", "document", "write", 201),
+    ("DELETE", "/v1/documents/{victim}", None, "write", 204),
+    ("GET", "/v1/keys", None, "admin", 200),
+    ("POST", "/v1/keys", "key", "admin", 201),
+    ("DELETE", "/v1/keys/{victim_key}", None, "admin", 204),
+    ("GET", "/v1/audit", None, "admin", 200),
+]
+LEVEL = {"read": 0, "write": 1, "admin": 2}
+
+
+def expected(column: str, needed: str, allowed: int) -> int:
+    if column in ("none", "revoked"):
+        return 401
+    if column == "wrong_origin":
+        return 403
+    return allowed if LEVEL[column] >= LEVEL[needed] else 403
+
+
+def test_every_route_with_every_kind_of_caller(service: Service) -> None:
+    admin = service.headers("admin")
+    seed = httpx.get(f"{service.url}/v1/documents", headers=admin).json()["items"][0]["id"]
+    failures = []
+    for column in COLUMNS:
+        # Fresh targets per column, so an allowed delete never hides a refused one.
+        victim = f"victim-{column}"
+        text = f"Der Verein {column.capitalize()} Lauterbach gewann am Sonntag das Pokalfinale."
+        made = httpx.post(
+            f"{service.url}/v1/documents", json={"id": victim, "text": text}, headers=admin
+        )
+        assert made.status_code == 201, made.text
+        victim_key = f"victim-key-{column.replace('_', '-')}"
+        assert (
+            _call(
+                service, "admin", "POST", "/v1/keys", json={"name": victim_key, "scope": "read"}
+            ).status_code
+            == 201
+        )
+        own = None
+        if column in LEVEL:
+            own = _call(service, column, "POST", "/v1/chat", json={"message": QUESTION}).json()[
+                "conversation_id"
+            ]
+        values = {"seed": seed, "victim": victim, "victim_key": victim_key, "own": own or "x"}
+        for method, template, body, needed, allowed in ROUTES:
+            path = template.format(**values)
+            kw: dict[str, object] = {}
+            if body == "document":
+                kw["json"] = {"id": f"new-{column}", "text": text.replace("Sonntag", "Montag")}
+            elif body == "key":
+                kw["json"] = {"name": f"made-by-{column.replace('_', '-')}", "scope": "read"}
+            elif body is not None:
+                kw["json"] = body
+            response = _call(service, column, method, path, **kw)
+            want = expected(column, needed, allowed)
+            if response.status_code != want:
+                failures.append((column, method, path, response.status_code, want))
+            elif want >= 400:
+                _assert_error_shape(path, response)
+    assert not failures, failures
+
+
+def _assert_error_shape(path: str, response: httpx.Response) -> None:
+    body = response.json()
+    if path.startswith(("/v1/chat/completions", "/v1/models")):
+        assert set(body["error"]) >= {"message", "type", "code"}, body
+    else:
+        assert isinstance(body["detail"], str) and body["type"], body
+
+
+def test_public_files_and_health_need_no_key(service: Service) -> None:
+    for path in ("/", "/widget.js", "/openapi.json", "/docs"):
+        assert httpx.get(f"{service.url}{path}").status_code == 200, path
+    assert httpx.get(f"{service.url}/health").json() == {"status": "ok"}
+    full = httpx.get(f"{service.url}/health", headers=service.headers("read")).json()
+    assert full["documents"] >= 2 and full["embedder"]
+
+
+def test_conversations_belong_to_the_key_that_started_them(service: Service) -> None:
+    started = _call(service, "read", "POST", "/v1/chat", json={"message": QUESTION}).json()
+    cid = started["conversation_id"]
+    for column in ("write", "admin"):
+        for method in ("GET", "DELETE"):
+            response = _call(service, column, method, f"/v1/conversations/{cid}")
+            assert response.status_code == 404, (column, method)
+            assert QUESTION not in response.text
+        follow_up = {"conversation_id": cid, "message": "Wann war das?"}
+        assert _call(service, column, "POST", "/v1/chat", json=follow_up).status_code == 404
+    mine = _call(service, "read", "GET", f"/v1/conversations/{cid}").json()
+    assert mine["turns"][0]["message"] == QUESTION and len(mine["turns"]) == 1
+
+
+def test_the_widget_key_works_only_from_its_site(service: Service) -> None:
+    key = {"authorization": f"Bearer {service.keys['widget']}"}
+    preflight = httpx.options(
+        f"{service.url}/v1/chat",
+        headers={
+            "origin": WIDGET_SITE,
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == WIDGET_SITE
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+    ok = httpx.post(
+        f"{service.url}/v1/chat",
+        json={"message": QUESTION},
+        headers={**key, "origin": WIDGET_SITE},
+        timeout=60,
+    )
+    assert ok.status_code == 200 and ok.headers["access-control-allow-origin"] == WIDGET_SITE
+    elsewhere = httpx.post(
+        f"{service.url}/v1/chat", json={"message": QUESTION}, headers={**key, "origin": OTHER_SITE}
+    )
+    assert elsewhere.status_code == 403 and "access-control-allow-origin" not in elsewhere.headers
+    no_page = httpx.post(f"{service.url}/v1/chat", json={"message": QUESTION}, headers=key)
+    assert no_page.status_code == 403 and no_page.json()["type"] == "PermissionDenied"
+    # The widget key reads; it never writes, even from its own site.
+    write = httpx.post(
+        f"{service.url}/v1/documents",
+        json={"text": "Ein neuer Artikel über das Pokalfinale in Lauterbach."},
+        headers={**key, "origin": WIDGET_SITE},
+    )
+    assert write.status_code == 403
+    # With keys required, CORS is never "*": other sites get no CORS header.
+    refused = httpx.options(
+        f"{service.url}/v1/chat",
+        headers={"origin": OTHER_SITE, "access-control-request-method": "POST"},
+    )
+    assert "access-control-allow-origin" not in refused.headers
+
+
+def test_openai_client_raises_its_usual_errors(service: Service) -> None:
+    def client(key: str) -> openai.OpenAI:
+        return openai.OpenAI(base_url=f"{service.url}/v1", api_key=key, max_retries=0)
+
+    messages = [{"role": "user", "content": QUESTION}]
+    with pytest.raises(openai.AuthenticationError):
+        client("qa-not-a-key").chat.completions.create(model="qa-service", messages=messages)
+    with pytest.raises(openai.AuthenticationError):
+        client(service.keys["revoked"]).models.list()
+    with pytest.raises(openai.PermissionDeniedError):  # origin-bound: not from a server
+        client(service.keys["widget"]).chat.completions.create(
+            model="qa-service", messages=messages
+        )
+    answer = client(service.keys["read"]).chat.completions.create(
+        model="qa-service", messages=messages
+    )
+    assert "Browdi" in (answer.choices[0].message.content or "")
+
+
+def test_writes_are_audited_and_keys_never_logged(service: Service) -> None:
+    writer = service.headers("write")
+    text = "Die Feuerwehr Lauterbach bekam am Freitag ein neues Löschfahrzeug."
+    made = httpx.post(
+        f"{service.url}/v1/documents", json={"id": "audited", "text": text}, headers=writer
+    )
+    assert made.status_code == 201
+    stored = httpx.get(f"{service.url}/v1/documents/audited", headers=writer).json()
+    assert httpx.delete(f"{service.url}/v1/documents/audited", headers=writer).status_code == 204
+    entries = httpx.get(f"{service.url}/v1/audit", headers=service.headers("admin")).json()
+    mine = [e for e in entries["items"] if e["document_id"] == "audited"]
+    assert [e["action"] for e in mine] == ["document.delete", "document.create"]
+    assert {e["key_name"] for e in mine} == {"write-key"}
+    assert {e["content_hash"] for e in mine} == {stored["content_hash"]}
+    assert any(e["action"] == "key.revoke" and e["detail"] == "old-key" for e in entries["items"])
+    # The CLI shows the same log.
+    lines = cli(service.root, "audit", "--json", "--limit", "1000").stdout.splitlines()
+    assert any(json.loads(line)["document_id"] == "audited" for line in lines)
+    listing = cli(service.root, "keys", "list").stdout
+    assert "write-key" in listing and "widget" in listing
+    # Neither the log nor any listing holds a key (a bogus one sent in a request included).
+    httpx.get(f"{service.url}/v1/documents", headers={"authorization": "Bearer qa-bogus-SECRET"})
+    keys_json = httpx.get(f"{service.url}/v1/keys", headers=service.headers("admin")).text
+    log = (service.root / "server.log").read_text(errors="replace")
+    for key in [*service.keys.values(), "qa-bogus-SECRET"]:
+        assert key not in log and key not in listing and key not in keys_json
+
+
+def test_revoking_over_http_takes_effect_at_once(service: Service) -> None:
+    admin = service.headers("admin")
+    made = httpx.post(
+        f"{service.url}/v1/keys", json={"name": "short-lived", "scope": "read"}, headers=admin
+    ).json()
+    mine = {"authorization": f"Bearer {made['key']}"}
+    assert httpx.get(f"{service.url}/v1/documents", headers=mine).status_code == 200
+    assert httpx.delete(f"{service.url}/v1/keys/short-lived", headers=admin).status_code == 204
+    gone = httpx.get(f"{service.url}/v1/documents", headers=mine)
+    assert gone.status_code == 401 and "revoked" in gone.json()["detail"]
+    again = httpx.post(
+        f"{service.url}/v1/keys", json={"name": "short-lived", "scope": "read"}, headers=admin
+    )
+    assert again.status_code == 409
+
+
+def test_no_keys_refuses_to_serve_a_network(tmp_path: Path) -> None:
+    result = cli(tmp_path, "serve", "--host", "0.0.0.0", "--port", "1")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "keys create" in lines[0] and "QA_AUTH=off" in lines[0], lines
+
+
+def test_auth_modes(settings: Settings, embedder: object) -> None:
+    """required: a key even with none created; off: keys are ignored; auto: from the first."""
+    svc = build_service(settings, embedder)  # type: ignore[arg-type]
+    svc.ingest_seeds_if_empty()
+    try:
+        for mode, keys, status in [
+            ("auto", False, 200),
+            ("required", False, 401),
+            ("off", True, 200),
+            ("auto", True, 401),
+        ]:
+            if keys:
+                AccessService(svc.stores.documents).create(f"k-{mode}", "read")
+            own = settings.model_copy(update={"auth": mode})
+            svc.settings = own
+            with TestClient(create_app(own, svc)) as client:
+                assert client.get("/v1/documents").status_code == status, mode
+                health = client.get("/health").json()
+                assert ("documents" in health) == (status == 200), (mode, health)
+    finally:
+        svc.close()
