@@ -11,6 +11,7 @@ from qa_service.errors import ConversationNotFound
 from qa_service.models import Citation
 from qa_service.stores import NewTurn
 from qa_service.stores.sqlite.conversations import SQLiteConversations as ConversationStore
+from qa_service.stores.sqlite.migrations import conversation_migrations
 
 CITATION = Citation(1, "002", "Militärhilfe", 10, 20, "Robert Bro", 0.9)
 
@@ -101,7 +102,7 @@ def test_concurrent_appends_get_distinct_positions(tmp_path: Path) -> None:
 
 def test_a_file_from_before_numbered_migrations_opens(tmp_path: Path) -> None:
     """Conversation files written before migrations were numbered have the tables and
-    user_version 0: m001 finds them and only records the version."""
+    user_version 0: m001 finds them, later migrations apply, the newest version is recorded."""
     path = tmp_path / "c.sqlite3"
     store = ConversationStore(path)
     cid = new_conversation_id()
@@ -110,5 +111,6 @@ def test_a_file_from_before_numbered_migrations_opens(tmp_path: Path) -> None:
     store.close()
     reopened = ConversationStore(path)
     assert [t.message for t in reopened.conversation(cid).turns] == ["Frage"]
-    assert reopened._connection().execute("PRAGMA user_version").fetchone() == (1,)
+    version = reopened._connection().execute("PRAGMA user_version").fetchone()
+    assert version == (conversation_migrations.version,)
     reopened.close()
