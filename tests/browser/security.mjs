@@ -10,6 +10,16 @@
 import { launch } from "./browser.mjs";
 
 const [scenario, json] = process.argv.slice(2);
+
+// Reads inside the widget's shadow root (functions, not strings: the page's CSP forbids eval).
+async function inWidget(page, fn) {
+  const root = await page.evaluateHandle(() => document.querySelector(".qa-service-widget").shadowRoot);
+  try {
+    return await root.evaluate(fn);
+  } finally {
+    await root.dispose();
+  }
+}
 const args = JSON.parse(json);
 const browser = await launch();
 const out = { console: [], dialogs: [], pageErrors: [] };
@@ -23,22 +33,31 @@ try {
   out.csp = response.headers()["content-security-policy"] || null;
 
   if (scenario === "ask-and-open" || scenario === "widget") {
-    await page.waitForSelector(".qa-form input");
-    await page.type(".qa-form input", args.question);
+    // The widget renders inside a shadow root: "pierce/" selectors reach into it.
+    await page.waitForSelector("pierce/.form input", { timeout: 30000 });
+    await page.type("pierce/.form input", args.question);
     await page.keyboard.press("Enter");
-    await page.waitForFunction(
-      () => [...document.querySelectorAll(".qa-bot")].some((m) => m.textContent !== "…"),
-      { timeout: 60000 },
-    );
-    const bots = await page.$$eval(".qa-bot", (ms) => ms.map((m) => m.textContent));
-    out.answer = bots[bots.length - 1];
-    out.citations = await page.$$eval(".qa-cite", (bs) => bs.map((b) => b.title));
+    await page.waitForFunction(() => {
+      const root = document.querySelector(".qa-service-widget")?.shadowRoot;
+      return root && root.querySelector(".msg.bot[aria-busy=false], .msg.error");
+    }, { timeout: 60000 });
+    const seen = await inWidget(page, (root) => {
+      const msgs = [...root.querySelectorAll(".msg.bot, .msg.error")];
+      return { answer: msgs.length ? msgs[msgs.length - 1].textContent : "",
+               citations: [...root.querySelectorAll(".msg.bot .cite")].map((b) => b.textContent) };
+    });
+    Object.assign(out, seen);
   }
   if (scenario === "ask-and-open" && out.citations.length) {
-    await page.click(".qa-cite");
-    await page.waitForSelector(".qa-doc mark", { timeout: 30000 });
-    out.marked = await page.$eval(".qa-doc mark", (m) => m.textContent);
-    out.docText = await page.$eval(".qa-doc pre", (p) => p.textContent);
+    await page.click("pierce/.msg.bot .cite");
+    await page.waitForFunction(
+      () => document.querySelector(".qa-service-widget")?.shadowRoot?.querySelector(".dialog .quote"),
+      { timeout: 30000 },
+    );
+    Object.assign(out, await inWidget(page, (root) => ({
+      marked: root.querySelector(".dialog .quote").textContent,
+      docText: root.querySelector(".dialog .article").textContent,
+    })));
     await new Promise((r) => setTimeout(r, 500)); // an onerror would have fired by now
     if (args.shot) await page.screenshot({ path: args.shot });
   }
@@ -46,11 +65,14 @@ try {
     await page.waitForFunction(() => window.__done === true, { timeout: 30000 });
     out.results = await page.evaluate(() => window.__results);
   }
-  out.injected = await page.evaluate(() => ({
-    ran: window.__pwned || null,
-    scripts: document.querySelectorAll(".qa-box script, .qa-doc script").length,
-    images: document.querySelectorAll(".qa-box img, .qa-doc img").length,
-  }));
+  out.injected = await page.evaluate(() => {
+    const root = document.querySelector(".qa-service-widget")?.shadowRoot;
+    return {
+      ran: window.__pwned || null,
+      scripts: root ? root.querySelectorAll("script").length : 0,
+      images: root ? root.querySelectorAll("img").length : 0,
+    };
+  });
 } finally {
   await browser.close();
 }
