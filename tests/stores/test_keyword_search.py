@@ -20,6 +20,8 @@ from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocum
 from qa_service.stores.sqlite.documents import SQLiteDocumentStore
 from tests.helpers.engines import PostgresServer
 
+pytestmark = pytest.mark.slow
+
 XQUAD = Path(__file__).parents[1] / "evaluation" / "data" / "xquad-de-dev.json"
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from qa_service.chat.service import ChatService
 from qa_service.config import Settings
@@ -12,6 +13,8 @@ from qa_service.service import build_service
 from qa_service.stores.chroma import ChromaVectorStore
 from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.paths import ROOT
+
+pytestmark = pytest.mark.slow
 
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 

@@ -1,8 +1,12 @@
 """Server mode end to end on the real engines: the service over PostgreSQL + `chroma run`."""
 
+import pytest
+
 from qa_service.config import Settings
 from qa_service.service import build_service
 from tests.helpers.embedders import MemoEmbedder
+
+pytestmark = pytest.mark.slow
 
 
 def test_server_mode_answers_like_embedded_mode(
