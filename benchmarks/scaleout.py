@@ -25,6 +25,7 @@ import random
 import shutil
 import subprocess
 import time
+import uuid
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,7 +100,8 @@ def _ingest_rate(url: str, texts: Sequence[str]) -> float:
 def _new_texts(n: int, salt: str) -> list[str]:
     """Articles not in the index yet: XQuAD-de texts with one sentence of their own."""
     articles = xquad_articles()
-    return [f"Meldung {salt}-{i}.\n\n{articles[i % len(articles)][1]}" for i in range(n)]
+    run = uuid.uuid4().hex[:8]  # new texts on every run, whatever the index holds already
+    return [f"Meldung {salt}-{run}-{i}.\n\n{articles[i % len(articles)][1]}" for i in range(n)]
 
 
 def _throughput(
