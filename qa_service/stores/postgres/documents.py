@@ -1,4 +1,5 @@
-"""PostgreSQL store of articles, spans, keyword index, journal and conversations (server mode).
+"""PostgreSQL store of articles, spans, keyword index, journal, conversations, API keys and
+the audit log (server mode).
 
 It is a ``DocumentStore`` (stores/base.py) like the SQLite one, so the index, retriever,
 answerer and chat run unchanged over either. Every replica talks to the same
@@ -24,16 +25,18 @@ import psycopg
 import psycopg_pool
 from psycopg.rows import dict_row
 
-from qa_service.errors import BackendUnavailable, ConversationNotFound
+from qa_service.errors import BackendUnavailable, ConversationNotFound, KeyExists
 from qa_service.models import Chunk, Sentence
 from qa_service.retrieval.lexical import index_terms, query_terms
 from qa_service.stores.base import (
+    AuditEntry,
     ChunkSpan,
     Conversation,
     DocumentRecord,
     IndexCounts,
     JournalEntry,
     Key,
+    KeyRecord,
     LexicalHit,
     NewTurn,
     SentenceSpan,
@@ -452,21 +455,26 @@ class PostgresDocumentStore:
         return "\n".join(r[0] for r in rows)
 
     # -- conversations ---------------------------------------------------------------------
+    # ``owner``: the id of the key that started the conversation (None: anonymous). Another
+    # owner's conversation is absent to every method; NULL matches only NULL.
 
-    def _require(self, cur: psycopg.Cursor, conversation_id: str) -> tuple:
+    def _require(self, cur: psycopg.Cursor, conversation_id: str, owner: str | None) -> tuple:
         cur.execute(
-            "SELECT id, created_at, updated_at FROM conversations WHERE id = %s",
-            (conversation_id,),
+            "SELECT id, created_at, updated_at FROM conversations "
+            "WHERE id = %s AND owner IS NOT DISTINCT FROM %s::text",
+            (conversation_id, owner),
         )
         head = cur.fetchone()
         if head is None:
-            raise ConversationNotFound(f"no conversation with id {conversation_id!r}")
+            raise _not_found(conversation_id)
         return head
 
-    def recent_turns(self, conversation_id: str, limit: int) -> list[StoredTurn]:
+    def recent_turns(
+        self, conversation_id: str, limit: int, *, owner: str | None = None
+    ) -> list[StoredTurn]:
         """The last ``limit`` turns, oldest first."""
         with self.db.transaction() as cur:
-            self._require(cur, conversation_id)
+            self._require(cur, conversation_id, owner)
             cur.execute(
                 f"SELECT {TURN_COLUMNS} FROM turns WHERE conversation_id = %s "
                 "ORDER BY ord DESC LIMIT %s",
@@ -475,9 +483,9 @@ class PostgresDocumentStore:
             rows = cur.fetchall()
         return [stored_turn(row) for row in reversed(rows)]
 
-    def conversation(self, conversation_id: str) -> Conversation:
+    def conversation(self, conversation_id: str, *, owner: str | None = None) -> Conversation:
         with self.db.transaction() as cur:
-            head = self._require(cur, conversation_id)
+            head = self._require(cur, conversation_id, owner)
             cur.execute(
                 f"SELECT {TURN_COLUMNS} FROM turns WHERE conversation_id = %s ORDER BY ord",
                 (conversation_id,),
@@ -485,23 +493,28 @@ class PostgresDocumentStore:
             rows = cur.fetchall()
         return Conversation(head[0], head[1], head[2], [stored_turn(row) for row in rows])
 
-    def append_turn(self, conversation_id: str, turn: NewTurn, *, create: bool) -> StoredTurn:
-        """Add a turn; ``create`` starts the conversation in the same transaction."""
+    def append_turn(
+        self, conversation_id: str, turn: NewTurn, *, create: bool, owner: str | None = None
+    ) -> StoredTurn:
+        """Add a turn; ``create`` starts the conversation (``owner``'s) in the same
+        transaction."""
         now = time.time()
         with self.db.transaction() as cur:
             if create:
                 cur.execute(
-                    "INSERT INTO conversations (id, created_at, updated_at) VALUES (%s, %s, %s)",
-                    (conversation_id, now, now),
+                    "INSERT INTO conversations (id, created_at, updated_at, owner) "
+                    "VALUES (%s, %s, %s, %s)",
+                    (conversation_id, now, now, owner),
                 )
             else:
                 # The row lock also orders two turns of one conversation sent at once.
                 cur.execute(
-                    "UPDATE conversations SET updated_at = %s WHERE id = %s",
-                    (now, conversation_id),
+                    "UPDATE conversations SET updated_at = %s "
+                    "WHERE id = %s AND owner IS NOT DISTINCT FROM %s::text",
+                    (now, conversation_id, owner),
                 )
                 if not cur.rowcount:
-                    raise ConversationNotFound(f"no conversation with id {conversation_id!r}")
+                    raise _not_found(conversation_id)  # or deleted while answering
             cur.execute(
                 "SELECT COALESCE(max(ord) + 1, 0) FROM turns WHERE conversation_id = %s",
                 (conversation_id,),
@@ -514,13 +527,13 @@ class PostgresDocumentStore:
             )
         return stored_turn(row)
 
-    def import_conversation(self, conversation: Conversation) -> bool:
+    def import_conversation(self, conversation: Conversation, owner: str | None = None) -> bool:
         """Store a whole conversation copied from elsewhere; False if its id exists."""
         with self.db.transaction() as cur:
             cur.execute(
-                "INSERT INTO conversations (id, created_at, updated_at) VALUES (%s, %s, %s) "
-                "ON CONFLICT DO NOTHING",
-                (conversation.id, conversation.created_at, conversation.updated_at),
+                "INSERT INTO conversations (id, created_at, updated_at, owner) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (conversation.id, conversation.created_at, conversation.updated_at, owner),
             )
             if not cur.rowcount:
                 return False
@@ -530,8 +543,107 @@ class PostgresDocumentStore:
             )
         return True
 
-    def delete_conversation(self, conversation_id: str) -> None:
+    def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None:
         with self.db.transaction() as cur:
-            cur.execute("DELETE FROM conversations WHERE id = %s", (conversation_id,))
+            cur.execute(
+                "DELETE FROM conversations WHERE id = %s AND owner IS NOT DISTINCT FROM %s::text",
+                (conversation_id, owner),
+            )
             if not cur.rowcount:
-                raise ConversationNotFound(f"no conversation with id {conversation_id!r}")
+                raise _not_found(conversation_id)
+
+    # -- API keys and the audit log (every replica reads the same ones) ------------------
+
+    def add_key(self, key: KeyRecord) -> None:
+        """Raises KeyExists when the name is taken (revoked keys keep their names)."""
+        try:
+            with self.db.transaction() as cur:
+                cur.execute(
+                    f"INSERT INTO api_keys ({_KEY_COLUMNS}) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        key.id,
+                        key.name,
+                        key.scope,
+                        json.dumps(list(key.origins)),
+                        key.prefix,
+                        key.key_hash,
+                        key.created_at,
+                        key.last_used_at,
+                        key.revoked_at,
+                    ),
+                )
+        except psycopg.errors.UniqueViolation:
+            raise KeyExists(f"a key named {key.name!r} exists already") from None
+
+    def api_keys(self) -> list[KeyRecord]:
+        """Every key, revoked ones too, oldest first."""
+        rows = self.db.query(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created_at, name")
+        return [
+            KeyRecord(r[0], r[1], r[2], tuple(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in rows
+        ]
+
+    def revoke_key(self, name: str, at: float) -> bool:
+        """Mark revoked (the first time is kept); False: no key of that name."""
+        with self.db.transaction() as cur:
+            cur.execute(
+                "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, %s) WHERE name = %s",
+                (at, name),
+            )
+            return cur.rowcount > 0
+
+    def touch_key(self, key_id: str, at: float) -> None:
+        with self.db.transaction() as cur:
+            cur.execute("UPDATE api_keys SET last_used_at = %s WHERE id = %s", (at, key_id))
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        with self.db.transaction() as cur:
+            cur.execute(
+                f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
+                _audit_row(entry),
+            )
+
+    def audit(self, *, offset: int, limit: int) -> list[AuditEntry]:
+        """Newest first (by insertion order)."""
+        rows = self.db.query(
+            f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT %s OFFSET %s",
+            (limit, offset),
+        )
+        return [AuditEntry(*row) for row in rows]
+
+    def import_audit(self, entries: Sequence[AuditEntry]) -> int:
+        """Append entries copied from elsewhere, oldest first, skipping any already here
+        (the same time, key, action, document, hash and detail); returns how many were new."""
+        added = 0
+        with self.db.transaction() as cur:
+            for entry in entries:
+                cur.execute(
+                    f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) "
+                    "SELECT %s, %s, %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM audit_log "
+                    "WHERE at = %s AND key_name IS NOT DISTINCT FROM %s::text AND action = %s "
+                    "AND document_id IS NOT DISTINCT FROM %s::text "
+                    "AND content_hash IS NOT DISTINCT FROM %s::text "
+                    "AND detail IS NOT DISTINCT FROM %s::text)",
+                    _audit_row(entry) * 2,
+                )
+                added += cur.rowcount
+        return added
+
+
+_KEY_COLUMNS = "id, name, scope, origins, prefix, key_hash, created_at, last_used_at, revoked_at"
+_AUDIT_COLUMNS = "at, key_name, action, document_id, content_hash, detail"
+
+
+def _audit_row(entry: AuditEntry) -> tuple[Any, ...]:
+    return (
+        entry.at,
+        entry.key_name,
+        entry.action,
+        entry.document_id,
+        entry.content_hash,
+        entry.detail,
+    )
+
+
+def _not_found(conversation_id: str) -> ConversationNotFound:
+    return ConversationNotFound(f"no conversation with id {conversation_id!r}")

@@ -123,6 +123,38 @@ def m002_conversations(cur: psycopg.Cursor) -> None:
     )
 
 
+@migration
+def m003_keys_audit_and_owners(cur: psycopg.Cursor) -> None:
+    """API keys (only a hash of each), the audit log of every write, and the key that
+    started each conversation (NULL: anonymous), as the SQLite store has them."""
+    cur.execute(
+        """
+        CREATE TABLE api_keys (
+            id text PRIMARY KEY,
+            name text NOT NULL UNIQUE,
+            scope text NOT NULL,
+            origins jsonb NOT NULL DEFAULT '[]',
+            prefix text NOT NULL,
+            key_hash text NOT NULL,
+            created_at double precision NOT NULL,
+            last_used_at double precision,
+            revoked_at double precision
+        );
+        CREATE INDEX api_keys_created ON api_keys (created_at, name);
+        CREATE TABLE audit_log (
+            seq bigserial PRIMARY KEY,
+            at double precision NOT NULL,
+            key_name text,
+            action text NOT NULL,
+            document_id text,
+            content_hash text,
+            detail text
+        );
+        ALTER TABLE conversations ADD COLUMN owner text;
+        """
+    )
+
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
