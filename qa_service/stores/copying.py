@@ -6,19 +6,21 @@ transaction for the rows, journal cleared), whose chunk vectors are the same mea
 sentence vectors the ingest once computed. It runs under the writers' advisory lock, so a
 copy interrupted half-way is repaired like a crashed ingest, and running it again finishes
 it. A document already there with the same text is left alone: a second run copies nothing.
+Conversations keep their owners; API keys (their hashes) and the audit log are copied too.
 """
 
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from qa_service.errors import EmbedderMismatch, InvalidInput
+from qa_service.errors import EmbedderMismatch, InvalidInput, KeyExists
 from qa_service.models import Chunk, Sentence
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
-from qa_service.stores.base import DocumentStore, Key
+from qa_service.stores.base import AuditEntry, DocumentStore, Key
 from qa_service.stores.embedded import EmbeddedStores
 from qa_service.stores.server import ServerStores
 from qa_service.stores.sqlite.documents import ARTICLES_FILENAME, CONVERSATIONS_FILENAME
@@ -33,13 +35,17 @@ class CopyReport:
     sentence_vectors: int = 0
     conversations_copied: int = 0
     conversations_unchanged: int = 0
+    keys_copied: int = 0
+    keys_unchanged: int = 0
+    audit_copied: int = 0
 
     def summary(self) -> str:
         return (
             f"copied {self.documents_copied} documents ({self.sentence_vectors} sentence "
-            f"vectors, none re-embedded) and {self.conversations_copied} conversations; "
+            f"vectors, none re-embedded), {self.conversations_copied} conversations, "
+            f"{self.keys_copied} API keys and {self.audit_copied} audit entries; "
             f"already there: {self.documents_unchanged} documents, "
-            f"{self.conversations_unchanged} conversations"
+            f"{self.conversations_unchanged} conversations, {self.keys_unchanged} API keys"
         )
 
 
@@ -74,6 +80,7 @@ def copy_embedded_index(
                 if progress:
                     progress(report.documents_copied + report.documents_unchanged, total)
         _copy_conversations(index_dir / CONVERSATIONS_FILENAME, source, target, report)
+        _copy_access(source, target, report)
     finally:
         source.close()
     return report
@@ -129,10 +136,30 @@ def _copy_conversations(
 ) -> None:
     if not path.is_file():
         return
-    with sqlite3.connect(path) as conn:
-        ids = [r[0] for r in conn.execute("SELECT id FROM conversations ORDER BY created_at")]
-    for conversation_id in ids:
-        if target.documents.import_conversation(source.documents.conversation(conversation_id)):
+    with closing(sqlite3.connect(path)) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(conversations)")}
+        owner = "owner" if "owner" in columns else "NULL"  # a file from before owners
+        heads = conn.execute(
+            f"SELECT id, {owner} FROM conversations ORDER BY created_at"
+        ).fetchall()
+    for conversation_id, owner in heads:
+        conversation = source.documents.conversation(conversation_id, owner=owner)
+        if target.documents.import_conversation(conversation, owner):
             report.conversations_copied += 1
         else:
             report.conversations_unchanged += 1
+
+
+def _copy_access(source: EmbeddedStores, target: ServerStores, report: CopyReport) -> None:
+    """API keys (hashes, with their ids: copied conversations keep their owners) and the
+    audit log, oldest entry first; what the target has already is left alone."""
+    for key in source.documents.api_keys():
+        try:
+            target.documents.add_key(key)
+            report.keys_copied += 1
+        except KeyExists:
+            report.keys_unchanged += 1
+    entries: list[AuditEntry] = []
+    while batch := source.documents.audit(offset=len(entries), limit=1000):
+        entries.extend(batch)
+    report.audit_copied = target.documents.import_audit(entries[::-1])

@@ -3,12 +3,15 @@
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from qa_service.access import AccessService
 from qa_service.chat.service import ChatService
 from qa_service.config import Settings
+from qa_service.errors import ConversationNotFound
 from qa_service.service import build_service
 from qa_service.stores.chroma import ChromaVectorStore
 from tests.helpers.embedders import MemoEmbedder
@@ -47,6 +50,11 @@ def test_migrate_copies_without_embedding_and_twice_is_a_no_op(
     embedded = build_service(settings, embedder)
     embedded.ingest_seeds_if_empty()
     conversation = ChatService(embedded).chat(DRONES, None)
+    access = AccessService(embedded.stores.documents)
+    widget, secret = access.create("widget", "read", ["https://news.example"])
+    owned = ChatService(embedded).chat(DRONES, None, owner=widget.id)
+    access.revoke("widget")
+    audit = access.audit()
     want = embedded.answerer.ask(DRONES, 4)
     records = embedded.list_documents(offset=0, limit=10)
     embedded.close()
@@ -54,10 +62,12 @@ def test_migrate_copies_without_embedding_and_twice_is_a_no_op(
     first = _migrate(settings, server_settings)
     assert first.returncode == 0, first.stderr
     assert "copied 2 documents" in first.stdout and "none re-embedded" in first.stdout
-    assert "and 1 conversations" in first.stdout
+    assert "2 conversations, 1 API keys and 2 audit entries" in first.stdout
     second = _migrate(settings, server_settings)
     assert second.returncode == 0, second.stderr
     assert "copied 0 documents" in second.stdout and "already there: 2 documents" in second.stdout
+    assert "0 conversations, 0 API keys and 0 audit entries" in second.stdout
+    assert "2 conversations, 1 API keys" in second.stdout.split("already there")[1]
 
     before = embedder.passages_embedded
     server = build_service(server_settings, embedder)
@@ -86,5 +96,18 @@ def test_migrate_copies_without_embedding_and_twice_is_a_no_op(
         assert created == [r.created_at for r in records]
         stored = server.stores.documents.conversation(str(conversation.conversation_id))
         assert stored.turns[0].message == DRONES
+        # Keys (the revoked one stays revoked, its key still matches), owners, the audit log.
+        copied = AccessService(server.stores.documents)
+        assert copied.all_keys() == [replace(widget, revoked_at=copied.all_keys()[0].revoked_at)]
+        assert copied.all_keys()[0].revoked_at is not None
+        assert copied.find(secret) == copied.all_keys()[0]
+        theirs_owned = server.stores.documents.conversation(
+            str(owned.conversation_id), owner=widget.id
+        )
+        assert theirs_owned.turns[0].message == DRONES
+        with pytest.raises(ConversationNotFound):
+            server.stores.documents.conversation(str(owned.conversation_id))
+        assert copied.audit() == audit
+        assert [e.action for e in audit] == ["key.revoke", "key.create"]
     finally:
         server.close()
