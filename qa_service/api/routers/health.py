@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 from qa_service.api.auth import AuthDep
 from qa_service.api.deps import ServiceDep
 from qa_service.api.schemas import Health
+from qa_service.errors import BackendUnavailable
 
 router = APIRouter(tags=["health"])
 
@@ -25,11 +26,26 @@ def health(
     probe: at start-up, and in the background when this route finds the last check older
     than a minute). In server mode each engine is asked too: while PostgreSQL or the Chroma
     server is unavailable the status is "degraded" (HTTP 503, for load balancers, with or
-    without a key) and ``backends`` says which one."""
+    without a key) and ``backends`` says which one (without a key, or while the keys cannot
+    be read, only the status and each engine "ok" or "unavailable")."""
     report = service.health()
-    if report.degraded:
+    degraded = report.degraded
+    try:
+        anonymous = auth.keys_required() and auth.identify(request.headers) is None
+    except BackendUnavailable:  # the keys live in the engine that is down (server mode)
+        anonymous = degraded = True
+    if degraded:
         response.status_code = 503
-    status = "degraded" if report.degraded else "ok"
-    if auth.keys_required() and auth.identify(request.headers) is None:
-        return {"status": status}
+    status = "degraded" if degraded else "ok"
+    if anonymous:
+        if not report.backends:
+            return {"status": status}
+        # Which engine is down, for load balancers and operators, but not why (no internals).
+        return {
+            "status": status,
+            "backends": {
+                engine: "ok" if state == "ok" else "unavailable"
+                for engine, state in report.backends.items()
+            },
+        }
     return Health(status=status, pid=os.getpid(), **asdict(report))
