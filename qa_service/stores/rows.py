@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from qa_service.models import Chunk, Citation
-from qa_service.stores.base import DocumentRecord, NewTurn, StoredTurn
+from qa_service.stores.base import AuditEntry, DocumentRecord, KeyRecord, NewTurn, StoredTurn
 
 DOC_COLUMNS = (
     "id, version, content_hash, title, source, published_at, metadata, n_chunks, n_sentences, "
@@ -19,6 +19,8 @@ TURN_COLUMNS = (
     "conversation_id, ord, message, retrieval_query, answer, abstained, language, citations, "
     "embedder, vector, created_at"
 )
+KEY_COLUMNS = "id, name, scope, origins, prefix, key_hash, created_at, last_used_at, revoked_at"
+AUDIT_COLUMNS = "at, key_name, action, document_id, content_hash, detail"
 
 
 def document_record(row: Mapping[str, Any], with_text: bool = False) -> DocumentRecord:
@@ -101,3 +103,40 @@ def stored_turn(row: Sequence[Any]) -> StoredTurn:
 
 def to_blob(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+def key_row(key: KeyRecord) -> tuple[Any, ...]:
+    """A ``KEY_COLUMNS`` row (origins as JSON text)."""
+    return (
+        key.id,
+        key.name,
+        key.scope,
+        json.dumps(list(key.origins)),
+        key.prefix,
+        key.key_hash,
+        key.created_at,
+        key.last_used_at,
+        key.revoked_at,
+    )
+
+
+def key_record(row: Sequence[Any]) -> KeyRecord:
+    """A key from a ``KEY_COLUMNS`` row (origins as JSON text or already decoded)."""
+    origins = row[3]
+    return KeyRecord(
+        *row[:3],
+        tuple(json.loads(origins) if isinstance(origins, str) else origins),
+        *row[4:],
+    )
+
+
+def audit_row(entry: AuditEntry) -> tuple[Any, ...]:
+    """An ``AUDIT_COLUMNS`` row."""
+    return (
+        entry.at,
+        entry.key_name,
+        entry.action,
+        entry.document_id,
+        entry.content_hash,
+        entry.detail,
+    )

@@ -44,10 +44,15 @@ from qa_service.stores.base import (
 )
 from qa_service.stores.postgres import migrations
 from qa_service.stores.rows import (
+    AUDIT_COLUMNS,
     DOC_COLUMNS,
+    KEY_COLUMNS,
     TURN_COLUMNS,
+    audit_row,
     chunk_of_sentences,
     document_record,
+    key_record,
+    key_row,
     metadata_values,
     stored_turn,
     to_blob,
@@ -559,29 +564,17 @@ class PostgresDocumentStore:
         try:
             with self.db.transaction() as cur:
                 cur.execute(
-                    f"INSERT INTO api_keys ({_KEY_COLUMNS}) "
+                    f"INSERT INTO api_keys ({KEY_COLUMNS}) "
                     "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        key.id,
-                        key.name,
-                        key.scope,
-                        json.dumps(list(key.origins)),
-                        key.prefix,
-                        key.key_hash,
-                        key.created_at,
-                        key.last_used_at,
-                        key.revoked_at,
-                    ),
+                    key_row(key),
                 )
         except psycopg.errors.UniqueViolation:
             raise KeyExists(f"a key named {key.name!r} exists already") from None
 
     def api_keys(self) -> list[KeyRecord]:
         """Every key, revoked ones too, oldest first."""
-        rows = self.db.query(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created_at, name")
-        return [
-            KeyRecord(r[0], r[1], r[2], tuple(r[3]), r[4], r[5], r[6], r[7], r[8]) for r in rows
-        ]
+        rows = self.db.query(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, name")
+        return [key_record(row) for row in rows]
 
     def revoke_key(self, name: str, at: float) -> bool:
         """Mark revoked (the first time is kept); False: no key of that name."""
@@ -599,14 +592,14 @@ class PostgresDocumentStore:
     def add_audit(self, entry: AuditEntry) -> None:
         with self.db.transaction() as cur:
             cur.execute(
-                f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
-                _audit_row(entry),
+                f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s)",
+                audit_row(entry),
             )
 
     def audit(self, *, offset: int, limit: int) -> list[AuditEntry]:
         """Newest first (by insertion order)."""
         rows = self.db.query(
-            f"SELECT {_AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT %s OFFSET %s",
+            f"SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT %s OFFSET %s",
             (limit, offset),
         )
         return [AuditEntry(*row) for row in rows]
@@ -618,31 +611,16 @@ class PostgresDocumentStore:
         with self.db.transaction() as cur:
             for entry in entries:
                 cur.execute(
-                    f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) "
+                    f"INSERT INTO audit_log ({AUDIT_COLUMNS}) "
                     "SELECT %s, %s, %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM audit_log "
                     "WHERE at = %s AND key_name IS NOT DISTINCT FROM %s::text AND action = %s "
                     "AND document_id IS NOT DISTINCT FROM %s::text "
                     "AND content_hash IS NOT DISTINCT FROM %s::text "
                     "AND detail IS NOT DISTINCT FROM %s::text)",
-                    _audit_row(entry) * 2,
+                    audit_row(entry) * 2,
                 )
                 added += cur.rowcount
         return added
-
-
-_KEY_COLUMNS = "id, name, scope, origins, prefix, key_hash, created_at, last_used_at, revoked_at"
-_AUDIT_COLUMNS = "at, key_name, action, document_id, content_hash, detail"
-
-
-def _audit_row(entry: AuditEntry) -> tuple[Any, ...]:
-    return (
-        entry.at,
-        entry.key_name,
-        entry.action,
-        entry.document_id,
-        entry.content_hash,
-        entry.detail,
-    )
 
 
 def _not_found(conversation_id: str) -> ConversationNotFound:
