@@ -36,18 +36,21 @@ def _settings() -> Settings:
         return get_settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"QA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+            f"QA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+            if e["loc"]
+            else str(e["msg"]).removeprefix("Value error, ")
+            for e in exc.errors()
         )
         raise _fail(ValueError(f"invalid setting: {problems}")) from None
 
 
-def _service():  # type: ignore[no-untyped-def]
+def _service(repair: bool = True):  # type: ignore[no-untyped-def]
     """The service, or a clear message and exit code 1 (bad model, index of another model,
-    an index folder that cannot be opened)."""
+    an index folder that cannot be opened, a database server that is down)."""
     from qa_service.service import build_service
 
     try:
-        return build_service(_settings())
+        return build_service(_settings(), repair=repair)
     except QAServiceError as exc:
         raise _fail(exc) from None
 
@@ -372,6 +375,71 @@ def audit(
             escape(e.detail or ""),
         )
     console.print(table)
+
+
+@app.command()
+def check(
+    fix: Annotated[bool, typer.Option("--fix", help="Remove what was found.")] = False,
+) -> None:
+    """Find what a crash can leave behind: unfinished writes in the journal and vectors of
+    versions no document holds (never visible in answers). Exit code 1 when something is
+    found and not fixed."""
+    service = _service(repair=False)
+    try:
+        report = service.check(fix=fix)
+    except QAServiceError as exc:
+        raise _fail(exc) from None
+    finally:
+        service.close()
+    console.print(
+        f"journal: {report.journal} unfinished writes; orphan vectors: "
+        f"{report.orphan_sentence_vectors} sentence, {report.orphan_chunk_vectors} chunk"
+        + ("; fixed" if fix and not report.clean else "")
+    )
+    if not report.clean and not fix:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate(
+    database_url: Annotated[
+        str, typer.Option(help="postgresql://user:pass@host:port/db (the target).")
+    ],
+    chroma_url: Annotated[str, typer.Option(help="http://host:port of the Chroma server.")],
+    index_dir: Annotated[
+        Path | None, typer.Option(help="The embedded index to copy (default: QA_INDEX_DIR).")
+    ] = None,
+) -> None:
+    """Copy the embedded index (articles, spans, vectors, conversations) into server mode
+    without embedding anything again. Running it again copies only what is missing."""
+    from qa_service.stores.copying import copy_embedded_index
+    from qa_service.stores.server import open_server_stores
+
+    settings = _settings()
+    try:
+        target_settings = settings.model_validate(
+            {**settings.model_dump(), "database_url": database_url, "chroma_url": chroma_url}
+        )
+    except ValueError as exc:
+        raise _fail(exc) from None
+    source = index_dir or settings.index_dir
+    try:
+        target = open_server_stores(target_settings)
+    except QAServiceError as exc:
+        raise _fail(exc) from None
+    try:
+        with _progress() as progress:
+            task = progress.add_task("copying documents", total=None)
+            report = copy_embedded_index(
+                source,
+                target,
+                lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except QAServiceError as exc:
+        raise _fail(exc) from None
+    finally:
+        target.close()
+    console.print(report.summary())
 
 
 @app.command("eval")

@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa_service.tuning.answer import MAX_CITATIONS, RERANK_CANDIDATES
@@ -177,6 +177,51 @@ class Settings(BaseSettings):
         if self.answer_mode is not None:
             return self.answer_mode
         return "generative" if self.llm_configured else "extractive"
+
+    database_url: str | None = Field(
+        None,
+        description=(
+            "Server mode (with QA_CHROMA_URL): postgresql://user:pass@host:port/db holds "
+            "articles, spans, keyword index, journal and conversations. Unset: embedded mode."
+        ),
+    )
+    chroma_url: str | None = Field(
+        None,
+        description=(
+            "Server mode (with QA_DATABASE_URL): http://host:port of a Chroma server "
+            "(`chroma run`), which holds the vectors. Unset: embedded mode."
+        ),
+    )
+    backend_timeout: float = Field(
+        5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description=(
+            "Server mode: seconds to wait for PostgreSQL or the Chroma server before a request "
+            "gets 503 BackendUnavailable."
+        ),
+    )
+    database_pool_size: int = Field(
+        10, ge=2, le=500, description="Server mode: PostgreSQL connections per process."
+    )
+
+    @model_validator(mode="after")
+    def _both_servers_or_none(self) -> "Settings":
+        if bool(self.database_url) != bool(self.chroma_url):
+            given, missing = (
+                ("QA_DATABASE_URL", "QA_CHROMA_URL")
+                if self.database_url
+                else ("QA_CHROMA_URL", "QA_DATABASE_URL")
+            )
+            raise ValueError(
+                f"{given} is set but {missing} is missing: server mode needs both, "
+                "embedded mode neither"
+            )
+        return self
+
+    @property
+    def server_mode(self) -> bool:
+        return bool(self.database_url and self.chroma_url)
 
 
 @lru_cache

@@ -61,6 +61,15 @@ class StoreUnavailable(QAServiceError):
     """The index's stores cannot be opened or reached (a bad folder, a server that is down)."""
 
 
+class BackendUnavailable(StoreUnavailable):
+    """A database server (PostgreSQL or the Chroma server) cannot be reached or did not answer
+    in time; the request may be retried once it is back (the service reconnects by itself)."""
+
+    def __init__(self, engine: str, reason: str) -> None:
+        super().__init__(f"{engine} is unavailable: {reason}")
+        self.engine = engine
+
+
 class RerankerUnavailable(QAServiceError):
     """The configured reranker model cannot be loaded."""
 

@@ -11,7 +11,7 @@ QAService answers, reads and deletes documents and reports health; its ``documen
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa_service.answer.extractive import Answer, AnswerConfig, ExtractiveAnswerer
 from qa_service.answer.generative import GenerativeAnswerer, Pending, Reply, Responder
@@ -23,7 +23,7 @@ from qa_service.ingest.loading import decode_upload, detect_format, parse_articl
 from qa_service.llm import LLMClient, LLMStatus
 from qa_service.models import Article
 from qa_service.retrieval.embedder import Embedder, create_embedder
-from qa_service.retrieval.index import ArticleIndex
+from qa_service.retrieval.index import ArticleIndex, CheckReport
 from qa_service.retrieval.retriever import HybridRetriever
 from qa_service.stores import DocumentRecord, IndexCounts, Stores, open_stores
 
@@ -32,14 +32,20 @@ log = logging.getLogger("qa_service")
 
 @dataclass(frozen=True, slots=True)
 class HealthReport:
-    documents: int
-    chunks: int
-    sentences: int
+    documents: int | None  # None while the document store is unavailable
+    chunks: int | None
+    sentences: int | None
     embedder: str
     reranker: str | None
     calibrated: bool  # the embedder's weights and threshold were measured for this model
     answer_mode: AnswerMode = "extractive"
     llm: LLMStatus | None = None  # the configured LLM and whether it answered its last check
+    mode: str = "embedded"  # or "server"
+    backends: dict[str, str] = field(default_factory=dict)  # server mode: engine -> "ok"/why
+
+    @property
+    def degraded(self) -> bool:
+        return any(state != "ok" for state in self.backends.values())
 
 
 @dataclass
@@ -114,20 +120,32 @@ class QAService:
         return self.start_answer(question, top_k, mode).reply()
 
     def health(self) -> HealthReport:
+        """Counts, models and, in server mode, each engine asked now: a down engine makes
+        the report degraded instead of an error."""
         if self.llm is not None:
             self.llm.refresh()  # in the background: the report says what the last check said
         reranker = self.answerer.reranker
+        backends = self.stores.status()
+        counts = self.counts() if backends.get("PostgreSQL", "ok") == "ok" else (None, None, None)
         return HealthReport(
-            *self.counts(),
+            *counts,
             self.embedder.name,
             reranker.name if reranker else None,
             self.answerer.calibration.calibrated,
-            self.settings.default_answer_mode,
-            self.llm.status if self.llm is not None else None,
+            answer_mode=self.settings.default_answer_mode,
+            llm=self.llm.status if self.llm is not None else None,
+            mode="server" if self.settings.server_mode else "embedded",
+            backends=backends,
         )
 
+    def check(self, *, fix: bool) -> CheckReport:
+        """Crash debris: unfinished journal entries and orphan vectors (see ArticleIndex)."""
+        return self.documents.index.check(fix=fix)
 
-def build_service(settings: Settings, embedder: Embedder | None = None) -> QAService:
+
+def build_service(
+    settings: Settings, embedder: Embedder | None = None, *, repair: bool = True
+) -> QAService:
     embedder = embedder or create_embedder(settings)
     reranker = None
     if settings.reranker_model:  # loaded before the index opens: a bad model leaves nothing open
@@ -136,8 +154,9 @@ def build_service(settings: Settings, embedder: Embedder | None = None) -> QASer
         reranker = CrossEncoderReranker(settings.reranker_model)
     stores = open_stores(settings)
     try:
-        check_embedder(stores.documents, embedder, str(settings.index_dir))
-        index = ArticleIndex(stores)
+        where = getattr(stores, "where", str(settings.index_dir))
+        check_embedder(stores.documents, embedder, where)
+        index = ArticleIndex(stores, repair=repair)
     except BaseException:
         stores.close()
         raise

@@ -16,6 +16,7 @@ from qa_service.api.app import create_app
 from qa_service.config import Settings
 from qa_service.retrieval.embedder import create_embedder
 from qa_service.service import QAService, build_service
+from tests.helpers import engines
 from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.llm_servers import LlamaServer, llama_server
 from tests.helpers.models import build_tiny_cross_encoder, build_tiny_sentence_embedder
@@ -100,3 +101,35 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
     """The real llama.cpp server with Gemma 3 270M (tests/helpers/llm_servers.py), once."""
     with llama_server(tmp_path_factory.mktemp("llama") / "llama.log") as server:
         yield server
+
+
+# -- server mode: a real PostgreSQL and a real `chroma run`, one of each per session ---------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[engines.PostgresServer]:
+    server = engines.start_postgres()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_server() -> Iterator[engines.ChromaServer]:
+    server = engines.start_chroma()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def server_settings(
+    settings: Settings,
+    postgres_server: engines.PostgresServer,
+    chroma_server: engines.ChromaServer,
+) -> Settings:
+    """Server mode over a new database in each engine (seeds as in ``settings``)."""
+    return settings.model_copy(
+        update={
+            "database_url": postgres_server.create_database(),
+            "chroma_url": chroma_server.database_url(),
+        }
+    )

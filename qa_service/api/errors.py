@@ -126,9 +126,10 @@ def error_response(scope: Scope, exc: errors.QAServiceError) -> JSONResponse:
         status = 400 if isinstance(exc, errors.InvalidInput) else status_for(exc)
         response = openai_error(status, str(exc), code=_snake(type(exc).__name__))
     else:
-        response = ErrorResponse(
-            status_code=status_for(exc), content={"detail": str(exc), "type": type(exc).__name__}
-        )
+        body = {"detail": str(exc), "type": type(exc).__name__}
+        if isinstance(exc, errors.BackendUnavailable):
+            body["engine"] = exc.engine
+        response = ErrorResponse(status_code=status_for(exc), content=body)
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         response.headers["retry-after"] = str(retry_after)

@@ -47,8 +47,10 @@ class LLMHealth(BaseModel):
 class Health(BaseModel):
     """Without a key, once keys are required, only ``status``."""
 
-    status: str = Field(examples=["ok"])
-    documents: int | None = None
+    status: str = Field(
+        examples=["ok"], description='"ok", or "degraded" when a backend is unavailable (503).'
+    )
+    documents: int | None = Field(None, description="None while PostgreSQL is unavailable.")
     chunks: int | None = None
     sentences: int | None = None
     embedder: str | None = None
@@ -65,6 +67,12 @@ class Health(BaseModel):
     llm: LLMHealth | None = Field(None, description="The configured LLM, if any.")
     pid: int | None = Field(
         None, description="The serving process (one of several under serve --workers)."
+    )
+    mode: str | None = Field(None, examples=["embedded", "server"])
+    backends: dict[str, str] | None = Field(
+        None,
+        examples=[{"PostgreSQL": "ok", "Chroma": "Chroma is unavailable: ..."}],
+        description='Server mode: each engine, "ok" or why it is unavailable.',
     )
 
 

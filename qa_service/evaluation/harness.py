@@ -8,7 +8,7 @@ share one loaded model, or a disk cache of vectors, across runs.
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,12 +37,19 @@ def fresh_service(
     settings: Settings | None = None,
     progress: Progress | None = None,
 ) -> Iterator[tuple[QAService, float]]:
-    """A service over a new temporary index holding ``articles``; yields it and ingest seconds."""
-    with tempfile.TemporaryDirectory(prefix="qa-eval-") as tmp:
-        root = Path(tmp)
+    """A service over a new temporary index holding ``articles``; yields it and ingest seconds.
+
+    In server mode the index is a new database in each engine, dropped afterwards.
+    """
+    with ExitStack() as stack:
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qa-eval-")))
         (root / "no-seeds").mkdir()
         overrides = {"index_dir": root / "index", "seeds_dir": root / "no-seeds"}
         base = settings or Settings(embedder=embedder.name)  # type: ignore[arg-type]
+        if base.server_mode:
+            from qa_service.stores.server import scratch_databases
+
+            base = stack.enter_context(scratch_databases(base))
         service = build_service(base.model_copy(update=overrides), embedder)
         try:
             started = time.perf_counter()

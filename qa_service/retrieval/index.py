@@ -21,7 +21,13 @@ import numpy as np
 
 from qa_service.errors import DocumentNotFound
 from qa_service.models import Chunk, Sentence
-from qa_service.stores.base import DocumentRecord, JournalEntry, Stores
+from qa_service.stores.base import (
+    VECTOR_KINDS,
+    DocumentRecord,
+    JournalEntry,
+    Stores,
+    VectorKind,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +51,29 @@ def chunk_vectors(sentence_vectors: np.ndarray, chunks: list[Chunk]) -> np.ndarr
     return out
 
 
-class ArticleIndex:
-    """Writes through ``stores``; opening it repairs what a crash left half done."""
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What ``ArticleIndex.check`` found."""
 
-    def __init__(self, stores: Stores) -> None:
+    journal: int  # unfinished writes in the journal
+    orphan_sentence_vectors: int  # vectors of versions no document holds
+    orphan_chunk_vectors: int
+    fixed: bool
+
+    @property
+    def clean(self) -> bool:
+        return not (self.journal or self.orphan_sentence_vectors or self.orphan_chunk_vectors)
+
+
+class ArticleIndex:
+    """Writes through ``stores``; opening it repairs what a crash left half done (unless
+    ``repair`` is false: ``qa-service check`` reports before it repairs)."""
+
+    def __init__(self, stores: Stores, *, repair: bool = True) -> None:
         self.stores = stores
-        with stores.writing():
-            self.repair()
+        if repair:
+            with stores.writing():
+                self.repair()
 
     def writing(self):  # type: ignore[no-untyped-def]
         """Held around a read-decide-write sequence (the document service's id checks)."""
@@ -73,6 +95,28 @@ class ArticleIndex:
                 vectors.delete(entry.doc_id, version=entry.version)
             docs.journal_remove(entry)
         return len(pending)
+
+    def check(self, *, fix: bool) -> CheckReport:
+        """Find (and with ``fix`` remove) what a crash can leave behind: journal entries of
+        unfinished writes and vectors of versions the document store does not hold (never
+        visible in answers: queries drop them).
+
+        Runs as the writer, so a write in flight on another replica is never taken for
+        debris. Reads every vector id once: O(vectors), a command for operators.
+        """
+        docs, vectors = self.stores.documents, self.stores.vectors
+        with self.writing():
+            journal = len(docs.journal())
+            orphans: dict[VectorKind, list[tuple[str, str, int]]] = {}
+            for kind in VECTOR_KINDS:
+                entries = list(vectors.entries(kind))
+                current = docs.versions(list({doc for doc, _, _ in entries}))
+                orphans[kind] = [e for e in entries if current.get(e[0]) != e[1]]
+            if fix:
+                self.repair()
+                for kind, keys in orphans.items():
+                    vectors.delete_entries(kind, keys)
+        return CheckReport(journal, len(orphans["sentences"]), len(orphans["chunks"]), fixed=fix)
 
     def write(self, items: Sequence[PreparedDocument]) -> None:
         """Write documents whose segmentation and sentence vectors are known.

@@ -8,6 +8,7 @@ We feed FTS5 pre-stemmed tokens, because its built-in tokenizers know no German.
 
 import math
 import re
+import unicodedata
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -148,3 +149,39 @@ def word_found(word: str, passage: str) -> bool:
     """``word`` is in ``passage``: the same stem, or part of a compound (or the other way)."""
     lower = word.lower()
     return _match(lower, _stem(lower), _passage_terms(passage)) > 0
+
+
+# -- the same terms for a keyword index outside SQLite (PostgreSQL, server mode) -------------
+
+
+@lru_cache(maxsize=200_000)
+def _fts5_terms(token: str) -> tuple[str, ...]:
+    """How FTS5's default tokenizer (unicode61, remove_diacritics 1) reads one of our tokens:
+    letters, digits and private-use characters make terms, anything else ('_') separates, a
+    Latin letter with one accent loses it ('josé' -> 'jose'; 'quốc' keeps its two) and a
+    final sigma folds like a capital ('ὀξύς' -> 'ὀξύσ'). Checked term by term against FTS5 on
+    the XQuAD-de texts (tests/retrieval/test_lexical.py)."""
+    terms, current = [], []
+    for char in token:
+        if char == "ς":
+            current.append("σ")
+        elif unicodedata.category(char)[0] in "LN" or unicodedata.category(char) == "Co":
+            parts = unicodedata.normalize("NFD", char)
+            current.append(parts[0] if len(parts) == 2 and parts[0].isascii() else char)
+        elif current:
+            terms.append("".join(current))
+            current = []
+    if current:
+        terms.append("".join(current))
+    return tuple(terms)
+
+
+def index_terms(text: str) -> list[str]:
+    """The terms FTS5 would index for a passage (``index_text``), in order, repeats kept: a
+    keyword index elsewhere stores these to count what FTS5 counts."""
+    return [term for token in tokenize(text) for term in _fts5_terms(token)]
+
+
+def query_terms(text: str) -> list[str]:
+    """The distinct terms ``match_query`` searches for, as FTS5 reads them."""
+    return list(dict.fromkeys(index_terms(text)))

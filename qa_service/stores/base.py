@@ -10,7 +10,7 @@ The records are the package's own frozen dataclasses; no SQLite or Chroma type c
 interfaces. ``tests/stores/test_contract.py`` states what every implementation must do.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, Protocol
@@ -289,6 +289,11 @@ class VectorStore(Protocol):
         ...
 
     def count(self, kind: VectorKind) -> int: ...
+    def entries(self, kind: VectorKind) -> Iterator[tuple[str, str, int]]:
+        """Every entry's (doc_id, version, ord): the check for orphans reads them all."""
+        ...
+
+    def delete_entries(self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]) -> None: ...
     def close(self) -> None: ...
 
 
@@ -308,6 +313,11 @@ class Stores(Protocol):
     def refresh(self) -> bool:
         """Make other processes' writes visible to the next query (cheap when none);
         returns whether anything was re-read."""
+        ...
+
+    def status(self) -> dict[str, str]:
+        """Each database server these stores depend on: "ok" or why it is unavailable
+        (asked now, within the configured timeout). Embedded mode: none."""
         ...
 
     def close(self) -> None: ...

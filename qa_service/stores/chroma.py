@@ -6,13 +6,15 @@ the index's repair step, so a crash mid-ingest never surfaces half a document.
 """
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import cast
 
 import chromadb
 import numpy as np
+from chromadb.api import ClientAPI
 from chromadb.api.client import Client
+from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings as ChromaSettings
 
 from qa_service.stores.base import VECTOR_KINDS, Key, VectorHit, VectorKind
@@ -34,15 +36,7 @@ class ChromaVectorStore:
             settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
         )
         self._client = cast(Client, client)  # the concrete class: it has close()
-        # embedding_function=None: we always pass vectors; Chroma must never fetch a model.
-        self._collections = {
-            kind: self._client.get_or_create_collection(
-                f"qa_{kind}",
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
-            )
-            for kind in VECTOR_KINDS
-        }
+        self._collections = open_collections(self._client)
 
     def reload(self) -> None:
         with self._lock:
@@ -120,9 +114,40 @@ class ChromaVectorStore:
             out[(doc, ord_)] = np.asarray(e, dtype=np.float32)
         return out
 
+    def entries(self, kind: VectorKind, page: int = 10_000) -> Iterator[tuple[str, str, int]]:
+        """Every entry's (doc_id, version, ord), page by page (``qa-service check``)."""
+        offset = 0
+        while True:
+            with self._lock:
+                ids = self._collections[kind].get(include=[], limit=page, offset=offset)["ids"]
+            yield from (_parse_id(i) for i in ids)
+            if len(ids) < page:
+                return
+            offset += len(ids)
+
+    def delete_entries(self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]) -> None:
+        """Delete entries by (doc_id, version, ord)."""
+        for lo in range(0, len(keys), 4096):
+            ids = [_entry_id(*key) for key in keys[lo : lo + 4096]]
+            with self._lock:
+                self._collections[kind].delete(ids=ids)
+
     def count(self, kind: VectorKind) -> int:
         with self._lock:
             return self._collections[kind].count()
+
+
+def open_collections(client: ClientAPI) -> dict[VectorKind, Collection]:
+    """Our two collections, created when missing (embedded or server Chroma alike)."""
+    # embedding_function=None: we always pass vectors; Chroma must never fetch a model.
+    return {
+        kind: client.get_or_create_collection(
+            f"qa_{kind}",
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine", "ef_search": 100}},
+        )
+        for kind in VECTOR_KINDS
+    }
 
 
 def _entry_id(doc_id: str, version: str, ord_: int) -> str:

@@ -57,6 +57,9 @@ class EmbeddedStores:
         self.documents.close()
         self.vectors.close()
 
+    def status(self) -> dict[str, str]:
+        return {}  # files in this process: nothing to ask
+
     def refresh(self) -> bool:
         """Re-read the vector store if another process wrote to the index since, at most
         once per ``reload_seconds``; the text search is always current."""

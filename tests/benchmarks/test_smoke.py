@@ -21,6 +21,7 @@ from benchmarks import (
     openmp,
     quality,
     scale,
+    scaleout,
     throughput,
 )
 
@@ -44,6 +45,7 @@ def _cache(bench_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         quality,
         learned_scorer,
         generative,
+        scaleout,
     ):
         if hasattr(module, "CACHE"):
             monkeypatch.setattr(module, "CACHE", bench_cache)
@@ -226,3 +228,27 @@ def test_learned_scorer(tmp_path: Path) -> None:
     assert {(r["question language"], r["scorer"]) for r in rows} == {
         (lang, scorer) for lang in ("de", "en") for scorer in ("current scorer", "learned")
     }
+
+
+def test_scaleout() -> None:
+    tables = scaleout.main(
+        [
+            "--corpus",
+            "seeds",
+            "--questions",
+            "3",
+            "--ingest",
+            "1",
+            "--seconds",
+            "1",
+            "--clients",
+            "2",
+            "--keyword-sizes",
+            "2000",
+        ]
+    )
+    _columns(tables["latency"], "mode", "p50 ms", "p99 ms", "ingest articles/s")
+    assert [r["mode"] for r in tables["latency"]] == ["embedded", "server"]
+    _columns(tables["throughput"], "replicas", "rps", "errors", "replica CPU ms/request")
+    assert all(r["errors"] == 0 for r in tables["throughput"])
+    _columns(tables["keyword"], "chunks", "keyword p50 ms", "GIN index used")

@@ -1,9 +1,9 @@
 """Backends the store contract runs against: one factory each.
 
-A factory gets a fresh temporary folder and returns an opener: every call opens the SAME
-storage again (a restart after a crash is a second call). To run the contract against
-another backend, add one entry to ``BACKENDS`` (skip inside the factory when its server is
-not available).
+A factory gets a fresh temporary folder (and the test's request, to reach session fixtures
+such as the database servers) and returns an opener: every call opens the SAME storage again
+(a restart after a crash is a second call). To run the contract against another backend,
+add one entry to ``BACKENDS`` (skip inside the factory when its server is not available).
 """
 
 import contextlib
@@ -18,19 +18,34 @@ from qa_service.stores import Stores, open_stores
 Opener = Callable[[], Stores]
 
 
-def embedded(tmp_path: Path) -> Opener:
+def embedded(tmp_path: Path, request: pytest.FixtureRequest) -> Opener:
     """SQLite files + embedded Chroma in one folder (QA_INDEX_DIR)."""
     settings = Settings(index_dir=tmp_path / "index", seeds_dir=tmp_path / "no-seeds")
     return lambda: open_stores(settings)
 
 
-BACKENDS: dict[str, Callable[[Path], Opener]] = {"embedded": embedded}
+def server(tmp_path: Path, request: pytest.FixtureRequest) -> Opener:
+    """PostgreSQL + a Chroma server (QA_DATABASE_URL, QA_CHROMA_URL), a new database in each;
+    the servers are the session's (tests/helpers/engines.py)."""
+    settings = Settings(
+        index_dir=tmp_path / "index",
+        seeds_dir=tmp_path / "no-seeds",
+        database_url=request.getfixturevalue("postgres_server").create_database(),
+        chroma_url=request.getfixturevalue("chroma_server").database_url(),
+    )
+    return lambda: open_stores(settings)
+
+
+BACKENDS: dict[str, Callable[[Path, pytest.FixtureRequest], Opener]] = {
+    "embedded": embedded,
+    "server": server,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def open_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
     """Opens the parametrized backend's storage (again, on each call); closes all at the end."""
-    opener = BACKENDS[request.param](tmp_path)
+    opener = BACKENDS[request.param](tmp_path, request)
     opened: list[Stores] = []
 
     def open_again() -> Stores:

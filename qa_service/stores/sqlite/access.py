@@ -1,15 +1,13 @@
 """API keys and the audit log in their own SQLite file beside the article index."""
 
-import json
 import sqlite3
 from pathlib import Path
 
 from qa_service.errors import KeyExists
 from qa_service.stores.base import AuditEntry, KeyRecord
+from qa_service.stores.rows import AUDIT_COLUMNS, KEY_COLUMNS, audit_row, key_record, key_row
 from qa_service.stores.sqlite.lazy import LazyFile
 from qa_service.stores.sqlite.migrations import access_migrations
-
-_KEY_COLUMNS = "id, name, scope, origins, prefix, key_hash, created_at, last_used_at, revoked_at"
 
 
 class SQLiteAccess(LazyFile):
@@ -22,18 +20,8 @@ class SQLiteAccess(LazyFile):
         try:
             with self._transaction() as conn:
                 conn.execute(
-                    f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        key.id,
-                        key.name,
-                        key.scope,
-                        json.dumps(list(key.origins)),
-                        key.prefix,
-                        key.key_hash,
-                        key.created_at,
-                        key.last_used_at,
-                        key.revoked_at,
-                    ),
+                    f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    key_row(key),
                 )
         except sqlite3.IntegrityError:
             raise KeyExists(f"a key named {key.name!r} exists already") from None
@@ -42,13 +30,10 @@ class SQLiteAccess(LazyFile):
         with self._lock:
             rows = (
                 self._connection()
-                .execute(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created_at, name")
+                .execute(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, name")
                 .fetchall()
             )
-        return [
-            KeyRecord(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], r[6], r[7], r[8])
-            for r in rows
-        ]
+        return [key_record(row) for row in rows]
 
     def revoke_key(self, name: str, at: float) -> bool:
         with self._transaction() as conn:
@@ -68,16 +53,8 @@ class SQLiteAccess(LazyFile):
     def add_audit(self, entry: AuditEntry) -> None:
         with self._transaction() as conn:
             conn.execute(
-                "INSERT INTO audit_log (at, key_name, action, document_id, content_hash, detail)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    entry.at,
-                    entry.key_name,
-                    entry.action,
-                    entry.document_id,
-                    entry.content_hash,
-                    entry.detail,
-                ),
+                f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                audit_row(entry),
             )
 
     def audit(self, *, offset: int, limit: int) -> list[AuditEntry]:
@@ -85,8 +62,7 @@ class SQLiteAccess(LazyFile):
             rows = (
                 self._connection()
                 .execute(
-                    "SELECT at, key_name, action, document_id, content_hash, detail "
-                    "FROM audit_log ORDER BY seq DESC LIMIT ? OFFSET ?",
+                    f"SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq DESC LIMIT ? OFFSET ?",
                     (limit, offset),
                 )
                 .fetchall()

@@ -7,17 +7,12 @@ embedding them again, and reading those turns is one indexed range scan whatever
 conversation's length.
 """
 
-import json
 import time
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
-
-import numpy as np
 
 from qa_service.errors import ConversationNotFound
-from qa_service.models import Citation
 from qa_service.stores.base import Conversation, NewTurn, StoredTurn
+from qa_service.stores.rows import stored_turn, turn_row
 from qa_service.stores.sqlite.lazy import LazyFile
 from qa_service.stores.sqlite.migrations import conversation_migrations
 
@@ -42,7 +37,7 @@ class SQLiteConversations(LazyFile):
                 "SELECT * FROM turns WHERE conversation_id = ? ORDER BY ord DESC LIMIT ?",
                 (conversation_id, max(limit, 0)),
             ).fetchall()
-        return [_turn(row) for row in reversed(rows)]
+        return [stored_turn(row) for row in reversed(rows)]
 
     def conversation(self, conversation_id: str, *, owner: str | None = None) -> Conversation:
         with self._lock:
@@ -56,7 +51,7 @@ class SQLiteConversations(LazyFile):
             rows = conn.execute(
                 "SELECT * FROM turns WHERE conversation_id = ? ORDER BY ord", (conversation_id,)
             ).fetchall()
-        return Conversation(head[0], head[1], head[2], [_turn(row) for row in rows])
+        return Conversation(head[0], head[1], head[2], [stored_turn(row) for row in rows])
 
     def append_turn(
         self, conversation_id: str, turn: NewTurn, *, create: bool, owner: str | None = None
@@ -79,21 +74,9 @@ class SQLiteConversations(LazyFile):
                 "SELECT COALESCE(MAX(ord) + 1, 0) FROM turns WHERE conversation_id = ?",
                 (conversation_id,),
             ).fetchone()
-            row = (
-                conversation_id,
-                ord_,
-                turn.message,
-                turn.retrieval_query,
-                turn.answer,
-                int(turn.abstained),
-                turn.language,
-                json.dumps([asdict(c) for c in turn.citations], ensure_ascii=False),
-                turn.embedder,
-                np.asarray(turn.vector, dtype=np.float32).tobytes(),
-                now,
-            )
+            row = turn_row(conversation_id, ord_, turn, now)
             conn.execute(f"INSERT INTO turns VALUES ({', '.join('?' * len(row))})", row)
-        return _turn(row)
+        return stored_turn(row)
 
     def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None:
         with self._transaction() as conn:
@@ -105,20 +88,3 @@ class SQLiteConversations(LazyFile):
 
 def _not_found(conversation_id: str) -> ConversationNotFound:
     return ConversationNotFound(f"no conversation with id {conversation_id!r}")
-
-
-def _turn(row: tuple[Any, ...]) -> StoredTurn:
-    (cid, ord_, message, query, answer, abstained, language, citations, embedder, blob, at) = row
-    return StoredTurn(
-        conversation_id=cid,
-        ord=ord_,
-        message=message,
-        retrieval_query=query,
-        answer=answer,
-        abstained=bool(abstained),
-        language=language,
-        citations=[Citation(**c) for c in json.loads(citations)],
-        embedder=embedder,
-        vector=np.frombuffer(blob, dtype=np.float32),
-        created_at=at,
-    )

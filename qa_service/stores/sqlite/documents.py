@@ -42,9 +42,16 @@ from qa_service.stores.base import (
     StoredTurn,
     VectorStore,
 )
+from qa_service.stores.rows import (
+    DOC_COLUMNS,
+    chunk_of_sentences,
+    document_record,
+    metadata_values,
+    to_blob,
+)
 from qa_service.stores.sqlite.access import SQLiteAccess
 from qa_service.stores.sqlite.conversations import SQLiteConversations
-from qa_service.stores.sqlite.migrations import MigrationContext, article_migrations, to_blob
+from qa_service.stores.sqlite.migrations import MigrationContext, article_migrations
 
 ARTICLES_FILENAME = "qa.sqlite3"
 CONVERSATIONS_FILENAME = "conversations.sqlite3"
@@ -54,29 +61,8 @@ SCHEMA_VERSION = article_migrations.version
 _CACHED_TEXTS = 256  # articles kept in memory for quotes ...
 _CACHED_CHARS = 16_000_000  # ... and at most this many characters of them
 
-_DOC_COLUMNS = (
-    "id, version, content_hash, title, source, published_at, metadata, n_chunks, n_sentences, "
-    "created_at, updated_at"
-)
 _SENTENCE_COLUMNS = 'doc_id, ord, chunk_ord, start, "end", kind, text'
 _CHUNK_COLUMNS = 'doc_id, ord, start, "end", first_sentence, last_sentence'
-
-
-def _document(row: sqlite3.Row, with_text: bool = False) -> DocumentRecord:
-    return DocumentRecord(
-        id=row["id"],
-        version=row["version"],
-        content_hash=row["content_hash"],
-        title=row["title"],
-        source=row["source"],
-        published_at=row["published_at"],
-        metadata=json.loads(row["metadata"]),
-        n_chunks=row["n_chunks"],
-        n_sentences=row["n_sentences"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        text=row["text"] if with_text else None,
-    )
 
 
 class SQLiteDocumentStore:
@@ -173,13 +159,13 @@ class SQLiteDocumentStore:
                 self._fresh()
                 if doc_id in self._records:
                     return self._records[doc_id]
-        columns = _DOC_COLUMNS + (", text" if with_text else "")
+        columns = DOC_COLUMNS + (", text" if with_text else "")
         with self._lock:
             self._fresh()
             rows = self._conn.execute(
                 f"SELECT {columns} FROM documents WHERE id = ?", (doc_id,)
             ).fetchall()
-            record = _document(rows[0], with_text) if rows else None
+            record = document_record(rows[0], with_text) if rows else None
             if not with_text:
                 if len(self._records) >= 4 * _CACHED_TEXTS:
                     self._records.clear()
@@ -188,17 +174,17 @@ class SQLiteDocumentStore:
 
     def find_by_hash(self, content_hash: str) -> DocumentRecord | None:
         rows = self._query(
-            f"SELECT {_DOC_COLUMNS} FROM documents WHERE content_hash = ? LIMIT 1",
+            f"SELECT {DOC_COLUMNS} FROM documents WHERE content_hash = ? LIMIT 1",
             (content_hash,),
         )
-        return _document(rows[0]) if rows else None
+        return document_record(rows[0]) if rows else None
 
     def page(self, *, offset: int, limit: int) -> list[DocumentRecord]:
         rows = self._query(
-            f"SELECT {_DOC_COLUMNS} FROM documents ORDER BY created_at, id LIMIT ? OFFSET ?",
+            f"SELECT {DOC_COLUMNS} FROM documents ORDER BY created_at, id LIMIT ? OFFSET ?",
             (limit, offset),
         )
-        return [_document(r) for r in rows]
+        return [document_record(r) for r in rows]
 
     def texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
         marks = ",".join("?" * len(doc_ids))
@@ -247,14 +233,7 @@ class SQLiteDocumentStore:
             conn.execute(
                 "UPDATE documents SET title = ?, source = ?, published_at = ?, metadata = ?, "
                 "updated_at = ? WHERE id = ?",
-                (
-                    fields["title"],
-                    fields["source"],
-                    fields["published_at"],
-                    json.dumps(fields["metadata"], ensure_ascii=False),
-                    time.time(),
-                    doc_id,
-                ),
+                (*metadata_values(fields), time.time(), doc_id),
             )
 
     def replace(
@@ -268,10 +247,7 @@ class SQLiteDocumentStore:
         """Write a document version, removing any previous one, in one transaction."""
         if len(sentence_vectors) != len(sentences):
             raise ValueError("one vector per sentence")
-        chunk_of = {}
-        for ord_, chunk in enumerate(chunks):
-            for s in range(chunk.first_sentence, chunk.last_sentence + 1):
-                chunk_of[s] = ord_
+        chunk_of = chunk_of_sentences(chunks)
         with self._transaction() as conn:
             old = conn.execute(
                 "SELECT created_at FROM documents WHERE id = ?", (record.id,)
@@ -279,7 +255,7 @@ class SQLiteDocumentStore:
             self._delete_rows(conn, record.id)
             now = time.time()
             conn.execute(
-                f"INSERT INTO documents ({_DOC_COLUMNS}, text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO documents ({DOC_COLUMNS}, text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     record.id,
                     record.version,

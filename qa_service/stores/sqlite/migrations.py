@@ -13,9 +13,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from qa_service.stores.base import VectorStore
+from qa_service.stores.rows import to_blob
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,10 +171,6 @@ def m002_sentence_vectors_and_counters(conn: sqlite3.Connection, context: Migrat
             "UPDATE sentences SET vector = ? WHERE doc_id = ? AND ord = ?",
             [(to_blob(v), doc_id, ord_) for (_doc, ord_), v in stored.items()],
         )
-
-
-def to_blob(vector: np.ndarray) -> bytes:
-    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
 
 
 # -- conversations: conversations.sqlite3 ---------------------------------------------------

@@ -1,0 +1,313 @@
+"""Embedded vs server mode (PostgreSQL + `chroma run`), one run side by side.
+
+    .venv/bin/python -m benchmarks.scaleout [--questions 200] [--seconds 15]
+        [--clients 16 64] [--keyword-sizes 10000 100000 1000000]
+
+1. The XQuAD-de index is built in embedded mode (`qa-service ingest`, cached), then copied
+   into server mode with `qa-service migrate` (timed: no re-embedding).
+2. Latency: the same distinct questions, one client, `POST /v1/ask`, embedded vs server.
+3. Ingest rate: articles/s of `POST /v1/documents` (new texts, embedding included) per mode.
+4. Throughput in server mode with 1 and 2 replicas (each `qa-service serve`, one process)
+   at each client count; the clients alternate between the replicas as a round-robin load
+   balancer would. The replicas' CPU seconds per request show the scaling trend the cores
+   allow: on 2 cores shared with the engines and the clients, 2 replicas cannot double.
+5. Keyword-query cost growth: the PostgreSQL BM25 query (GIN index) over 10k / 100k / 1M
+   synthetic chunks whose terms follow XQuAD-de's own term frequencies (Zipf-like), written
+   straight in SQL; the questions are XQuAD-de's.
+
+The engines are throwaway ones started like the tests start them (tests/helpers/engines.py).
+"""
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import subprocess
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+
+from benchmarks.common import (
+    CACHE,
+    QA_SERVICE,
+    bench_env,
+    distinct,
+    ingest_cli,
+    percentile,
+    report,
+    seed_corpus,
+    server,
+    xquad_articles,
+    xquad_corpus,
+)
+from benchmarks.throughput import load
+from qa_service.retrieval.lexical import index_terms, query_terms
+from tests.helpers.engines import ChromaServer, PostgresServer, start_chroma, start_postgres
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its children so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for p in [pid, *_descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    found = []
+    for child in map(int, children):
+        found += [child, *_descendants(child)]
+    return found
+
+
+def _latency(url: str, questions: Sequence[str]) -> dict[str, float]:
+    seconds = []
+    with httpx.Client(timeout=120) as http:
+        http.post(f"{url}/v1/ask", json={"question": "Warm-up?"})
+        for q in questions:
+            t = time.perf_counter()
+            r = http.post(f"{url}/v1/ask", json={"question": q})
+            seconds.append(time.perf_counter() - t)
+            assert r.status_code == 200, r.text
+    return {
+        "p50 ms": percentile(seconds, 0.5) * 1000,
+        "p99 ms": percentile(seconds, 0.99) * 1000,
+    }
+
+
+def _ingest_rate(url: str, texts: Sequence[str]) -> float:
+    t = time.perf_counter()
+    with httpx.Client(timeout=600) as http:
+        for text in texts:
+            assert http.post(f"{url}/v1/documents", json={"text": text}).status_code == 201
+    return len(texts) / (time.perf_counter() - t)
+
+
+def _new_texts(n: int, salt: str) -> list[str]:
+    """Articles not in the index yet: XQuAD-de texts with one sentence of their own."""
+    articles = xquad_articles()
+    run = uuid.uuid4().hex[:8]  # new texts on every run, whatever the index holds already
+    return [f"Meldung {salt}-{run}-{i}.\n\n{articles[i % len(articles)][1]}" for i in range(n)]
+
+
+def _throughput(
+    urls: list[str], pids: list[int], questions: list[str], clients: int, seconds: float
+) -> dict:
+    """``clients`` closed-loop clients, client i on replica i % len(urls)."""
+    per = [questions[i :: len(urls)] for i in range(len(urls))]
+    share = [clients // len(urls) + (i < clients % len(urls)) for i in range(len(urls))]
+    cpu = [_cpu_seconds(p) for p in pids]
+
+    async def run() -> list[dict]:
+        return await asyncio.gather(
+            *(
+                asyncio.to_thread(asyncio.run, load(u, q, c, seconds))
+                for u, q, c in zip(urls, per, share, strict=True)
+            )
+        )
+
+    started = time.perf_counter()
+    results = asyncio.run(run())
+    elapsed = time.perf_counter() - started
+    used = sum(_cpu_seconds(p) for p in pids) - sum(cpu)
+    requests = sum(r["requests"] for r in results)
+    return {
+        "replicas": len(urls),
+        "clients": clients,
+        "requests": requests,
+        "rps": requests / elapsed,
+        "p50 ms": max(r["p50 ms"] for r in results),
+        "errors": sum(r["errors"] for r in results),
+        "replica CPU ms/request": 1000 * used / max(requests, 1),
+    }
+
+
+def _keyword_growth(
+    pg: PostgresServer, sizes: Sequence[int], questions: Sequence[str]
+) -> list[dict]:
+    """BM25 query time over ``sizes`` synthetic chunks with XQuAD-de's term distribution."""
+    import psycopg
+
+    from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
+
+    frequencies = Counter(t for _, text, _ in xquad_articles() for t in index_terms(text))
+    vocabulary = [t for t, _ in frequencies.most_common()]
+    weights = [frequencies[t] for t in vocabulary]
+    rows = []
+    for size in sizes:
+        url = pg.create_database("bench")
+        store = PostgresDocumentStore(PostgresDatabase(url))
+        random.seed(size)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO documents (id, version, content_hash, text, n_chunks, n_sentences, "
+                "created_at, updated_at) VALUES ('synthetic', 'v', 'h', '', 0, 0, 0, 0)"
+            )
+            n_terms = 0
+            df: Counter[str] = Counter()
+            started = time.perf_counter()
+            with conn.cursor().copy(
+                'COPY chunks (doc_id, ord, start, "end", first_sentence, last_sentence, terms, '
+                "n_terms) FROM STDIN"
+            ) as copy:
+                for i in range(size):
+                    terms = random.choices(vocabulary, weights, k=random.randint(40, 90))
+                    n_terms += len(terms)
+                    df.update(set(terms))
+                    copy.write_row(("synthetic", i, 0, 0, 0, 0, terms, len(terms)))
+            conn.execute(
+                "UPDATE counters SET n = %s, terms = %s WHERE name = 'chunks'", (size, n_terms)
+            )
+            with conn.cursor().copy("COPY term_rows (kind, term, n) FROM STDIN") as copy:
+                for term, n in df.items():
+                    copy.write_row(("chunks", term, n))
+            conn.execute("ANALYZE")
+            load_s = time.perf_counter() - started
+            size_mb = conn.execute("SELECT pg_total_relation_size('chunks') / 1e6").fetchone()[0]
+        asked = [q for q in questions if query_terms(q)]
+        for q in asked[:5]:
+            store.search_chunks(q, 20)  # warm the cache
+        seconds = []
+        for q in asked:
+            t = time.perf_counter()
+            store.search_chunks(q, 20)
+            seconds.append(time.perf_counter() - t)
+        uses_gin = "Bitmap Index Scan on chunks_terms" in store.explain_search("chunks", asked[0])
+        store.close()
+        with psycopg.connect(pg.url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        rows.append(
+            {
+                "chunks": size,
+                "keyword p50 ms": percentile(seconds, 0.5) * 1000,
+                "keyword p99 ms": percentile(seconds, 0.99) * 1000,
+                "GIN index used": uses_gin,
+                "table + index MB": float(size_mb),
+                "load s": load_s,
+            }
+        )
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=200, help="latency questions per mode")
+    parser.add_argument("--ingest", type=int, default=6, help="articles posted per mode")
+    parser.add_argument("--clients", type=int, nargs="+", default=[16, 64])
+    parser.add_argument("--seconds", type=float, default=15.0, help="per throughput step")
+    parser.add_argument("--keyword-sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--corpus", choices=["xquad", "seeds"], default="xquad")
+    args = parser.parse_args(argv)
+
+    corpus = seed_corpus() if args.corpus == "seeds" else xquad_corpus()
+    index_dir = CACHE / f"idx-{corpus.name}"
+    ingest_cli(index_dir, [corpus.folder])
+    # The run posts new articles: to a copy, so the cached index stays the corpus alone.
+    work_dir = CACHE / "scaleout-index"
+    shutil.rmtree(work_dir, ignore_errors=True)
+    shutil.copytree(index_dir, work_dir)
+    index_dir = work_dir
+    per_step = 1500  # distinct questions a throughput step may use
+    needed = args.questions + 20 + 2 * len(args.clients) * per_step
+    pool = distinct(corpus.questions, needed, salt="so")
+    pg: PostgresServer = start_postgres()
+    chroma: ChromaServer = start_chroma()
+    try:
+        database_url, chroma_url = pg.create_database("bench"), chroma.database_url()
+        server_env = {"QA_DATABASE_URL": database_url, "QA_CHROMA_URL": chroma_url}
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                QA_SERVICE,
+                "migrate",
+                "--database-url",
+                database_url,
+                "--chroma-url",
+                chroma_url,
+                "--index-dir",
+                str(index_dir),
+            ],
+            env=bench_env(index_dir),
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        migrate_s = time.perf_counter() - started
+
+        latency_rows = []
+        asked = pool[: args.questions]
+        for mode, env in (("embedded", {}), ("server", server_env)):
+            with server(index_dir, env=env) as (url, _proc, startup):
+                row = {"mode": mode, "start-up s": startup, **_latency(url, asked)}
+                row["ingest articles/s"] = _ingest_rate(url, _new_texts(args.ingest, mode))
+                latency_rows.append(row)
+        ratio = latency_rows[1]["p50 ms"] / latency_rows[0]["p50 ms"]
+        report(
+            "Scale-out: embedded vs server mode, POST /v1/ask on XQuAD-de (1 client)",
+            latency_rows,
+            [
+                f"server p50 / embedded p50 = {ratio:.2f} (target <= 1.3)",
+                f"qa-service migrate copied the index in {migrate_s:.1f} s (no re-embedding)",
+                f"{len(asked)} distinct questions each; ingest: {args.ingest} new articles "
+                "posted one after another, embedding included",
+            ],
+        )
+
+        throughput_rows = []
+        offset = args.questions
+        with (
+            server(index_dir, env=server_env) as (url_a, proc_a, _),
+            server(index_dir, env=server_env) as (url_b, proc_b, _),
+        ):
+            asyncio.run(load(url_a, pool[offset : offset + 10], 2, 30))
+            asyncio.run(load(url_b, pool[offset + 10 : offset + 20], 2, 30))
+            offset += 20
+            for clients in args.clients:
+                for urls, pids in (
+                    ([url_a], [proc_a.pid]),
+                    ([url_a, url_b], [proc_a.pid, proc_b.pid]),
+                ):
+                    batch = pool[offset : offset + per_step]
+                    offset += per_step
+                    throughput_rows.append(_throughput(urls, pids, batch, clients, args.seconds))
+        report(
+            "Scale-out: throughput of server-mode replicas (round-robin clients)",
+            throughput_rows,
+            [
+                f"{os.cpu_count()} cores shared by the replicas, PostgreSQL, chroma run and the "
+                "clients: a second replica adds no core, so rps cannot double here; the "
+                "replica CPU ms/request staying flat is the trend that scales with cores",
+            ],
+        )
+        keyword_rows = _keyword_growth(pg, args.keyword_sizes, corpus.questions)
+        if keyword_rows:
+            report(
+                "Scale-out: PostgreSQL keyword (BM25) query time as the corpus grows",
+                keyword_rows,
+                [
+                    "synthetic chunks: 40-90 terms drawn from XQuAD-de's term frequencies; "
+                    "questions: XQuAD-de's, top 20 by BM25, computed in SQL like FTS5's bm25()",
+                ],
+            )
+    finally:
+        chroma.close()
+        pg.close()
+    return {"latency": latency_rows, "throughput": throughput_rows, "keyword": keyword_rows}
+
+
+if __name__ == "__main__":
+    main()

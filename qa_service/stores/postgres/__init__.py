@@ -1,0 +1,1 @@
+"""Server mode's document store: PostgreSQL (documents.py), its schema (migrations.py)."""

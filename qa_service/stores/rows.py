@@ -1,0 +1,142 @@
+"""Records as both SQL document stores (SQLite, PostgreSQL) write and read them: each row
+shape defined once."""
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from qa_service.models import Chunk, Citation
+from qa_service.stores.base import AuditEntry, DocumentRecord, KeyRecord, NewTurn, StoredTurn
+
+DOC_COLUMNS = (
+    "id, version, content_hash, title, source, published_at, metadata, n_chunks, n_sentences, "
+    "created_at, updated_at"
+)
+TURN_COLUMNS = (
+    "conversation_id, ord, message, retrieval_query, answer, abstained, language, citations, "
+    "embedder, vector, created_at"
+)
+KEY_COLUMNS = "id, name, scope, origins, prefix, key_hash, created_at, last_used_at, revoked_at"
+AUDIT_COLUMNS = "at, key_name, action, document_id, content_hash, detail"
+
+
+def document_record(row: Mapping[str, Any], with_text: bool = False) -> DocumentRecord:
+    """A ``DOC_COLUMNS`` row (metadata as JSON text or already decoded)."""
+    metadata = row["metadata"]
+    return DocumentRecord(
+        id=row["id"],
+        version=row["version"],
+        content_hash=row["content_hash"],
+        title=row["title"],
+        source=row["source"],
+        published_at=row["published_at"],
+        metadata=json.loads(metadata) if isinstance(metadata, str) else metadata,
+        n_chunks=row["n_chunks"],
+        n_sentences=row["n_sentences"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        text=row["text"] if with_text else None,
+    )
+
+
+def metadata_values(fields: Mapping[str, Any]) -> tuple[Any, ...]:
+    """(title, source, published_at, metadata as JSON) of an ``update_metadata`` call."""
+    return (
+        fields["title"],
+        fields["source"],
+        fields["published_at"],
+        json.dumps(fields["metadata"], ensure_ascii=False),
+    )
+
+
+def chunk_of_sentences(chunks: Sequence[Chunk]) -> dict[int, int]:
+    """Sentence ord -> the ord of the chunk holding it."""
+    return {
+        s: ord_
+        for ord_, chunk in enumerate(chunks)
+        for s in range(chunk.first_sentence, chunk.last_sentence + 1)
+    }
+
+
+def turn_row(
+    conversation_id: str, ord_: int, turn: NewTurn | StoredTurn, created_at: float
+) -> tuple[Any, ...]:
+    """A ``TURN_COLUMNS`` row."""
+    return (
+        conversation_id,
+        ord_,
+        turn.message,
+        turn.retrieval_query,
+        turn.answer,
+        bool(turn.abstained),
+        turn.language,
+        json.dumps([asdict(c) for c in turn.citations], ensure_ascii=False),
+        turn.embedder,
+        to_blob(turn.vector),
+        created_at,
+    )
+
+
+def stored_turn(row: Sequence[Any]) -> StoredTurn:
+    """A turn from a ``TURN_COLUMNS`` row (citations as JSON text or already decoded)."""
+    (cid, ord_, message, query, answer, abstained, language, citations, embedder, blob, at) = row
+    return StoredTurn(
+        conversation_id=cid,
+        ord=ord_,
+        message=message,
+        retrieval_query=query,
+        answer=answer,
+        abstained=bool(abstained),
+        language=language,
+        citations=[
+            Citation(**c)
+            for c in (json.loads(citations) if isinstance(citations, str) else citations)
+        ],
+        embedder=embedder,
+        vector=np.frombuffer(bytes(blob), dtype=np.float32),
+        created_at=at,
+    )
+
+
+def to_blob(vector: np.ndarray) -> bytes:
+    return np.ascontiguousarray(vector, dtype=np.float32).tobytes()
+
+
+def key_row(key: KeyRecord) -> tuple[Any, ...]:
+    """A ``KEY_COLUMNS`` row (origins as JSON text)."""
+    return (
+        key.id,
+        key.name,
+        key.scope,
+        json.dumps(list(key.origins)),
+        key.prefix,
+        key.key_hash,
+        key.created_at,
+        key.last_used_at,
+        key.revoked_at,
+    )
+
+
+def key_record(row: Sequence[Any]) -> KeyRecord:
+    """A key from a ``KEY_COLUMNS`` row (origins as JSON text or already decoded)."""
+    origins = row[3]
+    return KeyRecord(
+        *row[:3],
+        tuple(json.loads(origins) if isinstance(origins, str) else origins),
+        *row[4:],
+    )
+
+
+def audit_row(entry: AuditEntry) -> tuple[Any, ...]:
+    """An ``AUDIT_COLUMNS`` row."""
+    return (
+        entry.at,
+        entry.key_name,
+        entry.action,
+        entry.document_id,
+        entry.content_hash,
+        entry.detail,
+    )

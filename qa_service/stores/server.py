@@ -1,0 +1,97 @@
+"""Server mode: PostgreSQL holds documents, spans, keyword index, journal and conversations;
+a Chroma server holds the vectors. Every API process is stateless: any replica answers any
+request, because all state is in the two engines.
+
+Writers take a PostgreSQL advisory lock (``writing``) instead of embedded mode's lock file,
+so the id checks of two replicas ingesting the same text at once run one after the other;
+the server releases the lock itself if a replica dies holding it. Nothing is ever re-read
+(``refresh``): the engines see every replica's writes.
+"""
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
+from urllib.parse import urlparse, urlunparse
+
+from qa_service.config import Settings
+from qa_service.errors import BackendUnavailable
+from qa_service.stores.chroma_server import HttpVectorStore
+from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
+
+
+class ServerStores:
+    def __init__(self, database_url: str, chroma_url: str, *, timeout: float, pool_size: int):
+        db = PostgresDatabase(database_url, timeout=timeout, pool_size=pool_size)
+        try:
+            self.vectors = HttpVectorStore(chroma_url, timeout=timeout)
+        except BaseException:
+            db.close()
+            raise
+        self.documents = PostgresDocumentStore(db)
+        self.where = f"PostgreSQL ({safe_url(database_url)})"
+
+    def writing(self) -> AbstractContextManager[None]:
+        return self.documents.db.writer_lock()
+
+    def refresh(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.documents.close()
+        self.vectors.close()
+
+    def status(self) -> dict[str, str]:
+        """Each engine: "ok" or why it is unavailable (asked now, within the timeout)."""
+        status = {}
+        for engine, ping in (("PostgreSQL", self.documents.db.ping), ("Chroma", self.vectors.ping)):
+            try:
+                ping()
+            except BackendUnavailable as exc:
+                status[engine] = str(exc)
+            else:
+                status[engine] = "ok"
+        return status
+
+
+def open_server_stores(settings: Settings) -> ServerStores:
+    assert settings.database_url and settings.chroma_url
+    return ServerStores(
+        settings.database_url,
+        settings.chroma_url,
+        timeout=settings.backend_timeout,
+        pool_size=settings.database_pool_size,
+    )
+
+
+@contextmanager
+def scratch_databases(settings: Settings) -> Iterator[Settings]:
+    """Server-mode settings pointing at a new, empty database in each engine, dropped after
+    (``qa-service eval`` measures a fresh index and must not touch the service's own)."""
+    import uuid
+
+    import psycopg
+
+    from qa_service.stores.chroma_server import admin_client, parse_chroma_url
+    from qa_service.stores.postgres.documents import unavailable_as_error
+
+    assert settings.database_url and settings.chroma_url
+    name = f"qa_scratch_{uuid.uuid4().hex[:12]}"
+    database_url = urlunparse(urlparse(settings.database_url)._replace(path=f"/{name}"))
+    chroma_url = urlunparse(urlparse(settings.chroma_url)._replace(path=f"/{name}"))
+    with unavailable_as_error(), psycopg.connect(settings.database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield settings.model_copy(update={"database_url": database_url, "chroma_url": chroma_url})
+    finally:
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        host, port, ssl, _ = parse_chroma_url(settings.chroma_url)
+        with suppress(Exception):  # a database that was never created
+            admin_client(host, port, ssl).delete_database(name)
+
+
+def safe_url(url: str) -> str:
+    """A database URL without its password, for messages."""
+    parts = urlparse(url)
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{user}{parts.hostname or ''}{port}{parts.path}"

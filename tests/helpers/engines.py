@@ -1,0 +1,324 @@
+"""Real database servers for tests: a throwaway PostgreSQL cluster and a `chroma run` server.
+
+Both listen on a free port on 127.0.0.1 and live in a temporary folder removed afterwards.
+PostgreSQL refuses to run as root, so when the tests run as root (CI containers) the cluster
+belongs to the ``postgres`` user that Debian's package creates (or QA_TEST_PG_USER), and its
+commands run through ``runuser``. Each server can be stopped and started again on the same
+port and data folder, which the fault tests use.
+
+Outside CI a missing PostgreSQL skips the server tests with a loud reason; in CI (the ``CI``
+variable set, as GitHub Actions and most runners do, or ``.ci/run``) it fails them.
+"""
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+START_TIMEOUT_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def in_ci() -> bool:
+    return bool(os.environ.get("CI"))
+
+
+def missing(what: str) -> None:
+    """Skip on a developer's machine, fail in CI: these tests never skip there."""
+    message = f"{what}; install it (see README 'Scaling out') to run the server-mode tests"
+    if in_ci():
+        pytest.fail(message, pytrace=False)
+    pytest.skip(f"!!! SERVER TESTS SKIPPED: {message}")
+
+
+def postgres_bin() -> Path | None:
+    """The newest PostgreSQL server binaries: Debian's folder, else initdb on the PATH."""
+    folders = sorted(glob.glob(PG_BIN_GLOB), key=lambda p: int(Path(p).parent.name))
+    if folders:
+        return Path(folders[-1])
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+def _wait(check, timeout: float, what: str, log: Path | None = None) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
+    raise RuntimeError(f"{what} did not start in {timeout:.0f} s\n{tail}")
+
+
+class PostgresServer:
+    """A PostgreSQL cluster of its own: ``initdb`` once, ``start``/``stop`` at will."""
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin = bin_dir
+        self.root = Path(tempfile.mkdtemp(prefix="qa-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        self.port = free_port()
+        self.user = "qa"
+        self._runas: list[str] = []
+        if os.geteuid() == 0:
+            owner = os.environ.get("QA_TEST_PG_USER", "postgres")
+            try:
+                entry = pwd.getpwnam(owner)
+            except KeyError:
+                missing(f"running as root and there is no '{owner}' user to run PostgreSQL as")
+            os.chown(self.root, entry.pw_uid, entry.pw_gid)
+            self._runas = ["runuser", "-u", owner, "--"]
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            self.user,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(
+            [*self._runas, str(self.bin / tool), *args],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            cwd=self.root,
+        )
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> None:
+        # Durability off: a throwaway cluster; the socket lives in our folder, not /run.
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(int(START_TIMEOUT_S)),
+            "start",
+        )
+        _wait(self.ready, START_TIMEOUT_S, "PostgreSQL", self.log)
+
+    def ready(self) -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.url(), connect_timeout=2):
+                return True
+        except psycopg.OperationalError:
+            return False
+
+    def stop(self, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def create_database(self, prefix: str = "t") -> str:
+        """A new empty database; returns its URL."""
+        import psycopg
+
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def close(self) -> None:
+        if self.running():
+            with contextlib.suppress(subprocess.CalledProcessError):
+                self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def chroma_command() -> list[str] | None:
+    """`chroma` from the same environment as the tests (the chromadb package ships it)."""
+    script = Path(sys.executable).parent / "chroma"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("chroma")
+    return [found] if found else None
+
+
+class ChromaServer:
+    """`chroma run --path DIR --host 127.0.0.1 --port P`, restartable on the same path."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.command = command
+        self.root = Path(tempfile.mkdtemp(prefix="qa-chroma-"))
+        self.path = self.root / "data"
+        self.log = self.root / "server.log"
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def database_url(self) -> str:
+        """The server's URL with a new database of its own (path = database name)."""
+        return f"{self.url}/t_{uuid.uuid4().hex[:12]}"
+
+    def start(self) -> None:
+        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    *self.command,
+                    "run",
+                    "--path",
+                    str(self.path),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        _wait(self.ready, START_TIMEOUT_S, "chroma run", self.log)
+
+    def ready(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise RuntimeError(self.log.read_text(errors="replace")[-3000:])
+        try:
+            return httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_postgres() -> PostgresServer:
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        missing("PostgreSQL server binaries (initdb, pg_ctl) not found")
+    assert bin_dir is not None
+    server = PostgresServer(bin_dir)
+    _start_or_clean_up(server)
+    return server
+
+
+def start_chroma() -> ChromaServer:
+    command = chroma_command()
+    if command is None:
+        missing("the `chroma` command (package chromadb) not found")
+    assert command is not None
+    server = ChromaServer(command)
+    _start_or_clean_up(server)
+    return server
+
+
+def _start_or_clean_up(server: PostgresServer | ChromaServer) -> None:
+    try:
+        server.start()
+    except BaseException:
+        server.close()
+        raise
+
+
+class Replica:
+    """One `python -m qa_service serve` process in server mode on a free port."""
+
+    def __init__(self, root: Path, env: dict[str, str], name: str) -> None:
+        self.root = root
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = root / f"{name}.log"
+        self.env = {**os.environ, **env}
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Replica":
+        with self.log.open("ab") as log:
+            # A file, not a pipe: nobody reads a pipe while tests run, and a full one blocks.
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "qa_service",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def wait_ready(self, timeout: float = 180.0) -> None:
+        def up() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(self.log.read_text(errors="replace")[-3000:])
+            try:
+                return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        _wait(up, timeout, f"replica {self.name}", self.log)
+
+    def kill(self) -> None:
+        """kill -9: no clean-up of any kind."""
+        stop_process(self.process, timeout=0)
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 30.0) -> None:
+    """SIGTERM, then SIGKILL to the whole process group after ``timeout`` (0: at once)."""
+    if process is None or process.poll() is not None:
+        return
+    if timeout:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

@@ -1,0 +1,113 @@
+"""`qa-service migrate`: an embedded index copied into server mode, vectors and all."""
+
+import os
+import subprocess
+import sys
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from qa_service.access import AccessService
+from qa_service.chat.service import ChatService
+from qa_service.config import Settings
+from qa_service.errors import ConversationNotFound
+from qa_service.service import build_service
+from qa_service.stores.chroma import ChromaVectorStore
+from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.paths import ROOT
+
+pytestmark = pytest.mark.slow
+
+DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
+
+
+def _migrate(settings: Settings, server: Settings) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("QA_DATABASE_URL", "QA_CHROMA_URL")}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qa_service",
+            "migrate",
+            "--database-url",
+            str(server.database_url),
+            "--chroma-url",
+            str(server.chroma_url),
+            "--index-dir",
+            str(settings.index_dir),
+        ],
+        env={**env, "PYTHONPATH": str(ROOT), "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_migrate_copies_without_embedding_and_twice_is_a_no_op(
+    settings: Settings, server_settings: Settings, embedder: MemoEmbedder
+) -> None:
+    embedded = build_service(settings, embedder)
+    embedded.ingest_seeds_if_empty()
+    conversation = ChatService(embedded).chat(DRONES, None)
+    access = AccessService(embedded.stores.documents)
+    widget, secret = access.create("widget", "read", ["https://news.example"])
+    owned = ChatService(embedded).chat(DRONES, None, owner=widget.id)
+    access.revoke("widget")
+    audit = access.audit()
+    want = embedded.answerer.ask(DRONES, 4)
+    records = embedded.list_documents(offset=0, limit=10)
+    embedded.close()
+
+    first = _migrate(settings, server_settings)
+    assert first.returncode == 0, first.stderr
+    assert "copied 2 documents" in first.stdout and "none re-embedded" in first.stdout
+    assert "2 conversations, 1 API keys and 2 audit entries" in first.stdout
+    second = _migrate(settings, server_settings)
+    assert second.returncode == 0, second.stderr
+    assert "copied 0 documents" in second.stdout and "already there: 2 documents" in second.stdout
+    assert "0 conversations, 0 API keys and 0 audit entries" in second.stdout
+    assert "2 conversations, 1 API keys" in second.stdout.split("already there")[1]
+
+    before = embedder.passages_embedded
+    server = build_service(server_settings, embedder)
+    try:
+        assert server.ingest_seeds_if_empty() == []  # not empty: the copy is there
+        assert embedder.passages_embedded == before
+        chunks, sentences = (sum(r.n_chunks for r in records), sum(r.n_sentences for r in records))
+        assert server.counts() == (2, chunks, sentences)
+        got = server.answerer.ask(DRONES, 4)
+        assert got.answer == want.answer
+        assert [(c.document_id, c.start, c.end) for c in got.citations] == [
+            (c.document_id, c.start, c.end) for c in want.citations
+        ]
+        # The very vectors, not new ones.
+        source = ChromaVectorStore(settings.index_dir / "chroma")
+        for record in records:
+            keys = [(record.id, record.version, i) for i in range(record.n_chunks)]
+            theirs = source.vectors("chunks", keys)
+            ours = server.stores.vectors.vectors("chunks", keys)
+            assert theirs.keys() == ours.keys()
+            for key in theirs:
+                # Equal to float32 precision (the HTTP API carries floats as JSON).
+                assert np.allclose(theirs[key], ours[key], rtol=0, atol=1e-6)
+        source.close()
+        created = [d.created_at for d in server.list_documents(offset=0, limit=10)]
+        assert created == [r.created_at for r in records]
+        stored = server.stores.documents.conversation(str(conversation.conversation_id))
+        assert stored.turns[0].message == DRONES
+        # Keys (the revoked one stays revoked, its key still matches), owners, the audit log.
+        copied = AccessService(server.stores.documents)
+        assert copied.all_keys() == [replace(widget, revoked_at=copied.all_keys()[0].revoked_at)]
+        assert copied.all_keys()[0].revoked_at is not None
+        assert copied.find(secret) == copied.all_keys()[0]
+        theirs_owned = server.stores.documents.conversation(
+            str(owned.conversation_id), owner=widget.id
+        )
+        assert theirs_owned.turns[0].message == DRONES
+        with pytest.raises(ConversationNotFound):
+            server.stores.documents.conversation(str(owned.conversation_id))
+        assert copied.audit() == audit
+        assert [e.action for e in audit] == ["key.revoke", "key.create"]
+    finally:
+        server.close()

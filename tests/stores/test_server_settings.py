@@ -1,0 +1,74 @@
+"""Server mode's settings and schema: both URLs or neither; numbered migrations that race safely."""
+
+import os
+import subprocess
+import sys
+import threading
+
+import psycopg
+import pytest
+from pydantic import ValidationError
+
+from qa_service.config import Settings
+from qa_service.stores.postgres import migrations as pg_migrations
+from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
+from tests.helpers.engines import PostgresServer
+from tests.helpers.paths import ROOT
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [("QA_DATABASE_URL", "QA_CHROMA_URL"), ("QA_CHROMA_URL", "QA_DATABASE_URL")],
+)
+def test_one_url_alone_is_a_one_line_error(given: str, missing: str) -> None:
+    url = "postgresql://qa@127.0.0.1:1/qa" if given == "QA_DATABASE_URL" else "http://127.0.0.1:1"
+    with pytest.raises(ValidationError, match=f"{given} is set but {missing} is missing"):
+        Settings(**{given.removeprefix("QA_").lower(): url})
+    env = {k: v for k, v in os.environ.items() if k not in ("QA_DATABASE_URL", "QA_CHROMA_URL")}
+    result = subprocess.run(
+        [sys.executable, "-m", "qa_service", "documents"],
+        env={**env, given: url, "PYTHONPATH": str(ROOT), "COLUMNS": "300"},  # no wrapping
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and missing in lines[0] and "Traceback" not in result.stderr, lines
+
+
+def test_neither_url_is_embedded_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(index_dir=tmp_path)
+    assert not settings.server_mode and settings.database_url is None
+
+
+def test_an_older_database_is_migrated_and_replicas_do_not_race(
+    postgres_server: PostgresServer,
+) -> None:
+    url = postgres_server.create_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        assert pg_migrations.migrate(conn, upto=1) == ["m001_documents_and_keyword_index"]
+        assert pg_migrations.applied_version(conn) == 1
+    # Eight "replicas" open the older database at the same moment.
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def open_store() -> None:
+        try:
+            start.wait()
+            PostgresDatabase(url).close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+        assert [r[0] for r in rows] == list(range(1, pg_migrations.SCHEMA_VERSION + 1))
+    store = PostgresDocumentStore(PostgresDatabase(url))
+    assert store.counts() == (0, 0, 0)
+    store.close()
