@@ -215,18 +215,24 @@ def test_a_full_queue_answers_503_at_once(tmp_path: Path) -> None:
     env = {"QA_ANSWER_THREADS": "1", "QA_MAX_QUEUE": "1"}
     with serve_process(tmp_path, env=env) as (url, _):
 
-        async def burst() -> list[tuple[int, str | None, float]]:
+        async def burst(n: int) -> list[tuple[int, str | None, float]]:
             async with httpx.AsyncClient(timeout=120) as http:
 
                 async def one(i: int) -> tuple[int, str | None, float]:
                     t = time.monotonic()
-                    question = f"Wer wurde zum Chef der Drohnentruppen ernannt? ({i})"
+                    question = f"Wer wurde zum Chef der Drohnentruppen ernannt? ({n}, {i})"
                     r = await http.post(f"{url}/v1/ask", json={"question": question})
                     return r.status_code, r.headers.get("retry-after"), time.monotonic() - t
 
-                return await asyncio.gather(*(one(i) for i in range(12)))
+                return await asyncio.gather(*(one(i) for i in range(24)))
 
-        results = asyncio.run(burst())
+        # Whether requests overlap depends on the scheduler of a shared 2-core machine: a
+        # burst whose requests happened to arrive one after another proves nothing, so up to
+        # three bursts; without a queue bound no burst would ever see a 503.
+        for n in range(3):
+            results = asyncio.run(burst(n))
+            if any(s == 503 for s, _, _ in results):
+                break
     statuses = [s for s, _, _ in results]
     assert 200 in statuses and 503 in statuses, statuses
     busy = [(after, took) for s, after, took in results if s == 503]
