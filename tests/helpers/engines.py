@@ -27,6 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from qa_service.stores.chroma import CHROMA_ENV
+
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 START_TIMEOUT_S = 60.0
 
@@ -193,7 +195,7 @@ class ChromaServer:
         return f"{self.url}/t_{uuid.uuid4().hex[:12]}"
 
     def start(self) -> None:
-        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+        env = {**os.environ, **CHROMA_ENV, "ANONYMIZED_TELEMETRY": "False"}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [
