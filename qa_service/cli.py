@@ -382,8 +382,8 @@ def check(
     fix: Annotated[bool, typer.Option("--fix", help="Remove what was found.")] = False,
 ) -> None:
     """Find what a crash can leave behind: unfinished writes in the journal and vectors of
-    versions no document holds (never visible in answers). Exit code 1 when something is
-    found and not fixed."""
+    versions no document holds (never visible in answers); and stored vectors no query finds
+    (`--fix` writes them again). Exit code 1 when something is found and not fixed."""
     service = _service(repair=False)
     try:
         report = service.check(fix=fix)
@@ -393,7 +393,9 @@ def check(
         service.close()
     console.print(
         f"journal: {report.journal} unfinished writes; orphan vectors: "
-        f"{report.orphan_sentence_vectors} sentence, {report.orphan_chunk_vectors} chunk"
+        f"{report.orphan_sentence_vectors} sentence, {report.orphan_chunk_vectors} chunk; "
+        f"unreachable vectors: {report.unreachable_sentence_vectors} sentence, "
+        f"{report.unreachable_chunk_vectors} chunk"
         + ("; fixed" if fix and not report.clean else "")
     )
     if not report.clean and not fix:

@@ -59,10 +59,18 @@ class CheckReport:
     orphan_sentence_vectors: int  # vectors of versions no document holds
     orphan_chunk_vectors: int
     fixed: bool
+    unreachable_sentence_vectors: int = 0  # stored, but no query finds them (stores/chroma.py)
+    unreachable_chunk_vectors: int = 0
 
     @property
     def clean(self) -> bool:
-        return not (self.journal or self.orphan_sentence_vectors or self.orphan_chunk_vectors)
+        return not (
+            self.journal
+            or self.orphan_sentence_vectors
+            or self.orphan_chunk_vectors
+            or self.unreachable_sentence_vectors
+            or self.unreachable_chunk_vectors
+        )
 
 
 class ArticleIndex:
@@ -99,24 +107,38 @@ class ArticleIndex:
     def check(self, *, fix: bool) -> CheckReport:
         """Find (and with ``fix`` remove) what a crash can leave behind: journal entries of
         unfinished writes and vectors of versions the document store does not hold (never
-        visible in answers: queries drop them).
+        visible in answers: queries drop them); and vectors of current versions that no
+        query finds (with ``fix`` written again so that queries do).
 
         Runs as the writer, so a write in flight on another replica is never taken for
-        debris. Reads every vector id once: O(vectors), a command for operators.
+        debris. Reads every vector once and asks it as a query: O(vectors), a command for
+        operators.
         """
         docs, vectors = self.stores.documents, self.stores.vectors
         with self.writing():
             journal = len(docs.journal())
             orphans: dict[VectorKind, list[tuple[str, str, int]]] = {}
+            unreachable: dict[VectorKind, list[tuple[str, str, int]]] = {}
             for kind in VECTOR_KINDS:
                 entries = list(vectors.entries(kind))
                 current = docs.versions(list({doc for doc, _, _ in entries}))
                 orphans[kind] = [e for e in entries if current.get(e[0]) != e[1]]
+                unreachable[kind] = [
+                    e for e in vectors.unreachable(kind) if current.get(e[0]) == e[1]
+                ]
             if fix:
                 self.repair()
-                for kind, keys in orphans.items():
-                    vectors.delete_entries(kind, keys)
-        return CheckReport(journal, len(orphans["sentences"]), len(orphans["chunks"]), fixed=fix)
+                for kind in VECTOR_KINDS:
+                    vectors.delete_entries(kind, orphans[kind])
+                    vectors.rewrite(kind, unreachable[kind])
+        return CheckReport(
+            journal,
+            len(orphans["sentences"]),
+            len(orphans["chunks"]),
+            fixed=fix,
+            unreachable_sentence_vectors=len(unreachable["sentences"]),
+            unreachable_chunk_vectors=len(unreachable["chunks"]),
+        )
 
     def write(self, items: Sequence[PreparedDocument]) -> None:
         """Write documents whose segmentation and sentence vectors are known.

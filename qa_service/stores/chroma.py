@@ -27,6 +27,9 @@ from qa_service.stores.base import VECTOR_KINDS, Key, VectorHit, VectorKind
 # (tests/stores/test_chroma_recall.py). Set before the first client starts rayon's pool; a
 # `chroma run` server needs the same environment (README, tests/helpers/engines.py).
 CHROMA_ENV = {"RAYON_NUM_THREADS": "1"}
+# ``qa-service check`` asks each entry's own vector: an entry the graph still links comes back
+# first (or among identical twins); ten leaves room for duplicate sentences.
+SELF_QUERY_RESULTS = 10
 
 
 class ChromaVectorStore:
@@ -145,6 +148,46 @@ class ChromaVectorStore:
     def count(self, kind: VectorKind) -> int:
         with self._lock:
             return self._collections[kind].count()
+
+    def unreachable(self, kind: VectorKind, page: int = 1_000) -> list[tuple[str, str, int]]:
+        """Entries whose own vector, asked as a query, does not bring them back among the
+        first ``SELF_QUERY_RESULTS`` (more identical vectors than that would be reported too;
+        rewriting them does no harm)."""
+        lost: list[tuple[str, str, int]] = []
+        offset = 0
+        while True:
+            with self._lock:
+                collection = self._collections[kind]
+                got = collection.get(include=["embeddings"], limit=page, offset=offset)
+                ids = got["ids"]
+                found = (
+                    collection.query(
+                        query_embeddings=got["embeddings"],  # type: ignore[arg-type]
+                        n_results=min(SELF_QUERY_RESULTS, collection.count()),
+                        include=[],
+                    )["ids"]
+                    if ids
+                    else []
+                )
+            lost += [_parse_id(i) for i, hits in zip(ids, found, strict=True) if i not in hits]
+            if len(ids) < page:
+                return lost
+            offset += len(ids)
+
+    def rewrite(self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]) -> None:
+        """Upsert the entries with their own vectors: Chroma re-links an updated entry into
+        its graph (delete + add would lose them to a crash in between)."""
+        for lo in range(0, len(keys), 4096):
+            ids = [_entry_id(*key) for key in keys[lo : lo + 4096]]
+            with self._lock:
+                collection = self._collections[kind]
+                got = collection.get(ids=ids, include=["embeddings", "metadatas"])
+                if got["ids"]:
+                    collection.upsert(
+                        ids=got["ids"],
+                        embeddings=got["embeddings"],  # type: ignore[arg-type]
+                        metadatas=got["metadatas"],
+                    )
 
 
 def open_collections(client: ClientAPI) -> dict[VectorKind, Collection]:

@@ -127,6 +127,14 @@ class HttpVectorStore(ChromaVectorStore):
         with unavailable_as_error():
             return super().count(kind)
 
+    def unreachable(self, kind: VectorKind, page: int = 1_000) -> list[tuple[str, str, int]]:
+        with unavailable_as_error():
+            return super().unreachable(kind, page)
+
+    def rewrite(self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]) -> None:
+        with unavailable_as_error():
+            super().rewrite(kind, keys)
+
 
 def admin_client(host: str, port: int, ssl: bool) -> AdminAPI:
     """An admin client of the server (AdminClient defaults to an in-process Chroma)."""
