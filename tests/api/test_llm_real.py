@@ -32,6 +32,9 @@ QUESTIONS = [
     "Wie viele nordkoreanische Soldaten kämpfen in Kursk?",
 ]
 MAX_TOKENS = 48
+# What Gemma 270M's answer can end in without a verified sentence: it wrote unsupported ones,
+# or none at all (temperature 0, yet llama.cpp's sums differ with its thread count and load).
+GEMMA_FELL_BACK = ("nothing_verified", "llm_empty")
 MARGIN = 5.0  # seconds on top of QA_LLM_TIMEOUT: the extractive search on a busy machine
 
 
@@ -86,11 +89,9 @@ def test_whole_path_only_verified_sentences_reach_the_user(gemma: QAService) -> 
                 assert strip_markers(body["answer"]) == " ".join(
                     s["text"] for s in body["sentences"]
                 )
-            else:  # the LLM answered, but nothing it wrote held up
-                assert (body["mode"], body["fallback_reason"]) == (
-                    "extractive_fallback",
-                    "nothing_verified",
-                ), body
+            else:  # the LLM answered, but nothing it wrote held up (or it wrote nothing)
+                assert body["mode"] == "extractive_fallback", body
+                assert body["fallback_reason"] in GEMMA_FELL_BACK, body
             reply = gemma.answer(question, 4, "generative")
             dropped += len(reply.dropped)
             for verdict in reply.dropped:  # what Gemma made up is nowhere in the answer
@@ -141,7 +142,7 @@ def test_streaming_with_the_openai_client(
                 sentence = {"text": strip_markers(piece), "citations": markers(piece)}
                 _supported({**sentence, "verified": True}, cited)
         else:  # Gemma answered, nothing held up (or, on a loaded machine, it was too slow)
-            assert extra["fallback_reason"] in ("nothing_verified", "llm_timeout"), extra
+            assert extra["fallback_reason"] in (*GEMMA_FELL_BACK, "llm_timeout"), extra
         assert set(markers(content)) <= ids
         health = httpx.get(f"{url}/health").json()
         assert health["llm"]["ok"] is (extra["fallback_reason"] != "llm_timeout")
@@ -190,8 +191,5 @@ def test_slowed_server_never_costs_more_than_the_timeout(
         service.close()
     assert elapsed < 4.0 + MARGIN
     # Verified sentences that arrived in time are kept; otherwise the extractive answer.
-    assert reply.mode == "generative" or reply.fallback_reason in (
-        "llm_timeout",
-        "nothing_verified",
-    )
+    assert reply.mode == "generative" or reply.fallback_reason in (*GEMMA_FELL_BACK, "llm_timeout")
     assert reply.answer.citations
