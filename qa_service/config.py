@@ -4,7 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa_service.tuning.answer import MAX_CITATIONS, RERANK_CANDIDATES
@@ -110,6 +110,23 @@ class Settings(BaseSettings):
             'minute" (the `limits` notation); past it 429 with Retry-After. Per process.'
         ),
     )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _parsable_rate_limit(cls, value: str | None) -> str | None:
+        """Checked here, not when the first request builds the middleware: a limit that
+        does not parse used to start a server that answered every request with a 500."""
+        if value:
+            from limits import parse_many
+
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a rate limit; write it like '10/second;300/minute'"
+                ) from None
+        return value
+
     max_queue: int | None = Field(
         16,
         ge=0,

@@ -131,6 +131,9 @@ def test_documents_shows_titles_with_markup_characters(env: Path) -> None:
         ("QA_ABSTAIN_THRESHOLD", "nan", ["QA_ABSTAIN_THRESHOLD"]),
         ("QA_MAX_DOCUMENT_CHARS", "-1", ["QA_MAX_DOCUMENT_CHARS"]),
         ("QA_PORT", "70000", ["QA_PORT"]),
+        # a server that started with these answered every request with a 500
+        ("QA_RATE_LIMIT", "garbage", ["QA_RATE_LIMIT", "garbage"]),
+        ("QA_RATE_LIMIT", "10/fortnight", ["QA_RATE_LIMIT"]),
     ],
 )
 def test_invalid_settings_are_one_line_errors(
