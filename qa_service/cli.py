@@ -1,6 +1,7 @@
 """`qa-service`: ingest, serve, ask, documents, delete, eval."""
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,9 +32,18 @@ err = Console(stderr=True)
 def _settings() -> Settings:
     """The QA_ settings, or a clear message and exit code 1 when one is invalid."""
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     try:
         return get_settings()
+    except SettingsError as exc:
+        # pydantic-settings reads a list or dict setting as JSON before any validation, and
+        # names only the field when that fails: say which variable, and what it wants.
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"QA_{field.group(1).upper()}" if field else "a QA_ variable"
+        raise _fail(
+            ValueError(f'invalid setting: {name} is not valid JSON (a list: ["a", "b"])')
+        ) from None
     except ValidationError as exc:
         problems = "; ".join(
             f"QA_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"

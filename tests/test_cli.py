@@ -134,6 +134,9 @@ def test_documents_shows_titles_with_markup_characters(env: Path) -> None:
         # a server that started with these answered every request with a 500
         ("QA_RATE_LIMIT", "garbage", ["QA_RATE_LIMIT", "garbage"]),
         ("QA_RATE_LIMIT", "10/fortnight", ["QA_RATE_LIMIT"]),
+        # a list that is not JSON was a traceback
+        ("QA_CORS_ORIGINS", "https://news.example", ["QA_CORS_ORIGINS", "JSON"]),
+        ("QA_ALLOWED_HOSTS", "qa.example", ["QA_ALLOWED_HOSTS"]),
     ],
 )
 def test_invalid_settings_are_one_line_errors(
