@@ -80,6 +80,18 @@ def test_unknown_document(client: TestClient) -> None:
     _assert_clear_error(client.delete("/v1/documents/nope"), 404, "nope")
 
 
+def test_an_id_no_document_can_have_is_not_echoed_whole(client: TestClient) -> None:
+    # Found by a black-box bug hunt: a 5,000-character id came back whole in the 404.
+    long_id = "a" * 5000
+    for response in (
+        client.get(f"/v1/documents/{long_id}"),
+        client.delete(f"/v1/documents/{long_id}"),
+    ):
+        _assert_clear_error(response, 422, "128")
+        assert len(response.text) < 500, response.text
+    assert client.get("/health").json()["documents"] == 2
+
+
 def test_wrong_types(client: TestClient) -> None:
     response = client.post("/v1/documents", json={"text": 42})
     _assert_clear_error(response, 422, "text")

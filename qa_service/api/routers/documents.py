@@ -1,7 +1,7 @@
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +21,10 @@ from qa_service.models import Article
 from qa_service.service import QAService
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+# No document id is longer (qa_service/documents.py): a longer one is refused before the
+# lookup, so the error quotes an excerpt instead of echoing kilobytes of path back.
+DocumentId = Annotated[str, Path(min_length=1, max_length=128)]
 
 _UPLOAD_BODY: dict[str, Any] = {
     "requestBody": {
@@ -145,7 +149,7 @@ def list_documents(
 
 
 @router.get("/{doc_id}", response_model=DocumentDetail)
-def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
+def get_document(doc_id: DocumentId, service: ServiceDep) -> DocumentDetail:
     """One article with its full text: citation offsets index into this `text`."""
     record = service.get_document(doc_id, with_text=True)
     return DocumentDetail.of(record, text=record.text)
@@ -153,7 +157,7 @@ def get_document(doc_id: str, service: ServiceDep) -> DocumentDetail:
 
 @router.delete("/{doc_id}", status_code=204)
 def delete_document(
-    doc_id: str, service: ServiceDep, access: AccessDep, caller: CallerDep
+    doc_id: DocumentId, service: ServiceDep, access: AccessDep, caller: CallerDep
 ) -> Response:
     """Remove an article and every chunk, sentence and vector of it."""
     content_hash = service.get_document(doc_id).content_hash
