@@ -64,15 +64,35 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", errors="replace")).hexdigest()
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def origin_of(url: str) -> str:
-    """``https://Site.example:443/x`` -> ``https://site.example:443``: the form browsers send."""
-    parts = urlsplit(url.strip())
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}" if parts.scheme else url.strip()
+    """``https://Site.example:443/x`` -> ``https://site.example``: the form browsers send
+    (RFC 6454: lower case, no path, no default port). An unreadable port is kept as it is,
+    so it matches nothing."""
+    value = url.strip()
+    parts = urlsplit(value)
+    if not parts.scheme:
+        return value
+    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None and port == _DEFAULT_PORTS.get(scheme):
+        netloc = netloc.rsplit(":", 1)[0]
+    return f"{scheme}://{netloc}"
 
 
 def _origin(origin: str) -> str:
     value = origin_of(origin)
-    if not re.match(r"^https?://[^/\s]+$", value):
+    parts = urlsplit(value)
+    try:
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:  # not a number, or past 65535
+        port_ok = False
+    if not (re.match(r"^https?://[^/\s@]+$", value) and parts.hostname and port_ok):
         raise InvalidInput(
             f"an origin is scheme://host[:port], like https://site.example, not {origin[:80]!r}"
         )

@@ -272,6 +272,31 @@ def test_revoking_over_http_takes_effect_at_once(service: Service) -> None:
     assert again.status_code == 409
 
 
+def test_a_key_origin_is_stored_as_browsers_send_it(service: Service) -> None:
+    # Found by a black-box bug hunt: a key made for "https://port.example:443" never matched
+    # a browser, which sends the origin without its default port; port 99999 was accepted.
+    admin = service.headers("admin")
+    made = httpx.post(
+        f"{service.url}/v1/keys",
+        json={"name": "port-widget", "scope": "read", "origins": ["https://Port.example:443/x"]},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["origins"] == ["https://port.example"]
+    browser = {"authorization": f"Bearer {made.json()['key']}", "origin": "https://port.example"}
+    ok = httpx.post(
+        f"{service.url}/v1/chat", json={"message": QUESTION}, headers=browser, timeout=60
+    )
+    assert ok.status_code == 200, ok.text
+    for bad in ("https://a.example:99999", "https://a.example:http", "https://user@a.example"):
+        refused = httpx.post(
+            f"{service.url}/v1/keys",
+            json={"name": "bad-origin", "scope": "read", "origins": [bad]},
+            headers=admin,
+        )
+        assert refused.status_code == 422 and "origin" in refused.json()["detail"], refused.text
+
+
 def test_no_keys_refuses_to_serve_a_network(tmp_path: Path) -> None:
     result = cli(tmp_path, "serve", "--host", "0.0.0.0", "--port", "1")
     assert result.returncode == 1
