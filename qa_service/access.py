@@ -153,10 +153,13 @@ class AccessService:
         return self.store.api_keys()
 
     def revoke(self, name: str, by: str | None = None) -> None:
+        """Revoking a revoked key changes nothing, so it is not audited again."""
+        was_revoked = any(k.name == name and k.revoked_at for k in self.store.api_keys())
         if not self.store.revoke_key(name, time.time()):
             raise KeyNotFound(f"no key named {name!r}")
         self._forget()
-        self.record(by, "key.revoke", detail=name)
+        if not was_revoked:
+            self.record(by, "key.revoke", detail=name)
 
     def any_keys(self) -> bool:
         """Has any key ever been created (revoked ones count: auth does not switch off)?"""

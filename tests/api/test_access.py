@@ -297,6 +297,20 @@ def test_a_key_origin_is_stored_as_browsers_send_it(service: Service) -> None:
         assert refused.status_code == 422 and "origin" in refused.json()["detail"], refused.text
 
 
+def test_revoking_twice_is_audited_once(service: Service) -> None:
+    # Found by a black-box bug hunt: every repeated DELETE wrote another "key.revoke".
+    admin = service.headers("admin")
+    made = httpx.post(
+        f"{service.url}/v1/keys", json={"name": "twice", "scope": "read"}, headers=admin
+    )
+    assert made.status_code == 201
+    first = httpx.delete(f"{service.url}/v1/keys/twice", headers=admin)
+    second = httpx.delete(f"{service.url}/v1/keys/twice", headers=admin)
+    assert first.status_code == second.status_code == 204
+    entries = httpx.get(f"{service.url}/v1/audit?limit=500", headers=admin).json()["items"]
+    assert [e["detail"] for e in entries if e["action"] == "key.revoke"].count("twice") == 1
+
+
 def test_no_keys_refuses_to_serve_a_network(tmp_path: Path) -> None:
     result = cli(tmp_path, "serve", "--host", "0.0.0.0", "--port", "1")
     assert result.returncode == 1
