@@ -23,7 +23,7 @@ def article_files(paths: Iterable[Path]) -> list[tuple[str, Path]]:
         if not path.exists():
             raise FileNotFoundError(f"No such file or folder: {path}")
         for file in _article_files(path) if path.is_dir() else [path]:
-            doc_id = _ID_UNSAFE.sub("-", file.stem).strip("-.~_")[:128] or "article"
+            doc_id = _ID_UNSAFE.sub("-", file.stem).strip("-.~_")[:128].rstrip("-.~_") or "article"
             if doc_id in found and found[doc_id].resolve() != file.resolve():
                 raise InvalidInput(
                     f"{found[doc_id]} and {file} would both get the document id {doc_id!r}; "

@@ -50,3 +50,11 @@ def test_reports_the_file_with_bad_encoding(tmp_path: Path) -> None:
     (tmp_path / "alt.txt").write_bytes("Ärger".encode("latin-1"))
     with pytest.raises(UnsupportedFormat, match=r"alt\.txt"):
         _load([tmp_path])
+
+
+def test_a_long_file_name_is_cut_to_an_id_without_a_trailing_separator(tmp_path: Path) -> None:
+    # Found by a black-box bug hunt: the cut at 128 characters came after the strip, so
+    # "aaa…a (2025).txt" got an id ending in "-", which README says is dropped at either end.
+    (tmp_path / ("a" * 127 + " (2025).txt")).write_text("Ein Satz.", encoding="utf-8")
+    [(doc_id, _)] = article_files([tmp_path])
+    assert doc_id == "a" * 127
