@@ -30,7 +30,7 @@ from qa_service.models import Article, Chunk, Sentence
 from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
 from qa_service.stores.base import DocumentRecord, DocumentStore
-from qa_service.textcheck import check_metadata, check_text
+from qa_service.textcheck import check_metadata, check_text, has_words
 from qa_service.tuning.ingest import CHUNK_MAX_CHARS
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")  # the whole id: fullmatch
@@ -235,6 +235,8 @@ class DocumentService:
         check_metadata(article.metadata or {})
         if not text.strip():
             raise EmptyDocument("the article text is empty")
+        if not has_words(text):
+            raise EmptyDocument("the article has no words (only punctuation, symbols or spaces)")
         if len(text) > self.max_document_chars:
             raise DocumentTooLarge(
                 f"the article has {len(text):,} characters; the limit is "

@@ -15,6 +15,7 @@ from typing import Any
 from qa_service.errors import InvalidText
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")  # in any script
 MAX_METADATA_DEPTH = 10
 MAX_METADATA_BYTES = 100_000
 
@@ -29,6 +30,12 @@ def text_problem(text: str) -> str | None:
             f"{match.start()}: it is not valid Unicode"
         )
     return None
+
+
+def has_words(text: str) -> bool:
+    """A letter or digit in any script: text without one ("?!.", "😀") says nothing, yet
+    dense similarity finds something close to it for any question."""
+    return _LETTER_OR_DIGIT.search(text) is not None
 
 
 def check_text(text: str, what: str) -> str:

@@ -1,11 +1,7 @@
 """What a question must be before anything searches for it."""
 
-import re
-
 from qa_service.errors import EmptyQuestion, QuestionTooLong
-from qa_service.textcheck import check_text
-
-_LETTER_OR_DIGIT = re.compile(r"[^\W_]")  # in any script
+from qa_service.textcheck import check_text, has_words
 
 
 def check_question(question: str, max_chars: int) -> str:
@@ -13,7 +9,7 @@ def check_question(question: str, max_chars: int) -> str:
     question = check_text(question, "the question").strip()
     if not question:
         raise EmptyQuestion("the question is empty")
-    if not _LETTER_OR_DIGIT.search(question):
+    if not has_words(question):
         raise EmptyQuestion("the question has no words (only punctuation, symbols or spaces)")
     if len(question) > max_chars:
         raise QuestionTooLong(

@@ -51,6 +51,20 @@ def test_empty_article(client: TestClient, text: str) -> None:
     assert client.get("/health").json() == before
 
 
+@pytest.mark.parametrize("text", ["😀😀😀", "?!. ---", "👨‍👩‍👧 …"])
+def test_article_without_words(client: TestClient, text: str) -> None:
+    # Found by a black-box bug hunt: "😀😀😀" was stored and then cited as the answer to
+    # "aaaa…" and "1234567890" (dense similarity finds something close to anything).
+    before = client.get("/health").json()
+    response = client.post("/v1/documents", json={"text": text})
+    _assert_clear_error(response, 422, "no words")
+    upload = client.post(
+        "/v1/documents", files={"file": ("emoji.txt", text.encode(), "text/plain")}
+    )
+    _assert_clear_error(upload, 422, "no words")
+    assert client.get("/health").json() == before
+
+
 def test_article_of_only_boilerplate(client: TestClient) -> None:
     response = client.post("/v1/documents", json={"text": "<div></div>\n\nhttps://example.org"})
     assert response.status_code == 422
