@@ -1,6 +1,7 @@
 """Publication dates: found near the top of a text, normalised to ISO ``YYYY-MM-DD``."""
 
 import re
+from datetime import date
 
 from qa_service.ingest.cleaning import DATE_PATTERN, METADATA_PREFIX
 from qa_service.lexicon import MONTH_NUMBERS
@@ -48,6 +49,9 @@ def normalize_date(value: str) -> str | None:
 
 
 def _iso(year: int, month: int, day: int | None) -> str | None:
-    if not 1 <= month <= 12 or (day is not None and not 1 <= day <= 31):
+    """None for a date no calendar has ("31.02.2025"): it would be shown as another day."""
+    try:
+        date(max(year, 1), month, day or 1)
+    except ValueError:
         return None
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")

@@ -29,6 +29,12 @@ def test_published_date_from_the_top_of_the_text(text: str, expected: str | None
         ("12.05.2025", "2025-05-12"),
         ("2025-13-01", None),
         ("4. Juno 2025", None),
+        # found by a black-box bug hunt: days the month does not have (the page showed
+        # "31.02.2025" as 3 March)
+        ("31.02.2025", None),
+        ("30. Februar 2025", None),
+        ("2025-04-31", None),
+        ("29.02.2024", "2024-02-29"),
     ],
 )
 def test_normalize_date(value: str, expected: str | None) -> None:
