@@ -153,6 +153,19 @@ def test_multipart_form_fields_have_the_json_limits(client: TestClient) -> None:
     assert client.get("/health").json() == before
 
 
+def test_two_files_in_one_upload_are_refused(client: TestClient) -> None:
+    # Found by a black-box bug hunt: the second file was dropped without a word (201).
+    before = client.get("/health").json()
+    files = [
+        ("file", ("a.txt", ARTICLE.encode(), "text/plain")),
+        ("file", ("b.txt", b"Der Hafen von Seestadt wurde 1890 gebaut.", "text/plain")),
+    ]
+    response = client.post("/v1/documents", files=files)
+    assert response.status_code == 422, response.text
+    assert "one file" in response.json()["detail"], response.json()
+    assert client.get("/health").json() == before
+
+
 def test_html_upload(client: TestClient) -> None:
     html = (
         "<html><head><title>Wahl</title><script>var x = 1;</script></head><body>"

@@ -58,6 +58,8 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
+        if (sent := len(form.getlist("file"))) > 1:
+            raise InvalidInput(f"upload one file per request, not {sent}")
         upload = form.get("file")
         if isinstance(upload, str):
             raise InvalidInput("the multipart 'file' field must be a file (give it a filename)")
