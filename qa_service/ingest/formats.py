@@ -20,6 +20,8 @@ EXTENSIONS: dict[str, Format] = {
     ".htm": "html",
 }
 
+_DOCUMENT_MAGIC = ("%pdf-", "{\\rtf")
+
 
 def detect_format(filename: str, data: bytes | str) -> Format:
     """Trust a known extension; otherwise sniff, and refuse content that is not text."""
@@ -39,6 +41,8 @@ def detect_format(filename: str, data: bytes | str) -> Format:
     if "\x00" in head:
         raise UnsupportedFormat(f"{filename!r} looks binary; upload text, Markdown or HTML")
     sniff = head.lstrip("\ufeff \t\r\n").lower()
+    if sniff.startswith(_DOCUMENT_MAGIC):  # ASCII, so they pass the checks above
+        raise UnsupportedFormat(f"{filename!r} is a PDF or RTF file; upload text, Markdown or HTML")
     if sniff.startswith("<!doctype html") or "<html" in sniff[:1024]:
         return "html"
     return "text"

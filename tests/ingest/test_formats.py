@@ -24,7 +24,16 @@ def test_detect_format(filename: str, data: bytes | str, expected: str) -> None:
     assert detect_format(filename, data) == expected
 
 
-@pytest.mark.parametrize("data", [b"%PDF-1.7\n\x00\x01\x02", b"\xff\xd8\xff\xe0JFIF"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.7\n\x00\x01\x02",
+        b"\xff\xd8\xff\xe0JFIF",
+        # found by a black-box bug hunt: a PDF or RTF file in plain ASCII was stored as text
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n",
+        b"{\\rtf1\\ansi Ein Satz.}",
+    ],
+)
 def test_detect_format_refuses_binary(data: bytes) -> None:
     with pytest.raises(UnsupportedFormat):
         detect_format("scan.pdf", data)
