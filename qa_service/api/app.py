@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         "verified span: `document.text[start:end] == quote`.",
         lifespan=lifespan,
         docs_url=None,  # served by the web router, with Swagger UI from a package, not a CDN
+        redoc_url=None,  # FastAPI's ReDoc page loads its script from a CDN
     )
     install_error_handlers(app)
     config = service.settings if service is not None else settings or get_settings()

@@ -103,6 +103,9 @@ def test_docs_work_offline_and_the_page_has_an_icon(client: TestClient) -> None:
         assert response.status_code == 200 and len(response.content) > 100, asset
     assert client.get("/docs/assets/../../../etc/passwd").status_code == 404
     assert client.get("/docs/assets/index.html").status_code == 404
+    # Found by a black-box bug hunt: FastAPI's /redoc was still on, loading its script from
+    # cdn.jsdelivr.net (blank offline, and every visit told a CDN about the service).
+    assert client.get("/redoc").status_code == 404
     page = client.get("/").text
     assert 'href="favicon.svg"' in page and "<style" not in page and "onclick" not in page
     for path in ("/favicon.svg", "/favicon.ico", "/page.css"):
