@@ -43,9 +43,13 @@ class QAClient:
         *,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        api_key: str | None = None,
     ) -> None:
+        """``api_key``: sent as ``Authorization: Bearer KEY``, which every /v1 route needs
+        once the service has a key (README, Security)."""
+        headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport
+            base_url=base_url.rstrip("/"), timeout=timeout, transport=transport, headers=headers
         )
 
     def __enter__(self) -> Self:

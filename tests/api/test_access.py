@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from qa_service.access import AccessService
 from qa_service.api.app import create_app
+from qa_service.client import QAClient, QAClientError
 from qa_service.config import Settings
 from qa_service.service import build_service
 from tests.helpers.keys import cli, create_key
@@ -226,6 +227,21 @@ def test_openai_client_raises_its_usual_errors(service: Service) -> None:
         model="qa-service", messages=messages
     )
     assert "Browdi" in (answer.choices[0].message.content or "")
+
+
+def test_the_python_client_sends_its_key(service: Service) -> None:
+    # Found by a black-box bug hunt: QAClient had no way to send a key, so once a service
+    # had one, every call but /health was a 401.
+    with QAClient(service.url, api_key=service.keys["read"], timeout=60) as qa:
+        answer = qa.ask(QUESTION)
+        for c in answer.citations:
+            assert qa.document(c.document_id).text[c.start : c.end] == c.quote
+        with pytest.raises(QAClientError) as refused:
+            qa.add_document("Ein Satz über den Hafen von Seestadt.")
+        assert refused.value.status_code == 403
+    with QAClient(service.url) as anonymous, pytest.raises(QAClientError) as error:
+        anonymous.ask(QUESTION)
+    assert error.value.status_code == 401
 
 
 def test_writes_are_audited_and_keys_never_logged(service: Service) -> None:
