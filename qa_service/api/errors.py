@@ -9,6 +9,7 @@ raise their usual exceptions with a readable message; request validation errors 
 import json
 import math
 import re
+import sys
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -179,7 +180,8 @@ async def _http_error(request: Request, exc: Exception) -> Any:
     if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
         exc = StarletteHTTPException(
             400,
-            "the request body cannot be parsed: send UTF-8 JSON, not nested hundreds deep",
+            "the request body cannot be parsed: send UTF-8 JSON, not nested hundreds deep, "
+            f"with no number of more than {sys.get_int_max_str_digits():,} digits",
         )
     if not is_openai_path(request):
         return await http_exception_handler(request, exc)

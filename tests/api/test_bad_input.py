@@ -106,6 +106,19 @@ def test_an_id_no_document_can_have_is_not_echoed_whole(client: TestClient) -> N
     assert client.get("/health").json()["documents"] == 2
 
 
+@pytest.mark.parametrize("path", ["/v1/documents", "/v1/ask", "/v1/chat"])
+def test_a_number_python_cannot_read_is_a_clear_error(client: TestClient, path: str) -> None:
+    # Found by a black-box bug hunt: an integer of 5,000 digits anywhere in the JSON body of
+    # POST /v1/documents was a 500 (Python reads at most 4,300); elsewhere a 400 that blamed
+    # UTF-8 and nesting.
+    before = client.get("/health").json()
+    body = '{"text": "Ein Satz.", "question": "Wer?", "message": "Wer?", "n": ' + "9" * 5000 + "}"
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code in (400, 422), response.text
+    assert "digits" in response.json()["detail"], response.text
+    assert client.get("/health").json() == before
+
+
 def test_wrong_types(client: TestClient) -> None:
     response = client.post("/v1/documents", json={"text": 42})
     _assert_clear_error(response, 422, "text")

@@ -1,4 +1,5 @@
 import json
+import sys
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -80,6 +81,8 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         payload = json.loads(await request.body())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+    except ValueError:  # Python reads no integer of more than 4,300 digits (CVE-2020-10735)
+        raise InvalidInput(f"the body is not valid JSON: {_HUGE_NUMBER}") from None
     except RecursionError:
         raise InvalidInput("the body is not valid JSON: it is nested too deeply") from None
     body = _validate(payload)
@@ -91,6 +94,9 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         metadata=body.metadata,
     )
     return body.id, article
+
+
+_HUGE_NUMBER = f"a number has more than {sys.get_int_max_str_digits():,} digits"
 
 
 def _validate(payload: Any) -> DocumentIn:
