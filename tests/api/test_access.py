@@ -151,6 +151,7 @@ def test_public_files_and_health_need_no_key(service: Service) -> None:
     for path in ("/", "/widget.js", "/openapi.json", "/docs"):
         assert httpx.get(f"{service.url}{path}").status_code == 200, path
     assert httpx.get(f"{service.url}/health").json() == {"status": "ok"}
+    assert httpx.head(f"{service.url}/health").status_code == 200  # load balancers' probe
     full = httpx.get(f"{service.url}/health", headers=service.headers("read")).json()
     assert full["documents"] >= 2 and full["embedder"]
 

@@ -12,8 +12,9 @@ from qa_service.errors import BackendUnavailable
 router = APIRouter(tags=["health"])
 
 
-@router.get(
+@router.api_route(
     "/health",
+    methods=["GET", "HEAD"],  # load balancers probe with either
     response_model=Health,
     response_model_exclude_unset=True,
     responses={503: {"model": Health}},
