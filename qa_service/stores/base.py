@@ -319,6 +319,10 @@ class Stores(Protocol):
     @property
     def vectors(self) -> VectorStore: ...
 
+    concurrent_reads: bool
+    """Independent reads of one question may run at once on several threads (database
+    servers: each waits on a round trip); False: in-process engines, read in order."""
+
     def writing(self) -> AbstractContextManager[None]:
         """Held around every write sequence: one writer at a time across threads and
         processes, on current data."""
