@@ -120,11 +120,10 @@ class ExtractiveAnswerer:
 
     def sources(self, retrieval: Retrieval) -> tuple[dict[str, str | None], list[Passage], Quote]:
         """The titles of every retrieved article, the passages shown with the answer, and
-        quotes from those articles, whose records and texts are read once, together."""
-        docs = self.retriever.documents
+        quotes from those articles (the retriever read their records and texts)."""
+        docs, articles = self.retriever.documents, retrieval.articles
         doc_ids = [c.row.doc_id for c in retrieval.chunks]
         doc_ids += [c.row.doc_id for c in retrieval.candidates]
-        articles = docs.articles(list(dict.fromkeys(doc_ids)))
         titles = {d: articles[d].title if d in articles else None for d in doc_ids}
 
         def quote(doc_id: str, start: int, end: int) -> str | None:

@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 
 from qa_service.retrieval.fusion import fuse_rankings
-from qa_service.stores.base import ChunkSpan, DocumentStore, SentenceSpan, Stores, VectorHit
+from qa_service.stores.base import (
+    ChunkSpan,
+    DocumentRecord,
+    DocumentStore,
+    SentenceSpan,
+    Stores,
+    VectorHit,
+)
 from qa_service.tuning import retrieval as tuning
 
 Key = tuple[str, int]  # (doc_id, ord)
@@ -38,6 +45,9 @@ class CandidateSentence:
 class Retrieval:
     chunks: list[ScoredChunk]
     candidates: list[CandidateSentence]
+    articles: dict[str, DocumentRecord] = field(default_factory=dict)
+    """Records and texts of the chunks' and candidates' articles (the known ones), read with
+    the candidates' vectors: quotes and titles come from them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +149,12 @@ class HybridRetriever:
         # The preceding sentence often names what a candidate only refers to ("Er", "Dies").
         previous = [(d, o - 1) for d, o in rows if o > 0]
         missing = [k for k in dict.fromkeys([*rows, *previous]) if k not in dense_sim]
-        for key, vec in docs.sentence_vectors(missing).items():
+        doc_ids = [c.row.doc_id for c in chunks[:top_k]] + [d for d, _ in rows]
+        missing_vectors, articles = self.together(
+            lambda: docs.sentence_vectors(missing),
+            lambda: docs.articles(list(dict.fromkeys(doc_ids))),
+        )
+        for key, vec in missing_vectors.items():
             dense_sim[key] = float(vec @ vector)
         rank_of = {key: i for i, key in enumerate(ranked)}
         candidates = [
@@ -155,7 +170,7 @@ class HybridRetriever:
             )
             for key, row in rows.items()
         ]
-        return Retrieval(chunks=chunks[:top_k], candidates=candidates)
+        return Retrieval(chunks[:top_k], candidates, articles)
 
 
 def _current(hits: list[VectorHit], versions: dict[str, str]) -> list[VectorHit]:
