@@ -88,6 +88,11 @@ class HybridRetriever:
     def documents(self) -> DocumentStore:
         return self.stores.documents
 
+    def close(self) -> None:
+        """Let the lookup threads end (the stores are closed by their owner)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
     def together(self, *calls: Callable[[], Any]) -> list[Any]:
         """The results of independent ``calls``: at once for server stores, else in order."""
         if self._pool is None or len(calls) < 2:

@@ -50,3 +50,11 @@ def test_a_failing_lookup_raises_after_the_others_finish() -> None:
     with pytest.raises(RuntimeError, match="went away"):
         _retriever(True).together(broken, slow)
     assert finished.is_set()
+
+
+def test_closing_ends_the_lookup_threads() -> None:
+    retriever = _retriever(True)
+    assert retriever.together(lambda: 1, lambda: 2) == [1, 2]
+    retriever.close()
+    with pytest.raises(RuntimeError):  # a closed pool takes no more work
+        retriever.together(lambda: 1, lambda: 2)
