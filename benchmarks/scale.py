@@ -49,6 +49,7 @@ from benchmarks.common import (
 )
 
 if TYPE_CHECKING:
+    from qa_service.config import Settings
     from qa_service.models import Segmentation
 
 CHUNKS_PER_DISTRACTOR = 8
@@ -84,9 +85,14 @@ def sentence_vectors(texts: list[str]) -> dict[str, np.ndarray]:
 
 
 def build(
-    index_dir: Path, n_chunks: int, batch_docs: int = 250, articles: int | None = None
+    index_dir: Path,
+    n_chunks: int,
+    batch_docs: int = 250,
+    articles: int | None = None,
+    settings: "Settings | None" = None,
 ) -> dict:
-    """Write the corpus of ``n_chunks`` chunks into ``index_dir`` unless it is already there."""
+    """Write the corpus of ``n_chunks`` chunks into ``index_dir`` unless it is already there;
+    ``settings`` with server URLs write it into PostgreSQL and a Chroma server instead."""
     from qa_service.config import Settings
     from qa_service.documents import check_embedder, content_hash, embedding_texts
     from qa_service.models import Chunk, Sentence
@@ -114,7 +120,7 @@ def build(
         def embed_query(self, text: str) -> np.ndarray:
             raise AssertionError("scale build embeds nothing")
 
-    stores = open_stores(Settings(index_dir=index_dir))
+    stores = open_stores(settings or Settings(index_dir=index_dir))
     check_embedder(stores.documents, NoEmbedder(), str(index_dir))  # type: ignore[arg-type]
     index = ArticleIndex(stores)
 
@@ -174,8 +180,9 @@ def build(
     counts = tuple(stores.documents.counts())
     stores.close()
     print(f"\r  built {counts} (docs, chunks, sentences) in {seconds:.0f} s")
+    marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(f"{seconds:.3f}")
-    return {"write s": seconds, "built": "now"}
+    return {"write s": seconds, "built": "now", "vectors": counts[1] + counts[2]}
 
 
 def measure(n_chunks: int, questions: list[str], articles: int | None = None) -> dict:

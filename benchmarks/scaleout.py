@@ -1,7 +1,8 @@
 """Embedded vs server mode (PostgreSQL + `chroma run`), one run side by side.
 
     .venv/bin/python -m benchmarks.scaleout [--questions 200] [--seconds 15]
-        [--clients 16 64] [--keyword-sizes 10000 100000 1000000]
+        [--clients 16 64] [--keyword-sizes 10000 100000 1000000] [--keyword-seconds 60]
+        [--sizes 10000 100000] [--only latency throughput keyword growth]
 
 1. The XQuAD-de index is built in embedded mode (`qa-service ingest`, cached), then copied
    into server mode with `qa-service migrate` (timed: no re-embedding).
@@ -13,7 +14,10 @@
    allow: on 2 cores shared with the engines and the clients, 2 replicas cannot double.
 5. Keyword-query cost growth: the PostgreSQL BM25 query (GIN index) over 10k / 100k / 1M
    synthetic chunks whose terms follow XQuAD-de's own term frequencies (Zipf-like), written
-   straight in SQL; the questions are XQuAD-de's.
+   straight in SQL; the questions are XQuAD-de's (each size stops after --keyword-seconds).
+6. Per-question cost growth in server mode: benchmarks.scale's corpora (XQuAD-de plus
+   distractors recombined from its sentences, cached vectors) of --sizes chunks, written into
+   PostgreSQL and the Chroma server, then `POST /v1/ask` latency through `qa-service serve`.
 
 The engines are throwaway ones started like the tests start them (tests/helpers/engines.py).
 """
@@ -23,7 +27,9 @@ import asyncio
 import os
 import random
 import shutil
+import signal
 import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -137,9 +143,10 @@ def _throughput(
 
 
 def _keyword_growth(
-    pg: PostgresServer, sizes: Sequence[int], questions: Sequence[str]
+    pg: PostgresServer, sizes: Sequence[int], questions: Sequence[str], budget_s: float
 ) -> list[dict]:
-    """BM25 query time over ``sizes`` synthetic chunks with XQuAD-de's term distribution."""
+    """BM25 query time over ``sizes`` synthetic chunks with XQuAD-de's term distribution:
+    ``questions`` in turn, until ``budget_s`` seconds are spent on a size."""
     import psycopg
 
     from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
@@ -179,13 +186,21 @@ def _keyword_growth(
             load_s = time.perf_counter() - started
             size_mb = conn.execute("SELECT pg_total_relation_size('chunks') / 1e6").fetchone()[0]
         asked = [q for q in questions if query_terms(q)]
-        for q in asked[:5]:
+        for q in asked[:2]:
             store.search_chunks(q, 20)  # warm the cache
-        seconds = []
+        matching = [  # rows the query scores: those holding any of its terms
+            store.db.query(
+                "SELECT count(*) FROM chunks WHERE terms && %s::text[]", (query_terms(q),)
+            )[0][0]
+            for q in asked[:5]
+        ]
+        seconds: list[float] = []
         for q in asked:
             t = time.perf_counter()
             store.search_chunks(q, 20)
             seconds.append(time.perf_counter() - t)
+            if sum(seconds) > budget_s:
+                break
         uses_gin = "Bitmap Index Scan on chunks_terms" in store.explain_search("chunks", asked[0])
         store.close()
         with psycopg.connect(pg.url(), autocommit=True) as conn:
@@ -195,12 +210,121 @@ def _keyword_growth(
                 "chunks": size,
                 "keyword p50 ms": percentile(seconds, 0.5) * 1000,
                 "keyword p99 ms": percentile(seconds, 0.99) * 1000,
+                "questions": len(seconds),
+                "rows matched (median of 5)": sorted(matching)[len(matching) // 2],
                 "GIN index used": uses_gin,
                 "table + index MB": float(size_mb),
                 "load s": load_s,
+                "load": _load(),
             }
         )
+        print(rows[-1], flush=True)
     return rows
+
+
+PARTS = ("latency", "throughput", "keyword", "growth")
+
+
+def _latency_table(
+    index_dir: Path, server_env: dict[str, str], asked: list[str], ingest: int, migrate_s: float
+) -> list[dict]:
+    rows = []
+    for mode, env in (("embedded", {}), ("server", server_env)):
+        with server(index_dir, env=env) as (url, _proc, startup):
+            row = {"mode": mode, "start-up s": startup, **_latency(url, asked)}
+            row["ingest articles/s"] = _ingest_rate(url, _new_texts(ingest, mode))
+            rows.append(row)
+    ratio = rows[1]["p50 ms"] / rows[0]["p50 ms"]
+    report(
+        "Scale-out: embedded vs server mode, POST /v1/ask on XQuAD-de (1 client)",
+        rows,
+        [
+            f"server p50 / embedded p50 = {ratio:.2f} (target <= 1.3)",
+            f"qa-service migrate copied the index in {migrate_s:.1f} s (no re-embedding)",
+            f"{len(asked)} distinct questions each; ingest: {ingest} new articles "
+            "posted one after another, embedding included",
+            f"load average {_load()}",
+        ],
+    )
+    return rows
+
+
+def _throughput_table(
+    index_dir: Path, server_env: dict[str, str], pool: list[str], clients: list[int], seconds: float
+) -> list[dict]:
+    rows = []
+    per_step = (len(pool) - 20) // (2 * len(clients))
+    with (
+        server(index_dir, env=server_env) as (url_a, proc_a, _),
+        server(index_dir, env=server_env) as (url_b, proc_b, _),
+    ):
+        asyncio.run(load(url_a, pool[:10], 2, 30))
+        asyncio.run(load(url_b, pool[10:20], 2, 30))
+        offset = 20
+        for n in clients:
+            for urls, pids in (([url_a], [proc_a.pid]), ([url_a, url_b], [proc_a.pid, proc_b.pid])):
+                batch = pool[offset : offset + per_step]
+                offset += per_step
+                rows.append(_throughput(urls, pids, batch, n, seconds))
+    report(
+        "Scale-out: throughput of server-mode replicas (round-robin clients)",
+        rows,
+        [
+            f"{os.cpu_count()} cores shared by the replicas, PostgreSQL, chroma run and the "
+            "clients: a second replica adds no core, so rps cannot double here; the "
+            "replica CPU ms/request staying flat is the trend that scales with cores",
+            f"load average {_load()}",
+        ],
+    )
+    return rows
+
+
+def _growth(
+    pg: PostgresServer, chroma: ChromaServer, sizes: Sequence[int], questions: list[str]
+) -> list[dict]:
+    """Server-mode ``POST /v1/ask`` latency over benchmarks.scale's corpora of ``sizes``
+    chunks, written straight into PostgreSQL and the Chroma server (cached vectors)."""
+    from benchmarks.scale import build
+    from qa_service.config import Settings
+
+    rows = []
+    for size in sizes:
+        env = {
+            "QA_DATABASE_URL": pg.create_database("grow"),
+            "QA_CHROMA_URL": chroma.database_url(),
+        }
+        index_dir = CACHE / f"scaleout-grow-{size}"
+        shutil.rmtree(index_dir, ignore_errors=True)
+        settings = Settings(
+            index_dir=index_dir,
+            database_url=env["QA_DATABASE_URL"],
+            chroma_url=env["QA_CHROMA_URL"],
+        )
+        built = build(index_dir, size, settings=settings)
+        with server(index_dir, env=env) as (url, _proc, startup):
+            row = {"chunks": size, "vectors": built["vectors"]}
+            row["write vectors/s"] = built["vectors"] / built["write s"]
+            row["start-up s"] = startup
+            row |= _latency(url, questions)
+        row["load"] = _load()
+        rows.append(row)
+        print(row, flush=True)
+    report(
+        "Scale-out: server-mode POST /v1/ask as the corpus grows (1 client)",
+        rows,
+        [
+            "corpora of benchmarks.scale (XQuAD-de + distractor articles recombined from its "
+            "sentences, cached vectors + seeded noise), written through ArticleIndex.add_prepared "
+            "into PostgreSQL and the Chroma server; 'write vectors/s': chunk + sentence vectors "
+            "per second of that write (Chroma's HNSW insert dominates)",
+            f"{len(questions)} distinct XQuAD-de questions per size",
+        ],
+    )
+    return rows
+
+
+def _load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
@@ -210,103 +334,83 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--seconds", type=float, default=15.0, help="per throughput step")
     parser.add_argument("--keyword-sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument(
+        "--keyword-seconds", type=float, default=60.0, help="keyword queries per size, at most"
+    )
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", default=[10_000, 100_000], help="growth: corpus chunks"
+    )
     parser.add_argument("--corpus", choices=["xquad", "seeds"], default="xquad")
+    parser.add_argument(
+        "--only", choices=PARTS, nargs="+", default=list(PARTS), help="run only these tables"
+    )
     args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the engines when killed
 
     corpus = seed_corpus() if args.corpus == "seeds" else xquad_corpus()
-    index_dir = CACHE / f"idx-{corpus.name}"
-    ingest_cli(index_dir, [corpus.folder])
-    # The run posts new articles: to a copy, so the cached index stays the corpus alone.
-    work_dir = CACHE / "scaleout-index"
-    shutil.rmtree(work_dir, ignore_errors=True)
-    shutil.copytree(index_dir, work_dir)
-    index_dir = work_dir
     per_step = 1500  # distinct questions a throughput step may use
     needed = args.questions + 20 + 2 * len(args.clients) * per_step
     pool = distinct(corpus.questions, needed, salt="so")
+    results: dict[str, list[dict]] = {}
     pg: PostgresServer = start_postgres()
     chroma: ChromaServer = start_chroma()
     try:
-        database_url, chroma_url = pg.create_database("bench"), chroma.database_url()
-        server_env = {"QA_DATABASE_URL": database_url, "QA_CHROMA_URL": chroma_url}
-        started = time.perf_counter()
-        subprocess.run(
-            [
-                QA_SERVICE,
-                "migrate",
-                "--database-url",
-                database_url,
-                "--chroma-url",
-                chroma_url,
-                "--index-dir",
-                str(index_dir),
-            ],
-            env=bench_env(index_dir),
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        migrate_s = time.perf_counter() - started
-
-        latency_rows = []
-        asked = pool[: args.questions]
-        for mode, env in (("embedded", {}), ("server", server_env)):
-            with server(index_dir, env=env) as (url, _proc, startup):
-                row = {"mode": mode, "start-up s": startup, **_latency(url, asked)}
-                row["ingest articles/s"] = _ingest_rate(url, _new_texts(args.ingest, mode))
-                latency_rows.append(row)
-        ratio = latency_rows[1]["p50 ms"] / latency_rows[0]["p50 ms"]
-        report(
-            "Scale-out: embedded vs server mode, POST /v1/ask on XQuAD-de (1 client)",
-            latency_rows,
-            [
-                f"server p50 / embedded p50 = {ratio:.2f} (target <= 1.3)",
-                f"qa-service migrate copied the index in {migrate_s:.1f} s (no re-embedding)",
-                f"{len(asked)} distinct questions each; ingest: {args.ingest} new articles "
-                "posted one after another, embedding included",
-            ],
-        )
-
-        throughput_rows = []
-        offset = args.questions
-        with (
-            server(index_dir, env=server_env) as (url_a, proc_a, _),
-            server(index_dir, env=server_env) as (url_b, proc_b, _),
-        ):
-            asyncio.run(load(url_a, pool[offset : offset + 10], 2, 30))
-            asyncio.run(load(url_b, pool[offset + 10 : offset + 20], 2, 30))
-            offset += 20
-            for clients in args.clients:
-                for urls, pids in (
-                    ([url_a], [proc_a.pid]),
-                    ([url_a, url_b], [proc_a.pid, proc_b.pid]),
-                ):
-                    batch = pool[offset : offset + per_step]
-                    offset += per_step
-                    throughput_rows.append(_throughput(urls, pids, batch, clients, args.seconds))
-        report(
-            "Scale-out: throughput of server-mode replicas (round-robin clients)",
-            throughput_rows,
-            [
-                f"{os.cpu_count()} cores shared by the replicas, PostgreSQL, chroma run and the "
-                "clients: a second replica adds no core, so rps cannot double here; the "
-                "replica CPU ms/request staying flat is the trend that scales with cores",
-            ],
-        )
-        keyword_rows = _keyword_growth(pg, args.keyword_sizes, corpus.questions)
-        if keyword_rows:
+        if {"latency", "throughput"} & set(args.only):
+            index_dir = CACHE / f"idx-{corpus.name}"
+            ingest_cli(index_dir, [corpus.folder])
+            # The run posts new articles: to a copy, so the cached index stays the corpus alone.
+            work_dir = CACHE / "scaleout-index"
+            shutil.rmtree(work_dir, ignore_errors=True)
+            shutil.copytree(index_dir, work_dir)
+            database_url, chroma_url = pg.create_database("bench"), chroma.database_url()
+            server_env = {"QA_DATABASE_URL": database_url, "QA_CHROMA_URL": chroma_url}
+            started = time.perf_counter()
+            subprocess.run(
+                [
+                    QA_SERVICE,
+                    "migrate",
+                    "--database-url",
+                    database_url,
+                    "--chroma-url",
+                    chroma_url,
+                    "--index-dir",
+                    str(work_dir),
+                ],
+                env=bench_env(work_dir),
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            migrate_s = time.perf_counter() - started
+            if "latency" in args.only:
+                results["latency"] = _latency_table(
+                    work_dir, server_env, pool[: args.questions], args.ingest, migrate_s
+                )
+            if "throughput" in args.only:
+                results["throughput"] = _throughput_table(
+                    work_dir, server_env, pool[args.questions :], args.clients, args.seconds
+                )
+        if "keyword" in args.only and args.keyword_sizes:
+            results["keyword"] = _keyword_growth(
+                pg, args.keyword_sizes, pool[: args.questions], args.keyword_seconds
+            )
             report(
                 "Scale-out: PostgreSQL keyword (BM25) query time as the corpus grows",
-                keyword_rows,
+                results["keyword"],
                 [
                     "synthetic chunks: 40-90 terms drawn from XQuAD-de's term frequencies; "
-                    "questions: XQuAD-de's, top 20 by BM25, computed in SQL like FTS5's bm25()",
+                    f"questions: up to {args.questions} distinct XQuAD-de ones (at most "
+                    f"{args.keyword_seconds:.0f} s per size), top 20 by BM25, "
+                    "computed in SQL like FTS5's bm25()",
+                    f"load average {_load()}",
                 ],
             )
+        if "growth" in args.only and args.sizes:
+            results["growth"] = _growth(pg, chroma, args.sizes, pool[: args.questions])
     finally:
         chroma.close()
         pg.close()
-    return {"latency": latency_rows, "throughput": throughput_rows, "keyword": keyword_rows}
+    return results
 
 
 if __name__ == "__main__":

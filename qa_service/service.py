@@ -60,6 +60,7 @@ class QAService:
     llm: LLMClient | None = None
 
     def close(self) -> None:
+        self.retriever.close()
         self.stores.close()
 
     # -- documents -----------------------------------------------------------------------

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa_service.answer.abstaining import abstains, near_miss
-from qa_service.answer.citations import Citation, Ranked, build_citations, group_citations
+from qa_service.answer.citations import (
+    Citation,
+    Quote,
+    Ranked,
+    build_citations,
+    group_citations,
+)
 from qa_service.answer.language import ABSTAIN_MESSAGE, Language, detect_language
 from qa_service.answer.questions import check_question
 from qa_service.answer.reranking import Reranker, rerank
@@ -104,34 +110,38 @@ class ExtractiveAnswerer:
             vector = self.embedder.embed_query(query)
         language = detect_language(question)
         retrieval = self.retriever.retrieve(query, vector, top_k, language)
-        titles, passages = self.sources(retrieval)
+        titles, passages, quote = self.sources(retrieval)
         ranked, diagnostics = self.rank(question, query, language, retrieval.candidates, topic)
-        cited = self.cite(ranked, titles)
+        cited = self.cite(ranked, titles, quote)
         if not cited:
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language, diagnostics)
         answer = compose_answer(cited, self.config.answer_margin)
         return Answer(answer, False, [c for c, _ in cited], passages, language, diagnostics)
 
-    def sources(self, retrieval: Retrieval) -> tuple[dict[str, str | None], list[Passage]]:
-        """The titles of every retrieved article, and the passages shown with the answer."""
-        docs = self.retriever.documents
-        titles: dict[str, str | None] = {c.row.doc_id: None for c in retrieval.chunks}
-        titles |= {c.row.doc_id: None for c in retrieval.candidates}
-        for doc_id in titles:
-            record = docs.get(doc_id)
-            titles[doc_id] = record.title if record else None
+    def sources(self, retrieval: Retrieval) -> tuple[dict[str, str | None], list[Passage], Quote]:
+        """The titles of every retrieved article, the passages shown with the answer, and
+        quotes from those articles (the retriever read their records and texts)."""
+        docs, articles = self.retriever.documents, retrieval.articles
+        doc_ids = [c.row.doc_id for c in retrieval.chunks]
+        doc_ids += [c.row.doc_id for c in retrieval.candidates]
+        titles = {d: articles[d].title if d in articles else None for d in doc_ids}
+
+        def quote(doc_id: str, start: int, end: int) -> str | None:
+            text = articles[doc_id].text if doc_id in articles else docs.text(doc_id)
+            return None if text is None else text[start:end]
+
         passages = [
             Passage(
                 c.row.doc_id,
                 titles.get(c.row.doc_id),
                 c.row.start,
                 c.row.end,
-                docs.quote(c.row.doc_id, c.row.start, c.row.end) or "",
+                quote(c.row.doc_id, c.row.start, c.row.end) or "",
                 round(c.score, 6),
             )
             for c in retrieval.chunks
         ]
-        return titles, passages
+        return titles, passages, quote
 
     def rank(
         self,
@@ -167,7 +177,10 @@ class ExtractiveAnswerer:
             diagnostics["reranked"] = float(len(head))
         return ranked, diagnostics
 
-    def cite(self, ranked: Ranked, titles: dict[str, str | None]) -> list[tuple[Citation, str]]:
-        """Citations of the best spans, each with the statement the answer text may use."""
-        quote = self.retriever.documents.quote
+    def cite(
+        self, ranked: Ranked, titles: dict[str, str | None], quote: Quote | None = None
+    ) -> list[tuple[Citation, str]]:
+        """Citations of the best spans, each with the statement the answer text may use;
+        ``quote`` reads the articles (default: the document store)."""
+        quote = quote or self.retriever.documents.quote
         return build_citations(group_citations(ranked, self.config, quote), quote, titles)

@@ -4,13 +4,22 @@ Chunks are ranked for the passages shown to the user; sentences inside the best 
 (plus the best sentence hits anywhere) become answer candidates with their own scores.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from qa_service.retrieval.fusion import fuse_rankings
-from qa_service.stores.base import ChunkSpan, DocumentStore, SentenceSpan, Stores, VectorHit
+from qa_service.stores.base import (
+    ChunkSpan,
+    DocumentRecord,
+    DocumentStore,
+    SentenceSpan,
+    Stores,
+    VectorHit,
+)
 from qa_service.tuning import retrieval as tuning
 
 Key = tuple[str, int]  # (doc_id, ord)
@@ -36,6 +45,9 @@ class CandidateSentence:
 class Retrieval:
     chunks: list[ScoredChunk]
     candidates: list[CandidateSentence]
+    articles: dict[str, DocumentRecord] = field(default_factory=dict)
+    """Records and texts of the chunks' and candidates' articles (the known ones), read with
+    the candidates' vectors: quotes and titles come from them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +71,38 @@ class RetrievalConfig:
 
 
 class HybridRetriever:
+    """Server stores (``concurrent_reads``) get the independent lookups of a question at
+    once, each on its own connection: a question's time there is round trips, not CPU.
+    Embedded stores run them one after another, in-process, as always."""
+
     def __init__(self, stores: Stores, config: RetrievalConfig | None = None) -> None:
         self.stores = stores
         self.config = config or RetrievalConfig()
+        self._pool = (
+            ThreadPoolExecutor(tuning.CONCURRENT_LOOKUPS, thread_name_prefix="qa-lookup")
+            if stores.concurrent_reads
+            else None
+        )
 
     @property
     def documents(self) -> DocumentStore:
         return self.stores.documents
+
+    def close(self) -> None:
+        """Let the lookup threads end (the stores are closed by their owner)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def together(self, *calls: Callable[[], Any]) -> list[Any]:
+        """The results of independent ``calls``: at once for server stores, else in order."""
+        if self._pool is None or len(calls) < 2:
+            return [call() for call in calls]
+        futures = [self._pool.submit(call) for call in calls[1:]]
+        try:
+            first = calls[0]()
+        finally:
+            wait(futures)
+        return [first, *(f.result() for f in futures)]
 
     def retrieve(
         self, question: str, vector: np.ndarray, top_k: int, language: str | None = None
@@ -75,18 +112,23 @@ class HybridRetriever:
         self.stores.refresh()
         cfg, docs, vectors = self.config, self.stores.documents, self.stores.vectors
         weights = cfg.fusion_weights(language)
-        dense_chunks = vectors.query("chunks", vector, cfg.dense_chunks)
-        dense_sentences = vectors.query("sentences", vector, cfg.dense_sentences)
-        lexical_chunks = docs.search_chunks(question, cfg.lexical_chunks) if weights[1] else []
-        lexical_sentences = docs.search_sentences(question, cfg.lexical_sentences)
-
-        versions = docs.versions(list({h.doc_id for h in dense_chunks + dense_sentences}))
+        dense_chunks, dense_sentences, lexical_chunks, lexical_sentences = self.together(
+            lambda: vectors.query("chunks", vector, cfg.dense_chunks),
+            lambda: vectors.query("sentences", vector, cfg.dense_sentences),
+            lambda: docs.search_chunks(question, cfg.lexical_chunks) if weights[1] else [],
+            lambda: docs.search_sentences(question, cfg.lexical_sentences),
+        )
+        lexical_score = {(d, o): s for d, o, s in lexical_sentences}
+        # The rows of every hit, fetched with the versions: a stale hit's row is simply unused.
+        hits = [(h.doc_id, h.ord) for h in dense_sentences]
+        versions, hit_rows = self.together(
+            lambda: docs.versions(list({h.doc_id for h in dense_chunks + dense_sentences})),
+            lambda: docs.sentences_by_key(list(dict.fromkeys([*hits, *lexical_score]))),
+        )
         dense_chunks = _current(dense_chunks, versions)
         dense_sentences = _current(dense_sentences, versions)
         dense_sim = {(h.doc_id, h.ord): h.similarity for h in dense_sentences}
-        lexical_score = {(d, o): s for d, o, s in lexical_sentences}
 
-        hit_rows = docs.sentences_by_key(list(dict.fromkeys([*dense_sim, *lexical_score])))
         chunk_of = {key: (row.doc_id, row.chunk_ord) for key, row in hit_rows.items()}
         fused = fuse_rankings(
             [
@@ -99,19 +141,25 @@ class HybridRetriever:
         )
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         wanted = ranked[: max(top_k, cfg.candidate_chunks)]
-        chunk_rows = docs.chunks_by_key(wanted)
+        chunk_rows, sentences_of_best = self.together(
+            lambda: docs.chunks_by_key(wanted),
+            lambda: docs.sentences_of_chunks(wanted[: cfg.candidate_chunks]),
+        )
         chunks = [ScoredChunk(chunk_rows[k], fused[k]) for k in wanted if k in chunk_rows]
 
-        rows = {
-            (r.doc_id, r.ord): r for r in docs.sentences_of_chunks(wanted[: cfg.candidate_chunks])
-        }
+        rows = {(r.doc_id, r.ord): r for r in sentences_of_best}
         for key in list(dense_sim)[: cfg.hit_sentences] + list(lexical_score)[: cfg.hit_sentences]:
             if key in hit_rows:
                 rows.setdefault(key, hit_rows[key])
         # The preceding sentence often names what a candidate only refers to ("Er", "Dies").
         previous = [(d, o - 1) for d, o in rows if o > 0]
         missing = [k for k in dict.fromkeys([*rows, *previous]) if k not in dense_sim]
-        for key, vec in docs.sentence_vectors(missing).items():
+        doc_ids = [c.row.doc_id for c in chunks[:top_k]] + [d for d, _ in rows]
+        missing_vectors, articles = self.together(
+            lambda: docs.sentence_vectors(missing),
+            lambda: docs.articles(list(dict.fromkeys(doc_ids))),
+        )
+        for key, vec in missing_vectors.items():
             dense_sim[key] = float(vec @ vector)
         rank_of = {key: i for i, key in enumerate(ranked)}
         candidates = [
@@ -127,7 +175,7 @@ class HybridRetriever:
             )
             for key, row in rows.items()
         ]
-        return Retrieval(chunks=chunks[:top_k], candidates=candidates)
+        return Retrieval(chunks[:top_k], candidates, articles)
 
 
 def _current(hits: list[VectorHit], versions: dict[str, str]) -> list[VectorHit]:

@@ -170,6 +170,11 @@ class DocumentStore(Protocol):
         """Oldest first (creation time, then id)."""
         ...
 
+    def articles(self, doc_ids: Sequence[str]) -> dict[str, DocumentRecord]:
+        """The records of the known ids with their text: every article a question cites
+        from, read at once."""
+        ...
+
     def counts(self) -> IndexCounts: ...
     def text(self, doc_id: str) -> str | None: ...
     def quote(self, doc_id: str, start: int, end: int) -> str | None:
@@ -313,6 +318,10 @@ class Stores(Protocol):
     def documents(self) -> DocumentStore: ...
     @property
     def vectors(self) -> VectorStore: ...
+
+    concurrent_reads: bool
+    """Independent reads of one question may run at once on several threads (database
+    servers: each waits on a round trip); False: in-process engines, read in order."""
 
     def writing(self) -> AbstractContextManager[None]:
         """Held around every write sequence: one writer at a time across threads and

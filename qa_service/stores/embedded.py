@@ -31,6 +31,8 @@ CHROMA_DIRNAME = "chroma"
 
 
 class EmbeddedStores:
+    concurrent_reads = False
+
     def __init__(self, index_dir: Path, *, reload_seconds: float = 5.0) -> None:
         self.index_dir = index_dir
         self.reload_seconds = reload_seconds

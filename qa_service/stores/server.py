@@ -19,6 +19,8 @@ from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocum
 
 
 class ServerStores:
+    concurrent_reads = True
+
     def __init__(self, database_url: str, chroma_url: str, *, timeout: float, pool_size: int):
         db = PostgresDatabase(database_url, timeout=timeout, pool_size=pool_size)
         try:

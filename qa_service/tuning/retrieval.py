@@ -7,6 +7,10 @@ so retrieval is not what limits answer quality (benchmarks/README.md, "What limi
 citation").
 """
 
+CONCURRENT_LOOKUPS = 4
+"""Server mode: lookups of one question in flight at once (the retriever's first step has
+four independent ones: two Chroma queries, two BM25 searches). Each waits on a round trip,
+not on CPU; python -m benchmarks.scaleout, latency table."""
 DENSE_CHUNKS = 20
 """Chunks the dense (Chroma) search returns. Not measured: enough to fill ``CANDIDATE_CHUNKS``
 after fusion with room to spare."""

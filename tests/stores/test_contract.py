@@ -61,6 +61,8 @@ def test_read_your_writes(library: Library) -> None:
     assert docs.text("wahl") == TEXT and docs.quote("wahl", 4, 9) == "Stadt"
     assert docs.find_by_hash(record.content_hash) == record
     assert docs.versions(["wahl", "nope"]) == {"wahl": record.version}
+    assert docs.articles(["wahl", "nope", "wahl"]) == {"wahl": replace(record, text=TEXT)}
+    assert docs.articles([]) == {}
     assert tuple(docs.counts()) == (1, result.chunks, 3)
     assert [r.id for r in docs.page(offset=0, limit=10)] == ["wahl"]
     assert library.vector_counts() == (3, result.chunks)

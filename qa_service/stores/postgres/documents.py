@@ -217,6 +217,13 @@ class PostgresDocumentStore:
     def page(self, *, offset: int, limit: int) -> list[DocumentRecord]:
         return self._documents("ORDER BY created_at, id LIMIT %s OFFSET %s", (limit, offset))
 
+    def articles(self, doc_ids: Sequence[str]) -> dict[str, DocumentRecord]:
+        """One query for all of them (a question used to read each title and text alone)."""
+        if not doc_ids:
+            return {}
+        found = self._documents("WHERE id = ANY(%s)", (list(doc_ids),), with_text=True)
+        return {r.id: r for r in found}
+
     def versions(self, doc_ids: Sequence[str]) -> dict[str, str]:
         if not doc_ids:
             return {}

@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -186,10 +187,14 @@ class SQLiteDocumentStore:
         )
         return [document_record(r) for r in rows]
 
-    def texts(self, doc_ids: Sequence[str]) -> dict[str, str]:
-        marks = ",".join("?" * len(doc_ids))
-        rows = self._query(f"SELECT id, text FROM documents WHERE id IN ({marks})", doc_ids)
-        return {r["id"]: r["text"] for r in rows}
+    def articles(self, doc_ids: Sequence[str]) -> dict[str, DocumentRecord]:
+        """From the in-memory records and texts where they are: no query for most."""
+        found = {}
+        for doc_id in dict.fromkeys(doc_ids):
+            record, text = self.get(doc_id), self.text(doc_id)
+            if record is not None and text is not None:
+                found[doc_id] = replace(record, text=text)
+        return found
 
     def versions(self, doc_ids: Sequence[str]) -> dict[str, str]:
         """Current content version of each known document."""
