@@ -109,7 +109,8 @@ def measure(corpus: Corpus, n_questions: int, rounds: int = 4, **env: str) -> li
                     cached, cached_errors = ask_all(client, url, questions[:100])
                     cases.append(("cached", cached, cached_errors))
                 load = os.getloadavg()[0]
-            embed, peer_p50 = statistics.median(embed_ms), summary_ms(peer)["p50"]
+            embed, peer_s = statistics.median(embed_ms), summary_ms(peer)
+            peer_p50 = peer_s["p50"]
             for case, times, errs in cases:
                 s = summary_ms(times)
                 rows.append(
@@ -126,6 +127,8 @@ def measure(corpus: Corpus, n_questions: int, rounds: int = 4, **env: str) -> li
                         "embedder ms": embed,
                         "peer p50 ms": peer_p50,
                         "p50/peer": s["p50"] / peer_p50,
+                        # the peer's own tail, same questions' lengths: the embedder's share
+                        "peer p99/p50": peer_s["p99"] / peer_p50,
                         "errors": errs,
                         "load avg": load,
                     }
