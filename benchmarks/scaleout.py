@@ -280,7 +280,11 @@ def _throughput_table(
 
 
 def _growth(
-    pg: PostgresServer, chroma: ChromaServer, sizes: Sequence[int], questions: list[str]
+    pg: PostgresServer,
+    chroma: ChromaServer,
+    sizes: Sequence[int],
+    questions: list[str],
+    articles: int | None = None,
 ) -> list[dict]:
     """Server-mode ``POST /v1/ask`` latency over benchmarks.scale's corpora of ``sizes``
     chunks, written straight into PostgreSQL and the Chroma server (cached vectors)."""
@@ -300,7 +304,7 @@ def _growth(
             database_url=env["QA_DATABASE_URL"],
             chroma_url=env["QA_CHROMA_URL"],
         )
-        built = build(index_dir, size, settings=settings)
+        built = build(index_dir, size, articles=articles, settings=settings)
         with server(index_dir, env=env) as (url, _proc, startup):
             row = {"chunks": size, "vectors": built["vectors"]}
             row["write vectors/s"] = built["vectors"] / built["write s"]
@@ -339,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
     )
     parser.add_argument(
         "--sizes", type=int, nargs="*", default=[10_000, 100_000], help="growth: corpus chunks"
+    )
+    parser.add_argument(
+        "--articles", type=int, default=None, help="growth: XQuAD-de articles drawn on (all)"
     )
     parser.add_argument("--corpus", choices=["xquad", "seeds"], default="xquad")
     parser.add_argument(
@@ -406,7 +413,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
                 ],
             )
         if "growth" in args.only and args.sizes:
-            results["growth"] = _growth(pg, chroma, args.sizes, pool[: args.questions])
+            results["growth"] = _growth(
+                pg, chroma, args.sizes, pool[: args.questions], args.articles
+            )
     finally:
         chroma.close()
         pg.close()

@@ -245,6 +245,10 @@ def test_scaleout() -> None:
             "2",
             "--keyword-sizes",
             "2000",
+            "--sizes",  # growth: the defaults (10k and 100k chunks) take many minutes
+            "60",
+            "--articles",
+            "2",
         ]
     )
     _columns(tables["latency"], "mode", "p50 ms", "p99 ms", "ingest articles/s")
@@ -252,3 +256,4 @@ def test_scaleout() -> None:
     _columns(tables["throughput"], "replicas", "rps", "errors", "replica CPU ms/request")
     assert all(r["errors"] == 0 for r in tables["throughput"])
     _columns(tables["keyword"], "chunks", "keyword p50 ms", "GIN index used")
+    _columns(tables["growth"], "chunks", "write vectors/s", "p50 ms")
