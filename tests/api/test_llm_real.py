@@ -98,7 +98,7 @@ def test_whole_path_only_verified_sentences_reach_the_user(gemma: QAService) -> 
                 assert verdict.text not in reply.answer.answer
         health = client.get("/health").json()
         assert health["answer_mode"] == "generative"
-        if reply.fallback_reason != "llm_empty":  # the last answer decides (see below)
+        if reply.fallback_reason != "llm_empty":  # the last answer decides; empty: either
             assert health["llm"]["ok"] is True
     # Gemma 270M writes unsupported sentences for these questions (temperature 0): the
     # verifier must have had something to drop, or this test proves nothing.
