@@ -211,6 +211,9 @@ def test_security_headers_on_the_page(server: tuple[str, int]) -> None:
     assert httpx.get(f"{url}/v1/documents").headers["x-content-type-options"] == "nosniff"
 
 
+LONG_QUESTION = "Wer wurde zum Chef der Drohnentruppen ernannt, und wann? " * 24
+
+
 def test_a_full_queue_answers_503_at_once(tmp_path: Path) -> None:
     env = {"QA_ANSWER_THREADS": "1", "QA_MAX_QUEUE": "1"}
     with serve_process(tmp_path, env=env) as (url, _):
@@ -220,7 +223,9 @@ def test_a_full_queue_answers_503_at_once(tmp_path: Path) -> None:
 
                 async def one(i: int) -> tuple[int, str | None, float]:
                     t = time.monotonic()
-                    question = f"Wer wurde zum Chef der Drohnentruppen ernannt? ({n}, {i})"
+                    # ~1,400 characters: each answer takes a few hundred ms of embedding, so
+                    # a burst overlaps even when a loaded machine sends it slowly.
+                    question = f"({n}, {i}) " + LONG_QUESTION
                     r = await http.post(f"{url}/v1/ask", json={"question": question})
                     return r.status_code, r.headers.get("retry-after"), time.monotonic() - t
 
