@@ -96,7 +96,7 @@ def check_can_start(settings: Settings, store: AccessService, host: str) -> None
         )
 
 
-async def get_caller(request: Request) -> Caller:
+def get_caller(request: Request) -> Caller:
     """The caller the edge identified; anonymous where the edge did not look (not /v1)."""
     caller = request.scope.get("state", {}).get("caller")
     return caller or Caller(address=request.client.host if request.client else "unknown")
@@ -105,14 +105,14 @@ async def get_caller(request: Request) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-async def get_access(request: Request) -> AccessService:
+def get_access(request: Request) -> AccessService:
     return request.app.state.auth.store
 
 
 AccessDep = Annotated[AccessService, Depends(get_access)]
 
 
-async def get_authenticator(request: Request) -> Authenticator:
+def get_authenticator(request: Request) -> Authenticator:
     return request.app.state.auth
 
 
