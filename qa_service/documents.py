@@ -6,7 +6,6 @@ twice, another text never lost), merges metadata with a stored version, segments
 embeds, and hands the result to the journalled writer (retrieval/index.py).
 """
 
-import hashlib
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from qa_service.errors import (
 )
 from qa_service.ingest.loading import article_files, load_file, parse_article
 from qa_service.ingest.segmentation import segment_article
-from qa_service.models import Article, Chunk, Sentence
+from qa_service.models import Article, Chunk, Sentence, content_hash
 from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
 from qa_service.stores.base import DocumentRecord, DocumentStore
@@ -80,10 +79,6 @@ class IngestReport:
     @property
     def results(self) -> list[IngestResult]:
         return [o.result for o in self.outcomes if o.result is not None]
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def check_document_id(doc_id: str) -> str:

@@ -4,6 +4,8 @@ Offsets are half-open ``[start, end)`` character positions into the stored artic
 they are born at segmentation and never recomputed by searching text later.
 """
 
+import hashlib
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -34,6 +36,18 @@ class Article:
     source: str | None = None
     published_at: str | None = None
     metadata: dict[str, Any] | None = None  # None: keep what a stored version has
+
+
+def content_hash(text: str) -> str:
+    """What makes two article texts "the same text" (one document, never a second copy).
+
+    SHA-256 of the text in Unicode NFC with the whitespace around it removed: the same
+    article with decomposed umlauts (macOS file names, some CMS exports) or one more
+    trailing newline (a file vs. a JSON string) is the same article. The stored text is
+    kept exactly as posted; citations index into it.
+    """
+    canonical = unicodedata.normalize("NFC", text).strip()
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,7 +108,10 @@ class DocumentSummary(BaseModel):
     metadata: dict[str, Any]
     chunks: int
     sentences: int
-    content_hash: str
+    content_hash: str = Field(
+        description="SHA-256 (hex) of the text in Unicode NFC without surrounding whitespace: "
+        "equal hashes are the same article."
+    )
     created_at: float
     updated_at: float
 

@@ -4,13 +4,14 @@ The writes go through the real write path (document service -> journalled writer
 stores), embedded by ``HashEmbedder``: storage is under test here, not answer quality.
 """
 
+import unicodedata
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
 
 from qa_service.documents import DocumentService, content_hash
-from qa_service.errors import ConversationNotFound, DocumentNotFound, KeyExists
+from qa_service.errors import ConversationNotFound, DocumentNotFound, DuplicateContent, KeyExists
 from qa_service.ingest.segmentation import segment_article
 from qa_service.models import Article, Citation
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
@@ -103,6 +104,30 @@ def test_reingest_is_idempotent(library: Library) -> None:
     assert derived.id == "wahl" and not derived.created
     assert (library.stores.documents.counts(), library.vector_counts()) == counts
     assert first.chunks == again.chunks
+
+
+def test_the_same_text_spelled_otherwise_is_the_same_document(library: Library) -> None:
+    """Decomposed umlauts (NFD) and whitespace around the text (a file's trailing newline)
+    are the same article: no second document, no second vector set; the text stays as
+    first posted, so its citations do not move."""
+    library.documents.add(Article(text=TEXT), "wahl")
+    counts = library.stores.documents.counts(), library.vector_counts()
+    variants = [
+        unicodedata.normalize("NFD", TEXT),
+        TEXT + "\n",
+        "\n  " + unicodedata.normalize("NFD", TEXT) + "\r\n\r\n",
+    ]
+    assert all(v != TEXT for v in variants)
+    for variant in variants:
+        derived = library.documents.add(Article(text=variant))
+        assert (derived.id, derived.created, derived.updated) == ("wahl", False, False)
+        with pytest.raises(DuplicateContent, match="wahl"):
+            library.documents.add(Article(text=variant), "another-id")
+    assert (library.stores.documents.counts(), library.vector_counts()) == counts
+    assert library.stores.documents.text("wahl") == TEXT
+    # A real change is still a new version.
+    changed = library.documents.add(Article(text=TEXT.replace("62", "63")), "wahl")
+    assert changed.id == "wahl" and changed.updated
 
 
 def test_writing_the_same_version_twice_keeps_one_copy(library: Library) -> None:

@@ -2,6 +2,7 @@
 migrations, read caches that other processes' writes invalidate, and several processes
 sharing the folder."""
 
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -12,7 +13,7 @@ import numpy as np
 import pytest
 
 from qa_service.config import Settings
-from qa_service.models import Article
+from qa_service.models import Article, content_hash
 from qa_service.service import QAService, build_service
 from qa_service.stores.embedded import EmbeddedStores
 from qa_service.stores.sqlite.documents import SCHEMA_VERSION, SQLiteDocumentStore
@@ -78,8 +79,12 @@ def test_layout_1_index_is_upgraded_on_open(tmp_path: Path, embedder: MemoEmbedd
     raw.close()
 
     stores = EmbeddedStores(tmp_path / "index")
-    assert stores.documents.migrated == ["m001_articles", "m002_sentence_vectors_and_counters"]
-    assert stores.documents.schema_version == SCHEMA_VERSION == 2
+    assert stores.documents.migrated == [
+        "m001_articles",
+        "m002_sentence_vectors_and_counters",
+        "m003_canonical_content_hash",
+    ]
+    assert stores.documents.schema_version == SCHEMA_VERSION == 3
     assert tuple(stores.documents.counts()) == (1, 1, 3)
     got = stores.documents.sentence_vectors([("wahl", i) for i in range(3)])
     assert set(got) == set(expected)
@@ -89,6 +94,31 @@ def test_layout_1_index_is_upgraded_on_open(tmp_path: Path, embedder: MemoEmbedd
     again = EmbeddedStores(tmp_path / "index")  # the upgrade is recorded: nothing to do
     assert again.documents.migrated == []
     again.close()
+
+
+def test_content_hashes_of_an_older_index_are_canonicalised(
+    tmp_path: Path, embedder: MemoEmbedder
+) -> None:
+    """Before m003 the hash was of the raw text: such an index re-hashes on open, and the
+    same article with a trailing newline then finds its document instead of a second one."""
+    service = _open(tmp_path, embedder)
+    service.add_document(Article(text=TEXT + "\n"), "wahl")
+    service.close()
+    raw = sqlite3.connect(tmp_path / "index" / "qa.sqlite3")
+    old_hash = hashlib.sha256((TEXT + "\n").encode()).hexdigest()
+    raw.execute("UPDATE documents SET content_hash = ?", (old_hash,))
+    raw.execute("PRAGMA user_version = 2")
+    raw.commit()
+    raw.close()
+
+    service = _open(tmp_path, embedder)
+    assert service.stores.documents.migrated == ["m003_canonical_content_hash"]  # type: ignore[attr-defined]
+    record = service.stores.documents.get("wahl")
+    assert record is not None and record.content_hash == content_hash(TEXT) != old_hash
+    result = service.add_document(Article(text=TEXT))
+    assert (result.id, result.created, result.updated) == ("wahl", False, False)
+    assert service.counts().documents == 1
+    service.close()
 
 
 def test_migrations_are_numbered_in_order() -> None:

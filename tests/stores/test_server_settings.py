@@ -1,5 +1,6 @@
 """Server mode's settings and schema: both URLs or neither; numbered migrations that race safely."""
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from qa_service.config import Settings
+from qa_service.models import content_hash
 from qa_service.stores.postgres import migrations as pg_migrations
 from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
 from tests.helpers.engines import PostgresServer
@@ -49,6 +51,12 @@ def test_an_older_database_is_migrated_and_replicas_do_not_race(
     with psycopg.connect(url, autocommit=True) as conn:
         assert pg_migrations.migrate(conn, upto=1) == ["m001_documents_and_keyword_index"]
         assert pg_migrations.applied_version(conn) == 1
+        # A document stored before m004, hashed from its raw text (trailing newline).
+        conn.execute(
+            "INSERT INTO documents (id, version, content_hash, text, n_chunks, n_sentences, "
+            "created_at, updated_at) VALUES ('alt', 'v', %s, %s, 0, 0, 0, 0)",
+            (hashlib.sha256(b"Alter Text.\n").hexdigest(), "Alter Text.\n"),
+        )
     # Eight "replicas" open the older database at the same moment.
     errors: list[BaseException] = []
     start = threading.Barrier(8)
@@ -70,5 +78,7 @@ def test_an_older_database_is_migrated_and_replicas_do_not_race(
         rows = conn.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
         assert [r[0] for r in rows] == list(range(1, pg_migrations.SCHEMA_VERSION + 1))
     store = PostgresDocumentStore(PostgresDatabase(url))
-    assert store.counts() == (0, 0, 0)
+    record = store.get("alt")
+    assert record is not None and record.content_hash == content_hash("Alter Text.")
+    assert store.find_by_hash(content_hash("Alter Text.")) == record
     store.close()

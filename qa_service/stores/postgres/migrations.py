@@ -9,8 +9,11 @@ from collections.abc import Callable
 
 import psycopg
 
+from qa_service.models import content_hash
+
 Migration = Callable[[psycopg.Cursor], None]
 MIGRATIONS: list[tuple[int, str, Migration]] = []
+_REHASH_BATCH = 1000  # rows per round trip of m004; memory stays ~1000 texts
 _LOCK = 0x51A_5C4E  # pg_advisory_xact_lock key of the schema (any constant of ours)
 
 
@@ -153,6 +156,20 @@ def m003_keys_audit_and_owners(cur: psycopg.Cursor) -> None:
         ALTER TABLE conversations ADD COLUMN owner text;
         """
     )
+
+
+@migration
+def m004_canonical_content_hash(cur: psycopg.Cursor) -> None:
+    """Content hashes of the canonical text (``models.content_hash``: NFC, no surrounding
+    whitespace), as the SQLite store's m003. Read in batches through a server-side cursor:
+    an archive's texts do not fit in memory at once."""
+    with cur.connection.cursor(name="canonical_content_hash") as texts:
+        texts.execute("SELECT id, text FROM documents")
+        while batch := texts.fetchmany(_REHASH_BATCH):
+            cur.executemany(
+                "UPDATE documents SET content_hash = %s WHERE id = %s",
+                [(content_hash(text), doc_id) for doc_id, text in batch],
+            )
 
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]

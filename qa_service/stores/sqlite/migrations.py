@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from qa_service.models import content_hash
 from qa_service.stores.base import VectorStore
 from qa_service.stores.rows import to_blob
 
@@ -171,6 +172,18 @@ def m002_sentence_vectors_and_counters(conn: sqlite3.Connection, context: Migrat
             "UPDATE sentences SET vector = ? WHERE doc_id = ? AND ord = ?",
             [(to_blob(v), doc_id, ord_) for (_doc, ord_), v in stored.items()],
         )
+
+
+@article_migrations
+def m003_canonical_content_hash(conn: sqlite3.Connection, context: MigrationContext) -> None:
+    """Content hashes of the canonical text (``models.content_hash``: NFC, no surrounding
+    whitespace), so a re-post with decomposed umlauts or a trailing newline finds its
+    document. Versions, spans and vectors are untouched."""
+    rows = conn.execute("SELECT id, text FROM documents").fetchall()
+    conn.executemany(
+        "UPDATE documents SET content_hash = ? WHERE id = ?",
+        [(content_hash(text), doc_id) for doc_id, text in rows],
+    )
 
 
 # -- conversations: conversations.sqlite3 ---------------------------------------------------
