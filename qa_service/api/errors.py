@@ -1,6 +1,8 @@
 """Domain errors become HTTP responses here, and only here.
 
-Our routes answer errors as ``{"detail": ...}``. The OpenAI-compatible routes answer them in
+Our routes answer errors as ``{"detail": ..., "type": ...}`` (``type``: the domain error's
+class, ``ValidationError`` for a request that does not fit its schema, or the HTTP status's
+name such as ``NotFound``). The OpenAI-compatible routes answer them in
 OpenAI's shape, ``{"error": {"message", "type", "param", "code"}}``, so that OpenAI clients
 raise their usual exceptions with a readable message; request validation errors there are
 400, as OpenAI's own API answers them.
@@ -10,6 +12,7 @@ import json
 import math
 import re
 import sys
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +20,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
@@ -156,7 +160,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     if not is_openai_path(request):
         problems = [_short(p) for p in exc.errors()]
-        return ErrorResponse(status_code=422, content={"detail": jsonable_encoder(problems)})
+        return ErrorResponse(
+            status_code=422,
+            content={"detail": jsonable_encoder(problems), "type": "ValidationError"},
+        )
     problems = list(exc.errors())
     first = problems[0] if problems else {}
     if first.get("type") == "json_invalid":
@@ -184,7 +191,13 @@ async def _http_error(request: Request, exc: Exception) -> Any:
             f"with no number of more than {sys.get_int_max_str_digits():,} digits",
         )
     if not is_openai_path(request):
-        return await http_exception_handler(request, exc)
+        if not is_body_allowed_for_status_code(exc.status_code):
+            return await http_exception_handler(request, exc)
+        # Named like the domain errors' ``type`` ("Not Found" -> "NotFound"), so every
+        # error body of the API says what kind of error it is.
+        kind = HTTPStatus(exc.status_code).phrase.replace(" ", "").replace("-", "")
+        body = {"detail": exc.detail, "type": kind}
+        return ErrorResponse(status_code=exc.status_code, content=body, headers=exc.headers)
     detail = exc.detail if isinstance(exc.detail, dict) else {"message": str(exc.detail)}
     response = openai_error(
         exc.status_code, str(detail.get("message")), detail.get("param"), detail.get("code")

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 def _assert_clear_error(response, status: int, *words: str) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == status, response.text
     body = response.json()
-    assert "detail" in body
+    assert "detail" in body and body.get("type"), body
     text = str(body["detail"]).lower()
     for word in words:
         assert word in text, body
@@ -117,6 +117,28 @@ def test_a_number_python_cannot_read_is_a_clear_error(client: TestClient, path: 
     assert response.status_code in (400, 422), response.text
     assert "digits" in response.json()["detail"], response.text
     assert client.get("/health").json() == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kind"),
+    [("get", "/v1/nothing-here", "NotFound"), ("delete", "/v1/ask", "MethodNotAllowed")],
+)
+def test_errors_of_the_http_layer_say_their_type(
+    client: TestClient, method: str, path: str, kind: str
+) -> None:
+    response = getattr(client, method)(path)
+    assert response.json()["type"] == kind, response.text
+    assert response.json()["detail"]
+
+
+def test_a_broken_multipart_upload_is_a_typed_400(client: TestClient) -> None:
+    # Found by a black-box bug hunt: Starlette's multipart errors had no "type".
+    response = client.post(
+        "/v1/documents",
+        content=b'--x\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc',
+        headers={"content-type": "multipart/form-data"},  # no boundary
+    )
+    _assert_clear_error(response, 400, "boundary")
 
 
 def test_wrong_types(client: TestClient) -> None:
