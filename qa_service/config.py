@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -221,6 +222,40 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(
         10, ge=2, le=500, description="Server mode: PostgreSQL connections per process."
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: str | None) -> str | None:
+        """A URL that cannot reach any server is a start-up error, not a service that
+        reports PostgreSQL "unavailable" forever. The message never echoes a password."""
+        if not value:
+            return value
+        import psycopg
+
+        shape = "write postgresql://user:pass@host:port/db, special characters percent-encoded"
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"not a PostgreSQL URL: {shape}")
+        try:
+            psycopg.conninfo.conninfo_to_dict(value)
+            urlsplit(value).port  # noqa: B018 - raises on a port that is not a number
+        except (ValueError, psycopg.Error):
+            # psycopg's reason may quote a piece of the password: not repeated here.
+            raise ValueError(f"cannot be parsed: {shape}") from None
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str | None) -> str | None:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ValueError("the port is not a number: write http://host:port") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("not an HTTP URL: write http://host:port")
+        return value
 
     @model_validator(mode="after")
     def _both_servers_or_none(self) -> "Settings":

@@ -39,6 +39,34 @@ def test_one_url_alone_is_a_one_line_error(given: str, missing: str) -> None:
     assert len(lines) == 1 and missing in lines[0] and "Traceback" not in result.stderr, lines
 
 
+@pytest.mark.parametrize(
+    ("name", "url", "words"),
+    [
+        ("QA_DATABASE_URL", "postgresql://qa:s3cret@127.0.0.1:notaport/qa", "cannot be parsed"),
+        ("QA_DATABASE_URL", "postgresql://qa:s3cret x@127.0.0.1/qa?sslmode=a b", "cannot be"),
+        ("QA_DATABASE_URL", "mysql://qa:s3cret@127.0.0.1/qa", "not a PostgreSQL URL"),
+        ("QA_CHROMA_URL", "127.0.0.1:8000", "not an HTTP URL"),
+        ("QA_CHROMA_URL", "http://127.0.0.1:chroma", "port is not a number"),
+    ],
+)
+def test_a_malformed_url_is_a_start_up_error(name: str, url: str, words: str) -> None:
+    # Found by a black-box bug hunt: a malformed QA_DATABASE_URL started a service that
+    # reported PostgreSQL "unavailable" on every request.
+    other = {"QA_DATABASE_URL": "postgresql://qa@127.0.0.1:1/qa", "QA_CHROMA_URL": "http://h:1"}
+    env = {k: v for k, v in os.environ.items() if k not in other}
+    result = subprocess.run(
+        [sys.executable, "-m", "qa_service", "documents"],
+        env={**env, **other, name: url, "PYTHONPATH": str(ROOT), "COLUMNS": "300"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0] and words in lines[0], lines
+    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
+
+
 def test_neither_url_is_embedded_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(index_dir=tmp_path)
     assert not settings.server_mode and settings.database_url is None
