@@ -8,7 +8,7 @@ for the question's language, and the message must ask about something at all.
 from collections.abc import Sequence
 
 from qa_service.lexicon import SMALL_TALK
-from qa_service.retrieval.lexical import content_words, missing_names
+from qa_service.retrieval.lexical import content_words, missing_names, share_found
 
 
 def asks_something(question: str, query: str) -> bool:
@@ -34,3 +34,9 @@ def near_miss(question: str, passages: Sequence[str]) -> bool:
     """A capitalised word of the question (a name; in German any noun) is in none of the
     candidate sentences: such a question must show more evidence (``Calibration.near_miss``)."""
     return bool(missing_names(question, passages))
+
+
+def few_words_found(question: str, passages: Sequence[str], least_share: float) -> bool:
+    """Less than ``least_share`` of the question's content words (lower-case ones too) are in
+    any candidate sentence: another near miss (``Calibration.few_words_found``)."""
+    return share_found(question, passages) < least_share

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa_service.answer.abstaining import abstains, near_miss
+from qa_service.answer.abstaining import abstains, few_words_found, near_miss
 from qa_service.answer.citations import (
     Citation,
     Quote,
@@ -80,13 +80,21 @@ class ExtractiveAnswerer:
         self.calibration = embedder_calibration(embedder)
         self.weights = self.config.weights or self.calibration.weights
 
-    def abstain_threshold(self, language: Language, *, near_miss: bool = False) -> float:
+    def abstain_threshold(
+        self, language: Language, *, near_miss: bool = False, few_words: bool = False
+    ) -> float:
         """The configured threshold, else the model's calibrated one for this language (its
-        near-miss one, if higher, when a name of the question is in no candidate)."""
+        near-miss ones, if higher, when a name of the question is in no candidate or few of
+        its words are in any)."""
         if self.config.abstain_threshold is not None:
             return self.config.abstain_threshold
-        base = self.calibration.abstain[language]
-        return max(base, self.calibration.near_miss.get(language, base)) if near_miss else base
+        calibration = self.calibration
+        threshold = calibration.abstain[language]
+        if near_miss:
+            threshold = max(threshold, calibration.near_miss.get(language, threshold))
+        if few_words and language in calibration.few_words_found:
+            threshold = max(threshold, calibration.few_words_found[language][1])
+        return threshold
 
     def check_question(self, question: str) -> str:
         return check_question(question, self.config.max_question_chars)
@@ -163,11 +171,14 @@ class ExtractiveAnswerer:
         ranked = rank(candidates, scores)
         evidence = evidence_score(question, candidates)
         diagnostics = {"evidence": evidence, "best_score": ranked[0][0]}
-        missing = language in self.calibration.near_miss and near_miss(
-            question, [c.row.text for c in candidates]
-        )
+        texts = [c.row.text for c in candidates]
+        missing = language in self.calibration.near_miss and near_miss(question, texts)
+        few = self.calibration.few_words_found.get(language)
+        few_words = few is not None and few_words_found(question, texts, few[0])
         diagnostics["near_miss"] = float(missing)
-        if abstains(evidence, self.abstain_threshold(language, near_miss=missing), question, query):
+        diagnostics["few_words_found"] = float(few_words)
+        threshold = self.abstain_threshold(language, near_miss=missing, few_words=few_words)
+        if abstains(evidence, threshold, question, query):
             return [], diagnostics
         if self.reranker is not None and len(ranked) > 1:
             # The search query: in a conversation it carries the topic ("Wann war das? Chef

@@ -145,6 +145,22 @@ def missing_names(question: str, passages: Sequence[str]) -> list[str]:
     return missing
 
 
+def share_found(question: str, passages: Sequence[str]) -> float:
+    """Share of the question's content words that some passage holds at all (compound-aware,
+    each word counted once whether matched whole or as a compound's part); 1.0 for a question
+    without content words.
+
+    Unlike ``missing_names`` it reads lower-case words too ("chinesische", a verb), so it sees
+    a question on the articles' topic that asks mostly about things they never mention.
+    """
+    words = content_words(question)
+    if not words:
+        return 1.0
+    terms = [_passage_terms(p) for p in passages]
+    found = sum(any(_match(w, _stem(w), t) > 0 for t in terms) for w in words)
+    return found / len(words)
+
+
 def word_found(word: str, passage: str) -> bool:
     """``word`` is in ``passage``: the same stem, or part of a compound (or the other way)."""
     lower = word.lower()

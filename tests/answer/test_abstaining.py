@@ -2,7 +2,8 @@
 
 import pytest
 
-from qa_service.answer.abstaining import abstains, asks_something, near_miss
+from qa_service.answer.abstaining import abstains, asks_something, few_words_found, near_miss
+from qa_service.retrieval.lexical import share_found
 
 
 @pytest.mark.parametrize("message", ["Danke!", "ok", "Super, das hilft mir", "Hallo", "Thanks!"])
@@ -37,3 +38,17 @@ def test_a_name_no_candidate_holds_is_a_near_miss() -> None:
     # The first word is capitalised in any question; lower-case words are not names.
     assert not near_miss("Stimmt es, dass die Gespräche lange dauerten?", sentences)
     assert not near_miss("Was sagte man in Kiew?", sentences)  # "sagte": not a name
+
+
+def test_few_of_the_questions_words_found_is_a_near_miss() -> None:
+    sentences = ["Der chinesische Außenminister reiste nach Kiew.", "Die Gespräche dauerten lange."]
+    # Lower-case words count too: "chinesische", "sagte" are content words, unlike for near_miss.
+    assert share_found("Was sagte der chinesische Außenminister?", sentences) == pytest.approx(
+        2 / 3
+    )
+    assert share_found("Was sagte der chinesische Außenminister in Kiew?", sentences) == 0.75
+    # A compound's part counts as found ("Gespräch" in "Gespräche"), each word once.
+    assert share_found("Wie lange dauerten die Gespräche?", sentences) == 1.0
+    assert share_found("Was?", sentences) == 1.0  # no content word: nothing is missing
+    assert few_words_found("Was sagte der Papst zum Krieg in Gaza?", sentences, 0.65)
+    assert not few_words_found("Wohin reiste der chinesische Außenminister?", sentences, 0.65)

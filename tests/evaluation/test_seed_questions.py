@@ -60,7 +60,8 @@ def test_seed_topic_questions_without_an_answer(indexed: QAService) -> None:
     unanswerable = load_squad(DATA / "seed-unanswerable.json")
     m = summarise(ask_all(indexed, unanswerable.questions))
     assert m.questions == 12
-    assert m.abstained >= 0.4, m  # measured 0.5: the weak spot, see benchmarks/README.md
+    # measured 7 of 12 (0.583; 6 before few_words_found): the weak spot, benchmarks/README.md
+    assert m.abstained >= 0.5, m
 
 
 def test_seed_citations_are_exact(indexed: QAService, seeds: EvalSet) -> None:

@@ -72,7 +72,8 @@ def test_answerable_floors(answerable: Metrics) -> None:
 def test_unanswerable_questions_abstain(xquad: EvalSet, embedder: MemoEmbedder) -> None:
     run = run_unanswerable(xquad.questions, xquad.articles, embedder)
     assert run.metrics.questions == 612
-    assert run.metrics.abstained >= 0.88, run.metrics
+    # 0.946 measured; 0.931 without the few-words near miss
+    assert run.metrics.abstained >= 0.92, run.metrics
 
 
 def test_english_questions_over_german_articles(indexed: QAService, english: EvalSet) -> None:
