@@ -18,6 +18,7 @@ from benchmarks import (
     latency,
     learned_scorer,
     memory,
+    near_misses,
     openmp,
     quality,
     scale,
@@ -44,6 +45,7 @@ def _cache(bench_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         memory,
         quality,
         learned_scorer,
+        near_misses,
         generative,
         scaleout,
     ):
@@ -228,6 +230,31 @@ def test_learned_scorer(tmp_path: Path) -> None:
     assert {(r["question language"], r["scorer"]) for r in rows} == {
         (lang, scorer) for lang in ("de", "en") for scorer in ("current scorer", "learned")
     }
+
+
+def test_near_misses(tmp_path: Path) -> None:
+    """Four one-fact articles (one per fold), German and English questions, and the seeds."""
+    facts = [
+        ("Hafen", "Der Hafen wurde 1888 eröffnet. Er war der größte im Norden.", "1888"),
+        ("Turm", "Der Turm ist 120 Meter hoch. Er steht am Markt.", "120 Meter"),
+        ("Brücke", "Die Brücke wurde 1962 gebaut. Sie quert den Fluss.", "1962"),
+        ("Bahnhof", "Der Bahnhof hat vier Gleise. Er liegt im Süden.", "vier Gleise"),
+    ]
+    german: dict[str, list] = {"data": []}
+    english: dict[str, list] = {"data": []}
+    for n, (title, text, answer) in enumerate(facts):
+        qa = {"id": f"q{n}", "question": f"Wann wurde {title} gebaut?", "answers": [answer]}
+        qa["answers"] = [{"text": answer}]
+        german["data"].append({"title": title, "paragraphs": [{"context": text, "qas": [qa]}]})
+        en_qa = {**qa, "question": f"When was the {title} built?"}
+        english["data"].append({"title": title, "paragraphs": [{"qas": [en_qa]}]})
+    (tmp_path / "de.json").write_text(json.dumps(german), encoding="utf-8")
+    (tmp_path / "xquad.en.json").write_text(json.dumps(english), encoding="utf-8")
+    args = ["--squad", str(tmp_path / "de.json"), "--questions", str(tmp_path / "xquad.en.json")]
+    rows = near_misses.main(args)
+    _columns(rows, "questions", "test", "answerable abstained (OOF)", "seed topic, no answer")
+    assert {r["questions"] for r in rows} == {"de", "en"}
+    assert len(rows) == 2 * (1 + len(near_misses.FAMILIES))
 
 
 def test_scaleout() -> None:
