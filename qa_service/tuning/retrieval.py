@@ -18,6 +18,12 @@ DENSE_SENTENCES = 30
 """Sentences the dense search returns. Not measured (candidate recall 0.990 with it)."""
 LEXICAL_CHUNKS = 20
 """Chunks the BM25 (FTS5) search returns. Not measured."""
+KEYWORD_FIRST_ROUND_ROWS = 2000
+"""Server mode's BM25 (stores/postgres/keyword.py): the first round scores the spans holding
+the rarest question terms, as many terms as hold at most this many spans (at least one), to
+learn the k-th score that lets the commoner terms' spans be skipped. Set by python -m
+benchmarks.scaleout --only keyword (benchmarks/README.md, "Cost growth"); it changes the
+cost only, never the hits."""
 LEXICAL_SENTENCES = 50
 """Sentences the BM25 search returns: more than the dense ones, as BM25 scores many short
 sentences alike. Not measured."""

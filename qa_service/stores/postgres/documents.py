@@ -10,7 +10,8 @@ Keyword search ranks exactly like SQLite FTS5's ``bm25()`` (k1 = 1.2, b = 0.75, 
 defaults and its IDF floor of 1e-6): each span stores the terms FTS5 would index
 (``lexical.index_terms``) in a GIN-indexed ``text[]``; the statistics BM25 needs (rows and
 terms per kind, rows per term) are updated by the same transaction that writes the spans, so
-they never disagree. ``ts_rank`` would not do: it has no inverse document frequency.
+they never disagree. ``ts_rank`` would not do: it has no inverse document frequency. The
+query itself (exact top k with MaxScore pruning) is in keyword.py.
 """
 
 import json
@@ -42,7 +43,7 @@ from qa_service.stores.base import (
     SentenceSpan,
     StoredTurn,
 )
-from qa_service.stores.postgres import migrations
+from qa_service.stores.postgres import keyword, migrations
 from qa_service.stores.rows import (
     AUDIT_COLUMNS,
     DOC_COLUMNS,
@@ -60,8 +61,6 @@ from qa_service.stores.rows import (
 )
 
 ENGINE = "PostgreSQL"
-BM25_K1 = 1.2  # FTS5's bm25() default: the same constants rank the same
-BM25_B = 0.75
 _WRITER_LOCK = 0x51A_0001  # pg_advisory_lock key: one writer at a time, across replicas
 
 
@@ -143,38 +142,6 @@ class PostgresDatabase:
 
 def _key_arrays(keys: Sequence[Key]) -> tuple[list[str], list[int]]:
     return [k[0] for k in keys], [int(k[1]) for k in keys]
-
-
-# BM25 as FTS5 computes it; %(kind)s names the span table and its counters row.
-_BM25_SQL = """
-WITH stats AS (
-    SELECT n::float8 AS n, terms::float8 / GREATEST(n, 1) AS avgdl
-    FROM counters WHERE name = %(kind)s
-),
-query AS (
-    SELECT q.term,
-           CASE WHEN x.idf <= 0 THEN 1e-6 ELSE x.idf END AS idf
-    FROM unnest(%(terms)s::text[]) AS q(term)
-    CROSS JOIN stats
-    LEFT JOIN term_rows AS t ON t.kind = %(kind)s AND t.term = q.term
-    CROSS JOIN LATERAL (
-        SELECT ln((stats.n - COALESCE(t.n, 0) + 0.5) / (COALESCE(t.n, 0) + 0.5)) AS idf
-    ) AS x
-)
-SELECT hit.doc_id, hit.ord,
-       sum(query.idf * f.tf * (%(k1)s + 1)
-           / (f.tf + %(k1)s * (1 - %(b)s + %(b)s * hit.n_terms / stats.avgdl))) AS score
-FROM {table} AS hit
-CROSS JOIN stats
-JOIN query ON query.term = ANY (hit.terms)
-CROSS JOIN LATERAL (
-    SELECT cardinality(array_positions(hit.terms, query.term))::float8 AS tf
-) AS f
-WHERE hit.terms && %(terms)s::text[]
-GROUP BY hit.id, hit.doc_id, hit.ord
-ORDER BY score DESC, hit.id
-LIMIT %(limit)s
-"""
 
 
 class PostgresDocumentStore:
@@ -449,22 +416,18 @@ class PostgresDocumentStore:
         return self._search("chunks", query, limit)
 
     def _search(self, kind: str, query: str, limit: int) -> list[LexicalHit]:
-        terms = query_terms(query)
-        if not terms:
-            return []
-        rows = self.db.query(
-            _BM25_SQL.format(table=kind),
-            {"kind": kind, "terms": terms, "limit": limit, "k1": BM25_K1, "b": BM25_B},
-        )
-        return [LexicalHit(r[0], r[1], float(r[2])) for r in rows]
+        return keyword.search(self.db, kind, query_terms(query), limit).hits
+
+    def keyword_search(
+        self, kind: str, query: str, limit: int, *, prune: bool = True
+    ) -> keyword.KeywordResult:
+        """The hits with the terms each round scanned (``prune=False``: score every span
+        holding any term); benchmarks and tests compare the two."""
+        return keyword.search(self.db, kind, query_terms(query), limit, prune=prune)
 
     def explain_search(self, kind: str, query: str) -> str:
-        """The plan of a keyword query (tests assert it uses the GIN index)."""
-        rows = self.db.query(
-            "EXPLAIN " + _BM25_SQL.format(table=kind),
-            {"kind": kind, "terms": query_terms(query), "limit": 20, "k1": BM25_K1, "b": BM25_B},
-        )
-        return "\n".join(r[0] for r in rows)
+        """The plan of a keyword query's first round (tests assert it uses the GIN index)."""
+        return keyword.explain(self.db, kind, query_terms(query))
 
     # -- conversations ---------------------------------------------------------------------
     # ``owner``: the id of the key that started the conversation (None: anonymous). Another

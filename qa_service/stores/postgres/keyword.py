@@ -1,0 +1,191 @@
+"""BM25 keyword search in PostgreSQL, exact top-k with MaxScore pruning.
+
+The score is FTS5's ``bm25()`` (k1 = 1.2, b = 0.75, its IDF floor of 1e-6), computed in SQL
+over each span's terms (``lexical.index_terms``, a GIN-indexed ``text[]``) with the statistics
+the writes keep (``counters``, ``term_rows``).
+
+Scoring every span that holds any question term grows with the corpus: a question's common
+stems are in a quarter of all chunks, and at 1M chunks that took seconds (benchmarks/README.md,
+"Cost growth"). MaxScore (Turtle and Flood 1995) skips most of them and still returns exactly
+the top k:
+
+* A term adds at most ``idf * (k1 + 1) / (1 + k1 * b / avgdl)`` to a span's score (its
+  tf-saturation bound; the span holds the term at least ``tf`` times, so its length is at
+  least ``tf``). The terms are taken in order of that bound, the rarest (largest) first.
+* Round one scores, through the GIN index, the spans holding the first terms (as many as
+  hold at most ``tuning.retrieval.KEYWORD_FIRST_ROUND_ROWS`` spans, at least one term);
+  every span scored gets its full score over all question terms.
+* The k-th best score so far, theta, is a lower bound of the final k-th score. A span that
+  holds none of the terms scored so far can only score the sum of the other terms' bounds;
+  every term whose bound, added to the bounds of all terms after it, still reaches theta
+  must be scored too (a tie could win on its row id, so "reaches" includes equality). One
+  more round scores the spans holding those terms and none scored before. The spans left
+  out cannot reach the top k: the ranking (scores, order, ties by row id) is the one scoring
+  every span gives.
+
+Every round computes scores from one set of statistics read first, so scores from different
+rounds compare exactly; a row's terms are summed in the question's term order.
+"""
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from qa_service.stores.base import LexicalHit
+from qa_service.tuning.retrieval import KEYWORD_FIRST_ROUND_ROWS
+
+if TYPE_CHECKING:
+    from qa_service.stores.postgres.documents import PostgresDatabase
+
+BM25_K1 = 1.2  # FTS5's bm25() default: the same constants rank the same
+BM25_B = 0.75
+_BOUND_SLACK = 1e-9  # a row's float sum may exceed its terms' summed bounds by a few ulps
+
+# Scores the spans holding any of %(scan)s and none of %(seen)s; {table} names the spans.
+_ROUND_SQL = """
+SELECT hit.id, hit.doc_id, hit.ord, score.value
+FROM {table} AS hit
+CROSS JOIN LATERAL (
+    SELECT sum(q.idf * f.tf * %(k1p1)s
+               / (f.tf + %(k1)s * (1 - %(b)s + %(b)s * hit.n_terms / %(avgdl)s))
+               ORDER BY q.i) AS value
+    FROM unnest(%(terms)s::text[], %(idf)s::float8[]) WITH ORDINALITY AS q(term, idf, i)
+    CROSS JOIN LATERAL (
+        SELECT cardinality(array_positions(hit.terms, q.term))::float8 AS tf
+    ) AS f
+    WHERE f.tf > 0
+) AS score
+WHERE hit.terms && %(scan)s::text[] AND NOT hit.terms && %(seen)s::text[]
+ORDER BY score.value DESC, hit.id
+LIMIT %(limit)s
+"""
+
+
+@dataclass(frozen=True)
+class TermStats:
+    """What the ranking knows of one question term: its IDF, the spans holding it, and the
+    most it can add to one span's score."""
+
+    term: str
+    idf: float
+    rows: int
+    bound: float
+
+
+@dataclass(frozen=True)
+class KeywordResult:
+    """The top hits and, for benchmarks and tests, the terms each round scanned."""
+
+    hits: list[LexicalHit]
+    rounds: list[list[str]]
+
+
+def term_stats(
+    db: "PostgresDatabase", kind: str, terms: Sequence[str]
+) -> tuple[list[TermStats], float]:
+    """Every question term's statistics (in question order) and the spans' average length."""
+    rows = db.query(
+        "SELECT c.n, c.terms, t.term, t.n FROM counters AS c "
+        "LEFT JOIN term_rows AS t ON t.kind = c.name AND t.term = ANY(%s::text[]) "
+        "WHERE c.name = %s",
+        (list(terms), kind),
+    )
+    n, total = (rows[0][0], rows[0][1]) if rows else (0, 0)
+    avgdl = float(total) / max(n, 1)  # as SQL's terms::float8 / GREATEST(n, 1)
+    held = {r[2]: int(r[3]) for r in rows if r[2] is not None}
+    saturation = (BM25_K1 + 1) / (1 + BM25_K1 * BM25_B / avgdl) if avgdl > 0 else BM25_K1 + 1
+    stats = []
+    for term in terms:
+        df = held.get(term, 0)
+        idf = math.log((n - df + 0.5) / (df + 0.5)) if n else 0.0
+        idf = 1e-6 if idf <= 0 else idf  # FTS5's floor
+        stats.append(TermStats(term, idf, df, idf * saturation))
+    return stats, avgdl
+
+
+def _score_params(stats: list[TermStats], avgdl: float, limit: int) -> dict[str, Any]:
+    """Every term of the question scores (in question order), with one snapshot's IDF."""
+    return {
+        "terms": [s.term for s in stats],
+        "idf": [s.idf for s in stats],
+        "k1": BM25_K1,
+        "k1p1": BM25_K1 + 1,
+        "b": BM25_B,
+        "avgdl": avgdl,
+        "limit": limit,
+    }
+
+
+def search(
+    db: "PostgresDatabase",
+    kind: str,
+    terms: Sequence[str],
+    limit: int,
+    *,
+    prune: bool = True,
+    first_round_rows: int = KEYWORD_FIRST_ROUND_ROWS,
+) -> KeywordResult:
+    """The top ``limit`` spans of ``kind`` by BM25, best first (ties: lower row id first).
+    ``prune=False`` scores every span holding any term (the reference the tests compare to)."""
+    if not terms or limit <= 0:
+        return KeywordResult([], [])
+    stats, avgdl = term_stats(db, kind, terms)
+    order = sorted((s for s in stats if s.rows > 0), key=lambda s: -s.bound)
+    if not order:
+        return KeywordResult([], [])
+    # after[i]: the most a span holding none of order[:i] can score
+    after = [sum(s.bound for s in order[i:]) for i in range(len(order) + 1)]
+    params = _score_params(stats, avgdl, limit)
+    best: list[tuple[float, int, str, int]] = []  # (-score, row id, doc_id, ord)
+    rounds: list[list[str]] = []
+    scanned = 0
+    while scanned < len(order):
+        upto = _round_end(order, after, scanned, best, limit, first_round_rows if prune else None)
+        if upto == scanned:
+            break
+        scan = [s.term for s in order[scanned:upto]]
+        seen = [s.term for s in order[:scanned]]
+        rows = db.query(_ROUND_SQL.format(table=kind), {**params, "scan": scan, "seen": seen})
+        best = sorted(best + [(-float(r[3]), r[0], r[1], r[2]) for r in rows])[:limit]
+        rounds.append(scan)
+        scanned = upto
+    return KeywordResult([LexicalHit(d, o, -s) for s, _, d, o in best], rounds)
+
+
+def _round_end(
+    order: list[TermStats],
+    after: list[float],
+    scanned: int,
+    best: list[tuple[float, int, str, int]],
+    limit: int,
+    first_round_rows: int | None,
+) -> int:
+    """Where the next round's terms end in ``order`` (``scanned``: none left to score);
+    ``first_round_rows`` None: no pruning, every term at once."""
+    if first_round_rows is None:
+        return len(order)
+    if len(best) >= limit:  # theta known: score every term a skipped span could need
+        theta = -best[limit - 1][0]
+        upto = scanned
+        while upto < len(order) and after[upto] * (1 + _BOUND_SLACK) >= theta:
+            upto += 1
+        return upto
+    upto, rows = scanned, 0  # no theta yet: the rarest terms, up to the first round's rows
+    while upto < len(order) and (upto == scanned or rows + order[upto].rows <= first_round_rows):
+        rows += order[upto].rows
+        upto += 1
+    return upto
+
+
+def explain(db: "PostgresDatabase", kind: str, terms: Sequence[str], limit: int = 20) -> str:
+    """The plan of the first round (the one the rarest terms drive) of a search for
+    ``terms``; tests and the benchmark check it reads the GIN index."""
+    stats, avgdl = term_stats(db, kind, terms)
+    order = sorted((s for s in stats if s.rows > 0), key=lambda s: -s.bound)
+    scan = [s.term for s in order[: _round_end(order, [], 0, [], limit, KEYWORD_FIRST_ROUND_ROWS)]]
+    rows = db.query(
+        "EXPLAIN " + _ROUND_SQL.format(table=kind),
+        {**_score_params(stats, avgdl, limit), "scan": scan, "seen": []},
+    )
+    return "\n".join(r[0] for r in rows)

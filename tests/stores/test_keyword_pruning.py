@@ -1,0 +1,126 @@
+"""MaxScore pruning in PostgreSQL's BM25 returns exactly what scoring every row returns.
+
+A synthetic corpus with planted frequent terms (in half, a third, a fifth of all rows), mid
+and rare ones, repeats within a row, rows of many lengths, and a block of identical rows
+that tie: every query is searched pruned and unpruned, and the hits (ids, order, scores
+bit for bit) must be equal, while the pruned search scores far fewer rows. That the scores
+are FTS5's own is tests/stores/test_keyword_search.py (real XQuAD-de spans).
+"""
+
+import random
+from collections import Counter
+
+import pytest
+
+from qa_service.stores.postgres import keyword
+from qa_service.stores.postgres.documents import PostgresDatabase
+from tests.helpers.engines import PostgresServer
+
+pytestmark = pytest.mark.slow
+
+ROWS = 40_000
+TIES = 60  # rows 0..59 are the same two terms: they tie, and only their ids order them
+
+
+def _terms(rng: random.Random, i: int) -> list[str]:
+    if i < TIES:
+        return ["tie", "half"]
+    terms = [f"filler{rng.randrange(3000)}" for _ in range(rng.randint(5, 60))]
+    for name, every in (("half", 2), ("third", 3), ("fifth", 5)):
+        if i % every == 0:
+            terms += [name] * rng.choice((1, 1, 1, 2, 4))
+    terms.append(f"mid{i % 60}")  # each in 1/60 of the rows
+    if i % 7 == 0:
+        terms.append(f"rare{i % 1400}")  # rare0, rare7, rare14, ...: each in ~4 rows
+    rng.shuffle(terms)
+    return terms
+
+
+@pytest.fixture(scope="module")
+def db(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
+    database = PostgresDatabase(postgres_server.create_database())
+    rng = random.Random(12)
+    rows = [_terms(rng, i) for i in range(ROWS)]
+    held = Counter(t for terms in rows for t in set(terms))
+    with database.transaction() as cur:
+        cur.execute(
+            "INSERT INTO documents (id, version, content_hash, text, n_chunks, n_sentences, "
+            "created_at, updated_at) VALUES ('planted', 'v', 'h', '', 0, 0, 0, 0)"
+        )
+        with cur.copy(
+            'COPY chunks (doc_id, ord, start, "end", first_sentence, last_sentence, terms, '
+            "n_terms) FROM STDIN"
+        ) as copy:
+            for i, terms in enumerate(rows):
+                copy.write_row(("planted", i, 0, 0, 0, 0, terms, len(terms)))
+        cur.execute(
+            "UPDATE counters SET n = %s, terms = %s WHERE name = 'chunks'",
+            (ROWS, sum(len(t) for t in rows)),
+        )
+        with cur.copy("COPY term_rows (kind, term, n) FROM STDIN") as copy:
+            for term, n in held.items():
+                copy.write_row(("chunks", term, n))
+    with database.connection() as conn:
+        conn.execute("ANALYZE")
+    yield database
+    database.close()
+
+
+QUERIES = [
+    ["rare7", "half", "third"],
+    ["rare7", "rare14", "mid3", "half", "third", "fifth"],
+    ["mid5", "half"],
+    ["mid5", "mid6", "fifth", "filler17"],
+    ["tie", "half"],  # 60 equal scores across the 20th place
+    ["tie", "half", "third", "fifth", "mid1"],
+    ["half", "third", "fifth"],  # only frequent terms: nothing can be skipped safely
+    ["filler3", "filler4", "filler5", "half"],
+    ["rare21", "nowhere"],
+    ["nowhere"],
+    ["rare0", "rare7", "mid0", "mid7", "third"],
+]
+
+
+def _rows_holding(db: PostgresDatabase, terms: list[str]) -> int:
+    return db.query("SELECT count(*) FROM chunks WHERE terms && %s::text[]", (terms,))[0][0]
+
+
+@pytest.mark.parametrize("limit", [1, 20, 50])
+@pytest.mark.parametrize("first_round_rows", [1, 300, keyword.KEYWORD_FIRST_ROUND_ROWS])
+def test_pruned_hits_are_the_unpruned_ones_exactly(
+    db: PostgresDatabase, limit: int, first_round_rows: int
+) -> None:
+    """A first round of one term (then theta decides) down to a round of many."""
+    matched = scored = 0
+    for terms in QUERIES:
+        pruned = keyword.search(db, "chunks", terms, limit, first_round_rows=first_round_rows)
+        full = keyword.search(db, "chunks", terms, limit, prune=False)
+        assert pruned.hits == full.hits, terms  # ids, order and float scores, ties included
+        holding = _rows_holding(db, terms)
+        assert len(pruned.hits) == min(limit, holding)
+        assert len(full.rounds) == (1 if holding else 0)  # unpruned: one round, every term
+        matched += holding
+        scored += _rows_holding(db, [t for r in pruned.rounds for t in r])
+    assert scored < matched / 3, (scored, matched)  # the pruning skipped most rows
+
+
+def test_ties_at_the_cut_keep_the_lowest_row_ids(db: PostgresDatabase) -> None:
+    hits = keyword.search(db, "chunks", ["tie", "half"], 20).hits
+    assert [h.ord for h in hits] == list(range(20))
+    assert len({h.score for h in hits}) == 1
+
+
+def test_a_query_with_frequent_terms_skips_their_rows(db: PostgresDatabase) -> None:
+    terms = ["rare7", "rare14", "half", "third", "fifth"]
+    result = keyword.search(db, "chunks", terms, 20, first_round_rows=1)
+    skipped = {"half", "third", "fifth"} - {t for r in result.rounds for t in r}
+    assert skipped, result.rounds
+    assert _rows_holding(db, [t for r in result.rounds for t in r]) < 100
+    assert _rows_holding(db, terms) > ROWS / 2
+
+
+def test_the_pruned_query_reads_the_gin_index(db: PostgresDatabase) -> None:
+    """The same question scored in full reads most of the table; its first pruned round
+    (the rarest terms) goes through the GIN index."""
+    plan = keyword.explain(db, "chunks", ["rare7", "mid3", "half", "third"])
+    assert "Bitmap Index Scan on chunks_terms" in plan, plan
