@@ -35,6 +35,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -54,6 +55,9 @@ from benchmarks.common import (
 from benchmarks.throughput import load
 from qa_service.retrieval.lexical import index_terms, query_terms
 from tests.helpers.engines import ChromaServer, PostgresServer, start_chroma, start_postgres
+
+if TYPE_CHECKING:
+    from qa_service.stores.postgres.documents import PostgresDocumentStore
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -145,11 +149,14 @@ def _throughput(
 def _keyword_growth(
     pg: PostgresServer, sizes: Sequence[int], questions: Sequence[str], budget_s: float
 ) -> list[dict]:
-    """BM25 query time over ``sizes`` synthetic chunks with XQuAD-de's term distribution:
-    ``questions`` in turn, until ``budget_s`` seconds are spent on a size."""
+    """BM25 query time over ``sizes`` synthetic chunks with XQuAD-de's term distribution,
+    pruned (the service's query) and unpruned (every row holding a question term scored),
+    question by question in turn; each stops once it has spent ``budget_s`` on a size. The
+    two must return the same hits; the run stops with an error if they do not."""
     import psycopg
 
     from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
+    from qa_service.stores.postgres.keyword import add_term_bounds
 
     frequencies = Counter(t for _, text, _ in xquad_articles() for t in index_terms(text))
     vocabulary = [t for t, _ in frequencies.most_common()]
@@ -164,8 +171,9 @@ def _keyword_growth(
                 "INSERT INTO documents (id, version, content_hash, text, n_chunks, n_sentences, "
                 "created_at, updated_at) VALUES ('synthetic', 'v', 'h', '', 0, 0, 0, 0)"
             )
+            conn.execute("DROP INDEX chunks_terms")  # built after the load, timed alone
             n_terms = 0
-            df: Counter[str] = Counter()
+            bounds: dict[str, list[int]] = {}
             started = time.perf_counter()
             with conn.cursor().copy(
                 'COPY chunks (doc_id, ord, start, "end", first_sentence, last_sentence, terms, '
@@ -174,52 +182,91 @@ def _keyword_growth(
                 for i in range(size):
                     terms = random.choices(vocabulary, weights, k=random.randint(40, 90))
                     n_terms += len(terms)
-                    df.update(set(terms))
+                    add_term_bounds(bounds, terms)
                     copy.write_row(("synthetic", i, 0, 0, 0, 0, terms, len(terms)))
             conn.execute(
                 "UPDATE counters SET n = %s, terms = %s WHERE name = 'chunks'", (size, n_terms)
             )
-            with conn.cursor().copy("COPY term_rows (kind, term, n) FROM STDIN") as copy:
-                for term, n in df.items():
-                    copy.write_row(("chunks", term, n))
-            conn.execute("ANALYZE")
+            with conn.cursor().copy(
+                "COPY term_rows (kind, term, n, max_tf, min_dl) FROM STDIN"
+            ) as copy:
+                for term, held in bounds.items():
+                    copy.write_row(("chunks", term, *held))
             load_s = time.perf_counter() - started
-            size_mb = conn.execute("SELECT pg_total_relation_size('chunks') / 1e6").fetchone()[0]
+            started = time.perf_counter()
+            conn.execute("CREATE INDEX chunks_terms ON chunks USING gin (terms)")
+            gin_s = time.perf_counter() - started
+            conn.execute("ANALYZE")
+            table_mb, gin_mb = conn.execute(
+                "SELECT pg_table_size('chunks') / 1e6, pg_relation_size('chunks_terms') / 1e6"
+            ).fetchone()
         asked = [q for q in questions if query_terms(q)]
         for q in asked[:2]:
             store.search_chunks(q, 20)  # warm the cache
-        matching = [  # rows the query scores: those holding any of its terms
-            store.db.query(
-                "SELECT count(*) FROM chunks WHERE terms && %s::text[]", (query_terms(q),)
-            )[0][0]
-            for q in asked[:5]
+        counted = [  # rows holding any question term vs the rows the pruned query scored
+            (
+                _rows_holding(store, query_terms(q)),
+                _rows_holding(
+                    store, [t for r in store.keyword_search("chunks", q, 20).rounds for t in r]
+                ),
+            )
+            for q in asked[:10]
         ]
-        seconds: list[float] = []
+        timed: dict[bool, list[float]] = {True: [], False: []}
+        rounds: list[int] = []
         for q in asked:
-            t = time.perf_counter()
-            store.search_chunks(q, 20)
-            seconds.append(time.perf_counter() - t)
-            if sum(seconds) > budget_s:
+            for prune in (True, False):
+                if sum(timed[prune]) > budget_s:
+                    continue
+                t = time.perf_counter()
+                result = store.keyword_search("chunks", q, 20, prune=prune)
+                timed[prune].append(time.perf_counter() - t)
+                if prune:
+                    rounds.append(len(result.rounds))
+                    hits = result.hits
+                elif result.hits != hits:
+                    raise AssertionError(f"pruned and unpruned hits differ for {q!r}")
+            if all(sum(v) > budget_s for v in timed.values()):
                 break
-        uses_gin = "Bitmap Index Scan on chunks_terms" in store.explain_search("chunks", asked[0])
+        gin = "Bitmap Index Scan on chunks_terms"
+        plans = [  # of the 10 counted questions: how many read the GIN index
+            sum(gin in store.explain_search("chunks", q, prune=prune) for q in asked[:10])
+            for prune in (True, False)
+        ]
         store.close()
         with psycopg.connect(pg.url(), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        pruned, full = timed[True], timed[False]
         rows.append(
             {
                 "chunks": size,
-                "keyword p50 ms": percentile(seconds, 0.5) * 1000,
-                "keyword p99 ms": percentile(seconds, 0.99) * 1000,
-                "questions": len(seconds),
-                "rows matched (median of 5)": sorted(matching)[len(matching) // 2],
-                "GIN index used": uses_gin,
-                "table + index MB": float(size_mb),
+                "pruned p50 ms": percentile(pruned, 0.5) * 1000,
+                "pruned p99 ms": percentile(pruned, 0.99) * 1000,
+                "questions": len(pruned),
+                "unpruned p50 ms": percentile(full, 0.5) * 1000,
+                "unpruned p99 ms": percentile(full, 0.99) * 1000,
+                "unpruned questions": len(full),
+                "rounds (median)": sorted(rounds)[len(rounds) // 2],
+                "rows matched (median of 10)": _median([m for m, _ in counted]),
+                "rows scored (median of 10)": _median([s for _, s in counted]),
+                "GIN used of 10: pruned / unpruned": f"{plans[0]} / {plans[1]}",
+                "table MB": float(table_mb),
+                "GIN MB": float(gin_mb),
                 "load s": load_s,
+                "GIN build s": gin_s,
                 "load": _load(),
             }
         )
         print(rows[-1], flush=True)
     return rows
+
+
+def _rows_holding(store: "PostgresDocumentStore", terms: list[str]) -> int:
+    return store.db.query("SELECT count(*) FROM chunks WHERE terms && %s::text[]", (terms,))[0][0]
+
+
+def _median(values: Sequence[int]) -> int:
+    return sorted(values)[len(values) // 2]
 
 
 PARTS = ("latency", "throughput", "keyword", "growth")
@@ -407,8 +454,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
                 [
                     "synthetic chunks: 40-90 terms drawn from XQuAD-de's term frequencies; "
                     f"questions: up to {args.questions} distinct XQuAD-de ones (at most "
-                    f"{args.keyword_seconds:.0f} s per size), top 20 by BM25, "
-                    "computed in SQL like FTS5's bm25()",
+                    f"{args.keyword_seconds:.0f} s per size and query), top 20 by BM25, "
+                    "computed in SQL like FTS5's bm25(); pruned = the service's query "
+                    "(MaxScore), unpruned = every row holding a question term scored; "
+                    "both returned the same hits for every question both ran",
                     f"load average {_load()}",
                 ],
             )

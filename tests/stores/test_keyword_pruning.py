@@ -8,7 +8,6 @@ are FTS5's own is tests/stores/test_keyword_search.py (real XQuAD-de spans).
 """
 
 import random
-from collections import Counter
 
 import pytest
 
@@ -41,7 +40,7 @@ def db(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
     database = PostgresDatabase(postgres_server.create_database())
     rng = random.Random(12)
     rows = [_terms(rng, i) for i in range(ROWS)]
-    held = Counter(t for terms in rows for t in set(terms))
+    bounds = keyword.term_bounds(rows)
     with database.transaction() as cur:
         cur.execute(
             "INSERT INTO documents (id, version, content_hash, text, n_chunks, n_sentences, "
@@ -57,9 +56,9 @@ def db(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
             "UPDATE counters SET n = %s, terms = %s WHERE name = 'chunks'",
             (ROWS, sum(len(t) for t in rows)),
         )
-        with cur.copy("COPY term_rows (kind, term, n) FROM STDIN") as copy:
-            for term, n in held.items():
-                copy.write_row(("chunks", term, n))
+        with cur.copy("COPY term_rows (kind, term, n, max_tf, min_dl) FROM STDIN") as copy:
+            for term, (n, max_tf, min_dl) in bounds.items():
+                copy.write_row(("chunks", term, n, max_tf, min_dl))
     with database.connection() as conn:
         conn.execute("ANALYZE")
     yield database

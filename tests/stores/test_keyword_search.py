@@ -14,8 +14,9 @@ import pytest
 
 from qa_service.evaluation.squad import EvalSet, load_squad
 from qa_service.ingest.segmentation import segment_article
-from qa_service.retrieval.lexical import index_terms, index_text
+from qa_service.retrieval.lexical import index_terms, index_text, query_terms
 from qa_service.stores import DocumentRecord
+from qa_service.stores.postgres import keyword, migrations
 from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
 from qa_service.stores.sqlite.documents import SQLiteDocumentStore
 from tests.helpers.engines import PostgresServer
@@ -101,6 +102,52 @@ def test_same_hits_order_and_scores_as_fts5(stores, xquad: EvalSet) -> None:  # 
                     ), (question.question, want, got)
             compared += len(want)
     assert compared > 10_000
+
+
+def test_pruning_hard_returns_the_same_hits(stores, xquad: EvalSet) -> None:  # type: ignore[no-untyped-def]
+    """These few spans fit the default first round whole; a first round of one term makes
+    every question prune on real text: the hits stay the same, scores bit for bit."""
+    _, pg_store = stores
+    rounds = 0
+    for question in xquad.questions:
+        terms = query_terms(question.question)
+        for kind, limit in (("chunks", 20), ("sentences", 50)):
+            want = keyword.search(pg_store.db, kind, terms, limit, prune=False)
+            got = keyword.search(pg_store.db, kind, terms, limit, first_round_rows=1)
+            assert got.hits == want.hits, question.question
+            rounds += len(got.rounds)
+    assert rounds > 2 * len(xquad.questions)  # two searches each: more than one round per search
+
+
+def _bounds(pg_store: PostgresDocumentStore) -> tuple[dict, dict]:
+    """term_rows' (kind, term) -> (max_tf, min_dl), and the same counted from the spans."""
+    kept = {
+        (r[0], r[1]): (r[2], r[3])
+        for r in pg_store.db.query("SELECT kind, term, max_tf, min_dl FROM term_rows WHERE n > 0")
+    }
+    exact = {}
+    for kind in ("chunks", "sentences"):
+        spans = (r[0] for r in pg_store.db.query(f"SELECT terms FROM {kind}"))
+        for term, (_, max_tf, min_dl) in keyword.term_bounds(spans).items():
+            exact[kind, term] = (max_tf, min_dl)
+    return kept, exact
+
+
+def test_term_bounds_bound_every_span(stores) -> None:  # type: ignore[no-untyped-def]
+    """The pruned search skips spans by each term's most times in one span and shortest
+    span: the writes (a replacement and a delete included) keep them bounds, and the
+    migration that adds them computes them exactly from the spans already stored."""
+    _, pg_store = stores
+    kept, exact = _bounds(pg_store)
+    assert kept.keys() == exact.keys() and len(exact) > 4000
+    loose = [k for k in exact if not (kept[k][0] >= exact[k][0] and kept[k][1] <= exact[k][1])]
+    assert loose == []
+    with pg_store.db.connection() as conn:
+        conn.execute("ALTER TABLE term_rows DROP COLUMN max_tf, DROP COLUMN min_dl")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 5")
+        assert migrations.migrate(conn) == ["m005_term_bounds"]
+    kept, exact = _bounds(pg_store)
+    assert kept == exact
 
 
 def test_keyword_query_uses_the_gin_index(stores) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,6 @@ query itself (exact top k with MaxScore pruning) is in keyword.py.
 
 import json
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -298,14 +297,17 @@ class PostgresDocumentStore:
             self._count(cur, "documents", 1, 0)
             for kind, rows in (("chunks", chunk_terms), ("sentences", sentence_terms)):
                 self._count(cur, kind, len(rows), sum(len(t) for t in rows))
-                rows_with = Counter(term for terms in rows for term in set(terms))
-                if rows_with:
-                    terms = sorted(rows_with)  # one order for every writer: no deadlock
+                bounds = keyword.term_bounds(rows)
+                if bounds:
+                    terms = sorted(bounds)  # one order for every writer: no deadlock
                     cur.execute(
-                        "INSERT INTO term_rows (kind, term, n) "
-                        "SELECT %s, * FROM unnest(%s::text[], %s::bigint[]) "
-                        "ON CONFLICT (kind, term) DO UPDATE SET n = term_rows.n + excluded.n",
-                        (kind, terms, [rows_with[t] for t in terms]),
+                        "INSERT INTO term_rows (kind, term, n, max_tf, min_dl) "
+                        "SELECT %s, * FROM unnest(%s::text[], %s::bigint[], %s::int[], "
+                        "%s::int[]) ON CONFLICT (kind, term) DO UPDATE SET "
+                        "n = term_rows.n + excluded.n, "
+                        "max_tf = GREATEST(term_rows.max_tf, excluded.max_tf), "
+                        "min_dl = LEAST(term_rows.min_dl, excluded.min_dl)",
+                        (kind, terms, *([bounds[t][i] for t in terms] for i in range(3))),
                     )
 
     @staticmethod
@@ -425,9 +427,9 @@ class PostgresDocumentStore:
         holding any term); benchmarks and tests compare the two."""
         return keyword.search(self.db, kind, query_terms(query), limit, prune=prune)
 
-    def explain_search(self, kind: str, query: str) -> str:
+    def explain_search(self, kind: str, query: str, *, prune: bool = True) -> str:
         """The plan of a keyword query's first round (tests assert it uses the GIN index)."""
-        return keyword.explain(self.db, kind, query_terms(query))
+        return keyword.explain(self.db, kind, query_terms(query), prune=prune)
 
     # -- conversations ---------------------------------------------------------------------
     # ``owner``: the id of the key that started the conversation (None: anonymous). Another

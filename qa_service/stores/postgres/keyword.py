@@ -9,9 +9,10 @@ stems are in a quarter of all chunks, and at 1M chunks that took seconds (benchm
 "Cost growth"). MaxScore (Turtle and Flood 1995) skips most of them and still returns exactly
 the top k:
 
-* A term adds at most ``idf * (k1 + 1) / (1 + k1 * b / avgdl)`` to a span's score (its
-  tf-saturation bound; the span holds the term at least ``tf`` times, so its length is at
-  least ``tf``). The terms are taken in order of that bound, the rarest (largest) first.
+* A term adds at most ``idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))`` with
+  ``tf`` the most times one span holds it and ``dl`` the shortest span holding it (both kept
+  in ``term_rows`` by the writes) to a span's score: its bound. The terms are taken in order
+  of their bounds, the rarest (largest) first.
 * Round one scores, through the GIN index, the spans holding the first terms (as many as
   hold at most ``tuning.retrieval.KEYWORD_FIRST_ROUND_ROWS`` spans, at least one term);
   every span scored gets its full score over all question terms.
@@ -28,7 +29,8 @@ rounds compare exactly; a row's terms are summed in the question's term order.
 """
 
 import math
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +45,9 @@ BM25_B = 0.75
 _BOUND_SLACK = 1e-9  # a row's float sum may exceed its terms' summed bounds by a few ulps
 
 # Scores the spans holding any of %(scan)s and none of %(seen)s; {table} names the spans.
+# Each span sums its terms in question order (the ordered aggregate): a join of spans and
+# terms summed in whatever order the plan walked them, and pruned and unpruned plans differ
+# in the last bit of some scores, which reorders ties (tests/stores/test_keyword_pruning.py).
 _ROUND_SQL = """
 SELECT hit.id, hit.doc_id, hit.ord, score.value
 FROM {table} AS hit
@@ -81,27 +86,59 @@ class KeywordResult:
     rounds: list[list[str]]
 
 
+def add_term_bounds(bounds: dict[str, list[int]], terms: Sequence[str]) -> None:
+    """Count one span into ``bounds``: per term, [spans holding it, most times in one span,
+    shortest span holding it] (``term_rows``' n, max_tf, min_dl)."""
+    for term, tf in Counter(terms).items():
+        held = bounds.get(term)
+        if held is None:
+            bounds[term] = [1, tf, len(terms)]
+        else:
+            held[0] += 1
+            held[1] = max(held[1], tf)
+            held[2] = min(held[2], len(terms))
+
+
+def term_bounds(spans: Iterable[Sequence[str]]) -> dict[str, list[int]]:
+    """``add_term_bounds`` over these spans' terms."""
+    bounds: dict[str, list[int]] = {}
+    for terms in spans:
+        add_term_bounds(bounds, terms)
+    return bounds
+
+
 def term_stats(
     db: "PostgresDatabase", kind: str, terms: Sequence[str]
 ) -> tuple[list[TermStats], float]:
     """Every question term's statistics (in question order) and the spans' average length."""
     rows = db.query(
-        "SELECT c.n, c.terms, t.term, t.n FROM counters AS c "
+        "SELECT c.n, c.terms, t.term, t.n, t.max_tf, t.min_dl FROM counters AS c "
         "LEFT JOIN term_rows AS t ON t.kind = c.name AND t.term = ANY(%s::text[]) "
         "WHERE c.name = %s",
         (list(terms), kind),
     )
     n, total = (rows[0][0], rows[0][1]) if rows else (0, 0)
     avgdl = float(total) / max(n, 1)  # as SQL's terms::float8 / GREATEST(n, 1)
-    held = {r[2]: int(r[3]) for r in rows if r[2] is not None}
-    saturation = (BM25_K1 + 1) / (1 + BM25_K1 * BM25_B / avgdl) if avgdl > 0 else BM25_K1 + 1
+    held = {r[2]: (int(r[3]), r[4], r[5]) for r in rows if r[2] is not None}
     stats = []
     for term in terms:
-        df = held.get(term, 0)
+        df, max_tf, min_dl = held.get(term, (0, None, None))
         idf = math.log((n - df + 0.5) / (df + 0.5)) if n else 0.0
         idf = 1e-6 if idf <= 0 else idf  # FTS5's floor
-        stats.append(TermStats(term, idf, df, idf * saturation))
+        stats.append(TermStats(term, idf, df, idf * _saturation(max_tf, min_dl, avgdl)))
     return stats, avgdl
+
+
+def _saturation(max_tf: int | None, min_dl: int | None, avgdl: float) -> float:
+    """The most ``tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))`` reaches for a term
+    held at most ``max_tf`` times by spans at least ``min_dl`` long: it grows with tf and
+    shrinks with dl. Unknown bounds (None): tf unbounded, dl at least tf."""
+    if avgdl <= 0:
+        return BM25_K1 + 1
+    if max_tf is None or min_dl is None:
+        return (BM25_K1 + 1) / (1 + BM25_K1 * BM25_B / avgdl)
+    tf = float(max_tf)
+    return tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * min_dl / avgdl))
 
 
 def _score_params(stats: list[TermStats], avgdl: float, limit: int) -> dict[str, Any]:
@@ -178,12 +215,16 @@ def _round_end(
     return upto
 
 
-def explain(db: "PostgresDatabase", kind: str, terms: Sequence[str], limit: int = 20) -> str:
+def explain(
+    db: "PostgresDatabase", kind: str, terms: Sequence[str], limit: int = 20, *, prune: bool = True
+) -> str:
     """The plan of the first round (the one the rarest terms drive) of a search for
-    ``terms``; tests and the benchmark check it reads the GIN index."""
+    ``terms``; tests and the benchmark check it reads the GIN index. ``prune=False``: the
+    plan of scoring every span that holds any term."""
     stats, avgdl = term_stats(db, kind, terms)
     order = sorted((s for s in stats if s.rows > 0), key=lambda s: -s.bound)
-    scan = [s.term for s in order[: _round_end(order, [], 0, [], limit, KEYWORD_FIRST_ROUND_ROWS)]]
+    first = KEYWORD_FIRST_ROUND_ROWS if prune else None
+    scan = [s.term for s in order[: _round_end(order, [], 0, [], limit, first)]]
     rows = db.query(
         "EXPLAIN " + _ROUND_SQL.format(table=kind),
         {**_score_params(stats, avgdl, limit), "scan": scan, "seen": []},

@@ -172,6 +172,28 @@ def m004_canonical_content_hash(cur: psycopg.Cursor) -> None:
             )
 
 
+@migration
+def m005_term_bounds(cur: psycopg.Cursor) -> None:
+    """Per term, the most times one span holds it and the shortest span holding it: bounds
+    of what the term can add to a span's BM25 score, which the pruned keyword search
+    (keyword.py) skips spans by. Writes only ever widen them (a delete leaves them: still
+    bounds, only looser); computed here once from the spans already stored."""
+    cur.execute(
+        """
+        ALTER TABLE term_rows ADD COLUMN max_tf integer, ADD COLUMN min_dl integer;
+        UPDATE term_rows AS t SET max_tf = d.max_tf, min_dl = d.min_dl FROM (
+            SELECT kind, term, max(tf) AS max_tf, min(dl) AS min_dl FROM (
+                SELECT 'chunks' AS kind, u.term, count(*) AS tf, min(s.n_terms) AS dl
+                FROM chunks AS s, unnest(s.terms) AS u(term) GROUP BY s.id, u.term
+                UNION ALL
+                SELECT 'sentences', u.term, count(*), min(s.n_terms)
+                FROM sentences AS s, unnest(s.terms) AS u(term) GROUP BY s.id, u.term
+            ) AS per_span GROUP BY kind, term
+        ) AS d WHERE t.kind = d.kind AND t.term = d.term;
+        """
+    )
+
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
