@@ -12,9 +12,10 @@
    at each client count; the clients alternate between the replicas as a round-robin load
    balancer would. The replicas' CPU seconds per request show the scaling trend the cores
    allow: on 2 cores shared with the engines and the clients, 2 replicas cannot double.
-5. Keyword-query cost growth: the PostgreSQL BM25 query (GIN index) over 10k / 100k / 1M
-   synthetic chunks whose terms follow XQuAD-de's own term frequencies (Zipf-like), written
-   straight in SQL; the questions are XQuAD-de's (each size stops after --keyword-seconds).
+5. Keyword-query cost growth: the PostgreSQL BM25 query, pruned (the service's) and
+   unpruned side by side, over 10k / 100k / 1M synthetic chunks whose terms follow
+   XQuAD-de's own term frequencies (Zipf-like), written straight in SQL; the questions are
+   XQuAD-de's (each query stops after --keyword-seconds per size).
 6. Per-question cost growth in server mode: benchmarks.scale's corpora (XQuAD-de plus
    distractors recombined from its sentences, cached vectors) of --sizes chunks, written into
    PostgreSQL and the Chroma server, then `POST /v1/ask` latency through `qa-service serve`.
