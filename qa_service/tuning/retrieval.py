@@ -21,9 +21,9 @@ LEXICAL_CHUNKS = 20
 KEYWORD_FIRST_ROUND_ROWS = 2000
 """Server mode's BM25 (stores/postgres/keyword.py): the first round scores the spans holding
 the rarest question terms, as many terms as hold at most this many spans (at least one), to
-learn the k-th score that lets the commoner terms' spans be skipped. Set by python -m
-benchmarks.scaleout --only keyword (benchmarks/README.md, "Cost growth"); it changes the
-cost only, never the hits."""
+learn the k-th score that lets the commoner terms' spans be skipped. Not swept: python -m
+benchmarks.scaleout --only keyword measures the query with it (benchmarks/README.md, "Cost
+growth"); other values were not tried. It changes the cost only, never the hits."""
 LEXICAL_SENTENCES = 50
 """Sentences the BM25 search returns: more than the dense ones, as BM25 scores many short
 sentences alike. Not measured."""

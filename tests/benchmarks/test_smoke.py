@@ -282,5 +282,12 @@ def test_scaleout() -> None:
     assert [r["mode"] for r in tables["latency"]] == ["embedded", "server"]
     _columns(tables["throughput"], "replicas", "rps", "errors", "replica CPU ms/request")
     assert all(r["errors"] == 0 for r in tables["throughput"])
-    _columns(tables["keyword"], "chunks", "keyword p50 ms", "GIN index used")
+    _columns(
+        tables["keyword"],
+        "chunks",
+        "pruned p50 ms",
+        "unpruned p50 ms",
+        "rows scored (median of 10)",
+        "GIN used of 10: pruned / unpruned",
+    )
     _columns(tables["growth"], "chunks", "write vectors/s", "p50 ms")
