@@ -96,7 +96,7 @@ def check_can_start(settings: Settings, store: AccessService, host: str) -> None
         )
 
 
-def get_caller(request: Request) -> Caller:
+async def get_caller(request: Request) -> Caller:
     """The caller the edge identified; anonymous where the edge did not look (not /v1)."""
     caller = request.scope.get("state", {}).get("caller")
     return caller or Caller(address=request.client.host if request.client else "unknown")
@@ -105,14 +105,14 @@ def get_caller(request: Request) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def get_access(request: Request) -> AccessService:
+async def get_access(request: Request) -> AccessService:
     return request.app.state.auth.store
 
 
 AccessDep = Annotated[AccessService, Depends(get_access)]
 
 
-def get_authenticator(request: Request) -> Authenticator:
+async def get_authenticator(request: Request) -> Authenticator:
     return request.app.state.auth
 
 

@@ -23,7 +23,7 @@ from qa_service.chat.streaming import answer_sentences, chat_events
 router = APIRouter(prefix="/v1", tags=["chat"])
 
 
-def get_chat_service(request: Request) -> ChatService:
+async def get_chat_service(request: Request) -> ChatService:
     return request.app.state.chat
 
 

@@ -12,7 +12,7 @@ from qa_service.api.schemas import ExampleQuestionsOut
 router = APIRouter(prefix="/v1", tags=["examples"])
 
 
-def get_examples(request: Request) -> ExampleQuestions:
+async def get_examples(request: Request) -> ExampleQuestions:
     return request.app.state.examples
 
 
