@@ -223,6 +223,11 @@ class Pending:
     mode: AnswerMode
     generative: GenerativeAnswerer | None
 
+    @property
+    def writes(self) -> bool:
+        """Whether the reply asks the LLM (seconds on the network); else it is ready now."""
+        return self.mode != "extractive" and self.generative is not None and not self.base.abstained
+
     def events(self) -> Iterator[Event]:
         if self.mode == "extractive":
             yield Reply(self.base, "extractive")

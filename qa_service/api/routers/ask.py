@@ -25,6 +25,7 @@ async def ask(body: AskRequest, service: ServiceDep, compute: ComputeDep) -> Ask
     or the LLM fails, the extractive answer comes back with `mode: "extractive_fallback"`.
     """
     pending = await compute.run(service.start_answer, body.question, body.top_k, body.mode)
-    # The LLM waits on the network, not the CPU: outside the compute limiter.
-    reply = await run_in_threadpool(pending.reply)
+    # The LLM waits on the network, not the CPU: outside the compute limiter. Without it
+    # the reply is ready: no second hop through a thread (benchmarks/README.md, Latency).
+    reply = await run_in_threadpool(pending.reply) if pending.writes else pending.reply()
     return AskResponse.model_validate(answer_response(reply))
