@@ -81,6 +81,7 @@ def test_latency(capsys: pytest.CaptureFixture[str]) -> None:
     assert [(r["machine"], r["questions"]) for r in rows] == [
         ("idle", "distinct"),
         ("idle", "cached"),
+        ("idle", "cached (httpx)"),
         ("busy", "distinct"),
     ]
     assert all(r["errors"] == 0 for r in rows)
