@@ -18,6 +18,7 @@ from qa_service.tuning.ingest import MAX_SENTENCE_CHARS
 
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Presentation}\uFE0F]")
 
+_FOOTNOTES = regex.compile(r"(?:\[\d{1,4}\])+")
 _CLAUSE_END = regex.compile(r"[,;:–]\s")
 _SPACE = regex.compile(r"\s")
 
@@ -29,7 +30,8 @@ def split_sentences(view: str, blocks: Sequence[Block]) -> list[Sentence]:
         if block.kind == "heading":
             sentences.append(Sentence(block.start, block.end, "heading"))
             continue
-        for start, end in _split_paragraph(view[block.start : block.end]):
+        paragraph = view[block.start : block.end]
+        for start, end in _with_footnotes(paragraph, _split_paragraph(paragraph)):
             for piece_start, piece_end in _bounded(view, block.start + start, block.start + end):
                 piece_start, piece_end = _trim(view, piece_start, piece_end)
                 if piece_start < piece_end:
@@ -43,6 +45,30 @@ def _split_paragraph(paragraph: str) -> Iterator[tuple[int, int]]:
         offsets = [token.character_offset for token in tokens if token.character_offset]
         if offsets:
             yield offsets[0][0], offsets[-1][1]
+
+
+def _with_footnotes(paragraph: str, spans: Iterator[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Footnote markers after a sentence's end ("beschlossen.[1] Die Brücke") belong to that
+    sentence: SoMaJo starts the next sentence with them, or makes "[3]" a sentence of its own,
+    which then is a span that can be cited and an answer that begins with a stray marker."""
+    previous: tuple[int, int] | None = None
+    for start, end in spans:
+        marker = _FOOTNOTES.match(paragraph, start, end)
+        if previous is not None and marker is not None:
+            previous = (previous[0], marker.end())
+            rest = (
+                marker.end()
+                + len(paragraph[marker.end() : end])
+                - len(paragraph[marker.end() : end].lstrip())
+            )
+            if rest >= end:
+                continue
+            start = rest
+        if previous is not None:
+            yield previous
+        previous = (start, end)
+    if previous is not None:
+        yield previous
 
 
 def _bounded(view: str, start: int, end: int) -> Iterator[tuple[int, int]]:

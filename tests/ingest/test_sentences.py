@@ -72,6 +72,17 @@ def sentence_texts(text: str) -> list[str]:
             ["Ist das wahr?", "Ja!", "Und dann..."],
         ),
         (
+            "Die Brücke wird gebaut.[1] Sie kostet 4,2 Mio. Euro[2][3] und ist 2027 fertig.[4]",
+            [
+                "Die Brücke wird gebaut.[1]",
+                "Sie kostet 4,2 Mio. Euro[2][3] und ist 2027 fertig.[4]",
+            ],
+        ),
+        (
+            "[1] Am Anfang steht eine Fußnote. Sie bleibt vorn.",
+            ["[1] Am Anfang steht eine Fußnote.", "Sie bleibt vorn."],
+        ),
+        (
             "The U.S. government said Mr. Smith left on Monday. He was e.g. tired. Really?",
             ["The U.S. government said Mr. Smith left on Monday.", "He was e.g. tired.", "Really?"],
         ),
