@@ -20,9 +20,16 @@ def compose_answer(cited: list[tuple[Citation, str]], margin: float) -> str:
         if citation.document_id == best.document_id and citation.score >= best.score - margin
     ]
     joined.sort(key=lambda pair: pair[0].start)  # read in article order
-    return " ".join(f"{fold_whitespace(statement)} [{c.id}]" for c, statement in joined)
+    return " ".join(f"{statement_text(statement)} [{c.id}]" for c, statement in joined)
 
 
-def fold_whitespace(text: str) -> str:
-    """Line breaks and runs of spaces inside a quote read as one space."""
-    return re.sub(r"\s+", " ", text).strip()
+_FOOTNOTE = re.compile(r"\s*\[\d{1,4}\]")
+"""An article's own footnote marker ("... nach 1.200 Tagen[2]."). In the answer text it would
+read as one of our citation markers, and a client would link it to the wrong citation (or to
+none); the citation's quote keeps it, being the exact span."""
+
+
+def statement_text(text: str) -> str:
+    """A cited statement as the answer text reads it: without the article's footnote markers,
+    line breaks and runs of spaces as one space."""
+    return re.sub(r"\s+", " ", _FOOTNOTE.sub("", text)).strip()

@@ -1,7 +1,13 @@
 """The answer text: the cited statements in article order, near-ties of one article only."""
 
+import re
+
 from qa_service.answer.citations import Citation
 from qa_service.answer.text import compose_answer
+from qa_service.config import Settings
+from qa_service.models import Article
+from qa_service.service import build_service
+from tests.helpers.embedders import MemoEmbedder
 
 
 def cite(number: int, doc: str, start: int, score: float) -> Citation:
@@ -20,3 +26,33 @@ def test_near_ties_of_the_same_article_join_in_article_order() -> None:
 def test_another_articles_near_tie_stays_a_citation_only() -> None:
     cited = [(cite(1, "a", 0, 0.90), "Hier."), (cite(2, "b", 0, 0.90), "Dort.")]
     assert compose_answer(cited, margin=0.03) == "Hier. [1]"
+
+
+def test_an_articles_footnote_markers_are_not_read_as_ours() -> None:
+    # Found by a black-box bug hunt: "... Tagen[2]." in the answer text read as citation 2.
+    cited = [(cite(1, "a", 0, 0.90), "Nach 1.200 Tagen[2] endet es [12]. Sicher [3]?")]
+    assert compose_answer(cited, margin=0.03) == "Nach 1.200 Tagen endet es. Sicher? [1]"
+
+
+def test_footnotes_in_a_real_answer(empty_settings: Settings, embedder: MemoEmbedder) -> None:
+    """Real model, real index: the answer's markers are exactly its citations' ids, and the
+    citation still quotes the article exactly, footnote included."""
+    service = build_service(empty_settings, embedder)
+    text = (
+        "Der Stadtrat von Kleinhausen hat am Dienstag den Bau einer neuen Brücke über die "
+        "Wolke beschlossen.[1] Die Brücke soll 4,2 Millionen Euro kosten[2] und im Jahr 2027 "
+        "fertig sein.[3]\n\nDer Bürgermeister sprach von einem guten Tag für die Stadt.[4]"
+    )
+    service.add_document(Article(text=text, title="Brücke"), "bruecke")
+    answer = service.ask("Was kostet die Brücke?")
+    assert not answer.abstained and answer.citations
+    ids = {c.id for c in answer.citations}
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert markers and markers <= ids, answer.answer
+    assert "4,2 Millionen Euro kosten und" in answer.answer, answer.answer
+    for c in answer.citations:
+        assert service.stores.documents.text(c.document_id)[c.start : c.end] == c.quote
+    assert any("kosten[2]" in c.quote for c in answer.citations)
+    # The markers stay with the sentence they end: no citation starts with one.
+    assert not any(c.quote.startswith("[") for c in answer.citations), answer.citations
+    service.close()
