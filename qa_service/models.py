@@ -5,6 +5,7 @@ they are born at segmentation and never recomputed by searching text later.
 """
 
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -38,15 +39,20 @@ class Article:
     metadata: dict[str, Any] | None = None  # None: keep what a stored version has
 
 
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"  # BOM / zero-width no-break space, zero-widths
+_EDGES = re.compile(rf"^[\s{_INVISIBLE}]+|[\s{_INVISIBLE}]+$")
+
+
 def content_hash(text: str) -> str:
     """What makes two article texts "the same text" (one document, never a second copy).
 
-    SHA-256 of the text in Unicode NFC with the whitespace around it removed: the same
-    article with decomposed umlauts (macOS file names, some CMS exports) or one more
-    trailing newline (a file vs. a JSON string) is the same article. The stored text is
+    SHA-256 of the text in Unicode NFC with the whitespace and invisible marks around it
+    removed: the same article with decomposed umlauts (macOS file names, some CMS exports),
+    one more trailing newline (a file vs. a JSON string), or a byte-order mark or zero-width
+    space at either end (an editor's, a copy-paste's) is the same article. The stored text is
     kept exactly as posted; citations index into it.
     """
-    canonical = unicodedata.normalize("NFC", text).strip()
+    canonical = _EDGES.sub("", unicodedata.normalize("NFC", text))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 

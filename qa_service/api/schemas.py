@@ -109,7 +109,8 @@ class DocumentSummary(BaseModel):
     chunks: int
     sentences: int
     content_hash: str = Field(
-        description="SHA-256 (hex) of the text in Unicode NFC without surrounding whitespace: "
+        description="SHA-256 (hex) of the text in Unicode NFC without surrounding whitespace "
+        "or byte-order marks: "
         "equal hashes are the same article."
     )
     created_at: float

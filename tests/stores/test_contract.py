@@ -107,8 +107,9 @@ def test_reingest_is_idempotent(library: Library) -> None:
 
 
 def test_the_same_text_spelled_otherwise_is_the_same_document(library: Library) -> None:
-    """Decomposed umlauts (NFD) and whitespace around the text (a file's trailing newline)
-    are the same article: no second document, no second vector set; the text stays as
+    """Decomposed umlauts (NFD), whitespace or invisible marks around the text (a file's
+    trailing newline, a byte-order mark) are the same article: no second document, no
+    second vector set; the text stays as
     first posted, so its citations do not move."""
     library.documents.add(Article(text=TEXT), "wahl")
     counts = library.stores.documents.counts(), library.vector_counts()
@@ -116,6 +117,8 @@ def test_the_same_text_spelled_otherwise_is_the_same_document(library: Library) 
         unicodedata.normalize("NFD", TEXT),
         TEXT + "\n",
         "\n  " + unicodedata.normalize("NFD", TEXT) + "\r\n\r\n",
+        "\ufeff" + TEXT,  # a byte-order mark, as editors write it
+        TEXT + "\u200b",  # a zero-width space, as copy-paste leaves it
     ]
     assert all(v != TEXT for v in variants)
     for variant in variants:
