@@ -90,6 +90,10 @@ class HostNotAllowed(RequestRefused):
     """The Host header names no allowed host (QA_ALLOWED_HOSTS): a DNS-rebinding page, say."""
 
 
+class CORSRefused(RequestRefused):
+    """A browser's CORS preflight for an origin, method or header the API does not allow."""
+
+
 class NotAuthenticated(RequestRefused):
     """No key, an unknown key or a revoked key where a key is required."""
 

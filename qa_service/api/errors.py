@@ -29,6 +29,7 @@ from qa_service import errors
 # Most specific first: the first matching class decides the status.
 STATUS: list[tuple[type[errors.QAServiceError], int]] = [
     (errors.HostNotAllowed, 400),
+    (errors.CORSRefused, 400),
     (errors.NotAuthenticated, 401),
     (errors.PermissionDenied, 403),
     (errors.BodyTimeout, 408),

@@ -106,6 +106,9 @@ class OriginPolicy:
         return self.listed(origin) or (self.any_reader and not write)
 
 
+_BODY_HEADERS = ("content-length", "content-type")
+
+
 class PolicyCORS(CORSMiddleware):
     """Starlette's CORS, asking the policy at each request: the allow-list grows and shrinks
     with origin-bound keys, and is never ``*`` once keys are required."""
@@ -122,6 +125,27 @@ class PolicyCORS(CORSMiddleware):
 
     def is_allowed_origin(self, origin: str) -> bool:
         return self.policy.allows(origin, write=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Starlette refuses a preflight with a plain-text 400; ours says it in the API's
+        error shape (OpenAI's on the OpenAI routes), with the same status and headers."""
+        headers = Headers(scope=scope) if scope["type"] == "http" else None
+        if (
+            headers is None
+            or scope["method"] != "OPTIONS"
+            or "origin" not in headers
+            or "access-control-request-method" not in headers
+        ):
+            await super().__call__(scope, receive, send)
+            return
+        response = self.preflight_response(request_headers=headers)
+        if response.status_code == 400:
+            reason = bytes(response.body).decode("utf-8", "replace")  # "Disallowed CORS origin"
+            refused = error_response(scope, errors.CORSRefused(reason))
+            kept = {k: v for k, v in response.headers.items() if k not in _BODY_HEADERS}
+            refused.headers.update(kept)
+            response = refused
+        await response(scope, receive, send)
 
 
 def allowed_hosts(settings: Settings, bound_host: str | None = None) -> frozenset[str] | None:

@@ -48,6 +48,13 @@ def test_other_sites_may_not_call_the_api_by_default(client: TestClient) -> None
     )
     assert preflight.status_code == 400
     assert "access-control-allow-origin" not in preflight.headers
+    # In the API's error shape, not Starlette's plain text (found by a black-box bug hunt).
+    assert preflight.json() == {"detail": "Disallowed CORS origin", "type": "CORSRefused"}
+    openai = client.options(
+        "/v1/chat/completions",
+        headers={"origin": "https://news.example", "access-control-request-method": "POST"},
+    )
+    assert openai.status_code == 400 and "Disallowed CORS" in openai.json()["error"]["message"]
     for response in (
         client.get("/v1/documents", headers={"origin": "https://news.example"}),
         client.post("/v1/ask", json={"question": "Wer?"}, headers={"origin": "null"}),
