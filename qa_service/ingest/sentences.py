@@ -56,14 +56,9 @@ def _with_footnotes(paragraph: str, spans: Iterator[tuple[int, int]]) -> Iterato
         marker = _FOOTNOTES.match(paragraph, start, end)
         if previous is not None and marker is not None:
             previous = (previous[0], marker.end())
-            rest = (
-                marker.end()
-                + len(paragraph[marker.end() : end])
-                - len(paragraph[marker.end() : end].lstrip())
-            )
-            if rest >= end:
+            start = marker.end()  # leading whitespace: trimmed with every sentence
+            if not paragraph[start:end].strip():
                 continue
-            start = rest
         if previous is not None:
             yield previous
         previous = (start, end)
