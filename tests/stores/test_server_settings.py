@@ -18,6 +18,21 @@ from tests.helpers.engines import PostgresServer
 from tests.helpers.paths import ROOT
 
 
+def _start_up_error(server_urls: dict[str, str]) -> list[str]:
+    """stderr lines of `qa-service documents` with these URL settings (and no others),
+    which must fail at start-up without a traceback."""
+    env = {k: v for k, v in os.environ.items() if k not in ("QA_DATABASE_URL", "QA_CHROMA_URL")}
+    result = subprocess.run(
+        [sys.executable, "-m", "qa_service", "documents"],
+        env={**env, **server_urls, "PYTHONPATH": str(ROOT), "COLUMNS": "300"},  # no wrapping
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    return result.stderr.strip().splitlines()
+
+
 @pytest.mark.parametrize(
     ("given", "missing"),
     [("QA_DATABASE_URL", "QA_CHROMA_URL"), ("QA_CHROMA_URL", "QA_DATABASE_URL")],
@@ -26,17 +41,8 @@ def test_one_url_alone_is_a_one_line_error(given: str, missing: str) -> None:
     url = "postgresql://qa@127.0.0.1:1/qa" if given == "QA_DATABASE_URL" else "http://127.0.0.1:1"
     with pytest.raises(ValidationError, match=f"{given} is set but {missing} is missing"):
         Settings(**{given.removeprefix("QA_").lower(): url})
-    env = {k: v for k, v in os.environ.items() if k not in ("QA_DATABASE_URL", "QA_CHROMA_URL")}
-    result = subprocess.run(
-        [sys.executable, "-m", "qa_service", "documents"],
-        env={**env, given: url, "PYTHONPATH": str(ROOT), "COLUMNS": "300"},  # no wrapping
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and missing in lines[0] and "Traceback" not in result.stderr, lines
+    lines = _start_up_error({given: url})
+    assert len(lines) == 1 and missing in lines[0], lines
 
 
 @pytest.mark.parametrize(
@@ -53,18 +59,9 @@ def test_a_malformed_url_is_a_start_up_error(name: str, url: str, words: str) ->
     # Found by a black-box bug hunt: a malformed QA_DATABASE_URL started a service that
     # reported PostgreSQL "unavailable" on every request.
     other = {"QA_DATABASE_URL": "postgresql://qa@127.0.0.1:1/qa", "QA_CHROMA_URL": "http://h:1"}
-    env = {k: v for k, v in os.environ.items() if k not in other}
-    result = subprocess.run(
-        [sys.executable, "-m", "qa_service", "documents"],
-        env={**env, **other, name: url, "PYTHONPATH": str(ROOT), "COLUMNS": "300"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 1
-    lines = result.stderr.strip().splitlines()
+    lines = _start_up_error({**other, name: url})
     assert len(lines) == 1 and name in lines[0] and words in lines[0], lines
-    assert "s3cret" not in result.stderr and "Traceback" not in result.stderr
+    assert "s3cret" not in lines[0]
 
 
 def test_neither_url_is_embedded_mode(tmp_path) -> None:  # type: ignore[no-untyped-def]
