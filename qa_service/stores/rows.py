@@ -2,13 +2,14 @@
 shape defined once."""
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
-from qa_service.models import Chunk, Citation
+from qa_service.models import Chunk, Citation, Sentence
 from qa_service.stores.base import AuditEntry, DocumentRecord, KeyRecord, NewTurn, StoredTurn
 
 DOC_COLUMNS = (
@@ -19,6 +20,8 @@ TURN_COLUMNS = (
     "conversation_id, ord, message, retrieval_query, answer, abstained, language, citations, "
     "embedder, vector, created_at"
 )
+CHUNK_COLUMNS = 'doc_id, ord, start, "end", first_sentence, last_sentence'
+SENTENCE_COLUMNS = 'doc_id, ord, chunk_ord, start, "end", kind, text, vector'
 KEY_COLUMNS = "id, name, scope, origins, prefix, key_hash, created_at, last_used_at, revoked_at"
 AUDIT_COLUMNS = "at, key_name, action, document_id, content_hash, detail"
 
@@ -52,13 +55,68 @@ def metadata_values(fields: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def chunk_of_sentences(chunks: Sequence[Chunk]) -> dict[int, int]:
-    """Sentence ord -> the ord of the chunk holding it."""
-    return {
+def document_row(
+    record: DocumentRecord,
+    text: str,
+    n_chunks: int,
+    n_sentences: int,
+    created_at: float | None,
+) -> tuple[Any, ...]:
+    """A ``DOC_COLUMNS, text`` row of a version written now (``created_at`` None: now too)."""
+    now = time.time()
+    return (
+        record.id,
+        record.version,
+        record.content_hash,
+        record.title,
+        record.source,
+        record.published_at,
+        json.dumps(record.metadata, ensure_ascii=False),
+        n_chunks,
+        n_sentences,
+        now if created_at is None else created_at,
+        now,
+        text,
+    )
+
+
+def chunk_rows(doc_id: str, chunks: Sequence[Chunk]) -> list[tuple[Any, ...]]:
+    """A ``CHUNK_COLUMNS`` row of each chunk."""
+    return [
+        (doc_id, ord_, chunk.start, chunk.end, chunk.first_sentence, chunk.last_sentence)
+        for ord_, chunk in enumerate(chunks)
+    ]
+
+
+def sentence_rows(
+    doc_id: str,
+    text: str,
+    sentences: Sequence[Sentence],
+    chunks: Sequence[Chunk],
+    vectors: np.ndarray,
+) -> list[tuple[Any, ...]]:
+    """A ``SENTENCE_COLUMNS`` row of each sentence (its text cut from ``text``); raises
+    ValueError unless there is one vector per sentence."""
+    if len(vectors) != len(sentences):
+        raise ValueError("one vector per sentence")
+    chunk_of = {
         s: ord_
         for ord_, chunk in enumerate(chunks)
         for s in range(chunk.first_sentence, chunk.last_sentence + 1)
     }
+    return [
+        (
+            doc_id,
+            ord_,
+            chunk_of[ord_],
+            sentence.start,
+            sentence.end,
+            sentence.kind,
+            text[sentence.start : sentence.end],
+            to_blob(vectors[ord_]),
+        )
+        for ord_, sentence in enumerate(sentences)
+    ]
 
 
 def turn_row(

@@ -14,7 +14,6 @@ they never disagree. ``ts_rank`` would not do: it has no inverse document freque
 query itself (exact top k with MaxScore pruning) is in keyword.py.
 """
 
-import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -45,17 +44,20 @@ from qa_service.stores.base import (
 from qa_service.stores.postgres import keyword, migrations
 from qa_service.stores.rows import (
     AUDIT_COLUMNS,
+    CHUNK_COLUMNS,
     DOC_COLUMNS,
     KEY_COLUMNS,
+    SENTENCE_COLUMNS,
     TURN_COLUMNS,
     audit_row,
-    chunk_of_sentences,
+    chunk_rows,
     document_record,
+    document_row,
     key_record,
     key_row,
     metadata_values,
+    sentence_rows,
     stored_turn,
-    to_blob,
     turn_row,
 )
 
@@ -228,72 +230,31 @@ class PostgresDocumentStore:
         sentence_vectors: np.ndarray,
     ) -> None:
         """Write a document version, removing any previous one, in one transaction."""
-        if len(sentence_vectors) != len(sentences):
-            raise ValueError("one vector per sentence")
-        chunk_of = chunk_of_sentences(chunks)
+        new_sentences = sentence_rows(record.id, text, sentences, chunks, sentence_vectors)
         chunk_terms = [index_terms(text[c.start : c.end]) for c in chunks]
         sentence_terms = [index_terms(text[s.start : s.end]) for s in sentences]
         with self.db.transaction() as cur:
             cur.execute("SELECT created_at FROM documents WHERE id = %s", (record.id,))
             old = cur.fetchone()
             self._delete_rows(cur, record.id)
-            now = time.time()
             cur.execute(
                 f"INSERT INTO documents ({DOC_COLUMNS}, text) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    record.id,
-                    record.version,
-                    record.content_hash,
-                    record.title,
-                    record.source,
-                    record.published_at,
-                    json.dumps(record.metadata, ensure_ascii=False),
+                document_row(
+                    record,
+                    text,
                     len(chunks),
                     len(sentences),
-                    old[0] if old else (record.created_at or now),  # a copy keeps its date
-                    now,
-                    text,
+                    old[0] if old else (record.created_at or None),  # a copy keeps its date
                 ),
             )
-            with cur.copy(
-                'COPY chunks (doc_id, ord, start, "end", first_sentence, last_sentence, terms, '
-                "n_terms) FROM STDIN"
-            ) as copy:
-                for ord_, (chunk, terms) in enumerate(zip(chunks, chunk_terms, strict=True)):
-                    copy.write_row(
-                        (
-                            record.id,
-                            ord_,
-                            chunk.start,
-                            chunk.end,
-                            chunk.first_sentence,
-                            chunk.last_sentence,
-                            terms,
-                            len(terms),
-                        )
-                    )
-            with cur.copy(
-                'COPY sentences (doc_id, ord, chunk_ord, start, "end", kind, text, vector, '
-                "terms, n_terms) FROM STDIN"
-            ) as copy:
-                for ord_, (sentence, terms) in enumerate(
-                    zip(sentences, sentence_terms, strict=True)
-                ):
-                    copy.write_row(
-                        (
-                            record.id,
-                            ord_,
-                            chunk_of[ord_],
-                            sentence.start,
-                            sentence.end,
-                            sentence.kind,
-                            text[sentence.start : sentence.end],
-                            to_blob(sentence_vectors[ord_]),
-                            terms,
-                            len(terms),
-                        )
-                    )
+            for kind, columns, span_rows, terms_of in (
+                ("chunks", CHUNK_COLUMNS, chunk_rows(record.id, chunks), chunk_terms),
+                ("sentences", SENTENCE_COLUMNS, new_sentences, sentence_terms),
+            ):
+                with cur.copy(f"COPY {kind} ({columns}, terms, n_terms) FROM STDIN") as copy:
+                    for row, terms in zip(span_rows, terms_of, strict=True):
+                        copy.write_row((*row, terms, len(terms)))
             self._count(cur, "documents", 1, 0)
             for kind, rows in (("chunks", chunk_terms), ("sentences", sentence_terms)):
                 self._count(cur, kind, len(rows), sum(len(t) for t in rows))

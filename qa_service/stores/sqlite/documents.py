@@ -13,7 +13,6 @@ read by the answerer are cached in memory until any connection (this process or 
 worker) commits a change, which ``PRAGMA data_version`` reveals.
 """
 
-import json
 import sqlite3
 import threading
 import time
@@ -44,11 +43,14 @@ from qa_service.stores.base import (
     VectorStore,
 )
 from qa_service.stores.rows import (
+    CHUNK_COLUMNS,
     DOC_COLUMNS,
-    chunk_of_sentences,
+    SENTENCE_COLUMNS,
+    chunk_rows,
     document_record,
+    document_row,
     metadata_values,
-    to_blob,
+    sentence_rows,
 )
 from qa_service.stores.sqlite.access import SQLiteAccess
 from qa_service.stores.sqlite.conversations import SQLiteConversations
@@ -63,7 +65,6 @@ _CACHED_TEXTS = 256  # articles kept in memory for quotes ...
 _CACHED_CHARS = 16_000_000  # ... and at most this many characters of them
 
 _SENTENCE_COLUMNS = 'doc_id, ord, chunk_ord, start, "end", kind, text'
-_CHUNK_COLUMNS = 'doc_id, ord, start, "end", first_sentence, last_sentence'
 
 
 class SQLiteDocumentStore:
@@ -250,69 +251,33 @@ class SQLiteDocumentStore:
         sentence_vectors: np.ndarray,
     ) -> None:
         """Write a document version, removing any previous one, in one transaction."""
-        if len(sentence_vectors) != len(sentences):
-            raise ValueError("one vector per sentence")
-        chunk_of = chunk_of_sentences(chunks)
+        new_sentences = sentence_rows(record.id, text, sentences, chunks, sentence_vectors)
         with self._transaction() as conn:
             old = conn.execute(
                 "SELECT created_at FROM documents WHERE id = ?", (record.id,)
             ).fetchone()
             self._delete_rows(conn, record.id)
-            now = time.time()
             conn.execute(
                 f"INSERT INTO documents ({DOC_COLUMNS}, text) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record.id,
-                    record.version,
-                    record.content_hash,
-                    record.title,
-                    record.source,
-                    record.published_at,
-                    json.dumps(record.metadata, ensure_ascii=False),
-                    len(chunks),
-                    len(sentences),
-                    old["created_at"] if old else now,
-                    now,
-                    text,
+                document_row(
+                    record, text, len(chunks), len(sentences), old["created_at"] if old else None
                 ),
             )
-            for ord_, chunk in enumerate(chunks):
+            for chunk, row in zip(chunks, chunk_rows(record.id, chunks), strict=True):
                 cur = conn.execute(
-                    'INSERT INTO chunks (doc_id, ord, start, "end", first_sentence, last_sentence)'
-                    " VALUES (?,?,?,?,?,?)",
-                    (
-                        record.id,
-                        ord_,
-                        chunk.start,
-                        chunk.end,
-                        chunk.first_sentence,
-                        chunk.last_sentence,
-                    ),
+                    f"INSERT INTO chunks ({CHUNK_COLUMNS}) VALUES (?,?,?,?,?,?)", row
                 )
                 conn.execute(
                     "INSERT INTO chunk_fts (rowid, tokens) VALUES (?, ?)",
                     (cur.lastrowid, index_text(text[chunk.start : chunk.end])),
                 )
-            for ord_, sentence in enumerate(sentences):
-                sentence_text = text[sentence.start : sentence.end]
+            for sentence, row in zip(sentences, new_sentences, strict=True):
                 cur = conn.execute(
-                    "INSERT INTO sentences "
-                    '(doc_id, ord, chunk_ord, start, "end", kind, text, vector)'
-                    " VALUES (?,?,?,?,?,?,?,?)",
-                    (
-                        record.id,
-                        ord_,
-                        chunk_of[ord_],
-                        sentence.start,
-                        sentence.end,
-                        sentence.kind,
-                        sentence_text,
-                        to_blob(sentence_vectors[ord_]),
-                    ),
+                    f"INSERT INTO sentences ({SENTENCE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", row
                 )
                 conn.execute(
                     "INSERT INTO sentence_fts (rowid, tokens) VALUES (?, ?)",
-                    (cur.lastrowid, index_text(sentence_text)),
+                    (cur.lastrowid, index_text(text[sentence.start : sentence.end])),
                 )
 
     def delete(self, doc_id: str) -> bool:
@@ -393,7 +358,7 @@ class SQLiteDocumentStore:
             return {}
         clause = " OR ".join(["(doc_id = ? AND ord = ?)"] * len(keys))
         params = [v for key in keys for v in key]
-        rows = self._query(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE {clause}", params)
+        rows = self._query(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE {clause}", params)
         return {(r["doc_id"], r["ord"]): ChunkSpan(*r) for r in rows}
 
     def search_sentences(self, query: str, limit: int) -> list[LexicalHit]:
