@@ -8,6 +8,7 @@ the index's repair step, so a crash mid-ingest never surfaces half a document.
 import os
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import cast
 
@@ -39,7 +40,8 @@ class ChromaVectorStore:
     def __init__(self, path: Path) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self._path = path
-        self._lock = threading.Lock()  # no call may use a client that reload() closed
+        # Around every call into Chroma: no call may use a client that reload() closed.
+        self._calls: AbstractContextManager[object] = threading.Lock()
         self._open()
 
     def _open(self) -> None:
@@ -52,12 +54,12 @@ class ChromaVectorStore:
         self._collections = open_collections(self._client)
 
     def reload(self) -> None:
-        with self._lock:
+        with self._calls:
             self._client.close()
             self._open()
 
     def close(self) -> None:
-        with self._lock:
+        with self._calls:
             self._client.close()
 
     def add(
@@ -78,7 +80,7 @@ class ChromaVectorStore:
         if not ids:
             return
         matrix = np.concatenate(parts)
-        with self._lock:
+        with self._calls:
             for lo in range(0, len(ids), batch):
                 self._collections[kind].upsert(
                     ids=ids[lo : lo + batch],
@@ -93,14 +95,14 @@ class ChromaVectorStore:
             where = {"$and": [{"doc": doc_id}, {"ver": version}]}
         elif keep is not None:
             where = {"$and": [{"doc": doc_id}, {"ver": {"$ne": keep}}]}
-        with self._lock:
+        with self._calls:
             for collection in self._collections.values():
                 collection.delete(where=where)  # type: ignore[arg-type]
 
     def query(self, kind: VectorKind, vector: np.ndarray, n: int) -> list[VectorHit]:
         # Only distances: an entry's id already says (doc, version, ord), and asking Chroma
         # for metadatas too costs ~0.5-1 ms more per query (benchmarks/README.md).
-        with self._lock:
+        with self._calls:
             result = self._collections[kind].query(
                 query_embeddings=[vector], n_results=n, include=["distances"]
             )
@@ -118,7 +120,7 @@ class ChromaVectorStore:
         if not keys:
             return {}
         ids = [_entry_id(doc, ver, i) for doc, ver, i in keys]
-        with self._lock:
+        with self._calls:
             got = self._collections[kind].get(ids=ids, include=["embeddings"])
         embeddings = got["embeddings"]
         out = {}
@@ -131,7 +133,7 @@ class ChromaVectorStore:
         """Every entry's (doc_id, version, ord), page by page (``qa-service check``)."""
         offset = 0
         while True:
-            with self._lock:
+            with self._calls:
                 ids = self._collections[kind].get(include=[], limit=page, offset=offset)["ids"]
             yield from (_parse_id(i) for i in ids)
             if len(ids) < page:
@@ -142,11 +144,11 @@ class ChromaVectorStore:
         """Delete entries by (doc_id, version, ord)."""
         for lo in range(0, len(keys), 4096):
             ids = [_entry_id(*key) for key in keys[lo : lo + 4096]]
-            with self._lock:
+            with self._calls:
                 self._collections[kind].delete(ids=ids)
 
     def count(self, kind: VectorKind) -> int:
-        with self._lock:
+        with self._calls:
             return self._collections[kind].count()
 
     def unreachable(self, kind: VectorKind, page: int = 1_000) -> list[tuple[str, str, int]]:
@@ -156,7 +158,7 @@ class ChromaVectorStore:
         lost: list[tuple[str, str, int]] = []
         offset = 0
         while True:
-            with self._lock:
+            with self._calls:
                 collection = self._collections[kind]
                 got = collection.get(include=["embeddings"], limit=page, offset=offset)
                 ids = got["ids"]
@@ -179,7 +181,7 @@ class ChromaVectorStore:
         its graph (delete + add would lose them to a crash in between)."""
         for lo in range(0, len(keys), 4096):
             ids = [_entry_id(*key) for key in keys[lo : lo + 4096]]
-            with self._lock:
+            with self._calls:
                 collection = self._collections[kind]
                 got = collection.get(ids=ids, include=["embeddings", "metadatas"])
                 if got["ids"]:

@@ -9,14 +9,11 @@ becomes BackendUnavailable, and the next request simply tries again.
 database of its own, created when missing (tests give each index one).
 """
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from typing import cast
 from urllib.parse import urlparse
 
 import chromadb
 import httpx
-import numpy as np
 from chromadb.api import AdminAPI
 from chromadb.api.client import Client
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
@@ -24,18 +21,9 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import InternalError, NotFoundError
 
 from qa_service.errors import BackendUnavailable
-from qa_service.stores.base import Key, VectorHit, VectorKind
 from qa_service.stores.chroma import ChromaVectorStore, open_collections
 
 ENGINE = "Chroma"
-
-
-@contextmanager
-def unavailable_as_error() -> Iterator[None]:
-    try:
-        yield
-    except (httpx.TransportError, InternalError) as exc:
-        raise BackendUnavailable(ENGINE, str(exc) or type(exc).__name__) from None
 
 
 def parse_chroma_url(url: str) -> tuple[str, int, bool, str]:
@@ -59,8 +47,10 @@ class HttpVectorStore(ChromaVectorStore):
         self.url = url
         self.timeout = timeout
         self.host, self.port, self.ssl, self.database = parse_chroma_url(url)
-        self._lock = _NoLock()  # the server orders concurrent calls itself
-        with unavailable_as_error():
+        # Around every call the embedded store makes under its lock: the server orders
+        # concurrent calls itself, and one that fails to reach it becomes a 503.
+        self._calls = _UnavailableAsError()
+        with self._calls:
             self._open()
 
     def _open(self) -> None:
@@ -89,51 +79,8 @@ class HttpVectorStore(ChromaVectorStore):
         """The HTTP client holds no resource worth closing."""
 
     def ping(self) -> None:
-        with unavailable_as_error():
+        with self._calls:
             self._client.heartbeat()
-
-    def add(
-        self,
-        kind: VectorKind,
-        entries: Sequence[tuple[str, str, np.ndarray]],
-        batch: int = 4096,
-    ) -> None:
-        with unavailable_as_error():
-            super().add(kind, entries, batch)
-
-    def delete(self, doc_id: str, *, version: str | None = None, keep: str | None = None) -> None:
-        with unavailable_as_error():
-            super().delete(doc_id, version=version, keep=keep)
-
-    def query(self, kind: VectorKind, vector: np.ndarray, n: int) -> list[VectorHit]:
-        with unavailable_as_error():
-            return super().query(kind, vector, n)
-
-    def vectors(
-        self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]
-    ) -> dict[Key, np.ndarray]:
-        with unavailable_as_error():
-            return super().vectors(kind, keys)
-
-    def entries(self, kind: VectorKind, page: int = 10_000) -> Iterator[tuple[str, str, int]]:
-        with unavailable_as_error():
-            yield from super().entries(kind, page)
-
-    def delete_entries(self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]) -> None:
-        with unavailable_as_error():
-            super().delete_entries(kind, keys)
-
-    def count(self, kind: VectorKind) -> int:
-        with unavailable_as_error():
-            return super().count(kind)
-
-    def unreachable(self, kind: VectorKind, page: int = 1_000) -> list[tuple[str, str, int]]:
-        with unavailable_as_error():
-            return super().unreachable(kind, page)
-
-    def rewrite(self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]) -> None:
-        with unavailable_as_error():
-            super().rewrite(kind, keys)
 
 
 def admin_client(host: str, port: int, ssl: bool) -> AdminAPI:
@@ -149,12 +96,15 @@ def admin_client(host: str, port: int, ssl: bool) -> AdminAPI:
     )
 
 
-class _NoLock:
+class _UnavailableAsError:
+    """A server that cannot be reached or fails on its side: BackendUnavailable (a 503)."""
+
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, *exc: object) -> None:
-        return None
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        if isinstance(exc, httpx.TransportError | InternalError):
+            raise BackendUnavailable(ENGINE, str(exc) or type(exc).__name__) from None
 
 
 def _bound(client: object, timeout: float) -> None:
