@@ -22,7 +22,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -31,6 +33,9 @@ from qa_service.stores.chroma import CHROMA_ENV
 
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 START_TIMEOUT_S = 60.0
+
+T = TypeVar("T")
+S = TypeVar("S", "PostgresServer", "ChromaServer")
 
 
 def free_port() -> int:
@@ -196,32 +201,13 @@ class ChromaServer:
 
     def start(self) -> None:
         env = {**os.environ, **CHROMA_ENV, "ANONYMIZED_TELEMETRY": "False"}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [
-                    *self.command,
-                    "run",
-                    "--path",
-                    str(self.path),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-            )
+        self.process = spawn(
+            [*self.command, "run", "--path", str(self.path)], self.port, env, self.log
+        )
         _wait(self.ready, START_TIMEOUT_S, "chroma run", self.log)
 
     def ready(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
-            raise RuntimeError(self.log.read_text(errors="replace")[-3000:])
-        try:
-            return httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
+        return answers(self.process, self.log, f"{self.url}/api/v2/heartbeat", timeout=1)
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -232,31 +218,26 @@ class ChromaServer:
 
 
 def start_postgres() -> PostgresServer:
-    bin_dir = postgres_bin()
-    if bin_dir is None:
-        missing("PostgreSQL server binaries (initdb, pg_ctl) not found")
-    assert bin_dir is not None
-    server = PostgresServer(bin_dir)
-    _start_or_clean_up(server)
-    return server
+    return _started(PostgresServer, postgres_bin(), "PostgreSQL server binaries (initdb, pg_ctl)")
 
 
 def start_chroma() -> ChromaServer:
-    command = chroma_command()
-    if command is None:
-        missing("the `chroma` command (package chromadb) not found")
-    assert command is not None
-    server = ChromaServer(command)
-    _start_or_clean_up(server)
-    return server
+    return _started(ChromaServer, chroma_command(), "the `chroma` command (package chromadb)")
 
 
-def _start_or_clean_up(server: PostgresServer | ChromaServer) -> None:
+def _started(server_class: Callable[[T], S], found: T | None, what: str) -> S:
+    """``server_class(found)`` started (closed again if it fails); ``found`` None: ``what``
+    is missing."""
+    if found is None:
+        missing(f"{what} not found")
+    assert found is not None
+    server = server_class(found)
     try:
         server.start()
     except BaseException:
         server.close()
         raise
+    return server
 
 
 class Replica:
@@ -272,34 +253,14 @@ class Replica:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Replica":
-        with self.log.open("ab") as log:
-            # A file, not a pipe: nobody reads a pipe while tests run, and a full one blocks.
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "qa_service",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                ],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = spawn(
+            [sys.executable, "-m", "qa_service", "serve"], self.port, self.env, self.log
+        )
         return self
 
     def wait_ready(self, timeout: float = 180.0) -> None:
         def up() -> bool:
-            if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(self.log.read_text(errors="replace")[-3000:])
-            try:
-                return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
+            return answers(self.process, self.log, f"{self.url}/health", timeout=2)
 
         _wait(up, timeout, f"replica {self.name}", self.log)
 
@@ -309,6 +270,30 @@ class Replica:
 
     def stop(self) -> None:
         stop_process(self.process)
+
+
+def spawn(command: list[str], port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """``command`` listening on 127.0.0.1:``port``, in a session of its own, its output
+    appended to ``log``: a file, not a pipe (nobody reads a pipe while tests run, and a full
+    one blocks)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [*command, "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+
+
+def answers(process: subprocess.Popen | None, log: Path, url: str, timeout: float) -> bool:
+    """Whether ``url`` answers 200 now; a process that has exited raises with its log's end."""
+    if process is not None and process.poll() is not None:
+        raise RuntimeError(log.read_text(errors="replace")[-3000:])
+    try:
+        return httpx.get(url, timeout=timeout).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 def stop_process(process: subprocess.Popen | None, timeout: float = 30.0) -> None:
