@@ -321,8 +321,7 @@ class SQLiteDocumentStore:
         """Sentences by (doc_id, ord); keys that no longer exist are simply absent."""
         if not keys:
             return {}
-        clause = " OR ".join(["(doc_id = ? AND ord = ?)"] * len(keys))
-        params = [v for key in keys for v in key]
+        clause, params = _keys_where(keys)
         rows = self._query(f"SELECT {_SENTENCE_COLUMNS} FROM sentences WHERE {clause}", params)
         return {(r["doc_id"], r["ord"]): SentenceSpan(*r) for r in rows}
 
@@ -334,8 +333,7 @@ class SQLiteDocumentStore:
         """
         if not keys:
             return {}
-        clause = " OR ".join(["(doc_id = ? AND ord = ?)"] * len(keys))
-        params = [v for key in keys for v in key]
+        clause, params = _keys_where(keys)
         rows = self._query(
             f"SELECT doc_id, ord, vector FROM sentences WHERE ({clause}) AND vector IS NOT NULL",
             params,
@@ -345,8 +343,7 @@ class SQLiteDocumentStore:
     def sentences_of_chunks(self, keys: Sequence[Key]) -> list[SentenceSpan]:
         if not keys:
             return []
-        clause = " OR ".join(["(doc_id = ? AND chunk_ord = ?)"] * len(keys))
-        params = [v for key in keys for v in key]
+        clause, params = _keys_where(keys, "chunk_ord")
         rows = self._query(
             f"SELECT {_SENTENCE_COLUMNS} FROM sentences WHERE {clause} ORDER BY doc_id, ord",
             params,
@@ -356,8 +353,7 @@ class SQLiteDocumentStore:
     def chunks_by_key(self, keys: Sequence[Key]) -> dict[Key, ChunkSpan]:
         if not keys:
             return {}
-        clause = " OR ".join(["(doc_id = ? AND ord = ?)"] * len(keys))
-        params = [v for key in keys for v in key]
+        clause, params = _keys_where(keys)
         rows = self._query(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE {clause}", params)
         return {(r["doc_id"], r["ord"]): ChunkSpan(*r) for r in rows}
 
@@ -423,6 +419,13 @@ class SQLiteDocumentStore:
             (expression, limit),
         )
         return [LexicalHit(r[0], r[1], float(r[2])) for r in rows]
+
+
+def _keys_where(keys: Sequence[Key], ord_column: str = "ord") -> tuple[str, list[Any]]:
+    """A condition that matches rows whose (doc_id, ``ord_column``) is one of ``keys``,
+    and its parameters."""
+    clause = " OR ".join([f"(doc_id = ? AND {ord_column} = ?)"] * len(keys))
+    return clause, [v for key in keys for v in key]
 
 
 def _versions_sql(n: int) -> str:
