@@ -129,13 +129,7 @@ async def add_document(
         stored = await run_in_threadpool(service.get_document, result.id)
         action = "document.create" if result.created else "document.replace"
         await run_in_threadpool(access.record, caller.key, action, result.id, stored.content_hash)
-    body = DocumentCreated(
-        id=result.id,
-        chunks=result.chunks,
-        sentences=result.sentences,
-        created=result.created,
-        updated=result.updated,
-    )
+    body = DocumentCreated.model_validate(result, from_attributes=True)
     return JSONResponse(body.model_dump(), status_code=201 if result.created else 200)
 
 
