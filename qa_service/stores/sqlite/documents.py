@@ -55,6 +55,7 @@ from qa_service.stores.rows import (
 from qa_service.stores.sqlite.access import SQLiteAccess
 from qa_service.stores.sqlite.conversations import SQLiteConversations
 from qa_service.stores.sqlite.migrations import MigrationContext, article_migrations
+from qa_service.stores.sqlite.transaction import immediate
 
 ARTICLES_FILENAME = "qa.sqlite3"
 CONVERSATIONS_FILENAME = "conversations.sqlite3"
@@ -139,15 +140,11 @@ class SQLiteDocumentStore:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+                with immediate(self._conn) as conn:
+                    yield conn
             finally:
                 self._forget()
-            self._conn.execute("COMMIT")
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:

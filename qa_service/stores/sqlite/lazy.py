@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from qa_service.stores.sqlite.migrations import MigrationContext, Migrations
+from qa_service.stores.sqlite.transaction import immediate
 
 
 class LazyFile:
@@ -38,12 +39,5 @@ class LazyFile:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        with self._lock, immediate(self._connection()) as conn:
+            yield conn

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from qa_service.models import content_hash
 from qa_service.stores.base import VectorStore
 from qa_service.stores.rows import to_blob
+from qa_service.stores.sqlite.transaction import immediate
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,18 +49,13 @@ class Migrations:
 
     def apply(self, conn: sqlite3.Connection, context: MigrationContext) -> list[str]:
         """Apply what this file lacks; returns the names applied (none: nothing to do)."""
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             current = conn.execute("PRAGMA user_version").fetchone()[0]
             todo = self.steps[current:]
             for step in todo:
                 step(conn, context)
             if todo:
                 conn.execute(f"PRAGMA user_version = {self.version}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         return [step.__name__ for step in todo]
 
 
