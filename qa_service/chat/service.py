@@ -224,15 +224,6 @@ class ChatService:
         earlier = [Turn(m, self._embed(m)) for m in recent]
         return self._start(message, earlier, top_k, mode)
 
-    def complete(
-        self,
-        message: str,
-        earlier_messages: Sequence[str],
-        top_k: int | None = None,
-        mode: AnswerMode | None = None,
-    ) -> ChatAnswer:
-        return self.start_complete(message, earlier_messages, top_k, mode).result()
-
     def conversation(self, conversation_id: str, owner: str | None = None) -> Conversation:
         return self.store.conversation(conversation_id, owner=owner)
 
