@@ -66,7 +66,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     policy = OriginPolicy(config.cors_origins, auth.key_origins, auth.keys_required)
     # Outermost last: CORS answers preflights and labels every answer, refusals included,
     # so the widget on an allowed site can read why it was refused.
-    app.add_middleware(EdgeGuard, settings=config, policy=policy, authenticate=auth)
+    app.add_middleware(
+        EdgeGuard, settings=config, policy=policy, authenticate=auth, router=app.router
+    )
     app.add_middleware(PolicyCORS, policy=policy)
     app.add_middleware(security_headers)
     app.include_router(health.router)

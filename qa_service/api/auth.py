@@ -4,7 +4,8 @@ QA_AUTH decides whether a key is needed: ``required`` always on ``/v1``, ``off``
 ``auto`` (the default) as soon as one key exists. Without any key the service answers
 anonymously, and ``serve`` refuses to start on anything but a loopback address
 (``check_can_start``). The edge (security.py) calls ``Authenticator.__call__`` for every
-``/v1`` request, after the origin and media-type checks and before the rate limit.
+``/v1`` request a route takes, after the origin check and before the media-type check and
+the rate limit.
 """
 
 from typing import Annotated

@@ -8,11 +8,15 @@ DNS-rebinding page even becomes same-origin with it. So, in this order, for each
 2. The body is at most QA_MAX_BODY_BYTES, counted while it is read (413): a declared
    ``Content-Length`` over the cap is refused before a byte is read, a chunked body is cut off
    when the count passes it; a body trickling in slower than BODY_CHUNK_TIMEOUT_S is 408.
-3. On ``/v1``: a request from a page of another origin (``Origin``, ``Sec-Fetch-Site``) is
+3. On ``/v1``: a path no route has, or a method the route does not take, goes straight to the
+   router (404 ``NotFound``, 405 ``MethodNotAllowed``): what a request asks for is settled
+   before whether it is allowed or well-formed, so a typo never looks like a missing key.
+4. On ``/v1``: a request from a page of another origin (``Origin``, ``Sec-Fetch-Site``) is
    refused (403) unless that origin is allowed; writes never follow ``*``.
-4. On ``/v1``: bodies are ``application/json`` (the upload also ``multipart/form-data``), 415
+5. On ``/v1``: the caller's key (auth.py) is checked, 401 or 403.
+6. On ``/v1``: bodies are ``application/json`` (the upload also ``multipart/form-data``), 415
    otherwise, so no page can post JSON disguised as a form.
-5. The caller (a key, see auth.py, or the client address) is counted against QA_RATE_LIMIT (429).
+7. The caller (a key, or the client address) is counted against QA_RATE_LIMIT (429).
 
 Refusals are answered in the route's error shape (api/errors.py): ``{"detail", "type"}``, or
 OpenAI's on the OpenAI routes.
@@ -31,6 +35,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa_service import errors
@@ -201,8 +206,10 @@ class EdgeGuard:
         policy: OriginPolicy,
         authenticate: Authenticate = _no_auth,
         bound_host: str | None = None,
+        router: Router | None = None,
     ) -> None:
         self.app = app
+        self.router = router
         self.max_body = settings.max_body_bytes
         self.hosts = allowed_hosts(settings, bound_host)
         self.policy = policy
@@ -234,14 +241,22 @@ class EdgeGuard:
         path, method = scope["path"], scope["method"]
         if not (path == "/v1" or path.startswith("/v1/")):
             return
+        if not self._routed(scope):
+            return  # the router answers 404 or 405
         write = is_write(method, path)
         self._check_origin(headers, write)
-        if method in WRITE_METHODS and method != "DELETE":
-            self._check_media_type(headers, path)
         caller = Caller(address=(scope.get("client") or ("unknown", 0))[0])
         self.authenticate(scope, headers, caller)
         scope.setdefault("state", {})["caller"] = caller
+        if method in WRITE_METHODS and method != "DELETE":
+            self._check_media_type(headers, path)
         self.limits.check(caller)
+
+    def _routed(self, scope: Scope) -> bool:
+        """Does a route take this path with this method? (True when no router was given.)"""
+        if self.router is None:
+            return True
+        return any(route.matches(scope)[0] is Match.FULL for route in self.router.routes)
 
     def _check_origin(self, headers: Headers, write: bool) -> None:
         origin = headers.get("origin")

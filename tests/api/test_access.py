@@ -328,6 +328,27 @@ def test_revoking_twice_is_audited_once(service: Service) -> None:
     assert [e["detail"] for e in entries if e["action"] == "key.revoke"].count("twice") == 1
 
 
+def test_routing_comes_before_the_key_and_the_key_before_the_content_type(
+    service: Service,
+) -> None:
+    # Found by a black-box bug hunt: without a key, POST /v1/nope answered 415 (the
+    # content-type check ran first), hiding both the typo and the missing key.
+    url, reader = service.url, service.headers("read")
+    for headers in ({}, reader, service.headers("revoked")):
+        nope = httpx.post(f"{url}/v1/nope", content=b"x", headers=headers)
+        assert nope.status_code == 404 and nope.json()["type"] == "NotFound", nope.text
+        method = httpx.put(f"{url}/v1/ask", content=b"x", headers=headers)
+        assert method.status_code == 405, method.text
+        assert method.json()["type"] == "MethodNotAllowed"
+    for headers in ({}, service.headers("revoked")):
+        anonymous = httpx.post(f"{url}/v1/ask", content=b"x", headers=headers)
+        assert anonymous.status_code == 401, anonymous.text
+        assert anonymous.json()["type"] == "NotAuthenticated"
+    wrong_type = httpx.post(f"{url}/v1/ask", content=b"x", headers=reader)
+    assert wrong_type.status_code == 415, wrong_type.text
+    assert wrong_type.json()["type"] == "UnsupportedMediaType"
+
+
 def test_no_keys_refuses_to_serve_a_network(tmp_path: Path) -> None:
     result = cli(tmp_path, "serve", "--host", "0.0.0.0", "--port", "1")
     assert result.returncode == 1

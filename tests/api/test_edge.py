@@ -114,6 +114,30 @@ def test_json_routes_take_json_only(server: tuple[str, int]) -> None:
     assert ok.status_code == 200
 
 
+def test_an_unknown_route_or_method_is_404_or_405_whatever_the_body(
+    server: tuple[str, int],
+) -> None:
+    # Found by a black-box bug hunt: the content-type check ran before routing, so a typo in
+    # the path answered 415 "send the body as application/json" instead of 404.
+    url, _ = server
+    for kind in (None, "text/plain"):
+        headers = {"content-type": kind} if kind else {}
+        for path in ("/v1/nope", "/v1/documents/x/y", "/v1/chat/completions/x"):
+            response = httpx.post(f"{url}{path}", content=b"x", headers=headers)
+            assert response.status_code == 404, (path, kind, response.text)
+            body = response.json()
+            if path.startswith("/v1/chat/completions"):
+                assert body["error"]["message"], body  # OpenAI's shape
+            else:
+                assert body["type"] == "NotFound", body
+        _refused(
+            httpx.post(f"{url}/v1/keys/x", content=b"x", headers=headers), 405, "MethodNotAllowed"
+        )
+        _refused(httpx.put(f"{url}/v1/ask", content=b"x", headers=headers), 405, "MethodNotAllowed")
+    # A route that exists still refuses the wrong content type.
+    _refused(httpx.post(f"{url}/v1/ask", content=b"x"), 415, "UnsupportedMediaType")
+
+
 def _peak_rss_mb(pid: int) -> float:
     status = Path(f"/proc/{pid}/status").read_text()
     line = next(x for x in status.splitlines() if x.startswith("VmHWM:"))
