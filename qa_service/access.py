@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Literal
 from urllib.parse import urlsplit
 
-from qa_service.errors import InvalidInput, KeyNotFound
+from qa_service.errors import InvalidInput, KeyNotFound, LastAdminKey
 from qa_service.stores.base import AuditEntry, DocumentStore, KeyRecord
 
 Scope = Literal["read", "write", "admin"]
@@ -152,9 +152,19 @@ class AccessService:
     def all_keys(self) -> list[KeyRecord]:
         return self.store.api_keys()
 
-    def revoke(self, name: str, by: str | None = None) -> None:
-        """Revoking a revoked key changes nothing, so it is not audited again."""
-        was_revoked = any(k.name == name and k.revoked_at for k in self.store.api_keys())
+    def revoke(self, name: str, by: str | None = None, keep_an_admin: bool = False) -> None:
+        """Revoking a revoked key changes nothing, so it is not audited again.
+        ``keep_an_admin`` (over HTTP): refuse to revoke the last active admin key, which would
+        leave the admin routes to whoever has a shell on the host."""
+        keys = self.store.api_keys()
+        was_revoked = any(k.name == name and k.revoked_at for k in keys)
+        active_admins = [k.name for k in keys if k.scope == "admin" and k.revoked_at is None]
+        if keep_an_admin and active_admins == [name]:
+            raise LastAdminKey(
+                f"the key {name!r} is the last active admin key: revoking it would lock the "
+                "admin routes until someone runs `qa-service keys create --scope admin` on the "
+                "host. Create another admin key first (POST /v1/keys), then revoke this one."
+            )
         if not self.store.revoke_key(name, time.time()):
             raise KeyNotFound(f"no key named {name!r}")
         self._forget()

@@ -82,6 +82,11 @@ class KeyNotFound(QAServiceError):
     """No key has that name."""
 
 
+class LastAdminKey(QAServiceError):
+    """Revoking this key over HTTP would leave no active admin key: nobody could manage keys
+    any more without a shell on the host (``qa-service keys create``)."""
+
+
 class RequestRefused(QAServiceError):
     """A request the edge refuses before any route runs (see api/security.py)."""
 
@@ -95,7 +100,14 @@ class CORSRefused(RequestRefused):
 
 
 class NotAuthenticated(RequestRefused):
-    """No key, an unknown key or a revoked key where a key is required."""
+    """No key, an unknown key or a revoked key where a key is required.
+
+    ``challenge`` is the ``WWW-Authenticate`` header every 401 carries (RFC 6750): ``Bearer``
+    when no key was sent, ``Bearer error="invalid_token"`` when the key sent is not valid."""
+
+    def __init__(self, message: str, challenge: str = "Bearer") -> None:
+        super().__init__(message)
+        self.challenge = challenge
 
 
 class PermissionDenied(RequestRefused):

@@ -20,6 +20,9 @@ from qa_service.api.security import Caller, is_loopback, is_write
 from qa_service.config import Settings
 from qa_service.stores.base import KeyRecord
 
+INVALID_KEY = 'Bearer error="invalid_token"'
+"""The 401 challenge for a key that was sent but is unknown or revoked (RFC 6750, 3.1)."""
+
 
 def required_scope(method: str, path: str) -> Scope:
     """The least scope a /v1 request needs (a conversation is its owner's, checked later)."""
@@ -73,9 +76,9 @@ class Authenticator:
             )
         key = self.store.find(secret)
         if key is None:
-            raise errors.NotAuthenticated("the key is not valid")
+            raise errors.NotAuthenticated("the key is not valid", INVALID_KEY)
         if key.revoked_at is not None:
-            raise errors.NotAuthenticated(f"the key {key.name!r} was revoked")
+            raise errors.NotAuthenticated(f"the key {key.name!r} was revoked", INVALID_KEY)
         if key.origins and origin_of(headers.get("origin", "")) not in key.origins:
             raise errors.PermissionDenied(
                 f"the key {key.name!r} is accepted only from pages of {', '.join(key.origins)}"

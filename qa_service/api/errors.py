@@ -40,6 +40,7 @@ STATUS: list[tuple[type[errors.QAServiceError], int]] = [
     (errors.DocumentNotFound, 404),
     (errors.KeyNotFound, 404),
     (errors.KeyExists, 409),
+    (errors.LastAdminKey, 409),
     (errors.ConversationNotFound, 404),
     (errors.DuplicateContent, 409),
     (errors.IdConflict, 409),
@@ -139,6 +140,8 @@ def error_response(scope: Scope, exc: errors.QAServiceError) -> JSONResponse:
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         response.headers["retry-after"] = str(retry_after)
+    if isinstance(exc, errors.NotAuthenticated):
+        response.headers["www-authenticate"] = exc.challenge
     return response
 
 

@@ -349,6 +349,48 @@ def test_routing_comes_before_the_key_and_the_key_before_the_content_type(
     assert wrong_type.json()["type"] == "UnsupportedMediaType"
 
 
+def test_every_401_says_to_send_a_bearer_key(service: Service) -> None:
+    # Found by a black-box bug hunt: 401s carried no WWW-Authenticate (RFC 7235 requires
+    # one; RFC 6750 names the Bearer scheme and "invalid_token" for a key that is not valid).
+    url = service.url
+    bogus = {"authorization": "Bearer qa-bogus-not-a-key"}
+    for path, shape in (("/v1/documents", "detail"), ("/v1/models", "error")):
+        for headers, challenge in (
+            ({}, "Bearer"),
+            (bogus, 'Bearer error="invalid_token"'),
+            (service.headers("revoked"), 'Bearer error="invalid_token"'),
+        ):
+            response = httpx.get(f"{url}{path}", headers=headers)
+            assert response.status_code == 401, response.text
+            assert response.headers.get("www-authenticate") == challenge, (path, headers)
+            assert shape in response.json()
+    forbidden = httpx.get(f"{url}/v1/keys", headers=service.headers("read"))
+    assert forbidden.status_code == 403 and "www-authenticate" not in forbidden.headers
+
+
+def test_the_last_admin_key_cannot_be_revoked_over_http(service: Service) -> None:
+    # Found by a black-box bug hunt: an admin could revoke the last admin key over HTTP,
+    # leaving /v1/keys to whoever has a shell on the host. Last in the module: were the
+    # refusal missing, the module's admin key would be gone.
+    url, admin = service.url, service.headers("admin")
+    spare = httpx.post(
+        f"{url}/v1/keys", json={"name": "spare-admin", "scope": "admin"}, headers=admin
+    )
+    assert spare.status_code == 201, spare.text
+    spare_headers = {"authorization": f"Bearer {spare.json()['key']}"}
+    # Two active admin keys: either may go (here the spare revokes itself).
+    assert httpx.delete(f"{url}/v1/keys/spare-admin", headers=spare_headers).status_code == 204
+    refused = httpx.delete(f"{url}/v1/keys/admin-key", headers=admin)
+    assert refused.status_code == 409, refused.text
+    body = refused.json()
+    assert body["type"] == "LastAdminKey", body
+    assert "last active admin key" in body["detail"] and "POST /v1/keys" in body["detail"]
+    keys = {k["name"]: k for k in httpx.get(f"{url}/v1/keys", headers=admin).json()["items"]}
+    assert not keys["admin-key"]["revoked"] and keys["old-key"]["revoked"]
+    entries = httpx.get(f"{url}/v1/audit?limit=500", headers=admin).json()["items"]
+    assert "admin-key" not in [e["detail"] for e in entries if e["action"] == "key.revoke"]
+
+
 def test_no_keys_refuses_to_serve_a_network(tmp_path: Path) -> None:
     result = cli(tmp_path, "serve", "--host", "0.0.0.0", "--port", "1")
     assert result.returncode == 1

@@ -77,8 +77,10 @@ async def list_keys(access: AccessDep) -> dict[str, Any]:
 async def revoke_key(
     name: Annotated[str, Path(min_length=1, max_length=64)], access: AccessDep, caller: CallerDep
 ) -> Response:
-    """Revoke a key: from now on it gets 401 (the record stays, for the audit log)."""
-    await run_in_threadpool(access.revoke, name, caller.key)
+    """Revoke a key: from now on it gets 401 (the record stays, for the audit log).
+    The last active admin key cannot be revoked here (409 `LastAdminKey`): create another
+    admin key first."""
+    await run_in_threadpool(access.revoke, name, caller.key, keep_an_admin=True)
     return Response(status_code=204)
 
 
