@@ -75,9 +75,11 @@ class QAService:
         return self.documents.add(article, doc_id, progress)
 
     @staticmethod
-    def read_upload(raw: bytes, filename: str) -> Article:
-        """An uploaded file (.txt, .md, .html) as an article, before ``add_document``."""
-        return parse_article(decode_upload(raw), fmt=detect_format(filename, raw), name=filename)
+    def read_upload(raw: bytes, filename: str, content_type: str | None = None) -> Article:
+        """An uploaded file (.txt, .md, .html) as an article, before ``add_document``;
+        ``content_type``: what the upload declared."""
+        fmt = detect_format(filename, raw, content_type)
+        return parse_article(decode_upload(raw), fmt=fmt, name=filename)
 
     def ingest_seeds_if_empty(self) -> list[IngestResult]:
         seeds = self.settings.seeds_dir

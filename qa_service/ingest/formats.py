@@ -21,10 +21,40 @@ EXTENSIONS: dict[str, Format] = {
 }
 
 _DOCUMENT_MAGIC = ("%pdf-", "{\\rtf")
+_PDF_MEDIA_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+PDF_HEADER_WITHIN = 1024
+"""Where a PDF's ``%PDF-`` header may start: readers (Acrobat among them) look this far."""
 
 
-def detect_format(filename: str, data: bytes | str) -> Format:
-    """Trust a known extension; otherwise sniff, and refuse content that is not text."""
+def _declared_pdf(filename: str, content_type: str | None) -> str | None:
+    """How the upload claims to be a PDF (its name or its content type), or None."""
+    if Path(filename).suffix.lower() == ".pdf":
+        return "its name"
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return f"its content type {media}" if media in _PDF_MEDIA_TYPES else None
+
+
+def _refuse_pdf(filename: str, data: bytes | str, declared: str) -> None:
+    """A declared PDF is refused either way: PDFs are not read, and one that is not a PDF is
+    a mislabelled file whose text nobody can vouch for (a mistake, or a disguise)."""
+    head = data[:PDF_HEADER_WITHIN]
+    if (b"%PDF-" if isinstance(head, bytes) else "%PDF-") not in head:
+        raise UnsupportedFormat(
+            f"{filename[:100]!r} is declared a PDF by {declared} but is not a PDF (it has no "
+            "%PDF- header); upload the article's text as .txt, .md or .html"
+        )
+    raise UnsupportedFormat(
+        f"{filename[:100]!r} is a PDF; PDFs are not read: upload the article's text as .txt, "
+        ".md or .html"
+    )
+
+
+def detect_format(filename: str, data: bytes | str, content_type: str | None = None) -> Format:
+    """Trust a known extension; otherwise sniff, and refuse content that is not text.
+    ``content_type``: what an upload declared; a declared PDF is refused (see _refuse_pdf)."""
+    declared = _declared_pdf(filename, content_type)
+    if declared:
+        _refuse_pdf(filename, data, declared)
     known = EXTENSIONS.get(Path(filename).suffix.lower())
     if known:
         return known

@@ -79,6 +79,26 @@ def test_non_utf8_upload(client: TestClient) -> None:
     assert client.get("/health").json() == before
 
 
+@pytest.mark.parametrize(
+    "name, data, content_type, words",
+    [
+        ("a.pdf", "Ein Satz über Kleinhausen.".encode(), "application/pdf", ("not a pdf",)),
+        ("a.pdf", "Ein Satz über Kleinhausen.".encode(), "text/plain", ("not a pdf",)),
+        ("a.txt", "Ein Satz über Kleinhausen.".encode(), "application/pdf", ("not a pdf",)),
+        ("scan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "application/pdf", ("is a pdf",)),
+    ],
+)
+def test_a_declared_pdf_is_a_clear_415_and_never_stored(
+    client: TestClient, name: str, data: bytes, content_type: str, words: tuple[str, ...]
+) -> None:
+    # Found by a black-box bug hunt: "a.pdf" whose bytes are plain text was ingested as text.
+    before = client.get("/health").json()
+    response = client.post("/v1/documents", files={"file": (name, data, content_type)})
+    _assert_clear_error(response, 415, *words)
+    assert response.json()["type"] == "UnsupportedFormat"
+    assert client.get("/health").json() == before
+
+
 def test_upload_without_file(client: TestClient) -> None:
     response = client.post("/v1/documents", data={"id": "x"}, files={"other": ("a.txt", b"x")})
     _assert_clear_error(response, 422, "file")

@@ -39,6 +39,27 @@ def test_detect_format_refuses_binary(data: bytes) -> None:
         detect_format("scan.pdf", data)
 
 
+@pytest.mark.parametrize(
+    "filename, content_type",
+    [
+        ("a.pdf", None),
+        ("A.PDF", "text/plain"),
+        ("upload", "application/pdf"),
+        ("a.txt", "application/pdf; x=1"),
+    ],
+)
+def test_a_declared_pdf_that_is_not_one_is_refused(filename: str, content_type: str | None) -> None:
+    # Found by a black-box bug hunt: "a.pdf" holding plain text was stored as text.
+    with pytest.raises(UnsupportedFormat, match=r"is not a PDF.*no %PDF- header"):
+        detect_format(filename, b"Ein Satz, kein PDF.", content_type)
+
+
+def test_a_real_pdf_is_refused_as_a_pdf() -> None:
+    for data in (b"%PDF-1.7\n\x00\x01\x02", b"\xef\xbb\xbf%PDF-1.4\n1 0 obj\n"):
+        with pytest.raises(UnsupportedFormat, match=r"is a PDF; PDFs are not read"):
+            detect_format("scan.pdf", data, "application/pdf")
+
+
 def test_decode_upload_strips_bom_and_refuses_bad_bytes() -> None:
     assert decode_upload("\ufeffÄrger".encode()) == "Ärger"
     with pytest.raises(UnsupportedFormat, match="is not valid UTF-8"):

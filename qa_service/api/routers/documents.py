@@ -68,7 +68,7 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
             raise InvalidInput("multipart upload needs a 'file' field")
         raw = await upload.read()
         filename = upload.filename or "upload.txt"
-        article = service.read_upload(raw, filename)
+        article = service.read_upload(raw, filename, upload.content_type)
         fields = {k: form.get(k) for k in ("id", "title", "source", "published_at")}
         given = {k: v for k, v in fields.items() if isinstance(v, str) and v}
         _validate({**given, "text": "."})  # the limits of the JSON body apply to form fields
