@@ -10,6 +10,7 @@ document, so its depth and size are bounded too.
 import json
 import math
 import re
+import unicodedata
 from typing import Any
 
 from qa_service.errors import InvalidText
@@ -30,6 +31,12 @@ def text_problem(text: str) -> str | None:
             f"{match.start()}: it is not valid Unicode"
         )
     return None
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode NFC, the form every limit counts in: a decomposed "ä" (a, then a
+    combining diaeresis) is two code points, one character to its reader."""
+    return unicodedata.normalize("NFC", text)
 
 
 def has_words(text: str) -> bool:

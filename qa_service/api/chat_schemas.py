@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
-from qa_service.api.schemas import MAX_QUESTION_CHARS, AskResponse, CitationOut
+from qa_service.api.schemas import MAX_QUESTION_CHARS, AskResponse, CitationOut, Question
 from qa_service.config import AnswerMode
-from qa_service.textcheck import text_problem
+from qa_service.textcheck import nfc, text_problem
 
 MODEL_ID = "qa-service"
 MAX_MESSAGES = 500
@@ -25,7 +25,7 @@ class ChatRequest(BaseModel):
         examples=["3f2b8c0e5d6a4f1e9b7c2d4a6e8f0a1b"],
         description="Continue this conversation; omit to start a new one.",
     )
-    message: str = Field(
+    message: Question = Field(
         min_length=1,
         max_length=MAX_QUESTION_CHARS,
         examples=["Und wer wurde Chef der Fallschirmjägertruppen?"],
@@ -101,9 +101,9 @@ class ChatMessage(BaseModel):
     @model_validator(mode="after")
     def _messages_are_usable_text(self) -> "ChatMessage":
         limit = MAX_QUESTION_CHARS if self.role == "user" else MAX_OTHER_MESSAGE_CHARS
-        if len(self.text) > limit:
+        if (length := len(nfc(self.text))) > limit:
             raise ValueError(
-                f"a {self.role} message has {len(self.text):,} characters; the limit is {limit:,}"
+                f"a {self.role} message has {length:,} characters; the limit is {limit:,}"
             )
         if problem := text_problem(self.text):  # user messages are embedded, all are echoed
             raise ValueError(f"a {self.role} message {problem}")

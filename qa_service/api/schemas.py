@@ -6,13 +6,14 @@ Routes return these models. A shape the service already defines as a domain reco
 
 import dataclasses
 import typing
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from qa_service.config import AnswerMode
 from qa_service.models import Citation, Passage
 from qa_service.stores import DocumentRecord
+from qa_service.textcheck import nfc
 
 
 def response_model(name: str, record: type) -> type[BaseModel]:
@@ -31,6 +32,15 @@ else:
     PassageOut = response_model("PassageOut", Passage)
 
 MAX_QUESTION_CHARS = 2000
+
+
+def _nfc(value: object) -> object:
+    return nfc(value) if isinstance(value, str) else value
+
+
+Question = Annotated[str, BeforeValidator(_nfc)]
+"""A question, in NFC before its length is checked: the service counts characters as they
+are read (qa_service/answer/questions.py), not as a keyboard happened to encode them."""
 
 
 class LLMHealth(BaseModel):
@@ -145,7 +155,7 @@ class DocumentPage(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(
+    question: Question = Field(
         min_length=1,
         max_length=MAX_QUESTION_CHARS,
         examples=["Wer wurde zum Chef der Drohnentruppen ernannt?"],

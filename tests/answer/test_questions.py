@@ -1,5 +1,7 @@
 """What a question must be before anything searches for it."""
 
+import unicodedata
+
 import pytest
 
 from qa_service.answer.questions import check_question
@@ -26,3 +28,17 @@ def test_too_long_and_unusable_text_are_refused() -> None:
         check_question("x" * 11, 10)
     with pytest.raises(InvalidText, match="NUL"):
         check_question("Wer\x00?", 100)
+
+
+def test_the_limit_counts_characters_after_nfc() -> None:
+    # Found by a black-box bug hunt: the limit counted the code points of a decomposed (NFD)
+    # question, so "Ärger" typed as A + combining diaeresis cost two characters.
+    composed = ("Ärger über Zölle " * 10)[:99] + "?"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert len(composed) == 100 < len(decomposed)
+    assert check_question(decomposed, 100) == composed  # searched and stored in NFC
+    with pytest.raises(QuestionTooLong, match="101 characters"):
+        check_question(decomposed + "x", 100)
+    # The reverse: U+0958 (Devanagari qa) is one code point that NFC writes as two.
+    with pytest.raises(QuestionTooLong):
+        check_question("\u0958" * 51, 100)

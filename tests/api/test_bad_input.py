@@ -1,5 +1,7 @@
 """Bad input gets a 4xx with a JSON body that says what is wrong; the index stays intact."""
 
+import unicodedata
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -21,6 +23,28 @@ def test_empty_question(client: TestClient, question: str) -> None:
 def test_question_too_long(client: TestClient) -> None:
     response = client.post("/v1/ask", json={"question": "Wer " * 600})
     _assert_clear_error(response, 422, "2000")
+
+
+def test_the_question_limit_counts_characters_after_nfc(client: TestClient) -> None:
+    # Found by a black-box bug hunt: a question of 2000 characters typed decomposed (NFD:
+    # "ä" as a + combining diaeresis, 2600 code points) was refused as too long.
+    at_limit = ("Ärger über Zölle " * 200)[:1999] + "?"
+    assert len(at_limit) == 2000
+    nfd = unicodedata.normalize("NFD", at_limit)
+    assert len(nfd) > 2000
+    for path, body in (
+        ("/v1/ask", {"question": nfd}),
+        ("/v1/chat", {"message": nfd}),
+        (
+            "/v1/chat/completions",
+            {"model": "qa-service", "messages": [{"role": "user", "content": nfd}]},
+        ),
+    ):
+        response = client.post(path, json=body)
+        assert response.status_code == 200, (path, response.text[:300])
+    over = unicodedata.normalize("NFD", at_limit + "x")
+    _assert_clear_error(client.post("/v1/ask", json={"question": over}), 422, "2000")
+    _assert_clear_error(client.post("/v1/chat", json={"message": over}), 422, "2000")
 
 
 def test_missing_question(client: TestClient) -> None:
