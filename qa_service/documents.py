@@ -8,7 +8,7 @@ embeds, and hands the result to the journalled writer (retrieval/index.py).
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,7 +25,14 @@ from qa_service.errors import (
 )
 from qa_service.ingest.loading import article_files, load_file, parse_article
 from qa_service.ingest.segmentation import segment_article
-from qa_service.models import Article, Chunk, Sentence, content_hash
+from qa_service.models import (
+    Article,
+    Chunk,
+    Sentence,
+    canonical_field,
+    canonical_metadata,
+    content_hash,
+)
 from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
 from qa_service.stores.base import DocumentRecord, DocumentStore
@@ -149,6 +156,7 @@ class DocumentService:
         """Store ``article``: new, a new version of ``doc_id``, or (same text) a no-op that
         may update metadata."""
         text = self._checked_text(article)
+        article = _canonical(article)
         digest = content_hash(text)
         given = doc_id is not None
         requested = check_document_id(doc_id) if doc_id is not None else f"doc-{digest[:16]}"
@@ -320,6 +328,18 @@ class DocumentService:
             if progress:
                 progress(len(parts[-1]))
         return sentences, chunks, np.concatenate(parts).astype(np.float32)
+
+
+def _canonical(article: Article) -> Article:
+    """The article's fields as stored and compared (models.canonical_field): a re-post that
+    differs only in their spelling is not an update."""
+    return replace(
+        article,
+        title=canonical_field(article.title),
+        source=canonical_field(article.source),
+        published_at=canonical_field(article.published_at),
+        metadata=None if article.metadata is None else canonical_metadata(article.metadata),
+    )
 
 
 def _missing(path: Path) -> FileNotFoundError:

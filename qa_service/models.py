@@ -56,6 +56,26 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def canonical_field(value: str | None) -> str | None:
+    """A title, source or date as stored: NFC without the whitespace and invisible marks
+    around it, as ``content_hash`` reads the text; spelled otherwise (decomposed umlauts, a
+    trailing space from a form) it is the same value, not a new version. Empty: not given."""
+    if value is None:
+        return None
+    return _EDGES.sub("", unicodedata.normalize("NFC", value)) or None
+
+
+def canonical_metadata(value: Any) -> Any:
+    """Metadata with every string (keys too) in NFC; strings are kept whole, spaces and all."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, dict):
+        return {canonical_metadata(k): canonical_metadata(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [canonical_metadata(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Segmentation:
     sentences: list[Sentence]

@@ -133,6 +133,55 @@ def test_the_same_text_spelled_otherwise_is_the_same_document(library: Library) 
     assert changed.id == "wahl" and changed.updated
 
 
+def test_fields_spelled_otherwise_are_not_an_update(library: Library) -> None:
+    """Found by a black-box bug hunt: the same article re-posted with its title in NFD (or a
+    trailing space from a form) reported ``updated: true`` and stored a new version. Title,
+    source and date are stored in NFC without surrounding whitespace, metadata strings in
+    NFC, like the text's own content hash."""
+
+    def nfd(value: str) -> str:
+        return unicodedata.normalize("NFD", value)
+
+    fields = {
+        "title": "Wahl in Kleinhausen: Bürgermeisterin gewählt",
+        "source": "https://zeitung.example/wahl-münster",
+        "published_at": "2025-06-04",
+        "metadata": {"ressort": "Lokales", "schlagwörter": ["Wahl", "Bürgermeisterin"]},
+    }
+    first = library.documents.add(
+        Article(
+            text=TEXT,
+            title="  " + nfd(fields["title"]) + " \n",
+            source=nfd(fields["source"]) + " ",
+            published_at=" 2025-06-04",
+            metadata={
+                nfd("schlagwörter"): [nfd("Wahl"), nfd("Bürgermeisterin")],
+                "ressort": "Lokales",
+            },
+        ),
+        "wahl",
+    )
+    assert first.created
+    stored = library.stores.documents.get("wahl")
+    assert stored is not None
+    assert (stored.title, stored.source, stored.published_at, stored.metadata) == tuple(
+        fields.values()
+    )
+    for title, source in (
+        (nfd(fields["title"]), fields["source"]),
+        (fields["title"] + "  ", "\ufeff" + nfd(fields["source"])),
+        (fields["title"], fields["source"]),
+    ):
+        again = library.documents.add(
+            Article(text=TEXT, title=title, source=source, metadata=fields["metadata"]), "wahl"
+        )
+        assert (again.created, again.updated) == (False, False), (title, source)
+    assert library.stores.documents.get("wahl") == stored
+    # A title that is only spaces is no title: the stored one stays.
+    blank = library.documents.add(Article(text=TEXT, title="   "), "wahl")
+    assert not blank.updated and library.stores.documents.get("wahl") == stored
+
+
 def test_writing_the_same_version_twice_keeps_one_copy(library: Library) -> None:
     """A retried write (after a crash, a re-import) must not duplicate rows or vectors."""
     library.documents.add(Article(text=TEXT), "wahl")
