@@ -291,13 +291,16 @@ class DocumentService:
         sentences: list[Sentence],
     ) -> DocumentRecord:
         """The new version's record. What the caller left out is kept from the old version,
-        else found in the new text (a date the new text states wins over the old one)."""
+        else found in the new text (a date the new text states wins over the old one; so does
+        a title, when the old one was found in the old text, not given)."""
         found = article
         if article.title is None or article.published_at is None:
             found = parse_article(text)
         kept: dict[str, Any] = (
             {} if existing is None else {k: getattr(existing, k) for k in _METADATA_FIELDS}
         )
+        if article.title is None and existing is not None and self._title_was_found(existing):
+            kept["title"] = None
         return DocumentRecord(
             id=doc_id,
             version=digest[:16],
@@ -313,6 +316,20 @@ class DocumentService:
             created_at=0.0,
             updated_at=0.0,
         )
+
+    def _title_was_found(self, existing: DocumentRecord) -> bool:
+        """Was the stored title derived from the stored text rather than given?
+
+        Told from the record itself, so it holds for articles stored before this rule: the
+        title is the one its text yields (read as the format it was uploaded in, the
+        ``format`` metadata of an upload). A given title that the text yields as well counts
+        as found: it is the text's own headline, and a new text's headline replaces it."""
+        text = self.documents.text(existing.id) if existing.title is not None else None
+        if text is None:
+            return False
+        fmt = existing.metadata.get("format")
+        fmt = fmt if fmt in ("text", "markdown") else "text"
+        return parse_article(text, fmt=fmt).title == existing.title
 
     def _segment_and_embed(
         self, text: str, progress: ProgressCallback | None

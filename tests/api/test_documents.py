@@ -240,6 +240,28 @@ def test_new_text_keeps_what_the_re_post_leaves_out(client: TestClient) -> None:
     assert doc["published_at"] == "2025-06-05"  # found in the new text
 
 
+def test_new_text_gets_its_own_headline_unless_the_title_was_given(client: TestClient) -> None:
+    # Found by a black-box bug hunt: new text by JSON without a title kept the title found in
+    # the OLD text's first line, so the article was listed under a headline it no longer has.
+    body = "\n\nDie Stadt Kleinhausen hat am Dienstag gewählt. Anna Vogel setzte sich durch."
+    for doc_id, title in (("found-title", None), ("given-title", "Lokalwahl 2025")):
+        old = f"Wahl in Kleinhausen{body} ({doc_id})"
+        new = f"Stichwahl in Kleinhausen{body} Sie gewann. ({doc_id})"
+        first = client.post("/v1/documents", json={"id": doc_id, "text": old, "title": title})
+        assert first.status_code == 201, first.text
+        replaced = client.post("/v1/documents", json={"id": doc_id, "text": new})
+        assert replaced.json()["updated"] is True, replaced.text
+    assert client.get("/v1/documents/found-title").json()["title"] == "Stichwahl in Kleinhausen"
+    assert client.get("/v1/documents/given-title").json()["title"] == "Lokalwahl 2025"
+    # A Markdown upload's heading is found in its text as well.
+    upload = ("wahl.md", ("# Wahl in Kleinhausen" + body).encode(), "text/markdown")
+    made = client.post("/v1/documents", files={"file": upload}, data={"id": "md-title"})
+    assert made.status_code == 201 and made.json()["created"], made.text
+    assert client.get("/v1/documents/md-title").json()["title"] == "Wahl in Kleinhausen"
+    client.post("/v1/documents", json={"id": "md-title", "text": "# Stichwahl" + body})
+    assert client.get("/v1/documents/md-title").json()["title"] == "Stichwahl"
+
+
 def test_old_mac_line_breaks_separate_the_headline(client: TestClient) -> None:
     text = "Neue Bäckerei in Flusstal\r\rDie Bäckerei öffnet am Montag. Es gibt frische Brötchen."
     assert client.post("/v1/documents", json={"id": "cr", "text": text}).status_code == 201
