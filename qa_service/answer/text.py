@@ -23,13 +23,18 @@ def compose_answer(cited: list[tuple[Citation, str]], margin: float) -> str:
     return " ".join(f"{statement_text(statement)} [{c.id}]" for c, statement in joined)
 
 
-_FOOTNOTE = re.compile(r"\s*\[\d{1,4}\]")
-"""An article's own footnote marker ("... nach 1.200 Tagen[2]."). In the answer text it would
-read as one of our citation markers, and a client would link it to the wrong citation (or to
-none); the citation's quote keeps it, being the exact span."""
+_FOOTNOTE = re.compile(
+    r"(?<=\S)\[\d{1,4}\]"
+    r"|(?:(?<=[^\W\d_]{3})|(?<=[.,;:!?…\"“”»«’)\]]))[¹²³⁴⁵⁶⁷⁸⁹⁰]+"
+)
+"""An article's own footnote marker, directly after a word or punctuation ("... nach 1.200
+Tagen[2].", "beschlossen.¹"). In the answer text it would read as one of our citation
+markers, and a client would link it to the wrong citation (or to none); the citation's quote
+keeps it, being the exact span. A marker after a space is prose ("siehe [2]") and stays; so
+does a superscript after a number or a short unit ("10²", "12 km²", "mc²"): an exponent."""
 
 
 def statement_text(text: str) -> str:
-    """A cited statement as the answer text reads it: without the article's footnote markers,
-    line breaks and runs of spaces as one space."""
+    """A cited statement as the answer text reads it: without the article's footnote markers
+    (not its cross-references), line breaks and runs of spaces as one space."""
     return re.sub(r"\s+", " ", _FOOTNOTE.sub("", text)).strip()

@@ -20,6 +20,15 @@ from qa_service.tuning.ingest import (
 
 TERMINAL_CHARS = frozenset(".!?:;…\"“”»«')’]")
 """A paragraph ending in one of these is complete; without one it may run on into the next."""
+_FOOTNOTE_AT_END = re.compile(r"(?<=[.!?:;…\"“”»«')’\]])[¹²³⁴⁵⁶⁷⁸⁹⁰]+\s*$")
+"""A superscript footnote marker after the closing punctuation ("fertig.⁴"): still complete."""
+
+
+def ends_complete(line: str) -> bool:
+    """Does ``line`` end as a sentence does (its footnote marker aside)?"""
+    line = _FOOTNOTE_AT_END.sub("", line).rstrip()
+    return bool(line) and line[-1] in TERMINAL_CHARS
+
 
 _SENTENCE_BOUNDARY = re.compile(r"\b[a-zäöüß]{4,}[.!?][\"“”»)]*\s+[\"„»(]?[A-ZÄÖÜ]")
 """A lowercase word ending a sentence inside the line: prose, not a headline ("4. Juni" is not)."""
@@ -103,7 +112,7 @@ def is_heading_line(line: str) -> bool:
     return (
         0 < len(line) <= HEADING_MAX_CHARS
         and len(line.split()) <= HEADING_MAX_WORDS
-        and line[-1] not in TERMINAL_CHARS
+        and not ends_complete(line)
         and line[-1] not in ",-–"
         and any(char.isalpha() for char in line)
         and _SENTENCE_BOUNDARY.search(line) is None
@@ -276,7 +285,7 @@ def _join_broken_paragraphs(chars: list[str], text: str, blocks: list[Block]) ->
 
 
 def _continues(chars: list[str], text: str, above: Block, below: Block) -> bool:
-    if above.marked or below.marked or chars[above.end - 1] in TERMINAL_CHARS:
+    if above.marked or below.marked or ends_complete("".join(chars[above.start : above.end])):
         return False
     if text[above.end : below.start].strip():
         return False  # never pull masked boilerplate into a sentence span

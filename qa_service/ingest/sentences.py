@@ -18,7 +18,13 @@ from qa_service.tuning.ingest import MAX_SENTENCE_CHARS
 
 _EMOJI = regex.compile(r"[\p{Extended_Pictographic}\p{Emoji_Presentation}\uFE0F]")
 
-_FOOTNOTES = regex.compile(r"(?:\[\d{1,4}\])+")
+_SUPERSCRIPT_DIGITS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
+_FOOTNOTES = regex.compile(rf"(?:\[\d{{1,4}}\]|[{_SUPERSCRIPT_DIGITS}]+)+")
+"""Footnote markers as articles write them: "[2]" (Wikipedia) or superscript digits ("²")."""
+_SUPERSCRIPT_AFTER_END = regex.compile(rf"(?<=[.!?…][\"“”»«’)]?)[{_SUPERSCRIPT_DIGITS}]+")
+"""A superscript marker after a sentence's end ("gebaut.¹ Sie"): SoMaJo reads ".¹" as no end
+at all, so the splitter sees spaces there (the same length: offsets hold) and the marker
+joins its sentence afterwards."""
 _CLAUSE_END = regex.compile(r"[,;:–]\s")
 _SPACE = regex.compile(r"\s")
 
@@ -31,7 +37,8 @@ def split_sentences(view: str, blocks: Sequence[Block]) -> list[Sentence]:
             sentences.append(Sentence(block.start, block.end, "heading"))
             continue
         paragraph = view[block.start : block.end]
-        for start, end in _with_footnotes(paragraph, _split_paragraph(paragraph)):
+        masked = _SUPERSCRIPT_AFTER_END.sub(lambda m: " " * len(m[0]), paragraph)
+        for start, end in _with_footnotes(paragraph, _split_paragraph(masked)):
             for piece_start, piece_end in _bounded(view, block.start + start, block.start + end):
                 piece_start, piece_end = _trim(view, piece_start, piece_end)
                 if piece_start < piece_end:
@@ -48,20 +55,23 @@ def _split_paragraph(paragraph: str) -> Iterator[tuple[int, int]]:
 
 
 def _with_footnotes(paragraph: str, spans: Iterator[tuple[int, int]]) -> Iterator[tuple[int, int]]:
-    """Footnote markers after a sentence's end ("beschlossen.[1] Die Brücke") belong to that
-    sentence: SoMaJo starts the next sentence with them, or makes "[3]" a sentence of its own,
-    which then is a span that can be cited and an answer that begins with a stray marker."""
+    """Footnote markers after a sentence's end ("beschlossen.[1] Die Brücke",
+    "gebaut.¹ Sie") belong to that sentence: SoMaJo starts the next sentence with them, or
+    makes "[3]" a sentence of its own, which then is a span that can be cited and an answer
+    that begins with a stray marker."""
     previous: tuple[int, int] | None = None
     for start, end in spans:
-        marker = _FOOTNOTES.match(paragraph, start, end)
-        if previous is not None and marker is not None:
-            previous = (previous[0], marker.end())
-            start = marker.end()  # leading whitespace: trimmed with every sentence
+        if previous is not None:
+            start = max(start, previous[1])  # past a marker the previous sentence took
+            marker = _FOOTNOTES.match(paragraph, start, end)
+            if marker is not None:
+                previous = (previous[0], marker.end())
+                start = marker.end()  # leading whitespace: trimmed with every sentence
             if not paragraph[start:end].strip():
                 continue
-        if previous is not None:
             yield previous
-        previous = (start, end)
+        marker = _FOOTNOTES.match(paragraph, end)  # masked for the splitter: outside the span
+        previous = (start, marker.end() if marker is not None else end)
     if previous is not None:
         yield previous
 

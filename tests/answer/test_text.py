@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from qa_service.answer.citations import Citation
 from qa_service.answer.text import compose_answer
 from qa_service.config import Settings
@@ -30,29 +32,62 @@ def test_another_articles_near_tie_stays_a_citation_only() -> None:
 
 def test_an_articles_footnote_markers_are_not_read_as_ours() -> None:
     # Found by a black-box bug hunt: "... Tagen[2]." in the answer text read as citation 2.
-    cited = [(cite(1, "a", 0, 0.90), "Nach 1.200 Tagen[2] endet es [12]. Sicher [3]?")]
+    cited = [(cite(1, "a", 0, 0.90), "Nach 1.200 Tagen[2] endet es.[12] Sicher?[3]")]
     assert compose_answer(cited, margin=0.03) == "Nach 1.200 Tagen endet es. Sicher? [1]"
 
 
-def test_footnotes_in_a_real_answer(empty_settings: Settings, embedder: MemoEmbedder) -> None:
+def test_superscript_footnotes_go_cross_references_and_exponents_stay() -> None:
+    # Found by a black-box bug hunt: superscript markers stayed in the answer text, and the
+    # "[2]" of a cross-reference ("siehe [2]", a space before it) was removed with the rest.
+    cited = [
+        (
+            cite(1, "a", 0, 0.90),
+            "Die Brücke kostet Geld¹ und kommt 2027.²³ Details siehe [2], Karte [4]. "
+            "Sie überspannt 120 m² und trägt 10³ Tonnen (E = mc²).",
+        )
+    ]
+    assert compose_answer(cited, margin=0.03) == (
+        "Die Brücke kostet Geld und kommt 2027. Details siehe [2], Karte [4]. "
+        "Sie überspannt 120 m² und trägt 10³ Tonnen (E = mc²). [1]"
+    )
+
+
+BRIDGE = (
+    "Der Stadtrat von Kleinhausen hat am Dienstag den Bau einer neuen Brücke über die "
+    "Wolke beschlossen.{1} Die Brücke soll 4,2 Millionen Euro kosten{2} und im Jahr 2027 "
+    "fertig sein.{3}\n\nDer Bürgermeister sprach von einem guten Tag für die Stadt.{4}"
+)
+
+
+@pytest.mark.parametrize(
+    "markers",
+    [
+        ("[1]", "[2]", "[3]", "[4]"),
+        # Found by a black-box bug hunt: superscript markers were not footnotes.
+        ("¹", "²", "³", "⁴"),
+    ],
+)
+def test_footnotes_in_a_real_answer(
+    empty_settings: Settings, embedder: MemoEmbedder, markers: tuple[str, ...]
+) -> None:
     """Real model, real index: the answer's markers are exactly its citations' ids, and the
     citation still quotes the article exactly, footnote included."""
     service = build_service(empty_settings, embedder)
-    text = (
-        "Der Stadtrat von Kleinhausen hat am Dienstag den Bau einer neuen Brücke über die "
-        "Wolke beschlossen.[1] Die Brücke soll 4,2 Millionen Euro kosten[2] und im Jahr 2027 "
-        "fertig sein.[3]\n\nDer Bürgermeister sprach von einem guten Tag für die Stadt.[4]"
-    )
+    text = BRIDGE.format(None, *markers)
     service.add_document(Article(text=text, title="Brücke"), "bruecke")
     answer = service.ask("Was kostet die Brücke?")
     assert not answer.abstained and answer.citations
     ids = {c.id for c in answer.citations}
-    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
-    assert markers and markers <= ids, answer.answer
+    ours = {int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)}
+    assert ours and ours <= ids, answer.answer
     assert "4,2 Millionen Euro kosten und" in answer.answer, answer.answer
+    assert not set("¹²³⁴") & set(answer.answer), answer.answer
     for c in answer.citations:
         assert service.stores.documents.text(c.document_id)[c.start : c.end] == c.quote
-    assert any("kosten[2]" in c.quote for c in answer.citations)
+    assert any(
+        f"kosten{markers[1]} und im Jahr 2027 fertig sein.{markers[2]}" in c.quote
+        for c in answer.citations
+    )
     # The markers stay with the sentence they end: no citation starts with one.
-    assert not any(c.quote.startswith("[") for c in answer.citations), answer.citations
+    assert not any(c.quote.startswith(("[", *markers)) for c in answer.citations), answer.citations
     service.close()

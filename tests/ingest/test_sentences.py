@@ -82,6 +82,16 @@ def sentence_texts(text: str) -> list[str]:
             "[1] Am Anfang steht eine Fußnote. Sie bleibt vorn.",
             ["[1] Am Anfang steht eine Fußnote.", "Sie bleibt vorn."],
         ),
+        # Found by a black-box bug hunt: superscript markers were not footnotes; after a
+        # full stop SoMaJo saw no sentence end at all, and a paragraph ending in one ran on.
+        (
+            "Die Brücke wird gebaut.¹ Sie kostet 4,2 Mio. Euro²³ und ist 2027 fertig.⁴",
+            ["Die Brücke wird gebaut.¹", "Sie kostet 4,2 Mio. Euro²³ und ist 2027 fertig.⁴"],
+        ),
+        (
+            "Der Rat tagt.¹²\nEr beschließt: „Wir bauen.“³ Die Fläche misst 12 km².",
+            ["Der Rat tagt.¹²", "Er beschließt: „Wir bauen.“³", "Die Fläche misst 12 km²."],
+        ),
         (
             "The U.S. government said Mr. Smith left on Monday. He was e.g. tired. Really?",
             ["The U.S. government said Mr. Smith left on Monday.", "He was e.g. tired.", "Really?"],
