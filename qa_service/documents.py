@@ -36,7 +36,7 @@ from qa_service.models import (
 from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
 from qa_service.stores.base import DocumentRecord, DocumentStore
-from qa_service.textcheck import check_metadata, check_text, has_words
+from qa_service.textcheck import check_metadata, check_text, has_words, nfc
 from qa_service.tuning.ingest import CHUNK_MAX_CHARS
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")  # the whole id: fullmatch
@@ -152,9 +152,12 @@ class DocumentService:
         article: Article,
         doc_id: str | None = None,
         progress: ProgressCallback | None = None,
+        *,
+        same_file: bool = False,
     ) -> IngestResult:
         """Store ``article``: new, a new version of ``doc_id``, or (same text) a no-op that
-        may update metadata."""
+        may update metadata. With ``same_file`` (ids derived from file names) a new version
+        must come from a file of the same name as the stored one (IdConflict otherwise)."""
         text = self._checked_text(article)
         article = _canonical(article)
         digest = content_hash(text)
@@ -167,6 +170,8 @@ class DocumentService:
         work = None
         stored = self.documents.get(doc_id)
         if stored is None or stored.content_hash != digest:
+            if same_file:
+                _check_same_file(stored, article)
             work = self._segment_and_embed(text, progress)
 
         with self.index.writing():
@@ -175,6 +180,8 @@ class DocumentService:
             existing = self.documents.get(doc_id)
             if existing is not None and existing.content_hash == digest:
                 return self._merge_metadata(existing, article)
+            if same_file:
+                _check_same_file(existing, article)
             # No work yet only if this text was stored at the check above and another writer
             # has replaced it since.
             sentences, chunks, vectors = work or self._segment_and_embed(text, progress)
@@ -197,7 +204,8 @@ class DocumentService:
     ) -> IngestReport:
         """The one ingest loop (CLI, seeds): one bad file or missing path is reported and
         skipped, never fatal. A file whose text is stored under another id (renamed or
-        linked) is skipped: nothing is lost."""
+        linked) is skipped, and one whose id holds another file's text fails: nothing is
+        lost."""
         report = IngestReport()
 
         def record(outcome: FileOutcome) -> None:
@@ -211,7 +219,7 @@ class DocumentService:
             if before:
                 before(doc_id)
             try:
-                result = self.add(load_file(file), doc_id)
+                result = self.add(load_file(file), doc_id, same_file=True)
             except DuplicateContent as exc:
                 record(FileOutcome(file, doc_id, "skipped", error=exc))
             except QAServiceError as exc:
@@ -357,6 +365,20 @@ def _canonical(article: Article) -> Article:
         published_at=canonical_field(article.published_at),
         metadata=None if article.metadata is None else canonical_metadata(article.metadata),
     )
+
+
+def _check_same_file(stored: DocumentRecord | None, article: Article) -> None:
+    """Refuse to replace a document stored from a file of another name: two names that give
+    one id ("Kön.txt", "Kün.txt" -> "K-n") would otherwise lose the first text silently."""
+    if stored is None or stored.source is None or article.source is None:
+        return
+    old, new = Path(stored.source).name, Path(article.source).name
+    if nfc(old) != nfc(new):
+        raise IdConflict(
+            f"the document {stored.id!r} holds the text of another file, {stored.source}; "
+            f"{article.source} was not ingested so as not to replace it: rename the file "
+            f"(or delete the document {stored.id!r} first if it is to be replaced)"
+        )
 
 
 def _missing(path: Path) -> FileNotFoundError:

@@ -84,6 +84,44 @@ def test_files_that_would_share_an_id_are_refused(env: Path) -> None:
     result = runner.invoke(app, ["ingest", str(env / "a"), str(env / "b")])
     assert result.exit_code == 1
     assert "artikel" in result.output and "rename" in result.output
+    assert "separately" not in result.output  # that advice lost the first file
+
+
+def test_files_in_cyrillic_ingested_one_by_one_are_both_kept(env: Path) -> None:
+    # Found by a black-box bug hunt: both names got the id "article" and the second run
+    # replaced Kharkiv with Odessa ("0 created, 1 updated", exit 0).
+    folder = env / "d"
+    folder.mkdir()
+    (folder / "Харків.txt").write_text(
+        "Erster Bericht aus Charkiw. Dort fielen 12 Raketen.\n", encoding="utf-8"
+    )
+    (folder / "Одеса.txt").write_text(
+        "Zweiter Bericht aus Odessa. Dort fielen 7 Drohnen.\n", encoding="utf-8"
+    )
+    for name in ("Харків.txt", "Одеса.txt"):
+        result = runner.invoke(app, ["ingest", str(folder / name)])
+        assert result.exit_code == 0 and "1 created" in result.output, result.output
+    assert "index: 2 documents" in result.output
+    answer = runner.invoke(app, ["ask", "Wie viele Raketen fielen in Charkiw?"])
+    assert "12" in answer.output, answer.output
+
+
+def test_a_file_whose_id_holds_another_file_is_refused_not_replaced(env: Path) -> None:
+    # "Kön.txt" and "Kün.txt" both give "K-n" (the README's rule for ordinary names): the
+    # second run must not replace the first file's text.
+    for name, text in (("a/Kön.txt", "Köln baut eine Brücke."), ("b/Kün.txt", "Kün hat 3 Tore.")):
+        (env / name).parent.mkdir()
+        (env / name).write_text(text, encoding="utf-8")
+    assert runner.invoke(app, ["ingest", str(env / "a")]).exit_code == 0
+    (env / "b" / "gut.txt").write_text("Ein guter Bericht über Bonn.", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(env / "b")])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1, output
+    assert "Kön.txt" in output and "Kün.txt" in output and "rename" in output
+    assert "1 created, 0 updated" in output and "1 failed" in output  # gut.txt is in
+    assert "index: 2 documents" in output
+    answer = runner.invoke(app, ["ask", "Was baut Köln?"])
+    assert "Brücke" in answer.output, answer.output
 
 
 @pytest.mark.slow  # loads the model and embeds the seeds afresh

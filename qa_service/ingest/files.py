@@ -1,21 +1,41 @@
 """Which files under a path are articles, and the document id each one gets."""
 
+import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from qa_service.errors import InvalidInput
 from qa_service.ingest.formats import EXTENSIONS
+from qa_service.textcheck import nfc
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._~-]+")
+_ID_MAX = 128
+_NAME_HASH_CHARS = 8
+
+
+def file_document_id(file: Path) -> str:
+    """The id of an article file: its stem, each run of characters an id cannot hold made "-".
+
+    When that loses the name (no ASCII letter or digit in it: "Харків", "ööö"; or cut at 128
+    characters) a hash of the whole stem is appended, so "Харків.txt" and "Одеса.txt" get two
+    ids instead of one that the second file would take over, and the same file keeps its id.
+    """
+    stem = nfc(file.stem)
+    slug = _ID_UNSAFE.sub("-", stem).strip("-.~_")
+    if slug and len(slug) <= _ID_MAX:
+        return slug
+    digest = hashlib.sha256(stem.encode("utf-8", "surrogatepass")).hexdigest()[:_NAME_HASH_CHARS]
+    kept = slug[: _ID_MAX - _NAME_HASH_CHARS - 1].rstrip("-.~_") or "article"
+    return f"{kept}-{digest}"
 
 
 def article_files(paths: Iterable[Path]) -> list[tuple[str, Path]]:
     """``(document_id, file)`` for every article file under ``paths``, checked up front.
 
-    The id is the file stem (characters an id may not hold become "-"), so re-ingesting the
-    same files updates rather than duplicates. Two files that would share an id are refused
-    before anything is ingested, instead of one silently replacing the other.
+    The id is ``file_document_id``, so re-ingesting the same files updates rather than
+    duplicates. Two files that would share an id are refused before anything is ingested,
+    instead of one silently replacing the other.
     """
     found: dict[str, Path] = {}
     for path in paths:
@@ -23,11 +43,12 @@ def article_files(paths: Iterable[Path]) -> list[tuple[str, Path]]:
         if not path.exists():
             raise FileNotFoundError(f"No such file or folder: {path}")
         for file in _article_files(path) if path.is_dir() else [path]:
-            doc_id = _ID_UNSAFE.sub("-", file.stem).strip("-.~_")[:128].rstrip("-.~_") or "article"
+            doc_id = file_document_id(file)
             if doc_id in found and found[doc_id].resolve() != file.resolve():
                 raise InvalidInput(
                     f"{found[doc_id]} and {file} would both get the document id {doc_id!r}; "
-                    "rename one of them or ingest them separately"
+                    "rename one of them (ingested one after the other, the second would be "
+                    "refused as another file's id)"
                 )
             found[doc_id] = file
     return list(found.items())

@@ -1,11 +1,13 @@
 """Which files are articles, and the id each gets (read with load_file)."""
 
+import unicodedata
 from pathlib import Path
 
 import pytest
 
+from qa_service.documents import check_document_id
 from qa_service.errors import UnsupportedFormat
-from qa_service.ingest.files import article_files
+from qa_service.ingest.files import article_files, file_document_id
 from qa_service.ingest.loading import load_file
 from qa_service.models import Article
 
@@ -55,6 +57,35 @@ def test_reports_the_file_with_bad_encoding(tmp_path: Path) -> None:
 def test_a_long_file_name_is_cut_to_an_id_without_a_trailing_separator(tmp_path: Path) -> None:
     # Found by a black-box bug hunt: the cut at 128 characters came after the strip, so
     # "aaa…a (2025).txt" got an id ending in "-", which README says is dropped at either end.
-    (tmp_path / ("a" * 127 + " (2025).txt")).write_text("Ein Satz.", encoding="utf-8")
+    (tmp_path / ("a" * 118 + " (2025).txt")).write_text("Ein Satz.", encoding="utf-8")
     [(doc_id, _)] = article_files([tmp_path])
-    assert doc_id == "a" * 127
+    assert len(doc_id) <= 128 and doc_id.startswith("a" * 118 + "-")
+    assert doc_id[-1].isalnum() and check_document_id(doc_id) == doc_id
+
+
+def test_ordinary_names_keep_the_documented_ids(tmp_path: Path) -> None:
+    (tmp_path / "Wahl in Köln (2025).txt").write_text("Ein Satz.", encoding="utf-8")
+    assert article_files([tmp_path]) == [
+        ("Wahl-in-K-ln-2025", tmp_path / "Wahl in Köln (2025).txt")
+    ]
+
+
+def test_names_without_ascii_letters_get_distinct_stable_ids(tmp_path: Path) -> None:
+    # Found by a black-box bug hunt: "Харків.txt", "Одеса.txt" and "ööö.txt" all got the id
+    # "article", so ingesting one after the other replaced the first without a word.
+    names = ["Харків.txt", "Одеса.txt", "ööö.txt"]
+    for name in names:
+        (tmp_path / name).write_text("Ein Satz.", encoding="utf-8")
+    ids = {file.name: doc_id for doc_id, file in article_files([tmp_path])}
+    assert sorted(ids) == sorted(names) and len(set(ids.values())) == 3
+    assert all(check_document_id(doc_id) == doc_id for doc_id in ids.values())
+    assert file_document_id(tmp_path / "Харків.txt") == ids["Харків.txt"]  # stable
+    nfd = unicodedata.normalize("NFD", "ööö.txt")  # a name as macOS writes it: the same id
+    assert file_document_id(tmp_path / nfd) == ids["ööö.txt"]
+
+
+def test_long_names_sharing_their_first_128_characters_get_distinct_ids(tmp_path: Path) -> None:
+    for tail in ("erster Teil", "zweiter Teil"):
+        (tmp_path / ("Bericht-" * 20 + tail + ".txt")).write_text("Ein Satz.", encoding="utf-8")
+    first, second = (doc_id for doc_id, _ in article_files([tmp_path]))
+    assert first != second and len(first) <= 128 and len(second) <= 128
