@@ -98,8 +98,10 @@ def check_document_id(doc_id: str) -> str:
 
 
 def embedding_texts(text: str, sentences: list[Sentence]) -> list[str]:
-    """What the embedder sees for each sentence: its text, whitespace folded."""
-    return [" ".join(text[s.start : s.end].split()) for s in sentences]
+    """What the embedder sees for each sentence: its text in NFC, whitespace folded. Questions
+    arrive in NFC; an article posted in NFD is stored as posted (its offsets are the
+    citations'), but must be embedded as the same words."""
+    return [" ".join(nfc(text[s.start : s.end]).split()) for s in sentences]
 
 
 def plan_files(paths: Iterable[Path]) -> FilePlan:

@@ -16,6 +16,7 @@ import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
 from qa_service.lexicon import QUESTION_WORDS, WORD
+from qa_service.textcheck import nfc
 from qa_service.tuning.retrieval import COMPOUND_MATCH, MIN_COMPOUND_PART
 
 # Questions arrive in German and English; English function words must not match German text.
@@ -29,10 +30,16 @@ def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
 
 
+def fold(text: str) -> str:
+    """``text`` lower-cased in Unicode NFC: a decomposed "ü" (u + U+0308) is no word character,
+    so an article posted in NFD would index "Bürgermeisterin" as "bu" and "rgermeisterin"."""
+    return nfc(text).lower()
+
+
 def tokenize(text: str) -> list[str]:
     """Stemmed content words of ``text``; hyphenated compounds also yield their parts."""
     tokens: list[str] = []
-    for match in WORD.finditer(text.lower()):
+    for match in WORD.finditer(fold(text)):
         word = match.group()
         parts = [word, *_PARTS.split(word)] if _PARTS.search(word) else [word]
         for part in parts:
@@ -61,7 +68,7 @@ def match_query(text: str) -> str | None:
 def content_words(text: str) -> set[str]:
     """Lower-cased words of ``text`` that carry content, hyphenated compounds also split."""
     words: set[str] = set()
-    for match in WORD.finditer(text.lower()):
+    for match in WORD.finditer(fold(text)):
         word = match.group()
         for part in [word, *_PARTS.split(word)] if _PARTS.search(word) else [word]:
             if part not in STOPWORDS and (len(part) > 1 or part.isdigit()):

@@ -1,5 +1,7 @@
 """Document lifecycle over HTTP: add, idempotent re-add, replace, list, get, delete."""
 
+import unicodedata
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -307,3 +309,28 @@ def _upload_and_ask(client: TestClient, filename: str, content: str, question: s
     body = client.post("/v1/ask", json={"question": question}).json()
     assert_citations_exact(client, body)
     return body
+
+
+def test_an_article_posted_in_nfd_answers_nfc_questions(client: TestClient) -> None:
+    # Found by a black-box bug hunt: decomposed umlauts (u + U+0308) were embedded and
+    # keyword-indexed as posted, so "Wer ist Jürgen Müßig?" abstained; the text stays as posted
+    # (citations index it), only what the embedder and the keyword index read is NFC.
+    text = unicodedata.normalize(
+        "NFD", "Die Bürgermeisterin von Übelstädt heißt Jürgen Müßig. Sie wurde 2017 gewählt."
+    )
+    posted = client.post("/v1/documents", json={"id": "nfd", "text": text})
+    assert posted.status_code == 201, posted.text
+    assert client.get("/v1/documents/nfd").json()["text"] == text  # stored as posted
+    for question in (
+        "Wer ist Jürgen Müßig?",
+        "Wann wurde die Bürgermeisterin von Übelstädt gewählt?",
+    ):
+        body = client.post("/v1/ask", json={"question": question}).json()
+        assert not body["abstained"], (question, body)
+        assert body["citations"][0]["document_id"] == "nfd"
+        assert_citations_exact(client, body)
+    # A question typed in NFD is the same question.
+    nfd_question = unicodedata.normalize("NFD", "Wer ist Jürgen Müßig?")
+    body = client.post("/v1/ask", json={"question": nfd_question}).json()
+    assert not body["abstained"] and body["citations"][0]["document_id"] == "nfd"
+

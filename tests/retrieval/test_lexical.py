@@ -1,6 +1,15 @@
 """Lexical tokens for BM25 and the query-time term coverage, compound-aware."""
 
-from qa_service.retrieval.lexical import match_query, term_coverage, tokenize, words_found
+import unicodedata
+
+from qa_service.retrieval.lexical import (
+    index_terms,
+    index_text,
+    match_query,
+    term_coverage,
+    tokenize,
+    words_found,
+)
 from qa_service.tuning.retrieval import COMPOUND_MATCH
 
 
@@ -54,3 +63,16 @@ def test_coverage_weighs_words_that_tell_sentences_apart() -> None:
 def test_coverage_of_nothing_is_zero() -> None:
     assert term_coverage("Wer war es?", ["Karl war es."]) == [0.0]
     assert term_coverage("Karl", []) == []
+
+
+def test_decomposed_umlauts_give_the_same_keyword_terms() -> None:
+    # Both keyword indexes (FTS5's index_text, PostgreSQL's index_terms) read articles through
+    # tokenize: an article posted in NFD must index the words an NFC question searches.
+    nfc = "Die Bürgermeisterin von Übelstädt heißt Jürgen Müßig."
+    nfd = unicodedata.normalize("NFD", nfc)
+    assert nfd != nfc
+    assert index_text(nfd) == index_text(nfc)
+    assert index_terms(nfd) == index_terms(nfc)
+    assert term_coverage("Wer ist Jürgen Müßig?", [nfd]) == term_coverage(
+        "Wer ist Jürgen Müßig?", [nfc]
+    )

@@ -1,8 +1,11 @@
 """Server mode end to end on the real engines: the service over PostgreSQL + `chroma run`."""
 
+import unicodedata
+
 import pytest
 
 from qa_service.config import Settings
+from qa_service.models import Article
 from qa_service.service import build_service
 from tests.helpers.embedders import MemoEmbedder
 
@@ -30,3 +33,24 @@ def test_server_mode_answers_like_embedded_mode(
     assert [round(c.score, 6) for c in server.citations] == [
         round(c.score, 6) for c in embedded.citations
     ]
+
+
+def test_server_mode_answers_an_nfd_article_from_an_nfc_question(
+    server_settings: Settings, embedder: MemoEmbedder
+) -> None:
+    # PostgreSQL's keyword index and Chroma get what the embedded stores get: NFC terms and
+    # vectors of NFC text, while citations index the text as posted (NFD).
+    text = unicodedata.normalize(
+        "NFD", "Die Bürgermeisterin von Übelstädt heißt Jürgen Müßig. Sie wurde 2017 gewählt."
+    )
+    service = build_service(server_settings, embedder)
+    try:
+        service.add_document(Article(text=text), "nfd")
+        keyword = service.stores.documents.search_sentences("Übelstädt Müßig", 5)
+        assert [hit.doc_id for hit in keyword] == ["nfd"]
+        answer = service.answerer.ask("Wer ist Jürgen Müßig?", 4)
+        assert not answer.abstained and answer.citations[0].document_id == "nfd"
+        for c in answer.citations:
+            assert text[c.start : c.end] == c.quote
+    finally:
+        service.close()
