@@ -52,6 +52,7 @@ class IngestResult:
     sentences: int
     created: bool
     updated: bool
+    content_hash: str  # of the text stored under ``id`` by this call (the audit log's)
 
 
 FileState = Literal["created", "updated", "unchanged", "skipped", "failed"]
@@ -145,9 +146,9 @@ class DocumentService:
         self.chunk_max_chars = chunk_max_chars
         self.max_document_chars = max_document_chars
 
-    def delete(self, doc_id: str) -> None:
-        """The article and every span, keyword row and vector of it."""
-        self.index.delete(doc_id)
+    def delete(self, doc_id: str) -> DocumentRecord:
+        """The article and every span, keyword row and vector of it; returns what was deleted."""
+        return self.index.delete(doc_id)
 
     def add(
         self,
@@ -195,6 +196,7 @@ class DocumentService:
             len(sentences),
             created=existing is None,
             updated=existing is not None,
+            content_hash=digest,
         )
 
     def ingest_files(
@@ -287,7 +289,12 @@ class DocumentService:
             merged = {k: (v if v is not None else getattr(existing, k)) for k, v in given.items()}
             self.index.update_metadata(existing.id, merged)
         return IngestResult(
-            existing.id, existing.n_chunks, existing.n_sentences, created=False, updated=changed
+            existing.id,
+            existing.n_chunks,
+            existing.n_sentences,
+            created=False,
+            updated=changed,
+            content_hash=existing.content_hash,
         )
 
     def _record(

@@ -102,8 +102,8 @@ class QAService:
     def counts(self) -> IndexCounts:
         return self.stores.documents.counts()
 
-    def delete_document(self, doc_id: str) -> None:
-        self.documents.delete(doc_id)
+    def delete_document(self, doc_id: str) -> DocumentRecord:
+        return self.documents.delete(doc_id)
 
     # -- questions -----------------------------------------------------------------------
 

@@ -171,7 +171,8 @@ class ArticleIndex:
         """Caller holds ``writing()``: only the document store changes, no journal needed."""
         self.stores.documents.update_metadata(doc_id, fields)
 
-    def delete(self, doc_id: str) -> None:
+    def delete(self, doc_id: str) -> DocumentRecord:
+        """The deleted document's record (as it was when the delete ran)."""
         with self.writing():
             existing = self.stores.documents.get(doc_id)
             if existing is None:
@@ -181,3 +182,4 @@ class ArticleIndex:
             self.stores.documents.delete(doc_id)
             self.stores.vectors.delete(doc_id)
             self.stores.documents.journal_remove(entry)
+        return existing

@@ -1,10 +1,12 @@
 """Document lifecycle over HTTP: add, idempotent re-add, replace, list, get, delete."""
 
 import unicodedata
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from qa_service.service import QAService
 from tests.helpers.checks import assert_citations_exact
 
 ARTICLE = (
@@ -334,3 +336,21 @@ def test_an_article_posted_in_nfd_answers_nfc_questions(client: TestClient) -> N
     body = client.post("/v1/ask", json={"question": nfd_question}).json()
     assert not body["abstained"] and body["citations"][0]["document_id"] == "nfd"
 
+
+def test_a_post_whose_document_is_deleted_right_after_still_answers_201(
+    client: TestClient, service: QAService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by a black-box bug hunt (a POST racing a DELETE of the same id): the route read the
+    # document back after writing it and answered 404 when the DELETE landed in between. A
+    # planted DELETE at exactly that moment; tests/api/test_server.py races real requests.
+    add = service.documents.add
+
+    def add_then_deleted(*args: Any, **kwargs: Any) -> Any:
+        result = add(*args, **kwargs)
+        service.delete_document(result.id)
+        return result
+
+    monkeypatch.setattr(service.documents, "add", add_then_deleted)
+    created = client.post("/v1/documents", json={"id": "churn", "text": ARTICLE})
+    assert created.status_code == 201, created.text
+    assert created.json()["id"] == "churn" and created.json()["created"] is True

@@ -126,9 +126,10 @@ async def add_document(
     doc_id, article = await _article_from_request(request, service)
     result = await run_in_threadpool(service.add_document, article, doc_id)
     if result.created or result.updated:
-        stored = await run_in_threadpool(service.get_document, result.id)
+        # The hash comes with the result: reading the document back could find it deleted
+        # by a DELETE that landed just after the write, and answer 404 for a stored article.
         action = "document.create" if result.created else "document.replace"
-        await run_in_threadpool(access.record, caller.key, action, result.id, stored.content_hash)
+        await run_in_threadpool(access.record, caller.key, action, result.id, result.content_hash)
     body = DocumentCreated.model_validate(result, from_attributes=True)
     return JSONResponse(body.model_dump(), status_code=201 if result.created else 200)
 
@@ -162,7 +163,6 @@ def delete_document(
     doc_id: DocumentId, service: ServiceDep, access: AccessDep, caller: CallerDep
 ) -> Response:
     """Remove an article and every chunk, sentence and vector of it."""
-    content_hash = service.get_document(doc_id).content_hash
-    service.delete_document(doc_id)
-    access.record(caller.key, "document.delete", doc_id, content_hash)
+    deleted = service.delete_document(doc_id)  # the version deleted, not one read before
+    access.record(caller.key, "document.delete", doc_id, deleted.content_hash)
     return Response(status_code=204)
