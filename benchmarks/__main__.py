@@ -9,7 +9,17 @@ corpus excluded). Each benchmark also runs alone: `python -m benchmarks.latency`
 import argparse
 import sys
 
-from benchmarks import followups, ingest, latency, memory, openmp, quality, scale, throughput
+from benchmarks import (
+    followups,
+    ingest,
+    ingest_blocking,
+    latency,
+    memory,
+    openmp,
+    quality,
+    scale,
+    throughput,
+)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,6 +33,7 @@ def main(argv: list[str] | None = None) -> None:
         latency.main(["--questions", "50"])
         throughput.main(["--seconds", "5", "--max-requests", "300"])
         ingest.main(["--articles", "4"])
+        ingest_blocking.main([])
         scale.main(["--sizes", "1000", "10000", "--questions", "50"])
         memory.main(["--questions", "30", "--articles", "6"])
     else:
@@ -32,6 +43,7 @@ def main(argv: list[str] | None = None) -> None:
         latency.main([])
         throughput.main([])
         ingest.main([])
+        ingest_blocking.main([])
         scale.main([])
         memory.main([])
 

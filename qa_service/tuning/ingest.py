@@ -4,6 +4,17 @@ CHUNK_MAX_CHARS = 700
 """Upper bound of a chunk (whole sentences; ``QA_CHUNK_MAX_CHARS``). About the length of a
 news paragraph, well under the embedders' 512-token window. Not swept; benchmarks.quality
 measures answers with it (a citation is one sentence whatever the chunk size)."""
+EMBED_BATCH = 32
+"""Sentences embedded in one engine call at most during ingest (the benchmarks.ingest batches)."""
+EMBED_BATCH_CHARS = 2000
+"""... and characters at most (a batch of one longer sentence still goes alone): the engine
+is held for a whole call, so a question waits for at most one batch. Counted in characters,
+not tokens, because the tokenizer lives in the engine (German news: ~4.5 characters a token,
+so ~450 tokens, one e5 window). A 40,000-character article without punctuation (20 sentences
+cut at MAX_SENTENCE_CHARS) was one call of 40 s, and a question asked meanwhile waited 38 s;
+benchmarks.ingest_blocking measures it (benchmarks/README.md, "Questions during an ingest").
+Normal sentences (~130 characters) make batches of ~15 instead of 32, which costs nothing
+measurable (same table)."""
 MIN_FILL = 0.5
 """Break a chunk at an earlier paragraph boundary only if it is at least this full, so a
 paragraph break does not leave a stub chunk. Not measured (tests/ingest/test_chunking.py)."""

