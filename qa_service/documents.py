@@ -361,8 +361,9 @@ class DocumentService:
         text = self.documents.text(existing.id) if existing.title is not None else None
         if text is None:
             return False
-        fmt = existing.metadata.get("format")
-        fmt = fmt if fmt in ("text", "markdown") else "text"
+        fmt: Literal["text", "markdown"] = (
+            "markdown" if existing.metadata.get("format") == "markdown" else "text"
+        )
         return parse_article(text, fmt=fmt).title == existing.title
 
     def _segment_and_embed(
