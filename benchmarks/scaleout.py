@@ -25,6 +25,8 @@ The engines are throwaway ones started like the tests start them (tests/helpers/
 
 import argparse
 import asyncio
+import contextlib
+import fcntl
 import os
 import random
 import shutil
@@ -34,7 +36,7 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -58,6 +60,7 @@ from qa_service.retrieval.lexical import index_terms, query_terms
 from tests.helpers.engines import ChromaServer, PostgresServer, start_chroma, start_postgres
 
 if TYPE_CHECKING:
+    from qa_service.config import Settings
     from qa_service.stores.postgres.documents import PostgresDocumentStore
 
 
@@ -333,12 +336,23 @@ def _growth(
     sizes: Sequence[int],
     questions: list[str],
     articles: int | None = None,
+    build_threads: int = 1,
+    measure_lock: Path | None = None,
+    writers: int = 1,
 ) -> list[dict]:
     """Server-mode ``POST /v1/ask`` latency over benchmarks.scale's corpora of ``sizes``
-    chunks, written straight into PostgreSQL and the Chroma server (cached vectors)."""
+    chunks, written straight into PostgreSQL and the Chroma server (cached vectors).
+
+    ``build_threads`` > 1 lets the Chroma server insert with that many rayon threads during
+    the write only; it is restarted on the same path with the service's setting (one thread)
+    before the check and the questions. The check counts every collection against PostgreSQL
+    and asks a random sample of entries' own vectors (what `qa-service check` asks of all).
+    ``measure_lock``: the questions wait for this lock file (flock) and run at normal priority,
+    so a long build can run niced without the lock and the timing still has the CPU alone."""
     from benchmarks.scale import build
     from qa_service.config import Settings
 
+    service_threads = chroma.env["RAYON_NUM_THREADS"]
     rows = []
     for size in sizes:
         env = {
@@ -351,14 +365,23 @@ def _growth(
             index_dir=index_dir,
             database_url=env["QA_DATABASE_URL"],
             chroma_url=env["QA_CHROMA_URL"],
+            backend_timeout=BUILD_TIMEOUT_S,
         )
-        built = build(index_dir, size, articles=articles, settings=settings)
-        with server(index_dir, env=env) as (url, _proc, startup):
+        _restart_chroma(chroma, str(build_threads))
+        built = build(index_dir, size, articles=articles, settings=settings, writers=writers)
+        restart = _restart_chroma(chroma, service_threads)
+        checked = _check_vectors(settings)
+        print(f"  {time.strftime('%H:%M:%S')} checked: {checked}", flush=True)
+        with _measuring(measure_lock, pg, chroma), server(index_dir, env=env) as (url, _p, up):
             row = {"chunks": size, "vectors": built["vectors"]}
             row["write vectors/s"] = built["vectors"] / built["write s"]
-            row["start-up s"] = startup
+            row["write threads"] = build_threads
+            row["writers"] = writers
+            row["start-up s"] = up
             row |= _latency(url, questions)
-        row["load"] = _load()
+            row["load"] = _load()
+        row |= checked
+        row["chroma restart s"] = restart
         rows.append(row)
         print(row, flush=True)
     report(
@@ -368,11 +391,101 @@ def _growth(
             "corpora of benchmarks.scale (XQuAD-de + distractor articles recombined from its "
             "sentences, cached vectors + seeded noise), written through ArticleIndex.add_prepared "
             "into PostgreSQL and the Chroma server; 'write vectors/s': chunk + sentence vectors "
-            "per second of that write (Chroma's HNSW insert dominates)",
+            "per second of that write (Chroma's HNSW insert dominates); 'write threads': the "
+            "Chroma server's rayon threads during the write (queries: the service's one)",
             f"{len(questions)} distinct XQuAD-de questions per size",
         ],
     )
     return rows
+
+
+BUILD_TIMEOUT_S = 600.0  # one bulk upsert into a large graph may take far past the service's 5 s
+CHECK_SAMPLE_DOCS = 300  # documents whose entries the post-build check asks for themselves
+# Results the check asks for (HNSW searches max(ef, n) candidates): the corpus repeats each
+# XQuAD-de sentence with noise (cosine ~0.95), and with 10 results about a fifth of sampled
+# sentences at 10k chunks are not found among their noisy twins, linked or not.
+CHECK_RESULTS = 100
+
+
+def _restart_chroma(chroma: ChromaServer, threads: str) -> float:
+    """Seconds to restart the server with ``threads`` rayon threads (0.0: already so)."""
+    if chroma.env["RAYON_NUM_THREADS"] == threads:
+        return 0.0
+    started = time.perf_counter()
+    chroma.stop()
+    chroma.env["RAYON_NUM_THREADS"] = threads
+    chroma.start()
+    return time.perf_counter() - started
+
+
+def _check_vectors(settings: "Settings") -> dict[str, object]:
+    """Every collection's count equals PostgreSQL's, and a random sample of entries (one
+    sentence and one chunk of each of CHECK_SAMPLE_DOCS documents) is among the CHECK_RESULTS
+    nearest to its own vector: the queried graph is not missing what was written."""
+    from qa_service.stores import open_stores
+
+    stores = open_stores(settings)
+    try:
+        counts = stores.documents.counts()
+        in_chroma = {k: stores.vectors.count(k) for k in ("sentences", "chunks")}
+        docs = stores.documents.db.query(  # type: ignore[attr-defined]
+            "SELECT id, version, n_sentences, n_chunks FROM documents ORDER BY random() LIMIT %s",
+            (CHECK_SAMPLE_DOCS,),
+        )
+        rng = random.Random(0)
+        lost = 0
+        for kind, column in (("sentences", 2), ("chunks", 3)):
+            keys = [(d[0], d[1], rng.randrange(d[column])) for d in docs]
+            got = stores.vectors.vectors(kind, keys)  # type: ignore[arg-type]
+            lost += len(keys) - len(got)
+            for key, vector in got.items():
+                hits = stores.vectors.query(kind, vector, CHECK_RESULTS)  # type: ignore[arg-type]
+                if key not in [(h.doc_id, h.ord) for h in hits]:
+                    lost += 1
+                    if lost <= 5:
+                        print(f"  not found: {kind} {key}; first hits {hits[:2]}", flush=True)
+    finally:
+        stores.close()
+    return {
+        "vectors in Chroma / PostgreSQL": f"{sum(in_chroma.values())} / "
+        f"{counts.sentences + counts.chunks}",
+        "sampled entries not found": f"{lost} of {2 * len(docs)}",
+    }
+
+
+@contextlib.contextmanager
+def _measuring(lock: Path | None, pg: PostgresServer, chroma: ChromaServer) -> Iterator[None]:
+    """Hold ``lock`` (flock) and run this process, PostgreSQL and Chroma at priority 0 (the
+    build may run under `nice`); restore both afterwards. No lock: nothing changes."""
+    if lock is None:
+        yield
+        return
+    with lock.open("a") as held:
+        print(f"  {time.strftime('%H:%M:%S')} waiting for {lock}", flush=True)
+        fcntl.flock(held, fcntl.LOCK_EX)
+        print(f"  {time.strftime('%H:%M:%S')} measuring", flush=True)
+        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+        pids = [os.getpid(), *_descendants(os.getpid()), postmaster, *_descendants(postmaster)]
+        before = {pid: _set_niceness(pid, 0) for pid in pids}
+        try:
+            yield
+        finally:
+            for pid, nice in before.items():
+                _set_niceness(pid, nice)
+            fcntl.flock(held, fcntl.LOCK_UN)
+
+
+def _set_niceness(pid: int, nice: int) -> int:
+    """Set every thread of ``pid`` to ``nice`` (Linux nice is per thread); returns the old."""
+    old = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(ProcessLookupError):
+                old = os.getpriority(os.PRIO_PROCESS, int(tid))
+                os.setpriority(os.PRIO_PROCESS, int(tid), nice)
+    except FileNotFoundError:
+        pass
+    return old
 
 
 def _load() -> str:
@@ -394,6 +507,26 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
     )
     parser.add_argument(
         "--articles", type=int, default=None, help="growth: XQuAD-de articles drawn on (all)"
+    )
+    parser.add_argument(
+        "--build-threads",
+        type=int,
+        default=1,
+        help="growth: the Chroma server's rayon threads while the corpus is written "
+        "(restarted with the service's one before it is queried)",
+    )
+    parser.add_argument(
+        "--writers",
+        type=int,
+        default=1,
+        help="growth: batches written at once while the corpus is built (benchmarks.scale)",
+    )
+    parser.add_argument(
+        "--measure-lock",
+        type=Path,
+        default=None,
+        help="growth: take this flock and priority 0 for the questions only "
+        "(run the build under nice, without the shared CPU lock)",
     )
     parser.add_argument("--corpus", choices=["xquad", "seeds"], default="xquad")
     parser.add_argument(
@@ -464,7 +597,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
             )
         if "growth" in args.only and args.sizes:
             results["growth"] = _growth(
-                pg, chroma, args.sizes, pool[: args.questions], args.articles
+                pg,
+                chroma,
+                args.sizes,
+                pool[: args.questions],
+                args.articles,
+                args.build_threads,
+                args.measure_lock,
+                args.writers,
             )
     finally:
         chroma.close()
