@@ -38,7 +38,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -380,7 +380,7 @@ def _growth(
             row["start-up s"] = up
             row |= _latency(url, questions)
             row["load"] = _load()
-        row |= checked
+        row |= {k: v for k, v in checked.items() if k != "chunks"}
         row["chroma restart s"] = restart
         rows.append(row)
         print(row, flush=True)
@@ -397,6 +397,34 @@ def _growth(
         ],
     )
     return rows
+
+
+def _existing(database_url: str, chroma_url: str, questions: list[str]) -> dict:
+    """The growth row of a corpus someone else wrote into these engines (the check, then the
+    questions); the caller holds the CPU lock, and the writer is paused or gone."""
+    from qa_service.config import Settings
+
+    index_dir = CACHE / "scaleout-existing"
+    env = {"QA_DATABASE_URL": database_url, "QA_CHROMA_URL": chroma_url}
+    settings = Settings(
+        index_dir=index_dir,
+        database_url=database_url,
+        chroma_url=chroma_url,
+        backend_timeout=BUILD_TIMEOUT_S,
+    )
+    checked = _check_vectors(settings)
+    print(f"  {time.strftime('%H:%M:%S')} checked: {checked}", flush=True)
+    vectors = int(str(checked["vectors in Chroma / PostgreSQL"]).split(" / ")[1])
+    with server(index_dir, env=env) as (url, _p, up):
+        row = {"vectors": vectors, "start-up s": up, **_latency(url, questions), "load": _load()}
+    shutil.rmtree(index_dir, ignore_errors=True)
+    row = {"chunks": checked.pop("chunks"), **row, **checked}
+    report(
+        "Scale-out: server-mode POST /v1/ask over an existing corpus (1 client)",
+        [row],
+        [f"{len(questions)} distinct XQuAD-de questions", f"load average {_load()}"],
+    )
+    return row
 
 
 BUILD_TIMEOUT_S = 600.0  # one bulk upsert into a large graph may take far past the service's 5 s
@@ -418,7 +446,7 @@ def _restart_chroma(chroma: ChromaServer, threads: str) -> float:
     return time.perf_counter() - started
 
 
-def _check_vectors(settings: "Settings") -> dict[str, object]:
+def _check_vectors(settings: "Settings") -> dict[str, Any]:
     """Every collection's count equals PostgreSQL's, and a random sample of entries (one
     sentence and one chunk of each of CHECK_SAMPLE_DOCS documents) is among the CHECK_RESULTS
     nearest to its own vector: the queried graph is not missing what was written."""
@@ -447,6 +475,7 @@ def _check_vectors(settings: "Settings") -> dict[str, object]:
     finally:
         stores.close()
     return {
+        "chunks": counts.chunks,
         "vectors in Chroma / PostgreSQL": f"{sum(in_chroma.values())} / "
         f"{counts.sentences + counts.chunks}",
         "sampled entries not found": f"{lost} of {2 * len(docs)}",
@@ -528,6 +557,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
         help="growth: take this flock and priority 0 for the questions only "
         "(run the build under nice, without the shared CPU lock)",
     )
+    parser.add_argument(
+        "--existing",
+        nargs=2,
+        metavar=("DATABASE_URL", "CHROMA_URL"),
+        default=None,
+        help="growth: measure a corpus already in these engines (e.g. a build stopped "
+        "between batches) instead of building one; runs nothing else",
+    )
     parser.add_argument("--corpus", choices=["xquad", "seeds"], default="xquad")
     parser.add_argument(
         "--only", choices=PARTS, nargs="+", default=list(PARTS), help="run only these tables"
@@ -540,6 +577,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
     needed = args.questions + 20 + 2 * len(args.clients) * per_step
     pool = distinct(corpus.questions, needed, salt="so")
     results: dict[str, list[dict]] = {}
+    if args.existing:
+        results["growth"] = [_existing(*args.existing, pool[: args.questions])]
+        return results
     pg: PostgresServer = start_postgres()
     chroma: ChromaServer = start_chroma()
     try:
