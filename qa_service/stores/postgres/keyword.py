@@ -45,36 +45,38 @@ BM25_B = 0.75
 _BOUND_SLACK = 1e-9  # a row's float sum may exceed its terms' summed bounds by a few ulps
 
 # Scores the spans holding any of %(scan)s and none of %(seen)s; {table} names the spans,
-# {score} is ``_score_sql``'s sum over the question's terms.
+# {tfs} are ``_round_sql``'s term counts of each span and {score} its sum over them.
 _ROUND_SQL = """
 SELECT hit.id, hit.doc_id, hit.ord, {score} AS value
 FROM {table} AS hit
+CROSS JOIN LATERAL (SELECT {tfs} OFFSET 0) AS f
 WHERE hit.terms && %(scan)s::text[] AND NOT hit.terms && %(seen)s::text[]
 ORDER BY value DESC, hit.id
 LIMIT %(limit)s
 """
-# One term's part of a span's score, the i-th term of %(terms)s (1-based); 0.0 exactly when
-# the span lacks it (tf = 0), and adding 0.0 changes no float.
+# How often the span holds the i-th term of %(terms)s (1-based). OFFSET 0 keeps the planner
+# from pasting it into each of its two uses below: counting is the cost of a scored row.
+_TF_SQL = "cardinality(array_positions(hit.terms, (%(terms)s::text[])[{i}]))::float8 AS tf{i}"
+# The i-th term's part of the span's score: 0.0 exactly when the span lacks it (tf = 0), and
+# adding 0.0 changes no float.
 _TERM_SQL = (
-    "(%(idf)s::float8[])[{i}] * {tf} * %(k1p1)s"
-    " / ({tf} + %(k1)s * (1 - %(b)s + %(b)s * hit.n_terms / %(avgdl)s))"
+    "(%(idf)s::float8[])[{i}] * f.tf{i} * %(k1p1)s"
+    " / (f.tf{i} + %(k1)s * (1 - %(b)s + %(b)s * hit.n_terms / %(avgdl)s))"
 )
-_TF_SQL = "cardinality(array_positions(hit.terms, (%(terms)s::text[])[{i}]))::float8"
-
-
-def _score_sql(n_terms: int) -> str:
-    """A span's BM25 as one expression, the terms added left to right in question order:
-    the same floats in the same order as ``sum(...)`` over its held terms, bit for bit.
-    (An ordered aggregate over the unnested terms, as before, sorted the terms of every
-    scored row apart: about 20 us a row, 1.0 of a round's 1.2 ms on XQuAD-de; an aggregate
-    without ORDER BY may add them in any order, and two plans then differ in the last bit
-    of some scores, which reorders ties: tests/stores/test_keyword_pruning.py.)"""
-    terms = [_TERM_SQL.format(i=i, tf=_TF_SQL.format(i=i)) for i in range(1, n_terms + 1)]
-    return " + ".join(["0::float8", *terms])
 
 
 def _round_sql(table: str, n_terms: int) -> str:
-    return _ROUND_SQL.format(table=table, score=_score_sql(n_terms))
+    """A span's BM25 as one expression, the terms added left to right in question order:
+    the same floats in the same order as ``sum(...)`` over its held terms, bit for bit.
+    (An ordered aggregate over the unnested terms, as before, set up a sort for every scored
+    row; an aggregate without ORDER BY may add them in any order, and two plans then differ
+    in the last bit of some scores, which reorders ties: tests/stores/test_keyword_pruning.py.)"""
+    ords = range(1, n_terms + 1)
+    return _ROUND_SQL.format(
+        table=table,
+        tfs=", ".join(_TF_SQL.format(i=i) for i in ords),
+        score=" + ".join(["0::float8", *(_TERM_SQL.format(i=i) for i in ords)]),
+    )
 
 
 @dataclass(frozen=True)
