@@ -3,6 +3,8 @@
     .venv/bin/python -m benchmarks.scaleout [--questions 200] [--seconds 15]
         [--clients 16 64] [--keyword-sizes 10000 100000 1000000] [--keyword-seconds 60]
         [--sizes 10000 100000] [--only latency throughput keyword growth]
+        [--measure-lock /tmp/qa-cpu.lock] [--build-threads 1] [--writers 1]
+        [--existing DATABASE_URL CHROMA_URL]
 
 1. The XQuAD-de index is built in embedded mode (`qa-service ingest`, cached), then copied
    into server mode with `qa-service migrate` (timed: no re-embedding).
@@ -19,6 +21,8 @@
 6. Per-question cost growth in server mode: benchmarks.scale's corpora (XQuAD-de plus
    distractors recombined from its sentences, cached vectors) of --sizes chunks, written into
    PostgreSQL and the Chroma server, then `POST /v1/ask` latency through `qa-service serve`.
+   For a long build: run it under `nice` with --measure-lock (the questions alone take the
+   shared CPU lock, at normal priority); --existing measures a corpus already written.
 
 The engines are throwaway ones started like the tests start them (tests/helpers/engines.py).
 """
