@@ -582,7 +582,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
     pool = distinct(corpus.questions, needed, salt="so")
     results: dict[str, list[dict]] = {}
     if args.existing:
-        results["growth"] = [_existing(*args.existing, pool[: args.questions])]
+        database_url, chroma_url = args.existing
+        results["growth"] = [_existing(database_url, chroma_url, pool[: args.questions])]
         return results
     pg: PostgresServer = start_postgres()
     chroma: ChromaServer = start_chroma()
