@@ -593,3 +593,7 @@ def evaluate(
 
 def main() -> None:  # pragma: no cover
     sys.exit(app())
+
+
+if __name__ == "__main__":  # `python -m qa_service.cli`, as `python -m qa_service`
+    app(prog_name="qa-service")

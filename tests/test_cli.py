@@ -1,5 +1,7 @@
 """The `qa-service` command line, run in-process with its own settings from the environment."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,3 +218,13 @@ def test_a_renamed_file_is_skipped_not_failed(env: Path) -> None:
     output = " ".join(result.output.split())
     assert result.exit_code == 0, output
     assert "skipped neu" in output and "'alt'" in output and "1 skipped, 0 failed" in output
+
+
+def test_the_cli_module_runs_as_a_program() -> None:
+    """`python -m qa_service.cli` is the same program as `python -m qa_service`."""
+    for module in ("qa_service.cli", "qa_service"):
+        result = subprocess.run(
+            [sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Usage: qa-service" in result.stdout and "ingest" in result.stdout, result.stdout
