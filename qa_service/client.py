@@ -11,7 +11,9 @@
 It needs only httpx and pydantic at run time (no model, no index).
 """
 
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from time import time
 from types import TracebackType
 from typing import Any, Self
 
@@ -28,12 +30,64 @@ from qa_service.api.schemas import (
 
 
 class QAClientError(Exception):
-    """The service answered with an error status; ``detail`` says what was wrong."""
+    """The service answered with an error status, or could not be reached at all.
 
-    def __init__(self, status_code: int, detail: Any) -> None:
-        super().__init__(f"HTTP {status_code}: {detail}")
+    ``status_code``: the HTTP status, None when no answer came (refused, timed out, broken
+    connection: ``type`` is then the httpx exception's name, e.g. ``ConnectError``);
+    ``detail``: what was wrong; ``type``: the error's ``type`` (``DocumentNotFound``,
+    ``RateLimited`` ...); ``retry_after``: seconds to wait from ``Retry-After``, or None."""
+
+    def __init__(
+        self,
+        status_code: int | None,
+        detail: Any,
+        *,
+        type: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        where = f"HTTP {status_code}" if status_code is not None else "no answer"
+        super().__init__(f"{where}: {detail}")
         self.status_code = status_code
         self.detail = detail
+        self.type = type
+        self.retry_after = retry_after
+
+    @classmethod
+    def from_response(cls, response: httpx.Response) -> Self:
+        """The error in either of the service's shapes: ``{"detail", "type"}`` or, on the
+        OpenAI routes, ``{"error": {"message", "type"}}``."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        detail: Any = response.text
+        kind = None
+        if isinstance(body, dict):
+            error = body.get("error")
+            if isinstance(error, dict):
+                detail, kind = error.get("message", error), error.get("type")
+            else:
+                detail, kind = body.get("detail", body), body.get("type")
+        return cls(
+            response.status_code,
+            detail,
+            type=kind if isinstance(kind, str) else None,
+            retry_after=_seconds(response.headers.get("retry-after")),
+        )
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """``Retry-After`` in seconds: it is a number of seconds or an HTTP date (RFC 9110)."""
+    if retry_after is None:
+        return None
+    try:
+        return max(0.0, float(retry_after))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(retry_after).timestamp() - time())
+    except (TypeError, ValueError):
+        return None
 
 
 class QAClient:
@@ -62,14 +116,13 @@ class QAClient:
         self._http.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        response = self._http.request(method, path, **kwargs)
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            name = type(exc).__name__
+            raise QAClientError(None, f"{name}: {exc}", type=name) from exc
         if response.is_error:
-            try:
-                body = response.json()
-                detail = body.get("detail", body.get("error", body))
-            except ValueError:
-                detail = response.text
-            raise QAClientError(response.status_code, detail)
+            raise QAClientError.from_response(response)
         return response
 
     def health(self) -> Health:

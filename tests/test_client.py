@@ -3,9 +3,11 @@
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from qa_service.client import QAClient, QAClientError
+from tests.helpers.servers import free_port
 
 pytestmark = pytest.mark.slow  # a real server
 
@@ -56,3 +58,20 @@ def test_documents_chat_and_errors(qa: QAClient, tmp_path: Path) -> None:
     with pytest.raises(QAClientError) as error:
         qa.ask("   ")
     assert error.value.status_code == 422
+
+
+def test_a_service_that_is_down_raises_qaclienterror() -> None:
+    """No server on the port: the README's promise (errors raise QAClientError) holds for a
+    refused connection too, not only for an error status."""
+    qa = QAClient(f"http://127.0.0.1:{free_port()}", timeout=5)
+    with qa, pytest.raises(QAClientError) as caught:
+        qa.health()
+    error = caught.value
+    assert error.status_code is None and error.type == "ConnectError" and error.retry_after is None
+    assert isinstance(error.__cause__, httpx.ConnectError)
+
+
+def test_errors_carry_type_and_no_retry_after(qa: QAClient) -> None:
+    with pytest.raises(QAClientError) as caught:
+        qa.document("nope")
+    assert caught.value.type == "DocumentNotFound" and caught.value.retry_after is None
