@@ -108,9 +108,14 @@ def excerpt(value: Any) -> Any:
 
 
 def openai_error(
-    status: int, message: str, param: str | None = None, code: str | None = None
+    status: int,
+    message: str,
+    param: str | None = None,
+    code: str | None = None,
+    kind: str | None = None,
 ) -> JSONResponse:
-    kind = "server_error" if status >= 500 else "invalid_request_error"
+    """OpenAI's error body; ``kind`` is its ``type``, by default from the status."""
+    kind = kind or ("server_error" if status >= 500 else "invalid_request_error")
     body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
     return ErrorResponse(status_code=status, content=body)
 
@@ -131,7 +136,10 @@ def error_response(scope: Scope, exc: errors.QAServiceError) -> JSONResponse:
     """A domain error in the shape its route answers; used by the edge middleware too."""
     if is_openai_path(scope):
         status = 400 if isinstance(exc, errors.InvalidInput) else status_for(exc)
-        response = openai_error(status, str(exc), code=_snake(type(exc).__name__))
+        if isinstance(exc, errors.RateLimited):  # as OpenAI's own rate limit answers
+            response = openai_error(status, str(exc), code="rate_limit_exceeded", kind="requests")
+        else:
+            response = openai_error(status, str(exc), code=_snake(type(exc).__name__))
     else:
         body = {"detail": str(exc), "type": type(exc).__name__}
         if isinstance(exc, errors.BackendUnavailable):

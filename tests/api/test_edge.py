@@ -18,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa_service.api.app import create_app
+from qa_service.client import QAClient, QAClientError
 from qa_service.service import QAService
 from qa_service.serving import HEADER_TIMEOUT_S
 from tests.helpers.servers import serve_process
@@ -281,6 +282,20 @@ def test_rate_limit_per_client_answers_429_with_retry_after(service: QAService) 
         assert 1 <= int(limited.headers["retry-after"]) <= 60
         completion = client.post("/v1/chat/completions", json={"model": "qa-service"})
         assert completion.status_code == 429 and "error" in completion.json()
+        # As OpenAI's own rate limit answers: clients tell it from a bad request by these.
+        error = completion.json()["error"]
+        assert (error["type"], error["code"]) == ("requests", "rate_limit_exceeded"), error
+        # QAClient reads the same 429 (replayed as the app answered it): type, Retry-After.
+        replay = httpx.MockTransport(
+            lambda _: httpx.Response(429, headers=limited.headers, content=limited.content)
+        )
+        with (
+            QAClient("http://testserver", transport=replay) as qa,
+            pytest.raises(QAClientError) as caught,
+        ):
+            qa.documents()
+        assert caught.value.status_code == 429 and caught.value.type == "RateLimited"
+        assert caught.value.retry_after is not None and 1 <= caught.value.retry_after <= 60
         assert client.get("/health").status_code == 200  # not under /v1: not counted
         other = TestClient(client.app, client=("10.0.0.2", 5000))  # the same running app
         assert other.get("/v1/documents").status_code == 200  # another address, its own count
