@@ -101,12 +101,11 @@ class ChatMessage(BaseModel):
     @model_validator(mode="after")
     def _messages_are_usable_text(self) -> "ChatMessage":
         limit = MAX_QUESTION_CHARS if self.role == "user" else MAX_OTHER_MESSAGE_CHARS
+        which = f"{'an' if self.role == 'assistant' else 'a'} {self.role} message"
         if (length := len(nfc(self.text))) > limit:
-            raise ValueError(
-                f"a {self.role} message has {length:,} characters; the limit is {limit:,}"
-            )
+            raise ValueError(f"{which} has {length:,} characters; the limit is {limit:,}")
         if problem := text_problem(self.text):  # user messages are embedded, all are echoed
-            raise ValueError(f"a {self.role} message {problem}")
+            raise ValueError(f"{which} {problem}")
         return self
 
 

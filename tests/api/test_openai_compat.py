@@ -211,3 +211,16 @@ def test_unknown_model_and_raw_errors(client: openai.OpenAI, server: str) -> Non
     }
     response = httpx.post(f"{server}/v1/chat/completions", json=body)
     assert response.status_code == 400 and response.json()["error"]["param"] == "stream"
+
+
+def test_an_assistant_message_is_named_in_good_grammar(client: openai.OpenAI) -> None:
+    messages = [
+        {"role": "user", "content": DRONES},
+        {"role": "assistant", "content": "Selenskyj\x00"},
+        {"role": "user", "content": "Wann war das?"},
+    ]
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="qa-service", messages=messages)  # type: ignore[arg-type]
+    message = caught.value.response.json()["error"]["message"]
+    assert "an assistant message contains a NUL character" in message, message
+
