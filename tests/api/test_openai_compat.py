@@ -224,3 +224,15 @@ def test_an_assistant_message_is_named_in_good_grammar(client: openai.OpenAI) ->
     message = caught.value.response.json()["error"]["message"]
     assert "an assistant message contains a NUL character" in message, message
 
+
+def test_a_long_model_name_is_quoted_short(server: str) -> None:
+    model = "m" * 3000
+    body = {"model": model, "messages": [{"role": "user", "content": DRONES}]}
+    for response in (
+        httpx.post(f"{server}/v1/chat/completions", json=body),
+        httpx.get(f"{server}/v1/models/{model}"),
+    ):
+        assert response.status_code == 404, response.text
+        error = response.json()["error"]
+        assert error["code"] == "model_not_found"
+        assert "m" * 80 + "…" in error["message"] and "m" * 81 not in error["message"]

@@ -33,6 +33,7 @@ from qa_service.api.chat_schemas import (
     usage_of,
 )
 from qa_service.api.deps import ComputeDep
+from qa_service.api.errors import excerpt
 from qa_service.api.routers.chat import ChatServiceDep
 from qa_service.api.schemas import CitationOut
 from qa_service.chat.service import ChatAnswer, ChatTurn
@@ -56,7 +57,8 @@ def _check_model(model: str) -> None:
         raise HTTPException(
             status_code=404,
             detail={
-                "message": f"The model `{model}` does not exist; this service offers `{MODEL_ID}`.",
+                "message": f"The model `{excerpt(model)}` does not exist; "
+                f"this service offers `{MODEL_ID}`.",
                 "param": "model",
                 "code": "model_not_found",
             },
