@@ -190,12 +190,17 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return openai_error(400, message, param, first.get("type"))
 
 
+NOT_UTF8 = "the request body is not UTF-8: send JSON encoded in UTF-8, uncompressed"
+
 # FastAPI's words when a JSON body cannot even be decoded (not UTF-8, say).
 _UNPARSABLE_BODY = "There was an error parsing the body"
 
 
 async def _http_error(request: Request, exc: Exception) -> Any:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI's parse error, caused by bytes that are not UTF-8 (nor UTF-16/32 JSON).
+        return error_response(request.scope, errors.UnsupportedMediaType(NOT_UTF8))
     if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
         exc = StarletteHTTPException(
             400,

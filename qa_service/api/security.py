@@ -22,6 +22,7 @@ Refusals are answered in the route's error shape (api/errors.py): ``{"detail", "
 OpenAI's on the OpenAI routes.
 """
 
+import email.message
 import ipaddress
 import math
 import time
@@ -275,6 +276,14 @@ class EdgeGuard:
 
     @staticmethod
     def _check_media_type(headers: Headers, path: str) -> None:
+        encoding = headers.get("content-encoding", "").strip().lower()
+        if encoding not in ("", "identity"):
+            raise errors.UnsupportedMediaType(
+                f"Content-Encoding {encoding[:40]!r} is not supported: send the body "
+                "uncompressed, as UTF-8 JSON"
+            )
+        declared = email.message.Message()
+        declared["content-type"] = headers.get("content-type", "")
         media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         accepted = ["application/json"]
         if path in _MULTIPART_ROUTES:
@@ -282,6 +291,12 @@ class EdgeGuard:
         if media not in accepted:
             raise errors.UnsupportedMediaType(
                 f"send the body as {' or '.join(accepted)}, not {media[:60] or 'no content-type'}"
+            )
+        charset = declared.get_param("charset")
+        utf8 = not isinstance(charset, str) or charset.strip().lower() in ("utf-8", "utf8")
+        if media == "application/json" and not utf8:
+            raise errors.UnsupportedMediaType(
+                f"only UTF-8 JSON is accepted, not charset={str(charset)[:40]}"
             )
 
     def _too_large(self) -> str:

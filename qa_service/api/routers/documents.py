@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from qa_service.api.auth import AccessDep, CallerDep
 from qa_service.api.deps import ServiceDep
+from qa_service.api.errors import NOT_UTF8
 from qa_service.api.schemas import (
     DocumentCreated,
     DocumentDetail,
@@ -17,7 +18,7 @@ from qa_service.api.schemas import (
     DocumentPage,
     DocumentSummary,
 )
-from qa_service.errors import InvalidInput
+from qa_service.errors import InvalidInput, UnsupportedMediaType
 from qa_service.models import Article
 from qa_service.service import QAService
 
@@ -79,7 +80,9 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         return given.get("id"), article
     try:
         payload = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise UnsupportedMediaType(NOT_UTF8) from None
+    except json.JSONDecodeError as exc:
         raise InvalidInput(f"the body is not valid JSON: {exc}") from None
     except ValueError:  # Python reads no integer of more than 4,300 digits (CVE-2020-10735)
         raise InvalidInput(f"the body is not valid JSON: {_HUGE_NUMBER}") from None
