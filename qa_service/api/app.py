@@ -12,6 +12,7 @@ from qa_service.answer.examples import ExampleQuestions
 from qa_service.api.auth import Authenticator
 from qa_service.api.compute import Compute
 from qa_service.api.errors import install_error_handlers
+from qa_service.api.head import head_as_get
 from qa_service.api.routers import (
     ask,
     chat,
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
     )
     app.add_middleware(PolicyCORS, policy=policy)
     app.add_middleware(security_headers)
+    app.add_middleware(head_as_get)  # outermost: everything inside sees the GET it stands for
     app.include_router(health.router)
     app.include_router(documents.router)
     app.include_router(ask.router)

@@ -299,3 +299,21 @@ def test_rate_limit_per_client_answers_429_with_retry_after(service: QAService) 
         assert client.get("/health").status_code == 200  # not under /v1: not counted
         other = TestClient(client.app, client=("10.0.0.2", 5000))  # the same running app
         assert other.get("/v1/documents").status_code == 200  # another address, its own count
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/widget.js", "/docs", "/health", "/v1/documents", "/v1/models", "/v1/nope"]
+)
+def test_head_answers_as_get_without_a_body(server: tuple[str, int], path: str) -> None:
+    # Found by a black-box bug hunt: HEAD was a 405 everywhere but /health (uptime checkers
+    # send HEAD).
+    url, _ = server
+    with httpx.Client(base_url=url) as client:
+        got = client.get(path)
+        head = client.head(path)
+    assert head.status_code == got.status_code, (path, head.status_code)
+    assert head.content == b""
+    same = ("content-type", "content-length", "x-content-type-options", "cache-control")
+    assert {k: head.headers.get(k) for k in same} == {k: got.headers.get(k) for k in same}
+    assert head.headers["content-length"] == str(len(got.content))
+    assert httpx.head(f"{url}/v1/ask").status_code == 405  # a POST route stays POST
