@@ -30,7 +30,9 @@ class ChatRequest(BaseModel):
         max_length=MAX_QUESTION_CHARS,
         examples=["Und wer wurde Chef der Fallschirmjägertruppen?"],
     )
-    top_k: int | None = Field(None, ge=1, le=20, description="Passages to return (default 4).")
+    top_k: int | None = Field(
+        None, ge=1, le=20, strict=True, description="Passages to return (default 4)."
+    )
     mode: AnswerMode | None = Field(
         None, description="extractive or generative; default: QA_ANSWER_MODE."
     )
@@ -137,8 +139,10 @@ class ChatCompletionRequest(BaseModel):
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: StrictBool = False  # "yes" is not a boolean (OpenAI refuses it too)
     stream_options: StreamOptions | None = None
-    n: int = Field(1, ge=1, le=1, description="Only one choice is supported.")
-    top_k: int | None = Field(None, ge=1, le=20, description="Extension: passages to retrieve.")
+    n: int = Field(1, ge=1, le=1, strict=True, description="Only one choice is supported.")
+    top_k: int | None = Field(
+        None, ge=1, le=20, strict=True, description="Extension: passages to retrieve."
+    )
     mode: AnswerMode | None = Field(
         None, description="Extension: extractive or generative; default: QA_ANSWER_MODE."
     )

@@ -160,7 +160,9 @@ class AskRequest(BaseModel):
         max_length=MAX_QUESTION_CHARS,
         examples=["Wer wurde zum Chef der Drohnentruppen ernannt?"],
     )
-    top_k: int | None = Field(None, ge=1, le=20, description="Passages to return (default 4).")
+    top_k: int | None = Field(
+        None, ge=1, le=20, strict=True, description="Passages to return (default 4)."
+    )
     mode: AnswerMode | None = Field(
         None,
         description="extractive or generative (an LLM writes, every sentence verified); "

@@ -231,3 +231,17 @@ def test_a_compressed_or_not_utf8_body_is_415(
     assert response.status_code == 415 and "utf-8" in response.json()["error"]["message"].lower()
     ok = {"content-type": "application/json; charset=UTF-8", "content-encoding": "identity"}
     assert client.post("/v1/ask", json={"question": "Wer?"}, headers=ok).status_code == 200
+
+
+@pytest.mark.parametrize("top_k", ["3", True, 2.5, "three"])
+@pytest.mark.parametrize(("path", "field"), [("/v1/ask", "question"), ("/v1/chat", "message")])
+def test_top_k_is_a_json_integer(client: TestClient, path: str, field: str, top_k: object) -> None:
+    # Found by a black-box bug hunt: "3" was read as 3 and true as 1.
+    response = client.post(path, json={field: "Wer leitete das Treffen?", "top_k": top_k})
+    _assert_clear_error(response, 422, "top_k")
+    assert response.json()["type"] == "ValidationError"
+
+
+def test_top_k_as_a_number_still_works(client: TestClient) -> None:
+    response = client.post("/v1/ask", json={"question": "Wer leitete das Treffen?", "top_k": 2})
+    assert response.status_code == 200 and len(response.json()["passages"]) <= 2

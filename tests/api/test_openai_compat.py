@@ -236,3 +236,15 @@ def test_a_long_model_name_is_quoted_short(server: str) -> None:
         error = response.json()["error"]
         assert error["code"] == "model_not_found"
         assert "m" * 80 + "…" in error["message"] and "m" * 81 not in error["message"]
+
+
+@pytest.mark.parametrize(("field", "value"), [("n", "1"), ("n", True), ("top_k", "3")])
+def test_integer_options_take_json_integers(server: str, field: str, value: object) -> None:
+    # Found by a black-box bug hunt: "n": "1" was accepted as 1.
+    body = {"model": "qa-service", "messages": [{"role": "user", "content": DRONES}]}
+    response = httpx.post(f"{server}/v1/chat/completions", json={**body, field: value})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == field
+    # Numbers as numbers, and ignored options of the right type, still work.
+    fine = {**body, "n": 1, "top_k": 2, "temperature": 0.2, "max_tokens": 50}
+    assert httpx.post(f"{server}/v1/chat/completions", json=fine).status_code == 200
