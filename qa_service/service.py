@@ -19,7 +19,8 @@ from qa_service.answer.verification import Verifier
 from qa_service.config import AnswerMode, Settings
 from qa_service.documents import DocumentService, IngestResult, check_embedder
 from qa_service.errors import DocumentNotFound
-from qa_service.ingest.loading import decode_upload, detect_format, parse_article
+from qa_service.ingest.formats import upload_format
+from qa_service.ingest.loading import decode_upload, parse_article
 from qa_service.llm import LLMClient, LLMStatus
 from qa_service.models import Article
 from qa_service.retrieval.embedder import Embedder, create_embedder
@@ -78,7 +79,7 @@ class QAService:
     def read_upload(raw: bytes, filename: str, content_type: str | None = None) -> Article:
         """An uploaded file (.txt, .md, .html) as an article, before ``add_document``;
         ``content_type``: what the upload declared."""
-        fmt = detect_format(filename, raw, content_type)
+        fmt = upload_format(filename, raw, content_type)
         return parse_article(decode_upload(raw), fmt=fmt, name=filename)
 
     def ingest_seeds_if_empty(self) -> list[IngestResult]:

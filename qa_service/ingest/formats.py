@@ -78,6 +78,46 @@ def detect_format(filename: str, data: bytes | str, content_type: str | None = N
     return "text"
 
 
+UPLOAD_MEDIA_TYPES: dict[str, Format] = {
+    "text/plain": "text",
+    "text/markdown": "markdown",
+    "text/x-markdown": "markdown",
+    "text/html": "html",
+}
+"""What an upload without an extension may declare itself to be."""
+
+_ACCEPTED = ".txt, .md or .html (UTF-8)"
+
+
+def upload_format(filename: str, data: bytes, content_type: str | None) -> Format:
+    """An upload's format, by the README's list: a known extension (.txt, .md, .html and
+    their spellings in EXTENSIONS); without an extension, a declared text/plain, Markdown
+    or HTML content type. Anything else is refused: an ``evil.exe`` is not read as text
+    because its bytes happen to decode."""
+    suffix = Path(filename).suffix.lower()
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if suffix and suffix not in EXTENSIONS and suffix != ".pdf":  # a PDF: detect_format says
+        raise UnsupportedFormat(
+            f"{filename[:100]!r}: {suffix[:20]} files are not read; upload {_ACCEPTED}"
+        )
+    if not suffix and media not in UPLOAD_MEDIA_TYPES:
+        raise UnsupportedFormat(
+            f"{filename[:100]!r} has no extension and its content type is "
+            f"{media[:60] or 'not given'}; name it .txt, .md or .html, or send it as "
+            f"{', '.join(UPLOAD_MEDIA_TYPES)} (UTF-8)"
+        )
+    fmt = detect_format(filename, data, content_type)  # a PDF or binary content is refused
+    return fmt if suffix else UPLOAD_MEDIA_TYPES[media]
+
+
+def upload_source(filename: str) -> str:
+    """The upload's file name as a ``source``: its base name only. A client's
+    ``../../etc/x.md`` or ``C:\\Users\\x.md`` says nothing about the article and is a path
+    nobody should later join to a folder."""
+    name = Path(filename.replace("\\", "/")).name
+    return name if name not in ("", ".", "..") else "upload"
+
+
 def decode_upload(raw: bytes, *, name: str = "upload") -> str:
     """Strict UTF-8: guessing another encoding would silently corrupt quoted citations."""
     try:

@@ -245,3 +245,25 @@ def test_top_k_is_a_json_integer(client: TestClient, path: str, field: str, top_
 def test_top_k_as_a_number_still_works(client: TestClient) -> None:
     response = client.post("/v1/ask", json={"question": "Wer leitete das Treffen?", "top_k": 2})
     assert response.status_code == 200 and len(response.json()["passages"]) <= 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "words"),
+    [
+        ("evil.exe", "text/plain", (".exe", ".txt, .md or .html")),
+        ("bericht.docx", "application/octet-stream", (".docx",)),
+        ("noext", "application/octet-stream", ("no extension", "text/plain")),
+        ("noext", "", ("no extension",)),
+    ],
+)
+def test_an_upload_of_an_unknown_format_is_a_415(
+    client: TestClient, name: str, content_type: str, words: tuple[str, ...]
+) -> None:
+    # Found by a black-box bug hunt: evil.exe and noext were read as text (README lists
+    # .txt, .md, .html and 415 for the rest).
+    before = client.get("/health").json()
+    data = "Die Stadt Kleinhausen baut eine neue Brücke.".encode()
+    response = client.post("/v1/documents", files={"file": (name, data, content_type)})
+    _assert_clear_error(response, 415, *words)
+    assert response.json()["type"] == "UnsupportedFormat"
+    assert client.get("/health").json() == before

@@ -354,3 +354,25 @@ def test_a_post_whose_document_is_deleted_right_after_still_answers_201(
     created = client.post("/v1/documents", json={"id": "churn", "text": ARTICLE})
     assert created.status_code == 201, created.text
     assert created.json()["id"] == "churn" and created.json()["created"] is True
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type", "source", "fmt"),
+    [
+        ("../../etc/x.md", "application/octet-stream", "x.md", "markdown"),
+        ("C:\\Users\\anna\\notiz.txt", "text/plain", "notiz.txt", "text"),
+        ("notiz", "text/plain; charset=utf-8", "notiz", "text"),
+        ("seite", "text/html", "seite", "html"),
+    ],
+)
+def test_an_upload_keeps_the_base_name_and_takes_a_declared_text_type(
+    client: TestClient, name: str, content_type: str, source: str, fmt: str
+) -> None:
+    # Found by a black-box bug hunt: the client's path was stored verbatim as the source.
+    text = "<p>Die Stadt Kleinhausen baut eine neue Brücke über den Fluss.</p>"
+    upload = {"file": (name, text.encode(), content_type)}
+    response = client.post("/v1/documents", files=upload, data={"id": "named"})
+    assert response.status_code == 201, response.text
+    doc = client.get("/v1/documents/named").json()
+    assert doc["source"] == source and doc["metadata"]["format"] == fmt, doc
+    client.delete("/v1/documents/named")

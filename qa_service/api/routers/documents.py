@@ -19,6 +19,7 @@ from qa_service.api.schemas import (
     DocumentSummary,
 )
 from qa_service.errors import InvalidInput, UnsupportedMediaType
+from qa_service.ingest.formats import upload_source
 from qa_service.models import Article
 from qa_service.service import QAService
 
@@ -68,7 +69,7 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         if not isinstance(upload, UploadFile):
             raise InvalidInput("multipart upload needs a 'file' field")
         raw = await upload.read()
-        filename = upload.filename or "upload.txt"
+        filename = upload_source(upload.filename or "upload.txt")
         article = service.read_upload(raw, filename, upload.content_type)
         fields = {k: form.get(k) for k in ("id", "title", "source", "published_at")}
         given = {k: v for k, v in fields.items() if isinstance(v, str) and v}
