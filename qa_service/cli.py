@@ -77,7 +77,7 @@ def _progress() -> Progress:
 
 
 def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
+    err.print(f"[red]error:[/red] {_printable(str(exc))}", soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -105,11 +105,11 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
             r, doc_id = outcome.result, outcome.doc_id
             if r is not None:
                 line = f"{outcome.state:9} {doc_id}: {r.chunks} chunks, {r.sentences} sentences"
-                progress.console.print(escape(line))
+                progress.console.print(_printable(line))
             else:
                 color = "yellow" if outcome.state == "skipped" else "red"
                 what = f"{doc_id}: {outcome.error}" if doc_id else str(outcome.error)
-                progress.console.print(f"[{color}]{outcome.state}[/{color}] {escape(what)}")
+                progress.console.print(f"[{color}]{outcome.state}[/{color}] {_printable(what)}")
             if doc_id is not None:  # a missing path is not one of the files counted
                 progress.advance(task)
 
@@ -205,6 +205,16 @@ def _check_can_start(settings: Settings, host: str) -> None:
         check_can_start(settings, access, host)
 
 
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(text: str) -> str:
+    """Article text for the terminal: control characters other than newline and tab as
+    ``\\x1b`` (a raw ESC would start an escape sequence: colours, a moved cursor, a new
+    window title; C1 0x9b does the same in some terminals), and rich's markup escaped."""
+    return escape(_TERMINAL_CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in German or English.")],
@@ -228,19 +238,19 @@ def ask(
         body = {k: v for k, v in asdict(answer).items() if k != "diagnostics"} | reply.fields()
         console.print_json(json.dumps(body, ensure_ascii=False))
         return
-    # Article text is shown as it is: escape() keeps rich from reading "[...]" as markup.
-    console.print(f"[bold]{escape(answer.answer)}[/bold]")
+    # Article text is shown as it is, but printable (see _printable).
+    console.print(f"[bold]{_printable(answer.answer)}[/bold]")
     if reply.mode != "extractive":
         reason = f" ({reply.fallback_reason})" if reply.fallback_reason else ""
         console.print(escape(f"  mode: {reply.mode}{reason}"), style="dim")
     for c in answer.citations:
         console.print(
-            escape(
+            _printable(
                 f"  [{c.id}] {c.document_id} [{c.start}:{c.end}] (score {c.score:.3f}) "
                 f"{c.title or ''}"
             )
         )
-        console.print(escape(f"      “{' '.join(c.quote.split())}”"), style="dim")
+        console.print(_printable(f"      “{' '.join(c.quote.split())}”"), style="dim")
 
 
 @app.command()
@@ -253,13 +263,13 @@ def documents(
     records = service.list_documents(offset=offset, limit=limit)
     table = Table("id", "title", "chunks", "sentences", "published")
     for r in records:
-        # Titles are article text: escape() keeps rich from reading "[/bold]" as markup.
+        # Titles are article text: printable, and "[/bold]" not read as markup.
         table.add_row(
             r.id,
-            escape(r.title or ""),
+            _printable(r.title or ""),
             str(r.n_chunks),
             str(r.n_sentences),
-            escape(r.published_at or ""),
+            _printable(r.published_at or ""),
         )
     console.print(table)
     service.close()
@@ -382,7 +392,7 @@ def audit(
             e.action,
             escape(e.document_id or ""),
             (e.content_hash or "")[:16],
-            escape(e.detail or ""),
+            _printable(e.detail or ""),
         )
     console.print(table)
 

@@ -33,6 +33,25 @@ def text_problem(text: str) -> str | None:
     return None
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def control_problem(text: str) -> str | None:
+    """A C0 control character (or DEL) other than tab, newline and carriage return, or None.
+
+    Titles and sources are one-line labels that terminals, logs and tables print: an ESC
+    there starts an escape sequence (colours, a moved cursor, a new window title)."""
+    if (match := _CONTROL.search(text)) is None:
+        return None
+    code = ord(match.group())
+    name = f" ({_CONTROL_NAMES[code]})" if code in _CONTROL_NAMES else ""
+    return (
+        f"contains the control character U+{code:04X}{name} at position {match.start()}; "
+        "of the control characters only tab, newline and carriage return are allowed"
+    )
+
+
 def nfc(text: str) -> str:
     """``text`` in Unicode NFC, the form every limit counts in: a decomposed "ä" (a, then a
     combining diaeresis) is two code points, one character to its reader."""

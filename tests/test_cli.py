@@ -228,3 +228,21 @@ def test_the_cli_module_runs_as_a_program() -> None:
         )
         assert result.returncode == 0, result.stderr
         assert "Usage: qa-service" in result.stdout and "ingest" in result.stdout, result.stdout
+
+
+@pytest.mark.slow  # loads the model
+def test_ask_and_documents_print_control_characters_escaped(env: Path) -> None:
+    # Found by a black-box bug hunt: an ESC in an article's title reached the terminal raw.
+    # The stored text keeps it (offsets stay exact); only the printing escapes it.
+    (env / "wahl.txt").write_text(
+        "Wahl in Kleinhausen\x1b]0;pwned\x07\x1b[2J\n\n"
+        "Die Stadt Kleinhausen wählte am Dienstag \x1b[31mAnna Vogel zur Bürgermeisterin.",
+        encoding="utf-8",
+    )
+    assert runner.invoke(app, ["ingest", str(env / "wahl.txt")]).exit_code == 0
+    for args in (["ask", "Wer wurde Bürgermeisterin von Kleinhausen?"], ["documents"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output, repr(result.output)
+        assert "\\x1b" in result.output, result.output
+    assert "Vogel" in result.output or "Kleinhausen" in result.output

@@ -8,12 +8,12 @@ import dataclasses
 import typing
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from qa_service.config import AnswerMode
 from qa_service.models import Citation, Passage
 from qa_service.stores import DocumentRecord
-from qa_service.textcheck import nfc
+from qa_service.textcheck import control_problem, nfc
 
 
 def response_model(name: str, record: type) -> type[BaseModel]:
@@ -86,6 +86,17 @@ class Health(BaseModel):
     )
 
 
+def _no_control_characters(value: str | None) -> str | None:
+    if value is not None and (problem := control_problem(value)):
+        raise ValueError(problem)
+    return value
+
+
+Label = Annotated[str, AfterValidator(_no_control_characters)]
+"""A title or source: printed by terminals and tables, so no control characters (the
+article text may hold them; its offsets must stay exact)."""
+
+
 class DocumentIn(BaseModel):
     id: str | None = Field(
         None,
@@ -93,9 +104,9 @@ class DocumentIn(BaseModel):
         examples=["pistorius-2025-06-04"],
         description="Becomes the document id; derived from the text if absent.",
     )
-    title: str | None = Field(None, max_length=500)
+    title: Label | None = Field(None, max_length=500)
     text: str = Field(min_length=1, examples=["Am 4. Juni 2025 treffen sich ..."])
-    source: str | None = Field(None, max_length=2000)
+    source: Label | None = Field(None, max_length=2000)
     published_at: str | None = Field(None, max_length=64, examples=["2025-06-04"])
     metadata: dict[str, Any] | None = Field(
         None, description="Free-form JSON; omitted on a re-post: the stored metadata stays."

@@ -267,3 +267,32 @@ def test_an_upload_of_an_unknown_format_is_a_415(
     _assert_clear_error(response, 415, *words)
     assert response.json()["type"] == "UnsupportedFormat"
     assert client.get("/health").json() == before
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("title", "Wahl \x1b[2J\x1b]0;pwned\x07 in Kleinhausen", ("title", "u+001b", "esc")),
+        ("source", "https://news.example/\x07", ("source", "u+0007")),
+        ("title", "Wahl\x00", ("title", "u+0000")),
+    ],
+)
+def test_control_characters_in_title_or_source_are_422(
+    client: TestClient, field: str, value: str, words: tuple[str, ...]
+) -> None:
+    # Found by a black-box bug hunt: an ESC sequence in a title was stored and printed raw
+    # by `qa-service ask`, rewriting the terminal.
+    before = client.get("/health").json()
+    text = "Die Stadt Kleinhausen wählte am Dienstag Anna Vogel zur Bürgermeisterin."
+    response = client.post("/v1/documents", json={"text": text, field: value})
+    _assert_clear_error(response, 422, *words)
+    upload = {"file": ("a.txt", text.encode(), "text/plain")}
+    response = client.post("/v1/documents", files=upload, data={field: value})
+    assert response.status_code == 422 and "U+00" in response.text, response.text
+    assert client.get("/health").json() == before
+
+
+def test_tabs_and_newlines_in_a_title_are_not_control_characters(client: TestClient) -> None:
+    body = {"id": "tabs", "title": "Wahl\tin\r\nKleinhausen", "text": "Anna Vogel gewann die Wahl."}
+    assert client.post("/v1/documents", json=body).status_code == 201
+    assert client.delete("/v1/documents/tabs").status_code == 204
