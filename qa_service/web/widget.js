@@ -49,6 +49,11 @@
         unavailable: "Der Dienst ist gerade nicht bereit. Bitte gleich noch einmal versuchen.",
         invalid: "Die Anfrage wurde abgelehnt",
         network: "Der Dienst ist nicht erreichbar. Läuft er noch?",
+        keyRequired:
+          "Dieser Dienst verlangt einen API-Schlüssel. Das Widget braucht einen Lese-Schlüssel: " +
+          'auf einer eigenen Seite einbetten mit <script src=".../widget.js" data-key="SCHLÜSSEL">, ' +
+          "Schlüssel erstellt mit qa-service keys create --scope read --origin https://ihre.seite " +
+          "(siehe README, Abschnitt Sicherheit).",
         other: "Unerwarteter Fehler",
       },
     },
@@ -80,6 +85,10 @@
         unavailable: "The service is not ready right now. Please try again in a moment.",
         invalid: "The request was refused",
         network: "The service cannot be reached. Is it still running?",
+        keyRequired:
+          "This service requires an API key. The widget needs a read key: embed it in your own " +
+          'page with <script src=".../widget.js" data-key="KEY">, the key created with ' +
+          "qa-service keys create --scope read --origin https://your.site (see README, Security).",
         other: "Unexpected error",
       },
     },
@@ -254,7 +263,12 @@
 
   async function getJson(path) {
     const response = await fetch(api + path, { headers: auth });
-    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    if (!response.ok) {
+      const err = new Error(`${path}: HTTP ${response.status}`);
+      err.status = response.status; // an answer, not a network failure
+      err.body = await response.json().catch(() => null);
+      throw err;
+    }
     return response.json();
   }
 
@@ -290,7 +304,8 @@
         welcome.append(group);
       }
     } catch (err) {
-      showError(null, null, err);
+      if (err.status) showError(err.status, err.body);
+      else showError(null, null, err);
     }
   }
 
@@ -298,6 +313,7 @@
   function errorText(status, body) {
     const type = body && body.type;
     if (type && TEXT.errors[type]) return TEXT.errors[type];
+    if (status === 401) return TEXT.errors.keyRequired; // keys exist and this widget has none (or a bad one)
     if (status === 503 || /Unavailable$/.test(type || "")) return TEXT.errors.unavailable;
     let detail = body && body.detail;
     if (Array.isArray(detail)) detail = detail.map((d) => d.msg).join("; ");

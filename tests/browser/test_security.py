@@ -181,3 +181,16 @@ def test_the_widget_with_an_origin_bound_key(
         elsewhere.close()
     assert "Browdi" in allowed["answer"] and allowed["citations"], allowed
     assert not refused["citations"] and "Browdi" not in refused["answer"], refused
+
+
+def test_the_built_in_page_says_a_key_is_needed(
+    widget_service: tuple[str, Pages, str],
+) -> None:
+    # Found by a black-box bug hunt: once keys exist, the page at / had no key and every
+    # question failed with a bare "HTTP 401" or "cannot be reached".
+    api, _, _ = widget_service
+    seen = browse(
+        "widget", page=f"{api}/", question="Wer wurde zum Chef der Drohnentruppen ernannt?"
+    )
+    assert "API-Schlüssel" in seen["answer"] and "data-key" in seen["answer"], seen
+    assert not seen["citations"] and not seen["pageErrors"], seen
