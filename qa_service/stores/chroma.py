@@ -31,6 +31,9 @@ CHROMA_ENV = {"RAYON_NUM_THREADS": "1"}
 # ``qa-service check`` asks each entry's own vector: an entry the graph still links comes back
 # first (or among identical twins); ten leaves room for duplicate sentences.
 SELF_QUERY_RESULTS = 10
+SAME_VECTOR_DISTANCE = 1e-5
+"""Cosine distance at which a hit is the very vector asked (float32 rounding stays ~1e-7): a
+numeric tolerance for ``unreachable``, not a tuning choice."""
 
 
 class ChromaVectorStore:
@@ -152,9 +155,10 @@ class ChromaVectorStore:
             return self._collections[kind].count()
 
     def unreachable(self, kind: VectorKind, page: int = 1_000) -> list[tuple[str, str, int]]:
-        """Entries whose own vector, asked as a query, does not bring them back among the
-        first ``SELF_QUERY_RESULTS`` (more identical vectors than that would be reported too;
-        rewriting them does no harm)."""
+        """Entries whose own vector, asked as a query, brings back neither them nor an
+        identical vector (distance 0) among the first ``SELF_QUERY_RESULTS``. An article that
+        repeats one sentence stores more identical vectors than a query returns; any of
+        them answers for all, so they are not reported (the graph reaches that vector)."""
         lost: list[tuple[str, str, int]] = []
         offset = 0
         while True:
@@ -162,16 +166,21 @@ class ChromaVectorStore:
                 collection = self._collections[kind]
                 got = collection.get(include=["embeddings"], limit=page, offset=offset)
                 ids = got["ids"]
-                found = (
-                    collection.query(
+                hits: list[list[str]] = []
+                distances: list[list[float]] = []
+                if ids:
+                    found = collection.query(
                         query_embeddings=got["embeddings"],  # type: ignore[arg-type]
                         n_results=min(SELF_QUERY_RESULTS, collection.count()),
-                        include=[],
-                    )["ids"]
-                    if ids
-                    else []
-                )
-            lost += [_parse_id(i) for i, hits in zip(ids, found, strict=True) if i not in hits]
+                        include=["distances"],
+                    )
+                    hits = found["ids"]
+                    distances = [list(d) for d in found["distances"] or [[] for _ in ids]]
+            lost += [
+                _parse_id(i)
+                for i, near, far in zip(ids, hits, distances, strict=True)
+                if i not in near and not (far and min(far) <= SAME_VECTOR_DISTANCE)
+            ]
             if len(ids) < page:
                 return lost
             offset += len(ids)

@@ -13,10 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa_service.config import Settings
 from qa_service.service import build_service
+from qa_service.stores.chroma import SELF_QUERY_RESULTS, ChromaVectorStore
 from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.paths import ROOT
 
@@ -140,3 +142,24 @@ def test_check_finds_unreachable_vectors_and_fix_makes_them_findable(
     assert out["after"]["unreachable_sentence_vectors"] == 0
     assert out["after"]["unreachable_chunk_vectors"] == 0
     assert out["found_after"] == out["stored"]
+
+
+def test_identical_vectors_beyond_the_self_query_count_are_not_unreachable(
+    tmp_path: Path,
+) -> None:
+    # Found by a black-box bug hunt: an article repeating one sentence more than ten times
+    # made `qa-service check` report "unreachable vectors" on a healthy index, forever
+    # (a query returns ten of the identical twins; the others never saw themselves).
+    store = ChromaVectorStore(tmp_path / "chroma")
+    try:
+        rng = np.random.default_rng(7)
+        same = rng.standard_normal(384).astype(np.float32)
+        others = rng.standard_normal((5, 384)).astype(np.float32)
+        vectors = np.vstack([np.tile(same, (SELF_QUERY_RESULTS + 5, 1)), others])
+        store.add("sentences", [("echo", "v1", vectors)])
+        assert store.count("sentences") == len(vectors)
+        assert store.unreachable("sentences") == []
+        # Read in pages as well (test_check_finds_unreachable_vectors_... keeps the teeth).
+        assert store.unreachable("sentences", page=7) == []
+    finally:
+        store.close()
