@@ -45,7 +45,16 @@ def _candidate_headings(
         ]
         per_doc.append([(h, record.id, record.title) for h in headings])
     rounds = max((len(h) for h in per_doc), default=0)
-    return [h[i] for i in range(rounds) for h in per_doc if i < len(h)]
+    taken = [h[i] for i in range(rounds) for h in per_doc if i < len(h)]
+    # A heading repeated (within an article, or in two articles: "Reaktionen") makes the
+    # same question: offered once, from the newest article.
+    seen: set[str] = set()
+    unique = []
+    for heading in taken:
+        if (key := " ".join(heading[0].casefold().split())) not in seen:
+            seen.add(key)
+            unique.append(heading)
+    return unique
 
 
 def _chosen(citation: Citation) -> str:

@@ -35,3 +35,33 @@ def test_examples_follow_new_articles(client: TestClient) -> None:
 
 def test_an_empty_index_has_no_examples(empty_client: TestClient) -> None:
     assert empty_client.get("/v1/examples").json() == {"questions": []}
+
+
+def test_a_repeated_heading_is_offered_once(client: TestClient) -> None:
+    # Found by a black-box bug hunt: /v1/examples?limit=5 listed the same question twice.
+    sections = [
+        (
+            "Freigabe der Südbrücke verzögert sich",
+            "Die Südbrücke in Altstadt wird erst im "
+            "Winter freigegeben, weil Stahlträger fehlen, sagte Baudezernent Jonas Hahn.",
+        ),
+        (
+            "Kosten der Südbrücke steigen deutlich",
+            "Die Kosten der Südbrücke steigen auf "
+            "neun Millionen Euro; der Stadtrat berät im Juli über die Mehrkosten.",
+        ),
+    ]
+    for doc_id, suffix in (("sued-1", "Montag"), ("sued-2", "Dienstag")):
+        text = "Brückenbau in Altstadt\n\n" + "\n\n".join(
+            f"{heading}\n\n{body} Das teilte die Stadt am {suffix} mit."
+            for heading, body in sections
+        )
+        added = client.post("/v1/documents", json={"id": doc_id, "text": text})
+        assert added.status_code == 201, added.text
+    try:
+        questions = [q["question"] for q in client.get("/v1/examples?limit=5").json()["questions"]]
+        assert any("Südbrücke" in q for q in questions), questions  # the headings are offered
+        assert len(questions) == len(set(questions)), questions
+    finally:
+        for doc_id in ("sued-1", "sued-2"):
+            client.delete(f"/v1/documents/{doc_id}")
