@@ -52,8 +52,12 @@ def content_hash(text: str) -> str:
     space at either end (an editor's, a copy-paste's) is the same article. The stored text is
     kept exactly as posted; citations index into it.
     """
-    canonical = _EDGES.sub("", unicodedata.normalize("NFC", text))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(text).encode("utf-8")).hexdigest()
+
+
+def _canonical(text: str) -> str:
+    """NFC without the whitespace and invisible marks around it."""
+    return _EDGES.sub("", unicodedata.normalize("NFC", text))
 
 
 def canonical_field(value: str | None) -> str | None:
@@ -62,7 +66,7 @@ def canonical_field(value: str | None) -> str | None:
     trailing space from a form) it is the same value, not a new version. Empty: not given."""
     if value is None:
         return None
-    return _EDGES.sub("", unicodedata.normalize("NFC", value)) or None
+    return _canonical(value) or None
 
 
 def canonical_metadata(value: Any) -> Any:
