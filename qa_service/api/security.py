@@ -43,6 +43,7 @@ from qa_service import errors
 from qa_service.access import origin_of
 from qa_service.api.errors import error_response
 from qa_service.config import Settings
+from qa_service.ingest.formats import media_type
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 BODY_CHUNK_TIMEOUT_S = 30.0
@@ -284,7 +285,7 @@ class EdgeGuard:
             )
         declared = email.message.Message()
         declared["content-type"] = headers.get("content-type", "")
-        media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        media = media_type(headers.get("content-type"))
         accepted = ["application/json"]
         if path in _MULTIPART_ROUTES:
             accepted.append("multipart/form-data")

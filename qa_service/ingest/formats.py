@@ -26,11 +26,17 @@ PDF_HEADER_WITHIN = 1024
 """Where a PDF's ``%PDF-`` header may start: readers (Acrobat among them) look this far."""
 
 
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type value, lower-case, without its parameters ("" if
+    none was given): ``text/plain; charset=utf-8`` -> ``text/plain``."""
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
 def _declared_pdf(filename: str, content_type: str | None) -> str | None:
     """How the upload claims to be a PDF (its name or its content type), or None."""
     if Path(filename).suffix.lower() == ".pdf":
         return "its name"
-    media = (content_type or "").split(";", 1)[0].strip().lower()
+    media = media_type(content_type)
     return f"its content type {media}" if media in _PDF_MEDIA_TYPES else None
 
 
@@ -95,7 +101,7 @@ def upload_format(filename: str, data: bytes, content_type: str | None) -> Forma
     or HTML content type. Anything else is refused: an ``evil.exe`` is not read as text
     because its bytes happen to decode."""
     suffix = Path(filename).suffix.lower()
-    media = (content_type or "").split(";", 1)[0].strip().lower()
+    media = media_type(content_type)
     if suffix and suffix not in EXTENSIONS and suffix != ".pdf":  # a PDF: detect_format says
         raise UnsupportedFormat(
             f"{filename[:100]!r}: {suffix[:20]} files are not read; upload {_ACCEPTED}"
