@@ -21,8 +21,14 @@ from qa_service.answer.citations import (
     build_citations,
     group_citations,
 )
-from qa_service.answer.language import ABSTAIN_MESSAGE, Language, detect_language
+from qa_service.answer.language import (
+    ABSTAIN_MESSAGE,
+    Language,
+    detect_language,
+    unresolved_message,
+)
 from qa_service.answer.questions import check_question
+from qa_service.answer.references import refers_to_nothing
 from qa_service.answer.reranking import Reranker, rerank
 from qa_service.answer.scoring import evidence_score, prefer_topic, rank, score_candidates
 from qa_service.answer.text import compose_answer
@@ -111,12 +117,17 @@ class ExtractiveAnswerer:
         """Answer ``question``; a ``retrieval_query`` (a chat rewrite) may replace it for search.
 
         ``topic``: the conversation's article is preferred (see ``AnswerConfig.topic_bonus``).
+        Without one (``/v1/ask``, a conversation's first message) a question whose pronoun
+        points at nothing ("How old is he?") is not searched: the answer asks whom it means.
         """
         question = self.check_question(question)
+        language = detect_language(question)
+        if topic is None and (pronoun := refers_to_nothing(question)):
+            message = unresolved_message(language, pronoun)
+            return Answer(message, True, [], [], language, {"unresolved_reference": 1.0})
         query = retrieval_query or question
         if vector is None:
             vector = self.embedder.embed_query(query)
-        language = detect_language(question)
         retrieval = self.retriever.retrieve(query, vector, top_k, language)
         titles, passages, quote = self.sources(retrieval)
         ranked, diagnostics = self.rank(question, query, language, retrieval.candidates, topic)

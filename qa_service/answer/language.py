@@ -2,7 +2,7 @@
 
 from qa_service.lexicon import LANGUAGE_CUES, Language
 
-__all__ = ["ABSTAIN_MESSAGE", "Language", "detect_language"]
+__all__ = ["ABSTAIN_MESSAGE", "Language", "detect_language", "unresolved_message"]
 
 
 def detect_language(text: str) -> Language:
@@ -17,3 +17,14 @@ ABSTAIN_MESSAGE: dict[Language, str] = {
     "de": "Dazu habe ich in den Artikeln keine belastbare Stelle gefunden.",
     "en": "I could not find a passage in the articles that answers this.",
 }
+
+
+UNRESOLVED_MESSAGE: dict[Language, str] = {
+    "de": "Wen oder was meinen Sie mit „{pronoun}“? Nennen Sie bitte den Namen oder das Thema.",
+    "en": 'Who or what do you mean by "{pronoun}"? Please name the person or the topic.',
+}
+"""The abstention for a question whose pronoun points at nothing (``answer/references.py``)."""
+
+
+def unresolved_message(language: Language, pronoun: str) -> str:
+    return UNRESOLVED_MESSAGE[language].format(pronoun=pronoun)

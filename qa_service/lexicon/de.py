@@ -24,6 +24,11 @@ ANAPHORS = frozenset(
     daran darauf darüber darum danach davor dadurch deshalb deswegen ebenfalls ebenso
     """.split()
 )
+# Pronouns that stand for a person or thing named elsewhere ("Wie alt ist er?").
+PERSONAL_PRONOUNS = frozenset(
+    "er sie es ihn ihm ihr ihnen sein seine seinen seinem seiner seines ihre ihren ihrem ihrer "
+    "ihres".split()
+)
 # Demonstratives that are anaphoric only when no noun follows: "Wann war das?" vs "das Treffen".
 DEMONSTRATIVES = frozenset(["das", "der", "die", "dem", "den"])
 # A message starting with these continues the previous one ("Und wer ...?", "Auch dort?").

@@ -11,6 +11,9 @@ LANGUAGE_CUES = frozenset(
 ANAPHORS = frozenset(
     "he she it they him her them his its their this that these those there then".split()
 )
+PERSONAL_PRONOUNS = frozenset(
+    "he she it him her hers his its they them their theirs himself herself itself".split()
+)
 DEMONSTRATIVES: frozenset[str] = frozenset()  # "that", "this" are anaphors whatever follows
 CONTINUATIONS = frozenset(["and", "but", "also", "what"])
 FUNCTION_WORDS = frozenset(["about", "else", "exactly"])

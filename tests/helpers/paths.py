@@ -4,3 +4,4 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
+EVAL_DATA = ROOT / "tests" / "evaluation" / "data"
