@@ -17,7 +17,13 @@ context as it needs:
   as many as the dependence asks for. BM25 sees them as ordinary query terms.
 
 Because each self-contained message resets the context, what is carried is the current
-topic, not the whole history; the ``window`` bounds the work per request.
+topic, not the whole history. A follow-up that names nothing of its own passes the topic on
+unchanged, so a topic set once lasts through any number of "Und wann?" turns until a new one
+is set; the ``window`` (read back to find that topic) bounds the work per request.
+
+The topic terms are the nouns and names of the message that set the topic (capitalised: in
+German every noun), and for an English one its other content words too, since English nouns
+are lower-case ("Who is the German chancellor?" carries "German chancellor").
 """
 
 from collections.abc import Sequence
@@ -26,9 +32,17 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_service.lexicon import ANAPHORS, CONTINUATIONS, DEMONSTRATIVES, FUNCTION_WORDS, WORD
+from qa_service.answer.language import detect_language
+from qa_service.answer.references import (
+    is_capitalised,
+    is_content_word,
+    is_name,
+    pointers,
+    words,
+)
+from qa_service.lexicon import CONTINUATIONS
 from qa_service.prompts import prompt_path, render
-from qa_service.retrieval.lexical import STOPWORDS, tokenize
+from qa_service.retrieval.lexical import tokenize
 from qa_service.tuning import chat as tuning
 
 
@@ -74,60 +88,43 @@ class Rewrite:
         return bool(self.carried_terms) or self.dependence > 0
 
 
-def _words(text: str) -> list[str]:
-    return [m.group() for m in WORD.finditer(text)]
-
-
-def _is_function_word(lower: str) -> bool:
-    return lower in STOPWORDS or lower in FUNCTION_WORDS or lower in ANAPHORS
-
-
 def topic_terms(message: str, nouns_only: bool = False) -> list[str]:
     """Content words of ``message`` as written, nouns and names (capitalised) first."""
-    words = _words(message)
     seen: set[str] = set()
     nouns: list[str] = []
     others: list[str] = []
-    for i, word in enumerate(words):
-        lower = word.lower()
-        if _is_function_word(lower) or (len(word) < 3 and not word.isdigit()):
+    for i, word in enumerate(words(message)):
+        if not is_content_word(word):
             continue
         key = " ".join(tokenize(word))
         if not key or key in seen:
             continue
         seen.add(key)
-        # The first word is capitalised by position, not because it is a noun.
-        (nouns if word[0].isupper() and (i > 0 or word.isupper()) else others).append(word)
+        (nouns if is_capitalised(word, i) else others).append(word)
     return nouns if nouns_only else nouns + others
+
+
+def opening_terms(message: str) -> list[str]:
+    """The topic a self-contained message sets: its nouns and names; in English (whose nouns
+    are lower-case: "Who is the German chancellor?") its other content words after them."""
+    return topic_terms(message, nouns_only=detect_language(message) != "en")
 
 
 def dependence(message: str) -> float:
     """0 for a self-contained question, up to 1 for "Wann war das?"; see the module doc."""
-    words = _words(message)
-    if not words:
+    ws = words(message)
+    if not ws:
         return 1.0
-    lowers = [w.lower() for w in words]
-    pointers = 0.0
-    for i, lower in enumerate(lowers):
-        if lower in ANAPHORS:
-            pointers += 1.0
-        elif lower in DEMONSTRATIVES:
-            following = words[i + 1] if i + 1 < len(words) else ""
-            if not following or not following[0].isupper():
-                pointers += 1.0  # "Wann war das?", "Was sagt der dazu?"
-    if lowers[0] in CONTINUATIONS:
-        pointers += tuning.CONTINUATION_POINTER
+    points = float(len(pointers(message)))
+    if ws[0].lower() in CONTINUATIONS:
+        points += tuning.CONTINUATION_POINTER
     content = 0.0
-    for i, word in enumerate(words):
-        lower = lowers[i]
-        if _is_function_word(lower) or (len(word) < 3 and not word.isdigit()):
-            continue
-        capitalised = word[0].isupper() and (i > 0 or word.isupper())
-        own_noun = capitalised or word[0].isdigit()
-        content += tuning.OWN_NOUN_WEIGHT if own_noun else tuning.OWN_WORD_WEIGHT
+    for i, word in enumerate(ws):
+        if is_content_word(word):
+            content += tuning.OWN_NOUN_WEIGHT if is_name(word, i) else tuning.OWN_WORD_WEIGHT
     if content == 0:
         return 1.0
-    return round(pointers / (pointers + tuning.OWN_CONTENT_SHARE * content), 3)
+    return round(points / (points + tuning.OWN_CONTENT_SHARE * content), 3)
 
 
 def _normalise(vector: np.ndarray) -> np.ndarray:
@@ -143,29 +140,43 @@ def rewrite(
 ) -> Rewrite:
     """The search for ``message`` given the conversation's ``previous`` context (if any)."""
     config = config or RewriteConfig()
-    nouns = topic_terms(message, nouns_only=True)
     weight = dependence(message) if previous is not None else 0.0
     if previous is None or weight == 0:
         # The embedder's vector as it is (already unit length): normalising it again moves
         # the last float digit, and the same question would score differently in chat and ask.
         own = np.asarray(vector, dtype=np.float32)
-        context = Context(own, tuple(nouns[: config.max_context_terms]))
+        context = Context(own, tuple(opening_terms(message)[: config.max_context_terms]))
         return Rewrite(message, message, own, 0.0, (), context)
 
+    nouns = topic_terms(message, nouns_only=True)
     own_keys = {" ".join(tokenize(t)) for t in topic_terms(message)}
     inherited = [t for t in previous.terms if " ".join(tokenize(t)) not in own_keys]
     carried = tuple(inherited[: max(1, round(config.max_carried_terms * weight))])
     mixed = _normalise(vector + config.max_context_weight * weight * previous.vector)
     query = f"{message} {' '.join(carried)}" if carried else message
-    context = Context(mixed, tuple([*nouns, *inherited][: config.max_context_terms]))
+    # A follow-up that names nothing of its own ("Wann war das?", "When was he elected?")
+    # asks about the same topic: the topic passes on unchanged, so it is still there after
+    # any number of such turns; one that names something ("Und was sagte Merz?") narrows it.
+    topic = mixed if nouns else previous.vector
+    context = Context(topic, tuple([*nouns, *inherited][: config.max_context_terms]))
     return Rewrite(message, query, mixed, weight, carried, context)
 
 
+def topic_start(messages: Sequence[str]) -> int:
+    """The index of the newest message that sets a topic of its own (dependence 0; else the
+    first): the turns before it no longer shape the context, so they need not be embedded."""
+    for i in range(len(messages) - 1, -1, -1):
+        if dependence(messages[i]) == 0:
+            return i
+    return 0
+
+
 def fold(turns: Sequence[Turn], config: RewriteConfig | None = None) -> Context | None:
-    """The context after the last ``config.window`` turns, oldest first."""
+    """The context after the last ``config.window`` turns, from the newest topic on."""
     config = config or RewriteConfig()
+    recent = list(turns)[-config.window :] if config.window > 0 else []
     context: Context | None = None
-    for turn in list(turns)[-config.window :] if config.window > 0 else []:
+    for turn in recent[topic_start([t.message for t in recent]) :]:
         context = rewrite(turn.message, turn.vector, context, config).context
     return context
 

@@ -3,7 +3,8 @@
 Two ways in, one rewrite: ``/v1/chat`` keeps conversations in the store (each turn's
 embedding saved with it), the OpenAI-compatible route sends the whole conversation with
 every request (earlier user messages embedded once and remembered in a small cache).
-Both fold the same bounded window of earlier user messages into the search.
+Both fold the same bounded window of earlier user messages into the search, from the newest
+message that set the topic on.
 """
 
 import threading
@@ -16,7 +17,7 @@ import numpy as np
 
 from qa_service.answer.extractive import Answer
 from qa_service.answer.generative import GeneratedSentence, Pending, Reply
-from qa_service.chat.rewriting import Rewrite, RewriteConfig, Turn, fold, rewrite
+from qa_service.chat.rewriting import Rewrite, RewriteConfig, Turn, fold, rewrite, topic_start
 from qa_service.config import AnswerMode
 from qa_service.models import Citation
 from qa_service.service import QAService
@@ -221,7 +222,7 @@ class ChatService:
         """
         window = self.config.window
         recent = [m.strip() for m in earlier_messages if m.strip()][-window:] if window else []
-        earlier = [Turn(m, self._embed(m)) for m in recent]
+        earlier = [Turn(m, self._embed(m)) for m in recent[topic_start(recent) :]]
         return self._start(message, earlier, top_k, mode)
 
     def conversation(self, conversation_id: str, owner: str | None = None) -> Conversation:

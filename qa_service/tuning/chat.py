@@ -5,9 +5,12 @@ seeds, with and without five unrelated articles: 9/10 right first, 10/10 cited) 
 rewriting tests (``tests/chat/test_rewriting.py``); none of them was swept one by one.
 """
 
-WINDOW = 4
-"""Earlier turns folded into the context; older ones are never read. A context resets at
-every self-contained message, so it rarely reaches back this far. Not measured."""
+WINDOW = 50
+"""Earlier turns read back to find the conversation's topic (the newest self-contained
+message; folding starts there, so only the turns since cost anything). A topic set once
+then lasts through 49 follow-ups that name nothing of their own; with 4 it was gone after 4
+("Follow-up questions", long conversations: the last follow-up after 5 others). Older turns
+are never read: the bound on the work per request (one store read of 50 turns)."""
 MAX_CONTEXT_WEIGHT = 0.8
 """Weight of the context vector at full dependence: below 1, so the new message always weighs
 more than what it inherits. Not swept (benchmarks.followups passes with it)."""

@@ -12,7 +12,9 @@ from qa_service.chat.rewriting import (
     condense_prompt,
     dependence,
     fold,
+    opening_terms,
     rewrite,
+    topic_start,
     topic_terms,
 )
 from qa_service.prompts import PromptError
@@ -111,6 +113,62 @@ def test_fold_reads_only_the_window() -> None:
     assert float(beyond.vector @ turns[0].vector) == pytest.approx(0, abs=1e-6)
     assert fold([], config) is None
     assert fold(turns, RewriteConfig(window=0)) is None
+
+
+def _turns(messages: list[str]) -> list[Turn]:
+    """Each message with a vector of its own (orthogonal to every other one)."""
+    return [Turn(m, _axis(i)) for i, m in enumerate(messages)]
+
+
+def _axis(i: int) -> np.ndarray:
+    return np.eye(32, dtype=np.float32)[i]
+
+
+FILLERS = ["Warum?", "Wann war das?", "Was hat er gesagt?", "Und dann?", "Wer noch?"]
+
+
+def test_a_topic_outlasts_any_number_of_follow_ups_that_name_nothing() -> None:
+    turns = _turns(["Wer wurde zum Chef der Drohnentruppen ernannt?", *FILLERS * 4])
+    context = fold(turns)
+    assert context is not None
+    assert context.terms == ("Chef", "Drohnentruppen")
+    assert float(context.vector @ turns[0].vector) == pytest.approx(1)
+    search = rewrite("Wer hat ihn ernannt?", _axis(len(turns)), context)
+    assert search.query == "Wer hat ihn ernannt? Chef Drohnentruppen"
+    assert float(search.vector @ turns[0].vector) > 0.4
+
+
+def test_a_new_topic_replaces_the_old_one_and_a_named_follow_up_narrows_it() -> None:
+    turns = _turns(
+        [
+            "Wer wurde zum Chef der Drohnentruppen ernannt?",
+            *FILLERS,
+            "Mit wem hat Schoigu über den Ukraine-Konflikt gesprochen?",
+            "Wann war das?",
+        ]
+    )
+    assert topic_start([t.message for t in turns]) == len(FILLERS) + 1
+    context = fold(turns)
+    assert context is not None and context.terms[0] == "Schoigu"
+    assert "Drohnentruppen" not in context.terms
+    assert float(context.vector @ turns[0].vector) == pytest.approx(0, abs=1e-6)
+    narrowed = fold([*turns, Turn("Und was sagte Kim dazu?", _axis(len(turns)))])
+    assert narrowed is not None and narrowed.terms[0] == "Kim" and "Schoigu" in narrowed.terms
+    assert float(narrowed.vector @ context.vector) < 0.99  # the own name moves the topic
+
+
+def test_english_topics_carry_their_lower_case_nouns_german_ones_only_nouns() -> None:
+    assert opening_terms("Who is the German chancellor?") == ["German", "chancellor"]
+    assert opening_terms("Wer wurde zum Chef der Drohnentruppen ernannt?") == [
+        "Chef",
+        "Drohnentruppen",
+    ]
+    topic = rewrite("Who is the German chancellor?", _unit(1, 0, 0, 0), None).context
+    for follow_up in ("When was he elected?", "What did he say about Ukraine?"):
+        search = rewrite(follow_up, _unit(0, 1, 0, 0), topic)
+        assert search.dependence >= 0.5, follow_up
+        assert "chancellor" in search.carried_terms and "German" in search.carried_terms
+        assert search.query.startswith(follow_up) and "chancellor" in search.query
 
 
 def test_condense_prompt_is_strict(tmp_path: Path) -> None:
