@@ -1,14 +1,16 @@
 """Follow-up questions in a conversation: the seed articles, then with unrelated articles added.
 
-    .venv/bin/python -m benchmarks.followups [--bonus 0 0.04 0.08 0.12]
+    .venv/bin/python -m benchmarks.followups [--bonus 0 0.04 0.08 0.12] [--sets german ...]
 
 Ten two-turn conversations over the seed articles ("Wer wurde zum Chef der Drohnentruppen
 ernannt?" then "Wann war das?" ...), each follow-up judged by whether its first citation
 (or any citation) holds the expected words, for each topic bonus (the preference for the
-conversation's article; ``TOPIC_BONUS`` in qa_service/tuning/answer.py). Then the same with
-five short unrelated articles added, full of the dates and numbers a follow-up like "Wann
-war das?" asks for. In-process (the chat service over a temporary index), real model:
-quality, not speed.
+conversation's article; ``TOPIC_BONUS`` in qa_service/tuning/answer.py). Then, at the
+default bonus, the same ten in English (over the German articles), and long conversations:
+the topic set once, five follow-ups that name nothing ("Warum?", "Wann war das?"), then the
+judged one. All of it also with five short unrelated articles added, full of the dates and
+numbers a follow-up like "Wann war das?" asks for. In-process (the chat service over a
+temporary index), real model: quality, not speed.
 """
 
 import argparse
@@ -40,6 +42,27 @@ CONVERSATIONS = [
     ("Wo fand das Treffen der Verteidigungsminister statt?", "Wer leitete es?", "Healey"),
 ]
 
+# The same in English, over the German articles (the expected words are German).
+ENGLISH_DRONES = "Who was appointed head of the drone forces?"
+ENGLISH = [
+    (ENGLISH_DRONES, "And who became head of the paratroopers?", "Oleh Apostol"),
+    (ENGLISH_DRONES, "When was that?", "Robert Browdi"),
+    (ENGLISH_DRONES, "Who appointed him?", "Selenskyj"),
+    ("By what percentage should NATO's capabilities be increased?", "What for?", "Abschreckung"),
+    ("How many North Korean soldiers are fighting in Kursk?", "How many are there?", "10.000"),
+    ("Where is Shoigu visiting?", "When was he last there?", "im März"),
+    ("Who is the head of the IAEA?", "What does he warn about?", "atomaren Unfällen"),
+    ("Who did Shoigu talk to about the Ukraine conflict?", "When was that?", "am Mittwoch"),
+    ("What footage did the SBU release?", "What does it show?", "Angriffe auf Flugplätze"),
+    ("Where did the defence ministers meet?", "Who chaired it?", "Healey"),
+]
+# Five follow-ups that name nothing of their own, put between a conversation's topic and
+# its judged follow-up: the topic must outlast them (it used to drop out after four).
+FILLERS = {
+    "de": ("Warum?", "Wann war das?", "Was hat er gesagt?", "Und dann?", "Wer noch?"),
+    "en": ("Why?", "When was that?", "What did he say?", "And then?", "Who else?"),
+}
+
 # Short articles on other topics, each with a date or number and a pronoun-led sentence.
 DISTRACTORS = {
     "bruecke": "Die Brücke in Flusstal ist 450 Meter lang. Sie wurde 1962 eröffnet. "
@@ -55,9 +78,47 @@ DISTRACTORS = {
 }
 
 
-def measure(
-    distractors: bool, bonuses: list[float], conversations: list[tuple[str, str, str]]
-) -> list[dict[str, object]]:
+Conversation = tuple[tuple[str, ...], str]
+"""The user's messages (the last one judged) and the words its first citation must hold."""
+
+
+def two_turns(conversations: list[tuple[str, str, str]]) -> list[Conversation]:
+    return [((first, follow_up), expected) for first, follow_up, expected in conversations]
+
+
+def long_ones(conversations: list[tuple[str, str, str]], language: str) -> list[Conversation]:
+    """Each conversation with the fillers between its topic and its follow-up."""
+    fillers = FILLERS[language]
+    return [((first, *fillers, follow_up), exp) for first, follow_up, exp in conversations]
+
+
+Set = tuple[str, list[float], list[Conversation]]
+"""A name, the topic bonuses to ask at, the conversations."""
+
+
+def ask_conversations(chat: ChatService, conversations: list[Conversation]) -> dict[str, str]:
+    """Each conversation asked turn by turn; its last answer judged."""
+    top = cited = 0
+    misses = []
+    for messages, expected in conversations:
+        conversation_id = None
+        for message in messages:
+            said = chat.chat(message, conversation_id)
+            conversation_id = said.conversation_id
+        quotes = [c.quote for c in said.answer.citations]
+        top += bool(quotes) and expected in quotes[0]
+        cited += any(expected in q for q in quotes)
+        if not quotes or expected not in quotes[0]:
+            where = said.answer.citations[0].document_id if quotes else "abstained"
+            misses.append(f'"{messages[-1]}" -> {where}')
+    return {
+        "right first": f"{top}/{len(conversations)}",
+        "right cited": f"{cited}/{len(conversations)}",
+        "first citation misses": "; ".join(misses) or "-",
+    }
+
+
+def measure(distractors: bool, sets: list[Set]) -> list[dict[str, object]]:
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="qa-followups-") as tmp:
         root = Path(tmp)
@@ -68,30 +129,19 @@ def measure(
             service.ingest_seeds_if_empty()
             for doc_id, text in DISTRACTORS.items() if distractors else ():
                 service.add_document(Article(text=text), doc_id)
-            for bonus in bonuses:
-                config = service.answerer.config
-                service.answerer.config = dataclasses.replace(config, topic_bonus=bonus)
-                top = cited = 0
-                misses = []
-                for first, follow_up, expected in conversations:
-                    earlier = chat.chat(first)
-                    answer = chat.chat(follow_up, earlier.conversation_id).answer
-                    quotes = [c.quote for c in answer.citations]
-                    top += bool(quotes) and expected in quotes[0]
-                    cited += any(expected in q for q in quotes)
-                    if not quotes or expected not in quotes[0]:
-                        where = answer.citations[0].document_id if quotes else "abstained"
-                        misses.append(f'"{follow_up}" -> {where}')
-                rows.append(
-                    {
-                        "corpus": "seeds + 5 unrelated" if distractors else "seeds",
-                        "method": "folding",
-                        "topic bonus": bonus,
-                        "right first": f"{top}/{len(conversations)}",
-                        "right cited": f"{cited}/{len(conversations)}",
-                        "first citation misses": "; ".join(misses) or "-",
-                    }
-                )
+            config = service.answerer.config
+            for name, bonuses, conversations in sets:
+                for bonus in bonuses:
+                    service.answerer.config = dataclasses.replace(config, topic_bonus=bonus)
+                    rows.append(
+                        {
+                            "corpus": "seeds + 5 unrelated" if distractors else "seeds",
+                            "conversations": name,
+                            "method": "folding",
+                            "topic bonus": bonus,
+                            **ask_conversations(chat, conversations),
+                        }
+                    )
         finally:
             service.close()
     return rows
@@ -145,6 +195,13 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
     parser.add_argument("--bonus", type=float, nargs="+", default=[0.0, 0.04, 0.08, 0.12])
     parser.add_argument("--conversations", type=int, default=len(CONVERSATIONS))
     parser.add_argument(
+        "--sets",
+        nargs="+",
+        choices=["german", "english", "long"],
+        default=["german", "english", "long"],
+        help="german: two turns at every --bonus; english, long: at the default bonus",
+    )
+    parser.add_argument(
         "--condense",
         action="store_true",
         help="also condense each follow-up with an LLM (prompts/condense.txt) and ask it alone",
@@ -153,7 +210,16 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
     parser.add_argument("--llm-model", default=None)
     args = parser.parse_args(argv)
     conversations = CONVERSATIONS[: args.conversations]
-    rows = measure(False, args.bonus, conversations) + measure(True, args.bonus, conversations)
+    english = ENGLISH[: args.conversations]
+    sets: list[Set] = []
+    if "german" in args.sets:
+        sets.append(("German, 2 turns", args.bonus, two_turns(conversations)))
+    if "english" in args.sets:
+        sets.append(("English, 2 turns", [TOPIC_BONUS], two_turns(english)))
+    if "long" in args.sets:
+        sets.append(("German, 7 turns", [TOPIC_BONUS], long_ones(conversations, "de")))
+        sets.append(("English, 7 turns", [TOPIC_BONUS], long_ones(english, "en")))
+    rows = measure(False, sets) + measure(True, sets)
     if args.condense:
         from benchmarks.generative import local_gemma
 

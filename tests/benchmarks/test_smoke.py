@@ -171,9 +171,11 @@ def test_memory() -> None:
 
 
 def test_followups() -> None:
-    rows = followups.main(["--bonus", "0.08", "--conversations", "2"])
+    rows = followups.main(["--bonus", "0.08", "--conversations", "1"])
     _columns(rows, "corpus", "topic bonus", "right first", "right cited", "first citation misses")
-    assert [r["corpus"] for r in rows] == ["seeds", "seeds + 5 unrelated"]
+    assert [r["corpus"] for r in rows] == ["seeds"] * 4 + ["seeds + 5 unrelated"] * 4
+    sets = ["German, 2 turns", "English, 2 turns", "German, 7 turns", "English, 7 turns"]
+    assert [r["conversations"] for r in rows] == sets * 2
 
 
 def test_followups_with_llm_condensing(llama) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,93 @@
+"""Pronouns over real HTTP (`qa-service serve` as a process, the real model, the seeds).
+
+Asked alone, "How old is he?" names nobody: the service asks back instead of citing a
+sentence about some man. In a conversation the same words are follow-ups, resolved from the
+topic set earlier, in English as in German, however many follow-ups came between.
+"""
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow  # a real `qa-service serve` process
+
+DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
+ENGLISH_DRONES = "Who was appointed head of the drone forces?"
+FILLERS = {
+    "de": ["Warum?", "Wann war das?", "Was hat er gesagt?", "Und dann?", "Wer noch?"],
+    "en": ["Why?", "When was that?", "What did he say?", "And then?", "Who else?"],
+}
+
+
+def _checked(http: httpx.Client, body: dict) -> dict:
+    for c in body["citations"]:
+        text = http.get(f"/v1/documents/{c['document_id']}").json()["text"]
+        assert text[c["start"] : c["end"]] == c["quote"]
+    return body
+
+
+def _chat(http: httpx.Client, message: str, conversation_id: str | None = None) -> dict:
+    response = http.post("/v1/chat", json={"message": message, "conversation_id": conversation_id})
+    assert response.status_code == 200, response.text
+    return _checked(http, response.json())
+
+
+@pytest.mark.parametrize(
+    ("question", "pronoun", "language"),
+    [
+        ("How old is he?", "he", "en"),
+        ("Wie alt ist sie?", "sie", "de"),
+        ("Was hat er gesagt?", "er", "de"),
+    ],
+)
+def test_a_pronoun_alone_is_asked_back_not_answered(
+    live_server: str, question: str, pronoun: str, language: str
+) -> None:
+    with httpx.Client(base_url=live_server, timeout=120) as http:
+        asked = http.post("/v1/ask", json={"question": question})
+        first = _chat(http, question)  # the first message of a conversation
+        completion = http.post(
+            "/v1/chat/completions",
+            json={"model": "qa-service", "messages": [{"role": "user", "content": question}]},
+        )
+    assert asked.status_code == 200 and completion.status_code == 200
+    for body in (asked.json(), first):
+        assert body["abstained"] is True and body["citations"] == [], body
+        assert body["language"] == language
+        assert f"{pronoun}“" in body["answer"] or f'"{pronoun}"' in body["answer"], body
+    assert first["turn"] == 0 and first["conversation_id"]
+    assert completion.json()["abstained"] is True and completion.json()["citations"] == []
+
+
+@pytest.mark.parametrize(
+    ("topic", "follow_up", "language", "carried"),
+    [
+        (DRONES, "Wer hat ihn ernannt?", "de", "Drohnentruppen"),
+        (ENGLISH_DRONES, "Who appointed him?", "en", "drone"),
+    ],
+)
+def test_a_topic_set_once_resolves_a_pronoun_after_five_follow_ups(
+    live_server: str, topic: str, follow_up: str, language: str, carried: str
+) -> None:
+    with httpx.Client(base_url=live_server, timeout=120) as http:
+        opening = _chat(http, topic)
+        assert "Robert Browdi" in opening["citations"][0]["quote"]
+        cid = opening["conversation_id"]
+        two = _chat(http, follow_up, cid)  # right after the topic
+        for filler in FILLERS[language]:
+            _chat(http, filler, cid)
+        seven = _chat(http, follow_up, cid)  # after five follow-ups that name nothing
+        # The same conversation sent whole, as OpenAI-compatible clients do.
+        messages = [topic, *FILLERS[language], follow_up]
+        completion = http.post(
+            "/v1/chat/completions",
+            json={
+                "model": "qa-service",
+                "messages": [{"role": "user", "content": m} for m in messages],
+            },
+        ).json()
+    for body in (two, seven):
+        assert body["abstained"] is False, body
+        assert "Selenskyj" in body["citations"][0]["quote"], body["citations"]
+        assert carried in body["retrieval_query"], body["retrieval_query"]
+    assert seven["turn"] == 7
+    assert "Selenskyj" in completion["citations"][0]["quote"], completion["citations"]
