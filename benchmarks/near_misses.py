@@ -18,6 +18,8 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +32,9 @@ from qa_service.evaluation.cache import cached_embedder
 from qa_service.evaluation.harness import fresh_service
 from qa_service.evaluation.metrics import contains_answer
 from qa_service.evaluation.squad import EvalArticle, EvalQuestion, load_squad
-from qa_service.lexicon import MONTH_NUMBERS, NUMBER_WORDS, alternation
+from qa_service.lexicon import MONTH_NUMBERS, NUMBER_WORDS, QUESTION_WORDS, WORD, alternation
 from qa_service.retrieval.embedder import Embedder
-from qa_service.retrieval.lexical import content_words, share_found, word_found
+from qa_service.retrieval.lexical import STOPWORDS, content_words, share_found, word_found
 
 DATA = ROOT / "tests" / "evaluation" / "data"
 FOLDS = 4
@@ -124,6 +126,41 @@ def longest_missing(a: Asked) -> int:
     )
 
 
+def names(question: str) -> list[str]:
+    """Capitalised words past the first: names (in German also nouns)."""
+    words = [m.group() for m in WORD.finditer(question)][1:]
+    return [
+        w
+        for w in words
+        if w[0].isupper() and len(w) >= 3 and w.lower() not in STOPWORDS | QUESTION_WORDS
+    ]
+
+
+@cache
+def _text_words(text: str) -> frozenset[str]:
+    return frozenset(m.group().lower() for m in WORD.finditer(text) if len(m.group()) >= 3)
+
+
+@cache
+def likeness(name: str, text: str) -> float:
+    """How like ``name`` the most alike word of ``text`` is spelled (difflib's ratio; 1 for a
+    word that starts with it or that it starts with): "Shoigu" ~ "Schoigu" 0.92, "Russia" ~
+    "Russland" 0.71, "Germany" ~ "Deutschland" 0.55."""
+    lower = name.lower()
+    best = 0.0
+    for word in _text_words(text):
+        if word.startswith(lower) or (len(word) >= 4 and lower.startswith(word)):
+            return 1.0
+        best = max(best, SequenceMatcher(None, lower, word).ratio())
+    return best
+
+
+def unlike_name(a: Asked, p: float) -> bool:
+    """A name of the question that no candidate spells alike (English names differ from the
+    German ones only a little, or wholly: "Pope" / "Papst")."""
+    return any(max((likeness(n, t) for t in a.texts), default=0.0) < p for n in names(a.question))
+
+
 Test = Callable[[Asked, float], bool]
 FAMILIES: dict[str, tuple[Test, list[float]]] = {
     "share of the question's words in any candidate < p (shipped, German)": (
@@ -145,6 +182,10 @@ FAMILIES: dict[str, tuple[Test, list[float]]] = {
     "number question, best sentence without a quantity": (
         lambda a, p: lacks_quantity(a),
         [0.0],
+    ),
+    "a name no candidate spells alike (likeness < p)": (
+        unlike_name,
+        [0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85],
     ),
 }
 
