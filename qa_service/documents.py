@@ -23,6 +23,7 @@ from qa_service.errors import (
     InvalidInput,
     QAServiceError,
 )
+from qa_service.ingest.dates import PUBLISHED_AT_FORMS, is_iso_date
 from qa_service.ingest.loading import article_files, load_file, parse_article
 from qa_service.ingest.segmentation import segment_article
 from qa_service.models import (
@@ -264,6 +265,9 @@ class DocumentService:
         for name in ("title", "source", "published_at"):
             if (value := getattr(article, name)) is not None:
                 check_text(value, f"the article's {name}")
+        published = canonical_field(article.published_at)
+        if published is not None and not is_iso_date(published):
+            raise InvalidInput(f"published_at must be {PUBLISHED_AT_FORMS}, not {published[:80]!r}")
         check_metadata(article.metadata or {})
         if not text.strip():
             raise EmptyDocument("the article text is empty")

@@ -131,11 +131,15 @@ class BodyTimeout(RequestRefused):
 
 
 class RateLimited(RequestRefused):
-    """Too many requests from one key or client address (QA_RATE_LIMIT)."""
+    """Too many requests from one key or client address (QA_RATE_LIMIT,
+    QA_ANONYMOUS_RATE_LIMIT). ``headers``: the RateLimit header fields of the refusal."""
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(
+        self, message: str, retry_after: int, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.headers = headers or []
 
 
 class ServiceBusy(QAServiceError):

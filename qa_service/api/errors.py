@@ -148,6 +148,9 @@ def error_response(scope: Scope, exc: errors.QAServiceError) -> JSONResponse:
     retry_after = getattr(exc, "retry_after", None)
     if retry_after is not None:
         response.headers["retry-after"] = str(retry_after)
+    if isinstance(exc, errors.RateLimited):
+        for name, value in exc.headers:
+            response.headers[name.decode()] = value.decode()
     if isinstance(exc, errors.NotAuthenticated):
         response.headers["www-authenticate"] = exc.challenge
     return response

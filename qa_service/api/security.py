@@ -126,7 +126,7 @@ class PolicyCORS(CORSMiddleware):
             allow_origins=(),
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["*"],
-            expose_headers=["Retry-After"],
+            expose_headers=["Retry-After", "RateLimit", "RateLimit-Policy"],
         )
         self.policy = policy
 
@@ -176,19 +176,80 @@ class Caller:
         return f"key:{self.key}" if self.key else f"addr:{self.address}"
 
 
-class RateLimits:
-    """QA_RATE_LIMIT per caller, in this process's memory (per replica)."""
+@dataclass(frozen=True)
+class RatePolicy:
+    """One limit of QA_RATE_LIMIT (every caller) or QA_ANONYMOUS_RATE_LIMIT (no key)."""
 
-    def __init__(self, spec: str | None) -> None:
-        self.items: list[RateLimitItem] = parse_many(spec) if spec else []
+    name: str
+    item: RateLimitItem
+    anonymous_only: bool
+
+    @property
+    def window_s(self) -> int:
+        return int(self.item.get_expiry())
+
+
+def _policies(spec: str | None, prefix: str, anonymous_only: bool) -> list[RatePolicy]:
+    """Named by whom and per how long they count: ``caller-1s``, ``anonymous-60s``."""
+    policies: list[RatePolicy] = []
+    for item in parse_many(spec) if spec else []:
+        name = f"{prefix}-{int(item.get_expiry())}s"
+        taken = {p.name for p in policies}
+        name = next(n for i in range(len(taken) + 1) if (n := f"{name}{i or ''}") not in taken)
+        policies.append(RatePolicy(name, item, anonymous_only))
+    return policies
+
+
+RateHeaders = list[tuple[bytes, bytes]]
+
+
+class RateLimits:
+    """QA_RATE_LIMIT per caller (a key, or the client address), and QA_ANONYMOUS_RATE_LIMIT
+    per client address of callers without a key, in this process's memory (per replica).
+
+    Every counted answer says where the caller stands in the IETF RateLimit header fields
+    of draft-ietf-httpapi-ratelimit-headers-11 (the combined form): ``RateLimit-Policy``
+    lists the policies (``"caller-1s";q=10;w=1``), ``RateLimit`` the quota left in each and
+    the seconds until it is whole again (``"caller-1s";r=7;t=1``)."""
+
+    def __init__(self, spec: str | None, anonymous_spec: str | None = None) -> None:
+        self.policies = [
+            *_policies(spec, "caller", anonymous_only=False),
+            *_policies(anonymous_spec, "anonymous", anonymous_only=True),
+        ]
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
-    def check(self, caller: Caller) -> None:
-        for item in self.items:
-            if not self.limiter.hit(item, caller.bucket):
-                reset = self.limiter.get_window_stats(item, caller.bucket).reset_time
-                wait = max(1, math.ceil(reset - time.time()))
-                raise errors.RateLimited(f"rate limit exceeded: {item} per caller", wait)
+    def check(self, caller: Caller) -> RateHeaders:
+        """Count one request; the header fields for its answer. Raises RateLimited (with
+        the same fields) when a policy's quota is used up."""
+        applied = [p for p in self.policies if caller.key is None or not p.anonymous_only]
+        if not applied:
+            return []
+        now = time.time()
+        left: list[str] = []
+        refused: tuple[RatePolicy, int] | None = None
+        for policy in applied:
+            allowed = refused is None and self.limiter.hit(policy.item, caller.bucket)
+            stats = self.limiter.get_window_stats(policy.item, caller.bucket)
+            wait = max(0, math.ceil(stats.reset_time - now))
+            left.append(f'"{policy.name}";r={max(0, stats.remaining)};t={wait}')
+            if not allowed and refused is None:
+                refused = (policy, max(1, wait))
+        headers = [
+            (b"ratelimit-policy", ", ".join(self._policy(p) for p in applied).encode()),
+            (b"ratelimit", ", ".join(left).encode()),
+        ]
+        if refused is not None:
+            policy, wait = refused
+            whom = "per caller" if not policy.anonymous_only else "per address without a key"
+            raise errors.RateLimited(
+                f"rate limit exceeded: {policy.item} {whom}", wait, headers=headers
+            )
+        return headers
+
+    @staticmethod
+    def _policy(policy: RatePolicy) -> str:
+        return f'"{policy.name}";q={policy.item.amount};w={policy.window_s}'
 
 
 Authenticate = Callable[[Scope, Headers, Caller], None]
@@ -216,7 +277,7 @@ class EdgeGuard:
         self.hosts = allowed_hosts(settings, bound_host)
         self.policy = policy
         self.authenticate = authenticate
-        self.limits = RateLimits(settings.rate_limit)
+        self.limits = RateLimits(settings.rate_limit, settings.anonymous_rate_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -224,13 +285,14 @@ class EdgeGuard:
             return
         headers = Headers(scope=scope)
         try:
-            self._check(scope, headers)
+            rate_headers = self._check(scope, headers)
         except errors.QAServiceError as exc:
             await error_response(scope, exc)(scope, receive, send)
             return
-        await self._guard_body(scope, receive, send)
+        await self._guard_body(scope, receive, send, rate_headers)
 
-    def _check(self, scope: Scope, headers: Headers) -> None:
+    def _check(self, scope: Scope, headers: Headers) -> RateHeaders:
+        """The refusal (raised), or the RateLimit header fields of a counted request."""
         host = host_name(headers.get("host", ""))
         if self.hosts is not None and host not in self.hosts and not _is_ip(host):
             raise errors.HostNotAllowed(
@@ -242,9 +304,9 @@ class EdgeGuard:
             raise errors.BodyTooLarge(self._too_large())
         path, method = scope["path"], scope["method"]
         if not (path == "/v1" or path.startswith("/v1/")):
-            return
+            return []
         if not self._routed(scope):
-            return  # the router answers 404 or 405
+            return []  # the router answers 404 or 405
         write = is_write(method, path)
         self._check_origin(headers, write)
         caller = Caller(address=(scope.get("client") or ("unknown", 0))[0])
@@ -252,7 +314,7 @@ class EdgeGuard:
         scope.setdefault("state", {})["caller"] = caller
         if method in WRITE_METHODS and method != "DELETE":
             self._check_media_type(headers, path)
-        self.limits.check(caller)
+        return self.limits.check(caller)
 
     def _routed(self, scope: Scope) -> bool:
         """Does a route take this path with this method? (True when no router was given.)"""
@@ -303,7 +365,9 @@ class EdgeGuard:
     def _too_large(self) -> str:
         return f"the request body is larger than {self.max_body} bytes (QA_MAX_BODY_BYTES)"
 
-    async def _guard_body(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _guard_body(
+        self, scope: Scope, receive: Receive, send: Send, rate_headers: RateHeaders
+    ) -> None:
         """Count the body as the route reads it; past the cap (or a stalled body) the route
         sees a disconnect, its response is dropped and ours is sent instead."""
         received = 0
@@ -337,7 +401,10 @@ class EdgeGuard:
             nonlocal started
             if refused is not None and not started:
                 return
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                if rate_headers:
+                    message = {**message, "headers": [*message.get("headers", []), *rate_headers]}
             await send(message)
 
         try:

@@ -1,7 +1,7 @@
 """Publication dates: found near the top of a text, normalised to ISO ``YYYY-MM-DD``."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 from qa_service.ingest.cleaning import DATE_PATTERN, METADATA_PREFIX
 from qa_service.lexicon import MONTH_NUMBERS
@@ -55,3 +55,30 @@ def _iso(year: int, month: int, day: int | None) -> str | None:
     except ValueError:
         return None
     return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day is not None else "")
+
+
+_ISO_8601 = re.compile(
+    r"\d{4}-\d{2}(?:-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
+    r"(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)?"
+)
+PUBLISHED_AT_FORMS = (
+    "an ISO 8601 date (2025-06-04, or 2025-06) or date and time "
+    "(2025-06-04T10:30:00+02:00, 2025-06-04T08:30Z, seconds and fractions optional)"
+)
+
+
+def is_iso_date(value: str) -> bool:
+    """Is ``value`` a calendar date in ISO 8601's extended form (``YYYY-MM-DD``, ``YYYY-MM``),
+    or a date and time (``T`` or a space, ``HH:MM[:SS[.fff]]``, ``Z`` or an offset)?
+
+    Stored as given; what the service itself finds in a text is always ``YYYY-MM[-DD]``."""
+    if not _ISO_8601.fullmatch(value):
+        return False
+    try:
+        if len(value) == len("2025-06"):
+            date(int(value[:4]), int(value[5:7]), 1)
+        else:
+            datetime.fromisoformat(value)
+    except ValueError:  # no such day ("2025-02-31"), hour or offset
+        return False
+    return True

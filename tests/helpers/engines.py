@@ -30,6 +30,7 @@ import httpx
 import pytest
 
 from qa_service.stores.chroma import CHROMA_ENV
+from tests.helpers.servers import NO_ANONYMOUS_LIMIT
 
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 START_TIMEOUT_S = 60.0
@@ -251,7 +252,7 @@ class Replica:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = root / f"{name}.log"
-        self.env = {**os.environ, **env}
+        self.env = {**os.environ, **NO_ANONYMOUS_LIMIT, **env}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Replica":

@@ -17,6 +17,9 @@ from tests.helpers.paths import SEEDS
 
 # Starlette's TestClient sends ``Host: testserver``; a real server accepts loopback names only.
 TEST_HOSTS = ["testserver", "localhost"]
+# Tests are one anonymous client sending requests as fast as they can, not a flood: the
+# anonymous rate limit is off unless a test sets it (tests/api/test_rate_limits.py).
+NO_ANONYMOUS_LIMIT = {"QA_ANONYMOUS_RATE_LIMIT": ""}
 
 
 def free_port() -> int:
@@ -37,6 +40,7 @@ def serve_process(
         **os.environ,
         "QA_INDEX_DIR": str(root / "index"),
         "QA_SEEDS_DIR": str(root / "seeds"),
+        **NO_ANONYMOUS_LIMIT,
         **(env or {}),
     }
     command = [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1"]

@@ -1,0 +1,15 @@
+"""Abuse limits with a default: how much one anonymous client may ask.
+
+Set from ``python -m benchmarks.throughput`` (benchmarks/README.md, "Throughput" and
+"Back-pressure"): one process answers ~14 questions/s on an idle machine of 2 cores (~28/s
+with 2 workers). Operators override it with QA_ANONYMOUS_RATE_LIMIT (README, Security).
+"""
+
+ANONYMOUS_RATE_LIMIT = "10/second;300/minute"
+"""Requests per client address without a key (the ``limits`` notation), on top of
+QA_RATE_LIMIT. 300/minute = 5/s sustained, about a third of what one process answers
+(~14 questions/s, benchmarks.throughput), so one anonymous address that floods /v1/ask leaves
+most of the service to the others; 10/second lets a page start (/health, /v1/examples, a
+question and the articles of its citations) and a person type questions without ever
+meeting it. Not swept: a benchmark or a load test that is one local client sets
+QA_ANONYMOUS_RATE_LIMIT="" (off)."""
