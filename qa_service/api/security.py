@@ -231,7 +231,7 @@ class RateLimits:
         for policy in applied:
             allowed = refused is None and self.limiter.hit(policy.item, caller.bucket)
             stats = self.limiter.get_window_stats(policy.item, caller.bucket)
-            wait = max(0, math.ceil(stats.reset_time - now))
+            wait = min(policy.window_s, max(0, math.ceil(stats.reset_time - now)))
             left.append(f'"{policy.name}";r={max(0, stats.remaining)};t={wait}')
             if not allowed and refused is None:
                 refused = (policy, max(1, wait))
