@@ -9,7 +9,7 @@ from filelock import FileLock, Timeout
 
 from qa_service.config import Settings
 from qa_service.documents import embedding_batches, plan_files
-from qa_service.errors import EmbedderMismatch
+from qa_service.errors import EmbedderMismatch, InvalidInput
 from qa_service.models import Article
 from qa_service.service import QAService, build_service
 from tests.helpers.articles import TEXT
@@ -117,3 +117,27 @@ def test_embedding_batches_are_bounded_by_count_and_characters() -> None:
     assert all(sum(map(len, b)) <= 2000 or len(b) == 1 for b in batches)
     assert batches[-1] == ["y" * 5000]  # a longer text goes alone
     assert len(batches) == 20 + 4 + 1
+
+
+def test_the_service_checks_published_at_for_every_caller(
+    tmp_path: Path, embedder: MemoEmbedder
+) -> None:
+    """The check is the document service's, so the API, uploads, `qa-service ingest` and an
+    embedding app all meet it; dates found in files are ISO already (ingest/dates.py)."""
+    service = _service(tmp_path, embedder)
+    with pytest.raises(InvalidInput, match="published_at must be an ISO 8601 date"):
+        service.add_document(Article(text=TEXT, published_at="letzte Woche"), "wahl")
+    assert service.counts().documents == 0
+    service.add_document(Article(text=TEXT, published_at=" 2025-06-04T10:30Z "), "wahl")
+    stored = service.stores.documents.get("wahl")
+    assert stored is not None and stored.published_at == "2025-06-04T10:30Z"
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "a.md").write_text("---\ndate: irgendwann\n---\n# Titel\n\n" + TEXT)
+    (folder / "b.md").write_text(
+        "---\ndate: 2025-06-04T10:30:00+02:00\n---\n# Titel\n\n" + TEXT[:-1] + "!"
+    )
+    report = service.documents.ingest_paths([folder])
+    assert [o.state for o in report.outcomes] == ["created", "created"]
+    dates = {o.doc_id: service.stores.documents.get(o.doc_id).published_at for o in report.outcomes}  # type: ignore[union-attr]
+    assert dates == {"a": None, "b": "2025-06-04"}

@@ -25,6 +25,20 @@ _SUPERSCRIPT_AFTER_END = regex.compile(rf"(?<=[.!?…][\"“”»«’)]?)[{_SUP
 """A superscript marker after a sentence's end ("gebaut.¹ Sie"): SoMaJo reads ".¹" as no end
 at all, so the splitter sees spaces there (the same length: offsets hold) and the marker
 joins its sentence afterwards."""
+_SYMBOL = (
+    r"(?:[0-9#*]\uFE0F?\u20E3"  # keycaps: 1️⃣
+    r"|[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{So}\p{Sm}\p{Sk}\p{Regional_Indicator}"
+    r"•‣⁃◦∙][\p{Emoji_Modifier}\uFE0E\uFE0F\u20E3]*(?:\u200D[^\s]|[\p{Emoji_Modifier}])*)"
+)
+_SYMBOLS_AFTER_END = regex.compile(
+    rf"(?<=[.!?…][\"“”»«’)\]]*\s*){_SYMBOL}(?:[ \t]*{_SYMBOL})*(?=\s|$)"
+)
+"""Emoji and other symbols between a sentence's end and the next sentence ("gut. 🎉 Dann",
+"gut. → Mehr", "gut. • Dann"). SoMaJo reads an emoji there as closing the sentence before
+it (a quote "gut. 🎉") and a symbol such as "→" or "•" as a word, so that no sentence ends
+at all. The splitter sees spaces instead (the same length: offsets hold): the boundary falls
+at the punctuation, and the symbols, like the whitespace around them, belong to neither
+sentence (the chunk, which spans both, keeps them)."""
 _CLAUSE_END = regex.compile(r"[,;:–]\s")
 _SPACE = regex.compile(r"\s")
 
@@ -37,13 +51,20 @@ def split_sentences(view: str, blocks: Sequence[Block]) -> list[Sentence]:
             sentences.append(Sentence(block.start, block.end, "heading"))
             continue
         paragraph = view[block.start : block.end]
-        masked = _SUPERSCRIPT_AFTER_END.sub(lambda m: " " * len(m[0]), paragraph)
+        masked = _masked(paragraph)
         for start, end in _with_footnotes(paragraph, _split_paragraph(masked)):
             for piece_start, piece_end in _bounded(view, block.start + start, block.start + end):
                 piece_start, piece_end = _trim(view, piece_start, piece_end)
                 if piece_start < piece_end:
                     sentences.append(Sentence(piece_start, piece_end))
     return sentences
+
+
+def _masked(paragraph: str) -> str:
+    """What SoMaJo reads: marks after a sentence's end that it misreads become spaces."""
+    for pattern in (_SUPERSCRIPT_AFTER_END, _SYMBOLS_AFTER_END):
+        paragraph = pattern.sub(lambda m: " " * len(m[0]), paragraph)
+    return paragraph
 
 
 def _split_paragraph(paragraph: str) -> Iterator[tuple[int, int]]:

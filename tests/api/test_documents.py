@@ -6,8 +6,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from qa_service.service import QAService
+from qa_service.api.app import create_app
+from qa_service.config import Settings
+from qa_service.service import QAService, build_service
 from tests.helpers.checks import assert_citations_exact
+from tests.helpers.embedders import MemoEmbedder
 
 ARTICLE = (
     "Pressemitteilung vom 5. Juni 2025\n\n"
@@ -376,3 +379,82 @@ def test_an_upload_keeps_the_base_name_and_takes_a_declared_text_type(
     doc = client.get("/v1/documents/named").json()
     assert doc["source"] == source and doc["metadata"]["format"] == fmt, doc
     client.delete("/v1/documents/named")
+
+
+def test_a_citation_after_an_emoji_starts_at_its_sentence(client: TestClient) -> None:
+    # Found by a black-box bug hunt: "gut. 🎉 Dann ..." made the emoji part of the sentence
+    # before it, and after "→" no sentence ended at all.
+    text = (
+        "Das Stadtfest in Kleinhausen war ein Erfolg. 🎉 Dann kam am Abend ein Gewitter. "
+        "Die Feuerwehr rückte 14 Mal aus. → Der Schaden betrug 80.000 Euro."
+    )
+    created = client.post("/v1/documents", json={"id": "stadtfest", "text": text})
+    assert created.status_code == 201, created.text
+    body = client.post(
+        "/v1/ask", json={"question": "Wie hoch war der Schaden nach dem Gewitter?"}
+    ).json()
+    assert_citations_exact(client, body)
+    quotes = [c["quote"] for c in body["citations"] if c["document_id"] == "stadtfest"]
+    assert quotes and any("80.000 Euro" in q for q in quotes), body
+    for c in body["citations"]:
+        if c["document_id"] == "stadtfest":
+            chosen = text[c["chosen_start"] : c["chosen_end"]]
+            assert not chosen.startswith(("🎉", "→")) and not chosen.endswith(("🎉", "→"))
+            assert chosen in {
+                "Das Stadtfest in Kleinhausen war ein Erfolg.",
+                "Dann kam am Abend ein Gewitter.",
+                "Die Feuerwehr rückte 14 Mal aus.",
+                "Der Schaden betrug 80.000 Euro.",
+            }
+
+
+@pytest.mark.parametrize(
+    "published_at",
+    ["2025-06-04", "2025-06", "2025-06-04T10:30:00+02:00", "2025-06-04T08:30Z", "2025-06-04 10:30"],
+)
+def test_published_at_takes_iso_8601_dates_and_times(client: TestClient, published_at: str) -> None:
+    sent = {"id": "kleinhausen", "text": ARTICLE, "published_at": published_at}
+    assert client.post("/v1/documents", json=sent).status_code == 201
+    assert client.get("/v1/documents/kleinhausen").json()["published_at"] == published_at
+
+
+@pytest.mark.parametrize(
+    "published_at", ["gestern", "04.06.2025", "2025-02-30", "2025-13", "2025-06-04T25:00", "2025"]
+)
+def test_published_at_that_is_no_date_is_refused_naming_the_field(
+    client: TestClient, published_at: str
+) -> None:
+    # Found by a black-box bug hunt: any string was stored as the publication date.
+    before = client.get("/health").json()
+    sent = {"id": "kleinhausen", "text": ARTICLE, "published_at": published_at}
+    response = client.post("/v1/documents", json=sent)
+    assert response.status_code == 422, response.text
+    assert "published_at" in response.json()["detail"] and "ISO 8601" in response.json()["detail"]
+    upload = {"file": ("a.txt", ARTICLE.encode(), "text/plain")}
+    form = client.post("/v1/documents", files=upload, data={"published_at": published_at})
+    assert form.status_code == 422 and "published_at" in form.json()["detail"]
+    assert client.get("/health").json() == before  # nothing stored
+
+
+@pytest.mark.slow  # both backends: a real PostgreSQL and Chroma server
+def test_a_stored_free_form_date_keeps_working(
+    settings: Settings, server_settings: Settings, embedder: MemoEmbedder
+) -> None:
+    """Dates stored before the check (any string) are read, listed and kept as they are."""
+    for mode in (settings, server_settings):
+        service = build_service(mode, embedder)
+        try:
+            with TestClient(create_app(mode, service)) as client:
+                sent = {"id": "alt", "text": ARTICLE}
+                assert client.post("/v1/documents", json=sent).status_code == 201
+                legacy = {"title": "Alt", "source": None, "published_at": "Frühjahr 2024"}
+                service.stores.documents.update_metadata("alt", {**legacy, "metadata": {}})
+                assert client.get("/v1/documents/alt").json()["published_at"] == "Frühjahr 2024"
+                again = client.post("/v1/documents", json={**sent, "title": "Neu"})
+                assert again.status_code == 200 and again.json()["updated"] is True
+                stored = client.get("/v1/documents/alt").json()
+                assert (stored["title"], stored["published_at"]) == ("Neu", "Frühjahr 2024")
+                listed = {d["id"]: d for d in client.get("/v1/documents").json()["items"]}
+                assert listed["alt"]["published_at"] == "Frühjahr 2024"
+        finally:
+            service.close()

@@ -143,3 +143,35 @@ def test_emoji_speed_up_does_not_change_somajo_output() -> None:
     _skip_emoji_scan_without_emoji(fast)
     for text in ["Super 👍🏽 gemacht:-) Weiter so!", "Am 4. Juni kamen ca. 1.200 Leute. Gut."]:
         assert tokens(fast, text) == tokens(plain, text)
+
+
+@pytest.mark.parametrize(
+    "mark",
+    ["🎉", "🎉🎉", "👍🏽 🎉", "👨‍👩‍👧", "🇩🇪", "❤️", "1️⃣", "✅", "→", "•", "■", "★★★★☆"],
+)
+@pytest.mark.parametrize("end", [".", "!", ".“", "…"])
+def test_a_symbol_after_a_sentence_end_falls_between_two_sentences(mark: str, end: str) -> None:
+    # Found by a black-box bug hunt: "Das ist gut. 🎉 Dann kam ..." quoted "Das ist gut. 🎉",
+    # and after "→" or "•" no sentence ended at all.
+    opening = "„" if end.endswith("“") else ""
+    first = f"{opening}Die Stadt hat gewählt{end}"
+    second = "Dann kam der Regen über das Tal."
+    text = f"{first} {mark} {second} Danach schien die Sonne."
+    sentences = segment_article(text).sentences
+    assert [text[s.start : s.end] for s in sentences] == [
+        first,
+        second,
+        "Danach schien die Sonne.",
+    ]
+    # The symbols stay in the article and in the chunk that spans both sentences.
+    chunks = segment_article(text).chunks
+    assert any(mark in text[c.start : c.end] for c in chunks)
+
+
+def test_symbols_inside_a_sentence_stay_in_it() -> None:
+    text = "Wir feiern 🎉 heute im Park. Der Preis stieg → auf 5 € pro Karte. Gut 👍."
+    assert sentence_texts(text) == [
+        "Wir feiern 🎉 heute im Park.",
+        "Der Preis stieg → auf 5 € pro Karte.",
+        "Gut 👍.",
+    ]
