@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Literal
 from urllib.parse import urlsplit
 
-from qa_service.errors import InvalidInput, KeyNotFound, LastAdminKey
+from qa_service.errors import InvalidInput, KeyNotFound
 from qa_service.stores.base import AuditEntry, DocumentStore, KeyRecord
 
 Scope = Literal["read", "write", "admin"]
@@ -158,14 +158,9 @@ class AccessService:
         leave the admin routes to whoever has a shell on the host."""
         keys = self.store.api_keys()
         was_revoked = any(k.name == name and k.revoked_at for k in keys)
-        active_admins = [k.name for k in keys if k.scope == "admin" and k.revoked_at is None]
-        if keep_an_admin and active_admins == [name]:
-            raise LastAdminKey(
-                f"the key {name!r} is the last active admin key: revoking it would lock the "
-                "admin routes until someone runs `qa-service keys create --scope admin` on the "
-                "host. Create another admin key first (POST /v1/keys), then revoke this one."
-            )
-        if not self.store.revoke_key(name, time.time()):
+        # The store decides in the revocation's own transaction (LastAdminKey): two admins
+        # revoking each other's keys at once must not both see another admin left.
+        if not self.store.revoke_key(name, time.time(), keep_an_admin=keep_an_admin):
             raise KeyNotFound(f"no key named {name!r}")
         self._forget()
         if not was_revoked:

@@ -255,8 +255,12 @@ class DocumentStore(Protocol):
         """Every key, revoked ones too, oldest first."""
         ...
 
-    def revoke_key(self, name: str, at: float) -> bool:
-        """Mark revoked (the first time is kept); False: no key of that name."""
+    def revoke_key(self, name: str, at: float, *, keep_an_admin: bool = False) -> bool:
+        """Mark revoked (the first time is kept); False: no key of that name.
+
+        ``keep_an_admin``: raise LastAdminKey instead when ``name`` is the last active admin
+        key, decided in the same transaction as the revocation, so that two revocations at
+        once (two requests, two replicas) cannot each leave the other the last one."""
         ...
 
     def touch_key(self, key_id: str, at: float) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from qa_service.errors import LastAdminKey
 from qa_service.models import Chunk, Citation, Sentence
 from qa_service.stores.base import AuditEntry, DocumentRecord, KeyRecord, NewTurn, StoredTurn
 
@@ -23,6 +24,19 @@ TURN_COLUMNS = (
 CHUNK_COLUMNS = 'doc_id, ord, start, "end", first_sentence, last_sentence'
 SENTENCE_COLUMNS = 'doc_id, ord, chunk_ord, start, "end", kind, text, vector'
 KEY_COLUMNS = "id, name, scope, origins, prefix, key_hash, created_at, last_used_at, revoked_at"
+ACTIVE_ADMINS = "SELECT name FROM api_keys WHERE scope = 'admin' AND revoked_at IS NULL"
+
+
+def refuse_last_admin(name: str, active_admins: Sequence[str]) -> None:
+    """Called inside the revocation's transaction, with the active admin keys it sees."""
+    if list(active_admins) == [name]:
+        raise LastAdminKey(
+            f"the key {name!r} is the last active admin key: revoking it would lock the "
+            "admin routes until someone runs `qa-service keys create --scope admin` on the "
+            "host. Create another admin key first (POST /v1/keys), then revoke this one."
+        )
+
+
 AUDIT_COLUMNS = "at, key_name, action, document_id, content_hash, detail"
 
 

@@ -4,14 +4,23 @@ The writes go through the real write path (document service -> journalled writer
 stores), embedded by ``HashEmbedder``: storage is under test here, not answer quality.
 """
 
+import threading
 import unicodedata
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pytest
 
+from qa_service.access import AccessService
 from qa_service.documents import DocumentService, content_hash
-from qa_service.errors import ConversationNotFound, DocumentNotFound, DuplicateContent, KeyExists
+from qa_service.errors import (
+    ConversationNotFound,
+    DocumentNotFound,
+    DuplicateContent,
+    KeyExists,
+    LastAdminKey,
+)
 from qa_service.ingest.segmentation import segment_article
 from qa_service.models import Article, Citation
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
@@ -414,6 +423,9 @@ def test_keys_and_audit_log(open_backend: Opener) -> None:
     docs.touch_key("id1", 5.0)
     assert docs.revoke_key("widget", 6.0) and docs.revoke_key("widget", 7.0)
     assert not docs.revoke_key("nobody", 6.0)
+    with pytest.raises(LastAdminKey):
+        docs.revoke_key("ops", 6.5, keep_an_admin=True)
+    assert docs.revoke_key("widget", 8.0, keep_an_admin=True)  # not an admin key: no check
     first = docs.api_keys()[0]
     assert (first.last_used_at, first.revoked_at) == (5.0, 6.0)  # the first revocation stays
     docs.add_audit(AuditEntry(1.0, "ops", "document.create", "wahl", "abc"))
@@ -426,3 +438,63 @@ def test_keys_and_audit_log(open_backend: Opener) -> None:
     reopened = Library.open(open_backend).stores.documents
     assert [k.name for k in reopened.api_keys()] == ["widget", "ops"]
     assert len(reopened.audit(offset=0, limit=10)) == 2
+
+
+class _ReadTogether:
+    """A real document store whose first ``api_keys()`` in each thread waits until the other
+    thread has read too: both revocations then start from the same two admin keys, the
+    window in which a check made outside the revocation's transaction let both through."""
+
+    def __init__(self, store: Any, barrier: threading.Barrier) -> None:
+        self._store, self._barrier, self._waited = store, barrier, False
+
+    def api_keys(self) -> Any:
+        keys = self._store.api_keys()
+        if not self._waited:
+            self._waited = True
+            self._barrier.wait(timeout=30)
+        return keys
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def _revoke(
+    store: Any, barrier: threading.Barrier, name: str, by: str, outcomes: dict[str, str]
+) -> None:
+    """One admin revoking another's key over HTTP (AccessService, keep_an_admin)."""
+    try:
+        AccessService(_ReadTogether(store, barrier)).revoke(name, by=by, keep_an_admin=True)
+        outcomes[name] = "revoked"
+    except LastAdminKey:
+        outcomes[name] = "refused"
+
+
+def test_two_admins_revoking_each_other_at_once_leave_one(open_backend: Opener) -> None:
+    # Found by a black-box bug hunt: two DELETE /v1/keys/{name} at once, each for one of the
+    # last two admin keys, both passed the last-admin check and left no admin key at all.
+    # Two opened stores over one storage: two replicas (or two workers) at the same time.
+    first, second = open_backend().documents, open_backend().documents
+    for round_ in range(5):
+        a, b = f"admin-a{round_}", f"admin-b{round_}"
+        AccessService(first).create(a, "admin")
+        AccessService(first).create(b, "admin")
+        for key in first.api_keys():  # the survivor of the round before: revoked (CLI path)
+            if key.revoked_at is None and key.name not in (a, b):
+                assert first.revoke_key(key.name, 1.0)
+        barrier = threading.Barrier(2)
+        outcomes: dict[str, str] = {}
+        threads = [
+            threading.Thread(target=_revoke, args=(first, barrier, a, b, outcomes)),
+            threading.Thread(target=_revoke, args=(second, barrier, b, a, outcomes)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert sorted(outcomes.values()) == ["refused", "revoked"], outcomes
+        active = [k.name for k in first.api_keys() if k.scope == "admin" and not k.revoked_at]
+        assert len(active) == 1 and active[0] in (a, b), active
+        assert active == [
+            k.name for k in second.api_keys() if k.scope == "admin" and not k.revoked_at
+        ]

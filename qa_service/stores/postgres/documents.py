@@ -43,6 +43,7 @@ from qa_service.stores.base import (
 )
 from qa_service.stores.postgres import keyword, migrations
 from qa_service.stores.rows import (
+    ACTIVE_ADMINS,
     AUDIT_COLUMNS,
     CHUNK_COLUMNS,
     DOC_COLUMNS,
@@ -56,6 +57,7 @@ from qa_service.stores.rows import (
     key_record,
     key_row,
     metadata_values,
+    refuse_last_admin,
     sentence_rows,
     stored_turn,
     turn_row,
@@ -63,6 +65,7 @@ from qa_service.stores.rows import (
 
 ENGINE = "PostgreSQL"
 _WRITER_LOCK = 0x51A_0001  # pg_advisory_lock key: one writer at a time, across replicas
+_ADMIN_LOCK = 0x51A_0002  # pg_advisory_xact_lock key: one revocation of an admin key at a time
 
 
 @contextmanager
@@ -509,9 +512,15 @@ class PostgresDocumentStore:
         rows = self.db.query(f"SELECT {KEY_COLUMNS} FROM api_keys ORDER BY created_at, name")
         return [key_record(row) for row in rows]
 
-    def revoke_key(self, name: str, at: float) -> bool:
-        """Mark revoked (the first time is kept); False: no key of that name."""
+    def revoke_key(self, name: str, at: float, *, keep_an_admin: bool = False) -> bool:
+        """Mark revoked (the first time is kept); False: no key of that name. With
+        ``keep_an_admin`` the revocations take turns (a transaction-level advisory lock), and
+        each counts the active admin keys after the one before it has committed."""
         with self.db.transaction() as cur:
+            if keep_an_admin:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_ADMIN_LOCK,))
+                cur.execute(ACTIVE_ADMINS)
+                refuse_last_admin(name, [row[0] for row in cur.fetchall()])
             cur.execute(
                 "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, %s) WHERE name = %s",
                 (at, name),

@@ -5,7 +5,15 @@ from pathlib import Path
 
 from qa_service.errors import KeyExists
 from qa_service.stores.base import AuditEntry, KeyRecord
-from qa_service.stores.rows import AUDIT_COLUMNS, KEY_COLUMNS, audit_row, key_record, key_row
+from qa_service.stores.rows import (
+    ACTIVE_ADMINS,
+    AUDIT_COLUMNS,
+    KEY_COLUMNS,
+    audit_row,
+    key_record,
+    key_row,
+    refuse_last_admin,
+)
 from qa_service.stores.sqlite.lazy import LazyFile
 from qa_service.stores.sqlite.migrations import access_migrations
 
@@ -35,8 +43,13 @@ class SQLiteAccess(LazyFile):
             )
         return [key_record(row) for row in rows]
 
-    def revoke_key(self, name: str, at: float) -> bool:
+    def revoke_key(self, name: str, at: float, *, keep_an_admin: bool = False) -> bool:
+        # BEGIN IMMEDIATE: the write lock of the file is held from the count to the update,
+        # against this process's threads and every other worker alike.
         with self._transaction() as conn:
+            if keep_an_admin:
+                admins = conn.execute(ACTIVE_ADMINS).fetchall()
+                refuse_last_admin(name, [row[0] for row in admins])
             conn.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
                 (at, name),

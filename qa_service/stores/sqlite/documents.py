@@ -390,8 +390,8 @@ class SQLiteDocumentStore:
     def api_keys(self) -> list[KeyRecord]:
         return self._access.api_keys()
 
-    def revoke_key(self, name: str, at: float) -> bool:
-        return self._access.revoke_key(name, at)
+    def revoke_key(self, name: str, at: float, *, keep_an_admin: bool = False) -> bool:
+        return self._access.revoke_key(name, at, keep_an_admin=keep_an_admin)
 
     def touch_key(self, key_id: str, at: float) -> None:
         self._access.touch_key(key_id, at)
