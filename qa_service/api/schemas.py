@@ -79,6 +79,11 @@ class Health(BaseModel):
         None, description="The serving process (one of several under serve --workers)."
     )
     mode: str | None = Field(None, examples=["embedded", "server"])
+    max_question_chars: int | None = Field(
+        None,
+        description="The longest question accepted, in Unicode code points after NFC "
+        "(QA_MAX_QUESTION_CHARS, at most 2000); the page's input counts the same way.",
+    )
     backends: dict[str, str] | None = Field(
         None,
         examples=[{"PostgreSQL": "ok", "Chroma": "Chroma is unavailable: ..."}],

@@ -190,7 +190,8 @@
   input.type = "text";
   input.name = "message";
   input.placeholder = TEXT.placeholder;
-  input.maxLength = 2000;
+  // No maxLength: it counts UTF-16 units (two per emoji), the service counts code points
+  // after NFC (questions.py), so an emoji-rich question the service takes was cut short.
   input.autocomplete = "off";
   input.enterKeyHint = "send";
   const send = el("button", "", TEXT.send);
@@ -276,6 +277,7 @@
     welcome.append(el("p", "", TEXT.intro));
     try {
       const [health, docs] = await Promise.all([getJson("/health"), getJson("/v1/documents?limit=5")]);
+      if (Number.isInteger(health.max_question_chars)) maxChars = health.max_question_chars;
       if (!health.documents) {
         welcome.append(el("p", "", TEXT.emptyIndex));
         return;
@@ -520,8 +522,22 @@
     }
   }
 
+  // <question-limit> The longest question, counted as the service counts it: code points of
+  // the NFC form (Array.from counts code points; .length would count UTF-16 units). Past it
+  // the input keeps the first maxChars, as maxLength would, so what is sent is never refused
+  // for its length. /health tells the service's own limit (QA_MAX_QUESTION_CHARS).
+  let maxChars = 2000;
+  const fitLimit = () => {
+    const points = Array.from(input.value.normalize("NFC"));
+    if (points.length > maxChars) input.value = points.slice(0, maxChars).join("");
+  };
+  input.addEventListener("input", (event) => { if (!event.isComposing) fitLimit(); });
+  input.addEventListener("compositionend", fitLimit);
+  // </question-limit>
+
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    fitLimit();
     const message = input.value.trim();
     if (!message || busy) return;
     input.value = "";

@@ -191,6 +191,39 @@ const scenarios = {
     return result;
   },
 
+  /** The question's length, counted as the service counts it: code points after NFC. */
+  async limit(browser) {
+    const { page, problems } = await open(browser, { width: 1024, height: 768 });
+    const value = () => inWidget(page, (root) => root.querySelector("input").value);
+    const ask = async () => {
+      const answered = page.waitForResponse((r) => r.url().endsWith("/v1/chat") && r.request().method() === "POST", { timeout: TIMEOUT });
+      const before = await inWidget(page, (root) => root.querySelectorAll(".msg.bot").length);
+      await page.keyboard.press("Enter");
+      const status = (await answered).status();
+      await page.waitForFunction((n) => document.querySelector(".qa-service-widget").shadowRoot.querySelectorAll(".msg.bot[aria-busy=false]").length > n,
+        { timeout: TIMEOUT }, before);
+      return status;
+    };
+    // A paste of 2000 code points, ~3,900 UTF-16 units: the service takes all of it.
+    const full = question + " " + "🚀".repeat(2000 - Array.from(question).length - 1);
+    await page.click("pierce/input");
+    await page.keyboard.sendCharacter(full);
+    const result = { full, typed: await value() };
+    await page.keyboard.sendCharacter("X"); // one past the limit: not taken
+    result.pastLimit = await value();
+    result.status = await ask();
+    // Decomposed accents: 3,837 code points typed, 1,937 as the service counts them.
+    const decomposed = question + " " + "e\u0301".repeat(1900);
+    await page.click("pierce/input");
+    await page.keyboard.sendCharacter(decomposed);
+    Object.assign(result, { decomposed, decomposedTyped: await value() });
+    result.decomposedStatus = await ask();
+    result.conversation = await page.evaluate(() => document.querySelector(".qa-service-widget").dataset.conversation);
+    result.shot = await shot(page, "limit");
+    result.problems = problems;
+    return result;
+  },
+
   /** The widget inside someone else's page: no style crosses the shadow root either way. */
   async widget(browser) {
     const page = await browser.newPage();

@@ -6,6 +6,7 @@ Screenshots land in each test's tmp_path (`pytest --basetemp=DIR` keeps them in 
 
 import json
 import shutil
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -144,3 +145,21 @@ def test_widget_in_a_host_page_keeps_its_look_and_the_host_keeps_its(
         assert "Courier" not in part["font"] and "system-ui" in part["font"]
         assert part["color"] != "rgb(200, 0, 0)" and part["border"] != "9px"
     check_answer(page_server, result["chat"])
+
+
+def test_the_question_limit_counts_as_the_service_does(page_server: str, tmp_path: Path) -> None:
+    # Found by a black-box bug hunt: the input's maxLength counted UTF-16 units (two per
+    # emoji), the service code points after NFC, so a question the service takes was cut.
+    result = run_scenario("limit", page_server, tmp_path, QUESTION)
+    assert result["problems"] == []
+    limit = httpx.get(f"{page_server}/health").json()["max_question_chars"]
+    full = result["full"]
+    assert len(full) == limit == 2000 and len(full.encode("utf-16-le")) // 2 > 3000
+    assert result["typed"] == full  # all of it (maxLength kept 2000 UTF-16 units: 1,019)
+    assert result["pastLimit"] == full  # one more character is not taken
+    decomposed = result["decomposed"]
+    assert len(decomposed) > limit >= len(unicodedata.normalize("NFC", decomposed))
+    assert result["decomposedTyped"] == decomposed  # kept whole, as typed
+    assert result["status"] == result["decomposedStatus"] == 200
+    turns = httpx.get(f"{page_server}/v1/conversations/{result['conversation']}").json()["turns"]
+    assert [t["message"] for t in turns] == [full, unicodedata.normalize("NFC", decomposed)]

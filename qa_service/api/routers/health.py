@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from qa_service.api.auth import AuthDep
 from qa_service.api.deps import ServiceDep
-from qa_service.api.schemas import Health
+from qa_service.api.schemas import MAX_QUESTION_CHARS, Health
 from qa_service.errors import BackendUnavailable
 
 router = APIRouter(tags=["health"])
@@ -49,4 +49,5 @@ def health(
                 for engine, state in report.backends.items()
             },
         }
-    return Health(status=status, pid=os.getpid(), **asdict(report))
+    longest = min(service.settings.max_question_chars, MAX_QUESTION_CHARS)
+    return Health(status=status, pid=os.getpid(), max_question_chars=longest, **asdict(report))
