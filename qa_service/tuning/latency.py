@@ -43,3 +43,14 @@ QUESTION_POLL_SECONDS = 0.005
 """How often a question waiting for the embedder looks whether an ingest's next batch call
 embedded it already (it then answers without waiting for that batch). Not swept: small next
 to one question's 30-200 ms, and a sleeping poll costs microseconds."""
+
+EXACT_SEARCH_MAX_SENTENCES = 10_000
+"""Embedded mode answers the two dense queries from an in-memory copy of the current vectors
+(exact cosine search with numpy, stores/exact.py) while the index holds at most this many
+sentences (chunks are fewer); above it Chroma's HNSW query serves, and the copy is dropped.
+Why 10,000: exact search costs O(vectors) and Chroma's query ~0.8 ms fixed plus log(n); one
+question, 384 dimensions, top 40, 2026-11-30 (load 3.4, a niced job beside): exact 0.07 /
+0.16 / 0.50 / 0.96 / 2.65 ms at 1k / 2k / 5k / 10k / 20k vectors against Chroma's 0.83 /
+0.84 / 1.44 / 1.27 / 2.51 ms (benchmarks/README.md, "Exact dense search"): the two meet
+between 10k and 20k. The copy is then at most ~15 MB of sentence vectors plus the chunks'.
+QA_EXACT_SEARCH_MAX_SENTENCES overrides it (0: always Chroma)."""

@@ -3,7 +3,6 @@ migrations, read caches that other processes' writes invalidate, and several pro
 sharing the folder."""
 
 import hashlib
-import os
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from qa_service.stores.embedded import EmbeddedStores
 from qa_service.stores.sqlite.documents import SCHEMA_VERSION, SQLiteDocumentStore
 from qa_service.stores.sqlite.migrations import article_migrations
 from tests.helpers.articles import TEXT
+from tests.helpers.cli import run_cli
 from tests.helpers.embedders import HashEmbedder, MemoEmbedder
 
 
@@ -126,18 +126,6 @@ def test_migrations_are_numbered_in_order() -> None:
     assert names == [f"m{i:03d}_{n.split('_', 1)[1]}" for i, n in enumerate(names, start=1)]
 
 
-def _ingest_in_another_process(index_dir: Path, article: Path) -> None:
-    env = {**os.environ, "QA_INDEX_DIR": str(index_dir), "QA_SEEDS_DIR": str(article.parent)}
-    done = subprocess.run(
-        [sys.executable, "-m", "qa_service", "ingest", str(article)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 @pytest.mark.slow  # second Python processes
 def test_refresh_reads_vectors_another_process_wrote(
     tmp_path: Path, embedder: MemoEmbedder
@@ -145,7 +133,8 @@ def test_refresh_reads_vectors_another_process_wrote(
     """`qa-service ingest` (or a second worker) writes while this process serves: Chroma's
     in-memory graphs here never see it by themselves; ``refresh`` re-reads them, at most once
     per ``reload_seconds``."""
-    service = _open(tmp_path, embedder, vector_reload_seconds=3600)
+    # Chroma answers (no exact copy): its graphs are what must be re-read.
+    service = _open(tmp_path, embedder, vector_reload_seconds=3600, exact_search_max_sentences=0)
     stores = service.stores
     assert isinstance(stores, EmbeddedStores)
     service.add_document(Article(text=TEXT), "mayor")
@@ -158,13 +147,13 @@ def test_refresh_reads_vectors_another_process_wrote(
         return doc_id in {h.doc_id for h in stores.vectors.query("sentences", vector, 5)}
 
     assert not found("pool") and not stores.refresh()  # graphs loaded, nothing new yet
-    _ingest_in_another_process(tmp_path / "index", pool)
+    run_cli(tmp_path / "index", pool.parent, "ingest", str(pool))
     assert not found("pool")  # what Chroma alone would go on answering with
     assert stores.refresh() and found("pool")
 
     later = tmp_path / "new" / "later.txt"
     later.write_text("Das Hallenbad in Wolkenstein hat sechs Bahnen.", encoding="utf-8")
-    _ingest_in_another_process(tmp_path / "index", later)
+    run_cli(tmp_path / "index", later.parent, "ingest", str(later))
     assert not stores.refresh()  # within reload_seconds of the last reload
     stores.reload_seconds = 0
     assert stores.refresh() and found("later")

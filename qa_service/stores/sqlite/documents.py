@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -66,6 +66,21 @@ _CACHED_TEXTS = 256  # articles kept in memory for quotes ...
 _CACHED_CHARS = 16_000_000  # ... and at most this many characters of them
 
 _SENTENCE_COLUMNS = 'doc_id, ord, chunk_ord, start, "end", kind, text'
+_IDS_PER_QUERY = 500  # well below SQLite's bound on parameters (32,766)
+
+
+class ChunkRange(NamedTuple):
+    first_sentence: int
+    last_sentence: int  # inclusive
+
+
+class DocumentVectors(NamedTuple):
+    """A document's vectors as stored (``sentences`` None when a sentence has none: an
+    index not yet migrated) and its chunks' sentences."""
+
+    version: str
+    sentences: np.ndarray | None
+    chunks: list[ChunkRange]
 
 
 class SQLiteDocumentStore:
@@ -88,6 +103,7 @@ class SQLiteDocumentStore:
         self._access = SQLiteAccess(index_dir / ACCESS_FILENAME)
         self._data_version = -1
         self.outside_commits = 0  # commits of other connections seen so far (``changed``)
+        self.own_commits = 0  # write transactions of this store (``data_version`` omits them)
         self._texts: OrderedDict[str, str] = OrderedDict()
         self._cached_chars = 0
         self._records: dict[str, DocumentRecord | None] = {}
@@ -144,6 +160,7 @@ class SQLiteDocumentStore:
                 with immediate(self._conn) as conn:
                     yield conn
             finally:
+                self.own_commits += 1
                 self._forget()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
@@ -199,6 +216,52 @@ class SQLiteDocumentStore:
         if not doc_ids:
             return {}
         return {r[0]: r[1] for r in self._query(_versions_sql(len(doc_ids)), list(doc_ids))}
+
+    def all_versions(self) -> dict[str, str]:
+        """Current version of every document: what the exact index (stores/exact.py) holds
+        is compared with it after each change."""
+        return {r[0]: r[1] for r in self._query("SELECT id, version FROM documents")}
+
+    def document_vectors(self, doc_ids: Sequence[str]) -> dict[str, DocumentVectors]:
+        """Each known document's version, sentence vectors and chunk ranges, read in one
+        transaction (a consistent version even while another process writes)."""
+        found: dict[str, DocumentVectors] = {}
+        with self._lock:
+            self._conn.execute("BEGIN")
+            try:
+                for lo in range(0, len(doc_ids), _IDS_PER_QUERY):
+                    found.update(self._document_vectors(doc_ids[lo : lo + _IDS_PER_QUERY]))
+            finally:
+                self._conn.execute("COMMIT")
+        return found
+
+    def _document_vectors(self, doc_ids: Sequence[str]) -> dict[str, DocumentVectors]:
+        """Lock and transaction held."""
+        marks = ",".join("?" * len(doc_ids))
+        sentences: dict[str, list[bytes | None]] = {}
+        for doc_id, blob in self._conn.execute(
+            f"SELECT doc_id, vector FROM sentences WHERE doc_id IN ({marks}) ORDER BY doc_id, ord",
+            list(doc_ids),
+        ):
+            sentences.setdefault(doc_id, []).append(blob)
+        chunks: dict[str, list[ChunkRange]] = {}
+        for doc_id, first, last in self._conn.execute(
+            f"SELECT doc_id, first_sentence, last_sentence FROM chunks "
+            f"WHERE doc_id IN ({marks}) ORDER BY doc_id, ord",
+            list(doc_ids),
+        ):
+            chunks.setdefault(doc_id, []).append(ChunkRange(first, last))
+        out = {}
+        for doc_id, version in self._conn.execute(_versions_sql(len(doc_ids)), list(doc_ids)):
+            stored = sentences.get(doc_id, [])
+            blobs = [b for b in stored if b is not None]
+            vectors = None
+            if len(blobs) == len(stored):
+                vectors = np.zeros((len(blobs), 0), dtype=np.float32)
+                if blobs:
+                    vectors = np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
+            out[doc_id] = DocumentVectors(version, vectors, chunks.get(doc_id, []))
+        return out
 
     def quote(self, doc_id: str, start: int, end: int) -> str | None:
         """``text[start:end]`` of the stored article, read straight from the article text."""
