@@ -1,6 +1,7 @@
 """Latency of warm `POST /v1/ask` over HTTP, idle and busy, against the llama-index peer.
 
     .venv/bin/python -m benchmarks.latency [--questions 200] [--corpus seeds --corpus xquad]
+        [--compare QA_SETTING=VALUE ...]
 
 For each corpus: ingest it with `qa-service ingest`, start one server process, and build the
 llama-index peer (``VectorStoreIndex`` with the default splitter, top 2: what a user builds
@@ -12,6 +13,10 @@ the machine; the load average is in the row) and "busy" (this benchmark keeps on
 process spinning on one core for the whole phase). The "cached" row asks questions again:
 the server's query-vector cache hits, so it is the service without the embedder.
 
+``--compare QA_X=V`` starts one more server per setting, on the same index, and asks it the
+same questions (each with its own suffix, so no cache helps) in the same blocks: a change
+measured against the default in the same minutes.
+
 The client is a plain keep-alive HTTP/1.1 connection (the standard library's http.client):
 the peer answers in-process with no client at all, so the client's own cost should be small.
 The "cached (httpx)" row asks the same cached questions with httpx, which costs ~0.5 ms more
@@ -19,6 +24,7 @@ per request on this machine: the share of a client with more on top.
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -114,52 +120,75 @@ def build_corpus_peer(corpus: Corpus) -> Callable[[str], object]:
     return build_peer(PEER, articles, raw_embedder(), folder)
 
 
-def measure(corpus: Corpus, n_questions: int, rounds: int = 4, **env: str) -> list[dict]:
+def measure(
+    corpus: Corpus,
+    n_questions: int,
+    rounds: int = 4,
+    variants: Sequence[str] = (),
+    **env: str,
+) -> list[dict]:
+    """``variants``: ``NAME=VALUE`` settings, each a second server (the default's env plus
+    that one) whose blocks alternate with the default server's: a before/after in one run."""
     index_dir = CACHE / f"idx-{corpus.name}"
     ingest_cli(index_dir, [corpus.folder], **env)
     retrieve = build_corpus_peer(corpus)
     rows = []
-    with server(index_dir, env=env) as (url, _proc, _startup), httpx.Client(timeout=60) as client:
-        chunks = client.get(f"{url}/health").json()["chunks"]
-        plain = PlainClient(url)
+    names = ["default", *variants]
+    with contextlib.ExitStack() as stack:
+        client = stack.enter_context(httpx.Client(timeout=60))
+        urls = {
+            name: stack.enter_context(server(index_dir, env={**env, **_setting(name)}))[0]
+            for name in names
+        }
+        chunks = client.get(f"{urls['default']}/health").json()["chunks"]
+        plains = {name: PlainClient(url) for name, url in urls.items()}
         warm = [f"{q} (warm)" for q in corpus.questions[:10]]  # never asked again
-        ask_all(plain.ask, warm)
-        ask_all(httpx_asker(client, url), warm)
+        for name, url in urls.items():
+            ask_all(plains[name].ask, warm)
+            ask_all(httpx_asker(client, url), warm)
         peer_all(retrieve, warm[:5])
         # Each phase its own questions: a text asked twice would hit the query-vector cache.
+        # Every server gets the same texts, each with its own suffix (no server's cache helps).
         pool = distinct(corpus.questions, 2 * n_questions, salt="lat")
         for i, phase in enumerate(("idle", "busy")):
             questions = pool[i * n_questions : (i + 1) * n_questions]
             per_round = max(1, len(questions) // rounds)
             embed_ms: list[float] = []
-            fresh: list[float] = []
+            fresh: dict[str, list[float]] = {name: [] for name in names}
             peer: list[float] = []
-            errors = 0
+            errors = dict.fromkeys(names, 0)
             with busy_core(phase == "busy"):
                 for lo in range(0, len(questions), per_round):
                     block = questions[lo : lo + per_round]
                     embed_ms.append(embedder_query_ms([f"{q} (e)" for q in block[:25]]))
                     peer += peer_all(retrieve, [f"{q} (p)" for q in block])
+                    for k, name in enumerate(names):
+                        time.sleep(SETTLE_S)
+                        asked = [f"{q} ({k})" if k else q for q in block]
+                        times, errs = ask_all(plains[name].ask, asked)
+                        fresh[name] += times
+                        errors[name] += errs
                     time.sleep(SETTLE_S)
-                    times, errs = ask_all(plain.ask, block)
-                    fresh += times
-                    errors += errs
-                    time.sleep(SETTLE_S)
-                cases = [("distinct", fresh, errors)]
+                cases = [(name, "distinct", fresh[name], errors[name]) for name in names]
                 if phase == "idle":
-                    cached, cached_errors = ask_all(plain.ask, questions[:100])
-                    cases.append(("cached", cached, cached_errors))
-                    cached, cached_errors = ask_all(httpx_asker(client, url), questions[:100])
-                    cases.append(("cached (httpx)", cached, cached_errors))
+                    for k, name in enumerate(names):
+                        again = [f"{q} ({k})" if k else q for q in questions[:100]]
+                        cached, cached_errors = ask_all(plains[name].ask, again)
+                        cases.append((name, "cached", cached, cached_errors))
+                    for k, name in enumerate(names):
+                        again = [f"{q} ({k})" if k else q for q in questions[:100]]
+                        cached, cached_errors = ask_all(httpx_asker(client, urls[name]), again)
+                        cases.append((name, "cached (httpx)", cached, cached_errors))
                 load = os.getloadavg()[0]
             embed, peer_s = statistics.median(embed_ms), summary_ms(peer)
             peer_p50 = peer_s["p50"]
-            for case, times, errs in cases:
+            for name, case, times, errs in cases:
                 s = summary_ms(times)
                 rows.append(
                     {
                         "corpus": corpus.name,
                         "chunks": chunks,
+                        **({"server": name} if variants else {}),
                         "machine": phase,
                         "questions": case,
                         "n": len(times),
@@ -176,21 +205,43 @@ def measure(corpus: Corpus, n_questions: int, rounds: int = 4, **env: str) -> li
                         "load avg": load,
                     }
                 )
-        plain.close()
-    idle = next(r for r in rows if r["machine"] == "idle" and r["questions"] == "distinct")
+        for plain in plains.values():
+            plain.close()
     for row in rows:
+        idle = next(
+            r
+            for r in rows
+            if r["machine"] == "idle"
+            and r["questions"] == "distinct"
+            and r.get("server") == row.get("server")
+        )
         row["p50/idle p50"] = row["p50 ms"] / idle["p50 ms"]
     return rows
+
+
+def _setting(name: str) -> dict[str, str]:
+    """``QA_X=1`` -> {"QA_X": "1"}; "default" -> {}."""
+    if name == "default":
+        return {}
+    key, _, value = name.partition("=")
+    return {key: value}
 
 
 def main(argv: Sequence[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=200, help="distinct questions per phase")
     parser.add_argument("--corpus", action="append", choices=sorted(CORPORA))
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="QA_SETTING=VALUE",
+        help="also run a server with this setting, its blocks alternating with the default's",
+    )
     args = parser.parse_args(argv)
     rows = []
     for name in args.corpus or ["seeds", "xquad"]:
-        rows += measure(CORPORA[name](), args.questions)
+        rows += measure(CORPORA[name](), args.questions, variants=args.compare)
     report(
         "Latency: warm POST /v1/ask over HTTP (1 uvicorn worker, sequential client)",
         rows,

@@ -90,6 +90,20 @@ def test_latency(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| corpus |" in out and "load avg" in out
 
 
+def test_latency_compares_a_setting_in_the_same_run() -> None:
+    rows = latency.main(
+        ["--corpus", "seeds", "--questions", "4", "--compare", "QA_EXACT_SEARCH_MAX_SENTENCES=0"]
+    )
+    distinct = [(r["server"], r["machine"]) for r in rows if r["questions"] == "distinct"]
+    assert distinct == [
+        ("default", "idle"),
+        ("QA_EXACT_SEARCH_MAX_SENTENCES=0", "idle"),
+        ("default", "busy"),
+        ("QA_EXACT_SEARCH_MAX_SENTENCES=0", "busy"),
+    ]
+    assert all(r["errors"] == 0 and r["n"] > 0 for r in rows)
+
+
 def test_openmp_settings() -> None:
     rows = openmp.main(
         [
