@@ -176,9 +176,18 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
         default=["off", "on"],
         help="QA_EMBEDDER_BATCH of the servers compared (default: both, side by side)",
     )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="QA_SETTING=VALUE",
+        help="one more setting for every server (e.g. QA_EXACT_SEARCH_MAX_SENTENCES=0)",
+    )
     args = parser.parse_args(argv)
     corpus = seed_corpus() if args.corpus == "seeds" else xquad_corpus()
-    env = {"OMP_NUM_THREADS": str(args.omp_threads)} if args.omp_threads else {}
+    env = dict(s.partition("=")[::2] for s in args.setting)
+    if args.omp_threads:
+        env["OMP_NUM_THREADS"] = str(args.omp_threads)
     if args.answer_threads:
         env["QA_ANSWER_THREADS"] = str(args.answer_threads)
     rows = []
@@ -198,6 +207,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
             row["server OMP threads"] = args.omp_threads or "auto"
             row["answer threads"] = args.answer_threads or DEFAULT_ANSWER_THREADS
             row["max queue"] = max_queue or DEFAULT_MAX_QUEUE
+            if args.setting:
+                row["settings"] = " ".join(args.setting)
             rows.append(row)
     report(
         f"Throughput: POST /v1/ask, {args.workers} workers, distinct questions, {corpus.name}",
