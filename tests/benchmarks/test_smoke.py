@@ -13,6 +13,7 @@ import pytest
 from benchmarks import (
     common,
     cross_encoder,
+    exact_search,
     followups,
     generative,
     ingest,
@@ -96,6 +97,12 @@ def test_latency(capsys: pytest.CaptureFixture[str]) -> None:
     assert all(r["errors"] == 0 for r in rows)
     out = capsys.readouterr().out
     assert "| corpus |" in out and "load avg" in out
+
+
+def test_exact_search() -> None:
+    rows = exact_search.main(["--sizes", "50", "100", "--queries", "5"])
+    _columns(rows, "vectors", "Chroma query ms", "exact, einsum ms", "MB held", "load avg")
+    assert [r["vectors"] for r in rows] == [50, 100]
 
 
 def test_openmp_settings() -> None:
