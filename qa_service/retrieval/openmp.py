@@ -53,27 +53,20 @@ def configure_openmp(threads: int | None, wait: EmbedderWait) -> bool:
     return ours
 
 
-def _cpu_busy_seconds(count_niced: bool = False) -> float:
-    """Seconds all CPUs spent on anything but idling (steal included: a VM's neighbours).
-
-    Niced processes' user time is left out unless ``count_niced`` (this process is niced
-    itself): the scheduler gives them way at once (nice 19 weighs 15 against a nice-0
-    thread's 1024), so a core they keep busy is a free core for us. Counted, a background
-    build at nice 19 took one core of two in the estimate and every idle question ran on
-    one thread (benchmarks/README.md, "Busy machine")."""
+def _cpu_busy_seconds() -> float:
+    """Seconds all CPUs spent on anything but idling (steal included: a VM's neighbours)."""
     with open("/proc/stat", encoding="ascii") as f:
         fields = [int(v) for v in f.readline().split()[1:9]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    return (user + (nice if count_niced else 0) + system + irq + softirq + steal) / _TICKS
+    return (user + nice + system + irq + softirq + steal) / _TICKS
 
 
 class CoreMonitor:
     """Cores kept busy by other processes, as a moving average over the last few samples.
 
     Our own threads (the embedder's spinning ones included) are subtracted, so a process
-    never takes its own work for a neighbour's; niced neighbours do not count (they yield).
-    One daemon thread per process samples every ``SAMPLE_SECONDS``; reading the estimate
-    costs nothing.
+    never takes its own work for a neighbour's. One daemon thread per process samples every
+    ``SAMPLE_SECONDS``; reading the estimate costs nothing.
     """
 
     def __init__(self, interval: float = SAMPLE_SECONDS) -> None:
@@ -83,11 +76,10 @@ class CoreMonitor:
         self._thread.start()
 
     def _run(self) -> None:
-        niced = os.getpriority(os.PRIO_PROCESS, 0) > 0  # our own time is in "nice" then
-        last = (time.monotonic(), _cpu_busy_seconds(niced), time.process_time())
+        last = (time.monotonic(), _cpu_busy_seconds(), time.process_time())
         while True:
             time.sleep(self.interval)
-            now = (time.monotonic(), _cpu_busy_seconds(niced), time.process_time())
+            now = (time.monotonic(), _cpu_busy_seconds(), time.process_time())
             wall = now[0] - last[0]
             if wall > 0:
                 foreign = max(0.0, (now[1] - last[1]) - (now[2] - last[2])) / wall
