@@ -1,15 +1,25 @@
 """Which language a question is in, to answer (and abstain) in the same language."""
 
-from qa_service.lexicon import LANGUAGE_CUES, Language
+import re
+
+from qa_service.lexicon import LANGUAGE_CUES, Language, en
+
+APOSTROPHE = re.compile(r"['’]")
 
 __all__ = ["ABSTAIN_MESSAGE", "Language", "detect_language", "unresolved_message"]
 
 
 def detect_language(text: str) -> Language:
-    """German unless the question has clearly more English than German function words."""
-    words = [w.strip("?!.,;:\"'()").lower() for w in text.split()]
-    english = sum(w in LANGUAGE_CUES["en"] for w in words)
-    german = sum(w in LANGUAGE_CUES["de"] for w in words)
+    """German unless the question has clearly more English than German function words.
+
+    A contraction reads as its first word ("What's" as "what", "Who's" as "who"), and an
+    ending only English writes ("they're", "didn't") counts as one more English word."""
+    words = [w.strip("?!.,;:\"'()’").lower() for w in text.split()]
+    parts = [APOSTROPHE.split(w, maxsplit=1) for w in words]
+    english = sum(
+        p[0] in LANGUAGE_CUES["en"] or (len(p) == 2 and p[1] in en.CONTRACTIONS) for p in parts
+    )
+    german = sum(p[0] in LANGUAGE_CUES["de"] for p in parts)
     return "en" if english > german else "de"
 
 

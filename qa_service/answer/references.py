@@ -4,15 +4,21 @@
 conversation the follow-up rewriting (``chat/rewriting.py``) lends them the earlier turns'
 topic; asked alone (the first message of a conversation, ``/v1/ask``) nothing says who "he"
 is, and any sentence about any man would be a confident wrong answer, so the answerer asks
-back instead (``refers_to_nothing``).
+back instead (``refers_to_nothing``). So does a conversation whose earlier turns name nothing
+("Hallo" -> "Wie alt ist sie?"); a bare name in reply ("Merz") completes the held question.
 """
 
+from qa_service.answer.language import APOSTROPHE
 from qa_service.lexicon import (
     ANAPHORS,
+    CONTINUATIONS,
     DEMONSTRATIVES,
+    FORMAL_ADDRESS,
     FUNCTION_WORDS,
+    GENERIC_WORDS,
     PERSONAL_PRONOUNS,
     QUESTION_WORDS,
+    SMALL_TALK,
     WORD,
 )
 from qa_service.retrieval.lexical import STOPWORDS
@@ -24,9 +30,24 @@ def words(text: str) -> list[str]:
     return [m.group() for m in WORD.finditer(text)]
 
 
+def bare(word: str) -> str:
+    """``word`` lower-cased, a contraction cut to its first word ("What's" -> "what")."""
+    return APOSTROPHE.split(word.lower(), maxsplit=1)[0]
+
+
 def is_function_word(lower: str) -> bool:
     """A word that carries no topic: a stopword, a question word's helper, a pronoun."""
+    lower = bare(lower)
     return lower in STOPWORDS or lower in FUNCTION_WORDS or lower in ANAPHORS
+
+
+def is_role_word(word: str) -> bool:
+    """A word the lexicon knows for its role: a function or question word, a pronoun, a
+    continuation ("Und"), small talk ("Hallo"), a generic verb or adjective ("Tell", "Sagte")."""
+    lower = bare(word)
+    return is_function_word(lower) or any(
+        lower in words for words in (QUESTION_WORDS, CONTINUATIONS, SMALL_TALK, GENERIC_WORDS)
+    )
 
 
 def is_content_word(word: str) -> bool:
@@ -35,9 +56,10 @@ def is_content_word(word: str) -> bool:
 
 
 def is_capitalised(word: str, position: int) -> bool:
-    """A capitalised word past the first (a name; in German any noun) or an acronym: the
-    first word is capitalised by position, not meaning."""
-    return word[0].isupper() and (position > 0 or word.isupper())
+    """A capitalised word (a name; in German any noun) or an acronym. The first word is
+    capitalised by position, so it counts only when the lexicon does not know it for its
+    role: "Merz, wie alt ist er?" names Merz, "Wie alt ist er?" names nothing."""
+    return word[0].isupper() and (position > 0 or word.isupper() or not is_role_word(word))
 
 
 def is_name(word: str, position: int) -> bool:
@@ -61,25 +83,38 @@ def pointers(text: str) -> list[str]:
     return found
 
 
+def is_topic_word(word: str, position: int) -> bool:
+    """A word that names what a question is about: a name or number (``is_name``), or any
+    content word the lexicon does not know as generic ("drones", "kanzler", "selenskyj";
+    not "old", "gesagt", "Hallo")."""
+    if not is_content_word(word) or bare(word) in QUESTION_WORDS:
+        return False
+    return is_name(word, position) or not is_role_word(word)
+
+
 def refers_to_nothing(question: str) -> str | None:
     """The personal pronoun of a question that names nothing else, or None.
 
     "How old is he?", "Wie alt ist sie?", "Was hat er gesagt?": a person or thing pointed at
-    ("er", "she", "it", "ihn" ...), no name, noun or number of its own, and at most
-    ``UNRESOLVED_MAX_CONTENT_WORDS`` other content words. A longer question's pronoun points
-    inside it ("... the astronauts tested their spacecraft?"), and a named topic ("What did he
-    say about Ukraine?") is something to search for.
+    ("er", "she", "it", "ihn" ...), no topic word of its own (``is_topic_word``: no name,
+    noun or number, lower-case or not), and at most ``UNRESOLVED_MAX_CONTENT_WORDS`` other
+    (generic) content words. A longer question's pronoun points inside it ("... the
+    astronauts tested their spacecraft?"). A capitalised "Sie"/"Ihnen" past the first word
+    addresses the assistant ("Wie alt sind Sie?"); a question in capitals reads lower-case.
     """
+    if question.isupper():
+        question = question.lower()
     ws = words(question)
+    if any(w[0].isupper() and w.lower() in FORMAL_ADDRESS for w in ws[1:]):
+        return None
     pronoun = next((w for w in ws if w.lower() in PERSONAL_PRONOUNS), None)
     if pronoun is None:
         return None
     own = 0
     for i, word in enumerate(ws):
-        lower = word.lower()
-        if lower in PERSONAL_PRONOUNS or lower in QUESTION_WORDS or not is_content_word(word):
+        if word.lower() in PERSONAL_PRONOUNS or not is_content_word(word):
             continue
-        if is_name(word, i):
+        if is_topic_word(word, i):
             return None
-        own += 1
+        own += bare(word) not in QUESTION_WORDS
     return pronoun if own <= tuning.UNRESOLVED_MAX_CONTENT_WORDS else None

@@ -26,6 +26,7 @@ German every noun), and for an English one its other content words too, since En
 are lower-case ("Who is the German chancellor?" carries "German chancellor").
 """
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +38,9 @@ from qa_service.answer.references import (
     is_capitalised,
     is_content_word,
     is_name,
+    is_topic_word,
     pointers,
+    refers_to_nothing,
     words,
 )
 from qa_service.lexicon import CONTINUATIONS
@@ -179,6 +182,39 @@ def fold(turns: Sequence[Turn], config: RewriteConfig | None = None) -> Context 
     for turn in recent[topic_start([t.message for t in recent]) :]:
         context = rewrite(turn.message, turn.vector, context, config).context
     return context
+
+
+def names_topic(message: str) -> bool:
+    """Whether ``message`` names anything a later pronoun could point at (``is_topic_word``)."""
+    return any(is_topic_word(w, i) for i, w in enumerate(words(message)))
+
+
+def lends_topic(turns: Sequence[Turn], config: RewriteConfig | None = None) -> bool:
+    """Whether the turns ``fold`` reads name anything: "Hallo" or "Danke!" does not, so
+    "Wie alt ist sie?" after it is asked back as if asked alone."""
+    config = config or RewriteConfig()
+    recent = [t.message for t in turns][-config.window :] if config.window > 0 else []
+    return any(names_topic(m) for m in recent[topic_start(recent) :])
+
+
+def held_question(turns: Sequence[Turn], config: RewriteConfig | None = None) -> str | None:
+    """The last turn's message if it was held with an ask-back: a pronoun question
+    (``refers_to_nothing``) the turns before it lent no topic."""
+    if not turns or refers_to_nothing(turns[-1].message) is None:
+        return None
+    return None if lends_topic(turns[:-1], config) else turns[-1].message
+
+
+def completed_question(held: str, reply: str) -> str | None:
+    """The held question with its pronoun replaced by a reply that only names someone:
+    "Wie alt ist er?" + "Merz" -> "Wie alt ist Merz?"; None for any other reply."""
+    ws = words(reply)
+    pronoun = refers_to_nothing(held)
+    if pronoun is None or not ws or len(ws) > tuning.MAX_REPLY_WORDS or "?" in reply:
+        return None
+    if pointers(reply) or not names_topic(reply):
+        return None
+    return re.sub(rf"\b{re.escape(pronoun)}\b", reply.strip(" .!"), held, count=1)
 
 
 def condense_prompt(history: str, question: str, path: Path | None = None) -> str:

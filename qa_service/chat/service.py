@@ -11,13 +11,23 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from qa_service.answer.extractive import Answer
 from qa_service.answer.generative import GeneratedSentence, Pending, Reply
-from qa_service.chat.rewriting import Rewrite, RewriteConfig, Turn, fold, rewrite, topic_start
+from qa_service.chat.rewriting import (
+    Rewrite,
+    RewriteConfig,
+    Turn,
+    completed_question,
+    fold,
+    held_question,
+    lends_topic,
+    rewrite,
+    topic_start,
+)
 from qa_service.config import AnswerMode
 from qa_service.models import Citation
 from qa_service.service import QAService
@@ -139,16 +149,23 @@ class ChatService:
         owner: str | None = None,
     ) -> ChatTurn:
         message = self.qa.answerer.check_question(message)
-        vector = self._embed(message)
+        # A bare name answering an ask-back ("Wie alt ist er?" -> "Merz") completes the held
+        # question; the turn is stored as typed, and names the topic for later follow-ups.
+        held = held_question(earlier, self.config)
+        question = (completed_question(held, message) if held else None) or message
         previous = fold(earlier, self.config)
-        search = rewrite(message, vector, previous, self.config)
+        search = rewrite(question, self._embed(question), previous, self.config)
+        if question != message:
+            search = replace(search, message=message)
+        # Earlier turns that name nothing ("Hallo") lend no topic: a pronoun is asked back.
+        lent = lends_topic(earlier, self.config)
         pending = self.qa.responder.start(
-            message,
+            question,
             top_k or self.qa.settings.top_k,
             mode,
             retrieval_query=search.query,
             vector=search.vector,
-            topic=(previous.vector, search.dependence) if previous is not None else None,
+            topic=(previous.vector, search.dependence) if lent and previous is not None else None,
         )
         return ChatTurn(self, pending, search, conversation_id, create, owner)
 

@@ -42,6 +42,19 @@ FUNCTION_WORDS = frozenset(
     ebenfalls ebenso dortig sagen sagte gesagt passiert geschehen gemacht tun getan heißt
     """.split()
 )
+# Verbs and adjectives that ask about a person or thing without naming a topic ("Wie alt ist
+# er?", "Was hat er gesagt?"): a pronoun question made only of these points at nobody.
+GENERIC_WORDS = frozenset(
+    """
+    alt jung groß gesagt sagte sagt sagen geboren gestorben gewählt ernannt gemacht getan
+    passiert geschehen kam kommt gekommen ging geht gegangen lebt lebte wohnt wohnte arbeitet
+    arbeitete heißt hieß denkt dachte meint meinte verärgert zuletzt eigentlich jetzt heute
+    gestern macht machte tut tat will wollte kann konnte zeigt zeigte kostet kostete leitet
+    leitete los gemeint getroffen trifft traf
+    """.split()
+)
+# Formal address to the assistant ("Wie alt sind Sie?"): capitalised past the first word.
+FORMAL_ADDRESS = frozenset("sie ihnen ihr ihre ihren ihrem ihrer ihres".split())
 # Content words of messages that only keep a conversation going (greetings, thanks, assent).
 SMALL_TALK = frozenset(
     "hallo moin servus guten tag morgen abend tschüss ciao danke dankeschön vielen dank schön "

@@ -17,6 +17,18 @@ PERSONAL_PRONOUNS = frozenset(
 DEMONSTRATIVES: frozenset[str] = frozenset()  # "that", "this" are anaphors whatever follows
 CONTINUATIONS = frozenset(["and", "but", "also", "what"])
 FUNCTION_WORDS = frozenset(["about", "else", "exactly"])
+GENERIC_WORDS = frozenset(
+    """
+    old young say says said saying tell tells told elected born die died dies live lives lived
+    work works worked happen happens happened do doing done go goes went come comes came think
+    thinks thought mean means meant want wants wanted cost costs lead leads led appointed
+    leave left win won become became get got make made know knew see saw really now today
+    yesterday last
+    """.split()
+)
+FORMAL_ADDRESS: frozenset[str] = frozenset()
+# Contraction endings only English writes ("they're", "didn't"); "'s" is German too ("geht's").
+CONTRACTIONS = frozenset(["re", "ve", "ll", "t", "m", "d"])
 SMALL_TALK = frozenset(
     "hello hi hey good morning evening bye thanks thank thx please ok okay super cool great "
     "nice yes yep nope helps".split()

@@ -30,3 +30,10 @@ OWN_CONTENT_SHARE = 0.5
 """dependence = pointers / (pointers + share * own content): the message's own content counts
 half: one pronoun and one noun of its own give 1 / (1 + 0.5) = 0.67. Not swept (it was the
 ``content / 2`` of the rewriter)."""
+
+MAX_REPLY_WORDS = 4
+"""A reply to an ask-back ("Wen meinen Sie mit „er“?") of at most this many words that names
+someone ("Merz", "Friedrich Merz", "der Kanzler") completes the held question
+(``chat/rewriting.completed_question``); a longer one is a question of its own. Set by the
+ask-back cases of tests/chat/test_rewriting.py, not a benchmark.
+"""

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from qa_service.answer.references import pointers, refers_to_nothing
+from qa_service.answer.language import detect_language
+from qa_service.answer.references import is_capitalised, pointers, refers_to_nothing
 from tests.helpers.paths import EVAL_DATA
 
 
@@ -15,7 +16,17 @@ from tests.helpers.paths import EVAL_DATA
         ("Wie alt ist sie?", "sie"),
         ("Was hat er gesagt?", "er"),
         ("When was he elected?", "he"),
-        ("What did she say about the budget?", "she"),
+        ("What's he saying?", "he"),
+        ("Who's she?", "she"),
+        ("Wer ist sie?", "sie"),
+        ("What did he say?", "he"),
+        ("Was hat Er gesagt?", "Er"),
+        ("WIE ALT IST ER?", "er"),  # capitals read lower-case: no acronym
+        ("Wie alt ist sie eigentlich?", "sie"),
+        ("Und wie alt ist er?", "er"),
+        ("What does it cost?", "it"),
+        ("Who leads it?", "it"),
+        ("Was hat ihn verärgert?", "ihn"),
         ("Wer hat ihn ernannt?", "ihn"),
         ("Wann war er zuletzt dort?", "er"),
         ("When did it happen?", "it"),
@@ -35,6 +46,27 @@ def test_a_pronoun_with_nothing_named_refers_to_nothing(question: str, pronoun: 
         "How old is the chancellor?",
         "Where was the altitude chamber in which the astronauts tested their spacecraft?",
         "Wann war das?",  # no personal pronoun (and no content: abstained as asking nothing)
+        # A name as the first word names someone (not capitalised by position only).
+        "Merz, wie alt ist er?",
+        "Selenskyj – wie alt ist er?",
+        "Baerbock, wie alt ist sie?",
+        "Habeck: was hat er gesagt?",
+        "Merz: what did he say?",
+        "Selenskyj, how old is he?",
+        "Merz. How old is he?",
+        # One topic word, English or lower-case, is something to search for.
+        "Who is he, the chancellor?",
+        "What did he say about drones?",
+        "What did she say about the budget?",
+        "Where do they produce weapons?",
+        "what did they decide in brussels?",
+        "How old is he, merz?",
+        "Was hat er zu selenskyj gesagt?",
+        "was sagte er über drohnen?",
+        "wie alt ist er, der kanzler?",
+        # Formal address asks the assistant, not about someone.
+        "Wie geht es Ihnen?",
+        "Wie alt sind Sie?",
     ],
 )
 def test_a_named_topic_or_a_pronoun_inside_the_question_is_searched(question: str) -> None:
@@ -57,3 +89,22 @@ def test_pointers_are_pronouns_and_bare_demonstratives() -> None:
     assert pointers("Wann war das?") == ["das"]
     assert pointers("Wer leitete das Treffen?") == []
     assert pointers("Wann war er zuletzt dort?") == ["er", "dort"]
+
+
+def test_a_first_word_is_a_name_unless_the_lexicon_knows_its_role() -> None:
+    assert is_capitalised("Merz", 0) and is_capitalised("Selenskyj", 0)
+    assert not any(is_capitalised(w, 0) for w in ("Wie", "What's", "Und", "Hallo", "Tell"))
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("What's he saying?", "en"),
+        ("Who's she?", "en"),
+        ("They're where?", "en"),
+        ("Wie geht's?", "de"),
+        ("Wie alt ist er?", "de"),
+    ],
+)
+def test_contractions_read_as_english(question: str, language: str) -> None:
+    assert detect_language(question) == language

@@ -9,9 +9,12 @@ from qa_service.chat.rewriting import (
     Context,
     RewriteConfig,
     Turn,
+    completed_question,
     condense_prompt,
     dependence,
     fold,
+    held_question,
+    lends_topic,
     opening_terms,
     rewrite,
     topic_start,
@@ -178,3 +181,44 @@ def test_condense_prompt_is_strict(tmp_path: Path) -> None:
     broken.write_text("$history $question $answer", encoding="utf-8")
     with pytest.raises(PromptError, match="needs answer"):
         condense_prompt("a", "b", broken)
+
+
+def _said(*messages: str) -> list[Turn]:
+    return _turns(list(messages))
+
+
+def test_a_name_as_the_first_word_is_a_topic_term() -> None:
+    assert topic_terms("Merz, wie alt ist er?", nouns_only=True) == ["Merz"]
+    assert opening_terms("Merz") == ["Merz"]
+    context = fold(_said("Wie alt ist Selenskyj?", "Merz, wie alt ist er?"))
+    assert context is not None and context.terms[0] == "Merz"
+
+
+@pytest.mark.parametrize(
+    ("earlier", "lends"),
+    [
+        (("Hallo",), False),
+        (("Danke!",), False),
+        (("Hallo", "Wie alt ist er?"), False),
+        (("Wie alt ist Selenskyj?",), True),
+        (("wer wurde zum chef der drohnentruppen ernannt?",), True),
+        (("Who was appointed head of the drone forces?", "Why?"), True),
+    ],
+)
+def test_earlier_turns_that_name_nothing_lend_no_topic(
+    earlier: tuple[str, ...], lends: bool
+) -> None:
+    assert lends_topic(_said(*earlier)) is lends
+
+
+def test_a_bare_name_completes_the_held_question() -> None:
+    held = held_question(_said("Hallo", "Wie alt ist er?"))
+    assert held == "Wie alt ist er?"
+    assert completed_question(held, "Merz") == "Wie alt ist Merz?"
+    assert completed_question("How old is he?", "Friedrich Merz.") == "How old is Friedrich Merz?"
+    assert completed_question(held, "Danke") is None  # small talk names nobody
+    assert completed_question(held, "Wann wurde er geboren?") is None
+    assert held_question(_said("Wie alt ist Selenskyj?", "Wie alt ist er?")) is None
+    # After the reply, the name is the topic later follow-ups carry.
+    context = fold(_said("Wie alt ist er?", "Merz"))
+    assert context is not None and context.terms == ("Merz",)
