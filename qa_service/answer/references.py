@@ -8,11 +8,14 @@ back instead (``refers_to_nothing``). So does a conversation whose earlier turns
 ("Hallo" -> "Wie alt ist sie?"); a bare name in reply ("Merz") completes the held question.
 """
 
+import re
+
 from qa_service.answer.language import APOSTROPHE
 from qa_service.lexicon import (
     ANAPHORS,
     CONTINUATIONS,
     DEMONSTRATIVES,
+    DISCOURSE_WORDS,
     FORMAL_ADDRESS,
     FUNCTION_WORDS,
     GENERIC_WORDS,
@@ -23,6 +26,8 @@ from qa_service.lexicon import (
 )
 from qa_service.retrieval.lexical import STOPWORDS
 from qa_service.tuning import answer as tuning
+
+ROLE_WORDS = (QUESTION_WORDS, CONTINUATIONS, SMALL_TALK, GENERIC_WORDS, DISCOURSE_WORDS)
 
 
 def words(text: str) -> list[str]:
@@ -43,11 +48,10 @@ def is_function_word(lower: str) -> bool:
 
 def is_role_word(word: str) -> bool:
     """A word the lexicon knows for its role: a function or question word, a pronoun, a
-    continuation ("Und"), small talk ("Hallo"), a generic verb or adjective ("Tell", "Sagte")."""
+    continuation ("Und"), small talk ("Hallo"), a generic verb or adjective ("Tell", "Sagte"),
+    a word that opens a reply ("Übrigens", "Well")."""
     lower = bare(word)
-    return is_function_word(lower) or any(
-        lower in words for words in (QUESTION_WORDS, CONTINUATIONS, SMALL_TALK, GENERIC_WORDS)
-    )
+    return is_function_word(lower) or any(lower in words for words in ROLE_WORDS)
 
 
 def is_content_word(word: str) -> bool:
@@ -65,6 +69,16 @@ def is_capitalised(word: str, position: int) -> bool:
 def is_name(word: str, position: int) -> bool:
     """A capitalised word (``is_capitalised``) or a number: what names a topic."""
     return is_capitalised(word, position) or word[0].isdigit()
+
+
+LEADING_NAME = re.compile(r"\s*(\w+(?:[-'’]\w+)*)\s*[,:;.–—-]", re.UNICODE)
+
+
+def leads_with_name(text: str) -> bool:
+    """A name set off before the question ("Merz, wie alt ist er?", "Habeck: ..."): the
+    question's pronouns point at it, so the message sets its own topic."""
+    match = LEADING_NAME.match(text)
+    return match is not None and is_topic_word(match.group(1), 0)
 
 
 def pointers(text: str) -> list[str]:

@@ -39,6 +39,7 @@ from qa_service.answer.references import (
     is_content_word,
     is_name,
     is_topic_word,
+    leads_with_name,
     pointers,
     refers_to_nothing,
     words,
@@ -118,6 +119,8 @@ def dependence(message: str) -> float:
     ws = words(message)
     if not ws:
         return 1.0
+    if leads_with_name(message):
+        return 0.0
     points = float(len(pointers(message)))
     if ws[0].lower() in CONTINUATIONS:
         points += tuning.CONTINUATION_POINTER

@@ -53,6 +53,11 @@ GENERIC_WORDS = frozenset(
     leitete los gemeint getroffen trifft traf
     """.split()
 )
+# Words that open a reply without naming anything ("Übrigens, wann war das?").
+DISCOURSE_WORDS = frozenset(
+    "übrigens interessant entschuldigung sorry also nun naja achso stimmt gut richtig echt "
+    "wirklich aha oh ach hmm okay".split()
+)
 # Formal address to the assistant ("Wie alt sind Sie?"): capitalised past the first word.
 FORMAL_ADDRESS = frozenset("sie ihnen ihr ihre ihren ihrem ihrer ihres".split())
 # Content words of messages that only keep a conversation going (greetings, thanks, assent).

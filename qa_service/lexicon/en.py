@@ -27,6 +27,10 @@ GENERIC_WORDS = frozenset(
     """.split()
 )
 FORMAL_ADDRESS: frozenset[str] = frozenset()
+DISCOURSE_WORDS = frozenset(
+    "well interesting sorry so now right alright sure wow really oh ah hmm okay btw anyway "
+    "actually fine".split()
+)
 # Contraction endings only English writes ("they're", "didn't"); "'s" is German too ("geht's").
 CONTRACTIONS = frozenset(["re", "ve", "ll", "t", "m", "d"])
 SMALL_TALK = frozenset(

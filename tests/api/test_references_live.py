@@ -91,3 +91,21 @@ def test_a_topic_set_once_resolves_a_pronoun_after_five_follow_ups(
         assert carried in body["retrieval_query"], body["retrieval_query"]
     assert seven["turn"] == 7
     assert "Selenskyj" in completion["citations"][0]["quote"], completion["citations"]
+
+
+def test_earlier_turns_that_name_nothing_ask_back_and_a_name_in_reply_answers(
+    live_server: str,
+) -> None:
+    with httpx.Client(base_url=live_server, timeout=120) as http:
+        hello = _chat(http, "Hallo")
+        cid = hello["conversation_id"]
+        held = _chat(http, "Wer hat ihn ernannt?", cid)  # nothing named before: ask back
+        reply = _chat(http, "Robert Browdi", cid)  # completes "Wer hat Robert Browdi ernannt?"
+        named = http.post("/v1/ask", json={"question": "Browdi: wer hat ihn ernannt?"}).json()
+        english = http.post("/v1/ask", json={"question": "What's he saying?"}).json()
+    assert held["abstained"] is True and held["citations"] == []
+    assert "„ihn“" in held["answer"], held
+    assert reply["abstained"] is False, reply
+    assert "Selenskyj" in reply["citations"][0]["quote"], reply["citations"]
+    assert named["abstained"] is False and "Selenskyj" in named["citations"][0]["quote"], named
+    assert english["language"] == "en" and '"he"' in english["answer"], english

@@ -191,7 +191,16 @@ def test_a_name_as_the_first_word_is_a_topic_term() -> None:
     assert topic_terms("Merz, wie alt ist er?", nouns_only=True) == ["Merz"]
     assert opening_terms("Merz") == ["Merz"]
     context = fold(_said("Wie alt ist Selenskyj?", "Merz, wie alt ist er?"))
-    assert context is not None and context.terms[0] == "Merz"
+    assert context is not None and context.terms == ("Merz",)  # Selenskyj no longer carried
+    assert dependence("Merz, wie alt ist er?") == 0
+    assert dependence("Selenskyj – how old is he?") == 0
+    assert dependence("Wann hat Selenskyj ihn ernannt?") > 0  # "ihn" is someone else
+    for opener in (
+        "Well, how old is he?",
+        "Übrigens, wann war das?",
+        "Interesting. When was that?",
+    ):
+        assert dependence(opener) > 0, opener
 
 
 @pytest.mark.parametrize(
