@@ -57,9 +57,10 @@ EXAMPLE_CANDIDATES = 8
 """... asking at most this many headings, once per index change, to find the examples the
 articles answer with more than the heading itself (5 of 7 seed headings do). Not measured."""
 UNRESOLVED_MAX_CONTENT_WORDS = 2
-"""A question with a personal pronoun, no name, noun or number, and at most this many other
+"""A question with a personal pronoun, no topic word (a name, number, or any content word not
+in the lexicon's ``GENERIC_WORDS``: "budget", "drohnen"), and at most this many other (generic)
 content words points at nobody when asked alone ("How old is he?", "Wann wurde sie gewählt?",
-"What did she say about the budget?"): the answer asks whom it means (``answer/references.py``).
+"What did she say?"): the answer asks whom it means (``answer/references.py``).
 With more, the pronoun points inside the question ("... the astronauts tested their
 spacecraft?"). Counted on tests/evaluation/data: 0 of XQuAD-de's 612 questions, 0 of XQuAD's
 612 English ones, 0 of the 100 hand-written ones are held for unresolved at 2 or 3 (at no
