@@ -126,9 +126,10 @@ class ExtractiveAnswerer:
             message = unresolved_message(language, pronoun)
             return Answer(message, True, [], [], language, {"unresolved_reference": 1.0})
         query = retrieval_query or question
+        keywords = self.retriever.search_keywords(query, language)  # while embedding
         if vector is None:
             vector = self.embedder.embed_query(query)
-        retrieval = self.retriever.retrieve(query, vector, top_k, language)
+        retrieval = self.retriever.retrieve(query, vector, top_k, language, keywords)
         titles, passages, quote = self.sources(retrieval)
         ranked, diagnostics = self.rank(question, query, language, retrieval.candidates, topic)
         cited = self.cite(ranked, titles, quote)

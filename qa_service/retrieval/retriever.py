@@ -16,6 +16,7 @@ from qa_service.stores.base import (
     ChunkSpan,
     DocumentRecord,
     DocumentStore,
+    LexicalHit,
     SentenceSpan,
     Stores,
     VectorHit,
@@ -23,6 +24,8 @@ from qa_service.stores.base import (
 from qa_service.tuning import retrieval as tuning
 
 Key = tuple[str, int]  # (doc_id, ord)
+KeywordSearch = Callable[[], tuple[list[LexicalHit], list[LexicalHit]]]
+"""The BM25 hits of chunks and of sentences, once both searches are done."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,19 +107,48 @@ class HybridRetriever:
             wait(futures)
         return [first, *(f.result() for f in futures)]
 
+    def search_keywords(self, question: str, language: str | None = None) -> KeywordSearch:
+        """The two keyword (BM25) searches, which need no question vector. Server stores
+        start them now on the lookup pool, so they run in the database while the caller
+        embeds the question and their round trips leave the critical path; embedded stores
+        run them when ``retrieve`` asks, one after another, as always. (Server stores need no
+        ``refresh`` first: it re-reads nothing there.)"""
+        cfg, docs = self.config, self.stores.documents
+        weights = cfg.fusion_weights(language)
+        calls = (
+            lambda: docs.search_chunks(question, cfg.lexical_chunks) if weights[1] else [],
+            lambda: docs.search_sentences(question, cfg.lexical_sentences),
+        )
+        if self._pool is None:
+            return lambda: (calls[0](), calls[1]())
+        futures = [self._pool.submit(call) for call in calls]
+
+        def results() -> tuple[list[LexicalHit], list[LexicalHit]]:
+            wait(futures)  # both end before either's error is raised
+            return futures[0].result(), futures[1].result()
+
+        return results
+
     def retrieve(
-        self, question: str, vector: np.ndarray, top_k: int, language: str | None = None
+        self,
+        question: str,
+        vector: np.ndarray,
+        top_k: int,
+        language: str | None = None,
+        keywords: KeywordSearch | None = None,
     ) -> Retrieval:
         """Chunks and candidate sentences for ``question``; its ``language`` picks the fusion
-        weights (BM25 over German stems cannot match an English question's words)."""
+        weights (BM25 over German stems cannot match an English question's words).
+        ``keywords``: this question's ``search_keywords``, started before its vector was
+        ready (None: searched now)."""
         self.stores.refresh()
         cfg, docs, vectors = self.config, self.stores.documents, self.stores.vectors
         weights = cfg.fusion_weights(language)
-        dense_chunks, dense_sentences, lexical_chunks, lexical_sentences = self.together(
+        keywords = keywords or self.search_keywords(question, language)
+        dense_chunks, dense_sentences, (lexical_chunks, lexical_sentences) = self.together(
             lambda: vectors.query("chunks", vector, cfg.dense_chunks),
             lambda: vectors.query("sentences", vector, cfg.dense_sentences),
-            lambda: docs.search_chunks(question, cfg.lexical_chunks) if weights[1] else [],
-            lambda: docs.search_sentences(question, cfg.lexical_sentences),
+            keywords,
         )
         lexical_score = {(d, o): s for d, o, s in lexical_sentences}
         # The rows of every hit, fetched with the versions: a stale hit's row is simply unused.
@@ -141,26 +173,33 @@ class HybridRetriever:
         )
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
         wanted = ranked[: max(top_k, cfg.candidate_chunks)]
-        chunk_rows, sentences_of_best = self.together(
-            lambda: docs.chunks_by_key(wanted),
-            lambda: docs.sentences_of_chunks(wanted[: cfg.candidate_chunks]),
-        )
-        chunks = [ScoredChunk(chunk_rows[k], fused[k]) for k in wanted if k in chunk_rows]
-
-        rows = {(r.doc_id, r.ord): r for r in sentences_of_best}
-        for key in list(dense_sim)[: cfg.hit_sentences] + list(lexical_score)[: cfg.hit_sentences]:
-            if key in hit_rows:
-                rows.setdefault(key, hit_rows[key])
-        # The preceding sentence often names what a candidate only refers to ("Er", "Dies").
-        previous = [(d, o - 1) for d, o in rows if o > 0]
-        missing = [k for k in dict.fromkeys([*rows, *previous]) if k not in dense_sim]
-        doc_ids = [c.row.doc_id for c in chunks[:top_k]] + [d for d, _ in rows]
-        missing_vectors, articles = self.together(
-            lambda: docs.sentence_vectors(missing),
-            lambda: docs.articles(list(dict.fromkeys(doc_ids))),
-        )
-        for key, vec in missing_vectors.items():
-            dense_sim[key] = float(vec @ vector)
+        best = wanted[: cfg.candidate_chunks]
+        hit_keys = [
+            k
+            for k in list(dense_sim)[: cfg.hit_sentences] + list(lexical_score)[: cfg.hit_sentences]
+            if k in hit_rows
+        ]
+        if self._pool is None:
+            chunk_rows = docs.chunks_by_key(wanted)
+            sentences_of_best = docs.sentences_of_chunks(best)
+            rows = _candidate_rows(sentences_of_best, hit_keys, hit_rows)
+            stored = docs.sentence_vectors(_missing(rows, dense_sim))
+            chunks = [ScoredChunk(chunk_rows[k], fused[k]) for k in wanted if k in chunk_rows]
+            doc_ids = [c.row.doc_id for c in chunks[:top_k]] + [d for d, _ in rows]
+            articles = docs.articles(list(dict.fromkeys(doc_ids)))
+        else:
+            # One step where two followed each other: every vector the candidates may need
+            # (most are in ``dense_sim`` already) and the articles of every chunk asked for.
+            chunk_rows, (sentences_of_best, stored), articles = self.together(
+                lambda: docs.chunks_by_key(wanted),
+                lambda: docs.sentences_with_vectors(best, hit_keys),
+                lambda: docs.articles(list(dict.fromkeys([d for d, _ in wanted + hit_keys]))),
+            )
+            rows = _candidate_rows(sentences_of_best, hit_keys, hit_rows)
+            chunks = [ScoredChunk(chunk_rows[k], fused[k]) for k in wanted if k in chunk_rows]
+        for key in _missing(rows, dense_sim):
+            if key in stored:
+                dense_sim[key] = float(stored[key] @ vector)
         rank_of = {key: i for i, key in enumerate(ranked)}
         candidates = [
             CandidateSentence(
@@ -176,6 +215,23 @@ class HybridRetriever:
             for key, row in rows.items()
         ]
         return Retrieval(chunks[:top_k], candidates, articles)
+
+
+def _candidate_rows(
+    sentences_of_best: list[SentenceSpan], hit_keys: list[Key], hit_rows: dict[Key, SentenceSpan]
+) -> dict[Key, SentenceSpan]:
+    """The candidates: the sentences of the best chunks, then the best hits elsewhere."""
+    rows = {(r.doc_id, r.ord): r for r in sentences_of_best}
+    for key in hit_keys:
+        rows.setdefault(key, hit_rows[key])
+    return rows
+
+
+def _missing(rows: dict[Key, SentenceSpan], dense_sim: dict[Key, float]) -> list[Key]:
+    """Candidates and the sentence before each (it often names what a candidate only refers
+    to: "Er", "Dies") whose cosine the dense search did not return."""
+    previous = [(d, o - 1) for d, o in rows if o > 0]
+    return [k for k in dict.fromkeys([*rows, *previous]) if k not in dense_sim]
 
 
 def _current(hits: list[VectorHit], versions: dict[str, str]) -> list[VectorHit]:

@@ -220,6 +220,15 @@ class DocumentStore(Protocol):
         """The vectors stored with current sentences (no vector-store round trip)."""
         ...
 
+    def sentences_with_vectors(
+        self, chunks: Sequence[Key], sentences: Sequence[Key]
+    ) -> tuple[list[SentenceSpan], dict[Key, np.ndarray]]:
+        """``sentences_of_chunks(chunks)``, and the vectors of those sentences, of
+        ``sentences`` and of the sentence before each of them: what the retriever reads after
+        fusion, in one round trip for a database server (it used to take two, one after the
+        other)."""
+        ...
+
     def search_sentences(self, query: str, limit: int) -> list[LexicalHit]:
         """BM25 over sentences, best first."""
         ...

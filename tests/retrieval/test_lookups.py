@@ -5,6 +5,7 @@ in server mode is tests/stores/test_server_mode.py and test_eval_server_mode.py.
 """
 
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -58,3 +59,45 @@ def test_closing_ends_the_lookup_threads() -> None:
     retriever.close()
     with pytest.raises(RuntimeError):  # a closed pool takes no more work
         retriever.together(lambda: 1, lambda: 2)
+
+
+class _Keywords:
+    """A document store whose two keyword searches record the thread they ran on."""
+
+    def __init__(self) -> None:
+        self.ran: list[tuple[str, str]] = []
+
+    def search_chunks(self, query: str, limit: int) -> list:
+        self.ran.append(("chunks", threading.current_thread().name))
+        return [("chunks", 0, 1.0)]
+
+    def search_sentences(self, query: str, limit: int) -> list:
+        self.ran.append(("sentences", threading.current_thread().name))
+        return [("sentences", 0, 1.0)]
+
+
+def _keyword_retriever(concurrent: bool, docs: _Keywords) -> HybridRetriever:
+    return HybridRetriever(SimpleNamespace(concurrent_reads=concurrent, documents=docs))  # type: ignore[arg-type]
+
+
+def test_server_stores_start_the_keyword_searches_before_the_vector_is_ready() -> None:
+    docs = _Keywords()
+    released = threading.Event()
+    search = docs.search_sentences
+    docs.search_sentences = lambda q, n: (released.wait(10), search(q, n))[1]  # type: ignore[method-assign]
+    pending = _keyword_retriever(True, docs).search_keywords("Wer?", "de")
+    deadline = time.monotonic() + 10
+    while not docs.ran and time.monotonic() < deadline:  # the chunk search runs without us
+        time.sleep(0.005)
+    assert docs.ran and docs.ran[0][1].startswith("qa-lookup")
+    released.set()
+    assert pending() == ([("chunks", 0, 1.0)], [("sentences", 0, 1.0)])
+
+
+def test_embedded_stores_search_keywords_only_when_asked_in_order() -> None:
+    docs = _Keywords()
+    pending = _keyword_retriever(False, docs).search_keywords("Wer?", "de")
+    assert docs.ran == []  # nothing before retrieve asks for them
+    assert pending() == ([("chunks", 0, 1.0)], [("sentences", 0, 1.0)])
+    me = threading.current_thread().name
+    assert docs.ran == [("chunks", me), ("sentences", me)]

@@ -104,6 +104,23 @@ def test_sentence_vectors_are_the_vector_store_ones(library: Library) -> None:
     assert np.isclose(np.linalg.norm(chunk), 1.0, atol=1e-4)
 
 
+def test_sentences_with_vectors_is_its_two_lookups_in_one(library: Library) -> None:
+    library.documents.add(Article(text=TEXT), "wahl")
+    library.documents.add(Article(text=OTHER), "bad")
+    docs = library.stores.documents
+    chunks, sentences = [("wahl", 0), ("nope", 0)], [("bad", 1), ("wahl", 2), ("bad", 7)]
+    spans, vectors = docs.sentences_with_vectors(chunks, sentences)
+    assert spans == docs.sentences_of_chunks(chunks) and spans
+    # every span, every sentence asked, and the one before each (absent keys stay absent)
+    asked = [(s.doc_id, s.ord) for s in spans] + sentences
+    expected = docs.sentence_vectors(asked + [(d, o - 1) for d, o in asked if o > 0])
+    assert sorted(vectors) == sorted(expected) and ("bad", 0) in vectors
+    for key, vector in expected.items():
+        assert vectors[key].tobytes() == vector.tobytes()
+    assert docs.sentences_with_vectors([], []) == ([], {})
+    assert docs.sentences_with_vectors([], [("bad", 1)])[1].keys() == {("bad", 0), ("bad", 1)}
+
+
 def test_reingest_is_idempotent(library: Library) -> None:
     first = library.documents.add(Article(text=TEXT), "wahl")
     counts = library.stores.documents.counts(), library.vector_counts()

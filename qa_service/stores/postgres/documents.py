@@ -144,6 +144,29 @@ class PostgresDatabase:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (_WRITER_LOCK,))
 
 
+# ``sentences_with_vectors``: part 0 = the spans of the chunks, part 1 = the vectors of those
+# spans, of the sentences asked, and of the sentence before each.
+_SENTENCES_WITH_VECTORS = """
+WITH best AS (
+    SELECT s.doc_id, s.ord, s.chunk_ord, s.start, s."end", s.kind, s.text
+    FROM sentences AS s JOIN unnest(%s::text[], %s::int[]) AS k(doc_id, ord)
+    ON s.doc_id = k.doc_id AND s.chunk_ord = k.ord
+), asked AS (
+    SELECT doc_id, ord FROM best
+    UNION SELECT * FROM unnest(%s::text[], %s::int[]) AS k(doc_id, ord)
+), wanted AS (
+    SELECT doc_id, ord FROM asked UNION SELECT doc_id, ord - 1 FROM asked WHERE ord > 0
+)
+SELECT 0, b.doc_id, b.ord, b.chunk_ord, b.start, b."end", b.kind, b.text, NULL::bytea
+FROM best AS b
+UNION ALL
+SELECT 1, s.doc_id, s.ord, NULL, NULL, NULL, NULL, NULL, s.vector
+FROM sentences AS s JOIN wanted AS w ON s.doc_id = w.doc_id AND s.ord = w.ord
+WHERE s.vector IS NOT NULL
+ORDER BY 1, 2, 3
+"""
+
+
 def _key_arrays(keys: Sequence[Key]) -> tuple[list[str], list[int]]:
     return [k[0] for k in keys], [int(k[1]) for k in keys]
 
@@ -361,6 +384,20 @@ class PostgresDocumentStore:
             "s.doc_id = k.doc_id AND s.chunk_ord = k.ord", keys, "ORDER BY s.doc_id, s.ord"
         )
         return [SentenceSpan(*r) for r in rows]
+
+    def sentences_with_vectors(
+        self, chunks: Sequence[Key], sentences: Sequence[Key]
+    ) -> tuple[list[SentenceSpan], dict[Key, np.ndarray]]:
+        """One statement: the spans first, by document then position (``sentences_of_chunks``'
+        order and collation), then the vectors."""
+        if not chunks and not sentences:
+            return [], {}
+        rows = self.db.query(
+            _SENTENCES_WITH_VECTORS, (*_key_arrays(chunks), *_key_arrays(sentences))
+        )
+        spans = [SentenceSpan(*r[1:8]) for r in rows if r[0] == 0]
+        vectors = {(r[1], r[2]): np.frombuffer(r[8], dtype=np.float32) for r in rows if r[0] == 1}
+        return spans, vectors
 
     def chunks_by_key(self, keys: Sequence[Key]) -> dict[Key, ChunkSpan]:
         if not keys:

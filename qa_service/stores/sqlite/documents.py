@@ -410,6 +410,14 @@ class SQLiteDocumentStore:
         )
         return [SentenceSpan(*r) for r in rows]
 
+    def sentences_with_vectors(
+        self, chunks: Sequence[Key], sentences: Sequence[Key]
+    ) -> tuple[list[SentenceSpan], dict[Key, np.ndarray]]:
+        spans = self.sentences_of_chunks(chunks)
+        asked = [*((s.doc_id, s.ord) for s in spans), *sentences]
+        keys = dict.fromkeys([*asked, *((d, o - 1) for d, o in asked if o > 0)])
+        return spans, self.sentence_vectors(list(keys))
+
     def chunks_by_key(self, keys: Sequence[Key]) -> dict[Key, ChunkSpan]:
         if not keys:
             return {}
