@@ -9,8 +9,10 @@ citation").
 
 CONCURRENT_LOOKUPS = 4
 """Server mode: lookups of one question in flight at once (the retriever's first step has
-four independent ones: two Chroma queries, two BM25 searches). Each waits on a round trip,
-not on CPU; python -m benchmarks.scaleout, latency table."""
+four: two Chroma queries and two BM25 searches, the searches started while the question is
+embedded; one Chroma query runs on the asking thread, and one pool thread waits for the
+searches). Each waits on a round trip, not on CPU; python -m benchmarks.scaleout, latency
+table."""
 DENSE_CHUNKS = 20
 """Chunks the dense (Chroma) search returns. Not measured: enough to fill ``CANDIDATE_CHUNKS``
 after fusion with room to spare."""
