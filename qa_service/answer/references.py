@@ -51,7 +51,7 @@ def is_role_word(word: str) -> bool:
     continuation ("Und"), small talk ("Hallo"), a generic verb or adjective ("Tell", "Sagte"),
     a word that opens a reply ("Übrigens", "Well")."""
     lower = bare(word)
-    return is_function_word(lower) or any(lower in words for words in ROLE_WORDS)
+    return is_function_word(lower) or any(lower in group for group in ROLE_WORDS)
 
 
 def is_content_word(word: str) -> bool:
