@@ -211,10 +211,20 @@ def busy_core(active: bool = True, settle: float = 1.0) -> Iterator[None]:
         proc.wait()
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and its children (uvicorn workers) used so far."""
+    total = 0
+    for p in [pid, *descendants(pid)]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (uvicorn workers), in MB."""
     total = 0
-    for p in [pid, *_children(pid)]:
+    for p in [pid, *descendants(pid)]:
         with contextlib.suppress(FileNotFoundError, ProcessLookupError):
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -222,14 +232,15 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def _children(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """A process's children, their children and so on (Linux /proc)."""
     out: list[int] = []
     try:
         kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except FileNotFoundError:
+    except OSError:
         return out
     for kid in map(int, kids):
-        out += [kid, *_children(kid)]
+        out += [kid, *descendants(kid)]
     return out
 
 
@@ -289,11 +300,11 @@ questions, seconds = json.loads(sys.stdin.readline())
 model = raw_embedder()
 print("ready", flush=True)
 sys.stdin.readline()  # all processes start together
-n, t0 = 0, time.perf_counter()
-while time.perf_counter() - t0 < seconds:
+n, t0, cpu0 = 0, time.perf_counter(), time.process_time()
+while (time.perf_counter() - t0 < seconds) if seconds else n < len(questions):
     model.embed_query(questions[n % len(questions)])
     n += 1
-print(n / (time.perf_counter() - t0), flush=True)
+print(n / (time.perf_counter() - t0), (time.process_time() - cpu0) / max(n, 1), flush=True)
 """
 
 
@@ -308,12 +319,21 @@ def _receive(proc: subprocess.Popen) -> str:
     return proc.stdout.readline()
 
 
-def embedder_ceiling_rps(questions: Sequence[str], seconds: float = 5.0) -> float:
+@dataclass(frozen=True)
+class Ceiling:
+    rps: float  # questions/s of all the processes together
+    cpu_ms: float  # CPU time per question, the processes' mean: what a neighbour cannot inflate
+
+
+def embedder_ceiling(questions: Sequence[str], seconds: float | None = 5.0) -> Ceiling:
     """Questions/s of the raw embedder on every core at once: one single-threaded process per
-    core (how ``serve --workers <cores>`` runs the model), all embedding for ``seconds``.
+    core (how ``serve --workers <cores>`` runs the model), all embedding for ``seconds``, or
+    with ``seconds=None`` each process its share of ``questions`` once (core i takes every
+    i-th): the embedding cost of exactly those questions.
 
     Measured, not derived from one core's time: cores that run together share caches and
-    memory bandwidth, and on a shared machine the neighbours' load is in the figure too.
+    memory bandwidth, and on a shared machine the neighbours' load is in the rate too (not
+    in the CPU time per question).
     """
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     procs = [
@@ -327,14 +347,19 @@ def embedder_ceiling_rps(questions: Sequence[str], seconds: float = 5.0) -> floa
         )
         for _ in range(os.cpu_count() or 1)
     ]
-    for proc in procs:
-        _send(proc, json.dumps([list(questions), seconds]))
+    cores = len(procs)
+    for i, proc in enumerate(procs):
+        share = list(questions) if seconds else list(questions[i::cores])
+        _send(proc, json.dumps([share, seconds]))
     for proc in procs:
         _receive(proc)  # "ready": the model is loaded
     for proc in procs:
         _send(proc, "go")
-    rates = [float(proc.communicate()[0].split()[-1]) for proc in procs]
-    return sum(rates)
+    results = [proc.communicate()[0].split()[-2:] for proc in procs]
+    return Ceiling(
+        sum(float(rate) for rate, _ in results),
+        statistics.fmean(float(cpu) for _, cpu in results) * 1000,
+    )
 
 
 # -- output ----------------------------------------------------------------------------------

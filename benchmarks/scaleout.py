@@ -50,12 +50,14 @@ from benchmarks.common import (
     CACHE,
     QA_SERVICE,
     bench_env,
+    descendants,
     distinct,
     ingest_cli,
     percentile,
     report,
     seed_corpus,
     server,
+    tree_cpu_seconds,
     xquad_articles,
     xquad_corpus,
 )
@@ -66,30 +68,6 @@ from tests.helpers.engines import ChromaServer, PostgresServer, start_chroma, st
 if TYPE_CHECKING:
     from qa_service.config import Settings
     from qa_service.stores.postgres.documents import PostgresDocumentStore
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its children so far (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for p in [pid, *_descendants(pid)]:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
-
-
-def _descendants(pid: int) -> list[int]:
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
-    found = []
-    for child in map(int, children):
-        found += [child, *_descendants(child)]
-    return found
 
 
 def _latency(url: str, questions: Sequence[str]) -> dict[str, float]:
@@ -128,12 +106,12 @@ def _throughput(
     """``clients`` closed-loop clients, client i on replica i % len(urls)."""
     per = [questions[i :: len(urls)] for i in range(len(urls))]
     share = [clients // len(urls) + (i < clients % len(urls)) for i in range(len(urls))]
-    cpu = [_cpu_seconds(p) for p in pids]
+    cpu = [tree_cpu_seconds(p) for p in pids]
 
     async def run() -> list[dict]:
         return await asyncio.gather(
             *(
-                asyncio.to_thread(asyncio.run, load(u, q, c, seconds))
+                asyncio.to_thread(asyncio.run, load(u, q, c, seconds, "httpx"))
                 for u, q, c in zip(urls, per, share, strict=True)
             )
         )
@@ -141,7 +119,7 @@ def _throughput(
     started = time.perf_counter()
     results = asyncio.run(run())
     elapsed = time.perf_counter() - started
-    used = sum(_cpu_seconds(p) for p in pids) - sum(cpu)
+    used = sum(tree_cpu_seconds(p) for p in pids) - sum(cpu)
     requests = sum(r["requests"] for r in results)
     return {
         "replicas": len(urls),
@@ -313,8 +291,8 @@ def _throughput_table(
         server(index_dir, env=server_env) as (url_a, proc_a, _),
         server(index_dir, env=server_env) as (url_b, proc_b, _),
     ):
-        asyncio.run(load(url_a, pool[:10], 2, 30))
-        asyncio.run(load(url_b, pool[10:20], 2, 30))
+        asyncio.run(load(url_a, pool[:10], 2, 30, "httpx"))
+        asyncio.run(load(url_b, pool[10:20], 2, 30, "httpx"))
         offset = 20
         for n in clients:
             for urls, pids in (([url_a], [proc_a.pid]), ([url_a, url_b], [proc_a.pid, proc_b.pid])):
@@ -498,7 +476,7 @@ def _measuring(lock: Path | None, pg: PostgresServer, chroma: ChromaServer) -> I
         fcntl.flock(held, fcntl.LOCK_EX)
         print(f"  {time.strftime('%H:%M:%S')} measuring", flush=True)
         postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
-        pids = [os.getpid(), *_descendants(os.getpid()), postmaster, *_descendants(postmaster)]
+        pids = [os.getpid(), *descendants(os.getpid()), postmaster, *descendants(postmaster)]
         before = {pid: _set_niceness(pid, 0) for pid in pids}
         try:
             yield

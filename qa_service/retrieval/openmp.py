@@ -53,7 +53,7 @@ def configure_openmp(threads: int | None, wait: EmbedderWait) -> bool:
     return ours
 
 
-def _cpu_busy_seconds() -> float:
+def cpu_busy_seconds() -> float:
     """Seconds all CPUs spent on anything but idling (steal included: a VM's neighbours)."""
     with open("/proc/stat", encoding="ascii") as f:
         fields = [int(v) for v in f.readline().split()[1:9]]
@@ -76,10 +76,10 @@ class CoreMonitor:
         self._thread.start()
 
     def _run(self) -> None:
-        last = (time.monotonic(), _cpu_busy_seconds(), time.process_time())
+        last = (time.monotonic(), cpu_busy_seconds(), time.process_time())
         while True:
             time.sleep(self.interval)
-            now = (time.monotonic(), _cpu_busy_seconds(), time.process_time())
+            now = (time.monotonic(), cpu_busy_seconds(), time.process_time())
             wall = now[0] - last[0]
             if wall > 0:
                 foreign = max(0.0, (now[1] - last[1]) - (now[2] - last[2])) / wall
@@ -102,7 +102,7 @@ def core_monitor() -> CoreMonitor:
 
 def monitor_available() -> bool:
     try:
-        _cpu_busy_seconds()
+        cpu_busy_seconds()
     except (OSError, ValueError):
         return False
     return True

@@ -136,8 +136,9 @@ def test_throughput() -> None:
             "1",
             "--max-requests",
             "3",
-            "--ceiling-seconds",
-            "0.3",
+            "--client",
+            "lean",
+            "httpx",
         ]
     )
     _columns(
@@ -148,17 +149,20 @@ def test_throughput() -> None:
         "p99 ms",
         "errors",
         "% of ceiling",
-        "before/after",
-        "embedder ms (1 core)",
         "ceiling rps",
+        "embedder CPU ms/q",
+        "server CPU ms/q",
+        "client CPU ms/q",
+        "CPU share %",
+        "cores busy",
         "load avg",
     )
-    assert [(r["clients"], r["batching"]) for r in rows] == [
-        (1, "off"),
-        (1, "on"),
-        (2, "off"),
-        (2, "on"),
+    assert [(r["clients"], r["batching"], r["client"]) for r in rows] == [
+        (c, b, client) for c in (1, 2) for b in ("off", "on") for client in ("lean", "httpx")
     ]
+    # Both clients got answers (at most 3 questions a step), and the server's CPU was counted.
+    assert all(1 <= r["requests"] <= 3 and r["errors"] == 0 for r in rows), rows
+    assert all(r["server CPU ms/q"] > r["embedder CPU ms/q"] / 2 for r in rows), rows
 
 
 def test_ingest() -> None:
