@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.throughput [--workers 2] [--seconds 15] [--clients 1 4 16 64]
     .venv/bin/python -m benchmarks.throughput --workers 1 --clients 64 --max-queue 1000000 32
+    .venv/bin/python -m benchmarks.throughput --clients 16 64 --batching on --answer-threads 2 4
 
 Against `qa-service serve --workers N` on the XQuAD-de corpus with distinct questions (no
 query-cache hits), asked by a lean asyncio client (``--client httpx`` for httpx's). The
@@ -166,10 +167,12 @@ def measure(
     corpus: Corpus | None = None,
     batching: Sequence[bool] = (False, True),
     load_clients: Sequence[str] = ("lean",),
+    answer_threads: Sequence[int] = (DEFAULT_ANSWER_THREADS,),
     **env: str,
 ) -> list[dict]:
-    """Every client count against one server per batching setting, the settings alternating
-    step by step (both servers run the whole time, the one not measured idles).
+    """Every client count against one server per batching and answer-threads setting, the
+    settings alternating step by step (all servers run the whole time, the ones not measured
+    idle).
 
     After each step the ceiling embeds exactly the questions the step answered (one raw
     single-threaded process per core, each its share once), so question lengths cannot move
@@ -179,23 +182,28 @@ def measure(
     corpus = corpus or xquad_corpus()
     index_dir = CACHE / f"idx-{corpus.name}"
     ingest_cli(index_dir, [corpus.folder], **env)
-    steps = len(clients_list) * len(batching) * len(load_clients)
-    pool = distinct(corpus.questions, (max_requests + 20) * steps + 20 * len(batching) + 50, "tp")
+    variants = [(threads, batch) for threads in answer_threads for batch in batching]
+    steps = len(clients_list) * len(variants) * len(load_clients)
+    pool = distinct(corpus.questions, (max_requests + 20) * steps + 20 * len(variants) + 50, "tp")
     rows = []
     with contextlib.ExitStack() as stack:
         servers = {}
-        for batch in batching:
-            server_env = {**env, "QA_EMBEDDER_BATCH": str(batch).lower()}
+        for threads, batch in variants:
+            server_env = {
+                **env,
+                "QA_EMBEDDER_BATCH": str(batch).lower(),
+                "QA_ANSWER_THREADS": str(threads),
+            }
             url, proc, _startup = stack.enter_context(
                 server(index_dir, workers=workers, env=server_env)
             )
-            servers[batch] = (url, proc.pid)
+            servers[threads, batch] = (url, proc.pid)
         used = 0
         for url, _pid in servers.values():
             asyncio.run(load(url, pool[used : used + 20], 2, 30))  # warm every worker
             used += 20
         for clients in clients_list:
-            for batch, (url, pid) in servers.items():
+            for (threads, batch), (url, pid) in servers.items():
                 for load_client in load_clients:
                     step = pool[used : used + max_requests]
                     used += max_requests
@@ -215,6 +223,7 @@ def measure(
                         {
                             "workers": workers,
                             "batching": "on" if batch else "off",
+                            "answer threads": threads,
                             "client": load_client,
                             "clients": clients,
                             **result,
@@ -262,8 +271,9 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     parser.add_argument(
         "--answer-threads",
         type=int,
-        default=None,
-        help=f"QA_ANSWER_THREADS for the server (default: {DEFAULT_ANSWER_THREADS})",
+        nargs="+",
+        default=[DEFAULT_ANSWER_THREADS],
+        help=f"QA_ANSWER_THREADS of the servers, side by side (default: {DEFAULT_ANSWER_THREADS})",
     )
     parser.add_argument(
         "--batching",
@@ -284,8 +294,6 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
     env = dict(s.partition("=")[::2] for s in args.setting)
     if args.omp_threads:
         env["OMP_NUM_THREADS"] = str(args.omp_threads)
-    if args.answer_threads:
-        env["QA_ANSWER_THREADS"] = str(args.answer_threads)
     rows = []
     for max_queue in args.max_queue:
         queue_env = {"QA_MAX_QUEUE": max_queue} if max_queue else {}
@@ -297,11 +305,11 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
             corpus,
             [b == "on" for b in args.batching],
             args.client,
+            args.answer_threads,
             **env,
             **queue_env,
         ):
             row["server OMP threads"] = args.omp_threads or "auto"
-            row["answer threads"] = args.answer_threads or DEFAULT_ANSWER_THREADS
             row["max queue"] = max_queue or DEFAULT_MAX_QUEUE
             if args.setting:
                 row["settings"] = " ".join(args.setting)
