@@ -5,7 +5,7 @@ Chunks are ranked for the passages shown to the user; sentences inside the best 
 """
 
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,15 +17,43 @@ from qa_service.stores.base import (
     DocumentRecord,
     DocumentStore,
     LexicalHit,
+    QuestionReads,
     SentenceSpan,
     Stores,
     VectorHit,
+    VectorStore,
 )
 from qa_service.tuning import retrieval as tuning
 
 Key = tuple[str, int]  # (doc_id, ord)
-KeywordSearch = Callable[[], tuple[list[LexicalHit], list[LexicalHit]]]
-"""The BM25 hits of chunks and of sentences, once both searches are done."""
+KeywordHits = tuple[list[LexicalHit], list[LexicalHit]]
+"""The BM25 hits of chunks and of sentences."""
+
+
+class KeywordSearch:
+    """A question's reads that need no vector, started before it is embedded (server stores)
+    or run when asked (embedded stores): the two keyword searches, and the check that brings
+    the stores' in-memory copy up to date (``Stores.reader``)."""
+
+    def __init__(
+        self,
+        keywords: Callable[[], KeywordHits],
+        reader: Callable[[], QuestionReads | None],
+        started: list[Future] | None = None,
+    ) -> None:
+        self._keywords, self._reader, self._started = keywords, reader, started or []
+
+    def __call__(self) -> KeywordHits:
+        """Both searches' hits, once both are done."""
+        return self._keywords()
+
+    def reads(self) -> QuestionReads | None:
+        """The in-memory copy to read this question from (None: the stores)."""
+        try:
+            return self._reader()
+        except BaseException:
+            wait(self._started)  # nothing left running when the error is raised
+            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +138,12 @@ class HybridRetriever:
     def search_keywords(self, question: str, language: str | None = None) -> KeywordSearch:
         """The two keyword (BM25) searches, which need no question vector. Server stores
         start them now on the lookup pool, so they run in the database while the caller
-        embeds the question and their round trips leave the critical path; embedded stores
-        run them when ``retrieve`` asks, one after another, as always. (Server stores need no
-        ``refresh`` first: it re-reads nothing there.)"""
+        embeds the question and their round trips leave the critical path, and with them
+        the freshness check of their in-memory copy (``Stores.reader``: one round trip);
+        embedded stores run them when ``retrieve`` asks, one after another, as always.
+        (Server stores need no ``refresh`` first: it re-reads nothing there.) A check that
+        starts after the request arrived sees every write that returned before it, on any
+        replica."""
         cfg, docs = self.config, self.stores.documents
         weights = cfg.fusion_weights(language)
         calls = (
@@ -120,14 +151,15 @@ class HybridRetriever:
             lambda: docs.search_sentences(question, cfg.lexical_sentences),
         )
         if self._pool is None:
-            return lambda: (calls[0](), calls[1]())
+            return KeywordSearch(lambda: (calls[0](), calls[1]()), self.stores.reader)
+        reader = self._pool.submit(self.stores.reader)
         futures = [self._pool.submit(call) for call in calls]
 
-        def results() -> tuple[list[LexicalHit], list[LexicalHit]]:
+        def results() -> KeywordHits:
             wait(futures)  # both end before either's error is raised
             return futures[0].result(), futures[1].result()
 
-        return results
+        return KeywordSearch(results, reader.result, futures)
 
     def retrieve(
         self,
@@ -142,10 +174,16 @@ class HybridRetriever:
         ``keywords``: this question's ``search_keywords``, started before its vector was
         ready (None: searched now)."""
         self.stores.refresh()
-        cfg, docs, vectors = self.config, self.stores.documents, self.stores.vectors
+        cfg = self.config
         weights = cfg.fusion_weights(language)
         keywords = keywords or self.search_keywords(question, language)
-        dense_chunks, dense_sentences, (lexical_chunks, lexical_sentences) = self.together(
+        # An in-memory copy (server stores over a small index) answers every read below in
+        # this process, in embedded mode's order; else the stores, at once where they may.
+        local = keywords.reads()
+        docs: DocumentStore | QuestionReads = local or self.stores.documents
+        vectors: VectorStore | QuestionReads = local or self.stores.vectors
+        together = self.together if local is None else _in_order
+        dense_chunks, dense_sentences, (lexical_chunks, lexical_sentences) = together(
             lambda: vectors.query("chunks", vector, cfg.dense_chunks),
             lambda: vectors.query("sentences", vector, cfg.dense_sentences),
             keywords,
@@ -153,7 +191,7 @@ class HybridRetriever:
         lexical_score = {(d, o): s for d, o, s in lexical_sentences}
         # The rows of every hit, fetched with the versions: a stale hit's row is simply unused.
         hits = [(h.doc_id, h.ord) for h in dense_sentences]
-        versions, hit_rows = self.together(
+        versions, hit_rows = together(
             lambda: docs.versions(list({h.doc_id for h in dense_chunks + dense_sentences})),
             lambda: docs.sentences_by_key(list(dict.fromkeys([*hits, *lexical_score]))),
         )
@@ -179,7 +217,7 @@ class HybridRetriever:
             for k in list(dense_sim)[: cfg.hit_sentences] + list(lexical_score)[: cfg.hit_sentences]
             if k in hit_rows
         ]
-        if self._pool is None:
+        if self._pool is None or local is not None:
             chunk_rows = docs.chunks_by_key(wanted)
             sentences_of_best = docs.sentences_of_chunks(best)
             rows = _candidate_rows(sentences_of_best, hit_keys, hit_rows)
@@ -190,10 +228,11 @@ class HybridRetriever:
         else:
             # One step where two followed each other: every vector the candidates may need
             # (most are in ``dense_sim`` already) and the articles of every chunk asked for.
+            server = self.stores.documents
             chunk_rows, (sentences_of_best, stored), articles = self.together(
-                lambda: docs.chunks_by_key(wanted),
-                lambda: docs.sentences_with_vectors(best, hit_keys),
-                lambda: docs.articles(list(dict.fromkeys([d for d, _ in wanted + hit_keys]))),
+                lambda: server.chunks_by_key(wanted),
+                lambda: server.sentences_with_vectors(best, hit_keys),
+                lambda: server.articles(list(dict.fromkeys([d for d, _ in wanted + hit_keys]))),
             )
             rows = _candidate_rows(sentences_of_best, hit_keys, hit_rows)
             chunks = [ScoredChunk(chunk_rows[k], fused[k]) for k in wanted if k in chunk_rows]
@@ -215,6 +254,10 @@ class HybridRetriever:
             for key, row in rows.items()
         ]
         return Retrieval(chunks[:top_k], candidates, articles)
+
+
+def _in_order(*calls: Callable[[], Any]) -> list[Any]:
+    return [call() for call in calls]
 
 
 def _candidate_rows(

@@ -72,6 +72,10 @@ class EmbeddedStores:
         self.documents.close()
         self.vectors.close()
 
+    def reader(self) -> None:
+        """Nothing to copy: the stores are in this process (``exact`` answers dense queries)."""
+        return None
+
     def status(self) -> dict[str, str]:
         return {}  # files in this process: nothing to ask
 

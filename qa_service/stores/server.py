@@ -6,6 +6,10 @@ Writers take a PostgreSQL advisory lock (``writing``) instead of embedded mode's
 so the id checks of two replicas ingesting the same text at once run one after the other;
 the server releases the lock itself if a replica dies holding it. Nothing is ever re-read
 (``refresh``): the engines see every replica's writes.
+
+A small index is also held in each replica's memory (``postgres/mirror.py``): immutable
+contents by version, checked against PostgreSQL's change counter at every question, so that
+what one replica wrote is what the next question reads, on any replica.
 """
 
 from collections.abc import Iterator
@@ -16,12 +20,22 @@ from qa_service.config import Settings
 from qa_service.errors import BackendUnavailable
 from qa_service.stores.chroma_server import HttpVectorStore
 from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
+from qa_service.stores.postgres.mirror import Mirror, MirroredReads
+from qa_service.tuning.latency import EXACT_SEARCH_MAX_SENTENCES
 
 
 class ServerStores:
     concurrent_reads = True
 
-    def __init__(self, database_url: str, chroma_url: str, *, timeout: float, pool_size: int):
+    def __init__(
+        self,
+        database_url: str,
+        chroma_url: str,
+        *,
+        timeout: float,
+        pool_size: int,
+        exact_max_sentences: int = EXACT_SEARCH_MAX_SENTENCES,
+    ):
         db = PostgresDatabase(database_url, timeout=timeout, pool_size=pool_size)
         try:
             self.vectors = HttpVectorStore(chroma_url, timeout=timeout)
@@ -30,6 +44,12 @@ class ServerStores:
             raise
         self.documents = PostgresDocumentStore(db)
         self.where = f"PostgreSQL ({safe_url(database_url)})"
+        self.mirror = Mirror(self.documents, exact_max_sentences)
+
+    def reader(self) -> MirroredReads | None:
+        """The in-memory copy, brought up to every replica's writes (one round trip when
+        none wrote); None above its size bound."""
+        return self.mirror.current()
 
     def writing(self) -> AbstractContextManager[None]:
         return self.documents.db.writer_lock()
@@ -61,6 +81,7 @@ def open_server_stores(settings: Settings) -> ServerStores:
         settings.chroma_url,
         timeout=settings.backend_timeout,
         pool_size=settings.database_pool_size,
+        exact_max_sentences=settings.exact_search_max_sentences,
     )
 
 

@@ -77,7 +77,8 @@ class _Keywords:
 
 
 def _keyword_retriever(concurrent: bool, docs: _Keywords) -> HybridRetriever:
-    return HybridRetriever(SimpleNamespace(concurrent_reads=concurrent, documents=docs))  # type: ignore[arg-type]
+    stores = SimpleNamespace(concurrent_reads=concurrent, documents=docs, reader=lambda: None)
+    return HybridRetriever(stores)  # type: ignore[arg-type]
 
 
 def test_server_stores_start_the_keyword_searches_before_the_vector_is_ready() -> None:

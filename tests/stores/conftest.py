@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from qa_service.config import Settings
+from qa_service.service import QAService
 from qa_service.stores import Stores, open_stores
+from tests.helpers import xquad
+from tests.helpers.embedders import MemoEmbedder
 
 Opener = Callable[[], Stores]
 
@@ -57,3 +60,11 @@ def open_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ope
     for stores in opened:
         with contextlib.suppress(Exception):  # already closed by the test (a restart)
             stores.close()
+
+
+@pytest.fixture
+def xquad_service(server_settings: Settings, embedder: MemoEmbedder) -> Iterator[QAService]:
+    """Server mode over the seeds and a few XQuAD-de articles (tests/helpers/xquad.py)."""
+    service = xquad.xquad_service(server_settings, embedder)
+    yield service
+    service.close()

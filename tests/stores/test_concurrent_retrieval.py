@@ -25,12 +25,10 @@ from qa_service.service import QAService, build_service
 from qa_service.stores import Stores
 from tests.helpers import engines
 from tests.helpers.embedders import MemoEmbedder
-from tests.helpers.paths import ROOT
+from tests.helpers.xquad import XQUAD, xquad_questions
 
 pytestmark = pytest.mark.slow
 
-XQUAD = ROOT / "tests" / "evaluation" / "data" / "xquad-de-dev.json"
-ARTICLES = 3  # XQuAD-de articles beside the seeds: enough for hits spread over documents
 QUESTIONS = 40
 TIMEOUT_S = 2.0
 
@@ -47,17 +45,6 @@ class OneAtATime:
         return getattr(self._stores, name)
 
 
-@pytest.fixture
-def xquad_service(server_settings: Settings, embedder: MemoEmbedder) -> Iterator[QAService]:
-    service = build_service(server_settings, embedder)
-    xquad = load_squad(XQUAD)
-    for article in xquad.articles[:ARTICLES]:
-        service.add_document(article.as_article(), article.id)
-    service.ingest_seeds_if_empty()
-    yield service
-    service.close()
-
-
 def test_concurrent_lookups_retrieve_exactly_what_one_at_a_time_does(
     xquad_service: QAService,
 ) -> None:
@@ -65,12 +52,8 @@ def test_concurrent_lookups_retrieve_exactly_what_one_at_a_time_does(
     assert service.stores.concurrent_reads
     sequential = HybridRetriever(OneAtATime(service.stores))  # type: ignore[arg-type]
     concurrent = service.retriever
-    xquad = load_squad(XQUAD)
-    ids = {a.id for a in xquad.articles[:ARTICLES]}
-    asked = [q.question for q in xquad.questions if q.document_id in ids][:QUESTIONS]
-    asked.append("Wer wurde zum Chef der Drohnentruppen ernannt?")  # a seed's question
     try:
-        for question in asked:
+        for question in xquad_questions(QUESTIONS):
             vector = service.embedder.embed_query(question)
             keywords = concurrent.search_keywords(question, "de")  # as ask() starts them
             got = concurrent.retrieve(question, vector, 4, "de", keywords)

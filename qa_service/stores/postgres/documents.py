@@ -17,7 +17,7 @@ query itself (exact top k with MaxScore pruning) is in keyword.py.
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import psycopg
@@ -64,6 +64,8 @@ from qa_service.stores.rows import (
 )
 
 ENGINE = "PostgreSQL"
+CHANGES = "changes"
+"""The ``counters`` row every write of a document bumps in its transaction (migration 6)."""
 _WRITER_LOCK = 0x51A_0001  # pg_advisory_lock key: one writer at a time, across replicas
 _ADMIN_LOCK = 0x51A_0002  # pg_advisory_xact_lock key: one revocation of an admin key at a time
 
@@ -167,6 +169,17 @@ ORDER BY 1, 2, 3
 """
 
 
+class DocumentContents(NamedTuple):
+    """One version of a document as stored: immutable once written (a new version gets a
+    new version id), so a replica may keep it for as long as the version is current."""
+
+    version: str
+    sentences: np.ndarray | None  # the stored sentence vectors (None: one is missing)
+    chunks: list[ChunkSpan]
+    text: str
+    spans: list[SentenceSpan]
+
+
 def _key_arrays(keys: Sequence[Key]) -> tuple[list[str], list[int]]:
     return [k[0] for k in keys], [int(k[1]) for k in keys]
 
@@ -226,6 +239,60 @@ class PostgresDocumentStore:
         )
         return {r[0]: r[1] for r in rows}
 
+    def change_count(self) -> int:
+        """How many writes of documents (ingest, delete, metadata) every replica has made:
+        one indexed row, read once per question by the in-memory copy (mirror.py)."""
+        rows = self.db.query("SELECT n FROM counters WHERE name = %s", (CHANGES,))
+        return int(rows[0][0]) if rows else 0
+
+    def all_records(self) -> dict[str, DocumentRecord]:
+        """Every current document's record (no text)."""
+        return {r.id: r for r in self._documents("", ())}
+
+    def document_vectors(self, doc_ids: Sequence[str]) -> dict[str, DocumentContents]:
+        """Each known document's version, text, spans and stored vectors, read in one
+        snapshot (REPEATABLE READ): what a replica's in-memory copy holds of a version, which
+        never changes once written."""
+        if not doc_ids:
+            return {}
+        ids = list(doc_ids)
+        with self.db.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            docs = cur.execute(
+                "SELECT id, version, text FROM documents WHERE id = ANY(%s)", (ids,)
+            ).fetchall()
+            sentences = cur.execute(
+                'SELECT doc_id, ord, chunk_ord, start, "end", kind, text, vector '
+                "FROM sentences WHERE doc_id = ANY(%s) ORDER BY doc_id, ord",
+                (ids,),
+            ).fetchall()
+            chunks = cur.execute(
+                f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc_id = ANY(%s) ORDER BY doc_id, ord",
+                (ids,),
+            ).fetchall()
+        spans: dict[str, list[tuple]] = {}
+        for row in sentences:
+            spans.setdefault(row[0], []).append(row)
+        chunk_spans: dict[str, list[ChunkSpan]] = {}
+        for row in chunks:
+            chunk_spans.setdefault(row[0], []).append(ChunkSpan(*row))
+        out = {}
+        for doc_id, version, text in docs:
+            rows = spans.get(doc_id, [])
+            vectors = None
+            if all(r[7] is not None for r in rows):
+                vectors = np.zeros((len(rows), 0), dtype=np.float32)
+                if rows:
+                    vectors = np.stack([np.frombuffer(r[7], dtype=np.float32) for r in rows])
+            out[doc_id] = DocumentContents(
+                version,
+                vectors,
+                chunk_spans.get(doc_id, []),
+                text,
+                [SentenceSpan(*r[:7]) for r in rows],
+            )
+        return out
+
     def quote(self, doc_id: str, start: int, end: int) -> str | None:
         text = self.text(doc_id)
         return None if text is None else text[start:end]
@@ -246,6 +313,7 @@ class PostgresDocumentStore:
                 "metadata = %s, updated_at = %s WHERE id = %s",
                 (*metadata_values(fields), time.time(), doc_id),
             )
+            self._count(cur, CHANGES, 1, 0)
 
     def replace(
         self,
@@ -282,6 +350,7 @@ class PostgresDocumentStore:
                     for row, terms in zip(span_rows, terms_of, strict=True):
                         copy.write_row((*row, terms, len(terms)))
             self._count(cur, "documents", 1, 0)
+            self._count(cur, CHANGES, 1, 0)
             for kind, rows in (("chunks", chunk_terms), ("sentences", sentence_terms)):
                 self._count(cur, kind, len(rows), sum(len(t) for t in rows))
                 bounds = keyword.term_bounds(rows)
@@ -328,6 +397,7 @@ class PostgresDocumentStore:
             )
         cur.execute("DELETE FROM documents WHERE id = %s", (doc_id,))  # spans: ON DELETE CASCADE
         self._count(cur, "documents", -1, 0)
+        self._count(cur, CHANGES, 1, 0)
         return True
 
     # -- journal of vector-store work in flight ------------------------------------------

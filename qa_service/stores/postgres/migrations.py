@@ -194,6 +194,14 @@ def m005_term_bounds(cur: psycopg.Cursor) -> None:
     )
 
 
+@migration
+def m006_change_counter(cur: psycopg.Cursor) -> None:
+    """A counter every write of documents or spans bumps in its own transaction: a replica's
+    in-memory copy of a small index (stores/postgres/mirror.py) asks it once per question to
+    learn whether any replica wrote since."""
+    cur.execute("INSERT INTO counters VALUES ('changes', 0, 0) ON CONFLICT DO NOTHING")
+
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
