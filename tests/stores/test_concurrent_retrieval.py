@@ -137,8 +137,11 @@ def test_chroma_failing_while_the_keyword_searches_run_names_chroma(
     server_settings: Settings, embedder: MemoEmbedder
 ) -> None:
     # The keyword searches succeed in PostgreSQL while a Chroma query fails: the error is
-    # Chroma's, raised once the other lookups have ended (none left running).
-    service = build_service(server_settings, embedder)
+    # Chroma's, raised once the other lookups have ended (none left running). Without the
+    # in-memory copy (as above its size bound), so that the dense queries go to Chroma.
+    service = build_service(
+        server_settings.model_copy(update={"exact_search_max_sentences": 0}), embedder
+    )
     try:
         service.ingest_seeds_if_empty()
         searched: list[str] = []

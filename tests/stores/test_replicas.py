@@ -184,9 +184,11 @@ def test_conversation_started_on_a_continues_on_b(cluster: Cluster) -> None:
     assert [t["message"] for t in turns["turns"]] == [DRONES, "Wann war das?"]
 
 
-def _expect_unavailable(url: str, engine: str) -> None:
+def _expect_unavailable(
+    url: str, engine: str, body: dict | None = None, path: str = "/v1/ask"
+) -> None:
     started = time.monotonic()
-    response = _post(url, {"question": DRONES}, "/v1/ask")
+    response = _post(url, body or {"question": DRONES}, path)
     took = time.monotonic() - started
     assert response.status_code == 503, response.text
     body = response.json()
@@ -230,12 +232,25 @@ def test_chroma_stopped_then_restarted_on_the_same_path(cluster: Cluster) -> Non
     cluster.chroma.stop()
     try:
         for replica in (cluster.a, cluster.b):
-            _expect_unavailable(replica.url, "Chroma")
+            # A write needs Chroma: 503 naming it (its journal entry is cleared below).
+            upload = {"id": f"while-{replica.name}", "text": "Ein Text, während Chroma fehlt."}
+            _expect_unavailable(replica.url, "Chroma", upload, "/v1/documents")
+            # A question over this small index reads the replica's in-memory copy, fed from
+            # PostgreSQL (stores/postgres/mirror.py): answered, Chroma or not. Above the
+            # copy's bound a question needs Chroma and gets the 503
+            # (test_concurrent_retrieval.py, Chroma failing).
+            answer = _post(replica.url, {"question": DRONES}, "/v1/ask")
+            assert answer.status_code == 200, answer.text
+            assert "Robert Browdi" in answer.json()["citations"][0]["quote"]
     finally:
         cluster.chroma.start()
     for replica in (cluster.a, cluster.b):
         _expect_recovery(replica.url)
     assert {k: dict(v) for k, v in cluster.vector_versions().items()} == before  # nothing lost
+    for replica in (cluster.a, cluster.b):
+        assert httpx.get(replica.url + f"/v1/documents/while-{replica.name}").status_code == 404
+    fixed = _cli(cluster, "check", "--fix")  # the two unfinished writes
+    assert fixed.returncode == 0 and "journal: 2 unfinished" in fixed.stdout, fixed
 
 
 def test_kill_9_mid_ingest_leaves_nothing_partial(cluster: Cluster) -> None:
