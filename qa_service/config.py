@@ -187,9 +187,10 @@ class Settings(BaseSettings):
         EXACT_SEARCH_MAX_SENTENCES,
         ge=0,
         description=(
-            "Embedded mode: dense search runs exactly over an in-memory copy of the vectors "
-            "while the index holds at most this many sentences, else Chroma's HNSW index "
-            "(0: always Chroma)."
+            "Dense search runs exactly over an in-memory copy of the vectors while the index "
+            "holds at most this many sentences, else Chroma's HNSW index (0: always Chroma). "
+            "Server mode: each replica's copy also holds the spans and texts, checked against "
+            "PostgreSQL at every question."
         ),
     )
     max_question_chars: int = Field(2000, ge=1)

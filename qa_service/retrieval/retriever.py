@@ -104,7 +104,9 @@ class RetrievalConfig:
 class HybridRetriever:
     """Server stores (``concurrent_reads``) get the independent lookups of a question at
     once, each on its own connection: a question's time there is round trips, not CPU.
-    Embedded stores run them one after another, in-process, as always."""
+    Embedded stores run them one after another, in-process, as always; so do server stores
+    over a small index, whose in-memory copy (``Stores.reader``) answers every read after
+    the keyword searches."""
 
     def __init__(self, stores: Stores, config: RetrievalConfig | None = None) -> None:
         self.stores = stores

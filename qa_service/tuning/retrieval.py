@@ -8,11 +8,11 @@ citation").
 """
 
 CONCURRENT_LOOKUPS = 4
-"""Server mode: lookups of one question in flight at once (the retriever's first step has
-four: two Chroma queries and two BM25 searches, the searches started while the question is
-embedded; one Chroma query runs on the asking thread, and one pool thread waits for the
-searches). Each waits on a round trip, not on CPU; python -m benchmarks.scaleout, latency
-table."""
+"""Server mode: lookups of one question in flight at once. While the question is embedded
+three start: the two BM25 searches and the in-memory copy's freshness check; without the copy
+(above its bound) the retriever's first step adds two Chroma queries (one on the asking
+thread, one pool thread waiting for the searches). Each waits on a round trip, not on CPU;
+python -m benchmarks.scaleout, latency table."""
 DENSE_CHUNKS = 20
 """Chunks the dense (Chroma) search returns. Not measured: enough to fill ``CANDIDATE_CHUNKS``
 after fusion with room to spare."""
