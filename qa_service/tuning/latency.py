@@ -59,8 +59,8 @@ question, 384 dimensions, top 40, 2026-11-30 (load 3.4, a niced job beside): exa
 0.16 / 0.50 / 0.96 / 2.65 ms at 1k / 2k / 5k / 10k / 20k vectors against Chroma's 0.83 /
 0.84 / 1.44 / 1.27 / 2.51 ms (benchmarks/README.md, "Exact dense search"): the two meet
 between 10k and 20k. The copy is then at most ~15 MB of sentence vectors plus the chunks'.
-QA_EXACT_SEARCH_MAX_SENTENCES overrides it (0: always Chroma). Server mode uses the same bound
-for each replica's in-memory copy (stores/postgres/mirror.py: the exact search plus the spans
-and texts of current versions, ~3 kB per sentence), which takes the two Chroma queries and the
-PostgreSQL lookups after them off a question's path (python -m benchmarks.scaleout --only
-latency, benchmarks/README.md "Scale-out")."""
+QA_EXACT_SEARCH_MAX_SENTENCES overrides it (0: always Chroma). Server mode uses the same
+bound for each replica's in-memory copy (stores/postgres/mirror.py: the exact search plus the
+spans and texts of current versions, ~4 kB per sentence, estimated), which takes the two
+Chroma queries and the PostgreSQL lookups after them off a question's path (python -m
+benchmarks.scaleout --only latency, benchmarks/README.md "Scale-out"); not swept for it."""
