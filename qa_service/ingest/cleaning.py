@@ -9,8 +9,16 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from qa_service.lexicon import DATE_LABELS, FOOTER_PHRASES, alternation, de
+from qa_service.lexicon import (
+    CREDIT_LABELS,
+    DATE_LABELS,
+    FOOTER_PHRASES,
+    PHOTO_LABELS,
+    alternation,
+    de,
+)
 from qa_service.tuning.ingest import (
+    CAPTION_MAX_CHARS,
     FOOTER_MAX_CHARS,
     HEADING_MAX_CHARS,
     HEADING_MAX_WORDS,
@@ -70,6 +78,13 @@ _ENDS_SENTENCE = re.compile(r"[.!?…][\"“”»«']?\s*$")
 _FOOTER = re.compile(rf"^\W*(?:{alternation(FOOTER_PHRASES)})|^(?:©|\(c\)\s)", re.IGNORECASE)
 _URL = r"(?:https?://[^\s•·<>]+|www\.[^\s•·<>]+|(?:[\w-]+\.)+[A-Za-z]{2,}(?:/[^\s•·<>]*)?)"
 _LINKS_ONLY = re.compile(rf"^[\s•·|,;*–-]*(?:{_URL}[\s•·|,;*–-]*)+$")
+_CREDIT = re.compile(
+    rf"\(\s*(?:{alternation(CREDIT_LABELS)})\s*:[^()\n]{{1,80}}\)\s*$"
+    rf"|(?:^|(?<=[.!?…\"“”»«)]\s))\W*(?:{alternation(PHOTO_LABELS)})\s*:[^.!?\n]{{1,80}}$",
+    re.IGNORECASE,
+)
+"""A picture credit closing a line: "... (Quelle: Virginia Mayo)" after a photo caption, or
+"Foto: Kay Nietfeld/dpa" after the caption's last sentence or on a line of its own."""
 _BULLETED_LINKS = re.compile(rf"(?:[•·][ \t]*{_URL}[ \t]*)+")
 """A run of "• www.a.de• www.b.de", as an embedded <ul> leaves behind: never prose."""
 
@@ -158,6 +173,11 @@ def _mask_lines(chars: list[str], text: str) -> list[_Line]:
             continue
         if _is_boilerplate_line(raw, view):
             _blank(chars, line.start, line.end)
+        elif credit := _CREDIT.search(view):
+            # A photo caption and its credit: a description of a picture, not a statement of
+            # the article; in a long line only the credit (prose citing its source).
+            caption = len(view.strip()) <= CAPTION_MAX_CHARS
+            _blank(chars, line.start if caption else line.start + credit.start(), line.end)
         elif _RULE.match(view):
             _blank(chars, line.start, line.end)
             previous = lines[-1] if lines else None

@@ -41,6 +41,8 @@ TIME_WORDS = tuple(
 )
 """Words that date a sentence: month and weekday names, "heute", "century" ..."""
 DATE_LABELS = de.DATE_LABELS + en.DATE_LABELS
+CREDIT_LABELS = de.CREDIT_LABELS + en.CREDIT_LABELS
+PHOTO_LABELS = de.PHOTO_LABELS + en.PHOTO_LABELS
 CARDINALS = de.CARDINALS | en.CARDINALS
 """Number words -> their digits ("drei" -> "3"); "ein"/"one" are left out: mostly articles."""
 SENTENCE_OPENERS = de.SENTENCE_OPENERS | en.SENTENCE_OPENERS

@@ -105,6 +105,11 @@ TIME_QUESTIONS = (
 )
 # Labels scrapers put before a publication date ("Datum: 4. Juni 2025").
 DATE_LABELS = ("datum", "veröffentlicht", "stand", "aktualisiert")
+# Labels of a picture credit: "(Quelle: Virginia Mayo)", "(Foto: dpa)" after a caption,
+# "Foto: Kay Nietfeld/dpa" on its own line (``ingest/cleaning.py``). "Bild" only in
+# parentheses: "Bild: Merz will ..." heads a press review.
+CREDIT_LABELS = ("quelle", "bildquelle", "bildrechte", "foto", "fotos", "bild", "bilder")
+PHOTO_LABELS = ("foto", "fotos", "fotograf", "fotografin")
 # Lines opening with these are page furniture, not article text.
 FOOTER_PHRASES = (
     "besuchen sie uns",

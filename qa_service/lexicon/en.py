@@ -60,6 +60,8 @@ NUMBER_WORDS = (
 NUMBER_QUESTIONS = (r"how\s+(many|much|long|high|large|big|old)", r"what\s+(number|percentage)")
 TIME_QUESTIONS = (r"when", r"what\s+year", r"which\s+year", r"what\s+date")
 DATE_LABELS = ("date", "published", "updated")
+CREDIT_LABELS = ("source", "photo", "photos", "image", "images", "picture", "credit")
+PHOTO_LABELS = ("photo", "photos", "photograph", "picture")
 FOOTER_PHRASES = (
     "follow us",
     "share this",

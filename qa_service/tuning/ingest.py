@@ -37,6 +37,11 @@ MIN_SENTENCE_WORDS = 4
 FOOTER_MAX_CHARS = 160
 """A line opening like a footer ("Folgen Sie uns ...") is boilerplate only up to this length;
 a longer one is prose that happens to start that way. Not measured."""
+CAPTION_MAX_CHARS = 400
+"""A line ending in a picture credit ("... (Quelle: Virginia Mayo)") is a photo caption, masked
+whole, only up to this length; in a longer line only the credit is masked (prose that cites a
+source). The seed's caption is 187 characters; captions rarely pass two sentences. Not swept:
+no XQuAD line ends in a credit (tests/ingest/test_cleaning.py holds the cases)."""
 MAX_SENTENCE_CHARS = 2000
 """Text that runs this long without a sentence end is not prose (tables, dumps, missing
 punctuation); it is cut at a clause or word boundary so no chunk grows without limit.

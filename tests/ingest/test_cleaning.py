@@ -160,3 +160,50 @@ def test_fenced_code_is_not_article_text() -> None:
     assert sentence_texts(text) == ["Die Brauerei öffnet am Freitag.", "Sie liegt am Markt."]
     unclosed = "Ein Satz.\n\n```\nNoch ein Satz."  # no closing fence: left as text
     assert sentence_texts(unclosed)[-1].endswith("Noch ein Satz.")
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        # the seed's caption: who is in the picture, a quote, the credit
+        "Verteidigungsminister Boris Pistorius (l., SPD) mit seinem ukrainischen Amtskollegen "
+        'Rustem Umjerow: "Ukrainische Drohnen haben das Gefechtsfeld verändert." '
+        "(Quelle: Virginia Mayo)",
+        "Friedrich Merz (M.) im Bundestag (Foto: dpa)",
+        "Friedrich Merz im Bundestag. Foto: Kay Nietfeld/dpa",
+        "Foto: Kay Nietfeld/dpa",
+        "The chancellor in Berlin (Photo: Reuters)",
+    ],
+)
+def test_photo_captions_and_credits_never_become_sentences(caption: str) -> None:
+    text = f"Der Minister reiste ab.\n\n{caption}\n\nDie Gespräche gehen weiter."
+    assert sentence_texts(text) == ["Der Minister reiste ab.", "Die Gespräche gehen weiter."]
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "Die Preise stiegen um 3 Prozent (Quelle: Destatis).",  # a source cited in prose
+        "Bild: Merz will mehr Geld für die Bundeswehr ausgeben.",  # the newspaper, quoted
+        "Fotos zeigen: Der Damm ist gebrochen.",
+        "Der Fotograf sagte: Das Bild ist echt.",
+    ],
+)
+def test_prose_mentioning_a_photo_or_source_stays(prose: str) -> None:
+    text = f"Der Minister reiste ab.\n\n{prose}\n\nDie Gespräche gehen weiter."
+    assert sentence_texts(text) == ["Der Minister reiste ab.", prose, "Die Gespräche gehen weiter."]
+
+
+def test_a_long_line_ending_in_a_credit_keeps_its_prose() -> None:
+    prose = "Der Minister sprach über die Lage. " * 12
+    text = f"{prose}(Quelle: dpa)\n\nDanach ging er."
+    sentences = sentence_texts(text)
+    assert sentences[-1] == "Danach ging er." and len(sentences) == 13
+    assert not any("Quelle" in s for s in sentences)
+
+
+def test_the_seed_caption_is_not_a_sentence(seed_texts: dict[str, str]) -> None:
+    text = seed_texts["000_23aad25e3376c29a"]
+    sentences = sentence_texts(text)
+    assert not any("Virginia Mayo" in s or "(l., SPD)" in s for s in sentences)
+    assert any("Ukrainische Drohnen haben das Gefechtsfeld verändert" in s for s in sentences)
