@@ -1,7 +1,9 @@
 """Answer-type cues: a question's wh-word says what kind of token its answer sentence holds.
 
-"Wie viele ...?" wants a number, "Wann ...?" a date or time. A sentence without such a
-token can still be right, so this is a small bonus in scoring, never a filter.
+"Wie viele ...?" wants a number, "Wann ...?" a date or time, "Was sagte Merz?" reported
+speech (quotation marks, a verb of saying, "so Merz", the subjunctive of indirect speech). A
+sentence without such a token can still be right, so this is a small bonus in scoring, never
+a filter.
 """
 
 import re
@@ -10,16 +12,29 @@ from typing import Literal
 from qa_service.lexicon import (
     NUMBER_QUESTIONS,
     NUMBER_WORDS,
+    SPEECH_MARKERS,
+    SPEECH_VERBS,
+    SUBJUNCTIVE,
     TIME_QUESTIONS,
     TIME_WORDS,
     alternation,
 )
 
-AnswerType = Literal["number", "time"]
+AnswerType = Literal["number", "time", "speech"]
 
 _QUESTION_TYPES: list[tuple[re.Pattern[str], AnswerType]] = [
     (re.compile(rf"\b({'|'.join(NUMBER_QUESTIONS)})\b", re.IGNORECASE), "number"),
     (re.compile(rf"\b({'|'.join(TIME_QUESTIONS)})\b", re.IGNORECASE), "time"),
+    # "Was sagte Merz?", "Und was hat er erklärt?", "What did Rutte say?": asks what was said
+    # (not "Wann sagte ...?", a time; not "Wer sagte ...?", a person). The verb in lower case:
+    # "State Route 168", "the United States" are names.
+    (
+        re.compile(
+            rf"^\W*(?:(?:und|and)\s+)?(?:was|what)\b.*\b(?-i:{alternation(SPEECH_VERBS)})\b",
+            re.IGNORECASE,
+        ),
+        "speech",
+    ),
 ]
 _PATTERNS: dict[AnswerType, re.Pattern[str]] = {
     "number": re.compile(rf"\d|\b({alternation(NUMBER_WORDS)})\w*\b", re.IGNORECASE),
@@ -27,7 +42,18 @@ _PATTERNS: dict[AnswerType, re.Pattern[str]] = {
         rf"\b(1\d{{3}}|20\d{{2}})\b|\b({alternation(TIME_WORDS)})\b|\d{{1,2}}\.\s*\d{{1,2}}\.",
         re.IGNORECASE,
     ),
+    "speech": re.compile(
+        rf"\b({alternation(SPEECH_VERBS)}|{alternation(SUBJUNCTIVE)})\b", re.IGNORECASE
+    ),
 }
+_QUOTE_OPEN, _QUOTE_CLOSE = '„“"»«', '“”"«»'
+_SPEECH_MARKERS = re.compile(
+    "|".join(SPEECH_MARKERS)  # case-sensitive: "laut Merz", not "laut werden"
+    # A quoted statement: closed after its punctuation ("... bauen.“", "... nicht auf!"),
+    # introduced by a colon, or opening the sentence. Not a quoted name or title
+    # („Hockeyschläger-Diagramm“, "Spinnennetz"): quotation marks alone do not report speech.
+    + rf"|[.!?,…][{_QUOTE_CLOSE}]|:\s*[{_QUOTE_OPEN}]|^\W*[{_QUOTE_OPEN}]"
+)
 
 
 def expected_answer_type(question: str) -> AnswerType | None:
@@ -38,4 +64,8 @@ def expected_answer_type(question: str) -> AnswerType | None:
 
 
 def has_answer_type(sentence: str, answer_type: AnswerType | None) -> bool:
-    return answer_type is not None and _PATTERNS[answer_type].search(sentence) is not None
+    if answer_type is None:
+        return False
+    if _PATTERNS[answer_type].search(sentence) is not None:
+        return True
+    return answer_type == "speech" and _SPEECH_MARKERS.search(sentence) is not None

@@ -25,6 +25,7 @@ def score_candidates(
     coverage = term_coverage(question, [c.row.text for c in candidates])
     max_chunk = max(c.chunk_score for c in candidates)
     answer_type = expected_answer_type(question)
+    cue = weights.speech if answer_type == "speech" else weights.cue
     scores = []
     for c, covered in zip(candidates, coverage, strict=True):
         previous = c.previous_dense if c.previous_dense is not None else c.dense
@@ -34,7 +35,7 @@ def score_candidates(
             + weights.coverage * covered
             + weights.previous * previous
             + weights.chunk * chunk
-            + (weights.cue if has_answer_type(c.row.text, answer_type) else 0.0)
+            + (cue if has_answer_type(c.row.text, answer_type) else 0.0)
             - (weights.heading_penalty if c.row.kind == "heading" else 0.0)
         )
     return scores

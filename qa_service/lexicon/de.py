@@ -104,6 +104,23 @@ TIME_QUESTIONS = (
     r"an\s+welchem\s+tag",
 )
 # Labels scrapers put before a publication date ("Datum: 4. Juni 2025").
+# What someone said: a question "Was sagte/erklärte X?" asks for reported speech
+# (``answer/cues.py``); a sentence reports it with these verbs, "so X", "laut X", "X zufolge",
+# a quoted statement, or the subjunctive of indirect speech (Konjunktiv I: "sei", "habe").
+SPEECH_VERBS = (
+    "sagen sagt sagte sagten gesagt erklären erklärt erklärte erklärten äußern äußert äußerte "
+    "geäußert betonen betont betonte betonten meinen meint meinte gemeint antworten antwortet "
+    "antwortete mitgeteilt teilte".split()
+)
+SPEECH_MARKERS = (  # regular expressions, case-sensitive: "laut" before a name, not "laut werden"
+    r",\s*so\s+(?:der\s+|die\s+)?[A-ZÄÖÜ]",
+    r"\b[Ll]aut\s+[A-ZÄÖÜ]",
+    r"\bzufolge\b",
+)
+SUBJUNCTIVE = (
+    "sei seien habe werde könne müsse solle wolle dürfe gebe brauche gehe stehe "
+    "liege bedeute".split()
+)
 DATE_LABELS = ("datum", "veröffentlicht", "stand", "aktualisiert")
 # Labels of a picture credit: "(Quelle: Virginia Mayo)", "(Foto: dpa)" after a caption,
 # "Foto: Kay Nietfeld/dpa" on its own line (``ingest/cleaning.py``). "Bild" only in

@@ -59,6 +59,12 @@ NUMBER_WORDS = (
 )
 NUMBER_QUESTIONS = (r"how\s+(many|much|long|high|large|big|old)", r"what\s+(number|percentage)")
 TIME_QUESTIONS = (r"when", r"what\s+year", r"which\s+year", r"what\s+date")
+SPEECH_VERBS = (
+    "say says said saying stated tell tells told explain explains explained claimed argue "
+    "argues argued".split()  # not "state", "claim": nouns as often ("the state", "a claim")
+)
+SPEECH_MARKERS = (r"\b[Aa]ccording\s+to\b",)
+SUBJUNCTIVE: tuple[str, ...] = ()  # English reports speech with its verbs and quotes
 DATE_LABELS = ("date", "published", "updated")
 CREDIT_LABELS = ("source", "photo", "photos", "image", "images", "picture", "credit")
 PHOTO_LABELS = ("photo", "photos", "photograph", "picture")

@@ -40,3 +40,43 @@ def test_sentences_hold_the_token_asked_for(sentence: str, number: bool, time: b
     assert has_answer_type(sentence, "number") is number
     assert has_answer_type(sentence, "time") is time
     assert has_answer_type(sentence, None) is False
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Was sagte Merz?", "speech"),
+        ("Und was hat er erklärt?", "speech"),
+        ("What did Rutte say?", "speech"),
+        ("What does the report say about emissions?", "speech"),
+        ("Wann sagte Merz das?", "time"),  # asks for a time
+        ("Wer sagte das?", None),  # asks for a person
+        ("What is another name for State Route 168?", None),  # a name, not the verb "state"
+        ("Was fordert Rutte?", None),
+    ],
+)
+def test_a_question_about_what_someone_said_asks_for_speech(
+    question: str, expected: str | None
+) -> None:
+    assert expected_answer_type(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("sentence", "speech"),
+    [
+        ("„Wir werden die Unternehmen entlasten“, sagte Merz.", True),
+        ("„Die Stromsteuer wird sinken.“", True),  # a quoted statement, its own sentence
+        ('Dies zeige: "Die Ukraine gibt nicht auf."', True),
+        ("Die Lage sei ernst, so Merz.", True),  # "so X" and Konjunktiv I
+        ("Laut Merz fehlt Geld.", True),
+        ("Ihm zufolge fehlt Geld.", True),
+        ("According to Merz, money is short.", True),
+        ("Merz wurde 1955 in Brilon geboren.", False),
+        ("Dieses wurde als das „Hockeyschläger-Diagramm“ bezeichnet.", False),  # a quoted name
+        ('Der SBU zeigt Aufnahmen der Operation "Spinnennetz".', False),
+        ("Das wird laut werden.", False),
+        ("So groß war es nie.", False),
+    ],
+)
+def test_sentences_that_report_speech(sentence: str, speech: bool) -> None:
+    assert has_answer_type(sentence, "speech") is speech
