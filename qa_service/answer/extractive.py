@@ -23,12 +23,13 @@ from qa_service.answer.citations import (
 )
 from qa_service.answer.language import (
     ABSTAIN_MESSAGE,
+    ASSISTANT_MESSAGE,
     Language,
     detect_language,
     unresolved_message,
 )
 from qa_service.answer.questions import check_question
-from qa_service.answer.references import refers_to_nothing
+from qa_service.answer.references import addresses_assistant, refers_to_nothing
 from qa_service.answer.reranking import Reranker, rerank
 from qa_service.answer.scoring import evidence_score, prefer_topic, rank, score_candidates
 from qa_service.answer.text import compose_answer
@@ -119,9 +120,14 @@ class ExtractiveAnswerer:
         ``topic``: the conversation's article is preferred (see ``AnswerConfig.topic_bonus``).
         Without one (``/v1/ask``, a conversation's first message) a question whose pronoun
         points at nothing ("How old is he?") is not searched: the answer asks whom it means.
+        Nor is a question about the assistant itself ("Who are you?"): the news cannot answer
+        it, and the answer says what the service does instead of citing noise.
         """
         question = self.check_question(question)
         language = detect_language(question)
+        if addresses_assistant(question):
+            message = ASSISTANT_MESSAGE[language]
+            return Answer(message, True, [], [], language, {"addresses_assistant": 1.0})
         if topic is None and (pronoun := refers_to_nothing(question)):
             message = unresolved_message(language, pronoun)
             return Answer(message, True, [], [], language, {"unresolved_reference": 1.0})

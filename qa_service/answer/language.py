@@ -6,7 +6,13 @@ from qa_service.lexicon import LANGUAGE_CUES, Language, en
 
 APOSTROPHE = re.compile(r"['’]")
 
-__all__ = ["ABSTAIN_MESSAGE", "Language", "detect_language", "unresolved_message"]
+__all__ = [
+    "ABSTAIN_MESSAGE",
+    "ASSISTANT_MESSAGE",
+    "Language",
+    "detect_language",
+    "unresolved_message",
+]
 
 
 def detect_language(text: str) -> Language:
@@ -27,6 +33,20 @@ ABSTAIN_MESSAGE: dict[Language, str] = {
     "de": "Dazu habe ich in den Artikeln keine belastbare Stelle gefunden.",
     "en": "I could not find a passage in the articles that answers this.",
 }
+
+
+ASSISTANT_MESSAGE: dict[Language, str] = {
+    "de": (
+        "Ich beantworte Fragen zu den gespeicherten Artikeln und zitiere die Stellen, die sie "
+        "beantworten. Über mich selbst steht in den Artikeln nichts."
+    ),
+    "en": (
+        "I answer questions about the stored articles and cite the passages that answer them. "
+        "The articles say nothing about me."
+    ),
+}
+"""The abstention for a question about the assistant itself ("Who are you?",
+``answer/references.addresses_assistant``): no article answers it, so nothing is cited."""
 
 
 UNRESOLVED_MESSAGE: dict[Language, str] = {

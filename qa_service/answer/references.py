@@ -21,8 +21,11 @@ from qa_service.lexicon import (
     GENERIC_WORDS,
     PERSONAL_PRONOUNS,
     QUESTION_WORDS,
+    SECOND_PERSON,
     SMALL_TALK,
+    UNITS,
     WORD,
+    de,
 )
 from qa_service.retrieval.lexical import STOPWORDS
 from qa_service.tuning import answer as tuning
@@ -41,9 +44,10 @@ def bare(word: str) -> str:
 
 
 def is_function_word(lower: str) -> bool:
-    """A word that carries no topic: a stopword, a question word's helper, a pronoun."""
+    """A word that carries no topic: a stopword, a question word's helper, a pronoun, a unit
+    of measure ("Um wie viel Prozent?" asks in what unit, not about what)."""
     lower = bare(lower)
-    return lower in STOPWORDS or lower in FUNCTION_WORDS or lower in ANAPHORS
+    return lower in STOPWORDS or lower in FUNCTION_WORDS or lower in ANAPHORS or lower in UNITS
 
 
 def is_role_word(word: str) -> bool:
@@ -132,3 +136,36 @@ def refers_to_nothing(question: str) -> str | None:
             return None
         own += bare(word) not in QUESTION_WORDS
     return pronoun if own <= tuning.UNRESOLVED_MAX_CONTENT_WORDS else None
+
+
+def is_addressee(word: str, position: int) -> bool:
+    """A word for the assistant: "du", "dir", "you", "your"; the formal "Sie"/"Ihnen"
+    capitalised past the first word ("Wer sind Sie?")."""
+    lower = word.lower()
+    return lower in SECOND_PERSON or (
+        position > 0 and word[0].isupper() and lower in FORMAL_ADDRESS
+    )
+
+
+def addresses_assistant(question: str) -> bool:
+    """Whether a question asks about the assistant itself: "Who are you?", "Wer bist du?",
+    "Was kannst du?", "Wer sind Sie?". It addresses the assistant and names nothing else (no
+    topic word, ``is_topic_word``); the verb agreeing with "du" ("bist", "kannst") names
+    nothing either. The articles are news: nothing in them answers it, and any sentence cited
+    would be noise. A question that names a topic besides ("Was weißt du über Rutte?", "Can
+    you tell me what Merz said?") asks about the topic and is searched.
+    """
+    if question.isupper():
+        question = question.lower()
+    ws = words(question)
+    addressees = [i for i, w in enumerate(ws) if is_addressee(w, i)]
+    if not addressees:
+        return False
+    du = any(ws[i].lower() in de.SECOND_PERSON for i in addressees)
+    for i, word in enumerate(ws):
+        agrees = du and word.islower() and word.endswith(de.SECOND_PERSON_VERB_ENDING)
+        if i in addressees or agrees:
+            continue
+        if is_topic_word(word, i):
+            return False
+    return True

@@ -50,7 +50,7 @@ GENERIC_WORDS = frozenset(
     passiert geschehen kam kommt gekommen ging geht gegangen lebt lebte wohnt wohnte arbeitet
     arbeitete heißt hieß denkt dachte meint meinte verärgert zuletzt eigentlich jetzt heute
     gestern macht machte tut tat will wollte kann konnte zeigt zeigte kostet kostete leitet
-    leitete los gemeint getroffen trifft traf
+    leitete los gemeint getroffen trifft traf helfen hilft
     """.split()
 )
 # Words that open a reply without naming anything ("Übrigens, wann war das?").
@@ -66,6 +66,21 @@ SMALL_TALK = frozenset(
     "bitte ok okay super toll prima klasse cool gut perfekt verstanden klar ja jawohl genau "
     "nein nö hilft geholfen hilfreich".split()
 )
+# Units of measure: what "Um wie viel Prozent?", "Wie viele Jahre?", "In welchem Jahr?" ask
+# the answer in, not what it is about. A unit names no topic, so a follow-up made of a question
+# phrase and a unit keeps the conversation's topic (``answer/references.is_function_word``).
+UNITS = frozenset(
+    """
+    prozent prozentpunkt prozentpunkte prozentpunkten euro cent dollar franken pfund mal jahr
+    jahre jahren jahres monat monate monaten tag tage tagen woche wochen stunde stunden minute
+    minuten sekunde sekunden kilometer meter zentimeter kilogramm kilo gramm tonne tonnen liter
+    stück grad
+    """.split()
+)
+# The assistant addressed as "du" ("Wer bist du?", "Was kannst du?"); the formal "Sie" is
+# ``FORMAL_ADDRESS``. A verb agreeing with "du" ends in -st ("bist", "kannst", "weißt").
+SECOND_PERSON = frozenset("du dich dir dein deine deinen deinem deiner deines".split())
+SECOND_PERSON_VERB_ENDING = "st"
 # Month names by number (index 0 is January); the first name is the standard one.
 MONTHS: tuple[tuple[str, ...], ...] = (
     ("januar", "jänner"),

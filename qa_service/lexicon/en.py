@@ -16,14 +16,16 @@ PERSONAL_PRONOUNS = frozenset(
 )
 DEMONSTRATIVES: frozenset[str] = frozenset()  # "that", "this" are anaphors whatever follows
 CONTINUATIONS = frozenset(["and", "but", "also", "what"])
-FUNCTION_WORDS = frozenset(["about", "else", "exactly"])
+FUNCTION_WORDS = frozenset(
+    ["about", "else", "exactly", "can", "could", "would", "should", "might", "must", "shall"]
+)
 GENERIC_WORDS = frozenset(
     """
     old young say says said saying tell tells told elected born die died dies live lives lived
     work works worked happen happens happened do doing done go goes went come comes came think
     thinks thought mean means meant want wants wanted cost costs lead leads led appointed
     leave left win won become became get got make made know knew see saw really now today
-    yesterday last
+    yesterday last name help
     """.split()
 )
 FORMAL_ADDRESS: frozenset[str] = frozenset()
@@ -37,6 +39,15 @@ SMALL_TALK = frozenset(
     "hello hi hey good morning evening bye thanks thank thx please ok okay super cool great "
     "nice yes yep nope helps".split()
 )
+UNITS = frozenset(
+    """
+    percent percentage per cent points euro euros cent cents dollar dollars pound pounds times
+    year years month months day days week weeks hour hours minute minutes second seconds
+    kilometre kilometres kilometer kilometers km mile miles metre metres meter meters kilogram
+    kilograms kg ton tons tonne tonnes litre litres liter liters degree degrees
+    """.split()
+)
+SECOND_PERSON = frozenset("you your yours yourself yourselves".split())
 MONTHS: tuple[tuple[str, ...], ...] = (
     ("january",),
     ("february",),

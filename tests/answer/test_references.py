@@ -5,7 +5,14 @@ import json
 import pytest
 
 from qa_service.answer.language import detect_language
-from qa_service.answer.references import is_capitalised, pointers, refers_to_nothing
+from qa_service.answer.references import (
+    addresses_assistant,
+    is_capitalised,
+    is_topic_word,
+    pointers,
+    refers_to_nothing,
+    words,
+)
 from tests.helpers.paths import EVAL_DATA
 
 
@@ -108,3 +115,65 @@ def test_a_first_word_is_a_name_unless_the_lexicon_knows_its_role() -> None:
 )
 def test_contractions_read_as_english(question: str, language: str) -> None:
     assert detect_language(question) == language
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who are you?",
+        "What can you do?",
+        "What is your name?",
+        "Tell me about yourself.",
+        "Wer bist du?",
+        "Was kannst du?",
+        "Wie heißt du?",
+        "Was machst du eigentlich?",
+        "Wer sind Sie?",
+        "Was können Sie?",
+        "Können Sie mir helfen?",
+        "WER BIST DU?",
+    ],
+)
+def test_a_question_about_the_assistant_itself_is_recognised(question: str) -> None:
+    assert addresses_assistant(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Was weißt du über Rutte?",  # the topic is Rutte, the "du" is politeness
+        "Can you tell me what Merz said?",
+        "Are you a robot?",  # a word of its own: left to the evidence
+        "Wer sind sie?",  # lower-case "sie": they, not the assistant
+        "Was sagte Merz?",
+        "Wie alt ist er?",
+        "Hast du Zahlen zur NATO?",
+    ],
+)
+def test_a_question_that_names_a_topic_is_not_about_the_assistant(question: str) -> None:
+    assert not addresses_assistant(question)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["xquad-de-dev.json", "xquad-dev.en.json", "english-questions.json", "seed-questions.json"],
+)
+def test_no_evaluation_question_is_taken_for_one_about_the_assistant(name: str) -> None:
+    data = json.loads((EVAL_DATA / name).read_text(encoding="utf-8"))["data"]
+    questions = [q["question"] for a in data for p in a["paragraphs"] for q in p["qas"]]
+    assert [q for q in questions if addresses_assistant(q)] == []
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Um wie viel Prozent?",
+        "Wie viele Jahre?",
+        "In welchem Jahr?",
+        "How many years?",
+        "By how much?",
+    ],
+)
+def test_a_unit_of_measure_names_no_topic(question: str) -> None:
+    """A follow-up made of a question phrase and a unit asks about the conversation's topic."""
+    assert not any(is_topic_word(w, i) for i, w in enumerate(words(question)))

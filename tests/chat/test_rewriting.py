@@ -231,3 +231,17 @@ def test_a_bare_name_completes_the_held_question() -> None:
     # After the reply, the name is the topic later follow-ups carry.
     context = fold(_said("Wie alt ist er?", "Merz"))
     assert context is not None and context.terms == ("Merz",)
+
+
+@pytest.mark.parametrize(
+    "message", ["Um wie viel Prozent?", "By how much?", "Wie viele Jahre?", "In welchem Jahr?"]
+)
+def test_a_question_phrase_with_a_unit_keeps_the_topic(message: str) -> None:
+    """ "Was fordert Rutte?" then "Um wie viel Prozent?": "Prozent" names no topic of its own
+    (a unit), so the follow-up depends fully and passes Rutte's topic on unchanged."""
+    rutte = Context(_unit(1, 0, 0, 0), ("Rutte",))
+    search = rewrite(message, _unit(0, 1, 0, 0), rutte)
+    assert dependence(message) == 1.0
+    assert search.carried_terms == ("Rutte",) and search.query.endswith("Rutte")
+    assert search.context.terms == ("Rutte",)
+    assert np.array_equal(search.context.vector, rutte.vector)
