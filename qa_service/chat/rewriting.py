@@ -35,6 +35,7 @@ import numpy as np
 
 from qa_service.answer.language import detect_language
 from qa_service.answer.references import (
+    addresses_assistant,
     is_capitalised,
     is_content_word,
     is_name,
@@ -146,6 +147,11 @@ def rewrite(
 ) -> Rewrite:
     """The search for ``message`` given the conversation's ``previous`` context (if any)."""
     config = config or RewriteConfig()
+    if previous is not None and addresses_assistant(message):
+        # An aside to the assistant ("Wer bist du?"): answered without a search, and the
+        # conversation's topic is still the one before it.
+        own = np.asarray(vector, dtype=np.float32)
+        return Rewrite(message, message, own, 0.0, (), previous)
     weight = dependence(message) if previous is not None else 0.0
     if previous is None or weight == 0:
         # The embedder's vector as it is (already unit length): normalising it again moves
@@ -169,10 +175,11 @@ def rewrite(
 
 
 def topic_start(messages: Sequence[str]) -> int:
-    """The index of the newest message that sets a topic of its own (dependence 0; else the
-    first): the turns before it no longer shape the context, so they need not be embedded."""
+    """The index of the newest message that sets a topic of its own (dependence 0, not an
+    aside to the assistant; else the first): the turns before it no longer shape the context,
+    so they need not be embedded."""
     for i in range(len(messages) - 1, -1, -1):
-        if dependence(messages[i]) == 0:
+        if dependence(messages[i]) == 0 and not addresses_assistant(messages[i]):
             return i
     return 0
 

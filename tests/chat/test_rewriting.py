@@ -245,3 +245,17 @@ def test_a_question_phrase_with_a_unit_keeps_the_topic(message: str) -> None:
     assert search.carried_terms == ("Rutte",) and search.query.endswith("Rutte")
     assert search.context.terms == ("Rutte",)
     assert np.array_equal(search.context.vector, rutte.vector)
+
+
+def test_a_question_to_the_assistant_keeps_the_topic() -> None:
+    """ "Was fordert Rutte?", "Wer bist du?", "Um wie viel Prozent?": the aside sets no topic."""
+    rutte = Context(_unit(1, 0, 0, 0), ("Rutte",))
+    aside = rewrite("Wer bist du?", _unit(0, 0, 1, 0), rutte)
+    assert aside.context is rutte and aside.query == "Wer bist du?"
+    messages = ["Was fordert Rutte?", "Wer bist du?", "Um wie viel Prozent?"]
+    assert topic_start(messages) == 0
+    turns = [
+        Turn(m, _unit(*(1.0 if j == i else 0.0 for j in range(4)))) for i, m in enumerate(messages)
+    ]
+    context = fold(turns)
+    assert context is not None and context.terms == ("Rutte",)
