@@ -85,11 +85,13 @@ def test_a_named_topic_or_a_pronoun_inside_the_question_is_searched(question: st
     ["xquad-de-dev.json", "xquad-dev.en.json", "english-questions.json", "seed-questions.json"],
 )
 def test_no_evaluation_question_is_held_for_a_pronoun(name: str) -> None:
-    """Reading-comprehension questions name their topic; none may be refused for a pronoun."""
+    """Reading-comprehension questions name their topic; none may be refused for a pronoun,
+    nor taken for a question about the assistant."""
     data = json.loads((EVAL_DATA / name).read_text(encoding="utf-8"))["data"]
     questions = [q["question"] for a in data for p in a["paragraphs"] for q in p["qas"]]
     assert len(questions) >= 40
     assert [q for q in questions if refers_to_nothing(q)] == []
+    assert [q for q in questions if addresses_assistant(q)] == []
 
 
 def test_pointers_are_pronouns_and_bare_demonstratives() -> None:
@@ -152,16 +154,6 @@ def test_a_question_about_the_assistant_itself_is_recognised(question: str) -> N
 )
 def test_a_question_that_names_a_topic_is_not_about_the_assistant(question: str) -> None:
     assert not addresses_assistant(question)
-
-
-@pytest.mark.parametrize(
-    "name",
-    ["xquad-de-dev.json", "xquad-dev.en.json", "english-questions.json", "seed-questions.json"],
-)
-def test_no_evaluation_question_is_taken_for_one_about_the_assistant(name: str) -> None:
-    data = json.loads((EVAL_DATA / name).read_text(encoding="utf-8"))["data"]
-    questions = [q["question"] for a in data for p in a["paragraphs"] for q in p["qas"]]
-    assert [q for q in questions if addresses_assistant(q)] == []
 
 
 @pytest.mark.parametrize(

@@ -109,3 +109,66 @@ def test_earlier_turns_that_name_nothing_ask_back_and_a_name_in_reply_answers(
     assert "Selenskyj" in reply["citations"][0]["quote"], reply["citations"]
     assert named["abstained"] is False and "Selenskyj" in named["citations"][0]["quote"], named
     assert english["language"] == "en" and '"he"' in english["answer"], english
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [("Who are you?", "en"), ("Wer bist du?", "de"), ("Was kannst du?", "de")],
+)
+def test_a_question_about_the_assistant_cites_nothing(
+    live_server: str, question: str, language: str
+) -> None:
+    """The news says nothing about the assistant: before, "Who are you?" cited the seed's
+    photo credit "(Quelle: Virginia Mayo)"."""
+    with httpx.Client(base_url=live_server, timeout=120) as http:
+        asked = http.post("/v1/ask", json={"question": question})
+        chatted = _chat(http, question)
+        after_topic = _chat(http, question, _chat(http, DRONES)["conversation_id"])
+    assert asked.status_code == 200
+    for body in (asked.json(), chatted, after_topic):
+        assert body["abstained"] is True and body["citations"] == [], body
+        assert body["language"] == language
+        assert "Quelle" not in body["answer"] and "Virginia Mayo" not in body["answer"]
+        assert ("Artikel" if language == "de" else "articles") in body["answer"]
+
+
+def test_no_answer_cites_the_seed_photo_caption(live_server: str) -> None:
+    """The caption line (who is in the picture, a quote, the credit) is masked at ingest; the
+    quote itself is still cited from the article's text."""
+    with httpx.Client(base_url=live_server, timeout=120) as http:
+        document = http.get("/v1/documents/000_23aad25e3376c29a").json()["text"]
+        caption_start = document.index("Verteidigungsminister Boris Pistorius (l., SPD)")
+        caption_end = document.index("(Quelle: Virginia Mayo)") + len("(Quelle: Virginia Mayo)")
+        bodies = [
+            _checked(http, http.post("/v1/ask", json={"question": q}).json())
+            for q in (
+                "Wer hat das Foto gemacht?",
+                "Who is in the photo with Pistorius?",
+                "Was haben ukrainische Drohnen verändert?",
+            )
+        ]
+    quoted = bodies[-1]
+    assert "Gefechtsfeld" in " ".join(c["quote"] for c in quoted["citations"]), quoted
+    for body in bodies:
+        for c in body["citations"]:
+            if c["document_id"] == "000_23aad25e3376c29a":
+                assert c["end"] <= caption_start or c["start"] >= caption_end, c
+
+
+@pytest.mark.parametrize(
+    ("topic", "follow_up"),
+    [("Was fordert Rutte?", "Um wie viel Prozent?"), ("What does Rutte demand?", "By how much?")],
+)
+def test_a_follow_up_that_asks_only_in_what_unit_keeps_the_topic(
+    live_server: str, topic: str, follow_up: str
+) -> None:
+    """ "Prozent" is a unit, not a topic: the follow-up is searched with Rutte's topic and
+    cites the NATO article's 30 percent, instead of starting a topic "Prozent" of its own."""
+    with httpx.Client(base_url=live_server, timeout=120) as http:
+        opening = _chat(http, topic)
+        assert "Rutte" in opening["citations"][0]["quote"], opening["citations"]
+        body = _chat(http, follow_up, opening["conversation_id"])
+    assert body["abstained"] is False, body
+    assert "Rutte" in body["retrieval_query"], body["retrieval_query"]
+    assert "30 Prozent" in " ".join(c["quote"] for c in body["citations"]), body["citations"]
+    assert body["citations"][0]["document_id"] == opening["citations"][0]["document_id"]
