@@ -1,7 +1,7 @@
 """Answer-type cues: a question's wh-word says what kind of token its answer sentence holds.
 
 "Wie viele ...?" wants a number, "Wann ...?" a date or time, "Was sagte Merz?" reported
-speech (quotation marks, a verb of saying, "so Merz", the subjunctive of indirect speech). A
+speech (a quoted statement, a verb of saying, "so Merz", the subjunctive of indirect speech). A
 sentence without such a token can still be right, so this is a small bonus in scoring, never
 a filter.
 """

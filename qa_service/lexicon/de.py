@@ -118,7 +118,6 @@ TIME_QUESTIONS = (
     r"in\s+welchem\s+jahr",
     r"an\s+welchem\s+tag",
 )
-# Labels scrapers put before a publication date ("Datum: 4. Juni 2025").
 # What someone said: a question "Was sagte/erklärte X?" asks for reported speech
 # (``answer/cues.py``); a sentence reports it with these verbs, "so X", "laut X", "X zufolge",
 # a quoted statement, or the subjunctive of indirect speech (Konjunktiv I: "sei", "habe").
@@ -136,6 +135,7 @@ SUBJUNCTIVE = (
     "sei seien habe werde könne müsse solle wolle dürfe gebe brauche gehe stehe "
     "liege bedeute".split()
 )
+# Labels scrapers put before a publication date ("Datum: 4. Juni 2025").
 DATE_LABELS = ("datum", "veröffentlicht", "stand", "aktualisiert")
 # Labels of a picture credit: "(Quelle: Virginia Mayo)", "(Foto: dpa)" after a caption,
 # "Foto: Kay Nietfeld/dpa" on its own line (``ingest/cleaning.py``). "Bild" only in
