@@ -15,7 +15,7 @@ from qa_service.service import QAService, build_service
 from qa_service.stores.base import VECTOR_KINDS, VectorHit, VectorKind
 from qa_service.stores.chroma import ChromaVectorStore
 from qa_service.stores.embedded import EmbeddedStores
-from tests.helpers.articles import TEXT
+from tests.helpers.articles import MORE, TEXT
 from tests.helpers.cli import run_cli
 from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.paths import ROOT
@@ -85,16 +85,16 @@ def test_above_the_size_limit_chroma_answers(settings: Settings, embedder: MemoE
     service = build_service(
         settings.model_copy(update={"exact_search_max_sentences": 80}), embedder
     )
-    service.ingest_seeds_if_empty()  # 71 sentences
+    service.ingest_seeds_if_empty()  # 69-71 sentences (captions masked)
     stores = _stores(service)
     vector = embedder.embed_query("Wer wurde zum Chef der Drohnentruppen ernannt?")
     stores.refresh()
     assert stores.exact.active
     service.add_document(Article(text=TEXT + " Die Wahlbeteiligung lag bei 48 Prozent."), "wahl")
-    stores.refresh()  # 75 sentences: still exact
+    stores.refresh()  # 73-75 sentences: still exact
     assert stores.exact.active
-    service.add_document(Article(text=TEXT), "mehr")  # 78
-    service.add_document(Article(text=TEXT + " Neu."), "noch")  # 82 > 80
+    service.add_document(Article(text=TEXT), "mehr")  # 76-78
+    service.add_document(Article(text=TEXT + MORE), "noch")  # 81-83 > 80
     stores.refresh()
     assert not stores.exact.active and stores.exact.query("sentences", vector, 5) is None
     assert stores.vectors.query("sentences", vector, 8) == _chroma(stores, "sentences", vector, 8)
