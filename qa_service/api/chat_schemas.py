@@ -137,9 +137,13 @@ class ChatCompletionRequest(BaseModel):
 
     model: str = Field(examples=[MODEL_ID])
     messages: list[ChatMessage] = Field(min_length=1, max_length=MAX_MESSAGES)
-    stream: StrictBool = False  # "yes" is not a boolean (OpenAI refuses it too)
+    # "yes" is not a boolean (OpenAI refuses it too); null is the default, as OpenAI's spec
+    # allows for both (its clients send it).
+    stream: StrictBool | None = False
     stream_options: StreamOptions | None = None
-    n: int = Field(1, ge=1, le=1, strict=True, description="Only one choice is supported.")
+    n: int | None = Field(
+        1, ge=1, le=1, strict=True, description="Only one choice is supported (null: 1)."
+    )
     top_k: int | None = Field(
         None, ge=1, le=20, strict=True, description="Extension: passages to retrieve."
     )

@@ -248,3 +248,18 @@ def test_integer_options_take_json_integers(server: str, field: str, value: obje
     # Numbers as numbers, and ignored options of the right type, still work.
     fine = {**body, "n": 1, "top_k": 2, "temperature": 0.2, "max_tokens": 50}
     assert httpx.post(f"{server}/v1/chat/completions", json=fine).status_code == 200
+
+
+def test_null_options_are_their_defaults(server: str) -> None:
+    # Found by the sixth bug hunt: "n": null and "stream": null were 400s, though OpenAI's
+    # spec makes both nullable (and /v1/ask takes "top_k": null).
+    body = {"model": "qa-service", "messages": [{"role": "user", "content": DRONES}]}
+    nulls = {**body, "n": None, "stream": None, "stream_options": None, "top_k": None}
+    response = httpx.post(f"{server}/v1/chat/completions", json=nulls, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/json")  # not a stream
+    choices = response.json()["choices"]
+    assert len(choices) == 1 and choices[0]["message"]["content"]
+    for field, value in (("n", 2), ("stream", "yes")):
+        refused = httpx.post(f"{server}/v1/chat/completions", json={**body, field: value})
+        assert refused.status_code == 400 and refused.json()["error"]["param"] == field
