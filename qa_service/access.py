@@ -16,13 +16,17 @@ others within that time.
 
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Literal
 from urllib.parse import urlsplit
+
+import idna
 
 from qa_service.errors import InvalidInput, KeyNotFound
 from qa_service.stores.base import AuditEntry, DocumentStore, KeyRecord
@@ -65,38 +69,78 @@ def hash_key(key: str) -> str:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_ASCII_HOST = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
+_BAD_ORIGIN_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\s]")
+"""Control characters and whitespace: urlsplit silently drops tabs and newlines, and a
+browser never sends either in an Origin."""
+
+
+def _ascii_host(host: str) -> str:
+    """A host name as browsers send it: IDNA (UTS #46, the WHATWG URL standard's mapping),
+    so ``bücher.example`` is ``xn--bcher-kva.example``; an IPv6 address in brackets.
+    Raises ValueError (idna's errors are ValueErrors) for a name that is not one."""
+    if ":" in host:
+        return f"[{ipaddress.IPv6Address(host)}]"
+    if not host.isascii():
+        host = idna.encode(host, uts46=True).decode("ascii")
+    if not _ASCII_HOST.match(host):
+        raise ValueError(f"not a host name: {host[:80]!r}")
+    return host
+
+
+def _canonical_origin(value: str) -> str:
+    """``https://Site.example:443`` -> ``https://site.example``: the form browsers send
+    (RFC 6454: lower case, ASCII host, no default port). Raises ValueError for anything
+    that is not scheme://host[:port] with an optional "/"."""
+    if _BAD_ORIGIN_CHARS.search(value):
+        raise ValueError("control characters or whitespace")
+    parts = urlsplit(value)  # ValueError for an unbalanced bracket
+    if parts.scheme.lower() not in _DEFAULT_PORTS:
+        raise ValueError("the scheme is not http or https")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("user information")
+    if parts.path not in ("", "/") or "?" in value or "#" in value:
+        raise ValueError("a path, query or fragment")
+    if not parts.hostname:
+        raise ValueError("no host")
+    scheme, host, port = parts.scheme.lower(), _ascii_host(parts.hostname), parts.port
+    if port == 0:
+        raise ValueError("port 0")
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
 
 
 def origin_of(url: str) -> str:
-    """``https://Site.example:443/x`` -> ``https://site.example``: the form browsers send
-    (RFC 6454: lower case, no path, no default port). An unreadable port is kept as it is,
-    so it matches nothing."""
+    """The origin ``url`` names, in the form browsers send (see _canonical_origin). Never
+    raises: a value that is not an origin (``null``, ``http://[``, a path) comes back as it
+    is, so it matches no allowed origin and the request is refused, not answered 500."""
     value = url.strip()
-    parts = urlsplit(value)
-    if not parts.scheme:
-        return value
-    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
     try:
-        port = parts.port
+        return _canonical_origin(value)
     except ValueError:
-        port = None
-    if port is not None and port == _DEFAULT_PORTS.get(scheme):
-        netloc = netloc.rsplit(":", 1)[0]
-    return f"{scheme}://{netloc}"
+        return value
+
+
+def same_host(origin: str, host_header: str) -> bool:
+    """Is ``origin`` this service itself, as the Host header names it?"""
+    try:
+        netloc = urlsplit(origin).netloc
+    except ValueError:
+        return False
+    return bool(netloc) and netloc.lower() == host_header.lower()
 
 
 def _origin(origin: str) -> str:
-    value = origin_of(origin)
-    parts = urlsplit(value)
+    """A key's origin, checked and stored as browsers will send it (InvalidInput if not
+    one): nothing is dropped silently, so a path or a tab is refused, not ignored."""
     try:
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:  # not a number, or past 65535
-        port_ok = False
-    if not (re.match(r"^https?://[^/\s@]+$", value) and parts.hostname and port_ok):
+        return _canonical_origin(origin)
+    except ValueError as exc:
         raise InvalidInput(
-            f"an origin is scheme://host[:port], like https://site.example, not {origin[:80]!r}"
-        )
-    return value
+            f"an origin is scheme://host[:port], like https://site.example, not "
+            f"{origin[:80]!r} ({exc})"
+        ) from None
 
 
 class AccessService:
@@ -116,6 +160,9 @@ class AccessService:
                 by_prefix: dict[str, list[KeyRecord]] = {}
                 keys = self.store.api_keys()
                 for key in keys:
+                    # As browsers send them, also for keys stored before origins were
+                    # (an IDN origin stored in Unicode never matched a browser).
+                    key = replace(key, origins=tuple(origin_of(o) for o in key.origins))
                     by_prefix.setdefault(key.prefix, []).append(key)
                 self._by_prefix, self._count = by_prefix, len(keys)
                 self._loaded_at = time.monotonic()

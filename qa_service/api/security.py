@@ -28,7 +28,6 @@ import math
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 import anyio
 from limits import RateLimitItem, parse_many
@@ -40,7 +39,7 @@ from starlette.routing import Match, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa_service import errors
-from qa_service.access import origin_of
+from qa_service.access import origin_of, same_host
 from qa_service.api.errors import error_response
 from qa_service.config import Settings
 from qa_service.ingest.formats import media_type
@@ -326,7 +325,7 @@ class EdgeGuard:
         origin = headers.get("origin")
         site = headers.get("sec-fetch-site", "")
         if origin is not None:
-            if urlsplit(origin).netloc.lower() == headers.get("host", "").lower():
+            if same_host(origin, headers.get("host", "")):
                 return  # same origin
             if self.policy.allows(origin, write):
                 return

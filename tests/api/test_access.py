@@ -295,7 +295,7 @@ def test_a_key_origin_is_stored_as_browsers_send_it(service: Service) -> None:
     admin = service.headers("admin")
     made = httpx.post(
         f"{service.url}/v1/keys",
-        json={"name": "port-widget", "scope": "read", "origins": ["https://Port.example:443/x"]},
+        json={"name": "port-widget", "scope": "read", "origins": ["https://Port.example:443/"]},
         headers=admin,
     )
     assert made.status_code == 201, made.text
@@ -305,13 +305,100 @@ def test_a_key_origin_is_stored_as_browsers_send_it(service: Service) -> None:
         f"{service.url}/v1/chat", json={"message": QUESTION}, headers=browser, timeout=60
     )
     assert ok.status_code == 200, ok.text
-    for bad in ("https://a.example:99999", "https://a.example:http", "https://user@a.example"):
+    for bad in (
+        "https://a.example:99999",
+        "https://a.example:http",
+        "https://user@a.example",
+        # Found by the sixth bug hunt: each of these was a 500 (an unbalanced bracket, an
+        # escape sequence), or stored with a part silently dropped (a path, a query, a
+        # fragment, a tab), or stored with a control character.
+        "https://a\u001b[41m.example",
+        "https://a[b.example",
+        "http://[",
+        "https://a\u0000.example",
+        "https://a\u0001.example",
+        "https://a\tb.example",
+        " https://a.example",
+        "https://a.example/path",
+        "https://a.example?x=1",
+        "https://a.example#top",
+        "null",
+    ):
         refused = httpx.post(
             f"{service.url}/v1/keys",
             json={"name": "bad-origin", "scope": "read", "origins": [bad]},
             headers=admin,
         )
         assert refused.status_code == 422 and "origin" in refused.json()["detail"], refused.text
+        assert refused.json()["type"] == "InvalidInput"
+    # The CLI says it in one line, no traceback.
+    result = cli(
+        service.root,
+        "keys",
+        "create",
+        "--name",
+        "t",
+        "--scope",
+        "read",
+        "--origin",
+        "https://a[b.example",
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "origin" in lines[0] and "Traceback" not in result.stderr, lines
+
+
+def test_an_idn_key_origin_works_from_a_browser(service: Service) -> None:
+    # Found by the sixth bug hunt: https://bücher.example was stored in Unicode, and the
+    # browser's Origin (https://xn--bcher-kva.example) was refused with 403.
+    admin = service.headers("admin")
+    made = httpx.post(
+        f"{service.url}/v1/keys",
+        json={"name": "idn-widget", "scope": "read", "origins": ["https://Bücher.example"]},
+        headers=admin,
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["origins"] == ["https://xn--bcher-kva.example"]
+    browser = {"authorization": f"Bearer {made.json()['key']}"}
+    for origin, status in (("https://xn--bcher-kva.example", 200), ("https://bcher.example", 403)):
+        got = httpx.get(f"{service.url}/v1/documents", headers={**browser, "origin": origin})
+        assert got.status_code == status, (origin, got.text)
+    preflight = httpx.options(
+        f"{service.url}/v1/ask",
+        headers={
+            "origin": "https://xn--bcher-kva.example",
+            "access-control-request-method": "POST",
+        },
+    )
+    assert preflight.status_code == 200, preflight.text
+    assert preflight.headers["access-control-allow-origin"] == "https://xn--bcher-kva.example"
+    # The CLI stores the same form (nontransitional UTS #46, as browsers: ß stays ß).
+    create_key(service.root, "idn-cli", "read", "https://straße.example")
+    listing = httpx.get(f"{service.url}/v1/keys", headers=admin).json()["items"]
+    assert {k["name"]: k["origins"] for k in listing}["idn-cli"] == [
+        "https://xn--strae-oqa.example"
+    ]
+
+
+def test_an_unreadable_origin_is_refused_not_a_500(service: Service) -> None:
+    # Found by the sixth bug hunt: an Origin with an unbalanced bracket made urlsplit raise,
+    # a plain-text 500 on every route (the page, /health, /docs, preflights), no key needed.
+    url, admin = service.url, service.headers("admin")
+    for origin in ("http://[", "https://a[b.example", "https://[::1", "http://]"):
+        for path in ("/health", "/", "/widget.js", "/docs", "/nope"):
+            page = httpx.get(f"{url}{path}", headers={"origin": origin})
+            assert page.status_code in (200, 404), (origin, path, page.text)
+            assert "access-control-allow-origin" not in page.headers
+        for headers in ({}, admin):
+            api = httpx.get(f"{url}/v1/documents", headers={**headers, "origin": origin})
+            assert api.status_code == 403, (origin, api.text)
+            assert api.json()["type"] == "OriginNotAllowed"
+        models = httpx.get(f"{url}/v1/models", headers={**admin, "origin": origin})
+        assert models.status_code == 403 and "error" in models.json(), models.text
+        preflight = httpx.options(
+            f"{url}/v1/ask", headers={"origin": origin, "access-control-request-method": "POST"}
+        )
+        assert preflight.status_code == 400 and preflight.json()["type"] == "CORSRefused"
 
 
 def test_revoking_twice_is_audited_once(service: Service) -> None:
