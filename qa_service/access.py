@@ -203,6 +203,8 @@ class AccessService:
         """Revoking a revoked key changes nothing, so it is not audited again.
         ``keep_an_admin`` (over HTTP): refuse to revoke the last active admin key, which would
         leave the admin routes to whoever has a shell on the host."""
+        if not _NAME.match(name):  # no key has such a name (a NUL is not even storable)
+            raise KeyNotFound(f"no key named {name[:80]!r}")
         keys = self.store.api_keys()
         was_revoked = any(k.name == name and k.revoked_at for k in keys)
         # The store decides in the revocation's own transaction (LastAdminKey): two admins

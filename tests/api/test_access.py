@@ -401,6 +401,15 @@ def test_an_unreadable_origin_is_refused_not_a_500(service: Service) -> None:
         assert preflight.status_code == 400 and preflight.json()["type"] == "CORSRefused"
 
 
+def test_revoking_a_name_no_key_can_have_is_a_404(service: Service) -> None:
+    # Found by the sixth bug hunt (a 500 in server mode: PostgreSQL cannot hold NUL;
+    # tests/stores/test_replica_keys.py runs it there).
+    admin = service.headers("admin")
+    for name in ("a%00b", "a%01b", "a%20b", "%C3%BC"):
+        gone = httpx.delete(f"{service.url}/v1/keys/{name}", headers=admin)
+        assert gone.status_code == 404 and gone.json()["type"] == "KeyNotFound", gone.text
+
+
 def test_revoking_twice_is_audited_once(service: Service) -> None:
     # Found by a black-box bug hunt: every repeated DELETE wrote another "key.revoke".
     admin = service.headers("admin")

@@ -1,0 +1,88 @@
+"""Keys across two real `qa-service serve` replicas in server mode (PostgreSQL + `chroma run`).
+
+A module of its own: its first key switches both replicas to keys required, which the other
+replica tests (anonymous) must not see.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.helpers import engines
+from tests.helpers.engines import Replica
+from tests.helpers.paths import ROOT, SEEDS
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Pair:
+    a: Replica
+    b: Replica
+    env: dict[str, str]
+    admin: dict[str, str]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "qa_service", *args],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+
+@pytest.fixture(scope="module")
+def pair(
+    tmp_path_factory: pytest.TempPathFactory,
+    postgres_server: engines.PostgresServer,
+    chroma_server: engines.ChromaServer,
+) -> Iterator[Pair]:
+    root = tmp_path_factory.mktemp("replica-keys")
+    shutil.copytree(SEEDS, root / "seeds")
+    env = {
+        "QA_DATABASE_URL": postgres_server.create_database("keys"),
+        "QA_CHROMA_URL": chroma_server.database_url(),
+        "QA_SEEDS_DIR": str(root / "seeds"),
+        "QA_INDEX_DIR": str(root / "unused-index"),
+        "QA_EMBEDDER_THREADS": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+    a, b = Replica(root, env, "a"), Replica(root, env, "b")
+    try:
+        a.start()
+        a.wait_ready()  # one seeds the database, then the other starts on it
+        b.start()
+        b.wait_ready()
+        pair = Pair(a, b, env, {})
+        made = pair.cli("keys", "create", "--name", "ops", "--scope", "admin")
+        assert made.returncode == 0, made.stderr
+        pair.admin = {"authorization": f"Bearer {made.stdout.strip()}"}
+        yield pair
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_key_names_and_origins_with_nul_are_refused_not_a_500(pair: Pair) -> None:
+    # Found by a black-box bug hunt: PostgreSQL cannot store NUL, so both were 500s here
+    # (psycopg.DataError) while embedded mode answered 404.
+    url = pair.a.url
+    gone = httpx.delete(f"{url}/v1/keys/a%00b", headers=pair.admin)
+    assert gone.status_code == 404 and gone.json()["type"] == "KeyNotFound", gone.text
+    for origin in ("https://a\u0000.example", "https://a\u001b[41m.example", "http://["):
+        refused = httpx.post(
+            f"{url}/v1/keys",
+            json={"name": "nul-origin", "scope": "read", "origins": [origin]},
+            headers=pair.admin,
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["type"] == "InvalidInput" and "origin" in refused.json()["detail"]
+    bracket = httpx.get(f"{url}/v1/documents", headers={**pair.admin, "origin": "http://["})
+    assert bracket.status_code == 403 and bracket.json()["type"] == "OriginNotAllowed"
