@@ -9,9 +9,10 @@ The key itself is shown once, at creation, and never logged or stored.
 Scopes nest: ``read`` asks, chats and reads documents and its own conversations; ``write``
 adds posting, replacing and deleting documents; ``admin`` adds keys and the audit log.
 
-The keys are kept in memory and re-read from the store at most every KEY_CACHE_S, and at
-once after this process changed them: a key revoked through one replica is refused by the
-others within that time.
+The keys are kept in memory and re-read from the store at most every KEY_CACHE_S, at once
+after this process changed them, and when a request brings a key the copy does not know
+(bounded by KEY_REREAD_LIMIT): a key created through one replica works on all at once, a
+key revoked through one replica is refused by the others within KEY_CACHE_S.
 """
 
 import hashlib
@@ -27,9 +28,13 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import idna
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from qa_service.errors import InvalidInput, KeyNotFound
 from qa_service.stores.base import AuditEntry, DocumentStore, KeyRecord
+from qa_service.tuning.limits import KEY_REREAD_LIMIT
 
 Scope = Literal["read", "write", "admin"]
 SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
@@ -153,10 +158,12 @@ class AccessService:
         self._by_prefix: dict[str, list[KeyRecord]] = {}
         self._count = 0
         self._used: dict[str, float] = {}
+        self._rereads = MovingWindowRateLimiter(MemoryStorage())
+        self._reread_limit = parse(KEY_REREAD_LIMIT)
 
-    def _keys(self) -> dict[str, list[KeyRecord]]:
+    def _keys(self, max_age: float = KEY_CACHE_S) -> dict[str, list[KeyRecord]]:
         with self._lock:
-            if time.monotonic() - self._loaded_at >= KEY_CACHE_S:
+            if time.monotonic() - self._loaded_at >= max_age:
                 by_prefix: dict[str, list[KeyRecord]] = {}
                 keys = self.store.api_keys()
                 for key in keys:
@@ -230,18 +237,30 @@ class AccessService:
             for origin in key.origins
         }
 
-    def find(self, secret: str) -> KeyRecord | None:
-        """The record of ``secret`` (revoked ones included), compared in constant time."""
-        wanted = hash_key(secret)
-        found = None
-        for key in self._keys().get(secret[:PREFIX_CHARS], []):
-            if hmac.compare_digest(key.key_hash, wanted):
-                found = key
+    def find(self, secret: str, reread: bool = True) -> KeyRecord | None:
+        """The record of ``secret`` (revoked ones included), compared in constant time.
+
+        A key the cached copy does not know may have been created a moment ago through
+        another replica or the CLI: with ``reread`` the keys are read again before saying
+        no (at most KEY_REREAD_LIMIT times a second, so a flood of invalid keys cannot keep
+        the store busy), and a new key works on every replica at once."""
+        found = self._match(secret, self._keys())
+        if found is None and reread and self._rereads.hit(self._reread_limit, "keys"):
+            found = self._match(secret, self._keys(max_age=0.0))
         if found is not None and found.revoked_at is None:
             now = time.time()
             if now - self._used.get(found.id, 0.0) >= LAST_USED_EVERY_S:
                 self._used[found.id] = now
                 self.store.touch_key(found.id, now)
+        return found
+
+    @staticmethod
+    def _match(secret: str, by_prefix: dict[str, list[KeyRecord]]) -> KeyRecord | None:
+        wanted = hash_key(secret)
+        found = None
+        for key in by_prefix.get(secret[:PREFIX_CHARS], []):
+            if hmac.compare_digest(key.key_hash, wanted):
+                found = key
         return found
 
     def record(

@@ -13,3 +13,10 @@ most of the service to the others; 10/second lets a page start (/health, /v1/exa
 question and the articles of its citations) and a person type questions without ever
 meeting it. Not swept: a benchmark or a load test that is one local client sets
 QA_ANONYMOUS_RATE_LIMIT="" (off)."""
+
+KEY_REREAD_LIMIT = "20/second"
+"""How often one process re-reads the keys from the store because a request carried a key
+its cached copy does not know (a key just created through another replica or the CLI).
+Reading every key costs well under a millisecond at a few hundred keys, so 20 re-reads a
+second keep the store below 2% busy under a flood of invalid keys from many addresses;
+past it an unknown key is judged on the cached copy (at most KEY_CACHE_S old). Not swept."""

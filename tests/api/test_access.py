@@ -19,6 +19,8 @@ from qa_service.api.app import create_app
 from qa_service.client import QAClient, QAClientError
 from qa_service.config import Settings
 from qa_service.service import build_service
+from qa_service.stores.sqlite.access import SQLiteAccess
+from qa_service.stores.sqlite.documents import ACCESS_FILENAME
 from tests.helpers.keys import cli, create_key
 from tests.helpers.servers import serve_process
 
@@ -399,6 +401,21 @@ def test_an_unreadable_origin_is_refused_not_a_500(service: Service) -> None:
             f"{url}/v1/ask", headers={"origin": origin, "access-control-request-method": "POST"}
         )
         assert preflight.status_code == 400 and preflight.json()["type"] == "CORSRefused"
+
+
+def test_a_key_made_elsewhere_works_at_once(service: Service) -> None:
+    # Found by the sixth bug hunt: a key made through another process sharing the store (a
+    # replica, the CLI) was refused for up to a second, the server's cached copy of the
+    # keys. Here the server has just read them (a request), then a key is added to the same
+    # file from this process, and used at once: only reading again on an unknown key finds it.
+    # (Two real replicas in server mode: tests/stores/test_replica_keys.py.)
+    admin = service.headers("admin")
+    elsewhere = AccessService(SQLiteAccess(service.root / "index" / ACCESS_FILENAME))  # type: ignore[arg-type]
+    for i in range(5):
+        assert httpx.get(f"{service.url}/v1/keys", headers=admin).status_code == 200
+        _, key = elsewhere.create(f"fresh-{i}", "read")
+        fresh = httpx.get(f"{service.url}/v1/documents", headers={"authorization": f"Bearer {key}"})
+        assert fresh.status_code == 200, fresh.text
 
 
 def test_revoking_a_name_no_key_can_have_is_a_404(service: Service) -> None:
