@@ -33,6 +33,14 @@ def required_scope(method: str, path: str) -> Scope:
     return "read"
 
 
+def changes_keys(method: str, path: str) -> bool:
+    """Creating or revoking a key: always an admin key's, even where no key is required
+    (anonymous loopback mode, QA_AUTH=off). Otherwise the first anonymous caller could
+    create a key, which switches QA_AUTH=auto to keys required, and lock out everyone else
+    (the page included) with no admin key in existence."""
+    return method in ("POST", "DELETE") and (path == "/v1/keys" or path.startswith("/v1/keys/"))
+
+
 def bearer(headers: Headers) -> str | None:
     """The key of ``Authorization: Bearer KEY`` (also what the OpenAI clients send)."""
     value = headers.get("authorization", "")
@@ -67,12 +75,16 @@ class Authenticator:
         return key if key is not None and key.revoked_at is None else None
 
     def __call__(self, scope: AsgiScope, headers: Headers, caller: Caller) -> None:
-        if not self.keys_required():
+        if not self.keys_required() and not changes_keys(scope["method"], scope["path"]):
             return
         secret = bearer(headers)
         if secret is None:
             raise errors.NotAuthenticated(
                 "this service needs a key: send the header 'Authorization: Bearer KEY'"
+                if self.keys_required()
+                else "creating or revoking keys over HTTP needs an admin key, also without "
+                "keys: create the first one on the host with "
+                "`qa-service keys create --name NAME --scope admin`"
             )
         key = self.store.find(secret)
         if key is None:
