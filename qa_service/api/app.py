@@ -13,6 +13,7 @@ from qa_service.api.auth import Authenticator
 from qa_service.api.compute import Compute
 from qa_service.api.errors import install_error_handlers
 from qa_service.api.head import head_as_get
+from qa_service.api.redaction import redact_access_log
 from qa_service.api.routers import (
     ask,
     chat,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         redoc_url=None,  # FastAPI's ReDoc page loads its script from a CDN
     )
     install_error_handlers(app)
+    redact_access_log()
     config = service.settings if service is not None else settings or get_settings()
     app.state.auth = auth = Authenticator(config)
     policy = OriginPolicy(config.cors_origins, auth.key_origins, auth.keys_required)
