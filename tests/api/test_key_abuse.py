@@ -1,7 +1,8 @@
 """Abusing keys, against a real uvicorn process that starts with no key (anonymous loopback).
 
 In order, on one server: an anonymous caller cannot create a key (and lock everyone out);
-the first admin key is made with the CLI. From the sixth black-box bug hunt (M4).
+the first admin key is made with the CLI; a key sent in the URL is not logged; invalid keys
+are limited per address. From the sixth black-box bug hunt (M4, L7, L8).
 """
 
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("key-abuse")
-    with serve_process(root) as (url, _):
+    with serve_process(root, env={"QA_INVALID_KEY_RATE_LIMIT": "4/minute"}) as (url, _):
         yield Server(url, root)
 
 
@@ -65,6 +66,36 @@ def test_the_first_admin_key_made_with_the_cli_works_at_once(server: Server) -> 
     assert made.status_code == 201, made.text
     server.keys["read"] = made.json()["key"]
     assert httpx.get(f"{url}/v1/documents").status_code == 401  # keys are required now
+
+
+def test_a_key_in_the_url_is_not_logged(server: Server) -> None:
+    url, key = server.url, server.keys["read"]
+    for query in (f"api_key={key}", f"access_token={key}", f"q={key}"):
+        response = httpx.get(f"{url}/v1/documents?{query}")
+        assert response.status_code == 401  # a key goes in the Authorization header only
+    log = (server.root / "server.log").read_text(errors="replace")
+    assert "/v1/documents?api_key=[redacted]" in log, log[-2000:]
+    for secret in server.keys.values():
+        assert secret not in log
+
+
+def test_invalid_keys_are_limited_per_address(server: Server) -> None:
+    # Found by the sixth bug hunt: 401s for invalid keys were never limited (here
+    # QA_INVALID_KEY_RATE_LIMIT="4/minute").
+    url = server.url
+    statuses = []
+    for i in range(6):
+        bogus = {"authorization": f"Bearer qa-guess{i:05d}-not-a-key"}
+        statuses.append(httpx.get(f"{url}/v1/documents", headers=bogus))
+    assert [r.status_code for r in statuses] == [401] * 4 + [429] * 2, statuses
+    limited = statuses[-1]
+    assert limited.json()["type"] == "RateLimited" and int(limited.headers["retry-after"]) >= 1
+    # In OpenAI's shape on its routes; the address's valid keys still work.
+    bogus = {"authorization": "Bearer qa-guess-openai"}
+    openai_shape = httpx.get(f"{url}/v1/models", headers=bogus)
+    assert openai_shape.status_code == 429 and "error" in openai_shape.json()
+    reader = {"authorization": f"Bearer {server.keys['read']}"}
+    assert httpx.get(f"{url}/v1/documents", headers=reader).status_code == 200
 
 
 def test_with_auth_off_keys_are_still_managed_by_admin_keys(

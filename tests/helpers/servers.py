@@ -17,9 +17,10 @@ from tests.helpers.paths import SEEDS
 
 # Starlette's TestClient sends ``Host: testserver``; a real server accepts loopback names only.
 TEST_HOSTS = ["testserver", "localhost"]
-# Tests are one anonymous client sending requests as fast as they can, not a flood: the
-# anonymous rate limit is off unless a test sets it (tests/api/test_rate_limits.py).
-NO_ANONYMOUS_LIMIT = {"QA_ANONYMOUS_RATE_LIMIT": ""}
+# Tests are one client sending requests as fast as they can, not a flood: the anonymous
+# rate limit and the one on invalid keys are off unless a test sets them
+# (tests/api/test_rate_limits.py, tests/api/test_key_abuse.py).
+NO_ANONYMOUS_LIMIT = {"QA_ANONYMOUS_RATE_LIMIT": "", "QA_INVALID_KEY_RATE_LIMIT": ""}
 
 
 def free_port() -> int:

@@ -53,6 +53,7 @@ def pair(
         "QA_INDEX_DIR": str(root / "unused-index"),
         "QA_EMBEDDER_THREADS": "1",
         "PYTHONPATH": str(ROOT),
+        "QA_INVALID_KEY_RATE_LIMIT": "5/minute",
     }
     a, b = Replica(root, env, "a"), Replica(root, env, "b")
     try:
@@ -90,6 +91,24 @@ def test_a_key_created_on_one_replica_works_on_the_other_at_once(pair: Pair) -> 
     mine = {"authorization": f"Bearer {cli_key.stdout.strip()}"}
     for replica in (pair.a, pair.b):
         assert httpx.get(f"{replica.url}/v1/documents", headers=mine).status_code == 200
+
+
+def test_invalid_keys_are_limited_per_address(pair: Pair) -> None:
+    # Found by a black-box bug hunt: 401s for invalid keys were not limited, and each unknown
+    # key now makes a replica read the keys again. QA_INVALID_KEY_RATE_LIMIT="5/minute" here.
+    statuses = []
+    for i in range(8):
+        bogus = {"authorization": f"Bearer qa-bogus{i:04d}-not-a-key"}
+        statuses.append(httpx.get(f"{pair.b.url}/v1/documents", headers=bogus))
+    assert [r.status_code for r in statuses] == [401] * 5 + [429] * 3, statuses
+    last = statuses[-1]
+    assert last.json()["type"] == "RateLimited" and int(last.headers["retry-after"]) >= 1
+    assert "not valid" in last.json()["detail"]
+    # The address's valid keys still work (judged on the cached copy), the other replica
+    # counts on its own.
+    assert httpx.get(f"{pair.b.url}/v1/documents", headers=pair.admin).status_code == 200
+    bogus = {"authorization": "Bearer qa-bogus-other-replica"}
+    assert httpx.get(f"{pair.a.url}/v1/documents", headers=bogus).status_code == 401
 
 
 def test_key_names_and_origins_with_nul_are_refused_not_a_500(pair: Pair) -> None:
