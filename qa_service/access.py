@@ -156,28 +156,38 @@ class AccessService:
         self._lock = threading.Lock()
         self._loaded_at = -float("inf")
         self._by_prefix: dict[str, list[KeyRecord]] = {}
-        self._count = 0
+        self._generation = 0  # bumped by ``_forget``: a re-read begun before it is dropped
         self._used: dict[str, float] = {}
         self._rereads = MovingWindowRateLimiter(MemoryStorage())
         self._reread_limit = parse(KEY_REREAD_LIMIT)
 
     def _keys(self, max_age: float = KEY_CACHE_S) -> dict[str, list[KeyRecord]]:
+        """The keys by prefix, re-read when older than ``max_age``. The read runs outside
+        the lock: with the database down, requests holding a lock across it waited their
+        timeouts one after the other (8 at once: the last 503 after 35 s). Threads that find
+        the copy stale at the same moment each read (a few hundred rows); a read that began
+        before ``_forget`` is not kept, so this process sees its own key changes at once."""
         with self._lock:
-            if time.monotonic() - self._loaded_at >= max_age:
-                by_prefix: dict[str, list[KeyRecord]] = {}
-                keys = self.store.api_keys()
-                for key in keys:
-                    # As browsers send them, also for keys stored before origins were
-                    # (an IDN origin stored in Unicode never matched a browser).
-                    key = replace(key, origins=tuple(origin_of(o) for o in key.origins))
-                    by_prefix.setdefault(key.prefix, []).append(key)
-                self._by_prefix, self._count = by_prefix, len(keys)
-                self._loaded_at = time.monotonic()
-            return self._by_prefix
+            if time.monotonic() - self._loaded_at < max_age:
+                return self._by_prefix
+            generation = self._generation
+        started = time.monotonic()
+        keys = self.store.api_keys()
+        by_prefix: dict[str, list[KeyRecord]] = {}
+        for key in keys:
+            # As browsers send them, also for keys stored before origins were
+            # (an IDN origin stored in Unicode never matched a browser).
+            key = replace(key, origins=tuple(origin_of(o) for o in key.origins))
+            by_prefix.setdefault(key.prefix, []).append(key)
+        with self._lock:
+            if generation == self._generation and started >= self._loaded_at:
+                self._by_prefix, self._loaded_at = by_prefix, started
+        return by_prefix
 
     def _forget(self) -> None:
         with self._lock:
             self._loaded_at = -float("inf")
+            self._generation += 1
 
     def create(
         self, name: str, scope: str, origins: Sequence[str] = (), by: str | None = None
@@ -224,8 +234,7 @@ class AccessService:
 
     def any_keys(self) -> bool:
         """Has any key ever been created (revoked ones count: auth does not switch off)?"""
-        self._keys()
-        return self._count > 0
+        return bool(self._keys())
 
     def origins(self) -> set[str]:
         """Origins of the keys in force: with QA_CORS_ORIGINS, the CORS allow-list."""

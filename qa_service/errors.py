@@ -148,3 +148,8 @@ class ServiceBusy(QAServiceError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class WritesBusy(ServiceBusy):
+    """Another write (on any replica, or an operator's command) held the writers' lock for
+    longer than QA_BACKEND_TIMEOUT: try again shortly."""

@@ -13,6 +13,7 @@ what one replica wrote is what the next question reads, on any replica.
 """
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, suppress
 from urllib.parse import urlparse, urlunparse
 
@@ -63,14 +64,16 @@ class ServerStores:
 
     def status(self) -> dict[str, str]:
         """Each engine: "ok" or why it is unavailable (asked now, within the timeout)."""
+        pings = {"PostgreSQL": self.documents.db.ping, "Chroma": self.vectors.ping}
+        # Both at once: with both down, /health answers within one timeout, not two.
+        with ThreadPoolExecutor(len(pings), thread_name_prefix="qa-ping") as pool:
+            asked = {engine: pool.submit(ping) for engine, ping in pings.items()}
         status = {}
-        for engine, ping in (("PostgreSQL", self.documents.db.ping), ("Chroma", self.vectors.ping)):
-            try:
-                ping()
-            except BackendUnavailable as exc:
-                status[engine] = str(exc)
-            else:
-                status[engine] = "ok"
+        for engine, future in asked.items():
+            exc = future.exception()
+            if exc is not None and not isinstance(exc, BackendUnavailable):
+                raise exc
+            status[engine] = str(exc) if exc is not None else "ok"
         return status
 
 

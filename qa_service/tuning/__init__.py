@@ -10,7 +10,8 @@ One module per concern; look a number up here, not in the code that uses it:
   generation.py   generative answers: evidence given to the LLM, the verifier's threshold
   ingest.py       chunk size and breaks; heading, footer, title and date heuristics
   latency.py      how the embedder's OpenMP threads wait, how many per question, batching
-  limits.py       the anonymous callers' default rate limit
+  limits.py       the anonymous callers' default rate limit; how server mode waits out a
+                  PostgreSQL outage
 
 Each constant says why it has its value and what set it: a benchmark (a command in
 ``benchmarks/``, its table in benchmarks/README.md), a test, or "not measured" when nobody

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -155,6 +155,28 @@ class PostgresServer:
 
     def running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
+
+    def pids(self) -> list[int]:
+        """This cluster's postmaster and its children (backends, background workers): only
+        processes this object started."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        return [postmaster, *map(int, children)]
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """SIGSTOP every process of the cluster, SIGCONT on the way out: the server neither
+        answers nor closes its sockets (the kernel still accepts connections), as behind a
+        network that drops packets."""
+        pids = self.pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGCONT)
 
     def create_database(self, prefix: str = "t") -> str:
         """A new empty database; returns its URL."""

@@ -14,9 +14,11 @@ they never disagree. ``ts_rank`` would not do: it has no inverse document freque
 query itself (exact top k with MaxScore pruning) is in keyword.py.
 """
 
+import select
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -24,7 +26,7 @@ import psycopg
 import psycopg_pool
 from psycopg.rows import dict_row
 
-from qa_service.errors import BackendUnavailable, ConversationNotFound, KeyExists
+from qa_service.errors import BackendUnavailable, ConversationNotFound, KeyExists, WritesBusy
 from qa_service.models import Chunk, Sentence
 from qa_service.retrieval.lexical import index_terms, query_terms
 from qa_service.stores.base import (
@@ -62,6 +64,7 @@ from qa_service.stores.rows import (
     stored_turn,
     turn_row,
 )
+from qa_service.tuning.limits import BACKEND_CLIENT_MARGIN_S, BACKEND_QUIET_S
 
 ENGINE = "PostgreSQL"
 CHANGES = "changes"
@@ -76,49 +79,156 @@ def unavailable_as_error() -> Iterator[None]:
     try:
         yield
     except (psycopg.OperationalError, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise BackendUnavailable(ENGINE, reason) from None
+        raise BackendUnavailable(ENGINE, _reason(exc)) from None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class BoundedConnection(psycopg.Connection):
+    """A connection whose every wait for the server ends after ``server_timeout`` seconds.
+
+    ``statement_timeout`` is the server's own clock: a server that is frozen, or a network
+    that drops packets without a reset, never answers at all, and the kernel keeps the socket
+    open, so psycopg would wait forever. Here the wait gives up, the connection is closed
+    (its state is unknown: the pool replaces it) and the caller gets an OperationalError,
+    a 503 like any other outage."""
+
+    server_timeout: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        try:
+            bound = timeout if timeout is not None else self.server_timeout
+            return super().wait(gen, interval, bound)
+        except psycopg.errors._WaitTimeout:
+            self.pgconn.finish()
+            raise psycopg.OperationalError(f"no answer within {self.server_timeout:g} s") from None
+
+
+def _closed_by_server(conn: psycopg.Connection) -> bool:
+    """Whether an idle connection's server has ended it (a restart: it sent the termination
+    notice, or EOF). Idle, nothing is due, so a readable socket means exactly that; asked of
+    the socket, with no round trip."""
+    if conn.closed or conn.broken:
+        return True
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 class PostgresDatabase:
     """A connection pool to one database, its schema migrated on open.
 
-    ``timeout`` bounds every wait for the server: connecting, and waiting for a free
-    connection; a request never hangs longer when PostgreSQL is down. The first failure
-    makes the pool check all its idle connections and drop the broken ones, so it heals by
-    itself when the server comes back (checking each connection before every use instead
-    doubled the round trips of a question: p50 +40 ms of 110 under load).
+    ``timeout`` (QA_BACKEND_TIMEOUT) bounds every wait for the server, so a request never
+    hangs longer however many wait at once: connecting (``connect_timeout``), waiting for a
+    free connection (the pool's ``timeout``), a statement or a lock (the server's
+    ``statement_timeout`` and ``lock_timeout``, which leave the connection usable) and, for a
+    server that does not answer at all, every wait for its reply (``BoundedConnection``,
+    ``tcp_user_timeout``). A connection the server closed (a restart) is noticed on its socket
+    before it is handed out: all pooled connections are then replaced (``drain``), so the
+    first requests after a restart do not fail (checking each connection with a round trip
+    before every use instead doubled the round trips of a question: p50 +40 ms of 110).
     """
 
     def __init__(self, url: str, *, timeout: float = 5.0, pool_size: int = 10) -> None:
         self.url = url
         self.timeout = timeout
+        self._down_at: float | None = None  # when the server was last found unreachable
+        self._down_reason = ""
+        self._probe = threading.Lock()  # held by the one request asking if it is back
+        server_ms = max(1, round(timeout * 1000))
         self.pool = psycopg_pool.ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
             timeout=timeout,
-            kwargs={"autocommit": True, "connect_timeout": max(1, round(timeout))},
+            # A server that stays away: give up a reconnection attempt soon and let the next
+            # request start a fresh one, instead of backing off for minutes (1, 2, 4 ... s
+            # between attempts kept replicas failing for seconds after the server was back).
+            reconnect_timeout=timeout,
+            connection_class=BoundedConnection,
+            configure=self._configure,
+            kwargs={
+                "autocommit": True,
+                "connect_timeout": max(1, round(timeout)),
+                "tcp_user_timeout": server_ms,
+                "options": f"-c statement_timeout={server_ms} -c lock_timeout={server_ms}",
+            },
             open=False,
             name="qa-postgres",
         )
         with unavailable_as_error():
             self.pool.open(wait=True, timeout=timeout)
-            with self.pool.connection() as conn:
+            with self.pool.connection() as conn, self.unbounded(conn):
                 migrations.migrate(conn)
+
+    def _configure(self, conn: psycopg.Connection) -> None:
+        # The client's bound comes after the server's, so a slow statement ends as the
+        # server's clean error and keeps its connection; only silence closes one.
+        conn.server_timeout = self.timeout + BACKEND_CLIENT_MARGIN_S  # type: ignore[attr-defined]
+
+    @contextmanager
+    def unbounded(self, conn: psycopg.Connection) -> Iterator[None]:
+        """No time limit on ``conn`` (migrations, operators' scans): they may take minutes."""
+        conn.execute("SET statement_timeout = 0")
+        conn.execute("SET lock_timeout = 0")
+        bound, conn.server_timeout = conn.server_timeout, None  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            conn.server_timeout = bound  # type: ignore[attr-defined]
+            if not conn.closed and not conn.broken:
+                conn.execute("RESET statement_timeout")
+                conn.execute("RESET lock_timeout")
 
     def close(self) -> None:
         self.pool.close()
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
+        probing = self._admit()
+        conn = None
         try:
-            with unavailable_as_error(), self.pool.connection() as conn:
-                yield conn
-        except BackendUnavailable:
-            with suppress(Exception):
-                self.pool.check()  # drop every connection the outage broke, not one per request
-            raise
+            conn = self._getconn()
+            try:
+                with conn:
+                    yield conn
+            finally:
+                self.pool.putconn(conn)
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed) as exc:
+            if conn is None or conn.closed or conn.broken:  # not a statement's or lock's timeout
+                self._down_at, self._down_reason = time.monotonic(), _reason(exc)
+            raise BackendUnavailable(ENGINE, _reason(exc)) from None
+        else:
+            self._down_at = None
+        finally:
+            if probing:
+                self._probe.release()
+
+    def _admit(self) -> bool:
+        """Raise BackendUnavailable at once while the server was found down moments ago, or
+        while another request is asking whether it is back (BACKEND_QUIET_S): requests
+        queued for the answer threads would otherwise wait their timeouts one after the
+        other. Returns whether this caller is that probe."""
+        down_at = self._down_at
+        if down_at is None:
+            return False
+        if time.monotonic() - down_at < BACKEND_QUIET_S or not self._probe.acquire(False):
+            raise BackendUnavailable(ENGINE, self._down_reason)
+        return True
+
+    def _getconn(self) -> psycopg.Connection:
+        deadline = time.monotonic() + self.timeout
+        conn = self.pool.getconn()
+        if _closed_by_server(conn):
+            # One closed by the server means all from before its restart are: replace
+            # them all at once (no round trip), and wait for a new one.
+            self.pool.drain()
+            self.pool.putconn(conn)
+            conn = self.pool.getconn(max(0.001, deadline - time.monotonic()))
+        return conn
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Cursor]:
@@ -134,11 +244,24 @@ class PostgresDatabase:
         self.query("SELECT 1")
 
     @contextmanager
-    def writer_lock(self) -> Iterator[None]:
+    def writer_lock(self, *, wait: bool = True) -> Iterator[None]:
         """One writer at a time across every replica: a session advisory lock, released
-        by the server itself if the process holding it dies."""
+        by the server itself if the process holding it dies. Waiting for it is bounded by
+        ``lock_timeout`` (the backend timeout): WritesBusy (a 503) after that. ``wait=False``:
+        no time limit (operators' commands, which must not give up behind a long write)."""
         with self.connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(%s)", (_WRITER_LOCK,))
+            try:
+                if wait:
+                    conn.execute("SELECT pg_advisory_lock(%s)", (_WRITER_LOCK,))
+                else:
+                    with self.unbounded(conn):
+                        conn.execute("SELECT pg_advisory_lock(%s)", (_WRITER_LOCK,))
+            except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled):
+                # lock_timeout or statement_timeout, whichever the server noticed first
+                raise WritesBusy(
+                    f"another write holds the writers' lock for more than {self.timeout:g} s; "
+                    "try again shortly"
+                ) from None
             try:
                 yield
             finally:

@@ -1,0 +1,221 @@
+"""PostgreSQL stopped, frozen, restarted and its writers' lock held, under a real replica.
+
+Every request and /health gets its 503 BackendUnavailable within QA_BACKEND_TIMEOUT (plus a
+small margin) however many wait at once, and the replica recovers by itself. The engines are
+this module's own: the tests stop and freeze them (SIGSTOP of this cluster's processes only).
+"""
+
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from tests.helpers.engines import (
+    ChromaServer,
+    PostgresServer,
+    Replica,
+    start_chroma,
+    start_postgres,
+)
+from tests.helpers.paths import ROOT, SEEDS
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT_S = 2.0  # QA_BACKEND_TIMEOUT of the replica
+MARGIN_S = 1.5  # the client's own bound (0.5 s past the server's) and HTTP round trips
+CONCURRENT = 8
+DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
+WRITER_LOCK = 0x51A_0001
+
+
+class Outage:
+    def __init__(self, root: Path) -> None:
+        self.pg: PostgresServer = start_postgres()
+        self.chroma: ChromaServer = start_chroma()
+        self.database_url = self.pg.create_database("outage")
+        shutil.copytree(SEEDS, root / "seeds")
+        self.env = {
+            "QA_DATABASE_URL": self.database_url,
+            "QA_CHROMA_URL": self.chroma.url,
+            "QA_SEEDS_DIR": str(root / "seeds"),
+            "QA_INDEX_DIR": str(root / "unused-index"),
+            "QA_BACKEND_TIMEOUT": str(TIMEOUT_S),
+            "QA_EMBEDDER_THREADS": "1",
+            "PYTHONPATH": str(ROOT),
+        }
+        self.replica = Replica(root, self.env, "outage")
+        self.key = ""
+
+    def headers(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.key}"}
+
+    def close(self) -> None:
+        self.replica.stop()
+        self.chroma.close()
+        self.pg.close()
+
+
+@pytest.fixture(scope="module")
+def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
+    setup = Outage(tmp_path_factory.mktemp("outage"))
+    try:
+        setup.replica.start().wait_ready()
+        created = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "qa_service",
+                "keys",
+                "create",
+                "--name",
+                "w",
+                "--scope",
+                "write",
+            ],
+            env={**setup.replica.env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert created.returncode == 0, created.stderr
+        setup.key = created.stdout.strip()
+        yield setup
+    finally:
+        setup.close()
+
+
+def _timed(method: str, url: str, **kwargs: object) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = httpx.request(method, url, timeout=60, **kwargs)  # type: ignore[arg-type]
+    return response, time.monotonic() - started
+
+
+def _all_at_once(outage: Outage) -> list[tuple[httpx.Response, float]]:
+    """CONCURRENT questions with the key and one /health without, all at the same moment."""
+    url = outage.replica.url
+    with ThreadPoolExecutor(CONCURRENT + 1) as pool:
+        asks = [
+            pool.submit(
+                _timed,
+                "POST",
+                url + "/v1/ask",
+                json={"question": DRONES},
+                headers=outage.headers(),
+            )
+            for _ in range(CONCURRENT)
+        ]
+        health = pool.submit(_timed, "GET", url + "/health")
+        return [f.result() for f in [*asks, health]]
+
+
+def _expect_all_unavailable(results: list[tuple[httpx.Response, float]]) -> None:
+    took = [round(t, 2) for _, t in results]
+    assert max(took) < TIMEOUT_S + MARGIN_S, took
+    *asks, (health, _) = results
+    for response, _ in asks:
+        assert response.status_code == 503, response.text
+        body = response.json()
+        assert body["type"] == "BackendUnavailable" and body["engine"] == "PostgreSQL", body
+        assert "PostgreSQL" in body["detail"]
+    assert health.status_code == 503
+    assert health.json() == {
+        "status": "degraded",
+        "backends": {"PostgreSQL": "unavailable", "Chroma": "ok"},
+    }
+
+
+def _expect_recovery(outage: Outage, within: float) -> float:
+    """Seconds until a question is answered again (at most ``within``)."""
+    started = time.monotonic()
+    while True:
+        response = httpx.post(
+            outage.replica.url + "/v1/ask",
+            json={"question": DRONES},
+            headers=outage.headers(),
+            timeout=60,
+        )
+        if response.status_code == 200:
+            assert httpx.get(outage.replica.url + "/health").json()["status"] == "ok"
+            return time.monotonic() - started
+        assert response.status_code == 503, response.text
+        assert time.monotonic() - started < within, "did not recover"
+        time.sleep(0.2)
+
+
+def test_postgres_stopped_every_request_gets_503_within_the_timeout(outage: Outage) -> None:
+    _expect_recovery(outage, within=5)  # warm: the pool holds connections from before
+    outage.pg.stop()
+    try:
+        _expect_all_unavailable(_all_at_once(outage))
+        _expect_all_unavailable(_all_at_once(outage))  # the pool's reconnecting meanwhile
+    finally:
+        outage.pg.start()
+    assert _expect_recovery(outage, within=TIMEOUT_S + 5) < TIMEOUT_S + 5
+
+
+def test_postgres_frozen_every_request_gets_503_within_the_timeout(outage: Outage) -> None:
+    _expect_recovery(outage, within=5)
+    with outage.pg.frozen():
+        _expect_all_unavailable(_all_at_once(outage))
+        _expect_all_unavailable(_all_at_once(outage))  # new connections hang too
+    assert _expect_recovery(outage, within=TIMEOUT_S + 5) < TIMEOUT_S + 5
+
+
+def test_after_a_restart_stale_connections_give_no_503(outage: Outage) -> None:
+    for _ in range(3):  # several pooled connections in use
+        _expect_recovery(outage, within=5)
+    outage.pg.stop()  # nobody asks in between: the pool still holds the dead connections
+    outage.pg.start()
+    health = httpx.get(outage.replica.url + "/health", timeout=30)
+    assert health.status_code == 200, health.text
+    with ThreadPoolExecutor(CONCURRENT) as pool:
+        answers = list(
+            pool.map(
+                lambda _: httpx.post(
+                    outage.replica.url + "/v1/ask",
+                    json={"question": DRONES},
+                    headers=outage.headers(),
+                    timeout=60,
+                ),
+                range(CONCURRENT),
+            )
+        )
+    assert [a.status_code for a in answers] == [200] * CONCURRENT, answers[0].text
+
+
+def test_a_held_writers_lock_gives_writes_busy_not_a_hang(outage: Outage) -> None:
+    with psycopg.connect(outage.database_url, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (WRITER_LOCK,))
+        response, took = _timed(
+            "POST",
+            outage.replica.url + "/v1/documents",
+            json={"id": "busy", "text": "Der Hafen von Kiel wurde 1865 zum Reichskriegshafen."},
+            headers=outage.headers(),
+        )
+        assert response.status_code == 503, response.text
+        assert response.json()["type"] == "WritesBusy", response.json()
+        assert "writers' lock" in response.json()["detail"]
+        assert response.headers["retry-after"] == "1"
+        assert took < TIMEOUT_S + MARGIN_S, took
+        # Questions do not need the lock.
+        asked = httpx.post(
+            outage.replica.url + "/v1/ask",
+            json={"question": DRONES},
+            headers=outage.headers(),
+            timeout=60,
+        )
+        assert asked.status_code == 200
+    response, _ = _timed(
+        "POST",
+        outage.replica.url + "/v1/documents",
+        json={"id": "busy", "text": "Der Hafen von Kiel wurde 1865 zum Reichskriegshafen."},
+        headers=outage.headers(),
+    )
+    assert response.status_code in (200, 201), response.text
