@@ -65,6 +65,10 @@ class BackendUnavailable(StoreUnavailable):
     """A database server (PostgreSQL or the Chroma server) cannot be reached or did not answer
     in time; the request may be retried once it is back (the service reconnects by itself)."""
 
+    retry_after = 1
+    """Seconds a client should wait before retrying (the Retry-After header): the service
+    reconnects by itself, so a retry soon after the engine is back succeeds."""
+
     def __init__(self, engine: str, reason: str) -> None:
         super().__init__(f"{engine} is unavailable: {reason}")
         self.engine = engine

@@ -124,6 +124,7 @@ def _expect_all_unavailable(results: list[tuple[httpx.Response, float]]) -> None
         body = response.json()
         assert body["type"] == "BackendUnavailable" and body["engine"] == "PostgreSQL", body
         assert "PostgreSQL" in body["detail"]
+        assert response.headers["retry-after"] == "1"  # L2
     assert health.status_code == 503
     assert health.json() == {
         "status": "degraded",
