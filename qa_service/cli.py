@@ -439,9 +439,18 @@ def migrate(
     index_dir: Annotated[
         Path | None, typer.Option(help="The embedded index to copy (default: QA_INDEX_DIR).")
     ] = None,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            help="Replace documents the server holds with other text under the same id "
+            "(default: leave them and list them as conflicts)."
+        ),
+    ] = False,
 ) -> None:
     """Copy the embedded index (articles, spans, vectors, conversations) into server mode
-    without embedding anything again. Running it again copies only what is missing."""
+    without embedding anything again. Running it again copies only what is missing. What the
+    server holds differently under the same name is listed as a conflict and left alone
+    (exit code 1); --overwrite replaces such documents."""
     from qa_service.stores.copying import copy_embedded_index
     from qa_service.stores.server import open_server_stores
 
@@ -464,12 +473,15 @@ def migrate(
                 source,
                 target,
                 lambda done, total: progress.update(task, completed=done, total=total),
+                overwrite=overwrite,
             )
     except QAServiceError as exc:
         raise _fail(exc) from None
     finally:
         target.close()
-    console.print(report.summary())
+    console.print(report.summary(), highlight=False, markup=False)
+    if report.conflicts:
+        raise typer.Exit(1)
 
 
 @app.command("eval")

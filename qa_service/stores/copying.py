@@ -3,16 +3,24 @@
 Nothing is embedded again: sentence vectors are read from the embedded index and written
 through the index's own journalled write (``ArticleIndex.write``: journal, vectors, one
 transaction for the rows, journal cleared), whose chunk vectors are the same mean of the
-sentence vectors the ingest once computed. It runs under the writers' advisory lock, so a
-copy interrupted half-way is repaired like a crashed ingest, and running it again finishes
-it. A document already there with the same text is left alone: a second run copies nothing.
+sentence vectors the ingest once computed. Each batch runs under the writers' advisory lock
+(taken per batch, so the replicas' writes go on between batches), so a copy interrupted
+half-way is repaired like a crashed ingest, and running it again finishes it. A document
+already there with the same text is left alone: a second run copies nothing.
 Conversations keep their owners; API keys (their hashes) and the audit log are copied too.
+
+Conflicts are never resolved silently: a document the server holds with other text (or whose
+text the server holds under another id), and a key whose name the server gives another key,
+are left as the server has them and listed (``conflicts``); ``overwrite=True`` replaces such
+documents with the embedded copy (audited as ``document.replace``). A copy that copied anything
+ends with one ``index.migrate`` audit entry saying what it did.
 """
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,21 +46,36 @@ class CopyReport:
     keys_copied: int = 0
     keys_unchanged: int = 0
     audit_copied: int = 0
+    documents_overwritten: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    """What was not copied because the server holds something else under the same name."""
 
     def summary(self) -> str:
-        return (
-            f"copied {self.documents_copied} documents ({self.sentence_vectors} sentence "
-            f"vectors, none re-embedded), {self.conversations_copied} conversations, "
+        overwritten = (
+            f" ({len(self.documents_overwritten)} replacing the server's other text: "
+            f"{', '.join(self.documents_overwritten)})"
+            if self.documents_overwritten
+            else ""
+        )
+        lines = [
+            f"copied {self.documents_copied} documents{overwritten} ({self.sentence_vectors} "
+            f"sentence vectors, none re-embedded), {self.conversations_copied} conversations, "
             f"{self.keys_copied} API keys and {self.audit_copied} audit entries; "
             f"already there: {self.documents_unchanged} documents, "
             f"{self.conversations_unchanged} conversations, {self.keys_unchanged} API keys"
-        )
+        ]
+        if self.conflicts:
+            lines.append(f"{len(self.conflicts)} conflicts, left as the server has them:")
+            lines.extend(f"  {conflict}" for conflict in self.conflicts)
+        return "\n".join(lines)
 
 
 def copy_embedded_index(
     index_dir: Path,
     target: ServerStores,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    overwrite: bool = False,
 ) -> CopyReport:
     """Copy the embedded index in ``index_dir`` into ``target``; see the module docstring."""
     if not (index_dir / ARTICLES_FILENAME).is_file():
@@ -70,17 +93,37 @@ def copy_embedded_index(
                 )
         index = ArticleIndex(target)  # repairs a copy interrupted before
         total = source.documents.counts().documents
-        with index.writing():
-            for batch in _batches(source.documents, total):
-                todo = [p for p in (_prepared(source.documents, i, target) for i in batch) if p]
-                report.documents_unchanged += len(batch) - len(todo)
+        for batch in _batches(source.documents, total):
+            with index.writing():  # per batch: live writers wait one batch at most
+                todo = []
+                for doc_id in batch:
+                    prepared = _prepared(source.documents, doc_id, target, overwrite, report)
+                    if prepared is not None:
+                        todo.append(prepared)
                 index.write(todo)
-                report.documents_copied += len(todo)
-                report.sentence_vectors += sum(len(p.vectors) for p in todo)
-                if progress:
-                    progress(report.documents_copied + report.documents_unchanged, total)
+            report.documents_copied += len(todo)
+            report.sentence_vectors += sum(len(p.vectors) for p in todo)
+            for p in todo:
+                if p.replaces:
+                    report.documents_overwritten.append(p.record.id)
+                    target.documents.add_audit(
+                        AuditEntry(
+                            time.time(),
+                            None,
+                            "document.replace",
+                            p.record.id,
+                            p.record.content_hash,
+                            "qa-service migrate --overwrite",
+                        )
+                    )
+            if progress:
+                progress(report.documents_copied + report.documents_unchanged, total)
         _copy_conversations(index_dir / CONVERSATIONS_FILENAME, source, target, report)
         _copy_access(source, target, report)
+        if report.documents_copied or report.conversations_copied or report.keys_copied:
+            target.documents.add_audit(
+                AuditEntry(time.time(), None, "index.migrate", None, None, _audit_detail(report))
+            )
     finally:
         source.close()
     return report
@@ -91,14 +134,43 @@ def _batches(documents: DocumentStore, total: int) -> Iterator[list[str]]:
         yield [r.id for r in documents.page(offset=offset, limit=_BATCH)]
 
 
-def _prepared(source: DocumentStore, doc_id: str, target: ServerStores) -> PreparedDocument | None:
-    """The stored document as the index writes it; None if the target has this text."""
+def _audit_detail(report: CopyReport) -> str:
+    detail = (
+        f"copied {report.documents_copied} documents, {report.conversations_copied} "
+        f"conversations, {report.keys_copied} keys"
+    )
+    return detail + (f"; conflicts: {'; '.join(report.conflicts)}" if report.conflicts else "")
+
+
+def _prepared(
+    source: DocumentStore,
+    doc_id: str,
+    target: ServerStores,
+    overwrite: bool,
+    report: CopyReport,
+) -> PreparedDocument | None:
+    """The stored document as the index writes it; None if the target has this text
+    (counted as unchanged) or holds something else under its id or its text under another
+    id (a conflict, unless ``overwrite``: then the embedded copy replaces the server's)."""
     record = source.get(doc_id)
     text = source.text(doc_id)
     if record is None or text is None:
         return None  # deleted meanwhile
     existing = target.documents.get(doc_id)
     if existing is not None and existing.content_hash == record.content_hash:
+        report.documents_unchanged += 1
+        return None
+    elsewhere = target.documents.find_by_hash(record.content_hash)
+    if elsewhere is not None:
+        report.conflicts.append(
+            f"document {doc_id!r}: its text is on the server as document {elsewhere.id!r}"
+        )
+        return None
+    if existing is not None and not overwrite:
+        report.conflicts.append(
+            f"document {doc_id!r}: the server holds other text under this id "
+            f"(version {existing.version}; --overwrite replaces it with the embedded copy)"
+        )
         return None
     sentence_keys = [(doc_id, i) for i in range(record.n_sentences)]
     spans = _batched(source.sentences_by_key, sentence_keys)
@@ -153,12 +225,23 @@ def _copy_conversations(
 def _copy_access(source: EmbeddedStores, target: ServerStores, report: CopyReport) -> None:
     """API keys (hashes, with their ids: copied conversations keep their owners) and the
     audit log, oldest entry first; what the target has already is left alone."""
+    theirs = {key.name: key for key in target.documents.api_keys()}
     for key in source.documents.api_keys():
+        there = theirs.get(key.name)
+        if there is not None:
+            if (there.id, there.key_hash) == (key.id, key.key_hash):
+                report.keys_unchanged += 1
+            else:
+                report.conflicts.append(
+                    f"key {key.name!r}: the server has another key of this name; the "
+                    "embedded one is not copied and does not work on the server"
+                )
+            continue
         try:
             target.documents.add_key(key)
             report.keys_copied += 1
-        except KeyExists:
-            report.keys_unchanged += 1
+        except KeyExists:  # created on the server meanwhile
+            report.conflicts.append(f"key {key.name!r}: created on the server meanwhile")
     entries: list[AuditEntry] = []
     while batch := source.documents.audit(offset=len(entries), limit=1000):
         entries.extend(batch)

@@ -12,6 +12,7 @@ from qa_service.access import AccessService
 from qa_service.chat.service import ChatService
 from qa_service.config import Settings
 from qa_service.errors import ConversationNotFound
+from qa_service.models import Article
 from qa_service.service import build_service
 from qa_service.stores.chroma import ChromaVectorStore
 from tests.helpers.embedders import MemoEmbedder
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.slow
 DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 
 
-def _migrate(settings: Settings, server: Settings) -> subprocess.CompletedProcess:
+def _migrate(settings: Settings, server: Settings, *extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("QA_DATABASE_URL", "QA_CHROMA_URL")}
     return subprocess.run(
         [
@@ -36,6 +37,7 @@ def _migrate(settings: Settings, server: Settings) -> subprocess.CompletedProces
             str(server.chroma_url),
             "--index-dir",
             str(settings.index_dir),
+            *extra,
         ],
         env={**env, "PYTHONPATH": str(ROOT), "COLUMNS": "300"},
         capture_output=True,
@@ -107,7 +109,61 @@ def test_migrate_copies_without_embedding_and_twice_is_a_no_op(
         assert theirs_owned.turns[0].message == DRONES
         with pytest.raises(ConversationNotFound):
             server.stores.documents.conversation(str(owned.conversation_id))
-        assert copied.audit() == audit
+        *copied_audit, migrated = copied.audit()[::-1]
+        assert copied_audit[::-1] == audit
+        assert migrated.action == "index.migrate" and migrated.detail.startswith(
+            "copied 2 documents, 2 conversations, 1 keys"
+        )
         assert [e.action for e in audit] == ["key.revoke", "key.create"]
+    finally:
+        server.close()
+
+
+def test_migrate_into_a_server_with_data_lists_conflicts_and_overwrites_only_when_asked(
+    settings: Settings, server_settings: Settings, embedder: MemoEmbedder
+) -> None:
+    ours = "Der Hafen von Kiel wurde 1865 preußischer Marinehafen."
+    theirs = "Der Hafen von Kiel wurde 1871 zum Reichskriegshafen erklärt."
+    embedded = build_service(settings, embedder)
+    embedded.add_document(Article(text=ours), "hafen")
+    embedded_key, _ = AccessService(embedded.stores.documents).create("w1", "admin")
+    embedded.close()
+    server = build_service(server_settings, embedder)
+    server.add_document(Article(text=theirs), "hafen")
+    server_key, server_secret = AccessService(server.stores.documents).create("w1", "read")
+    server.close()
+
+    first = _migrate(settings, server_settings)
+    assert first.returncode == 1, first
+    assert "copied 0 documents" in first.stdout and "2 conflicts" in first.stdout
+    assert "document 'hafen': the server holds other text" in first.stdout
+    assert "key 'w1': the server has another key of this name" in first.stdout
+    assert "already there: 0 documents, 0 conversations, 0 API keys" in first.stdout
+
+    server = build_service(server_settings, embedder)
+    try:
+        assert server.stores.documents.text("hafen") == theirs  # not overwritten
+        access = AccessService(server.stores.documents)
+        assert access.all_keys() == [server_key] and access.find(server_secret) == server_key
+    finally:
+        server.close()
+
+    forced = _migrate(settings, server_settings, "--overwrite")
+    assert forced.returncode == 1, forced  # the key's conflict remains
+    assert "copied 1 documents (1 replacing the server's other text: hafen)" in forced.stdout
+    assert "1 conflicts" in forced.stdout and "key 'w1'" in forced.stdout
+    server = build_service(server_settings, embedder)
+    try:
+        assert server.stores.documents.text("hafen") == ours
+        answer = server.answerer.ask("Wann wurde der Hafen von Kiel preußischer Marinehafen?", 4)
+        for c in answer.citations:
+            assert ours[c.start : c.end] == c.quote
+        actions = [
+            (e.action, e.document_id, e.detail)
+            for e in server.stores.documents.audit(offset=0, limit=10)
+        ]
+        assert ("document.replace", "hafen", "qa-service migrate --overwrite") in actions
+        assert actions[0][0] == "index.migrate" and "conflicts: key 'w1'" in actions[0][2]
+        assert embedded_key not in AccessService(server.stores.documents).all_keys()
     finally:
         server.close()
