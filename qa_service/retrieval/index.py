@@ -120,22 +120,27 @@ class ArticleIndex:
         visible in answers: queries drop them); and vectors of current versions that no
         query finds (with ``fix`` written again so that queries do).
 
-        Runs as the writer, so a write in flight on another replica is never taken for
-        debris. Reads every vector once and asks it as a query: O(vectors), a command for
-        operators.
+        Reads every vector once and asks it as a query: O(vectors), a command for operators,
+        so the scan runs without the writers' lock (writes on every replica go on); what it
+        found is then checked again as the writer, so a write in flight during the scan is
+        never taken for debris, and the lock is held only for that check and the fixes.
         """
         docs, vectors = self.stores.documents, self.stores.vectors
+        found: dict[VectorKind, list[tuple[str, str, int]]] = {}
+        unreachable: dict[VectorKind, list[tuple[str, str, int]]] = {}
+        for kind in VECTOR_KINDS:
+            entries = list(vectors.entries(kind))
+            current = docs.versions(list({doc for doc, _, _ in entries}))
+            found[kind] = [e for e in entries if current.get(e[0]) != e[1]]
+            unreachable[kind] = [e for e in vectors.unreachable(kind) if current.get(e[0]) == e[1]]
         with self.writing():
             journal = len(docs.journal())
             orphans: dict[VectorKind, list[tuple[str, str, int]]] = {}
-            unreachable: dict[VectorKind, list[tuple[str, str, int]]] = {}
             for kind in VECTOR_KINDS:
-                entries = list(vectors.entries(kind))
-                current = docs.versions(list({doc for doc, _, _ in entries}))
-                orphans[kind] = [e for e in entries if current.get(e[0]) != e[1]]
-                unreachable[kind] = [
-                    e for e in vectors.unreachable(kind) if current.get(e[0]) == e[1]
-                ]
+                candidates = found[kind] + unreachable[kind]
+                current = docs.versions(list({doc for doc, _, _ in candidates}))
+                orphans[kind] = [e for e in found[kind] if current.get(e[0]) != e[1]]
+                unreachable[kind] = [e for e in unreachable[kind] if current.get(e[0]) == e[1]]
             if fix:
                 self.repair()
                 for kind in VECTOR_KINDS:

@@ -54,3 +54,34 @@ def test_server_mode_answers_an_nfd_article_from_an_nfc_question(
             assert text[c.start : c.end] == c.quote
     finally:
         service.close()
+
+
+def test_check_scans_without_the_writers_lock(
+    server_settings: Settings, embedder: MemoEmbedder
+) -> None:
+    """The scan (every vector asked as a query: minutes at millions) leaves writers free; the
+    lock is taken only to confirm what it found and to fix it."""
+    import psycopg
+
+    from qa_service.stores.postgres.documents import _WRITER_LOCK
+
+    service = build_service(server_settings, embedder)
+    free_during_scan = []
+    vectors = service.stores.vectors
+    scan = vectors.unreachable
+
+    def unreachable(kind):  # type: ignore[no-untyped-def]
+        with psycopg.connect(str(server_settings.database_url), autocommit=True) as other:
+            free = other.execute("SELECT pg_try_advisory_lock(%s)", (_WRITER_LOCK,)).fetchone()
+            free_during_scan.append(free[0])
+            other.execute("SELECT pg_advisory_unlock_all()")
+        return scan(kind)
+
+    try:
+        service.add_document(Article(text="Der Hafen von Kiel wurde 1865 Marinehafen."), "k")
+        vectors.unreachable = unreachable  # type: ignore[method-assign]
+        report = service.check(fix=False)
+        assert free_during_scan == [True, True]
+        assert (report.journal, report.orphan_sentence_vectors) == (0, 0)
+    finally:
+        service.close()
