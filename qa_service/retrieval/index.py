@@ -5,7 +5,11 @@ Write order for a new version V of document D (``write``, for one document or ma
   3. one document-store transaction swaps D's rows to V;  4. vectors of D other than V go;
   5. journal entry removed.
 A crash anywhere leaves the document store on the old or the new version; ``repair`` (run
-when the index opens) finishes or rolls back the vector side from the journal. Query code
+when the index opens) finishes or rolls back the vector side from the journal. A write that
+fails (an engine down: 503) repairs its own entries on the way out if it can; if it cannot
+(the engine is still down), the next write repairs them first: whoever holds the writers'
+lock knows every journal entry it finds is left over from a write that ended, so `qa-service
+check` is clean again after the next successful write, with no `--fix`. Query code
 ignores vector hits whose version the document store does not hold, so readers never see a
 partial document.
 
@@ -13,7 +17,8 @@ What to write (validation, ids, metadata, segmentation, embedding) is decided be
 the document service (qa_service/documents.py).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -162,20 +167,36 @@ class ArticleIndex:
         matters for bulk loads). Caller holds ``writing()``.
         """
         docs, vectors = self.stores.documents, self.stores.vectors
+        self.repair()  # entries of a write that failed before (see the module docstring)
         entries = [JournalEntry(i.record.id, i.record.version, "add") for i in items]
         for entry in entries:
             docs.journal_add(entry)
-        vectors.add("sentences", [(i.record.id, i.record.version, i.vectors) for i in items])
-        vectors.add(
-            "chunks",
-            [(i.record.id, i.record.version, chunk_vectors(i.vectors, i.chunks)) for i in items],
-        )
-        for item in items:
-            docs.replace(item.record, item.text, item.sentences, item.chunks, item.vectors)
-        for item, entry in zip(items, entries, strict=True):
-            if item.replaces:
-                vectors.delete(item.record.id, keep=item.record.version)
-            docs.journal_remove(entry)
+        with self._undone_on_failure():
+            vectors.add("sentences", [(i.record.id, i.record.version, i.vectors) for i in items])
+            vectors.add(
+                "chunks",
+                [
+                    (i.record.id, i.record.version, chunk_vectors(i.vectors, i.chunks))
+                    for i in items
+                ],
+            )
+            for item in items:
+                docs.replace(item.record, item.text, item.sentences, item.chunks, item.vectors)
+            for item, entry in zip(items, entries, strict=True):
+                if item.replaces:
+                    vectors.delete(item.record.id, keep=item.record.version)
+                docs.journal_remove(entry)
+
+    @contextmanager
+    def _undone_on_failure(self) -> Iterator[None]:
+        """A failed write's journal entries repaired at once when the engines allow (the
+        caller still holds the lock); else they wait for the next write."""
+        try:
+            yield
+        except Exception:
+            with suppress(Exception):
+                self.repair()
+            raise
 
     def add_prepared(self, items: Sequence[PreparedDocument]) -> None:
         """``write`` under its own lock: the bulk path (benchmarks, re-imports)."""
@@ -192,9 +213,11 @@ class ArticleIndex:
             existing = self.stores.documents.get(doc_id)
             if existing is None:
                 raise DocumentNotFound(f"no document with id {doc_id!r}")
+            self.repair()
             entry = JournalEntry(doc_id, existing.version, "delete")
             self.stores.documents.journal_add(entry)
-            self.stores.documents.delete(doc_id)
-            self.stores.vectors.delete(doc_id)
-            self.stores.documents.journal_remove(entry)
+            with self._undone_on_failure():
+                self.stores.documents.delete(doc_id)
+                self.stores.vectors.delete(doc_id)
+                self.stores.documents.journal_remove(entry)
         return existing

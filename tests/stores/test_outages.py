@@ -220,3 +220,46 @@ def test_a_held_writers_lock_gives_writes_busy_not_a_hang(outage: Outage) -> Non
         headers=outage.headers(),
     )
     assert response.status_code in (200, 201), response.text
+
+
+def _cli(outage: Outage, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "qa_service", *args],
+        env={**outage.replica.env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_chroma_503_during_ingest_is_repaired_by_the_next_write(outage: Outage) -> None:
+    outage.chroma.stop()
+    try:
+        failed = httpx.post(
+            outage.replica.url + "/v1/documents",
+            json={"id": "während", "text": "Der Leuchtturm von Kiel wurde 1912 gebaut."},
+            headers=outage.headers(),
+            timeout=60,
+        )
+        assert failed.status_code == 503 and failed.json()["engine"] == "Chroma", failed.text
+    finally:
+        outage.chroma.start()
+    # Chroma was down, so the write could not undo its vector side yet: check says so.
+    before = _cli(outage, "check")
+    assert before.returncode == 1 and "journal: 1 unfinished" in before.stdout, before
+    after = httpx.post(
+        outage.replica.url + "/v1/documents",
+        json={"id": "danach", "text": "Die Kieler Woche findet seit 1882 jedes Jahr statt."},
+        headers=outage.headers(),
+        timeout=60,
+    )
+    assert after.status_code in (200, 201), after.text
+    clean = _cli(outage, "check")
+    assert clean.returncode == 0, clean
+    assert "journal: 0 unfinished writes; orphan vectors: 0 sentence, 0 chunk" in clean.stdout
+    assert (
+        httpx.get(
+            outage.replica.url + "/v1/documents/während", headers=outage.headers()
+        ).status_code
+        == 404
+    )
