@@ -263,3 +263,29 @@ def test_a_chroma_503_during_ingest_is_repaired_by_the_next_write(outage: Outage
         ).status_code
         == 404
     )
+
+
+def test_a_nul_in_an_id_is_404_like_embedded_mode(outage: Outage) -> None:
+    """PostgreSQL text cannot hold NUL: an id with one names nothing (it was a 500)."""
+    url, key = outage.replica.url, outage.headers()
+    for method in ("GET", "DELETE"):
+        for path in ("/v1/documents/a%00b", "/v1/conversations/a%00b"):
+            response = httpx.request(method, url + path, headers=key, timeout=60)
+            assert response.status_code == 404, (method, path, response.text)
+            assert response.json()["type"] in ("DocumentNotFound", "ConversationNotFound")
+    for stream in (False, True):
+        response = httpx.post(
+            url + "/v1/chat",
+            json={"conversation_id": "a\u0000b", "message": "Wann war das?", "stream": stream},
+            headers=key,
+            timeout=60,
+        )
+        assert response.status_code == 404, response.text
+        assert response.json()["type"] == "ConversationNotFound"
+    text = httpx.post(
+        url + "/v1/documents",
+        json={"text": "Ein Text mit \u0000 darin.", "metadata": {"a\u0000": "b"}},
+        headers=key,
+        timeout=60,
+    )
+    assert text.status_code == 422, text.text

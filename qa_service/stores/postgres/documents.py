@@ -244,18 +244,13 @@ class PostgresDatabase:
         self.query("SELECT 1")
 
     @contextmanager
-    def writer_lock(self, *, wait: bool = True) -> Iterator[None]:
+    def writer_lock(self) -> Iterator[None]:
         """One writer at a time across every replica: a session advisory lock, released
         by the server itself if the process holding it dies. Waiting for it is bounded by
-        ``lock_timeout`` (the backend timeout): WritesBusy (a 503) after that. ``wait=False``:
-        no time limit (operators' commands, which must not give up behind a long write)."""
+        ``lock_timeout`` (the backend timeout): WritesBusy (a 503) after that."""
         with self.connection() as conn:
             try:
-                if wait:
-                    conn.execute("SELECT pg_advisory_lock(%s)", (_WRITER_LOCK,))
-                else:
-                    with self.unbounded(conn):
-                        conn.execute("SELECT pg_advisory_lock(%s)", (_WRITER_LOCK,))
+                conn.execute("SELECT pg_advisory_lock(%s)", (_WRITER_LOCK,))
             except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled):
                 # lock_timeout or statement_timeout, whichever the server noticed first
                 raise WritesBusy(
@@ -337,6 +332,8 @@ class PostgresDocumentStore:
         return [document_record(r, with_text) for r in rows]
 
     def get(self, doc_id: str, *, with_text: bool = False) -> DocumentRecord | None:
+        if not _storable(doc_id):
+            return None
         found = self._documents("WHERE id = %s", (doc_id,), with_text)
         return found[0] if found else None
 
@@ -421,6 +418,8 @@ class PostgresDocumentStore:
         return None if text is None else text[start:end]
 
     def text(self, doc_id: str) -> str | None:
+        if not _storable(doc_id):
+            return None
         rows = self.db.query("SELECT text FROM documents WHERE id = %s", (doc_id,))
         return rows[0][0] if rows else None
 
@@ -497,6 +496,8 @@ class PostgresDocumentStore:
         )
 
     def delete(self, doc_id: str) -> bool:
+        if not _storable(doc_id):
+            return False
         with self.db.transaction() as cur:
             return self._delete_rows(cur, doc_id)
 
@@ -630,6 +631,8 @@ class PostgresDocumentStore:
     # owner's conversation is absent to every method; NULL matches only NULL.
 
     def _require(self, cur: psycopg.Cursor, conversation_id: str, owner: str | None) -> tuple:
+        if not _storable(conversation_id):
+            raise _not_found(conversation_id)
         cur.execute(
             "SELECT id, created_at, updated_at FROM conversations "
             "WHERE id = %s AND owner IS NOT DISTINCT FROM %s::text",
@@ -670,6 +673,8 @@ class PostgresDocumentStore:
         """Add a turn; ``create`` starts the conversation (``owner``'s) in the same
         transaction."""
         now = time.time()
+        if not _storable(conversation_id):
+            raise _not_found(conversation_id)
         with self.db.transaction() as cur:
             if create:
                 cur.execute(
@@ -715,6 +720,8 @@ class PostgresDocumentStore:
         return True
 
     def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None:
+        if not _storable(conversation_id):
+            raise _not_found(conversation_id)
         with self.db.transaction() as cur:
             cur.execute(
                 "DELETE FROM conversations WHERE id = %s AND owner IS NOT DISTINCT FROM %s::text",
@@ -793,6 +800,12 @@ class PostgresDocumentStore:
                 )
                 added += cur.rowcount
         return added
+
+
+def _storable(name: str) -> bool:
+    """Whether PostgreSQL can hold ``name`` as text: never a NUL. An id with one names
+    nothing stored (embedded mode's answer too: 404), instead of a DataError (a 500)."""
+    return "\x00" not in name
 
 
 def _not_found(conversation_id: str) -> ConversationNotFound:
