@@ -85,3 +85,21 @@ def test_check_scans_without_the_writers_lock(
         assert (report.journal, report.orphan_sentence_vectors) == (0, 0)
     finally:
         service.close()
+
+
+@pytest.mark.parametrize("mode", ["embedded", "server"])
+def test_metadata_floats_round_trip_so_a_re_post_changes_nothing(
+    mode: str, settings: Settings, server_settings: Settings, embedder: MemoEmbedder
+) -> None:
+    metadata = {"views": 1e23, "max": 1.7976931348623157e308, "ratio": 0.1, "n": 10**20}
+    article = Article(text="Der Hafen von Kiel wurde 1865 Marinehafen.", metadata=metadata)
+    service = build_service(settings if mode == "embedded" else server_settings, embedder)
+    try:
+        first = service.add_document(article, "floats")
+        again = service.add_document(article, "floats")
+        assert first.created and not again.updated and not again.created
+        stored = service.stores.documents.get("floats")
+        assert stored is not None and stored.metadata == metadata
+        assert [type(stored.metadata[k]) for k in metadata] == [float, float, float, int]
+    finally:
+        service.close()

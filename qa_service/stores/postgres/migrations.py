@@ -202,6 +202,16 @@ def m006_change_counter(cur: psycopg.Cursor) -> None:
     cur.execute("INSERT INTO counters VALUES ('changes', 0, 0) ON CONFLICT DO NOTHING")
 
 
+@migration
+def m007_metadata_as_json(cur: psycopg.Cursor) -> None:
+    """Metadata kept as the JSON text written (``json``), not parsed into ``jsonb``: jsonb's
+    numbers are ``numeric``, which prints 1e+23 as 100000000000000000000000, read back as an
+    int, so an identical re-post looked changed ("updated": true and an audit entry each
+    time). Nothing queries inside metadata; values stored before keep what jsonb made of
+    them."""
+    cur.execute("ALTER TABLE documents ALTER COLUMN metadata TYPE json USING metadata::text::json")
+
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
