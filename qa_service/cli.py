@@ -88,6 +88,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
     A path that does not exist or a file that cannot be read is reported (exit code 1);
     the others are ingested.
     """
+    from qa_service.access import AccessService
     from qa_service.documents import FileOutcome, plan_files
 
     try:
@@ -95,6 +96,7 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
     except QAServiceError as exc:
         raise _fail(exc) from None
     service = _service()
+    access = AccessService(service.stores.documents)
     with _progress() as progress:
         task = progress.add_task("ingesting", total=len(plan.files))
 
@@ -104,6 +106,9 @@ def ingest(paths: Annotated[list[Path], typer.Argument(help="Files or folders.")
         def after(outcome: FileOutcome) -> None:
             r, doc_id = outcome.result, outcome.doc_id
             if r is not None:
+                if r.created or r.updated:  # audited like an HTTP write, by the CLI (no key)
+                    action = "document.create" if r.created else "document.replace"
+                    access.record(None, action, r.id, r.content_hash, "qa-service ingest")
                 line = f"{outcome.state:9} {doc_id}: {r.chunks} chunks, {r.sentences} sentences"
                 progress.console.print(_printable(line))
             else:
@@ -286,9 +291,14 @@ def documents(
 @app.command()
 def delete(doc_id: str) -> None:
     """Delete one article and all its chunks."""
+    from qa_service.access import AccessService
+
     service = _service()
     try:
-        service.delete_document(doc_id)
+        deleted = service.delete_document(doc_id)
+        AccessService(service.stores.documents).record(
+            None, "document.delete", doc_id, deleted.content_hash, "qa-service delete"
+        )
     except DocumentNotFound as exc:
         raise _fail(exc) from None
     finally:

@@ -1,5 +1,6 @@
 """The `qa-service` command line, run in-process with its own settings from the environment."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,16 @@ def test_ingest_ask_documents_delete(env: Path) -> None:
     deleted = runner.invoke(app, ["delete", "000_23aad25e3376c29a"])
     assert deleted.exit_code == 0
     assert "000_23aad25e3376c29a" not in runner.invoke(app, ["documents"]).output
+
+    # Audited like HTTP writes: two creates (the unchanged re-run wrote nothing), a delete.
+    audit = runner.invoke(app, ["audit", "--json"])
+    entries = [json.loads(line) for line in audit.output.splitlines()]
+    assert [(e["action"], e["document_id"], e["detail"], e["key_name"]) for e in entries] == [
+        ("document.delete", "000_23aad25e3376c29a", "qa-service delete", None),
+        ("document.create", "002_6e715d065b5e6bce", "qa-service ingest", None),
+        ("document.create", "000_23aad25e3376c29a", "qa-service ingest", None),
+    ]
+    assert all(len(e["content_hash"]) == 64 for e in entries)
 
 
 def test_ingest_missing_path_fails_clearly(env: Path) -> None:
