@@ -7,6 +7,7 @@ import pytest
 from qa_service.config import Settings
 from qa_service.models import Article
 from qa_service.service import build_service
+from tests.helpers import engines
 from tests.helpers.embedders import MemoEmbedder
 
 pytestmark = pytest.mark.slow
@@ -103,3 +104,42 @@ def test_metadata_floats_round_trip_so_a_re_post_changes_nothing(
         assert [type(stored.metadata[k]) for k in metadata] == [float, float, float, int]
     finally:
         service.close()
+
+
+def test_deleting_or_replacing_leaves_no_empty_vocabulary_rows(
+    server_settings: Settings,
+    postgres_server: engines.PostgresServer,
+    embedder: MemoEmbedder,
+) -> None:
+    """The term statistics after a delete and a replacement are those of an index that only
+    ever held what is left, with no rows of count 0."""
+    import psycopg
+
+    only = "Die Kieler Woche ist ein Segelfest. Sie findet jedes Jahr im Juni statt."
+    other = "Der Leuchtturm Friedrichsort steht an der Förde. Er wurde 1866 gebaut."
+    fresh = server_settings.model_copy(update={"database_url": postgres_server.create_database()})
+
+    def vocabulary(settings: Settings) -> list[tuple]:
+        with psycopg.connect(str(settings.database_url)) as conn:
+            return conn.execute("SELECT kind, term, n FROM term_rows ORDER BY 1, 2").fetchall()
+
+    service = build_service(server_settings, embedder)
+    try:
+        service.add_document(Article(text=only), "woche")
+        service.add_document(Article(text=other), "turm")
+        service.add_document(Article(text=other + " Heute ist er ein Museum."), "turm")
+        service.delete_document("turm")
+        service.add_document(Article(text=other), "turm2")
+        service.delete_document("turm2")
+        hits = service.stores.documents.search_sentences("Segelfest Juni Leuchtturm", 5)
+    finally:
+        service.close()
+    service = build_service(fresh, embedder)
+    try:
+        service.add_document(Article(text=only), "woche")
+        want = service.stores.documents.search_sentences("Segelfest Juni Leuchtturm", 5)
+    finally:
+        service.close()
+    got = vocabulary(server_settings)
+    assert got == vocabulary(fresh) and all(n > 0 for _, _, n in got)
+    assert hits == want

@@ -510,9 +510,18 @@ class PostgresDocumentStore:
                 f"UPDATE term_rows AS t SET n = t.n - d.n FROM ("
                 f"  SELECT term, count(DISTINCT s.id) AS n FROM {kind} AS s, unnest(s.terms) "
                 f"  AS term WHERE s.doc_id = %s GROUP BY term ORDER BY term"
-                f") AS d WHERE t.kind = %s AND t.term = d.term",
+                f") AS d WHERE t.kind = %s AND t.term = d.term RETURNING t.term, t.n",
                 (doc_id, kind),
             )
+            # Terms no span holds any more: a row of n = 0 adds nothing to any score, but the
+            # vocabulary would only ever grow (1,200 rows after deleting a 600-sentence
+            # article). A later write of the term inserts its row afresh.
+            gone = sorted(term for term, n in cur.fetchall() if n <= 0)
+            if gone:
+                cur.execute(
+                    "DELETE FROM term_rows WHERE kind = %s AND term = ANY(%s) AND n <= 0",
+                    (kind, gone),
+                )
             cur.execute(
                 f"UPDATE counters SET n = counters.n - d.n, terms = counters.terms - d.terms FROM ("
                 f"  SELECT count(*) AS n, COALESCE(sum(n_terms), 0) AS terms FROM {kind} "
