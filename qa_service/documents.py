@@ -132,11 +132,16 @@ def plan_files(paths: Iterable[Path]) -> FilePlan:
     return FilePlan(article_files(present) if present else [], missing)
 
 
-def check_embedder(documents: DocumentStore, embedder: Embedder, where: str) -> None:
+def check_embedder(
+    documents: DocumentStore,
+    embedder: Embedder,
+    where: str,
+    new_index: str = "point QA_INDEX_DIR at a new folder",
+) -> None:
     """Refuse to mix two models' vectors: they would answer with noise, silently.
 
     The first open records the embedder; an index from before this record adopts the
-    configured one.
+    configured one. ``new_index``: how to start an empty index in this mode.
     """
     wanted = embedder_identity(embedder)
     recorded = documents.set_property_if_absent("embedder", wanted)
@@ -144,8 +149,8 @@ def check_embedder(documents: DocumentStore, embedder: Embedder, where: str) -> 
         raise EmbedderMismatch(
             f"the index in {where} was built with the embedder '{recorded}', but "
             f"'{wanted}' is configured; vectors of two models cannot be compared. Set "
-            "QA_EMBEDDER / QA_EMBEDDING_MODEL back, or point QA_INDEX_DIR at a new folder "
-            "and ingest the articles again."
+            f"QA_EMBEDDER / QA_EMBEDDING_MODEL back, or {new_index} and ingest the articles "
+            "again."
         )
 
 

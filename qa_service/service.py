@@ -159,7 +159,11 @@ def build_service(
     stores = open_stores(settings)
     try:
         where = getattr(stores, "where", str(settings.index_dir))
-        check_embedder(stores.documents, embedder, where)
+        if settings.server_mode:
+            new_index = "point QA_DATABASE_URL and QA_CHROMA_URL at new, empty databases"
+            check_embedder(stores.documents, embedder, where, new_index)
+        else:
+            check_embedder(stores.documents, embedder, where)
         index = ArticleIndex(stores, repair=repair)
     except BaseException:
         stores.close()

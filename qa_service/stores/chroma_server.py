@@ -51,7 +51,10 @@ class HttpVectorStore(ChromaVectorStore):
         # concurrent calls itself, and one that fails to reach it becomes a 503.
         self._calls = _UnavailableAsError()
         with self._calls:
-            self._open()
+            try:
+                self._open()
+            except ValueError as exc:  # chromadb's "Could not connect to a Chroma server"
+                raise BackendUnavailable(ENGINE, f"cannot reach {url}: {exc}") from None
 
     def _open(self) -> None:
         if self.database != DEFAULT_DATABASE:

@@ -14,7 +14,8 @@ from qa_service.config import Settings
 from qa_service.models import content_hash
 from qa_service.stores.postgres import migrations as pg_migrations
 from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
-from tests.helpers.engines import PostgresServer
+from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.engines import ChromaServer, PostgresServer, free_port
 from tests.helpers.paths import ROOT
 
 
@@ -107,3 +108,52 @@ def test_an_older_database_is_migrated_and_replicas_do_not_race(
     assert record is not None and record.content_hash == content_hash("Alter Text.")
     assert store.find_by_hash(content_hash("Alter Text.")) == record
     store.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["documents"], ["keys", "list"], ["check"]])
+def test_start_up_errors_name_the_real_cause(
+    command: list[str], postgres_server: PostgresServer, chroma_server: ChromaServer
+) -> None:
+    def error(database_url: str, chroma_url: str) -> str:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+        result = subprocess.run(
+            [sys.executable, "-m", "qa_service", *command],
+            env={
+                **env,
+                "QA_DATABASE_URL": database_url,
+                "QA_CHROMA_URL": chroma_url,
+                "QA_BACKEND_TIMEOUT": "2",
+                "PYTHONPATH": str(ROOT),
+                "COLUMNS": "300",
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        return [line for line in result.stderr.splitlines() if line.startswith("error:")][-1]
+
+    no_database = error(postgres_server.url("no_such_db"), chroma_server.database_url())
+    assert 'database "no_such_db" does not exist' in no_database, no_database
+    closed = f"http://127.0.0.1:{free_port()}"
+    no_chroma = error(postgres_server.create_database(), closed)
+    assert no_chroma.startswith(f"error: Chroma is unavailable: cannot reach {closed}"), no_chroma
+    assert "QA_INDEX_DIR" not in no_chroma
+
+
+@pytest.mark.slow
+def test_an_embedder_mismatch_in_server_mode_gives_server_mode_advice(
+    server_settings: Settings, embedder: MemoEmbedder
+) -> None:
+    from qa_service.errors import EmbedderMismatch
+    from qa_service.service import build_service
+    from qa_service.stores import open_stores
+
+    stores = open_stores(server_settings)
+    stores.documents.set_property_if_absent("embedder", "another-model")
+    stores.close()
+    with pytest.raises(EmbedderMismatch) as raised:
+        build_service(server_settings, embedder)
+    assert "QA_DATABASE_URL and QA_CHROMA_URL at new, empty databases" in str(raised.value)
+    assert "QA_INDEX_DIR" not in str(raised.value)

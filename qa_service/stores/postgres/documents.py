@@ -160,9 +160,20 @@ class PostgresDatabase:
             name="qa-postgres",
         )
         with unavailable_as_error():
-            self.pool.open(wait=True, timeout=timeout)
+            try:
+                self.pool.open(wait=True, timeout=timeout)
+            except psycopg_pool.PoolTimeout:
+                self._raise_why_not()
+                raise
             with self.pool.connection() as conn, self.unbounded(conn):
                 migrations.migrate(conn)
+
+    def _raise_why_not(self) -> None:
+        """The pool says only "initialization incomplete"; one connection of our own says
+        why (no such database, authentication, refused), for the start-up message."""
+        kwargs = {"autocommit": True, "connect_timeout": max(1, round(self.timeout))}
+        with psycopg.connect(self.url, **kwargs):  # type: ignore[arg-type]
+            pass
 
     def _configure(self, conn: psycopg.Connection) -> None:
         # The client's bound comes after the server's, so a slow statement ends as the
