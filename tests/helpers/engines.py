@@ -334,3 +334,31 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 30.0) -> Non
             pass
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def replica_env(root: Path, database_url: str, chroma_url: str, timeout: float) -> dict[str, str]:
+    """The settings of server-mode replicas (and CLI commands) over these engines, with a
+    copy of the seed articles in ``root``."""
+    from tests.helpers.paths import ROOT, SEEDS
+
+    shutil.copytree(SEEDS, root / "seeds")
+    return {
+        "QA_DATABASE_URL": database_url,
+        "QA_CHROMA_URL": chroma_url,
+        "QA_SEEDS_DIR": str(root / "seeds"),
+        "QA_INDEX_DIR": str(root / "unused-index"),
+        "QA_BACKEND_TIMEOUT": str(timeout),
+        "QA_EMBEDDER_THREADS": "1",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m qa_service ARGS` with ``env``, its output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "qa_service", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )

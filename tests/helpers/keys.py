@@ -2,19 +2,14 @@
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.helpers.engines import run_cli
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QA_INDEX_DIR": str(root / "index"), "QA_SEEDS_DIR": str(root / "seeds")}
-    return subprocess.run(
-        [sys.executable, "-m", "qa_service", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(env, *args)
 
 
 def create_key(root: Path, name: str, scope: str, *origins: str) -> str:

@@ -5,9 +5,7 @@ small margin) however many wait at once, and the replica recovers by itself. The
 this module's own: the tests stop and freeze them (SIGSTOP of this cluster's processes only).
 """
 
-import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,10 +19,11 @@ from tests.helpers.engines import (
     ChromaServer,
     PostgresServer,
     Replica,
+    replica_env,
+    run_cli,
     start_chroma,
     start_postgres,
 )
-from tests.helpers.paths import ROOT, SEEDS
 
 pytestmark = pytest.mark.slow
 
@@ -40,16 +39,7 @@ class Outage:
         self.pg: PostgresServer = start_postgres()
         self.chroma: ChromaServer = start_chroma()
         self.database_url = self.pg.create_database("outage")
-        shutil.copytree(SEEDS, root / "seeds")
-        self.env = {
-            "QA_DATABASE_URL": self.database_url,
-            "QA_CHROMA_URL": self.chroma.url,
-            "QA_SEEDS_DIR": str(root / "seeds"),
-            "QA_INDEX_DIR": str(root / "unused-index"),
-            "QA_BACKEND_TIMEOUT": str(TIMEOUT_S),
-            "QA_EMBEDDER_THREADS": "1",
-            "PYTHONPATH": str(ROOT),
-        }
+        self.env = replica_env(root, self.database_url, self.chroma.url, TIMEOUT_S)
         self.replica = Replica(root, self.env, "outage")
         self.key = ""
 
@@ -67,22 +57,8 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
     setup = Outage(tmp_path_factory.mktemp("outage"))
     try:
         setup.replica.start().wait_ready()
-        created = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "qa_service",
-                "keys",
-                "create",
-                "--name",
-                "w",
-                "--scope",
-                "write",
-            ],
-            env={**setup.replica.env},
-            capture_output=True,
-            text=True,
-            timeout=120,
+        created = run_cli(
+            {**setup.replica.env}, "keys", "create", "--name", "w", "--scope", "write"
         )
         assert created.returncode == 0, created.stderr
         setup.key = created.stdout.strip()
@@ -223,13 +199,7 @@ def test_a_held_writers_lock_gives_writes_busy_not_a_hang(outage: Outage) -> Non
 
 
 def _cli(outage: Outage, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "qa_service", *args],
-        env={**outage.replica.env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli({**outage.replica.env}, *args)
 
 
 def test_a_chroma_503_during_ingest_is_repaired_by_the_next_write(outage: Outage) -> None:

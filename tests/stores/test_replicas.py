@@ -8,9 +8,7 @@ and seed ingests race on purpose.
 """
 
 import contextlib
-import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -27,6 +25,8 @@ from tests.helpers.engines import (
     ChromaServer,
     PostgresServer,
     Replica,
+    replica_env,
+    run_cli,
     start_chroma,
     start_postgres,
 )
@@ -45,16 +45,7 @@ class Cluster:
         self.chroma: ChromaServer = start_chroma()
         self.database_url = self.pg.create_database("replicas")
         self.chroma_url = self.chroma.url
-        shutil.copytree(SEEDS, root / "seeds")
-        self.env = {
-            "QA_DATABASE_URL": self.database_url,
-            "QA_CHROMA_URL": self.chroma_url,
-            "QA_SEEDS_DIR": str(root / "seeds"),
-            "QA_INDEX_DIR": str(root / "unused-index"),
-            "QA_BACKEND_TIMEOUT": str(TIMEOUT_S),
-            "QA_EMBEDDER_THREADS": "1",
-            "PYTHONPATH": str(ROOT),
-        }
+        self.env = replica_env(root, self.database_url, self.chroma_url, TIMEOUT_S)
         self.a = Replica(root, self.env, "a")
         self.b = Replica(root, self.env, "b")
 
@@ -302,10 +293,4 @@ def _post_ignoring_errors(url: str, body: dict) -> None:
 
 
 def _cli(cluster: Cluster, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "qa_service", *args],
-        env={**cluster.a.env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli({**cluster.a.env}, *args)
