@@ -17,7 +17,7 @@ query itself (exact top k with MaxScore pruning) is in keyword.py.
 import select
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -97,14 +97,18 @@ class BoundedConnection(psycopg.Connection):
     a 503 like any other outage."""
 
     server_timeout: float | None = None
+    answered: Callable[[], None] | None = None  # told of every reply (the server is up)
 
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
         try:
             bound = timeout if timeout is not None else self.server_timeout
-            return super().wait(gen, interval, bound)
+            result = super().wait(gen, interval, bound)
         except psycopg.errors._WaitTimeout:
             self.pgconn.finish()
             raise psycopg.OperationalError(f"no answer within {self.server_timeout:g} s") from None
+        if self.answered is not None:
+            self.answered()
+        return result
 
 
 def _closed_by_server(conn: psycopg.Connection) -> bool:
@@ -179,6 +183,13 @@ class PostgresDatabase:
         # The client's bound comes after the server's, so a slow statement ends as the
         # server's clean error and keeps its connection; only silence closes one.
         conn.server_timeout = self.timeout + BACKEND_CLIENT_MARGIN_S  # type: ignore[attr-defined]
+        conn.answered = self._answered  # type: ignore[attr-defined]
+
+    def _answered(self) -> None:
+        """The server replied: it is back (a probe that holds its connection for a whole
+        write must not keep the others failing fast meanwhile)."""
+        if self._down_at is not None:
+            self._down_at = None
 
     @contextmanager
     def unbounded(self, conn: psycopg.Connection) -> Iterator[None]:
