@@ -241,7 +241,7 @@ class PostgresDatabase:
             raise BackendUnavailable(ENGINE, self._down_reason)
         return True
 
-    def _getconn(self) -> psycopg.Connection:
+    def _getconn(self) -> BoundedConnection:
         deadline = time.monotonic() + self.timeout
         conn = self.pool.getconn()
         if _closed_by_server(conn):
