@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from qa_service.errors import DocumentNotFound
+from qa_service.errors import DocumentNotFound, StoreUnavailable
 from qa_service.models import Chunk, Sentence
 from qa_service.stores.base import (
     VECTOR_KINDS,
@@ -189,11 +189,12 @@ class ArticleIndex:
 
     @contextmanager
     def _undone_on_failure(self) -> Iterator[None]:
-        """A failed write's journal entries repaired at once when the engines allow (the
-        caller still holds the lock); else they wait for the next write."""
+        """A write an engine refused (down: a 503) repairs its journal entries at once when
+        the engines allow (the caller still holds the lock); else they wait for the next
+        write. Anything else stays as a crash would leave it, for the same repair."""
         try:
             yield
-        except Exception:
+        except StoreUnavailable:
             with suppress(Exception):
                 self.repair()
             raise
