@@ -8,6 +8,7 @@ and seed ingests race on purpose.
 """
 
 import contextlib
+import re
 import subprocess
 import threading
 import time
@@ -240,8 +241,13 @@ def test_chroma_stopped_then_restarted_on_the_same_path(cluster: Cluster) -> Non
     assert {k: dict(v) for k, v in cluster.vector_versions().items()} == before  # nothing lost
     for replica in (cluster.a, cluster.b):
         assert httpx.get(replica.url + f"/v1/documents/while-{replica.name}").status_code == 404
-    fixed = _cli(cluster, "check", "--fix")  # the two unfinished writes
-    assert fixed.returncode == 0 and "journal: 2 unfinished" in fixed.stdout, fixed
+    # The two refused writes' journal entries: the second write repairs the first's when it
+    # can (a leftover under the writers' lock), so one or two are left for check to fix.
+    fixed = _cli(cluster, "check", "--fix")
+    assert fixed.returncode == 0, fixed
+    assert re.search(r"journal: [12] unfinished", fixed.stdout), fixed.stdout
+    clean = _cli(cluster, "check")
+    assert clean.returncode == 0 and "journal: 0 unfinished" in clean.stdout, clean
 
 
 def test_kill_9_mid_ingest_leaves_nothing_partial(cluster: Cluster) -> None:
