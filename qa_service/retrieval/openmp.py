@@ -144,8 +144,10 @@ class AdaptiveThreads:
         self.max_threads = int(lib.omp_get_max_threads())
         self.choice = WaitChoice(self.max_threads, wait == "adaptive")
 
-    def apply(self) -> int:
-        threads = self.choice.choose()
+    def apply(self, every_thread: bool = False) -> int:
+        """``every_thread``: the whole team whatever the load (a real-time team preempts the
+        other processes, so no thread of it waits for a core)."""
+        threads = self.max_threads if every_thread else self.choice.choose()
         self.choice.last = threads
         self._set(threads)
         return threads

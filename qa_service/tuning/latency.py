@@ -34,6 +34,19 @@ SMOOTHING = 0.5
 """Weight of the newest sample in the monitor's moving average (half-life one sample): /proc/stat
 counts in 10 ms ticks, so a single 0.1 s sample is noisy. Not measured."""
 
+REALTIME_PRIORITY = 1
+"""``SCHED_FIFO`` priority of a question's embedding (QA_EMBEDDER_PRIORITY): the lowest
+real-time one, above every normal thread (what the busy machine needs) and below every other
+real-time thread (the kernel's, an audio server's). benchmarks.openmp, 2 threads, spin 1000, one
+extra spinning process: busy/idle p50 1.03 under FIFO 1 vs 2.03 normal and 1.97 at nice -10
+(2026-11-30, load 1.8-2.8; benchmarks/README.md, "Busy machine")."""
+
+MAX_REALTIME_SPIN = 10_000
+"""Longest ``GOMP_SPINCOUNT`` under which ``auto`` takes real-time (~0.5 ms here): a real-time
+thread spinning at a barrier keeps a normal thread off its core for that long, once per
+region end. The service's own 1000 (~50 us) is well below; ``OMP_WAIT_POLICY=active`` and
+libgomp's default 300000 (~15 ms) are above, so those stay normal. Not swept."""
+
 MAX_QUERY_BATCH = 4
 """Questions embedded in one engine call at most (``QA_EMBEDDER_BATCH``): the last question of
 a batch waits for all of it. ``python -m benchmarks.batching`` (one thread, the same distinct
