@@ -179,6 +179,7 @@ def test_documents_shows_titles_with_markup_characters(env: Path) -> None:
     [
         ("QA_TOP_K", "abc", ["QA_TOP_K"]),
         ("QA_EMBEDDER", "bogus", ["QA_EMBEDDER"]),
+        ("QA_EMBEDDER_PRIORITY", "fast", ["QA_EMBEDDER_PRIORITY", "realtime"]),
         ("QA_ABSTAIN_THRESHOLD", "nan", ["QA_ABSTAIN_THRESHOLD"]),
         ("QA_MAX_DOCUMENT_CHARS", "-1", ["QA_MAX_DOCUMENT_CHARS"]),
         ("QA_PORT", "70000", ["QA_PORT"]),
