@@ -17,8 +17,9 @@ work and yields to the machine like any other).
 
 Safe only while every wait ends in a sleep: a real-time thread that spins starves a normal
 thread on its core. So ``auto`` (the default) takes real-time only when the OpenMP wait is
-bounded (passive, or ``GOMP_SPINCOUNT`` <= ``MAX_REALTIME_SPIN``), the team has no more
-threads than the process has cores, and the kernel permits it (CAP_SYS_NICE, or
+bounded (passive, or ``GOMP_SPINCOUNT`` <= ``MAX_REALTIME_SPIN``), the team has two threads
+or more (a lone thread has no partner to wait for) and no more than the process has cores,
+and the kernel permits it (CAP_SYS_NICE, or
 ``RLIMIT_RTPRIO`` >= ``REALTIME_PRIORITY``); else it stays normal and says why in one log line.
 ``realtime`` insists and fails at start-up if it cannot; ``normal`` never tries. The kernel
 keeps 5% of every core for normal threads whatever a real-time one does.
@@ -93,6 +94,11 @@ def choose_priority(setting: EmbedderPriority, threads: int, cores: int) -> Prio
     """The policy for questions' embedding; ``realtime`` raises what ``auto`` falls back on."""
     if setting == "normal":
         return PriorityChoice(False, "QA_EMBEDDER_PRIORITY=normal")
+    if setting == "auto" and threads < 2:
+        # A lone thread has no barrier partner to wait for: the scheduler moves it to a free
+        # core (1 thread: busy/idle p50 0.97 at normal priority), and real-time would only
+        # hold this process's own event loop off its core while a batch embeds.
+        return PriorityChoice(False, "QA_EMBEDDER_PRIORITY=auto: one OpenMP thread gains nothing")
     unsafe = unbounded_wait()
     if unsafe is None and threads > cores:
         unsafe = f"{threads} OpenMP threads on {cores} cores would wait behind each other"

@@ -57,6 +57,8 @@ def test_auto_falls_back_and_realtime_refuses(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("GOMP_SPINCOUNT", "1000")
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
     assert not choose_priority("normal", 2, 2).realtime
+    alone = choose_priority("auto", 1, 2)
+    assert not alone.realtime and "one OpenMP thread" in alone.reason
     crowded = choose_priority("auto", 4, 2)
     assert not crowded.realtime and "4 OpenMP threads on 2 cores" in crowded.reason
     with pytest.raises(EmbedderUnavailable, match="QA_EMBEDDER_PRIORITY=realtime: 4 OpenMP"):
