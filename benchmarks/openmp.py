@@ -36,7 +36,7 @@ SETTINGS: dict[str, dict[str, str]] = {
     "1 thread, passive": {"OMP_NUM_THREADS": "1", "QA_EMBEDDER_WAIT": "passive", **NORMAL},
     "service default, normal priority (adaptive, spin 1000)": NORMAL,
     # real-time where this process may (root / CAP_SYS_NICE / RLIMIT_RTPRIO), else as above
-    "service default (adaptive, spin 1000, priority auto)": {},
+    "service default (adaptive, spin 1000)": {},
 }
 # libgomp's default spins ~15 ms per wait here and takes seconds per question under load
 DEFAULT_SETTINGS = [name for name in SETTINGS if not name.endswith("spin 300000")]
