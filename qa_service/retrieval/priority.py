@@ -31,6 +31,7 @@ import logging
 import os
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -96,7 +97,7 @@ def choose_priority(setting: EmbedderPriority, threads: int, cores: int) -> Prio
         return PriorityChoice(False, "QA_EMBEDDER_PRIORITY=normal")
     if setting == "auto" and threads < 2:
         # A lone thread has no barrier partner to wait for: the scheduler moves it to a free
-        # core (1 thread: busy/idle p50 0.97 at normal priority), and real-time would only
+        # core (1 thread: busy/idle p50 0.97-1.01 at normal priority), and real-time would only
         # hold this process's own event loop off its core while a batch embeds.
         return PriorityChoice(False, "QA_EMBEDDER_PRIORITY=auto: one OpenMP thread gains nothing")
     unsafe = unbounded_wait()
@@ -110,7 +111,7 @@ def choose_priority(setting: EmbedderPriority, threads: int, cores: int) -> Prio
     return PriorityChoice(False, f"QA_EMBEDDER_PRIORITY=auto: {problem}")
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: kept in a WeakSet
 class _Team:
     """One calling thread's OpenMP workers (tids) and whether they run real-time now."""
 
@@ -128,7 +129,8 @@ class QuestionPriority:
         self.realtime = choice.realtime
         self.max_threads = max_threads
         self._local = threading.local()
-        self._teams: list[_Team] = []  # every thread's, to undo them all in _give_up
+        # every living thread's team (a thread's ends with it), to undo them all in _give_up
+        self._teams: weakref.WeakSet[_Team] = weakref.WeakSet()
         self._parallel = lib.GOMP_parallel
         self._parallel.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint, ctypes.c_uint]
         self._parallel.restype = None
@@ -173,7 +175,7 @@ class QuestionPriority:
         team: _Team | None = getattr(self._local, "team", None)
         if team is None:
             team = self._local.team = _Team(self.team_tids())
-            self._teams.append(team)
+            self._teams.add(team)
         if team.realtime == realtime:
             return
         try:
@@ -186,7 +188,7 @@ class QuestionPriority:
     def _give_up(self, exc: OSError) -> None:
         log.warning("embedder priority: back to normal (%s)", exc)
         self.realtime = False
-        for team in self._teams:
+        for team in list(self._teams):
             for tid in team.workers:
                 with contextlib.suppress(OSError):
                     _set_policy([tid], False)
