@@ -41,6 +41,7 @@ from qa_service.tuning.latency import MAX_REALTIME_SPIN, REALTIME_PRIORITY
 
 log = logging.getLogger("qa_service")
 
+_REALTIME = (os.SCHED_FIFO, os.SCHED_RR)  # a thread under one of these is left as it is
 _SPIN_SUFFIX = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 
@@ -78,6 +79,8 @@ def realtime_refused() -> str | None:
     """Why the kernel refuses ``SCHED_FIFO`` to this process, or None: asks it on the calling
     thread and goes straight back (the only test that covers capabilities, RLIMIT_RTPRIO and a
     container's or cgroup's real-time limits alike)."""
+    if os.sched_getscheduler(0) in _REALTIME:  # started under chrt: it is permitted, keep it
+        return None
     try:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
     except PermissionError:
@@ -151,6 +154,10 @@ class QuestionPriority:
     def questions(self) -> Iterator[None]:
         """Run the body (one engine call for questions) real-time, if chosen."""
         if not self.realtime:
+            yield
+            return
+        if os.sched_getscheduler(0) in _REALTIME:  # real-time already (chrt): leave it so
+            self._set_workers(True)
             yield
             return
         try:
