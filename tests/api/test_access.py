@@ -291,15 +291,20 @@ def test_revoking_over_http_takes_effect_at_once(service: Service) -> None:
     assert again.status_code == 409
 
 
+def _widget_key(service: Service, name: str, *origins: str) -> httpx.Response:
+    """POST /v1/keys (as admin) for a read key bound to ``origins``."""
+    return httpx.post(
+        f"{service.url}/v1/keys",
+        json={"name": name, "scope": "read", "origins": list(origins)},
+        headers=service.headers("admin"),
+    )
+
+
 def test_a_key_origin_is_stored_as_browsers_send_it(service: Service) -> None:
     # Found by a black-box bug hunt: a key made for "https://port.example:443" never matched
     # a browser, which sends the origin without its default port; port 99999 was accepted.
     admin = service.headers("admin")
-    made = httpx.post(
-        f"{service.url}/v1/keys",
-        json={"name": "port-widget", "scope": "read", "origins": ["https://Port.example:443/"]},
-        headers=admin,
-    )
+    made = _widget_key(service, "port-widget", "https://Port.example:443/")
     assert made.status_code == 201, made.text
     assert made.json()["origins"] == ["https://port.example"]
     browser = {"authorization": f"Bearer {made.json()['key']}", "origin": "https://port.example"}
@@ -353,12 +358,7 @@ def test_a_key_origin_is_stored_as_browsers_send_it(service: Service) -> None:
 def test_an_idn_key_origin_works_from_a_browser(service: Service) -> None:
     # Found by the sixth bug hunt: https://bücher.example was stored in Unicode, and the
     # browser's Origin (https://xn--bcher-kva.example) was refused with 403.
-    admin = service.headers("admin")
-    made = httpx.post(
-        f"{service.url}/v1/keys",
-        json={"name": "idn-widget", "scope": "read", "origins": ["https://Bücher.example"]},
-        headers=admin,
-    )
+    made = _widget_key(service, "idn-widget", "https://Bücher.example")
     assert made.status_code == 201, made.text
     assert made.json()["origins"] == ["https://xn--bcher-kva.example"]
     browser = {"authorization": f"Bearer {made.json()['key']}"}
@@ -376,7 +376,7 @@ def test_an_idn_key_origin_works_from_a_browser(service: Service) -> None:
     assert preflight.headers["access-control-allow-origin"] == "https://xn--bcher-kva.example"
     # The CLI stores the same form (nontransitional UTS #46, as browsers: ß stays ß).
     create_key(service.root, "idn-cli", "read", "https://straße.example")
-    listing = httpx.get(f"{service.url}/v1/keys", headers=admin).json()["items"]
+    listing = httpx.get(f"{service.url}/v1/keys", headers=service.headers("admin")).json()["items"]
     assert {k["name"]: k["origins"] for k in listing}["idn-cli"] == [
         "https://xn--strae-oqa.example"
     ]

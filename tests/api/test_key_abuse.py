@@ -17,7 +17,7 @@ from qa_service.access import AccessService
 from qa_service.api.app import create_app
 from qa_service.config import Settings
 from qa_service.service import build_service
-from tests.helpers.keys import create_key
+from tests.helpers.keys import create_key, guess_keys
 from tests.helpers.servers import serve_process
 
 pytestmark = pytest.mark.slow  # a real `qa-service serve` process
@@ -83,10 +83,7 @@ def test_invalid_keys_are_limited_per_address(server: Server) -> None:
     # Found by the sixth bug hunt: 401s for invalid keys were never limited (here
     # QA_INVALID_KEY_RATE_LIMIT="4/minute").
     url = server.url
-    statuses = []
-    for i in range(6):
-        bogus = {"authorization": f"Bearer qa-guess{i:05d}-not-a-key"}
-        statuses.append(httpx.get(f"{url}/v1/documents", headers=bogus))
+    statuses = guess_keys(url, 6, "qa-guess")
     assert [r.status_code for r in statuses] == [401] * 4 + [429] * 2, statuses
     limited = statuses[-1]
     assert limited.json()["type"] == "RateLimited" and int(limited.headers["retry-after"]) >= 1

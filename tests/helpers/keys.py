@@ -4,6 +4,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import httpx
+
 from tests.helpers.engines import run_cli
 
 
@@ -20,3 +22,9 @@ def create_key(root: Path, name: str, scope: str, *origins: str) -> str:
     assert key.startswith("qa-") and "\n" not in key  # the key alone on stdout
     assert name in result.stderr and key not in result.stderr
     return key
+
+
+def guess_keys(url: str, count: int, prefix: str) -> list[httpx.Response]:
+    """``count`` requests, each with another made-up key, from this one client address."""
+    made_up = (f"Bearer {prefix}{i:05d}-not-a-key" for i in range(count))
+    return [httpx.get(f"{url}/v1/documents", headers={"authorization": k}) for k in made_up]
