@@ -2,13 +2,21 @@
 
     .venv/bin/python -m benchmarks.scaleout [--questions 200] [--seconds 15]
         [--clients 16 64] [--keyword-sizes 10000 100000 1000000] [--keyword-seconds 60]
-        [--sizes 10000 100000] [--only latency throughput keyword growth]
+        [--sizes 10000 100000] [--same-run-sizes 100000]
+        [--only latency same-run throughput keyword growth]
         [--measure-lock /tmp/qa-cpu.lock] [--build-threads 1] [--writers 1]
-        [--existing DATABASE_URL CHROMA_URL]
+        [--existing DATABASE_URL CHROMA_URL [--existing-embedded INDEX_DIR]]
 
 1. The XQuAD-de index is built in embedded mode (`qa-service ingest`, cached), then copied
    into server mode with `qa-service migrate` (timed: no re-embedding).
 2. Latency: the same distinct questions, one client, `POST /v1/ask`, embedded vs server.
+   Same run, asked in turn (`--only same-run`): both modes served at once over XQuAD-de and
+   over benchmarks.scale's corpus of each --same-run-sizes (100k chunks by default), built in
+   both modes from one seed (see 6.), each question asked of one mode and then the other
+   (which first alternates), so both share the same minutes and load. With --measure-lock
+   the builds run at this process's priority (start it under `nice`) and the questions at
+   priority 0 holding the lock; --existing ... --existing-embedded compares corpora already
+   built.
 3. Ingest rate: articles/s of `POST /v1/documents` (new texts, embedding included) per mode.
 4. Throughput in server mode with 1 and 2 replicas (each `qa-service serve`, one process)
    at each client count; the clients alternate between the replicas as a round-robin load
@@ -57,6 +65,7 @@ from benchmarks.common import (
     report,
     seed_corpus,
     server,
+    summary_ms,
     tree_cpu_seconds,
     xquad_articles,
     xquad_corpus,
@@ -255,7 +264,7 @@ def _median(values: Sequence[int]) -> int:
     return sorted(values)[len(values) // 2]
 
 
-PARTS = ("latency", "throughput", "keyword", "growth")
+PARTS = ("latency", "same-run", "throughput", "keyword", "growth")
 
 
 def _latency_table(
@@ -331,30 +340,14 @@ def _growth(
     and asks a random sample of entries' own vectors (what `qa-service check` asks of all).
     ``measure_lock``: the questions wait for this lock file (flock) and run at normal priority,
     so a long build can run niced without the lock and the timing still has the CPU alone."""
-    from benchmarks.scale import build
-    from qa_service.config import Settings
-
-    service_threads = chroma.env["RAYON_NUM_THREADS"]
     rows = []
     for size in sizes:
-        env = {
-            "QA_DATABASE_URL": pg.create_database("grow"),
-            "QA_CHROMA_URL": chroma.database_url(),
-        }
-        index_dir = CACHE / f"scaleout-grow-{size}"
-        shutil.rmtree(index_dir, ignore_errors=True)
-        settings = Settings(
-            index_dir=index_dir,
-            database_url=env["QA_DATABASE_URL"],
-            chroma_url=env["QA_CHROMA_URL"],
-            backend_timeout=BUILD_TIMEOUT_S,
+        env, index_dir, built, restart = _build_server_corpus(
+            pg, chroma, size, f"scaleout-grow-{size}", articles, build_threads, writers
         )
-        _restart_chroma(chroma, str(build_threads))
-        built = build(index_dir, size, articles=articles, settings=settings, writers=writers)
-        restart = _restart_chroma(chroma, service_threads)
-        checked = _check_vectors(settings)
+        checked = _check_vectors(_server_settings(index_dir, env))
         print(f"  {time.strftime('%H:%M:%S')} checked: {checked}", flush=True)
-        with _measuring(measure_lock, pg, chroma), server(index_dir, env=env) as (url, _p, up):
+        with _measuring(measure_lock, pg), server(index_dir, env=env) as (url, _p, up):
             row = {"chunks": size, "vectors": built["vectors"]}
             row["write vectors/s"] = built["vectors"] / built["write s"]
             row["write threads"] = build_threads
@@ -381,20 +374,145 @@ def _growth(
     return rows
 
 
+def _server_settings(index_dir: Path, env: dict[str, str]) -> "Settings":
+    """In-process settings of the server-mode corpus in ``env`` (bulk writes may be slow)."""
+    from qa_service.config import Settings
+
+    return Settings(
+        index_dir=index_dir,
+        database_url=env["QA_DATABASE_URL"],
+        chroma_url=env["QA_CHROMA_URL"],
+        backend_timeout=BUILD_TIMEOUT_S,
+    )
+
+
+def _build_server_corpus(
+    pg: PostgresServer,
+    chroma: ChromaServer,
+    size: int,
+    name: str,
+    articles: int | None,
+    build_threads: int,
+    writers: int,
+) -> tuple[dict[str, str], Path, dict, float]:
+    """benchmarks.scale's corpus of ``size`` chunks written into a new PostgreSQL database
+    and Chroma database: (the serve environment, its index dir, build()'s result, seconds
+    the Chroma server took to restart with the service's threads after the write)."""
+    from benchmarks.scale import build
+
+    env = {"QA_DATABASE_URL": pg.create_database("grow"), "QA_CHROMA_URL": chroma.database_url()}
+    index_dir = CACHE / name
+    shutil.rmtree(index_dir, ignore_errors=True)
+    service_threads = chroma.env["RAYON_NUM_THREADS"]
+    _restart_chroma(chroma, str(build_threads))
+    settings = _server_settings(index_dir, env)
+    built = build(index_dir, size, articles=articles, settings=settings, writers=writers)
+    return env, index_dir, built, _restart_chroma(chroma, service_threads)
+
+
+def _asked_in_turn(urls: dict[str, str], questions: Sequence[str]) -> dict[str, list[float]]:
+    """Seconds of ``POST /v1/ask`` per mode, each question asked of every mode in turn (one
+    client; which mode goes first alternates), so both modes share the same minutes and the
+    same load. The first WARM_UP questions warm each server up and are not timed."""
+    seconds: dict[str, list[float]] = {mode: [] for mode in urls}
+    modes = list(urls)
+    with httpx.Client(timeout=120) as http:
+        for i, q in enumerate(questions):
+            for mode in modes if i % 2 == 0 else modes[::-1]:
+                t = time.perf_counter()
+                r = http.post(f"{urls[mode]}/v1/ask", json={"question": q})
+                if i >= WARM_UP:
+                    seconds[mode].append(time.perf_counter() - t)
+                assert r.status_code == 200, r.text
+    return seconds
+
+
+WARM_UP = 10  # questions each server answers before the timed ones (caches, pools, JIT)
+
+
+def _same_run_row(
+    corpus: str, embedded: Path, server_env: dict[str, str], questions: list[str]
+) -> dict:
+    """Both modes served at once over their copies of one corpus, asked in turn."""
+    with (
+        server(embedded) as (url_e, _pe, _ue),
+        server(embedded, env=server_env) as (url_s, _ps, _us),
+    ):
+        load = _load()
+        seconds = _asked_in_turn({"embedded": url_e, "server": url_s}, questions)
+    e, s = (summary_ms(seconds[m]) for m in ("embedded", "server"))
+    return {
+        "corpus": corpus,
+        "embedded p50 ms": e["p50"],
+        "server p50 ms": s["p50"],
+        "server / embedded p50": s["p50"] / e["p50"],
+        "embedded p99 ms": e["p99"],
+        "server p99 ms": s["p99"],
+        "questions": len(seconds["server"]),
+        "load before -> after": f"{load} -> {_load()}",
+    }
+
+
+def _same_run(
+    pg: PostgresServer,
+    chroma: ChromaServer,
+    sizes: Sequence[int],
+    questions: list[str],
+    xquad: tuple[Path, dict[str, str]] | None,
+    measure_lock: Path | None,
+    build_threads: int = 1,
+    writers: int = 1,
+) -> list[dict]:
+    """Embedded vs server mode, both serving at once and asked in turn: over XQuAD-de
+    (``xquad``: the embedded index and the server environment it was migrated to) and over
+    benchmarks.scale's corpus of each of ``sizes`` chunks, built in both modes from the same
+    seed (the same documents, texts and vectors). Builds run at this process's priority;
+    the questions hold ``measure_lock`` at priority 0."""
+    from benchmarks.scale import build
+
+    corpora: list[tuple[str, Path, dict[str, str]]] = []
+    if xquad is not None:
+        corpora.append(("XQuAD-de", *xquad))
+    for size in sizes:
+        embedded = CACHE / f"same-run-embedded-{size}"
+        started = time.perf_counter()
+        build(embedded, size)
+        print(f"  embedded {size}: {time.perf_counter() - started:.0f} s", flush=True)
+        started = time.perf_counter()
+        env, _dir, _built, _restart = _build_server_corpus(
+            pg, chroma, size, f"same-run-server-{size}", None, build_threads, writers
+        )
+        print(f"  server {size}: {time.perf_counter() - started:.0f} s", flush=True)
+        corpora.append((f"{size} chunks", embedded, env))
+    rows = []
+    with _measuring(measure_lock, pg):
+        for corpus, embedded, env in corpora:
+            rows.append(_same_run_row(corpus, embedded, env, questions))
+            print(rows[-1], flush=True)
+    _report_same_run(rows, len(questions) - WARM_UP)
+    return rows
+
+
+def _report_same_run(rows: list[dict], questions: int) -> None:
+    report(
+        "Scale-out: embedded vs server mode, same run, POST /v1/ask (1 client, asked in turn)",
+        rows,
+        [
+            f"{questions} distinct XQuAD-de questions per corpus (after {WARM_UP} warm-up ones), "
+            "each asked of both modes one after the other (which first alternates), both "
+            "servers up at once; target: server p50 <= 1.3 x embedded p50",
+            "n chunks: benchmarks.scale's corpus (XQuAD-de + distractors recombined from its "
+            "sentences, cached vectors + seeded noise), built once per mode from the same seed",
+        ],
+    )
+
+
 def _existing(database_url: str, chroma_url: str, questions: list[str]) -> dict:
     """The growth row of a corpus someone else wrote into these engines (the check, then the
     questions); the caller holds the CPU lock, and the writer is paused or gone."""
-    from qa_service.config import Settings
-
     index_dir = CACHE / "scaleout-existing"
     env = {"QA_DATABASE_URL": database_url, "QA_CHROMA_URL": chroma_url}
-    settings = Settings(
-        index_dir=index_dir,
-        database_url=database_url,
-        chroma_url=chroma_url,
-        backend_timeout=BUILD_TIMEOUT_S,
-    )
-    checked = _check_vectors(settings)
+    checked = _check_vectors(_server_settings(index_dir, env))
     print(f"  {time.strftime('%H:%M:%S')} checked: {checked}", flush=True)
     vectors = int(str(checked["vectors in Chroma / PostgreSQL"]).split(" / ")[1])
     with server(index_dir, env=env) as (url, _p, up):
@@ -465,9 +583,10 @@ def _check_vectors(settings: "Settings") -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def _measuring(lock: Path | None, pg: PostgresServer, chroma: ChromaServer) -> Iterator[None]:
-    """Hold ``lock`` (flock) and run this process, PostgreSQL and Chroma at priority 0 (the
-    build may run under `nice`); restore both afterwards. No lock: nothing changes."""
+def _measuring(lock: Path | None, pg: PostgresServer | None = None) -> Iterator[None]:
+    """Hold ``lock`` (flock) and run this process, its children (servers, Chroma) and ``pg``
+    at priority 0 (the build may run under `nice`); restore them afterwards. No lock:
+    nothing changes."""
     if lock is None:
         yield
         return
@@ -475,8 +594,10 @@ def _measuring(lock: Path | None, pg: PostgresServer, chroma: ChromaServer) -> I
         print(f"  {time.strftime('%H:%M:%S')} waiting for {lock}", flush=True)
         fcntl.flock(held, fcntl.LOCK_EX)
         print(f"  {time.strftime('%H:%M:%S')} measuring", flush=True)
-        postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
-        pids = [os.getpid(), *descendants(os.getpid()), postmaster, *descendants(postmaster)]
+        pids = [os.getpid(), *descendants(os.getpid())]
+        if pg is not None:
+            postmaster = int((pg.data / "postmaster.pid").read_text().split()[0])
+            pids += [postmaster, *descendants(postmaster)]
         before = {pid: _set_niceness(pid, 0) for pid in pids}
         try:
             yield
@@ -517,6 +638,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
         "--sizes", type=int, nargs="*", default=[10_000, 100_000], help="growth: corpus chunks"
     )
     parser.add_argument(
+        "--same-run-sizes",
+        type=int,
+        nargs="*",
+        default=[100_000],
+        help="same-run: corpus chunks (besides XQuAD-de) built in both modes and asked in turn",
+    )
+    parser.add_argument(
         "--articles", type=int, default=None, help="growth: XQuAD-de articles drawn on (all)"
     )
     parser.add_argument(
@@ -547,6 +675,14 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
         help="growth: measure a corpus already in these engines (e.g. a build stopped "
         "between batches) instead of building one; runs nothing else",
     )
+    parser.add_argument(
+        "--existing-embedded",
+        type=Path,
+        default=None,
+        metavar="INDEX_DIR",
+        help="with --existing: the same-run comparison of this embedded index and the "
+        "engines' corpus (the same one built in both modes) instead of the growth row",
+    )
     parser.add_argument("--corpus", choices=["xquad", "seeds"], default="xquad")
     parser.add_argument(
         "--only", choices=PARTS, nargs="+", default=list(PARTS), help="run only these tables"
@@ -559,6 +695,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
     needed = args.questions + 20 + 2 * len(args.clients) * per_step
     pool = distinct(corpus.questions, needed, salt="so")
     results: dict[str, list[dict]] = {}
+    if args.existing and args.existing_embedded:
+        env = {"QA_DATABASE_URL": args.existing[0], "QA_CHROMA_URL": args.existing[1]}
+        asked = pool[: args.questions + WARM_UP]
+        with _measuring(args.measure_lock):
+            results["same-run"] = [_same_run_row("existing", args.existing_embedded, env, asked)]
+        _report_same_run(results["same-run"], args.questions)
+        return results
     if args.existing:
         database_url, chroma_url = args.existing
         results["growth"] = [_existing(database_url, chroma_url, pool[: args.questions])]
@@ -566,7 +709,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
     pg: PostgresServer = start_postgres()
     chroma: ChromaServer = start_chroma()
     try:
-        if {"latency", "throughput"} & set(args.only):
+        xquad = None
+        if {"latency", "same-run", "throughput"} & set(args.only):
             index_dir = CACHE / f"idx-{corpus.name}"
             ingest_cli(index_dir, [corpus.folder])
             # The run posts new articles: to a copy, so the cached index stays the corpus alone.
@@ -593,6 +737,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
                 stderr=subprocess.DEVNULL,
             )
             migrate_s = time.perf_counter() - started
+            xquad = (work_dir, server_env)
             if "latency" in args.only:
                 results["latency"] = _latency_table(
                     work_dir, server_env, pool[: args.questions], args.ingest, migrate_s
@@ -601,6 +746,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
                 results["throughput"] = _throughput_table(
                     work_dir, server_env, pool[args.questions :], args.clients, args.seconds
                 )
+        if "same-run" in args.only:
+            results["same-run"] = _same_run(
+                pg,
+                chroma,
+                args.same_run_sizes,
+                pool[: args.questions + WARM_UP],
+                xquad,
+                args.measure_lock,
+                args.build_threads,
+                args.writers,
+            )
         if "keyword" in args.only and args.keyword_sizes:
             results["keyword"] = _keyword_growth(
                 pg, args.keyword_sizes, pool[: args.questions], args.keyword_seconds
