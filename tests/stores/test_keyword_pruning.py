@@ -123,3 +123,28 @@ def test_the_pruned_query_reads_the_gin_index(db: PostgresDatabase) -> None:
     (the rarest terms) goes through the GIN index."""
     plan = keyword.explain(db, "chunks", ["rare7", "mid3", "half", "third"])
     assert "Bitmap Index Scan on chunks_terms" in plan, plan
+
+
+def test_rounds_are_never_jit_compiled(db: PostgresDatabase) -> None:
+    """The service's sessions run with JIT off (tuning.retrieval.POSTGRES_SESSION): a round
+    whose estimated cost passes jit_above_cost (as at ~1M chunks) is interpreted, not
+    compiled once per query. Here the threshold is lowered to 0 so every plan passes it."""
+    terms = ["rare7", "mid3", "half", "third"]
+    stats, avgdl = keyword.term_stats(db, "chunks", terms)
+    params = {**keyword._score_params(stats, avgdl, 20), "scan": terms, "seen": []}
+    explain = "EXPLAIN (ANALYZE) " + keyword._round_sql("chunks", len(terms))
+    with db.connection() as conn:
+        assert conn.execute("SHOW jit").fetchone() == ("off",)
+        conn.execute("SET jit_above_cost = 0")
+        try:
+            service = [r[0] for r in conn.execute(explain, params)]
+            conn.execute("SET jit = on")  # the control: the same plan, JIT allowed
+            allowed = [r[0] for r in conn.execute(explain, params)]
+            # true when the server has a JIT provider (llvmjit) and jit is on
+            available = conn.execute("SELECT pg_jit_available()").fetchone() == (True,)
+        finally:
+            conn.execute("RESET jit")
+            conn.execute("RESET jit_above_cost")
+        assert conn.execute("SHOW jit").fetchone() == ("off",)
+    assert not any(line.startswith("JIT:") for line in service), service
+    assert any(line.startswith("JIT:") for line in allowed) == available, allowed
