@@ -471,29 +471,32 @@ def _same_run(
     chroma: ChromaServer,
     sizes: Sequence[int],
     questions: list[str],
-    xquad: tuple[Path, dict[str, str]] | None,
+    migrated: tuple[str, Path, dict[str, str]] | None,
     measure_lock: Path | None,
+    articles: int | None = None,
     build_threads: int = 1,
     writers: int = 1,
 ) -> list[dict]:
-    """Embedded vs server mode, both serving at once and asked in turn: over XQuAD-de
-    (``xquad``: the embedded index and the server environment it was migrated to) and over
-    benchmarks.scale's corpus of each of ``sizes`` chunks, built in both modes from the same
-    seed (the same documents, texts and vectors). Builds run at this process's priority;
-    the questions hold ``measure_lock`` at priority 0."""
+    """Embedded vs server mode, both serving at once and asked in turn: over the corpus
+    ``migrated`` (its name, the embedded index and the server environment it was migrated
+    to) and over benchmarks.scale's corpus of each of ``sizes`` chunks (drawn on the first
+    ``articles`` XQuAD-de articles), built in both modes from the same seed (the same
+    documents, texts and vectors). Builds run at this process's priority; the questions hold
+    ``measure_lock`` at priority 0."""
     from benchmarks.scale import build
 
     corpora: list[tuple[str, Path, dict[str, str]]] = []
-    if xquad is not None:
-        corpora.append(("XQuAD-de", *xquad))
+    if migrated is not None:
+        corpora.append(migrated)
+    suffix = "" if articles is None else f"-a{articles}"
     for size in sizes:
-        embedded = CACHE / f"same-run-embedded-{size}"
+        embedded = CACHE / f"same-run-embedded-{size}{suffix}"
         started = time.perf_counter()
-        build(embedded, size)
+        build(embedded, size, articles=articles)
         print(f"  embedded {size}: {time.perf_counter() - started:.0f} s", flush=True)
         started = time.perf_counter()
         env, _dir, _built, _restart = _build_server_corpus(
-            pg, chroma, size, f"same-run-server-{size}", None, build_threads, writers
+            pg, chroma, size, f"same-run-server-{size}", articles, build_threads, writers
         )
         print(f"  server {size}: {time.perf_counter() - started:.0f} s", flush=True)
         corpora.append((f"{size} chunks", embedded, env))
@@ -658,7 +661,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
         help="same-run: corpus chunks (besides XQuAD-de) built in both modes and asked in turn",
     )
     parser.add_argument(
-        "--articles", type=int, default=None, help="growth: XQuAD-de articles drawn on (all)"
+        "--articles",
+        type=int,
+        default=None,
+        help="growth, same-run: XQuAD-de articles drawn on (all)",
     )
     parser.add_argument(
         "--build-threads",
@@ -722,7 +728,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
     pg: PostgresServer = start_postgres()
     chroma: ChromaServer = start_chroma()
     try:
-        xquad = None
+        migrated = None
         if {"latency", "same-run", "throughput"} & set(args.only):
             index_dir = CACHE / f"idx-{corpus.name}"
             ingest_cli(index_dir, [corpus.folder])
@@ -750,7 +756,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
                 stderr=subprocess.DEVNULL,
             )
             migrate_s = time.perf_counter() - started
-            xquad = (work_dir, server_env)
+            migrated = (corpus.name, work_dir, server_env)
             if "latency" in args.only:
                 results["latency"] = _latency_table(
                     work_dir, server_env, pool[: args.questions], args.ingest, migrate_s
@@ -765,8 +771,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
                 chroma,
                 args.same_run_sizes,
                 pool[: args.questions + WARM_UP],
-                xquad,
+                migrated,
                 args.measure_lock,
+                args.articles,
                 args.build_threads,
                 args.writers,
             )

@@ -313,6 +313,8 @@ def test_scaleout() -> None:
             "2000",
             "--sizes",  # growth: the defaults (10k and 100k chunks) take many minutes
             "60",
+            "--same-run-sizes",  # the default (100k chunks) takes ~20 minutes to build
+            "60",
             "--articles",
             "2",
         ]
@@ -330,3 +332,13 @@ def test_scaleout() -> None:
         "GIN used of 10: pruned / unpruned",
     )
     _columns(tables["growth"], "chunks", "write vectors/s", "p50 ms")
+    _columns(
+        tables["same-run"],
+        "corpus",
+        "embedded p50 ms",
+        "server p50 ms",
+        "server / embedded p50",
+        "questions",
+    )
+    assert [r["corpus"] for r in tables["same-run"]] == ["seeds", "60 chunks"]
+    assert all(r["questions"] == 3 for r in tables["same-run"])
