@@ -31,11 +31,11 @@ POSTGRES_SESSION = {"jit": "off"}
 JIT off: PostgreSQL 15 JIT-compiles any plan whose estimated cost passes ``jit_above_cost``
 (100,000), and a BM25 round is one long arithmetic expression per row. At 100k chunks no
 round reached it (estimates 3,200-55,000, median 7,800), but the estimates grow with the
-rows scored, so at 1M chunks most would; forced onto the same 100k rounds (jit_above_cost
-= 0) JIT made the two searches 278 ms against 140 ms without it (p50, 40 XQuAD-de
-questions interleaved; benchmarks/README.md, "Scale-out", same-run table). Interpreting the
-expression costs less than compiling it once per query; nothing else the service runs is
-long enough to gain from JIT."""
+rows scored, so at 1M chunks many would (estimated, not measured there). Forced onto the
+100k rounds (``jit_above_cost = 0``), JIT made the two searches 278 ms against 140 ms
+without it (p50, 40 XQuAD-de questions interleaved; python -m benchmarks.scaleout's 100k
+corpus, benchmarks/README.md "Scale-out", runs 34-37). Nothing else the service runs is
+long enough to gain from compiling."""
 LEXICAL_SENTENCES = 50
 """Sentences the BM25 search returns: more than the dense ones, as BM25 scores many short
 sentences alike. Not measured."""
