@@ -118,6 +118,15 @@ class QAService:
         in ``mode`` (default QA_ANSWER_MODE), ``.events()`` sentence by sentence."""
         return self.responder.start(question, top_k or self.settings.top_k, mode)
 
+    def expect_question(self, question: str) -> None:
+        """``question`` was admitted and waits for an answer thread: the embedder may embed it
+        with the questions ahead of it (one engine call for several: less CPU per question,
+        benchmarks/README.md "Throughput"). Cheap, on the event loop; bad input is left for
+        ``start_answer`` to refuse."""
+        expect = getattr(self.embedder, "expect", None)
+        if expect is not None and (query := self.answerer.query_to_embed(question)) is not None:
+            expect(query)
+
     def answer(
         self, question: str, top_k: int | None = None, mode: AnswerMode | None = None
     ) -> Reply:

@@ -33,6 +33,7 @@ from qa_service.answer.references import addresses_assistant, refers_to_nothing
 from qa_service.answer.reranking import Reranker, rerank
 from qa_service.answer.scoring import evidence_score, prefer_topic, rank, score_candidates
 from qa_service.answer.text import compose_answer
+from qa_service.errors import InvalidInput
 from qa_service.models import Passage
 from qa_service.retrieval.embedder import Embedder, embedder_calibration
 from qa_service.retrieval.retriever import CandidateSentence, HybridRetriever, Retrieval
@@ -125,12 +126,8 @@ class ExtractiveAnswerer:
         """
         question = self.check_question(question)
         language = detect_language(question)
-        if addresses_assistant(question):
-            message = ASSISTANT_MESSAGE[language]
-            return Answer(message, True, [], [], language, {"addresses_assistant": 1.0})
-        if topic is None and (pronoun := refers_to_nothing(question)):
-            message = unresolved_message(language, pronoun)
-            return Answer(message, True, [], [], language, {"unresolved_reference": 1.0})
+        if (early := self.unsearched(question, language, topic)) is not None:
+            return early
         query = retrieval_query or question
         keywords = self.retriever.search_keywords(query, language)  # while embedding
         if vector is None:
@@ -143,6 +140,28 @@ class ExtractiveAnswerer:
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language, diagnostics)
         answer = compose_answer(cited, self.config.answer_margin)
         return Answer(answer, False, [c for c, _ in cited], passages, language, diagnostics)
+
+    @staticmethod
+    def unsearched(question: str, language: Language, topic: Topic | None) -> Answer | None:
+        """The answer of a question that is not searched (nor embedded), or None."""
+        if addresses_assistant(question):
+            message = ASSISTANT_MESSAGE[language]
+            return Answer(message, True, [], [], language, {"addresses_assistant": 1.0})
+        if topic is None and (pronoun := refers_to_nothing(question)):
+            message = unresolved_message(language, pronoun)
+            return Answer(message, True, [], [], language, {"unresolved_reference": 1.0})
+        return None
+
+    def query_to_embed(self, question: str) -> str | None:
+        """The text ``ask(question)`` (no topic, no rewrite) will embed, or None if it will
+        embed nothing (bad input, a question not searched)."""
+        try:
+            question = self.check_question(question)
+        except InvalidInput:
+            return None
+        if self.unsearched(question, detect_language(question), None) is not None:
+            return None
+        return question
 
     def sources(self, retrieval: Retrieval) -> tuple[dict[str, str | None], list[Passage], Quote]:
         """The titles of every retrieved article, the passages shown with the answer, and

@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         app.state.chat = ChatService(app.state.service)
         auth.access = AccessService(app.state.service.stores.documents)
         own = app.state.service.settings
-        app.state.compute = Compute(own.answer_threads, own.max_queue)
+        backlog = getattr(app.state.service.embedder, "backlog", None)
+        app.state.compute = Compute(own.answer_threads, own.max_queue, backlog)
         app.state.examples = ExampleQuestions(
             app.state.service.answerer, app.state.service.stores.documents
         )

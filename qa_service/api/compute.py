@@ -13,34 +13,57 @@ a burst arriving in one loop turn (async dependencies, no thread hop before this
 a check of them and the bound never held (benchmarks/README.md, Latency).
 """
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ParamSpec, TypeVar
 
 import anyio
 import anyio.to_thread
 
 from qa_service.errors import ServiceBusy
+from qa_service.retrieval.priority import Backlog
+from qa_service.tuning.latency import OVERLOAD_WAITING
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
 class Compute:
-    def __init__(self, threads: int, max_queue: int | None = None) -> None:
+    def __init__(
+        self, threads: int, max_queue: int | None = None, backlog: Backlog | None = None
+    ) -> None:
         self.limiter = anyio.CapacityLimiter(threads)
         self.max_queue = max_queue
         self.admitted = 0  # running or waiting; only the event loop's thread changes it
+        self.backlog = backlog  # told how many wait: real-time embedding steps down when full
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        with self.admission():
+            return await self.thread(fn, *args, **kwargs)
+
+    @contextlib.contextmanager
+    def admission(self) -> Iterator[None]:
+        """One question admitted for its whole stay (ServiceBusy past the bound); the body
+        runs it with ``thread``. Enter it on the event loop before the first ``await``."""
         if self.max_queue is not None and self.admitted >= (
             self.limiter.total_tokens + self.max_queue
         ):
             raise ServiceBusy(f"{self.max_queue} questions are waiting already; try again")
-        self.admitted += 1
+        self._count(+1)
         try:
-            return await anyio.to_thread.run_sync(
-                functools.partial(fn, *args, **kwargs), limiter=self.limiter
-            )
+            yield
         finally:
-            self.admitted -= 1
+            self._count(-1)
+
+    def _count(self, change: int) -> None:
+        self.admitted += change
+        if self.backlog is not None:
+            waiting = self.admitted - self.limiter.total_tokens
+            self.backlog.update(waiting, self.max_queue or OVERLOAD_WAITING)
+
+    async def thread(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn`` in an answer thread, when one is free (first come, first served)."""
+        return await anyio.to_thread.run_sync(
+            functools.partial(fn, *args, **kwargs), limiter=self.limiter
+        )

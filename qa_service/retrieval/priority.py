@@ -37,7 +37,11 @@ from dataclasses import dataclass
 
 from qa_service.config import EmbedderPriority
 from qa_service.errors import EmbedderUnavailable
-from qa_service.tuning.latency import MAX_REALTIME_SPIN, REALTIME_PRIORITY
+from qa_service.tuning.latency import (
+    MAX_REALTIME_SPIN,
+    OVERLOAD_RESUME_SHARE,
+    REALTIME_PRIORITY,
+)
 
 log = logging.getLogger("qa_service")
 
@@ -114,6 +118,35 @@ def choose_priority(setting: EmbedderPriority, threads: int, cores: int) -> Prio
     return PriorityChoice(False, f"QA_EMBEDDER_PRIORITY=auto: {problem}")
 
 
+class Backlog:
+    """Whether the service is overloaded: real-time embedding then steps down to normal.
+
+    A real-time engine call preempts every normal thread, this process's own event loop
+    included. While a few questions wait that is the point (they are answered sooner); once
+    the queue is full it is a trap: with both cores embedding back to back the loop reads and
+    refuses new requests only in the gaps, so requests wait unread for seconds instead of
+    being refused at once (one ``serve`` worker, 64 clients: p99 5.5 s real-time vs 1.5 s
+    normal, benchmarks/README.md "Throughput"). So: overloaded from the moment ``limit``
+    questions wait for an answer thread (the service's queue, QA_MAX_QUEUE, is full), normal
+    again once at most ``limit * OVERLOAD_RESUME_SHARE`` wait. Updated on the event loop at
+    every admission and departure, read by the answer threads before each engine call.
+    """
+
+    def __init__(self, announce: bool = False) -> None:
+        self.overloaded = False
+        self.announce = announce  # log each change (when it changes a real-time policy)
+
+    def update(self, waiting: int, limit: int) -> None:
+        if not self.overloaded and waiting >= limit:
+            self.overloaded = True
+            if self.announce:
+                log.info("embedder priority: normal while %d questions wait (overloaded)", waiting)
+        elif self.overloaded and waiting <= limit * OVERLOAD_RESUME_SHARE:
+            self.overloaded = False
+            if self.announce:
+                log.info("embedder priority: real-time again, %d questions wait", waiting)
+
+
 @dataclass(eq=False)  # hashable by identity: kept in a WeakSet
 class _Team:
     """One calling thread's OpenMP workers (tids) and whether they run real-time now."""
@@ -131,6 +164,8 @@ class QuestionPriority:
     def __init__(self, lib: ctypes.CDLL, choice: PriorityChoice, max_threads: int) -> None:
         self.realtime = choice.realtime
         self.max_threads = max_threads
+        # the service's queue (api/compute.py) keeps it up to date
+        self.backlog = Backlog(announce=self.realtime)
         self._local = threading.local()
         # every living thread's team (a thread's ends with it), to undo them all in _give_up
         self._teams: weakref.WeakSet[_Team] = weakref.WeakSet()
@@ -150,10 +185,21 @@ class QuestionPriority:
         me = threading.get_native_id()
         return sorted(set(tids) - {me})
 
+    @property
+    def active(self) -> bool:
+        """Whether the next engine call for questions runs real-time."""
+        return self.realtime and not self.backlog.overloaded
+
     @contextlib.contextmanager
     def questions(self) -> Iterator[None]:
-        """Run the body (one engine call for questions) real-time, if chosen."""
+        """Run the body (one engine call for questions) real-time, if chosen and the service
+        is not overloaded (``Backlog``)."""
         if not self.realtime:
+            yield
+            return
+        if self.backlog.overloaded:
+            with contextlib.suppress(OSError):
+                self._set_workers(False)
             yield
             return
         if os.sched_getscheduler(0) in _REALTIME:  # real-time already (chrt): leave it so

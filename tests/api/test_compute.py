@@ -5,6 +5,7 @@ import anyio
 
 from qa_service.api.compute import Compute
 from qa_service.errors import ServiceBusy
+from qa_service.retrieval.priority import Backlog
 
 
 def test_compute_runs_at_most_its_threads_at_once_and_returns_results() -> None:
@@ -65,3 +66,43 @@ def test_a_burst_in_one_loop_turn_is_bounded_by_threads_plus_queue() -> None:
 
     outcomes = anyio.run(main)
     assert outcomes.count("answered") == 2 and outcomes.count("busy") == 22, outcomes
+
+
+def test_a_full_queue_marks_the_process_overloaded_until_half_of_it_drained() -> None:
+    """The backlog sees the questions waiting for a thread (not those running): overloaded
+    when the queue is full, not again normal before half of it has drained."""
+    release = threading.Event()
+    seen: list[tuple[int, bool]] = []
+
+    async def main() -> None:
+        backlog = Backlog()
+        compute = Compute(1, max_queue=4, backlog=backlog)
+
+        async def one() -> None:
+            await compute.run(release.wait, 5)
+            seen.append((compute.admitted, backlog.overloaded))
+
+        async with anyio.create_task_group() as tg:
+            for i in range(5):
+                tg.start_soon(one)
+                await anyio.sleep(0.05)
+                # i + 1 admitted, one of them running
+                assert backlog.overloaded is (i + 1 - 1 >= 4), (i, compute.admitted)
+            release.set()
+        assert not backlog.overloaded
+
+    anyio.run(main)
+    # Departures: 4 still admitted (3 waiting: above half of 4) -> overloaded; 3 admitted
+    # (2 waiting: half) -> normal again.
+    assert sorted(seen, reverse=True) == [(4, True), (3, False), (2, False), (1, False), (0, False)]
+
+
+def test_the_backlog_steps_down_at_the_bound_and_back_at_half() -> None:
+    backlog = Backlog()
+    for waiting, overloaded in [(0, False), (15, False), (16, True), (12, True), (9, True)]:
+        backlog.update(waiting, 16)
+        assert backlog.overloaded is overloaded, waiting
+    backlog.update(8, 16)
+    assert not backlog.overloaded
+    backlog.update(15, 16)
+    assert not backlog.overloaded  # not again before the bound

@@ -271,6 +271,38 @@ def test_a_full_queue_answers_503_at_once(tmp_path: Path) -> None:
     assert all(took <= fastest_ok + 0.5 for _, took in busy)  # refused at once, not after a wait
 
 
+def test_a_full_queue_takes_real_time_embedding_back(tmp_path: Path) -> None:
+    """One real server whose questions embed real-time: once its queue is full, embedding
+    steps down to normal (the event loop gets the cores to refuse what does not fit), and
+    back to real-time once the queue drained (qa_service/retrieval/priority.py, Backlog)."""
+    env = {"QA_ANSWER_THREADS": "1", "QA_MAX_QUEUE": "2"}
+    log = tmp_path / "server.log"
+    with serve_process(tmp_path, env=env) as (url, _):
+        if "embedder priority: realtime" not in log.read_text():
+            pytest.skip("this machine may not run real-time: " + log.read_text()[-300:])
+
+        async def burst(n: int) -> list[int]:
+            async with httpx.AsyncClient(timeout=120) as http:
+
+                async def one(i: int) -> int:
+                    question = f"({n}, {i}) " + LONG_QUESTION
+                    r = await http.post(f"{url}/v1/ask", json={"question": question})
+                    return r.status_code
+
+                return await asyncio.gather(*(one(i) for i in range(12)))
+
+        for n in range(3):  # as above: a burst whose requests did not overlap proves nothing
+            statuses = asyncio.run(burst(n))
+            if "normal while 2 questions wait" in log.read_text():
+                break
+        assert httpx.post(f"{url}/v1/ask", json={"question": "Wer ist Browdi?"}).status_code == 200
+    lines = log.read_text().splitlines()
+    down = [i for i, line in enumerate(lines) if "normal while 2 questions wait" in line]
+    up = [i for i, line in enumerate(lines) if "embedder priority: real-time again" in line]
+    assert down and 503 in statuses, (statuses, lines[-20:])
+    assert up and up[-1] > down[-1]  # the burst drained: real-time again
+
+
 def test_rate_limit_per_client_answers_429_with_retry_after(service: QAService) -> None:
     settings = service.settings.model_copy(update={"rate_limit": "3/minute"})
     service.settings = settings

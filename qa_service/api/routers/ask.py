@@ -24,7 +24,9 @@ async def ask(body: AskRequest, service: ServiceDep, compute: ComputeDep) -> Ask
     only sentences verified against the spans they cite are kept (`sentences`); if none is,
     or the LLM fails, the extractive answer comes back with `mode: "extractive_fallback"`.
     """
-    pending = await compute.run(service.start_answer, body.question, body.top_k, body.mode)
+    with compute.admission():
+        service.expect_question(body.question)  # the embedder may batch it from now on
+        pending = await compute.thread(service.start_answer, body.question, body.top_k, body.mode)
     # The LLM waits on the network, not the CPU: outside the compute limiter. Without it
     # the reply is ready: no second hop through a thread (benchmarks/README.md, Latency).
     reply = await run_in_threadpool(pending.reply) if pending.writes else pending.reply()
