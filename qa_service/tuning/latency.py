@@ -69,10 +69,11 @@ call of 4: 124-129 ms, of 16: 517-586 ms). The previous 16 was not measured. No 
 window either: a question never waits for company, since a batch saves at most 7% of the
 embedding and questions that queue behind a busy engine form batches by themselves."""
 
-QUESTION_POLL_SECONDS = 0.005
-"""How often a question waiting for the embedder looks whether an ingest's next batch call
-embedded it already (it then answers without waiting for that batch). Not swept: small next
-to one question's 30-200 ms, and a sleeping poll costs microseconds."""
+QUESTION_WAKE_SECONDS = 0.1
+"""Longest sleep of a question waiting for the engine between two looks at it. It is woken at
+once when the engine is released or its batch is done (embedder.py); this is the safety net
+for a holder that does not say so (a test holding the lock itself). It replaced a 5 ms poll
+whose every wake took the GIL from the thread answering another question. Not swept."""
 
 EXACT_SEARCH_MAX_SENTENCES = 10_000
 """Embedded mode answers the two dense queries from an in-memory copy of the current vectors
