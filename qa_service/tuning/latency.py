@@ -67,7 +67,9 @@ question vs alone at batch 2 / 4 / 8 / 16 / 32: 0.97 / 0.95 / 0.96 / 0.99 / 1.06
 than alone); larger batches cost more per question and keep the last one waiting longer (a
 call of 4: 124-129 ms, of 16: 517-586 ms). The previous 16 was not measured. No batching
 window either: a question never waits for company, since a batch saves at most 7% of the
-embedding and questions that queue behind a busy engine form batches by themselves."""
+embedding and questions that queue behind a busy engine form batches by themselves (since
+latency7 from their admission on, not from an answer thread: with 2 answer threads a batch
+held 1.00 question on average under 16 clients, now ~3; benchmarks/README.md "Throughput")."""
 
 QUESTION_WAKE_SECONDS = 0.1
 """Longest sleep of a question waiting for the engine between two looks at it. It is woken at
