@@ -59,7 +59,7 @@ class Compute:
     def _count(self, change: int) -> None:
         self.admitted += change
         if self.backlog is not None:
-            waiting = self.admitted - self.limiter.total_tokens
+            waiting = self.admitted - int(self.limiter.total_tokens)
             self.backlog.update(waiting, self.max_queue or OVERLOAD_WAITING)
 
     async def thread(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
