@@ -7,6 +7,7 @@ that nothing changed.
 import asyncio
 import contextlib
 import json
+import os
 import socket
 import time
 from collections.abc import Iterator
@@ -275,7 +276,10 @@ def test_a_full_queue_takes_real_time_embedding_back(tmp_path: Path) -> None:
     """One real server whose questions embed real-time: once its queue is full, embedding
     steps down to normal (the event loop gets the cores to refuse what does not fit), and
     back to real-time once the queue drained (qa_service/retrieval/priority.py, Backlog)."""
-    env = {"QA_ANSWER_THREADS": "1", "QA_MAX_QUEUE": "2"}
+    # A team on every core (another test may have left OMP_NUM_THREADS=1 in this process's
+    # environment, and one thread stays normal).
+    cores = str(len(os.sched_getaffinity(0)))
+    env = {"QA_ANSWER_THREADS": "1", "QA_MAX_QUEUE": "2", "OMP_NUM_THREADS": cores}
     log = tmp_path / "server.log"
     with serve_process(tmp_path, env=env) as (url, _):
         if "embedder priority: realtime" not in log.read_text():
