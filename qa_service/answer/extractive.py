@@ -4,9 +4,9 @@ No LLM is involved, so nothing can be invented: the answer text is the cited sen
 and each citation's quote is re-read from the stored article and compared before use.
 ``ask`` reads as its steps, each a function of its own module:
 
-  check the question (questions.py) -> retrieve (retrieval/retriever.py) -> score and rank
-  the candidate sentences (scoring.py), or abstain (abstaining.py) -> build citations
-  (citations.py) -> compose the answer text (text.py)
+  check and read the question (questions.py, casing.py) -> retrieve (retrieval/retriever.py)
+  -> score and rank the candidate sentences (scoring.py), or abstain (abstaining.py) -> build
+  citations (citations.py) -> compose the answer text (text.py)
 """
 
 from dataclasses import dataclass, field
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa_service.answer.abstaining import abstains, few_words_found, near_miss
+from qa_service.answer.casing import Spellings, is_shouted, recase
 from qa_service.answer.citations import (
     Citation,
     Quote,
@@ -28,7 +29,7 @@ from qa_service.answer.language import (
     detect_language,
     unresolved_message,
 )
-from qa_service.answer.questions import check_question
+from qa_service.answer.questions import check_question, reading_form
 from qa_service.answer.references import addresses_assistant, refers_to_nothing
 from qa_service.answer.reranking import Reranker, rerank
 from qa_service.answer.scoring import evidence_score, prefer_topic, rank, score_candidates
@@ -107,6 +108,15 @@ class ExtractiveAnswerer:
     def check_question(self, question: str) -> str:
         return check_question(question, self.config.max_question_chars)
 
+    def read_question(self, question: str) -> str:
+        """A checked question in the form every later step reads: see ``reading_form``;
+        an all-caps one recased as the articles spell its words (``casing.py``)."""
+        question = reading_form(question)
+        if is_shouted(question):
+            sentences = self.retriever.keyword_sentences(question)
+            question = recase(question, Spellings(sentences), detect_language(question))
+        return question
+
     def ask(
         self,
         question: str,
@@ -124,7 +134,7 @@ class ExtractiveAnswerer:
         Nor is a question about the assistant itself ("Who are you?"): the news cannot answer
         it, and the answer says what the service does instead of citing noise.
         """
-        question = self.check_question(question)
+        question = self.read_question(self.check_question(question))
         language = detect_language(question)
         if (early := self.unsearched(question, language, topic)) is not None:
             return early

@@ -1,4 +1,6 @@
-"""What a question must be before anything searches for it."""
+"""What a question must be before anything searches for it, and the form it is read in."""
+
+import unicodedata
 
 from qa_service.errors import EmptyQuestion, QuestionTooLong
 from qa_service.textcheck import check_text, has_words, nfc
@@ -17,3 +19,35 @@ def check_question(question: str, max_chars: int) -> str:
             f"the question has {len(question):,} characters; the limit is {max_chars:,}"
         )
     return question
+
+
+# NFKC would turn "km²" into "km2", "10²" into "102", "½" into "1⁄2" and "Microsoft™" into
+# "MicrosoftTM": a different word, or a different number. The articles keep these characters
+# (their text is only NFC), so the question keeps them too.
+_KEPT_COMPATIBILITY = ("<super>", "<sub>", "<fraction>")
+
+
+def reading_form(question: str) -> str:
+    """The question as the search reads it: Unicode NFKC, except for superscripts,
+    subscripts and fractions, and without format characters.
+
+    Fullwidth letters ("Ｗｅｒ", an East Asian keyboard), mathematical bold or italic ones
+    ("𝐖𝐞𝐫", "fancy text" from social media) and ligatures ("ﬁ", copied from a PDF) are
+    the plain letters they show; a soft hyphen, a zero-width space or a direction mark
+    (category Cf: invisible, copied along with words from web pages) splits no word.
+    """
+    if not unicodedata.is_normalized("NFKC", question) or _has_format_character(question):
+        question = nfc(
+            "".join(
+                char
+                if unicodedata.decomposition(char).startswith(_KEPT_COMPATIBILITY)
+                else unicodedata.normalize("NFKC", char)
+                for char in question
+                if unicodedata.category(char) != "Cf"
+            )
+        ).strip()
+    return question
+
+
+def _has_format_character(text: str) -> bool:
+    return any(unicodedata.category(char) == "Cf" for char in text)

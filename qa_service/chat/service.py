@@ -149,10 +149,13 @@ class ChatService:
         owner: str | None = None,
     ) -> ChatTurn:
         message = self.qa.answerer.check_question(message)
+        read = self.qa.answerer.read_question(message)  # the turn is stored as typed
         # A bare name answering an ask-back ("Wie alt ist er?" -> "Merz") completes the held
         # question; the turn is stored as typed, and names the topic for later follow-ups.
         held = held_question(earlier, self.config)
-        question = (completed_question(held, message) if held else None) or message
+        if held:
+            held = self.qa.answerer.read_question(held)
+        question = (completed_question(held, read) if held else None) or read
         previous = fold(earlier, self.config)
         search = rewrite(question, self._embed(question), previous, self.config)
         if question != message:

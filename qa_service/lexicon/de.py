@@ -176,3 +176,12 @@ GENERIC_NOUNS = frozenset(
     "bericht berichten angaben angabe informationen information quelle quellen belegstelle "
     "belegstellen stelle frage antwort rahmen fall grund folge weise art".split()
 )
+# Finite verbs that send the main verb to the end of a question ("Wann wurde er gewählt?"):
+# an all-caps question's last word is then an infinitive or participle (answer/casing.py).
+AUXILIARIES = frozenset(
+    "wird werden wurde wurden kann können konnte konnten soll sollen sollte sollten will "
+    "wollen wollte wollten muss müssen musste mussten darf dürfen durfte durften".split()
+)
+# Forms of "sein" and "haben": the last word is a participle only if it looks like one
+# ("Was hat Merz gesagt?"), not in "Wer ist der Bürgermeister von Gotham?".
+PERFECT_AUXILIARIES = frozenset("ist sind war waren hat haben hatte hatten".split())

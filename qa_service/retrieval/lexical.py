@@ -26,7 +26,8 @@ _stemmer = Stemmer.Stemmer("german")
 
 
 @lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """The Snowball (German) stem of a lower-case word."""
     return _stemmer.stemWord(word)
 
 
@@ -45,7 +46,7 @@ def tokenize(text: str) -> list[str]:
         for part in parts:
             if part in STOPWORDS or (len(part) < 2 and not part.isdigit()):
                 continue
-            tokens.append(_stem(_PARTS.sub("", part)))
+            tokens.append(stem(_PARTS.sub("", part)))
     return tokens
 
 
@@ -81,7 +82,7 @@ def _passage_terms(passage: str) -> tuple[frozenset[str], str, tuple[str, ...]]:
     """A passage's stems; its words joined for substring tests; its words and stems that are
     long enough to be a compound's part."""
     words = content_words(passage)
-    stems = frozenset(_stem(w) for w in words)
+    stems = frozenset(stem(w) for w in words)
     parts = tuple(p for p in words | stems if len(p) >= MIN_COMPOUND_PART)
     return stems, " ".join(words), parts
 
@@ -110,7 +111,7 @@ def term_coverage(question: str, passages: Sequence[str]) -> list[float]:
     words = content_words(question)
     if not words or not passages:
         return [0.0] * len(passages)
-    query = [(w, _stem(w)) for w in sorted(words)]
+    query = [(w, stem(w)) for w in sorted(words)]
     matches = []
     for passage in passages:
         terms = _passage_terms(passage)
@@ -129,7 +130,7 @@ def words_found(question: str, passages: Sequence[str]) -> float:
     if not words:
         return 0.0
     terms = [_passage_terms(p) for p in passages]
-    found = sum(max((_match(w, _stem(w), t) for t in terms), default=0.0) for w in words)
+    found = sum(max((_match(w, stem(w), t) for t in terms), default=0.0) for w in words)
     return found / len(words)
 
 
@@ -147,7 +148,7 @@ def missing_names(question: str, passages: Sequence[str]) -> list[str]:
         folded = _PARTS.sub("", word.lower())
         if not word[:1].isupper() or word.lower() in STOPWORDS or len(folded) < 2:
             continue
-        if max((_match(folded, _stem(folded), t) for t in terms), default=0.0) == 0.0:
+        if max((_match(folded, stem(folded), t) for t in terms), default=0.0) == 0.0:
             missing.append(word)
     return missing
 
@@ -164,14 +165,14 @@ def share_found(question: str, passages: Sequence[str]) -> float:
     if not words:
         return 1.0
     terms = [_passage_terms(p) for p in passages]
-    found = sum(any(_match(w, _stem(w), t) > 0 for t in terms) for w in words)
+    found = sum(any(_match(w, stem(w), t) > 0 for t in terms) for w in words)
     return found / len(words)
 
 
 def word_found(word: str, passage: str) -> bool:
     """``word`` is in ``passage``: the same stem, or part of a compound (or the other way)."""
     lower = word.lower()
-    return _match(lower, _stem(lower), _passage_terms(passage)) > 0
+    return _match(lower, stem(lower), _passage_terms(passage)) > 0
 
 
 # -- the same terms for a keyword index outside SQLite (PostgreSQL, server mode) -------------

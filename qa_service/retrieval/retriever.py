@@ -163,6 +163,15 @@ class HybridRetriever:
 
         return KeywordSearch(results, reader.result, futures)
 
+    def keyword_sentences(self, question: str) -> list[str]:
+        """The text of the sentences (not headings) the BM25 search finds for ``question``:
+        how the articles write its words."""
+        self.stores.refresh()
+        docs = self.stores.documents
+        hits = docs.search_sentences(question, self.config.lexical_sentences)
+        rows = docs.sentences_by_key([(h.doc_id, h.ord) for h in hits])
+        return [row.text for row in rows.values() if row.kind != "heading"]
+
     def retrieve(
         self,
         question: str,

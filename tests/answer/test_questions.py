@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from qa_service.answer.questions import check_question
+from qa_service.answer.questions import check_question, reading_form
 from qa_service.errors import EmptyQuestion, InvalidText, QuestionTooLong
 
 
@@ -42,3 +42,25 @@ def test_the_limit_counts_characters_after_nfc() -> None:
     # The reverse: U+0958 (Devanagari qa) is one code point that NFC writes as two.
     with pytest.raises(QuestionTooLong):
         check_question("\u0958" * 51, 100)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Wer leitete das Tref\u00adfen in Brüssel?",  # a soft hyphen
+        "Wer leitete das Treffen\u200b in Brüssel?",  # a zero-width space
+        "\u200eWer leitete das Treffen in Brüssel?\ufeff",  # a direction mark, a BOM
+        "Ｗｅｒ ｌｅｉｔｅｔｅ ｄａｓ Ｔｒｅｆｆｅｎ ｉｎ Ｂｒüｓｓｅｌ？",  # fullwidth
+        "𝐖𝐞𝐫 𝐥𝐞𝐢𝐭𝐞𝐭𝐞 𝐝𝐚𝐬 𝐓𝐫𝐞𝐟𝐟𝐞𝐧 𝐢𝐧 𝐁𝐫ü𝐬𝐬𝐞𝐥?",  # mathematical bold
+        "Wer leitete das Treffen in Brüssel?",
+    ],
+)
+def test_questions_are_read_in_nfkc_without_format_characters(typed: str) -> None:
+    assert reading_form(check_question(typed, 100)) == "Wer leitete das Treffen in Brüssel?"
+
+
+def test_superscripts_and_fractions_keep_their_meaning() -> None:
+    # NFKC would read "10²" as "102" and "km²" as "km2", words no article holds.
+    question = "Wie groß ist die Fläche in km², 10² oder ½ Microsoft™?"
+    assert reading_form(question) == question
+    assert reading_form("Ｆｌäｃｈｅ in km²?") == "Fläche in km²?"

@@ -1,9 +1,9 @@
 """Checks that many tests make."""
 
-from fastapi.testclient import TestClient
+import httpx
 
 
-def assert_citations_exact(client: TestClient, body: dict) -> None:
+def assert_citations_exact(client: httpx.Client, body: dict) -> None:
     """Every citation's quote is exactly the document text at [start, end)."""
     texts: dict[str, str] = {}
     for c in body["citations"]:
