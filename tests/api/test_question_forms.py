@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.helpers.checks import assert_citations_exact
-from tests.helpers.servers import serve_process
+from tests.helpers.servers import serve_process, storage_env
 
 pytestmark = pytest.mark.slow
 
@@ -19,12 +19,7 @@ QUESTION = "Wer leitete das Treffen in Brüssel?"
 def client(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[httpx.Client]:
-    env = {}
-    if request.param == "server":
-        env = {
-            "QA_DATABASE_URL": request.getfixturevalue("postgres_server").create_database(),
-            "QA_CHROMA_URL": request.getfixturevalue("chroma_server").database_url(),
-        }
+    env = storage_env(request, request.param)
     root = tmp_path_factory.mktemp(f"question-forms-{request.param}")
     with serve_process(root, env=env) as (url, _), httpx.Client(base_url=url, timeout=60) as c:
         yield c

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.helpers.paths import SEEDS
 
@@ -21,6 +22,18 @@ TEST_HOSTS = ["testserver", "localhost"]
 # rate limit and the one on invalid keys are off unless a test sets them
 # (tests/api/test_rate_limits.py, tests/api/test_key_abuse.py).
 NO_ANONYMOUS_LIMIT = {"QA_ANONYMOUS_RATE_LIMIT": "", "QA_INVALID_KEY_RATE_LIMIT": ""}
+
+
+def storage_env(request: pytest.FixtureRequest, mode: str) -> dict[str, str]:
+    """The QA_ settings of a `serve` process in storage ``mode``: "embedded" (SQLite and
+    Chroma in its index folder) needs none; "server" gets a new database in the session's
+    PostgreSQL and `chroma run` (the ``postgres_server`` and ``chroma_server`` fixtures)."""
+    if mode == "embedded":
+        return {}
+    return {
+        "QA_DATABASE_URL": request.getfixturevalue("postgres_server").create_database(),
+        "QA_CHROMA_URL": request.getfixturevalue("chroma_server").database_url(),
+    }
 
 
 def free_port() -> int:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from qa_service.api.auth import AccessDep, CallerDep
 from qa_service.api.deps import ServiceDep
@@ -49,6 +49,11 @@ _UPLOAD_BODY: dict[str, Any] = {
                         "title": {"type": "string"},
                         "source": {"type": "string"},
                         "published_at": {"type": "string"},
+                        "metadata": {
+                            "type": "string",
+                            "description": "A JSON object, as in the JSON body; stored with "
+                            "the upload's format",
+                        },
                     },
                 }
             },
@@ -57,12 +62,15 @@ _UPLOAD_BODY: dict[str, Any] = {
 }
 
 
+_FORM_FIELDS = ("id", "title", "source", "published_at", "metadata")
+"""The text fields an upload takes beside its ``file``: the JSON body's fields but ``text``."""
+
+
 async def _article_from_request(request: Request, service: QAService) -> tuple[str | None, Article]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
-        if (sent := len(form.getlist("file"))) > 1:
-            raise InvalidInput(f"upload one file per request, not {sent}")
+        _check_form(form)
         upload = form.get("file")
         if isinstance(upload, str):
             raise InvalidInput("the multipart 'file' field must be a file (give it a filename)")
@@ -71,12 +79,16 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         raw = await upload.read()
         filename = upload_source(upload.filename or "upload.txt")
         article = service.read_upload(raw, filename, upload.content_type)
-        fields = {k: form.get(k) for k in ("id", "title", "source", "published_at")}
-        given = {k: v for k, v in fields.items() if isinstance(v, str) and v}
+        fields: dict[str, Any] = {k: v for k in _FORM_FIELDS if isinstance(v := form.get(k), str)}
+        given = {k: v for k, v in fields.items() if v}
+        if "metadata" in given and (metadata := _form_metadata(given.pop("metadata"))) is not None:
+            given["metadata"] = metadata  # null: as if not given, as in the JSON body
         _validate({**given, "text": "."})  # the limits of the JSON body apply to form fields
         for key in ("title", "source", "published_at"):
             if key in given:
                 setattr(article, key, given[key])
+        if "metadata" in given:  # the upload's own "format" stays unless the form sets one
+            article.metadata = {**(article.metadata or {}), **given["metadata"]}
         article.source = article.source or filename
         return given.get("id"), article
     try:
@@ -101,6 +113,45 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
 
 
 _HUGE_NUMBER = f"a number has more than {sys.get_int_max_str_digits():,} digits"
+
+
+def _check_form(form: FormData) -> None:
+    """One ``file`` and each text field at most once; any other field is refused by name,
+    not dropped (a second file, a misspelled field: the client meant something by it)."""
+    if (sent := len(form.getlist("file"))) > 1:
+        raise InvalidInput(f"upload one file per request, not {sent}")
+    for name in dict.fromkeys(form.keys()):
+        if name == "file":
+            continue
+        values = form.getlist(name)
+        if name not in _FORM_FIELDS:
+            what = "a file" if any(isinstance(v, UploadFile) for v in values) else "a field"
+            raise InvalidInput(
+                f"unexpected multipart field {_excerpt(name)} ({what}): an upload takes one "
+                f"'file' and the form fields {', '.join(_FORM_FIELDS)}"
+            )
+        if any(isinstance(v, UploadFile) for v in values):
+            raise InvalidInput(f"the multipart field '{name}' must be text, not a file")
+        if len(values) > 1:
+            raise InvalidInput(
+                f"the form field '{name}' is given {len(values)} times; send it once"
+            )
+
+
+def _excerpt(name: str, limit: int = 60) -> str:
+    return repr(name if len(name) <= limit else name[:limit] + "...")
+
+
+def _form_metadata(value: str) -> Any:
+    """The ``metadata`` form field: a JSON object, as in the JSON body."""
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"metadata: the form field is not valid JSON: {exc}") from None
+    except ValueError:
+        raise InvalidInput(f"metadata: the form field is not valid JSON: {_HUGE_NUMBER}") from None
+    except RecursionError:
+        raise InvalidInput("metadata: the form field is nested too deeply") from None
 
 
 def _validate(payload: Any) -> DocumentIn:
