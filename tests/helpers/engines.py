@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Self, TypeVar
 
 import httpx
 import pytest
@@ -295,6 +295,59 @@ class Replica:
 
     def stop(self) -> None:
         stop_process(self.process)
+
+
+class OwnEngines:
+    """A PostgreSQL cluster and a `chroma run` server of a test module's own, with a new
+    database in PostgreSQL and `serve` replicas over both (``replica_env``): for tests that
+    stop, freeze or restart the engines, which the session's (``postgres_server``,
+    ``chroma_server``) must not suffer. Closing stops the replicas, then the engines; an
+    engine that fails to start closes the one already started."""
+
+    def __init__(self, root: Path, database: str, timeout: float) -> None:
+        self.root = root
+        self.replicas: list[Replica] = []
+        self.pg = start_postgres()
+        try:
+            self.chroma = start_chroma()
+        except BaseException:
+            self.pg.close()
+            raise
+        try:
+            self.database_url = self.pg.create_database(database)
+        except BaseException:
+            self.close()
+            raise
+        self.chroma_url = self.chroma.url
+        self.env = replica_env(root, self.database_url, self.chroma_url, timeout)
+
+    def add_replica(self, name: str) -> "Replica":
+        """A replica over these engines, not started yet."""
+        replica = Replica(self.root, self.env, name)
+        self.replicas.append(replica)
+        return replica
+
+    def start_replicas(self) -> None:
+        """Every replica at once (on an empty database their migrations and seed ingests
+        race), then each waited for."""
+        for replica in self.replicas:
+            replica.start()
+        for replica in self.replicas:
+            replica.wait_ready()
+
+    def close(self) -> None:
+        try:
+            for replica in self.replicas:
+                replica.stop()
+        finally:
+            self.chroma.close()
+            self.pg.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def spawn(command: list[str], port: int, env: dict[str, str], log: Path) -> subprocess.Popen:

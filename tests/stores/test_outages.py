@@ -15,15 +15,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.helpers.engines import (
-    ChromaServer,
-    PostgresServer,
-    Replica,
-    replica_env,
-    run_cli,
-    start_chroma,
-    start_postgres,
-)
+from tests.helpers.engines import OwnEngines, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -34,37 +26,26 @@ DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 WRITER_LOCK = 0x51A_0001
 
 
-class Outage:
+class Outage(OwnEngines):
     def __init__(self, root: Path) -> None:
-        self.pg: PostgresServer = start_postgres()
-        self.chroma: ChromaServer = start_chroma()
-        self.database_url = self.pg.create_database("outage")
-        self.env = replica_env(root, self.database_url, self.chroma.url, TIMEOUT_S)
-        self.replica = Replica(root, self.env, "outage")
+        super().__init__(root, "outage", TIMEOUT_S)
+        self.replica = self.add_replica("outage")
         self.key = ""
 
     def headers(self) -> dict[str, str]:
         return {"authorization": f"Bearer {self.key}"}
 
-    def close(self) -> None:
-        self.replica.stop()
-        self.chroma.close()
-        self.pg.close()
-
 
 @pytest.fixture(scope="module")
 def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
-    setup = Outage(tmp_path_factory.mktemp("outage"))
-    try:
-        setup.replica.start().wait_ready()
+    with Outage(tmp_path_factory.mktemp("outage")) as setup:
+        setup.start_replicas()
         created = run_cli(
             {**setup.replica.env}, "keys", "create", "--name", "w", "--scope", "write"
         )
         assert created.returncode == 0, created.stderr
         setup.key = created.stdout.strip()
         yield setup
-    finally:
-        setup.close()
 
 
 def _timed(method: str, url: str, **kwargs: object) -> tuple[httpx.Response, float]:

@@ -22,15 +22,7 @@ import psycopg
 import pytest
 
 from qa_service.stores.chroma_server import HttpVectorStore
-from tests.helpers.engines import (
-    ChromaServer,
-    PostgresServer,
-    Replica,
-    replica_env,
-    run_cli,
-    start_chroma,
-    start_postgres,
-)
+from tests.helpers.engines import OwnEngines, run_cli
 from tests.helpers.paths import ROOT, SEEDS
 
 pytestmark = pytest.mark.slow
@@ -40,15 +32,11 @@ DRONES = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 XQUAD = ROOT / "tests" / "evaluation" / "data" / "xquad-de-dev.json"
 
 
-class Cluster:
+class Cluster(OwnEngines):
     def __init__(self, root: Path) -> None:
-        self.pg: PostgresServer = start_postgres()
-        self.chroma: ChromaServer = start_chroma()
-        self.database_url = self.pg.create_database("replicas")
-        self.chroma_url = self.chroma.url
-        self.env = replica_env(root, self.database_url, self.chroma_url, TIMEOUT_S)
-        self.a = Replica(root, self.env, "a")
-        self.b = Replica(root, self.env, "b")
+        super().__init__(root, "replicas", TIMEOUT_S)
+        self.a = self.add_replica("a")
+        self.b = self.add_replica("b")
 
     def sql(self, query: str, params: tuple = ()) -> list[tuple]:
         with psycopg.connect(self.database_url, autocommit=True) as conn:
@@ -61,24 +49,12 @@ class Cluster:
             found.setdefault(doc, Counter())[version] += 1
         return found
 
-    def close(self) -> None:
-        self.a.stop()
-        self.b.stop()
-        self.chroma.close()
-        self.pg.close()
-
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    cluster = Cluster(tmp_path_factory.mktemp("replicas"))
-    try:
-        cluster.a.start()
-        cluster.b.start()  # at once: both migrate and seed an empty database
-        cluster.a.wait_ready()
-        cluster.b.wait_ready()
+    with Cluster(tmp_path_factory.mktemp("replicas")) as cluster:
+        cluster.start_replicas()  # at once: both migrate and seed an empty database
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _post(url: str, body: dict, path: str = "/v1/documents") -> httpx.Response:
