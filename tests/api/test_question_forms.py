@@ -8,21 +8,19 @@ import httpx
 import pytest
 
 from tests.helpers.checks import assert_citations_exact
-from tests.helpers.servers import serve_process, storage_env
+from tests.helpers.servers import STORAGE_MODES, serve_in_mode
 
 pytestmark = pytest.mark.slow
 
 QUESTION = "Wer leitete das Treffen in Brüssel?"
 
 
-@pytest.fixture(scope="module", params=["embedded", "server"])
+@pytest.fixture(scope="module", params=STORAGE_MODES)
 def client(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[httpx.Client]:
-    env = storage_env(request, request.param)
-    root = tmp_path_factory.mktemp(f"question-forms-{request.param}")
-    with serve_process(root, env=env) as (url, _), httpx.Client(base_url=url, timeout=60) as c:
-        yield c
+    with serve_in_mode(request, tmp_path_factory) as http:
+        yield http
 
 
 def ask(client: httpx.Client, question: str) -> dict:

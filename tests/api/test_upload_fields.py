@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.helpers.servers import serve_process, storage_env
+from tests.helpers.servers import STORAGE_MODES, serve_in_mode
 
 pytestmark = pytest.mark.slow
 
@@ -19,15 +19,11 @@ ARTICLE = (
 UPLOAD = ("bruecke.txt", ARTICLE.encode(), "text/plain")
 
 
-@pytest.fixture(scope="module", params=["embedded", "server"])
+@pytest.fixture(scope="module", params=STORAGE_MODES)
 def client(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[httpx.Client]:
-    root = tmp_path_factory.mktemp(f"upload-fields-{request.param}")
-    with (
-        serve_process(root, env=storage_env(request, request.param)) as (url, _),
-        httpx.Client(base_url=url, timeout=60) as http,
-    ):
+    with serve_in_mode(request, tmp_path_factory) as http:
         yield http
 
 

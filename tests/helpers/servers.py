@@ -24,16 +24,27 @@ TEST_HOSTS = ["testserver", "localhost"]
 NO_ANONYMOUS_LIMIT = {"QA_ANONYMOUS_RATE_LIMIT": "", "QA_INVALID_KEY_RATE_LIMIT": ""}
 
 
-def storage_env(request: pytest.FixtureRequest, mode: str) -> dict[str, str]:
-    """The QA_ settings of a `serve` process in storage ``mode``: "embedded" (SQLite and
-    Chroma in its index folder) needs none; "server" gets a new database in the session's
-    PostgreSQL and `chroma run` (the ``postgres_server`` and ``chroma_server`` fixtures)."""
-    if mode == "embedded":
-        return {}
-    return {
-        "QA_DATABASE_URL": request.getfixturevalue("postgres_server").create_database(),
-        "QA_CHROMA_URL": request.getfixturevalue("chroma_server").database_url(),
-    }
+STORAGE_MODES = ["embedded", "server"]
+
+
+@contextmanager
+def serve_in_mode(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    """A client of a `serve` process over the seeds in the storage mode ``request.param``
+    (a fixture parametrized over ``STORAGE_MODES``): "embedded" (SQLite and Chroma in its
+    index folder), or "server" (a new database in the session's PostgreSQL and `chroma
+    run`, the ``postgres_server`` and ``chroma_server`` fixtures)."""
+    mode = request.param
+    env = {}
+    if mode == "server":
+        env = {
+            "QA_DATABASE_URL": request.getfixturevalue("postgres_server").create_database(),
+            "QA_CHROMA_URL": request.getfixturevalue("chroma_server").database_url(),
+        }
+    root = tmp_path_factory.mktemp(f"{request.node.name}-{mode}")
+    with serve_process(root, env=env) as (url, _), httpx.Client(base_url=url, timeout=60) as c:
+        yield c
 
 
 def free_port() -> int:
