@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -21,7 +22,7 @@ from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.llm_servers import LlamaServer, llama_server
 from tests.helpers.models import build_tiny_cross_encoder, build_tiny_sentence_embedder
 from tests.helpers.paths import SEEDS
-from tests.helpers.servers import TEST_HOSTS, serve_process
+from tests.helpers.servers import STORAGE_MODES, TEST_HOSTS, serve_in_mode, serve_process
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +90,16 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m qa_service serve` on a free loopback port, seeds ingested at start-up."""
     with serve_process(tmp_path_factory.mktemp("live-server")) as (url, _):
         yield url
+
+
+@pytest.fixture(scope="module", params=STORAGE_MODES)
+def served(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[httpx.Client]:
+    """A client of a real `serve` process over the seeds, the module's own, in each storage
+    mode in turn (embedded; PostgreSQL + `chroma run`)."""
+    with serve_in_mode(request, tmp_path_factory) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

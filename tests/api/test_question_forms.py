@@ -2,32 +2,21 @@
 characters, in fullwidth or mathematical letters. A real `serve` process in each storage
 mode (SQLite + embedded Chroma; PostgreSQL + `chroma run`), the real model, real HTTP."""
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
 from tests.helpers.checks import assert_citations_exact
-from tests.helpers.servers import STORAGE_MODES, serve_in_mode
 
 pytestmark = pytest.mark.slow
 
 QUESTION = "Wer leitete das Treffen in Brüssel?"
 
 
-@pytest.fixture(scope="module", params=STORAGE_MODES)
-def client(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[httpx.Client]:
-    with serve_in_mode(request, tmp_path_factory) as http:
-        yield http
-
-
-def ask(client: httpx.Client, question: str) -> dict:
-    response = client.post("/v1/ask", json={"question": question})
+def ask(served: httpx.Client, question: str) -> dict:
+    response = served.post("/v1/ask", json={"question": question})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert_citations_exact(client, body)
+    assert_citations_exact(served, body)
     return body
 
 
@@ -42,10 +31,10 @@ def ask(client: httpx.Client, question: str) -> dict:
         "Wer leitete das\u200b Treffen in Brüssel?\u200e",  # a zero-width space, an LRM
     ],
 )
-def test_a_question_answers_however_it_is_typed(client: httpx.Client, typed: str) -> None:
-    expected = ask(client, QUESTION)
+def test_a_question_answers_however_it_is_typed(served: httpx.Client, typed: str) -> None:
+    expected = ask(served, QUESTION)
     assert not expected["abstained"] and "Pistorius" in expected["answer"], expected
-    assert ask(client, typed) == expected  # the same answer, citations, scores and passages
+    assert ask(served, typed) == expected  # the same answer, citations, scores and passages
 
 
 @pytest.mark.parametrize(
@@ -62,25 +51,25 @@ def test_a_question_answers_however_it_is_typed(client: httpx.Client, typed: str
     ],
 )
 def test_an_all_caps_question_reads_as_the_cased_one(
-    client: httpx.Client, shouted: str, cased: str
+    served: httpx.Client, shouted: str, cased: str
 ) -> None:
-    assert ask(client, shouted) == ask(client, cased)
+    assert ask(served, shouted) == ask(served, cased)
 
 
-def test_the_near_miss_still_abstains_in_capitals(client: httpx.Client) -> None:
-    body = ask(client, "WER IST DER BÜRGERMEISTER VON KIEW?")
+def test_the_near_miss_still_abstains_in_capitals(served: httpx.Client) -> None:
+    body = ask(served, "WER IST DER BÜRGERMEISTER VON KIEW?")
     assert body["abstained"] and body["citations"] == [], body
 
 
 def test_a_chat_turn_in_capitals_answers_as_cased_and_is_stored_as_typed(
-    client: httpx.Client,
+    served: httpx.Client,
 ) -> None:
     shouted = "WER LEITETE DAS TREFFEN IN BRÜSSEL?"
-    response = client.post("/v1/chat", json={"message": shouted})
+    response = served.post("/v1/chat", json={"message": shouted})
     assert response.status_code == 200, response.text
     chat = response.json()
-    expected = ask(client, QUESTION)
-    assert_citations_exact(client, chat)
+    expected = ask(served, QUESTION)
+    assert_citations_exact(served, chat)
     assert (chat["answer"], chat["citations"]) == (expected["answer"], expected["citations"])
-    stored = client.get(f"/v1/conversations/{chat['conversation_id']}").json()
+    stored = served.get(f"/v1/conversations/{chat['conversation_id']}").json()
     assert stored["turns"][0]["message"] == shouted

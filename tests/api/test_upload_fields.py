@@ -3,12 +3,9 @@ body), anything else is refused by name instead of dropped. A real `serve` proce
 storage mode, the real model, real HTTP."""
 
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
-
-from tests.helpers.servers import STORAGE_MODES, serve_in_mode
 
 pytestmark = pytest.mark.slow
 
@@ -19,78 +16,70 @@ ARTICLE = (
 UPLOAD = ("bruecke.txt", ARTICLE.encode(), "text/plain")
 
 
-@pytest.fixture(scope="module", params=STORAGE_MODES)
-def client(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[httpx.Client]:
-    with serve_in_mode(request, tmp_path_factory) as http:
-        yield http
-
-
 def _refused(
-    client: httpx.Client, files: list, data: dict | None, *words: str, kind: str = "InvalidInput"
+    served: httpx.Client, files: list, data: dict | None, *words: str, kind: str = "InvalidInput"
 ) -> None:
-    before = client.get("/v1/documents").json()["total"]
-    response = client.post("/v1/documents", files=files, data=data)
+    before = served.get("/v1/documents").json()["total"]
+    response = served.post("/v1/documents", files=files, data=data)
     assert response.status_code == 422, response.text
     body = response.json()
     assert body["type"] == kind, body
     for word in words:
         assert word in body["detail"], body
-    assert client.get("/v1/documents").json()["total"] == before  # nothing stored
+    assert served.get("/v1/documents").json()["total"] == before  # nothing stored
 
 
-def test_a_second_file_under_another_name_is_refused(client: httpx.Client) -> None:
+def test_a_second_file_under_another_name_is_refused(served: httpx.Client) -> None:
     # Found by a black-box bug hunt: "file2" was dropped without a word (201).
     second = ("b.txt", b"Der Hafen von Seestadt wurde 1890 gebaut.", "text/plain")
-    _refused(client, [("file", UPLOAD), ("file2", second)], None, "'file2'", "a file")
-    _refused(client, [("file2", second)], None, "'file2'")  # and not "needs a 'file'"
+    _refused(served, [("file", UPLOAD), ("file2", second)], None, "'file2'", "a file")
+    _refused(served, [("file2", second)], None, "'file2'")  # and not "needs a 'file'"
 
 
-def test_unknown_and_repeated_fields_are_refused_by_name(client: httpx.Client) -> None:
-    _refused(client, [("file", UPLOAD)], {"autor": "Anna Vogel"}, "'autor'", "a field", "title")
-    _refused(client, [("file", UPLOAD)], {"text": "Ein Satz."}, "'text'")  # the file is the text
-    _refused(client, [("file", UPLOAD), ("title", UPLOAD)], None, "'title'", "not a file")
-    _refused(client, [("file", UPLOAD)], {"title": ["Eins", "Zwei"]}, "'title'", "2 times")
+def test_unknown_and_repeated_fields_are_refused_by_name(served: httpx.Client) -> None:
+    _refused(served, [("file", UPLOAD)], {"autor": "Anna Vogel"}, "'autor'", "a field", "title")
+    _refused(served, [("file", UPLOAD)], {"text": "Ein Satz."}, "'text'")  # the file is the text
+    _refused(served, [("file", UPLOAD), ("title", UPLOAD)], None, "'title'", "not a file")
+    _refused(served, [("file", UPLOAD)], {"title": ["Eins", "Zwei"]}, "'title'", "2 times")
 
 
-def test_metadata_is_a_json_object(client: httpx.Client) -> None:
-    _refused(client, [("file", UPLOAD)], {"metadata": "{ressort: Politik}"}, "metadata", "JSON")
-    _refused(client, [("file", UPLOAD)], {"metadata": '["Politik"]'}, "metadata", "dictionary")
+def test_metadata_is_a_json_object(served: httpx.Client) -> None:
+    _refused(served, [("file", UPLOAD)], {"metadata": "{ressort: Politik}"}, "metadata", "JSON")
+    _refused(served, [("file", UPLOAD)], {"metadata": '["Politik"]'}, "metadata", "dictionary")
     _refused(
-        client,
+        served,
         [("file", UPLOAD)],
         {"metadata": '{"a": "\\u0000"}'},
         "metadata.a",
         kind="InvalidText",
     )
     metadata = {"ressort": "Politik", "tags": ["Brücke", "Haushalt"], "seiten": 2}
-    response = client.post(
+    response = served.post(
         "/v1/documents",
         files=[("file", UPLOAD)],
         data={"id": "bruecke", "title": "Brückenbau", "metadata": json.dumps(metadata)},
     )
     assert response.status_code == 201, response.text
-    doc = client.get("/v1/documents/bruecke").json()
+    doc = served.get("/v1/documents/bruecke").json()
     assert doc["title"] == "Brückenbau" and doc["source"] == "bruecke.txt"
     assert doc["metadata"] == {"format": "text", **metadata}, doc  # the upload's format stays
     # New metadata on the same file replaces it, as in the JSON body. An upload always
     # carries its format, so without the field (or with null) the metadata is only that.
-    again = client.post(
+    again = served.post(
         "/v1/documents",
         files=[("file", UPLOAD)],
         data={"id": "bruecke", "metadata": json.dumps({"ressort": "Lokales"})},
     )
     assert again.status_code == 200 and again.json()["updated"], again.text
-    stored = client.get("/v1/documents/bruecke").json()["metadata"]
+    stored = served.get("/v1/documents/bruecke").json()["metadata"]
     assert stored == {"format": "text", "ressort": "Lokales"}, stored
-    reset = client.post(
+    reset = served.post(
         "/v1/documents", files=[("file", UPLOAD)], data={"id": "bruecke", "metadata": "null"}
     )
     assert reset.status_code == 200 and reset.json()["updated"], reset.text
-    assert client.get("/v1/documents/bruecke").json()["metadata"] == {"format": "text"}
-    answer = client.post("/v1/ask", json={"question": "Wann soll die Brücke fertig sein?"})
+    assert served.get("/v1/documents/bruecke").json()["metadata"] == {"format": "text"}
+    answer = served.post("/v1/ask", json={"question": "Wann soll die Brücke fertig sein?"})
     citation = answer.json()["citations"][0]
     assert citation["document_id"] == "bruecke" and "2027" in citation["quote"]
     assert doc["text"][citation["start"] : citation["end"]] == citation["quote"]
-    assert client.delete("/v1/documents/bruecke").status_code == 204
+    assert served.delete("/v1/documents/bruecke").status_code == 204
