@@ -13,7 +13,7 @@ when the deadline passes, not when its socket finally times out.
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,7 +153,7 @@ class LLMClient:
 
     def stream_chat(
         self, system: str | None, user: str, timeout: float | None = None, *, probe: bool = False
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """The answer's text pieces as they arrive; raises an :class:`LLMError` subclass.
 
         The whole answer must arrive within ``timeout`` (default: the client's) seconds.

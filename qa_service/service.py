@@ -139,7 +139,9 @@ class QAService:
             self.llm.refresh()  # in the background: the report says what the last check said
         reranker = self.answerer.reranker
         backends = self.stores.status()
-        counts = self.counts() if backends.get("PostgreSQL", "ok") == "ok" else (None, None, None)
+        counts: tuple[int | None, int | None, int | None] = (None, None, None)
+        if backends.get("PostgreSQL", "ok") == "ok":
+            counts = self.counts()
         return HealthReport(
             *counts,
             self.embedder.name,

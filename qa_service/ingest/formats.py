@@ -44,7 +44,7 @@ def _refuse_pdf(filename: str, data: bytes | str, declared: str) -> None:
     """A declared PDF is refused either way: PDFs are not read, and one that is not a PDF is
     a mislabelled file whose text nobody can vouch for (a mistake, or a disguise)."""
     head = data[:PDF_HEADER_WITHIN]
-    if (b"%PDF-" if isinstance(head, bytes) else "%PDF-") not in head:
+    if not (b"%PDF-" in head if isinstance(head, bytes) else "%PDF-" in head):
         raise UnsupportedFormat(
             f"{filename[:100]!r} is declared a PDF by {declared} but is not a PDF (it has no "
             "%PDF- header); upload the article's text as .txt, .md or .html"

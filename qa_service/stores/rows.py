@@ -5,7 +5,7 @@ import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,7 +40,13 @@ def refuse_last_admin(name: str, active_admins: Sequence[str]) -> None:
 AUDIT_COLUMNS = "at, key_name, action, document_id, content_hash, detail"
 
 
-def document_record(row: Mapping[str, Any], with_text: bool = False) -> DocumentRecord:
+class NamedRow(Protocol):
+    """A row read by column name: a ``sqlite3.Row`` (no ``Mapping``) or a psycopg dict row."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
+
+
+def document_record(row: NamedRow, with_text: bool = False) -> DocumentRecord:
     """A ``DOC_COLUMNS`` row (metadata as JSON text or already decoded)."""
     metadata = row["metadata"]
     return DocumentRecord(
@@ -194,11 +200,17 @@ def key_row(key: KeyRecord) -> tuple[Any, ...]:
 
 def key_record(row: Sequence[Any]) -> KeyRecord:
     """A key from a ``KEY_COLUMNS`` row (origins as JSON text or already decoded)."""
-    origins = row[3]
+    key_id, name, scope, origins, prefix, key_hash, created_at, last_used_at, revoked_at = row
     return KeyRecord(
-        *row[:3],
+        key_id,
+        name,
+        scope,
         tuple(json.loads(origins) if isinstance(origins, str) else origins),
-        *row[4:],
+        prefix,
+        key_hash,
+        created_at,
+        last_used_at,
+        revoked_at,
     )
 
 
