@@ -164,10 +164,13 @@ class ExtractiveAnswerer:
 
     def query_to_embed(self, question: str) -> str | None:
         """The text ``ask(question)`` (no topic, no rewrite) will embed, or None if it will
-        embed nothing (bad input, a question not searched)."""
+        embed nothing (bad input, a question not searched) or only knows it after a search
+        (an all-caps question is recased from the articles: not on the event loop)."""
         try:
-            question = self.check_question(question)
+            question = reading_form(self.check_question(question))
         except InvalidInput:
+            return None
+        if is_shouted(question):
             return None
         if self.unsearched(question, detect_language(question), None) is not None:
             return None

@@ -181,3 +181,7 @@ def test_the_loop_knows_what_a_question_will_embed(service: QAService) -> None:
     assert answerer.query_to_embed("?!") is None
     assert answerer.query_to_embed("Wer bist du?") is None  # about the assistant
     assert answerer.query_to_embed("Wie alt ist er?") is None  # a pronoun naming nothing
+    for odd in ("Wer ist Pis\u00adtorius?", "\uff37er ist Pistorius?"):  # soft hyphen, fullwidth
+        read = answerer.read_question(answerer.check_question(odd))
+        assert answerer.query_to_embed(odd) == read == "Wer ist Pistorius?"
+    assert answerer.query_to_embed("WER IST PISTORIUS?") is None  # recased after a search
