@@ -177,7 +177,7 @@ class GenerativeAnswerer:
             for sentence in sentences:
                 if len(kept) >= self.max_sentences:
                     return
-                verdict = self.verifier.verify(sentence, spans, base.language)
+                verdict = self.verifier.verify(sentence, spans, base.language, question)
                 if not verdict.verified:
                     dropped.append(verdict)
                     continue

@@ -3,31 +3,60 @@
 A sentence is kept only when
 
 1. it cites at least one of the given spans (``[n]`` markers to other numbers are removed
-   first; a sentence with no marker left is unsupported),
-2. every number, month and name it states is in the spans it cites, compared normalised:
-   "30 %" and "30 Prozent" are the number 30, "1.200", "1,200" and "1200" are one number,
-   "drei" is 3, "Juni" is "June"; names compare case-folded, by stem and inside compounds
-   ("Pistorius'" finds "Pistorius", "Truppen" finds "Drohnentruppen"), and
-3. it is close enough in meaning to one of its spans: the cosine of the service's own
-   embeddings at least the calibrated threshold below.
+   first; a sentence with no marker left is unsupported), and
+2. one of the spans it cites supports it all on its own (facts of two spans joined into one
+   sentence are not a fact of either):
 
-English answers over German spans rely on the same checks: numbers and names are the same
-in both languages, and the multilingual embedder compares meaning across them.
+   - every number, month and name it states is in that span, compared normalised:
+     "30 %" and "30 Prozent" are the number 30, "1.200", "1,200" and "1200" are one number,
+     "drei" is 3, "Juni" is "June"; names compare case-folded, by stem and inside compounds
+     ("Pistorius'" finds "Pistorius", "Truppen" finds "Drohnentruppen");
+   - every other content word, lower-case ones too ("olaf scholz", "verhaftet",
+     "zweihundert"), is in that span or in the question, by the same stem and compound rules
+     (a few attributing words such as "laut" / "according" aside, lexicon CONNECTIVES);
+   - it is negated ("nicht", "kein", "never", "didn't" ...) only where the span is, and it
+     does not restate a negated clause of the span without its negation;
+   - it is close enough in meaning to the span: the cosine of the service's own embeddings
+     at least the calibrated threshold below.
+
+English answers over German spans meet the same rules, so what they may say is the span's
+names and numbers in the question's words: "Robert Browdi was appointed head of the drone
+forces" passes for the question "Who was appointed head of the drone forces?", a sentence
+with any other English word does not. What none of this catches: a sentence made only of the
+span's and the question's words in another order ("B appointed A" for "A appointed B"), a
+false claim the question itself suggests, and a span that is itself wrong.
 """
 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+import Stemmer
 
 from qa_service.answer.language import Language
-from qa_service.lexicon import CARDINALS, GENERIC_NOUNS, MONTH_NUMBERS, SENTENCE_OPENERS
+from qa_service.answer.text import MARKER
+from qa_service.lexicon import (
+    ANAPHORS,
+    CARDINALS,
+    CONNECTIVES,
+    GENERIC_NOUNS,
+    MONTH_NUMBERS,
+    NEGATIONS,
+    NOT_NEGATIONS,
+    PERSONAL_PRONOUNS,
+    SENTENCE_OPENERS,
+    WORD,
+)
 from qa_service.retrieval.embedder import Embedder
-from qa_service.retrieval.lexical import STOPWORDS, word_found
-from qa_service.tuning.generation import MIN_SIMILARITY
+from qa_service.retrieval.lexical import STOPWORDS, content_words, fold, word_found
+from qa_service.tuning.generation import (
+    MAX_UNSUPPORTED_WORDS,
+    MIN_SIMILARITY,
+    NEGATED_CLAUSE_SHARE,
+)
 
-MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,\u202f\u00a0]\d+)*")
 _THOUSANDS = re.compile(r"\d{1,3}(?:([.,\u202f\u00a0 ])\d{3})(?:\1\d{3})*")
 _TOKEN = re.compile(r"[^\W\d_](?:[\w]|[-'’.](?=\w))*", re.UNICODE)
@@ -84,6 +113,76 @@ def names(text: str) -> list[str]:
     return found
 
 
+_FREE_WORDS = CONNECTIVES | GENERIC_NOUNS | ANAPHORS | PERSONAL_PRONOUNS
+"""Words a sentence may add: they attribute, approximate or point back, and state nothing."""
+_NOT_NEGATION = re.compile(r"\b(?:" + "|".join(NOT_NEGATIONS) + r")\b")
+_CONTRACTION = re.compile(r"(\w)n['’]t\b")
+_CLAUSE = re.compile(r"[,;:()\u2013\u2014]|\s-\s|(?<=[.!?])\s")
+
+
+def negated(text: str) -> bool:
+    """``text`` states something as not so: "nicht", "kein", "never", "didn't" ... (but not
+    "nicht nur" / "not only")."""
+    words = WORD.findall(_NOT_NEGATION.sub(" ", fold(text)))
+    return any(w in NEGATIONS or w.endswith(("n't", "n’t")) for w in words)
+
+
+def _checked_words(text: str) -> list[str]:
+    """Content words the span or the question must hold: numbers, months and number words
+    have their own checks (and another spelling in English)."""
+    text = _CONTRACTION.sub(r"\1", text)  # "wasn't": the negation check reads the "n't"
+    return sorted(
+        w
+        for w in content_words(text)
+        if not any(ch.isdigit() for ch in w)
+        and w not in CARDINALS
+        and w not in MONTH_NUMBERS
+        and w not in _FREE_WORDS
+        and w not in NEGATIONS
+    )
+
+
+_english = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=4096)
+def _english_stems(text: str) -> frozenset[str]:
+    return frozenset(_english.stemWords(list(content_words(text))))
+
+
+def _found(word: str, text: str) -> bool:
+    """``word_found`` (German stems, compounds), an English word by its English stem
+    ("visited" in "visit"), and a German participle by its verb ("gebaut" in "bauen")."""
+    if word_found(word, text) or _english.stemWord(word) in _english_stems(text):
+        return True
+    stem = word[2:].removesuffix("t") if word.startswith("ge") and len(word) > 5 else ""
+    return len(stem) >= 3 and word_found(stem, text)
+
+
+def unsupported_words(text: str, span: str, question: str = "") -> list[str]:
+    """The sentence's content words that neither ``span`` nor ``question`` holds."""
+    return [
+        w
+        for w in _checked_words(text)
+        if not _found(w, span) and not (question and _found(w, question))
+    ]
+
+
+def polarity_problem(text: str, span: str) -> bool:
+    """``text`` negates what ``span`` does not, or restates a negated clause of ``span``
+    without its negation ("Browdi wurde zum Chef ernannt" over "... wurde nicht ernannt")."""
+    if negated(text):
+        return not negated(span)
+    for clause in _CLAUSE.split(span):
+        if not negated(clause):
+            continue
+        words = _checked_words(clause)
+        found = sum(word_found(w, text) for w in words)
+        if words and found >= NEGATED_CLAUSE_SHARE * len(words):
+            return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """One generated sentence, judged. ``text`` has its markers removed."""
@@ -91,7 +190,8 @@ class Verdict:
     text: str
     citations: tuple[int, ...]  # the markers that point at given spans, in order, unique
     verified: bool
-    reason: str | None = None  # why it was dropped: no_citation, number, name, similarity
+    reason: str | None = None  # why dropped: no_citation, number, month, name, word, negation,
+    # similarity
     similarity: float | None = None
 
 
@@ -112,24 +212,39 @@ class Verifier:
                 self._span_vectors[text] = vector
         return np.stack([self._span_vectors[t] for t in texts])
 
-    def verify(self, sentence: str, spans: Mapping[int, str], language: Language) -> Verdict:
-        """Judge ``sentence`` (with its markers) against ``spans`` (citation id -> text)."""
+    def verify(
+        self, sentence: str, spans: Mapping[int, str], language: Language, question: str = ""
+    ) -> Verdict:
+        """Judge ``sentence`` (with its markers) against ``spans`` (citation id -> text);
+        ``question``: words the sentence may take from it besides the span's."""
         del language  # the checks are the same; kept for a per-language threshold later
         cited = tuple(dict.fromkeys(n for n in markers(sentence) if n in spans))
         text = strip_markers(sentence)
         if not cited or not re.search(r"\w", text):
             return Verdict(text, cited, False, "no_citation")
-        evidence = " ".join(spans[n] for n in cited)
-        if missing := numbers(text) - numbers(evidence):
-            return Verdict(text, cited, False, f"number {sorted(missing)[0]}")
-        if months(text) - months(evidence):
-            return Verdict(text, cited, False, "month")
-        for name in names(text):
-            if not word_found(name, evidence):
-                return Verdict(text, cited, False, f"name {name}")
-        vectors = self._vectors([spans[n] for n in cited])
+        problems = {n: self.problem(text, spans[n], question) for n in cited}
+        support = tuple(n for n in cited if problems[n] is None)
+        if not support:
+            return Verdict(text, cited, False, problems[cited[0]])
+        vectors = self._vectors([spans[n] for n in support])
         own = self.embedder.embed_passages([text])[0]
         similarity = float(np.max(vectors @ own))
         if similarity < self.min_similarity:
-            return Verdict(text, cited, False, "similarity", round(similarity, 4))
-        return Verdict(text, cited, True, None, round(similarity, 4))
+            return Verdict(text, support, False, "similarity", round(similarity, 4))
+        return Verdict(text, support, True, None, round(similarity, 4))
+
+    @staticmethod
+    def problem(text: str, span: str, question: str = "") -> str | None:
+        """Why ``span`` alone does not support ``text`` (markers removed), or None."""
+        if missing := numbers(text) - numbers(span):
+            return f"number {sorted(missing)[0]}"
+        if months(text) - months(span):
+            return "month"
+        for name in names(text):
+            if not word_found(name, span):
+                return f"name {name}"
+        if len(unknown := unsupported_words(text, span, question)) > MAX_UNSUPPORTED_WORDS:
+            return f"word {unknown[0]}"
+        if polarity_problem(text, span):
+            return "negation"
+        return None

@@ -53,6 +53,10 @@ CARDINALS = de.CARDINALS | en.CARDINALS
 SENTENCE_OPENERS = de.SENTENCE_OPENERS | en.SENTENCE_OPENERS
 GENERIC_NOUNS = de.GENERIC_NOUNS | en.GENERIC_NOUNS
 FOOTER_PHRASES = de.FOOTER_PHRASES + en.FOOTER_PHRASES
+NEGATIONS = de.NEGATIONS | en.NEGATIONS
+"""Words that negate a statement; English contractions ("didn't") are read apart."""
+NOT_NEGATIONS = de.NOT_NEGATIONS + en.NOT_NEGATIONS
+CONNECTIVES = de.CONNECTIVES | en.CONNECTIVES
 
 
 def alternation(words: tuple[str, ...] | list[str]) -> str:

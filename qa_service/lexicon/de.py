@@ -185,3 +185,16 @@ AUXILIARIES = frozenset(
 # Forms of "sein" and "haben": the last word is a participle only if it looks like one
 # ("Was hat Merz gesagt?"), not in "Wer ist der Bürgermeister von Gotham?".
 PERFECT_AUXILIARIES = frozenset("ist sind war waren hat haben hatte hatten".split())
+# Words that turn a statement into its opposite: a generated sentence must carry one exactly
+# where its span does (answer/verification.py). "nicht nur" ("not only") is no negation.
+NEGATIONS = frozenset(
+    "nicht nichts kein keine keinen keinem keiner keines nie niemals nimmer niemand niemandem "
+    "niemanden nirgends nirgendwo weder ohne".split()
+)
+NOT_NEGATIONS = ("nicht nur", "nicht zuletzt")
+# Words a generated sentence may add to its span's: they attribute or approximate, and state
+# no fact of their own (answer/verification.py).
+CONNECTIVES = frozenset(
+    "laut gemäß zufolge demnach zudem außerdem ausserdem sowie ebenfalls ebenso etwa rund "
+    "ungefähr circa ca insgesamt".split()
+)

@@ -97,3 +97,10 @@ SENTENCE_OPENERS = frozenset(
     "about around nearly almost more less only still thus".split()
 )
 GENERIC_NOUNS = frozenset("passage passages article evidence question answer".split())
+# Generated answers (answer/verification.py): see de.py.
+NEGATIONS = frozenset("not no never none nobody nothing neither nor nowhere without cannot".split())
+NOT_NEGATIONS = ("not only", "no doubt")
+CONNECTIVES = frozenset(
+    "according also additionally moreover furthermore about around approximately roughly "
+    "some than".split()
+)

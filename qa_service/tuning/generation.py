@@ -22,3 +22,14 @@ PROBE_INTERVAL = 60.0
 """/health re-probes an LLM that no answer has used for this many seconds. Not measured."""
 PROBE_TIMEOUT = 5.0
 """Seconds a /health probe (one token) may take. Not measured."""
+MAX_UNSUPPORTED_WORDS = 0
+"""Content words a generated sentence may hold that neither its span nor the question has
+(names, numbers, months and CONNECTIVES aside). Zero: each contradiction HUNT7 planted
+(H1: "dismissed", "verhaftet", "zweihundert", "olaf scholz") adds one word, so any allowance
+lets one through. Cost measured in tests/answer/test_verification.py (faithful paraphrases in
+the span's words kept); the real Gemma 3 270M answers rarely verified before or after."""
+NEGATED_CLAUSE_SHARE = 0.5
+"""A span's negated clause (one with "nicht", "kein" ...) counts as restated by a sentence
+without negation when the sentence holds at least this share of the clause's content words:
+then the sentence dropped the negation. Not measured: half keeps a sentence that restates
+another clause of the span while naming the same subject."""

@@ -7,6 +7,7 @@ from qa_service.answer.verification import (
     markers,
     months,
     names,
+    negated,
     numbers,
     strip_markers,
 )
@@ -108,8 +109,8 @@ def test_sentence_without_marker_is_unsupported(verifier: Verifier) -> None:
 
 
 def test_meaning_must_be_close(embedder) -> None:  # type: ignore[no-untyped-def]
-    # Every word is in span 1, but the statement is not: only similarity can tell.
-    sentence = "Munition und Waffen werden nie zusammen gebaut, sagte niemand [1]."
+    # Every word is in span 1: only similarity can tell (here: too strict a threshold).
+    sentence = "Umjerow sagte, Munition und Waffen werden zusammen gebaut [1]."
     strict = Verifier(embedder, min_similarity=0.99).verify(sentence, SPANS, "de")
     assert not strict.verified and strict.reason == "similarity"
     assert strict.similarity is not None and strict.similarity < 0.99
@@ -123,9 +124,83 @@ def test_english_answer_over_german_span(verifier: Verifier) -> None:
     )
     # "Shoigu" is the English spelling: not in the German span, so not verified.
     assert not verdict.verified and verdict.reason == "name Shoigu's"
-    verdict = verifier.verify(
-        "Schoigu visited Pjöngjang on 4 June 2025, his second visit in three months [2].",
-        SPANS,
-        "en",
-    )
+    # Its other words are English, so they must come from the question (see test_h1 below).
+    sentence = "Schoigu visited Pjöngjang on 4 June 2025, his second visit in three months [2]."
+    question = "When did Schoigu visit Pjöngjang for the second time in three months?"
+    verdict = verifier.verify(sentence, SPANS, "en", question)
     assert verdict.verified, verdict
+    assert verifier.verify(sentence, SPANS, "en").reason == "word months"
+
+
+# HUNT7 H1: LLM replies that negate or add to the span they cite, each planted as the reply.
+BROWDI = (
+    "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt und Robert "
+    "Browdi als Chef der Drohnentruppen eingesetzt."
+)
+STAFF = (
+    "Der Generalstab in Kiew berichtet von 134 russischen Vorstößen, wobei besonders Pokrowsk "
+    "und das Grenzgebiet zu Sumy im Fokus der Angriffe stehen."
+)
+REFUSAL = "Oleh Apostol wurde nicht zum Chef der Drohnentruppen ernannt, sagte Selenskyj."
+H1_SPANS = {1: BROWDI, 5: STAFF, 6: REFUSAL}
+Q_DE = "Wer wurde zum Chef der Drohnentruppen ernannt?"
+Q_EN = "Who was appointed head of the drone forces?"
+APPOINTED = "Selenskyj hat zudem Robert Browdi als Chef der Drohnentruppen eingesetzt"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "reason"),
+    [
+        (Q_DE, "Robert Browdi wurde nicht zum Chef der Drohnentruppen ernannt. [1]", "negation"),
+        (Q_DE, "Selenskyj hat Robert Browdi niemals als Chef der Drohnentruppen eingesetzt. [1]",
+         "negation"),
+        (Q_DE, "Robert Browdi wurde kein Chef der Drohnentruppen. [1]", "negation"),
+        (Q_EN, "Robert Browdi wasn't appointed head of the drone forces. [1]", "negation"),
+        (Q_DE, "Oleh Apostol wurde zum Chef der Drohnentruppen ernannt, sagte Selenskyj. [6]",
+         "negation"),
+        (Q_DE, "selenskyj hat zudem olaf scholz als chef der drohnentruppen eingesetzt. [1]",
+         "word olaf"),
+        (Q_DE, f"{APPOINTED}, nachdem der krieg beendet wurde. [1]", "word beendet"),
+        (Q_DE, f"{APPOINTED} [1]; außerdem wurde er verhaftet.", "word verhaftet"),
+        (Q_DE, f"{APPOINTED} und zweihundert soldaten entlassen. [1]", "word entlassen"),
+        (Q_DE, "Robert Browdi meldete 134 russische Vorstöße. [1][5]", "number 134"),
+        (Q_DE, "Selenskyj hat Robert Browdi als Chef der Drohnentruppen eingesetzt, weil es 134 "
+         "russische Vorstöße gab. [1][5]", "number 134"),
+        (Q_EN, "Robert Browdi was dismissed as head of the drone forces. [1]", "word dismissed"),
+        (Q_EN, "Robert Browdi was appointed head of the drone forces by the president of france. "
+         "[1]", "word france"),
+    ],
+)  # fmt: skip
+def test_h1_claims_beyond_the_span_are_dropped(
+    verifier: Verifier, question: str, sentence: str, reason: str
+) -> None:
+    verdict = verifier.verify(sentence, H1_SPANS, "de", question)
+    assert not verdict.verified and verdict.reason == reason, verdict
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "citations"),
+    [
+        (Q_DE, "Robert Browdi wurde zum Chef der Drohnentruppen ernannt. [1]", (1,)),
+        (Q_DE, f"{APPOINTED}. [1]", (1,)),
+        (Q_DE, f"Laut dem Bericht {APPOINTED[:-10].replace('hat zudem', 'hat')} eingesetzt. [1]",
+         (1,)),
+        (Q_DE, "Zudem wurde Oleh Apostol Chef der Fallschirmjägertruppen. [1]", (1,)),
+        (Q_DE, "Oleh Apostol wurde nicht zum Chef der Drohnentruppen ernannt. [6]", (6,)),
+        (Q_EN, "Robert Browdi was appointed head of the drone forces. [1]", (1,)),
+        # The span that supports it all is kept, the other marker dropped.
+        (Q_DE, "Der Generalstab in Kiew berichtet von 134 russischen Vorstößen. [1][5]", (5,)),
+        (Q_DE, "Der Generalstab berichtet nicht nur von 134 Vorstößen, sondern auch von "
+         "Angriffen auf Pokrowsk. [5]", (5,)),
+    ],
+)  # fmt: skip
+def test_faithful_sentences_are_kept(
+    verifier: Verifier, question: str, sentence: str, citations: tuple[int, ...]
+) -> None:
+    verdict = verifier.verify(sentence, H1_SPANS, "de", question)
+    assert verdict.verified and verdict.citations == citations, verdict
+
+
+def test_negation_words() -> None:
+    assert negated("Er kam nicht.") and negated("They didn't come.") and negated("Kein Wort.")
+    assert not negated("Nicht nur er kam.") and not negated("Not only he came.")
