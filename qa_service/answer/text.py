@@ -34,7 +34,19 @@ keeps it, being the exact span. A marker after a space is prose ("siehe [2]") an
 does a superscript after a number or a short unit ("10²", "12 km²", "mc²"): an exponent."""
 
 
+MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
+"""A citation marker, ``[n]`` or ``[n, m]``: the only shape ``answer`` uses for them."""
+
+
+def neutralise_markers(text: str) -> str:
+    """Article text that would read as a citation marker ("Lindau [2] nennt ...") with round
+    brackets instead ("Lindau (2) nennt ..."): in ``answer`` every ``[n]`` is one of ours, so
+    clients, the streaming split and the verifier can trust it. Quotes keep the exact text."""
+    return MARKER.sub(lambda m: f"({m.group(1)})", text)
+
+
 def statement_text(text: str) -> str:
-    """A cited statement as the answer text reads it: without the article's footnote markers
-    (not its cross-references), line breaks and runs of spaces as one space."""
-    return re.sub(r"\s+", " ", _FOOTNOTE.sub("", text)).strip()
+    """A cited statement as the answer text reads it: without the article's footnote markers,
+    its cross-references ("siehe [2]") in round brackets, line breaks and runs of spaces as
+    one space."""
+    return neutralise_markers(re.sub(r"\s+", " ", _FOOTNOTE.sub("", text)).strip())

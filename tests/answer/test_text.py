@@ -38,7 +38,8 @@ def test_an_articles_footnote_markers_are_not_read_as_ours() -> None:
 
 def test_superscript_footnotes_go_cross_references_and_exponents_stay() -> None:
     # Found by a black-box bug hunt: superscript markers stayed in the answer text, and the
-    # "[2]" of a cross-reference ("siehe [2]", a space before it) was removed with the rest.
+    # "[2]" of a cross-reference ("siehe [2]", a space before it) was removed with the rest;
+    # and (HUNT7 M6) kept as "[2]" it read as our citation marker: round brackets now.
     cited = [
         (
             cite(1, "a", 0, 0.90),
@@ -47,7 +48,7 @@ def test_superscript_footnotes_go_cross_references_and_exponents_stay() -> None:
         )
     ]
     assert compose_answer(cited, margin=0.03) == (
-        "Die Brücke kostet Geld und kommt 2027. Details siehe [2], Karte [4]. "
+        "Die Brücke kostet Geld und kommt 2027. Details siehe (2), Karte (4). "
         "Sie überspannt 120 m² und trägt 10³ Tonnen (E = mc²). [1]"
     )
 
