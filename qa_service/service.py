@@ -198,6 +198,10 @@ def build_service(
         reranker,
     )
     llm = LLMClient.from_settings(settings)
-    generative = GenerativeAnswerer(llm, Verifier(embedder)) if llm is not None else None
+    generative = (
+        GenerativeAnswerer(llm, Verifier(embedder), quote=stores.documents.quote)
+        if llm is not None
+        else None
+    )
     responder = Responder(answerer, generative, settings.default_answer_mode)
     return QAService(settings, embedder, stores, documents, retriever, answerer, responder, llm)

@@ -13,12 +13,13 @@ extractive answer is the reply, with ``mode: "extractive_fallback"`` and the rea
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from qa_service.answer.extractive import Answer, ExtractiveAnswerer
 from qa_service.answer.language import Language
+from qa_service.answer.text import neutralise_markers
 from qa_service.answer.verification import Verdict, Verifier
 from qa_service.config import AnswerMode
 from qa_service.ingest.sentences import sentence_bounds
@@ -28,6 +29,8 @@ from qa_service.prompts import prompt_path, render
 from qa_service.tuning.generation import MAX_EVIDENCE, MAX_SENTENCES
 
 Mode = Literal["extractive", "generative", "extractive_fallback"]
+Quote = Callable[[str, int, int], str | None]
+"""``text[start:end]`` of the stored article now (None: deleted): the document store's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +144,11 @@ def answer_prompt(
             prompt_path("evidence"),
             id=str(n),
             title=c.title or c.document_id,
-            # The delimiters are ours: text in an article cannot close its own block.
-            text=" ".join(c.quote.replace("<<<", "«").replace(">>>", "»").split()),
+            # The delimiters are ours: text in an article cannot close its own block, nor
+            # write a marker of ours ("Lindau [2]" would be copied as a citation of [2]).
+            text=neutralise_markers(
+                " ".join(c.quote.replace("<<<", "«").replace(">>>", "»").split())
+            ),
         ).strip()
         for n, c in evidence.items()
     ]
@@ -151,13 +157,34 @@ def answer_prompt(
     return system, user
 
 
+def current_answer(answer: Answer, quote: Quote) -> Answer | None:
+    """``answer`` with its passages still in the stored articles, or None when one of its
+    citations no longer is (the article was replaced or deleted since the search)."""
+    if any(quote(c.document_id, c.start, c.end) != c.quote for c in answer.citations):
+        return None
+    passages = [p for p in answer.passages if quote(p.document_id, p.start, p.end) == p.text]
+    return answer if len(passages) == len(answer.passages) else replace(answer, passages=passages)
+
+
 class GenerativeAnswerer:
     def __init__(
-        self, llm: LLMClient, verifier: Verifier, max_sentences: int = MAX_SENTENCES
+        self,
+        llm: LLMClient,
+        verifier: Verifier,
+        max_sentences: int = MAX_SENTENCES,
+        quote: Quote | None = None,
     ) -> None:
         self.llm = llm
         self.verifier = verifier
         self.max_sentences = max_sentences
+        self.quote = quote  # None: no store to re-check against (unit tests)
+
+    def holds(self, citation: Citation) -> bool:
+        """The stored article still has ``citation``'s quote at its offsets: the LLM takes
+        seconds, and an article replaced meanwhile must not be cited by its old text."""
+        if self.quote is None:
+            return True
+        return self.quote(citation.document_id, citation.start, citation.end) == citation.quote
 
     def events(self, question: str, base: Answer) -> Iterator[Event]:
         """Verified sentences as the LLM writes them, then the :class:`Reply`."""
@@ -178,9 +205,13 @@ class GenerativeAnswerer:
                 if len(kept) >= self.max_sentences:
                     return
                 verdict = self.verifier.verify(sentence, spans, base.language, question)
+                live = tuple(n for n in verdict.citations if self.holds(evidence[n]))
+                if verdict.verified and not live:
+                    verdict = replace(verdict, verified=False, reason="stale")
                 if not verdict.verified:
                     dropped.append(verdict)
                     continue
+                verdict = replace(verdict, citations=live)
                 kept.append(GeneratedSentence(verdict.text, list(verdict.citations)))
                 yield kept[-1]
 
@@ -201,8 +232,12 @@ class GenerativeAnswerer:
             error = exc
         finally:
             pieces.close()
+        kept, stale = self._recheck(kept, evidence)
+        dropped += stale
         if not kept:
             reason = error.reason if error is not None else "nothing_verified"
+            if error is None and any(d.reason == "stale" for d in dropped):
+                reason = "stale"
             yield Reply(base, "extractive_fallback", reason, None, dropped)
             return
         cited = sorted({n for s in kept for n in s.citations})
@@ -210,8 +245,31 @@ class GenerativeAnswerer:
             base,
             answer=" ".join(s.marked for s in kept),
             citations=[evidence[n] for n in cited],
+            passages=[
+                p
+                for p in base.passages
+                if self.quote is None or self.quote(p.document_id, p.start, p.end) == p.text
+            ],
         )
         yield Reply(answer, "generative", None, kept, dropped, first)
+
+    def _recheck(
+        self, kept: list[GeneratedSentence], evidence: dict[int, Citation]
+    ) -> tuple[list[GeneratedSentence], list[Verdict]]:
+        """The sentences once the LLM is done, each citing only spans the stored articles
+        still hold; a sentence left citing none is dropped (reason ``stale``)."""
+        cited = {n for s in kept for n in s.citations}
+        gone = {n for n in cited if not self.holds(evidence[n])}
+        if not gone:
+            return kept, []
+        still, dropped = [], []
+        for s in kept:
+            live = [n for n in s.citations if n not in gone]
+            if live:
+                still.append(replace(s, citations=live))
+            else:
+                dropped.append(Verdict(s.text, tuple(s.citations), False, "stale"))
+        return still, dropped
 
 
 @dataclass
@@ -222,6 +280,7 @@ class Pending:
     base: Answer
     mode: AnswerMode
     generative: GenerativeAnswerer | None
+    reask: Callable[[], Answer] | None = None  # the extractive answer again, searched now
 
     @property
     def writes(self) -> bool:
@@ -234,7 +293,18 @@ class Pending:
         elif self.generative is None:
             yield Reply(self.base, "extractive_fallback", "llm_not_configured")
         else:
-            yield from self.generative.events(self.question, self.base)
+            for event in self.generative.events(self.question, self.base):
+                if isinstance(event, Reply) and event.mode == "extractive_fallback":
+                    event = replace(event, answer=self._current(event.answer))
+                yield event
+
+    def _current(self, answer: Answer) -> Answer:
+        """A fallback comes seconds after the search (the LLM's time): an article replaced
+        meanwhile is searched again rather than cited by its old text."""
+        quote = self.generative.quote if self.generative is not None else None
+        if quote is None or self.reask is None:
+            return answer
+        return current_answer(answer, quote) or self.reask()
 
     def reply(self) -> Reply:
         *_, last = self.events()
@@ -260,7 +330,13 @@ class Responder:
     ) -> Pending:
         """Search and check the question (domain errors are raised here, before any event)."""
         base = self.extractive.ask(question, top_k, **kwargs)
-        return Pending(question.strip(), base, mode or self.default_mode, self.generative)
+        return Pending(
+            question.strip(),
+            base,
+            mode or self.default_mode,
+            self.generative,
+            lambda: self.extractive.ask(question, top_k, **kwargs),
+        )
 
     def reply(
         self, question: str, top_k: int = 4, mode: AnswerMode | None = None, **kwargs: Any

@@ -6,15 +6,18 @@ runs the same path against the real llama.cpp server with Gemma 3 270M.
 """
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
-from qa_service.answer.generative import SentenceStream
+from qa_service.answer.generative import GeneratedSentence, GenerativeAnswerer, SentenceStream
+from qa_service.answer.verification import markers
 from qa_service.api.app import create_app
 from qa_service.config import Settings
+from qa_service.models import Article, Citation
 from qa_service.service import build_service
 from tests.helpers.checks import assert_citations_exact
 from tests.helpers.llm_servers import Script, scripted_server
@@ -256,3 +259,108 @@ def test_chat_stream_sends_only_verified_sentences(client: TestClient, scripted)
         "/v1/chat", json={"message": "Wann war das?", "conversation_id": body["conversation_id"]}
     ).json()
     assert follow["turn"] == body["turn"] + 1
+
+
+# HUNT7 M7: an article replaced while the LLM writes must not be cited by its old text.
+LIGHTHOUSE = (
+    "Der Leuchtturm von Hallig Nordmark wurde nach 12 Jahren Renovierung wieder eröffnet. "
+    "Die Gemeinde feierte am Samstag mit einem Fest."
+)
+LIGHTHOUSE_QUESTION = "Wann wurde der Leuchtturm von Hallig Nordmark wieder eröffnet?"
+LIGHTHOUSE_REPLY = (
+    "Der Leuchtturm von Hallig Nordmark wurde nach 12 Jahren Renovierung wieder eröffnet. [1]"
+)
+
+
+def _replaced_while_writing(client: TestClient, scripted, send) -> dict:  # type: ignore[no-untyped-def]
+    """``send()``'s result when the article is re-posted (a sentence prepended) halfway
+    through the planted slow LLM's answer."""
+    added = client.post("/v1/documents", json={"id": "nm", "text": LIGHTHOUSE})
+    assert added.status_code in (200, 201)
+    scripted[1].reply, scripted[1].delay = LIGHTHOUSE_REPLY, 0.3  # 7 pieces: about 2 s
+    service = client.app.state.service  # type: ignore[attr-defined]
+    v2 = Article("Neu: Die Fähre fährt wieder täglich. " + LIGHTHOUSE)
+    timer = threading.Timer(0.6, service.add_document, (v2, "nm"))
+    timer.start()
+    try:
+        body = send()
+    finally:
+        timer.join()
+    assert client.get("/v1/documents/nm").json()["text"].startswith("Neu: Die Fähre")
+    return body
+
+
+def test_replaced_while_the_llm_writes(client: TestClient, scripted) -> None:  # type: ignore[no-untyped-def]
+    body = _replaced_while_writing(
+        client, scripted, lambda: _ask(client, LIGHTHOUSE_QUESTION, mode="generative")
+    )
+    # The sentence cited v1's offsets: dropped, and the fallback searched v2.
+    assert (body["mode"], body["fallback_reason"]) == ("extractive_fallback", "stale")
+    assert_citations_exact(client, body)
+    assert body["citations"][0]["document_id"] == "nm"
+    assert "12 Jahren" in body["citations"][0]["quote"]
+
+
+def test_openai_stream_replaced_while_writing(client: TestClient, scripted) -> None:  # type: ignore[no-untyped-def]
+    request = {
+        "model": "qa-service",
+        "messages": [{"role": "user", "content": LIGHTHOUSE_QUESTION}],
+        "stream": True,
+        "mode": "generative",
+    }
+
+    def send() -> dict:
+        with client.stream("POST", "/v1/chat/completions", json=request) as response:
+            lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+        assert lines[-1] == "data: [DONE]"
+        final = json.loads(lines[-2].removeprefix("data: "))
+        return {"citations": final["citations"], "passages": [], "mode": final["mode"]}
+
+    body = _replaced_while_writing(client, scripted, send)
+    assert body["mode"] == "extractive_fallback" and body["citations"]
+    assert_citations_exact(client, body)
+
+
+def test_a_stale_span_is_dropped_and_a_current_one_kept() -> None:
+    evidence = {
+        1: Citation(1, "a", None, 0, 5, "Hallo", 1.0),
+        2: Citation(2, "b", None, 0, 5, "Welt!", 1.0),
+    }
+    texts = {"a": "Hallo Welt", "b": "Neue Welt"}  # b replaced since
+    answerer = GenerativeAnswerer(
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        quote=lambda doc, start, end: texts[doc][start:end],
+    )
+    kept, dropped = answerer._recheck(
+        [GeneratedSentence("Eins.", [1, 2]), GeneratedSentence("Zwei.", [2])], evidence
+    )
+    assert kept == [GeneratedSentence("Eins.", [1])]
+    assert [(d.text, d.reason) for d in dropped] == [("Zwei.", "stale")]
+
+
+def test_bracketed_numbers_in_an_article_are_no_markers(client: TestClient, scripted) -> None:  # type: ignore[no-untyped-def]
+    # HUNT7 M6: "Lindau [2]" in the article read as citation 2 in answer and in the stream.
+    text = (
+        "Der Bericht des Rechnungshofs von Lindau [2] nennt 45 Millionen Euro Mehrkosten für "
+        "die Brücke [99]. Die Stadtverwaltung widersprach am Donnerstag."
+    )
+    assert client.post("/v1/documents", json={"id": "fn", "text": text}).status_code == 201
+    question = "Wie hoch sind die Mehrkosten für die Brücke in Lindau?"
+    body = _ask(client, question, mode="extractive")
+    assert "Lindau (2) nennt" in body["answer"] and "[99]" not in body["answer"]
+    assert markers(body["answer"]) == [body["citations"][0]["id"]]  # ours only
+    assert "Lindau [2] nennt" in body["citations"][0]["quote"]  # the quote stays exact
+    assert_citations_exact(client, body)
+    request = {"message": question, "mode": "extractive", "stream": True}
+    with client.stream("POST", "/v1/chat", json=request) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    events = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+    sentences = [e for e in events if e["type"] == "sentence"]
+    assert sentences[0]["text"].startswith("Der Bericht des Rechnungshofs von Lindau (2) nennt")
+    assert sentences[0]["citations"] == [body["citations"][0]["id"]]
+    # The generative evidence shows the LLM round brackets too: it cannot copy a marker.
+    scripted[1].reply = "Der Rechnungshof nennt 45 Millionen Euro Mehrkosten [1]."
+    _ask(client, question, mode="generative")
+    user = scripted[1].answers[-1]["messages"][-1]["content"]
+    assert "Lindau (2) nennt" in user and "[99]" not in user

@@ -17,7 +17,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from qa_service.answer.generative import Reply
-from qa_service.answer.verification import markers, months, numbers, strip_markers
+from qa_service.answer.verification import (
+    markers,
+    months,
+    negated,
+    numbers,
+    strip_markers,
+    unsupported_words,
+)
 from qa_service.api.app import create_app
 from qa_service.config import Settings
 from qa_service.service import QAService, build_service
@@ -65,13 +72,17 @@ def _timed_reply(service: QAService, question: str) -> tuple[Reply, float]:
     return reply, time.monotonic() - started
 
 
-def _supported(sentence: dict, citations: dict[int, str]) -> None:
-    """An independent re-check of what the verifier promised for a kept sentence."""
+def _supported(sentence: dict, citations: dict[int, str], question: str) -> None:
+    """A re-check of what the verifier promised for a kept sentence: each span it cites
+    alone holds its numbers, months and content words, negated where it is (HUNT7 H1)."""
     assert sentence["verified"] is True and sentence["citations"]
     assert set(sentence["citations"]) <= citations.keys()
-    evidence = " ".join(citations[n] for n in sentence["citations"])
-    assert numbers(sentence["text"]) <= numbers(evidence), sentence
-    assert months(sentence["text"]) <= months(evidence), sentence
+    text = sentence["text"]
+    for span in (citations[n] for n in sentence["citations"]):
+        assert numbers(text) <= numbers(span), sentence
+        assert months(text) <= months(span), sentence
+        assert unsupported_words(text, span, question) == [], sentence
+        assert negated(text) <= negated(span), sentence
 
 
 def test_whole_path_only_verified_sentences_reach_the_user(gemma: QAService) -> None:
@@ -85,7 +96,7 @@ def test_whole_path_only_verified_sentences_reach_the_user(gemma: QAService) -> 
             if body["mode"] == "generative":
                 cited = {c["id"]: c["quote"] for c in body["citations"]}
                 for sentence in body["sentences"]:
-                    _supported(sentence, cited)
+                    _supported(sentence, cited, question)
                 assert strip_markers(body["answer"]) == " ".join(
                     s["text"] for s in body["sentences"]
                 )
@@ -142,7 +153,7 @@ def test_streaming_with_the_openai_client(
             cited = {c["id"]: c["quote"] for c in citations}
             for piece in pieces:
                 sentence = {"text": strip_markers(piece), "citations": markers(piece)}
-                _supported({**sentence, "verified": True}, cited)
+                _supported({**sentence, "verified": True}, cited, QUESTIONS[0])
         else:  # Gemma answered, nothing held up (or, on a loaded machine, it was too slow)
             assert extra["fallback_reason"] in (*GEMMA_FELL_BACK, "llm_timeout"), extra
         assert set(markers(content)) <= ids
