@@ -143,7 +143,7 @@ def answer_prompt(
         render(
             prompt_path("evidence"),
             id=str(n),
-            title=c.title or c.document_id,
+            title=neutralise_markers(c.title or c.document_id),
             # The delimiters are ours: text in an article cannot close its own block, nor
             # write a marker of ours ("Lindau [2]" would be copied as a citation of [2]).
             text=neutralise_markers(

@@ -363,4 +363,4 @@ def test_bracketed_numbers_in_an_article_are_no_markers(client: TestClient, scri
     scripted[1].reply = "Der Rechnungshof nennt 45 Millionen Euro Mehrkosten [1]."
     _ask(client, question, mode="generative")
     user = scripted[1].answers[-1]["messages"][-1]["content"]
-    assert "Lindau (2) nennt" in user and "[99]" not in user
+    assert "Lindau (2) nennt" in user and "[99]" not in user, user
