@@ -178,7 +178,8 @@ class LLMClient:
                 pieces.put(("error", exc))
 
         threading.Thread(target=produce, name="llm-stream", daemon=True).start()
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        limit = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
         error: LLMError | None = None
         produced = False
         try:
@@ -189,7 +190,7 @@ class LLMClient:
                         raise queue.Empty
                     kind, value = pieces.get(timeout=remaining)
                 except queue.Empty:
-                    raise LLMTimeout(f"no complete answer within {self.timeout:g} s") from None
+                    raise LLMTimeout(f"no complete answer within {limit:g} s") from None
                 if kind == "error":
                     raise map_llm_error(value) from None
                 if kind == "end":

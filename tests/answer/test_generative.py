@@ -17,6 +17,7 @@ from qa_service.answer.generative import GeneratedSentence, GenerativeAnswerer, 
 from qa_service.answer.verification import markers
 from qa_service.api.app import create_app
 from qa_service.config import Settings
+from qa_service.llm import LLMClient, LLMTimeout
 from qa_service.models import Article, Citation
 from qa_service.service import build_service
 from tests.helpers.checks import assert_citations_exact
@@ -364,3 +365,13 @@ def test_bracketed_numbers_in_an_article_are_no_markers(client: TestClient, scri
     _ask(client, question, mode="generative")
     user = scripted[1].answers[-1]["messages"][-1]["content"]
     assert "Lindau (2) nennt" in user and "[99]" not in user, user
+
+
+def test_a_timeout_names_the_limit_that_ran_out(scripted) -> None:  # type: ignore[no-untyped-def]
+    # HUNT7 L6: the /health probe (5 s) said "within 20 s", the answers' limit.
+    url, script = scripted
+    script.reply, script.delay, script.status, script.garbage = GOOD, 1.0, 200, False
+    llm = LLMClient(url, "scripted", timeout=20.0)
+    with pytest.raises(LLMTimeout, match=r"within 0\.3 s"):
+        list(llm.stream_chat(None, "Hallo?", 0.3))
+    script.delay = 0.0
