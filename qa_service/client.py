@@ -15,9 +15,11 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from time import time
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
+from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from qa_service.api.chat_schemas import ChatResponse, ConversationOut
 from qa_service.api.schemas import (
@@ -27,6 +29,9 @@ from qa_service.api.schemas import (
     DocumentPage,
     Health,
 )
+from qa_service.config import AnswerMode
+
+Model = TypeVar("Model", bound=BaseModel)
 
 
 class QAClientError(Exception):
@@ -74,6 +79,23 @@ class QAClientError(Exception):
             type=kind if isinstance(kind, str) else None,
             retry_after=_seconds(response.headers.get("retry-after")),
         )
+
+
+class ServiceHealth(Health):
+    """/health as the client reads it: ``answer_mode`` is None when the service did not say
+    (its short body without a key, once keys are required), not the model's default."""
+
+    answer_mode: AnswerMode | None = None  # type: ignore[assignment]
+
+
+def _path(*segments: str) -> str:
+    """A path with each id quoted whole: "../keys" or "a?b" stay one segment of an id."""
+    return "/" + "/".join(quote(segment, safe="") for segment in segments)
+
+
+def _without_none(**fields: Any) -> dict[str, Any]:
+    """A request body of the fields given: an omitted field keeps what the service holds."""
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def _seconds(retry_after: str | None) -> float | None:
@@ -125,31 +147,43 @@ class QAClient:
             raise QAClientError.from_response(response)
         return response
 
-    def health(self) -> Health:
-        return Health.model_validate(self._call("GET", "/health").json())
+    def _read(self, model: type[Model], method: str, path: str, **kwargs: Any) -> Model:
+        """The response as ``model``; a body of another shape (another server, a proxy's
+        page) is a QAClientError too, not a JSON or validation error."""
+        response = self._call(method, path, **kwargs)
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            detail = f"not a {model.__name__} from {response.request.url}: {exc}"
+            raise QAClientError(response.status_code, detail, type="UnexpectedResponse") from None
 
-    def ask(self, question: str, *, top_k: int | None = None) -> AskResponse:
-        body: dict[str, Any] = {"question": question}
-        if top_k is not None:
-            body["top_k"] = top_k
-        return AskResponse.model_validate(self._call("POST", "/v1/ask", json=body).json())
+    def health(self) -> ServiceHealth:
+        return self._read(ServiceHealth, "GET", "/health")
+
+    def ask(
+        self, question: str, *, top_k: int | None = None, mode: AnswerMode | None = None
+    ) -> AskResponse:
+        body = _without_none(question=question, top_k=top_k, mode=mode)
+        return self._read(AskResponse, "POST", "/v1/ask", json=body)
 
     def chat(
-        self, message: str, *, conversation_id: str | None = None, top_k: int | None = None
+        self,
+        message: str,
+        *,
+        conversation_id: str | None = None,
+        top_k: int | None = None,
+        mode: AnswerMode | None = None,
     ) -> ChatResponse:
-        body: dict[str, Any] = {"message": message}
-        if conversation_id is not None:
-            body["conversation_id"] = conversation_id
-        if top_k is not None:
-            body["top_k"] = top_k
-        return ChatResponse.model_validate(self._call("POST", "/v1/chat", json=body).json())
+        body = _without_none(
+            message=message, conversation_id=conversation_id, top_k=top_k, mode=mode
+        )
+        return self._read(ChatResponse, "POST", "/v1/chat", json=body)
 
     def conversation(self, conversation_id: str) -> ConversationOut:
-        response = self._call("GET", f"/v1/conversations/{conversation_id}")
-        return ConversationOut.model_validate(response.json())
+        return self._read(ConversationOut, "GET", _path("v1", "conversations", conversation_id))
 
     def delete_conversation(self, conversation_id: str) -> None:
-        self._call("DELETE", f"/v1/conversations/{conversation_id}")
+        self._call("DELETE", _path("v1", "conversations", conversation_id))
 
     def add_document(
         self,
@@ -161,32 +195,39 @@ class QAClient:
         published_at: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> DocumentCreated:
-        body = {
-            "id": id,
-            "title": title,
-            "text": text,
-            "source": source,
-            "published_at": published_at,
-            "metadata": metadata or {},
-        }
-        body = {k: v for k, v in body.items() if v is not None}
-        return DocumentCreated.model_validate(self._call("POST", "/v1/documents", json=body).json())
+        """Fields left None are not sent, so a re-post keeps the stored title, source and
+        metadata (README, Documents)."""
+        body = _without_none(
+            id=id,
+            title=title,
+            text=text,
+            source=source,
+            published_at=published_at,
+            metadata=metadata,
+        )
+        return self._read(DocumentCreated, "POST", "/v1/documents", json=body)
 
-    def upload(self, path: Path | str, *, id: str | None = None) -> DocumentCreated:
+    def upload(
+        self,
+        path: Path | str,
+        *,
+        id: str | None = None,
+        title: str | None = None,
+        source: str | None = None,
+        published_at: str | None = None,
+    ) -> DocumentCreated:
         path = Path(path)
-        data = {"id": id} if id else {}
+        data = _without_none(id=id, title=title, source=source, published_at=published_at)
         with path.open("rb") as handle:
-            response = self._call(
-                "POST", "/v1/documents", files={"file": (path.name, handle)}, data=data
-            )
-        return DocumentCreated.model_validate(response.json())
+            files = {"file": (path.name, handle)}
+            return self._read(DocumentCreated, "POST", "/v1/documents", files=files, data=data)
 
     def documents(self, *, offset: int = 0, limit: int = 50) -> DocumentPage:
         params = {"offset": offset, "limit": limit}
-        return DocumentPage.model_validate(self._call("GET", "/v1/documents", params=params).json())
+        return self._read(DocumentPage, "GET", "/v1/documents", params=params)
 
     def document(self, doc_id: str) -> DocumentDetail:
-        return DocumentDetail.model_validate(self._call("GET", f"/v1/documents/{doc_id}").json())
+        return self._read(DocumentDetail, "GET", _path("v1", "documents", doc_id))
 
     def delete_document(self, doc_id: str) -> None:
-        self._call("DELETE", f"/v1/documents/{doc_id}")
+        self._call("DELETE", _path("v1", "documents", doc_id))

@@ -1,13 +1,17 @@
 """The Python client against a real uvicorn process (real model, real Chroma)."""
 
+import functools
+import threading
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
 from qa_service.client import QAClient, QAClientError
-from tests.helpers.servers import free_port
+from tests.helpers.keys import create_key
+from tests.helpers.servers import free_port, serve_process
 
 pytestmark = pytest.mark.slow  # a real server
 
@@ -75,3 +79,89 @@ def test_errors_carry_type_and_no_retry_after(qa: QAClient) -> None:
     with pytest.raises(QAClientError) as caught:
         qa.document("nope")
     assert caught.value.type == "DocumentNotFound" and caught.value.retry_after is None
+
+
+def test_a_repost_without_metadata_keeps_the_stored_metadata(qa: QAClient) -> None:
+    """M1: None is not sent, so the service keeps what it holds (README, Documents)."""
+    text = "Der Stadtrat von Neustadt hat den neuen Radweg am Fluss eröffnet. Er ist 12 km lang."
+    qa.add_document(text, id="cl1", metadata={"ressort": "lokal"}, source="Lokalteil")
+    try:
+        again = qa.add_document(text, id="cl1")
+        assert not again.created and not again.updated
+        stored = qa.document("cl1")
+        assert stored.metadata == {"ressort": "lokal"} and stored.source == "Lokalteil"
+    finally:
+        qa.delete_document("cl1")
+
+
+@pytest.mark.parametrize("odd", ["../documents", "../documents/cl2", "nope?x=1", "a/b", "%2e%2e"])
+def test_ids_stay_one_path_segment(qa: QAClient, odd: str) -> None:
+    """M2: an id never reaches another route nor loses its tail to a query string."""
+    qa.add_document("Die Fähre nach Amrum fährt ab Montag stündlich ab Dagebüll.", id="cl2")
+    try:
+        for call in (qa.document, qa.conversation, qa.delete_document, qa.delete_conversation):
+            with pytest.raises(QAClientError) as caught:
+                call(odd)
+            assert caught.value.status_code == 404
+        assert qa.document("cl2").id == "cl2"  # not deleted through "../documents/cl2"
+    finally:
+        qa.delete_document("cl2")
+
+
+def test_mode_is_sent_when_given(qa: QAClient) -> None:
+    """L1: ``mode`` reaches the service: generative without an LLM falls back and says so."""
+    question = "Wer wurde zum Chef der Drohnentruppen ernannt?"
+    assert qa.ask(question).mode == "extractive"
+    asked = qa.ask(question, mode="generative")
+    chatted = qa.chat(question, mode="generative")
+    assert asked.mode == chatted.mode == "extractive_fallback"
+    assert asked.fallback_reason == chatted.fallback_reason == "llm_not_configured"
+    qa.delete_conversation(chatted.conversation_id)
+
+
+def test_upload_sends_title_and_source(qa: QAClient, tmp_path: Path) -> None:
+    file = tmp_path / "hafen.txt"
+    file.write_text("Der Hafen von Emden meldet für 2025 einen Umschlagrekord.", encoding="utf-8")
+    created = qa.upload(file, id="cl3", title="Hafen", source="Wirtschaft")
+    try:
+        stored = qa.document(created.id)
+        assert (stored.id, stored.title, stored.source) == ("cl3", "Hafen", "Wirtschaft")
+    finally:
+        qa.delete_document("cl3")
+
+
+def test_an_unexpected_body_is_a_qaclienterror(qa: QAClient, tmp_path: Path) -> None:
+    """L1: a redirect without a body, or a server that is not this service."""
+    with pytest.raises(QAClientError) as caught:
+        qa.document("")  # GET /v1/documents/ -> 307 to /v1/documents, no JSON
+    assert caught.value.type == "UnexpectedResponse"
+    (tmp_path / "health").write_text("<html>not the service</html>", encoding="utf-8")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as other:
+        thread = threading.Thread(target=other.serve_forever, daemon=True)
+        thread.start()
+        try:
+            elsewhere = QAClient(f"http://127.0.0.1:{other.server_port}")
+            with elsewhere, pytest.raises(QAClientError) as caught:
+                elsewhere.health()
+            assert caught.value.status_code == 200 and "Health" in str(caught.value.detail)
+        finally:
+            other.shutdown()
+
+
+def test_health_without_a_key_invents_nothing(tmp_path: Path) -> None:
+    """L13 and M2 against a service that requires keys."""
+    (tmp_path / "index").mkdir()
+    admin = create_key(tmp_path, "ops", "admin")
+    reader = create_key(tmp_path, "reader", "read")
+    with serve_process(tmp_path) as (url, _):
+        with QAClient(url) as anonymous:
+            health = anonymous.health()
+        assert health.status == "ok" and health.answer_mode is None and health.documents is None
+        with QAClient(url, api_key=admin) as qa:
+            assert qa.health().answer_mode == "extractive"
+            with pytest.raises(QAClientError) as caught:
+                qa.delete_document("../keys/reader")  # was DELETE /v1/keys/reader
+            assert caught.value.status_code == 404
+        with QAClient(url, api_key=reader) as still:
+            assert still.documents().total == 2  # the read key still works
