@@ -246,7 +246,7 @@ class DocumentService:
             if before:
                 before(doc_id)
             try:
-                result = self.add(load_file(file), doc_id, same_file=True)
+                result = self.add(load_file(file, self.max_document_chars), doc_id, same_file=True)
             except DuplicateContent as exc:
                 record(FileOutcome(file, doc_id, "skipped", error=exc))
             except QAServiceError as exc:

@@ -1,6 +1,8 @@
 """The `qa-service` command line, run in-process with its own settings from the environment."""
 
 import json
+import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +12,7 @@ from typer.testing import CliRunner
 
 from qa_service.cli import app
 from qa_service.config import get_settings
-from tests.helpers.paths import SEEDS
+from tests.helpers.paths import ROOT, SEEDS
 
 runner = CliRunner()
 
@@ -258,3 +260,42 @@ def test_ask_and_documents_print_control_characters_escaped(env: Path) -> None:
         assert "\x1b" not in result.output and "\x07" not in result.output, repr(result.output)
         assert "\\x1b" in result.output, result.output
     assert "Vogel" in result.output or "Kleinhausen" in result.output
+
+
+def _limit_memory() -> None:
+    """A regression reads /dev/zero until this, not until the machine's OOM killer."""
+    resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))
+
+
+@pytest.mark.slow  # loads the model in another process
+def test_ingest_refuses_devices_fifos_and_oversized_files_before_reading(tmp_path: Path) -> None:
+    """M3: /dev/zero filled memory and a FIFO blocked forever; a file too large for the
+    character limit is refused from its size."""
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.truncate(4 * 1000 + 4)  # more bytes than 1,000 characters take in UTF-8
+    fine = tmp_path / "fine.txt"
+    fine.write_text("Die Fähre nach Amrum fährt ab Montag stündlich.", encoding="utf-8")
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(tmp_path / "index"),
+        "QA_SEEDS_DIR": str(tmp_path / "none"),
+        "QA_MAX_DOCUMENT_CHARS": "1000",
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "qa_service", "ingest", "/dev/zero", str(fifo), str(big), str(fine)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        preexec_fn=_limit_memory,
+    )
+    output = " ".join((done.stdout + done.stderr).split())  # rich wraps long lines
+    assert done.returncode == 1, output
+    assert "/dev/zero is not a regular file" in output
+    assert f"{fifo} is not a regular file" in output
+    assert "the file has 4,004 bytes, more than 1,000 characters take in UTF-8" in output
+    assert "1 created" in output and "3 failed" in output

@@ -6,15 +6,18 @@ concerns live in their own modules: formats.py (what a file is, UTF-8 only), fil
 files, which ids), titles.py, dates.py and html.py. The names callers use are re-exported here.
 """
 
+import stat
 from pathlib import Path
 
-from qa_service.errors import UnsupportedFormat
+from qa_service.errors import DocumentTooLarge, InvalidInput, UnsupportedFormat
 from qa_service.ingest.dates import find_published_date, normalize_date
 from qa_service.ingest.files import article_files
 from qa_service.ingest.formats import EXTENSIONS, Format, decode_upload, detect_format
 from qa_service.ingest.html import parse_html
 from qa_service.ingest.titles import front_matter, markdown_title, text_title
 from qa_service.models import Article
+
+BOM = "\ufeff".encode()
 
 __all__ = [
     "EXTENSIONS",
@@ -47,7 +50,32 @@ def parse_article(data: str, *, fmt: Format = "text", name: str | None = None) -
     )
 
 
-def load_file(file: Path) -> Article:
+def load_file(file: Path, max_chars: int | None = None) -> Article:
     """Read and parse one article file; raises UnsupportedFormat for non-UTF-8 content."""
-    text = decode_upload(file.read_bytes(), name=str(file))
+    text = decode_upload(read_bounded(file, max_chars), name=str(file))
     return parse_article(text, fmt=detect_format(file.name, text), name=str(file))
+
+
+def read_bounded(file: Path, max_chars: int | None) -> bytes:
+    """The file's bytes, refused before they are read when they cannot be an article.
+
+    A device or FIFO is never read (/dev/zero would fill memory, a FIFO blocks forever). A
+    text or Markdown file longer than ``max_chars`` characters can possibly be in UTF-8
+    (4 bytes each, plus a BOM) is refused from its size, and at most that much is read even
+    if the size lied (/proc). HTML is not bounded so: its markup is not counted.
+    """
+    mode = file.stat().st_mode
+    if not stat.S_ISREG(mode):
+        raise InvalidInput(f"{file} is not a regular file (a device, FIFO or socket); not read")
+    if max_chars is None or EXTENSIONS.get(file.suffix.lower()) == "html":
+        return file.read_bytes()
+    limit = 4 * max_chars + len(BOM)
+    with file.open("rb") as handle:
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        size = max(file.stat().st_size, len(raw))
+        raise DocumentTooLarge(
+            f"the file has {size:,} bytes, more than {max_chars:,} characters take in UTF-8; "
+            f"the limit is {max_chars:,} characters"
+        )
+    return raw
