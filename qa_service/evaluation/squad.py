@@ -83,9 +83,12 @@ def parse_squad(data: dict) -> EvalSet:
     articles: list[EvalArticle] = []
     questions: list[EvalQuestion] = []
     by_text: dict[str, str] = {}
+    where = 'the top level\'s "data" list'  # what is read, for the error message
     try:
-        for entry in data["data"]:
+        for i, entry in enumerate(data["data"]):
+            where = f"data[{i}].title"
             title = str(entry["title"])
+            where = f'data[{i}].paragraphs (a list of objects with "context" and "qas")'
             doc_id = _unique(article_id(title), {a.id for a in articles})
             paragraphs = [p["context"] for p in entry["paragraphs"] if p.get("context")]
             if paragraphs:  # a questions-only file (no contexts) adds no article
@@ -95,15 +98,17 @@ def parse_squad(data: dict) -> EvalSet:
                 else:
                     by_text[text] = doc_id
                     articles.append(EvalArticle(doc_id, title.replace("_", " "), text))
-            for paragraph in entry["paragraphs"]:
-                for qa in paragraph["qas"]:
+            for j, paragraph in enumerate(entry["paragraphs"]):
+                where = f"data[{i}].paragraphs[{j}].qas (a list of questions)"
+                for k, qa in enumerate(paragraph["qas"]):
+                    where = f"data[{i}].paragraphs[{j}].qas[{k}] (id, question, answers)"
                     answers = tuple(
                         dict.fromkeys(_text(a["text"], "answer") for a in qa.get("answers", []))
                     )
                     question = _text(qa["question"], "question")
                     questions.append(EvalQuestion(str(qa["id"]), question, answers, doc_id))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise InvalidInput(f"not a SQuAD v1.1 file: missing or malformed {exc}") from None
+    except (KeyError, TypeError, AttributeError):
+        raise InvalidInput(f"not a SQuAD v1.1 file: {where} is missing or malformed") from None
     return EvalSet(articles, questions)
 
 

@@ -9,6 +9,8 @@ from typer.testing import CliRunner
 
 from qa_service.cli import app
 from qa_service.config import get_settings
+from qa_service.errors import InvalidInput
+from qa_service.evaluation.squad import parse_squad
 
 pytestmark = pytest.mark.slow  # each run loads the model and ingests afresh (the eval tier)
 
@@ -173,3 +175,20 @@ def test_eval_bad_input_fails_clearly(files: Path) -> None:
         app, ["eval", str(files / "hafen.json"), "--cache", str(files / "cache-file")]
     )
     assert result.exit_code == 1 and "is a file" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"data": 5}, 'the top level\'s "data" list'),
+        ([], 'the top level\'s "data" list'),
+        ({"data": [{"title": "A"}]}, "data[0].paragraphs"),
+        ({"data": [{"title": "A", "paragraphs": [{"context": "x", "qas": [{}]}]}]}, "qas[0]"),
+    ],
+)
+def test_a_file_that_is_not_squad_names_what_is_missing(data: object, named: str) -> None:
+    """L8: the field, not a Python exception's text ("'int' object is not iterable")."""
+    with pytest.raises(InvalidInput) as caught:
+        parse_squad(data)  # type: ignore[arg-type]
+    assert str(caught.value).startswith("not a SQuAD v1.1 file: ") and named in str(caught.value)
+    assert "object" not in str(caught.value).replace("objects with", "")
