@@ -154,7 +154,7 @@ def serve(
 
     serving.configure_logging()
     settings = _settings()
-    host = host or settings.host
+    host = _bind_address(host or settings.host)
     port = settings.port if port is None else port
     # The bound host is an allowed Host header; worker processes read it from the environment.
     os.environ["QA_HOST"] = host
@@ -209,6 +209,25 @@ def _mode(value: str | None) -> "AnswerMode | None":
 
 
 MODE_HELP = "extractive or generative (an LLM writes, every sentence verified; needs QA_LLM_*)."
+
+
+def _bind_address(host: str) -> str:
+    """``host`` as uvicorn binds it ("[::1]" -> "::1"), checked before anything is loaded: a
+    name that does not resolve is a one-line error, not uvicorn's after the model loaded."""
+    import socket
+
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        socket.getaddrinfo(bare, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, socket.gaierror) else str(exc)
+        raise _fail(
+            ValueError(
+                f"cannot serve on --host {host!r}: {reason}; give an IP address "
+                "(127.0.0.1, 0.0.0.0, ::1) or a name this machine resolves"
+            )
+        ) from None
+    return bare
 
 
 def _check_can_start(settings: Settings, host: str) -> None:

@@ -299,3 +299,13 @@ def test_ingest_refuses_devices_fifos_and_oversized_files_before_reading(tmp_pat
     assert f"{fifo} is not a regular file" in output
     assert "the file has 4,004 bytes, more than 1,000 characters take in UTF-8" in output
     assert "1 created" in output and "3 failed" in output
+
+
+@pytest.mark.parametrize("host", ["not a host", "no-such-host.invalid", "[::1"])
+def test_serve_refuses_a_host_it_cannot_bind_before_loading(env: Path, host: str) -> None:
+    """L14: the host is checked first, not after the model loaded (or as a key problem)."""
+    result = runner.invoke(app, ["serve", "--host", host, "--port", "1"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1, output
+    assert f"cannot serve on --host '{host}'" in output and "without API keys" not in output
+    assert not (env / "index").exists()  # nothing was built
