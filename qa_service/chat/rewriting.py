@@ -36,6 +36,7 @@ import numpy as np
 from qa_service.answer.language import detect_language
 from qa_service.answer.references import (
     addresses_assistant,
+    bare,
     is_capitalised,
     is_content_word,
     is_name,
@@ -45,7 +46,7 @@ from qa_service.answer.references import (
     refers_to_nothing,
     words,
 )
-from qa_service.lexicon import CONTINUATIONS
+from qa_service.lexicon import CONTINUATIONS, SMALL_TALK
 from qa_service.prompts import prompt_path, render
 from qa_service.retrieval.lexical import tokenize
 from qa_service.tuning import chat as tuning
@@ -147,12 +148,14 @@ def rewrite(
 ) -> Rewrite:
     """The search for ``message`` given the conversation's ``previous`` context (if any)."""
     config = config or RewriteConfig()
-    if previous is not None and addresses_assistant(message):
-        # An aside to the assistant ("Wer bist du?"): answered without a search, and the
-        # conversation's topic is still the one before it.
+    weight = dependence(message) if previous is not None else 0.0
+    aside = addresses_assistant(message) or (weight == 0 and not sets_topic(message, weight))
+    if previous is not None and aside:
+        # An aside to the assistant ("Wer bist du?") or a message naming nothing ("Danke!",
+        # "Hallo"): searched (if at all) as it is, and the conversation's topic is still the
+        # one before it, for the follow-up after it.
         own = np.asarray(vector, dtype=np.float32)
         return Rewrite(message, message, own, 0.0, (), previous)
-    weight = dependence(message) if previous is not None else 0.0
     if previous is None or weight == 0:
         # The embedder's vector as it is (already unit length): normalising it again moves
         # the last float digit, and the same question would score differently in chat and ask.
@@ -174,12 +177,21 @@ def rewrite(
     return Rewrite(message, query, mixed, weight, carried, context)
 
 
+def sets_topic(message: str, weight: float) -> bool:
+    """Whether a message of dependence ``weight`` replaces the conversation's topic: it stands
+    on its own, is no aside to the assistant and names something (``names_topic``)."""
+    if weight != 0 or addresses_assistant(message):
+        return False
+    return any(
+        is_topic_word(w, i) and bare(w) not in SMALL_TALK for i, w in enumerate(words(message))
+    )
+
+
 def topic_start(messages: Sequence[str]) -> int:
-    """The index of the newest message that sets a topic of its own (dependence 0, not an
-    aside to the assistant; else the first): the turns before it no longer shape the context,
-    so they need not be embedded."""
+    """The index of the newest message that sets a topic of its own (``sets_topic``; else the
+    first): the turns before it no longer shape the context, so they need not be embedded."""
     for i in range(len(messages) - 1, -1, -1):
-        if dependence(messages[i]) == 0 and not addresses_assistant(messages[i]):
+        if sets_topic(messages[i], dependence(messages[i])):
             return i
     return 0
 

@@ -13,7 +13,7 @@ QUESTION_WORDS = frozenset(
 LANGUAGE_CUES = frozenset(
     "der die das des dem den ein eine einer eines im in am an auf zu ist sind war waren wer "
     "was wann wo welche welcher welches warum wie viele hat haben mit für von über und oder "
-    "nicht".split()
+    "nicht danke dankeschön".split()
 )
 # Words that point back into the conversation instead of naming something.
 ANAPHORS = frozenset(

@@ -6,7 +6,7 @@ QUESTION_WORDS = frozenset(
 LANGUAGE_CUES = frozenset(
     "the a an of in on at to is are was were who whom whose what when where which why how many "
     "much did "
-    "does do has have with for from by about and or".split()
+    "does do has have with for from by about and or thanks thank".split()
 )
 ANAPHORS = frozenset(
     "he she it they him her them his its their this that these those there then".split()
@@ -37,7 +37,7 @@ DISCOURSE_WORDS = frozenset(
 CONTRACTIONS = frozenset(["re", "ve", "ll", "t", "m", "d"])
 SMALL_TALK = frozenset(
     "hello hi hey good morning evening bye thanks thank thx please ok okay super cool great "
-    "nice yes yep nope helps".split()
+    "nice yes yep nope helps very lot".split()
 )
 UNITS = frozenset(
     """
