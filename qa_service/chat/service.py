@@ -11,7 +11,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -58,15 +58,30 @@ class ChatTurn:
     create: bool = False
     owner: str | None = None  # the key id that owns the conversation (None: anonymous)
     final: ChatAnswer | None = None  # set once the answer is complete (and stored)
+    _storing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def events(self) -> Iterator[GeneratedSentence | ChatAnswer]:
         """Verified sentences as they are written (generative mode), then the ChatAnswer."""
         for event in self.pending.events():
             if isinstance(event, Reply):
-                self.final = self.service._finish(self, event)
-                yield self.final
+                yield self._store(event)
             else:
                 yield event
+
+    def _store(self, reply: Reply) -> ChatAnswer:
+        """Finish the turn once, whichever comes first: its answer or :meth:`abandon`."""
+        with self._storing:
+            if self.final is None:
+                self.final = self.service._finish(self, reply)
+            return self.final
+
+    def abandon(self) -> None:
+        """The client stopped reading a streamed answer (a stop button, a closed tab): the
+        turn is stored with the extractive answer found before writing began, so the
+        conversation id it was handed in ``start`` exists and its follow-ups have a topic.
+        Nothing happens once the answer was complete."""
+        if self.final is None:
+            self._store(Reply(self.pending.base, "extractive_fallback", "client_disconnected"))
 
     def sentences(
         self, split: Callable[[str, bool], list[tuple[str, list[int]]]]

@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from sse_starlette.sse import EventSourceResponse
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from qa_service.api.auth import CallerDep
@@ -67,6 +68,7 @@ async def chat(
         return EventSourceResponse(
             chat_events(start, turn.sentences(answer_sentences), lambda: _done_body(turn)),
             sep="\n",
+            background=BackgroundTask(turn.abandon),  # runs after a disconnect too
         )
     return _chat_response(await run_in_threadpool(turn.result))
 
