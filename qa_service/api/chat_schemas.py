@@ -94,10 +94,24 @@ class ChatMessage(BaseModel):
     content: str | list[TextPart] | None = None
     name: str | None = None
 
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text_parts_only(cls, content: Any) -> Any:
+        """An image or audio part is refused by name, not as "a valid string" failing."""
+        if isinstance(content, list):
+            for i, part in enumerate(content):
+                kind = part.get("type") if isinstance(part, dict) else None
+                if isinstance(kind, str) and kind != "text":
+                    raise ValueError(
+                        f'content part {i} is of type {kind!r}; only "text" parts are supported'
+                    )
+        return content
+
     @property
     def text(self) -> str:
+        """The parts joined by a space: "Chef" + "der Drohnentruppen" are two words."""
         if isinstance(self.content, list):
-            return "".join(part.text for part in self.content)
+            return " ".join(part.text for part in self.content)
         return self.content or ""
 
     @model_validator(mode="after")
@@ -114,7 +128,7 @@ class ChatMessage(BaseModel):
 class StreamOptions(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    include_usage: bool = False
+    include_usage: StrictBool = False
 
 
 class ChatCompletionRequest(BaseModel):

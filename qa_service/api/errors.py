@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from qa_service import errors
+from qa_service.textcheck import text_problem
 
 # Most specific first: the first matching class decides the status.
 STATUS: list[tuple[type[errors.QAServiceError], int]] = [
@@ -161,9 +162,20 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request.scope, exc)
 
 
+def explained(problem: Any) -> dict[str, Any]:
+    """pydantic's "unable to parse raw data as a unicode string" (a lone surrogate in a field
+    with a length or pattern) said as textcheck says it for every other field."""
+    problem = dict(problem)
+    given = problem.get("input")
+    reason = text_problem(given) if isinstance(given, str) else None
+    if problem.get("type") == "string_unicode" and reason:
+        problem["msg"] = f"the value {reason}"
+    return problem
+
+
 def _short(problem: Any) -> dict[str, Any]:
     """A validation problem without the whole input (pydantic puts all of it in ``input``)."""
-    problem = dict(problem)
+    problem = explained(problem)
     if "input" in problem:
         problem["input"] = excerpt(problem["input"])
     if isinstance(problem.get("ctx"), dict):
@@ -179,7 +191,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
             status_code=422,
             content={"detail": jsonable_encoder(problems), "type": "ValidationError"},
         )
-    problems = list(exc.errors())
+    problems = [explained(p) for p in exc.errors()]
     first = problems[0] if problems else {}
     if first.get("type") == "json_invalid":
         reason = (first.get("ctx") or {}).get("error", "")

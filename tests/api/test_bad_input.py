@@ -296,3 +296,25 @@ def test_tabs_and_newlines_in_a_title_are_not_control_characters(client: TestCli
     body = {"id": "tabs", "title": "Wahl\tin\r\nKleinhausen", "text": "Anna Vogel gewann die Wahl."}
     assert client.post("/v1/documents", json=body).status_code == 201
     assert client.delete("/v1/documents/tabs").status_code == 204
+
+
+def test_a_truncated_multipart_body_is_called_truncated(client: TestClient) -> None:
+    """L11: cut before its closing boundary, the body has a 'file' field that never ended."""
+    boundary = "edges2-boundary"
+    whole = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="file"; filename="notiz.txt"\r\n'
+        "Content-Type: text/plain\r\n\r\n"
+        "Der Stadtrat tagt am Freitag im Rathaus.\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    cut = client.post("/v1/documents", content=whole[:-30], headers=headers)
+    assert cut.status_code == 422
+    assert "ends before its closing boundary" in cut.json()["detail"]
+    no_file = whole.replace(b'name="file"; filename="notiz.txt"', b'name="title"')
+    missing = client.post("/v1/documents", content=no_file, headers=headers)
+    assert missing.status_code == 422 and "needs a 'file' field" in missing.json()["detail"]
+    sent = client.post("/v1/documents", content=whole, headers=headers)
+    assert sent.status_code == 201, sent.text
+    client.delete(f"/v1/documents/{sent.json()['id']}")

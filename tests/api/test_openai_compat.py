@@ -263,3 +263,37 @@ def test_null_options_are_their_defaults(server: str) -> None:
     for field, value in (("n", 2), ("stream", "yes")):
         refused = httpx.post(f"{server}/v1/chat/completions", json={**body, field: value})
         assert refused.status_code == 400 and refused.json()["error"]["param"] == field
+
+
+def test_content_parts_are_words_apart_and_only_text(server: str) -> None:
+    """L7: parts joined by a space; an image part and a truthy string are named errors."""
+    url = f"{server}/v1/chat/completions"
+    parts = [{"type": "text", "text": "Wer wurde zum Chef"}, {"type": "text", "text": "der"}]
+    parts.append({"type": "text", "text": "Drohnentruppen ernannt?"})
+    split = httpx.post(
+        url, json={"model": "qa-service", "messages": [{"role": "user", "content": parts}]}
+    )
+    whole = httpx.post(
+        url, json={"model": "qa-service", "messages": [{"role": "user", "content": DRONES}]}
+    )
+    assert split.status_code == whole.status_code == 200, split.text
+    assert (
+        split.json()["choices"][0]["message"]["content"]
+        == whole.json()["choices"][0]["message"]["content"]
+    )
+    image = [{"type": "text", "text": DRONES}, {"type": "image_url", "image_url": {"url": "x"}}]
+    refused = httpx.post(
+        url, json={"model": "qa-service", "messages": [{"role": "user", "content": image}]}
+    )
+    assert refused.status_code == 400
+    error = refused.json()["error"]
+    assert error["param"] == "messages[0].content"
+    assert (
+        "content part 1 is of type 'image_url'; only \"text\" parts are supported"
+        in error["message"]
+    )
+    assert "(and" not in error["message"] and ".str" not in error["message"]
+    options = {"model": "qa-service", "stream": True, "stream_options": {"include_usage": "yes"}}
+    options["messages"] = [{"role": "user", "content": DRONES}]
+    bad = httpx.post(url, json=options)
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "stream_options.include_usage"

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from qa_service.api.auth import AccessDep, CallerDep
 from qa_service.api.deps import ServiceDep
-from qa_service.api.errors import NOT_UTF8
+from qa_service.api.errors import NOT_UTF8, explained
 from qa_service.api.schemas import (
     DocumentCreated,
     DocumentDetail,
@@ -66,16 +66,28 @@ _FORM_FIELDS = ("id", "title", "source", "published_at", "metadata")
 """The text fields an upload takes beside its ``file``: the JSON body's fields but ``text``."""
 
 
+def _missing_file(body: bytes, content_type: str) -> str:
+    """Why a multipart body has no 'file': it may have one, cut off before its end."""
+    boundary = content_type.partition("boundary=")[2].split(";")[0].strip().strip('"')
+    if boundary and f"--{boundary}--".encode() not in body:
+        return (
+            f"the multipart body ends before its closing boundary (--{boundary[:70]}--): "
+            "it was cut off; send the whole body"
+        )
+    return "multipart upload needs a 'file' field"
+
+
 async def _article_from_request(request: Request, service: QAService) -> tuple[str | None, Article]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
+        await request.body()  # kept: a truncated body is told from a missing field below
         form = await request.form()
         _check_form(form)
         upload = form.get("file")
         if isinstance(upload, str):
             raise InvalidInput("the multipart 'file' field must be a file (give it a filename)")
         if not isinstance(upload, UploadFile):
-            raise InvalidInput("multipart upload needs a 'file' field")
+            raise InvalidInput(_missing_file(await request.body(), content_type))
         raw = await upload.read()
         filename = upload_source(upload.filename or "upload.txt")
         article = service.read_upload(raw, filename, upload.content_type)
@@ -159,7 +171,10 @@ def _validate(payload: Any) -> DocumentIn:
         return DocumentIn.model_validate(payload)
     except ValidationError as exc:
         raise InvalidInput(
-            "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
+            "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'body'}: {explained(e)['msg']}"
+                for e in exc.errors()
+            )
         ) from None
 
 
