@@ -295,16 +295,30 @@ class Settings(BaseSettings):
     @field_validator("chroma_url")
     @classmethod
     def _chroma_url(cls, value: str | None) -> str | None:
-        if not value:
-            return value
-        parts = urlsplit(value)
-        try:
-            parts.port  # noqa: B018 - raises on a port that is not a number
-        except ValueError:
-            raise ValueError("the port is not a number: write http://host:port") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("not an HTTP URL: write http://host:port")
-        return value
+        return _http_url(value, "http://host:port")
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _llm_base_url(cls, value: str | None) -> str | None:
+        """A URL no request can reach is a start-up error, not every answer falling back
+        with ``llm_unavailable``."""
+        return _http_url(value, "http://host:port/v1")
+
+    @model_validator(mode="after")
+    def _llm_url_and_model_or_neither(self) -> "Settings":
+        """Half an LLM setting would start and answer every generative request with
+        ``llm_not_configured``: a start-up error says which half is missing instead."""
+        if bool(self.llm_base_url) != bool(self.llm_model):
+            given, missing = (
+                ("QA_LLM_BASE_URL", "QA_LLM_MODEL")
+                if self.llm_base_url
+                else ("QA_LLM_MODEL", "QA_LLM_BASE_URL")
+            )
+            raise ValueError(
+                f"{given} is set but {missing} is missing: generative answers need both, "
+                "extractive ones neither"
+            )
+        return self
 
     @model_validator(mode="after")
     def _both_servers_or_none(self) -> "Settings":
@@ -323,6 +337,20 @@ class Settings(BaseSettings):
     @property
     def server_mode(self) -> bool:
         return bool(self.database_url and self.chroma_url)
+
+
+def _http_url(value: str | None, shape: str) -> str | None:
+    """``value`` if it is an http(s) URL with a host and a numeric port (if any)."""
+    if not value:
+        return value
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ValueError(f"the port is not a number: write {shape}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an HTTP URL: write {shape}")
+    return value
 
 
 @lru_cache

@@ -16,6 +16,7 @@ import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from qa_service.config import Settings
 from qa_service.errors import QAServiceError
@@ -88,6 +89,17 @@ class LLMStatus:
     error: str | None = None
 
 
+def shown_url(url: str) -> str:
+    """``url`` as /health shows it: without user:password (``http://user:pw@host/v1`` is a
+    valid base URL) and without a query, which may carry a token too."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
 class LLMClient:
     """A chat model with a deadline per call and a remembered last outcome."""
 
@@ -120,7 +132,7 @@ class LLMClient:
 
         self.llm = build(max_tokens, timeout)
         self._probe_llm = build(1, min(PROBE_TIMEOUT, timeout))
-        self._status = LLMStatus(model, base_url)
+        self._status = LLMStatus(model, shown_url(base_url))
         self._lock = threading.Lock()
         self._probing = False
 

@@ -96,6 +96,8 @@ _EARLY_DEATH_S = 10.0  # a worker dying this soon after its start is a broken se
 def configure_logging() -> None:
     """Our own log lines (seeding, workers) beside uvicorn's, in its format."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    # httpx logs every LLM call's URL at INFO, user:password of QA_LLM_BASE_URL included.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def reuse_port_supported() -> bool:

@@ -191,6 +191,9 @@ def test_documents_shows_titles_with_markup_characters(env: Path) -> None:
         # a list that is not JSON was a traceback
         ("QA_CORS_ORIGINS", "https://news.example", ["QA_CORS_ORIGINS", "JSON"]),
         ("QA_ALLOWED_HOSTS", "qa.example", ["QA_ALLOWED_HOSTS"]),
+        # half an LLM setting started a service whose every generative answer fell back
+        ("QA_LLM_BASE_URL", "http://127.0.0.1:1/v1", ["QA_LLM_BASE_URL", "QA_LLM_MODEL"]),
+        ("QA_LLM_MODEL", "gemma-3-270m", ["QA_LLM_MODEL", "QA_LLM_BASE_URL"]),
     ],
 )
 def test_invalid_settings_are_one_line_errors(
@@ -204,6 +207,18 @@ def test_invalid_settings_are_one_line_errors(
         assert result.exit_code == 1, output
         assert "invalid setting" in output and all(w in output for w in words), output
         assert "Traceback" not in output
+
+
+def test_an_llm_url_no_request_can_reach_is_a_one_line_error(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QA_LLM_BASE_URL", "foo")
+    monkeypatch.setenv("QA_LLM_MODEL", "gemma-3-270m")
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["documents"])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 1 and "QA_LLM_BASE_URL" in output, output
+    assert "not an HTTP URL" in output and "Traceback" not in output, output
 
 
 def test_an_index_folder_that_is_a_file_is_a_one_line_error(

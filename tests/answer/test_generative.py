@@ -17,7 +17,7 @@ from qa_service.answer.generative import GeneratedSentence, GenerativeAnswerer, 
 from qa_service.answer.verification import markers
 from qa_service.api.app import create_app
 from qa_service.config import Settings
-from qa_service.llm import LLMClient, LLMTimeout
+from qa_service.llm import LLMClient, LLMTimeout, shown_url
 from qa_service.models import Article, Citation
 from qa_service.service import build_service
 from tests.helpers.checks import assert_citations_exact
@@ -125,6 +125,16 @@ def test_no_llm_configured(settings: Settings, embedder) -> None:  # type: ignor
         health = client.get("/health").json()
         assert health["answer_mode"] == "extractive" and health["llm"] is None
         assert client.post("/v1/ask", json={"question": "x?", "mode": "poetic"}).status_code == 422
+
+
+def test_health_shows_the_llm_url_without_credentials(settings: Settings, embedder) -> None:  # type: ignore[no-untyped-def]
+    """A base URL may carry user:password (or a token in its query): /health shows where
+    the LLM is, anyone who may read /health must not learn how to log in to it."""
+    url = "http://user:s3cretpw@127.0.0.1:1/v1?token=s3cret2"
+    with _client(settings, embedder, llm_base_url=url, llm_model="x") as client:
+        llm = client.get("/health").json()["llm"]
+    assert llm["base_url"] == "http://127.0.0.1:1/v1"
+    assert shown_url("https://[::1]:8443/v1#x") == "https://[::1]:8443/v1"
 
 
 @pytest.mark.parametrize(
