@@ -305,38 +305,31 @@ class Settings(BaseSettings):
         return _http_url(value, "http://host:port/v1")
 
     @model_validator(mode="after")
-    def _llm_url_and_model_or_neither(self) -> "Settings":
-        """Half an LLM setting would start and answer every generative request with
-        ``llm_not_configured``: a start-up error says which half is missing instead."""
-        if bool(self.llm_base_url) != bool(self.llm_model):
-            given, missing = (
-                ("QA_LLM_BASE_URL", "QA_LLM_MODEL")
-                if self.llm_base_url
-                else ("QA_LLM_MODEL", "QA_LLM_BASE_URL")
-            )
-            raise ValueError(
-                f"{given} is set but {missing} is missing: generative answers need both, "
-                "extractive ones neither"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _both_servers_or_none(self) -> "Settings":
-        if bool(self.database_url) != bool(self.chroma_url):
-            given, missing = (
-                ("QA_DATABASE_URL", "QA_CHROMA_URL")
-                if self.database_url
-                else ("QA_CHROMA_URL", "QA_DATABASE_URL")
-            )
-            raise ValueError(
-                f"{given} is set but {missing} is missing: server mode needs both, "
-                "embedded mode neither"
-            )
+    def _pairs_set_together(self) -> "Settings":
+        """Half a pair would start a service that fails every request it serves (every
+        generative answer ``llm_not_configured``; no storage at all): a start-up error says
+        which half is missing instead."""
+        _both_or_neither(
+            ("QA_DATABASE_URL", self.database_url),
+            ("QA_CHROMA_URL", self.chroma_url),
+            "server mode needs both, embedded mode neither",
+        )
+        _both_or_neither(
+            ("QA_LLM_BASE_URL", self.llm_base_url),
+            ("QA_LLM_MODEL", self.llm_model),
+            "generative answers need both, extractive ones neither",
+        )
         return self
 
     @property
     def server_mode(self) -> bool:
         return bool(self.database_url and self.chroma_url)
+
+
+def _both_or_neither(a: tuple[str, str | None], b: tuple[str, str | None], why: str) -> None:
+    if bool(a[1]) != bool(b[1]):
+        given, missing = (a[0], b[0]) if a[1] else (b[0], a[0])
+        raise ValueError(f"{given} is set but {missing} is missing: {why}")
 
 
 def _http_url(value: str | None, shape: str) -> str | None:
