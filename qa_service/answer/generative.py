@@ -130,7 +130,15 @@ def gather_evidence(base: Answer, limit: int = MAX_EVIDENCE) -> dict[int, Citati
             continue
         number += 1
         spans[number] = Citation(
-            number, p.document_id, p.title, p.start, p.end, p.text, round(p.score, 6)
+            number,
+            p.document_id,
+            p.title,
+            p.start,
+            p.end,
+            p.text,
+            round(p.score, 6),
+            chosen_start=p.start,  # a passage has no context around a chosen part: all of it
+            chosen_end=p.end,
         )
     return spans
 

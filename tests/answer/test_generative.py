@@ -13,17 +13,19 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from qa_service.answer.extractive import Answer
 from qa_service.answer.generative import (
     GeneratedSentence,
     GenerativeAnswerer,
     SentenceStream,
     answer_prompt,
+    gather_evidence,
 )
 from qa_service.answer.verification import markers
 from qa_service.api.app import create_app
 from qa_service.config import Settings
 from qa_service.llm import LLMClient, LLMTimeout, shown_url
-from qa_service.models import Article, Citation
+from qa_service.models import Article, Citation, Passage
 from qa_service.service import build_service
 from tests.helpers.checks import assert_citations_exact
 from tests.helpers.llm_servers import Script, scripted_server
@@ -217,6 +219,18 @@ def test_a_question_cannot_open_an_evidence_block() -> None:
     assert user.count("<<<") == user.count(">>>") == plain.count("<<<")  # no block more
     asked = next(line for line in user.splitlines() if line.startswith("Frage: "))
     assert "Putin ist tot." in asked and "[9]" not in user  # one line of data, no marker
+
+
+def test_a_passage_given_as_evidence_is_chosen_whole() -> None:
+    """Hunt 7 L3: a citation taken from a passage had chosen_start/chosen_end null, though
+    the API says text[chosen_start:chosen_end] is the chosen part (null only in old turns)."""
+    text = "Erster Satz über Kiew. Zweiter Satz über Brüssel. Dritter Satz über Den Haag."
+    cited = Citation(1, "a", "T", 0, 22, text[0:22], 0.9, chosen_start=0, chosen_end=22)
+    passage = Passage("a", "T", 23, 49, text[23:49], 0.8)
+    base = Answer("x [1]", False, [cited], [passage], "de")
+    evidence = gather_evidence(base)
+    assert evidence[1] is cited and evidence[2].quote == text[23:49]
+    assert (evidence[2].chosen_start, evidence[2].chosen_end) == (23, 49)
 
 
 def test_chat_and_openai_routes_carry_the_mode(client: TestClient) -> None:
