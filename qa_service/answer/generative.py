@@ -88,8 +88,10 @@ class SentenceStream:
     def _split(self) -> list[tuple[str, int]]:
         """The buffer's sentences with where each starts in the buffer."""
         pieces: list[tuple[str, int]] = []
-        for start, end in sentence_bounds(self.buffer):
-            piece = self.buffer[start:end]
+        # A list bullet opens a sentence; blanked, not cut, so offsets stay the buffer's.
+        text = _BULLET.sub(lambda m: " " * len(m.group()), self.buffer)
+        for start, end in sentence_bounds(text):
+            piece = text[start:end]
             if pieces and (head := _LEADING_MARKERS.match(piece)):
                 pieces[-1] = (f"{pieces[-1][0]} {head.group().strip()}", pieces[-1][1])
                 start, piece = start + head.end(), piece[head.end() :]
@@ -113,6 +115,15 @@ class SentenceStream:
 
 
 _LEADING_MARKERS = re.compile(r"\s*(?:\[[^\]\n]{1,20}\]\s*)+")
+# Markdown a chat model writes out of habit: bold, code, a heading or a list bullet at the
+# start. Numbered items are left alone: "4. Juni 2025 ..." opens German sentences.
+_MARKDOWN = re.compile(r"\*\*|__|`|^\s*#{1,6}\s+|^\s*[-*•]\s+")
+_BULLET = re.compile(r"^[ \t]*[-*•][ \t]+", re.MULTILINE)
+
+
+def plain_sentence(sentence: str) -> str:
+    """A generated sentence as text, without the markdown around its words."""
+    return " ".join(_MARKDOWN.sub("", sentence).split())
 
 
 def gather_evidence(base: Answer, limit: int = MAX_EVIDENCE) -> dict[int, Citation]:
@@ -215,10 +226,12 @@ class GenerativeAnswerer:
         error: LLMError | None = None
 
         def judge(sentences: list[str]) -> Iterator[GeneratedSentence]:
-            for sentence in sentences:
+            for sentence in map(plain_sentence, sentences):
                 if len(kept) >= self.max_sentences:
                     return
                 verdict = self.verifier.verify(sentence, spans, base.language, question)
+                if verdict.verified and any(k.text == verdict.text for k in kept):
+                    verdict = replace(verdict, verified=False, reason="repeated")
                 live = tuple(n for n in verdict.citations if self.holds(evidence[n]))
                 if verdict.verified and not live:
                     verdict = replace(verdict, verified=False, reason="stale")

@@ -191,7 +191,7 @@ class Verdict:
     citations: tuple[int, ...]  # the markers that point at given spans, in order, unique
     verified: bool
     reason: str | None = None  # why dropped: no_citation, number, month, name, word, negation,
-    # similarity
+    # similarity; the answerer adds stale and repeated (a sentence it already kept)
     similarity: float | None = None
 
 

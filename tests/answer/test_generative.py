@@ -233,6 +233,17 @@ def test_a_passage_given_as_evidence_is_chosen_whole() -> None:
     assert (evidence[2].chosen_start, evidence[2].chosen_end) == (23, 49)
 
 
+def test_markdown_and_repeats_of_the_llm_are_not_shown(client: TestClient, scripted) -> None:  # type: ignore[no-untyped-def]
+    """Hunt 7 L4: bold words, a list bullet and a repeated sentence reached the answer."""
+    bold = GOOD.replace("Umjerow berichtete", "**Umjerow** berichtete", 1)
+    scripted[1].reply = f"{bold}\n- {GOOD} {GOOD}"
+    body = _ask(client)
+    assert body["mode"] == "generative", body
+    plain = GOOD.replace(" [1]", "")
+    assert [s["text"] for s in body["sentences"]] == [plain]
+    assert "*" not in body["answer"] and "- " not in body["answer"]
+
+
 def test_chat_and_openai_routes_carry_the_mode(client: TestClient) -> None:
     chat = client.post("/v1/chat", json={"message": QUESTION, "mode": "generative"}).json()
     assert chat["mode"] == "generative" and chat["sentences"][0]["citations"] == [1]
