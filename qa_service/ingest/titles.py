@@ -4,6 +4,7 @@ import re
 
 from qa_service.ingest.cleaning import clean_text
 from qa_service.ingest.dates import DATE_LINE, normalize_date
+from qa_service.textcheck import control_problem
 from qa_service.tuning.ingest import TITLE_MAX_CHARS, TITLE_SEARCH_CHARS
 
 _MD_ATX = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$")
@@ -22,8 +23,15 @@ def text_title(text: str) -> str | None:
         line = line.strip()
         if not line or DATE_LINE.match(line):
             continue
-        return _SPACES.sub(" ", line) if len(line) <= TITLE_MAX_CHARS else None
+        return label(_SPACES.sub(" ", line)) if len(line) <= TITLE_MAX_CHARS else None
     return None
+
+
+def label(title: str | None) -> str | None:
+    """A title found in a text, unless it holds a control character: a title given with the
+    article may not (an ESC is an escape sequence where titles are printed), so neither may
+    one the service finds itself."""
+    return None if title is None or control_problem(title) else title
 
 
 def markdown_title(text: str) -> str | None:
@@ -45,7 +53,7 @@ def markdown_title(text: str) -> str | None:
         return None
     _, title = min(headings, key=lambda heading: heading[0])
     title = _SPACES.sub(" ", _MD_INLINE.sub(lambda m: m.group(1) or "", title)).strip()
-    return title or None
+    return label(title or None)
 
 
 def front_matter(text: str) -> tuple[str | None, str | None]:
@@ -55,4 +63,4 @@ def front_matter(text: str) -> tuple[str | None, str | None]:
     found = _FRONT_MATTER_FIELD.findall(match[1])
     fields = {key.lower(): value.strip("'\"") for key, value in found}
     date = fields.get("date") or fields.get("published")
-    return fields.get("title"), normalize_date(date) if date else None
+    return label(fields.get("title")), normalize_date(date) if date else None

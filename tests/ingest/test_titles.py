@@ -13,6 +13,14 @@ def test_long_first_line_is_not_a_title() -> None:
     assert parse_article("Ein sehr langer erster Absatz. " * 10).title is None
 
 
+def test_a_line_with_a_control_character_is_no_title() -> None:
+    """Hunt 7 L9: a given title may hold no control character; one the service found in the
+    text's first line did (an ESC colours a terminal that prints it)."""
+    assert parse_article("\x1b[31mRot\x1b[0m im Titel\n\nText.").title is None
+    assert parse_article("# Rot \x1b[31m\n\nText.", fmt="markdown").title is None
+    assert parse_article("Kein Steuerzeichen\n\nText.").title == "Kein Steuerzeichen"
+
+
 def test_markdown_heading_title_without_hashes() -> None:
     text = "Vorspann ohne Raute\n\n## Unterkapitel\n\n# Die **echte** Überschrift\n\nText."
     article = parse_article(text, fmt="markdown")
