@@ -262,7 +262,8 @@ def test_the_cli_module_runs_as_a_program() -> None:
 @pytest.mark.slow  # loads the model
 def test_ask_and_documents_print_control_characters_escaped(env: Path) -> None:
     # Found by a black-box bug hunt: an ESC in an article's title reached the terminal raw.
-    # The stored text keeps it (offsets stay exact); only the printing escapes it.
+    # The stored text keeps it (offsets stay exact); only the printing escapes it. A first
+    # line holding one is no title any more (hunt 7 L9), so the quotes carry the ESC here.
     (env / "wahl.txt").write_text(
         "Wahl in Kleinhausen\x1b]0;pwned\x07\x1b[2J\n\n"
         "Die Stadt Kleinhausen wählte am Dienstag \x1b[31mAnna Vogel zur Bürgermeisterin.",
@@ -273,8 +274,10 @@ def test_ask_and_documents_print_control_characters_escaped(env: Path) -> None:
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.output and "\x07" not in result.output, repr(result.output)
-        assert "\\x1b" in result.output, result.output
-    assert "Vogel" in result.output or "Kleinhausen" in result.output
+        if args[0] == "ask":
+            assert "\\x1b" in result.output and "Vogel" in result.output, result.output
+        else:
+            assert "wahl" in result.output and "Kleinhausen" not in result.output, result.output
 
 
 def _limit_memory() -> None:
