@@ -24,7 +24,7 @@ from qa_service.answer.verification import Verdict, Verifier
 from qa_service.config import AnswerMode
 from qa_service.ingest.sentences import sentence_bounds
 from qa_service.llm import LLMClient, LLMError
-from qa_service.models import Citation
+from qa_service.models import Citation, Passage
 from qa_service.prompts import prompt_path, render
 from qa_service.tuning.generation import MAX_EVIDENCE, MAX_SENTENCES
 
@@ -185,10 +185,20 @@ def as_data(text: str) -> str:
 def current_answer(answer: Answer, quote: Quote) -> Answer | None:
     """``answer`` with its passages still in the stored articles, or None when one of its
     citations no longer is (the article was replaced or deleted since the search)."""
-    if any(quote(c.document_id, c.start, c.end) != c.quote for c in answer.citations):
+    if not all(quoted_now(c, quote) for c in answer.citations):
         return None
-    passages = [p for p in answer.passages if quote(p.document_id, p.start, p.end) == p.text]
+    passages = passages_now(answer, quote)
     return answer if len(passages) == len(answer.passages) else replace(answer, passages=passages)
+
+
+def quoted_now(citation: Citation, quote: Quote) -> bool:
+    """The stored article still has ``citation``'s quote at its offsets."""
+    return quote(citation.document_id, citation.start, citation.end) == citation.quote
+
+
+def passages_now(answer: Answer, quote: Quote) -> list[Passage]:
+    """``answer``'s passages the stored articles still hold at their offsets."""
+    return [p for p in answer.passages if quote(p.document_id, p.start, p.end) == p.text]
 
 
 class GenerativeAnswerer:
@@ -207,9 +217,7 @@ class GenerativeAnswerer:
     def holds(self, citation: Citation) -> bool:
         """The stored article still has ``citation``'s quote at its offsets: the LLM takes
         seconds, and an article replaced meanwhile must not be cited by its old text."""
-        if self.quote is None:
-            return True
-        return self.quote(citation.document_id, citation.start, citation.end) == citation.quote
+        return self.quote is None or quoted_now(citation, self.quote)
 
     def events(self, question: str, base: Answer) -> Iterator[Event]:
         """Verified sentences as the LLM writes them, then the :class:`Reply`."""
@@ -272,11 +280,7 @@ class GenerativeAnswerer:
             base,
             answer=" ".join(s.marked for s in kept),
             citations=[evidence[n] for n in cited],
-            passages=[
-                p
-                for p in base.passages
-                if self.quote is None or self.quote(p.document_id, p.start, p.end) == p.text
-            ],
+            passages=base.passages if self.quote is None else passages_now(base, self.quote),
         )
         yield Reply(answer, "generative", None, kept, dropped, first)
 
