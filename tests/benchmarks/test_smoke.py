@@ -160,6 +160,9 @@ def test_throughput() -> None:
         "errors",
         "% of ceiling",
         "ceiling rps",
+        "slice % min",
+        "slice % max",
+        "% of ceiling (batch 1)",
         "embedder CPU ms/q",
         "server CPU ms/q",
         "client CPU ms/q",
@@ -173,6 +176,8 @@ def test_throughput() -> None:
     # Both clients got answers (at most 3 questions a step), and the server's CPU was counted.
     assert all(1 <= r["requests"] <= 3 and r["errors"] == 0 for r in rows), rows
     assert all(r["server CPU ms/q"] > r["embedder CPU ms/q"] / 2 for r in rows), rows
+    # Every step had its ceiling measured beside its slices (the target's: batches of 4).
+    assert all(r["ceiling batch"] == 4 and r["ceiling rps"] > 0 for r in rows), rows
 
 
 def test_ingest() -> None:
