@@ -55,8 +55,10 @@ def index_text(text: str) -> str:
     return " ".join(tokenize(text))
 
 
+@lru_cache(maxsize=1024)
 def match_query(text: str) -> str | None:
-    """An FTS5 MATCH expression (OR of quoted tokens), or None when nothing is searchable."""
+    """An FTS5 MATCH expression (OR of quoted tokens), or None when nothing is searchable.
+    Cached: a question's two keyword searches (chunks, sentences) ask for the same one."""
     tokens = dict.fromkeys(tokenize(text))
     if not tokens:
         return None

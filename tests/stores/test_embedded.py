@@ -52,9 +52,13 @@ def test_cached_reads_see_writes_of_another_connection(
     other = SQLiteDocumentStore(tmp_path / "index")  # another worker, as far as SQLite can tell
     assert other.quote("wahl", 0, 9) == "Die Stadt"
     assert other.get("wahl") is not None
+    assert other.articles(["wahl"])["wahl"].text == TEXT  # records and text now cached
     first.add_document(Article(text="Ganz anders: " + TEXT), "wahl")
+    # ``articles`` checks freshness once for all its articles: still a fresh read
+    assert other.articles(["wahl", "wahl"])["wahl"].text == "Ganz anders: " + TEXT
     assert other.quote("wahl", 0, 12) == "Ganz anders:"
     first.delete_document("wahl")
+    assert other.articles(["wahl"]) == {}
     assert other.get("wahl") is None and other.quote("wahl", 0, 3) is None
     other.close()
     first.close()

@@ -170,22 +170,23 @@ class SQLiteDocumentStore:
     # -- documents -------------------------------------------------------------------------
 
     def get(self, doc_id: str, *, with_text: bool = False) -> DocumentRecord | None:
-        if not with_text:
-            with self._lock:
-                self._fresh()
-                if doc_id in self._records:
-                    return self._records[doc_id]
-        columns = DOC_COLUMNS + (", text" if with_text else "")
         with self._lock:
             self._fresh()
-            rows = self._conn.execute(
-                f"SELECT {columns} FROM documents WHERE id = ?", (doc_id,)
-            ).fetchall()
-            record = document_record(rows[0], with_text) if rows else None
-            if not with_text:
-                if len(self._records) >= 4 * _CACHED_TEXTS:
-                    self._records.clear()
-                self._records[doc_id] = record
+            return self._record(doc_id, with_text)
+
+    def _record(self, doc_id: str, with_text: bool = False) -> DocumentRecord | None:
+        """``get`` once the lock is held and the read caches are fresh."""
+        if not with_text and doc_id in self._records:
+            return self._records[doc_id]
+        columns = DOC_COLUMNS + (", text" if with_text else "")
+        rows = self._conn.execute(
+            f"SELECT {columns} FROM documents WHERE id = ?", (doc_id,)
+        ).fetchall()
+        record = document_record(rows[0], with_text) if rows else None
+        if not with_text:
+            if len(self._records) >= 4 * _CACHED_TEXTS:
+                self._records.clear()
+            self._records[doc_id] = record
         return record
 
     def find_by_hash(self, content_hash: str) -> DocumentRecord | None:
@@ -203,12 +204,15 @@ class SQLiteDocumentStore:
         return [document_record(r) for r in rows]
 
     def articles(self, doc_ids: Sequence[str]) -> dict[str, DocumentRecord]:
-        """From the in-memory records and texts where they are: no query for most."""
+        """From the in-memory records and texts where they are: no query for most, and one
+        freshness check (``PRAGMA data_version``) for all of them, not two per article."""
         found = {}
-        for doc_id in dict.fromkeys(doc_ids):
-            record, text = self.get(doc_id), self.text(doc_id)
-            if record is not None and text is not None:
-                found[doc_id] = replace(record, text=text)
+        with self._lock:
+            self._fresh()
+            for doc_id in dict.fromkeys(doc_ids):
+                record, text = self._record(doc_id), self._text(doc_id)
+                if record is not None and text is not None:
+                    found[doc_id] = replace(record, text=text)
         return found
 
     def versions(self, doc_ids: Sequence[str]) -> dict[str, str]:
@@ -272,22 +276,24 @@ class SQLiteDocumentStore:
         """The stored article text; recently used ones are served from memory."""
         with self._lock:
             self._fresh()
-            text = self._texts.get(doc_id)
-            if text is not None:
-                self._texts.move_to_end(doc_id)
-                return text
-            row = self._conn.execute(
-                "SELECT text FROM documents WHERE id = ?", (doc_id,)
-            ).fetchone()
-            if row is None:
-                return None
-            self._texts[doc_id] = row[0]
-            self._cached_chars += len(row[0])
-            while len(self._texts) > _CACHED_TEXTS or (
-                self._cached_chars > _CACHED_CHARS and len(self._texts) > 1
-            ):
-                self._cached_chars -= len(self._texts.popitem(last=False)[1])
-            return row[0]
+            return self._text(doc_id)
+
+    def _text(self, doc_id: str) -> str | None:
+        """``text`` once the lock is held and the read caches are fresh."""
+        text = self._texts.get(doc_id)
+        if text is not None:
+            self._texts.move_to_end(doc_id)
+            return text
+        row = self._conn.execute("SELECT text FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        if row is None:
+            return None
+        self._texts[doc_id] = row[0]
+        self._cached_chars += len(row[0])
+        while len(self._texts) > _CACHED_TEXTS or (
+            self._cached_chars > _CACHED_CHARS and len(self._texts) > 1
+        ):
+            self._cached_chars -= len(self._texts.popitem(last=False)[1])
+        return row[0]
 
     def counts(self) -> IndexCounts:
         """From trigger-maintained counters: O(1)."""
