@@ -17,7 +17,7 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
 from qa_service.lexicon import QUESTION_WORDS, WORD
 from qa_service.textcheck import nfc
-from qa_service.tuning.retrieval import COMPOUND_MATCH, MIN_COMPOUND_PART
+from qa_service.tuning.retrieval import COMPOUND_MATCH, MATCH_QUERY_CACHE, MIN_COMPOUND_PART
 
 # Questions arrive in German and English; English function words must not match German text.
 STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | QUESTION_WORDS
@@ -55,7 +55,7 @@ def index_text(text: str) -> str:
     return " ".join(tokenize(text))
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=MATCH_QUERY_CACHE)
 def match_query(text: str) -> str | None:
     """An FTS5 MATCH expression (OR of quoted tokens), or None when nothing is searchable.
     Cached: a question's two keyword searches (chunks, sentences) ask for the same one."""

@@ -13,6 +13,11 @@ three start: the two BM25 searches and the in-memory copy's freshness check; wit
 (above its bound) the retriever's first step adds two Chroma queries (one on the asking
 thread, one pool thread waiting for the searches). Each waits on a round trip, not on CPU;
 python -m benchmarks.scaleout, latency table."""
+MATCH_QUERY_CACHE = 1024
+"""Questions whose FTS5 MATCH expression is kept (lexical.match_query): a question's chunk and
+sentence BM25 searches build the same one, so the second is a lookup; a follow-up asked again
+finds it too. Not swept: any size above one question removes the repeat (tokenisations per
+question 2 -> 1, latency8)."""
 DENSE_CHUNKS = 20
 """Chunks the dense (Chroma) search returns. Not measured: enough to fill ``CANDIDATE_CHUNKS``
 after fusion with room to spare."""
