@@ -202,7 +202,8 @@ def _keyword_growth(
             (
                 _rows_holding(store, query_terms(q)),
                 _rows_holding(
-                    store, [t for r in store.keyword_search("chunks", q, 20).rounds for t in r]
+                    store,
+                    [t for r in store.keyword_search_spans("chunks", q, 20).rounds for t in r],
                 ),
             )
             for q in asked[:10]
@@ -214,7 +215,7 @@ def _keyword_growth(
                 if sum(timed[prune]) > budget_s:
                     continue
                 t = time.perf_counter()
-                result = store.keyword_search("chunks", q, 20, prune=prune)
+                result = store.keyword_search_spans("chunks", q, 20, prune=prune)
                 timed[prune].append(time.perf_counter() - t)
                 if prune:
                     rounds.append(len(result.rounds))
@@ -225,7 +226,7 @@ def _keyword_growth(
                 break
         gin = "Bitmap Index Scan on chunks_terms"
         plans = [  # of the 10 counted questions: how many read the GIN index
-            sum(gin in store.explain_search("chunks", q, prune=prune) for q in asked[:10])
+            sum(gin in store.explain_search_spans("chunks", q, prune=prune) for q in asked[:10])
             for prune in (True, False)
         ]
         store.close()

@@ -1,4 +1,5 @@
-"""MaxScore pruning in PostgreSQL's BM25 returns exactly what scoring every row returns.
+"""PostgreSQL's BM25 from the postings, and the MaxScore-pruned reference over the spans'
+terms, return exactly what scoring every row returns.
 
 A synthetic corpus with planted frequent terms (in half, a third, a fifth of all rows), mid
 and rare ones, repeats within a row, rows of many lengths, and a block of identical rows
@@ -37,7 +38,7 @@ def _terms(rng: random.Random, i: int) -> list[str]:
 
 @pytest.fixture(scope="module")
 def db(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
-    database = PostgresDatabase(postgres_server.create_database())
+    database = PostgresDatabase(postgres_server.create_database(), timeout=120)  # the bulk load
     rng = random.Random(12)
     rows = [_terms(rng, i) for i in range(ROWS)]
     bounds = keyword.term_bounds(rows)
@@ -52,6 +53,7 @@ def db(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
         ) as copy:
             for i, terms in enumerate(rows):
                 copy.write_row(("planted", i, 0, 0, 0, 0, terms, len(terms)))
+        cur.execute(keyword.POSTINGS_OF_DOCUMENT.format(kind="chunks"), {"doc_id": "planted"})
         cur.execute(
             "UPDATE counters SET n = %s, terms = %s WHERE name = 'chunks'",
             (ROWS, sum(len(t) for t in rows)),
@@ -60,7 +62,7 @@ def db(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
             for term, (n, max_tf, min_dl) in bounds.items():
                 copy.write_row(("chunks", term, n, max_tf, min_dl))
     with database.connection() as conn:
-        conn.execute("ANALYZE")
+        conn.execute("VACUUM (ANALYZE)")  # the postings' pages all-visible: index-only
     yield database
     database.close()
 
@@ -92,8 +94,8 @@ def test_pruned_hits_are_the_unpruned_ones_exactly(
     """A first round of one term (then theta decides) down to a round of many."""
     matched = scored = 0
     for terms in QUERIES:
-        pruned = keyword.search(db, "chunks", terms, limit, first_round_rows=first_round_rows)
-        full = keyword.search(db, "chunks", terms, limit, prune=False)
+        pruned = keyword.search_spans(db, "chunks", terms, limit, first_round_rows=first_round_rows)
+        full = keyword.search_spans(db, "chunks", terms, limit, prune=False)
         assert pruned.hits == full.hits, terms  # ids, order and float scores, ties included
         holding = _rows_holding(db, terms)
         assert len(pruned.hits) == min(limit, holding)
@@ -103,15 +105,26 @@ def test_pruned_hits_are_the_unpruned_ones_exactly(
     assert scored < matched / 3, (scored, matched)  # the pruning skipped most rows
 
 
-def test_ties_at_the_cut_keep_the_lowest_row_ids(db: PostgresDatabase) -> None:
-    hits = keyword.search(db, "chunks", ["tie", "half"], 20).hits
+@pytest.mark.parametrize("limit", [1, 20, 50])
+def test_the_postings_rank_as_scoring_every_row(db: PostgresDatabase, limit: int) -> None:
+    """The service's query reads the postings, not the rows' terms: the same hits, order and
+    float scores as scoring every row holding a term from its own terms array."""
+    for terms in QUERIES:
+        got = keyword.search(db, "chunks", terms, limit)
+        assert got.hits == keyword.search_spans(db, "chunks", terms, limit, prune=False).hits
+        assert len(got.hits) == min(limit, _rows_holding(db, terms)), terms
+
+
+@pytest.mark.parametrize("search", [keyword.search, keyword.search_spans])
+def test_ties_at_the_cut_keep_the_lowest_row_ids(db: PostgresDatabase, search) -> None:  # type: ignore[no-untyped-def]
+    hits = search(db, "chunks", ["tie", "half"], 20).hits
     assert [h.ord for h in hits] == list(range(20))
     assert len({h.score for h in hits}) == 1
 
 
 def test_a_query_with_frequent_terms_skips_their_rows(db: PostgresDatabase) -> None:
     terms = ["rare7", "rare14", "half", "third", "fifth"]
-    result = keyword.search(db, "chunks", terms, 20, first_round_rows=1)
+    result = keyword.search_spans(db, "chunks", terms, 20, first_round_rows=1)
     skipped = {"half", "third", "fifth"} - {t for r in result.rounds for t in r}
     assert skipped, result.rounds
     assert _rows_holding(db, [t for r in result.rounds for t in r]) < 100
@@ -119,20 +132,28 @@ def test_a_query_with_frequent_terms_skips_their_rows(db: PostgresDatabase) -> N
 
 
 def test_the_pruned_query_reads_the_gin_index(db: PostgresDatabase) -> None:
-    """The same question scored in full reads most of the table; its first pruned round
-    (the rarest terms) goes through the GIN index."""
-    plan = keyword.explain(db, "chunks", ["rare7", "mid3", "half", "third"])
+    """The same question scored in full reads most of the table; the reference's first
+    pruned round (the rarest terms) goes through the GIN index."""
+    plan = keyword.explain_spans(db, "chunks", ["rare7", "mid3", "half", "third"])
     assert "Bitmap Index Scan on chunks_terms" in plan, plan
 
 
-def test_rounds_are_never_jit_compiled(db: PostgresDatabase) -> None:
-    """The service's sessions run with JIT off (tuning.retrieval.POSTGRES_SESSION): a round
+def test_the_service_query_reads_the_postings_index_only(db: PostgresDatabase) -> None:
+    """Each question term is one range of the postings' primary key, read without its heap;
+    the spans' table is reached only for the top k, by primary key."""
+    plan = keyword.explain(db, "chunks", ["rare7", "mid3", "half", "third"])
+    assert "Index Only Scan using chunks_postings_pkey" in plan, plan
+    assert "Seq Scan" not in plan, plan
+
+
+def test_the_query_is_never_jit_compiled(db: PostgresDatabase) -> None:
+    """The service's sessions run with JIT off (tuning.retrieval.POSTGRES_SESSION): a query
     whose estimated cost passes jit_above_cost (as at ~1M chunks) is interpreted, not
     compiled once per query. Here the threshold is lowered to 0 so every plan passes it."""
     terms = ["rare7", "mid3", "half", "third"]
     stats, avgdl = keyword.term_stats(db, "chunks", terms)
-    params = {**keyword._score_params(stats, avgdl, 20), "scan": terms, "seen": []}
-    explain = "EXPLAIN (ANALYZE) " + keyword._round_sql("chunks", len(terms))
+    params = keyword._score_params(stats, avgdl, 20)
+    explain = "EXPLAIN (ANALYZE) " + keyword._postings_sql("chunks", len(terms))
     with db.connection() as conn:
         assert conn.execute("SHOW jit").fetchone() == ("off",)
         conn.execute("SET jit_above_cost = 0")

@@ -1,4 +1,5 @@
-"""PostgreSQL keyword search ranks exactly like SQLite FTS5's bm25(), and uses its GIN index.
+"""PostgreSQL keyword search ranks exactly like SQLite FTS5's bm25(), reads its postings'
+index only, and its postings stay the spans' own through writes, deletes and the migration.
 
 Both stores get the same XQuAD-de articles (segmented once; zero vectors, unused here), then
 every XQuAD-de question is searched in both: same hits, same order, same scores.
@@ -7,6 +8,7 @@ every XQuAD-de question is searched in both: same hits, same order, same scores.
 import hashlib
 import math
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -106,15 +108,17 @@ def test_same_hits_order_and_scores_as_fts5(stores, xquad: EvalSet) -> None:  # 
 
 def test_pruning_hard_returns_the_same_hits(stores, xquad: EvalSet) -> None:  # type: ignore[no-untyped-def]
     """These few spans fit the default first round whole; a first round of one term makes
-    every question prune on real text: the hits stay the same, scores bit for bit."""
+    every question prune on real text: the hits stay the same, scores bit for bit, and the
+    service's query over the postings returns them too."""
     _, pg_store = stores
     rounds = 0
     for question in xquad.questions:
         terms = query_terms(question.question)
         for kind, limit in (("chunks", 20), ("sentences", 50)):
-            want = keyword.search(pg_store.db, kind, terms, limit, prune=False)
-            got = keyword.search(pg_store.db, kind, terms, limit, first_round_rows=1)
+            want = keyword.search_spans(pg_store.db, kind, terms, limit, prune=False)
+            got = keyword.search_spans(pg_store.db, kind, terms, limit, first_round_rows=1)
             assert got.hits == want.hits, question.question
+            assert keyword.search(pg_store.db, kind, terms, limit).hits == want.hits
             rounds += len(got.rounds)
     assert rounds > 2 * len(xquad.questions)  # two searches each: more than one round per search
 
@@ -150,10 +154,56 @@ def test_term_bounds_bound_every_span(stores) -> None:  # type: ignore[no-untype
     assert kept == exact
 
 
-def test_keyword_query_uses_the_gin_index(stores) -> None:  # type: ignore[no-untyped-def]
-    """At a newsroom's size the planner searches through the GIN index, not a scan. The
-    XQuAD rows are too few for that (a scan is cheaper there), so 60,000 synthetic spans
-    of made-up terms join them first, written straight in SQL in a second."""
+_POSTINGS_DIFFER = """
+SELECT count(*) FROM (
+    (SELECT term, span_id, tf, dl FROM {kind}_postings
+     EXCEPT ALL SELECT u.term, s.id, count(*), min(s.n_terms)
+         FROM {kind} AS s, unnest(s.terms) AS u(term) GROUP BY s.id, u.term)
+    UNION ALL
+    (SELECT u.term, s.id, count(*), min(s.n_terms)
+         FROM {kind} AS s, unnest(s.terms) AS u(term) GROUP BY s.id, u.term
+     EXCEPT ALL SELECT term, span_id, tf, dl FROM {kind}_postings)
+) AS d
+"""
+
+
+def _postings_differ(pg_store: PostgresDocumentStore) -> dict[str, int]:
+    """Per kind, postings that are not the spans' terms counted afresh, and the reverse."""
+    return {
+        kind: pg_store.db.query(_POSTINGS_DIFFER.format(kind=kind))[0][0]
+        for kind in ("chunks", "sentences")
+    }
+
+
+def test_postings_follow_writes_deletes_and_the_migration(stores, xquad: EvalSet) -> None:  # type: ignore[no-untyped-def]
+    """A new version of an article (other text), a delete and a re-post leave the postings
+    equal to the spans' terms counted afresh, and the search equal to the reference; a
+    database from before the postings gets them from its spans at start-up (migration 8)."""
+    _, pg_store = stores
+    first, second = xquad.articles[0], xquad.articles[2]  # [1]: deleted by the fixture
+    _fill(pg_store, [replace(first, text=first.text + " Khan regierte lange.")])
+    assert pg_store.delete(second.id)
+    assert _postings_differ(pg_store) == {"chunks": 0, "sentences": 0}
+    for question in xquad.questions[:60]:
+        terms = query_terms(question.question)
+        want = keyword.search_spans(pg_store.db, "chunks", terms, 20, prune=False).hits
+        assert keyword.search(pg_store.db, "chunks", terms, 20).hits == want
+        assert all(hit.doc_id != second.id for hit in want)
+    _fill(pg_store, [first, second])  # as the module's other tests found them
+    with pg_store.db.connection() as conn:
+        conn.execute("DROP TABLE chunks_postings, sentences_postings")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 8")
+        assert migrations.migrate(conn) == ["m008_postings"]
+    counted = pg_store.db.query("SELECT count(*) FROM chunks_postings")[0][0]
+    assert counted > 1000 and _postings_differ(pg_store) == {"chunks": 0, "sentences": 0}
+
+
+def test_keyword_query_reads_the_postings_index_only(stores) -> None:  # type: ignore[no-untyped-def]
+    """At a newsroom's size the service's query reads the postings through their primary key
+    (at 100k chunks an index-only scan per question term: benchmarks/README.md), and the
+    reference query (search_spans) the GIN index, not a scan. The XQuAD rows are too few for
+    that (a scan is cheaper there), so 60,000 synthetic spans of made-up terms join them
+    first, written straight in SQL in a second."""
     _, pg_store = stores
     with pg_store.db.transaction() as cur:
         cur.execute(
@@ -170,8 +220,16 @@ def test_keyword_query_uses_the_gin_index(stores) -> None:  # type: ignore[no-un
                 f"SELECT 'synthetic', i, 0, 0, ARRAY['w' || (i % 5000), 'x' || (i % 777)], 2"
                 f"{values} FROM generate_series(1, 60000) AS i"
             )
+            cur.execute(keyword.POSTINGS_OF_DOCUMENT.format(kind=kind), {"doc_id": "synthetic"})
     with pg_store.db.connection() as conn:
-        conn.execute("ANALYZE")
+        conn.execute("VACUUM (ANALYZE)")
     for kind in ("sentences", "chunks"):
         plan = pg_store.explain_search(kind, "Wer war Dschingis Khan?")
+        # one range of the postings' key per term: an index-only scan, or for so few
+        # postings a bitmap of the same index
+        assert f"Scan using {kind}_postings_pkey" in plan or (
+            f"Bitmap Index Scan on {kind}_postings_pkey" in plan
+        ), plan
+        assert "Seq Scan" not in plan, plan
+        plan = pg_store.explain_search_spans(kind, "Wer war Dschingis Khan?")
         assert f"Bitmap Index Scan on {kind}_terms" in plan, plan

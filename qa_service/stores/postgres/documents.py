@@ -10,8 +10,9 @@ Keyword search ranks exactly like SQLite FTS5's ``bm25()`` (k1 = 1.2, b = 0.75, 
 defaults and its IDF floor of 1e-6): each span stores the terms FTS5 would index
 (``lexical.index_terms``) in a GIN-indexed ``text[]``; the statistics BM25 needs (rows and
 terms per kind, rows per term) are updated by the same transaction that writes the spans, so
-they never disagree. ``ts_rank`` would not do: it has no inverse document frequency. The
-query itself (exact top k with MaxScore pruning) is in keyword.py.
+they never disagree, and so is an inverted index of (term, span, count, span length) the
+query reads by index-only scans. ``ts_rank`` would not do: it has no inverse document
+frequency. The query itself (exact top k) is in keyword.py.
 """
 
 import select
@@ -502,6 +503,7 @@ class PostgresDocumentStore:
                 with cur.copy(f"COPY {kind} ({columns}, terms, n_terms) FROM STDIN") as copy:
                     for row, terms in zip(span_rows, terms_of, strict=True):
                         copy.write_row((*row, terms, len(terms)))
+                cur.execute(keyword.POSTINGS_OF_DOCUMENT.format(kind=kind), {"doc_id": record.id})
             self._count(cur, "documents", 1, 0)
             self._count(cur, CHANGES, 1, 0)
             for kind, rows in (("chunks", chunk_terms), ("sentences", sentence_terms)):
@@ -537,6 +539,7 @@ class PostgresDocumentStore:
         if cur.fetchone() is None:
             return False
         for kind in ("chunks", "sentences"):
+            cur.execute(keyword.DELETE_POSTINGS_OF_DOCUMENT.format(kind=kind), {"doc_id": doc_id})
             cur.execute(
                 f"UPDATE term_rows AS t SET n = t.n - d.n FROM ("
                 f"  SELECT term, count(DISTINCT s.id) AS n FROM {kind} AS s, unnest(s.terms) "
@@ -655,16 +658,24 @@ class PostgresDocumentStore:
     def _search(self, kind: str, query: str, limit: int) -> list[LexicalHit]:
         return keyword.search(self.db, kind, query_terms(query), limit).hits
 
-    def keyword_search(
+    def keyword_search(self, kind: str, query: str, limit: int) -> keyword.KeywordResult:
+        """The service's keyword search (from the postings) with the terms it read."""
+        return keyword.search(self.db, kind, query_terms(query), limit)
+
+    def keyword_search_spans(
         self, kind: str, query: str, limit: int, *, prune: bool = True
     ) -> keyword.KeywordResult:
-        """The hits with the terms each round scanned (``prune=False``: score every span
-        holding any term); benchmarks and tests compare the two."""
-        return keyword.search(self.db, kind, query_terms(query), limit, prune=prune)
+        """The reference search over the spans' terms, with the terms each round scanned
+        (``prune=False``: score every span holding any term); benchmarks and tests compare."""
+        return keyword.search_spans(self.db, kind, query_terms(query), limit, prune=prune)
 
-    def explain_search(self, kind: str, query: str, *, prune: bool = True) -> str:
-        """The plan of a keyword query's first round (tests assert it uses the GIN index)."""
-        return keyword.explain(self.db, kind, query_terms(query), prune=prune)
+    def explain_search(self, kind: str, query: str) -> str:
+        """The plan of a keyword query (tests assert it reads the postings' index only)."""
+        return keyword.explain(self.db, kind, query_terms(query))
+
+    def explain_search_spans(self, kind: str, query: str, *, prune: bool = True) -> str:
+        """The plan of the reference search's first round (the GIN index)."""
+        return keyword.explain_spans(self.db, kind, query_terms(query), prune=prune)
 
     # -- conversations ---------------------------------------------------------------------
     # ``owner``: the id of the key that started the conversation (None: anonymous). Another

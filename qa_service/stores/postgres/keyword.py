@@ -1,13 +1,21 @@
-"""BM25 keyword search in PostgreSQL, exact top-k with MaxScore pruning.
+"""BM25 keyword search in PostgreSQL, exact top-k.
 
 The score is FTS5's ``bm25()`` (k1 = 1.2, b = 0.75, its IDF floor of 1e-6), computed in SQL
-over each span's terms (``lexical.index_terms``, a GIN-indexed ``text[]``) with the statistics
-the writes keep (``counters``, ``term_rows``).
+with the statistics the writes keep (``counters``, ``term_rows``).
 
-Scoring every span that holds any question term grows with the corpus: a question's common
-stems are in a quarter of all chunks, and at 1M chunks that took seconds (benchmarks/README.md,
-"Cost growth"). MaxScore (Turtle and Flood 1995) skips most of them and still returns exactly
-the top k:
+The service's query (``search``) reads an inverted index: ``chunks_postings`` and
+``sentences_postings`` hold one row per (term, span) with the term's count in the span and
+the span's length, written and deleted in the same transaction as the spans (migration 8).
+Their primary key (term, span_id) INCLUDE (tf, dl) answers the query by index-only scans:
+per question term one range of the index, each posting turned into its part of the score,
+summed per span. No span row is read until the top k are known; reading each candidate
+span's row and counting the terms in its array (``search_spans``) cost 10-15 us a row, two
+to three times the whole postings query at 100k chunks (benchmarks/README.md, "Scale-out").
+
+``search_spans`` is the earlier query, kept as the reference the tests compare the postings
+with (it reads the spans' ``terms`` arrays, another copy of the same data) and for the
+benchmark's comparison. It scores spans through the GIN index on ``terms`` with MaxScore
+pruning (Turtle and Flood 1995), which skips most spans and still returns exactly the top k:
 
 * A term adds at most ``idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))`` with
   ``tf`` the most times one span holds it and ``dl`` the shortest span holding it (both kept
@@ -24,8 +32,8 @@ the top k:
   out cannot reach the top k: the ranking (scores, order, ties by row id) is the one scoring
   every span gives.
 
-Every round computes scores from one set of statistics read first, so scores from different
-rounds compare exactly; a row's terms are summed in the question's term order.
+Both compute scores from one set of statistics read first, and add a span's terms in the
+question's term order, so their scores are the same floats, bit for bit.
 """
 
 import math
@@ -166,7 +174,73 @@ def _score_params(stats: list[TermStats], avgdl: float, limit: int) -> dict[str,
     }
 
 
-def search(
+# The top %(limit)s spans of {kind} by BM25 from the postings of %(terms)s alone. The inner
+# query turns each posting into its term's part of the span's score (the expression of
+# _TERM_SQL, the same floats); OFFSET 0 keeps it from being pasted into each aggregate below.
+# Each span holds a term at most once, so max(...) FILTER picks that term's part, and the
+# parts are added left to right in question order, 0.0 for a term the span lacks: the floats
+# and their order of ``search_spans``, bit for bit, whatever order the plan reads postings in.
+_POSTINGS_SQL = """
+SELECT hit.id, hit.doc_id, hit.ord, top.value FROM (
+    SELECT c.span_id, {score} AS value FROM (
+        SELECT p.span_id, q.i, q.idf * p.tf::float8 * %(k1p1)s
+            / (p.tf::float8 + %(k1)s * (1 - %(b)s + %(b)s * p.dl / %(avgdl)s)) AS part
+        FROM unnest(%(terms)s::text[], %(idf)s::float8[]) WITH ORDINALITY AS q(term, idf, i)
+        JOIN {kind}_postings AS p ON p.term = q.term
+        OFFSET 0
+    ) AS c
+    GROUP BY c.span_id
+    ORDER BY value DESC, c.span_id
+    LIMIT %(limit)s
+) AS top JOIN {kind} AS hit ON hit.id = top.span_id
+ORDER BY top.value DESC, hit.id
+"""
+_PART_SQL = "COALESCE(max(c.part) FILTER (WHERE c.i = {i}), 0::float8)"
+
+# The postings of the spans of %(doc_id)s, counted from their ``terms`` (a span's length is
+# its ``n_terms``): written after the spans, in their transaction.
+POSTINGS_OF_DOCUMENT = (
+    "INSERT INTO {kind}_postings (term, span_id, tf, dl) "
+    "SELECT u.term, s.id, count(*), min(s.n_terms) FROM {kind} AS s, unnest(s.terms) AS u(term) "
+    "WHERE s.doc_id = %(doc_id)s GROUP BY s.id, u.term"
+)
+# ... and removed before the spans, through the primary key (one probe per posting).
+DELETE_POSTINGS_OF_DOCUMENT = (
+    "DELETE FROM {kind}_postings AS p USING {kind} AS s, unnest(s.terms) AS u(term) "
+    "WHERE s.doc_id = %(doc_id)s AND p.term = u.term AND p.span_id = s.id"
+)
+
+
+def _postings_sql(kind: str, n_terms: int) -> str:
+    parts = (_PART_SQL.format(i=i) for i in range(1, n_terms + 1))
+    return _POSTINGS_SQL.format(kind=kind, score=" + ".join(["0::float8", *parts]))
+
+
+def search(db: "PostgresDatabase", kind: str, terms: Sequence[str], limit: int) -> KeywordResult:
+    """The top ``limit`` spans of ``kind`` by BM25, best first (ties: lower row id first),
+    from the postings (one statement after the statistics); ``rounds``: the one round of the
+    terms any span holds."""
+    if not terms or limit <= 0:
+        return KeywordResult([], [])
+    stats, avgdl = term_stats(db, kind, terms)
+    held = [s.term for s in stats if s.rows > 0]
+    if not held:
+        return KeywordResult([], [])
+    rows = db.query(_postings_sql(kind, len(stats)), _score_params(stats, avgdl, limit))
+    return KeywordResult([LexicalHit(r[1], r[2], float(r[3])) for r in rows], [held])
+
+
+def explain(db: "PostgresDatabase", kind: str, terms: Sequence[str], limit: int = 20) -> str:
+    """The plan of ``search``'s statement (tests and the benchmark check it reads the
+    postings' index only)."""
+    stats, avgdl = term_stats(db, kind, terms)
+    rows = db.query(
+        "EXPLAIN " + _postings_sql(kind, len(stats)), _score_params(stats, avgdl, limit)
+    )
+    return "\n".join(r[0] for r in rows)
+
+
+def search_spans(
     db: "PostgresDatabase",
     kind: str,
     terms: Sequence[str],
@@ -175,8 +249,8 @@ def search(
     prune: bool = True,
     first_round_rows: int = KEYWORD_FIRST_ROUND_ROWS,
 ) -> KeywordResult:
-    """The top ``limit`` spans of ``kind`` by BM25, best first (ties: lower row id first).
-    ``prune=False`` scores every span holding any term (the reference the tests compare to)."""
+    """``search``'s top ``limit`` spans from the spans' own ``terms`` (the reference; see
+    the module's docstring). ``prune=False`` scores every span holding any term."""
     if not terms or limit <= 0:
         return KeywordResult([], [])
     stats, avgdl = term_stats(db, kind, terms)
@@ -227,12 +301,12 @@ def _round_end(
     return upto
 
 
-def explain(
+def explain_spans(
     db: "PostgresDatabase", kind: str, terms: Sequence[str], limit: int = 20, *, prune: bool = True
 ) -> str:
-    """The plan of the first round (the one the rarest terms drive) of a search for
-    ``terms``; tests and the benchmark check it reads the GIN index. ``prune=False``: the
-    plan of scoring every span that holds any term."""
+    """The plan of ``search_spans``' first round (the one the rarest terms drive); the
+    benchmark checks it reads the GIN index. ``prune=False``: the plan of scoring every span
+    that holds any term."""
     stats, avgdl = term_stats(db, kind, terms)
     order = sorted((s for s in stats if s.rows > 0), key=lambda s: -s.bound)
     first = KEYWORD_FIRST_ROUND_ROWS if prune else None

@@ -212,6 +212,30 @@ def m007_metadata_as_json(cur: psycopg.Cursor) -> None:
     cur.execute("ALTER TABLE documents ALTER COLUMN metadata TYPE json USING metadata::text::json")
 
 
+@migration
+def m008_postings(cur: psycopg.Cursor) -> None:
+    """An inverted index per span kind: (term, span, the term's count in the span, the
+    span's length), one row per distinct term of a span, read by the keyword search through
+    index-only scans of its primary key instead of each candidate span's row and terms
+    array (keyword.py). Built here from the spans already stored; the writes keep it from
+    now on, in the transaction of the spans."""
+    for kind in ("chunks", "sentences"):
+        cur.execute(
+            f"""
+            CREATE TABLE {kind}_postings (
+                term text NOT NULL,
+                span_id bigint NOT NULL,
+                tf integer NOT NULL,
+                dl integer NOT NULL
+            );
+            INSERT INTO {kind}_postings (term, span_id, tf, dl)
+                SELECT u.term, s.id, count(*), min(s.n_terms)
+                FROM {kind} AS s, unnest(s.terms) AS u(term) GROUP BY s.id, u.term;
+            ALTER TABLE {kind}_postings ADD PRIMARY KEY (term, span_id) INCLUDE (tf, dl);
+            """
+        )
+
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
