@@ -26,9 +26,10 @@ DENSE_SENTENCES = 30
 LEXICAL_CHUNKS = 20
 """Chunks the BM25 (FTS5) search returns. Not measured."""
 KEYWORD_FIRST_ROUND_ROWS = 2000
-"""Server mode's BM25 (stores/postgres/keyword.py): the first round scores the spans holding
-the rarest question terms, as many terms as hold at most this many spans (at least one), to
-learn the k-th score that lets the commoner terms' spans be skipped. Not swept: python -m
+"""Server mode's reference BM25 over the spans' terms (``keyword.search_spans``, which tests
+and benchmarks compare the service's postings query with): the first round scores the spans
+holding the rarest question terms, as many terms as hold at most this many spans (at least
+one), to learn the k-th score that lets the commoner terms' spans be skipped. Not swept: python -m
 benchmarks.scaleout --only keyword measures the query with it (benchmarks/README.md, "Cost
 growth"); other values were not tried. It changes the cost only, never the hits."""
 POSTGRES_SESSION = {"jit": "off"}
