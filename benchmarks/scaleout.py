@@ -22,10 +22,12 @@
    at each client count; the clients alternate between the replicas as a round-robin load
    balancer would. The replicas' CPU seconds per request show the scaling trend the cores
    allow: on 2 cores shared with the engines and the clients, 2 replicas cannot double.
-5. Keyword-query cost growth: the PostgreSQL BM25 query, pruned (the service's) and
-   unpruned side by side, over 10k / 100k / 1M synthetic chunks whose terms follow
-   XQuAD-de's own term frequencies (Zipf-like), written straight in SQL; the questions are
-   XQuAD-de's (each query stops after --keyword-seconds per size).
+5. Keyword-query cost growth: the PostgreSQL BM25 query over the spans' terms
+   (``keyword.search_spans``, the service's until the postings and now the tests' reference;
+   the postings query is not timed here), pruned and unpruned side by side, over 10k /
+   100k / 1M synthetic chunks whose terms follow XQuAD-de's own term frequencies
+   (Zipf-like), written straight in SQL; the questions are XQuAD-de's (each query stops
+   after --keyword-seconds per size).
 6. Per-question cost growth in server mode: benchmarks.scale's corpora (XQuAD-de plus
    distractors recombined from its sentences, cached vectors) of --sizes chunks, written into
    PostgreSQL and the Chroma server, then `POST /v1/ask` latency through `qa-service serve`.
@@ -145,7 +147,8 @@ def _keyword_growth(
     pg: PostgresServer, sizes: Sequence[int], questions: Sequence[str], budget_s: float
 ) -> list[dict]:
     """BM25 query time over ``sizes`` synthetic chunks with XQuAD-de's term distribution,
-    pruned (the service's query) and unpruned (every row holding a question term scored),
+    pruned (``search_spans``, the tests' reference) and unpruned (every row holding a
+    question term scored),
     question by question in turn; each stops once it has spent ``budget_s`` on a size. The
     two must return the same hits; the run stops with an error if they do not."""
     import psycopg
