@@ -9,7 +9,6 @@ QAService answers, reads and deletes documents and reports health; its ``documen
                                                -> ExtractiveAnswerer -> HybridRetriever -> Stores
 """
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,9 +25,8 @@ from qa_service.models import Article
 from qa_service.retrieval.embedder import Embedder, create_embedder
 from qa_service.retrieval.index import ArticleIndex, CheckReport
 from qa_service.retrieval.retriever import HybridRetriever
+from qa_service.seeding import ingest_seeds
 from qa_service.stores import DocumentRecord, IndexCounts, Stores, open_stores
-
-log = logging.getLogger("qa_service")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +81,9 @@ class QAService:
         return parse_article(decode_upload(raw), fmt=fmt, name=filename)
 
     def ingest_seeds_if_empty(self) -> list[IngestResult]:
-        seeds = self.settings.seeds_dir
-        if self.counts().documents > 0 or not seeds.is_dir() or not any(seeds.iterdir()):
-            return []
-        results = self.documents.ingest_paths([seeds]).results
-        log.info("ingested %d seed articles from %s", len(results), seeds)
-        return results
+        """The seeds the index lacks while it holds only seeds (qa_service/seeding.py)."""
+        outcomes = ingest_seeds(self.settings.seeds_dir, self.stores, self.documents)
+        return [o.result for o in outcomes if o.result is not None]
 
     def get_document(self, doc_id: str, *, with_text: bool = False) -> DocumentRecord:
         record = self.stores.documents.get(doc_id, with_text=with_text)

@@ -353,6 +353,11 @@ class Stores(Protocol):
         processes, on current data."""
         ...
 
+    def seeding(self) -> AbstractContextManager[None]:
+        """Held around the start-up seeding (qa_service/seeding.py): one process at a time,
+        waiting as long as the other's seeding takes (unlike ``writing``)."""
+        ...
+
     def refresh(self) -> bool:
         """Make other processes' writes visible to the next query (cheap when none);
         returns whether anything was re-read."""

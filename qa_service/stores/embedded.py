@@ -32,6 +32,7 @@ from qa_service.tuning.latency import EXACT_SEARCH_MAX_SENTENCES
 log = logging.getLogger("qa_service")
 
 LOCK_FILENAME = "write.lock"
+SEEDING_LOCK_FILENAME = "seeding.lock"
 CHROMA_DIRNAME = "chroma"
 
 
@@ -105,6 +106,10 @@ class EmbeddedStores:
             if self.documents.changed() != self._vectors_seen:
                 self._reload_vectors()
             yield
+
+    def seeding(self) -> FileLock:
+        """A lock file of its own: seeding takes the writers' lock for each article."""
+        return FileLock(self.index_dir / SEEDING_LOCK_FILENAME)
 
     def _reload_vectors(self) -> None:
         """Caller holds ``_write_lock``."""

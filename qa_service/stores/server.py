@@ -55,6 +55,9 @@ class ServerStores:
     def writing(self) -> AbstractContextManager[None]:
         return self.documents.db.writer_lock()
 
+    def seeding(self) -> AbstractContextManager[None]:
+        return self.documents.db.seeding_lock()
+
     def refresh(self) -> bool:
         return False
 

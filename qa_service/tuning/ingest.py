@@ -53,3 +53,15 @@ TITLE_SEARCH_CHARS = 5000
 DATE_SEARCH_CHARS = 400
 """A date this close to the top is taken as the publication date; later ones are content.
 Not measured."""
+
+# -- the seeds at start-up ------------------------------------------------------------------
+
+SEED_ATTEMPTS = 3
+"""Tries of a seed whose write an engine refused (a 503: down, timed out, writers' lock busy)
+before start-up fails. Not measured: a replica starting beside another on a loaded machine
+can wait out one lock timeout; three outlast any such blip, not an outage."""
+SEED_RETRY_WAIT_S = 1.0
+"""Seconds between those tries (the engines' Retry-After). Not measured."""
+SEEDING_LOCK_POLL_S = 0.5
+"""Server mode: how often a replica asks again for the seeding lock another replica holds
+(a short seeding takes seconds; an ask is one round trip). Not measured."""

@@ -15,6 +15,7 @@ query reads by index-only scans. ``ts_rank`` would not do: it has no inverse doc
 frequency. The query itself (exact top k) is in keyword.py.
 """
 
+import logging
 import select
 import threading
 import time
@@ -65,6 +66,7 @@ from qa_service.stores.rows import (
     stored_turn,
     turn_row,
 )
+from qa_service.tuning.ingest import SEEDING_LOCK_POLL_S
 from qa_service.tuning.limits import BACKEND_CLIENT_MARGIN_S, BACKEND_QUIET_S
 from qa_service.tuning.retrieval import POSTGRES_SESSION
 
@@ -72,6 +74,8 @@ ENGINE = "PostgreSQL"
 CHANGES = "changes"
 """The ``counters`` row every write of a document bumps in its transaction (migration 6)."""
 _WRITER_LOCK = 0x51A_0001  # pg_advisory_lock key: one writer at a time, across replicas
+log = logging.getLogger("qa_service")
+_SEEDING_LOCK = 0x51A_0003  # pg_advisory_lock key: one replica seeds at a time
 _ADMIN_LOCK = 0x51A_0002  # pg_advisory_xact_lock key: one revocation of an admin key at a time
 
 
@@ -294,6 +298,22 @@ class PostgresDatabase:
             finally:
                 if not conn.closed and not conn.broken:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (_WRITER_LOCK,))
+
+    @contextmanager
+    def seeding_lock(self) -> Iterator[None]:
+        """One replica seeds at a time (qa_service/seeding.py): a session advisory lock,
+        asked for again every SEEDING_LOCK_POLL_S for as long as another replica seeds (each
+        ask bounded by the timeout; a replica that dies releases it)."""
+        with self.connection() as conn:
+            ask = "SELECT pg_try_advisory_lock(%s)"
+            while not conn.execute(ask, (_SEEDING_LOCK,)).fetchone()[0]:  # type: ignore[index]
+                log.info("another replica is ingesting the seed articles; waiting for it")
+                time.sleep(SEEDING_LOCK_POLL_S)
+            try:
+                yield
+            finally:
+                if not conn.closed and not conn.broken:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (_SEEDING_LOCK,))
 
 
 # ``sentences_with_vectors``: part 0 = the spans of the chunks, part 1 = the vectors of those
