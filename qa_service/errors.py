@@ -69,9 +69,12 @@ class BackendUnavailable(StoreUnavailable):
     """Seconds a client should wait before retrying (the Retry-After header): the service
     reconnects by itself, so a retry soon after the engine is back succeeds."""
 
-    def __init__(self, engine: str, reason: str) -> None:
+    def __init__(self, engine: str, reason: str, *, timed_out: bool = False) -> None:
         super().__init__(f"{engine} is unavailable: {reason}")
         self.engine = engine
+        self.timed_out = timed_out
+        """The engine did not answer within the timeout (frozen, or the network drops
+        packets): asking it again at once would wait as long once more."""
 
 
 class RerankerUnavailable(QAServiceError):

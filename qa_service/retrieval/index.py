@@ -191,12 +191,16 @@ class ArticleIndex:
     def _undone_on_failure(self) -> Iterator[None]:
         """A write an engine refused (down: a 503) repairs its journal entries at once when
         the engines allow (the caller still holds the lock); else they wait for the next
-        write. Anything else stays as a crash would leave it, for the same repair."""
+        write. An engine that timed out is not asked again here: the repair would wait a
+        second timeout before the 503 (README promises QA_BACKEND_TIMEOUT + 0.5 s), so the
+        entries wait for the next write or start-up. Anything else stays as a crash would
+        leave it, for the same repair."""
         try:
             yield
-        except StoreUnavailable:
-            with suppress(Exception):
-                self.repair()
+        except StoreUnavailable as exc:
+            if not getattr(exc, "timed_out", False):
+                with suppress(Exception):
+                    self.repair()
             raise
 
     def add_prepared(self, items: Sequence[PreparedDocument]) -> None:

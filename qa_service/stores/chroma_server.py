@@ -107,7 +107,11 @@ class _UnavailableAsError:
 
     def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
         if isinstance(exc, httpx.TransportError | InternalError):
-            raise BackendUnavailable(ENGINE, str(exc) or type(exc).__name__) from None
+            raise BackendUnavailable(
+                ENGINE,
+                str(exc) or type(exc).__name__,
+                timed_out=isinstance(exc, httpx.TimeoutException),
+            ) from None
 
 
 def _bound(client: object, timeout: float) -> None:

@@ -237,6 +237,17 @@ class ChromaServer:
     def stop(self) -> None:
         stop_process(self.process)
 
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """SIGSTOP the server's process group (its own session), SIGCONT on the way out:
+        connections are accepted, nothing is answered."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.killpg(self.process.pid, signal.SIGCONT)
+
     def close(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)

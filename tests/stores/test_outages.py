@@ -199,22 +199,48 @@ def test_a_chroma_503_during_ingest_is_repaired_by_the_next_write(outage: Outage
     # Chroma was down, so the write could not undo its vector side yet: check says so.
     before = _cli(outage, "check")
     assert before.returncode == 1 and "journal: 1 unfinished" in before.stdout, before
+    _repaired_by_next_write(
+        outage, "waehrend", {"id": "danach", "text": "Die Kieler Woche findet seit 1882 statt."}
+    )
+
+
+def _repaired_by_next_write(outage: Outage, failed_id: str, next_write: dict) -> None:
+    """``next_write`` repairs the journal entry the failed write left; that write's
+    document is not there (nothing half-stored), and `check` is clean."""
     after = httpx.post(
-        outage.replica.url + "/v1/documents",
-        json={"id": "danach", "text": "Die Kieler Woche findet seit 1882 jedes Jahr statt."},
-        headers=outage.headers(),
-        timeout=60,
+        outage.replica.url + "/v1/documents", json=next_write, headers=outage.headers(), timeout=60
     )
     assert after.status_code in (200, 201), after.text
     clean = _cli(outage, "check")
     assert clean.returncode == 0, clean
     assert "journal: 0 unfinished writes; orphan vectors: 0 sentence, 0 chunk" in clean.stdout
-    assert (
-        httpx.get(
-            outage.replica.url + "/v1/documents/waehrend", headers=outage.headers()
-        ).status_code
-        == 404
+    url = f"{outage.replica.url}/v1/documents/{failed_id}"
+    assert httpx.get(url, headers=outage.headers()).status_code == 404
+
+
+def test_a_write_into_a_frozen_chroma_gets_its_503_within_one_timeout(outage: Outage) -> None:
+    """The write's vector add times out; its journal clean-up must not wait a second
+    timeout on the same engine (it was 2x QA_BACKEND_TIMEOUT): the next write repairs."""
+    body = {
+        "id": "eingefroren",
+        "text": "Die Talsperre im Harz war am Freitag zu 93 Prozent gefüllt.",
+    }
+    with outage.chroma.frozen():
+        failed, took = _timed(
+            "POST", outage.replica.url + "/v1/documents", json=body, headers=outage.headers()
+        )
+    assert failed.status_code == 503 and failed.json()["engine"] == "Chroma", failed.text
+    # One timeout plus embedding two sentences and the round trips, never two timeouts (a
+    # margin that a loaded 2-core machine does not eat: the old path took >= 2 x TIMEOUT_S).
+    assert took < 2 * TIMEOUT_S, took
+    _repaired_by_next_write(
+        outage, "eingefroren", {"id": "aufgetaut", "text": "Der Brocken ist 1141 Meter hoch."}
     )
+    # Nothing lost: the same write again goes in once.
+    again = httpx.post(
+        outage.replica.url + "/v1/documents", json=body, headers=outage.headers(), timeout=60
+    )
+    assert again.status_code == 201, again.text
 
 
 def test_a_nul_in_an_id_is_404_like_embedded_mode(outage: Outage) -> None:

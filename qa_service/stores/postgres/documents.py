@@ -75,6 +75,7 @@ CHANGES = "changes"
 """The ``counters`` row every write of a document bumps in its transaction (migration 6)."""
 _WRITER_LOCK = 0x51A_0001  # pg_advisory_lock key: one writer at a time, across replicas
 log = logging.getLogger("qa_service")
+NO_ANSWER = "no answer within"  # BoundedConnection's message: the server did not reply
 _SEEDING_LOCK = 0x51A_0003  # pg_advisory_lock key: one replica seeds at a time
 _ADMIN_LOCK = 0x51A_0002  # pg_advisory_xact_lock key: one revocation of an admin key at a time
 
@@ -85,12 +86,20 @@ def unavailable_as_error() -> Iterator[None]:
     try:
         yield
     except (psycopg.OperationalError, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed) as exc:
-        raise BackendUnavailable(ENGINE, _reason(exc)) from None
+        raise BackendUnavailable(ENGINE, _reason(exc), timed_out=_timed_out(exc)) from None
 
 
 def _reason(exc: Exception) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _timed_out(exc: Exception) -> bool:
+    """Whether the server did not answer in time (a statement's timeout, a wait for its
+    reply or for a pooled connection), not refused."""
+    return isinstance(exc, psycopg.errors.QueryCanceled | psycopg_pool.PoolTimeout) or (
+        str(exc).startswith(NO_ANSWER)
+    )
 
 
 class BoundedConnection(psycopg.Connection):
@@ -111,7 +120,7 @@ class BoundedConnection(psycopg.Connection):
             result = super().wait(gen, interval, bound)
         except psycopg.errors._WaitTimeout:
             self.pgconn.finish()
-            raise psycopg.OperationalError(f"no answer within {self.server_timeout:g} s") from None
+            raise psycopg.OperationalError(f"{NO_ANSWER} {self.server_timeout:g} s") from None
         if self.answered is not None:
             self.answered()
         return result
@@ -236,7 +245,7 @@ class PostgresDatabase:
         except (psycopg.OperationalError, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed) as exc:
             if conn is None or conn.closed or conn.broken:  # not a statement's or lock's timeout
                 self._down_at, self._down_reason = time.monotonic(), _reason(exc)
-            raise BackendUnavailable(ENGINE, _reason(exc)) from None
+            raise BackendUnavailable(ENGINE, _reason(exc), timed_out=_timed_out(exc)) from None
         else:
             self._down_at = None
         finally:
@@ -295,6 +304,12 @@ class PostgresDatabase:
                 ) from None
             try:
                 yield
+            except BackendUnavailable as exc:
+                if exc.timed_out and exc.engine == ENGINE:
+                    # The unlock would wait as long again: ending the session releases the
+                    # lock too, once the server reads again.
+                    conn.close()
+                raise
             finally:
                 if not conn.closed and not conn.broken:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (_WRITER_LOCK,))
