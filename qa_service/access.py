@@ -198,6 +198,12 @@ class AccessService:
             raise InvalidInput("a key name is 1-64 letters, digits, '.', '_' or '-'")
         if scope not in SCOPES:
             raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}, not {scope[:20]!r}")
+        if origins and scope != "read":
+            # Any client can send a page's Origin header: the binding protects nothing a
+            # write or admin key could do (README, "Threat model").
+            raise InvalidInput(
+                f"a key bound to origins is a widget's key and must have scope read, not {scope!r}"
+            )
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         key = KeyRecord(
             id=secrets.token_hex(8),

@@ -355,6 +355,35 @@ def test_a_key_origin_is_stored_as_browsers_send_it(service: Service) -> None:
     assert len(lines) == 1 and "origin" in lines[0] and "Traceback" not in result.stderr, lines
 
 
+def test_an_origin_bound_key_is_read_only(service: Service) -> None:
+    # Found by the eighth bug hunt: an origin-bound write or admin key was created, though a
+    # leaked widget key works from any client that fakes the Origin header.
+    for scope in ("write", "admin"):
+        refused = httpx.post(
+            f"{service.url}/v1/keys",
+            json={"name": f"widget-{scope}", "scope": scope, "origins": ["https://w.example"]},
+            headers=service.headers("admin"),
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["type"] == "InvalidInput"
+        assert "scope read" in refused.json()["detail"], refused.text
+        result = cli(
+            service.root,
+            "keys",
+            "create",
+            "--name",
+            "w",
+            "--scope",
+            scope,
+            "--origin",
+            "https://w.example",
+        )
+        assert result.returncode == 1 and result.stdout == "", result
+        assert "scope read" in result.stderr and "Traceback" not in result.stderr, result.stderr
+    listed = httpx.get(f"{service.url}/v1/keys", headers=service.headers("admin")).json()["items"]
+    assert not {"widget-write", "widget-admin", "w"} & {k["name"] for k in listed}
+
+
 def test_an_idn_key_origin_works_from_a_browser(service: Service) -> None:
     # Found by the sixth bug hunt: https://bücher.example was stored in Unicode, and the
     # browser's Origin (https://xn--bcher-kva.example) was refused with 403.
