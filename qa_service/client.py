@@ -38,7 +38,8 @@ class QAClientError(Exception):
     """The service answered with an error status, or could not be reached at all.
 
     ``status_code``: the HTTP status, None when no answer came (refused, timed out, broken
-    connection: ``type`` is then the httpx exception's name, e.g. ``ConnectError``);
+    connection: ``type`` is then the httpx exception's name, e.g. ``ConnectError``) or
+    nothing was sent (an id that names no document: ``type`` InvalidId);
     ``detail``: what was wrong; ``type``: the error's ``type`` (``DocumentNotFound``,
     ``RateLimited`` ...); ``retry_after``: seconds to wait from ``Retry-After``, or None."""
 
@@ -89,7 +90,12 @@ class ServiceHealth(Health):
 
 
 def _path(*segments: str) -> str:
-    """A path with each id quoted whole: "../keys" or "a?b" stay one segment of an id."""
+    """A path with each id quoted whole: "../keys" or "a?b" stay one segment of an id.
+    "", "." and ".." cannot be one (HTTP clients resolve dot segments): QAClientError with
+    ``type`` InvalidId, nothing sent."""
+    for segment in segments:
+        if segment in ("", ".", ".."):
+            raise QAClientError(None, f"{segment!r} is not an id", type="InvalidId")
     return "/" + "/".join(quote(segment, safe="") for segment in segments)
 
 

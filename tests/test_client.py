@@ -130,11 +130,18 @@ def test_upload_sends_title_and_source(qa: QAClient, tmp_path: Path) -> None:
         qa.delete_document("cl3")
 
 
+@pytest.mark.parametrize("odd", ["", ".", ".."])
+def test_ids_that_are_no_path_segment_are_refused_before_sending(qa: QAClient, odd: str) -> None:
+    """Hunt 8 L2: "." reached GET /v1/documents (the list, a 200), "" a redirect."""
+    for call in (qa.document, qa.conversation, qa.delete_document, qa.delete_conversation):
+        with pytest.raises(QAClientError) as caught:
+            call(odd)
+        assert caught.value.status_code is None and caught.value.type == "InvalidId"
+        assert repr(odd) in str(caught.value)
+
+
 def test_an_unexpected_body_is_a_qaclienterror(qa: QAClient, tmp_path: Path) -> None:
-    """L1: a redirect without a body, or a server that is not this service."""
-    with pytest.raises(QAClientError) as caught:
-        qa.document("")  # GET /v1/documents/ -> 307 to /v1/documents, no JSON
-    assert caught.value.type == "UnexpectedResponse"
+    """L1: a server that is not this service."""
     (tmp_path / "health").write_text("<html>not the service</html>", encoding="utf-8")
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
     with ThreadingHTTPServer(("127.0.0.1", 0), handler) as other:
