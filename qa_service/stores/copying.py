@@ -12,8 +12,15 @@ Conversations keep their owners; API keys (their hashes) and the audit log are c
 Conflicts are never resolved silently: a document the server holds with other text (or whose
 text the server holds under another id), and a key whose name the server gives another key,
 are left as the server has them and listed (``conflicts``); ``overwrite=True`` replaces such
-documents with the embedded copy (audited as ``document.replace``). A copy that copied anything
-ends with one ``index.migrate`` audit entry saying what it did.
+documents with the embedded copy (audited as ``document.replace``). A key revoked on one side
+and active on the other is a conflict too (revoke it where it is still active). A copy that
+copied anything or found a conflict ends with one ``index.migrate`` audit entry saying so.
+
+The audit log is copied whole by the first run (the embedded index's history), except entries
+about a conflicting document or key: the server did not take those. A later run (the first
+run's oldest entry is on the server) copies only the entries of what it copied itself, so
+edits made in the embedded index since (a delete, a revocation, a new text) are never recorded
+on a server that did not apply them.
 """
 
 import sqlite3
@@ -49,6 +56,8 @@ class CopyReport:
     documents_overwritten: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     """What was not copied because the server holds something else under the same name."""
+    conflicting: set[str] = field(default_factory=set)  # those documents' ids and keys' names
+    copied_versions: set[tuple[str, str]] = field(default_factory=set)  # (id, content hash)
 
     def summary(self) -> str:
         overwritten = (
@@ -102,6 +111,7 @@ def copy_embedded_index(
                         todo.append(prepared)
                 index.write(todo)
             report.documents_copied += len(todo)
+            report.copied_versions.update((p.record.id, p.record.content_hash) for p in todo)
             report.sentence_vectors += sum(len(p.vectors) for p in todo)
             for p in todo:
                 if p.replaces:
@@ -119,8 +129,15 @@ def copy_embedded_index(
             if progress:
                 progress(report.documents_copied + report.documents_unchanged, total)
         _copy_conversations(index_dir / CONVERSATIONS_FILENAME, source, target, report)
-        _copy_access(source, target, report)
-        if report.documents_copied or report.conversations_copied or report.keys_copied:
+        keys_copied = _copy_keys(source, target, report)
+        _copy_audit(source, target, report, keys_copied)
+        if (
+            report.documents_copied
+            or report.conversations_copied
+            or report.keys_copied
+            or report.audit_copied
+            or report.conflicts
+        ):
             target.documents.add_audit(
                 AuditEntry(time.time(), None, "index.migrate", None, None, _audit_detail(report))
             )
@@ -137,7 +154,7 @@ def _batches(documents: DocumentStore, total: int) -> Iterator[list[str]]:
 def _audit_detail(report: CopyReport) -> str:
     detail = (
         f"copied {report.documents_copied} documents, {report.conversations_copied} "
-        f"conversations, {report.keys_copied} keys"
+        f"conversations, {report.keys_copied} keys, {report.audit_copied} audit entries"
     )
     return detail + (f"; conflicts: {'; '.join(report.conflicts)}" if report.conflicts else "")
 
@@ -162,14 +179,18 @@ def _prepared(
         return None
     elsewhere = target.documents.find_by_hash(record.content_hash)
     if elsewhere is not None:
-        report.conflicts.append(
-            f"document {doc_id!r}: its text is on the server as document {elsewhere.id!r}"
+        _conflict(
+            report,
+            doc_id,
+            f"document {doc_id!r}: its text is on the server as document {elsewhere.id!r}",
         )
         return None
     if existing is not None and not overwrite:
-        report.conflicts.append(
+        _conflict(
+            report,
+            doc_id,
             f"document {doc_id!r}: the server holds other text under this id "
-            f"(version {existing.version}; --overwrite replaces it with the embedded copy)"
+            f"(version {existing.version}; --overwrite replaces it with the embedded copy)",
         )
         return None
     sentence_keys = [(doc_id, i) for i in range(record.n_sentences)]
@@ -222,27 +243,74 @@ def _copy_conversations(
             report.conversations_unchanged += 1
 
 
-def _copy_access(source: EmbeddedStores, target: ServerStores, report: CopyReport) -> None:
-    """API keys (hashes, with their ids: copied conversations keep their owners) and the
-    audit log, oldest entry first; what the target has already is left alone."""
+def _copy_keys(source: EmbeddedStores, target: ServerStores, report: CopyReport) -> set[str]:
+    """API keys (hashes, with their ids: copied conversations keep their owners); what the
+    target has already is left alone. Returns the names of the keys copied."""
     theirs = {key.name: key for key in target.documents.api_keys()}
+    copied = set()
     for key in source.documents.api_keys():
         there = theirs.get(key.name)
         if there is not None:
-            if (there.id, there.key_hash) == (key.id, key.key_hash):
-                report.keys_unchanged += 1
-            else:
-                report.conflicts.append(
+            if (there.id, there.key_hash) != (key.id, key.key_hash):
+                _conflict(
+                    report,
+                    key.name,
                     f"key {key.name!r}: the server has another key of this name; the "
-                    "embedded one is not copied and does not work on the server"
+                    "embedded one is not copied and does not work on the server",
                 )
+            elif (there.revoked_at is None) != (key.revoked_at is None):
+                where = "on the server" if key.revoked_at is None else "in the embedded index"
+                active = "the embedded index" if key.revoked_at is None else "the server"
+                _conflict(
+                    report,
+                    key.name,
+                    f"key {key.name!r}: revoked {where}, still active in {active} "
+                    f"(revoke it there: qa-service keys revoke {key.name})",
+                )
+            else:
+                report.keys_unchanged += 1
             continue
         try:
             target.documents.add_key(key)
-            report.keys_copied += 1
         except KeyExists:  # created on the server meanwhile
-            report.conflicts.append(f"key {key.name!r}: created on the server meanwhile")
+            _conflict(report, key.name, f"key {key.name!r}: created on the server meanwhile")
+        else:
+            report.keys_copied += 1
+            copied.add(key.name)
+    return copied
+
+
+def _copy_audit(
+    source: EmbeddedStores, target: ServerStores, report: CopyReport, keys_copied: set[str]
+) -> None:
+    """The audit log, oldest entry first (see the module docstring for which entries)."""
     entries: list[AuditEntry] = []
     while batch := source.documents.audit(offset=len(entries), limit=1000):
         entries.extend(batch)
-    report.audit_copied = target.documents.import_audit(entries[::-1])
+    entries.reverse()
+    if entries and target.documents.has_audit(entries[0]):  # a later run
+        entries = [
+            e
+            for e in entries
+            if (e.document_id, e.content_hash) in report.copied_versions
+            or _key_named(e) in keys_copied
+        ]
+    else:
+        entries = [
+            e
+            for e in entries
+            if e.document_id not in report.conflicting and _key_named(e) not in report.conflicting
+        ]
+    report.audit_copied = target.documents.import_audit(entries)
+
+
+def _key_named(entry: AuditEntry) -> str | None:
+    """The key a key.* entry is about (its detail: "name (scope)" or "name")."""
+    if not entry.action.startswith("key.") or not entry.detail:
+        return None
+    return entry.detail.split(" (", 1)[0]
+
+
+def _conflict(report: CopyReport, name: str, what: str) -> None:
+    report.conflicts.append(what)
+    report.conflicting.add(name)

@@ -167,3 +167,63 @@ def test_migrate_into_a_server_with_data_lists_conflicts_and_overwrites_only_whe
         assert embedded_key not in AccessService(server.stores.documents).all_keys()
     finally:
         server.close()
+
+
+def test_migrate_again_after_edits_copies_no_history_the_server_did_not_get(
+    settings: Settings, server_settings: Settings, embedder: MemoEmbedder
+) -> None:
+    """Hunt 8 M1: a second run copied the audit entries of a delete, a replace and a key
+    revocation made in the embedded index since, none of which the server applied; the key
+    revoked in the embedded index stayed valid on the server, unreported."""
+    old = "Die Stadt Kleinhausen hat am Dienstag eine neue Bürgermeisterin gewählt."
+    new = "Die Stadt Kleinhausen hat am Mittwoch einen neuen Bürgermeister gewählt."
+    other = "Der Leuchtturm von Hallig Nordmark wurde am Freitag wieder eröffnet."
+    later = "Die Fähre nach Amrum fährt ab Montag stündlich ab Dagebüll."
+    embedded = build_service(settings, embedder)
+    access = AccessService(embedded.stores.documents)
+    for doc_id, text in (("kleinhausen", old), ("nordmark", other)):
+        made = embedded.add_document(Article(text=text), doc_id)
+        access.record(None, "document.create", doc_id, made.content_hash, "qa-service ingest")
+    _, reader_secret = access.create("emread", "read")
+    embedded.close()
+    assert _migrate(settings, server_settings).returncode == 0
+
+    embedded = build_service(settings, embedder)
+    access = AccessService(embedded.stores.documents)
+    replaced = embedded.add_document(Article(text=new), "kleinhausen")
+    access.record(None, "document.replace", "kleinhausen", replaced.content_hash, "ingest")
+    embedded.delete_document("nordmark")
+    access.record(None, "document.delete", "nordmark")
+    access.revoke("emread")
+    added = embedded.add_document(Article(text=later), "faehre")
+    access.record(None, "document.create", "faehre", added.content_hash, "qa-service ingest")
+    embedded.close()
+
+    again = _migrate(settings, server_settings)
+    assert again.returncode == 1, again
+    assert "copied 1 documents" in again.stdout and "1 audit entries" in again.stdout
+    assert "2 conflicts" in again.stdout, again.stdout
+    assert "document 'kleinhausen': the server holds other text" in again.stdout
+    assert "key 'emread': revoked in the embedded index, still active in the server" in (
+        again.stdout
+    )
+    server = build_service(server_settings, embedder)
+    try:
+        entries = server.stores.documents.audit(offset=0, limit=100)
+        actions = [(e.action, e.document_id) for e in entries]
+        # Only the history of what this run copied, then the run itself.
+        assert actions[:2] == [("index.migrate", None), ("document.create", "faehre")], actions
+        assert ("document.delete", "nordmark") not in actions
+        assert ("document.replace", "kleinhausen") not in actions
+        assert "key.revoke" not in [a for a, _ in actions]
+        assert "conflicts: " in entries[0].detail and "emread" in entries[0].detail
+        assert server.stores.documents.text("kleinhausen") == old
+        assert server.get_document("nordmark").id == "nordmark"
+        still = AccessService(server.stores.documents).find(reader_secret)
+        assert still is not None and still.revoked_at is None  # reported, not hidden
+    finally:
+        server.close()
+    # A third run changes nothing and records nothing new, but still names the conflicts.
+    third = _migrate(settings, server_settings)
+    assert third.returncode == 1 and "copied 0 documents" in third.stdout, third
+    assert "0 audit entries" in third.stdout

@@ -869,6 +869,10 @@ class PostgresDocumentStore:
         )
         return [AuditEntry(*row) for row in rows]
 
+    def has_audit(self, entry: AuditEntry) -> bool:
+        """Whether this very entry (time, key, action, document, hash, detail) is here."""
+        return bool(self.db.query(f"SELECT 1 WHERE {_SAME_AUDIT}", audit_row(entry)))
+
     def import_audit(self, entries: Sequence[AuditEntry]) -> int:
         """Append entries copied from elsewhere, oldest first, skipping any already here
         (the same time, key, action, document, hash and detail); returns how many were new."""
@@ -877,15 +881,18 @@ class PostgresDocumentStore:
             for entry in entries:
                 cur.execute(
                     f"INSERT INTO audit_log ({AUDIT_COLUMNS}) "
-                    "SELECT %s, %s, %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM audit_log "
-                    "WHERE at = %s AND key_name IS NOT DISTINCT FROM %s::text AND action = %s "
-                    "AND document_id IS NOT DISTINCT FROM %s::text "
-                    "AND content_hash IS NOT DISTINCT FROM %s::text "
-                    "AND detail IS NOT DISTINCT FROM %s::text)",
+                    f"SELECT %s, %s, %s, %s, %s, %s WHERE NOT {_SAME_AUDIT}",
                     audit_row(entry) * 2,
                 )
                 added += cur.rowcount
         return added
+
+
+_SAME_AUDIT = (
+    "EXISTS (SELECT 1 FROM audit_log WHERE at = %s AND key_name IS NOT DISTINCT FROM %s::text "
+    "AND action = %s AND document_id IS NOT DISTINCT FROM %s::text "
+    "AND content_hash IS NOT DISTINCT FROM %s::text AND detail IS NOT DISTINCT FROM %s::text)"
+)
 
 
 def _storable(name: str) -> bool:
