@@ -146,6 +146,12 @@ class ArticleIndex:
                 current = docs.versions(list({doc for doc, _, _ in candidates}))
                 orphans[kind] = [e for e in found[kind] if current.get(e[0]) != e[1]]
                 unreachable[kind] = [e for e in unreachable[kind] if current.get(e[0]) == e[1]]
+                # Asked again as they are now: a write that finished during the scan may
+                # have removed or re-written what the scan saw (hunt 8 L5).
+                if orphans[kind]:
+                    orphans[kind] = vectors.stored(kind, orphans[kind])
+                if unreachable[kind]:
+                    unreachable[kind] = vectors.unreachable(kind, keys=unreachable[kind])
             if fix:
                 self.repair()
                 for kind in VECTOR_KINDS:

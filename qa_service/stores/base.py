@@ -312,9 +312,18 @@ class VectorStore(Protocol):
         ...
 
     def delete_entries(self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]) -> None: ...
-    def unreachable(self, kind: VectorKind) -> list[tuple[str, str, int]]:
+    def unreachable(
+        self, kind: VectorKind, *, keys: Sequence[tuple[str, str, int]] | None = None
+    ) -> list[tuple[str, str, int]]:
         """Entries that a query for their own vector does not return (a graph index that
-        lost them), as (doc_id, version, ord): O(entries), for ``qa-service check``."""
+        lost them), as (doc_id, version, ord): O(entries), for ``qa-service check``; with
+        ``keys``, only those (asked again before a fix)."""
+        ...
+
+    def stored(
+        self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]
+    ) -> list[tuple[str, str, int]]:
+        """Those of ``keys`` that are stored now."""
         ...
 
     def rewrite(self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]) -> None:

@@ -154,17 +154,27 @@ class ChromaVectorStore:
         with self._calls:
             return self._collections[kind].count()
 
-    def unreachable(self, kind: VectorKind, page: int = 1_000) -> list[tuple[str, str, int]]:
+    def unreachable(
+        self,
+        kind: VectorKind,
+        page: int = 1_000,
+        keys: Sequence[tuple[str, str, int]] | None = None,
+    ) -> list[tuple[str, str, int]]:
         """Entries whose own vector, asked as a query, brings back neither them nor an
         identical vector (distance 0) among the first ``SELF_QUERY_RESULTS``. An article that
         repeats one sentence stores more identical vectors than a query returns; any of
-        them answers for all, so they are not reported (the graph reaches that vector)."""
+        them answers for all, so they are not reported (the graph reaches that vector).
+        ``keys``: only these entries (those not stored are not reported), else all."""
         lost: list[tuple[str, str, int]] = []
         offset = 0
         while True:
             with self._calls:
                 collection = self._collections[kind]
-                got = collection.get(include=["embeddings"], limit=page, offset=offset)
+                if keys is None:
+                    got = collection.get(include=["embeddings"], limit=page, offset=offset)
+                else:
+                    asked = [_entry_id(*key) for key in keys[offset : offset + page]]
+                    got = collection.get(ids=asked, include=["embeddings"])
                 ids = got["ids"]
                 hits: list[list[str]] = []
                 distances: list[list[float]] = []
@@ -181,9 +191,20 @@ class ChromaVectorStore:
                 for i, near, far in zip(ids, hits, distances, strict=True)
                 if i not in near and not (far and min(far) <= SAME_VECTOR_DISTANCE)
             ]
-            if len(ids) < page:
+            if len(ids) < page if keys is None else offset + page >= len(keys):
                 return lost
-            offset += len(ids)
+            offset += len(ids) if keys is None else page
+
+    def stored(
+        self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]
+    ) -> list[tuple[str, str, int]]:
+        """Those of ``keys`` (doc_id, version, ord) that are stored now."""
+        found: set[str] = set()
+        for lo in range(0, len(keys), 4096):
+            ids = [_entry_id(*key) for key in keys[lo : lo + 4096]]
+            with self._calls:
+                found.update(self._collections[kind].get(ids=ids, include=[])["ids"])
+        return [key for key in keys if _entry_id(*key) in found]
 
     def rewrite(self, kind: VectorKind, keys: Sequence[tuple[str, str, int]]) -> None:
         """Upsert the entries with their own vectors: Chroma re-links an updated entry into
