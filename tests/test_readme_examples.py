@@ -1,0 +1,34 @@
+"""README's first exchange ("A real exchange") against a real `serve` process over the seeds:
+the numbers it shows are what the service says (hunt 8 L4: /health said 71 sentences, the
+seeds give 69)."""
+
+import json
+import re
+
+import httpx
+
+from tests.helpers.paths import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_health_example_matches_the_seeded_service(live_server: str) -> None:
+    line = re.search(r"^\$ curl -s 127\.0\.0\.1:8000/health\n(\{.*\})$", README, re.M)
+    assert line, "README's /health example is gone"
+    shown = json.loads(line.group(1))
+    health = httpx.get(live_server + "/health", timeout=60).json()
+    for field in ("status", "documents", "chunks", "sentences", "embedder", "calibrated"):
+        assert health[field] == shown[field], (field, health[field], shown[field])
+
+
+def test_the_ask_example_matches_the_seeded_service(live_server: str) -> None:
+    example = re.search(r"-d '(\{\"question\": [^']*\})'\n\{\n(.*?)\n```", README, re.S)
+    assert example, "README's /v1/ask example is gone"
+    asked = json.loads(example.group(1))
+    shown = example.group(2)
+    answer = httpx.post(live_server + "/v1/ask", json=asked, timeout=120).json()
+    assert f'"answer": {json.dumps(answer["answer"], ensure_ascii=False)},' in shown
+    first = answer["citations"][0]
+    for field in ("document_id", "start", "end", "quote"):
+        value = json.dumps(first[field], ensure_ascii=False)
+        assert f'"{field}": {value}' in shown, (field, value)
