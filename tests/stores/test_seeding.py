@@ -15,7 +15,10 @@ import psycopg
 import pytest
 
 from qa_service.config import Settings
+from qa_service.documents import FileOutcome, FilePlan, IngestReport
+from qa_service.errors import BackendUnavailable
 from qa_service.models import Article
+from qa_service.seeding import SeedingFailed, ingest_seeds
 from qa_service.service import build_service
 from qa_service.stores.chroma_server import HttpVectorStore
 from tests.helpers import engines
@@ -121,3 +124,35 @@ def test_a_broken_seed_is_logged_and_the_missing_seeds_are_tried_at_the_next_sta
     finally:
         service.close()
     assert start() == []
+
+
+def test_a_seed_an_engine_refused_is_tried_again_and_start_up_fails_if_it_stays_refused(
+    settings: Settings, embedder: MemoEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A planted 503 (an engine down while seeding): tried again; if every try is refused,
+    start-up fails naming the files instead of serving part of the seeds."""
+    service = build_service(settings, embedder)
+    real = service.documents.ingest_files
+    refusals = {"left": 1}
+
+    def flaky(plan: FilePlan) -> IngestReport:
+        if refusals["left"]:
+            refusals["left"] -= 1
+            down = BackendUnavailable("Chroma", "timed out")
+            return IngestReport([FileOutcome(p, d, "failed", error=down) for d, p in plan.files])
+        return real(plan)
+
+    monkeypatch.setattr(service.documents, "ingest_files", flaky)
+    try:
+        stored = ingest_seeds(settings.seeds_dir, service.stores, service.documents, lambda _: None)
+        assert sorted(o.doc_id for o in stored if o.state == "created") == SEED_IDS
+        for doc_id in SEED_IDS:
+            service.delete_document(doc_id)
+        refusals["left"] = 99
+        with pytest.raises(SeedingFailed) as failed:
+            ingest_seeds(settings.seeds_dir, service.stores, service.documents, lambda _: None)
+        assert all(f"{doc_id}.txt" in str(failed.value) for doc_id in SEED_IDS)
+        assert "Chroma is unavailable" in str(failed.value)
+        assert refusals["left"] == 99 - 3  # SEED_ATTEMPTS
+    finally:
+        service.close()
