@@ -34,6 +34,7 @@ from qa_service.answer.references import addresses_assistant, refers_to_nothing
 from qa_service.answer.reranking import Reranker, rerank
 from qa_service.answer.scoring import evidence_score, prefer_topic, rank, score_candidates
 from qa_service.answer.text import compose_answer
+from qa_service.answer.translation import WordVectors, translated_coverage
 from qa_service.errors import InvalidInput
 from qa_service.models import Passage
 from qa_service.retrieval.embedder import Embedder, embedder_calibration
@@ -88,6 +89,7 @@ class ExtractiveAnswerer:
         self.reranker = reranker
         self.calibration = embedder_calibration(embedder)
         self.weights = self.config.weights or self.calibration.weights
+        self.lexicon = WordVectors(embedder)
 
     def abstain_threshold(
         self, language: Language, *, near_miss: bool = False, few_words: bool = False
@@ -212,7 +214,9 @@ class ExtractiveAnswerer:
         """The candidate sentences best first, with diagnostics; none if the answer abstains."""
         if not candidates:
             return [], {}
-        scores = score_candidates(question, candidates, self.weights)
+        scores = score_candidates(
+            question, candidates, self.weights, self.translated(question, language, candidates)
+        )
         cfg = self.config
         if topic is not None and topic[1] >= cfg.topic_min_dependence and cfg.topic_bonus:
             keys = [(c.row.doc_id, c.row.ord) for c in candidates]
@@ -237,6 +241,19 @@ class ExtractiveAnswerer:
             ranked = rerank(self.reranker, query, ranked, [row.text for _, row in head])
             diagnostics["reranked"] = float(len(head))
         return ranked, diagnostics
+
+    def translated(
+        self, question: str, language: Language, candidates: list[CandidateSentence]
+    ) -> list[float] | None:
+        """Each candidate's translated coverage times its weight for this language (None:
+        none for it). English questions meet German sentences that share almost no words
+        with them; the model's single-word vectors match "built" to "gebaut"."""
+        weight = self.weights.translated.get(language)
+        if not weight:
+            return None
+        texts = [c.row.text for c in candidates]
+        found = self.lexicon.matches(question, texts, self.weights.translation_cosine)
+        return [weight * share for share in translated_coverage(found)]
 
     def cite(
         self, ranked: Ranked, titles: dict[str, str | None], quote: Quote | None = None

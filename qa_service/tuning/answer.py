@@ -65,3 +65,6 @@ With more, the pronoun points inside the question ("... the astronauts tested th
 spacecraft?"). Counted on tests/evaluation/data: 0 of XQuAD-de's 612 questions, 0 of XQuAD's
 612 English ones, 0 of the 100 hand-written ones are held for unresolved at 2 or 3 (at no
 limit: 12 English ones, each with 4 or more content words)."""
+LEXICON_WORDS = 100_000
+"""Corpus words whose single-word vectors the answerer keeps (``answer/translation.py``;
+float16, ~77 MB at most). XQuAD-de's 24 articles hold ~5,000; not measured at scale."""
