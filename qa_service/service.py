@@ -189,6 +189,7 @@ def build_service(
             abstain_threshold=settings.abstain_threshold,
             max_question_chars=settings.max_question_chars,
             rerank_candidates=settings.rerank_candidates,
+            translate_words=settings.translate_words,
         ),
         reranker,
     )

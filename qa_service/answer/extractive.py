@@ -73,6 +73,7 @@ class AnswerConfig:
     rerank_candidates: int = answer_tuning.RERANK_CANDIDATES
     topic_bonus: float = answer_tuning.TOPIC_BONUS
     topic_min_dependence: float = answer_tuning.TOPIC_MIN_DEPENDENCE
+    translate_words: bool = False  # the word lexicon (``QA_TRANSLATE_WORDS``)
 
 
 class ExtractiveAnswerer:
@@ -246,10 +247,11 @@ class ExtractiveAnswerer:
         self, question: str, language: Language, candidates: list[CandidateSentence]
     ) -> list[float] | None:
         """Each candidate's translated coverage times its weight for this language (None:
-        none for it). English questions meet German sentences that share almost no words
-        with them; the model's single-word vectors match "built" to "gebaut"."""
+        none for it, or ``translate_words`` off). English questions meet German sentences
+        that share almost no words with them; the model's single-word vectors match "built"
+        to "gebaut"."""
         weight = self.weights.translated.get(language)
-        if not weight:
+        if not weight or not self.config.translate_words:
             return None
         texts = [c.row.text for c in candidates]
         found = self.lexicon.matches(question, texts, self.weights.translation_cosine)

