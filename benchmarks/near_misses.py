@@ -18,8 +18,6 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from difflib import SequenceMatcher
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +33,7 @@ from qa_service.evaluation.squad import EvalArticle, EvalQuestion, EvalSet, load
 from qa_service.lexicon import MONTH_NUMBERS, NUMBER_WORDS, QUESTION_WORDS, WORD, alternation
 from qa_service.retrieval.embedder import Embedder
 from qa_service.retrieval.lexical import STOPWORDS, content_words, share_found, word_found
+from qa_service.retrieval.spelling import likeness
 
 DATA = ROOT / "tests" / "evaluation" / "data"
 FOLDS = 4
@@ -134,25 +133,6 @@ def names(question: str) -> list[str]:
         for w in words
         if w[0].isupper() and len(w) >= 3 and w.lower() not in STOPWORDS | QUESTION_WORDS
     ]
-
-
-@cache
-def _text_words(text: str) -> frozenset[str]:
-    return frozenset(m.group().lower() for m in WORD.finditer(text) if len(m.group()) >= 3)
-
-
-@cache
-def likeness(name: str, text: str) -> float:
-    """How like ``name`` the most alike word of ``text`` is spelled (difflib's ratio; 1 for a
-    word that starts with it or that it starts with): "Shoigu" ~ "Schoigu" 0.92, "Russia" ~
-    "Russland" 0.71, "Germany" ~ "Deutschland" 0.55."""
-    lower = name.lower()
-    best = 0.0
-    for word in _text_words(text):
-        if word.startswith(lower) or (len(word) >= 4 and lower.startswith(word)):
-            return 1.0
-        best = max(best, SequenceMatcher(None, lower, word).ratio())
-    return best
 
 
 def unlike_name(a: Asked, p: float) -> bool:

@@ -10,7 +10,9 @@ A sentence is kept only when
    - every number, month and name it states is in that span, compared normalised:
      "30 %" and "30 Prozent" are the number 30, "1.200", "1,200" and "1200" are one number,
      "drei" is 3, "Juni" is "June"; names compare case-folded, by stem and inside compounds
-     ("Pistorius'" finds "Pistorius", "Truppen" finds "Drohnentruppen");
+     ("Pistorius'" finds "Pistorius", "Truppen" finds "Drohnentruppen"), and a name the span
+     spells by another transliteration is found too ("Zelensky" finds "Selenskyj", "Kyiv"
+     "Kiew": ``spelled_alike``);
    - every other content word, lower-case ones too ("olaf scholz", "verhaftet",
      "zweihundert"), is in that span or in the question, by the same stem and compound rules
      (a few attributing words such as "laut" / "according" aside, lexicon CONNECTIVES);
@@ -20,11 +22,12 @@ A sentence is kept only when
      at least the calibrated threshold below.
 
 English answers over German spans meet the same rules, so what they may say is the span's
-names and numbers in the question's words: "Robert Browdi was appointed head of the drone
-forces" passes for the question "Who was appointed head of the drone forces?", a sentence
-with any other English word does not. What none of this catches: a sentence made only of the
-span's and the question's words in another order ("B appointed A" for "A appointed B"), a
-false claim the question itself suggests, and a span that is itself wrong.
+names (in their English spelling too) and numbers in the question's words: "Zelensky
+appointed Robert Browdi head of the drone forces" passes for the question "Who was appointed
+head of the drone forces?", a sentence with any other English word does not. What none of
+this catches: a sentence made only of the span's and the question's words in another order
+("B appointed A" for "A appointed B"), a false claim the question itself suggests, and a
+span that is itself wrong.
 """
 
 import re
@@ -51,8 +54,10 @@ from qa_service.lexicon import (
 )
 from qa_service.retrieval.embedder import Embedder
 from qa_service.retrieval.lexical import STOPWORDS, content_words, fold, word_found
+from qa_service.retrieval.spelling import likeness, spelling_key
 from qa_service.tuning.generation import (
     MAX_UNSUPPORTED_WORDS,
+    MIN_NAME_LIKENESS,
     MIN_SIMILARITY,
     NEGATED_CLAUSE_SHARE,
 )
@@ -159,12 +164,22 @@ def _found(word: str, text: str) -> bool:
     return len(stem) >= 3 and word_found(stem, text)
 
 
-def unsupported_words(text: str, span: str, question: str = "") -> list[str]:
-    """The sentence's content words that neither ``span`` nor ``question`` holds."""
+def spelled_alike(name: str, span: str) -> bool:
+    """``span`` holds ``name`` in another transliteration: "Zelensky" in "... Selenskyj ...",
+    "Kyiv" in "... Kiew ..." (``retrieval.spelling``), but not "Schulz" in "... Scholz ..."."""
+    return likeness(spelling_key(name), spelling_key(span)) >= MIN_NAME_LIKENESS
+
+
+def unsupported_words(
+    text: str, span: str, question: str = "", names_found: Sequence[str] = ()
+) -> list[str]:
+    """The sentence's content words that neither ``span`` nor ``question`` holds;
+    ``names_found``: names already found in ``span`` by another spelling."""
+    alike = content_words(" ".join(names_found))
     return [
         w
         for w in _checked_words(text)
-        if not _found(w, span) and not (question and _found(w, question))
+        if w not in alike and not _found(w, span) and not (question and _found(w, question))
     ]
 
 
@@ -240,10 +255,15 @@ class Verifier:
             return f"number {sorted(missing)[0]}"
         if months(text) - months(span):
             return "month"
+        alike = []
         for name in names(text):
-            if not word_found(name, span):
+            if word_found(name, span):
+                continue
+            if not spelled_alike(name, span):
                 return f"name {name}"
-        if len(unknown := unsupported_words(text, span, question)) > MAX_UNSUPPORTED_WORDS:
+            alike.append(name)
+        unknown = unsupported_words(text, span, question, alike)
+        if len(unknown) > MAX_UNSUPPORTED_WORDS:
             return f"word {unknown[0]}"
         if polarity_problem(text, span):
             return "negation"

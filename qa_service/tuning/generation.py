@@ -33,3 +33,12 @@ NEGATED_CLAUSE_SHARE = 0.5
 without negation when the sentence holds at least this share of the clause's content words:
 then the sentence dropped the negation. Not measured: half keeps a sentence that restates
 another clause of the span while naming the same subject."""
+MIN_NAME_LIKENESS = 0.9
+"""A name of a generated sentence that its span does not hold as written still counts as found
+when a word of the span is spelled this alike after both are folded by
+``retrieval.spelling.spelling_key`` (transliteration pairs and doubled letters): HUNT7 L2,
+English spellings over German spans. The keys of "Zelensky" / "Selenskyj", "Kyiv" / "Kiew",
+"Shoigu" / "Schoigu" are equal (1.0), "Khrushchev" / "Chruschtschow" 0.9 (one letter of ten);
+other people with alike names stay apart: "Petersen" / "Peterson" 0.875, "Scholz" / "Schulz"
+and "Müller" / "Möller" 0.8, "Putin" / "Selenskyj" 0.15. Not measured on a benchmark
+(tests/answer/test_verification.py holds the pairs)."""

@@ -9,6 +9,7 @@ from qa_service.answer.verification import (
     names,
     negated,
     numbers,
+    spelled_alike,
     strip_markers,
 )
 
@@ -122,8 +123,9 @@ def test_english_answer_over_german_span(verifier: Verifier) -> None:
         SPANS,
         "en",
     )
-    # "Shoigu" is the English spelling: not in the German span, so not verified.
-    assert not verdict.verified and verdict.reason == "name Shoigu's"
+    # "Shoigu" is the English spelling of the span's "Schoigus" (HUNT7 L2): found; "months"
+    # is English and in no span nor question, so not verified.
+    assert not verdict.verified and verdict.reason == "word months", verdict
     # Its other words are English, so they must come from the question (see test_h1 below).
     sentence = "Schoigu visited Pjöngjang on 4 June 2025, his second visit in three months [2]."
     question = "When did Schoigu visit Pjöngjang for the second time in three months?"
@@ -204,3 +206,66 @@ def test_faithful_sentences_are_kept(
 def test_negation_words() -> None:
     assert negated("Er kam nicht.") and negated("They didn't come.") and negated("Kein Wort.")
     assert not negated("Nicht nur er kam.") and not negated("Not only he came.")
+
+
+# HUNT7 L2: an English answer names people and places as English writes them.
+@pytest.mark.parametrize(
+    ("sentence", "span"),
+    [
+        ("Zelensky appointed Robert Browdi head of the drone forces. [1]", 1),
+        ("Zelenskyy appointed Robert Brovdi head of the drone forces. [1]", 1),
+        ("Der Generalstab in Kyiv berichtet von 134 russischen Vorstößen. [5]", 5),
+        ("Shoigu's visit to Pjöngjang on 4 June 2025 was his second in three months. [2]", 2),
+    ],
+)
+def test_english_spellings_of_german_names_are_found(
+    verifier: Verifier, sentence: str, span: int
+) -> None:
+    spans = {**SPANS, **H1_SPANS}
+    question = {
+        1: Q_EN,
+        5: "Wovon berichtet der Generalstab in Kyiv?",
+        2: "When was Shoigu's visit to Pjöngjang, his second in three months?",
+    }[span]
+    verdict = verifier.verify(sentence, spans, "en", question)
+    assert verdict.verified and verdict.citations == (span,), verdict
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        # Another person's name in the span's place: still no name of the span.
+        ("Putin appointed Robert Browdi head of the drone forces. [1]", "name Putin"),
+        ("Scholz appointed Robert Browdi head of the drone forces. [1]", "name Scholz"),
+        ("Zelensky appointed Oleh Petrow head of the drone forces. [1]", "name Petrow"),
+        # A name spelled alike does not let a contradiction through.
+        ("Zelensky dismissed Robert Browdi as head of the drone forces. [1]", "word dismissed"),
+        ("Zelensky didn't appoint Robert Browdi head of the drone forces. [1]", "negation"),
+    ],
+)
+def test_other_names_and_claims_are_still_dropped(
+    verifier: Verifier, sentence: str, reason: str
+) -> None:
+    verdict = verifier.verify(sentence, H1_SPANS, "en", Q_EN)
+    assert not verdict.verified and verdict.reason == reason, verdict
+
+
+def test_spelled_alike() -> None:
+    for name, span in [
+        ("Zelensky", "Selenskyj"),
+        ("Kyiv", "in Kiew"),
+        ("Shoigu", "Schoigu"),
+        ("Kharkiv", "Charkiw"),
+        ("Donetsk", "Donezk"),
+        ("Zaporizhzhia", "Saporischschja"),
+        ("Khrushchev", "Chruschtschow"),
+    ]:
+        assert spelled_alike(name, span), (name, span)
+    for name, span in [
+        ("Putin", "Selenskyj"),
+        ("Schulz", "Scholz"),
+        ("Möller", "Müller"),
+        ("Peterson", "Petersen"),
+        ("Merz", "Marx"),
+    ]:
+        assert not spelled_alike(name, span), (name, span)
