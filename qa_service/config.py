@@ -221,6 +221,31 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(2000, ge=1)
     max_document_chars: int = Field(2_000_000, ge=1)
+    conversation_ttl_days: float | None = Field(
+        30.0,
+        gt=0,
+        allow_inf_nan=False,
+        description=(
+            "A stored conversation whose last turn is older than this many days is gone: 404 "
+            'as an unknown id (its rows are deleted within the hour). None / "off": kept.'
+        ),
+    )
+    max_conversation_turns: int | None = Field(
+        200,
+        ge=1,
+        description=(
+            "A stored conversation keeps its last this many turns; the oldest go as new ones "
+            'come (turn numbers go on counting). None / "off": all.'
+        ),
+    )
+
+    @field_validator("conversation_ttl_days", "max_conversation_turns", mode="before")
+    @classmethod
+    def _off(cls, value: object) -> object:
+        """\"off\" (or an empty value) in the environment: no bound."""
+        if isinstance(value, str) and value.strip().lower() in ("", "off", "none"):
+            return None
+        return value
 
     llm_base_url: str | None = Field(
         None,

@@ -18,6 +18,7 @@ from qa_service.stores.base import (
     KeyRecord,
     LexicalHit,
     NewTurn,
+    Retention,
     SentenceSpan,
     StoredTurn,
     Stores,
@@ -38,6 +39,7 @@ def open_stores(settings: Settings) -> Stores:
         settings.index_dir,
         reload_seconds=settings.vector_reload_seconds,
         exact_max_sentences=settings.exact_search_max_sentences,
+        retention=Retention.from_settings(settings),
     )
 
 
@@ -52,6 +54,7 @@ __all__ = [
     "KeyRecord",
     "LexicalHit",
     "NewTurn",
+    "Retention",
     "SentenceSpan",
     "StoredTurn",
     "Stores",

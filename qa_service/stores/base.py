@@ -13,11 +13,15 @@ interfaces. ``tests/stores/test_contract.py`` states what every implementation m
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 import numpy as np
 
 from qa_service.models import Chunk, Citation, Sentence
+from qa_service.tuning.chat import PURGE_INTERVAL
+
+if TYPE_CHECKING:
+    from qa_service.config import Settings
 
 VectorKind = Literal["sentences", "chunks"]
 VECTOR_KINDS: tuple[VectorKind, ...] = ("sentences", "chunks")
@@ -113,6 +117,32 @@ class StoredTurn(NewTurn):
     conversation_id: str
     ord: int
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long a store keeps conversations (QA_CONVERSATION_TTL_DAYS,
+    QA_MAX_CONVERSATION_TURNS). Every conversation method treats one whose last turn is
+    older than ``ttl`` seconds as absent (the rows go at the next purge, ``PURGE_INTERVAL``);
+    a conversation keeps its last ``max_turns`` turns, older ones go as new ones come.
+    None: no bound."""
+
+    ttl: float | None = None
+    max_turns: int | None = None
+    purge_interval: float = PURGE_INTERVAL
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "Retention":
+        days = settings.conversation_ttl_days
+        return cls(days * 86400 if days else None, settings.max_conversation_turns)
+
+    def expired_before(self, now: float) -> float:
+        """A conversation last updated before this time is gone (0.0: none is)."""
+        return now - self.ttl if self.ttl else 0.0
+
+    def first_kept(self, newest: int) -> int:
+        """The oldest turn kept once turn ``newest`` is added."""
+        return newest - self.max_turns + 1 if self.max_turns else 0
 
 
 @dataclass(frozen=True, slots=True)

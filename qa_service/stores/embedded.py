@@ -25,6 +25,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from qa_service.errors import StoreUnavailable
+from qa_service.stores.base import Retention
 from qa_service.stores.exact import ExactFirstVectorStore, ExactIndex
 from qa_service.stores.sqlite.documents import SQLiteDocumentStore
 from qa_service.tuning.latency import EXACT_SEARCH_MAX_SENTENCES
@@ -45,6 +46,7 @@ class EmbeddedStores:
         *,
         reload_seconds: float = 5.0,
         exact_max_sentences: int = EXACT_SEARCH_MAX_SENTENCES,
+        retention: Retention = Retention(),
     ) -> None:
         self.index_dir = index_dir
         self.reload_seconds = reload_seconds
@@ -57,7 +59,9 @@ class EmbeddedStores:
             raise _unavailable(index_dir, exc) from None
         try:
             with self._file_lock:  # an upgrade of an old index reads the vectors once
-                self.documents = SQLiteDocumentStore(index_dir, vectors=self.vectors)
+                self.documents = SQLiteDocumentStore(
+                    index_dir, vectors=self.vectors, retention=retention
+                )
         except (OSError, sqlite3.DatabaseError) as exc:
             self.vectors.close()
             raise _unavailable(index_dir, exc) from None

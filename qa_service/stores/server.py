@@ -19,6 +19,7 @@ from urllib.parse import urlparse, urlunparse
 
 from qa_service.config import Settings
 from qa_service.errors import BackendUnavailable
+from qa_service.stores.base import Retention
 from qa_service.stores.chroma_server import HttpVectorStore
 from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
 from qa_service.stores.postgres.mirror import Mirror, MirroredReads
@@ -36,6 +37,7 @@ class ServerStores:
         timeout: float,
         pool_size: int,
         exact_max_sentences: int = EXACT_SEARCH_MAX_SENTENCES,
+        retention: Retention = Retention(),
     ):
         db = PostgresDatabase(database_url, timeout=timeout, pool_size=pool_size)
         try:
@@ -43,7 +45,7 @@ class ServerStores:
         except BaseException:
             db.close()
             raise
-        self.documents = PostgresDocumentStore(db)
+        self.documents = PostgresDocumentStore(db, retention)
         self.where = f"PostgreSQL ({safe_url(database_url)})"
         self.mirror = Mirror(self.documents, exact_max_sentences)
 
@@ -88,6 +90,7 @@ def open_server_stores(settings: Settings) -> ServerStores:
         timeout=settings.backend_timeout,
         pool_size=settings.database_pool_size,
         exact_max_sentences=settings.exact_search_max_sentences,
+        retention=Retention.from_settings(settings),
     )
 
 

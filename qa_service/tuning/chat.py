@@ -37,3 +37,8 @@ someone ("Merz", "Friedrich Merz", "der Kanzler") completes the held question
 (``chat/rewriting.completed_question``); a longer one is a question of its own. Set by the
 ask-back cases of tests/chat/test_rewriting.py, not a benchmark.
 """
+PURGE_INTERVAL = 3600.0
+"""Seconds between two deletions of expired conversations by one process (embedded) or
+replica (server mode), at a new conversation: the deletion scans every conversation's row (no
+index on the last update), so it runs rarely; expired ones are gone for every read at once
+anyway (``stores.base.Retention``). Not measured."""

@@ -29,16 +29,19 @@ STORAGE_MODES = ["embedded", "server"]
 
 @contextmanager
 def serve_in_mode(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    settings: dict[str, str] | None = None,
 ) -> Iterator[httpx.Client]:
     """A client of a `serve` process over the seeds in the storage mode ``request.param``
     (a fixture parametrized over ``STORAGE_MODES``): "embedded" (SQLite and Chroma in its
     index folder), or "server" (a new database in the session's PostgreSQL and `chroma
-    run`, the ``postgres_server`` and ``chroma_server`` fixtures)."""
+    run`, the ``postgres_server`` and ``chroma_server`` fixtures); ``settings``: more QA_
+    variables."""
     mode = request.param
-    env = {}
+    env = dict(settings or {})
     if mode == "server":
-        env = {
+        env |= {
             "QA_DATABASE_URL": request.getfixturevalue("postgres_server").create_database(),
             "QA_CHROMA_URL": request.getfixturevalue("chroma_server").database_url(),
         }

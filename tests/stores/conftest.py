@@ -2,13 +2,15 @@
 
 A factory gets a fresh temporary folder (and the test's request, to reach session fixtures
 such as the database servers) and returns an opener: every call opens the SAME storage again
-(a restart after a crash is a second call). To run the contract against another backend,
-add one entry to ``BACKENDS`` (skip inside the factory when its server is not available).
+(a restart after a crash is a second call), with settings changed by its keyword arguments.
+To run the contract against another backend, add one entry to ``BACKENDS`` (skip inside the
+factory when its server is not available).
 """
 
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,13 +20,13 @@ from qa_service.stores import Stores, open_stores
 from tests.helpers import xquad
 from tests.helpers.embedders import MemoEmbedder
 
-Opener = Callable[[], Stores]
+Opener = Callable[..., Stores]
 
 
 def embedded(tmp_path: Path, request: pytest.FixtureRequest) -> Opener:
     """SQLite files + embedded Chroma in one folder (QA_INDEX_DIR)."""
     settings = Settings(index_dir=tmp_path / "index", seeds_dir=tmp_path / "no-seeds")
-    return lambda: open_stores(settings)
+    return lambda **update: open_stores(settings.model_copy(update=update))
 
 
 def server(tmp_path: Path, request: pytest.FixtureRequest) -> Opener:
@@ -36,7 +38,7 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Opener:
         database_url=request.getfixturevalue("postgres_server").create_database(),
         chroma_url=request.getfixturevalue("chroma_server").database_url(),
     )
-    return lambda: open_stores(settings)
+    return lambda **update: open_stores(settings.model_copy(update=update))
 
 
 BACKENDS: dict[str, Callable[[Path, pytest.FixtureRequest], Opener]] = {
@@ -51,8 +53,8 @@ def open_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ope
     opener = BACKENDS[request.param](tmp_path, request)
     opened: list[Stores] = []
 
-    def open_again() -> Stores:
-        stores = opener()
+    def open_again(**update: Any) -> Stores:
+        stores = opener(**update)
         opened.append(stores)
         return stores
 

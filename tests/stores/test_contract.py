@@ -5,6 +5,7 @@ stores), embedded by ``HashEmbedder``: storage is under test here, not answer qu
 """
 
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any
@@ -425,6 +426,47 @@ def test_conversations_belong_to_their_owner(library: Library) -> None:
     docs.append_turn("mine", turn, create=False, owner="key-1")
     assert [t.ord for t in docs.recent_turns("mine", 5, owner="key-1")] == [0, 1]
     docs.delete_conversation("mine", owner="key-1")
+
+
+def test_conversations_expire_and_keep_their_last_turns(open_backend: Opener) -> None:
+    """HUNT7 L16: QA_CONVERSATION_TTL_DAYS and QA_MAX_CONVERSATION_TURNS."""
+    ttl = 3.0  # seconds
+    bounded = {"conversation_ttl_days": ttl / 86400, "max_conversation_turns": 3}
+    stores = open_backend(**bounded)
+    docs = stores.documents
+
+    def turn(n: int) -> NewTurn:
+        return NewTurn(f"m{n}", "q", "a", False, "de", [], "e", np.zeros(4, dtype=np.float32))
+
+    docs.append_turn("old", turn(0), create=True)
+    ords = [docs.append_turn("long", turn(n), create=n == 0).ord for n in range(5)]
+    assert ords == [0, 1, 2, 3, 4]  # numbers go on counting
+    assert [t.ord for t in docs.conversation("long").turns] == [2, 3, 4]  # the last 3 kept
+    assert [t.message for t in docs.recent_turns("long", 10)] == ["m2", "m3", "m4"]
+    assert len(docs.conversation("old").turns) == 1
+    time.sleep(ttl + 0.3)
+    for call in (  # expired: as absent as an unknown id
+        lambda: docs.conversation("old"),
+        lambda: docs.recent_turns("old", 3),
+        lambda: docs.append_turn("old", turn(1), create=False),
+        lambda: docs.delete_conversation("old"),
+    ):
+        with pytest.raises(ConversationNotFound):
+            call()
+    stores.close()
+    # Without the bound the rows are still there until a purge ...
+    unbounded = open_backend(conversation_ttl_days=None)
+    assert len(unbounded.documents.conversation("old").turns) == 1
+    unbounded.close()
+    # ... which a new conversation starts (at most once per PURGE_INTERVAL per process).
+    bounded_again = open_backend(**bounded)
+    bounded_again.documents.append_turn("new", turn(0), create=True)
+    bounded_again.close()
+    unbounded = open_backend(conversation_ttl_days=None)
+    for gone in ("old", "long"):
+        with pytest.raises(ConversationNotFound):
+            unbounded.documents.conversation(gone)
+    assert len(unbounded.documents.conversation("new").turns) == 1
 
 
 def test_keys_and_audit_log(open_backend: Opener) -> None:

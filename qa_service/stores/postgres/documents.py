@@ -42,6 +42,7 @@ from qa_service.stores.base import (
     KeyRecord,
     LexicalHit,
     NewTurn,
+    Retention,
     SentenceSpan,
     StoredTurn,
 )
@@ -372,8 +373,10 @@ def _key_arrays(keys: Sequence[Key]) -> tuple[list[str], list[int]]:
 class PostgresDocumentStore:
     """The ``DocumentStore`` over PostgreSQL. Owns ``db`` (closing the store closes it)."""
 
-    def __init__(self, db: PostgresDatabase) -> None:
+    def __init__(self, db: PostgresDatabase, retention: Retention = Retention()) -> None:
         self.db = db
+        self.retention = retention
+        self._purged_at = 0.0
 
     def close(self) -> None:
         self.db.close()
@@ -721,8 +724,8 @@ class PostgresDocumentStore:
             raise _not_found(conversation_id)
         cur.execute(
             "SELECT id, created_at, updated_at FROM conversations "
-            "WHERE id = %s AND owner IS NOT DISTINCT FROM %s::text",
-            (conversation_id, owner),
+            "WHERE id = %s AND owner IS NOT DISTINCT FROM %s::text AND updated_at >= %s",
+            (conversation_id, owner, self.retention.expired_before(time.time())),
         )
         head = cur.fetchone()
         if head is None:
@@ -759,10 +762,16 @@ class PostgresDocumentStore:
         """Add a turn; ``create`` starts the conversation (``owner``'s) in the same
         transaction."""
         now = time.time()
+        expired_before = self.retention.expired_before(now)
         if not _storable(conversation_id):
             raise _not_found(conversation_id)
         with self.db.transaction() as cur:
             if create:
+                if now - self._purged_at >= self.retention.purge_interval:
+                    cur.execute(
+                        "DELETE FROM conversations WHERE updated_at < %s", (expired_before,)
+                    )
+                    self._purged_at = now
                 cur.execute(
                     "INSERT INTO conversations (id, created_at, updated_at, owner) "
                     "VALUES (%s, %s, %s, %s)",
@@ -772,11 +781,11 @@ class PostgresDocumentStore:
                 # The row lock also orders two turns of one conversation sent at once.
                 cur.execute(
                     "UPDATE conversations SET updated_at = %s "
-                    "WHERE id = %s AND owner IS NOT DISTINCT FROM %s::text",
-                    (now, conversation_id, owner),
+                    "WHERE id = %s AND owner IS NOT DISTINCT FROM %s::text AND updated_at >= %s",
+                    (now, conversation_id, owner, expired_before),
                 )
                 if not cur.rowcount:
-                    raise _not_found(conversation_id)  # or deleted while answering
+                    raise _not_found(conversation_id)  # or deleted (expired) while answering
             cur.execute(
                 "SELECT COALESCE(max(ord) + 1, 0) FROM turns WHERE conversation_id = %s",
                 (conversation_id,),
@@ -786,6 +795,10 @@ class PostgresDocumentStore:
             cur.execute(
                 f"INSERT INTO turns ({TURN_COLUMNS}) VALUES ({', '.join(['%s'] * len(row))})",
                 row,
+            )
+            cur.execute(
+                "DELETE FROM turns WHERE conversation_id = %s AND ord < %s",
+                (conversation_id, self.retention.first_kept(ord_)),
             )
         return stored_turn(row)
 
@@ -810,8 +823,9 @@ class PostgresDocumentStore:
             raise _not_found(conversation_id)
         with self.db.transaction() as cur:
             cur.execute(
-                "DELETE FROM conversations WHERE id = %s AND owner IS NOT DISTINCT FROM %s::text",
-                (conversation_id, owner),
+                "DELETE FROM conversations WHERE id = %s "
+                "AND owner IS NOT DISTINCT FROM %s::text AND updated_at >= %s",
+                (conversation_id, owner, self.retention.expired_before(time.time())),
             )
             if not cur.rowcount:
                 raise _not_found(conversation_id)

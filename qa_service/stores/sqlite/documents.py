@@ -38,6 +38,7 @@ from qa_service.stores.base import (
     KeyRecord,
     LexicalHit,
     NewTurn,
+    Retention,
     SentenceSpan,
     StoredTurn,
     VectorStore,
@@ -91,7 +92,13 @@ class SQLiteDocumentStore:
     into an index written by an older release.
     """
 
-    def __init__(self, index_dir: Path, *, vectors: VectorStore | None = None) -> None:
+    def __init__(
+        self,
+        index_dir: Path,
+        *,
+        vectors: VectorStore | None = None,
+        retention: Retention = Retention(),
+    ) -> None:
         index_dir.mkdir(parents=True, exist_ok=True)
         self.path = index_dir / ARTICLES_FILENAME
         self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -99,7 +106,7 @@ class SQLiteDocumentStore:
         self._lock = threading.RLock()
         self._conn.execute("PRAGMA journal_mode=WAL")
         self.migrated = article_migrations.apply(self._conn, MigrationContext(vectors))
-        self._conversations = SQLiteConversations(index_dir / CONVERSATIONS_FILENAME)
+        self._conversations = SQLiteConversations(index_dir / CONVERSATIONS_FILENAME, retention)
         self._access = SQLiteAccess(index_dir / ACCESS_FILENAME)
         self._data_version = -1
         self.outside_commits = 0  # commits of other connections seen so far (``changed``)
