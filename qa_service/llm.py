@@ -10,17 +10,21 @@ through a queue, so a server that stalls mid-answer, or trickles tokens, is give
 when the deadline passes, not when its socket finally times out.
 """
 
+import json
 import queue
 import threading
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from qa_service.config import Settings
 from qa_service.errors import QAServiceError
 from qa_service.tuning.generation import PROBE_INTERVAL, PROBE_TIMEOUT
+
+if TYPE_CHECKING:
+    from httpx import Response
 
 PROBE_MESSAGE = "OK?"  # the probe's user message (tests tell probes from answers by it)
 
@@ -69,6 +73,8 @@ def map_llm_error(exc: BaseException) -> LLMError:
     message = f"{type(exc).__name__}: {exc}"[:300]
     if isinstance(exc, LLMError):
         return exc
+    if isinstance(exc.__cause__, LLMError):  # ours, raised in an httpx hook and wrapped
+        return exc.__cause__
     if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
         return LLMTimeout(message)
     if isinstance(exc, openai.APIConnectionError | httpx.TransportError):
@@ -76,6 +82,27 @@ def map_llm_error(exc: BaseException) -> LLMError:
     if isinstance(exc, openai.APIStatusError):
         return LLMUnavailable(message) if exc.status_code >= 500 else LLMRefused(message)
     return LLMBadResponse(message)
+
+
+def require_event_stream(response: "Response") -> None:
+    """An httpx response hook: a successful reply to a streamed chat request must be an event
+    stream. The OpenAI client reads any other body (``text/plain`` "<html>...", a JSON
+    ``{"foo": 1}``, a complete non-streamed answer) as a stream of no events, which would
+    pass for an empty answer (``llm_empty``); this makes it ``llm_bad_response``."""
+    import httpx
+
+    if not response.is_success:
+        return
+    try:
+        streamed = json.loads(response.request.content).get("stream") is True
+    except (httpx.RequestNotRead, ValueError, AttributeError):  # not a JSON request body
+        return
+    kind = response.headers.get("content-type", "")
+    if streamed and kind.split(";")[0].strip().lower() != "text/event-stream":
+        shown = kind or "no content type"
+        raise LLMBadResponse(
+            f"the LLM answered {response.status_code} with {shown}, not an event stream"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +140,11 @@ class LLMClient:
         max_tokens: int = 256,
     ) -> None:
         from llama_index.llms.openai_like import OpenAILike
+        from openai import DefaultHttpxClient
 
         self.timeout = timeout
+        # openai's own defaults (limits, redirects), plus the check of what came back
+        self._http = DefaultHttpxClient(event_hooks={"response": [require_event_stream]})
 
         def build(max_tokens: int, timeout: float) -> OpenAILike:
             return OpenAILike(
@@ -128,6 +158,7 @@ class LLMClient:
                 temperature=0.0,
                 timeout=timeout,
                 max_retries=0,  # a retry would break the deadline; the fallback is the retry
+                http_client=self._http,
             )
 
         self.llm = build(max_tokens, timeout)

@@ -61,6 +61,7 @@ def _client(settings: Settings, embedder, **llm) -> TestClient:  # type: ignore[
 def client(settings: Settings, embedder, scripted) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     url, script = scripted
     script.reply, script.delay, script.status, script.garbage = GOOD, 0.0, 200, False
+    script.raw = None
     script.requests.clear()
     with _client(
         settings, embedder, llm_base_url=url, llm_model="scripted", llm_timeout=TIMEOUT
@@ -150,6 +151,9 @@ def test_health_shows_the_llm_url_without_credentials(settings: Settings, embedd
         ({"status": 500}, "llm_unavailable"),
         ({"status": 401}, "llm_refused"),
         ({"garbage": True}, "llm_bad_response"),
+        # HUNT7 L6: a 200 that is no event stream at all was reported as llm_empty.
+        ({"raw": ("text/plain", "<html>garbage</html>")}, "llm_bad_response"),
+        ({"raw": ("application/json", '{"foo": 1}')}, "llm_bad_response"),
         ({"reply": ""}, "llm_empty"),
         ({"reply": "§$%&/ ((( ))) ...."}, "nothing_verified"),
         ({"delay": TIMEOUT + 1}, "llm_timeout"),

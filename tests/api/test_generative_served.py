@@ -32,6 +32,7 @@ def script(served: tuple[httpx.Client, Script]) -> Iterator[Script]:
     script = served[1]
     yield script
     script.reply, script.delay, script.status, script.garbage = "", 0.0, 200, False
+    script.raw = None
 
 
 def _ask(http: httpx.Client, question: str) -> dict:
@@ -74,3 +75,27 @@ def test_another_name_or_a_contradiction_still_falls_back(
     body = _ask(http, Q_EN)
     assert (body["mode"], body["fallback_reason"]) == ("extractive_fallback", "nothing_verified")
     assert "Putin" not in body["answer"] and "dismissed" not in body["answer"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ("text/plain", "<html>garbage</html>"),
+        ("application/json", '{"foo": 1}'),
+        ("text/html; charset=utf-8", "<html><body>502 Bad Gateway</body></html>"),
+    ],
+)
+def test_a_reply_that_is_no_event_stream_is_a_bad_response(
+    served: tuple[httpx.Client, Script], script: Script, raw: tuple[str, str]
+) -> None:
+    """L6: an HTTP 200 from the LLM that is no event stream was reported as llm_empty."""
+    http, _ = served
+    script.raw = raw
+    body = _ask(http, Q_EN)
+    assert (body["mode"], body["fallback_reason"]) == ("extractive_fallback", "llm_bad_response")
+    assert body["citations"] and not body["abstained"]
+    assert_citations_exact(http, body)
+    llm = http.get("/health").json()["llm"]
+    assert llm["ok"] is False
+    assert llm["error"].startswith("llm_bad_response: the LLM answered 200 with ")
+    assert raw[0] in llm["error"] and "not an event stream" in llm["error"]

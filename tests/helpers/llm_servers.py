@@ -127,6 +127,7 @@ class Script:
     delay: float = 0.0  # seconds before each piece
     status: int = 200  # an error status answers with OpenAI's error shape
     garbage: bool = False  # answer 200 with a body that is no chat completion
+    raw: tuple[str, str] | None = None  # answer 200 with this (content type, body) instead
     chunk: int = 2
     requests: list[dict] = field(default_factory=list)  # what the service sent
 
@@ -150,6 +151,8 @@ def scripted_app(script: Script) -> FastAPI:
         if script.status != 200:
             error = {"error": {"message": "scripted failure", "type": "server_error"}}
             return JSONResponse(error, status_code=script.status)
+        if script.raw is not None:
+            return Response(script.raw[1], media_type=script.raw[0])
         if script.garbage:
             return PlainTextResponse(
                 "data: <html>502 Bad Gateway</html>\n\n", media_type="text/event-stream"
