@@ -97,9 +97,11 @@ def _no_control_characters(value: str | None) -> str | None:
     return value
 
 
-Label = Annotated[str, AfterValidator(_no_control_characters)]
-"""A title or source: printed by terminals and tables, so no control characters (the
-article text may hold them; its offsets must stay exact)."""
+Title = Annotated[str, Field(max_length=500), AfterValidator(_no_control_characters)]
+"""A title (or, ``Source``, a source): printed by terminals and tables, so no control
+characters (the article text may hold them; its offsets must stay exact). The length is the
+string's own constraint: on the optional field it read "at most 500 items"."""
+Source = Annotated[str, Field(max_length=2000), AfterValidator(_no_control_characters)]
 
 
 class DocumentIn(BaseModel):
@@ -109,9 +111,9 @@ class DocumentIn(BaseModel):
         examples=["pistorius-2025-06-04"],
         description="Becomes the document id; derived from the text if absent.",
     )
-    title: Label | None = Field(None, max_length=500)
+    title: Title | None = None
     text: str = Field(min_length=1, examples=["Am 4. Juni 2025 treffen sich ..."])
-    source: Label | None = Field(None, max_length=2000)
+    source: Source | None = None
     published_at: str | None = Field(None, max_length=64, examples=["2025-06-04"])
     metadata: dict[str, Any] | None = Field(
         None, description="Free-form JSON; omitted on a re-post: the stored metadata stays."

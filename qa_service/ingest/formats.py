@@ -84,6 +84,13 @@ def detect_format(filename: str, data: bytes | str, content_type: str | None = N
     return "text"
 
 
+def is_html_document(text: str) -> bool:
+    """``text`` is a whole HTML page: it opens with ``<!doctype html`` or ``<html`` (after
+    white space). A JSON body's ``text`` of that kind is converted as an upload of it would
+    be; any other text is plain text as sent, angle brackets and all."""
+    return text[:1024].lstrip("\ufeff \t\r\n").lower().startswith(("<!doctype html", "<html"))
+
+
 UPLOAD_MEDIA_TYPES: dict[str, Format] = {
     "text/plain": "text",
     "text/markdown": "markdown",

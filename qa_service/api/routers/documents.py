@@ -19,7 +19,8 @@ from qa_service.api.schemas import (
     DocumentSummary,
 )
 from qa_service.errors import InvalidInput, UnsupportedMediaType
-from qa_service.ingest.formats import upload_source
+from qa_service.ingest.formats import is_html_document, upload_source
+from qa_service.ingest.html import parse_html
 from qa_service.models import Article
 from qa_service.service import QAService
 
@@ -121,6 +122,15 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         published_at=body.published_at,
         metadata=body.metadata,
     )
+    if is_html_document(body.text):  # a whole page, converted as its upload would be
+        page = parse_html(body.text, None)
+        article = Article(
+            text=page.text,
+            title=body.title or page.title,
+            source=body.source,
+            published_at=body.published_at or page.published_at,
+            metadata={**(page.metadata or {}), **(body.metadata or {})},
+        )
     return body.id, article
 
 

@@ -1,0 +1,56 @@
+"""What a document's JSON fields mean, over real HTTP (a served process): HUNT7 L9."""
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow  # a real server (the session's)
+
+PAGE = (
+    "<!DOCTYPE html>\n<html><head><title>Wahl in Neuhausen</title></head><body>"
+    "<h1>Wahl in Neuhausen</h1><p>Die Stadt Neuhausen hat am Dienstag einen neuen "
+    "Bürgermeister gewählt. Mit 58 Prozent setzte sich Jonas Berger durch.</p></body></html>"
+)
+
+
+@pytest.fixture
+def http(live_server: str) -> httpx.Client:
+    with httpx.Client(base_url=live_server, timeout=60) as client:
+        yield client
+
+
+def test_a_too_long_title_is_counted_in_characters(http: httpx.Client) -> None:
+    for field, limit in (("title", 500), ("source", 2000)):
+        response = http.post("/v1/documents", json={"text": "Ein Satz.", field: "x" * (limit + 1)})
+        assert response.status_code == 422
+        detail = response.json()["detail"]
+        assert f"{field}: String should have at most {limit} characters" in detail, detail
+        assert "items" not in detail
+
+
+def test_a_whole_html_page_as_json_text_is_converted_like_its_upload(http: httpx.Client) -> None:
+    posted = http.post("/v1/documents", json={"id": "page-json", "text": PAGE})
+    assert posted.status_code == 201, posted.text
+    try:
+        stored = http.get("/v1/documents/page-json").json()
+        assert "<" not in stored["text"] and "\n\nDie Stadt Neuhausen hat" in stored["text"]
+        assert stored["title"] == "Wahl in Neuhausen" and stored["metadata"] == {"format": "html"}
+        # The same bytes uploaded as a page are the very same text: refused as a duplicate.
+        upload = {"file": ("page.html", PAGE.encode(), "text/html")}
+        uploaded = http.post("/v1/documents", files=upload, data={"id": "page-upload"})
+        assert uploaded.status_code == 409 and "'page-json'" in uploaded.text, uploaded.text
+        answer = http.post(
+            "/v1/ask", json={"question": "Wer wurde in Neuhausen zum Bürgermeister gewählt?"}
+        ).json()
+        assert "Neuhausen" in answer["answer"] and "</" not in answer["answer"]
+    finally:
+        http.delete("/v1/documents/page-json")
+
+
+def test_other_text_with_angle_brackets_stays_as_sent(http: httpx.Client) -> None:
+    text = "Der Wert <b> lag am Montag bei 3 < 4 Punkten, teilte die Stadt <html> mit."
+    posted = http.post("/v1/documents", json={"id": "brackets", "text": text})
+    assert posted.status_code == 201, posted.text
+    try:
+        assert http.get("/v1/documents/brackets").json()["text"] == text
+    finally:
+        http.delete("/v1/documents/brackets")
