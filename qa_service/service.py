@@ -195,7 +195,12 @@ def build_service(
     )
     llm = LLMClient.from_settings(settings)
     generative = (
-        GenerativeAnswerer(llm, Verifier(embedder), quote=stores.documents.quote)
+        GenerativeAnswerer(
+            llm,
+            Verifier(embedder),
+            quote=stores.documents.quote,
+            article=stores.documents.text,
+        )
         if llm is not None
         else None
     )

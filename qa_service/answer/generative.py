@@ -31,6 +31,8 @@ from qa_service.tuning.generation import MAX_EVIDENCE, MAX_SENTENCES
 Mode = Literal["extractive", "generative", "extractive_fallback"]
 Quote = Callable[[str, int, int], str | None]
 """``text[start:end]`` of the stored article now (None: deleted): the document store's."""
+ArticleText = Callable[[str], str | None]
+"""The stored article's text now (None: deleted): the document store's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,21 @@ def gather_evidence(base: Answer, limit: int = MAX_EVIDENCE) -> dict[int, Citati
     return spans
 
 
+def span_context(citation: Citation, text: str | None) -> str:
+    """What ``citation``'s span is about, for ``verification.off_topic``: its article's title
+    and first sentence, the span, and a sentence either side of it. ``text``: the article
+    (None, or no longer holding the span: the title and the span alone)."""
+    if text is None or text[citation.start : citation.end] != citation.quote:
+        return " ".join(filter(None, (citation.title, citation.quote)))
+    bounds = sentence_bounds(text) or [(citation.start, citation.end)]
+    inside = [i for i, (s, e) in enumerate(bounds) if s < citation.end and citation.start < e]
+    first = max(min(inside, default=0) - 1, 0)
+    last = min(max(inside, default=0) + 1, len(bounds) - 1)
+    lead = text[bounds[0][0] : bounds[0][1]] if first > 0 else ""
+    around = text[min(bounds[first][0], citation.start) : max(bounds[last][1], citation.end)]
+    return " ".join(filter(None, (citation.title, lead, around)))
+
+
 def answer_prompt(
     question: str, language: Language, evidence: dict[int, Citation]
 ) -> tuple[str, str]:
@@ -208,11 +225,19 @@ class GenerativeAnswerer:
         verifier: Verifier,
         max_sentences: int = MAX_SENTENCES,
         quote: Quote | None = None,
+        article: ArticleText | None = None,
     ) -> None:
         self.llm = llm
         self.verifier = verifier
         self.max_sentences = max_sentences
         self.quote = quote  # None: no store to re-check against (unit tests)
+        self.article = article  # None: a span's context is its title and itself
+
+    def contexts(self, evidence: dict[int, Citation]) -> dict[int, str]:
+        """Each span's ``span_context``, each article read once."""
+        read = self.article or (lambda doc_id: None)
+        texts = {doc: read(doc) for doc in {c.document_id for c in evidence.values()}}
+        return {n: span_context(c, texts[c.document_id]) for n, c in evidence.items()}
 
     def holds(self, citation: Citation) -> bool:
         """The stored article still has ``citation``'s quote at its offsets: the LLM takes
@@ -227,6 +252,7 @@ class GenerativeAnswerer:
             return
         evidence = gather_evidence(base)
         spans = {n: c.quote for n, c in evidence.items()}
+        contexts = self.contexts(evidence)
         system, user = answer_prompt(question, base.language, evidence)
         kept: list[GeneratedSentence] = []
         dropped: list[Verdict] = []
@@ -237,7 +263,7 @@ class GenerativeAnswerer:
             for sentence in map(plain_sentence, sentences):
                 if len(kept) >= self.max_sentences:
                     return
-                verdict = self.verifier.verify(sentence, spans, base.language, question)
+                verdict = self.verifier.verify(sentence, spans, base.language, question, contexts)
                 if verdict.verified and any(k.text == verdict.text for k in kept):
                     verdict = replace(verdict, verified=False, reason="repeated")
                 live = tuple(n for n in verdict.citations if self.holds(evidence[n]))

@@ -19,7 +19,10 @@ A sentence is kept only when
    - it is negated ("nicht", "kein", "never", "didn't" ...) only where the span is, and it
      does not restate a negated clause of the span without its negation;
    - it is close enough in meaning to the span: the cosine of the service's own embeddings
-     at least the calibrated threshold below.
+     at least the calibrated threshold below;
+   - when it names nothing by itself ("Sie kostete 4,5 Millionen Euro."), the span is about
+     the question's subject: no name of the question that another span's surroundings hold
+     is missing from that span's surroundings (``off_topic``, HUNT8 H1).
 
 English answers over German spans meet the same rules, so what they may say is the span's
 names (in their English spelling too) and numbers in the question's words: "Zelensky
@@ -44,12 +47,14 @@ from qa_service.lexicon import (
     ANAPHORS,
     CARDINALS,
     CONNECTIVES,
+    DETERMINERS,
     GENERIC_NOUNS,
     MONTH_NUMBERS,
     NEGATIONS,
     NOT_NEGATIONS,
     PERSONAL_PRONOUNS,
     SENTENCE_OPENERS,
+    UNITS,
     WORD,
 )
 from qa_service.retrieval.embedder import Embedder
@@ -183,6 +188,64 @@ def unsupported_words(
     ]
 
 
+def _named(name: str, text: str) -> bool:
+    """``text`` holds ``name``, as written (stem, compound) or spelled alike."""
+    return word_found(name, text) or spelled_alike(name, text)
+
+
+_TOKENS = re.compile(r"\d[\d.,]*|[^\W\d_][\w'’-]*")
+
+
+def own_names(text: str) -> list[str]:
+    """The names that say what ``text`` is about by themselves: ``names(text)`` less a
+    capitalised word after an article ("die Kosten", "am Freitag", "der neue Leuchtturm": a
+    thing of a kind, which the question's subject fills in), units, and a name right after
+    a number or after such a name ("4,5 Millionen Euro", "12 Jahren": how much, not of what).
+    """
+    tokens = _TOKENS.findall(text)
+    common = set()
+    counting = False
+    for i, token in enumerate(tokens):
+        if token[0].isdigit() or token.lower() in CARDINALS:
+            counting = True
+            continue
+        if not token[0].isupper():
+            counting = False
+            continue
+        before = i - 1  # over up to two adjectives: "die neue alte Brücke"
+        while before >= max(i - 3, 0) and tokens[before].lower().endswith(_INFLECTED):
+            if tokens[before].lower() in DETERMINERS or tokens[before][0].isupper():
+                break
+            before -= 1
+        if counting or (before >= 0 and tokens[before].lower() in DETERMINERS):
+            common.add(token)
+    return [n for n in names(text) if n not in common and n.lower() not in UNITS]
+
+
+_INFLECTED = ("e", "en", "er", "es", "em")
+
+
+def off_topic(text: str, question: str, context: str, other_contexts: Sequence[str]) -> str | None:
+    """A name of the question that another span's context holds and ``context`` (the cited
+    span's: its article's title and lead, the span and a sentence either side) lacks, when
+    ``text`` names nothing itself and so reads as an answer about the question's subject
+    (HUNT8 H1).
+
+    "Sie kostete 4,5 Millionen Euro." or "Die Kosten lagen bei ..." answering "Wie viel
+    kostete der Leuchtturm von Hallig Süderoog?" is about Süderoog to its reader, so a span of
+    the Nordmark article does not support it while another span names Süderoog. A sentence
+    with a name of its own ("Umjerow berichtete ...", "Der Generalstab in Kiew ...") says what
+    it is about; its names are checked against the span (``Verifier.problem``). A name of the
+    question that no span's context holds tells nothing (another word for the same thing, a
+    name the index lacks) and is not asked for."""
+    if own_names(text):
+        return None
+    for name in names(question):
+        if not _named(name, context) and any(_named(name, c) for c in other_contexts):
+            return f"topic {name}"
+    return None
+
+
 def polarity_problem(text: str, span: str) -> bool:
     """``text`` negates what ``span`` does not, or restates a negated clause of ``span``
     without its negation ("Browdi wurde zum Chef ernannt" over "... wurde nicht ernannt")."""
@@ -206,7 +269,7 @@ class Verdict:
     citations: tuple[int, ...]  # the markers that point at given spans, in order, unique
     verified: bool
     reason: str | None = None  # why dropped: no_citation, number, month, name, word, negation,
-    # similarity; the answerer adds stale and repeated (a sentence it already kept)
+    # topic, similarity; the answerer adds stale and repeated (a sentence it already kept)
     similarity: float | None = None
 
 
@@ -228,16 +291,31 @@ class Verifier:
         return np.stack([self._span_vectors[t] for t in texts])
 
     def verify(
-        self, sentence: str, spans: Mapping[int, str], language: Language, question: str = ""
+        self,
+        sentence: str,
+        spans: Mapping[int, str],
+        language: Language,
+        question: str = "",
+        contexts: Mapping[int, str] | None = None,
     ) -> Verdict:
         """Judge ``sentence`` (with its markers) against ``spans`` (citation id -> text);
-        ``question``: words the sentence may take from it besides the span's."""
+        ``question``: words the sentence may take from it besides the span's; ``contexts``:
+        what each span is about (``off_topic``; default: the span itself)."""
         del language  # the checks are the same; kept for a per-language threshold later
         cited = tuple(dict.fromkeys(n for n in markers(sentence) if n in spans))
         text = strip_markers(sentence)
         if not cited or not re.search(r"\w", text):
             return Verdict(text, cited, False, "no_citation")
-        problems = {n: self.problem(text, spans[n], question) for n in cited}
+        about = {n: (contexts or {}).get(n, span) for n, span in spans.items()}
+        problems = {
+            n: self.problem(text, spans[n], question)
+            or (
+                off_topic(text, question, about[n], [c for m, c in about.items() if m != n])
+                if question
+                else None
+            )
+            for n in cited
+        }
         support = tuple(n for n in cited if problems[n] is None)
         if not support:
             return Verdict(text, cited, False, problems[cited[0]])

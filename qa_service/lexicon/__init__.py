@@ -57,6 +57,7 @@ NEGATIONS = de.NEGATIONS | en.NEGATIONS
 """Words that negate a statement; English contractions ("didn't") are read apart."""
 NOT_NEGATIONS = de.NOT_NEGATIONS + en.NOT_NEGATIONS
 CONNECTIVES = de.CONNECTIVES | en.CONNECTIVES
+DETERMINERS = de.DETERMINERS | en.DETERMINERS
 
 
 def alternation(words: tuple[str, ...] | list[str]) -> str:

@@ -194,6 +194,15 @@ NEGATIONS = frozenset(
 NOT_NEGATIONS = ("nicht nur", "nicht zuletzt")
 # Words a generated sentence may add to its span's: they attribute or approximate, and state
 # no fact of their own (answer/verification.py).
+# Words before a common noun ("die Kosten", "am Freitag", "seine Renovierung"): a capitalised
+# word after one is a thing of the kind, not a name (answer/verification.py, off_topic).
+DETERMINERS = frozenset(
+    """
+    der die das den dem des ein eine einen einem einer eines am im zum zur vom beim ins ans
+    aufs dieser diese dieses diesem diesen jener jene jenes sein seine seinen seinem seiner
+    seines ihr ihre ihren ihrem ihrer ihres unser unsere kein keine keinen keinem keiner
+    """.split()
+)
 CONNECTIVES = frozenset(
     "laut gemäß zufolge demnach zudem außerdem ausserdem sowie ebenfalls ebenso etwa rund "
     "ungefähr circa ca insgesamt".split()

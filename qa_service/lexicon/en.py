@@ -100,6 +100,7 @@ GENERIC_NOUNS = frozenset("passage passages article evidence question answer".sp
 # Generated answers (answer/verification.py): see de.py.
 NEGATIONS = frozenset("not no never none nobody nothing neither nor nowhere without cannot".split())
 NOT_NEGATIONS = ("not only", "no doubt")
+DETERMINERS = frozenset("the a an this that these those its his her their our my your".split())
 CONNECTIVES = frozenset(
     "according also additionally moreover furthermore about around approximately roughly "
     "some than".split()

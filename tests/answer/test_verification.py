@@ -269,3 +269,75 @@ def test_spelled_alike() -> None:
         ("Merz", "Marx"),
     ]:
         assert not spelled_alike(name, span), (name, span)
+
+
+# HUNT8 H1: a sentence without a subject of its own, citing a span of another article (another
+# lighthouse), answered the question with that article's fact.
+NORDMARK = (
+    "Der Leuchtturm von Hallig Nordmark wurde nach 12 Jahren Renovierung am Freitag wieder "
+    "eröffnet. Die Kosten lagen bei 4,5 Millionen Euro."
+)
+SUEDEROOG = (
+    "Der Leuchtturm von Hallig Süderoog wurde nach 12 Jahren Renovierung am Freitag wieder "
+    "eröffnet. Die Kosten lagen bei 3,1 Millionen Euro. Bürgermeister Jens Hansen sprach von "
+    "einem Festtag für die Insel."
+)
+LIGHTHOUSES = {1: SUEDEROOG[0:95], 2: NORDMARK, 3: SUEDEROOG[96:202]}
+LIGHTHOUSE_CONTEXTS = {1: SUEDEROOG, 2: NORDMARK, 3: SUEDEROOG}  # each article's own text
+Q_COST = "Wie viel kostete die Renovierung des Leuchtturms von Hallig Süderoog?"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Sie kostete 4,5 Millionen Euro. [2]",
+        "Die Kosten lagen bei 4,5 Millionen Euro. [2]",
+        "Der Leuchtturm wurde nach 12 Jahren Renovierung wieder eröffnet. [2]",
+        "Die Renovierung kostete 4,5 Millionen Euro. [2][1]",
+        "Er wurde am Freitag wieder eröffnet, die Kosten lagen bei 4,5 Millionen Euro. [2]",
+    ],
+)
+@pytest.mark.parametrize("contexts", [LIGHTHOUSE_CONTEXTS, None])
+def test_h8_another_articles_span_does_not_answer_for_the_asked_subject(
+    verifier: Verifier, sentence: str, contexts: dict[int, str] | None
+) -> None:
+    verdict = verifier.verify(sentence, LIGHTHOUSES, "de", Q_COST, contexts)
+    assert not verdict.verified, verdict
+    assert verdict.reason in ("topic Süderoog", "number 4.5"), verdict
+
+
+@pytest.mark.parametrize(
+    ("sentence", "citations"),
+    [
+        ("Sie kostete 3,1 Millionen Euro. [3]", (3,)),
+        ("Die Kosten lagen bei 3,1 Millionen Euro. [3]", (3,)),
+        ("Die Kosten lagen bei 3,1 Millionen Euro. [2][3]", (3,)),
+        ("Der Leuchtturm wurde nach 12 Jahren Renovierung wieder eröffnet. [1]", (1,)),
+        ("Der Leuchtturm wurde nach 12 Jahren Renovierung wieder eröffnet. [2][1]", (1,)),
+    ],
+)
+def test_h8_the_asked_subjects_span_still_supports(
+    verifier: Verifier, sentence: str, citations: tuple[int, ...]
+) -> None:
+    # Span 3 names no lighthouse: its article's lead (in its context) names Süderoog.
+    verdict = verifier.verify(sentence, LIGHTHOUSES, "de", Q_COST, LIGHTHOUSE_CONTEXTS)
+    assert verdict.verified and verdict.citations == citations, verdict
+
+
+def test_h8_a_question_name_no_span_holds_asks_nothing(verifier: Verifier) -> None:
+    """Another word for it ("Umbau"), or a name the index lacks: no span tells the cited one
+    apart, so the sentence is judged by its span alone (README "Limits")."""
+    question = "Wie viel kostete der Umbau des Leuchtturms von Hallig Nordmark?"
+    spans = {2: NORDMARK}
+    verdict = verifier.verify("Er kostete 4,5 Millionen Euro. [2]", spans, "de", question)
+    assert verdict.verified, verdict
+
+
+def test_h8_a_sentence_naming_its_own_subject_is_judged_as_it_stands(
+    verifier: Verifier,
+) -> None:
+    # Nothing of the question in it, and a subject the other spans lack: it says what it is
+    # about (test_faithful_sentences_are_kept has it among spans of another topic too).
+    sentence = "Der Generalstab in Kiew berichtet von 134 russischen Vorstößen. [5]"
+    verdict = verifier.verify(sentence, H1_SPANS, "de", Q_DE)
+    assert verdict.verified and verdict.citations == (5,), verdict

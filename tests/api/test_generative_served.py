@@ -1,6 +1,7 @@
 """Generative answers through a real served process (uvicorn) and the scripted LLM over HTTP:
 what the HUNT7 black-box hunt saw from outside (L2 English names, L6 garbage replies)."""
 
+import re
 from collections.abc import Iterator
 
 import httpx
@@ -99,3 +100,72 @@ def test_a_reply_that_is_no_event_stream_is_a_bad_response(
     assert llm["ok"] is False
     assert llm["error"].startswith("llm_bad_response: the LLM answered 200 with ")
     assert raw[0] in llm["error"] and "not an event stream" in llm["error"]
+
+
+# HUNT8 H1: two lighthouses; a sentence with no subject of its own citing the other one's span.
+NORDMARK = (
+    "Der Leuchtturm von Hallig Nordmark wurde nach 12 Jahren Renovierung am Freitag wieder "
+    "eröffnet. Die Kosten lagen bei 4,5 Millionen Euro."
+)
+SUEDEROOG = (
+    "Der Leuchtturm von Hallig Süderoog wurde nach 12 Jahren Renovierung am Freitag wieder "
+    "eröffnet. Die Kosten lagen bei 3,1 Millionen Euro. Bürgermeister Jens Hansen sprach von "
+    "einem Festtag für die Insel."
+)
+Q_COST = "Wie viel kostete die Renovierung des Leuchtturms von Hallig Süderoog?"
+_BLOCK = re.compile(r"^\[(\d+)\] [^\n]*\n<<<\n([^\n]*)\n>>>", re.MULTILINE)
+
+
+def _evidence(script: Script) -> dict[int, str]:
+    """The numbered spans the service last sent the LLM."""
+    user = script.answers[-1]["messages"][-1]["content"]
+    return {int(n): text for n, text in _BLOCK.findall(user)}
+
+
+def test_h8_another_lighthouses_cost_is_not_the_asked_ones(
+    served: tuple[httpx.Client, Script], script: Script
+) -> None:
+    http, _ = served
+    for doc_id, text in [("nordmark", NORDMARK), ("lt", SUEDEROOG)]:
+        assert http.post("/v1/documents", json={"id": doc_id, "text": text}).status_code in (
+            200,
+            201,
+        )
+    script.reply = "Nichts. [1]"
+    _ask(http, Q_COST)
+    evidence = _evidence(script)
+    other = next(n for n, t in evidence.items() if "4,5 Millionen" in t)
+    lead = next(n for n, t in evidence.items() if "Hallig Süderoog wurde" in t)
+    own = next(n for n, t in evidence.items() if "3,1 Millionen" in t)
+    for reply in [
+        f"Sie kostete 4,5 Millionen Euro. [{other}]",
+        f"Die Kosten lagen bei 4,5 Millionen Euro. [{other}]",
+        f"Der Leuchtturm wurde nach 12 Jahren Renovierung wieder eröffnet. [{other}]",
+    ]:
+        script.reply = reply
+        body = _ask(http, Q_COST)
+        assert (body["mode"], body["fallback_reason"]) == (
+            "extractive_fallback",
+            "nothing_verified",
+        ), (reply, body)
+        assert_citations_exact(http, body)
+    # The hunt's two-sentence reply: the sentence on the asked lighthouse's span stays.
+    script.reply = (
+        f"Der Leuchtturm wurde nach 12 Jahren Renovierung wieder eröffnet. [{lead}] "
+        f"Die Kosten lagen bei 4,5 Millionen Euro. [{other}]"
+    )
+    body = _ask(http, Q_COST)
+    assert body["mode"] == "generative", body
+    assert [s["text"] for s in body["sentences"]] == [
+        "Der Leuchtturm wurde nach 12 Jahren Renovierung wieder eröffnet."
+    ]
+    assert "4,5" not in body["answer"]
+    assert_citations_exact(http, body)
+    # The same shape over the asked lighthouse's own span is an answer.
+    script.reply = f"Sie kostete 3,1 Millionen Euro. [{own}]"
+    body = _ask(http, Q_COST)
+    assert body["mode"] == "generative", body
+    assert body["sentences"][0]["text"] == "Sie kostete 3,1 Millionen Euro."
+    assert "3,1 Millionen" in body["citations"][0]["quote"]
+    assert body["citations"][0]["document_id"] == "lt"
+    assert_citations_exact(http, body)
