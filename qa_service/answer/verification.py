@@ -77,7 +77,19 @@ def markers(text: str) -> list[int]:
     return [int(n) for m in MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
 
 
-def strip_markers(text: str) -> str:
+_SOURCE = {"de": "Quelle", "en": "the source"}
+_GOVERNED = re.compile(
+    r"\b(laut|gemäß|gemäss|nach|siehe|according to|see|in|from)(\s*)" + MARKER.pattern,
+    re.IGNORECASE,
+)
+"""A marker that stands as a word of the sentence ("Laut [1] wurde ...", "according to [2],
+..."): moved to the end, it would leave its lead word dangling ("Laut wurde ...")."""
+
+
+def strip_markers(text: str, language: Language = "de") -> str:
+    """``text`` without its markers; one that a lead word governs becomes "Quelle" / "the
+    source" ("Laut Quelle wurde ...", HUNT8 L3), so the sentence still reads."""
+    text = _GOVERNED.sub(lambda m: f"{m.group(1)} {_SOURCE[language]}", text)
     return re.sub(r"\s+([.,;:!?])", r"\1", re.sub(r"\s+", " ", MARKER.sub(" ", text))).strip()
 
 
@@ -301,9 +313,8 @@ class Verifier:
         """Judge ``sentence`` (with its markers) against ``spans`` (citation id -> text);
         ``question``: words the sentence may take from it besides the span's; ``contexts``:
         what each span is about (``off_topic``; default: the span itself)."""
-        del language  # the checks are the same; kept for a per-language threshold later
         cited = tuple(dict.fromkeys(n for n in markers(sentence) if n in spans))
-        text = strip_markers(sentence)
+        text = strip_markers(sentence, language)
         if not cited or not re.search(r"\w", text):
             return Verdict(text, cited, False, "no_citation")
         about = {n: (contexts or {}).get(n, span) for n, span in spans.items()}

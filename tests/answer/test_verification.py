@@ -2,6 +2,7 @@
 
 import pytest
 
+from qa_service.answer.language import Language
 from qa_service.answer.verification import (
     Verifier,
     markers,
@@ -341,3 +342,24 @@ def test_h8_a_sentence_naming_its_own_subject_is_judged_as_it_stands(
     sentence = "Der Generalstab in Kiew berichtet von 134 russischen Vorstößen. [5]"
     verdict = verifier.verify(sentence, H1_SPANS, "de", Q_DE)
     assert verdict.verified and verdict.citations == (5,), verdict
+
+
+# HUNT8 L3: "Laut [1] wurde ..." was shown as "Laut wurde ... [1]".
+@pytest.mark.parametrize(
+    ("question", "sentence", "language", "text"),
+    [
+        (Q_DE, "Laut [1] wurde Robert Browdi als Chef der Drohnentruppen eingesetzt.", "de",
+         "Laut Quelle wurde Robert Browdi als Chef der Drohnentruppen eingesetzt."),
+        (Q_EN, "According to [1], Robert Browdi was appointed head of the drone forces.", "en",
+         "According to the source, Robert Browdi was appointed head of the drone forces."),
+        (Q_DE, "Robert Browdi wurde [1] als Chef der Drohnentruppen eingesetzt.", "de",
+         "Robert Browdi wurde als Chef der Drohnentruppen eingesetzt."),
+    ],
+)  # fmt: skip
+def test_l3_a_marker_a_word_governs_leaves_no_dangling_word(
+    verifier: Verifier, question: str, sentence: str, language: Language, text: str
+) -> None:
+    verdict = verifier.verify(sentence, H1_SPANS, language, question)
+    assert verdict.verified and verdict.citations == (1,), verdict
+    assert verdict.text == text
+    assert strip_markers("Laut [1] kam er [2].") == "Laut Quelle kam er."
