@@ -13,7 +13,7 @@ extractive answer is the reply, with ``mode: "extractive_fallback"`` and the rea
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from qa_service.ingest.sentences import sentence_bounds
 from qa_service.llm import LLMClient, LLMError
 from qa_service.models import Citation, Passage
 from qa_service.prompts import prompt_path, render
+from qa_service.retrieval.lexical import content_words, word_found
 from qa_service.tuning.generation import MAX_EVIDENCE, MAX_SENTENCES
 
 Mode = Literal["extractive", "generative", "extractive_fallback"]
@@ -150,10 +151,35 @@ def gather_evidence(base: Answer, limit: int = MAX_EVIDENCE) -> dict[int, Citati
             p.end,
             p.text,
             round(p.score, 6),
-            chosen_start=p.start,  # a passage has no context around a chosen part: all of it
+            chosen_start=p.start,  # until a sentence cites it: all of it (``chosen_part``)
             chosen_end=p.end,
         )
     return spans
+
+
+def chosen_part(citation: Citation, sentences: Sequence[str], question: str) -> Citation:
+    """``citation`` (a passage given as evidence) with its chosen part narrowed to the
+    sentences of it that support ``sentences`` on their own (HUNT8 L6): the page marks
+    text[chosen_start:chosen_end] as what the answer rests on, not all 500 characters.
+    Without such a sentence, the one sharing most of their words; the whole passage if it
+    is one sentence."""
+    quote = citation.quote
+    bounds = sentence_bounds(quote)
+    if len(bounds) < 2:
+        return citation
+    picked = [
+        (s, e)
+        for s, e in bounds
+        if any(Verifier.problem(t, quote[s:e], question) is None for t in sentences)
+    ]
+    if not picked:
+        words = {w for t in sentences for w in content_words(t)}
+        picked = [max(bounds, key=lambda b: sum(word_found(w, quote[b[0] : b[1]]) for w in words))]
+    return replace(
+        citation,
+        chosen_start=citation.start + min(s for s, _ in picked),
+        chosen_end=citation.start + max(e for _, e in picked),
+    )
 
 
 def span_context(citation: Citation, text: str | None) -> str:
@@ -302,10 +328,16 @@ class GenerativeAnswerer:
             yield Reply(base, "extractive_fallback", reason, None, dropped)
             return
         cited = sorted({n for s in kept for n in s.citations})
+        given = {c.id for c in base.citations}
         answer = replace(
             base,
             answer=" ".join(s.marked for s in kept),
-            citations=[evidence[n] for n in cited],
+            citations=[
+                evidence[n]
+                if n in given
+                else chosen_part(evidence[n], [s.text for s in kept if n in s.citations], question)
+                for n in cited
+            ],
             passages=base.passages if self.quote is None else passages_now(base, self.quote),
         )
         yield Reply(answer, "generative", None, kept, dropped, first)

@@ -6,6 +6,7 @@ runs the same path against the real llama.cpp server with Gemma 3 270M.
 """
 
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -19,11 +20,13 @@ from qa_service.answer.generative import (
     GenerativeAnswerer,
     SentenceStream,
     answer_prompt,
+    chosen_part,
     gather_evidence,
 )
 from qa_service.answer.verification import markers
 from qa_service.api.app import create_app
 from qa_service.config import Settings
+from qa_service.ingest.sentences import sentence_bounds
 from qa_service.llm import LLMClient, LLMTimeout, shown_url
 from qa_service.models import Article, Citation, Passage
 from qa_service.service import build_service
@@ -432,3 +435,44 @@ def test_a_timeout_names_the_limit_that_ran_out(scripted) -> None:  # type: igno
     with pytest.raises(LLMTimeout, match=r"within 0\.3 s"):
         list(llm.stream_chat(None, "Hallo?", 0.3))
     script.delay = 0.0
+
+
+def test_a_cited_passage_chooses_the_supporting_sentence(client: TestClient, scripted) -> None:  # type: ignore[no-untyped-def]
+    """Hunt 8 L6: a sentence citing a further passage got all of it (530 characters) as the
+    chosen part; now the passage's sentence that supports it, exact in the article."""
+    question = "Wie viele Drohnen will die Ukraine im Ausland bauen lassen?"
+    _ask(client, question, top_k=8)  # the evidence the service gives the LLM
+    user = scripted[1].answers[-1]["messages"][-1]["content"]
+    body = _ask(client, question, top_k=8, mode="extractive")
+    ids = {c["id"] for c in body["citations"]}
+    blocks = re.findall(r"^\[(\d+)\] [^\n]*\n<<<\n([^\n]*)\n>>>", user, re.MULTILINE)
+    further = [(int(n), t) for n, t in blocks if int(n) not in ids]
+    assert further, user
+    tries = [
+        (number, text[s:e])
+        for number, text in further
+        for s, e in sentence_bounds(text)
+        if e - s > 40 and len(sentence_bounds(text)) > 1
+    ]
+    for number, sentence in tries[:8]:  # the first a verifier keeps (each is copied verbatim)
+        scripted[1].reply = f"{sentence} [{number}]"
+        body = _ask(client, question, top_k=8)
+        if body["mode"] == "generative":
+            break
+    assert body["mode"] == "generative", body
+    cited = next(c for c in body["citations"] if c["id"] == number)
+    article = client.get(f"/v1/documents/{cited['document_id']}").json()["text"]
+    assert article[cited["start"] : cited["end"]] == cited["quote"]
+    chosen = article[cited["chosen_start"] : cited["chosen_end"]]
+    assert cited["start"] <= cited["chosen_start"] < cited["chosen_end"] <= cited["end"]
+    assert chosen.strip() == sentence and len(chosen) < len(cited["quote"])
+    assert_citations_exact(client, body)
+
+
+def test_chosen_part_is_exact_offsets() -> None:
+    text = "Vorspann. Erster Satz über Kiew. Zweiter Satz über Brüssel und Healey. Dritter Satz."
+    start, end = 10, len(text)
+    passage = Citation(2, "a", "T", start, end, text[start:end], 0.8, start, end)
+    chosen = chosen_part(passage, ["Healey war in Brüssel."], "Wo war Healey?")
+    assert text[chosen.chosen_start : chosen.chosen_end] == "Zweiter Satz über Brüssel und Healey."
+    assert (chosen.start, chosen.end, chosen.quote) == (start, end, passage.quote)
