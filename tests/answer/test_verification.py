@@ -13,6 +13,7 @@ from qa_service.answer.verification import (
     spelled_alike,
     strip_markers,
 )
+from tests.helpers.lighthouses import NORDMARK, Q_COST, SUEDEROOG
 
 SPANS = {
     1: "Umjerow, der gemeinsam mit Verteidigungsminister Boris Pistorius (SPD) und dem "
@@ -274,18 +275,8 @@ def test_spelled_alike() -> None:
 
 # HUNT8 H1: a sentence without a subject of its own, citing a span of another article (another
 # lighthouse), answered the question with that article's fact.
-NORDMARK = (
-    "Der Leuchtturm von Hallig Nordmark wurde nach 12 Jahren Renovierung am Freitag wieder "
-    "eröffnet. Die Kosten lagen bei 4,5 Millionen Euro."
-)
-SUEDEROOG = (
-    "Der Leuchtturm von Hallig Süderoog wurde nach 12 Jahren Renovierung am Freitag wieder "
-    "eröffnet. Die Kosten lagen bei 3,1 Millionen Euro. Bürgermeister Jens Hansen sprach von "
-    "einem Festtag für die Insel."
-)
 LIGHTHOUSES = {1: SUEDEROOG[0:95], 2: NORDMARK, 3: SUEDEROOG[96:202]}
 LIGHTHOUSE_CONTEXTS = {1: SUEDEROOG, 2: NORDMARK, 3: SUEDEROOG}  # each article's own text
-Q_COST = "Wie viel kostete die Renovierung des Leuchtturms von Hallig Süderoog?"
 
 
 @pytest.mark.parametrize(

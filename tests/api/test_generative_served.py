@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.helpers.checks import assert_citations_exact
+from tests.helpers.lighthouses import NORDMARK, Q_COST, SUEDEROOG
 from tests.helpers.llm_servers import Script, scripted_server
 from tests.helpers.servers import serve_process
 
@@ -103,16 +104,6 @@ def test_a_reply_that_is_no_event_stream_is_a_bad_response(
 
 
 # HUNT8 H1: two lighthouses; a sentence with no subject of its own citing the other one's span.
-NORDMARK = (
-    "Der Leuchtturm von Hallig Nordmark wurde nach 12 Jahren Renovierung am Freitag wieder "
-    "eröffnet. Die Kosten lagen bei 4,5 Millionen Euro."
-)
-SUEDEROOG = (
-    "Der Leuchtturm von Hallig Süderoog wurde nach 12 Jahren Renovierung am Freitag wieder "
-    "eröffnet. Die Kosten lagen bei 3,1 Millionen Euro. Bürgermeister Jens Hansen sprach von "
-    "einem Festtag für die Insel."
-)
-Q_COST = "Wie viel kostete die Renovierung des Leuchtturms von Hallig Süderoog?"
 _BLOCK = re.compile(r"^\[(\d+)\] [^\n]*\n<<<\n([^\n]*)\n>>>", re.MULTILINE)
 
 
