@@ -111,9 +111,11 @@ class EmbeddedStores:
                 self._reload_vectors()
             yield
 
-    def seeding(self) -> FileLock:
+    @contextmanager
+    def seeding(self) -> Iterator[None]:
         """A lock file of its own: seeding takes the writers' lock for each article."""
-        return FileLock(self.index_dir / SEEDING_LOCK_FILENAME)
+        with FileLock(self.index_dir / SEEDING_LOCK_FILENAME):
+            yield
 
     def _reload_vectors(self) -> None:
         """Caller holds ``_write_lock``."""
