@@ -131,13 +131,13 @@ def _throughput(
     results = asyncio.run(run())
     elapsed = time.perf_counter() - started
     used = sum(tree_cpu_seconds(p) for p in pids) - sum(cpu)
-    requests = sum(r["requests"] for r in results)
+    requests = sum(len(r["latencies"]) for r in results)
     return {
         "replicas": len(urls),
         "clients": clients,
         "requests": requests,
         "rps": requests / elapsed,
-        "p50 ms": max(r["p50 ms"] for r in results),
+        "p50 ms": max(percentile(r["latencies"], 0.5) * 1000 for r in results),
         "errors": sum(r["errors"] for r in results),
         "replica CPU ms/request": 1000 * used / max(requests, 1),
     }
