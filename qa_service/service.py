@@ -80,6 +80,11 @@ class QAService:
         fmt = upload_format(filename, raw, content_type)
         return parse_article(decode_upload(raw), fmt=fmt, name=filename)
 
+    @staticmethod
+    def read_page(text: str) -> Article:
+        """A whole HTML page sent as JSON text, converted as its upload would be."""
+        return parse_article(text, fmt="html")
+
     def ingest_seeds_if_empty(self) -> list[IngestResult]:
         """The seeds the index lacks while it holds only seeds (qa_service/seeding.py)."""
         outcomes = ingest_seeds(self.settings.seeds_dir, self.stores, self.documents)

@@ -20,7 +20,6 @@ from qa_service.api.schemas import (
 )
 from qa_service.errors import InvalidInput, UnsupportedMediaType
 from qa_service.ingest.formats import is_html_document, upload_source
-from qa_service.ingest.html import parse_html
 from qa_service.models import Article
 from qa_service.service import QAService
 
@@ -123,7 +122,7 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         metadata=body.metadata,
     )
     if is_html_document(body.text):  # a whole page, converted as its upload would be
-        page = parse_html(body.text, None)
+        page = service.read_page(body.text)
         article = Article(
             text=page.text,
             title=body.title or page.title,
