@@ -22,12 +22,16 @@
    at each client count; the clients alternate between the replicas as a round-robin load
    balancer would. The replicas' CPU seconds per request show the scaling trend the cores
    allow: on 2 cores shared with the engines and the clients, 2 replicas cannot double.
-5. Keyword-query cost growth: the PostgreSQL BM25 query over the spans' terms
-   (``keyword.search_spans``, the service's until the postings and now the tests' reference;
-   the postings query is not timed here), pruned and unpruned side by side, over 10k /
-   100k / 1M synthetic chunks whose terms follow XQuAD-de's own term frequencies
-   (Zipf-like), written straight in SQL; the questions are XQuAD-de's (each query stops
-   after --keyword-seconds per size).
+5. Keyword-query cost growth: the service's PostgreSQL BM25 query over the postings
+   (``keyword.search``) beside the reference over the spans' terms (``keyword.search_spans``,
+   the tests'), pruned and unpruned, question by question in turn, over 10k / 100k / 1M
+   synthetic chunks whose terms follow XQuAD-de's own term frequencies (Zipf-like), written
+   straight in SQL, the GIN index and the postings (migration 8's builder) built after the
+   load, then VACUUM (ANALYZE); the questions are XQuAD-de's (each query stops after
+   --keyword-seconds per size). Also: EXPLAIN (ANALYZE) of the postings query (index-only on
+   its key, no sequential scan, heap fetches) and the disk of the spans and of the postings.
+   With --measure-lock the build runs at this process's priority and the questions hold the
+   lock at priority 0.
 6. Per-question cost growth in server mode: benchmarks.scale's corpora (XQuAD-de plus
    distractors recombined from its sentences, cached vectors) of --sizes chunks, written into
    PostgreSQL and the Chroma server, then `POST /v1/ask` latency through `qa-service serve`.
@@ -77,6 +81,8 @@ from qa_service.retrieval.lexical import index_terms, query_terms
 from tests.helpers.engines import ChromaServer, PostgresServer, start_chroma, start_postgres
 
 if TYPE_CHECKING:
+    import psycopg
+
     from qa_service.config import Settings
     from qa_service.stores.postgres.documents import PostgresDocumentStore
 
@@ -144,63 +150,31 @@ def _throughput(
 
 
 def _keyword_growth(
-    pg: PostgresServer, sizes: Sequence[int], questions: Sequence[str], budget_s: float
+    pg: PostgresServer,
+    sizes: Sequence[int],
+    questions: Sequence[str],
+    budget_s: float,
+    measure_lock: Path | None = None,
 ) -> list[dict]:
-    """BM25 query time over ``sizes`` synthetic chunks with XQuAD-de's term distribution,
-    pruned (``search_spans``, the tests' reference) and unpruned (every row holding a
-    question term scored),
-    question by question in turn; each stops once it has spent ``budget_s`` on a size. The
-    two must return the same hits; the run stops with an error if they do not."""
-    import psycopg
-
+    """BM25 query time over ``sizes`` synthetic chunks with XQuAD-de's term distribution:
+    the service's query over the postings (``search``) beside the spans' reference, pruned
+    (``search_spans``) and unpruned (every row holding a question term scored), question by
+    question in turn (which goes first rotates); each stops once it has spent ``budget_s`` on
+    a size. All that ran for a question must return the same hits (ids, order, float
+    scores); the run stops with an error if they do not. The build (rows, GIN index,
+    postings, VACUUM (ANALYZE)) runs at this process's priority; the questions hold
+    ``measure_lock`` at priority 0."""
     from qa_service.stores.postgres.documents import PostgresDatabase, PostgresDocumentStore
-    from qa_service.stores.postgres.keyword import add_term_bounds
+    from qa_service.stores.postgres.keyword import explain
 
-    frequencies = Counter(t for _, text, _ in xquad_articles() for t in index_terms(text))
-    vocabulary = [t for t, _ in frequencies.most_common()]
-    weights = [frequencies[t] for t in vocabulary]
+    vocabulary, weights = _term_distribution()
     rows = []
     for size in sizes:
         url = pg.create_database("bench")
-        store = PostgresDocumentStore(PostgresDatabase(url))
-        random.seed(size)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(
-                "INSERT INTO documents (id, version, content_hash, text, n_chunks, n_sentences, "
-                "created_at, updated_at) VALUES ('synthetic', 'v', 'h', '', 0, 0, 0, 0)"
-            )
-            conn.execute("DROP INDEX chunks_terms")  # built after the load, timed alone
-            n_terms = 0
-            bounds: dict[str, list[int]] = {}
-            started = time.perf_counter()
-            with conn.cursor().copy(
-                'COPY chunks (doc_id, ord, start, "end", first_sentence, last_sentence, terms, '
-                "n_terms) FROM STDIN"
-            ) as copy:
-                for i in range(size):
-                    terms = random.choices(vocabulary, weights, k=random.randint(40, 90))
-                    n_terms += len(terms)
-                    add_term_bounds(bounds, terms)
-                    copy.write_row(("synthetic", i, 0, 0, 0, 0, terms, len(terms)))
-            conn.execute(
-                "UPDATE counters SET n = %s, terms = %s WHERE name = 'chunks'", (size, n_terms)
-            )
-            with conn.cursor().copy(
-                "COPY term_rows (kind, term, n, max_tf, min_dl) FROM STDIN"
-            ) as copy:
-                for term, held in bounds.items():
-                    copy.write_row(("chunks", term, *held))
-            load_s = time.perf_counter() - started
-            started = time.perf_counter()
-            conn.execute("CREATE INDEX chunks_terms ON chunks USING gin (terms)")
-            gin_s = time.perf_counter() - started
-            conn.execute("ANALYZE")
-            table_mb, gin_mb = conn.execute(
-                "SELECT pg_table_size('chunks') / 1e6, pg_relation_size('chunks_terms') / 1e6"
-            ).fetchone()
+        built = _synthetic_chunks(url, size, vocabulary, weights)
+        print(f"  {time.strftime('%H:%M:%S')} {size} chunks built: {built}", flush=True)
+        store = PostgresDocumentStore(PostgresDatabase(url, timeout=600))
         asked = [q for q in questions if query_terms(q)]
-        for q in asked[:2]:
-            store.search_chunks(q, 20)  # warm the cache
         counted = [  # rows holding any question term vs the rows the pruned query scored
             (
                 _rows_holding(store, query_terms(q)),
@@ -211,53 +185,191 @@ def _keyword_growth(
             )
             for q in asked[:10]
         ]
-        timed: dict[bool, list[float]] = {True: [], False: []}
-        rounds: list[int] = []
-        for q in asked:
-            for prune in (True, False):
-                if sum(timed[prune]) > budget_s:
-                    continue
-                t = time.perf_counter()
-                result = store.keyword_search_spans("chunks", q, 20, prune=prune)
-                timed[prune].append(time.perf_counter() - t)
-                if prune:
-                    rounds.append(len(result.rounds))
-                    hits = result.hits
-                elif result.hits != hits:
-                    raise AssertionError(f"pruned and unpruned hits differ for {q!r}")
-            if all(sum(v) > budget_s for v in timed.values()):
-                break
         gin = "Bitmap Index Scan on chunks_terms"
         plans = [  # of the 10 counted questions: how many read the GIN index
             sum(gin in store.explain_search_spans("chunks", q, prune=prune) for q in asked[:10])
             for prune in (True, False)
         ]
-        store.close()
-        with psycopg.connect(pg.url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
-        pruned, full = timed[True], timed[False]
-        rows.append(
-            {
-                "chunks": size,
-                "pruned p50 ms": percentile(pruned, 0.5) * 1000,
-                "pruned p99 ms": percentile(pruned, 0.99) * 1000,
-                "questions": len(pruned),
-                "unpruned p50 ms": percentile(full, 0.5) * 1000,
-                "unpruned p99 ms": percentile(full, 0.99) * 1000,
-                "unpruned questions": len(full),
-                "rounds (median)": sorted(rounds)[len(rounds) // 2],
-                "rows matched (median of 10)": _median([m for m, _ in counted]),
-                "rows scored (median of 10)": _median([s for _, s in counted]),
-                "GIN used of 10: pruned / unpruned": f"{plans[0]} / {plans[1]}",
-                "table MB": float(table_mb),
-                "GIN MB": float(gin_mb),
-                "load s": load_s,
-                "GIN build s": gin_s,
-                "load": _load(),
-            }
+        # The postings query's plans run (EXPLAIN ANALYZE): index-only on the postings' key,
+        # no sequential scan, and how many postings it still read from the heap.
+        analyzed = [explain(store.db, "chunks", query_terms(q), analyze=True) for q in asked[:10]]
+        index_only = sum(
+            "Index Only Scan using chunks_postings_pkey" in p and "Seq Scan" not in p
+            for p in analyzed
         )
+        heap_fetches = sum(
+            int(line.split("Heap Fetches:")[1])
+            for p in analyzed
+            for line in p.splitlines()
+            if "Heap Fetches:" in line
+        )
+        with _measuring(measure_lock, pg):
+            row = {"chunks": size, **_keyword_times(store, asked, budget_s), "load": _load()}
+        store.close()
+        with _connect(pg.url()) as conn:
+            conn.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+        row |= {
+            "rows matched (median of 10)": _median([m for m, _ in counted]),
+            "rows scored (median of 10)": _median([s for _, s in counted]),
+            "GIN used of 10: pruned / unpruned": f"{plans[0]} / {plans[1]}",
+            "postings index-only of 10": index_only,
+            "heap fetches (10 questions)": heap_fetches,
+            **built,
+        }
+        rows.append(row)
         print(rows[-1], flush=True)
     return rows
+
+
+KEYWORD_QUERIES = ("postings", "pruned", "unpruned")
+
+
+def _keyword_times(
+    store: "PostgresDocumentStore", asked: Sequence[str], budget_s: float
+) -> dict[str, Any]:
+    """Each of KEYWORD_QUERIES timed on every question in turn, until it has spent
+    ``budget_s``; the hits of all that ran for a question compared."""
+    for q in asked[:2]:  # warm the cache, each query once
+        store.keyword_search("chunks", q, 20)
+        store.keyword_search_spans("chunks", q, 20)
+    timed: dict[str, list[float]] = {name: [] for name in KEYWORD_QUERIES}
+    rounds: list[int] = []
+    compared = 0
+    for i, q in enumerate(asked):
+        hits = {}
+        for name in KEYWORD_QUERIES[i % 3 :] + KEYWORD_QUERIES[: i % 3]:
+            if sum(timed[name]) > budget_s:
+                continue
+            t = time.perf_counter()
+            if name == "postings":
+                result = store.keyword_search("chunks", q, 20)
+            else:
+                result = store.keyword_search_spans("chunks", q, 20, prune=name == "pruned")
+            timed[name].append(time.perf_counter() - t)
+            hits[name] = result.hits
+            if name == "pruned":
+                rounds.append(len(result.rounds))
+        if len({tuple(h) for h in hits.values()}) > 1:
+            raise AssertionError(f"the queries' hits differ for {q!r}: {hits}")
+        compared += len(hits) > 1
+        if all(sum(v) > budget_s for v in timed.values()):
+            break
+    row: dict[str, Any] = {}
+    for name in KEYWORD_QUERIES:
+        row[f"{name} p50 ms"] = percentile(timed[name], 0.5) * 1000
+        row[f"{name} p99 ms"] = percentile(timed[name], 0.99) * 1000
+        row[f"{name} questions"] = len(timed[name])
+    row["questions compared"] = compared
+    row["rounds (median)"] = _median(rounds)
+    return row
+
+
+def _term_distribution() -> tuple[list[str], list[int]]:
+    """XQuAD-de's index terms, commonest first, and how often each occurs."""
+    frequencies = Counter(t for _, text, _ in xquad_articles() for t in index_terms(text))
+    vocabulary = [t for t, _ in frequencies.most_common()]
+    return vocabulary, [frequencies[t] for t in vocabulary]
+
+
+def _connect(url: str) -> "psycopg.Connection":
+    """An autocommit connection (bulk loads, VACUUM, DROP DATABASE)."""
+    import psycopg
+
+    return psycopg.connect(url, autocommit=True)
+
+
+VISIBLE_TRIES = 10  # VACUUMs of the postings (2 s apart) until every page is all-visible
+
+
+def _all_visible(conn: "psycopg.Connection") -> float:
+    """Percent of the postings' heap pages marked all-visible, after VACUUMing them again
+    while some are not (up to VISIBLE_TRIES times): an index-only scan reads the heap page
+    of every posting on a page not so marked, and the planner, seeing few, picks a bitmap
+    scan that reads them all. One VACUUM right after the load may leave pages unmarked (a
+    transaction that started before the postings' insert committed, such as autovacuum's
+    ANALYZE of the chunks, still held its snapshot)."""
+    for _ in range(VISIBLE_TRIES):
+        row = conn.execute(
+            "SELECT relallvisible, relpages FROM pg_class WHERE oid = 'chunks_postings'::regclass"
+        ).fetchone()
+        assert row is not None
+        if row[0] >= row[1]:
+            break
+        time.sleep(2)
+        conn.execute("VACUUM (ANALYZE) chunks_postings")
+    return 100.0 * row[0] / max(row[1], 1)
+
+
+def _synthetic_chunks(
+    url: str, size: int, vocabulary: Sequence[str], weights: Sequence[int]
+) -> dict[str, Any]:
+    """``size`` chunks of one document in the (migrated, empty) database ``url``, each of
+    40-90 terms drawn from ``weights``, written with COPY with the statistics the service
+    keeps; the GIN index and the postings (migration 8's builder) built after the load,
+    then VACUUM (ANALYZE), as after any bulk load. Returns seconds and sizes."""
+    from qa_service.stores.postgres.documents import PostgresDatabase
+    from qa_service.stores.postgres.keyword import add_term_bounds
+    from qa_service.stores.postgres.migrations import build_postings
+
+    PostgresDatabase(url).close()  # the schema, migrated to the latest
+    random.seed(size)
+    with _connect(url) as conn:
+        conn.execute("SET maintenance_work_mem = '1GB'")  # the index builds' sorts
+        conn.execute("SET work_mem = '256MB'")
+        conn.execute(
+            "INSERT INTO documents (id, version, content_hash, text, n_chunks, n_sentences, "
+            "created_at, updated_at) VALUES ('synthetic', 'v', 'h', '', 0, 0, 0, 0)"
+        )
+        conn.execute("DROP INDEX chunks_terms")  # built after the load, timed alone
+        n_terms = 0
+        bounds: dict[str, list[int]] = {}
+        started = time.perf_counter()
+        with conn.cursor().copy(
+            'COPY chunks (doc_id, ord, start, "end", first_sentence, last_sentence, terms, '
+            "n_terms) FROM STDIN"
+        ) as copy:
+            for i in range(size):
+                terms = random.choices(vocabulary, weights, k=random.randint(40, 90))
+                n_terms += len(terms)
+                add_term_bounds(bounds, terms)
+                copy.write_row(("synthetic", i, 0, 0, 0, 0, terms, len(terms)))
+        conn.execute(
+            "UPDATE counters SET n = %s, terms = %s WHERE name = 'chunks'", (size, n_terms)
+        )
+        with conn.cursor().copy(
+            "COPY term_rows (kind, term, n, max_tf, min_dl) FROM STDIN"
+        ) as copy:
+            for term, held in bounds.items():
+                copy.write_row(("chunks", term, *held))
+        built: dict[str, Any] = {"load s": time.perf_counter() - started}
+        started = time.perf_counter()
+        conn.execute("CREATE INDEX chunks_terms ON chunks USING gin (terms)")
+        built["GIN build s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cur:
+            build_postings(cur, "chunks")
+        built["postings build s"] = time.perf_counter() - started
+        started = time.perf_counter()
+        conn.execute("VACUUM (ANALYZE)")
+        built["all-visible %"] = _all_visible(conn)
+        built["VACUUM (ANALYZE) s"] = time.perf_counter() - started
+        sizes = conn.execute(
+            "SELECT pg_table_size('chunks'), pg_relation_size('chunks_terms'), "
+            "pg_total_relation_size('chunks'), pg_table_size('chunks_postings'), "
+            "pg_indexes_size('chunks_postings'), (SELECT count(*) FROM chunks_postings)"
+        ).fetchone()
+    assert sizes is not None
+    table, gin, spans, postings, key, n_postings = (int(v) for v in sizes)
+    return built | {
+        "table MB": table / 1e6,
+        "GIN MB": gin / 1e6,
+        "spans MB (table + indexes)": spans / 1e6,
+        "postings MB (table + key)": (postings + key) / 1e6,
+        "postings table MB": postings / 1e6,
+        "postings key MB": key / 1e6,
+        "postings": n_postings,
+        "bytes / posting": (postings + key) / max(n_postings, 1),
+    }
 
 
 def _rows_holding(store: "PostgresDocumentStore", terms: list[str]) -> int:
@@ -687,7 +799,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
         "--measure-lock",
         type=Path,
         default=None,
-        help="growth: take this flock and priority 0 for the questions only "
+        help="growth, same-run, keyword: take this flock and priority 0 for the questions only "
         "(run the build under nice, without the shared CPU lock)",
     )
     parser.add_argument(
@@ -783,7 +895,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
             )
         if "keyword" in args.only and args.keyword_sizes:
             results["keyword"] = _keyword_growth(
-                pg, args.keyword_sizes, pool[: args.questions], args.keyword_seconds
+                pg,
+                args.keyword_sizes,
+                pool[: args.questions],
+                args.keyword_seconds,
+                args.measure_lock,
             )
             report(
                 "Scale-out: PostgreSQL keyword (BM25) query time as the corpus grows",
@@ -792,9 +908,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, list[dict]]:
                     "synthetic chunks: 40-90 terms drawn from XQuAD-de's term frequencies; "
                     f"questions: up to {args.questions} distinct XQuAD-de ones (at most "
                     f"{args.keyword_seconds:.0f} s per size and query), top 20 by BM25, "
-                    "computed in SQL like FTS5's bm25(); pruned = the service's query "
-                    "(MaxScore), unpruned = every row holding a question term scored; "
-                    "both returned the same hits for every question both ran",
+                    "computed in SQL like FTS5's bm25(); postings = the service's query "
+                    "(keyword.search), pruned = search_spans (MaxScore over the spans' terms, "
+                    "the tests' reference), unpruned = every row holding a question term "
+                    "scored; all returned the same hits for every question more than one ran",
                     f"load average {_load()}",
                 ],
             )

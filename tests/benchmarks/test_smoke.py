@@ -331,11 +331,17 @@ def test_scaleout() -> None:
     _columns(
         tables["keyword"],
         "chunks",
+        "postings p50 ms",
         "pruned p50 ms",
         "unpruned p50 ms",
         "rows scored (median of 10)",
         "GIN used of 10: pruned / unpruned",
+        "postings index-only of 10",
+        "spans MB (table + indexes)",
+        "postings MB (table + key)",
     )
+    assert all(r["questions compared"] == r["postings questions"] for r in tables["keyword"])
+    assert all(r["all-visible %"] == 100.0 for r in tables["keyword"])
     _columns(tables["growth"], "chunks", "write vectors/s", "p50 ms")
     _columns(
         tables["same-run"],

@@ -230,13 +230,19 @@ def search(db: "PostgresDatabase", kind: str, terms: Sequence[str], limit: int) 
     return KeywordResult([LexicalHit(r[1], r[2], float(r[3])) for r in rows], [held])
 
 
-def explain(db: "PostgresDatabase", kind: str, terms: Sequence[str], limit: int = 20) -> str:
+def explain(
+    db: "PostgresDatabase",
+    kind: str,
+    terms: Sequence[str],
+    limit: int = 20,
+    *,
+    analyze: bool = False,
+) -> str:
     """The plan of ``search``'s statement (tests and the benchmark check it reads the
-    postings' index only)."""
+    postings' index only); ``analyze``: run it, with its heap fetches and buffers."""
     stats, avgdl = term_stats(db, kind, terms)
-    rows = db.query(
-        "EXPLAIN " + _postings_sql(kind, len(stats)), _score_params(stats, avgdl, limit)
-    )
+    how = "EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN "
+    rows = db.query(how + _postings_sql(kind, len(stats)), _score_params(stats, avgdl, limit))
     return "\n".join(r[0] for r in rows)
 
 
