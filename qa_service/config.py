@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa_service.tuning.answer import MAX_CITATIONS, RERANK_CANDIDATES
-from qa_service.tuning.ingest import CHUNK_MAX_CHARS
+from qa_service.tuning.ingest import CHUNK_MAX_CHARS, KEYWORD_MERGE_PAGES
 from qa_service.tuning.latency import EXACT_SEARCH_MAX_SENTENCES
 from qa_service.tuning.limits import ANONYMOUS_RATE_LIMIT, INVALID_KEY_RATE_LIMIT
 
@@ -207,6 +207,15 @@ class Settings(BaseSettings):
         description=(
             "Another process (a second worker, `qa-service ingest`) wrote to the index: "
             "re-read the vector store at the next question, at most this often."
+        ),
+    )
+    keyword_merge_pages: int = Field(
+        KEYWORD_MERGE_PAGES,
+        ge=0,
+        description=(
+            "After an ingest (a file ingest at its end, an HTTP document after its write), "
+            "merge the keyword index towards one segment, at most this many ~4 kB pages "
+            "(0: never). Fewer segments make both keyword searches cheaper."
         ),
     )
     exact_search_max_sentences: int = Field(

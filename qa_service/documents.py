@@ -38,7 +38,12 @@ from qa_service.retrieval.embedder import Embedder, embedder_identity
 from qa_service.retrieval.index import ArticleIndex, PreparedDocument
 from qa_service.stores.base import DocumentRecord, DocumentStore
 from qa_service.textcheck import check_metadata, check_text, has_words, nfc
-from qa_service.tuning.ingest import CHUNK_MAX_CHARS, EMBED_BATCH, EMBED_BATCH_CHARS
+from qa_service.tuning.ingest import (
+    CHUNK_MAX_CHARS,
+    EMBED_BATCH,
+    EMBED_BATCH_CHARS,
+    KEYWORD_MERGE_PAGES,
+)
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")  # the whole id: fullmatch
 _METADATA_FIELDS = ("title", "source", "published_at", "metadata")
@@ -162,8 +167,10 @@ class DocumentService:
         *,
         chunk_max_chars: int = CHUNK_MAX_CHARS,
         max_document_chars: int = 2_000_000,
+        keyword_merge_pages: int = KEYWORD_MERGE_PAGES,
     ) -> None:
         self.index = index
+        self.keyword_merge_pages = keyword_merge_pages
         self.documents = index.stores.documents
         self.embedder = embedder
         self.chunk_max_chars = chunk_max_chars
@@ -180,10 +187,13 @@ class DocumentService:
         progress: ProgressCallback | None = None,
         *,
         same_file: bool = False,
+        merge: bool = True,
     ) -> IngestResult:
         """Store ``article``: new, a new version of ``doc_id``, or (same text) a no-op that
         may update metadata. With ``same_file`` (ids derived from file names) a new version
-        must come from a file of the same name as the stored one (IdConflict otherwise)."""
+        must come from a file of the same name as the stored one (IdConflict otherwise).
+        ``merge``: after a write, merge the keyword index's segments (``merge_keywords``);
+        a file ingest does it once at its end instead."""
         text = self._checked_text(article)
         article = _canonical(article)
         digest = content_hash(text)
@@ -213,6 +223,8 @@ class DocumentService:
             sentences, chunks, vectors = work or self._segment_and_embed(text, progress)
             record = self._record(doc_id, digest, text, article, existing, chunks, sentences)
             self.index.write([PreparedDocument(record, text, sentences, chunks, vectors, True)])
+        if merge:
+            self.merge_keywords()
         return IngestResult(
             doc_id,
             len(chunks),
@@ -246,7 +258,8 @@ class DocumentService:
             if before:
                 before(doc_id)
             try:
-                result = self.add(load_file(file, self.max_document_chars), doc_id, same_file=True)
+                article = load_file(file, self.max_document_chars)
+                result = self.add(article, doc_id, same_file=True, merge=False)
             except DuplicateContent as exc:
                 record(FileOutcome(file, doc_id, "skipped", error=exc))
             except QAServiceError as exc:
@@ -256,7 +269,14 @@ class DocumentService:
                     "created" if result.created else "updated" if result.updated else "unchanged"
                 )
                 record(FileOutcome(file, doc_id, state, result))
+        if any(o.state in ("created", "updated") for o in report.outcomes):
+            self.merge_keywords()
         return report
+
+    def merge_keywords(self) -> int:
+        """After an ingest: the keyword index merged towards one segment, at most
+        ``keyword_merge_pages`` pages (qa_service/tuning/ingest.py, KEYWORD_MERGE_PAGES)."""
+        return self.index.merge_keyword_segments(self.keyword_merge_pages)
 
     def ingest_paths(self, paths: Sequence[Path]) -> IngestReport:
         return self.ingest_files(plan_files(paths))

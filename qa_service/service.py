@@ -184,6 +184,7 @@ def build_service(
         embedder,
         chunk_max_chars=settings.chunk_max_chars,
         max_document_chars=settings.max_document_chars,
+        keyword_merge_pages=settings.keyword_merge_pages,
     )
     retriever = HybridRetriever(stores)
     answerer = ExtractiveAnswerer(

@@ -46,15 +46,22 @@ class Compute:
     def admission(self) -> Iterator[None]:
         """One question admitted for its whole stay (ServiceBusy past the bound); the body
         runs it with ``thread``. Enter it on the event loop before the first ``await``."""
-        if self.max_queue is not None and self.admitted >= (
-            self.limiter.total_tokens + self.max_queue
-        ):
-            raise ServiceBusy(f"{self.max_queue} questions are waiting already; try again")
+        busy = self.refusal()
+        if busy is not None:
+            raise busy
         self._count(+1)
         try:
             yield
         finally:
             self._count(-1)
+
+    def refusal(self) -> ServiceBusy | None:
+        """The 503 a question gets if it arrives now (None: it would be admitted)."""
+        if self.max_queue is not None and self.admitted >= (
+            self.limiter.total_tokens + self.max_queue
+        ):
+            return ServiceBusy(f"{self.max_queue} questions are waiting already; try again")
+        return None
 
     def _count(self, change: int) -> None:
         self.admitted += change

@@ -285,10 +285,31 @@ class EdgeGuard:
         headers = Headers(scope=scope)
         try:
             rate_headers = self._check(scope, headers)
+            self._check_queue(scope)
         except errors.QAServiceError as exc:
-            await error_response(scope, exc)(scope, receive, send)
+            response = error_response(scope, exc)
+            if isinstance(exc, errors.ServiceBusy):
+                response.raw_headers += rate_headers  # a counted request, as the route's 503
+            await response(scope, receive, send)
             return
         await self._guard_body(scope, receive, send, rate_headers)
+
+    @staticmethod
+    def _check_queue(scope: Scope) -> None:
+        """A question that its process's full queue would refuse (QA_MAX_QUEUE) is refused
+        here, after every other check, without reading its body into a schema and routing it:
+        under overload refusals come as often as answers (64 clients, 2 workers: ~28 a second),
+        and each one took the event loop about as long as an answer's HTTP cycle
+        (benchmarks/README.md, "Throughput", latency9). The route checks again when it admits
+        the question; this is only the cheap early answer. Its body stays unread: uvicorn drops
+        the body of a request answered without reading it, and the connection goes on."""
+        if scope["method"] != "POST" or scope["path"] not in _ASKING:
+            return
+        app = scope.get("app")
+        compute = getattr(getattr(app, "state", None), "compute", None)
+        refusal = compute.refusal() if compute is not None else None
+        if refusal is not None:
+            raise refusal
 
     def _check(self, scope: Scope, headers: Headers) -> RateHeaders:
         """The refusal (raised), or the RateLimit header fields of a counted request."""

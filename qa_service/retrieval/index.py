@@ -33,6 +33,7 @@ from qa_service.stores.base import (
     Stores,
     VectorKind,
 )
+from qa_service.tuning.ingest import KEYWORD_MERGE_STEP_PAGES
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +214,19 @@ class ArticleIndex:
         """``write`` under its own lock: the bulk path (benchmarks, re-imports)."""
         with self.writing():
             self.write(items)
+
+    def merge_keyword_segments(self, pages: int) -> int:
+        """Merge the keyword index towards one segment, about ``pages`` pages at most, in
+        steps that each hold ``writing()`` briefly (KEYWORD_MERGE_STEP_PAGES). Returns the
+        pages of the steps that merged something (0: already one segment, or ``pages`` 0)."""
+        merged = 0
+        while merged < pages:
+            step = min(KEYWORD_MERGE_STEP_PAGES, pages - merged)
+            with self.writing():
+                if not self.stores.documents.merge_keyword_segments(step):
+                    break
+            merged += step
+        return merged
 
     def update_metadata(self, doc_id: str, fields: dict[str, Any]) -> None:
         """Caller holds ``writing()``: only the document store changes, no journal needed."""

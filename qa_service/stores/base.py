@@ -265,6 +265,12 @@ class DocumentStore(Protocol):
 
     def search_chunks(self, query: str, limit: int) -> list[LexicalHit]: ...
 
+    def merge_keyword_segments(self, pages: int) -> bool:
+        """One bounded step (about ``pages`` pages written) of merging the keyword index
+        towards one segment; hits and scores stay the same. False when there was nothing left
+        to merge (an index without segments: always)."""
+        ...
+
     # -- conversations --
     def append_turn(
         self, conversation_id: str, turn: NewTurn, *, create: bool, owner: str | None = None

@@ -65,3 +65,18 @@ SEED_RETRY_WAIT_S = 1.0
 SEEDING_LOCK_POLL_S = 0.5
 """Server mode: how often a replica asks again for the seeding lock another replica holds
 (a short seeding takes seconds; an ask is one round trip). Not measured."""
+
+# -- the keyword index after an ingest --------------------------------------------------------
+
+KEYWORD_MERGE_PAGES = 4096
+"""Pages of the keyword index (FTS5, ~4 kB each) merged at most after an ingest
+(``QA_KEYWORD_MERGE_PAGES``; 0: never). Every write transaction leaves FTS5 a new segment and
+its automerge only folds them level by level, so an ingested index is many segments, and a
+question's every term is looked up in each one (XQuAD-de after `qa-service ingest`: the two
+keyword searches 0.87 ms, one segment each 0.56 ms; benchmarks.keyword_merge and
+benchmarks/README.md "Keyword index segments"). A file ingest merges once at its end, an
+HTTP document after its write. 4096 pages (~16 MB written) merges XQuAD-de-sized indexes
+whole; a larger index is merged that much further at each ingest."""
+KEYWORD_MERGE_STEP_PAGES = 256
+"""... in steps of this many pages, each its own short write transaction, so another writer
+waits for one step at most (readers never wait: WAL). Not swept."""

@@ -2,6 +2,7 @@ import threading
 import time
 
 import anyio
+from fastapi.testclient import TestClient
 
 from qa_service.api.compute import Compute
 from qa_service.errors import ServiceBusy
@@ -106,3 +107,23 @@ def test_the_backlog_steps_down_at_the_bound_and_back_at_half() -> None:
     assert not backlog.overloaded
     backlog.update(15, 16)
     assert not backlog.overloaded  # not again before the bound
+
+
+def test_a_full_queue_refuses_at_the_edge_before_the_body_is_read(client: TestClient) -> None:
+    """While the process's queue is full a question is refused before routing: even one
+    whose body the route would refuse (422) gets the 503, with Retry-After, in the API's
+    error shape; once there is room the same requests reach the route again."""
+    compute: Compute = client.app.state.compute  # type: ignore[attr-defined]
+    invalid = {"question": 42}
+    compute.max_queue = 0
+    compute.admitted = int(compute.limiter.total_tokens)  # every thread busy, no room to wait
+    try:
+        for body in (invalid, {"question": "Wer baut die Brücke?"}):
+            refused = client.post("/v1/ask", json=body)
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["type"] == "ServiceBusy"
+            assert refused.headers["retry-after"] == "1"
+    finally:
+        compute.admitted = 0
+    assert client.post("/v1/ask", json=invalid).status_code == 422
+    assert client.post("/v1/ask", json={"question": "Wer baut die Brücke?"}).status_code == 200

@@ -557,3 +557,26 @@ def test_two_admins_revoking_each_other_at_once_leave_one(open_backend: Opener) 
         assert active == [
             k.name for k in second.api_keys() if k.scope == "admin" and not k.revoked_at
         ]
+
+
+def test_merging_the_keyword_index_keeps_every_hit(library: Library) -> None:
+    """A file ingest merges the keyword index at its end (a document added alone, after its
+    write); merged or not, both keyword searches give the same hits and scores, and a merged
+    index has nothing left to merge."""
+    library.documents.keyword_merge_pages = 0
+    texts = [TEXT, OTHER, *(f"{OTHER} Im Jahr {1990 + i} kamen {i * 7} Gäste." for i in range(8))]
+    for i, text in enumerate(texts):
+        library.documents.add(Article(text=text), f"doc-{i}")
+    library.documents.add(Article(text=NEW_TEXT), "doc-0")  # a new version: deletes in it
+    docs = library.stores.documents
+    questions = ["Wer ist Bürgermeister?", "Wie viele Bahnen hat das Hallenbad?", "Gäste 1995"]
+
+    def hits() -> list[object]:
+        return [(docs.search_chunks(q, 20), docs.search_sentences(q, 50)) for q in questions]
+
+    unmerged = hits()
+    assert all(chunks and sentences for chunks, sentences in unmerged)
+    library.documents.keyword_merge_pages = 100_000
+    library.documents.merge_keywords()
+    assert hits() == unmerged
+    assert not docs.merge_keyword_segments(256)

@@ -693,6 +693,10 @@ class PostgresDocumentStore:
         """BM25 over chunks, best first."""
         return self._search("chunks", query, limit)
 
+    def merge_keyword_segments(self, pages: int) -> bool:
+        """The keyword postings are plain tables (postgres/keyword.py): no segments."""
+        return False
+
     def _search(self, kind: str, query: str, limit: int) -> list[LexicalHit]:
         return keyword.search(self.db, kind, query_terms(query), limit).hits
 

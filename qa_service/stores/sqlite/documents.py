@@ -486,6 +486,19 @@ class SQLiteDocumentStore:
     def audit(self, *, offset: int, limit: int) -> list[AuditEntry]:
         return self._access.audit(offset=offset, limit=limit)
 
+    def merge_keyword_segments(self, pages: int) -> bool:
+        """FTS5's incremental ``merge`` with a negative page count: segments of any level are
+        merged (a positive one merges only a level holding ``usermerge`` (4) of them, what
+        automerge does already). A change count under 2 means it found nothing to merge
+        (sqlite.org/fts5.html, "The 'merge' command")."""
+        merged = False
+        with self._transaction() as conn:
+            for fts in ("chunk_fts", "sentence_fts"):
+                before = conn.total_changes
+                conn.execute(f"INSERT INTO {fts} ({fts}, rank) VALUES ('merge', ?)", (-pages,))
+                merged |= conn.total_changes - before >= 2
+        return merged
+
     def _search(self, fts: str, table: str, query: str, limit: int) -> list[LexicalHit]:
         expression = match_query(query)
         if expression is None:
