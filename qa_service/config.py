@@ -91,8 +91,8 @@ class Settings(BaseSettings):
         description=(
             "Score English questions' words against German sentences through the model's "
             "own single-word vectors ('built' finds 'gebaut'). XQuAD English over German: "
-            "top citation 0.670 -> 0.690; costs each English question an engine call per "
-            "content word (p50 about 2.7x). Off: the default path's latency."
+            "top citation 0.675 -> 0.688; costs each English question one engine call for "
+            "its content words (p50 about 2x). Off: the default path's latency."
         ),
     )
     cors_origins: list[str] = Field(

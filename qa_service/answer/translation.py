@@ -8,7 +8,7 @@ word against passage-prefixed German word), so a question word counts as found i
 when the sentence holds it, or holds a word at least ``threshold`` close to it. No dictionary,
 no dev data: the vectors are the model's.
 
-Cost: each question word is one engine call (the query-vector cache keeps repeated words);
+Cost: a question's words not in the query-vector cache are embedded in one engine call;
 the sentences' words are embedded once in batches and kept (``WordVectors``), so a corpus's
 vocabulary is paid for once per process, on the questions that first meet it.
 """
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa_service.retrieval.embedder import Embedder
+from qa_service.retrieval.embedder import Embedder, embed_queries
 from qa_service.retrieval.lexical import content_words, word_found
 from qa_service.tuning.answer import LEXICON_WORDS
 
@@ -63,9 +63,9 @@ class WordVectors:
         return np.asarray(out, dtype=np.float32).reshape(len(words), -1)
 
     def query_vectors(self, words: Sequence[str]) -> np.ndarray:
-        """(len(words), dim) query vectors of the question's words (the embedder's own cache
-        keeps the frequent ones)."""
-        return np.stack([np.asarray(self.embedder.embed_query(w), np.float32) for w in words])
+        """(len(words), dim) query vectors of the question's words, the ones the embedder's
+        cache lacks in one engine call (``embed_queries``)."""
+        return embed_queries(self.embedder, list(words))
 
     def matches(self, question: str, passages: Sequence[str], threshold: float) -> np.ndarray:
         """(question words, passages) booleans: the passage holds the word (spelled alike,

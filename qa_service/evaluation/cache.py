@@ -72,6 +72,18 @@ class DiskCachedEmbedder:
             self._remember([key], self.inner.embed_query(text)[None, :])
         return self._memo[key]
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """The cached query vectors, the missing ones in one call of the model."""
+        from qa_service.retrieval.embedder import embed_queries
+
+        keys = [_key("query", t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._memo}
+        if todo:
+            self._remember(list(todo), embed_queries(self.inner, list(todo.values())))
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._memo[k] for k in keys])
+
     def close(self) -> None:
         self._db.close()
 

