@@ -7,6 +7,7 @@ for the question's language, and the message must ask about something at all.
 
 from collections.abc import Sequence
 
+from qa_service.answer.cues import expected_answer_type, holds_asked_quantity
 from qa_service.lexicon import SMALL_TALK
 from qa_service.retrieval.lexical import content_words, missing_names, share_found
 
@@ -40,3 +41,13 @@ def few_words_found(question: str, passages: Sequence[str], least_share: float) 
     """Less than ``least_share`` of the question's content words (lower-case ones too) are in
     any candidate sentence: another near miss (``Calibration.few_words_found``)."""
     return share_found(question, passages) < least_share
+
+
+def lacks_asked_quantity(question: str, cited: Sequence[str]) -> bool:
+    """A number question ("Wie viele ...?", "How much ...?") none of whose cited sentences
+    (the best three and the best one's neighbours) holds a quantity that could answer it: a
+    near miss that shares the articles' names but not what it asks for
+    (``Calibration.asked_quantity``; ``cues.holds_asked_quantity`` says what counts)."""
+    return expected_answer_type(question) == "number" and not any(
+        holds_asked_quantity(question, sentence) for sentence in cited
+    )

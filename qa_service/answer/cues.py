@@ -10,6 +10,9 @@ import re
 from typing import Literal
 
 from qa_service.lexicon import (
+    DURATION_QUESTIONS,
+    DURATION_UNITS,
+    MONTH_NUMBERS,
     NUMBER_QUESTIONS,
     NUMBER_WORDS,
     SPEECH_MARKERS,
@@ -17,6 +20,7 @@ from qa_service.lexicon import (
     SUBJUNCTIVE,
     TIME_QUESTIONS,
     TIME_WORDS,
+    WORD,
     alternation,
 )
 
@@ -69,3 +73,39 @@ def has_answer_type(sentence: str, answer_type: AnswerType | None) -> bool:
     if _PATTERNS[answer_type].search(sentence) is not None:
         return True
     return answer_type == "speech" and _SPEECH_MARKERS.search(sentence) is not None
+
+
+# What a number question is not answered by: a date ("4. Juni", "1954", "4.6.") and a number
+# word that is mostly an article ("ein", "one").
+DATE_MENTION = re.compile(
+    rf"\b\d{{1,2}}\.?\s*({alternation(list(MONTH_NUMBERS))})\b|\b(1\d{{3}}|20\d{{2}})\b"
+    r"|\b\d{1,2}\.\s*\d{1,2}\.",
+    re.IGNORECASE,
+)
+_QUANTITY = re.compile(
+    rf"\d(?:[\d.,]*\d)?|\b({alternation([w for w in NUMBER_WORDS if w not in ('ein', 'one')])})\w*",
+    re.IGNORECASE,
+)
+_DURATION_QUESTION = re.compile(rf"\b({'|'.join(DURATION_QUESTIONS)})\b", re.IGNORECASE)
+_NEXT_WORD = re.compile(r"\s*(\w+)")
+
+
+def holds_asked_quantity(question: str, sentence: str) -> bool:
+    """Whether ``sentence`` holds a quantity that could answer the number question.
+
+    Not a date, not a number the question itself names, and not a duration ("Fast 1.200
+    Tage nach Beginn der Invasion") unless the question asks how long or names the unit of
+    time ("Wie viele Jahre ...?"): "How many refugees ...?" is not answered by 1,200 days.
+    """
+    own = {m.group() for m in _QUANTITY.finditer(question)}
+    words = {m.group().lower() for m in WORD.finditer(question)}
+    durations = _DURATION_QUESTION.search(question) is not None or bool(words & DURATION_UNITS)
+    text = DATE_MENTION.sub(" ", sentence)
+    for match in _QUANTITY.finditer(text):
+        if match.group() in own:
+            continue
+        unit = _NEXT_WORD.match(text, match.end())
+        if not durations and unit is not None and unit.group(1).lower() in DURATION_UNITS:
+            continue
+        return True
+    return False

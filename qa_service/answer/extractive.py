@@ -13,7 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from qa_service.answer.abstaining import abstains, few_words_found, near_miss
+from qa_service.answer.abstaining import (
+    abstains,
+    few_words_found,
+    lacks_asked_quantity,
+    near_miss,
+)
 from qa_service.answer.casing import Spellings, is_shouted, recase
 from qa_service.answer.citations import (
     Citation,
@@ -22,6 +27,7 @@ from qa_service.answer.citations import (
     build_citations,
     group_citations,
 )
+from qa_service.answer.cues import expected_answer_type
 from qa_service.answer.language import (
     ABSTAIN_MESSAGE,
     ASSISTANT_MESSAGE,
@@ -40,7 +46,7 @@ from qa_service.models import Passage
 from qa_service.retrieval.embedder import Embedder, embedder_calibration
 from qa_service.retrieval.retriever import CandidateSentence, HybridRetriever, Retrieval
 from qa_service.tuning import answer as answer_tuning
-from qa_service.tuning.calibration import ScoreWeights
+from qa_service.tuning.calibration import QUANTITY_CITED, ScoreWeights
 
 Topic = tuple[np.ndarray, float]
 """A conversation's earlier turns (their folded vector) and how much a message depends on
@@ -241,7 +247,25 @@ class ExtractiveAnswerer:
             head = ranked[: cfg.rerank_candidates]
             ranked = rerank(self.reranker, query, ranked, [row.text for _, row in head])
             diagnostics["reranked"] = float(len(head))
+        if language in self.calibration.asked_quantity and self.lacks_quantity(question, ranked):
+            diagnostics["lacks_quantity"] = 1.0
+            return [], diagnostics
         return ranked, diagnostics
+
+    def lacks_quantity(self, question: str, ranked: Ranked) -> bool:
+        """A number question whose cited sentences hold no quantity that could answer it
+        (``abstaining.lacks_asked_quantity``). The neighbours are read only for number
+        questions, and only when the best three sentences hold no such quantity."""
+        if expected_answer_type(question) != "number":
+            return False
+        cited = [row.text for _, row in ranked[:QUANTITY_CITED]]
+        if not lacks_asked_quantity(question, cited):
+            return False
+        best = ranked[0][1]
+        around = self.retriever.documents.sentences_by_key(
+            [(best.doc_id, best.ord - 1), (best.doc_id, best.ord + 1)]
+        )
+        return lacks_asked_quantity(question, [row.text for row in around.values()])
 
     def translated(
         self, question: str, language: Language, candidates: list[CandidateSentence]

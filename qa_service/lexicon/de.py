@@ -103,6 +103,16 @@ NUMBER_WORDS = (
     "ein zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig hundert "
     "tausend million milliarde dutzend hälfte prozent".split()
 )
+# Units of time: "1.200 Tage" measures a duration, which answers "Wie lange?" (or "Wie viele
+# Tage?"), not "Wie viele Flüchtlinge?" (``answer/cues.holds_asked_quantity``).
+DURATION_UNITS = frozenset(
+    """
+    tag tage tagen tages woche wochen monat monate monaten monats jahr jahre jahren jahres
+    jahrzehnt jahrzehnte jahrzehnten jahrhundert jahrhunderte jahrhunderten stunde stunden
+    minute minuten sekunde sekunden
+    """.split()
+)
+DURATION_QUESTIONS = (r"wie\s+lange?", r"wie\s+alt")
 # Questions asking for a number / a time (regular expressions, matched case-insensitively).
 NUMBER_QUESTIONS = (
     r"wie\s*viele?",

@@ -68,6 +68,13 @@ NUMBER_WORDS = (
     "one two three four five six seven eight nine ten hundred thousand million billion "
     "percent".split()
 )
+DURATION_UNITS = frozenset(
+    """
+    day days week weeks month months year years decade decades century centuries hour hours
+    minute minutes second seconds
+    """.split()
+)  # see de.py
+DURATION_QUESTIONS = (r"how\s+long", r"how\s+old")
 NUMBER_QUESTIONS = (r"how\s+(many|much|long|high|large|big|old)", r"what\s+(number|percentage)")
 TIME_QUESTIONS = (r"when", r"what\s+year", r"which\s+year", r"what\s+date")
 SPEECH_VERBS = (

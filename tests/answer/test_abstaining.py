@@ -2,7 +2,13 @@
 
 import pytest
 
-from qa_service.answer.abstaining import abstains, asks_something, few_words_found, near_miss
+from qa_service.answer.abstaining import (
+    abstains,
+    asks_something,
+    few_words_found,
+    lacks_asked_quantity,
+    near_miss,
+)
 from qa_service.retrieval.lexical import share_found
 
 
@@ -52,3 +58,19 @@ def test_few_of_the_questions_words_found_is_a_near_miss() -> None:
     assert share_found("Was?", sentences) == 1.0  # no content word: nothing is missing
     assert few_words_found("Was sagte der Papst zum Krieg in Gaza?", sentences, 0.65)
     assert not few_words_found("Wohin reiste der chinesische Außenminister?", sentences, 0.65)
+
+
+def test_a_number_question_without_a_fitting_quantity_in_its_citations_is_a_near_miss() -> None:
+    cited = [
+        "Brüssel, Belgien - Fast 1.200 Tage nach Beginn der Invasion erhält die Ukraine Hilfe.",
+        "Am 4. Juni 2025 treffen sich Verteidigungsminister in Brüssel.",
+    ]
+    assert lacks_asked_quantity("How many refugees from Ukraine has Germany taken in?", cited)
+    assert lacks_asked_quantity("Wie hoch ist der deutsche Verteidigungshaushalt 2025?", cited)
+    # A duration answers "how long"; a question of another type is not tested at all.
+    assert not lacks_asked_quantity("Wie lange dauert die Invasion schon?", cited)
+    assert not lacks_asked_quantity("Wer trifft sich in Brüssel?", cited)
+    # One cited sentence with a count is enough.
+    assert lacks_asked_quantity("Um wie viel soll die Abschreckung wachsen?", cited)
+    more = [*cited, "Geplant ist eine Erhöhung um etwa 30 Prozent."]
+    assert not lacks_asked_quantity("Um wie viel soll die Abschreckung wachsen?", more)

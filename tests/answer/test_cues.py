@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa_service.answer.cues import expected_answer_type, has_answer_type
+from qa_service.answer.cues import expected_answer_type, has_answer_type, holds_asked_quantity
 
 
 @pytest.mark.parametrize(
@@ -80,3 +80,27 @@ def test_a_question_about_what_someone_said_asks_for_speech(
 )
 def test_sentences_that_report_speech(sentence: str, speech: bool) -> None:
     assert has_answer_type(sentence, "speech") is speech
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        # A count answers a count; a date, the question's own number or a duration does not.
+        ("Wie viele Panzer liefert Deutschland?", "Deutschland liefert 18 Panzer.", True),
+        ("Wie viele Panzer liefert Deutschland?", "Am 4. Juni 2025 tagten sie.", False),
+        ("Wie hoch ist der Haushalt 2025?", "Der Haushalt 2025 wurde beschlossen.", False),
+        ("How many refugees came?", "Almost 1.200 days after the invasion began.", False),
+        ("How many refugees came?", "Some 1.2 million people fled.", True),
+        ("Wie viele Flüchtlinge kamen?", "Es kamen zwei Millionen.", True),
+        ("Wie viele Flüchtlinge kamen?", "Ein Flüchtling kam.", False),  # "ein": an article
+        # Asking how long, or naming the unit of time, a duration is the answer.
+        ("Wie lange dauerte der Krieg?", "Der Krieg dauerte 30 Jahre.", True),
+        ("Wie viele Jahre dauerte der Krieg?", "Der Krieg dauerte 30 Jahre.", True),
+        ("How long did the talks last?", "They lasted 3 days.", True),
+        ("Um wie viel Prozent steigt sie?", "Sie steigt um etwa 30 Prozent.", True),
+    ],
+)
+def test_a_number_question_needs_a_fitting_quantity(
+    question: str, sentence: str, holds: bool
+) -> None:
+    assert holds_asked_quantity(question, sentence) is holds

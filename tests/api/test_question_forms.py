@@ -5,7 +5,7 @@ mode (SQLite + embedded Chroma; PostgreSQL + `chroma run`), the real model, real
 import httpx
 import pytest
 
-from tests.helpers.checks import assert_citations_exact
+from tests.helpers.checks import ask_exact, assert_citations_exact
 
 pytestmark = pytest.mark.slow
 
@@ -13,11 +13,7 @@ QUESTION = "Wer leitete das Treffen in Brüssel?"
 
 
 def ask(served: httpx.Client, question: str) -> dict:
-    response = served.post("/v1/ask", json={"question": question})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert_citations_exact(served, body)
-    return body
+    return ask_exact(served, question)
 
 
 @pytest.mark.parametrize(

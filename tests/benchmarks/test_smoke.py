@@ -286,7 +286,7 @@ def test_near_misses(tmp_path: Path) -> None:
     rows = near_misses.main(_four_facts(tmp_path))
     _columns(rows, "questions", "test", "answerable abstained (OOF)", "seed topic, no answer")
     assert {r["questions"] for r in rows} == {"de", "en"}
-    assert len(rows) == 2 * (1 + len(near_misses.FAMILIES))
+    assert len(rows) == 2 * (1 + len(near_misses.FAMILIES) + len(near_misses.RULES))
 
 
 def test_cross_encoder(tmp_path: Path) -> None:

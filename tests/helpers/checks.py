@@ -16,3 +16,12 @@ def assert_citations_exact(client: httpx.Client, body: dict) -> None:
         if doc_id not in texts:
             texts[doc_id] = client.get(f"/v1/documents/{doc_id}").json()["text"]
         assert texts[doc_id][p["start"] : p["end"]] == p["text"], p
+
+
+def ask_exact(client: httpx.Client, question: str) -> dict:
+    """POST /v1/ask; a 200 whose citations and passages quote their documents exactly."""
+    response = client.post("/v1/ask", json={"question": question})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert_citations_exact(client, body)
+    return body
