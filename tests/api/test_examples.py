@@ -65,3 +65,15 @@ def test_a_repeated_heading_is_offered_once(client: TestClient) -> None:
     finally:
         for doc_id in ("sued-1", "sued-2"):
             client.delete(f"/v1/documents/{doc_id}")
+
+
+def test_examples_look_past_newest_articles_without_headings(client: TestClient) -> None:
+    # HUNT9 L5: six newer plain texts (no usable heading) left the page with no examples,
+    # though the seeds behind them have headings the articles answer.
+    before = client.get("/v1/examples?limit=2").json()["questions"]
+    assert before
+    for i in range(7):
+        text = f"Meldung {i}. Die Gemeinde Nummer {i} hat am Montag {i + 3} Bäume gepflanzt."
+        assert client.post("/v1/documents", json={"id": f"plain-{i}", "text": text}).is_success
+    after = client.get("/v1/examples?limit=2").json()["questions"]
+    assert after == before, after
