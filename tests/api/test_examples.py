@@ -1,6 +1,12 @@
 """GET /v1/examples: questions made from whatever articles the index holds."""
 
+import pytest
 from fastapi.testclient import TestClient
+
+from qa_service.api.app import create_app
+from qa_service.config import Settings
+from qa_service.service import build_service
+from tests.helpers.embedders import MemoEmbedder
 
 
 def test_examples_come_from_the_stored_articles_and_are_answered(client: TestClient) -> None:
@@ -77,3 +83,15 @@ def test_examples_look_past_newest_articles_without_headings(client: TestClient)
         assert client.post("/v1/documents", json={"id": f"plain-{i}", "text": text}).is_success
     after = client.get("/v1/examples?limit=2").json()["questions"]
     assert after == before, after
+
+
+@pytest.mark.slow  # a real PostgreSQL and Chroma server
+def test_examples_look_past_plain_articles_in_server_mode(
+    server_settings: Settings, embedder: MemoEmbedder
+) -> None:
+    service = build_service(server_settings, embedder)
+    try:
+        with TestClient(create_app(server_settings, service)) as client:
+            test_examples_look_past_newest_articles_without_headings(client)
+    finally:
+        service.close()
