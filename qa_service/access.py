@@ -34,6 +34,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from qa_service.errors import InvalidInput, KeyNotFound
 from qa_service.stores.base import AuditEntry, DocumentStore, KeyRecord
+from qa_service.textcheck import CONTROL_CHARACTERS
 from qa_service.tuning.limits import KEY_REREAD_LIMIT
 
 Scope = Literal["read", "write", "admin"]
@@ -75,9 +76,9 @@ def hash_key(key: str) -> str:
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ASCII_HOST = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
-_BAD_ORIGIN_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\s]")
-"""Control characters and whitespace: urlsplit silently drops tabs and newlines, and a
-browser never sends either in an Origin."""
+_BAD_ORIGIN_CHARS = re.compile(rf"[{CONTROL_CHARACTERS}\s]")
+"""Control characters (C0, DEL, C1) and whitespace (tab and line breaks among it): urlsplit
+silently drops tabs and newlines, and a browser never sends either in an Origin."""
 
 
 def _ascii_host(host: str) -> str:

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from qa_service.config import AnswerMode, Settings, get_settings
 from qa_service.errors import DocumentNotFound, QAServiceError
+from qa_service.textcheck import escape_controls
 
 if TYPE_CHECKING:
     from qa_service.access import AccessService
@@ -237,14 +238,12 @@ def _check_can_start(settings: Settings, host: str) -> None:
         check_can_start(settings, access, host)
 
 
-_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def _printable(text: str) -> str:
-    """Article text for the terminal: control characters other than newline and tab as
-    ``\\x1b`` (a raw ESC would start an escape sequence: colours, a moved cursor, a new
-    window title; C1 0x9b does the same in some terminals), and rich's markup escaped."""
-    return escape(_TERMINAL_CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+    """Article text (and titles) for the terminal: control characters other than newline and
+    tab as ``\\x1b``, bidi overrides as ``\\u202e`` (textcheck.escape_controls: a raw ESC
+    or C1 CSI starts an escape sequence, an RLO turns the rest of the line around), and
+    rich's markup escaped."""
+    return escape(escape_controls(text))
 
 
 @app.command()

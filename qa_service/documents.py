@@ -24,6 +24,7 @@ from qa_service.errors import (
     QAServiceError,
 )
 from qa_service.ingest.dates import PUBLISHED_AT_FORMS, is_iso_date
+from qa_service.ingest.formats import opens_as_pdf, pdf_refused
 from qa_service.ingest.loading import article_files, load_file, parse_article
 from qa_service.ingest.segmentation import segment_article
 from qa_service.models import (
@@ -286,6 +287,8 @@ class DocumentService:
     def _checked_text(self, article: Article) -> str:
         """The article text with line breaks normalised; raises on anything unusable."""
         text = check_text(article.text, "the article text")
+        if opens_as_pdf(text):  # a PDF's syntax sent as JSON text (uploads: detect_format)
+            raise pdf_refused("the article text", "send the article's text, not the file")
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         for name in ("title", "source", "published_at"):
             if (value := getattr(article, name)) is not None:

@@ -33,15 +33,38 @@ def text_problem(text: str) -> str | None:
     return None
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1B: "ESC", 0x7F: "DEL"}
+CONTROL_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+"""The control characters (Unicode's category Cc: C0, DEL and C1) but tab, newline and
+carriage return, as the body of a regex character class. C1 counts: U+009B (CSI) opens an
+escape sequence as ESC [ does in terminals that read 8-bit controls, and U+0085 (NEL) is a
+line break to some of them."""
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+"""The bidirectional embeddings, overrides and isolates (LRE ... RLO, LRI ... PDI): each
+reorders what follows it on the line until its closing mark, so an RLO in a title printed in
+a table row turns the rest of the row around ("Trojan Source"). They are Unicode text
+(right-to-left titles may use them), so they are stored as given and only escaped where
+printed; the marks without scope (LRM, RLM, ALM) are left alone."""
+
+_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+_PRINTED_ESCAPED = re.compile(f"[{CONTROL_CHARACTERS}\r{BIDI_CONTROLS}]")
+_CONTROL_NAMES = {
+    0x00: "NUL",
+    0x07: "BEL",
+    0x08: "BS",
+    0x1B: "ESC",
+    0x7F: "DEL",
+    0x85: "NEL",
+    0x9B: "CSI",
+}
 
 
 def control_problem(text: str) -> str | None:
-    """A C0 control character (or DEL) other than tab, newline and carriage return, or None.
+    """A control character (C0, DEL or C1) other than tab, newline and carriage return, or
+    None.
 
     Titles and sources are one-line labels that terminals, logs and tables print: an ESC
-    there starts an escape sequence (colours, a moved cursor, a new window title)."""
+    (or a C1 CSI) there starts an escape sequence (colours, a moved cursor, a new window
+    title)."""
     if (match := _CONTROL.search(text)) is None:
         return None
     code = ord(match.group())
@@ -50,6 +73,19 @@ def control_problem(text: str) -> str | None:
         f"contains the control character U+{code:04X}{name} at position {match.start()}; "
         "of the control characters only tab, newline and carriage return are allowed"
     )
+
+
+def escape_controls(text: str) -> str:
+    """``text`` for a terminal: the control characters of ``control_problem`` and carriage
+    return (it moves the cursor back over what was printed) as ``\\x1b``, the bidi controls
+    as ``\\u202e``; newline and tab stay. Article text may hold all of them (its offsets
+    are the citations'), titles the bidi controls: printing is where they are defused."""
+    return _PRINTED_ESCAPED.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def nfc(text: str) -> str:

@@ -280,6 +280,38 @@ def test_ask_and_documents_print_control_characters_escaped(env: Path) -> None:
             assert "wahl" in result.output and "Kleinhausen" not in result.output, result.output
 
 
+@pytest.mark.slow  # loads the model
+def test_documents_prints_c1_controls_and_bidi_overrides_escaped(env: Path) -> None:
+    # HUNT9 L1: a title may hold a bidi override (Unicode text), printed raw it turned the
+    # rest of the table row around; a C1 CSI (like ESC [) makes the first line no title.
+    (env / "rtl.txt").write_text(
+        "Wahl in \u202eneshuahenielK\n\nDie Stadt Kleinhausen hat gewählt.", encoding="utf-8"
+    )
+    (env / "csi.txt").write_text(
+        "Wahl\x9b2J in Neustadt\n\nDie Stadt Neustadt hat gewählt.", encoding="utf-8"
+    )
+    assert runner.invoke(app, ["ingest", str(env)]).exit_code == 0
+    result = runner.invoke(app, ["documents"])
+    assert result.exit_code == 0, result.output
+    assert "\u202e" not in result.output and "\x9b" not in result.output, repr(result.output)
+    assert "\\u202eneshuaheniel" in " ".join(result.output.split()), result.output
+    assert "Neustadt" not in result.output  # no title (its first line holds a control)
+
+
+@pytest.mark.slow  # loads the model
+def test_ingest_refuses_a_pdf_whatever_its_name(env: Path) -> None:
+    # HUNT9 L2: a PDF named .txt was ingested as article text (its syntax then answered
+    # questions); a body that opens with %PDF- is a PDF.
+    (env / "r.txt").write_bytes(
+        b"%PDF-1.1\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n%%EOF\n"
+    )
+    result = runner.invoke(app, ["ingest", str(env / "r.txt")])
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())
+    assert "failed" in output and "is a PDF; PDFs are not read" in output, output
+    assert "index: 0 documents" in output, output
+
+
 def _limit_memory() -> None:
     """A regression reads /dev/zero until this, not until the machine's OOM killer."""
     resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))

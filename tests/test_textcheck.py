@@ -8,6 +8,8 @@ from qa_service.textcheck import (
     MAX_METADATA_DEPTH,
     check_metadata,
     check_text,
+    control_problem,
+    escape_controls,
     text_problem,
 )
 
@@ -42,3 +44,19 @@ def test_metadata_depth_size_and_values_are_bounded() -> None:
         check_metadata({"when": object()})
     ok = {"tags": ["a", 1, 2.5, None, True], "nested": {"k": "v"}}
     assert check_metadata(ok) is ok
+
+
+def test_c0_del_and_c1_controls_are_control_characters_tab_and_line_breaks_are_not() -> None:
+    # HUNT9 L1: U+009B (CSI, "ESC [" in terminals reading 8-bit controls) passed in titles.
+    for char in ("\x1b", "\x7f", "\x85", "\x9b", "\x9f"):
+        assert f"U+{ord(char):04X}" in (control_problem(f"Ti{char}tel") or ""), repr(char)
+    assert "(CSI) at position 2" in (control_problem("Ti\x9b31mtel") or "")
+    for text in ("Zeile\teins\r\nzwei", "Grüße \u202eRTL\u202c", "\xa0\xff"):
+        assert control_problem(text) is None, repr(text)
+
+
+def test_printing_escapes_controls_carriage_returns_and_bidi_overrides() -> None:
+    assert escape_controls("a\x1b[31mb\x9bc") == "a\\x1b[31mb\\x9bc"
+    assert escape_controls("Titel \u202eneK\u2066x\u2069") == "Titel \\u202eneK\\u2066x\\u2069"
+    assert escape_controls("über\r\nzwei\tdrei") == "über\\x0d\nzwei\tdrei"
+    assert escape_controls("مرحبا\u200f ok") == "مرحبا\u200f ok"  # a mark has no scope: kept

@@ -4,18 +4,24 @@ articles (whatever the index holds, not a fixed list).
 A heading names what its section reports, so "Worum geht es bei „<heading>“?" is a question
 the articles answer. Each candidate is asked once and kept only if its best citation is the
 section's text, not the heading itself (4 of 7 seed headings qualify); the result is cached
-until the newest articles change.
+until the articles it may look at change.
 """
 
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 
 from qa_service.answer.extractive import ExtractiveAnswerer
 from qa_service.answer.language import detect_language
 from qa_service.models import Citation
 from qa_service.stores.base import DocumentRecord, DocumentStore
-from qa_service.tuning.answer import EXAMPLE_ARTICLES, EXAMPLE_CANDIDATES
+from qa_service.tuning.answer import (
+    EXAMPLE_ARTICLES,
+    EXAMPLE_CANDIDATES,
+    EXAMPLE_LOOKBACK_ARTICLES,
+)
 
 TEMPLATES = {"de": "Worum geht es bei „{}“?", "en": "What is “{}” about?"}
 _USABLE_HEADING = re.compile(r"^[^\d\n]{12,90}$")  # no date lines ("Mittwoch, 4. Juni")
@@ -28,12 +34,26 @@ class ExampleQuestion:
     title: str | None
 
 
-def _candidate_headings(
-    docs: DocumentStore, records: list[DocumentRecord]
-) -> list[tuple[str, str, str | None]]:
-    """(heading, doc id, title), taking one heading per article in turn, newest first."""
-    per_doc: list[list[tuple[str, str, str | None]]] = []
-    for record in reversed(records):
+Heading = tuple[str, str, str | None]
+"""(heading, doc id, title)"""
+
+
+def _candidate_headings(docs: DocumentStore, records: list[DocumentRecord]) -> Iterator[Heading]:
+    """The headings of ``records`` (newest first), read a window of ``EXAMPLE_ARTICLES`` at a
+    time and only as far as they are asked for: within a window one heading per article in
+    turn, then the next older window. A heading repeated (within an article, or in two
+    articles: "Reaktionen") makes the same question: offered once, from the newest article."""
+    seen: set[str] = set()
+    for first in range(0, len(records), EXAMPLE_ARTICLES):
+        for heading in _window_headings(docs, records[first : first + EXAMPLE_ARTICLES]):
+            if (key := " ".join(heading[0].casefold().split())) not in seen:
+                seen.add(key)
+                yield heading
+
+
+def _window_headings(docs: DocumentStore, records: list[DocumentRecord]) -> list[Heading]:
+    per_doc: list[list[Heading]] = []
+    for record in records:
         rows = docs.sentences_by_key([(record.id, i) for i in range(record.n_sentences)])
         headings = [
             r.text
@@ -45,16 +65,7 @@ def _candidate_headings(
         ]
         per_doc.append([(h, record.id, record.title) for h in headings])
     rounds = max((len(h) for h in per_doc), default=0)
-    taken = [h[i] for i in range(rounds) for h in per_doc if i < len(h)]
-    # A heading repeated (within an article, or in two articles: "Reaktionen") makes the
-    # same question: offered once, from the newest article.
-    seen: set[str] = set()
-    unique = []
-    for heading in taken:
-        if (key := " ".join(heading[0].casefold().split())) not in seen:
-            seen.add(key)
-            unique.append(heading)
-    return unique
+    return [h[i] for i in range(rounds) for h in per_doc if i < len(h)]
 
 
 def _chosen(citation: Citation) -> str:
@@ -72,16 +83,18 @@ class ExampleQuestions:
 
     def get(self, limit: int = 3) -> list[ExampleQuestion]:
         total = self.docs.counts()[0]
-        recent = self.docs.page(offset=max(0, total - EXAMPLE_ARTICLES), limit=EXAMPLE_ARTICLES)
-        key = (limit, tuple((r.id, r.content_hash) for r in recent))
+        offset = max(0, total - EXAMPLE_LOOKBACK_ARTICLES)
+        newest = self.docs.page(offset=offset, limit=EXAMPLE_LOOKBACK_ARTICLES)[::-1]
+        key = (limit, tuple((r.id, r.content_hash) for r in newest))
         with self._lock:
             if self._cache is None or self._cache[0] != key:
-                self._cache = (key, self._find(recent, limit))
+                self._cache = (key, self._find(newest, limit))
             return self._cache[1]
 
-    def _find(self, recent: list[DocumentRecord], limit: int) -> list[ExampleQuestion]:
+    def _find(self, newest: list[DocumentRecord], limit: int) -> list[ExampleQuestion]:
         found: list[ExampleQuestion] = []
-        for heading, doc_id, title in _candidate_headings(self.docs, recent)[:EXAMPLE_CANDIDATES]:
+        candidates = islice(_candidate_headings(self.docs, newest), EXAMPLE_CANDIDATES)
+        for heading, doc_id, title in candidates:
             question = TEMPLATES[detect_language(heading)].format(heading)
             answer = self.answerer.ask(question)
             if answer.abstained or _chosen(answer.citations[0]).strip() == heading:

@@ -4,10 +4,11 @@ Only UTF-8 is read: guessing another encoding would silently corrupt quoted cita
 """
 
 import codecs
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from qa_service.errors import UnsupportedFormat
+from qa_service.errors import InvalidInput, UnsupportedFormat
 
 Format = Literal["text", "markdown", "html"]
 
@@ -22,6 +23,7 @@ EXTENSIONS: dict[str, Format] = {
 
 _DOCUMENT_MAGIC = ("%pdf-", "{\\rtf")
 _PDF_MEDIA_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+_SEND_TEXT = "upload the article's text as .txt, .md or .html"
 PDF_HEADER_WITHIN = 1024
 """Where a PDF's ``%PDF-`` header may start: readers (Acrobat among them) look this far."""
 
@@ -40,6 +42,21 @@ def _declared_pdf(filename: str, content_type: str | None) -> str | None:
     return f"its content type {media}" if media in _PDF_MEDIA_TYPES else None
 
 
+def opens_as_pdf(data: bytes | str) -> bool:
+    """``data`` opens with a PDF's ``%PDF-`` header (after a BOM or white space). Such a
+    body is refused whatever it is named or declared: read as text, a PDF's object syntax
+    ("<< /Root 1 0 R >>") became sentences that questions were answered from."""
+    if isinstance(data, bytes):
+        head = data[:PDF_HEADER_WITHIN].removeprefix(codecs.BOM_UTF8)
+        return head.lstrip(b" \t\r\n\f").startswith(b"%PDF-")
+    return data[:PDF_HEADER_WITHIN].lstrip("\ufeff \t\r\n\f").startswith("%PDF-")
+
+
+def pdf_refused(what: str, instead: str = _SEND_TEXT) -> UnsupportedFormat:
+    """The one refusal of a PDF (415), for an upload, a file or a JSON body's text."""
+    return UnsupportedFormat(f"{what} is a PDF; PDFs are not read: {instead}")
+
+
 def _refuse_pdf(filename: str, data: bytes | str, declared: str) -> None:
     """A declared PDF is refused either way: PDFs are not read, and one that is not a PDF is
     a mislabelled file whose text nobody can vouch for (a mistake, or a disguise)."""
@@ -47,20 +64,20 @@ def _refuse_pdf(filename: str, data: bytes | str, declared: str) -> None:
     if not (b"%PDF-" in head if isinstance(head, bytes) else "%PDF-" in head):
         raise UnsupportedFormat(
             f"{filename[:100]!r} is declared a PDF by {declared} but is not a PDF (it has no "
-            "%PDF- header); upload the article's text as .txt, .md or .html"
+            f"%PDF- header); {_SEND_TEXT}"
         )
-    raise UnsupportedFormat(
-        f"{filename[:100]!r} is a PDF; PDFs are not read: upload the article's text as .txt, "
-        ".md or .html"
-    )
+    raise pdf_refused(repr(filename[:100]))
 
 
 def detect_format(filename: str, data: bytes | str, content_type: str | None = None) -> Format:
     """Trust a known extension; otherwise sniff, and refuse content that is not text.
-    ``content_type``: what an upload declared; a declared PDF is refused (see _refuse_pdf)."""
+    ``content_type``: what an upload declared; a declared PDF is refused (see _refuse_pdf),
+    and so is one by its content under any name (``opens_as_pdf``)."""
     declared = _declared_pdf(filename, content_type)
     if declared:
         _refuse_pdf(filename, data, declared)
+    if opens_as_pdf(data):
+        raise pdf_refused(repr(filename[:100]))
     known = EXTENSIONS.get(Path(filename).suffix.lower())
     if known:
         return known
@@ -89,6 +106,21 @@ def is_html_document(text: str) -> bool:
     white space). A JSON body's ``text`` of that kind is converted as an upload of it would
     be; any other text is plain text as sent, angle brackets and all."""
     return text[:1024].lstrip("\ufeff \t\r\n").lower().startswith(("<!doctype html", "<html"))
+
+
+def check_format_metadata(metadata: dict[str, Any] | None, read_as: Format, what: str) -> None:
+    """``metadata.format`` is how the service read the text: an upload's format, ``html``
+    for a page sent as JSON text, ``text`` for any other JSON text. Given, it must say the
+    same (422 naming it otherwise): merged over the upload's own, ``{"format": "pdf"}`` on
+    a .txt was stored as the format of a text that never was a PDF, and the service reads
+    the key back (a stored title is re-found in the recorded format)."""
+    if metadata is None or "format" not in metadata or metadata["format"] == read_as:
+        return
+    given = json.dumps(metadata["format"], ensure_ascii=False)
+    raise InvalidInput(
+        f"metadata.format: {what} is read as {read_as!r}, not {given[:60]}; the format is "
+        "the service's record of how it read the text: leave the key out"
+    )
 
 
 UPLOAD_MEDIA_TYPES: dict[str, Format] = {

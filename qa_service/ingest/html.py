@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PreformattedString, Tag
 
 from qa_service.ingest.dates import DATE, find_published_date, normalize_date
-from qa_service.ingest.titles import text_title
+from qa_service.ingest.titles import label, text_title
 from qa_service.models import Article
 
 _HTML_DROP = frozenset(
@@ -58,8 +58,8 @@ def _html_title(soup: BeautifulSoup, root: Tag) -> str | None:
     for candidate in (*candidates, soup.title):
         if isinstance(candidate, Tag):
             raw = candidate.get("content") if candidate.name == "meta" else candidate.get_text(" ")
-            title = _SPACES.sub(" ", str(raw or "")).strip()
-            if title:
+            # label: a heading holding a control character is no title (as in a text)
+            if title := label(_SPACES.sub(" ", str(raw or "")).strip() or None):
                 return title
     return None
 

@@ -51,8 +51,15 @@ TOPIC_MIN_DEPENDENCE = 0.5
 wann wurde der Bahnhof übergeben?" must not be pulled back). Set by the regression hunt of
 commit c4c3bba (tests/answer/test_topic.py), not swept."""
 EXAMPLE_ARTICLES = 6
-"""The page's example questions (GET /v1/examples) come from the newest this many articles.
-Not measured: enough to vary the examples, few enough that one heading per article is read."""
+"""The page's example questions (GET /v1/examples) are looked for this many articles at a
+time, newest first, one heading per article in turn. Not measured: enough to vary the
+examples, few enough that one heading per article is read."""
+EXAMPLE_LOOKBACK_ARTICLES = 60
+"""... and further back, a window at a time, while fewer than the asked number are found,
+among at most this many newest articles: six plain texts without a heading (HUNT9 L5) left
+the page with no examples though the seeds behind them have four. The bound is what a
+request may read when no article has a heading: the listing of 60 records plus, window by
+window, their sentences (only as far as needed, and cached until one of them changes)."""
 EXAMPLE_CANDIDATES = 8
 """... asking at most this many headings, once per index change, to find the examples the
 articles answer with more than the heading itself (5 of 7 seed headings do). Not measured."""

@@ -54,3 +54,58 @@ def test_other_text_with_angle_brackets_stays_as_sent(http: httpx.Client) -> Non
         assert http.get("/v1/documents/brackets").json()["text"] == text
     finally:
         http.delete("/v1/documents/brackets")
+
+
+def test_c1_controls_in_title_or_source_are_refused(http: httpx.Client) -> None:
+    # HUNT9 L1: U+009B (CSI) passed where ESC was refused.
+    for field in ("title", "source"):
+        sent = {"id": "c1", "text": "Ein Test hier. Noch ein Satz.", field: "Ti\u009b31mtel"}
+        response = http.post("/v1/documents", json=sent)
+        assert response.status_code == 422, response.text
+        assert "U+009B (CSI)" in response.json()["detail"] and field in response.json()["detail"]
+    assert http.get("/v1/documents/c1").status_code == 404
+
+
+PDF = b"%PDF-1.1\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n"
+
+
+def test_a_pdf_is_refused_whatever_its_name_or_type(http: httpx.Client) -> None:
+    # HUNT9 L2: a PDF named .txt (or sent as text/plain, or as JSON text) became an article.
+    before = http.get("/v1/documents").json()["total"]
+    for name, media in (("r.txt", "text/plain"), ("r", "text/plain"), ("r.md", "text/markdown")):
+        response = http.post("/v1/documents", files={"file": (name, PDF, media)})
+        assert response.status_code == 415, response.text
+        assert response.json() == {
+            "detail": f"'{name}' is a PDF; PDFs are not read: upload the article's text as "
+            ".txt, .md or .html",
+            "type": "UnsupportedFormat",
+        }
+    response = http.post("/v1/documents", json={"text": PDF.decode()})
+    assert response.status_code == 415, response.text
+    assert response.json()["type"] == "UnsupportedFormat"
+    assert "the article text is a PDF" in response.json()["detail"]
+    assert http.get("/v1/documents").json()["total"] == before
+
+
+def test_metadata_format_must_be_the_format_the_text_is_read_as(http: httpx.Client) -> None:
+    # HUNT9 L3: {"format": "pdf"} was stored as the format of a .txt upload.
+    upload = {"file": ("a.txt", "Ein Satz über Neuhausen.".encode(), "text/plain")}
+    for data, json_body in (
+        ({"metadata": '{"format": "pdf"}'}, None),
+        (None, {"text": "Ein Satz über Neuhausen.", "metadata": {"format": "markdown"}}),
+        (None, {"text": PAGE, "metadata": {"format": "text"}}),
+    ):
+        if json_body is None:
+            response = http.post("/v1/documents", files=upload, data=data)
+        else:
+            response = http.post("/v1/documents", json=json_body)
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"].startswith("metadata.format:"), response.text
+    same = http.post(
+        "/v1/documents", files=upload, data={"id": "fmt", "metadata": '{"format": "text"}'}
+    )
+    assert same.status_code == 201, same.text
+    try:
+        assert http.get("/v1/documents/fmt").json()["metadata"] == {"format": "text"}
+    finally:
+        http.delete("/v1/documents/fmt")

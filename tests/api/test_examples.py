@@ -1,6 +1,12 @@
 """GET /v1/examples: questions made from whatever articles the index holds."""
 
+import pytest
 from fastapi.testclient import TestClient
+
+from qa_service.api.app import create_app
+from qa_service.config import Settings
+from qa_service.service import build_service
+from tests.helpers.embedders import MemoEmbedder
 
 
 def test_examples_come_from_the_stored_articles_and_are_answered(client: TestClient) -> None:
@@ -65,3 +71,27 @@ def test_a_repeated_heading_is_offered_once(client: TestClient) -> None:
     finally:
         for doc_id in ("sued-1", "sued-2"):
             client.delete(f"/v1/documents/{doc_id}")
+
+
+def test_examples_look_past_newest_articles_without_headings(client: TestClient) -> None:
+    # HUNT9 L5: six newer plain texts (no usable heading) left the page with no examples,
+    # though the seeds behind them have headings the articles answer.
+    before = client.get("/v1/examples?limit=2").json()["questions"]
+    assert before
+    for i in range(7):
+        text = f"Meldung {i}. Die Gemeinde Nummer {i} hat am Montag {i + 3} Bäume gepflanzt."
+        assert client.post("/v1/documents", json={"id": f"plain-{i}", "text": text}).is_success
+    after = client.get("/v1/examples?limit=2").json()["questions"]
+    assert after == before, after
+
+
+@pytest.mark.slow  # a real PostgreSQL and Chroma server
+def test_examples_look_past_plain_articles_in_server_mode(
+    server_settings: Settings, embedder: MemoEmbedder
+) -> None:
+    service = build_service(server_settings, embedder)
+    try:
+        with TestClient(create_app(server_settings, service)) as client:
+            test_examples_look_past_newest_articles_without_headings(client)
+    finally:
+        service.close()

@@ -64,3 +64,28 @@ def test_decode_upload_strips_bom_and_refuses_bad_bytes() -> None:
     assert decode_upload("\ufeffÄrger".encode()) == "Ärger"
     with pytest.raises(UnsupportedFormat, match="is not valid UTF-8"):
         decode_upload("Ärger".encode("latin-1"))
+
+
+PDF = b"%PDF-1.1\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n"
+
+
+@pytest.mark.parametrize(
+    "filename, data, content_type",
+    [
+        ("r.txt", PDF, None),  # HUNT9 L2: stored as article text, titled "%PDF-1.1"
+        ("r.md", b"\xef\xbb\xbf \n" + PDF, "text/markdown"),
+        ("r.html", PDF, "text/html"),
+        ("upload", PDF, "text/plain"),
+        ("r.txt", PDF.decode(), None),  # the CLI passes decoded text
+    ],
+)
+def test_a_pdf_under_a_text_name_or_type_is_refused_as_a_pdf(
+    filename: str, data: bytes | str, content_type: str | None
+) -> None:
+    with pytest.raises(UnsupportedFormat, match=r"is a PDF; PDFs are not read"):
+        detect_format(filename, data, content_type)
+
+
+def test_a_text_that_only_mentions_the_pdf_header_is_text() -> None:
+    text = "Eine PDF-Datei beginnt mit %PDF-1.7, sagte der Experte.\n"
+    assert detect_format("pdf.txt", text.encode()) == "text"

@@ -67,3 +67,15 @@ def test_html_table_rows_are_statements_not_headings() -> None:
     kinds = {text[s.start : s.end]: s.kind for s in segment_article(text).sentences}
     assert kinds["Giraffen 3"] == "body" and kinds["Tier Anzahl"] == "body"
     assert kinds["Der Zoo"] == "heading" and kinds["Er ist täglich geöffnet."] == "body"
+
+
+def test_a_heading_with_a_control_character_is_no_title() -> None:
+    # HUNT9 L1: a title holds no control character (C1 CSI included), whether given or
+    # found; an HTML page's <h1> was taken as it was. The next candidate is the title.
+    page = (
+        "<html><head><title>Wahl in Neuhausen</title></head><body><article>"
+        "<h1>Wahl\x9b2J in Neuhausen</h1><p>Die Stadt hat gewählt.</p></article></body></html>"
+    )
+    article = parse_article(page, fmt="html")
+    assert article.title == "Wahl in Neuhausen"
+    assert "\x9b2J" in article.text  # the text keeps it: its offsets are the citations'

@@ -19,7 +19,7 @@ from qa_service.api.schemas import (
     DocumentSummary,
 )
 from qa_service.errors import InvalidInput, UnsupportedMediaType
-from qa_service.ingest.formats import is_html_document, upload_source
+from qa_service.ingest.formats import check_format_metadata, is_html_document, upload_source
 from qa_service.models import Article
 from qa_service.service import QAService
 
@@ -99,7 +99,9 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         for key in ("title", "source", "published_at"):
             if key in given:
                 setattr(article, key, given[key])
-        if "metadata" in given:  # the upload's own "format" stays unless the form sets one
+        if "metadata" in given:  # the upload's own "format", which the form may only repeat
+            fmt = (article.metadata or {})["format"]
+            check_format_metadata(given["metadata"], fmt, f"the upload {filename[:100]!r}")
             article.metadata = {**(article.metadata or {}), **given["metadata"]}
         article.source = article.source or filename
         return given.get("id"), article
@@ -114,6 +116,8 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
     except RecursionError:
         raise InvalidInput("the body is not valid JSON: it is nested too deeply") from None
     body = _validate(payload)
+    page = is_html_document(body.text)  # a whole page, converted as its upload would be
+    check_format_metadata(body.metadata, "html" if page else "text", "the body's text")
     article = Article(
         text=body.text,
         title=body.title,
@@ -121,14 +125,14 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         published_at=body.published_at,
         metadata=body.metadata,
     )
-    if is_html_document(body.text):  # a whole page, converted as its upload would be
-        page = service.read_page(body.text)
+    if page:
+        read = service.read_page(body.text)
         article = Article(
-            text=page.text,
-            title=body.title or page.title,
+            text=read.text,
+            title=body.title or read.title,
             source=body.source,
-            published_at=body.published_at or page.published_at,
-            metadata={**(page.metadata or {}), **(body.metadata or {})},
+            published_at=body.published_at or read.published_at,
+            metadata={**(read.metadata or {}), **(body.metadata or {})},
         )
     return body.id, article
 
