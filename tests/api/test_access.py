@@ -561,3 +561,13 @@ def test_auth_modes(settings: Settings, embedder: object) -> None:
                 assert ("documents" in health) == (status == 200), (mode, health)
     finally:
         svc.close()
+
+
+def test_a_trailing_slash_is_a_json_404_not_a_redirect(service: Service) -> None:
+    """Found by a black-box bug hunt: "/v1/ask/" answered 307 with an empty body, before
+    the key check."""
+    for method, path in [("POST", "/v1/ask/"), ("GET", "/v1/keys/"), ("GET", "/v1/documents/")]:
+        response = httpx.request(method, f"{service.url}{path}", json={"question": "x"})
+        assert response.status_code == 404, (path, response.status_code, response.text)
+        assert response.json()["type"] == "NotFound"
+        assert "location" not in response.headers
