@@ -120,7 +120,7 @@ class ExtractiveAnswerer:
     def read_question(self, question: str) -> str:
         """A checked question in the form every later step reads: see ``reading_form``;
         an all-caps one recased as the articles spell its words (``casing.py``)."""
-        question = reading_form(question)
+        question = reading_form(question, self.config.max_question_chars)
         if is_shouted(question):
             sentences = self.retriever.keyword_sentences(question)
             question = recase(question, Spellings(sentences), detect_language(question))
@@ -134,8 +134,12 @@ class ExtractiveAnswerer:
         retrieval_query: str | None = None,
         vector: np.ndarray | None = None,
         topic: Topic | None = None,
+        is_read: bool = False,
     ) -> Answer:
         """Answer ``question``; a ``retrieval_query`` (a chat rewrite) may replace it for search.
+
+        ``is_read``: the question was checked and read already (``read_question``, a chat
+        turn): it is not checked again, whose NFKC form may be longer than the NFC limit.
 
         ``topic``: the conversation's article is preferred (see ``AnswerConfig.topic_bonus``).
         Without one (``/v1/ask``, a conversation's first message) a question whose pronoun
@@ -143,7 +147,8 @@ class ExtractiveAnswerer:
         Nor is a question about the assistant itself ("Who are you?"): the news cannot answer
         it, and the answer says what the service does instead of citing noise.
         """
-        question = self.read_question(self.check_question(question))
+        if not is_read:
+            question = self.read_question(self.check_question(question))
         language = detect_language(question)
         if (early := self.unsearched(question, language, topic)) is not None:
             return early
@@ -176,7 +181,7 @@ class ExtractiveAnswerer:
         embed nothing (bad input, a question not searched) or only knows it after a search
         (an all-caps question is recased from the articles: not on the event loop)."""
         try:
-            question = reading_form(self.check_question(question))
+            question = reading_form(self.check_question(question), self.config.max_question_chars)
         except InvalidInput:
             return None
         if is_shouted(question):

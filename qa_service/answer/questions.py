@@ -4,6 +4,7 @@ import unicodedata
 
 from qa_service.errors import EmptyQuestion, QuestionTooLong
 from qa_service.textcheck import check_text, has_words, nfc
+from qa_service.tuning.limits import READING_FORM_EXPANSION
 
 
 def check_question(question: str, max_chars: int) -> str:
@@ -27,9 +28,11 @@ def check_question(question: str, max_chars: int) -> str:
 _KEPT_COMPATIBILITY = ("<super>", "<sub>", "<fraction>")
 
 
-def reading_form(question: str) -> str:
+def reading_form(question: str, max_chars: int) -> str:
     """The question as the search reads it: Unicode NFKC, except for superscripts,
-    subscripts and fractions, and without format characters.
+    subscripts and fractions, and without format characters; cut after
+    ``READING_FORM_EXPANSION`` x ``max_chars`` characters (the question's limit, counted in
+    NFC), at a space where there is one, so that what is embedded stays bounded.
 
     Fullwidth letters ("Ｗｅｒ", an East Asian keyboard), mathematical bold or italic ones
     ("𝐖𝐞𝐫", "fancy text" from social media) and ligatures ("ﬁ", copied from a PDF) are
@@ -46,6 +49,10 @@ def reading_form(question: str) -> str:
                 if unicodedata.category(char) != "Cf"
             )
         ).strip()
+    longest = int(max_chars * READING_FORM_EXPANSION)
+    if len(question) > longest:
+        cut = question[:longest]
+        question = (cut.rsplit(None, 1)[0] if " " in cut.strip() else cut).strip()
     return question
 
 

@@ -62,6 +62,9 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         lifespan=lifespan,
         docs_url=None,  # served by the web router, with Swagger UI from a package, not a CDN
         redoc_url=None,  # FastAPI's ReDoc page loads its script from a CDN
+        # "/v1/ask/" is a JSON 404 like any unknown path, not a 307 with an empty body that
+        # comes before the key check (and names http:// behind an untrusted TLS proxy).
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     redact_access_log()

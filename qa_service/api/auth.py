@@ -39,11 +39,14 @@ def required_scope(method: str, path: str) -> Scope:
 
 
 def changes_keys(method: str, path: str) -> bool:
-    """Creating or revoking a key: always an admin key's, even where no key is required
-    (anonymous loopback mode, QA_AUTH=off). Otherwise the first anonymous caller could
-    create a key, which switches QA_AUTH=auto to keys required, and lock out everyone else
-    (the page included) with no admin key in existence."""
-    return method in ("POST", "DELETE") and (path == "/v1/keys" or path.startswith("/v1/keys/"))
+    """Creating, revoking or reading keys and reading the audit log: always an admin key's,
+    even where no key is required (anonymous loopback mode, QA_AUTH=off). Otherwise the
+    first anonymous caller could create a key, which switches QA_AUTH=auto to keys required,
+    and lock out everyone else (the page included) with no admin key in existence; and
+    anyone could read the key inventory (names, scopes, origins, prefixes) and who wrote
+    what, which creating a key would not let them do."""
+    del method  # every method: the list and the audit log are as much an admin's
+    return required_scope("GET", path) == "admin"
 
 
 class InvalidKeyLimit:
@@ -109,13 +112,18 @@ class Authenticator:
 
     def __call__(self, scope: AsgiScope, headers: Headers, caller: Caller) -> None:
         if not self.keys_required() and not changes_keys(scope["method"], scope["path"]):
+            # No key needed: a valid key that is sent names the caller (the audit log's
+            # key_name); any other (an OpenAI client's placeholder) is ignored, as no key is.
+            if (key := self.identify(headers)) is not None:
+                caller.key, caller.key_id = key.name, key.id
             return
         secret = bearer(headers)
         if secret is None:
             raise errors.NotAuthenticated(
                 "this service needs a key: send the header 'Authorization: Bearer KEY'"
                 if self.keys_required()
-                else "creating or revoking keys over HTTP needs an admin key, also without "
+                else "creating, listing or revoking keys and reading the audit log over HTTP "
+                "need an admin key, also without "
                 "keys: create the first one on the host with "
                 "`qa-service keys create --name NAME --scope admin`"
             )

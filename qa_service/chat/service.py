@@ -184,6 +184,7 @@ class ChatService:
             retrieval_query=search.query,
             vector=search.vector,
             topic=(previous.vector, search.dependence) if lent and previous is not None else None,
+            is_read=True,
         )
         return ChatTurn(self, pending, search, conversation_id, create, owner)
 

@@ -5,6 +5,16 @@ Set from ``python -m benchmarks.throughput`` (benchmarks/README.md, "Throughput"
 with 2 workers). Operators override it with QA_ANONYMOUS_RATE_LIMIT (README, Security).
 """
 
+READING_FORM_EXPANSION = 1.25
+"""How much longer than the question's limit (QA_MAX_QUESTION_CHARS, counted in NFC) its
+reading form (NFKC, answer/questions.py) may be before it is cut. Every route counts the NFC
+form, so no route refuses what another accepts; the cut bounds the cost, which is the
+embedding's and grows with the characters embedded: 0.84 s CPU for a 1,990-character
+question, 1.84 s for 3,980 characters, and 4.8 s for 500 x U+FDFA (18 characters each in
+NFKC) before the cut. Ligatures pasted from a PDF add ~9% ("Oﬃziere ﬁnden den Treﬀpunkt"
+x 45: 1,980 -> 2,159), fullwidth and mathematical letters nothing, so 1.25 keeps every
+ordinary question whole and costs at most 1.25x a plain question of the limit. Not swept."""
+
 ANONYMOUS_RATE_LIMIT = "10/second;300/minute"
 """Requests per client address without a key (the ``limits`` notation), on top of
 QA_RATE_LIMIT. 300/minute = 5/s sustained, about a third of what one process answers

@@ -561,3 +561,38 @@ def test_auth_modes(settings: Settings, embedder: object) -> None:
                 assert ("documents" in health) == (status == 200), (mode, health)
     finally:
         svc.close()
+
+
+def test_auth_off_still_needs_an_admin_key_for_keys_and_the_audit_log(
+    tmp_path: Path,
+) -> None:
+    """Found by a black-box bug hunt: with QA_AUTH=off anyone could list the keys and read
+    the audit log, though creating or revoking keys needs an admin key even then; and a
+    valid key that was sent was ignored (its writes audited as anonymous)."""
+    admin = {"authorization": f"Bearer {create_key(tmp_path, 'boss', 'admin')}"}
+    writer = {"authorization": f"Bearer {create_key(tmp_path, 'writer', 'write')}"}
+    with serve_process(tmp_path, env={"QA_AUTH": "off"}) as (url, _):
+        for path in ("/v1/keys", "/v1/audit"):
+            refused = httpx.get(f"{url}{path}", timeout=60)
+            assert refused.status_code == 401, (path, refused.text)
+            assert "admin key" in refused.json()["detail"]
+            assert httpx.get(f"{url}{path}", headers=writer, timeout=60).status_code == 403
+            assert httpx.get(f"{url}{path}", headers=admin, timeout=60).status_code == 200
+        # No key is needed elsewhere, and an OpenAI client's placeholder key is ignored.
+        placeholder = {"authorization": "Bearer sk-no-key-required"}
+        assert httpx.get(f"{url}/v1/documents", headers=placeholder).status_code == 200
+        doc = {"id": "audited", "text": "Der Stadtrat tagte am Montag. Er beschloss den Haushalt."}
+        assert httpx.post(f"{url}/v1/documents", json=doc, headers=writer).status_code == 201
+        entries = httpx.get(f"{url}/v1/audit", headers=admin, timeout=60).json()["items"]
+        created = [e for e in entries if e["document_id"] == "audited"]
+        assert [e["key_name"] for e in created] == ["writer"], created
+
+
+def test_a_trailing_slash_is_a_json_404_not_a_redirect(service: Service) -> None:
+    """Found by a black-box bug hunt: "/v1/ask/" answered 307 with an empty body, before
+    the key check."""
+    for method, path in [("POST", "/v1/ask/"), ("GET", "/v1/keys/"), ("GET", "/v1/documents/")]:
+        response = httpx.request(method, f"{service.url}{path}", json={"question": "x"})
+        assert response.status_code == 404, (path, response.status_code, response.text)
+        assert response.json()["type"] == "NotFound"
+        assert "location" not in response.headers

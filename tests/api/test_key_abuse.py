@@ -52,7 +52,9 @@ def test_anonymous_callers_cannot_create_or_revoke_keys(server: Server) -> None:
     assert revoke.status_code == 401 and revoke.json()["type"] == "NotAuthenticated"
     # Nothing was created, so nobody is locked out.
     assert httpx.get(f"{url}/v1/documents").status_code == 200
-    assert httpx.get(f"{url}/v1/keys").json()["items"] == []
+    # Listing keys and reading the audit log need an admin key too (the ninth hunt, L7).
+    for path in ("/v1/keys", "/v1/audit"):
+        assert httpx.get(f"{url}{path}").status_code == 401
 
 
 def test_the_first_admin_key_made_with_the_cli_works_at_once(server: Server) -> None:
@@ -98,7 +100,8 @@ def test_invalid_keys_are_limited_per_address(server: Server) -> None:
 def test_with_auth_off_keys_are_still_managed_by_admin_keys(
     settings: Settings, embedder: object
 ) -> None:
-    """QA_AUTH=off ignores keys everywhere but where keys are made and revoked."""
+    """QA_AUTH=off needs no key but where keys are made, listed or revoked and the audit
+    log is read."""
     own = settings.model_copy(update={"auth": "off"})
     svc = build_service(own, embedder)  # type: ignore[arg-type]
     try:
@@ -112,6 +115,7 @@ def test_with_auth_off_keys_are_still_managed_by_admin_keys(
             as_reader = {"authorization": f"Bearer {reader}"}
             assert client.post("/v1/keys", json=body, headers=as_reader).status_code == 403
             assert client.delete("/v1/keys/reader").status_code == 401
+            assert client.get("/v1/keys", headers=as_reader).status_code == 403
             as_admin = {"authorization": f"Bearer {admin}"}
             assert client.post("/v1/keys", json=body, headers=as_admin).status_code == 201
     finally:

@@ -69,3 +69,42 @@ def test_a_chat_turn_in_capitals_answers_as_cased_and_is_stored_as_typed(
     assert (chat["answer"], chat["citations"]) == (expected["answer"], expected["citations"])
     stored = served.get(f"/v1/conversations/{chat['conversation_id']}").json()
     assert stored["turns"][0]["message"] == shouted
+
+
+# Found by a black-box bug hunt: /v1/chat and /v1/chat/completions counted the question after
+# NFKC (its reading form) and refused what /v1/ask and the page accept; the limit is counted
+# in NFC on every route. Ligatures pasted from a PDF: 1,980 characters, 2,159 in NFKC.
+LIGATURES = ("Die Oﬃziere ﬁnden den Treﬀpunkt in Brüssel. " * 45)[:1990].strip()
+
+
+@pytest.mark.parametrize("question", [LIGATURES, "\ufdfa" * 1990])
+def test_every_route_counts_the_question_in_nfc(served: httpx.Client, question: str) -> None:
+    assert len(question) <= 2000
+    ask(served, question)
+    chat = served.post("/v1/chat", json={"message": question})
+    assert chat.status_code == 200, chat.text
+    assert_citations_exact(served, chat.json())
+    # The reading form is cut past 1.25x the limit (tuning/limits.py READING_FORM_EXPANSION)
+    assert len(chat.json()["retrieval_query"]) <= 2500
+    completion = served.post(
+        "/v1/chat/completions",
+        json={"model": "qa-service", "messages": [{"role": "user", "content": question}]},
+    )
+    assert completion.status_code == 200, completion.text
+    body = completion.json()
+    assert body["object"] == "chat.completion"
+    assert body["choices"][0]["message"]["role"] == "assistant"
+
+
+def test_a_question_over_the_limit_in_nfc_is_refused_on_every_route(
+    served: httpx.Client,
+) -> None:
+    question = "Wer leitete das Treffen? " * 81  # 2,025 characters
+    assert served.post("/v1/ask", json={"question": question}).status_code == 422
+    assert served.post("/v1/chat", json={"message": question}).status_code == 422
+    completion = served.post(
+        "/v1/chat/completions",
+        json={"model": "qa-service", "messages": [{"role": "user", "content": question}]},
+    )
+    assert completion.status_code == 400, completion.text
+    assert "error" in completion.json()
