@@ -238,6 +238,10 @@ def _check_can_start(settings: Settings, host: str) -> None:
         check_can_start(settings, access, host)
 
 
+MAX_LOST_LINES = 50
+"""`check` names this many unreachable or missing spans, then counts the rest."""
+
+
 def _printable(text: str) -> str:
     """Article text (and titles) for the terminal: control characters other than newline and
     tab as ``\\x1b``, bidi overrides as ``\\u202e`` (textcheck.escape_controls: a raw ESC
@@ -438,8 +442,10 @@ def check(
     fix: Annotated[bool, typer.Option("--fix", help="Remove what was found.")] = False,
 ) -> None:
     """Find what a crash can leave behind: unfinished writes in the journal and vectors of
-    versions no document holds (never visible in answers); and stored vectors no query finds
-    (`--fix` writes them again). Exit code 1 when something is found and not fixed."""
+    versions no document holds (never visible in answers); and sentences or chunks dense
+    search cannot reach, each named (document, version, offsets, first words): stored
+    vectors no query finds and missing vectors (`--fix` writes them again). Exit code 1 when
+    something is found and not fixed."""
     service = _service(repair=False)
     try:
         report = service.check(fix=fix)
@@ -451,9 +457,15 @@ def check(
         f"journal: {report.journal} unfinished writes; orphan vectors: "
         f"{report.orphan_sentence_vectors} sentence, {report.orphan_chunk_vectors} chunk; "
         f"unreachable vectors: {report.unreachable_sentence_vectors} sentence, "
-        f"{report.unreachable_chunk_vectors} chunk"
-        + ("; fixed" if fix and not report.clean else "")
+        f"{report.unreachable_chunk_vectors} chunk; "
+        f"missing vectors: {report.missing_sentence_vectors} sentence, "
+        f"{report.missing_chunk_vectors} chunk" + ("; fixed" if fix and not report.clean else ""),
+        soft_wrap=True,
     )
+    for lost in report.lost[:MAX_LOST_LINES]:
+        console.print("  " + _printable(lost.describe()), soft_wrap=True)
+    if len(report.lost) > MAX_LOST_LINES:
+        console.print(f"  ... and {len(report.lost) - MAX_LOST_LINES} more")
     if not report.clean and not fix:
         raise typer.Exit(1)
 

@@ -202,6 +202,30 @@ NEGATIONS = frozenset(
     "niemanden nirgends nirgendwo weder ohne".split()
 )
 NOT_NEGATIONS = ("nicht nur", "nicht zuletzt")
+# Words that make a statement a plan, a possibility or a claim ("Die Drohnen sollen ab Herbst
+# eingesetzt werden", "angeblich"): a generated sentence restating such a clause of its span
+# must keep one (answer/verification.py, modality_problem). "kann/können" (ability) and
+# "will/wollen" (also English "will") are left out: too common to read as a plan.
+MODAL_CUES = frozenset(
+    "soll sollen sollte sollten solle sollst könnte könnten könne dürfte dürften "
+    "möglicherweise vielleicht eventuell wahrscheinlich vermutlich voraussichtlich angeblich "
+    "mutmaßlich mutmasslich offenbar anscheinend geplant plant planen plante planten "
+    "vorgesehen beabsichtigt".split()
+)
+# A sentence holding one of these (or a cue above) does not state the span's plan as fact:
+# a wish, an ability, an estimate and reported speech ("will", "kann", "schätzungsweise", "gilt
+# als", "werde", "würde") keep it open too; "werden" does not (the passive "werden
+# eingesetzt" states a fact).
+MODAL_KEEPERS = frozenset(
+    "würde würden werde wolle wollen will kann können konnte konnten schätzungsweise "
+    "geschätzt gilt gelten galt vermutet".split()
+)
+# Question words that ask for something the answer must add (not "wurde": a yes/no question
+# is answered by restating it).
+WH_WORDS = frozenset(
+    "wer wen wem wessen was wann wo wohin woher wie warum weshalb wieso welche welcher "
+    "welches welchem welchen wieviel wieviele".split()
+)
 # Words a generated sentence may add to its span's: they attribute or approximate, and state
 # no fact of their own (answer/verification.py).
 # Words before a common noun ("die Kosten", "am Freitag", "seine Renovierung"): a capitalised

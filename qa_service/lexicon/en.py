@@ -107,6 +107,16 @@ GENERIC_NOUNS = frozenset("passage passages article evidence question answer sou
 # Generated answers (answer/verification.py): see de.py.
 NEGATIONS = frozenset("not no never none nobody nothing neither nor nowhere without cannot".split())
 NOT_NEGATIONS = ("not only", "no doubt")
+MODAL_CUES = frozenset(
+    "may might could would should reportedly allegedly supposedly apparently possibly "
+    "probably likely presumably planned scheduled intends intended proposed".split()
+)
+MODAL_PHRASES = (  # regular expressions over lower-cased text: "is to be deployed"
+    r"\b(?:is|are|was|were)\s+(?:due\s+|set\s+|expected\s+)?to\s+\w+",
+    r"\bplans?\s+to\b",
+)
+MODAL_KEEPERS = frozenset("will shall can estimated believed considered".split())
+WH_WORDS = frozenset("who whom whose what when where which why how".split())
 DETERMINERS = frozenset("the a an this that these those its his her their our my your".split())
 CONNECTIVES = frozenset(
     "according also additionally moreover furthermore about around approximately roughly "

@@ -67,6 +67,37 @@ def chunk_vectors(sentence_vectors: np.ndarray, chunks: Sequence[SentenceRange])
     return out
 
 
+Entry = tuple[str, str, int]  # (doc_id, version, ord) of a vector
+OPENING_WORDS = 8
+"""How many of a span's first words ``qa-service check`` shows to name it."""
+
+
+@dataclass(frozen=True, slots=True)
+class LostSpan:
+    """A sentence or chunk of a current version that dense search cannot reach: its vector
+    is ``missing`` from the vector store, or stored but ``unreachable`` (no query finds it).
+    ``start``/``end``/``opening``: where it is in the article and its first words (None /
+    "" when the document store no longer holds it)."""
+
+    kind: VectorKind
+    doc_id: str
+    version: str
+    ord: int
+    why: str  # "missing" or "unreachable"
+    start: int | None = None
+    end: int | None = None
+    opening: str = ""
+
+    def describe(self) -> str:
+        """One line naming it: what, where, which words."""
+        where = f" [{self.start}:{self.end}]" if self.start is not None else ""
+        words = f' "{self.opening}"' if self.opening else ""
+        return (
+            f"{self.why} {self.kind[:-1]} vector: document {self.doc_id!r} version "
+            f"{self.version} {self.kind[:-1]} {self.ord}{where}{words}"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CheckReport:
     """What ``ArticleIndex.check`` found."""
@@ -77,6 +108,9 @@ class CheckReport:
     fixed: bool
     unreachable_sentence_vectors: int = 0  # stored, but no query finds them (stores/chroma.py)
     unreachable_chunk_vectors: int = 0
+    missing_sentence_vectors: int = 0  # spans of current versions with no vector at all
+    missing_chunk_vectors: int = 0
+    lost: tuple[LostSpan, ...] = ()  # each unreachable or missing one, named (HUNT7 L15)
 
     @property
     def clean(self) -> bool:
@@ -86,6 +120,8 @@ class CheckReport:
             or self.orphan_chunk_vectors
             or self.unreachable_sentence_vectors
             or self.unreachable_chunk_vectors
+            or self.missing_sentence_vectors
+            or self.missing_chunk_vectors
         )
 
 
@@ -123,8 +159,10 @@ class ArticleIndex:
     def check(self, *, fix: bool) -> CheckReport:
         """Find (and with ``fix`` remove) what a crash can leave behind: journal entries of
         unfinished writes and vectors of versions the document store does not hold (never
-        visible in answers: queries drop them); and vectors of current versions that no
-        query finds (with ``fix`` written again so that queries do).
+        visible in answers: queries drop them); and spans of current versions that dense
+        search cannot reach: vectors no query finds (with ``fix`` written again so that
+        queries do) and vectors missing from the vector store (with ``fix`` written from the
+        sentence vectors the document store keeps). Each of those is named in the report.
 
         Reads every vector once and asks it as a query: O(vectors), a command for operators,
         so the scan runs without the writers' lock (writes on every replica go on); what it
@@ -132,32 +170,40 @@ class ArticleIndex:
         never taken for debris, and the lock is held only for that check and the fixes.
         """
         docs, vectors = self.stores.documents, self.stores.vectors
-        found: dict[VectorKind, list[tuple[str, str, int]]] = {}
-        unreachable: dict[VectorKind, list[tuple[str, str, int]]] = {}
+        found: dict[VectorKind, list[Entry]] = {}
+        unreachable: dict[VectorKind, list[Entry]] = {}
+        missing: dict[VectorKind, list[Entry]] = {}
         for kind in VECTOR_KINDS:
             entries = list(vectors.entries(kind))
             current = docs.versions(list({doc for doc, _, _ in entries}))
             found[kind] = [e for e in entries if current.get(e[0]) != e[1]]
             unreachable[kind] = [e for e in vectors.unreachable(kind) if current.get(e[0]) == e[1]]
+            missing[kind] = self._missing(kind, set(entries))
         with self.writing():
             journal = len(docs.journal())
-            orphans: dict[VectorKind, list[tuple[str, str, int]]] = {}
+            orphans: dict[VectorKind, list[Entry]] = {}
             for kind in VECTOR_KINDS:
-                candidates = found[kind] + unreachable[kind]
+                candidates = found[kind] + unreachable[kind] + missing[kind]
                 current = docs.versions(list({doc for doc, _, _ in candidates}))
                 orphans[kind] = [e for e in found[kind] if current.get(e[0]) != e[1]]
                 unreachable[kind] = [e for e in unreachable[kind] if current.get(e[0]) == e[1]]
+                missing[kind] = [e for e in missing[kind] if current.get(e[0]) == e[1]]
                 # Asked again as they are now: a write that finished during the scan may
                 # have removed or re-written what the scan saw (hunt 8 L5).
                 if orphans[kind]:
                     orphans[kind] = vectors.stored(kind, orphans[kind])
                 if unreachable[kind]:
                     unreachable[kind] = vectors.unreachable(kind, keys=unreachable[kind])
+                if missing[kind]:
+                    stored = set(vectors.stored(kind, missing[kind]))
+                    missing[kind] = [e for e in missing[kind] if e not in stored]
             if fix:
                 self.repair()
                 for kind in VECTOR_KINDS:
                     vectors.delete_entries(kind, orphans[kind])
                     vectors.rewrite(kind, unreachable[kind])
+                self._restore(missing)
+        lost = self._named(unreachable, "unreachable") + self._named(missing, "missing")
         return CheckReport(
             journal,
             len(orphans["sentences"]),
@@ -165,7 +211,67 @@ class ArticleIndex:
             fixed=fix,
             unreachable_sentence_vectors=len(unreachable["sentences"]),
             unreachable_chunk_vectors=len(unreachable["chunks"]),
+            missing_sentence_vectors=len(missing["sentences"]),
+            missing_chunk_vectors=len(missing["chunks"]),
+            lost=tuple(lost),
         )
+
+    def _missing(self, kind: VectorKind, stored: set[Entry], page: int = 1000) -> list[Entry]:
+        """Spans of current versions that have no entry in ``stored``."""
+        docs = self.stores.documents
+        out: list[Entry] = []
+        offset = 0
+        while records := docs.page(offset=offset, limit=page):
+            for r in records:
+                n = r.n_sentences if kind == "sentences" else r.n_chunks
+                spans = [(r.id, r.version, i) for i in range(n)]
+                out += [e for e in spans if e not in stored]
+            offset += len(records)
+        return out
+
+    def _restore(self, missing: dict[VectorKind, list[Entry]]) -> None:
+        """Write the vectors of documents with missing ones again, from the sentence vectors
+        the document store keeps (a chunk's is their mean: ``chunk_vectors``); an index that
+        lacks some of them (stored before they were kept) is left as it is. Caller holds
+        ``writing()``."""
+        docs, vectors = self.stores.documents, self.stores.vectors
+        for doc_id, version in dict.fromkeys((d, v) for e in missing.values() for d, v, _ in e):
+            record = docs.get(doc_id)
+            if record is None or record.version != version:
+                continue
+            keys = [(doc_id, i) for i in range(record.n_sentences)]
+            stored = docs.sentence_vectors(keys)
+            if len(stored) < len(keys):
+                continue
+            matrix = np.stack([stored[k] for k in keys])
+            if any(e[0] == doc_id for e in missing["sentences"]):
+                vectors.add("sentences", [(doc_id, version, matrix)])
+            if any(e[0] == doc_id for e in missing["chunks"]):
+                spans = docs.chunks_by_key([(doc_id, i) for i in range(record.n_chunks)])
+                chunks = [spans[(doc_id, i)] for i in range(record.n_chunks)]
+                vectors.add("chunks", [(doc_id, version, chunk_vectors(matrix, chunks))])
+
+    def _named(self, entries: dict[VectorKind, list[Entry]], why: str) -> list[LostSpan]:
+        """``entries`` as the spans they stand for: offsets and first words (``LostSpan``)."""
+        docs = self.stores.documents
+        out = []
+        for kind, keys in entries.items():
+            wanted = [(doc, ord_) for doc, _, ord_ in keys]
+            spans: dict[Any, Any] = (
+                docs.sentences_by_key(wanted) if kind == "sentences" else docs.chunks_by_key(wanted)
+            )
+            for doc, version, ord_ in keys:
+                span = spans.get((doc, ord_))
+                if span is None:
+                    out.append(LostSpan(kind, doc, version, ord_, why))
+                    continue
+                text = getattr(span, "text", None) or docs.quote(doc, span.start, span.end) or ""
+                words = text.split()
+                opening = " ".join(words[:OPENING_WORDS])
+                if len(words) > OPENING_WORDS:
+                    opening += " ..."
+                out.append(LostSpan(kind, doc, version, ord_, why, span.start, span.end, opening))
+        return out
 
     def write(self, items: Sequence[PreparedDocument]) -> None:
         """Write documents whose segmentation and sentence vectors are known.

@@ -145,6 +145,22 @@ class Retention:
         return newest - self.max_turns + 1 if self.max_turns else 0
 
 
+class PurgeClock:
+    """When a conversation store last purged expired conversations: a purge is due at most
+    once per ``Retention.purge_interval`` per process (the first one at once). One clock per
+    store; both backends ask it beside their own SQL."""
+
+    def __init__(self, retention: Retention) -> None:
+        self.retention = retention
+        self._purged_at = 0.0
+
+    def due(self, now: float) -> bool:
+        return now - self._purged_at >= self.retention.purge_interval
+
+    def purged(self, now: float) -> None:
+        self._purged_at = now
+
+
 @dataclass(frozen=True, slots=True)
 class Conversation:
     id: str

@@ -354,3 +354,96 @@ def test_l3_a_marker_a_word_governs_leaves_no_dangling_word(
     assert verdict.verified and verdict.citations == (1,), verdict
     assert verdict.text == text
     assert strip_markers("Laut [1] kam er [2].") == "Laut Quelle kam er."
+
+
+# HUNT8 L7: a sentence that states as fact what its span only plans, supposes or reports,
+# and a sentence that only echoes the question.
+PLANNED = {
+    1: "Die neuen Drohnen sollen ab Herbst an der Front eingesetzt werden, sagte Umjerow.",
+    2: "Angeblich wurde Robert Browdi schon im Mai zum Chef der Drohnentruppen ernannt.",
+    3: "The new drones are to be deployed at the front from autumn, Umerov said.",
+    4: "The drones may cost 4 million euros each, the ministry reportedly estimated.",
+}
+TOLD = (
+    "Selenskyj gab am Abend bekannt, wer zum Chef der Drohnentruppen ernannt wurde: Robert "
+    "Browdi ist es, wie bekannt wurde."
+)
+Q_WHEN_DE = "Wann werden die neuen Drohnen an der Front eingesetzt?"
+Q_WHEN_EN = "When will the new drones be deployed at the front?"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        (Q_WHEN_DE, "Die neuen Drohnen werden ab Herbst an der Front eingesetzt. [1]"),
+        (Q_WHEN_DE, "Laut Umjerow werden die Drohnen ab Herbst an der Front eingesetzt. [1]"),
+        (Q_DE, "Robert Browdi wurde im Mai zum Chef der Drohnentruppen ernannt. [2]"),
+        (Q_WHEN_EN, "The new drones are deployed at the front from autumn. [3]"),
+        ("How much do the drones cost?", "The drones cost 4 million euros each. [4]"),
+    ],
+)
+def test_l7_a_plan_or_claim_stated_as_fact_is_dropped(
+    verifier: Verifier, question: str, sentence: str
+) -> None:
+    verdict = verifier.verify(sentence, PLANNED, "de", question)
+    assert not verdict.verified and verdict.reason == "modality", verdict
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        (Q_WHEN_DE, "Die neuen Drohnen sollen ab Herbst an der Front eingesetzt werden. [1]"),
+        (Q_WHEN_DE, "Umjerow sagte, die neuen Drohnen sollen ab Herbst an der Front eingesetzt "
+         "werden. [1]"),
+        (Q_WHEN_DE, "Laut Umjerow „sollen“ die neuen Drohnen ab Herbst an der Front eingesetzt "
+         "werden. [1]"),
+        (Q_DE, "Angeblich wurde Robert Browdi im Mai zum Chef der Drohnentruppen ernannt. [2]"),
+        (Q_WHEN_EN, "The new drones are to be deployed at the front from autumn. [3]"),
+        (Q_WHEN_EN, "The new drones will be deployed at the front from autumn. [3]"),
+        ("How much do the drones cost?", "The drones may cost 4 million euros each. [4]"),
+    ],
+)  # fmt: skip
+def test_l7_a_sentence_that_keeps_the_modality_is_kept(
+    verifier: Verifier, question: str, sentence: str
+) -> None:
+    verdict = verifier.verify(sentence, PLANNED, "de", question)
+    assert verdict.verified, verdict
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        (Q_DE, "Wer zum Chef der Drohnentruppen ernannt wurde, gab Selenskyj bekannt. [7]"),
+        (Q_DE, "Wer zum Chef der Drohnentruppen ernannt wurde, ist bekannt. [7]"),
+        (Q_DE, "Ernannt wurde ein Chef der Drohnentruppen. [1]"),
+        (Q_DE, "Der Chef der Drohnentruppen wurde laut Quelle ernannt. [1]"),
+        (Q_DE, "Wer wurde zum Chef der Drohnentruppen ernannt? [1]"),
+        (Q_EN, "The head of the drone forces was appointed. [1]"),
+    ],
+)
+def test_l7_a_sentence_that_echoes_the_question_is_dropped(
+    verifier: Verifier, question: str, sentence: str
+) -> None:
+    verdict = verifier.verify(sentence, {**H1_SPANS, 7: TOLD}, "de", question)
+    assert not verdict.verified and verdict.reason == "echo", verdict
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        (Q_DE, "Wer zum Chef der Drohnentruppen ernannt wurde, war Robert Browdi. [1]"),
+        (Q_DE, "Zum Chef der Drohnentruppen wurde Robert Browdi ernannt. [1]"),
+        (Q_DE, "Wer zum Chef der Drohnentruppen ernannt wurde, gab Selenskyj bekannt: Robert "
+         "Browdi. [7]"),
+        # A yes/no or either-or question is answered by restating it.
+        ("Wurde Robert Browdi zum Chef der Drohnentruppen ernannt?",
+         "Robert Browdi wurde zum Chef der Drohnentruppen ernannt. [1]"),
+        ("Wer wurde Chef der Drohnentruppen, Robert Browdi oder Oleh Apostol?",
+         "Robert Browdi wurde Chef der Drohnentruppen. [1]"),
+    ],
+)  # fmt: skip
+def test_l7_an_answer_in_the_question_s_words_is_kept(
+    verifier: Verifier, question: str, sentence: str
+) -> None:
+    verdict = verifier.verify(sentence, {**H1_SPANS, 7: TOLD}, "de", question)
+    assert verdict.verified, verdict

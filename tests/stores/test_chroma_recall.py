@@ -138,6 +138,9 @@ def test_check_finds_unreachable_vectors_and_fix_makes_them_findable(
     assert "check" in out, f"{out['tries']} fresh indexes with rayon's threads lost nothing"
     lost = out["stored"] - out["found_before"]
     assert out["check"]["unreachable_sentence_vectors"] == lost >= 1
+    named = [s for s in out["check"]["lost"] if s["why"] == "unreachable"]  # HUNT7 L15
+    assert len([s for s in named if s["kind"] == "sentences"]) == lost
+    assert all(s["start"] is not None and s["opening"] for s in named), named
     assert out["fix"]["fixed"]
     assert out["after"]["unreachable_sentence_vectors"] == 0
     assert out["after"]["unreachable_chunk_vectors"] == 0

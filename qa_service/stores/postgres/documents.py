@@ -42,6 +42,7 @@ from qa_service.stores.base import (
     KeyRecord,
     LexicalHit,
     NewTurn,
+    PurgeClock,
     Retention,
     SentenceSpan,
     StoredTurn,
@@ -376,7 +377,7 @@ class PostgresDocumentStore:
     def __init__(self, db: PostgresDatabase, retention: Retention = Retention()) -> None:
         self.db = db
         self.retention = retention
-        self._purged_at = 0.0
+        self._purge = PurgeClock(retention)
 
     def close(self) -> None:
         self.db.close()
@@ -771,11 +772,11 @@ class PostgresDocumentStore:
             raise _not_found(conversation_id)
         with self.db.transaction() as cur:
             if create:
-                if now - self._purged_at >= self.retention.purge_interval:
+                if self._purge.due(now):
                     cur.execute(
                         "DELETE FROM conversations WHERE updated_at < %s", (expired_before,)
                     )
-                    self._purged_at = now
+                    self._purge.purged(now)
                 cur.execute(
                     "INSERT INTO conversations (id, created_at, updated_at, owner) "
                     "VALUES (%s, %s, %s, %s)",

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from qa_service.errors import ConversationNotFound
-from qa_service.stores.base import Conversation, NewTurn, Retention, StoredTurn
+from qa_service.stores.base import Conversation, NewTurn, PurgeClock, Retention, StoredTurn
 from qa_service.stores.rows import stored_turn, turn_row
 from qa_service.stores.sqlite.lazy import LazyFile
 from qa_service.stores.sqlite.migrations import conversation_migrations
@@ -25,7 +25,7 @@ class SQLiteConversations(LazyFile):
     def __init__(self, path: Path, retention: Retention = Retention()) -> None:
         super().__init__(path, conversation_migrations, ["foreign_keys=ON"])
         self.retention = retention
-        self._purged_at = 0.0
+        self._purge = PurgeClock(retention)
 
     def _head(self, conn: sqlite3.Connection, conversation_id: str, owner: str | None) -> tuple:
         """The conversation's (id, created_at, updated_at); raises ConversationNotFound when
@@ -67,11 +67,11 @@ class SQLiteConversations(LazyFile):
         expired_before = self.retention.expired_before(now)
         with self._transaction() as conn:
             if create:
-                if now - self._purged_at >= self.retention.purge_interval:
+                if self._purge.due(now):
                     conn.execute(
                         "DELETE FROM conversations WHERE updated_at < ?", (expired_before,)
                     )
-                    self._purged_at = now
+                    self._purge.purged(now)
                 conn.execute(
                     "INSERT INTO conversations (id, created_at, updated_at, owner) "
                     "VALUES (?, ?, ?, ?)",
