@@ -11,6 +11,7 @@ __all__ = [
     "ASSISTANT_MESSAGE",
     "Language",
     "detect_language",
+    "is_abstention",
     "unresolved_message",
 ]
 
@@ -33,6 +34,11 @@ ABSTAIN_MESSAGE: dict[Language, str] = {
     "de": "Dazu habe ich in den Artikeln keine belastbare Stelle gefunden.",
     "en": "I could not find a passage in the articles that answers this.",
 }
+
+
+def is_abstention(reply: str) -> bool:
+    """Whether an assistant reply (as an OpenAI client sends it back) is our abstention."""
+    return reply.strip().startswith(tuple(ABSTAIN_MESSAGE.values()))
 
 
 ASSISTANT_MESSAGE: dict[Language, str] = {

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
+from qa_service.answer.language import is_abstention
 from qa_service.api.schemas import MAX_QUESTION_CHARS, AskResponse, CitationOut, Question
 from qa_service.config import AnswerMode
 from qa_service.textcheck import nfc, text_problem
@@ -181,8 +182,20 @@ class ChatCompletionRequest(BaseModel):
         return self.messages[-1].text
 
     @property
-    def earlier_questions(self) -> list[str]:
-        return [m.text for m in self.messages[:-1] if m.role == "user"]
+    def earlier_turns(self) -> list[tuple[str, bool]]:
+        """Each earlier user message, and whether the assistant's reply to it (the next
+        assistant message before another user one) was our abstention: such a follow-up
+        narrows no topic (``chat.rewriting.fold``)."""
+        turns: list[tuple[str, bool]] = []
+        replied = True
+        for m in self.messages[:-1]:
+            if m.role == "user":
+                turns.append((m.text, False))
+                replied = False
+            elif m.role == "assistant" and turns and not replied:
+                turns[-1] = (turns[-1][0], is_abstention(m.text))
+                replied = True
+        return turns
 
 
 class CompletionMessage(BaseModel):

@@ -17,7 +17,9 @@ context as it needs:
   as many as the dependence asks for. BM25 sees them as ordinary query terms.
 
 Because each self-contained message resets the context, what is carried is the current
-topic, not the whole history. A follow-up that names nothing of its own passes the topic on
+topic, not the whole history. A follow-up the articles could not answer (it abstained)
+leaves the topic as it was: "Wie viele Kinder hat er?" found nothing, so "Kinder" must not
+steer the next turn's search. A follow-up that names nothing of its own passes the topic on
 unchanged, so a topic set once lasts through any number of "Und wann?" turns until a new one
 is set; the ``window`` (read back to find that topic) bounds the work per request.
 
@@ -64,10 +66,12 @@ class RewriteConfig:
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """An earlier user message and its query embedding (computed once, when it was asked)."""
+    """An earlier user message and its query embedding (computed once, when it was asked);
+    ``abstained``: its answer found nothing (``fold`` lets such a follow-up narrow nothing)."""
 
     message: str
     vector: np.ndarray
+    abstained: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,12 +201,20 @@ def topic_start(messages: Sequence[str]) -> int:
 
 
 def fold(turns: Sequence[Turn], config: RewriteConfig | None = None) -> Context | None:
-    """The context after the last ``config.window`` turns, from the newest topic on."""
+    """The context after the last ``config.window`` turns, from the newest topic on.
+
+    A follow-up that abstained passes the context on unchanged: what it named ("Kinder" in
+    "Wie viele Kinder hat er?") is in no answer, so it is no part of the topic. A
+    self-contained question that abstained still sets the topic: the user moved on to it,
+    and a pronoun after it points there, not back to the turns before.
+    """
     config = config or RewriteConfig()
     recent = list(turns)[-config.window :] if config.window > 0 else []
     context: Context | None = None
     for turn in recent[topic_start([t.message for t in recent]) :]:
-        context = rewrite(turn.message, turn.vector, context, config).context
+        step = rewrite(turn.message, turn.vector, context, config)
+        if not (turn.abstained and step.dependence > 0):
+            context = step.context
     return context
 
 

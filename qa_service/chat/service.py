@@ -241,24 +241,27 @@ class ChatService:
     ) -> list[Turn]:
         """The last ``limit`` user messages of a stored conversation with their embeddings."""
         return [
-            Turn(t.message, self._stored_vector(t))
+            Turn(t.message, self._stored_vector(t), t.abstained)
             for t in self.store.recent_turns(conversation_id, limit, owner=owner)
         ]
 
     def start_complete(
         self,
         message: str,
-        earlier_messages: Sequence[str],
+        earlier_turns: Sequence[tuple[str, bool]],
         top_k: int | None = None,
         mode: AnswerMode | None = None,
     ) -> ChatTurn:
-        """``message`` after ``earlier_messages`` (user turns, oldest first), ready to answer.
+        """``message`` after ``earlier_turns`` (user messages, oldest first, each with
+        whether its answer abstained), ready to answer.
 
         Nothing is stored: the caller sends the whole conversation each time.
         """
         window = self.config.window
-        recent = [m.strip() for m in earlier_messages if m.strip()][-window:] if window else []
-        earlier = [Turn(m, self._embed(m)) for m in recent[topic_start(recent) :]]
+        kept = [(m.strip(), a) for m, a in earlier_turns if m.strip()]
+        recent = kept[-window:] if window else []
+        start = topic_start([m for m, _ in recent])
+        earlier = [Turn(m, self._embed(m), a) for m, a in recent[start:]]
         return self._start(message, earlier, top_k, mode)
 
     def conversation(self, conversation_id: str, owner: str | None = None) -> Conversation:

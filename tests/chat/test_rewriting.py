@@ -259,3 +259,20 @@ def test_a_question_to_the_assistant_keeps_the_topic() -> None:
     ]
     context = fold(turns)
     assert context is not None and context.terms == ("Rutte",)
+
+
+def test_an_abstained_follow_up_narrows_nothing_an_abstained_new_topic_still_sets_it() -> None:
+    opening = "Und wer wurde Chef der Fallschirmjägertruppen?"
+    turns = _turns(["Wer wurde zum Chef der Drohnentruppen ernannt?", opening])
+    context = fold(turns)
+    children = Turn("Wie viele Kinder hat er?", _axis(2))
+    answered = fold([*turns, children])
+    unanswered = fold([*turns, Turn(children.message, children.vector, abstained=True)])
+    assert answered is not None and "Kinder" in answered.terms  # an answer narrows the topic
+    assert unanswered is not None and context is not None
+    assert unanswered.terms == context.terms  # nothing found: the topic stays as it was
+    assert np.array_equal(unanswered.vector, context.vector)
+    # A self-contained question that abstained still moves the conversation on to it.
+    kyiv = Turn("Wer ist der Bürgermeister von Kiew?", _axis(3), abstained=True)
+    moved = fold([*turns, kyiv])
+    assert moved is not None and moved.terms == ("Bürgermeister", "Kiew")

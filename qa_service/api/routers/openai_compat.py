@@ -162,7 +162,7 @@ async def chat_completions(
     """
     _check_model(body.model)
     turn = await compute.run(
-        chat_service.start_complete, body.question, body.earlier_questions, body.top_k, body.mode
+        chat_service.start_complete, body.question, body.earlier_turns, body.top_k, body.mode
     )
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
