@@ -8,8 +8,9 @@ for the question's language, and the message must ask about something at all.
 from collections.abc import Sequence
 
 from qa_service.answer.cues import expected_answer_type, holds_asked_quantity
-from qa_service.lexicon import SMALL_TALK
-from qa_service.retrieval.lexical import content_words, missing_names, share_found
+from qa_service.answer.references import bare, is_content_word, words
+from qa_service.lexicon import CONTINUATIONS, QUESTION_WORDS, SMALL_TALK
+from qa_service.retrieval.lexical import content_words, missing_names, share_found, word_found
 
 
 def asks_something(question: str, query: str) -> bool:
@@ -51,3 +52,21 @@ def lacks_asked_quantity(question: str, cited: Sequence[str]) -> bool:
     return expected_answer_type(question) == "number" and not any(
         holds_asked_quantity(question, sentence) for sentence in cited
     )
+
+
+def asks_beyond_topic(follow_up: str, passages: Sequence[str]) -> bool:
+    """A follow-up's own words (what it asks about the conversation's topic: "alt" in "Wie
+    alt ist er?", "Kinder", "geboren"; not its pronouns, question words or "Und") are in none
+    of the candidate sentences.
+
+    The follow-up is searched with the topic's vector mixed in (``chat/rewriting.py``), so
+    every sentence on the topic is close to it and the dense evidence is met by the topic,
+    not by what is asked; only the words tell whether the articles say anything about it.
+    A follow-up with no word of its own ("Wann war das?", "Warum?") asks nothing beyond it.
+    """
+    own = [
+        w
+        for w in words(follow_up)
+        if is_content_word(w) and bare(w) not in QUESTION_WORDS and bare(w) not in CONTINUATIONS
+    ]
+    return bool(own) and not any(word_found(w, p) for w in own for p in passages)

@@ -15,6 +15,7 @@ import numpy as np
 
 from qa_service.answer.abstaining import (
     abstains,
+    asks_beyond_topic,
     few_words_found,
     lacks_asked_quantity,
     near_miss,
@@ -246,6 +247,9 @@ class ExtractiveAnswerer:
         threshold = self.abstain_threshold(language, near_miss=missing, few_words=few_words)
         if abstains(evidence, threshold, question, query):
             return [], diagnostics
+        if self.beyond_topic(question, language, texts, topic):
+            diagnostics["beyond_topic"] = 1.0
+            return [], diagnostics
         if self.reranker is not None and len(ranked) > 1:
             # The search query: in a conversation it carries the topic ("Wann war das? Chef
             # Drohnentruppen"), which the follow-up alone does not.
@@ -256,6 +260,17 @@ class ExtractiveAnswerer:
             diagnostics["lacks_quantity"] = 1.0
             return [], diagnostics
         return ranked, diagnostics
+
+    def beyond_topic(
+        self, question: str, language: Language, texts: list[str], topic: Topic | None
+    ) -> bool:
+        """A follow-up leaning on the conversation's topic that asks what no candidate says
+        (``abstaining.asks_beyond_topic``): "Wie alt ist er?" after an appointment. Only in
+        question languages whose words are read in the articles (those with a
+        ``few_words_found`` calibration: German); single questions never get here."""
+        if topic is None or topic[1] <= 0:
+            return False
+        return language in self.calibration.few_words_found and asks_beyond_topic(question, texts)
 
     def lacks_quantity(self, question: str, ranked: Ranked) -> bool:
         """A number question whose cited sentences hold no quantity that could answer it

@@ -4,6 +4,7 @@ import pytest
 
 from qa_service.answer.abstaining import (
     abstains,
+    asks_beyond_topic,
     asks_something,
     few_words_found,
     lacks_asked_quantity,
@@ -74,3 +75,24 @@ def test_a_number_question_without_a_fitting_quantity_in_its_citations_is_a_near
     assert lacks_asked_quantity("Um wie viel soll die Abschreckung wachsen?", cited)
     more = [*cited, "Geplant ist eine Erhöhung um etwa 30 Prozent."]
     assert not lacks_asked_quantity("Um wie viel soll die Abschreckung wachsen?", more)
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "beyond"),
+    [
+        ("Wie alt ist er?", True),
+        ("Wie viele Kinder hat er?", True),
+        ("Wer hat ihn ernannt?", False),  # "ernannt" is in the sentence
+        ("Wer leitete es?", False),  # "leitete" in "geleitet"
+        ("Wann war das?", False),  # nothing of its own: it asks about the topic itself
+        ("Und dann?", False),
+    ],
+)
+def test_a_follow_up_asks_beyond_the_topic_when_no_sentence_holds_its_own_words(
+    follow_up: str, beyond: bool
+) -> None:
+    sentences = [
+        "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt.",
+        "Das Treffen wird von den Verteidigungsministern Boris Pistorius geleitet.",
+    ]
+    assert asks_beyond_topic(follow_up, sentences) is beyond
