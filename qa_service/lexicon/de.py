@@ -49,8 +49,9 @@ GENERIC_WORDS = frozenset(
     alt jung groß gesagt sagte sagt sagen geboren gestorben gewählt ernannt gemacht getan
     passiert geschehen kam kommt gekommen ging geht gegangen lebt lebte wohnt wohnte arbeitet
     arbeitete heißt hieß denkt dachte meint meinte verärgert zuletzt eigentlich jetzt heute
-    gestern macht machte tut tat will wollte kann konnte zeigt zeigte kostet kostete leitet
-    leitete los gemeint getroffen trifft traf helfen hilft
+    gestern macht machte tut tat will wollte kann konnte zeigt zeigte zeigen zeigten kostet
+    kostete leitet leitete los gemeint getroffen trifft traf helfen hilft warnt warnte warnen
+    gewarnt
     """.split()
 )
 # Words that open a reply without naming anything ("Übrigens, wann war das?").

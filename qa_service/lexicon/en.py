@@ -25,7 +25,7 @@ GENERIC_WORDS = frozenset(
     work works worked happen happens happened do doing done go goes went come comes came think
     thinks thought mean means meant want wants wanted cost costs lead leads led appointed
     leave left win won become became get got make made know knew see saw really now today
-    yesterday last name help
+    yesterday last name help show shows showed shown warn warns warned
     """.split()
 )
 FORMAL_ADDRESS: frozenset[str] = frozenset()

@@ -37,6 +37,9 @@ def _chat(http: httpx.Client, message: str, conversation_id: str | None = None) 
         ("How old is he?", "he", "en"),
         ("Wie alt ist sie?", "sie", "de"),
         ("Was hat er gesagt?", "er", "de"),
+        ("Wovor warnt er?", "er", "de"),
+        ("Was zeigen sie?", "sie", "de"),
+        ("What do they show?", "they", "en"),
     ],
 )
 def test_a_pronoun_alone_is_asked_back_not_answered(
