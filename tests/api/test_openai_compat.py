@@ -13,6 +13,8 @@ import httpx
 import openai
 import pytest
 
+from qa_service.answer.language import ABSTAIN_MESSAGE
+from qa_service.api.chat_schemas import ChatCompletionRequest
 from qa_service.config import Settings
 from qa_service.service import build_service
 from tests.helpers.embedders import MemoEmbedder
@@ -297,3 +299,35 @@ def test_content_parts_are_words_apart_and_only_text(server: str) -> None:
     options["messages"] = [{"role": "user", "content": DRONES}]
     bad = httpx.post(url, json=options)
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "stream_options.include_usage"
+
+
+def test_earlier_turns_know_which_replies_abstained() -> None:
+    """Each earlier user message with whether the next assistant message (before another user
+    message) is our abstention; a message with no reply, or a reply of a client's own, is not."""
+
+    def said(role: str, content: str) -> dict[str, str]:
+        return {"role": role, "content": content}
+
+    request = ChatCompletionRequest.model_validate(
+        {
+            "model": "qa-service",
+            "messages": [
+                said("system", "Antworte kurz."),
+                said("user", "Wer wurde zum Chef der Drohnentruppen ernannt?"),
+                said("assistant", "Selenskyj hat ... [1]"),
+                said("user", "Wie viele Kinder hat er?"),
+                said("assistant", f" {ABSTAIN_MESSAGE['de']}"),
+                said("assistant", "Noch etwas?"),  # a second reply: the first one counts
+                said("user", "Und?"),
+                said("user", "How old is he?"),
+                said("assistant", ABSTAIN_MESSAGE["en"]),
+                said("user", "Was ist mit ihm?"),
+            ],
+        }
+    )
+    assert request.earlier_turns == [
+        ("Wer wurde zum Chef der Drohnentruppen ernannt?", False),
+        ("Wie viele Kinder hat er?", True),
+        ("Und?", False),
+        ("How old is he?", True),
+    ]
