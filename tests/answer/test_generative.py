@@ -476,3 +476,13 @@ def test_chosen_part_is_exact_offsets() -> None:
     chosen = chosen_part(passage, ["Healey war in Brüssel."], "Wo war Healey?")
     assert text[chosen.chosen_start : chosen.chosen_end] == "Zweiter Satz über Brüssel und Healey."
     assert (chosen.start, chosen.end, chosen.quote) == (start, end, passage.quote)
+
+
+def test_letters_after_the_last_marker_are_not_kept(client: TestClient, scripted) -> None:  # type: ignore[no-untyped-def]
+    """HUNT9 L9: "... Treffens [1] x y z" was answered "... Treffens x y z [1]": letters
+    alone are no content words, so nothing checked them. Now they must be in the span."""
+    scripted[1].reply = f"{GOOD.removesuffix('.')} x y z"
+    body = _ask(client)
+    assert (body["mode"], body["fallback_reason"]) == ("extractive_fallback", "nothing_verified")
+    assert " x y z" not in body["answer"]
+    assert_citations_exact(client, body)
