@@ -82,7 +82,11 @@ class SentenceStream:
     """Cuts streamed text into sentences; one is complete when the next one has begun.
 
     Markers after the full stop ("... ernannt. [1] Danach ...") belong to the sentence
-    before them, so a sentence is only let go once a word follows its markers.
+    before them, so a sentence is only let go once a word follows its markers. A line
+    break ends a sentence too: a chat model breaks lines between sentences, list items
+    and headings, often without a full stop ("... geleitet [1]\n- Olaf Scholz ..."), and
+    the sentence splitter would join them into one that stands or falls as a whole
+    (HUNT9 L9).
     """
 
     def __init__(self) -> None:
@@ -93,7 +97,12 @@ class SentenceStream:
         pieces: list[tuple[str, int]] = []
         # A list bullet opens a sentence; blanked, not cut, so offsets stay the buffer's.
         text = _BULLET.sub(lambda m: " " * len(m.group()), self.buffer)
-        for start, end in sentence_bounds(text):
+        bounds = [
+            (line.start() + start, line.start() + end)
+            for line in _LINE.finditer(text)
+            for start, end in sentence_bounds(line.group())
+        ]
+        for start, end in bounds:
             piece = text[start:end]
             if pieces and (head := _LEADING_MARKERS.match(piece)):
                 pieces[-1] = (f"{pieces[-1][0]} {head.group().strip()}", pieces[-1][1])
@@ -122,6 +131,7 @@ _LEADING_MARKERS = re.compile(r"\s*(?:\[[^\]\n]{1,20}\]\s*)+")
 # start. Numbered items are left alone: "4. Juni 2025 ..." opens German sentences.
 _MARKDOWN = re.compile(r"\*\*|__|`|^\s*#{1,6}\s+|^\s*[-*•]\s+")
 _BULLET = re.compile(r"^[ \t]*[-*•][ \t]+", re.MULTILINE)
+_LINE = re.compile(r"[^\n]+")
 
 
 def plain_sentence(sentence: str) -> str:

@@ -486,3 +486,23 @@ def test_letters_after_the_last_marker_are_not_kept(client: TestClient, scripted
     assert (body["mode"], body["fallback_reason"]) == ("extractive_fallback", "nothing_verified")
     assert " x y z" not in body["answer"]
     assert_citations_exact(client, body)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "{good}\nOlaf Scholz wurde verhaftet",
+        "- {good}\n- Olaf Scholz wurde verhaftet [1]",
+        "{good}\n\nOlaf Scholz wurde verhaftet [1].",
+    ],
+)
+def test_a_line_break_ends_a_sentence(client: TestClient, scripted, reply: str) -> None:  # type: ignore[no-untyped-def]
+    """HUNT9 L9: a sentence without a full stop, a line break and an invented sentence were
+    one sentence to the verifier, and the whole answer fell back. Now the line break ends
+    the first, which is kept; the invented one is dropped."""
+    scripted[1].reply = reply.format(good=GOOD.removesuffix("."))
+    body = _ask(client)
+    assert body["mode"] == "generative", body
+    assert [s["text"] for s in body["sentences"]] == [GOOD.removesuffix(" [1].")]
+    assert "Scholz" not in body["answer"]
+    assert_citations_exact(client, body)
