@@ -206,6 +206,9 @@ def build_service(
             Verifier(embedder),
             quote=stores.documents.quote,
             article=stores.documents.text,
+            sentences=lambda doc_id, start, end: [
+                (s.start, s.end) for s in stores.documents.sentences_within(doc_id, start, end)
+            ],
         )
         if llm is not None
         else None
