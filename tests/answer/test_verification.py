@@ -11,8 +11,8 @@ from qa_service.answer.verification import (
     negated,
     numbers,
     spelled_alike,
-    strip_markers,
     stray_letters,
+    strip_markers,
 )
 from tests.helpers.lighthouses import NORDMARK, Q_COST, SUEDEROOG
 
