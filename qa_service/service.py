@@ -9,11 +9,12 @@ QAService answers, reads and deletes documents and reports health; its ``documen
                                                -> ExtractiveAnswerer -> HybridRetriever -> Stores
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from qa_service.answer.extractive import Answer, AnswerConfig, ExtractiveAnswerer
 from qa_service.answer.generative import GenerativeAnswerer, Pending, Reply, Responder
+from qa_service.answer.translation import LexiconWarmer
 from qa_service.answer.verification import Verifier
 from qa_service.config import AnswerMode, Settings
 from qa_service.documents import DocumentService, IngestResult, check_embedder
@@ -30,6 +31,12 @@ from qa_service.stores import DocumentRecord, IndexCounts, Stores, open_stores
 
 
 @dataclass(frozen=True, slots=True)
+class WordLexiconStatus:
+    words: int  # corpus words whose vectors are kept
+    warm: bool  # the background warm-up has embedded every article's words given to it
+
+
+@dataclass(frozen=True, slots=True)
 class HealthReport:
     documents: int | None  # None while the document store is unavailable
     chunks: int | None
@@ -41,6 +48,7 @@ class HealthReport:
     llm: LLMStatus | None = None  # the configured LLM and whether it answered its last check
     mode: str = "embedded"  # or "server"
     backends: dict[str, str] = field(default_factory=dict)  # server mode: engine -> "ok"/why
+    word_lexicon: WordLexiconStatus | None = None  # QA_TRANSLATE_WORDS only
 
     @property
     def degraded(self) -> bool:
@@ -57,8 +65,11 @@ class QAService:
     answerer: ExtractiveAnswerer
     responder: Responder
     llm: LLMClient | None = None
+    warmer: LexiconWarmer | None = None  # QA_TRANSLATE_WORDS: the word lexicon's warm-up
 
     def close(self) -> None:
+        if self.warmer is not None:
+            self.warmer.close()
         self.retriever.close()
         self.stores.close()
 
@@ -71,7 +82,33 @@ class QAService:
         progress: Callable[[int], None] | None = None,
     ) -> IngestResult:
         """Ingest an article given as text (a JSON body, an eval article)."""
-        return self.documents.add(article, doc_id, progress)
+        result = self.documents.add(article, doc_id, progress)
+        if result.created or result.updated:
+            self.warm_lexicon([result.id])
+        return result
+
+    def warm_lexicon(self, doc_ids: Sequence[str] | None = None) -> None:
+        """With QA_TRANSLATE_WORDS, embed the words of these articles (None: every one) for
+        the word lexicon, in the background: the first English questions over them then
+        find the vectors kept (``LexiconWarmer``). A no-op otherwise."""
+        if self.warmer is None:
+            return
+        docs = self.stores.documents
+
+        def ids() -> Iterator[str]:
+            for offset in range(0, 1 << 62, _PAGE):
+                page = docs.page(offset=offset, limit=_PAGE)
+                yield from (record.id for record in page)
+                if len(page) < _PAGE:
+                    return
+
+        def texts() -> Iterator[str]:
+            for doc_id in ids() if doc_ids is None else doc_ids:
+                if (text := docs.text(doc_id)) is not None:
+                    yield text
+
+        what = "every article" if doc_ids is None else ", ".join(doc_ids)
+        self.warmer.add(texts, what)
 
     @staticmethod
     def read_upload(raw: bytes, filename: str, content_type: str | None = None) -> Article:
@@ -151,6 +188,9 @@ class QAService:
             llm=self.llm.status if self.llm is not None else None,
             mode="server" if self.settings.server_mode else "embedded",
             backends=backends,
+            word_lexicon=None
+            if self.warmer is None
+            else WordLexiconStatus(len(self.warmer.lexicon), self.warmer.warm),
         )
 
     def check(self, *, fix: bool) -> CheckReport:
@@ -206,9 +246,18 @@ def build_service(
             Verifier(embedder),
             quote=stores.documents.quote,
             article=stores.documents.text,
+            sentences=lambda doc_id, start, end: [
+                (s.start, s.end) for s in stores.documents.sentences_within(doc_id, start, end)
+            ],
         )
         if llm is not None
         else None
     )
     responder = Responder(answerer, generative, settings.default_answer_mode)
-    return QAService(settings, embedder, stores, documents, retriever, answerer, responder, llm)
+    warmer = LexiconWarmer(answerer.lexicon) if settings.translate_words else None
+    return QAService(
+        settings, embedder, stores, documents, retriever, answerer, responder, llm, warmer
+    )
+
+
+_PAGE = 500  # document records read at a time to list every article

@@ -34,6 +34,8 @@ Quote = Callable[[str, int, int], str | None]
 """``text[start:end]`` of the stored article now (None: deleted): the document store's."""
 ArticleText = Callable[[str], str | None]
 """The stored article's text now (None: deleted): the document store's."""
+SentenceSpans = Callable[[str, int, int], Sequence[tuple[int, int]]]
+"""``(start, end)`` of the stored sentences of an article inside ``[start, end)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,11 @@ class SentenceStream:
     """Cuts streamed text into sentences; one is complete when the next one has begun.
 
     Markers after the full stop ("... ernannt. [1] Danach ...") belong to the sentence
-    before them, so a sentence is only let go once a word follows its markers.
+    before them, so a sentence is only let go once a word follows its markers. A line
+    break ends a sentence too: a chat model breaks lines between sentences, list items
+    and headings, often without a full stop ("... geleitet [1]\n- Olaf Scholz ..."), and
+    the sentence splitter would join them into one that stands or falls as a whole
+    (HUNT9 L9).
     """
 
     def __init__(self) -> None:
@@ -93,7 +99,12 @@ class SentenceStream:
         pieces: list[tuple[str, int]] = []
         # A list bullet opens a sentence; blanked, not cut, so offsets stay the buffer's.
         text = _BULLET.sub(lambda m: " " * len(m.group()), self.buffer)
-        for start, end in sentence_bounds(text):
+        bounds = [
+            (line.start() + start, line.start() + end)
+            for line in _LINE.finditer(text)
+            for start, end in sentence_bounds(line.group())
+        ]
+        for start, end in bounds:
             piece = text[start:end]
             if pieces and (head := _LEADING_MARKERS.match(piece)):
                 pieces[-1] = (f"{pieces[-1][0]} {head.group().strip()}", pieces[-1][1])
@@ -122,6 +133,7 @@ _LEADING_MARKERS = re.compile(r"\s*(?:\[[^\]\n]{1,20}\]\s*)+")
 # start. Numbered items are left alone: "4. Juni 2025 ..." opens German sentences.
 _MARKDOWN = re.compile(r"\*\*|__|`|^\s*#{1,6}\s+|^\s*[-*•]\s+")
 _BULLET = re.compile(r"^[ \t]*[-*•][ \t]+", re.MULTILINE)
+_LINE = re.compile(r"[^\n]+")
 
 
 def plain_sentence(sentence: str) -> str:
@@ -157,14 +169,30 @@ def gather_evidence(base: Answer, limit: int = MAX_EVIDENCE) -> dict[int, Citati
     return spans
 
 
-def chosen_part(citation: Citation, sentences: Sequence[str], question: str) -> Citation:
+def chosen_part(
+    citation: Citation,
+    sentences: Sequence[str],
+    question: str,
+    stored: Sequence[tuple[int, int]] | None = None,
+) -> Citation:
     """``citation`` (a passage given as evidence) with its chosen part narrowed to the
     sentences of it that support ``sentences`` on their own (HUNT8 L6): the page marks
     text[chosen_start:chosen_end] as what the answer rests on, not all 500 characters.
     Without such a sentence, the one sharing most of their words; the whole passage if it
-    is one sentence."""
+    is one sentence.
+
+    ``stored``: the passage's sentences as ingest cut them (article offsets), a heading one
+    of its own; the quote cut again would join a heading without a full stop to the
+    sentence under it (HUNT9 L11). None (no store): the quote is cut again."""
     quote = citation.quote
-    bounds = sentence_bounds(quote)
+    if stored is None:
+        bounds = sentence_bounds(quote)
+    else:
+        bounds = [
+            (s - citation.start, e - citation.start)
+            for s, e in stored
+            if citation.start <= s < e <= citation.end
+        ]
     if len(bounds) < 2:
         return citation
     picked = [
@@ -252,12 +280,14 @@ class GenerativeAnswerer:
         max_sentences: int = MAX_SENTENCES,
         quote: Quote | None = None,
         article: ArticleText | None = None,
+        sentences: SentenceSpans | None = None,
     ) -> None:
         self.llm = llm
         self.verifier = verifier
         self.max_sentences = max_sentences
         self.quote = quote  # None: no store to re-check against (unit tests)
         self.article = article  # None: a span's context is its title and itself
+        self.sentences = sentences  # None: a passage's sentences are its quote cut again
 
     def contexts(self, evidence: dict[int, Citation]) -> dict[int, str]:
         """Each span's ``span_context``, each article read once."""
@@ -333,14 +363,20 @@ class GenerativeAnswerer:
             base,
             answer=" ".join(s.marked for s in kept),
             citations=[
-                evidence[n]
-                if n in given
-                else chosen_part(evidence[n], [s.text for s in kept if n in s.citations], question)
+                evidence[n] if n in given else self._chosen(evidence[n], kept, question)
                 for n in cited
             ],
             passages=base.passages if self.quote is None else passages_now(base, self.quote),
         )
         yield Reply(answer, "generative", None, kept, dropped, first)
+
+    def _chosen(self, citation: Citation, kept: list[GeneratedSentence], question: str) -> Citation:
+        """``chosen_part`` of a passage given as evidence, over its stored sentences."""
+        stored = None
+        if self.sentences is not None:
+            stored = self.sentences(citation.document_id, citation.start, citation.end)
+        said = [s.text for s in kept if citation.id in s.citations]
+        return chosen_part(citation, said, question, stored)
 
     def _recheck(
         self, kept: list[GeneratedSentence], evidence: dict[int, Citation]

@@ -10,24 +10,36 @@ no dev data: the vectors are the model's.
 
 Cost: a question's words not in the query-vector cache are embedded in one engine call;
 the sentences' words are embedded once in batches and kept (``WordVectors``), so a corpus's
-vocabulary is paid for once per process, on the questions that first meet it.
+vocabulary is paid for once per process. ``LexiconWarmer`` pays it in the background at
+start-up and after each ingest, so that the first English questions do not (HUNT9 L8: they
+took 1-2.5 s while their candidates' words were embedded).
 """
 
+import logging
 import math
+import queue
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from qa_service.retrieval.embedder import Embedder, embed_queries
 from qa_service.retrieval.lexical import content_words, word_found
-from qa_service.tuning.answer import LEXICON_WORDS
+from qa_service.tuning.answer import LEXICON_WARM_BATCH, LEXICON_WORDS
+
+log = logging.getLogger("qa_service")
 
 
 def _lexicon_word(word: str) -> bool:
     """A word worth a vector: digits and one- or two-letter words are matched by spelling."""
     return len(word) > 2 and not word.isdigit()
+
+
+def lexicon_words(text: str) -> list[str]:
+    """The words of ``text`` that ``WordVectors.matches`` may look up, sorted."""
+    return sorted(w for w in content_words(text) if _lexicon_word(w))
 
 
 class WordVectors:
@@ -40,17 +52,28 @@ class WordVectors:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def missing(self, words: Iterable[str]) -> list[str]:
+        """``words`` without a kept vector, in order, once each."""
+        with self._lock:
+            return [w for w in dict.fromkeys(words) if w not in self._vectors]
+
+    def add(self, words: Sequence[str]) -> None:
+        """Embed ``words`` (in one call) and keep their vectors."""
+        if not words:
+            return
+        fresh = self.embedder.embed_passages(list(words)).astype(np.float16)
+        with self._lock:
+            for word, vector in zip(words, fresh, strict=True):
+                self._vectors[word] = vector
+            while len(self._vectors) > self.max_words:
+                self._vectors.popitem(last=False)
+
     def passage_vectors(self, words: Sequence[str]) -> np.ndarray:
         """(len(words), dim) passage vectors; the unknown ones embedded in one call."""
-        with self._lock:
-            missing = [w for w in dict.fromkeys(words) if w not in self._vectors]
-        if missing:
-            fresh = self.embedder.embed_passages(missing).astype(np.float16)
-            with self._lock:
-                for word, vector in zip(missing, fresh, strict=True):
-                    self._vectors[word] = vector
-                while len(self._vectors) > self.max_words:
-                    self._vectors.popitem(last=False)
+        self.add(self.missing(words))
         with self._lock:
             out = []
             for word in words:
@@ -90,6 +113,77 @@ class WordVectors:
                 if word in row:
                     found[i, j] |= near[row[word]]
         return found
+
+
+Texts = Callable[[], Iterable[str]]
+"""The texts whose words to warm, read when their turn comes (in the warmer's thread)."""
+
+
+class LexiconWarmer:
+    """Embeds the corpus's words into ``WordVectors`` in one background thread: the articles
+    at start-up, then each article ingested. ``LEXICON_WARM_BATCH`` words an engine call, so
+    a question arriving meanwhile waits for at most one such call (the engine embeds waiting
+    questions before the next passages); stops once ``max_words`` are kept. The vectors are
+    bit-for-bit those embedded on need, so answers are the same, only sooner."""
+
+    def __init__(self, lexicon: WordVectors, batch: int = LEXICON_WARM_BATCH) -> None:
+        self.lexicon = lexicon
+        self.batch = batch
+        self._todo: queue.Queue[tuple[Texts, str]] = queue.Queue()
+        self._busy = 0  # jobs queued or running
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def warm(self) -> bool:
+        """Every job given so far is done."""
+        return self._busy == 0
+
+    def add(self, texts: Texts, what: str) -> None:
+        """Warm the words of ``texts()`` (``what``: for the log line), after the jobs before."""
+        with self._lock:
+            if self._stopped.is_set():
+                return
+            self._busy += 1
+            self._todo.put((texts, what))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="qa-lexicon", daemon=True)
+                self._thread.start()
+
+    def close(self) -> None:
+        """Stop after the engine call in progress (the stores are about to close)."""
+        self._stopped.set()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            texts, what = self._todo.get()
+            try:
+                self._warm(texts, what)
+            except Exception as exc:  # a closed or unavailable store: the questions embed on need
+                log.warning("word lexicon: %s not warmed: %s", what, exc)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    def _warm(self, texts: Texts, what: str) -> None:
+        started, added = time.perf_counter(), 0
+        for text in texts():
+            words = self.lexicon.missing(lexicon_words(text))
+            for i in range(0, len(words), self.batch):
+                room = self.lexicon.max_words - len(self.lexicon)
+                if self._stopped.is_set() or room <= 0:
+                    return
+                fresh = self.lexicon.missing(words[i : i + min(self.batch, room)])
+                self.lexicon.add(fresh)  # less the words questions embedded meanwhile
+                added += len(fresh)
+        log.info(
+            "word lexicon: %d words of %s embedded in %.1f s (%d kept)",
+            added,
+            what,
+            time.perf_counter() - started,
+            len(self.lexicon),
+        )
 
 
 def translated_coverage(found: np.ndarray) -> list[float]:

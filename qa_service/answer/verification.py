@@ -195,17 +195,37 @@ def spelled_alike(name: str, span: str) -> bool:
     return likeness(spelling_key(name), spelling_key(span)) >= MIN_NAME_LIKENESS
 
 
+_LETTER = re.compile(r"(?<![\w'’.-])[^\W\d_](?![\w'’.-])")
+"""A letter standing alone: no content word (too short), yet stray ones ("... [1] x y z")
+would reach the answer. An initial or abbreviation ("John F. Kennedy", "z. B.") has its
+period and is not one."""
+_ANY_LETTER = re.compile(r"(?<![^\W\d_])[^\W\d_](?![^\W\d_])")
+"""A letter without a letter beside it, as a span may hold one ("Plan-B", "C-Waffen", "3x")."""
+
+
+def stray_letters(text: str, span: str, question: str = "") -> list[str]:
+    """The letters standing alone in ``text`` that neither ``span`` nor ``question`` has as
+    a word of its own ("Vitamin C", "Plan B" are found), stopwords ("a") aside (HUNT9 L9)."""
+    held = {m.group().lower() for m in _ANY_LETTER.finditer(f"{span} {question}")}
+    return [
+        letter
+        for letter in dict.fromkeys(m.group().lower() for m in _LETTER.finditer(text))
+        if letter not in held and letter not in STOPWORDS
+    ]
+
+
 def unsupported_words(
     text: str, span: str, question: str = "", names_found: Sequence[str] = ()
 ) -> list[str]:
-    """The sentence's content words that neither ``span`` nor ``question`` holds;
-    ``names_found``: names already found in ``span`` by another spelling."""
+    """The sentence's content words, and letters standing alone (``stray_letters``), that
+    neither ``span`` nor ``question`` holds; ``names_found``: names already found in
+    ``span`` by another spelling."""
     alike = content_words(" ".join(names_found))
     return [
         w
         for w in _checked_words(text)
         if w not in alike and not _found(w, span) and not (question and _found(w, question))
-    ]
+    ] + stray_letters(text, span, question)
 
 
 def _named(name: str, text: str) -> bool:

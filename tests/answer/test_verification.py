@@ -11,6 +11,7 @@ from qa_service.answer.verification import (
     negated,
     numbers,
     spelled_alike,
+    stray_letters,
     strip_markers,
 )
 from tests.helpers.lighthouses import NORDMARK, Q_COST, SUEDEROOG
@@ -447,3 +448,18 @@ def test_l7_an_answer_in_the_question_s_words_is_kept(
 ) -> None:
     verdict = verifier.verify(sentence, {**H1_SPANS, 7: TOLD}, "de", question)
     assert verdict.verified, verdict
+
+
+def test_letters_standing_alone_must_be_in_the_span() -> None:
+    """HUNT9 L9: "... geleitet [1] x y z" kept its letters: no content word checked them."""
+    span = "Das Treffen wird von Boris Pistorius geleitet. Plan-B gilt, Vitamin C auch."
+    assert stray_letters("Das Treffen wird von Pistorius geleitet x y z", span) == ["x", "y", "z"]
+    assert stray_letters("Plan B und Vitamin C, z. B. mit John F. Kennedy, a", span) == []
+    assert stray_letters("Es gilt Plan X", span, "Gilt Plan X?") == []  # the question's
+
+
+def test_stray_letters_drop_a_sentence(verifier: Verifier) -> None:
+    good = "Umjerow berichtete mit Boris Pistorius und John Healey über Ergebnisse des Treffens"
+    assert verifier.verify(f"{good} [1].", SPANS, "de").verified
+    verdict = verifier.verify(f"{good} [1] x y z", SPANS, "de")
+    assert (verdict.verified, verdict.reason) == (False, "word x")

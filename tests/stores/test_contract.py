@@ -85,6 +85,11 @@ def test_read_your_writes(library: Library) -> None:
     chunk = docs.chunks_by_key([("wahl", 0)])[("wahl", 0)]
     in_chunk = docs.sentences_of_chunks([("wahl", 0)])
     assert [s.ord for s in in_chunk] == list(range(chunk.first_sentence, chunk.last_sentence + 1))
+    assert docs.sentences_within("wahl", chunk.start, chunk.end) == in_chunk
+    second = spans[("wahl", 1)]
+    assert docs.sentences_within("wahl", second.start, second.end) == [second]
+    assert docs.sentences_within("wahl", second.start + 1, second.end) == []  # inside only
+    assert docs.sentences_within("nope", 0, len(TEXT)) == []
 
     hits = docs.search_sentences("Bürgermeister Kleinhausen", 5)
     assert hits and (hits[0].doc_id, hits[0].ord) == ("wahl", 0)

@@ -661,6 +661,14 @@ class PostgresDocumentStore:
         )
         return [SentenceSpan(*r) for r in rows]
 
+    def sentences_within(self, doc_id: str, start: int, end: int) -> list[SentenceSpan]:
+        rows = self.db.query(
+            'SELECT doc_id, ord, chunk_ord, start, "end", kind, text FROM sentences '
+            'WHERE doc_id = %s AND start >= %s AND "end" <= %s ORDER BY ord',
+            (doc_id, start, end),
+        )
+        return [SentenceSpan(*r) for r in rows]
+
     def sentences_with_vectors(
         self, chunks: Sequence[Key], sentences: Sequence[Key]
     ) -> tuple[list[SentenceSpan], dict[Key, np.ndarray]]:

@@ -423,6 +423,14 @@ class SQLiteDocumentStore:
         )
         return [SentenceSpan(*r) for r in rows]
 
+    def sentences_within(self, doc_id: str, start: int, end: int) -> list[SentenceSpan]:
+        rows = self._query(
+            f"SELECT {_SENTENCE_COLUMNS} FROM sentences "
+            'WHERE doc_id = ? AND start >= ? AND "end" <= ? ORDER BY ord',
+            [doc_id, start, end],
+        )
+        return [SentenceSpan(*r) for r in rows]
+
     def sentences_with_vectors(
         self, chunks: Sequence[Key], sentences: Sequence[Key]
     ) -> tuple[list[SentenceSpan], dict[Key, np.ndarray]]:
