@@ -80,8 +80,14 @@ class Span:
 
 
 def ends_paragraph(between: str | None) -> bool:
-    """Whether the text between two sentences holds a paragraph break (a blank line)."""
-    return between is not None and between.count("\n") >= 2
+    """Whether the text between two sentences may hold a paragraph break: any line break.
+
+    A blank line always is one. A single line break is one in text written a paragraph a
+    line (as scrapers such as trafilatura write articles) and cannot be told from a hard wrap
+    by the text between two sentences, so it counts too: across a hard wrap the first
+    citation merely stays one sentence, across a paragraph it would join two statements.
+    """
+    return between is not None and "\n" in between
 
 
 def group_citations(ranked: Ranked, cfg: Grouping, quote: Quote | None = None) -> list[Span]:
@@ -90,7 +96,7 @@ def group_citations(ranked: Ranked, cfg: Grouping, quote: Quote | None = None) -
     A sentence next to one already chosen joins that span instead of taking a slot: two
     neighbouring sentences are one statement more often than two separate ones. The first
     citation only grows by sentences scored within ``merge_margin`` of it, and never across
-    a paragraph break (read through ``quote``), so it stays a precise span.
+    a paragraph break or a line break (read through ``quote``), so it stays a precise span.
     """
     spans: list[Span] = []
     best = ranked[0][0] if ranked else 0.0

@@ -1,8 +1,14 @@
 """Citation building: grouping ranked sentences into spans, and checking them against the store."""
 
+import re
+from itertools import pairwise
+
 from qa_service.answer.citations import Span, build_citations, group_citations
 from qa_service.answer.extractive import AnswerConfig
+from qa_service.models import Article
+from qa_service.service import QAService
 from qa_service.stores import SentenceSpan
+from qa_service.tuning.answer import MAX_JOIN_GAP
 
 
 def row(ord_: int, doc: str = "a", length: int = 50) -> SentenceSpan:
@@ -127,3 +133,36 @@ def test_the_first_citation_never_joins_across_a_paragraph_break() -> None:
     assert [(s.first, s.last) for s in group_citations([(1.0, first), (0.99, second)], cfg)] == [
         (0, 1)
     ]
+
+
+def test_no_near_tie_joins_paragraphs_of_a_real_article(
+    service: QAService, seed_texts: dict[str, str]
+) -> None:
+    """Every pair of neighbouring sentences of an ingested seed article, each a near tie: the
+    first citation joins them within a paragraph and never across one, whether paragraphs are
+    parted by blank lines (as stored) or written one a line (as scrapers write them)."""
+    seed = "000_23aad25e3376c29a"
+    one_a_line = re.sub(r"\n\s*\n", "\n", seed_texts[seed])
+    service.add_document(Article(text=one_a_line), "lines")
+    docs = service.stores.documents
+    cfg = AnswerConfig(merge_margin=0.02, max_citation_chars=400, context_chars=0)
+    for doc_id, article in ((seed, seed_texts[seed]), ("lines", one_a_line)):
+        rows = docs.sentences_within(doc_id, 0, len(article))
+        across = within = 0
+        for a, b in pairwise(rows):
+            gap = article[a.end : b.start]
+            if len(gap) > MAX_JOIN_GAP or b.end - a.start > cfg.max_citation_chars:
+                continue
+            for best, tied in ((a, b), (b, a)):
+                spans = group_citations([(1.0, best), (0.99, tied)], cfg, docs.quote)
+                cited = [c for c, _ in build_citations(spans, docs.quote, {})]
+                assert len(cited) == len(spans)
+                for citation in cited:
+                    assert article[citation.start : citation.end] == citation.quote
+                if "\n" in gap:
+                    assert [c.quote for c in cited] == [best.text, tied.text]
+                else:
+                    assert [c.quote for c in cited] == [article[a.start : b.end]]
+            across += "\n" in gap
+            within += "\n" not in gap
+        assert across >= 10 and within >= 10, (doc_id, across, within)
