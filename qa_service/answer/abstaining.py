@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from qa_service.answer.cues import expected_answer_type, holds_asked_quantity
 from qa_service.answer.references import bare, is_content_word, words
 from qa_service.lexicon import CONTINUATIONS, QUESTION_WORDS, SMALL_TALK
-from qa_service.retrieval.lexical import content_words, missing_names, share_found, word_found
+from qa_service.retrieval.lexical import (
+    content_words,
+    mentions,
+    missing_names,
+    share_found,
+    word_found,
+)
 
 
 def asks_something(question: str, query: str) -> bool:
@@ -44,13 +50,18 @@ def few_words_found(question: str, passages: Sequence[str], least_share: float) 
     return share_found(question, passages) < least_share
 
 
-def lacks_asked_quantity(question: str, cited: Sequence[str]) -> bool:
+def lacks_asked_quantity(question: str, cited: Sequence[str], *, about: bool = False) -> bool:
     """A number question ("Wie viele ...?", "How much ...?") none of whose cited sentences
-    (the best three and the best one's neighbours) holds a quantity that could answer it: a
-    near miss that shares the articles' names but not what it asks for
-    (``Calibration.asked_quantity``; ``cues.holds_asked_quantity`` says what counts)."""
+    (the best three, and the best one with its neighbours) holds a quantity that could answer
+    it: a near miss that shares the articles' names but not what it asks for
+    (``Calibration.asked_quantity``; ``cues.holds_asked_quantity`` says what counts).
+
+    ``about``: the quantity counts only in a text that also mentions a word of the question
+    (``lexical.mentions``; ``Calibration.quantity_about``): "30 Prozent" more deterrence does
+    not tell "Wie hoch ist der deutsche Verteidigungshaushalt?"."""
     return expected_answer_type(question) == "number" and not any(
-        holds_asked_quantity(question, sentence) for sentence in cited
+        holds_asked_quantity(question, sentence) and (not about or mentions(question, sentence))
+        for sentence in cited
     )
 
 

@@ -256,7 +256,9 @@ class ExtractiveAnswerer:
             head = ranked[: cfg.rerank_candidates]
             ranked = rerank(self.reranker, query, ranked, [row.text for _, row in head])
             diagnostics["reranked"] = float(len(head))
-        if language in self.calibration.asked_quantity and self.lacks_quantity(question, ranked):
+        if language in self.calibration.asked_quantity and self.lacks_quantity(
+            question, language, ranked
+        ):
             diagnostics["lacks_quantity"] = 1.0
             return [], diagnostics
         return ranked, diagnostics
@@ -272,20 +274,25 @@ class ExtractiveAnswerer:
             return False
         return language in self.calibration.few_words_found and asks_beyond_topic(question, texts)
 
-    def lacks_quantity(self, question: str, ranked: Ranked) -> bool:
+    def lacks_quantity(self, question: str, language: Language, ranked: Ranked) -> bool:
         """A number question whose cited sentences hold no quantity that could answer it
-        (``abstaining.lacks_asked_quantity``). The neighbours are read only for number
-        questions, and only when the best three sentences hold no such quantity."""
+        (``abstaining.lacks_asked_quantity``): the best three each, then the best one with
+        its neighbours as one text (a quantity may follow the sentence naming its subject:
+        "Er hat 30 Mitglieder."). The neighbours are read only for number questions, and only
+        when the best three hold no such quantity."""
         if expected_answer_type(question) != "number":
             return False
+        about = language in self.calibration.quantity_about
         cited = [row.text for _, row in ranked[:QUANTITY_CITED]]
-        if not lacks_asked_quantity(question, cited):
+        if not lacks_asked_quantity(question, cited, about=about):
             return False
         best = ranked[0][1]
         around = self.retriever.documents.sentences_by_key(
             [(best.doc_id, best.ord - 1), (best.doc_id, best.ord + 1)]
         )
-        return lacks_asked_quantity(question, [row.text for row in around.values()])
+        rows = sorted([best, *around.values()], key=lambda row: row.ord)
+        window = " ".join(row.text for row in rows)
+        return lacks_asked_quantity(question, [window], about=about)
 
     def translated(
         self, question: str, language: Language, candidates: list[CandidateSentence]

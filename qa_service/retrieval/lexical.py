@@ -171,6 +171,24 @@ def share_found(question: str, passages: Sequence[str]) -> float:
     return found / len(words)
 
 
+def mentions(question: str, passage: str) -> bool:
+    """``passage`` holds a content word of ``question``: the same stem, the word inside a
+    longer word, or a compound of the question's found by its head, its last part ("Haushalt"
+    for "Verteidigungshaushalt"). Unlike ``word_found`` not by its first part alone: German
+    compounds name a kind of their last part, so "Verteidigung" is not about a budget."""
+    terms = _passage_terms(passage)
+    stems, joined, parts = terms
+    for word in content_words(question):
+        root = stem(word)
+        if root in stems or (len(root) >= MIN_COMPOUND_PART and root in joined):
+            return True
+        if len(word) >= MIN_COMPOUND_PART and word in joined:
+            return True
+        if len(word) >= 2 * MIN_COMPOUND_PART and word.endswith(parts):
+            return True
+    return False
+
+
 def word_found(word: str, passage: str) -> bool:
     """``word`` is in ``passage``: the same stem, or part of a compound (or the other way)."""
     lower = word.lower()

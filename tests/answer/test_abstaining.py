@@ -10,7 +10,7 @@ from qa_service.answer.abstaining import (
     lacks_asked_quantity,
     near_miss,
 )
-from qa_service.retrieval.lexical import share_found
+from qa_service.retrieval.lexical import mentions, share_found
 
 
 @pytest.mark.parametrize("message", ["Danke!", "ok", "Super, das hilft mir", "Hallo", "Thanks!"])
@@ -75,6 +75,24 @@ def test_a_number_question_without_a_fitting_quantity_in_its_citations_is_a_near
     assert lacks_asked_quantity("Um wie viel soll die Abschreckung wachsen?", cited)
     more = [*cited, "Geplant ist eine Erhöhung um etwa 30 Prozent."]
     assert not lacks_asked_quantity("Um wie viel soll die Abschreckung wachsen?", more)
+
+
+def test_a_german_number_questions_quantity_must_be_about_what_it_asks() -> None:
+    """With ``about`` the quantity counts only in a text that mentions a word of the question,
+    a compound found by its head: "Verteidigung" is not "Verteidigungshaushalt"."""
+    deterrence = "Geplant ist eine Erhöhung der Abschreckung und Verteidigung um etwa 30 Prozent."
+    budget = "Wie hoch ist der deutsche Verteidigungshaushalt 2025?"
+    assert not lacks_asked_quantity(budget, [deterrence])  # any quantity, as before
+    assert lacks_asked_quantity(budget, [deterrence], about=True)
+    spent = "Der Haushalt für Verteidigung steigt auf 86 Milliarden Euro."
+    assert not lacks_asked_quantity(budget, [deterrence, spent], about=True)
+    assert not lacks_asked_quantity(
+        "Um wie viel soll die Abschreckung wachsen?", [deterrence], about=True
+    )
+    # A word of the question inside a longer one counts; a compound by its first part does not.
+    assert mentions("Wie viele Panzer hat die Armee?", "Das Heer zählt 300 Kampfpanzer.")
+    assert mentions(budget, "Der Verteidigungshaushalt beträgt 86 Milliarden Euro.")
+    assert not mentions(budget, deterrence)
 
 
 @pytest.mark.parametrize(

@@ -60,9 +60,10 @@ def test_seed_topic_questions_without_an_answer(indexed: QAService) -> None:
     unanswerable = load_squad(DATA / "seed-unanswerable.json")
     m = summarise(ask_all(indexed, unanswerable.questions))
     assert m.questions == 12
-    # measured 9 of 12 (7 before the asked-quantity rule, 6 before few_words_found): the weak
-    # spot, benchmarks/README.md "Near misses, third pass"
-    assert m.abstained >= 8 / 12, m
+    # measured 10 of 12 (9 before the quantity had to be about the question, 7 before the
+    # asked-quantity rule, 6 before few_words_found): benchmarks/README.md "Near misses,
+    # fourth pass"
+    assert m.abstained >= 10 / 12, m
 
 
 def test_seed_citations_are_exact(indexed: QAService, seeds: EvalSet) -> None:
