@@ -3,12 +3,15 @@
 The same collections, ids and metadata as the embedded store (stores/chroma.py), reached
 through ``chromadb.HttpClient``. The server sees every replica's writes, so nothing is ever
 re-read; an unreachable server or one that does not answer within ``timeout`` seconds
-becomes BackendUnavailable, and the next request simply tries again.
+becomes BackendUnavailable, at once for BACKEND_QUIET_S after that, and then one request at
+a time tries again (``_UnavailableAsError``).
 
 ``QA_CHROMA_URL`` is ``http://host:port``; a path (``http://host:port/news``) names a Chroma
 database of its own, created when missing (tests give each index one).
 """
 
+import threading
+import time
 from typing import cast
 from urllib.parse import urlparse
 
@@ -22,6 +25,7 @@ from chromadb.errors import InternalError, NotFoundError
 
 from qa_service.errors import BackendUnavailable
 from qa_service.stores.chroma import ChromaVectorStore, open_collections
+from qa_service.tuning.limits import BACKEND_QUIET_S
 
 ENGINE = "Chroma"
 
@@ -100,17 +104,43 @@ def admin_client(host: str, port: int, ssl: bool) -> AdminAPI:
 
 
 class _UnavailableAsError:
-    """A server that cannot be reached or fails on its side: BackendUnavailable (a 503)."""
+    """A server that cannot be reached or fails on its side: BackendUnavailable (a 503).
+
+    Once a call found the server unreachable (refused, or silent past the timeout), every
+    call raises at once for BACKEND_QUIET_S, then one call at a time asks whether it is back
+    while the others still raise at once, as PostgreSQL's pool does (stores/postgres): the
+    questions queued for the answer threads would otherwise wait a timeout each, one batch
+    after another (8 at once against a frozen server: 503s after 2, 4, 6 and 8 s with a 2 s
+    timeout, tests/stores/test_outages.py). Any reply clears it.
+    """
+
+    def __init__(self) -> None:
+        self._down_at: float | None = None  # when the server was last found unreachable
+        self._down_reason = ""
+        self._probe = threading.Lock()  # held by the one call asking if it is back
+        self._probing = threading.local()
 
     def __enter__(self) -> None:
-        return None
+        down_at = self._down_at
+        probing = False
+        if down_at is not None:
+            if time.monotonic() - down_at < BACKEND_QUIET_S or not self._probe.acquire(False):
+                raise BackendUnavailable(ENGINE, self._down_reason)
+            probing = True
+        self._probing.now = probing
 
     def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        reason = str(exc) or type(exc).__name__
+        if isinstance(exc, httpx.TransportError):
+            self._down_at, self._down_reason = time.monotonic(), reason
+        else:  # the server replied (an error of its own included)
+            self._down_at = None
+        if getattr(self._probing, "now", False):
+            self._probing.now = False
+            self._probe.release()
         if isinstance(exc, httpx.TransportError | InternalError):
             raise BackendUnavailable(
-                ENGINE,
-                str(exc) or type(exc).__name__,
-                timed_out=isinstance(exc, httpx.TimeoutException),
+                ENGINE, reason, timed_out=isinstance(exc, httpx.TimeoutException)
             ) from None
 
 

@@ -39,12 +39,14 @@ second keep the store below 2% busy under a flood of invalid keys from many addr
 past it an unknown key is judged on the cached copy (at most KEY_CACHE_S old). Not swept."""
 
 BACKEND_QUIET_S = 1.0
-"""Server mode: after PostgreSQL was found unreachable, how long this process answers 503 at
-once instead of waiting QA_BACKEND_TIMEOUT again, and after it one request at a time probes
-while the others still get 503 at once. Questions take turns on the answer threads: each
-waiting its own timeout, 8 at once got their 503s after 2, 4 ... 16 s with a 2 s timeout
-(tests/stores/test_outages.py). 1 s: recovery is noticed within a second of the server's
-return, and at most one request per second pays the timeout during an outage. Not swept."""
+"""Server mode: after PostgreSQL or the Chroma server was found unreachable, how long this
+process answers 503 at once instead of waiting QA_BACKEND_TIMEOUT again, and after it one
+request at a time probes while the others still get 503 at once. Questions take turns on the
+answer threads: each waiting its own timeout, 8 at once got their 503s after 2, 4 ... 16 s
+with a 2 s timeout (PostgreSQL frozen; a frozen Chroma server, above the in-memory copy's
+bound: 2, 4, 6, 8 s; tests/stores/test_outages.py). 1 s: recovery is noticed within a second
+of the server's return, and at most one request per second pays the timeout during an
+outage. Not swept."""
 
 BACKEND_CLIENT_MARGIN_S = 0.5
 """Server mode: how much longer than its own statement_timeout a silent PostgreSQL is waited
