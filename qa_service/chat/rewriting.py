@@ -48,7 +48,7 @@ from qa_service.answer.references import (
     refers_to_nothing,
     words,
 )
-from qa_service.lexicon import CONTINUATIONS, SMALL_TALK
+from qa_service.lexicon import CONTINUATION_PHRASES, CONTINUATIONS, SMALL_TALK
 from qa_service.prompts import prompt_path, render
 from qa_service.retrieval.lexical import tokenize
 from qa_service.tuning import chat as tuning
@@ -128,7 +128,7 @@ def dependence(message: str) -> float:
     if leads_with_name(message):
         return 0.0
     points = float(len(pointers(message)))
-    if ws[0].lower() in CONTINUATIONS:
+    if ws[0].lower() in CONTINUATIONS or " ".join(ws[:2]).lower() in CONTINUATION_PHRASES:
         points += tuning.CONTINUATION_POINTER
     content = 0.0
     for i, word in enumerate(ws):

@@ -93,6 +93,18 @@ def test_a_new_topic_is_not_hijacked(client: TestClient) -> None:
     assert "Schoigu" in when["citations"][0]["quote"]
 
 
+def test_an_english_what_question_is_not_hijacked(client: TestClient) -> None:
+    """ "What ...?" names its own topic: searched exactly as /v1/ask (HUNT11 M1: it was
+    searched with "appointed head" and cited Umjerow's quote instead of Pistorius)."""
+    cid = _chat(client, "Who was appointed head of the drone forces?")["conversation_id"]
+    question = "What did Pistorius announce in Brussels?"
+    alone = client.post("/v1/ask", json={"question": question}).json()
+    body = _chat(client, question, cid)
+    assert body["retrieval_query"] == question
+    assert body["citations"] == alone["citations"] and body["answer"] == alone["answer"]
+    assert "Pistorius" in body["citations"][0]["quote"], body["citations"]
+
+
 def test_unknown_and_deleted_conversations(client: TestClient) -> None:
     for response in (
         client.post("/v1/chat", json={"conversation_id": "nope", "message": DRONES}),

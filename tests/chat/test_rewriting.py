@@ -66,6 +66,25 @@ def test_a_leading_und_with_its_own_topic_depends_a_little() -> None:
     assert 0 < dependence("Und wer wurde Chef der Fallschirmjägertruppen?") < 0.5
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "What did Shoigu discuss with Kim Jong Un?",
+        "What is the NATO target for Germany?",
+        "What did Pistorius announce in Brussels?",
+    ],
+)
+def test_an_english_what_question_stands_on_its_own(message: str) -> None:
+    """ "What" opens most English questions: it used to count as a continuation ("Und"), so
+    every "What ...?" was searched with the previous topic mixed in (HUNT11 M1)."""
+    assert dependence(message) == 0
+
+
+def test_what_about_continues_the_previous_turn() -> None:
+    assert 0 < dependence("What about the paratroopers?") < 1
+    assert 0 < dependence("How about Healey?") < 1
+
+
 def test_topic_terms_are_content_words_nouns_first() -> None:
     terms = topic_terms("Wen hat Selenskyj zum Chef der Fallschirmjägertruppen ernannt?")
     assert terms == ["Selenskyj", "Chef", "Fallschirmjägertruppen", "ernannt"]
