@@ -105,6 +105,51 @@ def test_an_english_what_question_is_not_hijacked(client: TestClient) -> None:
     assert "Pistorius" in body["citations"][0]["quote"], body["citations"]
 
 
+def _spans(citations: list[dict]) -> list[tuple[str, int, int]]:
+    return [(c["document_id"], c["start"], c["end"]) for c in citations]
+
+
+@pytest.mark.parametrize(
+    ("opening", "follow_up", "completed"),
+    [
+        (["Grossi"], "Wovor warnt er?", "Wovor warnt Grossi?"),
+        (["Was hat er gesagt?", "Grossi"], "Wovor warnt er?", "Wovor warnt Grossi?"),
+        (
+            ["What did he say?", "Grossi"],
+            "What does he warn about?",
+            "What does Grossi warn about?",
+        ),
+    ],
+)
+def test_a_pronoun_after_a_bare_name_asks_about_that_name(
+    client: TestClient, opening: list[str], follow_up: str, completed: str
+) -> None:
+    """ "Grossi" (alone, or naming whom an ask-back meant) then "Wovor warnt er?" used to be
+    searched as "Wovor warnt er? Grossi" with the embedding of the name alone mixed in, and
+    answered confidently from the Schoigu article (HUNT11 H1). It asks what the completed
+    question asks, on both conversation routes."""
+    alone = client.post("/v1/ask", json={"question": completed}).json()
+    assert alone["abstained"] is False and "Grossi" in alone["citations"][0]["quote"], alone
+    cid = None
+    for message in opening:
+        cid = _chat(client, message, cid)["conversation_id"]
+    body = _chat(client, follow_up, cid)
+    assert body["retrieval_query"] == completed
+    assert body["answer"] == alone["answer"] and body["citations"] == alone["citations"]
+
+    messages: list[dict] = []
+    for message in opening:
+        messages += [{"role": "user", "content": message}, {"role": "assistant", "content": "..."}]
+    messages.append({"role": "user", "content": follow_up})
+    response = client.post(
+        "/v1/chat/completions", json={"model": "qa-service", "messages": messages}
+    )
+    assert response.status_code == 200, response.text
+    completion = response.json()
+    assert_citations_exact(client, {"citations": completion["citations"], "passages": []})
+    assert _spans(completion["citations"]) == _spans(alone["citations"])
+
+
 def test_unknown_and_deleted_conversations(client: TestClient) -> None:
     for response in (
         client.post("/v1/chat", json={"conversation_id": "nope", "message": DRONES}),

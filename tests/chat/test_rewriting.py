@@ -9,6 +9,7 @@ from qa_service.chat.rewriting import (
     Context,
     RewriteConfig,
     Turn,
+    asked_questions,
     completed_question,
     condense_prompt,
     dependence,
@@ -250,6 +251,34 @@ def test_a_bare_name_completes_the_held_question() -> None:
     # After the reply, the name is the topic later follow-ups carry.
     context = fold(_said("Wie alt ist er?", "Merz"))
     assert context is not None and context.terms == ("Merz",)
+
+
+@pytest.mark.parametrize(
+    ("messages", "asked"),
+    [
+        (["Grossi", "Wovor warnt er?"], ["Grossi", "Wovor warnt Grossi?"]),
+        (
+            ["Was hat er gesagt?", "Grossi", "Wovor warnt er?"],
+            ["Was hat er gesagt?", "Was hat Grossi gesagt?", "Wovor warnt Grossi?"],
+        ),
+        (
+            ["What did he say?", "Grossi", "What does he warn about?", "Why?"],
+            ["What did he say?", "What did Grossi say?", "What does Grossi warn about?", "Why?"],
+        ),
+        # A follow-up naming something of its own, or a new topic, ends the bare name's turn.
+        (["Grossi", "Und was sagte Kim?", "Wovor warnt er?"], None),
+        (["Grossi", "Wer ist der IAEA-Chef?", "Wovor warnt er?"], None),
+        (["Hallo", "Wovor warnt er?"], None),  # small talk names nobody: asked back instead
+        (["Grossi", "Wann war das?"], None),  # no personal pronoun to replace
+    ],
+)
+def test_a_pronoun_after_a_bare_name_is_completed_with_it(
+    messages: list[str], asked: list[str] | None
+) -> None:
+    """A bare name's own embedding steers a follow-up's search nowhere ("Grossi" then "Wovor
+    warnt er?" cited a sentence on Schoigu, HUNT11 H1): the follow-up is completed with the
+    name, as a reply to an ask-back completes the held question."""
+    assert asked_questions(messages) == (asked or messages)
 
 
 @pytest.mark.parametrize(
