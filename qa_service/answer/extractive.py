@@ -19,6 +19,7 @@ from qa_service.answer.abstaining import (
     few_words_found,
     lacks_asked_quantity,
     near_miss,
+    topic_not_found,
 )
 from qa_service.answer.casing import Spellings, is_shouted, recase
 from qa_service.answer.citations import (
@@ -250,6 +251,9 @@ class ExtractiveAnswerer:
         if self.beyond_topic(question, language, texts, topic):
             diagnostics["beyond_topic"] = 1.0
             return [], diagnostics
+        if self.lost_topic(question, query, language, texts, topic):
+            diagnostics["topic_not_found"] = 1.0
+            return [], diagnostics
         if self.reranker is not None and len(ranked) > 1:
             # The search query: in a conversation it carries the topic ("Wann war das? Chef
             # Drohnentruppen"), which the follow-up alone does not.
@@ -271,6 +275,19 @@ class ExtractiveAnswerer:
         if topic is None or topic[1] <= 0:
             return False
         return language in self.calibration.few_words_found and asks_beyond_topic(question, texts)
+
+    def lost_topic(
+        self, question: str, query: str, language: Language, texts: list[str], topic: Topic | None
+    ) -> bool:
+        """A follow-up asking only about the conversation's topic when no candidate names it
+        any more (``abstaining.topic_not_found``): its article was deleted. Checked where
+        ``beyond_topic`` is, and for the same reason only there: German (an English topic's
+        words are not in German articles)."""
+        if topic is None or topic[1] <= 0:
+            return False
+        return language in self.calibration.few_words_found and topic_not_found(
+            question, query, texts
+        )
 
     def lacks_quantity(self, question: str, ranked: Ranked) -> bool:
         """A number question whose cited sentences hold no quantity that could answer it

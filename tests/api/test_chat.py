@@ -249,3 +249,33 @@ def test_a_follow_up_stays_with_the_conversations_article(client: TestClient) ->
     # Asked alone, nothing ties the question to the drones: no topic preference applies.
     alone = client.post("/v1/ask", json={"question": "Wann war das?"}).json()
     assert alone["abstained"] or APPOINTMENT not in alone["citations"][0]["quote"]
+
+
+FLOOD = (
+    "Das Hochwasser in Auendorf erreichte am Montag einen Pegel von 7,20 Metern. Rund 300 "
+    "Menschen mussten ihre Häuser verlassen. Bürgermeister Jan Fluss rief den Katastrophenfall aus."
+)
+BRIDGE = (
+    "Die neue Brücke in Flusstadt wurde am Freitag eröffnet. Bürgermeisterin Petra Stein sprach "
+    'von einem "historischen Tag". Täglich sollen 24.000 Fahrzeuge die Brücke überqueren.'
+)
+
+
+def test_a_follow_up_after_its_article_was_deleted_abstains(client: TestClient) -> None:
+    """ "Wann war das?" about a flood whose article was deleted used to be answered from the
+    bridge article, with no date (HUNT11 L1): the topic is in no article any more."""
+    for doc_id, text in (("flut", FLOOD), ("bruecke", BRIDGE)):
+        client.post("/v1/documents", json={"id": doc_id, "text": text}).raise_for_status()
+    level = _chat(client, "Wie hoch war der Pegel in Auendorf?")
+    cid = level["conversation_id"]
+    assert level["citations"][0]["document_id"] == "flut", level["citations"]
+    left = _chat(client, "Und wie viele mussten ihre Häuser verlassen?", cid)
+    assert "300 Menschen" in left["citations"][0]["quote"], left["citations"]
+    # While the article is there, the follow-up is answered from it.
+    control = _chat(client, "Wann war das?", cid)
+    assert control["abstained"] is False and control["citations"][0]["document_id"] == "flut"
+
+    assert client.delete("/v1/documents/flut").status_code == 204
+    when = _chat(client, "Wann war das?", cid)
+    assert "Auendorf" in when["retrieval_query"], when["retrieval_query"]
+    assert when["abstained"] is True and when["citations"] == [], when
