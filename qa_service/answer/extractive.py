@@ -10,6 +10,7 @@ and each citation's quote is re-read from the stored article and compared before
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -50,9 +51,15 @@ from qa_service.retrieval.retriever import CandidateSentence, HybridRetriever, R
 from qa_service.tuning import answer as answer_tuning
 from qa_service.tuning.calibration import QUANTITY_CITED, ScoreWeights
 
-Topic = tuple[np.ndarray, float]
-"""A conversation's earlier turns (their folded vector) and how much a message depends on
-them, in [0, 1]."""
+
+class Topic(NamedTuple):
+    """A conversation's earlier turns (their folded ``vector``), how much a message depends
+    on them (``dependence``, in [0, 1]) and the ``language`` the topic's words carried in the
+    search query are written in (None: mixed or not known; ``chat.rewriting.Context``)."""
+
+    vector: np.ndarray
+    dependence: float
+    language: Language | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,10 +239,11 @@ class ExtractiveAnswerer:
             question, candidates, self.weights, self.translated(question, language, candidates)
         )
         cfg = self.config
-        if topic is not None and topic[1] >= cfg.topic_min_dependence and cfg.topic_bonus:
+        if topic is not None and topic.dependence >= cfg.topic_min_dependence and cfg.topic_bonus:
             keys = [(c.row.doc_id, c.row.ord) for c in candidates]
             vectors = self.retriever.documents.sentence_vectors(keys)
-            scores = prefer_topic(candidates, scores, vectors, topic[0], cfg.topic_bonus * topic[1])
+            bonus = cfg.topic_bonus * topic.dependence
+            scores = prefer_topic(candidates, scores, vectors, topic.vector, bonus)
         ranked = rank(candidates, scores)
         evidence = evidence_score(question, candidates)
         diagnostics = {"evidence": evidence, "best_score": ranked[0][0]}
@@ -272,7 +280,7 @@ class ExtractiveAnswerer:
         (``abstaining.asks_beyond_topic``): "Wie alt ist er?" after an appointment. Only in
         question languages whose words are read in the articles (those with a
         ``few_words_found`` calibration: German); single questions never get here."""
-        if topic is None or topic[1] <= 0:
+        if topic is None or topic.dependence <= 0:
             return False
         return language in self.calibration.few_words_found and asks_beyond_topic(question, texts)
 
@@ -281,12 +289,17 @@ class ExtractiveAnswerer:
     ) -> bool:
         """A follow-up asking only about the conversation's topic when no candidate names it
         any more (``abstaining.topic_not_found``): its article was deleted. Checked where
-        ``beyond_topic`` is, and for the same reason only there: German (an English topic's
-        words are not in German articles)."""
-        if topic is None or topic[1] <= 0:
+        ``beyond_topic`` is (German follow-ups), and only when the topic's words were written
+        in such a language too: an English topic's words ("drone forces") are in no German
+        article even while its article is there, so "Wann war das?" after "Who was appointed
+        head of the drone forces?" is answered from it."""
+        if topic is None or topic.dependence <= 0:
             return False
-        return language in self.calibration.few_words_found and topic_not_found(
-            question, query, texts
+        readable = self.calibration.few_words_found
+        return (
+            language in readable
+            and topic.language in readable
+            and topic_not_found(question, query, texts)
         )
 
     def lacks_quantity(self, question: str, ranked: Ranked) -> bool:

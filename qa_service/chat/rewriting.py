@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa_service.answer.language import detect_language
+from qa_service.answer.language import Language, detect_language
 from qa_service.answer.references import (
     addresses_assistant,
     bare,
@@ -83,10 +83,17 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a conversation is about after some turn: a query vector and topic terms."""
+    """What a conversation is about after some turn: a query vector and topic terms.
+
+    ``language``: the language the terms are written in (that of the messages that named
+    them), None when they came from messages in different languages or it is not known. An
+    English topic's words ("drone forces") are in no German article even while the topic's
+    article is there: only the terms of a topic named in the articles' language tell
+    whether it is still in them (``ExtractiveAnswerer.lost_topic``)."""
 
     vector: np.ndarray
     terms: tuple[str, ...]
+    language: Language | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +178,8 @@ def rewrite(
         # The embedder's vector as it is (already unit length): normalising it again moves
         # the last float digit, and the same question would score differently in chat and ask.
         own = np.asarray(vector, dtype=np.float32)
-        context = Context(own, tuple(opening_terms(message)[: config.max_context_terms]))
+        terms = tuple(opening_terms(message)[: config.max_context_terms])
+        context = Context(own, terms, detect_language(message))
         return Rewrite(message, message, own, 0.0, (), context)
 
     nouns = topic_terms(message, nouns_only=True)
@@ -184,7 +192,11 @@ def rewrite(
     # asks about the same topic: the topic passes on unchanged, so it is still there after
     # any number of such turns; one that names something ("Und was sagte Merz?") narrows it.
     topic = mixed if nouns else previous.vector
-    context = Context(topic, tuple([*nouns, *inherited][: config.max_context_terms]))
+    terms = tuple([*nouns, *inherited][: config.max_context_terms])
+    language = previous.language
+    if nouns and detect_language(message) != language:
+        language = None  # "Und was sagte Merz?" after an English topic: terms of both
+    context = Context(topic, terms, language)
     return Rewrite(message, query, mixed, weight, carried, context)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from qa_service.answer.extractive import Answer
+from qa_service.answer.extractive import Answer, Topic
 from qa_service.answer.generative import GeneratedSentence, Pending, Reply
 from qa_service.chat.rewriting import (
     Rewrite,
@@ -177,13 +177,16 @@ class ChatService:
             search = replace(search, message=message)
         # Earlier turns that name nothing ("Hallo") lend no topic: a pronoun is asked back.
         lent = lends_topic(earlier, self.config)
+        topic = None
+        if lent and previous is not None:
+            topic = Topic(previous.vector, search.dependence, previous.language)
         pending = self.qa.responder.start(
             question,
             top_k or self.qa.settings.top_k,
             mode,
             retrieval_query=search.query,
             vector=search.vector,
-            topic=(previous.vector, search.dependence) if lent and previous is not None else None,
+            topic=topic,
             is_read=True,
         )
         return ChatTurn(self, pending, search, conversation_id, create, owner)

@@ -279,3 +279,19 @@ def test_a_follow_up_after_its_article_was_deleted_abstains(client: TestClient) 
     when = _chat(client, "Wann war das?", cid)
     assert "Auendorf" in when["retrieval_query"], when["retrieval_query"]
     assert when["abstained"] is True and when["citations"] == [], when
+
+
+@pytest.mark.parametrize("follow_up", ["Wann war das?", "Warum?"])
+def test_a_german_follow_up_to_an_english_question_is_answered(
+    client: TestClient, follow_up: str
+) -> None:
+    """The topic an English question sets carries English words ("drone forces"), which are
+    in no German article even while its article is there: a German follow-up asking only
+    about it is answered from that article, not abstained on as if it had been deleted."""
+    opening = _chat(client, "Who was appointed head of the drone forces?")
+    assert "Robert Browdi" in opening["citations"][0]["quote"], opening["citations"]
+    body = _chat(client, follow_up, opening["conversation_id"])
+    assert body["retrieval_query"] != follow_up, body["retrieval_query"]  # the topic is carried
+    assert body["abstained"] is False, body
+    # _chat checked every citation: article_text[start:end] == quote.
+    assert "Robert Browdi" in body["citations"][0]["quote"], body["citations"]

@@ -324,3 +324,23 @@ def test_an_abstained_follow_up_narrows_nothing_an_abstained_new_topic_still_set
     kyiv = Turn("Wer ist der Bürgermeister von Kiew?", _axis(3), abstained=True)
     moved = fold([*turns, kyiv])
     assert moved is not None and moved.terms == ("Bürgermeister", "Kiew")
+
+
+@pytest.mark.parametrize(
+    ("messages", "language"),
+    [
+        (["Wer wurde zum Chef der Drohnentruppen ernannt?", "Wann war das?"], "de"),
+        (["Who was appointed head of the drone forces?", "Wann war das?"], "en"),
+        # A German follow-up naming something of its own adds German terms to English ones.
+        (["Who was appointed head of the drone forces?", "Und was sagte Selenskyj?"], None),
+        (["Wer wurde zum Chef der Drohnentruppen ernannt?", "Und was sagte Selenskyj?"], "de"),
+    ],
+)
+def test_a_context_knows_the_language_of_its_terms(
+    messages: list[str], language: str | None
+) -> None:
+    """What ``ExtractiveAnswerer.lost_topic`` reads: only terms written in the articles'
+    language tell whether the topic is still in them."""
+    turns = [Turn(m, _unit(1, i, 0, 0)) for i, m in enumerate(messages)]
+    context = fold(turns)
+    assert context is not None and context.language == language, context
