@@ -75,9 +75,30 @@ def asks_beyond_topic(follow_up: str, passages: Sequence[str]) -> bool:
     not by what is asked; only the words tell whether the articles say anything about it.
     A follow-up with no word of its own ("Wann war das?", "Warum?") asks nothing beyond it.
     """
-    own = [
+    own = own_words(follow_up)
+    return bool(own) and not any(word_found(w, p) for w in own for p in passages)
+
+
+def own_words(follow_up: str) -> list[str]:
+    """What a follow-up names or asks of its own: its content words but for question words
+    and continuations ("Und")."""
+    return [
         w
         for w in words(follow_up)
         if is_content_word(w) and bare(w) not in QUESTION_WORDS and bare(w) not in CONTINUATIONS
     ]
-    return bool(own) and not any(word_found(w, p) for w in own for p in passages)
+
+
+def topic_not_found(follow_up: str, query: str, passages: Sequence[str]) -> bool:
+    """A follow-up that asks only about the conversation's topic ("Wann war das?": no word of
+    its own, ``own_words``) none of whose topic terms (carried in ``query`` after it: "Wann war
+    das? Häuser Pegel Auendorf") is in any candidate sentence.
+
+    The topic's article is gone (deleted, or replaced by a text that no longer says it): the
+    topic's vector still leans the search somewhere, and any sentence found there ("Die
+    Brücke wurde am Freitag eröffnet.") would answer about something else.
+    """
+    if own_words(follow_up) or not query.startswith(follow_up):
+        return False
+    carried = [w for w in words(query[len(follow_up) :]) if is_content_word(w)]
+    return bool(carried) and not any(word_found(w, p) for w in carried for p in passages)

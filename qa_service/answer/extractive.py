@@ -10,6 +10,7 @@ and each citation's quote is re-read from the stored article and compared before
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from qa_service.answer.abstaining import (
     few_words_found,
     lacks_asked_quantity,
     near_miss,
+    topic_not_found,
 )
 from qa_service.answer.casing import Spellings, is_shouted, recase
 from qa_service.answer.citations import (
@@ -49,9 +51,15 @@ from qa_service.retrieval.retriever import CandidateSentence, HybridRetriever, R
 from qa_service.tuning import answer as answer_tuning
 from qa_service.tuning.calibration import QUANTITY_CITED, ScoreWeights
 
-Topic = tuple[np.ndarray, float]
-"""A conversation's earlier turns (their folded vector) and how much a message depends on
-them, in [0, 1]."""
+
+class Topic(NamedTuple):
+    """A conversation's earlier turns (their folded ``vector``), how much a message depends
+    on them (``dependence``, in [0, 1]) and the ``language`` the topic's words carried in the
+    search query are written in (None: mixed or not known; ``chat.rewriting.Context``)."""
+
+    vector: np.ndarray
+    dependence: float
+    language: Language | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,10 +239,11 @@ class ExtractiveAnswerer:
             question, candidates, self.weights, self.translated(question, language, candidates)
         )
         cfg = self.config
-        if topic is not None and topic[1] >= cfg.topic_min_dependence and cfg.topic_bonus:
+        if topic is not None and topic.dependence >= cfg.topic_min_dependence and cfg.topic_bonus:
             keys = [(c.row.doc_id, c.row.ord) for c in candidates]
             vectors = self.retriever.documents.sentence_vectors(keys)
-            scores = prefer_topic(candidates, scores, vectors, topic[0], cfg.topic_bonus * topic[1])
+            bonus = cfg.topic_bonus * topic.dependence
+            scores = prefer_topic(candidates, scores, vectors, topic.vector, bonus)
         ranked = rank(candidates, scores)
         evidence = evidence_score(question, candidates)
         diagnostics = {"evidence": evidence, "best_score": ranked[0][0]}
@@ -249,6 +258,9 @@ class ExtractiveAnswerer:
             return [], diagnostics
         if self.beyond_topic(question, language, texts, topic):
             diagnostics["beyond_topic"] = 1.0
+            return [], diagnostics
+        if self.lost_topic(question, query, language, texts, topic):
+            diagnostics["topic_not_found"] = 1.0
             return [], diagnostics
         if self.reranker is not None and len(ranked) > 1:
             # The search query: in a conversation it carries the topic ("Wann war das? Chef
@@ -270,9 +282,27 @@ class ExtractiveAnswerer:
         (``abstaining.asks_beyond_topic``): "Wie alt ist er?" after an appointment. Only in
         question languages whose words are read in the articles (those with a
         ``few_words_found`` calibration: German); single questions never get here."""
-        if topic is None or topic[1] <= 0:
+        if topic is None or topic.dependence <= 0:
             return False
         return language in self.calibration.few_words_found and asks_beyond_topic(question, texts)
+
+    def lost_topic(
+        self, question: str, query: str, language: Language, texts: list[str], topic: Topic | None
+    ) -> bool:
+        """A follow-up asking only about the conversation's topic when no candidate names it
+        any more (``abstaining.topic_not_found``): its article was deleted. Checked where
+        ``beyond_topic`` is (German follow-ups), and only when the topic's words were written
+        in such a language too: an English topic's words ("drone forces") are in no German
+        article even while its article is there, so "Wann war das?" after "Who was appointed
+        head of the drone forces?" is answered from it."""
+        if topic is None or topic.dependence <= 0:
+            return False
+        readable = self.calibration.few_words_found
+        return (
+            language in readable
+            and topic.language in readable
+            and topic_not_found(question, query, texts)
+        )
 
     def lacks_quantity(self, question: str, language: Language, ranked: Ranked) -> bool:
         """A number question whose cited sentences hold no quantity that could answer it

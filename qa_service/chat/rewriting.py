@@ -29,13 +29,13 @@ are lower-case ("Who is the German chancellor?" carries "German chancellor").
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from qa_service.answer.language import detect_language
+from qa_service.answer.language import Language, detect_language
 from qa_service.answer.references import (
     addresses_assistant,
     bare,
@@ -48,7 +48,7 @@ from qa_service.answer.references import (
     refers_to_nothing,
     words,
 )
-from qa_service.lexicon import CONTINUATIONS, SMALL_TALK
+from qa_service.lexicon import CONTINUATION_PHRASES, CONTINUATIONS, SMALL_TALK
 from qa_service.prompts import prompt_path, render
 from qa_service.retrieval.lexical import tokenize
 from qa_service.tuning import chat as tuning
@@ -66,20 +66,34 @@ class RewriteConfig:
 
 @dataclass(frozen=True, slots=True)
 class Turn:
-    """An earlier user message and its query embedding (computed once, when it was asked);
-    ``abstained``: its answer found nothing (``fold`` lets such a follow-up narrow nothing)."""
+    """An earlier user message and the query embedding of what it asked; ``abstained``: its
+    answer found nothing (``fold`` lets such a follow-up narrow nothing); ``asked``: the
+    question it was searched as when its words alone do not say it (``asked_question``:
+    "Grossi" in reply to "Was hat er gesagt?"), ``vector`` then being that question's."""
 
     message: str
     vector: np.ndarray
     abstained: bool = False
+    asked: str | None = None
+
+    @property
+    def searched(self) -> str:
+        return self.asked or self.message
 
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What a conversation is about after some turn: a query vector and topic terms."""
+    """What a conversation is about after some turn: a query vector and topic terms.
+
+    ``language``: the language the terms are written in (that of the messages that named
+    them), None when they came from messages in different languages or it is not known. An
+    English topic's words ("drone forces") are in no German article even while the topic's
+    article is there: only the terms of a topic named in the articles' language tell
+    whether it is still in them (``ExtractiveAnswerer.lost_topic``)."""
 
     vector: np.ndarray
     terms: tuple[str, ...]
+    language: Language | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +142,7 @@ def dependence(message: str) -> float:
     if leads_with_name(message):
         return 0.0
     points = float(len(pointers(message)))
-    if ws[0].lower() in CONTINUATIONS:
+    if ws[0].lower() in CONTINUATIONS or " ".join(ws[:2]).lower() in CONTINUATION_PHRASES:
         points += tuning.CONTINUATION_POINTER
     content = 0.0
     for i, word in enumerate(ws):
@@ -164,7 +178,8 @@ def rewrite(
         # The embedder's vector as it is (already unit length): normalising it again moves
         # the last float digit, and the same question would score differently in chat and ask.
         own = np.asarray(vector, dtype=np.float32)
-        context = Context(own, tuple(opening_terms(message)[: config.max_context_terms]))
+        terms = tuple(opening_terms(message)[: config.max_context_terms])
+        context = Context(own, terms, detect_language(message))
         return Rewrite(message, message, own, 0.0, (), context)
 
     nouns = topic_terms(message, nouns_only=True)
@@ -177,7 +192,11 @@ def rewrite(
     # asks about the same topic: the topic passes on unchanged, so it is still there after
     # any number of such turns; one that names something ("Und was sagte Merz?") narrows it.
     topic = mixed if nouns else previous.vector
-    context = Context(topic, tuple([*nouns, *inherited][: config.max_context_terms]))
+    terms = tuple([*nouns, *inherited][: config.max_context_terms])
+    language = previous.language
+    if nouns and detect_language(message) != language:
+        language = None  # "Und was sagte Merz?" after an English topic: terms of both
+    context = Context(topic, terms, language)
     return Rewrite(message, query, mixed, weight, carried, context)
 
 
@@ -211,8 +230,8 @@ def fold(turns: Sequence[Turn], config: RewriteConfig | None = None) -> Context 
     config = config or RewriteConfig()
     recent = list(turns)[-config.window :] if config.window > 0 else []
     context: Context | None = None
-    for turn in recent[topic_start([t.message for t in recent]) :]:
-        step = rewrite(turn.message, turn.vector, context, config)
+    for turn in recent[topic_start([t.searched for t in recent]) :]:
+        step = rewrite(turn.searched, turn.vector, context, config)
         if not (turn.abstained and step.dependence > 0):
             context = step.context
     return context
@@ -226,29 +245,95 @@ def names_topic(message: str) -> bool:
 def lends_topic(turns: Sequence[Turn], config: RewriteConfig | None = None) -> bool:
     """Whether the turns ``fold`` reads name anything: "Hallo" or "Danke!" does not, so
     "Wie alt ist sie?" after it is asked back as if asked alone."""
+    return lends_topic_messages([t.message for t in turns], config)
+
+
+def lends_topic_messages(messages: Sequence[str], config: RewriteConfig | None = None) -> bool:
     config = config or RewriteConfig()
-    recent = [t.message for t in turns][-config.window :] if config.window > 0 else []
+    recent = list(messages)[-config.window :] if config.window > 0 else []
     return any(names_topic(m) for m in recent[topic_start(recent) :])
 
 
 def held_question(turns: Sequence[Turn], config: RewriteConfig | None = None) -> str | None:
     """The last turn's message if it was held with an ask-back: a pronoun question
     (``refers_to_nothing``) the turns before it lent no topic."""
-    if not turns or refers_to_nothing(turns[-1].message) is None:
+    return _held([t.message for t in turns], config)
+
+
+def _held(messages: Sequence[str], config: RewriteConfig | None = None) -> str | None:
+    if not messages or refers_to_nothing(messages[-1]) is None:
         return None
-    return None if lends_topic(turns[:-1], config) else turns[-1].message
+    return None if lends_topic_messages(messages[:-1], config) else messages[-1]
+
+
+def only_names(message: str) -> bool:
+    """A message of at most ``MAX_REPLY_WORDS`` words that only names someone or something
+    ("Grossi", "Friedrich Merz", "der Kanzler"): no question, nothing pointing back."""
+    ws = words(message)
+    if not ws or len(ws) > tuning.MAX_REPLY_WORDS or "?" in message:
+        return False
+    return not pointers(message) and names_topic(message)
 
 
 def completed_question(held: str, reply: str) -> str | None:
     """The held question with its pronoun replaced by a reply that only names someone:
     "Wie alt ist er?" + "Merz" -> "Wie alt ist Merz?"; None for any other reply."""
-    ws = words(reply)
     pronoun = refers_to_nothing(held)
-    if pronoun is None or not ws or len(ws) > tuning.MAX_REPLY_WORDS or "?" in reply:
-        return None
-    if pointers(reply) or not names_topic(reply):
+    if pronoun is None or not only_names(reply):
         return None
     return re.sub(rf"\b{re.escape(pronoun)}\b", reply.strip(" .!"), held, count=1)
+
+
+def topic_name(
+    messages: Sequence[str], searched: Sequence[str], config: RewriteConfig | None = None
+) -> str | None:
+    """The bare name that set the conversation's topic ("Grossi", typed alone or in reply to
+    an ask-back), if no message since named anything; else None. ``searched``: each of
+    ``messages`` as it was searched (``asked_questions``)."""
+    config = config or RewriteConfig()
+    if config.window <= 0 or not messages:
+        return None
+    typed, asked = list(messages)[-config.window :], list(searched)[-config.window :]
+    start = topic_start(asked)
+    if not sets_topic(asked[start], dependence(asked[start])) or not only_names(typed[start]):
+        return None
+    if any(names_topic(m) for m in typed[start + 1 :]):
+        return None
+    return typed[start].strip(" .!")
+
+
+def asked_question(
+    message: str,
+    earlier: Sequence[str],
+    searched: Sequence[str],
+    config: RewriteConfig | None = None,
+    read: Callable[[str], str] | None = None,
+) -> str | None:
+    """The question ``message`` asks after the ``earlier`` messages (``searched``: each as it
+    was searched) when its own words do not say it; None when they do.
+
+    * A reply that only names someone completes the question held with an ask-back:
+      "Was hat er gesagt?" + "Grossi" -> "Was hat Grossi gesagt?" (``read``: how the held
+      question is read, as the message itself was).
+    * A pronoun question that names nothing, after a topic set by such a bare name, is
+      completed with it: "Grossi" then "Wovor warnt er?" -> "Wovor warnt Grossi?". The
+      embedding of a name alone says too little to steer a search (it cited a sentence
+      about Schoigu), the completed question stands on its own.
+    """
+    held = _held(earlier, config)
+    if held is not None:
+        return completed_question(read(held) if read else held, message)
+    name = topic_name(earlier, searched, config)
+    return completed_question(message, name) if name else None
+
+
+def asked_questions(messages: Sequence[str], config: RewriteConfig | None = None) -> list[str]:
+    """Each message (oldest first) as it was searched after the ones before it
+    (``asked_question``, else the message itself)."""
+    searched: list[str] = []
+    for i, message in enumerate(messages):
+        searched.append(asked_question(message, messages[:i], searched, config) or message)
+    return searched
 
 
 def condense_prompt(history: str, question: str, path: Path | None = None) -> str:

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from qa_service.answer.extractive import Answer
+from qa_service.answer.extractive import Answer, Topic
 from qa_service.answer.generative import GeneratedSentence, Pending, Reply
 from qa_service.chat.rewriting import (
     Rewrite,
     RewriteConfig,
     Turn,
-    completed_question,
+    asked_question,
+    asked_questions,
     fold,
-    held_question,
     lends_topic,
     rewrite,
     topic_start,
@@ -166,24 +166,27 @@ class ChatService:
         message = self.qa.answerer.check_question(message)
         read = self.qa.answerer.read_question(message)  # the turn is stored as typed
         # A bare name answering an ask-back ("Wie alt ist er?" -> "Merz") completes the held
-        # question; the turn is stored as typed, and names the topic for later follow-ups.
-        held = held_question(earlier, self.config)
-        if held:
-            held = self.qa.answerer.read_question(held)
-        question = (completed_question(held, read) if held else None) or read
+        # question, and a pronoun question after such a name ("Wovor warnt er?") is completed
+        # with it; the turn is stored as typed (``asked_question``).
+        typed, searched = [t.message for t in earlier], [t.searched for t in earlier]
+        reader = self.qa.answerer.read_question
+        question = asked_question(read, typed, searched, self.config, reader) or read
         previous = fold(earlier, self.config)
         search = rewrite(question, self._embed(question), previous, self.config)
         if question != message:
             search = replace(search, message=message)
         # Earlier turns that name nothing ("Hallo") lend no topic: a pronoun is asked back.
         lent = lends_topic(earlier, self.config)
+        topic = None
+        if lent and previous is not None:
+            topic = Topic(previous.vector, search.dependence, previous.language)
         pending = self.qa.responder.start(
             question,
             top_k or self.qa.settings.top_k,
             mode,
             retrieval_query=search.query,
             vector=search.vector,
-            topic=(previous.vector, search.dependence) if lent and previous is not None else None,
+            topic=topic,
             is_read=True,
         )
         return ChatTurn(self, pending, search, conversation_id, create, owner)
@@ -239,10 +242,16 @@ class ChatService:
     def recent_turns(
         self, conversation_id: str, limit: int, owner: str | None = None
     ) -> list[Turn]:
-        """The last ``limit`` user messages of a stored conversation with their embeddings."""
+        """The last ``limit`` user messages of a stored conversation with the embeddings of
+        what they asked (``asked_questions``: a completed question's is computed, or cached;
+        the stored one is the typed message's)."""
+        stored = self.store.recent_turns(conversation_id, limit, owner=owner)
+        asked = asked_questions([t.message for t in stored], self.config)
         return [
             Turn(t.message, self._stored_vector(t), t.abstained)
-            for t in self.store.recent_turns(conversation_id, limit, owner=owner)
+            if question == t.message
+            else Turn(t.message, self._embed(question), t.abstained, question)
+            for t, question in zip(stored, asked, strict=True)
         ]
 
     def start_complete(
@@ -260,8 +269,12 @@ class ChatService:
         window = self.config.window
         kept = [(m.strip(), a) for m, a in earlier_turns if m.strip()]
         recent = kept[-window:] if window else []
-        start = topic_start([m for m, _ in recent])
-        earlier = [Turn(m, self._embed(m), a) for m, a in recent[start:]]
+        asked = asked_questions([m for m, _ in recent], self.config)
+        start = topic_start(asked)
+        earlier = [
+            Turn(m, self._embed(q), a, None if q == m else q)
+            for (m, a), q in list(zip(recent, asked, strict=True))[start:]
+        ]
         return self._start(message, earlier, top_k, mode)
 
     def conversation(self, conversation_id: str, owner: str | None = None) -> Conversation:

@@ -33,6 +33,9 @@ PERSONAL_PRONOUNS = frozenset(
 DEMONSTRATIVES = frozenset(["das", "der", "die", "dem", "den"])
 # A message starting with these continues the previous one ("Und wer ...?", "Auch dort?").
 CONTINUATIONS = frozenset(["und", "aber", "auch", "sowie", "oder", "außerdem", "zudem"])
+# Two-word openers that continue the previous turn (English "What about ...?"); German ones
+# start with a continuation word ("Und was ist mit ...?").
+CONTINUATION_PHRASES: frozenset[str] = frozenset()
 # Not in the BM25 stopword lists, yet no topic of their own.
 FUNCTION_WORDS = frozenset(
     """

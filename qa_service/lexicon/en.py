@@ -15,7 +15,10 @@ PERSONAL_PRONOUNS = frozenset(
     "he she it him her hers his its they them their theirs himself herself itself".split()
 )
 DEMONSTRATIVES: frozenset[str] = frozenset()  # "that", "this" are anaphors whatever follows
-CONTINUATIONS = frozenset(["and", "but", "also", "what"])
+# "What" is not one: it opens most self-contained questions ("What did Pistorius announce?"),
+# which must be searched as asked; only "What about ...?" leans on the previous turn.
+CONTINUATIONS = frozenset(["and", "but", "also"])
+CONTINUATION_PHRASES = frozenset(["what about", "how about"])
 FUNCTION_WORDS = frozenset(
     ["about", "else", "exactly", "can", "could", "would", "should", "might", "must", "shall"]
 )

@@ -34,7 +34,9 @@ half: one pronoun and one noun of its own give 1 / (1 + 0.5) = 0.67. Not swept (
 MAX_REPLY_WORDS = 4
 """A reply to an ask-back ("Wen meinen Sie mit „er“?") of at most this many words that names
 someone ("Merz", "Friedrich Merz", "der Kanzler") completes the held question
-(``chat/rewriting.completed_question``); a longer one is a question of its own. Set by the
+(``chat/rewriting.completed_question``), and a message that short naming someone is the name a
+later pronoun question completes with ("Grossi", "Wovor warnt er?": ``asked_question``); a
+longer one is a question of its own. Set by the
 ask-back cases of tests/chat/test_rewriting.py, not a benchmark.
 """
 PURGE_INTERVAL = 3600.0

@@ -9,6 +9,7 @@ from qa_service.answer.abstaining import (
     few_words_found,
     lacks_asked_quantity,
     near_miss,
+    topic_not_found,
 )
 from qa_service.retrieval.lexical import mentions, share_found
 
@@ -114,3 +115,24 @@ def test_a_follow_up_asks_beyond_the_topic_when_no_sentence_holds_its_own_words(
         "Das Treffen wird von den Verteidigungsministern Boris Pistorius geleitet.",
     ]
     assert asks_beyond_topic(follow_up, sentences) is beyond
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "query", "lost"),
+    [
+        # The flood article was deleted: nothing left names the topic (HUNT11 L1).
+        ("Wann war das?", "Wann war das? Häuser Pegel Auendorf", True),
+        ("Wann war das?", "Wann war das? Chef Drohnentruppen", False),  # still there
+        ("Wann war das?", "Wann war das?", False),  # no topic carried
+        ("Wie alt ist er?", "Wie alt ist er? Häuser Pegel", False),  # words of its own
+    ],
+)
+def test_a_follow_up_about_the_topic_only_finds_it_gone(
+    follow_up: str, query: str, lost: bool
+) -> None:
+    sentences = [
+        "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt und "
+        "Robert Browdi als Chef der Drohnentruppen eingesetzt.",
+        "Die Brücke in Flusstadt wurde am Freitag eröffnet.",
+    ]
+    assert topic_not_found(follow_up, query, sentences) is lost

@@ -1,5 +1,6 @@
 """The topic preference of follow-ups, over the real model, Chroma and SQLite."""
 
+from qa_service.answer.extractive import Topic
 from qa_service.answer.scoring import prefer_topic, score_candidates
 from qa_service.service import QAService
 
@@ -12,7 +13,7 @@ def test_a_message_with_its_own_topic_is_not_pulled_back(service: QAService) -> 
     answerer = service.answerer
     drones = service.embedder.embed_query(DRONES)
     plain = answerer.ask(QUESTION)
-    own_topic = answerer.ask(QUESTION, topic=(drones, 0.4))
+    own_topic = answerer.ask(QUESTION, topic=Topic(drones, 0.4))
     assert [(c.start, c.score) for c in own_topic.citations] == [
         (c.start, c.score) for c in plain.citations
     ]

@@ -93,6 +93,63 @@ def test_a_new_topic_is_not_hijacked(client: TestClient) -> None:
     assert "Schoigu" in when["citations"][0]["quote"]
 
 
+def test_an_english_what_question_is_not_hijacked(client: TestClient) -> None:
+    """ "What ...?" names its own topic: searched exactly as /v1/ask (HUNT11 M1: it was
+    searched with "appointed head" and cited Umjerow's quote instead of Pistorius)."""
+    cid = _chat(client, "Who was appointed head of the drone forces?")["conversation_id"]
+    question = "What did Pistorius announce in Brussels?"
+    alone = client.post("/v1/ask", json={"question": question}).json()
+    body = _chat(client, question, cid)
+    assert body["retrieval_query"] == question
+    assert body["citations"] == alone["citations"] and body["answer"] == alone["answer"]
+    assert "Pistorius" in body["citations"][0]["quote"], body["citations"]
+
+
+def _spans(citations: list[dict]) -> list[tuple[str, int, int]]:
+    return [(c["document_id"], c["start"], c["end"]) for c in citations]
+
+
+@pytest.mark.parametrize(
+    ("opening", "follow_up", "completed"),
+    [
+        (["Grossi"], "Wovor warnt er?", "Wovor warnt Grossi?"),
+        (["Was hat er gesagt?", "Grossi"], "Wovor warnt er?", "Wovor warnt Grossi?"),
+        (
+            ["What did he say?", "Grossi"],
+            "What does he warn about?",
+            "What does Grossi warn about?",
+        ),
+    ],
+)
+def test_a_pronoun_after_a_bare_name_asks_about_that_name(
+    client: TestClient, opening: list[str], follow_up: str, completed: str
+) -> None:
+    """ "Grossi" (alone, or naming whom an ask-back meant) then "Wovor warnt er?" used to be
+    searched as "Wovor warnt er? Grossi" with the embedding of the name alone mixed in, and
+    answered confidently from the Schoigu article (HUNT11 H1). It asks what the completed
+    question asks, on both conversation routes."""
+    alone = client.post("/v1/ask", json={"question": completed}).json()
+    assert alone["abstained"] is False and "Grossi" in alone["citations"][0]["quote"], alone
+    cid = None
+    for message in opening:
+        cid = _chat(client, message, cid)["conversation_id"]
+    body = _chat(client, follow_up, cid)
+    assert body["retrieval_query"] == completed
+    assert body["answer"] == alone["answer"] and body["citations"] == alone["citations"]
+
+    messages: list[dict] = []
+    for message in opening:
+        messages += [{"role": "user", "content": message}, {"role": "assistant", "content": "..."}]
+    messages.append({"role": "user", "content": follow_up})
+    response = client.post(
+        "/v1/chat/completions", json={"model": "qa-service", "messages": messages}
+    )
+    assert response.status_code == 200, response.text
+    completion = response.json()
+    assert_citations_exact(client, {"citations": completion["citations"], "passages": []})
+    assert _spans(completion["citations"]) == _spans(alone["citations"])
+
+
 def test_unknown_and_deleted_conversations(client: TestClient) -> None:
     for response in (
         client.post("/v1/chat", json={"conversation_id": "nope", "message": DRONES}),
@@ -192,3 +249,49 @@ def test_a_follow_up_stays_with_the_conversations_article(client: TestClient) ->
     # Asked alone, nothing ties the question to the drones: no topic preference applies.
     alone = client.post("/v1/ask", json={"question": "Wann war das?"}).json()
     assert alone["abstained"] or APPOINTMENT not in alone["citations"][0]["quote"]
+
+
+FLOOD = (
+    "Das Hochwasser in Auendorf erreichte am Montag einen Pegel von 7,20 Metern. Rund 300 "
+    "Menschen mussten ihre Häuser verlassen. Bürgermeister Jan Fluss rief den Katastrophenfall aus."
+)
+BRIDGE = (
+    "Die neue Brücke in Flusstadt wurde am Freitag eröffnet. Bürgermeisterin Petra Stein sprach "
+    'von einem "historischen Tag". Täglich sollen 24.000 Fahrzeuge die Brücke überqueren.'
+)
+
+
+def test_a_follow_up_after_its_article_was_deleted_abstains(client: TestClient) -> None:
+    """ "Wann war das?" about a flood whose article was deleted used to be answered from the
+    bridge article, with no date (HUNT11 L1): the topic is in no article any more."""
+    for doc_id, text in (("flut", FLOOD), ("bruecke", BRIDGE)):
+        client.post("/v1/documents", json={"id": doc_id, "text": text}).raise_for_status()
+    level = _chat(client, "Wie hoch war der Pegel in Auendorf?")
+    cid = level["conversation_id"]
+    assert level["citations"][0]["document_id"] == "flut", level["citations"]
+    left = _chat(client, "Und wie viele mussten ihre Häuser verlassen?", cid)
+    assert "300 Menschen" in left["citations"][0]["quote"], left["citations"]
+    # While the article is there, the follow-up is answered from it.
+    control = _chat(client, "Wann war das?", cid)
+    assert control["abstained"] is False and control["citations"][0]["document_id"] == "flut"
+
+    assert client.delete("/v1/documents/flut").status_code == 204
+    when = _chat(client, "Wann war das?", cid)
+    assert "Auendorf" in when["retrieval_query"], when["retrieval_query"]
+    assert when["abstained"] is True and when["citations"] == [], when
+
+
+@pytest.mark.parametrize("follow_up", ["Wann war das?", "Warum?"])
+def test_a_german_follow_up_to_an_english_question_is_answered(
+    client: TestClient, follow_up: str
+) -> None:
+    """The topic an English question sets carries English words ("drone forces"), which are
+    in no German article even while its article is there: a German follow-up asking only
+    about it is answered from that article, not abstained on as if it had been deleted."""
+    opening = _chat(client, "Who was appointed head of the drone forces?")
+    assert "Robert Browdi" in opening["citations"][0]["quote"], opening["citations"]
+    body = _chat(client, follow_up, opening["conversation_id"])
+    assert body["retrieval_query"] != follow_up, body["retrieval_query"]  # the topic is carried
+    assert body["abstained"] is False, body
+    # _chat checked every citation: article_text[start:end] == quote.
+    assert "Robert Browdi" in body["citations"][0]["quote"], body["citations"]

@@ -9,6 +9,7 @@ from qa_service.chat.rewriting import (
     Context,
     RewriteConfig,
     Turn,
+    asked_questions,
     completed_question,
     condense_prompt,
     dependence,
@@ -64,6 +65,25 @@ def test_self_contained_questions_do_not_depend(message: str) -> None:
 
 def test_a_leading_und_with_its_own_topic_depends_a_little() -> None:
     assert 0 < dependence("Und wer wurde Chef der Fallschirmjägertruppen?") < 0.5
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "What did Shoigu discuss with Kim Jong Un?",
+        "What is the NATO target for Germany?",
+        "What did Pistorius announce in Brussels?",
+    ],
+)
+def test_an_english_what_question_stands_on_its_own(message: str) -> None:
+    """ "What" opens most English questions: it used to count as a continuation ("Und"), so
+    every "What ...?" was searched with the previous topic mixed in (HUNT11 M1)."""
+    assert dependence(message) == 0
+
+
+def test_what_about_continues_the_previous_turn() -> None:
+    assert 0 < dependence("What about the paratroopers?") < 1
+    assert 0 < dependence("How about Healey?") < 1
 
 
 def test_topic_terms_are_content_words_nouns_first() -> None:
@@ -234,6 +254,34 @@ def test_a_bare_name_completes_the_held_question() -> None:
 
 
 @pytest.mark.parametrize(
+    ("messages", "asked"),
+    [
+        (["Grossi", "Wovor warnt er?"], ["Grossi", "Wovor warnt Grossi?"]),
+        (
+            ["Was hat er gesagt?", "Grossi", "Wovor warnt er?"],
+            ["Was hat er gesagt?", "Was hat Grossi gesagt?", "Wovor warnt Grossi?"],
+        ),
+        (
+            ["What did he say?", "Grossi", "What does he warn about?", "Why?"],
+            ["What did he say?", "What did Grossi say?", "What does Grossi warn about?", "Why?"],
+        ),
+        # A follow-up naming something of its own, or a new topic, ends the bare name's turn.
+        (["Grossi", "Und was sagte Kim?", "Wovor warnt er?"], None),
+        (["Grossi", "Wer ist der IAEA-Chef?", "Wovor warnt er?"], None),
+        (["Hallo", "Wovor warnt er?"], None),  # small talk names nobody: asked back instead
+        (["Grossi", "Wann war das?"], None),  # no personal pronoun to replace
+    ],
+)
+def test_a_pronoun_after_a_bare_name_is_completed_with_it(
+    messages: list[str], asked: list[str] | None
+) -> None:
+    """A bare name's own embedding steers a follow-up's search nowhere ("Grossi" then "Wovor
+    warnt er?" cited a sentence on Schoigu, HUNT11 H1): the follow-up is completed with the
+    name, as a reply to an ask-back completes the held question."""
+    assert asked_questions(messages) == (asked or messages)
+
+
+@pytest.mark.parametrize(
     "message", ["Um wie viel Prozent?", "By how much?", "Wie viele Jahre?", "In welchem Jahr?"]
 )
 def test_a_question_phrase_with_a_unit_keeps_the_topic(message: str) -> None:
@@ -276,3 +324,23 @@ def test_an_abstained_follow_up_narrows_nothing_an_abstained_new_topic_still_set
     kyiv = Turn("Wer ist der Bürgermeister von Kiew?", _axis(3), abstained=True)
     moved = fold([*turns, kyiv])
     assert moved is not None and moved.terms == ("Bürgermeister", "Kiew")
+
+
+@pytest.mark.parametrize(
+    ("messages", "language"),
+    [
+        (["Wer wurde zum Chef der Drohnentruppen ernannt?", "Wann war das?"], "de"),
+        (["Who was appointed head of the drone forces?", "Wann war das?"], "en"),
+        # A German follow-up naming something of its own adds German terms to English ones.
+        (["Who was appointed head of the drone forces?", "Und was sagte Selenskyj?"], None),
+        (["Wer wurde zum Chef der Drohnentruppen ernannt?", "Und was sagte Selenskyj?"], "de"),
+    ],
+)
+def test_a_context_knows_the_language_of_its_terms(
+    messages: list[str], language: str | None
+) -> None:
+    """What ``ExtractiveAnswerer.lost_topic`` reads: only terms written in the articles'
+    language tell whether the topic is still in them."""
+    turns = [Turn(m, _unit(1, i, 0, 0)) for i, m in enumerate(messages)]
+    context = fold(turns)
+    assert context is not None and context.language == language, context
