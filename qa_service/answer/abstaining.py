@@ -58,7 +58,10 @@ def lacks_asked_quantity(question: str, cited: Sequence[str], *, about: bool = F
 
     ``about``: the quantity counts only in a text that also mentions a word of the question
     (``lexical.mentions``; ``Calibration.quantity_about``): "30 Prozent" more deterrence does
-    not tell "Wie hoch ist der deutsche Verteidigungshaushalt?"."""
+    not tell "Wie hoch ist der deutsche Verteidigungshaushalt?". A follow-up naming nothing
+    ("Wie viele sind es?") asks about the conversation's topic, which its words cannot tell:
+    any quantity counts for it."""
+    about = about and bool(own_words(question))
     return expected_answer_type(question) == "number" and not any(
         holds_asked_quantity(question, sentence) and (not about or mentions(question, sentence))
         for sentence in cited

@@ -94,6 +94,12 @@ def test_a_german_number_questions_quantity_must_be_about_what_it_asks() -> None
     assert mentions("Wie viele Panzer hat die Armee?", "Das Heer zählt 300 Kampfpanzer.")
     assert mentions(budget, "Der Verteidigungshaushalt beträgt 86 Milliarden Euro.")
     assert not mentions(budget, deterrence)
+    # A follow-up naming nothing asks about the conversation's topic: any quantity counts.
+    troops = "Dort kämpfen mehr als 10.000 nordkoreanische Soldaten."
+    assert not lacks_asked_quantity("Wie viele sind es?", [troops], about=True)
+    assert lacks_asked_quantity(
+        "Wie viele sind es?", [deterrence.replace(" um etwa 30 Prozent", "")], about=True
+    )
 
 
 @pytest.mark.parametrize(
