@@ -117,6 +117,14 @@ class Settings(BaseSettings):
             "the service answers anonymously, and only when bound to a loopback address."
         ),
     )
+    public_docs: bool = Field(
+        False,
+        description=(
+            "false: once a key is required, /docs and /openapi.json need one too (any "
+            "scope), as the API they describe does; true: anyone who reaches the port may "
+            "read the API's description (every route, field and limit)."
+        ),
+    )
     max_body_bytes: int = Field(
         16 * 1024 * 1024,
         ge=1024,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from qa_service.answer.cues import expected_answer_type, holds_asked_quantity
 from qa_service.answer.references import bare, is_content_word, words
-from qa_service.lexicon import CONTINUATIONS, QUESTION_WORDS, SMALL_TALK
+from qa_service.lexicon import CONTINUATIONS, QUESTION_WORDS, SMALL_TALK, is_letter_run
 from qa_service.retrieval.lexical import (
     content_words,
     mentions,
@@ -25,12 +25,22 @@ def asks_something(question: str, query: str) -> bool:
     e5 places all short texts close together, so "Danke!" and "Was?" find sentences. A search
     with no content word ("Was?" alone, with no conversation to lend it one) or a message made
     only of small talk ("Danke!", "ok", "Super, das hilft mir") asks nothing. Anything else, a
-    keyword or a misspelled name ("Schoygu") included, is left to the dense evidence.
+    keyword or a misspelled name ("Schoygu") included, is left to the dense evidence. A run of
+    one or two repeated letters ("Wer aaaa…?") is no word: e5 reads 2,000 of them as close to
+    some sentence (HUNT11 L3), so a message of only such runs asks nothing either.
     """
-    if not content_words(query):
+    if not _words(query):
         return False
     own = content_words(question)  # none: a follow-up ("Wann war das?"), asked via query
-    return not own or not own <= SMALL_TALK
+    if not own:
+        return True
+    real = _words(question)
+    return bool(real) and not real <= SMALL_TALK
+
+
+def _words(text: str) -> set[str]:
+    """The content words of ``text`` that are words at all (not a run of repeated letters)."""
+    return {w for w in content_words(text) if not is_letter_run(w)}
 
 
 def abstains(evidence: float, threshold: float, question: str, query: str) -> bool:

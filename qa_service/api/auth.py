@@ -5,7 +5,7 @@ QA_AUTH decides whether a key is needed: ``required`` always on ``/v1``, ``off``
 anonymously, and ``serve`` refuses to start on anything but a loopback address
 (``check_can_start``). The edge (security.py) calls ``Authenticator.__call__`` for every
 ``/v1`` request a route takes, after the origin check and before the media-type check and
-the rate limit.
+the rate limit, and for ``/docs`` and ``/openapi.json`` unless QA_PUBLIC_DOCS (a read key).
 """
 
 import math

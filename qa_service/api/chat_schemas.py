@@ -88,6 +88,20 @@ class TextPart(BaseModel):
     text: str
 
 
+_CONTENT_FORMS = (
+    'content must be a string or a list of text parts ({"type": "text", "text": "..."})'
+)
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "an object" if isinstance(value, dict) else f"a {type(value).__name__}"
+
+
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -98,14 +112,21 @@ class ChatMessage(BaseModel):
     @field_validator("content", mode="before")
     @classmethod
     def _text_parts_only(cls, content: Any) -> Any:
-        """An image or audio part is refused by name, not as "a valid string" failing."""
-        if isinstance(content, list):
-            for i, part in enumerate(content):
-                kind = part.get("type") if isinstance(part, dict) else None
-                if isinstance(kind, str) and kind != "text":
-                    raise ValueError(
-                        f'content part {i} is of type {kind!r}; only "text" parts are supported'
-                    )
+        """The content's shape checked here, so a mismatch is one error named
+        ``messages[i].content`` (pydantic's union names its members: ``content.str``,
+        ``content.list[TextPart]``); an image or audio part is refused by name."""
+        if content is None or isinstance(content, str):
+            return content
+        if not isinstance(content, list):
+            raise ValueError(f"{_CONTENT_FORMS}, not {_json_kind(content)}")
+        for i, part in enumerate(content):
+            kind = part.get("type") if isinstance(part, dict) else None
+            if isinstance(kind, str) and kind != "text":
+                raise ValueError(
+                    f'content part {i} is of type {kind!r}; only "text" parts are supported'
+                )
+            if kind is None or not isinstance(part.get("text"), str):
+                raise ValueError(f"content part {i} is not a text part: {_CONTENT_FORMS}")
         return content
 
     @property

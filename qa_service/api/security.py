@@ -13,7 +13,8 @@ DNS-rebinding page even becomes same-origin with it. So, in this order, for each
    before whether it is allowed or well-formed, so a typo never looks like a missing key.
 4. On ``/v1``: a request from a page of another origin (``Origin``, ``Sec-Fetch-Site``) is
    refused (403) unless that origin is allowed; writes never follow ``*``.
-5. On ``/v1``: the caller's key (auth.py) is checked, 401 or 403.
+5. On ``/v1``, and on ``/docs`` and ``/openapi.json`` unless QA_PUBLIC_DOCS: the caller's
+   key (auth.py) is checked, 401 or 403.
 6. On ``/v1``: bodies are ``application/json`` (the upload also ``multipart/form-data``), 415
    otherwise, so no page can post JSON disguised as a form.
 7. The caller (a key, or the client address) is counted against QA_RATE_LIMIT (429).
@@ -53,6 +54,9 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Routes whose POST only reads (asks); every other non-GET request under /v1 changes something.
 _ASKING = frozenset({"/v1/ask", "/v1/chat", "/v1/chat/completions"})
 _MULTIPART_ROUTES = frozenset({"/v1/documents"})
+# Swagger UI and the OpenAPI document: a key once keys are required, unless QA_PUBLIC_DOCS.
+# Swagger UI's script and style (/docs/assets) are the package's files, public like the page.
+API_DESCRIPTION = frozenset({"/docs", "/openapi.json"})
 
 
 def is_write(method: str, path: str) -> bool:
@@ -254,6 +258,10 @@ class RateLimits:
 Authenticate = Callable[[Scope, Headers, Caller], None]
 
 
+def _address(scope: Scope) -> str:
+    return str((scope.get("client") or ("unknown", 0))[0])
+
+
 def _no_auth(scope: Scope, headers: Headers, caller: Caller) -> None:
     return None
 
@@ -277,6 +285,7 @@ class EdgeGuard:
         self.policy = policy
         self.authenticate = authenticate
         self.limits = RateLimits(settings.rate_limit, settings.anonymous_rate_limit)
+        self.public_docs = settings.public_docs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -323,13 +332,18 @@ class EdgeGuard:
         if length.isdigit() and int(length) > self.max_body:
             raise errors.BodyTooLarge(self._too_large())
         path, method = scope["path"], scope["method"]
+        if path in API_DESCRIPTION and not self.public_docs:
+            # The API's description is the API's: a key once keys are required. Not counted
+            # against the rate limit, like the page.
+            self.authenticate(scope, headers, Caller(address=_address(scope)))
+            return []
         if not (path == "/v1" or path.startswith("/v1/")):
             return []
         if not self._routed(scope):
             return []  # the router answers 404 or 405
         write = is_write(method, path)
         self._check_origin(headers, write)
-        caller = Caller(address=(scope.get("client") or ("unknown", 0))[0])
+        caller = Caller(address=_address(scope))
         self.authenticate(scope, headers, caller)
         scope.setdefault("state", {})["caller"] = caller
         if method in WRITE_METHODS and method != "DELETE":

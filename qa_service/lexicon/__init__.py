@@ -15,6 +15,16 @@ Language = Literal["de", "en"]
 WORD = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 """A word as the search sees it: letters and digits, hyphenated and apostrophe compounds whole."""
 
+_LETTER_RUN = re.compile(r"([^\W\d_]{1,2})\1{2,}")
+
+
+def is_letter_run(word: str) -> bool:
+    """A word of one or two letters repeated ("aaaa", "zzzzzz", "hahaha"): a word in no
+    language, whatever its length. At least 4 characters, so "AAA" (a credit rating) and
+    "III" (Karl III.) stay words; two letters repeated at least 3 times, so "Mama" does."""
+    return len(word) >= 4 and _LETTER_RUN.fullmatch(word.lower()) is not None
+
+
 QUESTION_WORDS = de.QUESTION_WORDS | en.QUESTION_WORDS
 ANAPHORS = de.ANAPHORS | en.ANAPHORS
 PERSONAL_PRONOUNS = de.PERSONAL_PRONOUNS | en.PERSONAL_PRONOUNS

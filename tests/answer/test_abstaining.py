@@ -24,6 +24,25 @@ def test_keywords_and_names_ask_something(message: str) -> None:
     assert asks_something(message, message)
 
 
+@pytest.mark.parametrize(
+    ("message", "asks"),
+    [
+        ("Wer " + "a" * 1996, False),
+        ("aaaa", False),
+        ("Wer " + "ha" * 10 + "?", False),
+        ("Danke zzzzzz", False),  # small talk and no word
+        ("Was bedeutet aaaa?", True),  # "bedeutet" is a word: the evidence decides
+        ("Welche Bonität hat AAA?", True),  # a rating, three letters: still a word
+        ("Wer ist Karl III?", True),
+        ("Was sagt Mama?", True),
+    ],
+)
+def test_a_run_of_repeated_letters_is_no_word(message: str, asks: bool) -> None:
+    assert asks_something(message, message) is asks
+    # A follow-up of only such a run asks nothing, though the topic lends its query words.
+    assert asks_something(message, f"{message} Feuerwerk Seestadt") is asks
+
+
 def test_a_follow_up_asks_through_its_rewritten_query() -> None:
     assert not asks_something("Was?", "Was?")  # no content word, no conversation to lend one
     assert asks_something("Wann war das?", "Wann war das? Chef Drohnentruppen")

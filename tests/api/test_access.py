@@ -150,12 +150,45 @@ def _assert_error_shape(path: str, response: httpx.Response) -> None:
 
 
 def test_public_files_and_health_need_no_key(service: Service) -> None:
-    for path in ("/", "/widget.js", "/openapi.json", "/docs"):
+    for path in ("/", "/widget.js", "/docs/assets/swagger-ui.css"):
         assert httpx.get(f"{service.url}{path}").status_code == 200, path
     assert httpx.get(f"{service.url}/health").json() == {"status": "ok"}
     assert httpx.head(f"{service.url}/health").status_code == 200  # load balancers' probe
     full = httpx.get(f"{service.url}/health", headers=service.headers("read")).json()
     assert full["documents"] >= 2 and full["embedder"]
+
+
+def test_the_api_description_needs_a_key_once_keys_exist(service: Service) -> None:
+    """Found by a black-box bug hunt: /docs and /openapi.json (every route, field and limit)
+    answered without a key, though the README's threat model lists only /health's status,
+    the page and widget.js as open once a key exists."""
+    for path in ("/docs", "/openapi.json"):
+        refused = httpx.get(f"{service.url}{path}")
+        assert refused.status_code == 401, (path, refused.text)
+        assert refused.json()["type"] == "NotAuthenticated"
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        bad = httpx.get(f"{service.url}{path}", headers=service.headers("revoked"))
+        assert bad.status_code == 401, path
+        for column in ("read", "admin"):
+            allowed = httpx.get(f"{service.url}{path}", headers=service.headers(column))
+            assert allowed.status_code == 200, (path, column)
+    spec = httpx.get(f"{service.url}/openapi.json", headers=service.headers("read")).json()
+    assert "/v1/ask" in spec["paths"]
+
+
+def test_public_docs_publishes_the_api_description(settings: Settings, embedder: object) -> None:
+    """QA_PUBLIC_DOCS=true: anyone may read /docs and /openapi.json, the API stays closed."""
+    svc = build_service(settings, embedder)  # type: ignore[arg-type]
+    try:
+        for public, status in [(False, 401), (True, 200)]:
+            own = settings.model_copy(update={"auth": "required", "public_docs": public})
+            svc.settings = own
+            with TestClient(create_app(own, svc)) as client:
+                for path in ("/docs", "/openapi.json"):
+                    assert client.get(path).status_code == status, (public, path)
+                assert client.get("/v1/documents").status_code == 401, public
+    finally:
+        svc.close()
 
 
 def test_conversations_belong_to_the_key_that_started_them(service: Service) -> None:
@@ -288,7 +321,8 @@ def test_revoking_over_http_takes_effect_at_once(service: Service) -> None:
     again = httpx.post(
         f"{service.url}/v1/keys", json={"name": "short-lived", "scope": "read"}, headers=admin
     )
-    assert again.status_code == 409
+    # A revoked key's name stays taken: the audit log names keys, one name is one key.
+    assert again.status_code == 409 and again.json()["type"] == "KeyExists", again.text
 
 
 def _widget_key(service: Service, name: str, *origins: str) -> httpx.Response:
@@ -418,7 +452,7 @@ def test_an_unreadable_origin_is_refused_not_a_500(service: Service) -> None:
     for origin in ("http://[", "https://a[b.example", "https://[::1", "http://]"):
         for path in ("/health", "/", "/widget.js", "/docs", "/nope"):
             page = httpx.get(f"{url}{path}", headers={"origin": origin})
-            assert page.status_code in (200, 404), (origin, path, page.text)
+            assert page.status_code in (200, 401, 404), (origin, path, page.text)
             assert "access-control-allow-origin" not in page.headers
         for headers in ({}, admin):
             api = httpx.get(f"{url}/v1/documents", headers={**headers, "origin": origin})

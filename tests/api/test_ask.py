@@ -144,6 +144,29 @@ def test_a_question_without_words_is_refused(client: TestClient, message: str) -
     assert "no words" in response.json()["detail"]
 
 
+HAFEN = (
+    "# Hafenfest\n\nDas **Hafenfest** in Seestadt findet am 12. Juli statt.\n\n## Programm\n\n"
+    "- Konzert der *Seestädter Band* um 20 Uhr\n- [Feuerwerk](http://x.example) um 23 Uhr\n"
+)
+
+
+def test_a_run_of_one_repeated_letter_asks_nothing(client: TestClient) -> None:
+    """Found by a black-box bug hunt: "Wer " and 1,996 "a" (the longest question taken) was
+    answered with the fireworks sentence; e5 reads such a run as close to some sentence."""
+    assert client.post("/v1/documents", json={"id": "hafen", "text": HAFEN}).status_code == 201
+    for question in ("Wer " + "a" * 1996, "Wer " + "a" * 1500, "Wer " + "ha" * 998):
+        body = client.post("/v1/ask", json={"question": question}).json()
+        assert body["abstained"] is True and body["citations"] == [], body["answer"]
+    start = client.post("/v1/chat", json={"message": "Wann ist das Feuerwerk?"})
+    assert start.json()["abstained"] is False, start.json()
+    assert any("23 Uhr" in c["quote"] for c in start.json()["citations"]), start.json()
+    assert_citations_exact(client, start.json())
+    follow = client.post(
+        "/v1/chat", json={"conversation_id": start.json()["conversation_id"], "message": "a" * 2000}
+    ).json()
+    assert follow["abstained"] is True and follow["citations"] == [], follow["answer"]
+
+
 def test_citations_say_which_sentence_was_chosen_and_what_is_context(client: TestClient) -> None:
     """`chosen_start`/`chosen_end` mark the chosen sentence(s) inside a quote with context."""
     with_context = 0

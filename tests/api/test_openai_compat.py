@@ -186,6 +186,30 @@ def test_bad_requests_get_openai_errors(client: openai.OpenAI, messages: list, p
     assert error["message"] == caught.value.body["message"]  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (5, "not a number"),
+        ({"type": "text", "text": DRONES}, "not an object"),
+        ([{"type": "text"}], "content part 0 is not a text part"),
+        ([{"type": "text", "text": DRONES}, 5], "content part 1 is not a text part"),
+        ([{"text": DRONES}], "content part 0 is not a text part"),
+    ],
+)
+def test_a_wrong_content_is_named_as_the_client_sent_it(
+    server: str, content: object, words: str
+) -> None:
+    """Found by a black-box bug hunt: ``param`` was pydantic's union member,
+    ``messages[0].content.str``, and the message "(and 1 more problem(s))"."""
+    body = {"model": "qa-service", "messages": [{"role": "user", "content": content}]}
+    response = httpx.post(f"{server}/v1/chat/completions", json=body)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["param"] == "messages[0].content", error
+    assert words in error["message"] and "a string or a list of text parts" in error["message"]
+    assert "(and" not in error["message"] and "str" not in error["param"]
+
+
 def test_unknown_model_and_raw_errors(client: openai.OpenAI, server: str) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         client.chat.completions.create(

@@ -3,6 +3,7 @@ import sys
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -10,7 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from qa_service.api.auth import AccessDep, CallerDep
 from qa_service.api.deps import ServiceDep
-from qa_service.api.errors import NOT_UTF8, explained
+from qa_service.api.errors import NOT_UTF8
 from qa_service.api.schemas import (
     DocumentCreated,
     DocumentDetail,
@@ -180,15 +181,14 @@ def _form_metadata(value: str) -> Any:
 
 
 def _validate(payload: Any) -> DocumentIn:
+    """The body (or an upload's form fields) against the JSON body's schema. A mismatch is
+    FastAPI's validation error, as on every route that lets FastAPI read its body: 422
+    ``ValidationError`` listing each wrong field under ``("body", field)``."""
     try:
         return DocumentIn.model_validate(payload)
     except ValidationError as exc:
-        raise InvalidInput(
-            "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or 'body'}: {explained(e)['msg']}"
-                for e in exc.errors()
-            )
-        ) from None
+        problems = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(problems) from None
 
 
 @router.post(
