@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qa_service.errors import InvalidInput, UnsupportedFormat
+from qa_service.textcheck import control_problem
 
 Format = Literal["text", "markdown", "html"]
 
@@ -23,6 +24,8 @@ EXTENSIONS: dict[str, Format] = {
 
 _DOCUMENT_MAGIC = ("%pdf-", "{\\rtf")
 _PDF_MEDIA_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+MAX_SOURCE_CHARS = 2000
+"""The longest ``source``, given (``api/schemas.Source``) or an upload's file name."""
 _SEND_TEXT = "upload the article's text as .txt, .md or .html"
 PDF_HEADER_WITHIN = 1024
 """Where a PDF's ``%PDF-`` header may start: readers (Acrobat among them) look this far."""
@@ -161,6 +164,22 @@ def upload_source(filename: str) -> str:
     nobody should later join to a folder."""
     name = Path(filename.replace("\\", "/")).name
     return name if name not in ("", ".", "..") else "upload"
+
+
+def check_upload_source(name: str) -> str:
+    """``name`` (``upload_source``), kept as the source of an upload that gives none, checked
+    as a given ``source`` is: no control character (and, a file name being one line, no tab
+    or line break either: ``a\\nb.txt``), at most ``MAX_SOURCE_CHARS``. The client chose
+    neither, so the error says how to go on."""
+    problem = control_problem(name, one_line=True)
+    if problem is None and len(name) > MAX_SOURCE_CHARS:
+        problem = f"has {len(name):,} characters, more than the {MAX_SOURCE_CHARS:,} of a source"
+    if problem is not None:
+        raise InvalidInput(
+            f"source: the upload's file name {name[:100]!r}, its source when no 'source' "
+            f"field is given, {problem}; send a 'source' field or rename the file"
+        )
+    return name
 
 
 def decode_upload(raw: bytes, *, name: str = "upload") -> str:
