@@ -367,6 +367,14 @@ class DocumentService:
         )
         if article.title is None and existing is not None and self._title_was_found(existing):
             kept["title"] = None
+        metadata = dict(
+            article.metadata if article.metadata is not None else kept.get("metadata", {})
+        )
+        if article.metadata is None and "format" in metadata:
+            # Kept from a version read as HTML or Markdown, while this one is plain text (a
+            # file or page always brings its format; only a JSON body's plain text brings no
+            # metadata): the format describes the version stored, not an earlier one.
+            metadata["format"] = "text"
         return DocumentRecord(
             id=doc_id,
             version=digest[:16],
@@ -374,9 +382,7 @@ class DocumentService:
             title=article.title or kept.get("title") or found.title,
             source=article.source or kept.get("source"),
             published_at=article.published_at or found.published_at or kept.get("published_at"),
-            metadata=dict(
-                article.metadata if article.metadata is not None else kept.get("metadata", {})
-            ),
+            metadata=metadata,
             n_chunks=len(chunks),
             n_sentences=len(sentences),
             created_at=0.0,

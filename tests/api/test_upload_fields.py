@@ -131,3 +131,38 @@ def test_a_file_name_that_would_be_the_source_is_checked_like_one(
     doc_id = taken.json()["id"]
     assert served.get(f"/v1/documents/{doc_id}").json()["source"] == "Stadtanzeiger"
     assert served.delete(f"/v1/documents/{doc_id}").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("name", "page", "fmt"),
+    [
+        ("bruecke.html", f"<html><body><h1>Neue Brücke</h1><p>{ARTICLE}</p></body></html>", "html"),
+        ("bruecke.md", f"# Neue Brücke\n\n{ARTICLE}", "markdown"),
+    ],
+)
+def test_plain_text_replacing_an_upload_is_stored_as_text(
+    served: httpx.Client, name: str, page: str, fmt: str
+) -> None:
+    # Found by a black-box bug hunt: JSON plain text replacing an HTML or Markdown upload kept
+    # the stored metadata, "format" and all, so it still said "html" of a plain text.
+    upload = (name, page.encode(), "text/plain")
+    doc_id = f"bruecke-{fmt}"
+    data = {"id": doc_id, "metadata": json.dumps({"ressort": "Lokales"})}
+    created = served.post("/v1/documents", files=[("file", upload)], data=data)
+    assert created.status_code == 201, created.text
+    try:
+        metadata = served.get(f"/v1/documents/{doc_id}").json()["metadata"]
+        assert metadata == {"format": fmt, "ressort": "Lokales"}, metadata
+        text = "Die Brücke in Kleinhausen wird teurer. Sie kostet nun 15 Millionen Euro."
+        replaced = served.post("/v1/documents", json={"id": doc_id, "text": text})
+        assert replaced.status_code == 200 and replaced.json()["updated"], replaced.text
+        doc = served.get(f"/v1/documents/{doc_id}").json()
+        assert doc["text"] == text
+        assert doc["metadata"] == {"format": "text", "ressort": "Lokales"}, doc["metadata"]
+        question = {"question": "Wie viel kostet die Brücke in Kleinhausen?"}
+        answer = served.post("/v1/ask", json=question).json()
+        citation = answer["citations"][0]
+        assert citation["document_id"] == doc_id, answer
+        assert doc["text"][citation["start"] : citation["end"]] == citation["quote"]
+    finally:
+        assert served.delete(f"/v1/documents/{doc_id}").status_code == 204
