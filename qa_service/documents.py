@@ -287,7 +287,11 @@ class DocumentService:
     def _checked_text(self, article: Article) -> str:
         """The article text with line breaks normalised; raises on anything unusable."""
         text = check_text(article.text, "the article text")
-        if opens_as_pdf(text):  # a PDF's syntax sent as JSON text (uploads: detect_format)
+        # A PDF's syntax sent as JSON text; a file's bytes were sniffed before they were read
+        # (detect_format). Not the text of a page, converted: its first paragraph may begin
+        # with "%PDF-" (a page that opened with it was no page, ``is_html_document``).
+        converted = (article.metadata or {}).get("format") == "html"
+        if not converted and opens_as_pdf(text):
             raise pdf_refused("the article text", "send the article's text, not the file")
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         for name in ("title", "source", "published_at"):

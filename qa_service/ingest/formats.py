@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qa_service.errors import InvalidInput, UnsupportedFormat
+from qa_service.models import INVISIBLE
 from qa_service.textcheck import control_problem
 
 Format = Literal["text", "markdown", "html"]
@@ -45,14 +46,22 @@ def _declared_pdf(filename: str, content_type: str | None) -> str | None:
     return f"its content type {media}" if media in _PDF_MEDIA_TYPES else None
 
 
+_LEADING = f"{INVISIBLE} \t\r\n\f"
+"""What may stand before a file's first mark (``%PDF-``, ``{\\rtf``, ``<html``) and is
+skipped when sniffing: white space, a byte-order mark, zero-width spaces and joiners (the
+same invisible marks that make two texts "the same text", ``models.content_hash``)."""
+
+
 def opens_as_pdf(data: bytes | str) -> bool:
-    """``data`` opens with a PDF's ``%PDF-`` header (after a BOM or white space). Such a
-    body is refused whatever it is named or declared: read as text, a PDF's object syntax
-    ("<< /Root 1 0 R >>") became sentences that questions were answered from."""
-    if isinstance(data, bytes):
-        head = data[:PDF_HEADER_WITHIN].removeprefix(codecs.BOM_UTF8)
-        return head.lstrip(b" \t\r\n\f").startswith(b"%PDF-")
-    return data[:PDF_HEADER_WITHIN].lstrip("\ufeff \t\r\n\f").startswith("%PDF-")
+    """``data`` opens with a PDF's ``%PDF-`` header (after white space or invisible marks,
+    ``_LEADING``). Such a body is refused whatever it is named or declared: read as text, a
+    PDF's object syntax ("<< /Root 1 0 R >>") became sentences that questions were answered
+    from. Read the bytes (or text) as sent, never text converted from them: a page's first
+    paragraph may well begin with "%PDF-"."""
+    head = data[:PDF_HEADER_WITHIN]
+    if isinstance(head, bytes):
+        head = head.decode("utf-8", errors="replace")  # the header is ASCII; the rest binary
+    return head.lstrip(_LEADING).startswith("%PDF-")
 
 
 def pdf_refused(what: str, instead: str = _SEND_TEXT) -> UnsupportedFormat:
@@ -96,7 +105,7 @@ def detect_format(filename: str, data: bytes | str, content_type: str | None = N
             ) from None
     if "\x00" in head:
         raise UnsupportedFormat(f"{filename!r} looks binary; upload text, Markdown or HTML")
-    sniff = head.lstrip("\ufeff \t\r\n").lower()
+    sniff = head.lstrip(_LEADING).lower()
     if sniff.startswith(_DOCUMENT_MAGIC):  # ASCII, so they pass the checks above
         raise UnsupportedFormat(f"{filename!r} is a PDF or RTF file; upload text, Markdown or HTML")
     if sniff.startswith("<!doctype html") or "<html" in sniff[:1024]:
