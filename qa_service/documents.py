@@ -287,7 +287,11 @@ class DocumentService:
     def _checked_text(self, article: Article) -> str:
         """The article text with line breaks normalised; raises on anything unusable."""
         text = check_text(article.text, "the article text")
-        if opens_as_pdf(text):  # a PDF's syntax sent as JSON text (uploads: detect_format)
+        # A PDF's syntax sent as JSON text; a file's bytes were sniffed before they were read
+        # (detect_format). Not the text of a page, converted: its first paragraph may begin
+        # with "%PDF-" (a page that opened with it was no page, ``is_html_document``).
+        converted = (article.metadata or {}).get("format") == "html"
+        if not converted and opens_as_pdf(text):
             raise pdf_refused("the article text", "send the article's text, not the file")
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         for name in ("title", "source", "published_at"):
@@ -367,6 +371,14 @@ class DocumentService:
         )
         if article.title is None and existing is not None and self._title_was_found(existing):
             kept["title"] = None
+        metadata = dict(
+            article.metadata if article.metadata is not None else kept.get("metadata", {})
+        )
+        if article.metadata is None and "format" in metadata:
+            # Kept from a version read as HTML or Markdown, while this one is plain text (a
+            # file or page always brings its format; only a JSON body's plain text brings no
+            # metadata): the format describes the version stored, not an earlier one.
+            metadata["format"] = "text"
         return DocumentRecord(
             id=doc_id,
             version=digest[:16],
@@ -374,9 +386,7 @@ class DocumentService:
             title=article.title or kept.get("title") or found.title,
             source=article.source or kept.get("source"),
             published_at=article.published_at or found.published_at or kept.get("published_at"),
-            metadata=dict(
-                article.metadata if article.metadata is not None else kept.get("metadata", {})
-            ),
+            metadata=metadata,
             n_chunks=len(chunks),
             n_sentences=len(sentences),
             created_at=0.0,

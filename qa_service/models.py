@@ -39,8 +39,8 @@ class Article:
     metadata: dict[str, Any] | None = None  # None: keep what a stored version has
 
 
-_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"  # BOM / zero-width no-break space, zero-widths
-_EDGES = re.compile(rf"^[\s{_INVISIBLE}]+|[\s{_INVISIBLE}]+$")
+INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"  # BOM / zero-width no-break space, zero-widths
+_EDGES = re.compile(rf"^[\s{INVISIBLE}]+|[\s{INVISIBLE}]+$")
 
 
 def content_hash(text: str) -> str:

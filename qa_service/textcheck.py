@@ -46,11 +46,15 @@ a table row turns the rest of the row around ("Trojan Source"). They are Unicode
 printed; the marks without scope (LRM, RLM, ALM) are left alone."""
 
 _CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
+_ONE_LINE_CONTROL = re.compile(f"[{CONTROL_CHARACTERS}\t\n\r]")
 _PRINTED_ESCAPED = re.compile(f"[{CONTROL_CHARACTERS}\r{BIDI_CONTROLS}]")
 _CONTROL_NAMES = {
     0x00: "NUL",
     0x07: "BEL",
     0x08: "BS",
+    0x09: "TAB",
+    0x0A: "LF",
+    0x0D: "CR",
     0x1B: "ESC",
     0x7F: "DEL",
     0x85: "NEL",
@@ -58,20 +62,21 @@ _CONTROL_NAMES = {
 }
 
 
-def control_problem(text: str) -> str | None:
+def control_problem(text: str, *, one_line: bool = False) -> str | None:
     """A control character (C0, DEL or C1) other than tab, newline and carriage return, or
-    None.
+    None; with ``one_line``, tab, newline and carriage return too (a file name).
 
     Titles and sources are one-line labels that terminals, logs and tables print: an ESC
     (or a C1 CSI) there starts an escape sequence (colours, a moved cursor, a new window
     title)."""
-    if (match := _CONTROL.search(text)) is None:
+    if (match := (_ONE_LINE_CONTROL if one_line else _CONTROL).search(text)) is None:
         return None
     code = ord(match.group())
     name = f" ({_CONTROL_NAMES[code]})" if code in _CONTROL_NAMES else ""
+    allowed = "none is allowed" if one_line else "only tab, newline and carriage return are allowed"
     return (
         f"contains the control character U+{code:04X}{name} at position {match.start()}; "
-        "of the control characters only tab, newline and carriage return are allowed"
+        f"of the control characters {allowed}"
     )
 
 

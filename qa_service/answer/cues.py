@@ -12,6 +12,7 @@ from typing import Literal
 from qa_service.lexicon import (
     DURATION_QUESTIONS,
     DURATION_UNITS,
+    FUNCTION_WORDS,
     MONTH_NUMBERS,
     NUMBER_QUESTIONS,
     NUMBER_WORDS,
@@ -20,9 +21,11 @@ from qa_service.lexicon import (
     SUBJUNCTIVE,
     TIME_QUESTIONS,
     TIME_WORDS,
+    UNITS,
     WORD,
     alternation,
 )
+from qa_service.retrieval.lexical import STOPWORDS
 
 AnswerType = Literal["number", "time", "speech"]
 
@@ -87,7 +90,58 @@ _QUANTITY = re.compile(
     re.IGNORECASE,
 )
 _DURATION_QUESTION = re.compile(rf"\b({'|'.join(DURATION_QUESTIONS)})\b", re.IGNORECASE)
+_NUMBER_QUESTION = re.compile(rf"\b({'|'.join(NUMBER_QUESTIONS)})\b", re.IGNORECASE)
 _NEXT_WORD = re.compile(r"\s*(\w+)")
+# What follows a number that counts something: a unit ("1299 Euro", "30 Prozent") or a
+# currency or percent sign; one stands before it too ("$1299", "€ 1800").
+_NEXT_TOKEN = re.compile(r"\s*([%€$£]|\w+(?:-\w+)*)")
+_SIGNS = frozenset("%€$£")
+_SIGN_BEFORE = re.compile(r"[€$£]\s*$")
+_LAST_WORD = re.compile(r"(\w+)\W*$")
+# A year's own context: a month ("Juni 2025") or "Jahr"/"year" ("im Jahr 1999",
+# "Haushaltsjahr 2024", "the year 1999") before it.
+_YEAR_WORD = re.compile(r"(jahr|jahre|jahren|jahres|jahrs|year|years)$", re.IGNORECASE)
+_COUNTED_WORDS = 1
+"""How many words after "wie viele"/"how many" name what is counted: the first ("Wie viele
+Besucher ...?", "Wie viele russische Vorstöße ...?" - "134 russischen Vorstößen"); the second
+is mostly the verb ("Wie viele Besucher kamen?"), which a year is followed by ("2024 kamen")."""
+
+
+def _counted_nouns(question: str) -> list[str]:
+    """The words after the question's "wie viele"/"how many" (what it counts), lower case."""
+    asked = _NUMBER_QUESTION.search(question)
+    if asked is None:
+        return []
+    words = [m.group().lower() for m in WORD.finditer(question, asked.end())]
+    return [w for w in words[:_COUNTED_WORDS] if w not in STOPWORDS and w not in FUNCTION_WORDS]
+
+
+def _same_stem(word: str, other: str) -> bool:
+    """ "Besucher" and "Besuchern", "visitor" and "visitors": one begins with the other but
+    for an inflection of at most two letters, and they share four letters at least."""
+    short, long = sorted((word, other), key=len)
+    return len(short) >= 4 and long.startswith(short[: max(4, len(short) - 2)])
+
+
+def _counts(sentence: str, year: re.Match[str], counted: list[str]) -> bool:
+    """Whether a four-digit number 1000-2099 that ``DATE_MENTION`` reads as a year counts
+    something instead: it is followed by a unit or a currency or percent sign ("1299 Euro",
+    "1800 %"), preceded by a currency sign ("$1299"), or followed by the noun the question
+    counts ("Wie viele Besucher ...?" - "1800 Besucher"). A month or "Jahr"/"year" before it
+    keeps it a year ("Juni 2025", "im Jahr 1999"), and so does anything else after it ("2024
+    kamen ...", "the 2024 budget")."""
+    before = _LAST_WORD.search(sentence, 0, year.start())
+    if before is not None and (
+        before.group(1).lower() in MONTH_NUMBERS or _YEAR_WORD.search(before.group(1))
+    ):
+        return False
+    if _SIGN_BEFORE.search(sentence, 0, year.start()):
+        return True
+    token = _NEXT_TOKEN.match(sentence, year.end())
+    if token is None:
+        return False
+    after = token.group(1).lower()
+    return after in _SIGNS or after in UNITS or any(_same_stem(after, noun) for noun in counted)
 
 
 def holds_asked_quantity(question: str, sentence: str) -> bool:
@@ -96,11 +150,16 @@ def holds_asked_quantity(question: str, sentence: str) -> bool:
     Not a date, not a number the question itself names, and not a duration ("Fast 1.200
     Tage nach Beginn der Invasion") unless the question asks how long or names the unit of
     time ("Wie viele Jahre ...?"): "How many refugees ...?" is not answered by 1,200 days.
+    A four-digit number that looks like a year is a date unless it counts something ("1299
+    Euro", "1800 Besucher" for "Wie viele Besucher ...?": ``_counts``).
     """
     own = {m.group() for m in _QUANTITY.finditer(question)}
     words = {m.group().lower() for m in WORD.finditer(question)}
     durations = _DURATION_QUESTION.search(question) is not None or bool(words & DURATION_UNITS)
-    text = DATE_MENTION.sub(" ", sentence)
+    counted = _counted_nouns(question)
+    text = DATE_MENTION.sub(
+        lambda m: m.group() if m.group(2) and _counts(sentence, m, counted) else " ", sentence
+    )
     for match in _QUANTITY.finditer(text):
         if match.group() in own:
             continue

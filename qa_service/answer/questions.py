@@ -6,14 +6,23 @@ from qa_service.errors import EmptyQuestion, QuestionTooLong
 from qa_service.textcheck import check_text, has_words, nfc
 from qa_service.tuning.limits import READING_FORM_EXPANSION
 
+# Letters that are signs for a whole formula, as U+FDFD (the Bismillah, a symbol) is: U+FDFA
+# (the blessing "sallallahu alayhi wa-sallam" written after the Prophet's name) and U+FDFB
+# ("jalla jalaluhu"). Alone they ask nothing, yet NFKC spells them out as four and two Arabic
+# words (reading_form) that dense search finds something close to. The only characters of
+# Unicode whose NFKC form is several words (tests/answer/test_questions.py checks).
+FORMULA_SIGNS = "\ufdfa\ufdfb"
+_NO_FORMULA_SIGNS = str.maketrans(dict.fromkeys(FORMULA_SIGNS, " "))
+
 
 def check_question(question: str, max_chars: int) -> str:
-    """The question in NFC and stripped; refused if it is unusable text, empty, wordless or
-    too long (counted after NFC, as its reader counts)."""
+    """The question in NFC and stripped; refused if it is unusable text, empty, wordless
+    (formula signs, ``FORMULA_SIGNS``, are no words) or too long (counted after NFC, as its
+    reader counts)."""
     question = nfc(check_text(question, "the question")).strip()
     if not question:
         raise EmptyQuestion("the question is empty")
-    if not has_words(question):
+    if not has_words(question.translate(_NO_FORMULA_SIGNS)):
         raise EmptyQuestion("the question has no words (only punctuation, symbols or spaces)")
     if len(question) > max_chars:
         raise QuestionTooLong(

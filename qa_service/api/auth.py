@@ -113,8 +113,12 @@ class Authenticator:
     def __call__(self, scope: AsgiScope, headers: Headers, caller: Caller) -> None:
         if not self.keys_required() and not changes_keys(scope["method"], scope["path"]):
             # No key needed: a valid key that is sent names the caller (the audit log's
-            # key_name); any other (an OpenAI client's placeholder) is ignored, as no key is.
-            if (key := self.identify(headers)) is not None:
+            # key_name) where it would be accepted, were keys required: its scope and its
+            # origins allow the request. A read key sent with a write did not make it (the
+            # write is anonymous, as without a key), and any other key (an OpenAI client's
+            # placeholder) is ignored, as no key is.
+            key = self.identify(headers)
+            if key is not None and self._accepts(key, scope, headers):
                 caller.key, caller.key_id = key.name, key.id
             return
         secret = bearer(headers)
@@ -146,6 +150,13 @@ class Authenticator:
                 f"this needs a key with the {needed!r} scope; {key.name!r} has {key.scope!r}"
             )
         caller.key, caller.key_id = key.name, key.id
+
+    @staticmethod
+    def _accepts(key: KeyRecord, scope: AsgiScope, headers: Headers) -> bool:
+        """Whether ``key`` would be accepted for this request where keys are required."""
+        if key.origins and origin_of(headers.get("origin", "")) not in key.origins:
+            return False
+        return allows(key, required_scope(scope["method"], scope["path"]))
 
 
 def check_can_start(settings: Settings, store: AccessService, host: str) -> None:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 from qa_service.config import AnswerMode
+from qa_service.ingest.formats import MAX_SOURCE_CHARS
 from qa_service.models import Citation, Passage
 from qa_service.stores import DocumentRecord
 from qa_service.textcheck import control_problem, nfc
@@ -112,7 +113,7 @@ Title = Annotated[str, Field(max_length=500), AfterValidator(_no_control_charact
 """A title (or, ``Source``, a source): printed by terminals and tables, so no control
 characters (the article text may hold them; its offsets must stay exact). The length is the
 string's own constraint: on the optional field it read "at most 500 items"."""
-Source = Annotated[str, Field(max_length=2000), AfterValidator(_no_control_characters)]
+Source = Annotated[str, Field(max_length=MAX_SOURCE_CHARS), AfterValidator(_no_control_characters)]
 
 
 class DocumentIn(BaseModel):

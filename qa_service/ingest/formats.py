@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from qa_service.errors import InvalidInput, UnsupportedFormat
+from qa_service.models import INVISIBLE
+from qa_service.textcheck import control_problem
 
 Format = Literal["text", "markdown", "html"]
 
@@ -23,6 +25,8 @@ EXTENSIONS: dict[str, Format] = {
 
 _DOCUMENT_MAGIC = ("%pdf-", "{\\rtf")
 _PDF_MEDIA_TYPES = frozenset({"application/pdf", "application/x-pdf"})
+MAX_SOURCE_CHARS = 2000
+"""The longest ``source``, given (``api/schemas.Source``) or an upload's file name."""
 _SEND_TEXT = "upload the article's text as .txt, .md or .html"
 PDF_HEADER_WITHIN = 1024
 """Where a PDF's ``%PDF-`` header may start: readers (Acrobat among them) look this far."""
@@ -42,14 +46,22 @@ def _declared_pdf(filename: str, content_type: str | None) -> str | None:
     return f"its content type {media}" if media in _PDF_MEDIA_TYPES else None
 
 
+_LEADING = f"{INVISIBLE} \t\r\n\f"
+"""What may stand before a file's first mark (``%PDF-``, ``{\\rtf``, ``<html``) and is
+skipped when sniffing: white space, a byte-order mark, zero-width spaces and joiners (the
+same invisible marks that make two texts "the same text", ``models.content_hash``)."""
+
+
 def opens_as_pdf(data: bytes | str) -> bool:
-    """``data`` opens with a PDF's ``%PDF-`` header (after a BOM or white space). Such a
-    body is refused whatever it is named or declared: read as text, a PDF's object syntax
-    ("<< /Root 1 0 R >>") became sentences that questions were answered from."""
-    if isinstance(data, bytes):
-        head = data[:PDF_HEADER_WITHIN].removeprefix(codecs.BOM_UTF8)
-        return head.lstrip(b" \t\r\n\f").startswith(b"%PDF-")
-    return data[:PDF_HEADER_WITHIN].lstrip("\ufeff \t\r\n\f").startswith("%PDF-")
+    """``data`` opens with a PDF's ``%PDF-`` header (after white space or invisible marks,
+    ``_LEADING``). Such a body is refused whatever it is named or declared: read as text, a
+    PDF's object syntax ("<< /Root 1 0 R >>") became sentences that questions were answered
+    from. Read the bytes (or text) as sent, never text converted from them: a page's first
+    paragraph may well begin with "%PDF-"."""
+    head = data[:PDF_HEADER_WITHIN]
+    if isinstance(head, bytes):
+        head = head.decode("utf-8", errors="replace")  # the header is ASCII; the rest binary
+    return head.lstrip(_LEADING).startswith("%PDF-")
 
 
 def pdf_refused(what: str, instead: str = _SEND_TEXT) -> UnsupportedFormat:
@@ -93,7 +105,7 @@ def detect_format(filename: str, data: bytes | str, content_type: str | None = N
             ) from None
     if "\x00" in head:
         raise UnsupportedFormat(f"{filename!r} looks binary; upload text, Markdown or HTML")
-    sniff = head.lstrip("\ufeff \t\r\n").lower()
+    sniff = head.lstrip(_LEADING).lower()
     if sniff.startswith(_DOCUMENT_MAGIC):  # ASCII, so they pass the checks above
         raise UnsupportedFormat(f"{filename!r} is a PDF or RTF file; upload text, Markdown or HTML")
     if sniff.startswith("<!doctype html") or "<html" in sniff[:1024]:
@@ -161,6 +173,22 @@ def upload_source(filename: str) -> str:
     nobody should later join to a folder."""
     name = Path(filename.replace("\\", "/")).name
     return name if name not in ("", ".", "..") else "upload"
+
+
+def check_upload_source(name: str) -> str:
+    """``name`` (``upload_source``), kept as the source of an upload that gives none, checked
+    as a given ``source`` is: no control character (and, a file name being one line, no tab
+    or line break either: ``a\\nb.txt``), at most ``MAX_SOURCE_CHARS``. The client chose
+    neither, so the error says how to go on."""
+    problem = control_problem(name, one_line=True)
+    if problem is None and len(name) > MAX_SOURCE_CHARS:
+        problem = f"has {len(name):,} characters, more than the {MAX_SOURCE_CHARS:,} of a source"
+    if problem is not None:
+        raise InvalidInput(
+            f"source: the upload's file name {name[:100]!r}, its source when no 'source' "
+            f"field is given, {problem}; send a 'source' field or rename the file"
+        )
+    return name
 
 
 def decode_upload(raw: bytes, *, name: str = "upload") -> str:

@@ -98,6 +98,20 @@ def test_sentences_that_report_speech(sentence: str, speech: bool) -> None:
         ("Wie viele Jahre dauerte der Krieg?", "Der Krieg dauerte 30 Jahre.", True),
         ("How long did the talks last?", "They lasted 3 days.", True),
         ("Um wie viel Prozent steigt sie?", "Sie steigt um etwa 30 Prozent.", True),
+        # A four-digit number 1000-2099 with a unit, a currency sign or the counted noun is a
+        # quantity, not a year; with a month or "Jahr" before it, or nothing of that kind
+        # after it, it stays a year.
+        ("Wie viel kostet das Gerät?", "Das Gerät kostet 1299 Euro.", True),
+        ("How much does the device cost?", "The device costs 1299 euros.", True),
+        ("How much does the device cost?", "The device costs $1299.", True),
+        ("Wie viele Besucher kamen?", "Zur Messe kamen 1800 Besucher.", True),
+        ("How many visitors came?", "About 1800 visitors came.", True),
+        ("Wie viele Besucher kamen?", "Im Jahr 1800 kamen sie.", False),
+        ("Wie viele Besucher kamen?", "2024 kamen sie wieder.", False),
+        ("Wie viele Besucher kamen?", "Im Jahr 1999 Besucher zu zählen war neu.", False),
+        ("Wie viel kostet das Gerät?", "Seit Juni 2024 Euro-Preise.", False),
+        ("Wie viel kostet das Gerät?", "Das Gerät kam 2019 auf den Markt.", False),
+        ("How much gas does Europe buy?", "The 2024 budget was passed.", False),
     ],
 )
 def test_a_number_question_needs_a_fitting_quantity(

@@ -1,10 +1,11 @@
 """What a question must be before anything searches for it."""
 
+import sys
 import unicodedata
 
 import pytest
 
-from qa_service.answer.questions import check_question, reading_form
+from qa_service.answer.questions import FORMULA_SIGNS, check_question, reading_form
 from qa_service.errors import EmptyQuestion, InvalidText, QuestionTooLong
 
 
@@ -21,6 +22,22 @@ def test_empty_or_wordless_questions_are_refused(question: str) -> None:
 def test_any_script_counts_as_words() -> None:
     assert check_question("Кто?", 100) == "Кто?"
     assert check_question("42", 100) == "42"
+    assert check_question("ما هو الناتو؟", 100) == "ما هو الناتو؟"
+
+
+def test_a_formula_sign_is_no_word() -> None:
+    # HUNT10 L3: U+FDFA alone was searched (NFKC: "صلى الله عليه وسلم") and answered.
+    for question in ("\ufdfa", "\ufdfb", "\ufdfa \ufdfb!", "\ufdfa\ufdfd"):
+        with pytest.raises(EmptyQuestion, match="no words"):
+            check_question(question, 100)
+    assert check_question("Wer war Mohammed \ufdfa?", 100) == "Wer war Mohammed \ufdfa?"
+    # The only characters NFKC spells out as several words: the list is complete.
+    phrases = {
+        chr(c)
+        for c in range(sys.maxunicode + 1)
+        if len(unicodedata.normalize("NFKC", chr(c)).split()) > 1
+    }
+    assert phrases == set(FORMULA_SIGNS)
 
 
 def test_too_long_and_unusable_text_are_refused() -> None:
@@ -69,7 +86,8 @@ def test_superscripts_and_fractions_keep_their_meaning() -> None:
 def test_the_reading_form_is_cut_where_nfkc_expands_past_the_limit() -> None:
     # Found by a black-box bug hunt: U+FDFA is 18 characters in NFKC; 1,990 of them (accepted,
     # 1,990 in NFC) were embedded as 35,820 characters, 8 s of CPU for one answer.
-    question = check_question("\ufdfa" * 1990, 2000)
+    # (U+FDFA alone is no question any more, test_a_formula_sign_is_no_word: a word first.)
+    question = check_question("Was " + "\ufdfa" * 1986, 2000)
     read = reading_form(question, 2000)
     assert len(question) == 1990 and 0 < len(read) <= 2500
-    assert read == read.strip() and "صلى الله عليه وسلم".startswith(read.split()[0])
+    assert read == read.strip() and read.startswith("Was صلى الله عليه وسلم")

@@ -605,6 +605,7 @@ def test_auth_off_still_needs_an_admin_key_for_keys_and_the_audit_log(
     valid key that was sent was ignored (its writes audited as anonymous)."""
     admin = {"authorization": f"Bearer {create_key(tmp_path, 'boss', 'admin')}"}
     writer = {"authorization": f"Bearer {create_key(tmp_path, 'writer', 'write')}"}
+    reader = {"authorization": f"Bearer {create_key(tmp_path, 'reader', 'read')}"}
     with serve_process(tmp_path, env={"QA_AUTH": "off"}) as (url, _):
         for path in ("/v1/keys", "/v1/audit"):
             refused = httpx.get(f"{url}{path}", timeout=60)
@@ -620,6 +621,21 @@ def test_auth_off_still_needs_an_admin_key_for_keys_and_the_audit_log(
         entries = httpx.get(f"{url}/v1/audit", headers=admin, timeout=60).json()["items"]
         created = [e for e in entries if e["document_id"] == "audited"]
         assert [e["key_name"] for e in created] == ["writer"], created
+        # HUNT10 L4: a read key sent with a write was credited with it; it did not allow it.
+        doc = {"id": "read-key", "text": "Der Stadtrat tagte am Dienstag. Er vertagte sich."}
+        assert httpx.post(f"{url}/v1/documents", json=doc, headers=reader).status_code == 201
+        deleted = httpx.delete(f"{url}/v1/documents/read-key", headers=reader)
+        assert deleted.status_code == 204
+        entries = httpx.get(f"{url}/v1/audit", headers=admin, timeout=60).json()["items"]
+        by_reader = [e for e in entries if e["document_id"] == "read-key"]
+        assert len(by_reader) == 2 and all(e["key_name"] is None for e in by_reader), by_reader
+        # A read key still names the caller of what it allows: its conversation is its own.
+        message = {"message": "Wann tagte der Stadtrat?"}
+        chat = httpx.post(f"{url}/v1/chat", json=message, headers=reader, timeout=60)
+        assert chat.status_code == 200, chat.text
+        path = f"{url}/v1/conversations/{chat.json()['conversation_id']}"
+        assert httpx.get(path, headers=reader, timeout=60).status_code == 200
+        assert httpx.get(path, headers=writer, timeout=60).status_code == 404
 
 
 def test_a_trailing_slash_is_a_json_404_not_a_redirect(service: Service) -> None:

@@ -137,7 +137,11 @@ def test_keyword_queries_and_questions_without_a_mark_still_answer(
     assert body["abstained"] is False and body["citations"], body
 
 
-@pytest.mark.parametrize("message", ["?", "!!!", "...", "😀", "\u200b\u200b"])
+@pytest.mark.parametrize(
+    # HUNT10 L3: U+FDFA, a sign for a blessing (NFKC: four Arabic words), was answered.
+    "message",
+    ["?", "!!!", "...", "😀", "\u200b\u200b", "\ufdfa", " \ufdfb ?", "\ufdfa\ufdfd"],
+)
 def test_a_question_without_words_is_refused(client: TestClient, message: str) -> None:
     response = client.post("/v1/ask", json={"question": message})
     assert response.status_code == 422, response.text

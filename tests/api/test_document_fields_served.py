@@ -137,3 +137,36 @@ def test_metadata_format_must_be_the_format_the_text_is_read_as(http: httpx.Clie
         assert http.get("/v1/documents/fmt").json()["metadata"] == {"format": "text"}
     finally:
         http.delete("/v1/documents/fmt")
+
+
+def test_only_the_leading_bytes_are_sniffed_for_a_pdf(http: httpx.Client) -> None:
+    # HUNT10 L1: a page whose first paragraph begins with "%PDF-" was refused (415): its
+    # converted text was sniffed. L2: a zero-width space before a PDF's header hid it.
+    page = (
+        "<html><body><p>%PDF-1.7 ist das Format vieler Dokumente in Neuhausen.</p>"
+        "<p>Die Stadtverwaltung will es bis 2027 ablösen.</p></body></html>"
+    )
+    for doc_id, sent in (
+        ("pdf-page-upload", {"files": {"file": ("p.html", page.encode(), "text/html")}}),
+        ("pdf-page-json", {"json": {"text": page}}),
+    ):
+        if "files" in sent:
+            response = http.post("/v1/documents", data={"id": doc_id}, **sent)
+        else:
+            response = http.post("/v1/documents", json={"id": doc_id, **sent["json"]})
+        assert response.status_code == 201, response.text
+        try:
+            text = http.get(f"/v1/documents/{doc_id}").json()["text"]
+            assert text.startswith("%PDF-1.7 ist das Format"), text
+        finally:
+            assert http.delete(f"/v1/documents/{doc_id}").status_code == 204
+    before = http.get("/v1/documents").json()["total"]
+    for lead in ("\u200b", "\ufeff\u200b", "\u2060 "):
+        response = http.post("/v1/documents", json={"text": lead + PDF.decode()})
+        assert response.status_code == 415, response.text
+        assert "the article text is a PDF" in response.json()["detail"]
+        upload = {"file": ("r.txt", lead.encode() + PDF, "text/plain")}
+        response = http.post("/v1/documents", files=upload)
+        assert response.status_code == 415, response.text
+        assert "'r.txt' is a PDF" in response.json()["detail"]
+    assert http.get("/v1/documents").json()["total"] == before

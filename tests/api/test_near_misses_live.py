@@ -12,6 +12,7 @@ import pytest
 from qa_service.answer.cues import expected_answer_type
 from tests.helpers.checks import ask_exact
 from tests.helpers.paths import ROOT
+from tests.helpers.servers import serve_process
 
 pytestmark = pytest.mark.slow
 
@@ -76,3 +77,46 @@ def test_the_seed_number_questions_still_answer_with_exact_quotes(http: httpx.Cl
         body = ask_exact(http, question)  # article_text[start:end] == quote
         assert not body["abstained"], body
         assert any(gold in c["quote"] for c in body["citations"]), (question, body)
+
+
+# A four-digit price or count is a quantity, not a year; a real year still dates a sentence.
+GADGET = {
+    "id": "lumatek-x",
+    "title": "Lumatek stellt neues Smartphone vor",
+    "text": (
+        "Lumatek stellt neues Smartphone vor\n\n"
+        "Der Hersteller Lumatek hat am Dienstag in Leipzig sein neues Smartphone Lumatek X "
+        "vorgestellt. Das Gerät kostet 1299 Euro. Zur Vorstellung in der Messehalle kamen "
+        "1800 Besucher. Lumatek wurde im Jahr 1999 in Dresden gegründet und baute zuerst "
+        "Taschenrechner."
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def gadget(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A `serve` process of its own (the seeds and the gadget article)."""
+    with (
+        serve_process(tmp_path_factory.mktemp("gadget")) as (url, _),
+        httpx.Client(base_url=url, timeout=60) as client,
+    ):
+        assert client.post("/v1/documents", json=GADGET).status_code == 201
+        yield client
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Wie viel kostet das Lumatek X?", "1299 Euro"),
+        ("Wie viele Besucher kamen zur Vorstellung des Lumatek X?", "1800 Besucher"),
+        ("In welchem Jahr wurde Lumatek gegründet?", "im Jahr 1999"),
+    ],
+)
+def test_a_four_digit_quantity_answers_a_number_question(
+    gadget: httpx.Client, question: str, answer: str
+) -> None:
+    body = ask_exact(gadget, question)  # article_text[start:end] == quote
+    assert not body["abstained"], body
+    top = body["citations"][0]
+    assert top["document_id"] == GADGET["id"] and answer in top["quote"], body
+    assert GADGET["text"][top["start"] : top["end"]] == top["quote"]

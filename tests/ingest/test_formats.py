@@ -77,6 +77,10 @@ PDF = b"%PDF-1.1\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<
         ("r.html", PDF, "text/html"),
         ("upload", PDF, "text/plain"),
         ("r.txt", PDF.decode(), None),  # the CLI passes decoded text
+        # HUNT10 L2: invisible marks before the header, as a BOM was skipped already.
+        ("r.txt", "\u200b".encode() + PDF, None),
+        ("r.txt", "\ufeff\u200b\n" + PDF.decode(), None),
+        ("upload", "\u2060".encode() + PDF, "text/plain"),
     ],
 )
 def test_a_pdf_under_a_text_name_or_type_is_refused_as_a_pdf(

@@ -20,7 +20,12 @@ from qa_service.api.schemas import (
     DocumentSummary,
 )
 from qa_service.errors import InvalidInput, UnsupportedMediaType
-from qa_service.ingest.formats import check_format_metadata, is_html_document, upload_source
+from qa_service.ingest.formats import (
+    check_format_metadata,
+    check_upload_source,
+    is_html_document,
+    upload_source,
+)
 from qa_service.models import Article
 from qa_service.service import QAService
 
@@ -104,7 +109,8 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
             fmt = (article.metadata or {})["format"]
             check_format_metadata(given["metadata"], fmt, f"the upload {filename[:100]!r}")
             article.metadata = {**(article.metadata or {}), **given["metadata"]}
-        article.source = article.source or filename
+        if "source" not in given:  # the file name is the source: checked as a given one
+            article.source = check_upload_source(filename)
         return given.get("id"), article
     try:
         payload = json.loads(await request.body())
