@@ -79,6 +79,18 @@ def _ask(client: TestClient, question: str = QUESTION, **extra) -> dict:  # type
     return response.json()
 
 
+def _first_kept(
+    client: TestClient, scripted, question: str, replies: list[str]
+) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
+    """The first of the LLM ``replies`` the verifier keeps (top_k 8): its index and the body."""
+    for i, reply in enumerate(replies):
+        scripted[1].reply = reply
+        body = _ask(client, question, top_k=8)
+        if body["mode"] == "generative":
+            return i, body
+    raise AssertionError(f"no reply kept: {body}")
+
+
 def test_verified_answer_cites_exact_spans(client: TestClient, scripted) -> None:  # type: ignore[no-untyped-def]
     body = _ask(client)
     assert (body["mode"], body["fallback_reason"]) == ("generative", None)
@@ -454,12 +466,9 @@ def test_a_cited_passage_chooses_the_supporting_sentence(client: TestClient, scr
         for s, e in sentence_bounds(text)
         if e - s > 40 and len(sentence_bounds(text)) > 1
     ]
-    for number, sentence in tries[:8]:  # the first a verifier keeps (each is copied verbatim)
-        scripted[1].reply = f"{sentence} [{number}]"
-        body = _ask(client, question, top_k=8)
-        if body["mode"] == "generative":
-            break
-    assert body["mode"] == "generative", body
+    # The first a verifier keeps (each is copied verbatim).
+    kept, body = _first_kept(client, scripted, question, [f"{s} [{n}]" for n, s in tries[:8]])
+    number, sentence = tries[kept]
     cited = next(c for c in body["citations"] if c["id"] == number)
     article = client.get(f"/v1/documents/{cited['document_id']}").json()["text"]
     assert article[cited["start"] : cited["end"]] == cited["quote"]
@@ -529,12 +538,8 @@ def test_chosen_part_is_a_stored_sentence_not_the_heading(client: TestClient, sc
         if spans[0].kind == "heading" and spans[1].kind != "heading":
             tries.append((number, spans[0], spans[1]))
     assert tries, user
-    for number, heading, sentence in tries:  # noqa: B007 - the one kept is checked below
-        scripted[1].reply = f"{sentence.text} [{number}]"
-        body = _ask(client, question, top_k=8)
-        if body["mode"] == "generative":
-            break
-    assert body["mode"] == "generative", body
+    kept, body = _first_kept(client, scripted, question, [f"{s.text} [{n}]" for n, _, s in tries])
+    number, heading, sentence = tries[kept]
     cited = next(c for c in body["citations"] if c["id"] == number)
     assert (cited["chosen_start"], cited["chosen_end"]) == (sentence.start, sentence.end)
     assert cited["start"] == heading.start < cited["chosen_start"]
