@@ -95,11 +95,15 @@ print("alive")
 
 @pytest.mark.slow  # a real server
 def test_the_served_service_survives_them(tmp_path: Path) -> None:
-    question = "ﷺ" * 100  # NFKC (questions are read so) makes 1,800 of the 2,000 characters
+    # NFKC (questions are read so) makes 1,800 of the 2,000 characters; a word first, as the
+    # sign alone is no question (422 below).
+    question = "Was bedeutet " + "ﷺ" * 100
     assert _overflows("ﷺ", 100)
     with serve_process(tmp_path) as (url, proc), httpx.Client(base_url=url, timeout=120) as http:
         asked = http.post("/v1/ask", json={"question": question})
         assert asked.status_code == 200, asked.text
+        alone = http.post("/v1/ask", json={"question": "ﷺ" * 100})
+        assert (alone.status_code, alone.json()["type"]) == (422, "EmptyQuestion"), alone.text
         chat = http.post("/v1/chat", json={"message": "Was bedeutet ﷺ?" + question})
         assert chat.status_code == 200, chat.text
         streamed = http.post("/v1/chat", json={"message": question, "stream": True})
