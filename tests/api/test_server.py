@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers.checks import assert_unique_operation_ids
 from tests.helpers.servers import serve_process
 
 pytestmark = pytest.mark.slow  # real `qa-service serve` processes
@@ -40,6 +41,7 @@ def test_openapi_docs_are_served(live_server: str) -> None:
     assert httpx.get(f"{live_server}/docs").status_code == 200
     spec = httpx.get(f"{live_server}/openapi.json").json()
     assert {"/health", "/v1/ask", "/v1/documents"} <= set(spec["paths"])
+    assert_unique_operation_ids(spec)  # as served (tests/api/test_openapi.py)
     schemas = spec["components"]["schemas"]
     refs = set(re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', json.dumps(spec)))
     assert refs and refs <= set(schemas), refs - set(schemas)  # code generators need them all

@@ -1,5 +1,7 @@
 """Checks that many tests make."""
 
+from collections import Counter
+
 import httpx
 
 
@@ -25,3 +27,16 @@ def ask_exact(client: httpx.Client, question: str) -> dict:
     body = response.json()
     assert_citations_exact(client, body)
     return body
+
+
+def assert_unique_operation_ids(spec: dict) -> None:
+    """Every operation of an OpenAPI document has an ``operationId`` of its own (code
+    generators name a client's functions by them)."""
+    ids = [
+        operation.get("operationId")
+        for path in spec["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict)
+    ]
+    assert ids and None not in ids, ids
+    assert not [i for i, n in Counter(ids).items() if n > 1], ids
