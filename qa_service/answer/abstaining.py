@@ -60,7 +60,13 @@ def few_words_found(question: str, passages: Sequence[str], least_share: float) 
     return share_found(question, passages) < least_share
 
 
-def lacks_asked_quantity(question: str, cited: Sequence[str], *, about: bool = False) -> bool:
+def lacks_asked_quantity(
+    question: str,
+    cited: Sequence[str],
+    *,
+    about: bool = False,
+    own: Sequence[str] | None = None,
+) -> bool:
     """A number question ("Wie viele ...?", "How much ...?") none of whose cited sentences
     (the best three, and the best one with its neighbours) holds a quantity that could answer
     it: a near miss that shares the articles' names but not what it asks for
@@ -70,25 +76,25 @@ def lacks_asked_quantity(question: str, cited: Sequence[str], *, about: bool = F
     (``lexical.mentions``; ``Calibration.quantity_about``): "30 Prozent" more deterrence does
     not tell "Wie hoch ist der deutsche Verteidigungshaushalt?". A follow-up naming nothing
     ("Wie viele sind es?") asks about the conversation's topic, which its words cannot tell:
-    any quantity counts for it."""
-    about = about and bool(own_words(question))
+    any quantity counts for it. ``own``: the question's ``own_words``, where the caller has
+    them already (read here otherwise)."""
+    about = about and bool(own_words(question) if own is None else own)
     return expected_answer_type(question) == "number" and not any(
         holds_asked_quantity(question, sentence) and (not about or mentions(question, sentence))
         for sentence in cited
     )
 
 
-def asks_beyond_topic(follow_up: str, passages: Sequence[str]) -> bool:
-    """A follow-up's own words (what it asks about the conversation's topic: "alt" in "Wie
-    alt ist er?", "Kinder", "geboren"; not its pronouns, question words or "Und") are in none
-    of the candidate sentences.
+def asks_beyond_topic(own: Sequence[str], passages: Sequence[str]) -> bool:
+    """A follow-up's own words (``own``, ``own_words``: what it asks about the conversation's
+    topic: "alt" in "Wie alt ist er?", "Kinder", "geboren"; not its pronouns, question words
+    or "Und") are in none of the candidate sentences.
 
     The follow-up is searched with the topic's vector mixed in (``chat/rewriting.py``), so
     every sentence on the topic is close to it and the dense evidence is met by the topic,
     not by what is asked; only the words tell whether the articles say anything about it.
     A follow-up with no word of its own ("Wann war das?", "Warum?") asks nothing beyond it.
     """
-    own = own_words(follow_up)
     return bool(own) and not any(word_found(w, p) for w in own for p in passages)
 
 
@@ -102,16 +108,18 @@ def own_words(follow_up: str) -> list[str]:
     ]
 
 
-def topic_not_found(follow_up: str, query: str, passages: Sequence[str]) -> bool:
+def topic_not_found(
+    follow_up: str, own: Sequence[str], query: str, passages: Sequence[str]
+) -> bool:
     """A follow-up that asks only about the conversation's topic ("Wann war das?": no word of
-    its own, ``own_words``) none of whose topic terms (carried in ``query`` after it: "Wann war
-    das? Häuser Pegel Auendorf") is in any candidate sentence.
+    its own, ``own`` being its ``own_words``) none of whose topic terms (carried in ``query``
+    after it: "Wann war das? Häuser Pegel Auendorf") is in any candidate sentence.
 
     The topic's article is gone (deleted, or replaced by a text that no longer says it): the
     topic's vector still leans the search somewhere, and any sentence found there ("Die
     Brücke wurde am Freitag eröffnet.") would answer about something else.
     """
-    if own_words(follow_up) or not query.startswith(follow_up):
+    if own or not query.startswith(follow_up):
         return False
     carried = [w for w in words(query[len(follow_up) :]) if is_content_word(w)]
     return bool(carried) and not any(word_found(w, p) for w in carried for p in passages)

@@ -20,6 +20,7 @@ from qa_service.answer.abstaining import (
     few_words_found,
     lacks_asked_quantity,
     near_miss,
+    own_words,
     topic_not_found,
 )
 from qa_service.answer.casing import Spellings, is_shouted, recase
@@ -256,10 +257,11 @@ class ExtractiveAnswerer:
         threshold = self.abstain_threshold(language, near_miss=missing, few_words=few_words)
         if abstains(evidence, threshold, question, query):
             return [], diagnostics
-        if self.beyond_topic(question, language, texts, topic):
+        own = own_words(question)  # what it names or asks of its own, read once
+        if self.beyond_topic(own, language, texts, topic):
             diagnostics["beyond_topic"] = 1.0
             return [], diagnostics
-        if self.lost_topic(question, query, language, texts, topic):
+        if self.lost_topic(question, own, query, language, texts, topic):
             diagnostics["topic_not_found"] = 1.0
             return [], diagnostics
         if self.reranker is not None and len(ranked) > 1:
@@ -269,25 +271,31 @@ class ExtractiveAnswerer:
             ranked = rerank(self.reranker, query, ranked, [row.text for _, row in head])
             diagnostics["reranked"] = float(len(head))
         if language in self.calibration.asked_quantity and self.lacks_quantity(
-            question, language, ranked
+            question, own, language, ranked
         ):
             diagnostics["lacks_quantity"] = 1.0
             return [], diagnostics
         return ranked, diagnostics
 
     def beyond_topic(
-        self, question: str, language: Language, texts: list[str], topic: Topic | None
+        self, own: list[str], language: Language, texts: list[str], topic: Topic | None
     ) -> bool:
-        """A follow-up leaning on the conversation's topic that asks what no candidate says
-        (``abstaining.asks_beyond_topic``): "Wie alt ist er?" after an appointment. Only in
-        question languages whose words are read in the articles (those with a
-        ``few_words_found`` calibration: German); single questions never get here."""
+        """A follow-up leaning on the conversation's topic whose own words (``own``) ask what
+        no candidate says (``abstaining.asks_beyond_topic``): "Wie alt ist er?" after an
+        appointment. Only in question languages whose words are read in the articles (those
+        with a ``few_words_found`` calibration: German); single questions never get here."""
         if topic is None or topic.dependence <= 0:
             return False
-        return language in self.calibration.few_words_found and asks_beyond_topic(question, texts)
+        return language in self.calibration.few_words_found and asks_beyond_topic(own, texts)
 
     def lost_topic(
-        self, question: str, query: str, language: Language, texts: list[str], topic: Topic | None
+        self,
+        question: str,
+        own: list[str],
+        query: str,
+        language: Language,
+        texts: list[str],
+        topic: Topic | None,
     ) -> bool:
         """A follow-up asking only about the conversation's topic when no candidate names it
         any more (``abstaining.topic_not_found``): its article was deleted. Checked where
@@ -301,10 +309,12 @@ class ExtractiveAnswerer:
         return (
             language in readable
             and topic.language in readable
-            and topic_not_found(question, query, texts)
+            and topic_not_found(question, own, query, texts)
         )
 
-    def lacks_quantity(self, question: str, language: Language, ranked: Ranked) -> bool:
+    def lacks_quantity(
+        self, question: str, own: list[str], language: Language, ranked: Ranked
+    ) -> bool:
         """A number question whose cited sentences hold no quantity that could answer it
         (``abstaining.lacks_asked_quantity``): the best three each, then the best one with
         its neighbours as one text (a quantity may follow the sentence naming its subject:
@@ -314,7 +324,7 @@ class ExtractiveAnswerer:
             return False
         about = language in self.calibration.quantity_about
         cited = [row.text for _, row in ranked[:QUANTITY_CITED]]
-        if not lacks_asked_quantity(question, cited, about=about):
+        if not lacks_asked_quantity(question, cited, about=about, own=own):
             return False
         best = ranked[0][1]
         around = self.retriever.documents.sentences_by_key(
@@ -322,7 +332,7 @@ class ExtractiveAnswerer:
         )
         rows = sorted([best, *around.values()], key=lambda row: row.ord)
         window = " ".join(row.text for row in rows)
-        return lacks_asked_quantity(question, [window], about=about)
+        return lacks_asked_quantity(question, [window], about=about, own=own)
 
     def translated(
         self, question: str, language: Language, candidates: list[CandidateSentence]

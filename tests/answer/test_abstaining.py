@@ -9,6 +9,7 @@ from qa_service.answer.abstaining import (
     few_words_found,
     lacks_asked_quantity,
     near_miss,
+    own_words,
     topic_not_found,
 )
 from qa_service.retrieval.lexical import mentions, share_found
@@ -119,6 +120,12 @@ def test_a_german_number_questions_quantity_must_be_about_what_it_asks() -> None
     assert lacks_asked_quantity(
         "Wie viele sind es?", [deterrence.replace(" um etwa 30 Prozent", "")], about=True
     )
+    # The question's own words given by a caller that has them: the same verdicts.
+    for question in ("Wie viele sind es?", budget):
+        for texts in ([troops], [deterrence]):
+            assert lacks_asked_quantity(
+                question, texts, about=True, own=own_words(question)
+            ) is lacks_asked_quantity(question, texts, about=True)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +146,7 @@ def test_a_follow_up_asks_beyond_the_topic_when_no_sentence_holds_its_own_words(
         "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt.",
         "Das Treffen wird von den Verteidigungsministern Boris Pistorius geleitet.",
     ]
-    assert asks_beyond_topic(follow_up, sentences) is beyond
+    assert asks_beyond_topic(own_words(follow_up), sentences) is beyond
 
 
 @pytest.mark.parametrize(
@@ -160,4 +167,4 @@ def test_a_follow_up_about_the_topic_only_finds_it_gone(
         "Robert Browdi als Chef der Drohnentruppen eingesetzt.",
         "Die Brücke in Flusstadt wurde am Freitag eröffnet.",
     ]
-    assert topic_not_found(follow_up, query, sentences) is lost
+    assert topic_not_found(follow_up, own_words(follow_up), query, sentences) is lost
