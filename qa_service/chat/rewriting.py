@@ -242,28 +242,20 @@ def names_topic(message: str) -> bool:
     return any(is_topic_word(w, i) for i, w in enumerate(words(message)))
 
 
-def lends_topic(turns: Sequence[Turn], config: RewriteConfig | None = None) -> bool:
-    """Whether the turns ``fold`` reads name anything: "Hallo" or "Danke!" does not, so
-    "Wie alt ist sie?" after it is asked back as if asked alone."""
-    return lends_topic_messages([t.message for t in turns], config)
-
-
-def lends_topic_messages(messages: Sequence[str], config: RewriteConfig | None = None) -> bool:
+def lends_topic(messages: Sequence[str], config: RewriteConfig | None = None) -> bool:
+    """Whether the earlier messages (as typed) that ``fold`` reads name anything: "Hallo" or
+    "Danke!" does not, so "Wie alt ist sie?" after it is asked back as if asked alone."""
     config = config or RewriteConfig()
     recent = list(messages)[-config.window :] if config.window > 0 else []
     return any(names_topic(m) for m in recent[topic_start(recent) :])
 
 
-def held_question(turns: Sequence[Turn], config: RewriteConfig | None = None) -> str | None:
-    """The last turn's message if it was held with an ask-back: a pronoun question
-    (``refers_to_nothing``) the turns before it lent no topic."""
-    return _held([t.message for t in turns], config)
-
-
-def _held(messages: Sequence[str], config: RewriteConfig | None = None) -> str | None:
+def held_question(messages: Sequence[str], config: RewriteConfig | None = None) -> str | None:
+    """The last message (as typed) if it was held with an ask-back: a pronoun question
+    (``refers_to_nothing``) the messages before it lent no topic."""
     if not messages or refers_to_nothing(messages[-1]) is None:
         return None
-    return None if lends_topic_messages(messages[:-1], config) else messages[-1]
+    return None if lends_topic(messages[:-1], config) else messages[-1]
 
 
 def only_names(message: str) -> bool:
@@ -320,7 +312,7 @@ def asked_question(
       embedding of a name alone says too little to steer a search (it cited a sentence
       about Schoigu), the completed question stands on its own.
     """
-    held = _held(earlier, config)
+    held = held_question(earlier, config)
     if held is not None:
         return completed_question(read(held) if read else held, message)
     name = topic_name(earlier, searched, config)

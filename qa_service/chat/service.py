@@ -176,7 +176,7 @@ class ChatService:
         if question != message:
             search = replace(search, message=message)
         # Earlier turns that name nothing ("Hallo") lend no topic: a pronoun is asked back.
-        lent = lends_topic(earlier, self.config)
+        lent = lends_topic(typed, self.config)
         topic = None
         if lent and previous is not None:
             topic = Topic(previous.vector, search.dependence, previous.language)

@@ -237,17 +237,17 @@ def test_a_name_as_the_first_word_is_a_topic_term() -> None:
 def test_earlier_turns_that_name_nothing_lend_no_topic(
     earlier: tuple[str, ...], lends: bool
 ) -> None:
-    assert lends_topic(_said(*earlier)) is lends
+    assert lends_topic(earlier) is lends
 
 
 def test_a_bare_name_completes_the_held_question() -> None:
-    held = held_question(_said("Hallo", "Wie alt ist er?"))
+    held = held_question(["Hallo", "Wie alt ist er?"])
     assert held == "Wie alt ist er?"
     assert completed_question(held, "Merz") == "Wie alt ist Merz?"
     assert completed_question("How old is he?", "Friedrich Merz.") == "How old is Friedrich Merz?"
     assert completed_question(held, "Danke") is None  # small talk names nobody
     assert completed_question(held, "Wann wurde er geboren?") is None
-    assert held_question(_said("Wie alt ist Selenskyj?", "Wie alt ist er?")) is None
+    assert held_question(["Wie alt ist Selenskyj?", "Wie alt ist er?"]) is None
     # After the reply, the name is the topic later follow-ups carry.
     context = fold(_said("Wie alt ist er?", "Merz"))
     assert context is not None and context.terms == ("Merz",)
