@@ -26,6 +26,7 @@ from qa_service.lexicon import (
     alternation,
 )
 from qa_service.retrieval.lexical import STOPWORDS
+from qa_service.tuning.answer import COUNTED_WORDS
 
 AnswerType = Literal["number", "time", "speech"]
 
@@ -101,19 +102,16 @@ _LAST_WORD = re.compile(r"(\w+)\W*$")
 # A year's own context: a month ("Juni 2025") or "Jahr"/"year" ("im Jahr 1999",
 # "Haushaltsjahr 2024", "the year 1999") before it.
 _YEAR_WORD = re.compile(r"(jahr|jahre|jahren|jahres|jahrs|year|years)$", re.IGNORECASE)
-_COUNTED_WORDS = 1
-"""How many words after "wie viele"/"how many" name what is counted: the first ("Wie viele
-Besucher ...?", "Wie viele russische Vorstöße ...?" - "134 russischen Vorstößen"); the second
-is mostly the verb ("Wie viele Besucher kamen?"), which a year is followed by ("2024 kamen")."""
 
 
 def _counted_nouns(question: str) -> list[str]:
-    """The words after the question's "wie viele"/"how many" (what it counts), lower case."""
+    """The ``COUNTED_WORDS`` after the question's "wie viele"/"how many" (what it counts),
+    lower case, but for stopwords."""
     asked = _NUMBER_QUESTION.search(question)
     if asked is None:
         return []
     words = [m.group().lower() for m in WORD.finditer(question, asked.end())]
-    return [w for w in words[:_COUNTED_WORDS] if w not in STOPWORDS and w not in FUNCTION_WORDS]
+    return [w for w in words[:COUNTED_WORDS] if w not in STOPWORDS and w not in FUNCTION_WORDS]
 
 
 def _same_stem(word: str, other: str) -> bool:

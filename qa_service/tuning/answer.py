@@ -72,6 +72,12 @@ With more, the pronoun points inside the question ("... the astronauts tested th
 spacecraft?"). Counted on tests/evaluation/data: 0 of XQuAD-de's 612 questions, 0 of XQuAD's
 612 English ones, 0 of the 100 hand-written ones are held for unresolved at 2 or 3 (at no
 limit: 12 English ones, each with 4 or more content words)."""
+COUNTED_WORDS = 1
+"""How many words after "wie viele"/"how many" name what is counted (``answer/cues.py``: a
+four-digit number followed by it counts, not a year): the first ("Wie viele Besucher ...?",
+"Wie viele russische Vorstöße ...?" - "134 russischen Vorstößen"); the second is mostly the
+verb ("Wie viele Besucher kamen?"), which a year is followed by ("2024 kamen"). Not swept.
+"""
 LEXICON_WARM_BATCH = 32
 """Corpus words a background warm-up (``answer/translation.LexiconWarmer``) embeds per engine
 call: a question that arrives meanwhile waits for at most one call, about 80 ms at 2.5 ms a
