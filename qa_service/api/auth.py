@@ -118,7 +118,7 @@ class Authenticator:
             # write is anonymous, as without a key), and any other key (an OpenAI client's
             # placeholder) is ignored, as no key is.
             key = self.identify(headers)
-            if key is not None and self._accepts(key, scope, headers):
+            if key is not None and self._refusal(key, scope, headers) is None:
                 caller.key, caller.key_id = key.name, key.id
             return
         secret = bearer(headers)
@@ -140,23 +140,26 @@ class Authenticator:
             if key is None:
                 raise errors.NotAuthenticated("the key is not valid", INVALID_KEY)
             raise errors.NotAuthenticated(f"the key {key.name!r} was revoked", INVALID_KEY)
+        if (refused := self._refusal(key, scope, headers)) is not None:
+            raise refused
+        caller.key, caller.key_id = key.name, key.id
+
+    @staticmethod
+    def _refusal(
+        key: KeyRecord, scope: AsgiScope, headers: Headers
+    ) -> errors.PermissionDenied | None:
+        """Why a valid ``key`` may not make this request (the page's origin, or the key's
+        scope), or None: it may."""
         if key.origins and origin_of(headers.get("origin", "")) not in key.origins:
-            raise errors.PermissionDenied(
+            return errors.PermissionDenied(
                 f"the key {key.name!r} is accepted only from pages of {', '.join(key.origins)}"
             )
         needed = required_scope(scope["method"], scope["path"])
         if not allows(key, needed):
-            raise errors.PermissionDenied(
+            return errors.PermissionDenied(
                 f"this needs a key with the {needed!r} scope; {key.name!r} has {key.scope!r}"
             )
-        caller.key, caller.key_id = key.name, key.id
-
-    @staticmethod
-    def _accepts(key: KeyRecord, scope: AsgiScope, headers: Headers) -> bool:
-        """Whether ``key`` would be accepted for this request where keys are required."""
-        if key.origins and origin_of(headers.get("origin", "")) not in key.origins:
-            return False
-        return allows(key, required_scope(scope["method"], scope["path"]))
+        return None
 
 
 def check_can_start(settings: Settings, store: AccessService, host: str) -> None:
