@@ -29,18 +29,18 @@ def asks_something(question: str, query: str) -> bool:
     one or two repeated letters ("Wer aaaa…?") is no word: e5 reads 2,000 of them as close to
     some sentence (HUNT11 L3), so a message of only such runs asks nothing either.
     """
-    if not _words(query):
+    if not _real(content_words(query)):
         return False
     own = content_words(question)  # none: a follow-up ("Wann war das?"), asked via query
     if not own:
         return True
-    real = _words(question)
+    real = _real(own)
     return bool(real) and not real <= SMALL_TALK
 
 
-def _words(text: str) -> set[str]:
-    """The content words of ``text`` that are words at all (not a run of repeated letters)."""
-    return {w for w in content_words(text) if not is_letter_run(w)}
+def _real(words: set[str]) -> set[str]:
+    """Those of ``words`` that are words at all (not a run of repeated letters)."""
+    return {w for w in words if not is_letter_run(w)}
 
 
 def abstains(evidence: float, threshold: float, question: str, query: str) -> bool:
