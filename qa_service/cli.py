@@ -17,6 +17,7 @@ from rich.table import Table
 from qa_service.config import AnswerMode, Settings, get_settings
 from qa_service.errors import DocumentNotFound, QAServiceError
 from qa_service.textcheck import escape_controls
+from qa_service.tuning.limits import MAX_TOP_K
 
 if TYPE_CHECKING:
     from qa_service.access import AccessService
@@ -253,7 +254,7 @@ def _printable(text: str) -> str:
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in German or English.")],
-    top_k: Annotated[int, typer.Option(min=1, max=20)] = 4,
+    top_k: Annotated[int, typer.Option(min=1, max=MAX_TOP_K)] = 4,
     as_json: Annotated[bool, typer.Option("--json", help="Print the raw response.")] = False,
     mode: Annotated[str | None, typer.Option(help=MODE_HELP + " Default: QA_ANSWER_MODE.")] = None,
 ) -> None:
@@ -551,7 +552,7 @@ def evaluate(
     limit: Annotated[
         int | None, typer.Option(min=1, help="Ask at most N questions, spread evenly.")
     ] = None,
-    top_k: Annotated[int, typer.Option(min=1, max=20)] = 4,
+    top_k: Annotated[int, typer.Option(min=1, max=MAX_TOP_K)] = 4,
     cache: Annotated[
         Path | None,
         typer.Option(help="Folder for an on-disk cache of embeddings (repeat runs are fast)."),

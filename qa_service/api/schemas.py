@@ -15,6 +15,7 @@ from qa_service.ingest.formats import MAX_SOURCE_CHARS
 from qa_service.models import Citation, Passage
 from qa_service.stores import DocumentRecord
 from qa_service.textcheck import control_problem, nfc
+from qa_service.tuning.limits import MAX_TOP_K
 
 
 def response_model(name: str, record: type) -> type[BaseModel]:
@@ -33,6 +34,8 @@ else:
     PassageOut = response_model("PassageOut", Passage)
 
 MAX_QUESTION_CHARS = 2000
+TopK = Annotated[int | None, Field(ge=1, le=MAX_TOP_K, strict=True)]
+"""How many passages a request asks for (None: QA_TOP_K), as every asking route takes it."""
 
 
 def _nfc(value: object) -> object:
@@ -190,9 +193,7 @@ class AskRequest(BaseModel):
         max_length=MAX_QUESTION_CHARS,
         examples=["Wer wurde zum Chef der Drohnentruppen ernannt?"],
     )
-    top_k: int | None = Field(
-        None, ge=1, le=20, strict=True, description="Passages to return (default 4)."
-    )
+    top_k: TopK = Field(None, description="Passages to return; default: QA_TOP_K.")
     mode: AnswerMode | None = Field(
         None,
         description="extractive or generative (an LLM writes, every sentence verified); "

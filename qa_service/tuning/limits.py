@@ -53,3 +53,8 @@ BACKEND_CLIENT_MARGIN_S = 0.5
 for before the connection is given up (and replaced): a slow statement then ends as the
 server's clean error and keeps its connection; only a server that does not answer at all
 (frozen, or behind a network that drops packets) loses one. Not swept."""
+
+MAX_TOP_K = 20
+"""The most passages one answer returns: ``top_k`` of /v1/ask, /v1/chat and the OpenAI route
+(an extension there), QA_TOP_K (their default) and ``qa-service ask --top-k``. Each passage
+is a chunk of up to CHUNK_MAX_CHARS sent whole. Not swept."""
