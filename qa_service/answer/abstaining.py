@@ -98,12 +98,13 @@ def asks_beyond_topic(own: Sequence[str], passages: Sequence[str]) -> bool:
     return bool(own) and not any(word_found(w, p) for w in own for p in passages)
 
 
-def own_words(follow_up: str) -> list[str]:
-    """What a follow-up names or asks of its own: its content words but for question words
-    and continuations ("Und")."""
+def own_words(message: str) -> list[str]:
+    """What a message names or asks of its own: its content words but for question words and
+    continuations ("Und"). A follow-up leaning wholly on the conversation's topic ("Wann war
+    das?", "Wie viele sind es?") has none."""
     return [
         w
-        for w in words(follow_up)
+        for w in words(message)
         if is_content_word(w) and bare(w) not in QUESTION_WORDS and bare(w) not in CONTINUATIONS
     ]
 
