@@ -57,14 +57,19 @@ def test_bad_top_k(client: TestClient) -> None:
 
 
 def test_malformed_json(client: TestClient) -> None:
-    response = client.post(
-        "/v1/ask", content=b"{not json", headers={"content-type": "application/json"}
-    )
-    _assert_clear_error(response, 422, "json")
-    response = client.post(
-        "/v1/documents", content=b"{not json", headers={"content-type": "application/json"}
-    )
-    _assert_clear_error(response, 422, "json")
+    # Found by a black-box bug hunt: /v1/documents said "InvalidInput" where every other
+    # route says "ValidationError" with a "json_invalid" problem.
+    answers = []
+    for path in ("/v1/ask", "/v1/chat", "/v1/documents"):
+        response = client.post(
+            path, content=b'{"text": not json', headers={"content-type": "application/json"}
+        )
+        _assert_clear_error(response, 422, "json")
+        answers.append(response.json())
+    for body in answers:
+        assert body["type"] == "ValidationError", body
+        assert [(p["type"], p["loc"]) for p in body["detail"]] == [("json_invalid", ["body", 9])]
+    assert client.get("/health").json()["documents"] == 2
 
 
 @pytest.mark.parametrize("text", ["", "   \n\n  "])

@@ -117,7 +117,7 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
     except UnicodeDecodeError:
         raise UnsupportedMediaType(NOT_UTF8) from None
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+        raise _json_invalid(exc) from None
     except ValueError:  # Python reads no integer of more than 4,300 digits (CVE-2020-10735)
         raise InvalidInput(f"the body is not valid JSON: {_HUGE_NUMBER}") from None
     except RecursionError:
@@ -184,6 +184,20 @@ def _form_metadata(value: str) -> Any:
         raise InvalidInput(f"metadata: the form field is not valid JSON: {_HUGE_NUMBER}") from None
     except RecursionError:
         raise InvalidInput("metadata: the form field is nested too deeply") from None
+
+
+def _json_invalid(exc: json.JSONDecodeError) -> RequestValidationError:
+    """A body that is not JSON, answered as FastAPI answers it on every route that lets FastAPI
+    read its body (``/v1/ask``, ``/v1/chat``): 422 ``ValidationError`` with one problem of
+    type ``json_invalid`` at ``("body", position)``."""
+    problem = {
+        "type": "json_invalid",
+        "loc": ("body", exc.pos),
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": exc.msg},
+    }
+    return RequestValidationError([problem])
 
 
 def _validate(payload: Any) -> DocumentIn:
