@@ -7,7 +7,7 @@ for the question's language, and the message must ask about something at all.
 
 from collections.abc import Sequence
 
-from qa_service.answer.cues import expected_answer_type, holds_asked_quantity
+from qa_service.answer.cues import asked_measure, expected_answer_type, holds_asked_quantity
 from qa_service.answer.references import bare, is_content_word, words
 from qa_service.lexicon import CONTINUATIONS, QUESTION_WORDS, SMALL_TALK, is_letter_run
 from qa_service.retrieval.lexical import (
@@ -76,16 +76,19 @@ def lacks_asked_quantity(
     (``lexical.mentions``; ``Calibration.quantity_about``): "30 Prozent" more deterrence does
     not tell "Wie hoch ist der deutsche Verteidigungshaushalt?". A follow-up naming nothing
     ("Wie viele sind es?") asks about the conversation's topic, which its words cannot tell:
-    any quantity counts for it. ``own``: the question's ``own_words``, where the caller has
-    them already (read here otherwise)."""
-    about = about and bool(own_words(question) if own is None else own)
+    any quantity counts for it, and so does one naming only the measure it asks ("Wie schwer
+    ist es?": the sentence stating the weight does not say "schwer"). ``own``: the question's
+    ``own_words``, where the caller has them already (read here otherwise)."""
+    measure = asked_measure(question)
+    own = own_words(question) if own is None else own
+    about = about and any(bare(w) != measure for w in own)
     return expected_answer_type(question) == "number" and not any(
         holds_asked_quantity(question, sentence) and (not about or mentions(question, sentence))
         for sentence in cited
     )
 
 
-def asks_beyond_topic(own: Sequence[str], passages: Sequence[str]) -> bool:
+def asks_beyond_topic(follow_up: str, own: Sequence[str], passages: Sequence[str]) -> bool:
     """A follow-up's own words (``own``, ``own_words``: what it asks about the conversation's
     topic: "alt" in "Wie alt ist er?", "Kinder", "geboren"; not its pronouns, question words
     or "Und") are in none of the candidate sentences.
@@ -94,8 +97,15 @@ def asks_beyond_topic(own: Sequence[str], passages: Sequence[str]) -> bool:
     every sentence on the topic is close to it and the dense evidence is met by the topic,
     not by what is asked; only the words tell whether the articles say anything about it.
     A follow-up with no word of its own ("Wann war das?", "Warum?") asks nothing beyond it.
+    The adjective a follow-up asks a measure by ("schwer" in "Wie schwer ist es?") is found in
+    a sentence that states the measure ("Das Rad wiegt 23 Kilogramm.", ``cues.asked_measure``).
     """
-    return bool(own) and not any(word_found(w, p) for w in own for p in passages)
+    measure = asked_measure(follow_up)
+    return bool(own) and not any(
+        word_found(w, p) or (bare(w) == measure and holds_asked_quantity(follow_up, p))
+        for w in own
+        for p in passages
+    )
 
 
 def own_words(message: str) -> list[str]:

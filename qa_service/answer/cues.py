@@ -13,9 +13,13 @@ from qa_service.lexicon import (
     DURATION_QUESTIONS,
     DURATION_UNITS,
     FUNCTION_WORDS,
+    MEASURE_BEFORE,
+    MEASURE_UNITS,
+    MEASURES,
     MONTH_NUMBERS,
     NUMBER_QUESTIONS,
     NUMBER_WORDS,
+    SCALE_WORDS,
     SPEECH_MARKERS,
     SPEECH_VERBS,
     SUBJUNCTIVE,
@@ -79,6 +83,15 @@ def has_answer_type(sentence: str, answer_type: AnswerType | None) -> bool:
     return answer_type == "speech" and _SPEECH_MARKERS.search(sentence) is not None
 
 
+def fits_answer_type(question: str, sentence: str, answer_type: AnswerType | None) -> bool:
+    """``has_answer_type``, but a question asking a measure by its adjective ("Wie teuer ist
+    es?") wants that measure stated (``holds_asked_quantity``): "23 Kilogramm" holds a number,
+    not a price."""
+    if answer_type == "number" and MEASURES.get(asked_measure(question) or ""):
+        return holds_asked_quantity(question, sentence)
+    return has_answer_type(sentence, answer_type)
+
+
 # What a number question is not answered by: a date ("4. Juni", "1954", "4.6.") and a number
 # word that is mostly an article ("ein", "one").
 DATE_MENTION = re.compile(
@@ -90,6 +103,23 @@ _QUANTITY = re.compile(
     rf"\d(?:[\d.,]*\d)?|\b({alternation([w for w in NUMBER_WORDS if w not in ('ein', 'one')])})\w*",
     re.IGNORECASE,
 )
+_MEASURE_QUESTION = re.compile(rf"\b(?:wie|how)\s+({alternation(list(MEASURES))})\b", re.IGNORECASE)
+_NUMBER = f"(?:{_QUANTITY.pattern})"
+
+
+def _measure_pattern(kind: str) -> re.Pattern[str]:
+    """What states a measure of ``kind`` (``lexicon.MEASURE_UNITS``): a number, a scale word
+    maybe, and a unit ("2,5 Millionen Euro", "69-jährig"); what stands before a number ("$1299",
+    "aged 69"); for an age also a number in brackets after a name ("Sergej Schoigu (69)")."""
+    forms = [rf"{_NUMBER}\s*-?\s*(?:(?:{SCALE_WORDS})\s*)?(?:{MEASURE_UNITS[kind]})(?!\w)"]
+    if before := MEASURE_BEFORE[kind]:
+        forms.append(rf"(?<!\w)(?:{before})\s*{_NUMBER}")
+    if kind == "age":
+        forms.append(r"\(\s*\d{1,3}\s*\)")
+    return re.compile("|".join(forms), re.IGNORECASE)
+
+
+_MEASURES = {kind: _measure_pattern(kind) for kind in MEASURE_UNITS}
 _DURATION_QUESTION = re.compile(rf"\b({'|'.join(DURATION_QUESTIONS)})\b", re.IGNORECASE)
 _NUMBER_QUESTION = re.compile(rf"\b({'|'.join(NUMBER_QUESTIONS)})\b", re.IGNORECASE)
 _NEXT_WORD = re.compile(r"\s*(\w+)")
@@ -142,6 +172,13 @@ def _counts(sentence: str, year: re.Match[str], counted: list[str]) -> bool:
     return after in _SIGNS or after in UNITS or any(_same_stem(after, noun) for noun in counted)
 
 
+def asked_measure(question: str) -> str | None:
+    """The adjective a question asks a measure by ("schwer" in "Wie schwer ist es?", "old" in
+    "How old is he?"), lower case; None if it asks none."""
+    asked = _MEASURE_QUESTION.search(question)
+    return None if asked is None else asked.group(1).lower()
+
+
 def holds_asked_quantity(question: str, sentence: str) -> bool:
     """Whether ``sentence`` holds a quantity that could answer the number question.
 
@@ -150,14 +187,25 @@ def holds_asked_quantity(question: str, sentence: str) -> bool:
     time ("Wie viele Jahre ...?"): "How many refugees ...?" is not answered by 1,200 days.
     A four-digit number that looks like a year is a date unless it counts something ("1299
     Euro", "1800 Besucher" for "Wie viele Besucher ...?": ``_counts``).
+
+    A question asking a measure by its adjective (``asked_measure``; ``lexicon.MEASURES``)
+    wants that measure: "Wie schwer ...?" a weight ("23 Kilogramm"), "Wie alt ...?" an age
+    ("69 Jahre", "der 69-Jährige"), "Wie teuer ...?" a price ("2499 Euro", "$1299").
     """
     own = {m.group() for m in _QUANTITY.finditer(question)}
+    kind = MEASURES.get(asked_measure(question) or "")
+    measure = None if kind is None else _MEASURES[kind]
     words = {m.group().lower() for m in WORD.finditer(question)}
     durations = _DURATION_QUESTION.search(question) is not None or bool(words & DURATION_UNITS)
     counted = _counted_nouns(question)
     text = DATE_MENTION.sub(
         lambda m: m.group() if m.group(2) and _counts(sentence, m, counted) else " ", sentence
     )
+    if measure is not None:
+        return any(
+            not {m.group() for m in _QUANTITY.finditer(stated.group())} <= own
+            for stated in measure.finditer(text)
+        )
     for match in _QUANTITY.finditer(text):
         if match.group() in own:
             continue

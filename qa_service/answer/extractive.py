@@ -258,7 +258,7 @@ class ExtractiveAnswerer:
         if abstains(evidence, threshold, question, query):
             return [], diagnostics
         own = own_words(question)  # what it names or asks of its own, read once
-        if self.beyond_topic(own, language, texts, topic):
+        if self.beyond_topic(question, own, language, texts, topic):
             diagnostics["beyond_topic"] = 1.0
             return [], diagnostics
         if self.lost_topic(question, own, query, language, texts, topic):
@@ -278,7 +278,12 @@ class ExtractiveAnswerer:
         return ranked, diagnostics
 
     def beyond_topic(
-        self, own: list[str], language: Language, texts: list[str], topic: Topic | None
+        self,
+        question: str,
+        own: list[str],
+        language: Language,
+        texts: list[str],
+        topic: Topic | None,
     ) -> bool:
         """A follow-up leaning on the conversation's topic whose own words (``own``) ask what
         no candidate says (``abstaining.asks_beyond_topic``): "Wie alt ist er?" after an
@@ -286,7 +291,8 @@ class ExtractiveAnswerer:
         with a ``few_words_found`` calibration: German); single questions never get here."""
         if topic is None or topic.dependence <= 0:
             return False
-        return language in self.calibration.few_words_found and asks_beyond_topic(own, texts)
+        readable = language in self.calibration.few_words_found
+        return readable and asks_beyond_topic(question, own, texts)
 
     def lost_topic(
         self,

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from qa_service.answer.citations import Ranked
-from qa_service.answer.cues import expected_answer_type, has_answer_type
+from qa_service.answer.cues import expected_answer_type, fits_answer_type
 from qa_service.retrieval.lexical import term_coverage, words_found
 from qa_service.retrieval.retriever import CandidateSentence
 from qa_service.tuning import answer as tuning
@@ -42,7 +42,7 @@ def score_candidates(
             + weights.coverage * covered
             + weights.previous * previous
             + weights.chunk * chunk
-            + (cue if has_answer_type(c.row.text, answer_type) else 0.0)
+            + (cue if fits_answer_type(question, c.row.text, answer_type) else 0.0)
             - (weights.heading_penalty if c.row.kind == "heading" else 0.0)
             + extra
         )

@@ -48,6 +48,17 @@ MONTH_NUMBERS: dict[str, int] = {
 """Every month name of every language -> its number (1-12)."""
 NUMBER_WORDS = tuple(dict.fromkeys(de.NUMBER_WORDS + en.NUMBER_WORDS))
 NUMBER_QUESTIONS = de.NUMBER_QUESTIONS + en.NUMBER_QUESTIONS
+MEASURES = de.MEASURES | en.MEASURES
+MEASURE_UNITS = {
+    kind: f"{de.MEASURE_UNITS[kind]}|{en.MEASURE_UNITS[kind]}" for kind in de.MEASURE_UNITS
+}
+"""Each kind of measure -> its units in any language: an English question over a German
+article ("How heavy is it?" - "23 Kilogramm")."""
+MEASURE_BEFORE = {
+    kind: "|".join(b for lexicon in (de, en) if (b := lexicon.MEASURE_BEFORE.get(kind)))
+    for kind in MEASURE_UNITS
+}
+SCALE_WORDS = f"{de.SCALE_WORDS}|{en.SCALE_WORDS}"
 DURATION_UNITS = de.DURATION_UNITS | en.DURATION_UNITS
 DURATION_QUESTIONS = de.DURATION_QUESTIONS + en.DURATION_QUESTIONS
 TIME_QUESTIONS = de.TIME_QUESTIONS + en.TIME_QUESTIONS

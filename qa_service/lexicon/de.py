@@ -117,14 +117,35 @@ DURATION_UNITS = frozenset(
     """.split()
 )
 DURATION_QUESTIONS = (r"wie\s+lange?", r"wie\s+alt")
+# Adjectives that ask for a measure after "wie" ("Wie schwer ist es?") and the kind of measure
+# each asks (None: any quantity, "Wie hoch ...?" is answered in Meter, Prozent or Euro).
+# ``answer/cues.holds_asked_quantity`` wants that measure stated: "Wie alt ist Schoigu?" is not
+# answered by "in weniger als drei Monaten".
+MEASURES: dict[str, str | None] = {
+    "schwer": "weight",
+    "teuer": "price",
+    "weit": "distance",
+    "alt": "age",
+    "lang": None,
+    "lange": None,
+    "hoch": None,
+    "groß": None,
+    "gross": None,
+}
+# What states a measure of each kind (regular expressions, matched case-insensitively): the
+# units after its number ("23 Kilogramm", "der 69-Jährige", "im 70. Lebensjahr") and what
+# stands before it ("€ 2499"); a scale word may come between number and unit ("2,5 Millionen
+# Euro").
+MEASURE_UNITS = {
+    "weight": r"kilo(?:gramm)?|kg|gramm|g|tonnen?|t|pfund|zentner",
+    "price": r"euro|cent|dollar|franken|pfund|rubel|yuan|yen|[€$£]",
+    "distance": r"(?:kilo|zenti|milli)?metern?|km|cm|mm|m|(?:see)?meilen?",
+    "age": r"jahre?n?|jährig\w*|lebensjahr\w*",
+}
+MEASURE_BEFORE = {"price": r"[€$£]", "age": r"alter\s+von"}  # "im Alter von 38"
+SCALE_WORDS = r"millionen?|milliarden?|mio\.|mrd\.|tausend"
 # Questions asking for a number / a time (regular expressions, matched case-insensitively).
-NUMBER_QUESTIONS = (
-    r"wie\s*viele?",
-    r"wieviele?",
-    r"wie\s+hoch",
-    r"wie\s+gro(ß|ss)",
-    r"wie\s+lange?",
-)
+NUMBER_QUESTIONS = (r"wie\s*viele?", r"wieviele?", rf"wie\s+(?:{'|'.join(MEASURES)})")
 TIME_QUESTIONS = (
     r"wann",
     r"seit\s+wann",

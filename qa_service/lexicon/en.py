@@ -78,7 +78,28 @@ DURATION_UNITS = frozenset(
     """.split()
 )  # see de.py
 DURATION_QUESTIONS = (r"how\s+long", r"how\s+old")
-NUMBER_QUESTIONS = (r"how\s+(many|much|long|high|large|big|old)", r"what\s+(number|percentage)")
+MEASURES: dict[str, str | None] = {  # see de.py
+    "heavy": "weight",
+    "expensive": "price",
+    "far": "distance",
+    "old": "age",
+    "long": None,
+    "high": None,
+    "large": None,
+    "big": None,
+}
+MEASURE_UNITS = {
+    "weight": r"kilo(?:gram)?s?|kilogrammes?|kg|grams?|g|tons?|tonnes?|t|pounds?|lbs?",
+    "price": r"euros?|cents?|dollars?|pounds?|francs?|r[ou]bles?|yuan|yen|[€$£]",
+    "distance": r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|yards?",
+    "age": r"years?",  # "69 years old", "a 69-year-old"
+}
+MEASURE_BEFORE = {"price": r"[€$£]", "age": r"aged|age(?:\s+of)?"}  # "at age 39"
+SCALE_WORDS = r"million|billion|trillion|thousand|bn"
+NUMBER_QUESTIONS = (
+    rf"how\s+(?:many|much|{'|'.join(MEASURES)})",
+    r"what\s+(number|percentage)",
+)
 TIME_QUESTIONS = (r"when", r"what\s+year", r"which\s+year", r"what\s+date")
 SPEECH_VERBS = (
     "say says said saying stated tell tells told explain explains explained claimed argue "

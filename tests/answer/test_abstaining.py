@@ -146,7 +146,23 @@ def test_a_follow_up_asks_beyond_the_topic_when_no_sentence_holds_its_own_words(
         "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt.",
         "Das Treffen wird von den Verteidigungsministern Boris Pistorius geleitet.",
     ]
-    assert asks_beyond_topic(own_words(follow_up), sentences) is beyond
+    assert asks_beyond_topic(follow_up, own_words(follow_up), sentences) is beyond
+
+
+def test_a_follow_up_asking_a_measure_by_its_adjective_finds_it_stated() -> None:
+    """ "Wie schwer ist es?" abstained where "Wie viel wiegt es?" answered (HUNT M3): the
+    sentence stating the weight does not say "schwer"; one stating another measure does not
+    answer it."""
+    sentences = [
+        "Der Hersteller Velomotion hat sein neues E-Bike Stadtflitzer X1 vorgestellt.",
+        "Das Rad wiegt 23 Kilogramm und hat eine Reichweite von 120 Kilometern.",
+    ]
+    for follow_up in ("Wie schwer ist es?", "Wie weit kommt es?", "How heavy is it?"):
+        assert not asks_beyond_topic(follow_up, own_words(follow_up), sentences), follow_up
+        assert not lacks_asked_quantity(follow_up, sentences, about=True), follow_up
+    for follow_up in ("Wie teuer ist es?", "Wie alt ist es?", "How old is it?"):
+        assert asks_beyond_topic(follow_up, own_words(follow_up), sentences), follow_up
+        assert lacks_asked_quantity(follow_up, sentences, about=True), follow_up
 
 
 @pytest.mark.parametrize(

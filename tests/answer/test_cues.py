@@ -2,7 +2,12 @@
 
 import pytest
 
-from qa_service.answer.cues import expected_answer_type, has_answer_type, holds_asked_quantity
+from qa_service.answer.cues import (
+    expected_answer_type,
+    fits_answer_type,
+    has_answer_type,
+    holds_asked_quantity,
+)
 
 
 @pytest.mark.parametrize(
@@ -12,6 +17,9 @@ from qa_service.answer.cues import expected_answer_type, has_answer_type, holds_
         ("Wieviele Tore fielen?", "number"),
         ("Wie groß ist der Park?", "number"),
         ("How many people live there?", "number"),
+        ("Wie schwer ist es?", "number"),  # an adjective asking a measure
+        ("Wie alt ist Schoigu?", "number"),
+        ("How heavy is it?", "number"),
         ("Wann wurde der Hafen eröffnet?", "time"),
         ("In welchem Jahr war das?", "time"),
         ("When did it open?", "time"),
@@ -112,9 +120,38 @@ def test_sentences_that_report_speech(sentence: str, speech: bool) -> None:
         ("Wie viel kostet das Gerät?", "Seit Juni 2024 Euro-Preise.", False),
         ("Wie viel kostet das Gerät?", "Das Gerät kam 2019 auf den Markt.", False),
         ("How much gas does Europe buy?", "The 2024 budget was passed.", False),
+        # An adjective asking for a measure wants that measure (HUNT M3, M4): a weight, an
+        # age, a price, a distance; another quantity, or a duration for an age, does not do.
+        ("Wie schwer ist es?", "Das Rad wiegt 23 Kilogramm.", True),
+        ("Wie schwer ist es?", "Es hat eine Reichweite von 120 Kilometern.", False),
+        ("How heavy is it?", "The bike weighs 23 kg.", True),
+        ("Wie teuer ist es?", "Das Rad kostet 2499 Euro.", True),
+        ("Wie teuer ist es?", "Der Bau kostet 2,5 Millionen Euro.", True),
+        ("How expensive is it?", "It costs $1299.", True),
+        ("Wie teuer ist es?", "Es wiegt 23 Kilogramm.", False),
+        ("Wie weit fährt es?", "Es hat eine Reichweite von 120 Kilometern.", True),
+        ("How far can it go?", "It weighs 23 kilograms.", False),
+        ("Wie alt ist Schoigu?", "Schoigu ist 69 Jahre alt.", True),
+        ("Wie alt ist Schoigu?", "Der 69-jährige Schoigu reiste nach Pjöngjang.", True),
+        ("Wie alt ist Schoigu?", "Sergej Schoigu (69) reiste nach Pjöngjang.", True),
+        ("Wie alt ist Schoigu?", "Sein zweiter Besuch in weniger als drei Monaten.", False),
+        ("Wie alt ist Schoigu?", "Schoigu wurde 1955 geboren.", False),  # a year, not an age
+        ("How old is Shoigu?", "Shoigu, a 69-year-old, travelled.", True),
+        ("How old is Shoigu?", "His second visit in less than three months.", False),
+        # The question's own number is no answer.
+        ("Wie alt war er 2022 mit 60 Jahren?", "Mit 60 Jahren trat er an.", False),
     ],
 )
 def test_a_number_question_needs_a_fitting_quantity(
     question: str, sentence: str, holds: bool
 ) -> None:
     assert holds_asked_quantity(question, sentence) is holds
+
+
+def test_the_number_cue_of_a_measure_question_is_that_measure() -> None:
+    """The scoring cue of "Wie teuer ist es?" is a price, not any number: the weight
+    sentence came first for it (HUNT M3)."""
+    weight, price = "Das Rad wiegt 23 Kilogramm.", "Das Rad kostet 2499 Euro."
+    assert not fits_answer_type("Wie teuer ist es?", weight, "number")
+    assert fits_answer_type("Wie teuer ist es?", price, "number")
+    assert fits_answer_type("Wie viele Räder gibt es?", weight, "number")  # any number

@@ -295,3 +295,51 @@ def test_a_german_follow_up_to_an_english_question_is_answered(
     assert body["abstained"] is False, body
     # _chat checked every citation: article_text[start:end] == quote.
     assert "Robert Browdi" in body["citations"][0]["quote"], body["citations"]
+
+
+BIKE = (
+    "Neues E-Bike Stadtflitzer X1\n\nDer Hersteller Velomotion hat am Montag sein neues E-Bike "
+    "Stadtflitzer X1 vorgestellt. Das Rad wiegt 23 Kilogramm und hat eine Reichweite von 120 "
+    "Kilometern. Der Akku ist nach vier Stunden vollständig geladen. Das Stadtflitzer X1 kostet "
+    "2499 Euro und kommt im April in den Handel."
+)
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "stated"),
+    [
+        ("Wie schwer ist es?", "23 Kilogramm"),
+        ("Wie teuer ist es?", "2499 Euro"),
+        ("Wie viel wiegt es?", "23 Kilogramm"),  # answered before, as a control
+    ],
+)
+def test_a_follow_up_asking_a_measure_by_its_adjective_is_answered(
+    client: TestClient, follow_up: str, stated: str
+) -> None:
+    """ "Wie schwer ist es?" abstained where "Wie viel wiegt es?" answered (HUNT M3): the
+    sentence stating the weight does not say "schwer", so the follow-up seemed to ask beyond
+    the conversation's topic. A sentence stating the measure answers its adjective."""
+    client.post("/v1/documents", json={"id": "rad", "text": BIKE}).raise_for_status()
+    opening = _chat(client, "Was hat Velomotion vorgestellt?")
+    assert opening["citations"][0]["document_id"] == "rad", opening["citations"]
+    body = _chat(client, follow_up, opening["conversation_id"])  # citations checked exact
+    assert body["abstained"] is False, body
+    assert any(stated in c["quote"] for c in body["citations"]), body["citations"]
+
+
+def test_an_age_question_needs_an_age(client: TestClient) -> None:
+    """ "Wie alt ist Schoigu?" was answered with "... in weniger als drei Monaten" (HUNT M4):
+    the seeds state no age of his, so it abstains, in English too; an age the articles state
+    ("Die 58-jährige ...") still answers."""
+    for question in ("Wie alt ist Schoigu?", "How old is Shoigu?"):
+        body = client.post("/v1/ask", json={"question": question}).json()
+        assert body["abstained"] is True and body["citations"] == [], body
+    mayor = (
+        "Kleinhausen hat gewählt. Die 58-jährige Juristin Anna Vogel wird neue Bürgermeisterin "
+        "der Stadt. Sie setzte sich mit 62 Prozent der Stimmen durch."
+    )
+    client.post("/v1/documents", json={"id": "wahl", "text": mayor}).raise_for_status()
+    body = client.post("/v1/ask", json={"question": "Wie alt ist Anna Vogel?"}).json()
+    assert body["abstained"] is False, body
+    assert_citations_exact(client, body)
+    assert "58-jährige" in body["citations"][0]["quote"], body["citations"]
