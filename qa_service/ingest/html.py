@@ -42,7 +42,7 @@ def parse_html(data: str, name: str | None) -> Article:
     root = _html_content_root(soup)
     title = _html_title(soup, root)
     published_at = _html_date(soup)
-    text = "\n\n".join(_html_paragraphs(root))
+    text = readable_text(root)
     return Article(
         text=text,
         title=title or text_title(text),
@@ -50,6 +50,21 @@ def parse_html(data: str, name: str | None) -> Article:
         published_at=published_at or find_published_date(text),
         metadata={"format": "html"},
     )
+
+
+def readable_text(root: Tag) -> str:
+    """The readable text of ``root``: its paragraphs (``_html_paragraphs``), a blank line
+    between two."""
+    return "\n\n".join(_html_paragraphs(root))
+
+
+def fragment_text(html: str, drop: frozenset[str] = frozenset()) -> str:
+    """The readable text of an HTML fragment (Markdown rendered: ``markdown.py``), read as a
+    page's content is; elements named in ``drop`` and their text left out."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all(list(drop)):
+        tag.decompose()
+    return readable_text(soup)
 
 
 def _html_title(soup: BeautifulSoup, root: Tag) -> str | None:

@@ -1,7 +1,8 @@
 """Read articles from files or uploads into ``Article`` records.
 
-Plain text and Markdown are stored exactly as given (only line endings are normalised), because
-citations index into the stored text; HTML's readable text is extracted once (html.py). The
+Plain text is stored exactly as given (only line endings are normalised), because citations
+index into the stored text; the readable text of HTML (html.py) and Markdown (markdown.py) is
+extracted once and stored instead: citations quote what a reader sees, no markup. The
 concerns live in their own modules: formats.py (what a file is, UTF-8 only), files.py (which
 files, which ids), titles.py, dates.py and html.py. The names callers use are re-exported here.
 """
@@ -14,6 +15,7 @@ from qa_service.ingest.dates import find_published_date, normalize_date
 from qa_service.ingest.files import article_files
 from qa_service.ingest.formats import EXTENSIONS, Format, decode_upload, detect_format
 from qa_service.ingest.html import parse_html
+from qa_service.ingest.markdown import markdown_text
 from qa_service.ingest.titles import front_matter, markdown_title, text_title
 from qa_service.models import Article
 
@@ -40,12 +42,13 @@ def parse_article(data: str, *, fmt: Format = "text", name: str | None = None) -
     if fmt not in ("text", "markdown"):
         raise UnsupportedFormat(f"Unknown format {fmt!r}; expected text, markdown or html")
     title, published_at = front_matter(data) if fmt == "markdown" else (None, None)
-    title = title or (markdown_title(data) if fmt == "markdown" else None) or text_title(data)
+    title = title or (markdown_title(data) if fmt == "markdown" else None)
+    text = markdown_text(data) if fmt == "markdown" else data
     return Article(
-        text=data,
-        title=title,
+        text=text,
+        title=title or text_title(text),
         source=name,
-        published_at=published_at or find_published_date(data),
+        published_at=published_at or find_published_date(text),
         metadata={"format": fmt},
     )
 

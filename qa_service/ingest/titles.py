@@ -34,10 +34,16 @@ def label(title: str | None) -> str | None:
     return None if title is None or control_problem(title) else title
 
 
+def without_front_matter(text: str) -> str:
+    """A Markdown text without the front matter ("---" lines around fields) it opens with."""
+    if front_matter := _FRONT_MATTER.match(text.lstrip("\ufeff")):
+        return text.lstrip("\ufeff")[front_matter.end() :]
+    return text
+
+
 def markdown_title(text: str) -> str | None:
     """The first heading of the highest level present (ATX or Setext), outside code fences."""
-    if front_matter := _FRONT_MATTER.match(text.lstrip("\ufeff")):
-        text = text.lstrip("\ufeff")[front_matter.end() :]
+    text = without_front_matter(text)
     headings: list[tuple[int, str]] = []
     in_fence = False
     previous = ""

@@ -458,3 +458,24 @@ def test_a_stored_free_form_date_keeps_working(
                 assert listed["alt"]["published_at"] == "Frühjahr 2024"
         finally:
             service.close()
+
+
+def test_a_markdown_upload_is_quoted_without_its_syntax(client: TestClient) -> None:
+    """HUNT L2: a citation of a Markdown upload began inside a link ("...](http://") and
+    showed "**"; the stored text is now what a reader sees, and citations index it."""
+    markdown = (
+        "# Haushalt in Kleinhausen\n\n"
+        "Der **Stadtrat** von [Kleinhausen](http://example.com/kh) hat am Mittwoch einen "
+        "*neuen* Haushalt beschlossen. Er umfasst 12 Millionen Euro.\n"
+    )
+    body = _upload_and_ask(
+        client, "haushalt.md", markdown, "Was hat der Stadtrat von Kleinhausen beschlossen?"
+    )
+    quote = body["citations"][0]["quote"]
+    assert quote.startswith("Der Stadtrat von Kleinhausen hat am Mittwoch"), body["citations"]
+    for mark in ("**", "*neuen*", "](", "http", "[Kleinhausen"):
+        assert mark not in body["answer"] and mark not in quote, (mark, body["answer"])
+    stored = client.get("/v1/documents/haushalt").json()
+    assert stored["title"] == "Haushalt in Kleinhausen"
+    assert stored["metadata"]["format"] == "markdown"
+    assert "[Kleinhausen]" not in stored["text"] and "**" not in stored["text"]

@@ -25,7 +25,7 @@ def test_markdown_heading_title_without_hashes() -> None:
     text = "Vorspann ohne Raute\n\n## Unterkapitel\n\n# Die **echte** Überschrift\n\nText."
     article = parse_article(text, fmt="markdown")
     assert article.title == "Die echte Überschrift"
-    assert article.text == text
+    assert article.text == "Vorspann ohne Raute\n\nUnterkapitel\n\nDie echte Überschrift\n\nText."
 
 
 def test_markdown_front_matter() -> None:

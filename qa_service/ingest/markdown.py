@@ -1,0 +1,24 @@
+"""Markdown articles: their plain text, as a reader sees the rendered page.
+
+The stored text is what citations quote, so it holds no Markdown syntax: a link keeps its
+text and loses its URL ("[Kleinhausen](http://...)" -> "Kleinhausen"), emphasis loses its
+marks ("**Stadtrat**" -> "Stadtrat"), a heading its "#", a list item gets the bullet an HTML
+list gets ("• "), and fenced or indented code is no article text. The Markdown is rendered by
+markdown-it-py (CommonMark) and its HTML read by the HTML extractor (``html.py``), so a
+Markdown article and the same article as a page are stored alike. Front matter is read for
+the title and date (``titles.front_matter``), never as text.
+"""
+
+from markdown_it import MarkdownIt
+
+from qa_service.ingest.html import fragment_text
+from qa_service.ingest.titles import without_front_matter
+
+_RENDERER = MarkdownIt("commonmark")
+_CODE = frozenset({"pre"})
+"""Code blocks (fenced or indented) are rendered as <pre>: not article text."""
+
+
+def markdown_text(data: str) -> str:
+    """The plain text of a Markdown document (see the module docstring)."""
+    return fragment_text(_RENDERER.render(without_front_matter(data)), drop=_CODE)

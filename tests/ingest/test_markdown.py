@@ -1,0 +1,38 @@
+"""Markdown articles are stored as their plain text: what citations quote holds no syntax."""
+
+from qa_service.ingest.loading import parse_article
+from qa_service.ingest.segmentation import segment_article
+
+
+def test_markdown_is_stored_as_the_text_a_reader_sees() -> None:
+    """HUNT L2: a citation's quote began inside a link, and "**" showed in answers: the
+    stored text was the Markdown source. Link text stays, its URL and emphasis marks go."""
+    source = (
+        "---\ntitle: Haushalt beschlossen\ndate: 2025-06-04\n---\n"
+        "# Haushalt in Kleinhausen\n\n"
+        "Der **Stadtrat** von [Kleinhausen](http://example.com/kh?a=1) hat am Mittwoch\n"
+        "einen *neuen* Haushalt beschlossen. Er umfasst `12` Millionen Euro.\n\n"
+        "- Schulen erhalten mehr Geld.\n- Die Bibliothek bleibt offen.\n\n"
+        '```bash\necho "Der Haushalt wurde abgelehnt."\n```\n\n'
+        "![Ratssaal](saal.png) Die Sitzung dauerte drei Stunden.\n"
+    )
+    article = parse_article(source, fmt="markdown")
+    assert (article.title, article.published_at) == ("Haushalt beschlossen", "2025-06-04")
+    assert article.text == (
+        "Haushalt in Kleinhausen\n\n"
+        "Der Stadtrat von Kleinhausen hat am Mittwoch einen neuen Haushalt beschlossen. Er "
+        "umfasst 12 Millionen Euro.\n\n"
+        "• Schulen erhalten mehr Geld.\n\n• Die Bibliothek bleibt offen.\n\n"
+        "Die Sitzung dauerte drei Stunden."
+    )
+    quotes = [article.text[s.start : s.end] for s in segment_article(article.text).sentences]
+    assert "Der Stadtrat von Kleinhausen hat am Mittwoch einen neuen Haushalt beschlossen." in (
+        quotes
+    )
+    assert not any(mark in q for q in quotes for mark in ("*", "[", "](", "http", "`", "#"))
+
+
+def test_a_plain_text_keeps_what_looks_like_markdown() -> None:
+    """Only an upload read as Markdown is converted; plain text is stored as sent."""
+    text = "Der **Stadtrat** von [Kleinhausen](http://example.com) tagte."
+    assert parse_article(text).text == text
