@@ -17,6 +17,8 @@ from qa_service.retrieval.lexical import (
     share_found,
     word_found,
 )
+from qa_service.retrieval.spelling import likeness, spelling_key
+from qa_service.tuning.generation import MIN_NAME_LIKENESS
 
 
 def asks_something(question: str, query: str) -> bool:
@@ -120,7 +122,12 @@ def own_words(message: str) -> list[str]:
 
 
 def topic_not_found(
-    follow_up: str, own: Sequence[str], query: str, passages: Sequence[str]
+    follow_up: str,
+    own: Sequence[str],
+    query: str,
+    passages: Sequence[str],
+    *,
+    names_only: bool = False,
 ) -> bool:
     """A follow-up that asks only about the conversation's topic ("Wann war das?": no word of
     its own, ``own`` being its ``own_words``) none of whose topic terms (carried in ``query``
@@ -129,8 +136,24 @@ def topic_not_found(
     The topic's article is gone (deleted, or replaced by a text that no longer says it): the
     topic's vector still leans the search somewhere, and any sentence found there ("Die
     Brücke wurde am Freitag eröffnet.") would answer about something else.
+
+    ``names_only``: the topic's words are in another language than the articles ("houses
+    flooded Auendorf" over German text): only its names tell, each found as written or
+    spelled alike (``spelling.likeness``: "Shoigu" is "Schoigu"); a topic without a name is
+    never found gone.
     """
     if own or not query.startswith(follow_up):
         return False
     carried = [w for w in words(query[len(follow_up) :]) if is_content_word(w)]
+    if names_only:
+        carried = [w for w in carried if w[:1].isupper()]
+        return bool(carried) and not any(
+            word_found(w, p) or spelled_alike(w, p) for w in carried for p in passages
+        )
     return bool(carried) and not any(word_found(w, p) for w in carried for p in passages)
+
+
+def spelled_alike(name: str, passage: str) -> bool:
+    """A word of ``passage`` spells ``name`` alike once transliterations are folded
+    ("Shoigu" / "Schoigu", "Zelensky" / "Selenskyj"; ``MIN_NAME_LIKENESS``)."""
+    return likeness(spelling_key(name), spelling_key(passage)) >= MIN_NAME_LIKENESS

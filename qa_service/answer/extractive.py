@@ -304,19 +304,18 @@ class ExtractiveAnswerer:
         topic: Topic | None,
     ) -> bool:
         """A follow-up asking only about the conversation's topic when no candidate names it
-        any more (``abstaining.topic_not_found``): its article was deleted. Checked where
-        ``beyond_topic`` is (German follow-ups), and only when the topic's words were written
-        in such a language too: an English topic's words ("drone forces") are in no German
-        article even while its article is there, so "Wann war das?" after "Who was appointed
-        head of the drone forces?" is answered from it."""
+        any more (``abstaining.topic_not_found``): its article was deleted. When the topic's
+        words were written in a language whose words are read in the articles (those with a
+        ``few_words_found`` calibration: German), any of them tells; otherwise only its names
+        do ("When was that?" after "Which houses were flooded in Auendorf?"): an English
+        topic's other words ("drone forces") are in no German article even while its article
+        is there, so "When was that?" after "Who was appointed head of the drone forces?" is
+        answered from it."""
         if topic is None or topic.dependence <= 0:
             return False
         readable = self.calibration.few_words_found
-        return (
-            language in readable
-            and topic.language in readable
-            and topic_not_found(question, own, query, texts)
-        )
+        names_only = language not in readable or topic.language not in readable
+        return topic_not_found(question, own, query, texts, names_only=names_only)
 
     def lacks_quantity(
         self, question: str, own: list[str], language: Language, ranked: Ranked

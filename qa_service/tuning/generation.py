@@ -41,4 +41,5 @@ English spellings over German spans. The keys of "Zelensky" / "Selenskyj", "Kyiv
 "Shoigu" / "Schoigu" are equal (1.0), "Khrushchev" / "Chruschtschow" 0.9 (one letter of ten);
 other people with alike names stay apart: "Petersen" / "Peterson" 0.875, "Scholz" / "Schulz"
 and "Müller" / "Möller" 0.8, "Putin" / "Selenskyj" 0.15. Not measured on a benchmark
-(tests/answer/test_verification.py holds the pairs)."""
+(tests/answer/test_verification.py holds the pairs). The same bar finds an English topic's
+name in a German article when a follow-up's topic may be gone (``abstaining.topic_not_found``)."""

@@ -184,3 +184,25 @@ def test_a_follow_up_about_the_topic_only_finds_it_gone(
         "Die Brücke in Flusstadt wurde am Freitag eröffnet.",
     ]
     assert topic_not_found(follow_up, own_words(follow_up), query, sentences) is lost
+
+
+@pytest.mark.parametrize(
+    ("query", "lost"),
+    [
+        # An English topic over German articles: only its names tell (HUNT11 L1 in English).
+        ("When was that? Auendorf houses flooded", True),
+        ("When was that? Browdi head drone forces", False),
+        ("When was that? Zelensky appointed", False),  # spelled "Selenskyj" in the article
+        ("When was that? head drone forces", False),  # no name: never found gone
+    ],
+)
+def test_an_english_topic_is_found_gone_by_its_names(query: str, lost: bool) -> None:
+    sentences = [
+        "Selenskyj hat zudem Oleh Apostol zum Chef der Fallschirmjägertruppen ernannt und "
+        "Robert Browdi als Chef der Drohnentruppen eingesetzt.",
+        "Die Brücke in Flusstadt wurde am Freitag eröffnet.",
+    ]
+    assert topic_not_found("When was that?", [], query, sentences, names_only=True) is lost
+    # Read word by word, as a German topic is, its English words are in no German sentence.
+    if "Browdi" not in query:
+        assert topic_not_found("When was that?", [], query, sentences) is True
