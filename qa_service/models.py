@@ -41,6 +41,7 @@ class Article:
 
 INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"  # BOM / zero-width no-break space, zero-widths
 _EDGES = re.compile(rf"^[\s{INVISIBLE}]+|[\s{INVISIBLE}]+$")
+_WHITESPACE = re.compile(r"\s+")
 
 
 def content_hash(text: str) -> str:
@@ -49,10 +50,13 @@ def content_hash(text: str) -> str:
     SHA-256 of the text in Unicode NFC with the whitespace and invisible marks around it
     removed: the same article with decomposed umlauts (macOS file names, some CMS exports),
     one more trailing newline (a file vs. a JSON string), or a byte-order mark or zero-width
-    space at either end (an editor's, a copy-paste's) is the same article. The stored text is
-    kept exactly as posted; citations index into it.
+    space at either end (an editor's, a copy-paste's) is the same article. So is one whose
+    whitespace differs inside (one more space in a sentence, another line wrapping, a tab for
+    a space: HUNT L8): every run of whitespace counts as one space. The stored text is kept
+    exactly as first posted; citations index into it.
     """
-    return hashlib.sha256(_canonical(text).encode("utf-8")).hexdigest()
+    canonical = _WHITESPACE.sub(" ", _canonical(text))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _canonical(text: str) -> str:

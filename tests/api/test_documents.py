@@ -479,3 +479,29 @@ def test_a_markdown_upload_is_quoted_without_its_syntax(client: TestClient) -> N
     assert stored["title"] == "Haushalt in Kleinhausen"
     assert stored["metadata"]["format"] == "markdown"
     assert "[Kleinhausen]" not in stored["text"] and "**" not in stored["text"]
+
+
+def test_a_repost_whose_whitespace_differs_is_the_same_document(client: TestClient) -> None:
+    """HUNT L8: the same article with one more space inside a sentence became a second
+    document. Whitespace runs count as one space; the stored text stays as first posted (the
+    citations index it), and new words under the same id still replace it."""
+    first = client.post("/v1/documents", json={"text": ARTICLE})
+    assert first.status_code == 201, first.text
+    doc_id = first.json()["id"]
+    spaced = ARTICLE.replace("neuen Bürgermeister", "neuen  Bürgermeister")
+    rewrapped = ARTICLE.replace(". Mit 62", ".\nMit 62")
+    for variant in (spaced, rewrapped):
+        again = client.post("/v1/documents", json={"text": variant})
+        assert again.status_code == 200, again.text
+        assert (again.json()["id"], again.json()["created"]) == (doc_id, False)
+        under_id = client.post("/v1/documents", json={"id": "kleinhausen", "text": variant})
+        assert under_id.status_code == 409, under_id.text  # the same text under another id
+    assert client.get("/v1/documents", params={"limit": 100}).json()["total"] == 3  # + seeds
+    assert client.get(f"/v1/documents/{doc_id}").json()["text"] == ARTICLE
+    body = client.post("/v1/ask", json={"question": "Wer wurde in Kleinhausen gewählt?"}).json()
+    assert_citations_exact(client, body)
+    # A replacement by the same id is new text, not the same: it still replaces.
+    changed = ARTICLE.replace("62 Prozent", "64 Prozent")
+    replaced = client.post("/v1/documents", json={"id": doc_id, "text": changed})
+    assert replaced.status_code == 200 and replaced.json()["updated"] is True, replaced.text
+    assert client.get(f"/v1/documents/{doc_id}").json()["text"] == changed

@@ -87,8 +87,9 @@ def test_layout_1_index_is_upgraded_on_open(tmp_path: Path, embedder: MemoEmbedd
         "m001_articles",
         "m002_sentence_vectors_and_counters",
         "m003_canonical_content_hash",
+        "m004_whitespace_content_hash",
     ]
-    assert stores.documents.schema_version == SCHEMA_VERSION == 3
+    assert stores.documents.schema_version == SCHEMA_VERSION == 4
     assert tuple(stores.documents.counts()) == (1, 1, 3)
     got = stores.documents.sentence_vectors([("wahl", i) for i in range(3)])
     assert set(got) == set(expected)
@@ -116,12 +117,40 @@ def test_content_hashes_of_an_older_index_are_canonicalised(
     raw.close()
 
     service = _open(tmp_path, embedder)
-    assert service.stores.documents.migrated == ["m003_canonical_content_hash"]  # type: ignore[attr-defined]
+    assert service.stores.documents.migrated == [  # type: ignore[attr-defined]
+        "m003_canonical_content_hash",
+        "m004_whitespace_content_hash",
+    ]
     record = service.stores.documents.get("wahl")
     assert record is not None and record.content_hash == content_hash(TEXT) != old_hash
     result = service.add_document(Article(text=TEXT))
     assert (result.id, result.created, result.updated) == ("wahl", False, False)
     assert service.counts().documents == 1
+    service.close()
+
+
+def test_content_hashes_of_an_older_index_read_whitespace_runs_as_one_space(
+    tmp_path: Path, embedder: MemoEmbedder
+) -> None:
+    """Before m004 the hash read every space (HUNT L8): such an index re-hashes on open, and
+    the same article with one space fewer then finds its document instead of a second one."""
+    spaced = TEXT.replace(" ", "  ", 1)
+    service = _open(tmp_path, embedder)
+    service.add_document(Article(text=spaced), "wahl")
+    service.close()
+    raw = sqlite3.connect(tmp_path / "index" / "qa.sqlite3")
+    old_hash = hashlib.sha256(spaced.encode()).hexdigest()
+    raw.execute("UPDATE documents SET content_hash = ?", (old_hash,))
+    raw.execute("PRAGMA user_version = 3")
+    raw.commit()
+    raw.close()
+
+    service = _open(tmp_path, embedder)
+    assert service.stores.documents.migrated == ["m004_whitespace_content_hash"]  # type: ignore[attr-defined]
+    result = service.add_document(Article(text=TEXT))
+    assert (result.id, result.created, result.updated) == ("wahl", False, False)
+    assert service.counts().documents == 1
+    assert service.stores.documents.text("wahl") == spaced  # the text as first posted
     service.close()
 
 

@@ -163,6 +163,12 @@ def m004_canonical_content_hash(cur: psycopg.Cursor) -> None:
     """Content hashes of the canonical text (``models.content_hash``: NFC, no surrounding
     whitespace), as the SQLite store's m003. Read in batches through a server-side cursor:
     an archive's texts do not fit in memory at once."""
+    _rehash(cur)
+
+
+def _rehash(cur: psycopg.Cursor) -> None:
+    """Every stored text's content hash computed again, as ``models.content_hash`` does now,
+    read in batches through a server-side cursor."""
     with cur.connection.cursor(name="canonical_content_hash") as texts:
         texts.execute("SELECT id, text FROM documents")
         while batch := texts.fetchmany(_REHASH_BATCH):
@@ -231,6 +237,13 @@ def m008_postings(cur: psycopg.Cursor) -> None:
             """
         )
         build_postings(cur, kind)
+
+
+@migration
+def m009_whitespace_content_hash(cur: psycopg.Cursor) -> None:
+    """Content hashes that read every run of whitespace as one space, as the SQLite store's
+    m004: a re-post with one more space inside a sentence finds its document."""
+    _rehash(cur)
 
 
 def build_postings(cur: psycopg.Cursor, kind: str) -> None:

@@ -175,6 +175,19 @@ def m003_canonical_content_hash(conn: sqlite3.Connection, context: MigrationCont
     """Content hashes of the canonical text (``models.content_hash``: NFC, no surrounding
     whitespace), so a re-post with decomposed umlauts or a trailing newline finds its
     document. Versions, spans and vectors are untouched."""
+    _rehash(conn)
+
+
+@article_migrations
+def m004_whitespace_content_hash(conn: sqlite3.Connection, context: MigrationContext) -> None:
+    """Content hashes that read every run of whitespace as one space (``models.content_hash``),
+    so a re-post with one more space inside a sentence finds its document. Versions, spans and
+    vectors are untouched."""
+    _rehash(conn)
+
+
+def _rehash(conn: sqlite3.Connection) -> None:
+    """Every stored text's content hash computed again, as ``models.content_hash`` does now."""
     rows = conn.execute("SELECT id, text FROM documents").fetchall()
     conn.executemany(
         "UPDATE documents SET content_hash = ? WHERE id = ?",
