@@ -505,3 +505,24 @@ def test_a_repost_whose_whitespace_differs_is_the_same_document(client: TestClie
     replaced = client.post("/v1/documents", json={"id": doc_id, "text": changed})
     assert replaced.status_code == 200 and replaced.json()["updated"] is True, replaced.text
     assert client.get(f"/v1/documents/{doc_id}").json()["text"] == changed
+
+
+def test_a_named_repost_with_other_line_breaks_replaces_the_text(client: TestClient) -> None:
+    """Whitespace runs count as one space for finding a document, but a caller who names the
+    id and re-wraps the article (its paragraph breaks decide where citations may join) gets
+    the new text stored; the same re-wrapped text again is a no-op."""
+    first = client.post("/v1/documents", json={"id": "kleinhausen", "text": ARTICLE})
+    assert first.status_code == 201, first.text
+    rewrapped = ARTICLE.replace(". Mit 62", ".\n\nMit 62")
+    assert rewrapped != ARTICLE
+    replaced = client.post("/v1/documents", json={"id": "kleinhausen", "text": rewrapped})
+    assert replaced.status_code == 200, replaced.text
+    assert (replaced.json()["created"], replaced.json()["updated"]) == (False, True)
+    assert client.get("/v1/documents/kleinhausen").json()["text"] == rewrapped
+    again = client.post("/v1/documents", json={"id": "kleinhausen", "text": rewrapped})
+    assert (again.json()["created"], again.json()["updated"]) == (False, False), again.text
+    unnamed = client.post("/v1/documents", json={"text": ARTICLE})  # finds it, changes nothing
+    assert (unnamed.json()["id"], unnamed.json()["created"]) == ("kleinhausen", False)
+    assert client.get("/v1/documents/kleinhausen").json()["text"] == rewrapped
+    body = client.post("/v1/ask", json={"question": "Wer wurde in Kleinhausen gewählt?"}).json()
+    assert_citations_exact(client, body)
