@@ -15,6 +15,9 @@ from fastapi.testclient import TestClient
 
 from qa_service.api.app import create_app
 from qa_service.config import Settings
+from qa_service.evaluation.harness import ask_all, fresh_service
+from qa_service.evaluation.metrics import Metrics, summarise
+from qa_service.evaluation.squad import EvalSet, load_squad
 from qa_service.retrieval.embedder import create_embedder
 from qa_service.service import QAService, build_service
 from tests.helpers import engines
@@ -23,6 +26,7 @@ from tests.helpers.llm_servers import LlamaServer, llama_server
 from tests.helpers.models import build_tiny_cross_encoder, build_tiny_sentence_embedder
 from tests.helpers.paths import SEEDS
 from tests.helpers.servers import STORAGE_MODES, TEST_HOSTS, serve_in_mode, serve_process
+from tests.helpers.xquad import DEV_SET
 
 
 @pytest.fixture(scope="session")
@@ -83,6 +87,30 @@ def empty_client(empty_settings: Settings, embedder: MemoEmbedder) -> Iterator[T
 @pytest.fixture(scope="session")
 def seed_texts() -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
+
+
+# -- the XQuAD-de dev set in embedded mode, indexed and asked once per session -------------
+
+
+@pytest.fixture(scope="session")
+def xquad_dev() -> EvalSet:
+    if not DEV_SET.is_file():
+        pytest.fail(f"the XQuAD-de dev set is missing at {DEV_SET} (set QA_EVAL_XQUAD)")
+    return load_squad(DEV_SET)
+
+
+@pytest.fixture(scope="session")
+def xquad_indexed(xquad_dev: EvalSet, embedder: MemoEmbedder) -> Iterator[QAService]:
+    """Embedded mode over all the set's articles, as `qa-service eval` builds it."""
+    with fresh_service(xquad_dev.articles, embedder) as (service, _):
+        yield service
+
+
+@pytest.fixture(scope="session")
+def xquad_answerable(xquad_indexed: QAService, xquad_dev: EvalSet) -> Metrics:
+    """Every question asked once: the eval tier's floors (tests/evaluation/test_xquad.py)
+    and the numbers server mode must match (tests/stores/test_eval_server_mode.py)."""
+    return summarise(ask_all(xquad_indexed, xquad_dev.questions))
 
 
 @pytest.fixture(scope="session")
