@@ -120,12 +120,19 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module", params=STORAGE_MODES)
+@pytest.fixture(scope="session", params=STORAGE_MODES)
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[httpx.Client]:
-    """A client of a real `serve` process over the seeds, the module's own, in each storage
-    mode in turn (embedded; PostgreSQL + `chroma run`)."""
+    """A client of a real `serve` process over the seeds in each storage mode in turn: in
+    embedded mode the session's ``live_server`` (the same command and settings), in server
+    mode (PostgreSQL + `chroma run`) one process for the session. Shared by every module
+    that asks for it, as ``live_server`` is: a test removes what it adds."""
+    if request.param == "embedded":
+        url = request.getfixturevalue("live_server")
+        with httpx.Client(base_url=url, timeout=60) as client:
+            yield client
+        return
     with serve_in_mode(request, tmp_path_factory) as client:
         yield client
 
