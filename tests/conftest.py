@@ -116,7 +116,7 @@ def xquad_answerable(xquad_indexed: QAService, xquad_dev: EvalSet) -> Metrics:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m qa_service serve` on a free loopback port, seeds ingested at start-up."""
-    with serve_process(tmp_path_factory.mktemp("live-server")) as (url, _):
+    with serve_process(tmp_path_factory.mktemp("live-server"), seeded=False) as (url, _):
         yield url
 
 
