@@ -1,6 +1,7 @@
 """Generative answers beside extractive ones, same questions, same index, same run.
 
     .venv/bin/python -m benchmarks.generative [--limit 40] [--llm-url URL --llm-model NAME]
+        [--squad FILE]   # another SQuAD file's articles and questions instead of XQuAD-de's
     .venv/bin/python -m benchmarks.generative --calibrate   # the verifier's threshold
 
 Without ``--llm-url`` it starts the llama.cpp server with Gemma 3 270M from ``.venv-llm``
@@ -115,6 +116,9 @@ def calibrate(limit: int | None, embedder_name: str) -> list[dict]:
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=40, help="XQuAD-de questions, spread")
+    parser.add_argument(
+        "--squad", type=Path, default=XQUAD, help="the first set's articles and questions"
+    )
     parser.add_argument("--seed-limit", type=int, default=None, help="seed questions, spread")
     parser.add_argument("--llm-url", help="an OpenAI-compatible /v1 URL (default: local Gemma)")
     parser.add_argument("--llm-model", default=None)
@@ -143,7 +147,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
             llm_max_tokens=args.max_tokens,
             llm_timeout=args.timeout,
         )
-        rows = compare("XQuAD-de", load_squad(XQUAD), args.limit, settings)
+        name = "XQuAD-de" if args.squad == XQUAD else args.squad.name
+        rows = compare(name, load_squad(args.squad), args.limit, settings)
         rows += compare("seed articles", load_squad(SEED_QUESTIONS), args.seed_limit, settings)
     report(
         f"Generative ({model}, max {args.max_tokens} tokens) beside extractive",

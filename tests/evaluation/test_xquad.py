@@ -5,22 +5,19 @@ of it embedding the ~630 sentences once). The floors sit a few points under the 
 values in benchmarks/README.md, so noise passes and a real regression does not.
 """
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from qa_service.evaluation.harness import ask_all, fresh_service, run_unanswerable
+from qa_service.evaluation.harness import ask_all, run_unanswerable
 from qa_service.evaluation.metrics import Metrics, summarise
 from qa_service.evaluation.squad import EvalSet, load_squad
 from qa_service.service import QAService
 from tests.helpers.embedders import MemoEmbedder
 
 DATA = Path(__file__).parent / "data"
-XQUAD = Path(os.environ.get("QA_EVAL_XQUAD", DATA / "xquad-de-dev.json"))  # CC BY-SA 4.0, see data/
 ENGLISH = DATA / "english-questions.json"
-XQUAD_ENGLISH = DATA / "xquad-dev.en.json"  # XQuAD's English questions, ids as in XQUAD
+XQUAD_ENGLISH = DATA / "xquad-dev.en.json"  # XQuAD's English questions, ids as in the set
 
 pytestmark = pytest.mark.slow
 
@@ -28,12 +25,9 @@ pytestmark = pytest.mark.slow
 # measured in benchmarks/README.md (quality table, "XQuAD English over German").
 TOP_EN, ANY_EN, DOC_EN, ABSTAIN_EN = 0.63, 0.86, 0.93, 0.05
 
-
-@pytest.fixture(scope="module")
-def xquad() -> EvalSet:
-    if not XQUAD.is_file():
-        pytest.fail(f"the XQuAD-de dev set is missing at {XQUAD} (set QA_EVAL_XQUAD)")
-    return load_squad(XQUAD)
+# The set (``xquad_dev``: QA_EVAL_XQUAD may name another copy), its index in embedded mode and
+# its answerable run are the session's (tests/conftest.py): server mode's comparison
+# (tests/stores/test_eval_server_mode.py) reads the same run instead of asking all again.
 
 
 @pytest.fixture(scope="module")
@@ -42,24 +36,13 @@ def english() -> EvalSet:
 
 
 @pytest.fixture(scope="module")
-def xquad_english(xquad: EvalSet) -> EvalSet:
+def xquad_english(xquad_dev: EvalSet) -> EvalSet:
     """The German articles and gold answers, each question asked in XQuAD's English."""
-    return xquad.asked_as(load_squad(XQUAD_ENGLISH))
+    return xquad_dev.asked_as(load_squad(XQUAD_ENGLISH))
 
 
-@pytest.fixture(scope="module")
-def indexed(xquad: EvalSet, embedder: MemoEmbedder) -> Iterator[QAService]:
-    with fresh_service(xquad.articles, embedder) as (service, _):
-        yield service
-
-
-@pytest.fixture(scope="module")
-def answerable(indexed: QAService, xquad: EvalSet) -> Metrics:
-    return summarise(ask_all(indexed, xquad.questions))
-
-
-def test_answerable_floors(answerable: Metrics) -> None:
-    m = answerable
+def test_answerable_floors(xquad_answerable: Metrics) -> None:
+    m = xquad_answerable
     assert m.questions == 612
     assert m.answer_in_top_citation >= 0.72, m
     assert m.answer_in_citations >= 0.93, m  # 0.953 measured; 0.931 without context windows
@@ -69,15 +52,15 @@ def test_answerable_floors(answerable: Metrics) -> None:
     assert m.abstained <= 0.05, m
 
 
-def test_unanswerable_questions_abstain(xquad: EvalSet, embedder: MemoEmbedder) -> None:
-    run = run_unanswerable(xquad.questions, xquad.articles, embedder)
+def test_unanswerable_questions_abstain(xquad_dev: EvalSet, embedder: MemoEmbedder) -> None:
+    run = run_unanswerable(xquad_dev.questions, xquad_dev.articles, embedder)
     assert run.metrics.questions == 612
     # 0.946 measured; 0.931 without the few-words near miss
     assert run.metrics.abstained >= 0.92, run.metrics
 
 
-def test_english_questions_over_german_articles(indexed: QAService, english: EvalSet) -> None:
-    m = summarise(ask_all(indexed, english.questions))
+def test_english_questions_over_german_articles(xquad_indexed: QAService, english: EvalSet) -> None:
+    m = summarise(ask_all(xquad_indexed, english.questions))
     assert m.questions == 48
     assert m.answer_in_top_citation >= 0.75, m
     assert m.answer_in_citations >= 0.90, m
@@ -86,9 +69,9 @@ def test_english_questions_over_german_articles(indexed: QAService, english: Eva
 
 
 def test_xquad_english_questions_over_german_articles(
-    indexed: QAService, xquad_english: EvalSet
+    xquad_indexed: QAService, xquad_english: EvalSet
 ) -> None:
-    m = summarise(ask_all(indexed, xquad_english.questions))
+    m = summarise(ask_all(xquad_indexed, xquad_english.questions))
     assert m.questions == 612
     assert m.answer_in_top_citation >= TOP_EN, m
     assert m.answer_in_citations >= ANY_EN, m
@@ -98,18 +81,18 @@ def test_xquad_english_questions_over_german_articles(
 
 
 def test_english_unanswerable_questions_abstain(
-    xquad: EvalSet, english: EvalSet, embedder: MemoEmbedder
+    xquad_dev: EvalSet, english: EvalSet, embedder: MemoEmbedder
 ) -> None:
-    run = run_unanswerable(english.questions, xquad.articles, embedder)
+    run = run_unanswerable(english.questions, xquad_dev.articles, embedder)
     assert run.metrics.abstained >= 0.80, run.metrics
 
 
-def test_citations_are_exact_spans(indexed: QAService, xquad: EvalSet) -> None:
+def test_citations_are_exact_spans(xquad_indexed: QAService, xquad_dev: EvalSet) -> None:
     texts: dict[str, str] = {}
-    for question in xquad.questions[::20]:
-        answer = indexed.answerer.ask(question.question)
+    for question in xquad_dev.questions[::20]:
+        answer = xquad_indexed.answerer.ask(question.question)
         for c in answer.citations:
             if c.document_id not in texts:
-                record = indexed.get_document(c.document_id, with_text=True)
+                record = xquad_indexed.get_document(c.document_id, with_text=True)
                 texts[c.document_id] = record.text or ""
             assert texts[c.document_id][c.start : c.end] == c.quote

@@ -1,20 +1,27 @@
 """A real `python -m qa_service serve` process on a free loopback port."""
 
+import atexit
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+from unittest import mock
 
 import httpx
 import pytest
 
 from tests.helpers.paths import SEEDS
+
+if TYPE_CHECKING:
+    from qa_service.retrieval.embedder import Embedder
 
 # Starlette's TestClient sends ``Host: testserver``; a real server accepts loopback names only.
 TEST_HOSTS = ["testserver", "localhost"]
@@ -25,6 +32,31 @@ NO_ANONYMOUS_LIMIT = {"QA_ANONYMOUS_RATE_LIMIT": "", "QA_INVALID_KEY_RATE_LIMIT"
 
 
 STORAGE_MODES = ["embedded", "server"]
+
+# Settings that change how a server serves, never what an ingest of the seeds stores: servers
+# that differ only in these (and in their folders) open copies of one index of the seeds.
+SERVING_ONLY = {
+    "QA_INDEX_DIR",
+    "QA_SEEDS_DIR",
+    "QA_ALLOWED_HOSTS",
+    "QA_ANONYMOUS_RATE_LIMIT",
+    "QA_ANSWER_MODE",
+    "QA_ANSWER_THREADS",
+    "QA_AUTH",
+    "QA_CONVERSATION_TTL_DAYS",
+    "QA_CORS_ORIGINS",
+    "QA_FORWARDED_ALLOW_IPS",
+    "QA_INVALID_KEY_RATE_LIMIT",
+    "QA_LLM_API_KEY",
+    "QA_LLM_BASE_URL",
+    "QA_LLM_MAX_TOKENS",
+    "QA_LLM_MODEL",
+    "QA_LLM_TIMEOUT",
+    "QA_MAX_CONVERSATION_TURNS",
+    "QA_MAX_QUEUE",
+    "QA_RATE_LIMIT",
+}
+_seed_indexes: dict[tuple[tuple[str, str], ...], Path] = {}
 
 
 @contextmanager
@@ -58,10 +90,18 @@ def free_port() -> int:
 
 @contextmanager
 def serve_process(
-    root: Path, *args: str, env: dict[str, str] | None = None
+    root: Path, *args: str, env: dict[str, str] | None = None, seeded: bool = True
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """`python -m qa_service serve ARGS` on a free loopback port over the seeds in ``root``,
-    with ``env`` added to the environment (QA_ settings)."""
+    with ``env`` added to the environment (QA_ settings).
+
+    Where the server would start by ingesting exactly the seeds into a new embedded index
+    (``seeded``), it opens a copy of an index of the seeds built once per session for its
+    ingest settings (``seed_index``) instead: a restart's start-up, seconds sooner. Start-up
+    ingest itself stays tested: ``seeded=False`` (the session's ``live_server``, the serve
+    tests), ``ARGS`` (``--workers``), keys or other articles in ``root``, and server mode
+    each still ingest at start-up."""
+    new_root = not (root / "index").exists() and not (root / "seeds").exists()
     shutil.copytree(SEEDS, root / "seeds", dirs_exist_ok=True)
     port = free_port()
     env = {
@@ -71,6 +111,12 @@ def serve_process(
         **NO_ANONYMOUS_LIMIT,
         **(env or {}),
     }
+    own_folders = (env["QA_INDEX_DIR"], env["QA_SEEDS_DIR"]) == (
+        str(root / "index"),
+        str(root / "seeds"),
+    )
+    if seeded and new_root and own_folders and not args and not env.get("QA_DATABASE_URL"):
+        shutil.copytree(seed_index(env), root / "index")
     command = [sys.executable, "-m", "qa_service", "serve", "--host", "127.0.0.1"]
     # A file, not a pipe: nobody reads a pipe while tests run, and a full one (64 KiB of
     # access log) blocks the server mid-request.
@@ -99,6 +145,32 @@ def serve_process(
     finally:
         stop_process(proc)
         log.close()
+
+
+def seed_index(env: dict[str, str], embedder: "Embedder | None" = None) -> Path:
+    """An embedded index holding the seeds as a service with the environment ``env`` ingests
+    them at start-up (the same code: ``build_service``, ``ingest_seeds_if_empty``), built
+    once per session for each set of settings outside ``SERVING_ONLY``; ``embedder``: the
+    model to embed them with (default: the settings' own, loaded for this)."""
+    from qa_service.config import Settings
+    from qa_service.service import build_service
+
+    key = tuple(
+        sorted((k, v) for k, v in env.items() if k.startswith("QA_") and k not in SERVING_ONLY)
+    )
+    if key not in _seed_indexes:
+        folder = Path(tempfile.mkdtemp(prefix="qa-seed-index-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        shutil.copytree(SEEDS, folder / "seeds")
+        with mock.patch.dict(os.environ, env, clear=True):  # the service's environment
+            settings = Settings(index_dir=folder / "index", seeds_dir=folder / "seeds")
+        service = build_service(settings, embedder)
+        try:
+            assert service.ingest_seeds_if_empty(), "no seed ingested"
+        finally:
+            service.close()
+        _seed_indexes[key] = folder / "index"
+    return _seed_indexes[key]
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 30) -> None:

@@ -1,5 +1,9 @@
 """A service over a few XQuAD-de articles beside the seeds, and their questions: the
-retrieval comparisons of tests/stores run over it."""
+retrieval comparisons of tests/stores run over it. And the whole dev set the eval tier
+measures (``DEV_SET``)."""
+
+import os
+from pathlib import Path
 
 from qa_service.config import Settings
 from qa_service.evaluation.squad import load_squad
@@ -7,7 +11,9 @@ from qa_service.retrieval.embedder import Embedder
 from qa_service.service import QAService, build_service
 from tests.helpers.paths import EVAL_DATA
 
-XQUAD = EVAL_DATA / "xquad-de-dev.json"
+XQUAD = EVAL_DATA / "xquad-de-dev.json"  # CC BY-SA 4.0, see tests/evaluation/data/
+# The set the eval tier's floors and server mode's comparison measure (QA_EVAL_XQUAD: another copy).
+DEV_SET = Path(os.environ.get("QA_EVAL_XQUAD", XQUAD))
 ARTICLES = 3  # XQuAD-de articles beside the seeds: enough for hits spread over documents
 SEED_QUESTION = "Wer wurde zum Chef der Drohnentruppen ernannt?"
 
