@@ -14,7 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -269,6 +269,36 @@ def summary_ms(seconds: Sequence[float]) -> dict[str, float]:
         "p99": percentile(ms, 0.99),
         "mean": statistics.fmean(ms) if ms else float("nan"),
     }
+
+
+def alternating_modes(
+    phase: str,
+    ask: Callable[[str], object],
+    modes: dict[str, Callable[[], None]],
+    questions: Sequence[str],
+) -> list[dict[str, object]]:
+    """p50 / p95 of ``ask`` per mode (``modes``: name -> what switches it on), every question
+    asked once in each mode, the modes by turns first, each with its own suffix (so no
+    query vector is cached for another mode): a before/after of the same minutes."""
+    names = list(modes)
+    times: dict[str, list[float]] = {m: [] for m in names}
+    for i, question in enumerate(questions):
+        k = i % len(names)
+        for mode in names[k:] + names[:k]:
+            modes[mode]()
+            started = time.perf_counter()
+            ask(f"{question} ({names.index(mode) + 1})")
+            times[mode].append(1000 * (time.perf_counter() - started))
+    return [
+        {
+            "questions": phase,
+            "mode": mode,
+            "asked": len(ms),
+            "p50 ms": f"{percentile(ms, 0.5):.1f}",
+            "p95 ms": f"{percentile(ms, 0.95):.1f}",
+        }
+        for mode, ms in times.items()
+    ]
 
 
 @functools.cache

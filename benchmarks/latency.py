@@ -120,6 +120,17 @@ def build_corpus_peer(corpus: Corpus) -> Callable[[str], object]:
     return build_peer(PEER, articles, raw_embedder(), folder)
 
 
+def words_warm(client: httpx.Client, url: str, timeout: float = 900.0) -> None:
+    """Wait for the server's background warm-up of the corpus words' vectors (the closest
+    word, qa_service/answer/word_similarity.py): this benchmark times warm requests."""
+    started = time.perf_counter()
+    while (client.get(f"{url}/health").json().get("word_lexicon") or {}).get("warm") is False:
+        if time.perf_counter() - started > timeout:
+            raise TimeoutError(f"{url}: corpus words not warm after {timeout:.0f} s")
+        time.sleep(0.2)
+    print(f"{url}: corpus words warm after {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def measure(
     corpus: Corpus,
     n_questions: int,
@@ -141,6 +152,8 @@ def measure(
             for name in names
         }
         chunks = client.get(f"{urls['default']}/health").json()["chunks"]
+        for url in urls.values():
+            words_warm(client, url)
         plains = {name: PlainClient(url) for name, url in urls.items()}
         warm = [f"{q} (warm)" for q in corpus.questions[:10]]  # never asked again
         for name, url in urls.items():

@@ -75,7 +75,10 @@ def collect(
                 candidates = answerer.retriever.retrieve(q.question, vector, 4, language).candidates
                 if not candidates:
                     continue
-                ranked, diagnostics = answerer.rank(q.question, q.question, language, candidates)
+                ranked, diagnostics = answerer.rank(
+                    q.question, q.question, language, candidates, vector=vector
+                )
+                # the linear scorer alone: without the single-word vectors' signals
                 scores = score_candidates(q.question, candidates, answerer.weights)
                 order = sorted(range(len(candidates)), key=lambda i: -scores[i])
                 best = candidates[order[0]].row

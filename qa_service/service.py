@@ -48,7 +48,7 @@ class HealthReport:
     llm: LLMStatus | None = None  # the configured LLM and whether it answered its last check
     mode: str = "embedded"  # or "server"
     backends: dict[str, str] = field(default_factory=dict)  # server mode: engine -> "ok"/why
-    word_lexicon: WordLexiconStatus | None = None  # QA_TRANSLATE_WORDS only
+    word_lexicon: WordLexiconStatus | None = None  # None: no score reads word vectors
 
     @property
     def degraded(self) -> bool:
@@ -65,7 +65,7 @@ class QAService:
     answerer: ExtractiveAnswerer
     responder: Responder
     llm: LLMClient | None = None
-    warmer: LexiconWarmer | None = None  # QA_TRANSLATE_WORDS: the word lexicon's warm-up
+    warmer: LexiconWarmer | None = None  # the corpus words' vectors, warmed (``word_signals``)
 
     def close(self) -> None:
         if self.warmer is not None:
@@ -88,9 +88,10 @@ class QAService:
         return result
 
     def warm_lexicon(self, doc_ids: Sequence[str] | None = None) -> None:
-        """With QA_TRANSLATE_WORDS, embed the words of these articles (None: every one) for
-        the word lexicon, in the background: the first English questions over them then
-        find the vectors kept (``LexiconWarmer``). A no-op otherwise."""
+        """Embed the words of these articles (None: every one) for the scores that read
+        single-word vectors (the closest word for German questions, the word lexicon with
+        QA_TRANSLATE_WORDS), in the background: the first questions over them then find
+        the vectors kept (``LexiconWarmer``). A no-op when no score reads them."""
         if self.warmer is None:
             return
         docs = self.stores.documents
@@ -254,7 +255,7 @@ def build_service(
         else None
     )
     responder = Responder(answerer, generative, settings.default_answer_mode)
-    warmer = LexiconWarmer(answerer.lexicon) if settings.translate_words else None
+    warmer = LexiconWarmer(answerer.lexicon) if answerer.uses_word_vectors else None
     return QAService(
         settings, embedder, stores, documents, retriever, answerer, responder, llm, warmer
     )

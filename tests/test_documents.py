@@ -1,6 +1,8 @@
 """The document service: the same text is embedded once, embedding happens outside the write
 lock, an index of another model is refused, and the one ingest loop reports every path."""
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +27,20 @@ def _service(tmp_path: Path, embedder: object) -> QAService:
 def test_readd_embeds_nothing(tmp_path: Path, embedder: MemoEmbedder) -> None:
     service = _service(tmp_path, embedder)
     service.add_document(Article(text=TEXT), "wahl")
+    _warmed(service)  # the article's words, embedded in the background after the ingest
     embedded = embedder.passages_embedded
     counts = service.counts()
     result = service.add_document(Article(text=TEXT), "wahl")
     assert not result.created and not result.updated
     assert service.counts() == counts and embedder.passages_embedded == embedded
     service.close()
+
+
+def _warmed(service: QAService, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while service.warmer is not None and not service.warmer.warm:
+        assert time.monotonic() < deadline, "the corpus words were not warmed in time"
+        time.sleep(0.05)
 
 
 class _OtherModel:
@@ -56,11 +66,14 @@ def test_embedding_happens_outside_the_write_lock(tmp_path: Path, embedder: Memo
     """A long article is embedded before the lock is taken: other writers (threads, workers,
     `qa-service ingest`) are not held up for minutes."""
     held: list[bool] = []
+    ingesting = threading.current_thread()
 
     class Probe:
         name, model_name, dim = embedder.name, embedder.model_name, embedder.dim
 
         def embed_passages(self, texts: list[str]) -> np.ndarray:
+            if threading.current_thread() is not ingesting:  # the words' warm-up, afterwards
+                return embedder.embed_passages(texts)
             other = FileLock(tmp_path / "index" / "write.lock", thread_local=False)
             try:
                 other.acquire(timeout=0)

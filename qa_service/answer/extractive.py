@@ -45,6 +45,7 @@ from qa_service.answer.reranking import Reranker, rerank
 from qa_service.answer.scoring import evidence_score, prefer_topic, rank, score_candidates
 from qa_service.answer.text import compose_answer
 from qa_service.answer.translation import WordVectors, translated_coverage
+from qa_service.answer.word_similarity import closest_words
 from qa_service.errors import InvalidInput
 from qa_service.models import Passage
 from qa_service.retrieval.embedder import Embedder, embedder_calibration
@@ -168,7 +169,9 @@ class ExtractiveAnswerer:
             vector = self.embedder.embed_query(query)
         retrieval = self.retriever.retrieve(query, vector, top_k, language, keywords)
         titles, passages, quote = self.sources(retrieval)
-        ranked, diagnostics = self.rank(question, query, language, retrieval.candidates, topic)
+        ranked, diagnostics = self.rank(
+            question, query, language, retrieval.candidates, topic, vector=vector
+        )
         cited = self.cite(ranked, titles, quote)
         if not cited:
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language, diagnostics)
@@ -232,12 +235,18 @@ class ExtractiveAnswerer:
         language: Language,
         candidates: list[CandidateSentence],
         topic: Topic | None = None,
+        *,
+        vector: np.ndarray,
     ) -> tuple[Ranked, dict[str, float]]:
-        """The candidate sentences best first, with diagnostics; none if the answer abstains."""
+        """The candidate sentences best first, with diagnostics; none if the answer abstains.
+        ``vector``: the query's, which the candidates were found with."""
         if not candidates:
             return [], {}
         scores = score_candidates(
-            question, candidates, self.weights, self.translated(question, language, candidates)
+            question,
+            candidates,
+            self.weights,
+            self.word_signals(question, language, vector, candidates),
         )
         cfg = self.config
         if topic is not None and topic.dependence >= cfg.topic_min_dependence and cfg.topic_bonus:
@@ -338,6 +347,36 @@ class ExtractiveAnswerer:
         rows = sorted([best, *around.values()], key=lambda row: row.ord)
         window = " ".join(row.text for row in rows)
         return lacks_asked_quantity(question, [window], about=about, own=own)
+
+    @property
+    def uses_word_vectors(self) -> bool:
+        """Some question language's score reads the corpus words' single-word vectors (the
+        word lexicon on, or a ``question_words`` weight): worth warming them."""
+        translates = self.config.translate_words and any(self.weights.translated.values())
+        return translates or any(self.weights.question_words.values())
+
+    def word_signals(
+        self,
+        question: str,
+        language: Language,
+        vector: np.ndarray,
+        candidates: list[CandidateSentence],
+    ) -> list[float] | None:
+        """What the single-word vectors add to each candidate's score in this language: the
+        translated coverage and the closest word (``closest_words``), each times its weight
+        (None: neither is on for it). A heading gets no closest word: it names its section's
+        topic, so its words are the question's own whenever the question is about that topic,
+        without saying anything about it (an example question "Worum geht es bei „<heading>“?"
+        was answered by the heading itself; tests/api/test_examples.py)."""
+        translated = self.translated(question, language, candidates)
+        weight = self.weights.question_words.get(language)
+        if not weight:
+            return translated
+        texts = ["" if c.row.kind == "heading" else c.row.text for c in candidates]
+        closest = [weight * cosine for cosine in closest_words(self.lexicon, vector, texts)]
+        if translated is None:
+            return closest
+        return [a + b for a, b in zip(translated, closest, strict=True)]
 
     def translated(
         self, question: str, language: Language, candidates: list[CandidateSentence]

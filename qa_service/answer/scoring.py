@@ -22,18 +22,19 @@ def score_candidates(
     question: str,
     candidates: list[CandidateSentence],
     weights: ScoreWeights,
-    translated: Sequence[float] | None = None,
+    extra: Sequence[float] | None = None,
 ) -> list[float]:
     """Dense similarity, plus term coverage, the previous sentence, chunk rank and cues;
-    ``translated``: each candidate's weighted translated coverage (``answer/translation.py``),
+    ``extra``: each candidate's weighted signals from single-word vectors (the translated
+    coverage, ``answer/translation.py``; the closest word, ``answer/word_similarity.py``),
     added as given."""
     coverage = term_coverage(question, [c.row.text for c in candidates])
     max_chunk = max(c.chunk_score for c in candidates)
     answer_type = expected_answer_type(question)
     cue = weights.speech if answer_type == "speech" else weights.cue
     scores = []
-    for c, covered, extra in zip(
-        candidates, coverage, translated or [0.0] * len(candidates), strict=True
+    for c, covered, added in zip(
+        candidates, coverage, extra or [0.0] * len(candidates), strict=True
     ):
         previous = c.previous_dense if c.previous_dense is not None else c.dense
         chunk = c.chunk_score / max_chunk if max_chunk > 0 else 0.0
@@ -44,7 +45,7 @@ def score_candidates(
             + weights.chunk * chunk
             + (cue if fits_answer_type(question, c.row.text, answer_type) else 0.0)
             - (weights.heading_penalty if c.row.kind == "heading" else 0.0)
-            + extra
+            + added
         )
     return scores
 

@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, service: QAService | None = Non
         owned = service is None
         app.state.service = service or build_service(settings or get_settings())
         app.state.service.ingest_seeds_if_empty()
-        app.state.service.warm_lexicon()  # QA_TRANSLATE_WORDS: in the background
+        app.state.service.warm_lexicon()  # the corpus words' vectors, in the background
         if app.state.service.llm is not None:
             app.state.service.llm.refresh(0)  # /health knows early whether the LLM answers
         app.state.chat = ChatService(app.state.service)

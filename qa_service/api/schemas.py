@@ -62,7 +62,7 @@ class WordLexiconHealth(BaseModel):
     words: int = Field(description="Corpus words whose single-word vectors are kept.")
     warm: bool = Field(
         description="The background warm-up has embedded the words of every article "
-        "(at start-up and after each ingest): English questions no longer wait for them."
+        "(at start-up and after each ingest): questions no longer wait for them."
     )
 
 
@@ -102,7 +102,10 @@ class Health(BaseModel):
         description='Server mode: each engine, "ok" or why it is unavailable.',
     )
     word_lexicon: WordLexiconHealth | None = Field(
-        None, description="QA_TRANSLATE_WORDS=true: the word lexicon's size and warm-up."
+        None,
+        description="The corpus words' single-word vectors the scores read (the closest "
+        "word for German questions; QA_TRANSLATE_WORDS): how many are kept, and whether the "
+        "background warm-up is done. null: the embedding model's scores read none.",
     )
 
 
