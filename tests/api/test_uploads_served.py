@@ -1,0 +1,73 @@
+"""Uploads and document posts over real HTTP (a served process): the findings of HUNT12."""
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow  # a real server (the session's)
+
+TURM = (
+    "Der Turm von Hochstadt wurde am Montag nach zwei Jahren Renovierung wieder geöffnet.\n"
+    "Besucher können ihn ab Juli besteigen.\n"
+)
+
+
+@pytest.fixture
+def http(live_server: str) -> httpx.Client:
+    with httpx.Client(base_url=live_server, timeout=60) as client:
+        yield client
+
+
+def _upload(http: httpx.Client, text: str, name: str = "turm.txt", **data: str) -> httpx.Response:
+    return http.post(
+        "/v1/documents", files={"file": (name, text.encode(), "text/plain")}, data=data
+    )
+
+
+def test_a_file_title_and_name_never_replace_what_was_given(http: httpx.Client) -> None:
+    # HUNT12 M1: an upload without title/source replaced the given ones with the file's first
+    # line and name, and the same text again said "updated": true.
+    given = {"title": "Turm wieder offen", "source": "https://zeitung.example/turm"}
+    first = _upload(http, TURM, id="turm", published_at="2025-06-02", **given)
+    assert first.status_code == 201, first.text
+    try:
+        again = _upload(http, TURM, id="turm")
+        assert again.status_code == 200, again.text
+        assert (again.json()["created"], again.json()["updated"]) == (False, False)
+        # Without an id and under another file name: the same document, left as it was.
+        unnamed = _upload(http, TURM, name="kopie.txt")
+        assert unnamed.json()["id"] == "turm" and unnamed.json()["updated"] is False
+        stored = http.get("/v1/documents/turm").json()
+        assert {k: stored[k] for k in given} == given and stored["published_at"] == "2025-06-02"
+        # New text without a title keeps the given title and source too.
+        newer = _upload(http, TURM + "Der Eintritt ist frei.\n", name="turm2.txt", id="turm")
+        assert newer.json()["updated"] is True, newer.text
+        stored = http.get("/v1/documents/turm").json()
+        assert {k: stored[k] for k in given} == given
+    finally:
+        http.delete("/v1/documents/turm")
+
+
+def test_a_file_title_and_name_fill_in_what_is_missing(http: httpx.Client) -> None:
+    # JSON text without a title or source, then the file: its name becomes the source, the
+    # title found in the text stays.
+    posted = http.post("/v1/documents", json={"id": "turm-json", "text": TURM})
+    assert posted.status_code == 201, posted.text
+    try:
+        stored = http.get("/v1/documents/turm-json").json()
+        assert stored["source"] is None and stored["title"].startswith("Der Turm von Hochstadt")
+        again = _upload(http, TURM, id="turm-json")
+        assert again.json()["updated"] is True, again.text
+        assert http.get("/v1/documents/turm-json").json()["source"] == "turm.txt"
+        # A page's own title, sent as JSON text, does not replace a given one either.
+        page = (
+            "<!doctype html><html><head><title>Seitentitel</title></head><body>"
+            "<p>Der Turm von Hochstadt ist wieder offen. Besucher kommen ab Juli.</p></body></html>"
+        )
+        body = {"id": "turm-page", "text": page, "title": "Gegeben"}
+        assert http.post("/v1/documents", json=body).status_code == 201
+        again = http.post("/v1/documents", json={"id": "turm-page", "text": page})
+        assert again.json()["updated"] is False, again.text
+        assert http.get("/v1/documents/turm-page").json()["title"] == "Gegeben"
+    finally:
+        http.delete("/v1/documents/turm-json")
+        http.delete("/v1/documents/turm-page")
