@@ -312,6 +312,18 @@ def test_ingest_refuses_a_pdf_whatever_its_name(env: Path) -> None:
     assert "index: 0 documents" in output, output
 
 
+@pytest.mark.slow  # loads the model
+def test_ingest_refuses_a_file_of_another_kind_as_an_upload_does(env: Path) -> None:
+    # HUNT12 M3: batch.json became a plain-text article, while an upload of it is 415 and
+    # a folder scan skips it.
+    (env / "batch.json").write_text('[{"text": "Die Fähre fährt ab Montag."}]', encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(env / "batch.json")])
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())
+    assert "failed" in output and "'batch.json': .json files are not read" in output, output
+    assert "ingest .txt, .md or .html (UTF-8)" in output and "index: 0 documents" in output
+
+
 def _limit_memory() -> None:
     """A regression reads /dev/zero until this, not until the machine's OOM killer."""
     resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))

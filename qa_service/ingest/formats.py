@@ -146,6 +146,21 @@ UPLOAD_MEDIA_TYPES: dict[str, Format] = {
 _ACCEPTED = ".txt, .md or .html (UTF-8)"
 
 
+def _refuse_extension(filename: str, instead: str) -> None:
+    """A file named as something else than an article (``batch.json``, ``evil.exe``) is not
+    read as text because its bytes happen to decode; a PDF is refused by detect_format."""
+    suffix = Path(filename).suffix.lower()
+    if suffix and suffix not in EXTENSIONS and suffix != ".pdf":
+        raise UnsupportedFormat(f"{filename[:100]!r}: {suffix[:20]} files are not read; {instead}")
+
+
+def file_format(filename: str, data: bytes | str) -> Format:
+    """A file's format (``qa-service ingest``): an upload's rule, but a file declares no
+    content type, so one without an extension is sniffed (``detect_format``)."""
+    _refuse_extension(filename, f"ingest {_ACCEPTED}")
+    return detect_format(filename, data)
+
+
 def upload_format(filename: str, data: bytes, content_type: str | None) -> Format:
     """An upload's format, by the README's list: a known extension (.txt, .md, .html and
     their spellings in EXTENSIONS); without an extension, a declared text/plain, Markdown
@@ -153,10 +168,7 @@ def upload_format(filename: str, data: bytes, content_type: str | None) -> Forma
     because its bytes happen to decode."""
     suffix = Path(filename).suffix.lower()
     media = media_type(content_type)
-    if suffix and suffix not in EXTENSIONS and suffix != ".pdf":  # a PDF: detect_format says
-        raise UnsupportedFormat(
-            f"{filename[:100]!r}: {suffix[:20]} files are not read; upload {_ACCEPTED}"
-        )
+    _refuse_extension(filename, f"upload {_ACCEPTED}")
     if not suffix and media not in UPLOAD_MEDIA_TYPES:
         raise UnsupportedFormat(
             f"{filename[:100]!r} has no extension and its content type is "
