@@ -5,6 +5,7 @@ Only UTF-8 is read: guessing another encoding would silently corrupt quoted cita
 
 import codecs
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -179,10 +180,18 @@ def upload_format(filename: str, data: bytes, content_type: str | None) -> Forma
     return fmt if suffix else UPLOAD_MEDIA_TYPES[media]
 
 
+_FORM_ESCAPED = re.compile(r"%(22|[01][0-9A-Fa-f])")
+"""How clients write a file name's quote and control characters in a multipart header:
+browsers (the WHATWG multipart/form-data encoding) send ``"``, CR and LF as %22, %0D, %0A;
+httpx every C0 control but ESC the same way."""
+
+
 def upload_source(filename: str) -> str:
-    """The upload's file name as a ``source``: its base name only. A client's
-    ``../../etc/x.md`` or ``C:\\Users\\x.md`` says nothing about the article and is a path
-    nobody should later join to a folder."""
+    """The upload's file name as a ``source``: its base name only, its %-escaped quote and
+    control characters decoded (``_FORM_ESCAPED``; ``check_upload_source`` then refuses the
+    controls, as it does sent raw). A client's ``../../etc/x.md`` or ``C:\\Users\\x.md`` says
+    nothing about the article and is a path nobody should later join to a folder."""
+    filename = _FORM_ESCAPED.sub(lambda m: chr(int(m[1], 16)), filename)
     name = Path(filename.replace("\\", "/")).name
     return name if name not in ("", ".", "..") else "upload"
 

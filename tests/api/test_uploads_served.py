@@ -71,3 +71,13 @@ def test_a_file_title_and_name_fill_in_what_is_missing(http: httpx.Client) -> No
     finally:
         http.delete("/v1/documents/turm-json")
         http.delete("/v1/documents/turm-page")
+
+
+def test_a_quote_in_a_file_name_is_stored_as_sent(http: httpx.Client) -> None:
+    # HUNT12 L1: httpx and browsers send '"' in a file name as %22: it was stored so.
+    made = _upload(http, TURM, name='Turm "offen".txt', id="turm-quote")
+    assert made.status_code == 201, made.text
+    try:
+        assert http.get("/v1/documents/turm-quote").json()["source"] == 'Turm "offen".txt'
+    finally:
+        http.delete("/v1/documents/turm-quote")
