@@ -73,6 +73,19 @@ def test_a_file_title_and_name_fill_in_what_is_missing(http: httpx.Client) -> No
         http.delete("/v1/documents/turm-page")
 
 
+def test_an_unknown_json_field_is_refused_by_name(http: httpx.Client) -> None:
+    # HUNT12 L2: a misspelled "titel" was dropped without a word (201), as an upload's is not.
+    sent = {"id": "titel", "text": TURM, "titel": "Turm wieder offen"}
+    response = http.post("/v1/documents", json=sent)
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["body", "titel"] and problem["type"] == "extra_forbidden", problem
+    assert http.get("/v1/documents/titel").status_code == 404
+    # The OpenAI-compatible route keeps taking fields it does not know.
+    chat = {"model": "qa-service", "messages": [{"role": "user", "content": "Hallo?"}]}
+    assert http.post("/v1/chat/completions", json={**chat, "user": "x"}).status_code == 200
+
+
 def test_a_quote_in_a_file_name_is_stored_as_sent(http: httpx.Client) -> None:
     # HUNT12 L1: httpx and browsers send '"' in a file name as %22: it was stored so.
     made = _upload(http, TURM, name='Turm "offen".txt', id="turm-quote")
