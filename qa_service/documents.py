@@ -343,6 +343,11 @@ class DocumentService:
         for k in _FOUND_FIELDS:
             if given[k] is None and getattr(existing, k) is None:
                 given[k] = getattr(article.found, k)
+        metadata, stored_format = given["metadata"], existing.metadata.get("format")
+        if metadata is not None and "format" not in metadata and stored_format is not None:
+            # How the stored text was read (a JSON body's plain text brings no format): new
+            # metadata for the same text does not make an upload's Markdown plain text.
+            given["metadata"] = {**metadata, "format": stored_format}
         changed = any(getattr(existing, k) != v for k, v in given.items() if v is not None)
         if changed:
             merged = {k: (v if v is not None else getattr(existing, k)) for k, v in given.items()}

@@ -86,6 +86,22 @@ def test_an_unknown_json_field_is_refused_by_name(http: httpx.Client) -> None:
     assert http.post("/v1/chat/completions", json={**chat, "user": "x"}).status_code == 200
 
 
+def test_new_metadata_for_the_same_text_keeps_its_format(http: httpx.Client) -> None:
+    # HUNT12 L3: a JSON re-post with only new metadata dropped an upload's "format".
+    made = _upload(http, "# Turm\n\n" + TURM, name="turm.md", id="turm-md")
+    assert made.status_code == 201, made.text
+    try:
+        again = http.post(
+            "/v1/documents",
+            json={"id": "turm-md", "text": "# Turm\n\n" + TURM, "metadata": {"ressort": "Lokales"}},
+        )
+        assert again.status_code == 200 and again.json()["updated"] is True, again.text
+        stored = http.get("/v1/documents/turm-md").json()
+        assert stored["metadata"] == {"format": "markdown", "ressort": "Lokales"}, stored
+    finally:
+        http.delete("/v1/documents/turm-md")
+
+
 def test_a_quote_in_a_file_name_is_stored_as_sent(http: httpx.Client) -> None:
     # HUNT12 L1: httpx and browsers send '"' in a file name as %22: it was stored so.
     made = _upload(http, TURM, name='Turm "offen".txt', id="turm-quote")
