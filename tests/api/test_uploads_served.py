@@ -110,3 +110,21 @@ def test_a_quote_in_a_file_name_is_stored_as_sent(http: httpx.Client) -> None:
         assert http.get("/v1/documents/turm-quote").json()["source"] == 'Turm "offen".txt'
     finally:
         http.delete("/v1/documents/turm-quote")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_json_body_in_utf_16_or_32_is_refused(http: httpx.Client, encoding: str) -> None:
+    # HUNT12 L8: /v1/ask answered a UTF-16 body, while the README takes UTF-8 only.
+    for path, body in (
+        ("/v1/ask", '{"question": "Wann öffnet der Turm?"}'),
+        ("/v1/documents", '{"id": "wide", "text": "Der Turm ist offen."}'),
+    ):
+        response = http.post(
+            path, content=body.encode(encoding), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 415, response.text
+        assert response.json() == {
+            "detail": "the request body is not UTF-8: send JSON encoded in UTF-8, uncompressed",
+            "type": "UnsupportedMediaType",
+        }
+    assert http.get("/v1/documents/wide").status_code == 404
