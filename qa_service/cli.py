@@ -442,7 +442,9 @@ def audit(
 def check(
     fix: Annotated[bool, typer.Option("--fix", help="Remove what was found.")] = False,
 ) -> None:
-    """Find what a crash can leave behind: unfinished writes in the journal and vectors of
+    """Find what a crash left behind and vectors dense search cannot reach (exit 1).
+
+    Unfinished writes in the journal and vectors of
     versions no document holds (never visible in answers); and sentences or chunks dense
     search cannot reach, each named (document, version, offsets, first words): stored
     vectors no query finds and missing vectors (`--fix` writes them again). Exit code 1 when
@@ -488,8 +490,10 @@ def migrate(
         ),
     ] = False,
 ) -> None:
-    """Copy the embedded index (articles, spans, vectors, conversations) into server mode
-    without embedding anything again. Running it again copies only what is missing. What the
+    """Copy the embedded index into server mode, without embedding anything again.
+
+    Articles, spans, vectors and conversations. Running it again copies only what is
+    missing. What the
     server holds differently under the same name is listed as a conflict and left alone
     (exit code 1); --overwrite replaces such documents."""
     from qa_service.stores.copying import copy_embedded_index

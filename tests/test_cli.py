@@ -5,9 +5,12 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from qa_service.cli import app
@@ -322,6 +325,22 @@ def test_ingest_refuses_a_file_of_another_kind_as_an_upload_does(env: Path) -> N
     output = " ".join(result.output.split())
     assert "failed" in output and "'batch.json': .json files are not read" in output, output
     assert "ingest .txt, .md or .html (UTF-8)" in output and "index: 0 documents" in output
+
+
+def test_every_command_has_a_one_line_summary_in_the_help() -> None:
+    # HUNT12 L9: `qa-service --help` broke the text of check and migrate mid-sentence (the
+    # listing shows a docstring's first paragraph with its line breaks).
+    def commands(group: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        for name, command in group.commands.items():  # a group's (Typer's own click)
+            yield prefix + name, command
+            if hasattr(command, "commands"):
+                yield from commands(command, f"{prefix}{name} ")
+
+    for name, command in commands(typer.main.get_command(app)):
+        summary = (command.help or "").split("\n\n")[0]
+        assert summary and "\n" not in summary, (name, summary)
+    listing = runner.invoke(app, ["--help"], terminal_width=200)
+    assert "Find what a crash left behind" in listing.output, listing.output
 
 
 def _limit_memory() -> None:
