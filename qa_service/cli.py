@@ -293,10 +293,20 @@ def ask(
 def documents(
     offset: Annotated[int, typer.Option(min=0, max=2**62)] = 0,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line, as GET /v1/documents.")
+    ] = False,
 ) -> None:
     """List the stored articles."""
     service = _service()
     records = service.list_documents(offset=offset, limit=limit)
+    if as_json:  # whole values: a table cuts them at the terminal's width
+        from qa_service.api.schemas import DocumentSummary
+
+        service.close()
+        for r in records:
+            print(DocumentSummary.of(r).model_dump_json())
+        return
     table = Table("id", "title", "chunks", "sentences", "published")
     for r in records:
         # Titles are article text: printable, and "[/bold]" not read as markup.
@@ -385,10 +395,20 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list() -> None:
+def keys_list(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line, as GET /v1/keys.")
+    ] = False,
+) -> None:
     """Every key: name, scope, origins, created, last used, prefix (never the key)."""
+    from qa_service.access import public
+
     with _access() as access:
         keys = access.all_keys()
+    if as_json:  # whole values: a table cuts them at the terminal's width
+        for k in keys:
+            print(json.dumps(public(k), ensure_ascii=False))
+        return
     table = Table("name", "scope", "origins", "created", "last used", "prefix", "revoked")
     for k in keys:
         table.add_row(

@@ -40,6 +40,11 @@ def test_ingest_ask_documents_delete(env: Path) -> None:
 
     listing = runner.invoke(app, ["documents"])
     assert "000_23aad25e3376c29a" in listing.output and "002_6e715d065b5e6bce" in listing.output
+    # HUNT12 L4: a table cuts values at the terminal's width, piped too; --json never does.
+    narrow = runner.invoke(app, ["documents", "--json"], terminal_width=20)
+    items = [json.loads(line) for line in narrow.output.splitlines()]
+    assert [i["id"] for i in items] == ["000_23aad25e3376c29a", "002_6e715d065b5e6bce"]
+    assert all(i["title"] and i["content_hash"] and "text" not in i for i in items), items
 
     answer = runner.invoke(app, ["ask", "Wer wurde zum Chef der Drohnentruppen ernannt?"])
     assert answer.exit_code == 0, answer.output
@@ -341,6 +346,19 @@ def test_every_command_has_a_one_line_summary_in_the_help() -> None:
         assert summary and "\n" not in summary, (name, summary)
     listing = runner.invoke(app, ["--help"], terminal_width=200)
     assert "Find what a crash left behind" in listing.output, listing.output
+
+
+def test_keys_list_prints_whole_values_as_json(env: Path) -> None:
+    # HUNT12 L4: the table cut names and origins at the terminal's width, piped too.
+    name = "a-rather-long-key-name-for-the-newsroom-widget-on-the-front-page"
+    made = runner.invoke(
+        app, ["keys", "create", "--name", name, "--scope", "read", "--origin", "https://x.example"]
+    )
+    assert made.exit_code == 0, made.output
+    listed = runner.invoke(app, ["keys", "list", "--json"], terminal_width=20)
+    [key] = [json.loads(line) for line in listed.output.splitlines()]
+    assert key["name"] == name and key["origins"] == ["https://x.example"], key
+    assert key["scope"] == "read" and key["revoked"] is False and "key_hash" not in key
 
 
 def _limit_memory() -> None:
