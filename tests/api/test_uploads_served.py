@@ -11,12 +11,6 @@ TURM = (
 )
 
 
-@pytest.fixture
-def http(live_server: str) -> httpx.Client:
-    with httpx.Client(base_url=live_server, timeout=60) as client:
-        yield client
-
-
 def _upload(http: httpx.Client, text: str, name: str = "turm.txt", **data: str) -> httpx.Response:
     return http.post(
         "/v1/documents", files={"file": (name, text.encode(), "text/plain")}, data=data
