@@ -49,7 +49,8 @@ KEY_CACHE_S = 1.0
 at a few hundred keys."""
 LAST_USED_EVERY_S = 60.0
 """A key's last-used time is written at most this often (no write per request)."""
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # the whole name: fullmatch ("$"
+# matches before a final line break: "ops\n" would pass a match)
 
 
 def allows(key: KeyRecord, needed: Scope) -> bool:
@@ -75,7 +76,7 @@ def hash_key(key: str) -> str:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_ASCII_HOST = re.compile(r"^[a-z0-9_-]+(\.[a-z0-9_-]+)*$")
+_ASCII_HOST = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*")  # the whole host: fullmatch
 _BAD_ORIGIN_CHARS = re.compile(rf"[{CONTROL_CHARACTERS}\s]")
 """Control characters (C0, DEL, C1) and whitespace (tab and line breaks among it): urlsplit
 silently drops tabs and newlines, and a browser never sends either in an Origin."""
@@ -89,7 +90,7 @@ def _ascii_host(host: str) -> str:
         return f"[{ipaddress.IPv6Address(host)}]"
     if not host.isascii():
         host = idna.encode(host, uts46=True).decode("ascii")
-    if not _ASCII_HOST.match(host):
+    if not _ASCII_HOST.fullmatch(host):
         raise ValueError(f"not a host name: {host[:80]!r}")
     return host
 
@@ -195,7 +196,7 @@ class AccessService:
     ) -> tuple[KeyRecord, str]:
         """A new key: its record and the key itself (the only time it exists).
         ``by``: the key that created it, for the audit log (None: the CLI)."""
-        if not _NAME.match(name):
+        if not _NAME.fullmatch(name):
             raise InvalidInput("a key name is 1-64 letters, digits, '.', '_' or '-'")
         if scope not in SCOPES:
             raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}, not {scope[:20]!r}")
@@ -227,7 +228,9 @@ class AccessService:
         """Revoking a revoked key changes nothing, so it is not audited again.
         ``keep_an_admin`` (over HTTP): refuse to revoke the last active admin key, which would
         leave the admin routes to whoever has a shell on the host."""
-        if not _NAME.match(name):  # no key has such a name (a NUL is not even storable)
+        # No key has another name (a NUL is not even storable); one line break at the end
+        # was let through before names were matched whole, so such a key can be revoked.
+        if not _NAME.fullmatch(name.removesuffix("\n")):
             raise KeyNotFound(f"no key named {name[:80]!r}")
         keys = self.store.api_keys()
         was_revoked = any(k.name == name and k.revoked_at for k in keys)

@@ -293,10 +293,20 @@ def ask(
 def documents(
     offset: Annotated[int, typer.Option(min=0, max=2**62)] = 0,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line, as GET /v1/documents.")
+    ] = False,
 ) -> None:
     """List the stored articles."""
     service = _service()
     records = service.list_documents(offset=offset, limit=limit)
+    if as_json:  # whole values: a table cuts them at the terminal's width
+        from qa_service.api.schemas import DocumentSummary
+
+        service.close()
+        for r in records:
+            print(DocumentSummary.of(r).model_dump_json())
+        return
     table = Table("id", "title", "chunks", "sentences", "published")
     for r in records:
         # Titles are article text: printable, and "[/bold]" not read as markup.
@@ -385,10 +395,20 @@ def keys_create(
 
 
 @keys_app.command("list")
-def keys_list() -> None:
+def keys_list(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line, as GET /v1/keys.")
+    ] = False,
+) -> None:
     """Every key: name, scope, origins, created, last used, prefix (never the key)."""
+    from qa_service.access import public
+
     with _access() as access:
         keys = access.all_keys()
+    if as_json:  # whole values: a table cuts them at the terminal's width
+        for k in keys:
+            print(json.dumps(public(k), ensure_ascii=False))
+        return
     table = Table("name", "scope", "origins", "created", "last used", "prefix", "revoked")
     for k in keys:
         table.add_row(
@@ -442,7 +462,9 @@ def audit(
 def check(
     fix: Annotated[bool, typer.Option("--fix", help="Remove what was found.")] = False,
 ) -> None:
-    """Find what a crash can leave behind: unfinished writes in the journal and vectors of
+    """Find what a crash left behind and vectors dense search cannot reach (exit 1).
+
+    Unfinished writes in the journal and vectors of
     versions no document holds (never visible in answers); and sentences or chunks dense
     search cannot reach, each named (document, version, offsets, first words): stored
     vectors no query finds and missing vectors (`--fix` writes them again). Exit code 1 when
@@ -488,8 +510,10 @@ def migrate(
         ),
     ] = False,
 ) -> None:
-    """Copy the embedded index (articles, spans, vectors, conversations) into server mode
-    without embedding anything again. Running it again copies only what is missing. What the
+    """Copy the embedded index into server mode, without embedding anything again.
+
+    Articles, spans, vectors and conversations. Running it again copies only what is
+    missing. What the
     server holds differently under the same name is listed as a conflict and left alone
     (exit code 1); --overwrite replaces such documents."""
     from qa_service.stores.copying import copy_embedded_index

@@ -128,7 +128,17 @@ class QAClient:
         api_key: str | None = None,
     ) -> None:
         """``api_key``: sent as ``Authorization: Bearer KEY``, which every /v1 route needs
-        once the service has a key (README, Security)."""
+        once the service has a key (README, Security); the white space around it (a line
+        break read from a file) is dropped, and no error message ever quotes it."""
+        api_key = (api_key or "").strip()
+        if not all(" " < char < "\x7f" for char in api_key):
+            raise QAClientError(
+                None,
+                "the API key holds a character a header cannot carry (a space, a control "
+                "character or a non-ASCII letter): pass the key as `keys create` printed it",
+                type="InvalidKey",
+            )
+        self._key = api_key
         headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"), timeout=timeout, transport=transport, headers=headers
@@ -148,7 +158,13 @@ class QAClient:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             name = type(exc).__name__
-            raise QAClientError(None, f"{name}: {exc}", type=name) from exc
+            message = str(exc)
+            quoted = bool(self._key) and self._key in message
+            if quoted:  # neither the message nor the chained error may show the key
+                message = message.replace(self._key, "<key>")
+            raise QAClientError(None, f"{name}: {message}", type=name) from (
+                None if quoted else exc
+            )
         if response.is_error:
             raise QAClientError.from_response(response)
         return response

@@ -30,6 +30,7 @@ from qa_service.ingest.segmentation import segment_article
 from qa_service.models import (
     Article,
     Chunk,
+    Found,
     Sentence,
     canonical_field,
     canonical_metadata,
@@ -48,6 +49,7 @@ from qa_service.tuning.ingest import (
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,127}")  # the whole id: fullmatch
 _METADATA_FIELDS = ("title", "source", "published_at", "metadata")
+_FOUND_FIELDS = ("title", "source", "published_at")  # what a file or page may yield (Found)
 ProgressCallback = Callable[[int], None]
 
 
@@ -344,8 +346,17 @@ class DocumentService:
         return doc_id
 
     def _merge_metadata(self, existing: DocumentRecord, article: Article) -> IngestResult:
-        """The stored text again: what the caller gave replaces, what it left out stays."""
+        """The stored text again: what the caller gave replaces, what it left out stays; what
+        the file or page yields (``article.found``) fills in only what is stored as none."""
         given = {k: getattr(article, k) for k in _METADATA_FIELDS}
+        for k in _FOUND_FIELDS:
+            if given[k] is None and getattr(existing, k) is None:
+                given[k] = getattr(article.found, k)
+        metadata, stored_format = given["metadata"], existing.metadata.get("format")
+        if metadata is not None and "format" not in metadata and stored_format is not None:
+            # How the stored text was read (a JSON body's plain text brings no format): new
+            # metadata for the same text does not make an upload's Markdown plain text.
+            given["metadata"] = {**metadata, "format": stored_format}
         changed = any(getattr(existing, k) != v for k, v in given.items() if v is not None)
         if changed:
             merged = {k: (v if v is not None else getattr(existing, k)) for k, v in given.items()}
@@ -370,8 +381,9 @@ class DocumentService:
         sentences: list[Sentence],
     ) -> DocumentRecord:
         """The new version's record. What the caller left out is kept from the old version,
-        else found in the new text (a date the new text states wins over the old one; so does
-        a title, when the old one was found in the old text, not given)."""
+        else found in the new text or file (``article.found``; a date the new text states
+        wins over the old one; so does a title, when the old one was found in the old text,
+        not given)."""
         found = article
         if article.title is None or article.published_at is None:
             found = parse_article(text)
@@ -392,9 +404,12 @@ class DocumentService:
             id=doc_id,
             version=digest[:16],
             content_hash=digest,
-            title=article.title or kept.get("title") or found.title,
-            source=article.source or kept.get("source"),
-            published_at=article.published_at or found.published_at or kept.get("published_at"),
+            title=article.title or kept.get("title") or article.found.title or found.title,
+            source=article.source or kept.get("source") or article.found.source,
+            published_at=article.published_at
+            or article.found.published_at
+            or found.published_at
+            or kept.get("published_at"),
             metadata=metadata,
             n_chunks=len(chunks),
             n_sentences=len(sentences),
@@ -436,12 +451,14 @@ class DocumentService:
 def _canonical(article: Article) -> Article:
     """The article's fields as stored and compared (models.canonical_field): a re-post that
     differs only in their spelling is not an update."""
+    found = article.found
     return replace(
         article,
         title=canonical_field(article.title),
         source=canonical_field(article.source),
         published_at=canonical_field(article.published_at),
         metadata=None if article.metadata is None else canonical_metadata(article.metadata),
+        found=Found(*(canonical_field(getattr(found, k)) for k in _FOUND_FIELDS)),
     )
 
 

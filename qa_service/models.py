@@ -28,15 +28,37 @@ class Chunk:
     last_sentence: int  # inclusive
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What an uploaded file or page says about itself (its headline, its date, its file
+    name as the source): used only where the caller gave nothing and no version is stored
+    with one, never over what was given before."""
+
+    title: str | None = None
+    source: str | None = None
+    published_at: str | None = None
+
+
 @dataclass(slots=True)
 class Article:
-    """An article as parsed from its source, before it gets an id."""
+    """An article as parsed from its source, before it gets an id. ``title``, ``source``
+    and ``published_at`` are given (they replace what is stored); ``found``, fallbacks."""
 
     text: str
     title: str | None = None
     source: str | None = None
     published_at: str | None = None
     metadata: dict[str, Any] | None = None  # None: keep what a stored version has
+    found: Found = Found()
+
+    def as_found(self) -> "Article":
+        """This article with its title, source and date as fallbacks (``found``): what a
+        file or page yields, not what a caller gave."""
+        return Article(
+            self.text,
+            metadata=self.metadata,
+            found=Found(self.title, self.source, self.published_at),
+        )
 
 
 INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"  # BOM / zero-width no-break space, zero-widths

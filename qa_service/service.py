@@ -114,14 +114,15 @@ class QAService:
     @staticmethod
     def read_upload(raw: bytes, filename: str, content_type: str | None = None) -> Article:
         """An uploaded file (.txt, .md, .html) as an article, before ``add_document``;
-        ``content_type``: what the upload declared."""
+        ``content_type``: what the upload declared. Its title, date and file name are
+        ``found``: fallbacks, never over a stored title or source (README)."""
         fmt = upload_format(filename, raw, content_type)
-        return parse_article(decode_upload(raw), fmt=fmt, name=filename)
+        return parse_article(decode_upload(raw), fmt=fmt, name=filename).as_found()
 
     @staticmethod
     def read_page(text: str) -> Article:
         """A whole HTML page sent as JSON text, converted as its upload would be."""
-        return parse_article(text, fmt="html")
+        return parse_article(text, fmt="html").as_found()
 
     def ingest_seeds_if_empty(self) -> list[IngestResult]:
         """The seeds the index lacks while it holds only seeds (qa_service/seeding.py)."""

@@ -134,6 +134,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def http(live_server: str) -> Iterator[httpx.Client]:
+    """An httpx client of the session's live server."""
+    with httpx.Client(base_url=live_server, timeout=60) as client:
+        yield client
+
+
 @pytest.fixture(scope="session", params=STORAGE_MODES)
 def served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

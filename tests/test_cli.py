@@ -5,9 +5,12 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer.main
 from typer.testing import CliRunner
 
 from qa_service.cli import app
@@ -37,6 +40,11 @@ def test_ingest_ask_documents_delete(env: Path) -> None:
 
     listing = runner.invoke(app, ["documents"])
     assert "000_23aad25e3376c29a" in listing.output and "002_6e715d065b5e6bce" in listing.output
+    # HUNT12 L4: a table cuts values at the terminal's width, piped too; --json never does.
+    narrow = runner.invoke(app, ["documents", "--json"], terminal_width=20)
+    items = [json.loads(line) for line in narrow.output.splitlines()]
+    assert [i["id"] for i in items] == ["000_23aad25e3376c29a", "002_6e715d065b5e6bce"]
+    assert all(i["title"] and i["content_hash"] and "text" not in i for i in items), items
 
     answer = runner.invoke(app, ["ask", "Wer wurde zum Chef der Drohnentruppen ernannt?"])
     assert answer.exit_code == 0, answer.output
@@ -310,6 +318,47 @@ def test_ingest_refuses_a_pdf_whatever_its_name(env: Path) -> None:
     output = " ".join(result.output.split())
     assert "failed" in output and "is a PDF; PDFs are not read" in output, output
     assert "index: 0 documents" in output, output
+
+
+@pytest.mark.slow  # loads the model
+def test_ingest_refuses_a_file_of_another_kind_as_an_upload_does(env: Path) -> None:
+    # HUNT12 M3: batch.json became a plain-text article, while an upload of it is 415 and
+    # a folder scan skips it.
+    (env / "batch.json").write_text('[{"text": "Die Fähre fährt ab Montag."}]', encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(env / "batch.json")])
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())
+    assert "failed" in output and "'batch.json': .json files are not read" in output, output
+    assert "ingest .txt, .md or .html (UTF-8)" in output and "index: 0 documents" in output
+
+
+def test_every_command_has_a_one_line_summary_in_the_help() -> None:
+    # HUNT12 L9: `qa-service --help` broke the text of check and migrate mid-sentence (the
+    # listing shows a docstring's first paragraph with its line breaks).
+    def commands(group: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+        for name, command in group.commands.items():  # a group's (Typer's own click)
+            yield prefix + name, command
+            if hasattr(command, "commands"):
+                yield from commands(command, f"{prefix}{name} ")
+
+    for name, command in commands(typer.main.get_command(app)):
+        summary = (command.help or "").split("\n\n")[0]
+        assert summary and "\n" not in summary, (name, summary)
+    listing = runner.invoke(app, ["--help"], terminal_width=200)
+    assert "Find what a crash left behind" in listing.output, listing.output
+
+
+def test_keys_list_prints_whole_values_as_json(env: Path) -> None:
+    # HUNT12 L4: the table cut names and origins at the terminal's width, piped too.
+    name = "a-rather-long-key-name-for-the-newsroom-widget-on-the-front-page"
+    made = runner.invoke(
+        app, ["keys", "create", "--name", name, "--scope", "read", "--origin", "https://x.example"]
+    )
+    assert made.exit_code == 0, made.output
+    listed = runner.invoke(app, ["keys", "list", "--json"], terminal_width=20)
+    [key] = [json.loads(line) for line in listed.output.splitlines()]
+    assert key["name"] == name and key["origins"] == ["https://x.example"], key
+    assert key["scope"] == "read" and key["revoked"] is False and "key_hash" not in key
 
 
 def _limit_memory() -> None:

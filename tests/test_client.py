@@ -172,3 +172,11 @@ def test_health_without_a_key_invents_nothing(tmp_path: Path) -> None:
             assert caught.value.status_code == 404
         with QAClient(url, api_key=reader) as still:
             assert still.documents().total == 2  # the read key still works
+        # HUNT12 L5: a key read from a file with its line break was quoted whole in the
+        # error (httpx: "Illegal header value b'Bearer qa-...\n'"). It is the key.
+        with QAClient(url, api_key=f" {reader}\n") as read_from_file:
+            assert read_from_file.documents().total == 2
+        for bad in (f"{reader[:10]} {reader[10:]}", f"{reader}\x00", f"{reader}ü"):
+            with pytest.raises(QAClientError) as caught:
+                QAClient(url, api_key=bad)
+            assert caught.value.type == "InvalidKey" and reader[8:] not in str(caught.value)

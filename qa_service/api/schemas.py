@@ -123,6 +123,10 @@ Source = Annotated[str, Field(max_length=MAX_SOURCE_CHARS), AfterValidator(_no_c
 
 
 class DocumentIn(BaseModel):
+    # A field it does not know is 422 naming it, as in an upload: a misspelled "titel"
+    # would be lost silently otherwise.
+    model_config = ConfigDict(extra="forbid")
+
     id: str | None = Field(
         None,
         max_length=128,

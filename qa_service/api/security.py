@@ -41,7 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa_service import errors
 from qa_service.access import origin_of, same_host
-from qa_service.api.errors import error_response
+from qa_service.api.errors import NOT_UTF8, error_response
 from qa_service.config import Settings
 from qa_service.ingest.formats import media_type
 
@@ -407,6 +407,7 @@ class EdgeGuard:
         received = 0
         refused: errors.QAServiceError | None = None
         body_done = scope["method"] in ("GET", "HEAD")
+        json_body = media_type(Headers(scope=scope).get("content-type")) == "application/json"
         started = False
 
         async def guarded_receive() -> Message:
@@ -424,6 +425,9 @@ class EdgeGuard:
                 )
                 return {"type": "http.disconnect"}
             if message["type"] == "http.request":
+                if json_body and received == 0 and _wide_json(message.get("body", b"")):
+                    refused = errors.UnsupportedMediaType(NOT_UTF8)
+                    return {"type": "http.disconnect"}
                 received += len(message.get("body", b""))
                 body_done = not message.get("more_body", False)
                 if received > self.max_body:
@@ -450,6 +454,13 @@ class EdgeGuard:
             response = error_response(scope, refused)
             response.headers["connection"] = "close"  # the rest of the body is never read
             await response(scope, receive, send)
+
+
+def _wide_json(head: bytes) -> bool:
+    """Does a JSON body open as UTF-16 or UTF-32 (a byte-order mark, or a NUL among its
+    first four bytes: how Python's json tells them, and reads them)? Only UTF-8 is taken
+    (README; RFC 8259 section 8.1), on every route alike."""
+    return head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4]
 
 
 def security_headers(app: ASGIApp) -> ASGIApp:

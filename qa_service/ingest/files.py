@@ -55,10 +55,14 @@ def article_files(paths: Iterable[Path]) -> list[tuple[str, Path]]:
 
 
 def _article_files(folder: Path) -> list[Path]:
+    """The article files in ``folder``; a link to a file of the folder is not one more: the
+    file itself is the article (its name its id), whichever name sorts first."""
+    root = folder.resolve()
     return sorted(
         file
         for file in folder.rglob("*")
         if file.suffix.lower() in EXTENSIONS
         and file.is_file()
         and not any(part.startswith(".") for part in file.relative_to(folder).parts)
+        and not (file.is_symlink() and file.resolve().is_relative_to(root))
     )

@@ -5,6 +5,7 @@ Only UTF-8 is read: guessing another encoding would silently corrupt quoted cita
 
 import codecs
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -146,6 +147,21 @@ UPLOAD_MEDIA_TYPES: dict[str, Format] = {
 _ACCEPTED = ".txt, .md or .html (UTF-8)"
 
 
+def _refuse_extension(filename: str, instead: str) -> None:
+    """A file named as something else than an article (``batch.json``, ``evil.exe``) is not
+    read as text because its bytes happen to decode; a PDF is refused by detect_format."""
+    suffix = Path(filename).suffix.lower()
+    if suffix and suffix not in EXTENSIONS and suffix != ".pdf":
+        raise UnsupportedFormat(f"{filename[:100]!r}: {suffix[:20]} files are not read; {instead}")
+
+
+def file_format(filename: str, data: bytes | str) -> Format:
+    """A file's format (``qa-service ingest``): an upload's rule, but a file declares no
+    content type, so one without an extension is sniffed (``detect_format``)."""
+    _refuse_extension(filename, f"ingest {_ACCEPTED}")
+    return detect_format(filename, data)
+
+
 def upload_format(filename: str, data: bytes, content_type: str | None) -> Format:
     """An upload's format, by the README's list: a known extension (.txt, .md, .html and
     their spellings in EXTENSIONS); without an extension, a declared text/plain, Markdown
@@ -153,10 +169,7 @@ def upload_format(filename: str, data: bytes, content_type: str | None) -> Forma
     because its bytes happen to decode."""
     suffix = Path(filename).suffix.lower()
     media = media_type(content_type)
-    if suffix and suffix not in EXTENSIONS and suffix != ".pdf":  # a PDF: detect_format says
-        raise UnsupportedFormat(
-            f"{filename[:100]!r}: {suffix[:20]} files are not read; upload {_ACCEPTED}"
-        )
+    _refuse_extension(filename, f"upload {_ACCEPTED}")
     if not suffix and media not in UPLOAD_MEDIA_TYPES:
         raise UnsupportedFormat(
             f"{filename[:100]!r} has no extension and its content type is "
@@ -167,10 +180,18 @@ def upload_format(filename: str, data: bytes, content_type: str | None) -> Forma
     return fmt if suffix else UPLOAD_MEDIA_TYPES[media]
 
 
+_FORM_ESCAPED = re.compile(r"%(22|[01][0-9A-Fa-f])")
+"""How clients write a file name's quote and control characters in a multipart header:
+browsers (the WHATWG multipart/form-data encoding) send ``"``, CR and LF as %22, %0D, %0A;
+httpx every C0 control but ESC the same way."""
+
+
 def upload_source(filename: str) -> str:
-    """The upload's file name as a ``source``: its base name only. A client's
-    ``../../etc/x.md`` or ``C:\\Users\\x.md`` says nothing about the article and is a path
-    nobody should later join to a folder."""
+    """The upload's file name as a ``source``: its base name only, its %-escaped quote and
+    control characters decoded (``_FORM_ESCAPED``; ``check_upload_source`` then refuses the
+    controls, as it does sent raw). A client's ``../../etc/x.md`` or ``C:\\Users\\x.md`` says
+    nothing about the article and is a path nobody should later join to a folder."""
+    filename = _FORM_ESCAPED.sub(lambda m: chr(int(m[1], 16)), filename)
     name = Path(filename.replace("\\", "/")).name
     return name if name not in ("", ".", "..") else "upload"
 

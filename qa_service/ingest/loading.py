@@ -13,7 +13,13 @@ from pathlib import Path
 from qa_service.errors import DocumentTooLarge, InvalidInput, UnsupportedFormat
 from qa_service.ingest.dates import find_published_date, normalize_date
 from qa_service.ingest.files import article_files
-from qa_service.ingest.formats import EXTENSIONS, Format, decode_upload, detect_format
+from qa_service.ingest.formats import (
+    EXTENSIONS,
+    Format,
+    decode_upload,
+    detect_format,
+    file_format,
+)
 from qa_service.ingest.html import parse_html
 from qa_service.ingest.markdown import markdown_text
 from qa_service.ingest.titles import front_matter, markdown_title, text_title
@@ -54,9 +60,10 @@ def parse_article(data: str, *, fmt: Format = "text", name: str | None = None) -
 
 
 def load_file(file: Path, max_chars: int | None = None) -> Article:
-    """Read and parse one article file; raises UnsupportedFormat for non-UTF-8 content."""
+    """Read and parse one article file; raises UnsupportedFormat for non-UTF-8 content and
+    for a file of another kind (``batch.json``), as an upload does."""
     text = decode_upload(read_bounded(file, max_chars), name=str(file))
-    return parse_article(text, fmt=detect_format(file.name, text), name=str(file))
+    return parse_article(text, fmt=file_format(file.name, text), name=str(file))
 
 
 def read_bounded(file: Path, max_chars: int | None) -> bytes:

@@ -490,6 +490,25 @@ def test_revoking_a_name_no_key_can_have_is_a_404(service: Service) -> None:
         assert gone.status_code == 404 and gone.json()["type"] == "KeyNotFound", gone.text
 
 
+def test_a_key_name_with_a_line_break_at_its_end_is_refused(service: Service) -> None:
+    # HUNT12 M2: "ops\n" passed a `...$` match (Python's $ matches before a final \n).
+    admin = service.headers("admin")
+    for name in ("ops\n", "ops\r\n", "\nops"):
+        made = httpx.post(
+            f"{service.url}/v1/keys", json={"name": name, "scope": "read"}, headers=admin
+        )
+        assert made.status_code == 422, made.text
+        assert "a key name is 1-64 letters" in made.json()["detail"], made.text
+    made = cli(service.root, "keys", "create", "--name", "w1\n", "--scope", "read")
+    assert made.returncode != 0 and "a key name is 1-64 letters" in made.stderr, made
+    listed = httpx.get(f"{service.url}/v1/keys", headers=admin).json()["items"]
+    assert not any(k["name"].startswith(("ops", "w1")) for k in listed), listed
+    # An origin's host is matched whole too (its line breaks are refused before).
+    origin = {"name": "nl-origin", "scope": "read", "origins": ["https://site.example\n"]}
+    made = httpx.post(f"{service.url}/v1/keys", json=origin, headers=admin)
+    assert made.status_code == 422, made.text
+
+
 def test_revoking_twice_is_audited_once(service: Service) -> None:
     # Found by a black-box bug hunt: every repeated DELETE wrote another "key.revoke".
     admin = service.headers("admin")

@@ -12,12 +12,6 @@ PAGE = (
 )
 
 
-@pytest.fixture
-def http(live_server: str) -> httpx.Client:
-    with httpx.Client(base_url=live_server, timeout=60) as client:
-        yield client
-
-
 def _problems(response: httpx.Response) -> list[dict]:
     """The fields a 422 ``ValidationError`` names, as on every route."""
     assert response.status_code == 422, response.text

@@ -116,6 +116,10 @@ def _raw_upload(filename: bytes, source: str | None = None) -> tuple[bytes, dict
         (b"a\x1b[31mb.txt", "U+001B (ESC)"),
         (b"a\xc2\x85b.txt", "U+0085 (NEL)"),
         (b"a\tb.txt", "U+0009 (TAB)"),
+        # HUNT12 L1: as browsers and httpx send them, %-escaped, they were stored as "%0A".
+        (b"a%0Ab.txt", "U+000A (LF)"),
+        (b"a%0db.txt", "U+000D (CR)"),
+        (b"a%00b.txt", "U+0000 (NUL)"),
     ],
 )
 def test_a_file_name_that_would_be_the_source_is_checked_like_one(

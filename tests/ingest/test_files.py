@@ -35,6 +35,23 @@ def test_walks_folders_sorted_and_skips_others(tmp_path: Path) -> None:
     assert loaded[2][1].text == "Dritter\n\nText."
 
 
+def test_a_link_to_a_file_of_the_folder_is_not_an_article(tmp_path: Path) -> None:
+    # HUNT12 L9: "a-link.txt" -> "z.txt" became the document (it sorts first) and the real
+    # file was skipped as its duplicate. A link to a file outside the folder is ingested.
+    outside = tmp_path / "outside"
+    folder = tmp_path / "articles"
+    (folder / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (folder / "z.txt").write_text("Der Turm ist offen.", encoding="utf-8")
+    (outside / "o.txt").write_text("Die Brücke ist zu.", encoding="utf-8")
+    (folder / "a-link.txt").symlink_to(folder / "z.txt")
+    (folder / "sub" / "b-link.txt").symlink_to("../z.txt")
+    (folder / "o-link.txt").symlink_to(outside / "o.txt")
+    assert [doc_id for doc_id, _ in article_files([folder])] == ["o-link", "z"]
+    # Named on its own, a link is what was asked for.
+    assert [doc_id for doc_id, _ in article_files([folder / "a-link.txt"])] == ["a-link"]
+
+
 def test_single_seed_file() -> None:
     seed = Path(__file__).resolve().parents[2] / "seeds" / "000_23aad25e3376c29a.txt"
     [(doc_id, article)] = _load([seed])

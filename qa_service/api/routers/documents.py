@@ -1,5 +1,6 @@
 import json
 import sys
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -109,8 +110,8 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
             fmt = (article.metadata or {})["format"]
             check_format_metadata(given["metadata"], fmt, f"the upload {filename[:100]!r}")
             article.metadata = {**(article.metadata or {}), **given["metadata"]}
-        if "source" not in given:  # the file name is the source: checked as a given one
-            article.source = check_upload_source(filename)
+        if "source" not in given:  # the file name may become the source: checked as given
+            article.found = replace(article.found, source=check_upload_source(filename))
         return given.get("id"), article
     try:
         payload = json.loads(await request.body())
@@ -136,10 +137,11 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         read = service.read_page(body.text)
         article = Article(
             text=read.text,
-            title=body.title or read.title,
+            title=body.title,
             source=body.source,
-            published_at=body.published_at or read.published_at,
+            published_at=body.published_at,
             metadata={**(read.metadata or {}), **(body.metadata or {})},
+            found=read.found,  # the page's title and date: fallbacks, as in its upload
         )
     return body.id, article
 
