@@ -6,6 +6,8 @@ import unicodedata
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.helpers.checks import index_state
+
 
 def _assert_clear_error(response, status: int, *words: str) -> None:  # type: ignore[no-untyped-def]
     assert response.status_code == status, response.text
@@ -74,25 +76,25 @@ def test_malformed_json(client: TestClient) -> None:
 
 @pytest.mark.parametrize("text", ["", "   \n\n  "])
 def test_empty_article(client: TestClient, text: str) -> None:
-    before = client.get("/health").json()
+    before = index_state(client)
     response = client.post("/v1/documents", json={"id": "leer", "text": text})
     assert response.status_code == 422, response.text
     assert "text" in str(response.json()["detail"]).lower() or "empty" in str(response.json())
-    assert client.get("/health").json() == before
+    assert index_state(client) == before
 
 
 @pytest.mark.parametrize("text", ["😀😀😀", "?!. ---", "👨‍👩‍👧 …"])
 def test_article_without_words(client: TestClient, text: str) -> None:
     # Found by a black-box bug hunt: "😀😀😀" was stored and then cited as the answer to
     # "aaaa…" and "1234567890" (dense similarity finds something close to anything).
-    before = client.get("/health").json()
+    before = index_state(client)
     response = client.post("/v1/documents", json={"text": text})
     _assert_clear_error(response, 422, "no words")
     upload = client.post(
         "/v1/documents", files={"file": ("emoji.txt", text.encode(), "text/plain")}
     )
     _assert_clear_error(upload, 422, "no words")
-    assert client.get("/health").json() == before
+    assert index_state(client) == before
 
 
 def test_article_of_only_boilerplate(client: TestClient) -> None:
@@ -102,11 +104,11 @@ def test_article_of_only_boilerplate(client: TestClient) -> None:
 
 
 def test_non_utf8_upload(client: TestClient) -> None:
-    before = client.get("/health").json()
+    before = index_state(client)
     raw = "Die Ukraine erhält Unterstützung aus Brüssel.".encode("latin-1")
     response = client.post("/v1/documents", files={"file": ("a.txt", raw, "text/plain")})
     _assert_clear_error(response, 415, "utf-8")
-    assert client.get("/health").json() == before
+    assert index_state(client) == before
 
 
 @pytest.mark.parametrize(
@@ -122,11 +124,11 @@ def test_a_declared_pdf_is_a_clear_415_and_never_stored(
     client: TestClient, name: str, data: bytes, content_type: str, words: tuple[str, ...]
 ) -> None:
     # Found by a black-box bug hunt: "a.pdf" whose bytes are plain text was ingested as text.
-    before = client.get("/health").json()
+    before = index_state(client)
     response = client.post("/v1/documents", files={"file": (name, data, content_type)})
     _assert_clear_error(response, 415, *words)
     assert response.json()["type"] == "UnsupportedFormat"
-    assert client.get("/health").json() == before
+    assert index_state(client) == before
 
 
 def test_upload_without_file(client: TestClient) -> None:
@@ -161,12 +163,12 @@ def test_a_number_python_cannot_read_is_a_clear_error(client: TestClient, path: 
     # Found by a black-box bug hunt: an integer of 5,000 digits anywhere in the JSON body of
     # POST /v1/documents was a 500 (Python reads at most 4,300); elsewhere a 400 that blamed
     # UTF-8 and nesting.
-    before = client.get("/health").json()
+    before = index_state(client)
     body = '{"text": "Ein Satz.", "question": "Wer?", "message": "Wer?", "n": ' + "9" * 5000 + "}"
     response = client.post(path, content=body, headers={"content-type": "application/json"})
     assert response.status_code in (400, 422), response.text
     assert "digits" in response.json()["detail"], response.text
-    assert client.get("/health").json() == before
+    assert index_state(client) == before
 
 
 @pytest.mark.parametrize(
@@ -266,12 +268,12 @@ def test_an_upload_of_an_unknown_format_is_a_415(
 ) -> None:
     # Found by a black-box bug hunt: evil.exe and noext were read as text (README lists
     # .txt, .md, .html and 415 for the rest).
-    before = client.get("/health").json()
+    before = index_state(client)
     data = "Die Stadt Kleinhausen baut eine neue Brücke.".encode()
     response = client.post("/v1/documents", files={"file": (name, data, content_type)})
     _assert_clear_error(response, 415, *words)
     assert response.json()["type"] == "UnsupportedFormat"
-    assert client.get("/health").json() == before
+    assert index_state(client) == before
 
 
 @pytest.mark.parametrize(
@@ -287,14 +289,14 @@ def test_control_characters_in_title_or_source_are_422(
 ) -> None:
     # Found by a black-box bug hunt: an ESC sequence in a title was stored and printed raw
     # by `qa-service ask`, rewriting the terminal.
-    before = client.get("/health").json()
+    before = index_state(client)
     text = "Die Stadt Kleinhausen wählte am Dienstag Anna Vogel zur Bürgermeisterin."
     response = client.post("/v1/documents", json={"text": text, field: value})
     _assert_clear_error(response, 422, *words)
     upload = {"file": ("a.txt", text.encode(), "text/plain")}
     response = client.post("/v1/documents", files=upload, data={field: value})
     assert response.status_code == 422 and "U+00" in response.text, response.text
-    assert client.get("/health").json() == before
+    assert index_state(client) == before
 
 
 def test_tabs_and_newlines_in_a_title_are_not_control_characters(client: TestClient) -> None:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from qa_service.api.app import create_app
 from qa_service.config import Settings
 from qa_service.service import QAService, build_service
-from tests.helpers.checks import assert_citations_exact
+from tests.helpers.checks import assert_citations_exact, index_state
 from tests.helpers.embedders import MemoEmbedder
 
 ARTICLE = (
@@ -29,7 +29,7 @@ def test_health_counts_seed_articles(client: TestClient) -> None:
 
 
 def test_add_is_idempotent_and_update_replaces(client: TestClient) -> None:
-    before = client.get("/health").json()
+    before = index_state(client)
     first = client.post("/v1/documents", json={"id": "kleinhausen", "text": ARTICLE})
     assert first.status_code == 201, first.text
     assert first.json()["created"] is True and first.json()["id"] == "kleinhausen"
@@ -145,7 +145,7 @@ def test_multipart_upload(client: TestClient) -> None:
 
 
 def test_multipart_form_fields_have_the_json_limits(client: TestClient) -> None:
-    before = client.get("/health").json()
+    before = index_state(client)
     upload = {"file": ("a.txt", ARTICLE.encode(), "text/plain")}
     for field, value, word in [
         ("title", "T" * 10_000, "title"),
@@ -157,12 +157,12 @@ def test_multipart_form_fields_have_the_json_limits(client: TestClient) -> None:
         assert word in str(response.json()["detail"]), response.json()
     nameless = client.post("/v1/documents", files={"file": ("", b"Ein Satz.", "text/plain")})
     assert nameless.status_code == 422 and "file" in nameless.json()["detail"]
-    assert client.get("/health").json() == before
+    assert index_state(client) == before
 
 
 def test_two_files_in_one_upload_are_refused(client: TestClient) -> None:
     # Found by a black-box bug hunt: the second file was dropped without a word (201).
-    before = client.get("/health").json()
+    before = index_state(client)
     files = [
         ("file", ("a.txt", ARTICLE.encode(), "text/plain")),
         ("file", ("b.txt", b"Der Hafen von Seestadt wurde 1890 gebaut.", "text/plain")),
@@ -170,7 +170,7 @@ def test_two_files_in_one_upload_are_refused(client: TestClient) -> None:
     response = client.post("/v1/documents", files=files)
     assert response.status_code == 422, response.text
     assert "one file" in response.json()["detail"], response.json()
-    assert client.get("/health").json() == before
+    assert index_state(client) == before
 
 
 def test_html_upload(client: TestClient) -> None:
@@ -425,7 +425,7 @@ def test_published_at_that_is_no_date_is_refused_naming_the_field(
     client: TestClient, published_at: str
 ) -> None:
     # Found by a black-box bug hunt: any string was stored as the publication date.
-    before = client.get("/health").json()
+    before = index_state(client)
     sent = {"id": "kleinhausen", "text": ARTICLE, "published_at": published_at}
     response = client.post("/v1/documents", json=sent)
     assert response.status_code == 422, response.text
@@ -433,7 +433,7 @@ def test_published_at_that_is_no_date_is_refused_naming_the_field(
     upload = {"file": ("a.txt", ARTICLE.encode(), "text/plain")}
     form = client.post("/v1/documents", files=upload, data={"published_at": published_at})
     assert form.status_code == 422 and "published_at" in form.json()["detail"]
-    assert client.get("/health").json() == before  # nothing stored
+    assert index_state(client) == before  # nothing stored
 
 
 @pytest.mark.slow  # both backends: a real PostgreSQL and Chroma server

@@ -40,3 +40,11 @@ def assert_unique_operation_ids(spec: dict) -> None:
     ]
     assert ids and None not in ids, ids
     assert not [i for i, n in Counter(ids).items() if n > 1], ids
+
+
+def index_state(client: httpx.Client) -> dict:
+    """``/health`` without what changes on its own (the word vectors' background warm-up):
+    equal before and after a request that must store nothing."""
+    health = client.get("/health").json()
+    health.pop("word_lexicon", None)
+    return dict(health)
