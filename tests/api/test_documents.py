@@ -33,13 +33,13 @@ def test_add_is_idempotent_and_update_replaces(client: TestClient) -> None:
     first = client.post("/v1/documents", json={"id": "kleinhausen", "text": ARTICLE})
     assert first.status_code == 201, first.text
     assert first.json()["created"] is True and first.json()["id"] == "kleinhausen"
-    after_first = client.get("/health").json()
+    after_first = index_state(client)
     assert after_first["documents"] == before["documents"] + 1
 
     again = client.post("/v1/documents", json={"id": "kleinhausen", "text": ARTICLE})
     assert again.status_code == 200
     assert again.json()["created"] is False
-    assert client.get("/health").json() == after_first  # nothing duplicated
+    assert index_state(client) == after_first  # nothing duplicated
 
     changed = client.post("/v1/documents", json={"id": "kleinhausen", "text": CHANGED})
     assert changed.status_code == 200 and changed.json()["updated"] is True
