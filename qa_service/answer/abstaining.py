@@ -8,7 +8,7 @@ for the question's language, and the message must ask about something at all.
 from collections.abc import Sequence
 
 from qa_service.answer.cues import asked_measure, expected_answer_type, holds_asked_quantity
-from qa_service.answer.references import bare, is_content_word, words
+from qa_service.answer.references import bare, is_content_word, is_name, words
 from qa_service.lexicon import CONTINUATIONS, QUESTION_WORDS, SMALL_TALK, is_letter_run
 from qa_service.retrieval.lexical import (
     content_words,
@@ -129,20 +129,23 @@ def topic_not_found(
     *,
     names_only: bool = False,
 ) -> bool:
-    """A follow-up that asks only about the conversation's topic ("Wann war das?": no word of
-    its own, ``own`` being its ``own_words``) none of whose topic terms (carried in ``query``
-    after it: "Wann war das? Häuser Pegel Auendorf") is in any candidate sentence.
+    """A follow-up that asks only about the conversation's topic ("Wann war das?", "Wann
+    kamen sie?": no name, noun or number among ``own``, its ``own_words``) none of whose
+    topic terms (carried in ``query`` after it: "Wann war das? Häuser Pegel Auendorf") is in
+    any candidate sentence.
 
     The topic's article is gone (deleted, or replaced by a text that no longer says it): the
     topic's vector still leans the search somewhere, and any sentence found there ("Die
-    Brücke wurde am Freitag eröffnet.") would answer about something else.
+    Brücke wurde am Freitag eröffnet.") would answer about something else. A verb or
+    adjective of its own ("kamen") names nothing else to ask about: a sentence holding it
+    ("Zum Stadtfest kamen 20.000 Besucher.") is no more about the topic than any other.
 
     ``names_only``: the topic's words are in another language than the articles ("houses
     flooded Auendorf" over German text): only its names tell, each found as written or
     spelled alike (``spelling.likeness``: "Shoigu" is "Schoigu"); a topic without a name is
     never found gone.
     """
-    if own or not query.startswith(follow_up):
+    if names_own(follow_up, own) or not query.startswith(follow_up):
         return False
     carried = [w for w in words(query[len(follow_up) :]) if is_content_word(w)]
     if names_only:
@@ -151,6 +154,14 @@ def topic_not_found(
             word_found(w, p) or spelled_alike(w, p) for w in carried for p in passages
         )
     return bool(carried) and not any(word_found(w, p) for w in carried for p in passages)
+
+
+def names_own(message: str, own: Sequence[str]) -> bool:
+    """Whether any of ``own`` (``own_words`` of ``message``) is a name, noun or number where
+    it stands (``references.is_name``): "Und was sagte Merz?" names someone of its own,
+    "Wann kamen sie?" and "Wie alt ist er?" do not."""
+    mine = set(own)
+    return any(w in mine and is_name(w, i) for i, w in enumerate(words(message)))
 
 
 def spelled_alike(name: str, passage: str) -> bool:

@@ -172,7 +172,13 @@ def test_a_follow_up_asking_a_measure_by_its_adjective_finds_it_stated() -> None
         ("Wann war das?", "Wann war das? Häuser Pegel Auendorf", True),
         ("Wann war das?", "Wann war das? Chef Drohnentruppen", False),  # still there
         ("Wann war das?", "Wann war das?", False),  # no topic carried
-        ("Wie alt ist er?", "Wie alt ist er? Häuser Pegel", False),  # words of its own
+        # A verb or adjective of its own names nothing else (HUNT13 L6)...
+        ("Wann kamen sie?", "Wann kamen sie? Häuser Pegel Auendorf", True),
+        ("Wie alt ist er?", "Wie alt ist er? Häuser Pegel", True),
+        ("Wann kamen sie?", "Wann kamen sie? Chef Drohnentruppen", False),
+        # ... a name or noun of its own does: it asks about that.
+        ("Und was sagte Merz?", "Und was sagte Merz? Häuser Pegel", False),
+        ("Wie viele Kinder hat er?", "Wie viele Kinder hat er? Häuser Pegel", False),
     ],
 )
 def test_a_follow_up_about_the_topic_only_finds_it_gone(

@@ -297,6 +297,40 @@ def test_a_follow_up_after_its_article_was_deleted_abstains(
     assert after["abstained"] is True and after["citations"] == [], after
 
 
+FESTIVAL = (
+    "Zum Stadtfest in Birkenau kamen am Wochenende rund 20.000 Besucher. Die Veranstalter "
+    "zeigten sich zufrieden. Bands aus der Region spielten auf drei Bühnen."
+)
+
+
+def test_a_follow_up_with_a_verb_of_its_own_abstains_once_its_article_was_deleted(
+    client: TestClient,
+) -> None:
+    """ "Wann kamen sie?" after the flood article was deleted was answered from the festival
+    article, whose sentence holds its verb ("kamen"; HUNT13 L6): a word of its own let the
+    follow-up pass the check that its topic is still in some article. Only a name, noun or
+    number of its own makes a follow-up ask about something else than its topic."""
+    for doc_id, text in (("flut", FLOOD), ("bruecke", BRIDGE), ("fest", FESTIVAL)):
+        client.post("/v1/documents", json={"id": doc_id, "text": text}).raise_for_status()
+    opening = _chat(client, "Wie viele Menschen mussten in Auendorf ihre Häuser verlassen?")
+    cid = opening["conversation_id"]
+    assert "300 Menschen" in opening["citations"][0]["quote"], opening["citations"]
+    # While the article is there, the follow-up is answered, the flood article among its
+    # citations (each checked exact by _chat).
+    control = _chat(client, "Wann kamen sie?", cid)
+    assert control["abstained"] is False, control
+    assert "flut" in {c["document_id"] for c in control["citations"]}, control["citations"]
+
+    assert client.delete("/v1/documents/flut").status_code == 204
+    after = _chat(client, "Wann kamen sie?", cid)
+    assert "Auendorf" in after["retrieval_query"], after["retrieval_query"]
+    assert after["abstained"] is True and after["citations"] == [], after
+    # A follow-up naming something of its own still is answered ("Birkenau" is in an article).
+    named = _chat(client, "Und wie viele kamen nach Birkenau?", cid)
+    assert named["abstained"] is False, named
+    assert named["citations"][0]["document_id"] == "fest", named["citations"]
+
+
 @pytest.mark.parametrize("follow_up", ["Wann war das?", "Warum?"])
 def test_a_german_follow_up_to_an_english_question_is_answered(
     client: TestClient, follow_up: str
