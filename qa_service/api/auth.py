@@ -119,7 +119,7 @@ class Authenticator:
             # placeholder) is ignored, as no key is.
             key = self.identify(headers)
             if key is not None and self._refusal(key, scope, headers) is None:
-                caller.key, caller.key_id = key.name, key.id
+                caller.key, caller.key_id, caller.scope = key.name, key.id, key.scope
             return
         secret = bearer(headers)
         if secret is None:
@@ -142,7 +142,7 @@ class Authenticator:
             raise errors.NotAuthenticated(f"the key {key.name!r} was revoked", INVALID_KEY)
         if (refused := self._refusal(key, scope, headers)) is not None:
             raise refused
-        caller.key, caller.key_id = key.name, key.id
+        caller.key, caller.key_id, caller.scope = key.name, key.id, key.scope
 
     @staticmethod
     def _refusal(

@@ -173,6 +173,7 @@ class Caller:
     address: str
     key: str | None = None  # the key's name, never the key
     key_id: str | None = None  # owner of the conversations it starts (None: anonymous)
+    scope: str | None = None  # the key's scope (None: no valid key named the caller)
 
     @property
     def bucket(self) -> str:

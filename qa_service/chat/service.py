@@ -285,5 +285,9 @@ class ChatService:
         quote = self.store.quote(citation.document_id, citation.start, citation.end)
         return quote == citation.quote
 
-    def delete(self, conversation_id: str, owner: str | None = None) -> None:
-        self.store.delete_conversation(conversation_id, owner=owner)
+    def delete(
+        self, conversation_id: str, owner: str | None = None, *, admin: bool = False
+    ) -> None:
+        """Forget a conversation: ``owner``'s (the caller's key id; None: anonymous), or with
+        ``admin`` anyone's, one started anonymously before keys were required included."""
+        self.store.delete_conversation(conversation_id, owner=owner, any_owner=admin)

@@ -310,7 +310,12 @@ class DocumentStore(Protocol):
         ...
 
     def conversation(self, conversation_id: str, *, owner: str | None = None) -> Conversation: ...
-    def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None: ...
+    def delete_conversation(
+        self, conversation_id: str, *, owner: str | None = None, any_owner: bool = False
+    ) -> None:
+        """Raises ConversationNotFound; ``any_owner``: whoever owns it (an admin's delete,
+        an anonymous conversation from before keys were required included)."""
+        ...
 
     # -- API keys and the audit log (shared by every replica: keys live with the data) --
     def add_key(self, key: KeyRecord) -> None:

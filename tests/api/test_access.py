@@ -192,17 +192,43 @@ def test_public_docs_publishes_the_api_description(settings: Settings, embedder:
 
 
 def test_conversations_belong_to_the_key_that_started_them(service: Service) -> None:
+    """Only the key that started a conversation reads it or asks on in it; an admin key may
+    delete it (it reads no one's conversations), any other key gets 404 for it."""
     started = _call(service, "read", "POST", "/v1/chat", json={"message": QUESTION}).json()
     cid = started["conversation_id"]
+    path = f"/v1/conversations/{cid}"
     for column in ("write", "admin"):
-        for method in ("GET", "DELETE"):
-            response = _call(service, column, method, f"/v1/conversations/{cid}")
+        for method in ("GET", "DELETE") if column == "write" else ("GET",):
+            response = _call(service, column, method, path)
             assert response.status_code == 404, (column, method)
             assert QUESTION not in response.text
         follow_up = {"conversation_id": cid, "message": "Wann war das?"}
         assert _call(service, column, "POST", "/v1/chat", json=follow_up).status_code == 404
-    mine = _call(service, "read", "GET", f"/v1/conversations/{cid}").json()
+    mine = _call(service, "read", "GET", path).json()
     assert mine["turns"][0]["message"] == QUESTION and len(mine["turns"]) == 1
+
+    assert _call(service, "admin", "DELETE", path).status_code == 204
+    assert _call(service, "read", "GET", path).status_code == 404  # gone for its owner too
+    assert _call(service, "admin", "DELETE", path).status_code == 404
+
+
+def test_an_admin_deletes_a_conversation_started_before_keys(tmp_path: Path) -> None:
+    """HUNT13 L7: a conversation started without a key, before the first key was made,
+    belongs to no key: once keys were required nobody could delete it over HTTP. An admin
+    key can; a read key still cannot, and the admin key does not read it."""
+    with serve_process(tmp_path) as (url, _):
+        started = httpx.post(f"{url}/v1/chat", json={"message": QUESTION}, timeout=60)
+        assert started.status_code == 200, started.text
+        path = f"{url}/v1/conversations/{started.json()['conversation_id']}"
+        admin = {"authorization": f"Bearer {create_key(tmp_path, 'boss', 'admin')}"}
+        reader = {"authorization": f"Bearer {create_key(tmp_path, 'reader', 'read')}"}
+        assert httpx.get(path, timeout=60).status_code == 401  # keys are required now
+        for method, headers in (("GET", reader), ("DELETE", reader), ("GET", admin)):
+            response = httpx.request(method, path, headers=headers, timeout=60)
+            assert response.status_code == 404, (method, response.text)
+            assert QUESTION not in response.text
+        assert httpx.delete(path, headers=admin, timeout=60).status_code == 204
+        assert httpx.delete(path, headers=admin, timeout=60).status_code == 404
 
 
 def test_the_widget_key_works_only_from_its_site(service: Service) -> None:

@@ -431,6 +431,14 @@ def test_conversations_belong_to_their_owner(library: Library) -> None:
     docs.append_turn("mine", turn, create=False, owner="key-1")
     assert [t.ord for t in docs.recent_turns("mine", 5, owner="key-1")] == [0, 1]
     docs.delete_conversation("mine", owner="key-1")
+    # An admin's delete: whoever owns it, anonymous included (HUNT13 L7); nothing else goes.
+    for cid, owner in (("keyed", "key-1"), ("anonymous", None), ("kept", "key-2")):
+        docs.append_turn(cid, turn, create=True, owner=owner)
+    for cid in ("keyed", "anonymous"):
+        docs.delete_conversation(cid, owner="key-3", any_owner=True)
+        with pytest.raises(ConversationNotFound):
+            docs.delete_conversation(cid, any_owner=True)
+    assert len(docs.conversation("kept", owner="key-2").turns) == 1
 
 
 def test_conversations_expire_and_keep_their_last_turns(open_backend: Opener) -> None:

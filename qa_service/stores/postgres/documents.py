@@ -831,14 +831,16 @@ class PostgresDocumentStore:
             )
         return True
 
-    def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None:
+    def delete_conversation(
+        self, conversation_id: str, *, owner: str | None = None, any_owner: bool = False
+    ) -> None:
         if not _storable(conversation_id):
             raise _not_found(conversation_id)
         with self.db.transaction() as cur:
             cur.execute(
                 "DELETE FROM conversations WHERE id = %s "
-                "AND owner IS NOT DISTINCT FROM %s::text AND updated_at >= %s",
-                (conversation_id, owner, self.retention.expired_before(time.time())),
+                "AND (%s OR owner IS NOT DISTINCT FROM %s::text) AND updated_at >= %s",
+                (conversation_id, any_owner, owner, self.retention.expired_before(time.time())),
             )
             if not cur.rowcount:
                 raise _not_found(conversation_id)

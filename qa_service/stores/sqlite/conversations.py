@@ -96,11 +96,13 @@ class SQLiteConversations(LazyFile):
             )
         return stored_turn(row)
 
-    def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None:
+    def delete_conversation(
+        self, conversation_id: str, *, owner: str | None = None, any_owner: bool = False
+    ) -> None:
         with self._transaction() as conn:
             if not conn.execute(
-                "DELETE FROM conversations WHERE id = ? AND owner IS ? AND updated_at >= ?",
-                (conversation_id, owner, self.retention.expired_before(time.time())),
+                "DELETE FROM conversations WHERE id = ? AND (? OR owner IS ?) AND updated_at >= ?",
+                (conversation_id, any_owner, owner, self.retention.expired_before(time.time())),
             ).rowcount:
                 raise _not_found(conversation_id)
 

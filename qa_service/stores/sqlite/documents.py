@@ -469,8 +469,10 @@ class SQLiteDocumentStore:
     def conversation(self, conversation_id: str, *, owner: str | None = None) -> Conversation:
         return self._conversations.conversation(conversation_id, owner=owner)
 
-    def delete_conversation(self, conversation_id: str, *, owner: str | None = None) -> None:
-        self._conversations.delete_conversation(conversation_id, owner=owner)
+    def delete_conversation(
+        self, conversation_id: str, *, owner: str | None = None, any_owner: bool = False
+    ) -> None:
+        self._conversations.delete_conversation(conversation_id, owner=owner, any_owner=any_owner)
 
     # -- API keys and the audit log, in their own file --------------------------------------
     # Their own file: a key's last-used time is written while the service runs, and a commit
