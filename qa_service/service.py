@@ -117,7 +117,8 @@ class QAService:
         ``content_type``: what the upload declared. Its title, date and file name are
         ``found``: fallbacks, never over a stored title or source (README)."""
         fmt = upload_format(filename, raw, content_type)
-        return parse_article(decode_upload(raw), fmt=fmt, name=filename).as_found()
+        text = decode_upload(raw, name=repr(filename[:100]), content_type=content_type)
+        return parse_article(text, fmt=fmt, name=filename).as_found()
 
     @staticmethod
     def read_page(text: str) -> Article:

@@ -96,14 +96,15 @@ def detect_format(filename: str, data: bytes | str, content_type: str | None = N
         return known
     head = data[:8192]
     if isinstance(head, bytes):
+        if _wide_unicode(head) is not None:
+            raise not_utf8(repr(filename[:100]), head)
         if b"\x00" in head:
             raise UnsupportedFormat(f"{filename!r} looks binary; upload text, Markdown or HTML")
+        raw = head
         try:
-            head = codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        except UnicodeDecodeError:
-            raise UnsupportedFormat(
-                f"{filename!r} is not valid UTF-8 text; upload text, Markdown or HTML"
-            ) from None
+            head = codecs.getincrementaldecoder("utf-8")().decode(raw, final=False)
+        except UnicodeDecodeError as error:
+            raise not_utf8(repr(filename[:100]), raw, error, content_type) from None
     if "\x00" in head:
         raise UnsupportedFormat(f"{filename!r} looks binary; upload text, Markdown or HTML")
     sniff = head.lstrip(_LEADING).lower()
@@ -212,12 +213,57 @@ def check_upload_source(name: str) -> str:
     return name
 
 
-def decode_upload(raw: bytes, *, name: str = "upload") -> str:
-    """Strict UTF-8: guessing another encoding would silently corrupt quoted citations."""
+def decode_upload(raw: bytes, *, name: str = "upload", content_type: str | None = None) -> str:
+    """Strict UTF-8: guessing another encoding would silently corrupt quoted citations.
+    ``content_type``: what an upload declared (a charset other than UTF-8 is not read)."""
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise UnsupportedFormat(
-            f"{name} is not valid UTF-8 (byte 0x{raw[error.start]:02x} at position "
-            f"{error.start}); save it as UTF-8 and try again"
-        ) from None
+        raise not_utf8(name, raw, error, content_type) from None
+
+
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),  # before UTF-16's: it opens with the same two bytes
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _wide_unicode(raw: bytes) -> str | None:
+    """The encoding (UTF-16 or UTF-32) whose byte-order mark ``raw`` opens with, or None."""
+    return next((name for bom, name in _WIDE_BOMS if raw.startswith(bom)), None)
+
+
+def _charset(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type value, lower-case (None if not given)."""
+    for param in (content_type or "").split(";")[1:]:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "charset":
+            return value.strip().strip('"').lower() or None
+    return None
+
+
+def not_utf8(
+    name: str,
+    raw: bytes,
+    error: UnicodeDecodeError | None = None,
+    content_type: str | None = None,
+) -> UnsupportedFormat:
+    """The refusal (415) of a file or upload whose bytes are not UTF-8: it says that UTF-8 is
+    the one encoding read, where the first byte that is not UTF-8 stands (or which encoding a
+    byte-order mark shows), and that a declared charset other than UTF-8 is not read."""
+    wide = _wide_unicode(raw)
+    if wide is not None:
+        where = f"it is {wide}, by its byte-order mark"
+    elif error is not None:
+        where = f"byte 0x{raw[error.start]:02x} at position {error.start:,} is not UTF-8"
+    else:
+        where = "its bytes are not UTF-8"
+    charset = _charset(content_type)
+    if charset is not None and charset.replace("-", "").replace("_", "") != "utf8":
+        where += f", and its declared charset={charset[:40]} is not read"
+    return UnsupportedFormat(
+        f"{name} is not UTF-8 text: {where}. Articles are read as UTF-8 only: save the file "
+        f"as UTF-8 (for example iconv -f {wide or 'WINDOWS-1252'} -t UTF-8) and send it again"
+    )

@@ -103,11 +103,35 @@ def test_article_of_only_boilerplate(client: TestClient) -> None:
     assert client.get("/health").json()["documents"] == 2
 
 
-def test_non_utf8_upload(client: TestClient) -> None:
+NOT_UTF8_TEXT = "Die Ukraine erhält Unterstützung aus Brüssel."
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "content_type", "words"),
+    [
+        ("a.txt", NOT_UTF8_TEXT.encode("latin-1"), "text/plain", ("0xe4 at position 15",)),
+        # The upload's name, not "upload"; the declared charset is said not to be read.
+        (
+            "bericht.md",
+            ("# Hilfe\n\n" + NOT_UTF8_TEXT).encode("cp1252"),
+            "text/markdown; charset=windows-1252",
+            ("'bericht.md'", "charset=windows-1252 is not read"),
+        ),
+        # A UTF-16 file used to be called "binary" (without an extension) or refused for
+        # its byte 0xff: it is text in another encoding, and the error says which.
+        ("notiz", NOT_UTF8_TEXT.encode("utf-16"), "text/plain", ("'notiz'", "is utf-16")),
+        ("a.txt", NOT_UTF8_TEXT.encode("utf-16"), "text/plain", ("is utf-16",)),
+        ("notiz", NOT_UTF8_TEXT.encode("latin-1"), "text/plain", ("0xe4",)),
+    ],
+    ids=["latin-1", "declared-cp1252", "utf-16-no-extension", "utf-16", "latin-1-no-extension"],
+)
+def test_non_utf8_upload(
+    client: TestClient, name: str, raw: bytes, content_type: str, words: tuple[str, ...]
+) -> None:
+    """A 415 that says the file is not UTF-8, where, and that UTF-8 is what is read."""
     before = index_state(client)
-    raw = "Die Ukraine erhält Unterstützung aus Brüssel.".encode("latin-1")
-    response = client.post("/v1/documents", files={"file": ("a.txt", raw, "text/plain")})
-    _assert_clear_error(response, 415, "utf-8")
+    response = client.post("/v1/documents", files={"file": (name, raw, content_type)})
+    _assert_clear_error(response, 415, "not utf-8 text", "read as utf-8 only", *words)
     assert index_state(client) == before
 
 

@@ -62,7 +62,7 @@ def test_a_real_pdf_is_refused_as_a_pdf() -> None:
 
 def test_decode_upload_strips_bom_and_refuses_bad_bytes() -> None:
     assert decode_upload("\ufeffÄrger".encode()) == "Ärger"
-    with pytest.raises(UnsupportedFormat, match="is not valid UTF-8"):
+    with pytest.raises(UnsupportedFormat, match="is not UTF-8 text: byte 0xc4 at position 0"):
         decode_upload("Ärger".encode("latin-1"))
 
 
