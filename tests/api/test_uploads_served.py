@@ -97,6 +97,38 @@ def test_new_metadata_for_the_same_text_keeps_its_format(http: httpx.Client) -> 
         http.delete("/v1/documents/turm-md")
 
 
+def test_a_json_re_post_says_the_format_its_text_is_read_as(http: httpx.Client) -> None:
+    """The rule for ``format`` in a JSON re-post of an upload's text (README): it is the
+    service's record of how it read the text, and a JSON body's text is read as plain text.
+    GET's metadata sent back as it is (``"format": "markdown"``) is refused, naming the key;
+    left out, the stored format stays; ``"text"`` records the text as read from JSON. The
+    upload's format comes back only with the file: a JSON body cannot claim it."""
+    made = _upload(http, "# Turm\n\n" + TURM, name="turm.md", id="turm-fmt")
+    assert made.status_code == 201, made.text
+    try:
+        stored = http.get("/v1/documents/turm-fmt").json()
+        assert stored["metadata"] == {"format": "markdown"}, stored
+        echo = {"id": "turm-fmt", "text": stored["text"], "metadata": stored["metadata"]}
+        refused = http.post("/v1/documents", json=echo)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"].startswith("metadata.format:"), refused.text
+        assert "leave the key out" in refused.json()["detail"]
+        kept = http.post("/v1/documents", json={**echo, "metadata": {"ressort": "Lokales"}})
+        assert kept.status_code == 200 and kept.json()["updated"] is True, kept.text
+        assert http.get("/v1/documents/turm-fmt").json()["metadata"]["format"] == "markdown"
+        as_text = http.post("/v1/documents", json={**echo, "metadata": {"format": "text"}})
+        assert as_text.status_code == 200 and as_text.json()["updated"] is True, as_text.text
+        assert http.get("/v1/documents/turm-fmt").json()["metadata"] == {"format": "text"}
+        assert http.post("/v1/documents", json=echo).status_code == 422  # not restored so
+        again = _upload(http, "# Turm\n\n" + TURM, name="turm.md", id="turm-fmt")
+        assert again.status_code == 200 and again.json()["created"] is False, again.text
+        restored = http.get("/v1/documents/turm-fmt").json()
+        assert restored["metadata"] == {"format": "markdown"}, restored  # the file's metadata
+        assert restored["text"] == stored["text"]
+    finally:
+        http.delete("/v1/documents/turm-fmt")
+
+
 def test_a_quote_in_a_file_name_is_stored_as_sent(http: httpx.Client) -> None:
     # HUNT12 L1: httpx and browsers send '"' in a file name as %22: it was stored so.
     made = _upload(http, TURM, name='Turm "offen".txt', id="turm-quote")
