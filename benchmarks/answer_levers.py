@@ -37,10 +37,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import CACHE, ROOT, SEEDS, XQUAD, table
-from benchmarks.near_misses import DATA, FOLDS
+from benchmarks.near_misses import DATA, FOLDS, retrieved
 from qa_service.answer.cues import expected_answer_type, fits_answer_type
 from qa_service.answer.extractive import ExtractiveAnswerer
-from qa_service.answer.language import detect_language
 from qa_service.answer.word_similarity import closest_words
 from qa_service.evaluation.cache import cached_embedder
 from qa_service.evaluation.harness import fresh_service
@@ -264,9 +263,7 @@ def collect_candidates(
         for name, asked in questions.items():
             out[name] = []
             for q in asked:
-                language = detect_language(q.question)
-                vector = embedder.embed_query(q.question)
-                found = answerer.retriever.retrieve(q.question, vector, 4, language).candidates
+                _, vector, found = retrieved(answerer, q.question)
                 if not found:
                     continue
                 texts = [c.row.text for c in found]
@@ -493,9 +490,7 @@ def _first_citation(
 ) -> tuple[tuple[str, int] | None, frozenset[tuple[str, int]], bool]:
     """The first citation (document, start), the candidates from XQuAD's own articles, and
     whether the first citation holds the answer."""
-    language = detect_language(q.question)
-    vector = answerer.embedder.embed_query(q.question)
-    found = answerer.retriever.retrieve(q.question, vector, 4, language).candidates
+    _, _, found = retrieved(answerer, q.question)
     own = frozenset(
         (c.row.doc_id, c.row.ord) for c in found if not c.row.doc_id.startswith(("seed-", "es-"))
     )
