@@ -25,7 +25,8 @@ import numpy as np
 from benchmarks.common import CACHE, ROOT, XQUAD, table
 from qa_service.answer.abstaining import lacks_asked_quantity
 from qa_service.answer.cues import DATE_MENTION, expected_answer_type
-from qa_service.answer.language import detect_language
+from qa_service.answer.extractive import ExtractiveAnswerer
+from qa_service.answer.language import Language, detect_language
 from qa_service.answer.scoring import score_candidates
 from qa_service.evaluation.cache import cached_embedder
 from qa_service.evaluation.harness import fresh_service
@@ -34,6 +35,7 @@ from qa_service.evaluation.squad import EvalArticle, EvalQuestion, EvalSet, load
 from qa_service.lexicon import NUMBER_WORDS, QUESTION_WORDS, WORD, alternation
 from qa_service.retrieval.embedder import Embedder
 from qa_service.retrieval.lexical import STOPWORDS, content_words, share_found, word_found
+from qa_service.retrieval.retriever import CandidateSentence
 from qa_service.retrieval.spelling import likeness
 from qa_service.tuning.calibration import QUANTITY_CITED
 
@@ -70,9 +72,7 @@ def collect(
         docs = answerer.retriever.documents
         for name, questions in asked.items():
             for q in questions:
-                language = detect_language(q.question)
-                vector = embedder.embed_query(q.question)
-                candidates = answerer.retriever.retrieve(q.question, vector, 4, language).candidates
+                language, vector, candidates = retrieved(answerer, q.question)
                 if not candidates:
                     continue
                 ranked, diagnostics = answerer.rank(
@@ -102,6 +102,15 @@ def collect(
                     )
                 )
     return out
+
+
+def retrieved(
+    answerer: ExtractiveAnswerer, question: str
+) -> tuple[Language, np.ndarray, list[CandidateSentence]]:
+    """The question's language, vector and candidate sentences, as ``ask()`` finds them."""
+    language = detect_language(question)
+    vector = answerer.embedder.embed_query(question)
+    return language, vector, answerer.retriever.retrieve(question, vector, 4, language).candidates
 
 
 _QUANTITY = re.compile(

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import (
+    answer_levers,
     batching,
     common,
     cross_encoder,
@@ -50,6 +51,7 @@ def _cache(bench_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         quality,
         learned_scorer,
         near_misses,
+        answer_levers,
         cross_encoder,
         generative,
         scaleout,
@@ -263,6 +265,18 @@ def test_learned_scorer(tmp_path: Path) -> None:
     assert {(r["question language"], r["scorer"]) for r in rows} == {
         (lang, scorer) for lang in ("de", "en") for scorer in ("current scorer", "learned")
     }
+
+
+def test_answer_levers(tmp_path: Path) -> None:
+    """Each family in the service (out of fold over four one-article folds) and the scorer's."""
+    args = _four_facts(tmp_path)
+    rows = answer_levers.main([*args, "--english", "--family", "citations at"])
+    _columns(rows, "family", "questions", "variant", "top", "any", "doc@1", "median chars")
+    assert [r["variant"] for r in rows if r["questions"] == "de"][:2] == ["3", "4"]
+    assert str(rows[2]["variant"]).startswith("OOF by any")
+    rows = answer_levers.main([*args, "--scorer"])
+    _columns(rows, "questions", "family", "shipped", "OOF", "folds chose", "fit on all")
+    assert {r["questions"] for r in rows} == {"de", "en"}
 
 
 def _four_facts(tmp_path: Path) -> list[str]:
