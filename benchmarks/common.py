@@ -188,6 +188,29 @@ def server(
             proc.wait()
 
 
+def words_warm(url: str, workers: int = 1, timeout: float = 900.0) -> float:
+    """Wait until each of the server's ``workers`` has done its background warm-up of the
+    corpus words' vectors (the closest word, qa_service/answer/word_similarity.py), and
+    return the seconds waited. Each worker warms its own copy (~12 s of CPU for XQuAD-de's
+    ~4,900 words), so a benchmark that starts its load earlier measures the warm-up too (the
+    first throughput step of tput10's first run: 283 ms of server CPU per question). Each
+    look is a new connection, which ``SO_REUSEPORT`` hands to any worker; /health's ``pid``
+    says which one answered."""
+    import httpx
+
+    started = time.perf_counter()
+    warm: set[object] = set()
+    while len(warm) < workers:
+        health = httpx.get(f"{url}/health", timeout=10.0).json()
+        if (health.get("word_lexicon") or {}).get("warm") is not False:
+            warm.add(health.get("pid"))
+        elif time.perf_counter() - started > timeout:
+            raise TimeoutError(f"{url}: corpus words not warm after {timeout:.0f} s")
+        else:
+            time.sleep(0.2)
+    return time.perf_counter() - started
+
+
 _SPIN = "import os, sys; os.sched_setaffinity(0, {int(sys.argv[1])})\nwhile True: pass"
 
 

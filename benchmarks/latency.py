@@ -48,6 +48,7 @@ from benchmarks.common import (
     seed_corpus,
     server,
     summary_ms,
+    words_warm,
     xquad_corpus,
 )
 from benchmarks.peer_llamaindex import build_peer
@@ -120,17 +121,6 @@ def build_corpus_peer(corpus: Corpus) -> Callable[[str], object]:
     return build_peer(PEER, articles, raw_embedder(), folder)
 
 
-def words_warm(client: httpx.Client, url: str, timeout: float = 900.0) -> None:
-    """Wait for the server's background warm-up of the corpus words' vectors (the closest
-    word, qa_service/answer/word_similarity.py): this benchmark times warm requests."""
-    started = time.perf_counter()
-    while (client.get(f"{url}/health").json().get("word_lexicon") or {}).get("warm") is False:
-        if time.perf_counter() - started > timeout:
-            raise TimeoutError(f"{url}: corpus words not warm after {timeout:.0f} s")
-        time.sleep(0.2)
-    print(f"{url}: corpus words warm after {time.perf_counter() - started:.1f} s", flush=True)
-
-
 def measure(
     corpus: Corpus,
     n_questions: int,
@@ -153,7 +143,8 @@ def measure(
         }
         chunks = client.get(f"{urls['default']}/health").json()["chunks"]
         for url in urls.values():
-            words_warm(client, url)
+            waited = words_warm(url)
+            print(f"{url}: corpus words warm after {waited:.1f} s", flush=True)
         plains = {name: PlainClient(url) for name, url in urls.items()}
         warm = [f"{q} (warm)" for q in corpus.questions[:10]]  # never asked again
         for name, url in urls.items():

@@ -42,6 +42,7 @@ from benchmarks.common import (
     seed_corpus,
     server,
     tree_cpu_seconds,
+    words_warm,
     xquad_corpus,
 )
 from qa_service.config import Settings
@@ -250,6 +251,9 @@ def measure(
                 server(index_dir, workers=workers, env=server_env)
             )
             servers[threads, batch] = (url, proc.pid)
+        for url, _pid in servers.values():  # no step may pay for a worker's warm-up
+            waited = words_warm(url, workers)
+            print(f"{url}: corpus words warm in {workers} workers after {waited:.1f} s")
         ceiling = stack.enter_context(EmbedderCeiling())
         used = 0
         for url, _pid in servers.values():

@@ -20,14 +20,14 @@ import math
 import queue
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
 from qa_service.retrieval.embedder import Embedder, embed_queries
 from qa_service.retrieval.lexical import content_words, word_found
-from qa_service.tuning.answer import LEXICON_WARM_BATCH, LEXICON_WORDS
+from qa_service.tuning.answer import LEXICON_WARM_BATCH, LEXICON_WORDS, SENTENCE_WORDS_CACHE
 
 log = logging.getLogger("qa_service")
 
@@ -42,23 +42,47 @@ def lexicon_words(text: str) -> list[str]:
     return sorted(w for w in content_words(text) if _lexicon_word(w))
 
 
+@lru_cache(maxsize=SENTENCE_WORDS_CACHE)
+def sentence_words(text: str) -> tuple[str, ...]:
+    """``lexicon_words`` of a candidate sentence, kept: the same sentences are candidates of
+    many questions, and reading their words was most of the closest word's cost (tput10)."""
+    return tuple(lexicon_words(text))
+
+
 class WordVectors:
     """Single-word vectors of the corpus's words, embedded on first need and kept (bounded,
-    least recently used first out; float16: 768 bytes a word)."""
+    least recently used first out; float16: 768 bytes a word).
+
+    The vectors are rows of one matrix, so a question's few hundred words are read in one
+    numpy take instead of a Python loop per word; a row's last use is a tick in an array, set
+    for all of them at once. The values are those a dict of vectors gave, bit for bit."""
 
     def __init__(self, embedder: Embedder, max_words: int = LEXICON_WORDS) -> None:
         self.embedder = embedder
         self.max_words = max_words
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._rows: dict[str, int] = {}  # word -> its row of _matrix
+        self._words: list[str | None] = []  # row -> its word (None: free)
+        self._free: list[int] = []  # rows without a word, the lowest last
+        self._matrix = np.zeros((0, 0), dtype=np.float16)
+        self._used = np.zeros(0, dtype=np.int64)  # row -> tick of its last use
+        self._clock = 0
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._vectors)
+        return len(self._rows)
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._rows
+
+    def words(self) -> list[str]:
+        """The kept words, the least recently used first."""
+        with self._lock:
+            return sorted(self._rows, key=lambda word: int(self._used[self._rows[word]]))
 
     def missing(self, words: Iterable[str]) -> list[str]:
         """``words`` without a kept vector, in order, once each."""
         with self._lock:
-            return [w for w in dict.fromkeys(words) if w not in self._vectors]
+            return [w for w in dict.fromkeys(words) if w not in self._rows]
 
     def add(self, words: Sequence[str]) -> None:
         """Embed ``words`` (in one call) and keep their vectors."""
@@ -66,24 +90,80 @@ class WordVectors:
             return
         fresh = self.embedder.embed_passages(list(words)).astype(np.float16)
         with self._lock:
+            new = []
             for word, vector in zip(words, fresh, strict=True):
-                self._vectors[word] = vector
-            while len(self._vectors) > self.max_words:
-                self._vectors.popitem(last=False)
+                row = self._rows.get(word)
+                if row is None:  # a word kept meanwhile keeps its place in the order
+                    row = self._new_row(fresh.shape[1])
+                    self._rows[word], self._words[row] = row, word
+                    new.append(row)
+                self._matrix[row] = vector
+            self._touch(new)
+            self._evict()
 
     def passage_vectors(self, words: Sequence[str]) -> np.ndarray:
         """(len(words), dim) passage vectors; the unknown ones embedded in one call."""
-        self.add(self.missing(words))
+        read = self._read(words, complete=True)
+        if read is None:
+            self.add(self.missing(words))
+            read = self._read(words, complete=False)
+        assert read is not None
+        rows, kept16 = read
+        out = kept16.astype(np.float32)  # outside the lock: ~0.2 ms for a question's words
+        kept = [row for row in rows if row >= 0]
+        if len(kept) == len(rows):
+            return out.reshape(len(words), -1)
+        # pushed out by another thread meanwhile: embed those again
+        full = np.empty((len(words), self.embedder.dim), dtype=np.float32)
+        held = np.array(rows) >= 0
+        full[held] = out
+        for i in np.flatnonzero(~held).tolist():
+            full[i] = self.embedder.embed_passages([words[i]])[0].astype(np.float16)
+        return full
+
+    def _read(self, words: Sequence[str], *, complete: bool) -> tuple[list[int], np.ndarray] | None:
+        """The rows of ``words`` (-1: not kept) and a copy of the kept ones' vectors, marked
+        used; None if ``complete`` and some word is not kept."""
         with self._lock:
-            out = []
-            for word in words:
-                vector = self._vectors.get(word)
-                if vector is None:  # pushed out by another thread meanwhile: embed it again
-                    vector = self.embedder.embed_passages([word])[0].astype(np.float16)
-                else:
-                    self._vectors.move_to_end(word)
-                out.append(vector)
-        return np.asarray(out, dtype=np.float32).reshape(len(words), -1)
+            rows = [self._rows.get(word, -1) for word in words]
+            if complete and -1 in rows:
+                return None
+            kept = [row for row in rows if row >= 0]
+            self._touch(kept)
+            return rows, self._matrix[kept]
+
+    def _new_row(self, dim: int) -> int:
+        """A free row of the matrix, growing it (doubling up to ``max_words``) if none is."""
+        if not self._free:
+            total = self._matrix.shape[0]
+            grown = max(total + 1, min(max(2 * total, 256), self.max_words))
+            matrix = np.zeros((grown, dim), dtype=np.float16)
+            if total:
+                matrix[:total] = self._matrix
+            self._matrix = matrix
+            self._used = np.concatenate([self._used, np.zeros(grown - total, dtype=np.int64)])
+            self._words += [None] * (grown - total)
+            self._free = list(range(grown - 1, total - 1, -1))
+        return self._free.pop()
+
+    def _touch(self, rows: list[int]) -> None:
+        """``rows`` used now, in this order (the last the most recent)."""
+        self._used[rows] = np.arange(self._clock, self._clock + len(rows))
+        self._clock += len(rows)
+
+    def _evict(self) -> None:
+        """Free the least recently used rows beyond ``max_words``."""
+        excess = len(self._rows) - self.max_words
+        if excess <= 0:
+            return
+        held = np.fromiter(self._rows.values(), dtype=np.intp, count=len(self._rows))
+        oldest = held[np.argpartition(self._used[held], excess - 1)[:excess]]
+        for row in oldest.tolist():
+            word = self._words[row]
+            assert word is not None
+            del self._rows[word]
+            self._words[row] = None
+            self._free.append(row)
 
     def query_vectors(self, words: Sequence[str]) -> np.ndarray:
         """(len(words), dim) query vectors of the question's words, the ones the embedder's
@@ -98,7 +178,7 @@ class WordVectors:
             len(words), len(passages)
         )
         asked = [w for w in words if _lexicon_word(w)]
-        per_passage = [sorted(w for w in content_words(p) if _lexicon_word(w)) for p in passages]
+        per_passage = [sentence_words(p) for p in passages]
         vocabulary = sorted({w for ws in per_passage for w in ws})
         if not asked or not vocabulary:
             return found

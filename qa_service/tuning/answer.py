@@ -86,3 +86,9 @@ further."""
 LEXICON_WORDS = 100_000
 """Corpus words whose single-word vectors the answerer keeps (``answer/translation.py``;
 float16, ~77 MB at most). XQuAD-de's 24 articles hold ~5,000; not measured at scale."""
+SENTENCE_WORDS_CACHE = 20_000
+"""Candidate sentences whose lexicon words (``answer/translation.sentence_words``) are kept
+between questions: a German question's closest word reads the words of its ~25 candidates,
+and tokenising them was 60% of that signal's CPU (2.2 of 3.6 ms under cProfile, XQuAD-de,
+tput10). 20,000 sentences hold the candidates of ~800 recent questions in ~10-20 MB; a
+sentence not kept is tokenised again, with the same words. Not swept."""

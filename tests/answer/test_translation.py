@@ -10,6 +10,7 @@ from qa_service.answer.translation import (
     LexiconWarmer,
     WordVectors,
     lexicon_words,
+    sentence_words,
     translated_coverage,
     translated_share,
 )
@@ -78,7 +79,7 @@ def test_corpus_word_vectors_are_kept_and_bounded(embedder: MemoEmbedder) -> Non
     first = lexicon.passage_vectors(["stadt", "rathaus"])
     assert np.allclose(first[0], embedder.embed_passages(["stadt"])[0], atol=1e-3)
     lexicon.passage_vectors(["fluss", "kirche"])
-    assert list(lexicon._vectors) == ["rathaus", "fluss", "kirche"]  # the oldest went first
+    assert lexicon.words() == ["rathaus", "fluss", "kirche"]  # the oldest went first
 
 
 def test_coverage_weights_the_rarer_words_more() -> None:
@@ -121,7 +122,7 @@ def test_warmer_embeds_the_corpus_words_before_a_question_needs_them(
     warmer.add(lambda: [CITY, HALL], "two sentences")
     _until(lambda: warmer.warm)
     words = set(lexicon_words(CITY)) | set(lexicon_words(HALL))
-    assert set(lexicon._vectors) == words and len(counting.passages) == len(words)
+    assert set(lexicon.words()) == words and len(counting.passages) == len(words)
     on_need = WordVectors(embedder).passage_vectors(sorted(words))
     assert np.array_equal(lexicon.passage_vectors(sorted(words)), on_need)  # bit for bit
     counting.passages.clear()
@@ -129,7 +130,7 @@ def test_warmer_embeds_the_corpus_words_before_a_question_needs_them(
     assert counting.passages == []  # nothing left to embed on the question's path
     warmer.close()
     warmer.add(lambda: ["Ein neuer Satz."], "after close")
-    assert warmer.warm and "neuer" not in lexicon._vectors
+    assert warmer.warm and "neuer" not in lexicon
 
 
 def test_the_service_warms_at_start_and_after_an_ingest(
@@ -150,7 +151,76 @@ def test_the_service_warms_at_start_and_after_an_ingest(
             assert_citations_exact(client, body.json())
             service.add_document(Article(text=HALL + " Der Turm ist aus Backstein."), "hall")
             _until(lambda: client.get("/health").json()["word_lexicon"]["warm"])
-            assert set(lexicon_words(HALL)) <= set(service.answerer.lexicon._vectors)
-            assert "backstein" in service.answerer.lexicon._vectors
+            assert set(lexicon_words(HALL)) <= set(service.answerer.lexicon.words())
+            assert "backstein" in service.answerer.lexicon
     finally:
         service.close()
+
+
+class WordHash:
+    """A stand-in embedder for the store's bookkeeping alone (pure unit tests): a fixed
+    vector per word, counted per call."""
+
+    name, dim = "word-hash", 8
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def vector(self, word: str) -> np.ndarray:
+        seed = int.from_bytes(word.encode()[:8].ljust(8, b"\0"), "little")
+        return np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        self.calls.append(list(texts))
+        return np.stack([self.vector(t) for t in texts]).reshape(len(texts), self.dim)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.vector(text)
+
+
+def test_kept_vectors_are_the_embedded_ones_bit_for_bit_past_any_growth() -> None:
+    model = WordHash()
+    lexicon = WordVectors(model)  # type: ignore[arg-type]
+    words = [f"wort{i:04d}" for i in range(700)]  # the matrix grows twice (256, 512, 1024)
+    for i in range(0, len(words), 32):
+        lexicon.add(words[i : i + 32])
+    asked = [*words[::-1][:300], "wort0003"]
+    expected = np.stack([model.vector(w).astype(np.float16) for w in asked]).astype(np.float32)
+    assert np.array_equal(lexicon.passage_vectors(asked), expected)
+    assert len(lexicon) == 700 and "wort0699" in lexicon and "wort0700" not in lexicon
+    model.calls.clear()
+    lexicon.passage_vectors(asked)
+    assert model.calls == []  # all kept: no engine call
+
+
+def test_the_least_recently_used_words_go_first() -> None:
+    model = WordHash()
+    lexicon = WordVectors(model, max_words=4)  # type: ignore[arg-type]
+    lexicon.passage_vectors(["a1", "b1", "c1", "d1"])
+    lexicon.passage_vectors(["b1", "a1"])  # used again: c1 is now the oldest, then d1
+    lexicon.passage_vectors(["e1"])
+    assert lexicon.words() == ["d1", "b1", "a1", "e1"]
+    lexicon.passage_vectors(["f1", "g1"])
+    assert lexicon.words() == ["a1", "e1", "f1", "g1"]
+    lexicon.add(["a1"])  # embedded again meanwhile (another thread): keeps its place
+    assert lexicon.words() == ["a1", "e1", "f1", "g1"]
+
+
+def test_words_pushed_out_before_they_are_read_are_embedded_again() -> None:
+    """More words than the bound in one question: the first are pushed out by the last
+    ones while they are added, and come back embedded, with the same vectors."""
+    model = WordHash()
+    lexicon = WordVectors(model, max_words=2)  # type: ignore[arg-type]
+    words = ["alpha", "beta", "gamma"]
+    got = lexicon.passage_vectors(words)
+    expected = np.stack([model.vector(w).astype(np.float16) for w in words]).astype(np.float32)
+    assert np.array_equal(got, expected)
+    assert model.calls == [words, ["alpha"]] and len(lexicon) == 2
+
+
+def test_sentence_words_are_the_lexicon_words_kept() -> None:
+    sentence_words.cache_clear()
+    assert sentence_words(CITY) == tuple(lexicon_words(CITY))
+    assert sentence_words(CITY) is sentence_words(CITY)
+    assert sentence_words.cache_info().hits == 2
+    assert sentence_words("") == ()

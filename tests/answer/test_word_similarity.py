@@ -6,6 +6,7 @@ import dataclasses
 import time
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -48,6 +49,28 @@ def test_each_text_scores_its_closest_word(embedder: MemoEmbedder) -> None:
     assert scores[0] > scores[1]
 
 
+def _closest_words_one_by_one(
+    lexicon: WordVectors, vector: np.ndarray, texts: list[str]
+) -> list[float]:
+    """The closest word as first written (a loop over each text's words): the reference
+    the vectorised one must equal bit for bit."""
+    per_text = [lexicon_words(text) for text in texts]
+    vocabulary = sorted({word for words in per_text for word in words})
+    cosines = np.einsum("ij,j->i", lexicon.passage_vectors(vocabulary), vector)
+    column = {word: i for i, word in enumerate(vocabulary)}
+    return [float(max(cosines[column[w]] for w in words)) if words else 0.0 for words in per_text]
+
+
+def test_the_scores_are_those_of_a_loop_over_each_texts_words(embedder: MemoEmbedder) -> None:
+    lexicon = WordVectors(embedder)
+    vector = np.asarray(embedder.embed_query(QUESTION), dtype=np.float32)
+    texts = [ANSWER_SENTENCE, "", "Am 4.6.", TEXT, "Die Sternwarte.", ANSWER_SENTENCE, "Ja."]
+    assert closest_words(lexicon, vector, texts) == _closest_words_one_by_one(
+        lexicon, vector, texts
+    )
+    assert closest_words(lexicon, vector, ["", "Am 4.6."]) == [0.0, 0.0]
+
+
 @pytest.fixture
 def service(empty_settings: Settings, embedder: MemoEmbedder) -> Iterator[QAService]:
     service = build_service(empty_settings, embedder)
@@ -77,7 +100,7 @@ def test_answers_do_not_wait_for_the_warm_up(service: QAService, embedder: MemoE
     assert service.warmer is not None  # German questions read word vectors: warmed by default
     _until(lambda: service.warmer is not None and service.warmer.warm)
     warm = service.answerer.ask(QUESTION)
-    assert set(lexicon_words(TEXT)) <= set(service.answerer.lexicon._vectors)
+    assert set(lexicon_words(TEXT)) <= set(service.answerer.lexicon.words())
     service.answerer.lexicon = WordVectors(embedder)  # as a process that just started
     cold = service.answerer.ask(QUESTION)
     assert len(service.answerer.lexicon) > 0  # it embedded its candidates' words on need
