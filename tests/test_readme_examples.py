@@ -45,6 +45,21 @@ def test_the_ask_example_matches_the_seeded_service(live_server: str) -> None:
         assert f'"{field}": {value}' in shown, (field, value)
 
 
+def test_the_ask_example_shows_every_field_the_service_returns(live_server: str) -> None:
+    """The example is pretty-printed with `...` for the citations it leaves out, so its field
+    names are read per indentation level (the top level at 4 spaces, a citation's at 12):
+    a field added to the answer or to a citation must be added to the example too (docs13:
+    chosen_start, chosen_end, mode, fallback_reason and sentences had not been)."""
+    example = re.search(r"-d '(\{\"question\": [^']*\})'\n\{\n(.*?)\n```", README, re.S)
+    assert example, "README's /v1/ask example is gone"
+    shown = example.group(2)
+    answer = httpx.post(live_server + "/v1/ask", json=json.loads(example.group(1)), timeout=120)
+    body = answer.json()
+    assert re.findall(r'^ {4}"(\w+)":', shown, re.M) == list(body)
+    citation = shown.split('"citations": [', 1)[1].split("}", 1)[0]
+    assert re.findall(r'^ {12}"(\w+)":', citation, re.M) == list(body["citations"][0])
+
+
 def _warm_health(url: str, seconds: float = 120.0) -> dict[str, Any]:
     """/health once the corpus words' background warm-up is done (the example shows it
     done: its word count is the seeds' then, not wherever the warm-up got to)."""
