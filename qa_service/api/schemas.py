@@ -235,8 +235,8 @@ class AskResponse(BaseModel):
         None,
         examples=["llm_timeout"],
         description="Why a generative answer fell back: llm_timeout, llm_unavailable, "
-        "llm_refused, llm_bad_response, llm_empty, nothing_verified, no_evidence, "
-        "llm_not_configured.",
+        "llm_refused, llm_bad_response, llm_empty, nothing_verified, stale (every cited "
+        "article replaced or deleted while the LLM wrote), no_evidence, llm_not_configured.",
     )
     sentences: list[SentenceOut] | None = Field(
         None,
