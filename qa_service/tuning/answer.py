@@ -86,3 +86,7 @@ further."""
 LEXICON_WORDS = 100_000
 """Corpus words whose single-word vectors the answerer keeps (``answer/translation.py``;
 float16, ~77 MB at most). XQuAD-de's 24 articles hold ~5,000; not measured at scale."""
+
+LEAD_SENTENCES = 3
+"""How many of an article's first sentences its lead is looked for in (``answer/lead.py``):
+a heading or two (a headline, a dateline) may come before its first body sentence."""
