@@ -15,6 +15,8 @@ from qa_service.lexicon import (
     FUNCTION_WORDS,
     MEASURE_BEFORE,
     MEASURE_UNITS,
+    MEASURE_VERB_QUESTIONS,
+    MEASURE_VERBS,
     MEASURES,
     MONTH_NUMBERS,
     NUMBER_QUESTIONS,
@@ -87,7 +89,7 @@ def fits_answer_type(question: str, sentence: str, answer_type: AnswerType | Non
     """``has_answer_type``, but a question asking a measure by its adjective ("Wie teuer ist
     es?") wants that measure stated (``holds_asked_quantity``): "23 Kilogramm" holds a number,
     not a price."""
-    if answer_type == "number" and MEASURES.get(asked_measure(question) or ""):
+    if answer_type == "number" and asked_kind(question):
         return holds_asked_quantity(question, sentence)
     return has_answer_type(sentence, answer_type)
 
@@ -179,6 +181,22 @@ def asked_measure(question: str) -> str | None:
     return None if asked is None else asked.group(1).lower()
 
 
+_MEASURE_VERB_QUESTION = re.compile(rf"\b(?:{'|'.join(MEASURE_VERB_QUESTIONS)})\b", re.IGNORECASE)
+
+
+def asked_kind(question: str) -> str | None:
+    """The kind of measure a question asks (``lexicon.MEASURE_UNITS``): by its adjective
+    ("Wie teuer ...?", ``asked_measure``) or by its verb after "Wie viel"/"Was"/"How much"/
+    "What" ("Wie viel kostete die Brücke?": a price; ``lexicon.MEASURE_VERBS``); None if
+    it asks none."""
+    if kind := MEASURES.get(asked_measure(question) or ""):
+        return kind
+    if _MEASURE_VERB_QUESTION.search(question) is None:
+        return None
+    words = (m.group().lower() for m in WORD.finditer(question))
+    return next((MEASURE_VERBS[w] for w in words if w in MEASURE_VERBS), None)
+
+
 def holds_asked_quantity(question: str, sentence: str) -> bool:
     """Whether ``sentence`` holds a quantity that could answer the number question.
 
@@ -190,10 +208,11 @@ def holds_asked_quantity(question: str, sentence: str) -> bool:
 
     A question asking a measure by its adjective (``asked_measure``; ``lexicon.MEASURES``)
     wants that measure: "Wie schwer ...?" a weight ("23 Kilogramm"), "Wie alt ...?" an age
-    ("69 Jahre", "der 69-Jährige"), "Wie teuer ...?" a price ("2499 Euro", "$1299").
+    ("69 Jahre", "der 69-Jährige"), "Wie teuer ...?" a price ("2499 Euro", "$1299"); so does
+    one asking it by its verb ("Wie viel kostete ...?", ``asked_kind``).
     """
     own = {m.group() for m in _QUANTITY.finditer(question)}
-    kind = MEASURES.get(asked_measure(question) or "")
+    kind = asked_kind(question)
     measure = None if kind is None else _MEASURES[kind]
     words = {m.group().lower() for m in WORD.finditer(question)}
     durations = _DURATION_QUESTION.search(question) is not None or bool(words & DURATION_UNITS)

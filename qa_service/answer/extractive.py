@@ -9,6 +9,7 @@ and each citation's quote is re-read from the stored article and compared before
   citations (citations.py) -> compose the answer text (text.py)
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -39,6 +40,7 @@ from qa_service.answer.language import (
     detect_language,
     unresolved_message,
 )
+from qa_service.answer.lead import article_leads, given_titles, lead_keys, lead_signals
 from qa_service.answer.questions import check_question, reading_form
 from qa_service.answer.references import addresses_assistant, refers_to_nothing
 from qa_service.answer.reranking import Reranker, rerank
@@ -170,7 +172,13 @@ class ExtractiveAnswerer:
         retrieval = self.retriever.retrieve(query, vector, top_k, language, keywords)
         titles, passages, quote = self.sources(retrieval)
         ranked, diagnostics = self.rank(
-            question, query, language, retrieval.candidates, topic, vector=vector
+            question,
+            query,
+            language,
+            retrieval.candidates,
+            topic,
+            vector=vector,
+            titles=given_titles(retrieval.articles),
         )
         cited = self.cite(ranked, titles, quote)
         if not cited:
@@ -237,17 +245,17 @@ class ExtractiveAnswerer:
         topic: Topic | None = None,
         *,
         vector: np.ndarray,
+        titles: Mapping[str, str | None] | None = None,
     ) -> tuple[Ranked, dict[str, float]]:
         """The candidate sentences best first, with diagnostics; none if the answer abstains.
-        ``vector``: the query's, which the candidates were found with."""
+        ``vector``: the query's, which the candidates were found with; ``titles``: their
+        articles' given titles (part of their leads, ``answer/lead.given_titles``)."""
         if not candidates:
             return [], {}
-        scores = score_candidates(
-            question,
-            candidates,
-            self.weights,
-            self.word_signals(question, language, vector, candidates),
-        )
+        extra = self.word_signals(question, language, vector, candidates)
+        if lead := self.lead_signals(question, language, candidates, titles or {}):
+            extra = lead if extra is None else [a + b for a, b in zip(extra, lead, strict=True)]
+        scores = score_candidates(question, candidates, self.weights, extra)
         cfg = self.config
         if topic is not None and topic.dependence >= cfg.topic_min_dependence and cfg.topic_bonus:
             keys = [(c.row.doc_id, c.row.ord) for c in candidates]
@@ -377,6 +385,23 @@ class ExtractiveAnswerer:
         if translated is None:
             return closest
         return [a + b for a, b in zip(translated, closest, strict=True)]
+
+    def lead_signals(
+        self,
+        question: str,
+        language: Language,
+        candidates: list[CandidateSentence],
+        titles: Mapping[str, str | None],
+    ) -> list[float] | None:
+        """What each candidate's article lead adds to its score (``answer/lead.py``), times
+        this language's weight (None: none for it)."""
+        weight = self.weights.lead.get(language)
+        if not weight:
+            return None
+        rows = self.retriever.documents.sentences_by_key(lead_keys(candidates))
+        docs = {c.row.doc_id for c in candidates}
+        leads = article_leads(rows, {d: titles.get(d) for d in docs})
+        return lead_signals(question, candidates, leads, weight)
 
     def translated(
         self, question: str, language: Language, candidates: list[CandidateSentence]

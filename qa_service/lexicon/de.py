@@ -132,6 +132,17 @@ MEASURES: dict[str, str | None] = {
     "groß": None,
     "gross": None,
 }
+# Verbs whose question asks a measure of that kind whatever its wh-word ("Wie viel kostete die
+# Brücke?", "Was kostet das Ticket?": a price, not any number; "Wie viel wiegt er?": a
+# weight), and the "Was ...?" forms that make a question a number question
+# (``answer/cues.py``).
+MEASURE_VERBS: dict[str, str] = dict.fromkeys(
+    "kostet kostete kosteten kosten gekostet".split(), "price"
+) | dict.fromkeys("wiegt wog wogen wiegen gewogen".split(), "weight")
+WHAT_MEASURE = r"was\s+(?:kostet|kostete|kosteten|wiegt|wog)"
+# The question words after which those verbs ask their measure: not "Wie viele Leben kostete
+# der Krieg?", which counts lives.
+MEASURE_VERB_QUESTIONS = (r"wie\s*viel(?!e)", r"was")
 # What states a measure of each kind (regular expressions, matched case-insensitively): the
 # units after its number ("23 Kilogramm", "der 69-Jährige", "im 70. Lebensjahr") and what
 # stands before it ("€ 2499"); a scale word may come between number and unit ("2,5 Millionen
@@ -145,7 +156,12 @@ MEASURE_UNITS = {
 MEASURE_BEFORE = {"price": r"[€$£]", "age": r"alter\s+von"}  # "im Alter von 38"
 SCALE_WORDS = r"millionen?|milliarden?|mio\.|mrd\.|tausend"
 # Questions asking for a number / a time (regular expressions, matched case-insensitively).
-NUMBER_QUESTIONS = (r"wie\s*viele?", r"wieviele?", rf"wie\s+(?:{'|'.join(MEASURES)})")
+NUMBER_QUESTIONS = (
+    r"wie\s*viele?",
+    r"wieviele?",
+    rf"wie\s+(?:{'|'.join(MEASURES)})",
+    WHAT_MEASURE,
+)
 TIME_QUESTIONS = (
     r"wann",
     r"seit\s+wann",

@@ -94,6 +94,10 @@ MEASURE_UNITS = {
     "distance": r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|yards?",
     "age": r"years?",  # "69 years old", "a 69-year-old"
 }
+MEASURE_VERBS: dict[str, str] = dict.fromkeys("cost costs".split(), "price") | dict.fromkeys(
+    "weigh weighs weighed".split(), "weight"
+)  # see de.py; "How much did it cost?" is a number question already
+MEASURE_VERB_QUESTIONS = (r"how\s+much", r"what")
 MEASURE_BEFORE = {"price": r"[€$£]", "age": r"aged|age(?:\s+of)?"}  # "at age 39"
 SCALE_WORDS = r"million|billion|trillion|thousand|bn"
 NUMBER_QUESTIONS = (

@@ -92,3 +92,7 @@ between questions: a German question's closest word reads the words of its ~25 c
 and tokenising them was 60% of that signal's CPU (2.2 of 3.6 ms under cProfile, XQuAD-de,
 tput10). 20,000 sentences hold the candidates of ~800 recent questions in ~10-20 MB; a
 sentence not kept is tokenised again, with the same words. Not swept."""
+
+LEAD_SENTENCES = 3
+"""How many of an article's first sentences its lead is looked for in (``answer/lead.py``):
+a heading or two (a headline, a dateline) may come before its first body sentence."""

@@ -20,6 +20,9 @@ from qa_service.answer.cues import (
         ("Wie schwer ist es?", "number"),  # an adjective asking a measure
         ("Wie alt ist Schoigu?", "number"),
         ("How heavy is it?", "number"),
+        ("Was kostete die neue Fähre?", "number"),  # a verb asking a measure
+        ("Was kostet das Ticket?", "number"),
+        ("Was wurde gebaut?", None),
         ("Wann wurde der Hafen eröffnet?", "time"),
         ("In welchem Jahr war das?", "time"),
         ("When did it open?", "time"),
@@ -155,3 +158,28 @@ def test_the_number_cue_of_a_measure_question_is_that_measure() -> None:
     assert not fits_answer_type("Wie teuer ist es?", weight, "number")
     assert fits_answer_type("Wie teuer ist es?", price, "number")
     assert fits_answer_type("Wie viele Räder gibt es?", weight, "number")  # any number
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie viel kostete die Brücke?",
+        "Wieviel kostet das Ticket?",
+        "Was kostete die neue Fähre?",
+        "How much did the bridge cost?",
+    ],
+)
+def test_a_question_asking_a_price_by_its_verb_wants_a_price(question: str) -> None:
+    """ "Wie viel kostete ...?" is answered by "12 Millionen Euro", not by the opening
+    sentence's "nach drei Jahren Bauzeit" (hunt13, answer11)."""
+    opened, price = "Sie wurde nach drei Jahren eröffnet.", "Sie kostete 12 Millionen Euro."
+    assert expected_answer_type(question) == "number"
+    assert not fits_answer_type(question, opened, "number")
+    assert fits_answer_type(question, price, "number")
+    assert holds_asked_quantity(question, "Die Kosten lagen bei 25 Mio. Euro.")
+
+
+def test_a_cost_verb_counting_something_else_asks_any_number() -> None:
+    """ "Wie viele Leben kostete ...?" counts lives: no price wanted."""
+    question = "Wie viele Leben kostete der Sturm?"
+    assert fits_answer_type(question, "Der Sturm tötete drei Menschen.", "number")

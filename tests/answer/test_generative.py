@@ -451,8 +451,10 @@ def test_a_timeout_names_the_limit_that_ran_out(scripted) -> None:  # type: igno
 
 def test_a_cited_passage_chooses_the_supporting_sentence(client: TestClient, scripted) -> None:  # type: ignore[no-untyped-def]
     """Hunt 8 L6: a sentence citing a further passage got all of it (530 characters) as the
-    chosen part; now the passage's sentence that supports it, exact in the article."""
-    question = "Wie viele Drohnen will die Ukraine im Ausland bauen lassen?"
+    chosen part; now the passage's sentence that supports it, exact in the article. (The
+    question was "Wie viele Drohnen will die Ukraine im Ausland bauen lassen?", which the
+    seeds give no number for: it abstains since the article's lead, answer/lead.py.)"""
+    question = "Wie viele nordkoreanische Truppen unterstützen Russland in Kursk?"
     _ask(client, question, top_k=8)  # the evidence the service gives the LLM
     user = scripted[1].answers[-1]["messages"][-1]["content"]
     body = _ask(client, question, top_k=8, mode="extractive")

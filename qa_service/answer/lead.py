@@ -1,0 +1,77 @@
+"""The article's lead: a later sentence is read with the names its article opened with.
+
+A news article names its topic once, in its title and first sentence ("Die Gemeinde Seebach
+hat am Montag ... gewählt."), and its later sentences say the rest without repeating it ("Mit
+55 Prozent der Stimmen gewann Karl Stein."). A question naming the topic and asking the rest
+("Wer gewann in Seebach?") shares its topic word with the opening sentence only, which then
+wins on those words alone. A later sentence therefore gets the question words its article's
+lead holds and it does not (``retrieval.lexical.coverage_gain``), times a weight
+(``ScoreWeights.lead``).
+"""
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from qa_service.retrieval.lexical import coverage_gain
+from qa_service.retrieval.retriever import CandidateSentence
+from qa_service.stores import DocumentRecord, SentenceSpan
+from qa_service.tuning.answer import LEAD_SENTENCES
+
+
+class Lead(NamedTuple):
+    text: str  # the title and the article's opening sentences, up to its first body sentence
+    last_ord: int  # the last sentence it holds: a sentence after it reads it as context
+
+
+def article_leads(
+    sentences: Mapping[tuple[str, int], SentenceSpan], titles: Mapping[str, str | None]
+) -> dict[str, Lead]:
+    """Each article's lead from its first ``LEAD_SENTENCES`` sentences (``sentences``, by
+    key) and its title: the headings before the first body sentence and that sentence."""
+    leads: dict[str, Lead] = {}
+    for doc_id in {doc for doc, _ in sentences} | set(titles):
+        parts = [titles.get(doc_id) or ""]
+        last = -1
+        for ord_ in range(LEAD_SENTENCES):
+            row = sentences.get((doc_id, ord_))
+            if row is None:
+                break
+            parts.append(row.text)
+            last = ord_
+            if row.kind != "heading":
+                break
+        leads[doc_id] = Lead(" ".join(parts), last)
+    return leads
+
+
+def given_titles(articles: Mapping[str, DocumentRecord]) -> dict[str, str | None]:
+    """The articles' titles that are not part of their texts: an article posted without one
+    is titled by its first line (``ingest.titles.text_title``), which may be its whole text
+    ("Die Gemeinde Seebach hat ... gewählt. Mit 55 Prozent ... gewann Karl Stein. ..."), and
+    would lend every later sentence the words of the others. A heading the text opens with
+    is in its lead anyway."""
+    return {
+        doc_id: record.title
+        for doc_id, record in articles.items()
+        if record.title and (record.text is None or record.title not in record.text)
+    }
+
+
+def lead_keys(candidates: list[CandidateSentence]) -> list[tuple[str, int]]:
+    """The sentences that may make up the candidates' articles' leads."""
+    docs = dict.fromkeys(c.row.doc_id for c in candidates)
+    return [(doc, ord_) for doc in docs for ord_ in range(LEAD_SENTENCES)]
+
+
+def lead_signals(
+    question: str, candidates: list[CandidateSentence], leads: Mapping[str, Lead], weight: float
+) -> list[float]:
+    """Each candidate's weighted gain from its article's lead (0 for the lead itself and for
+    headings, which name a topic without saying anything about it)."""
+    contexts = []
+    for c in candidates:
+        lead = leads.get(c.row.doc_id)
+        later = lead is not None and c.row.ord > lead.last_ord and c.row.kind != "heading"
+        contexts.append(lead.text if later and lead is not None else "")
+    gains = coverage_gain(question, [c.row.text for c in candidates], contexts)
+    return [weight * gain for gain in gains]

@@ -1,0 +1,97 @@
+"""A later sentence is read with its article's lead (``answer/lead.py``): planted
+candidates for the signal itself, then the real model, retriever and HTTP over small
+articles whose opening sentence holds the question's place and a later one the answer."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from qa_service.answer.lead import Lead, article_leads, lead_signals
+from qa_service.retrieval.lexical import coverage_gain
+from qa_service.retrieval.retriever import CandidateSentence
+from qa_service.stores import SentenceSpan
+from tests.helpers.checks import ask_exact
+
+
+def row(text: str, ord_: int, kind: str = "body", doc: str = "a") -> SentenceSpan:
+    return SentenceSpan(doc, ord_, 0, 0, len(text), kind, text)
+
+
+def candidate(span: SentenceSpan) -> CandidateSentence:
+    return CandidateSentence(span, 0.8, 0.0, 1.0, 0)
+
+
+def test_the_gain_is_what_the_context_adds_weighted_by_rarity_among_the_passages() -> None:
+    question = "Wer gewann in Tannenfeld?"
+    passages = ["Tannenfeld wählte.", "Petra Lorenz gewann.", "Es regnete."]
+    contexts = ["", "Tannenfeld wählte.", "Tannenfeld wählte."]
+    gains = coverage_gain(question, passages, contexts)
+    # "gewann" and "tannenfeld" are each in one passage: equal weights, half each.
+    assert gains == pytest.approx([0.0, 0.5, 0.5])
+    # A word the passage holds itself gains nothing from its context.
+    assert coverage_gain(question, passages, ["Tannenfeld gewann."] * 3)[1] == pytest.approx(0.5)
+    assert coverage_gain("Warum?", passages, contexts) == [0.0, 0.0, 0.0]
+
+
+def test_the_lead_is_the_title_the_headings_and_the_first_body_sentence() -> None:
+    rows = {
+        ("a", 0): row("Wahl in Tannenfeld", 0, "heading"),
+        ("a", 1): row("Der Ort hat gewählt.", 1),
+        ("a", 2): row("Petra Lorenz gewann.", 2),
+        ("b", 0): row("Ohne Titel beginnt es.", 0, doc="b"),
+    }
+    leads = article_leads(rows, {"a": "Neues aus dem Tal", "b": None})
+    assert leads["a"] == Lead("Neues aus dem Tal Wahl in Tannenfeld Der Ort hat gewählt.", 1)
+    assert leads["b"] == Lead(" Ohne Titel beginnt es.", 0)
+
+
+def test_only_sentences_after_the_lead_get_it() -> None:
+    leads = {"a": Lead("Tannenfeld wählte.", 0)}
+    candidates = [
+        candidate(row("Tannenfeld wählte.", 0)),
+        candidate(row("Petra Lorenz gewann.", 1)),
+        candidate(row("Ergebnisse", 2, "heading")),
+        candidate(row("Lorenz gewann knapp.", 3, doc="other")),  # no lead known
+    ]
+    signals = lead_signals("Wer gewann in Tannenfeld?", candidates, leads, 0.2)
+    assert signals[0] == 0.0 and signals[2] == 0.0 and signals[3] == 0.0
+    assert signals[1] > 0.0
+
+
+# -- the real service: small articles posted over HTTP -------------------------------------
+
+ELECTION = (
+    "Der Ort Tannenfeld hat am Sonntag eine neue Ortsvorsteherin gewählt. "
+    "Mit 61 Prozent der Stimmen siegte Petra Lorenz. Die Beteiligung lag bei 52 Prozent."
+)
+POOL = (
+    "Das Hallenbad am Stadtpark in Wernau wurde am Samstag nach zwei Jahren Umbau "
+    "wiedereröffnet. Es kostete acht Millionen Euro. Bürgermeisterin Jana Roth sprach "
+    "von einem guten Tag für die Familien."
+)
+
+
+@pytest.fixture
+def small_articles(client: TestClient) -> TestClient:
+    """The seeds and two small articles of our own, each opening with its place."""
+    for doc_id, title, text in [
+        ("tannenfeld", None, ELECTION),
+        ("wernau", "Hallenbad in Wernau wieder offen", POOL),
+    ]:
+        body = {"id": doc_id, "text": text} | ({"title": title} if title else {})
+        assert client.post("/v1/documents", json=body).status_code == 201
+    return client
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Wer siegte in Tannenfeld?", "Petra Lorenz"),
+        ("Wer ist Bürgermeisterin von Wernau?", "Jana Roth"),
+    ],
+)
+def test_the_sentence_that_answers_is_cited_first_not_the_opening_one(
+    small_articles: TestClient, question: str, answer: str
+) -> None:
+    body = ask_exact(small_articles, question)  # every quote is article_text[start:end]
+    assert body["abstained"] is False, body
+    assert answer in body["citations"][0]["quote"], body
