@@ -384,9 +384,9 @@ class DocumentService:
         else found in the new text or file (``article.found``; a date the new text states
         wins over the old one; so does a title, when the old one was found in the old text,
         not given)."""
-        found = article
+        from_text = article  # what the new text itself yields, beside ``article.found``
         if article.title is None or article.published_at is None:
-            found = parse_article(text)
+            from_text = parse_article(text)
         kept: dict[str, Any] = (
             {} if existing is None else {k: getattr(existing, k) for k in _METADATA_FIELDS}
         )
@@ -404,11 +404,11 @@ class DocumentService:
             id=doc_id,
             version=digest[:16],
             content_hash=digest,
-            title=article.title or kept.get("title") or article.found.title or found.title,
+            title=article.title or kept.get("title") or article.found.title or from_text.title,
             source=article.source or kept.get("source") or article.found.source,
             published_at=article.published_at
             or article.found.published_at
-            or found.published_at
+            or from_text.published_at
             or kept.get("published_at"),
             metadata=metadata,
             n_chunks=len(chunks),
