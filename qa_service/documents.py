@@ -206,9 +206,11 @@ class DocumentService:
 
         # Segmenting and embedding a long article takes seconds to minutes: done before the
         # lock, so other writers (threads, workers, `qa-service ingest`) are not held up.
+        # Another text is told by its hash alone; the stored text is read once, under the
+        # lock (``_holds``), where it must be read anyway.
         work = None
         stored = self.documents.get(doc_id)
-        if stored is None or not self._holds(stored, text, digest, given):
+        if stored is None or stored.content_hash != digest:
             if same_file:
                 _check_same_file(stored, article)
             work = self._segment_and_embed(text, progress)
@@ -222,7 +224,8 @@ class DocumentService:
             if same_file:
                 _check_same_file(existing, article)
             # No work yet only if this text was stored at the check above and another writer
-            # has replaced it since.
+            # has replaced it since, or the caller names an id holding this text with other
+            # whitespace (a rare replacement: embedded under the lock).
             sentences, chunks, vectors = work or self._segment_and_embed(text, progress)
             record = self._record(doc_id, digest, text, article, existing, chunks, sentences)
             self.index.write([PreparedDocument(record, text, sentences, chunks, vectors, True)])
