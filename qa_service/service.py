@@ -28,6 +28,7 @@ from qa_service.retrieval.index import ArticleIndex, CheckReport
 from qa_service.retrieval.retriever import HybridRetriever
 from qa_service.seeding import ingest_seeds
 from qa_service.stores import DocumentRecord, IndexCounts, Stores, open_stores
+from qa_service.tuning.stores import LIST_PAGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +98,10 @@ class QAService:
         docs = self.stores.documents
 
         def ids() -> Iterator[str]:
-            for offset in range(0, 1 << 62, _PAGE):
-                page = docs.page(offset=offset, limit=_PAGE)
+            for offset in range(0, 1 << 62, LIST_PAGE):
+                page = docs.page(offset=offset, limit=LIST_PAGE)
                 yield from (record.id for record in page)
-                if len(page) < _PAGE:
+                if len(page) < LIST_PAGE:
                     return
 
         def texts() -> Iterator[str]:
@@ -261,6 +262,3 @@ def build_service(
     return QAService(
         settings, embedder, stores, documents, retriever, answerer, responder, llm, warmer
     )
-
-
-_PAGE = 500  # document records read at a time to list every article
