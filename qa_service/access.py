@@ -36,6 +36,7 @@ from qa_service.errors import InvalidInput, KeyNotFound
 from qa_service.stores.base import AuditEntry, DocumentStore, KeyRecord
 from qa_service.textcheck import CONTROL_CHARACTERS
 from qa_service.tuning.limits import KEY_REREAD_LIMIT
+from qa_service.tuning.stores import KEY_CACHE_S, LAST_USED_EVERY_S
 
 Scope = Literal["read", "write", "admin"]
 SCOPES: tuple[Scope, ...] = ("read", "write", "admin")
@@ -43,12 +44,6 @@ KEY_PREFIX = "qa-"
 PREFIX_CHARS = 10
 """"qa-" and 7 random characters: shown in listings (to tell keys apart), used to find the row;
 2**42 values, so a prefix shared by two keys is rare and only costs one more comparison."""
-KEY_CACHE_S = 1.0
-"""How stale this process's copy of the keys may be: a revocation through another replica
-(or the CLI) takes effect within this time. Reading every key costs well under a millisecond
-at a few hundred keys."""
-LAST_USED_EVERY_S = 60.0
-"""A key's last-used time is written at most this often (no write per request)."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")  # the whole name: fullmatch ("$"
 # matches before a final line break: "ops\n" would pass a match)
 

@@ -206,9 +206,11 @@ class DocumentService:
 
         # Segmenting and embedding a long article takes seconds to minutes: done before the
         # lock, so other writers (threads, workers, `qa-service ingest`) are not held up.
+        # Another text is told by its hash alone; the stored text is read once, under the
+        # lock (``_holds``), where it must be read anyway.
         work = None
         stored = self.documents.get(doc_id)
-        if stored is None or not self._holds(stored, text, digest, given):
+        if stored is None or stored.content_hash != digest:
             if same_file:
                 _check_same_file(stored, article)
             work = self._segment_and_embed(text, progress)
@@ -222,7 +224,8 @@ class DocumentService:
             if same_file:
                 _check_same_file(existing, article)
             # No work yet only if this text was stored at the check above and another writer
-            # has replaced it since.
+            # has replaced it since, or the caller names an id holding this text with other
+            # whitespace (a rare replacement: embedded under the lock).
             sentences, chunks, vectors = work or self._segment_and_embed(text, progress)
             record = self._record(doc_id, digest, text, article, existing, chunks, sentences)
             self.index.write([PreparedDocument(record, text, sentences, chunks, vectors, True)])
@@ -384,9 +387,9 @@ class DocumentService:
         else found in the new text or file (``article.found``; a date the new text states
         wins over the old one; so does a title, when the old one was found in the old text,
         not given)."""
-        found = article
+        from_text = article  # what the new text itself yields, beside ``article.found``
         if article.title is None or article.published_at is None:
-            found = parse_article(text)
+            from_text = parse_article(text)
         kept: dict[str, Any] = (
             {} if existing is None else {k: getattr(existing, k) for k in _METADATA_FIELDS}
         )
@@ -404,11 +407,11 @@ class DocumentService:
             id=doc_id,
             version=digest[:16],
             content_hash=digest,
-            title=article.title or kept.get("title") or article.found.title or found.title,
+            title=article.title or kept.get("title") or article.found.title or from_text.title,
             source=article.source or kept.get("source") or article.found.source,
             published_at=article.published_at
             or article.found.published_at
-            or found.published_at
+            or from_text.published_at
             or kept.get("published_at"),
             metadata=metadata,
             n_chunks=len(chunks),

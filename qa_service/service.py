@@ -9,8 +9,9 @@ QAService answers, reads and deletes documents and reports health; its ``documen
                                                -> ExtractiveAnswerer -> HybridRetriever -> Stores
 """
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from qa_service.answer.extractive import Answer, AnswerConfig, ExtractiveAnswerer
 from qa_service.answer.generative import GenerativeAnswerer, Pending, Reply, Responder
@@ -19,7 +20,13 @@ from qa_service.answer.verification import Verifier
 from qa_service.config import AnswerMode, Settings
 from qa_service.documents import DocumentService, IngestResult, check_embedder
 from qa_service.errors import DocumentNotFound
-from qa_service.ingest.formats import upload_format
+from qa_service.ingest.formats import (
+    check_format_metadata,
+    check_upload_source,
+    is_html_document,
+    upload_format,
+    upload_source,
+)
 from qa_service.ingest.loading import decode_upload, parse_article
 from qa_service.llm import LLMClient, LLMStatus
 from qa_service.models import Article
@@ -28,6 +35,10 @@ from qa_service.retrieval.index import ArticleIndex, CheckReport
 from qa_service.retrieval.retriever import HybridRetriever
 from qa_service.seeding import ingest_seeds
 from qa_service.stores import DocumentRecord, IndexCounts, Stores, open_stores
+from qa_service.tuning.stores import LIST_PAGE
+
+_GIVEN_FIELDS = ("title", "source", "published_at")
+"""What a form field beside an upload replaces of what the file yields."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,10 +108,10 @@ class QAService:
         docs = self.stores.documents
 
         def ids() -> Iterator[str]:
-            for offset in range(0, 1 << 62, _PAGE):
-                page = docs.page(offset=offset, limit=_PAGE)
+            for offset in range(0, 1 << 62, LIST_PAGE):
+                page = docs.page(offset=offset, limit=LIST_PAGE)
                 yield from (record.id for record in page)
-                if len(page) < _PAGE:
+                if len(page) < LIST_PAGE:
                     return
 
         def texts() -> Iterator[str]:
@@ -114,16 +125,56 @@ class QAService:
     @staticmethod
     def read_upload(raw: bytes, filename: str, content_type: str | None = None) -> Article:
         """An uploaded file (.txt, .md, .html) as an article, before ``add_document``;
+        ``filename`` as the client sent it (only its base name is kept: ``upload_source``),
         ``content_type``: what the upload declared. Its title, date and file name are
         ``found``: fallbacks, never over a stored title or source (README)."""
+        filename = upload_source(filename)
         fmt = upload_format(filename, raw, content_type)
         text = decode_upload(raw, name=repr(filename[:100]), content_type=content_type)
         return parse_article(text, fmt=fmt, name=filename).as_found()
 
     @staticmethod
-    def read_page(text: str) -> Article:
-        """A whole HTML page sent as JSON text, converted as its upload would be."""
-        return parse_article(text, fmt="html").as_found()
+    def with_form_fields(upload: Article, given: Mapping[str, Any]) -> Article:
+        """An upload (``read_upload``) with the form fields sent beside the file, checked as
+        the JSON body's are. Title, source and date replace what the file yields; metadata
+        joins the upload's own ``format``, which it may only repeat; without a source, the
+        file name is the source fallback, checked as a given source is."""
+        filename = upload.found.source or "upload"
+        article = replace(upload, **{k: given[k] for k in _GIVEN_FIELDS if k in given})
+        if "metadata" in given:
+            fmt = (upload.metadata or {})["format"]
+            check_format_metadata(given["metadata"], fmt, f"the upload {filename[:100]!r}")
+            article.metadata = {**(upload.metadata or {}), **given["metadata"]}
+        if "source" not in given:
+            article.found = replace(upload.found, source=check_upload_source(filename))
+        return article
+
+    @staticmethod
+    def read_text(
+        text: str,
+        *,
+        title: str | None = None,
+        source: str | None = None,
+        published_at: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Article:
+        """An article sent as text (a JSON body), before ``add_document``. Plain text is kept
+        as sent; a whole HTML page (``is_html_document``) is converted as its upload would be,
+        its title and date then fallbacks. ``metadata.format``, if given, must be the format
+        the text is read as (``check_format_metadata``)."""
+        page = is_html_document(text)
+        check_format_metadata(metadata, "html" if page else "text", "the body's text")
+        if not page:
+            return Article(text, title, source, published_at, metadata)
+        read = parse_article(text, fmt="html").as_found()
+        return Article(
+            text=read.text,
+            title=title,
+            source=source,
+            published_at=published_at,
+            metadata={**(read.metadata or {}), **(metadata or {})},
+            found=read.found,  # the page's title and date: fallbacks, as in its upload
+        )
 
     def ingest_seeds_if_empty(self) -> list[IngestResult]:
         """The seeds the index lacks while it holds only seeds (qa_service/seeding.py)."""
@@ -261,6 +312,3 @@ def build_service(
     return QAService(
         settings, embedder, stores, documents, retriever, answerer, responder, llm, warmer
     )
-
-
-_PAGE = 500  # document records read at a time to list every article

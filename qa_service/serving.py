@@ -23,17 +23,14 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from qa_service.config import Settings, get_settings
+from qa_service.tuning.serving import (
+    EARLY_DEATH_S,
+    GRACEFUL_SHUTDOWN_S,
+    HEADER_TIMEOUT_S,
+    KEEP_ALIVE_S,
+)
 
 log = logging.getLogger("qa_service")
-
-HEADER_TIMEOUT_S = 10.0
-"""A request's headers must arrive within this long of the connection opening (or of the
-previous response): a client trickling header bytes is cut off instead of holding a
-connection for ever. uvicorn has no such timeout of its own."""
-KEEP_ALIVE_S = 5
-"""An idle keep-alive connection is closed after this long (uvicorn's default)."""
-GRACEFUL_SHUTDOWN_S = 30
-"""On SIGTERM, open requests get this long to finish."""
 
 
 class CoalescingTransport:
@@ -127,7 +124,6 @@ def server_options(settings: Settings) -> dict[str, Any]:
 
 
 APP = "qa_service.api.app:create_app"
-_EARLY_DEATH_S = 10.0  # a worker dying this soon after its start is a broken set-up, not bad luck
 
 
 def configure_logging() -> None:
@@ -187,7 +183,7 @@ def run_workers(host: str, port: int, workers: int, log_level: str = "info") -> 
         for i, (process, started) in enumerate(running):
             if process.is_alive():
                 continue
-            if time.monotonic() - started < _EARLY_DEATH_S:
+            if time.monotonic() - started < EARLY_DEATH_S:
                 log.error(
                     "worker %s exited with %s right after starting", process.pid, process.exitcode
                 )

@@ -36,6 +36,31 @@ def test_readd_embeds_nothing(tmp_path: Path, embedder: MemoEmbedder) -> None:
     service.close()
 
 
+def test_a_re_post_reads_the_stored_text_once(
+    tmp_path: Path, embedder: MemoEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same text under its id reads the stored text once (to tell other whitespace), and
+    other whitespace under a named id still replaces it (paragraph breaks decide where
+    citations may join sentences)."""
+    service = _service(tmp_path, embedder)
+    service.add_document(Article(text=TEXT), "wahl")
+    docs = service.stores.documents
+    reads: list[str] = []
+    read = docs.text
+
+    def counted(doc_id: str) -> str | None:
+        reads.append(doc_id)
+        return read(doc_id)
+
+    monkeypatch.setattr(docs, "text", counted)
+    result = service.documents.add(Article(text=TEXT), "wahl")
+    assert not result.created and not result.updated and reads == ["wahl"]
+    rewrapped = TEXT.replace(" ", "\n", 1)
+    replaced = service.documents.add(Article(text=rewrapped), "wahl")
+    assert replaced.updated and read("wahl") == rewrapped
+    service.close()
+
+
 def _warmed(service: QAService, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while service.warmer is not None and not service.warmer.warm:

@@ -7,7 +7,7 @@ for the question's language, and the message must ask about something at all.
 
 from collections.abc import Sequence
 
-from qa_service.answer.cues import asked_measure, expected_answer_type, holds_asked_quantity
+from qa_service.answer.cues import AskedQuantity, asked_measure, expected_answer_type
 from qa_service.answer.references import bare, is_content_word, is_name, words
 from qa_service.lexicon import CONTINUATIONS, QUESTION_WORDS, SMALL_TALK, is_letter_run
 from qa_service.retrieval.lexical import (
@@ -81,12 +81,14 @@ def lacks_asked_quantity(
     any quantity counts for it, and so does one naming only the measure it asks ("Wie schwer
     ist es?": the sentence stating the weight does not say "schwer"). ``own``: the question's
     ``own_words``, where the caller has them already (read here otherwise)."""
+    if expected_answer_type(question) != "number":
+        return False
     measure = asked_measure(question)
     own = own_words(question) if own is None else own
     about = about and any(bare(w) != measure for w in own)
-    return expected_answer_type(question) == "number" and not any(
-        holds_asked_quantity(question, sentence) and (not about or mentions(question, sentence))
-        for sentence in cited
+    held = AskedQuantity.of(question).held_by  # the question read once
+    return not any(
+        held(sentence) and (not about or mentions(question, sentence)) for sentence in cited
     )
 
 
@@ -103,8 +105,9 @@ def asks_beyond_topic(follow_up: str, own: Sequence[str], passages: Sequence[str
     a sentence that states the measure ("Das Rad wiegt 23 Kilogramm.", ``cues.asked_measure``).
     """
     measure = asked_measure(follow_up)
+    held = AskedQuantity.of(follow_up).held_by if measure is not None else None
     return bool(own) and not any(
-        word_found(w, p) or (bare(w) == measure and holds_asked_quantity(follow_up, p))
+        word_found(w, p) or (held is not None and bare(w) == measure and held(p))
         for w in own
         for p in passages
     )

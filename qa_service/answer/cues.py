@@ -7,6 +7,8 @@ a filter.
 """
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal
 
 from qa_service.lexicon import (
@@ -88,10 +90,15 @@ def has_answer_type(sentence: str, answer_type: AnswerType | None) -> bool:
 def fits_answer_type(question: str, sentence: str, answer_type: AnswerType | None) -> bool:
     """``has_answer_type``, but a question asking a measure by its adjective ("Wie teuer ist
     es?") wants that measure stated (``holds_asked_quantity``): "23 Kilogramm" holds a number,
-    not a price."""
+    not a price. For many sentences, ``answer_type_test`` reads the question once."""
+    return answer_type_test(question, answer_type)(sentence)
+
+
+def answer_type_test(question: str, answer_type: AnswerType | None) -> Callable[[str], bool]:
+    """``fits_answer_type`` of ``question`` as a test of each sentence, the question read once."""
     if answer_type == "number" and asked_kind(question):
-        return holds_asked_quantity(question, sentence)
-    return has_answer_type(sentence, answer_type)
+        return AskedQuantity.of(question).held_by
+    return lambda sentence: has_answer_type(sentence, answer_type)
 
 
 # What a number question is not answered by: a date ("4. Juni", "1954", "4.6.") and a number
@@ -197,6 +204,50 @@ def asked_kind(question: str) -> str | None:
     return next((MEASURE_VERBS[w] for w in words if w in MEASURE_VERBS), None)
 
 
+@dataclass(frozen=True, slots=True)
+class AskedQuantity:
+    """What a number question asks, read once for all the sentences it is tested against
+    (``held_by``; ``holds_asked_quantity`` says what counts): the quantities it names itself,
+    the measure its adjective asks (its pattern; None: any quantity), whether it asks a
+    duration, and the nouns it counts."""
+
+    own: frozenset[str]
+    measure: re.Pattern[str] | None
+    durations: bool
+    counted: list[str]
+
+    @classmethod
+    def of(cls, question: str) -> "AskedQuantity":
+        kind = asked_kind(question)
+        words = {m.group().lower() for m in WORD.finditer(question)}
+        return cls(
+            frozenset(m.group() for m in _QUANTITY.finditer(question)),
+            None if kind is None else _MEASURES[kind],
+            _DURATION_QUESTION.search(question) is not None or bool(words & DURATION_UNITS),
+            _counted_nouns(question),
+        )
+
+    def held_by(self, sentence: str) -> bool:
+        """``holds_asked_quantity`` of the question this was read from."""
+        own, counted = self.own, self.counted
+        text = DATE_MENTION.sub(
+            lambda m: m.group() if m.group(2) and _counts(sentence, m, counted) else " ", sentence
+        )
+        if self.measure is not None:
+            return any(
+                not {m.group() for m in _QUANTITY.finditer(stated.group())} <= own
+                for stated in self.measure.finditer(text)
+            )
+        for match in _QUANTITY.finditer(text):
+            if match.group() in own:
+                continue
+            unit = _NEXT_WORD.match(text, match.end())
+            if not self.durations and unit is not None and unit.group(1).lower() in DURATION_UNITS:
+                continue
+            return True
+        return False
+
+
 def holds_asked_quantity(question: str, sentence: str) -> bool:
     """Whether ``sentence`` holds a quantity that could answer the number question.
 
@@ -210,26 +261,6 @@ def holds_asked_quantity(question: str, sentence: str) -> bool:
     wants that measure: "Wie schwer ...?" a weight ("23 Kilogramm"), "Wie alt ...?" an age
     ("69 Jahre", "der 69-Jährige"), "Wie teuer ...?" a price ("2499 Euro", "$1299"); so does
     one asking it by its verb ("Wie viel kostete ...?", ``asked_kind``).
+    For many sentences, ``AskedQuantity.of(question).held_by`` reads the question once.
     """
-    own = {m.group() for m in _QUANTITY.finditer(question)}
-    kind = asked_kind(question)
-    measure = None if kind is None else _MEASURES[kind]
-    words = {m.group().lower() for m in WORD.finditer(question)}
-    durations = _DURATION_QUESTION.search(question) is not None or bool(words & DURATION_UNITS)
-    counted = _counted_nouns(question)
-    text = DATE_MENTION.sub(
-        lambda m: m.group() if m.group(2) and _counts(sentence, m, counted) else " ", sentence
-    )
-    if measure is not None:
-        return any(
-            not {m.group() for m in _QUANTITY.finditer(stated.group())} <= own
-            for stated in measure.finditer(text)
-        )
-    for match in _QUANTITY.finditer(text):
-        if match.group() in own:
-            continue
-        unit = _NEXT_WORD.match(text, match.end())
-        if not durations and unit is not None and unit.group(1).lower() in DURATION_UNITS:
-            continue
-        return True
-    return False
+    return AskedQuantity.of(question).held_by(sentence)

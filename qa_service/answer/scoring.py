@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from qa_service.answer.citations import Ranked
-from qa_service.answer.cues import expected_answer_type, fits_answer_type
+from qa_service.answer.cues import answer_type_test, expected_answer_type
 from qa_service.retrieval.lexical import term_coverage, words_found
 from qa_service.retrieval.retriever import CandidateSentence
 from qa_service.tuning import answer as tuning
@@ -32,6 +32,7 @@ def score_candidates(
     max_chunk = max(c.chunk_score for c in candidates)
     answer_type = expected_answer_type(question)
     cue = weights.speech if answer_type == "speech" else weights.cue
+    fits = answer_type_test(question, answer_type)  # the question read once
     scores = []
     for c, covered, added in zip(
         candidates, coverage, extra or [0.0] * len(candidates), strict=True
@@ -43,7 +44,7 @@ def score_candidates(
             + weights.coverage * covered
             + weights.previous * previous
             + weights.chunk * chunk
-            + (cue if fits_answer_type(question, c.row.text, answer_type) else 0.0)
+            + (cue if fits(c.row.text) else 0.0)
             - (weights.heading_penalty if c.row.kind == "heading" else 0.0)
             + added
         )

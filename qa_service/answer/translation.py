@@ -21,6 +21,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -47,6 +48,25 @@ def sentence_words(text: str) -> tuple[str, ...]:
     """``lexicon_words`` of a candidate sentence, kept: the same sentences are candidates of
     many questions, and reading their words was most of the closest word's cost (tput10)."""
     return tuple(lexicon_words(text))
+
+
+@dataclass(frozen=True, slots=True)
+class TextWords:
+    """The lexicon words of each of some texts (``sentence_words``) and the vocabulary they
+    make: sorted, each word one column of the vocabulary's vectors."""
+
+    per_text: list[tuple[str, ...]]
+    vocabulary: list[str]
+    column: dict[str, int]
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> "TextWords":
+        per_text = [sentence_words(text) for text in texts]
+        vocabulary = sorted({word for words in per_text for word in words})
+        return cls(per_text, vocabulary, {word: i for i, word in enumerate(vocabulary)})
+
+    def columns(self, words: Sequence[str]) -> list[int]:
+        return [self.column[word] for word in words]
 
 
 class WordVectors:
@@ -178,17 +198,15 @@ class WordVectors:
             len(words), len(passages)
         )
         asked = [w for w in words if _lexicon_word(w)]
-        per_passage = [sentence_words(p) for p in passages]
-        vocabulary = sorted({w for ws in per_passage for w in ws})
-        if not asked or not vocabulary:
+        held = TextWords.of(passages)
+        if not asked or not held.vocabulary:
             return found
-        column = {w: i for i, w in enumerate(vocabulary)}
-        close = self.query_vectors(asked) @ self.passage_vectors(vocabulary).T >= threshold
+        close = self.query_vectors(asked) @ self.passage_vectors(held.vocabulary).T >= threshold
         row = {w: i for i, w in enumerate(asked)}
-        for j, passage_words in enumerate(per_passage):
+        for j, passage_words in enumerate(held.per_text):
             if not passage_words:
                 continue
-            near = close[:, [column[w] for w in passage_words]].any(axis=1)
+            near = close[:, held.columns(passage_words)].any(axis=1)
             for i, word in enumerate(words):
                 if word in row:
                     found[i, j] |= near[row[word]]

@@ -44,11 +44,9 @@ from qa_service.access import origin_of, same_host
 from qa_service.api.errors import NOT_UTF8, error_response
 from qa_service.config import Settings
 from qa_service.ingest.formats import media_type
+from qa_service.tuning.serving import BODY_CHUNK_TIMEOUT_S
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
-BODY_CHUNK_TIMEOUT_S = 30.0
-"""Longest wait for the next piece of a request body: a slow mobile upload sends far more
-often; a client holding a request open by trickling bytes is cut off."""
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Routes whose POST only reads (asks); every other non-GET request under /v1 changes something.

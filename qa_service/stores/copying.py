@@ -39,8 +39,7 @@ from qa_service.stores.base import AuditEntry, DocumentStore, Key
 from qa_service.stores.embedded import EmbeddedStores
 from qa_service.stores.server import ServerStores
 from qa_service.stores.sqlite.documents import ARTICLES_FILENAME, CONVERSATIONS_FILENAME
-
-_BATCH = 50  # documents per write: the vector store's cost is mostly per call
+from qa_service.tuning.stores import COPY_BATCH
 
 
 @dataclass
@@ -147,8 +146,8 @@ def copy_embedded_index(
 
 
 def _batches(documents: DocumentStore, total: int) -> Iterator[list[str]]:
-    for offset in range(0, total, _BATCH):
-        yield [r.id for r in documents.page(offset=offset, limit=_BATCH)]
+    for offset in range(0, total, COPY_BATCH):
+        yield [r.id for r in documents.page(offset=offset, limit=COPY_BATCH)]
 
 
 def _audit_detail(report: CopyReport) -> str:

@@ -12,6 +12,8 @@ One module per concern; look a number up here, not in the code that uses it:
   latency.py      how the embedder's OpenMP threads wait, how many per question, batching
   limits.py       the anonymous callers' default rate limit; how server mode waits out a
                   PostgreSQL outage
+  serving.py      the HTTP edge's timeouts (headers, body pieces, keep-alive, shutdown)
+  stores.py       store batch sizes, the text cache, how often keys are re-read
 
 Each constant says why it has its value and what set it: a benchmark (a command in
 ``benchmarks/``, its table in benchmarks/README.md), a test, or "not measured" when nobody

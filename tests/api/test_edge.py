@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from qa_service.api.app import create_app
 from qa_service.client import QAClient, QAClientError
 from qa_service.service import QAService
-from qa_service.serving import HEADER_TIMEOUT_S
+from qa_service.tuning.serving import HEADER_TIMEOUT_S
 from tests.helpers.servers import serve_process
 
 pytestmark = pytest.mark.slow  # real `qa-service serve` processes

@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers.checks import assert_citations_exact
 from tests.helpers.lighthouses import NORDMARK, Q_COST, SUEDEROOG
-from tests.helpers.llm_servers import Script, scripted_server
+from tests.helpers.llm_servers import SCRIPTED_TIMEOUT, Script, scripted_server
 from tests.helpers.servers import serve_process
 
 pytestmark = pytest.mark.slow  # a real server
@@ -20,7 +20,11 @@ Q_EN = "Who was appointed head of the drone forces?"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, Script]]:
     with scripted_server() as (llm_url, script):
-        env = {"QA_LLM_BASE_URL": llm_url, "QA_LLM_MODEL": "scripted", "QA_LLM_TIMEOUT": "20"}
+        env = {
+            "QA_LLM_BASE_URL": llm_url,
+            "QA_LLM_MODEL": "scripted",
+            "QA_LLM_TIMEOUT": str(SCRIPTED_TIMEOUT),
+        }
         root = tmp_path_factory.mktemp("generative-served")
         with (
             serve_process(root, env=env) as (url, _),

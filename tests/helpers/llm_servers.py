@@ -35,6 +35,18 @@ from tests.helpers.servers import free_port, stop_process
 LLM_VENV = Path(os.environ.get("QA_TEST_LLM_VENV", ROOT / ".venv-llm"))
 MODEL_ID = "gemma-3-270m"
 
+SCRIPTED_TIMEOUT = 60.0
+"""QA_LLM_TIMEOUT for services that talk to the scripted LLM. It answers at once, so only a
+loaded machine (2 cores shared by several test runs) makes an answer take long: 8 s ran out
+under load and a verified answer fell back (a flake). A limit that runs out only when
+something hangs; the tests of the timeout itself plant a delay past ``SHORT_TIMEOUT``."""
+SHORT_TIMEOUT = 2.0
+"""QA_LLM_TIMEOUT of a test that makes it run out (the scripted LLM delays its reply)."""
+TIMEOUT_MARGIN = 10.0
+"""How much longer than QA_LLM_TIMEOUT an answer that fell back after it may take: the
+extractive search on a loaded 2-core machine. Far below the planted delay's overrun, so a
+timeout that is not applied still fails the test."""
+
 
 def gemma_path(venv: Path = LLM_VENV) -> Path:
     """The Gemma .gguf file, assembled once into ``venv`` from the package's chunks."""

@@ -1,6 +1,5 @@
 import json
 import sys
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -21,12 +20,6 @@ from qa_service.api.schemas import (
     DocumentSummary,
 )
 from qa_service.errors import InvalidInput, UnsupportedMediaType
-from qa_service.ingest.formats import (
-    check_format_metadata,
-    check_upload_source,
-    is_html_document,
-    upload_source,
-)
 from qa_service.models import Article
 from qa_service.service import QAService
 
@@ -96,23 +89,13 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         if not isinstance(upload, UploadFile):
             raise InvalidInput(_missing_file(await request.body(), content_type))
         raw = await upload.read()
-        filename = upload_source(upload.filename or "upload.txt")
-        article = service.read_upload(raw, filename, upload.content_type)
+        article = service.read_upload(raw, upload.filename or "upload.txt", upload.content_type)
         fields: dict[str, Any] = {k: v for k in _FORM_FIELDS if isinstance(v := form.get(k), str)}
         given = {k: v for k, v in fields.items() if v}
         if "metadata" in given and (metadata := _form_metadata(given.pop("metadata"))) is not None:
             given["metadata"] = metadata  # null: as if not given, as in the JSON body
         _validate({**given, "text": "."})  # the limits of the JSON body apply to form fields
-        for key in ("title", "source", "published_at"):
-            if key in given:
-                setattr(article, key, given[key])
-        if "metadata" in given:  # the upload's own "format", which the form may only repeat
-            fmt = (article.metadata or {})["format"]
-            check_format_metadata(given["metadata"], fmt, f"the upload {filename[:100]!r}")
-            article.metadata = {**(article.metadata or {}), **given["metadata"]}
-        if "source" not in given:  # the file name may become the source: checked as given
-            article.found = replace(article.found, source=check_upload_source(filename))
-        return given.get("id"), article
+        return given.get("id"), service.with_form_fields(article, given)
     try:
         payload = json.loads(await request.body())
     except UnicodeDecodeError:
@@ -124,25 +107,13 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
     except RecursionError:
         raise InvalidInput("the body is not valid JSON: it is nested too deeply") from None
     body = _validate(payload)
-    page = is_html_document(body.text)  # a whole page, converted as its upload would be
-    check_format_metadata(body.metadata, "html" if page else "text", "the body's text")
-    article = Article(
-        text=body.text,
+    article = service.read_text(
+        body.text,
         title=body.title,
         source=body.source,
         published_at=body.published_at,
         metadata=body.metadata,
     )
-    if page:
-        read = service.read_page(body.text)
-        article = Article(
-            text=read.text,
-            title=body.title,
-            source=body.source,
-            published_at=body.published_at,
-            metadata={**(read.metadata or {}), **(body.metadata or {})},
-            found=read.found,  # the page's title and date: fallbacks, as in its upload
-        )
     return body.id, article
 
 

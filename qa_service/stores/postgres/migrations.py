@@ -10,10 +10,10 @@ from collections.abc import Callable
 import psycopg
 
 from qa_service.models import content_hash
+from qa_service.tuning.stores import REHASH_BATCH
 
 Migration = Callable[[psycopg.Cursor], None]
 MIGRATIONS: list[tuple[int, str, Migration]] = []
-_REHASH_BATCH = 1000  # rows per round trip of m004; memory stays ~1000 texts
 _LOCK = 0x51A_5C4E  # pg_advisory_xact_lock key of the schema (any constant of ours)
 
 
@@ -171,7 +171,7 @@ def _rehash(cur: psycopg.Cursor) -> None:
     read in batches through a server-side cursor."""
     with cur.connection.cursor(name="canonical_content_hash") as texts:
         texts.execute("SELECT id, text FROM documents")
-        while batch := texts.fetchmany(_REHASH_BATCH):
+        while batch := texts.fetchmany(REHASH_BATCH):
             cur.executemany(
                 "UPDATE documents SET content_hash = %s WHERE id = %s",
                 [(content_hash(text), doc_id) for doc_id, text in batch],

@@ -57,14 +57,13 @@ from qa_service.stores.sqlite.access import SQLiteAccess
 from qa_service.stores.sqlite.conversations import SQLiteConversations
 from qa_service.stores.sqlite.migrations import MigrationContext, article_migrations
 from qa_service.stores.sqlite.transaction import immediate
+from qa_service.tuning.stores import CACHED_CHARS, CACHED_TEXTS
 
 ARTICLES_FILENAME = "qa.sqlite3"
 CONVERSATIONS_FILENAME = "conversations.sqlite3"
 ACCESS_FILENAME = "access.sqlite3"
 SCHEMA_VERSION = article_migrations.version
 
-_CACHED_TEXTS = 256  # articles kept in memory for quotes ...
-_CACHED_CHARS = 16_000_000  # ... and at most this many characters of them
 
 _SENTENCE_COLUMNS = 'doc_id, ord, chunk_ord, start, "end", kind, text'
 _IDS_PER_QUERY = 500  # well below SQLite's bound on parameters (32,766)
@@ -191,7 +190,7 @@ class SQLiteDocumentStore:
         ).fetchall()
         record = document_record(rows[0], with_text) if rows else None
         if not with_text:
-            if len(self._records) >= 4 * _CACHED_TEXTS:
+            if len(self._records) >= 4 * CACHED_TEXTS:
                 self._records.clear()
             self._records[doc_id] = record
         return record
@@ -296,8 +295,8 @@ class SQLiteDocumentStore:
             return None
         self._texts[doc_id] = row[0]
         self._cached_chars += len(row[0])
-        while len(self._texts) > _CACHED_TEXTS or (
-            self._cached_chars > _CACHED_CHARS and len(self._texts) > 1
+        while len(self._texts) > CACHED_TEXTS or (
+            self._cached_chars > CACHED_CHARS and len(self._texts) > 1
         ):
             self._cached_chars -= len(self._texts.popitem(last=False)[1])
         return row[0]
