@@ -17,7 +17,12 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
 from qa_service.lexicon import QUESTION_WORDS, WORD
 from qa_service.textcheck import nfc
-from qa_service.tuning.retrieval import COMPOUND_MATCH, MATCH_QUERY_CACHE, MIN_COMPOUND_PART
+from qa_service.tuning.retrieval import (
+    COMPOUND_MATCH,
+    LONGEST_WORD_CHARS,
+    MATCH_QUERY_CACHE,
+    MIN_COMPOUND_PART,
+)
 
 # Questions arrive in German and English; English function words must not match German text.
 STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | QUESTION_WORDS
@@ -27,8 +32,9 @@ _stemmer = Stemmer.Stemmer("german")
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The Snowball (German) stem of a lower-case word."""
-    return _stemmer.stemWord(word)
+    """The Snowball (German) stem of a lower-case word; a run of characters longer than any
+    word (``LONGEST_WORD_CHARS``) as it is: its stem costs time and means nothing."""
+    return word if len(word) > LONGEST_WORD_CHARS else _stemmer.stemWord(word)
 
 
 def fold(text: str) -> str:
