@@ -398,6 +398,17 @@ def test_ingest_refuses_devices_fifos_and_oversized_files_before_reading(tmp_pat
     assert f"{fifo} is not a regular file" in output
     assert "the file has 4,004 bytes, more than 1,000 characters take in UTF-8" in output
     assert "1 created" in output and "3 failed" in output
+    # A folder holding it reports it as given by name (HUNT13 E: skipped without a word).
+    folder = subprocess.run(
+        [sys.executable, "-m", "qa_service", "ingest", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        preexec_fn=_limit_memory,
+    )
+    output = " ".join((folder.stdout + folder.stderr).split())
+    assert folder.returncode == 1 and f"{fifo} is not a regular file" in output, output
 
 
 @pytest.mark.parametrize("host", ["not a host", "no-such-host.invalid", "[::1"])

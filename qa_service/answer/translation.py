@@ -29,13 +29,15 @@ import numpy as np
 from qa_service.retrieval.embedder import Embedder, embed_queries
 from qa_service.retrieval.lexical import content_words, word_found
 from qa_service.tuning.answer import LEXICON_WARM_BATCH, LEXICON_WORDS, SENTENCE_WORDS_CACHE
+from qa_service.tuning.retrieval import LONGEST_WORD_CHARS
 
 log = logging.getLogger("qa_service")
 
 
 def _lexicon_word(word: str) -> bool:
-    """A word worth a vector: digits and one- or two-letter words are matched by spelling."""
-    return len(word) > 2 and not word.isdigit()
+    """A word worth a vector: digits, one- or two-letter words and runs longer than any word
+    (``LONGEST_WORD_CHARS``) are matched by spelling."""
+    return 2 < len(word) <= LONGEST_WORD_CHARS and not word.isdigit()
 
 
 def lexicon_words(text: str) -> list[str]:

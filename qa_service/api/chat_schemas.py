@@ -25,6 +25,9 @@ MAX_OTHER_MESSAGE_CHARS = 100_000  # system prompts and earlier answers; not sea
 
 
 class ChatRequest(BaseModel):
+    # A misspelled "conversationId" would start a new conversation silently: 422 naming it.
+    model_config = ConfigDict(extra="forbid")
+
     conversation_id: str | None = Field(
         None,
         min_length=1,

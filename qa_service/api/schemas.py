@@ -195,6 +195,8 @@ class DocumentPage(BaseModel):
 
 
 class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelled field is 422, as in DocumentIn
+
     question: Question = Field(
         min_length=1,
         max_length=MAX_QUESTION_CHARS,

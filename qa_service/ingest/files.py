@@ -56,13 +56,16 @@ def article_files(paths: Iterable[Path]) -> list[tuple[str, Path]]:
 
 def _article_files(folder: Path) -> list[Path]:
     """The article files in ``folder``; a link to a file of the folder is not one more: the
-    file itself is the article (its name its id), whichever name sorts first."""
+    file itself is the article (its name its id), whichever name sorts first. A FIFO, socket
+    or device named like an article is listed, so it is reported as failed, never opened, as
+    when it is given by name (HUNT13 E: the walk skipped it without a word)."""
     root = folder.resolve()
     return sorted(
         file
         for file in folder.rglob("*")
         if file.suffix.lower() in EXTENSIONS
-        and file.is_file()
+        and file.exists()  # a link to nothing is no file
+        and not file.is_dir()  # a FIFO or device is one, refused by name when read (loading)
         and not any(part.startswith(".") for part in file.relative_to(folder).parts)
         and not (file.is_symlink() and file.resolve().is_relative_to(root))
     )

@@ -23,6 +23,12 @@ ANAPHORS = frozenset(
     dasselbe dort dorthin dortig da daher dahin damals dann dabei dazu davon dafür dagegen
     daran darauf darüber darum danach davor dadurch deshalb deswegen ebenfalls ebenso
     """.split()
+) | frozenset(  # pronominal adverbs, made by the rule: "da(r)"/"hier" + preposition, "dr" + ...
+    f"{head}{'r' if vowel and head == 'da' else ''}{prep}"
+    for prep in "an auf aus bei durch für gegen hinter in mit nach neben über um unter von vor "
+    "zu zwischen".split()
+    for vowel in [prep[0] in "aeiouäöü"]
+    for head in ["da", "hier", *(["dr"] if vowel else [])]
 )
 # Pronouns that stand for a person or thing named elsewhere ("Wie alt ist er?").
 PERSONAL_PRONOUNS = frozenset(

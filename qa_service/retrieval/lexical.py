@@ -17,7 +17,12 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
 from qa_service.lexicon import QUESTION_WORDS, WORD
 from qa_service.textcheck import nfc
-from qa_service.tuning.retrieval import COMPOUND_MATCH, MATCH_QUERY_CACHE, MIN_COMPOUND_PART
+from qa_service.tuning.retrieval import (
+    COMPOUND_MATCH,
+    LONGEST_WORD_CHARS,
+    MATCH_QUERY_CACHE,
+    MIN_COMPOUND_PART,
+)
 
 # Questions arrive in German and English; English function words must not match German text.
 STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | QUESTION_WORDS
@@ -27,8 +32,9 @@ _stemmer = Stemmer.Stemmer("german")
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The Snowball (German) stem of a lower-case word."""
-    return _stemmer.stemWord(word)
+    """The Snowball (German) stem of a lower-case word; a run of characters longer than any
+    word (``LONGEST_WORD_CHARS``) as it is: its stem costs time and means nothing."""
+    return word if len(word) > LONGEST_WORD_CHARS else _stemmer.stemWord(word)
 
 
 def fold(text: str) -> str:
@@ -193,7 +199,10 @@ def share_found(question: str, passages: Sequence[str]) -> float:
     if not words:
         return 1.0
     terms = [_passage_terms(p) for p in passages]
-    found = sum(any(_match(w, stem(w), t) > 0 for t in terms) for w in words)
+    found = sum(
+        any(_match(w, stem(w), t) > 0 for t in terms) or any(same_verb(w, p) for p in passages)
+        for w in words
+    )
     return found / len(words)
 
 
@@ -216,9 +225,72 @@ def mentions(question: str, passage: str) -> bool:
 
 
 def word_found(word: str, passage: str) -> bool:
-    """``word`` is in ``passage``: the same stem, or part of a compound (or the other way)."""
+    """``word`` is in ``passage``: the same stem, or part of a compound (or the other way), or
+    the same verb as a participle and a finite form ("gekostet" / "kostete", ``verb_forms``)."""
     lower = word.lower()
-    return _match(lower, stem(lower), _passage_terms(passage)) > 0
+    return _match(lower, stem(lower), _passage_terms(passage)) > 0 or same_verb(lower, passage)
+
+
+def same_verb(word: str, passage: str) -> bool:
+    """``passage`` holds the lower-case ``word``'s verb as a participle where ``word`` is a
+    finite form, or the other way ("gekostet" / "kostete", see below)."""
+    if word in STOPWORDS:  # "wann" is no past of "gewonnen"
+        return False
+    participle, finite = _passage_verb_keys(passage)
+    return bool(_participle_keys(word) & finite or _finite_keys(word) & participle)
+
+
+# -- German participles and finite forms of one verb ----------------------------------------
+# A follow-up asks in the perfect ("Was hat sie gekostet?", "Wer hat gewonnen?") what the
+# article says in the past ("Sie kostete ...", "gewann"): Snowball stems "gekostet" and
+# "kostete" apart. A weak verb's participle is ge + stem + t, its past stem + te: the stem of
+# the participle without "ge" is the past's ("kostet", "wahlt"). A strong verb's participle
+# is ge + stem + en with another vowel than its past ("gewonnen" / "gewann", "gesprochen" /
+# "sprach"): their consonants match once the vowels are left out. Only ge- participles (not
+# "eröffnet", "angekündigt") and only word_found's question: BM25 stems stay as they are.
+
+_VOWELS = re.compile(r"[aeiouyäöü]+")
+_PARTICIPLE_ENDS = ("t", "en")
+
+
+def _consonants(core: str) -> str | None:
+    """``core`` with each run of vowels one "*" ("wonn" -> "w*nn"): a strong verb's forms
+    share it; None when too little is left to tell a verb (fewer than two consonants)."""
+    skeleton = _VOWELS.sub("*", core)
+    return "s:" + skeleton if len(skeleton.replace("*", "")) >= 2 else None
+
+
+@lru_cache(maxsize=50_000)
+def _participle_keys(word: str) -> frozenset[str]:
+    """What a ge- participle shares with its verb's finite forms (nothing for other words)."""
+    if not word.startswith("ge") or len(word) < 6 or not word.endswith(_PARTICIPLE_ENDS):
+        return frozenset()
+    core = word[2:]
+    keys = {"w:" + stem(core)}
+    if word.endswith("en"):
+        keys.add(_consonants(core[:-2]) or "w:" + stem(core))
+    return frozenset(keys)
+
+
+@lru_cache(maxsize=200_000)
+def _finite_keys(word: str) -> frozenset[str]:
+    """What a finite verb form (if ``word`` is one) shares with its participle: its stem (a
+    weak past: "kostete" -> "kostet"), the consonants of it and its forms without the
+    plural's -en or a "ge" that belongs to the verb ("gewann" -> "w*nn")."""
+    forms = [word, word[:-2]] if word.endswith("en") else [word]
+    if word.startswith("ge"):
+        forms += [f[2:] for f in forms]
+    keys = {"w:" + stem(word)} | {_consonants(f) or "w:" + stem(word) for f in forms}
+    return frozenset(keys)
+
+
+@lru_cache(maxsize=50_000)
+def _passage_verb_keys(passage: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The participle keys and finite keys of a passage's words."""
+    words = content_words(passage)
+    participle = frozenset(k for w in words for k in _participle_keys(w))
+    finite = frozenset(k for w in words for k in _finite_keys(w))
+    return participle, finite
 
 
 # -- the same terms for a keyword index outside SQLite (PostgreSQL, server mode) -------------

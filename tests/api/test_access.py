@@ -351,6 +351,17 @@ def test_revoking_over_http_takes_effect_at_once(service: Service) -> None:
     assert again.status_code == 409 and again.json()["type"] == "KeyExists", again.text
 
 
+def test_a_key_with_an_unknown_field_is_refused_not_made(service: Service) -> None:
+    # HUNT13 A: "origin" (meant: origins) was dropped and made a key good for any page.
+    body = {"name": "k9", "scope": "read", "origin": WIDGET_SITE}
+    response = httpx.post(f"{service.url}/v1/keys", json=body, headers=service.headers("admin"))
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["body", "origin"] and problem["type"] == "extra_forbidden", problem
+    listed = httpx.get(f"{service.url}/v1/keys", headers=service.headers("admin")).json()
+    assert "k9" not in {key["name"] for key in listed["items"]}
+
+
 def _widget_key(service: Service, name: str, *origins: str) -> httpx.Response:
     """POST /v1/keys (as admin) for a read key bound to ``origins``."""
     return httpx.post(

@@ -393,3 +393,38 @@ def test_an_age_question_needs_an_age(client: TestClient) -> None:
     assert body["abstained"] is False, body
     assert_citations_exact(client, body)
     assert "58-jährige" in body["citations"][0]["quote"], body["citations"]
+
+
+FERRY = (
+    "Die neue Fähre über die Saale in Dornbach wurde am Dienstag nach zwei Jahren Bauzeit "
+    "eingeweiht. Sie kostete 4 Millionen Euro. Landrätin Eva Kunz sprach von einem guten Tag."
+)
+VOTE = (
+    "Der Ortsteil Lindau hat am Sonntag einen neuen Ortsvorsteher bestimmt. Mit 61 Prozent der "
+    "Stimmen gewann Jonas Reiter. Die Beteiligung lag bei 52 Prozent."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "opening", "follow_up", "stated"),
+    [
+        (FERRY, "Wann wurde die Fähre in Dornbach eingeweiht?", "Was hat sie gekostet?", "kostete"),
+        (FERRY, "Wann wurde die Fähre in Dornbach eingeweiht?", "Was kostete sie?", "kostete"),
+        (VOTE, "Wen hat Lindau bestimmt?", "Wer hat dort gewonnen?", "gewann"),
+        (VOTE, "Wen hat Lindau bestimmt?", "Wer gewann dort?", "gewann"),  # a control
+    ],
+)
+def test_a_follow_up_in_the_perfect_finds_the_past_tense(
+    client: TestClient, text: str, opening: str, follow_up: str, stated: str
+) -> None:
+    """HUNT13 C: "Was hat sie gekostet?" abstained where "Was kostete sie?" answered: the
+    participle and the finite form stem apart, so the follow-up seemed to ask beyond the
+    topic (``lexical.word_found``)."""
+    doc_id = "faehre" if text is FERRY else "lindau"
+    client.post("/v1/documents", json={"id": doc_id, "text": text}).raise_for_status()
+    first = _chat(client, opening)
+    assert first["citations"][0]["document_id"] == doc_id, first["citations"]
+    body = _chat(client, follow_up, first["conversation_id"])  # citations checked exact
+    assert body["abstained"] is False, body
+    # Cited, not always first: the sentence scores read stems only (term_coverage).
+    assert any(stated in c["quote"] for c in body["citations"]), body["citations"]

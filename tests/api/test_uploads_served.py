@@ -80,6 +80,27 @@ def test_an_unknown_json_field_is_refused_by_name(http: httpx.Client) -> None:
     assert http.post("/v1/chat/completions", json={**chat, "user": "x"}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "unknown"),
+    [
+        ("/v1/ask", {"question": "Wann wurde der Turm geöffnet?", "topk": 2}, "topk"),
+        (
+            "/v1/chat",
+            {"message": "Wann wurde der Turm geöffnet?", "conversationId": "a"},
+            "conversationId",
+        ),
+    ],
+)
+def test_ask_and_chat_refuse_an_unknown_field_by_name(
+    http: httpx.Client, path: str, body: dict[str, object], unknown: str
+) -> None:
+    # HUNT13 A: a misspelled "conversationId" started a new conversation without a word.
+    response = http.post(path, json=body)
+    assert response.status_code == 422, response.text
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["body", unknown] and problem["type"] == "extra_forbidden", problem
+
+
 def test_new_metadata_for_the_same_text_keeps_its_format(http: httpx.Client) -> None:
     # HUNT12 L3: a JSON re-post with only new metadata dropped an upload's "format".
     made = _upload(http, "# Turm\n\n" + TURM, name="turm.md", id="turm-md")

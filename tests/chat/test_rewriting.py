@@ -52,6 +52,26 @@ def test_messages_that_point_back_depend_on_the_conversation(message: str) -> No
 @pytest.mark.parametrize(
     "message",
     [
+        "Wie viele Autos passen drauf?",
+        "Was steht drin?",
+        "Wer hat dran verdient?",
+        "Was kam hierbei heraus?",
+    ],
+)
+def test_pronominal_adverbs_point_back(message: str) -> None:
+    # HUNT13 F: "drauf" (as "darauf" did) carries the topic over, as any "da(r)"/"dr"/"hier"
+    # + preposition does; a noun of the message's own makes it lean on it less.
+    assert dependence(message) > 0
+    assert dependence(message) == dependence(
+        message.replace(
+            next(w for w in message.rstrip("?").split() if w.startswith(("dr", "hier"))), "dort"
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
         "Wer wurde zum Chef der Drohnentruppen ernannt?",
         "Mit wem hat Schoigu über den Ukraine-Konflikt gesprochen?",
         "Wie viele russische Vorstöße meldete der Generalstab in Kiew?",

@@ -2,12 +2,16 @@
 
 import unicodedata
 
+import pytest
+
 from qa_service.retrieval.lexical import (
     index_terms,
     index_text,
     match_query,
+    share_found,
     term_coverage,
     tokenize,
+    word_found,
     words_found,
 )
 from qa_service.tuning.retrieval import COMPOUND_MATCH
@@ -76,3 +80,29 @@ def test_decomposed_umlauts_give_the_same_keyword_terms() -> None:
     assert term_coverage("Wer ist Jürgen Müßig?", [nfd]) == term_coverage(
         "Wer ist Jürgen Müßig?", [nfc]
     )
+
+
+@pytest.mark.parametrize(
+    ("participle", "finite"),
+    [
+        ("gekostet", "kostete"),
+        ("gewählt", "wählte"),
+        ("gesagt", "sagte"),
+        ("gekauft", "kaufte"),
+        ("gewonnen", "gewann"),
+        ("gesprochen", "sprach"),
+    ],
+)
+def test_a_participle_finds_its_finite_form_and_back(participle: str, finite: str) -> None:
+    """HUNT13 C: "Was hat sie gekostet?" did not find "Sie kostete ..." (stems differ)."""
+    assert word_found(participle, f"Am Montag {finite} er viel.")
+    assert word_found(finite, f"Er hat viel {participle}.")
+    assert share_found(f"Wer hat {participle}?", [f"Stein {finite} die Wahl."]) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("word", "passage"),
+    [("gestern", "Er stritt."), ("genau", "Sie nahm es."), ("wann", "Er hat gewonnen.")],
+)
+def test_words_that_are_no_participles_find_no_verb(word: str, passage: str) -> None:
+    assert not word_found(word, passage)

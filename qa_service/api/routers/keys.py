@@ -4,7 +4,7 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from qa_service.access import Scope, public
@@ -14,6 +14,9 @@ router = APIRouter(prefix="/v1", tags=["keys"])
 
 
 class KeyIn(BaseModel):
+    # A misspelled "origin" would make a key usable from any page: 422 naming it.
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(min_length=1, max_length=64, examples=["news-widget"])
     scope: Scope = Field(examples=["read"])
     origins: list[str] = Field(
