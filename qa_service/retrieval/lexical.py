@@ -116,7 +116,7 @@ def term_coverage(question: str, passages: Sequence[str]) -> list[float]:
     of one question mostly come from one article, whose topic words ("Amazonas") are in all of
     them and decide nothing, while the rarer words point at the one sentence that answers.
     """
-    matches, weights = _weighted_matches(question, passages)
+    _, matches, weights = _weighted_matches(question, passages)
     total = sum(weights) or 1.0
     return [sum(m * w for m, w in zip(row, weights, strict=True)) / total for row in matches]
 
@@ -125,10 +125,9 @@ def coverage_gain(question: str, passages: Sequence[str], contexts: Sequence[str
     """How much more of the question each passage covers when read with its context (the
     same share as ``term_coverage``, with the words weighted by their rarity among the
     passages themselves): the question words its context holds and it does not."""
-    matches, weights = _weighted_matches(question, passages)
+    query, matches, weights = _weighted_matches(question, passages)
     if not weights:
         return [0.0] * len(passages)
-    query = [(w, stem(w)) for w in sorted(content_words(question))]
     total = sum(weights) or 1.0
     gains = []
     for row, context in zip(matches, contexts, strict=True):
@@ -140,12 +139,12 @@ def coverage_gain(question: str, passages: Sequence[str], contexts: Sequence[str
 
 def _weighted_matches(
     question: str, passages: Sequence[str]
-) -> tuple[list[list[float]], list[float]]:
-    """Each passage's match of each question content word (sorted), and each word's weight:
-    how rare it is among the passages."""
+) -> tuple[list[tuple[str, str]], list[list[float]], list[float]]:
+    """The question's content words (sorted) with their stems, each passage's match of each,
+    and each word's weight: how rare it is among the passages."""
     words = content_words(question)
     if not words or not passages:
-        return [[] for _ in passages], []
+        return [], [[] for _ in passages], []
     query = [(w, stem(w)) for w in sorted(words)]
     matches = []
     for passage in passages:
@@ -155,7 +154,7 @@ def _weighted_matches(
     weights = [
         math.log((n + 1) / (sum(row[i] > 0 for row in matches) + 0.5)) for i in range(len(query))
     ]
-    return matches, weights
+    return query, matches, weights
 
 
 def words_found(question: str, passages: Sequence[str]) -> float:
