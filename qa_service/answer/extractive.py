@@ -52,6 +52,7 @@ from qa_service.errors import InvalidInput
 from qa_service.models import Passage
 from qa_service.retrieval.embedder import Embedder, embedder_calibration
 from qa_service.retrieval.retriever import CandidateSentence, HybridRetriever, Retrieval
+from qa_service.stores import DocumentRecord
 from qa_service.tuning import answer as answer_tuning
 from qa_service.tuning.calibration import QUANTITY_CITED, ScoreWeights
 
@@ -178,7 +179,7 @@ class ExtractiveAnswerer:
             retrieval.candidates,
             topic,
             vector=vector,
-            titles=given_titles(retrieval.articles),
+            articles=retrieval.articles,
         )
         cited = self.cite(ranked, titles, quote)
         if not cited:
@@ -245,15 +246,15 @@ class ExtractiveAnswerer:
         topic: Topic | None = None,
         *,
         vector: np.ndarray,
-        titles: Mapping[str, str | None] | None = None,
+        articles: Mapping[str, DocumentRecord] | None = None,
     ) -> tuple[Ranked, dict[str, float]]:
         """The candidate sentences best first, with diagnostics; none if the answer abstains.
-        ``vector``: the query's, which the candidates were found with; ``titles``: their
-        articles' given titles (part of their leads, ``answer/lead.given_titles``)."""
+        ``vector``: the query's, which the candidates were found with; ``articles``: their
+        records, whose given titles are part of their leads (``answer/lead.given_titles``)."""
         if not candidates:
             return [], {}
         extra = self.word_signals(question, language, vector, candidates)
-        if lead := self.lead_signals(question, language, candidates, titles or {}):
+        if lead := self.lead_signals(question, language, candidates, articles or {}):
             extra = lead if extra is None else [a + b for a, b in zip(extra, lead, strict=True)]
         scores = score_candidates(question, candidates, self.weights, extra)
         cfg = self.config
@@ -391,13 +392,14 @@ class ExtractiveAnswerer:
         question: str,
         language: Language,
         candidates: list[CandidateSentence],
-        titles: Mapping[str, str | None],
+        articles: Mapping[str, DocumentRecord],
     ) -> list[float] | None:
         """What each candidate's article lead adds to its score (``answer/lead.py``), times
-        this language's weight (None: none for it)."""
+        this language's weight (None: none for it; its titles are read only then)."""
         weight = self.weights.lead.get(language)
         if not weight:
             return None
+        titles = given_titles(articles)
         rows = self.retriever.documents.sentences_by_key(lead_keys(candidates))
         docs = {c.row.doc_id for c in candidates}
         leads = article_leads(rows, {d: titles.get(d) for d in docs})
