@@ -467,8 +467,9 @@ def check(
     Unfinished writes in the journal and vectors of
     versions no document holds (never visible in answers); and sentences or chunks dense
     search cannot reach, each named (document, version, offsets, first words): stored
-    vectors no query finds and missing vectors (`--fix` writes them again). Exit code 1 when
-    something is found and not fixed."""
+    vectors no query finds and missing vectors (`--fix` writes them again). A last line says
+    what was asked and whether questions ask that graph at all. Exit code 1 when something is
+    found and not fixed."""
     service = _service(repair=False)
     try:
         report = service.check(fix=fix)
@@ -489,6 +490,7 @@ def check(
         console.print("  " + _printable(lost.describe()), soft_wrap=True)
     if len(report.lost) > MAX_LOST_LINES:
         console.print(f"  ... and {len(report.lost) - MAX_LOST_LINES} more")
+    console.print(report.checked(), soft_wrap=True)
     if not report.clean and not fix:
         raise typer.Exit(1)
 

@@ -249,7 +249,12 @@ class QAService:
 
     def check(self, *, fix: bool) -> CheckReport:
         """Crash debris: unfinished journal entries and orphan vectors (see ArticleIndex)."""
-        return self.documents.index.check(fix=fix)
+        report = self.documents.index.check(fix=fix)
+        return replace(
+            report,
+            sentences=self.counts().sentences,
+            exact_max_sentences=self.settings.exact_search_max_sentences,
+        )
 
 
 def build_service(

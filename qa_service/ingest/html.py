@@ -2,6 +2,12 @@
 
 HTML has no usable raw text, so its readable text is extracted once here and that extraction
 becomes the stored text (citations index into it).
+
+A table is read row by row: each row of data is one line, the way a reader quotes it, its
+cells joined by ``CELL_SEPARATOR`` (the header row is such a line too). Rendered Markdown
+tables (``markdown.py``) arrive here as HTML, so both are stored alike. A row whose cells
+hold a whole table, or several paragraphs each, is a page laid out with a table: its cells
+are read as paragraphs are, and only cells of one paragraph are joined on a line.
 """
 
 import json
@@ -23,6 +29,15 @@ _HTML_BLOCKS = frozenset(
     | {"ol", "dl", "dt", "dd", "blockquote", "pre", "figure", "figcaption", "table", "thead"}
     | {"tbody", "tr", "caption", "address", "hr", "details", "summary"}
 )
+_CELL_BLOCKS = frozenset(
+    {"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol"}
+    | {"li", "dl", "dt", "dd", "blockquote", "pre", "figure", "address", "details", "hr"}
+)
+"""Blocks that may stand in a table cell; more than one in a cell makes its row layout."""
+CELL_SEPARATOR = " · "
+"""Between two cells of a table row's line ("Giraffen · 3"): a mark a reader would quote,
+which is no Markdown syntax (a "|" is) and no tab (a "key<TAB>value" line is masked as a
+facts box, ``cleaning.py``); empty cells get none."""
 _HTML_DATE_META = (
     "article:published_time",
     "og:published_time",
@@ -134,35 +149,74 @@ def _html_content_root(soup: BeautifulSoup) -> Tag:
 
 
 def _html_paragraphs(root: Tag) -> list[str]:
-    """Readable paragraphs: block elements end a paragraph, inline text flows, <br> breaks a line.
+    """Readable paragraphs: block elements end a paragraph, inline text flows, <br> breaks a
+    line; a table's row of data is one line (module docstring, ``_is_data_row``).
 
     Walks with an explicit stack so deeply nested pages cannot hit the recursion limit.
     """
     collector = _ParagraphCollector()
-    stack: list[tuple[object, bool]] = [(child, False) for child in reversed(list(root.children))]
+    stack: list[tuple[object, str]] = [(child, "") for child in reversed(list(root.children))]
     while stack:
         node, closing = stack.pop()
-        if closing:
+        if closing == "row":
+            collector.in_row = False
+            collector.flush()
+            collector.bullet = False  # an empty row must not mark what follows the table
+        elif closing:
             collector.flush()
             if isinstance(node, Tag) and node.name in ("li", "tr"):
                 collector.bullet = False  # an empty item must not mark what follows the list
         elif isinstance(node, PreformattedString):
             continue  # comments, doctype, CDATA
         elif isinstance(node, NavigableString):
-            collector.buffer.append(_SPACES.sub(" ", str(node)))
+            collector.add(str(node))
         elif isinstance(node, Tag) and node.name not in _HTML_DROP:
-            if node.name == "br":
+            if node.name == "br" and collector.in_row:
+                collector.add(" ")  # a row stays one line
+            elif node.name == "br":
                 collector.buffer.append("\n")
             elif node.name in ("td", "th"):
-                collector.buffer.append(" ")
-            if node.name in _HTML_BLOCKS:
+                collector.separate = True
+            if node.name == "tr" and not collector.in_row and _is_data_row(node):
                 collector.flush()
-                # A table row is an item like a list entry, not a heading ("Giraffen 3").
+                collector.in_row = collector.bullet = True  # a row is an item, no heading
+                stack.append((node, "row"))
+            elif node.name in _HTML_BLOCKS and collector.in_row:
+                collector.add(" ")  # a cell's one paragraph stays on the row's line
+                stack.append((NavigableString(" "), ""))
+            elif node.name in _HTML_BLOCKS:
+                collector.flush()
+                # A table row is an item like a list entry, not a heading ("Giraffen · 3").
                 collector.bullet = collector.bullet or node.name in ("li", "tr")
-                stack.append((node, True))
-            stack.extend((child, False) for child in reversed(list(node.children)))
+                stack.append((node, "block"))
+            stack.extend((child, "") for child in reversed(list(node.children)))
     collector.flush()
     return collector.paragraphs
+
+
+def _is_data_row(row: Tag) -> bool:
+    """A row of data, read as one line: no table (or stray row) inside it, and no cell with
+    more than one paragraph-like block (``_CELL_BLOCKS``).
+
+    A walk of its own that stops at the first sign of layout: bs4's ``find_all`` builds a
+    filter per call (a 10,000-row table took 3x as long to read), and ``descendants`` first
+    walks to the last one, which in a page of unclosed rows (the parser nests each in the
+    one before) made reading O(rows²)."""
+    for cell in row.children:
+        if not isinstance(cell, Tag):
+            continue
+        blocks = 0
+        stack = [cell]
+        while stack:
+            node = stack.pop()
+            if node.name in ("table", "tr"):
+                return False
+            if node.name in _CELL_BLOCKS:
+                blocks += 1
+                if blocks > 1:
+                    return False
+            stack.extend(child for child in node.children if isinstance(child, Tag))
+    return True
 
 
 class _ParagraphCollector:
@@ -172,10 +226,25 @@ class _ParagraphCollector:
         self.paragraphs: list[str] = []
         self.buffer: list[str] = []
         self.bullet = False  # inside a fresh <li>: mark its first paragraph as a list item
+        self.in_row = False  # inside a row of data (``_is_data_row``): one line
+        self.separate = False  # a cell opened: CELL_SEPARATOR before its first text
+        self._has_text = False  # the buffer holds more than white space
+
+    def add(self, text: str) -> None:
+        """Inline text; the first of a cell after a filled one gets ``CELL_SEPARATOR``."""
+        text = _SPACES.sub(" ", text)
+        if text.strip():
+            if self.separate and self._has_text:
+                self.buffer.append(CELL_SEPARATOR)
+            self.separate = False
+            self._has_text = True
+        self.buffer.append(text)
 
     def flush(self) -> None:
+        """End the paragraph: the buffered text becomes paragraphs (a blank line between)."""
         text = re.sub(r" *\n *", "\n", re.sub(r"[^\S\n]+", " ", "".join(self.buffer))).strip()
         self.buffer.clear()
+        self.separate = self._has_text = False
         parts = [part.strip() for part in re.split(r"\n{2,}", text) if part.strip()]
         if parts and self.bullet:
             # The marker keeps a short item from being read as a heading; cleaning masks it.

@@ -4,7 +4,8 @@ The stored text is what citations quote, so it holds no Markdown syntax: a link 
 text and loses its URL ("[Kleinhausen](http://...)" -> "Kleinhausen"), emphasis loses its
 marks ("**Stadtrat**" -> "Stadtrat"), a heading its "#", a list item gets the bullet an HTML
 list gets ("• "), and fenced or indented code is no article text. The Markdown is rendered by
-markdown-it-py (CommonMark) and its HTML read by the HTML extractor (``html.py``), so a
+markdown-it-py (CommonMark, with GitHub's tables: each row a line, its cells joined by
+" · ", as an HTML table is read) and its HTML read by the HTML extractor (``html.py``), so a
 Markdown article and the same article as a page are stored alike. Front matter is read for
 the title and date (``titles.front_matter``), never as text.
 """
@@ -14,7 +15,9 @@ from markdown_it import MarkdownIt
 from qa_service.ingest.html import fragment_text
 from qa_service.ingest.titles import without_front_matter
 
-_RENDERER = MarkdownIt("commonmark")
+_RENDERER = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+"""CommonMark with GitHub's tables and ~~strikethrough~~: without them a table was stored as
+its "| a | b |" source and the "|---|" line, quoted so in citations."""
 _CODE = frozenset({"pre"})
 """Code blocks (fenced or indented) are rendered as <pre>: not article text."""
 

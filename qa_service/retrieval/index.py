@@ -111,6 +111,33 @@ class CheckReport:
     missing_sentence_vectors: int = 0  # spans of current versions with no vector at all
     missing_chunk_vectors: int = 0
     lost: tuple[LostSpan, ...] = ()  # each unreachable or missing one, named (HUNT7 L15)
+    asked_sentence_vectors: int = 0  # stored vectors asked as queries (``unreachable``)
+    asked_chunk_vectors: int = 0
+    sentences: int = 0  # sentences of current versions (the service fills these two in)
+    exact_max_sentences: int = 0  # questions search an exact copy up to this many (0: never)
+
+    def checked(self) -> str:
+        """What the vector scan asked, and whether questions ask the same graph: an operator
+        reads an "unreachable" count by it (fix16). The check asks Chroma's graph as this
+        process loaded it: what Chroma saved (every 1,000 writes) plus the later writes it
+        links again on opening, which need not be linked as the serving process linked them.
+        While the exact copy answers questions (stores/exact.py), no question asks that graph."""
+        asked = (
+            f"checked: {self.asked_sentence_vectors:,} sentence and "
+            f"{self.asked_chunk_vectors:,} chunk vectors, each asked as a query of Chroma's "
+            "HNSW graph as this process loaded it (each its own query); "
+        )
+        if 0 < self.sentences <= self.exact_max_sentences:
+            return asked + (
+                f"questions search an exact copy of the vectors while the index holds at most "
+                f"{self.exact_max_sentences:,} sentences (now {self.sentences:,}), so an "
+                "unreachable vector hides no sentence from them until the index outgrows it"
+            )
+        return asked + (
+            f"questions search that graph (the index holds {self.sentences:,} sentences, the "
+            f"exact copy at most {self.exact_max_sentences:,}): an unreachable vector is a "
+            "sentence no question finds until `check --fix`"
+        )
 
     @property
     def clean(self) -> bool:
@@ -173,8 +200,10 @@ class ArticleIndex:
         found: dict[VectorKind, list[Entry]] = {}
         unreachable: dict[VectorKind, list[Entry]] = {}
         missing: dict[VectorKind, list[Entry]] = {}
+        asked: dict[VectorKind, int] = {}
         for kind in VECTOR_KINDS:
             entries = list(vectors.entries(kind))
+            asked[kind] = len(entries)
             current = docs.versions(list({doc for doc, _, _ in entries}))
             found[kind] = [e for e in entries if current.get(e[0]) != e[1]]
             unreachable[kind] = [e for e in vectors.unreachable(kind) if current.get(e[0]) == e[1]]
@@ -214,6 +243,8 @@ class ArticleIndex:
             missing_sentence_vectors=len(missing["sentences"]),
             missing_chunk_vectors=len(missing["chunks"]),
             lost=tuple(lost),
+            asked_sentence_vectors=asked["sentences"],
+            asked_chunk_vectors=asked["chunks"],
         )
 
     def _missing(self, kind: VectorKind, stored: set[Entry], page: int = 1000) -> list[Entry]:

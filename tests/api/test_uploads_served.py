@@ -176,3 +176,50 @@ def test_a_json_body_in_utf_16_or_32_is_refused(http: httpx.Client, encoding: st
             "type": "UnsupportedMediaType",
         }
     assert http.get("/v1/documents/wide").status_code == 404
+
+
+ZOO_MD = (
+    "# Zoo Seehausen\n\nDer Zoo Seehausen hat im Sommer neue Gehege eröffnet.\n\n"
+    "| Tier | Anzahl |\n|---|---:|\n| Giraffen | 7 |\n| Erdmännchen | 12 |\n"
+)
+ZOO_HTML = (
+    "<html><head><title>Zoo Seehausen</title></head><body><h1>Zoo Seehausen</h1>"
+    "<p>Der Zoo Seehausen hat im Sommer neue Gehege eröffnet.</p><table>"
+    "<tr><th>Tier</th><th>Anzahl</th></tr><tr><td>Giraffen</td><td>7</td></tr>"
+    "<tr><td>Erdmännchen</td><td>12</td></tr></table></body></html>"
+)
+
+
+@pytest.mark.parametrize(("name", "content"), [("zoo.md", ZOO_MD), ("zoo.html", ZOO_HTML)])
+def test_a_table_row_is_quoted_as_a_line_without_markup(
+    http: httpx.Client, name: str, content: str
+) -> None:
+    # fix16: a Markdown table was stored as its "| a | b |" source and "|---|" line and quoted
+    # so; an HTML table's cells ran together ("Giraffen 7"). Uploaded either way, a row is
+    # one line of the stored text, cited exactly, and the same file again adds nothing.
+    first = _upload(http, content, name=name, id="zoo-table")
+    assert first.status_code == 201, first.text
+    try:
+        stored = http.get("/v1/documents/zoo-table").json()
+        assert stored["text"].split("\n\n")[2:] == [
+            "• Tier · Anzahl",
+            "• Giraffen · 7",
+            "• Erdmännchen · 12",
+        ], stored["text"]
+        body = http.post("/v1/ask", json={"question": "Wie viele Erdmännchen hat der Zoo?"})
+        citations = [c for c in body.json()["citations"] if c["document_id"] == "zoo-table"]
+        assert any("Erdmännchen · 12" in c["quote"] for c in citations), body.json()
+        for c in citations:
+            assert stored["text"][c["start"] : c["end"]] == c["quote"], c
+            assert "|" not in c["quote"] and "---" not in c["quote"], c
+        count = http.get("/v1/documents").json()["total"]
+        again = _upload(http, content, name=name)
+        assert again.status_code == 200, again.text
+        assert (again.json()["id"], again.json()["created"], again.json()["updated"]) == (
+            "zoo-table",
+            False,
+            False,
+        )
+        assert http.get("/v1/documents").json()["total"] == count
+    finally:
+        http.delete("/v1/documents/zoo-table")

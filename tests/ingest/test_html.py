@@ -65,7 +65,7 @@ def test_html_table_rows_are_statements_not_headings() -> None:
     )
     text = parse_article(html, fmt="html").text
     kinds = {text[s.start : s.end]: s.kind for s in segment_article(text).sentences}
-    assert kinds["Giraffen 3"] == "body" and kinds["Tier Anzahl"] == "body"
+    assert kinds["Giraffen · 3"] == "body" and kinds["Tier · Anzahl"] == "body"
     assert kinds["Der Zoo"] == "heading" and kinds["Er ist täglich geöffnet."] == "body"
 
 
@@ -79,3 +79,46 @@ def test_a_heading_with_a_control_character_is_no_title() -> None:
     article = parse_article(page, fmt="html")
     assert article.title == "Wahl in Neuhausen"
     assert "\x9b2J" in article.text  # the text keeps it: its offsets are the citations'
+
+
+def test_a_table_is_read_row_by_row_with_its_cells_apart() -> None:
+    # fix16: cells were joined by a space ("Giraffen 3", "Berlin 3,7 Millionen 891"), so a
+    # row's values ran together; a row is a line, its cells joined by " · ", empty cells
+    # left out, a cell's <br> or one paragraph kept on the row's line, the header row kept.
+    html = (
+        "<html><body><p>Der Zoo hat viele Tiere.</p><table><caption>Bestand 2025</caption>"
+        "<thead><tr><th>Tier</th><th>Anzahl</th><th></th></tr></thead><tbody>"
+        "<tr><td>Giraffen</td><td></td><td>3<br>(zwei Jungtiere)</td></tr>"
+        "<tr><td><p>Löwen</p></td><td><b>2</b></td></tr><tr><td> </td></tr>"
+        "<tr><td>Elefanten</td></tr></tbody></table><p>Er ist täglich geöffnet.</p></body></html>"
+    )
+    assert parse_article(html, fmt="html").text.split("\n\n") == [
+        "Der Zoo hat viele Tiere.",
+        "Bestand 2025",
+        "• Tier · Anzahl",
+        "• Giraffen · 3 (zwei Jungtiere)",
+        "• Löwen · 2",
+        "• Elefanten",
+        "Er ist täglich geöffnet.",
+    ]
+
+
+def test_a_layout_table_keeps_its_paragraphs() -> None:
+    """A page laid out with a table (a cell of several paragraphs, a table in a cell) is read
+    as paragraphs; the inner table's rows are rows; unclosed rows and cells (which the parser
+    nests ever deeper) are rows too, and a cell outside any row is text."""
+    layout = (
+        "<html><body><table><tr><td><h1>Hafenfest</h1><p>Das Hafenfest beginnt am Freitag.</p>"
+        "<p>Es endet am Sonntag.</p></td><td><table><tr><td>Freitag</td><td>18 Uhr</td></tr>"
+        "</table></td></tr></table></body></html>"
+    )
+    assert parse_article(layout, fmt="html").text.split("\n\n") == [
+        "• Hafenfest",
+        "Das Hafenfest beginnt am Freitag.",
+        "Es endet am Sonntag.",
+        "• Freitag · 18 Uhr",
+    ]
+    unclosed = "<html><body><table><tr><td>a<td>b<tr><td>c<td>d</table><p>Text.</p></body></html>"
+    assert parse_article(unclosed, fmt="html").text == "• a · b\n\n• c · d\n\nText."
+    stray = "<html><body><td>lose</td><td>Zelle</td><table></table><p>Text.</p></body></html>"
+    assert parse_article(stray, fmt="html").text == "lose · Zelle\n\nText."

@@ -36,3 +36,29 @@ def test_a_plain_text_keeps_what_looks_like_markdown() -> None:
     """Only an upload read as Markdown is converted; plain text is stored as sent."""
     text = "Der **Stadtrat** von [Kleinhausen](http://example.com) tagte."
     assert parse_article(text).text == text
+
+
+ZOO_TABLE = (
+    "# Zoo Seehausen\n\nDer Zoo hat viele Tiere.\n\n"
+    "| Tier | Anzahl |\n|:--|--:|\n| Giraffen | 3 |\n| Löwen | **2** |\n| | |\n\n"
+    "Er ist ~~selten~~ täglich geöffnet.\n"
+)
+
+
+def test_a_markdown_table_is_stored_as_an_html_table_is() -> None:
+    # fix16: CommonMark has no tables, so "| Giraffen | 3 |" rows and the "|---|" line were
+    # stored as one paragraph of pipes and quoted so. A table is read as HTML's is: each
+    # row a line, cells joined by " · ", the header row kept, no pipe or dash left.
+    text = parse_article(ZOO_TABLE, fmt="markdown").text
+    # As the same table in HTML is stored (tests/ingest/test_html.py).
+    assert text.split("\n\n") == [
+        "Zoo Seehausen",
+        "Der Zoo hat viele Tiere.",
+        "• Tier · Anzahl",
+        "• Giraffen · 3",
+        "• Löwen · 2",
+        "Er ist selten täglich geöffnet.",
+    ]
+    quotes = [text[s.start : s.end] for s in segment_article(text).sentences]
+    assert "Giraffen · 3" in quotes and "Tier · Anzahl" in quotes
+    assert not any(mark in q for q in quotes for mark in ("|", "--", "~~", "**"))

@@ -8,6 +8,7 @@ import pytest
 
 from qa_service.config import Settings
 from qa_service.service import build_service
+from qa_service.tuning.latency import EXACT_SEARCH_MAX_SENTENCES
 from tests.helpers.embedders import MemoEmbedder
 from tests.helpers.engines import run_cli
 from tests.helpers.paths import ROOT
@@ -72,6 +73,18 @@ def test_check_names_the_sentence_and_chunk_whose_vectors_are_gone(
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "missing vectors: 0 sentence, 0 chunk" in clean.stdout
     assert "vector:" not in clean.stdout  # nothing named
+    # fix16: an "unreachable" count is read by what was asked and whether questions ask
+    # that graph at all: below the exact copy's bound they never do.
+    sentences = stored + 1
+    assert (
+        f"checked: {sentences:,} sentence and " in clean.stdout
+        and "each asked as a query of Chroma's HNSW graph as this process loaded it" in clean.stdout
+        and "questions search an exact copy of the vectors while the index holds at most "
+        f"{EXACT_SEARCH_MAX_SENTENCES:,} sentences (now {sentences:,})"
+        in clean.stdout
+    ), clean.stdout
+    beyond = run_cli({**env, "QA_EXACT_SEARCH_MAX_SENTENCES": "0"}, "check")
+    assert "questions search that graph" in beyond.stdout, beyond.stdout
 
     service = build_service(chosen, embedder)
     try:  # written again with the vector the sentence had: a query for it finds it first
