@@ -5,7 +5,7 @@ articles whose opening sentence holds the question's place and a later one the a
 import pytest
 from fastapi.testclient import TestClient
 
-from qa_service.answer.lead import Lead, article_leads, lead_signals
+from qa_service.answer.lead import Lead, article_leads, lead_signals, yield_to_later
 from qa_service.retrieval.lexical import coverage_gain
 from qa_service.retrieval.retriever import CandidateSentence
 from qa_service.stores import SentenceSpan
@@ -95,3 +95,29 @@ def test_the_sentence_that_answers_is_cited_first_not_the_opening_one(
     body = ask_exact(small_articles, question)  # every quote is article_text[start:end]
     assert body["abstained"] is False, body
     assert answer in body["citations"][0]["quote"], body
+
+
+def test_a_best_lead_yields_to_a_near_tie_read_with_it() -> None:
+    lead, answer, other = row("Tannenfeld wählte.", 0), row("Lorenz siegte.", 1), row("Es", 2)
+    leads = {"a": Lead("Tannenfeld wählte.", 0)}
+    ranked = [(1.0, lead), (0.99, answer), (0.5, other)]
+    assert [r.ord for _, r in yield_to_later(ranked, leads, 0.02)] == [1, 0, 2]
+    assert yield_to_later(ranked, leads, 0.005) == ranked  # not a near tie
+    assert yield_to_later(ranked, {}, 0.02) == ranked  # no lead read (English)
+
+
+SEEBACH = (
+    "Wahl in Seebach: neuer Ortsvorsteher\n\n"
+    "Die Gemeinde Seebach hat am Sonntag einen neuen Ortsvorsteher gewählt. "
+    "Mit 55 Prozent der Stimmen gewann Karl Stein. Die Wahlbeteiligung lag bei 48 Prozent."
+)
+
+
+def test_the_answer_is_cited_and_said_without_the_lead_or_headline(client: TestClient) -> None:
+    # issue 16 hunt: the first citation was the lead merged with the answer sentence.
+    assert client.post("/v1/documents", json={"id": "seebach", "text": SEEBACH}).status_code == 201
+    body = ask_exact(client, "Wer gewann in Seebach?")  # every quote is article_text[start:end]
+    assert body["abstained"] is False, body
+    first = body["citations"][0]["quote"]
+    assert "Karl Stein" in first and "Gemeinde Seebach" not in first, body
+    assert body["answer"].startswith("Mit 55 Prozent der Stimmen gewann Karl Stein."), body

@@ -98,3 +98,6 @@ def test_a_role_question_is_answered_by_the_sentence_naming_its_holder(
     assert body["abstained"] is False, body
     assert holder in body["citations"][0]["quote"], body
     assert holder in body["answer"], body
+    # Not merged with, nor opened by, the opening sentence it was read with (its lead).
+    assert not body["answer"].startswith(("Die Gemeinde", "Im Rathaus")), body
+    assert "Gemeinde" not in body["citations"][0]["quote"], body
