@@ -121,3 +121,19 @@ def test_the_answer_is_cited_and_said_without_the_lead_or_headline(client: TestC
     first = body["citations"][0]["quote"]
     assert "Karl Stein" in first and "Gemeinde Seebach" not in first, body
     assert body["answer"].startswith("Mit 55 Prozent der Stimmen gewann Karl Stein."), body
+
+
+BRIDGE = (
+    "Die neue Brücke über die Mulde in Wurzen ist am Samstag eröffnet worden. "
+    "Nach zwei Jahren Bauzeit rollt nun wieder der Verkehr. "
+    "Das Bauwerk kostete 7,5 Millionen Euro. Der Landrat lobte die Zusammenarbeit."
+)
+
+
+def test_costs_asked_by_the_noun_are_answered_by_the_verb(client: TestClient) -> None:
+    # issue 16 hunt: "Kosten" (noun) and "kostete" share no stem; the opening sentence won.
+    assert client.post("/v1/documents", json={"id": "wurzen", "text": BRIDGE}).status_code == 201
+    body = ask_exact(client, "Was waren die Kosten der Brücke in Wurzen?")
+    assert body["abstained"] is False, body
+    assert body["citations"][0]["quote"] == "Das Bauwerk kostete 7,5 Millionen Euro.", body
+    assert body["answer"] == "Das Bauwerk kostete 7,5 Millionen Euro. [1]", body
