@@ -1,13 +1,11 @@
 """Questions asking who holds a role ("Wie heißt der Bürgermeister von X?"): planted texts
-for the word tests, then the real model, retriever and HTTP over small articles that name the
-role's holder right after the role noun ("Bürgermeister Thomas Keller (SPD) sagte ...")."""
+for the word tests; the real service over small articles naming the holder right after the
+role noun ("Bürgermeister Thomas Keller (SPD) sagte ...") is in tests/answer/test_lead.py."""
 
 import pytest
-from fastapi.testclient import TestClient
 
 from qa_service.answer.cues import asked_role, role_holder_test
 from qa_service.retrieval.lexical import content_words, words_found
-from tests.helpers.checks import ask_exact
 
 
 @pytest.mark.parametrize(
@@ -55,49 +53,3 @@ def test_the_role_asked_for(question: str, role: str | None) -> None:
 def test_a_sentence_names_the_holder_after_the_role(sentence: str, names: bool) -> None:
     assert role_holder_test("Wie heißt der Bürgermeister von Kleinhausen?")(sentence) is names
     assert role_holder_test("Wer siegte in Tannenfeld?")(sentence) is False
-
-
-# -- the real service: small articles posted over HTTP -------------------------------------
-
-CYCLE_PATH = (
-    "Die Gemeinde Kleinhausen hat am Freitag ihren neuen Radweg entlang der Lauter eröffnet. "
-    "Bürgermeister Thomas Keller (SPD) sagte, der Weg mache die Schulwege sicherer. "
-    "Der Radweg ist vier Kilometer lang. Die Arbeiten dauerten ein Jahr."
-)
-BUDGET = (
-    "Im Rathaus von Birkenau wurde am Dienstag der neue Haushalt vorgestellt.\n\n"
-    "Bürgermeisterin Sabine Hofmann sprach von einem soliden Plan. "
-    "Die Schulden sollen bis 2030 halbiert werden."
-)
-
-
-@pytest.fixture
-def role_articles(client: TestClient) -> TestClient:
-    """The seeds and two small articles of our own, each naming its mayor after the role."""
-    for doc_id, title, text in [
-        ("kleinhausen", "Neuer Radweg in Kleinhausen", CYCLE_PATH),
-        ("birkenau", None, BUDGET),
-    ]:
-        body = {"id": doc_id, "text": text} | ({"title": title} if title else {})
-        assert client.post("/v1/documents", json=body).status_code == 201
-    return client
-
-
-@pytest.mark.parametrize(
-    ("question", "holder"),
-    [
-        ("Wie heißt der Bürgermeister von Kleinhausen?", "Thomas Keller"),
-        ("Wer ist Bürgermeister von Kleinhausen?", "Thomas Keller"),
-        ("Wie heißt die Bürgermeisterin von Birkenau?", "Sabine Hofmann"),
-    ],
-)
-def test_a_role_question_is_answered_by_the_sentence_naming_its_holder(
-    role_articles: TestClient, question: str, holder: str
-) -> None:
-    body = ask_exact(role_articles, question)  # every quote is article_text[start:end]
-    assert body["abstained"] is False, body
-    assert holder in body["citations"][0]["quote"], body
-    assert holder in body["answer"], body
-    # Not merged with, nor opened by, the opening sentence it was read with (its lead).
-    assert not body["answer"].startswith(("Die Gemeinde", "Im Rathaus")), body
-    assert "Gemeinde" not in body["citations"][0]["quote"], body
