@@ -5,7 +5,7 @@ must sit exactly there (``Span.matches``): nothing is cited that cannot be shown
 exactly. The numbers that shape the grouping are in ``qa_service.tuning.answer``.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,6 +46,7 @@ class Span:
     score: float
     rows: list[SentenceSpan]
     core: tuple[int, int]  # offsets of the chosen sentences, without added context
+    said: bool = True  # its sentences may be said in the answer text (``framing``)
 
     @classmethod
     def of(cls, row: SentenceSpan, score: float) -> "Span":
@@ -90,13 +91,20 @@ def ends_paragraph(between: str | None) -> bool:
     return between is not None and "\n" in between
 
 
-def group_citations(ranked: Ranked, cfg: Grouping, quote: Quote | None = None) -> list[Span]:
+def group_citations(
+    ranked: Ranked,
+    cfg: Grouping,
+    quote: Quote | None = None,
+    leads: Mapping[str, int] | None = None,
+) -> list[Span]:
     """Pick up to ``max_citations`` spans from the ranked sentences, best first.
 
     A sentence next to one already chosen joins that span instead of taking a slot: two
     neighbouring sentences are one statement more often than two separate ones. The first
     citation only grows by sentences scored within ``merge_margin`` of it, and never across
-    a paragraph break or a line break (read through ``quote``), so it stays a precise span.
+    a paragraph break or a line break (read through ``quote``), so it stays a precise span;
+    nor by a sentence that only frames it (``framing``: a heading, or the lead of its article
+    when the best sentence was read with it; ``leads``: each article's last lead sentence).
     """
     spans: list[Span] = []
     best = ranked[0][0] if ranked else 0.0
@@ -108,6 +116,7 @@ def group_citations(ranked: Ranked, cfg: Grouping, quote: Quote | None = None) -
             close = neighbour is not spans[0] or (
                 best - score <= cfg.merge_margin
                 and not (quote and ends_paragraph(quote(row.doc_id, *neighbour.gap(row))))
+                and not framing(row, spans[0].rows[0], leads)
             )
             length = max(neighbour.end, row.end) - min(neighbour.start, row.start)
             if close and length <= cfg.max_citation_chars:
@@ -116,9 +125,25 @@ def group_citations(ranked: Ranked, cfg: Grouping, quote: Quote | None = None) -
         if len(spans) >= cfg.max_citations:
             break
         spans.append(Span.of(row, score))
+    if spans:
+        for span in spans[1:]:
+            span.said = not all(framing(r, spans[0].rows[0], leads) for r in span.rows)
     if cfg.context_chars:
         add_context(spans[1:], spans, {(r.doc_id, r.ord): r for _, r in ranked}, cfg.context_chars)
     return spans
+
+
+def framing(row: SentenceSpan, best: SentenceSpan, leads: Mapping[str, int] | None) -> bool:
+    """Whether ``row`` only frames the ``best`` sentence's answer: a heading (a headline
+    names the topic and states nothing), or a sentence of the lead of ``best``'s article
+    (``answer/lead.py``; ``leads``: each article's last lead sentence) when ``best`` comes
+    after it, being read with it: its words already count for ``best``, so its near tie is
+    the same evidence again, not a second statement. Neither joins the first citation nor
+    is said in the answer text (issue 16: "Wer gewann in Seebach?" began with the lead)."""
+    if row.kind == "heading":
+        return True
+    last = None if leads is None or row.doc_id != best.doc_id else leads.get(row.doc_id)
+    return last is not None and row.ord <= last < best.ord
 
 
 def prefer_neighbours(ranked: Ranked, bonus: float) -> Ranked:
@@ -156,7 +181,8 @@ def build_citations(
     """Each span that still reads exactly as stored, numbered from 1, with its statement.
 
     The statement is the span's chosen sentences without the context added around them:
-    what the answer text may say.
+    what the answer text may say; empty for a span that only frames the answer
+    (``Span.said``), which is cited but not said.
     """
     built: list[tuple[Citation, str]] = []
     for span in spans:
@@ -175,5 +201,6 @@ def build_citations(
             chosen_start=span.core[0],
             chosen_end=span.core[1],
         )
-        built.append((citation, text[span.core[0] - span.start : span.core[1] - span.start]))
+        statement = text[span.core[0] - span.start : span.core[1] - span.start]
+        built.append((citation, statement if span.said else ""))
     return built

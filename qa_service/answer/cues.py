@@ -264,3 +264,50 @@ def holds_asked_quantity(question: str, sentence: str) -> bool:
     For many sentences, ``AskedQuantity.of(question).held_by`` reads the question once.
     """
     return AskedQuantity.of(question).held_by(sentence)
+
+
+# -- a role's holder: "Wie heißt der Bürgermeister von X?", "Wer ist Bürgermeisterin von X?" --
+# A question asking who holds a role names the role (a capitalised noun after "Wie heißt" /
+# "Wer ist" and maybe an article); a sentence answers it by the role noun with a name after it
+# ("Bürgermeister Thomas Keller (SPD) sagte ...", "Der Bürgermeister von Lindenau, Peter
+# Brandt, ..."). The noun must be followed by what it is the role of ("Wer ist (der)
+# Bürgermeister von X?"): "Wer ist Jürgen Müßig?" asks about a name, and a role described by
+# a clause ("Wie heißt der Quarterback, der ... 38 Jahre alt war?") is held by many a name in
+# its article (XQuAD-de: the cue on such questions cost 2 top citations).
+_ROLE_QUESTION = re.compile(
+    r"^\W*(?:und\s+)?(?:wie\s+(?:heißt|hieß|heißen|hießen)|wer\s+(?:ist|war|sind|waren))\s+"
+    r"(?:(?P<article>der|die|den)\s+)?(?-i:(?P<role>[A-ZÄÖÜ][\w-]*[a-zäöüß]))"
+    r"(?P<after>\s+(?:von|vom|in|im|der|des|aus)\b)?",
+    re.IGNORECASE,
+)
+_FEMININE = re.compile(r"(?:in|innen)$")
+# A person's name: two capitalised words ("Thomas Keller"), or one before a bracket ("Keller
+# (SPD)"); what may stand between the role and the name: what it is the role of ("von
+# Lindenau"), a comma, and a verb naming its holder ("Der Vorsitzende des IPCC ist ...").
+_NAME_AFTER_ROLE = (
+    r"(?:\s+(?:von|vom|in|im|der|des|aus)\s+[A-ZÄÖÜ][\w-]*)?,?\s+"
+    r"(?:(?:ist|war|heißt|hieß|bleibt|wird|wurde)\s+)?"
+    r"(?-i:[A-ZÄÖÜ][\w-]*[a-zäöüß](?:\s+[A-ZÄÖÜ][\w-]*[a-zäöüß]|\s*\())"
+)
+
+
+def asked_role(question: str) -> str | None:
+    """The role whose holder the question asks for, lower case and without a feminine ending
+    ("bürgermeister" for "Wie heißt die Bürgermeisterin von Birkenau?"); None if it asks
+    for none."""
+    asked = _ROLE_QUESTION.search(question)
+    if asked is None or asked.group("after") is None:
+        return None
+    role = asked.group("role").lower()
+    return _FEMININE.sub("", role) if len(role) > 6 else role
+
+
+def role_holder_test(question: str) -> Callable[[str], bool]:
+    """Whether a sentence names the holder of the role the question asks for (``asked_role``):
+    a word holding the role noun ("Bürgermeisterin", "Oberbürgermeister") with a name after
+    it. A question asking no role: no sentence does."""
+    role = asked_role(question)
+    if role is None:
+        return lambda sentence: False
+    pattern = re.compile(rf"(?i:\w*{re.escape(role)}\w*){_NAME_AFTER_ROLE}")
+    return lambda sentence: pattern.search(sentence) is not None

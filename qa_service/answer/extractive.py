@@ -40,7 +40,14 @@ from qa_service.answer.language import (
     detect_language,
     unresolved_message,
 )
-from qa_service.answer.lead import article_leads, given_titles, lead_keys, lead_signals
+from qa_service.answer.lead import (
+    Lead,
+    article_leads,
+    given_titles,
+    lead_keys,
+    lead_signals,
+    yield_to_later,
+)
 from qa_service.answer.questions import check_question, reading_form
 from qa_service.answer.references import addresses_assistant, refers_to_nothing
 from qa_service.answer.reranking import Reranker, rerank
@@ -172,6 +179,7 @@ class ExtractiveAnswerer:
             vector = self.embedder.embed_query(query)
         retrieval = self.retriever.retrieve(query, vector, top_k, language, keywords)
         titles, passages, quote = self.sources(retrieval)
+        leads = self.leads(language, retrieval.candidates, retrieval.articles)
         ranked, diagnostics = self.rank(
             question,
             query,
@@ -180,8 +188,9 @@ class ExtractiveAnswerer:
             topic,
             vector=vector,
             articles=retrieval.articles,
+            leads=leads,
         )
-        cited = self.cite(ranked, titles, quote)
+        cited = self.cite(ranked, titles, quote, leads)
         if not cited:
             return Answer(ABSTAIN_MESSAGE[language], True, [], passages, language, diagnostics)
         answer = compose_answer(cited, self.config.answer_margin)
@@ -247,14 +256,18 @@ class ExtractiveAnswerer:
         *,
         vector: np.ndarray,
         articles: Mapping[str, DocumentRecord] | None = None,
+        leads: Mapping[str, Lead] | None = None,
     ) -> tuple[Ranked, dict[str, float]]:
         """The candidate sentences best first, with diagnostics; none if the answer abstains.
         ``vector``: the query's, which the candidates were found with; ``articles``: their
-        records, whose given titles are part of their leads (``answer/lead.given_titles``)."""
+        records, whose given titles are part of their leads (``answer/lead.given_titles``);
+        ``leads``: the articles' leads (``leads``), if read already."""
         if not candidates:
             return [], {}
+        if leads is None:
+            leads = self.leads(language, candidates, articles or {})
         extra = self.word_signals(question, language, vector, candidates)
-        if lead := self.lead_signals(question, language, candidates, articles or {}):
+        if lead := self.lead_signals(question, language, candidates, leads):
             extra = lead if extra is None else [a + b for a, b in zip(extra, lead, strict=True)]
         scores = score_candidates(question, candidates, self.weights, extra)
         cfg = self.config
@@ -263,7 +276,7 @@ class ExtractiveAnswerer:
             vectors = self.retriever.documents.sentence_vectors(keys)
             bonus = cfg.topic_bonus * topic.dependence
             scores = prefer_topic(candidates, scores, vectors, topic.vector, bonus)
-        ranked = rank(candidates, scores)
+        ranked = yield_to_later(rank(candidates, scores), leads, cfg.merge_margin)
         evidence = evidence_score(question, candidates)
         diagnostics = {"evidence": evidence, "best_score": ranked[0][0]}
         texts = [c.row.text for c in candidates]
@@ -387,22 +400,33 @@ class ExtractiveAnswerer:
             return closest
         return [a + b for a, b in zip(translated, closest, strict=True)]
 
+    def leads(
+        self,
+        language: Language,
+        candidates: list[CandidateSentence],
+        articles: Mapping[str, DocumentRecord],
+    ) -> dict[str, Lead]:
+        """The leads of the candidates' articles (``answer/lead.py``) in a language whose
+        score reads them (empty otherwise: their sentences and titles are read only then)."""
+        if not self.weights.lead.get(language) or not candidates:
+            return {}
+        titles = given_titles(articles)
+        rows = self.retriever.documents.sentences_by_key(lead_keys(candidates))
+        docs = {c.row.doc_id for c in candidates}
+        return article_leads(rows, {d: titles.get(d) for d in docs})
+
     def lead_signals(
         self,
         question: str,
         language: Language,
         candidates: list[CandidateSentence],
-        articles: Mapping[str, DocumentRecord],
+        leads: Mapping[str, Lead],
     ) -> list[float] | None:
-        """What each candidate's article lead adds to its score (``answer/lead.py``), times
-        this language's weight (None: none for it; its titles are read only then)."""
+        """What each candidate's article lead (``leads``) adds to its score, times this
+        language's weight (None: none for it)."""
         weight = self.weights.lead.get(language)
         if not weight:
             return None
-        titles = given_titles(articles)
-        rows = self.retriever.documents.sentences_by_key(lead_keys(candidates))
-        docs = {c.row.doc_id for c in candidates}
-        leads = article_leads(rows, {d: titles.get(d) for d in docs})
         return lead_signals(question, candidates, leads, weight)
 
     def translated(
@@ -420,9 +444,16 @@ class ExtractiveAnswerer:
         return [weight * share for share in translated_coverage(found)]
 
     def cite(
-        self, ranked: Ranked, titles: dict[str, str | None], quote: Quote | None = None
+        self,
+        ranked: Ranked,
+        titles: dict[str, str | None],
+        quote: Quote | None = None,
+        leads: Mapping[str, Lead] | None = None,
     ) -> list[tuple[Citation, str]]:
         """Citations of the best spans, each with the statement the answer text may use;
-        ``quote`` reads the articles (default: the document store)."""
+        ``quote`` reads the articles (default: the document store); ``leads``: the leads the
+        sentences were read with (``citations.framing``)."""
         quote = quote or self.retriever.documents.quote
-        return build_citations(group_citations(ranked, self.config, quote), quote, titles)
+        ends = {doc: lead.last_ord for doc, lead in (leads or {}).items()}
+        spans = group_citations(ranked, self.config, quote, ends)
+        return build_citations(spans, quote, titles)

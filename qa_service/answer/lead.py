@@ -12,6 +12,7 @@ lead holds and it does not (``retrieval.lexical.coverage_gain``), times a weight
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from qa_service.answer.citations import Ranked
 from qa_service.retrieval.lexical import coverage_gain
 from qa_service.retrieval.retriever import CandidateSentence
 from qa_service.stores import DocumentRecord, SentenceSpan
@@ -75,3 +76,26 @@ def lead_signals(
         contexts.append(lead.text if later and lead is not None else "")
     gains = coverage_gain(question, [c.row.text for c in candidates], contexts)
     return [weight * gain for gain in gains]
+
+
+def yield_to_later(ranked: Ranked, leads: Mapping[str, Lead], margin: float) -> Ranked:
+    """``ranked`` with a best sentence from its article's lead moved behind the first later
+    body sentence of that article scored within ``margin`` of it (a near tie).
+
+    The later sentence was read with the lead (``lead_signals``): it holds every question
+    word the lead does, and its own; the lead's edge is only its closeness to the topic. Left
+    first, the lead merges with it into the first citation and opens the answer ("Die
+    Gemeinde Seebach hat ... gewählt. Mit 55 Prozent ... gewann Karl Stein." for "Wer gewann
+    in Seebach?"). Scores are unchanged."""
+    if not ranked or not leads:
+        return ranked
+    top_score, top = ranked[0]
+    lead = leads.get(top.doc_id)
+    if lead is None or top.ord > lead.last_ord:
+        return ranked
+    for i, (score, row) in enumerate(ranked[1:], start=1):
+        if top_score - score > margin:
+            break
+        if row.doc_id == top.doc_id and row.ord > lead.last_ord and row.kind != "heading":
+            return [ranked[i], *ranked[:i], *ranked[i + 1 :]]
+    return ranked

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from qa_service.answer.citations import Ranked
-from qa_service.answer.cues import answer_type_test, expected_answer_type
+from qa_service.answer.cues import answer_type_test, expected_answer_type, role_holder_test
 from qa_service.retrieval.lexical import term_coverage, words_found
 from qa_service.retrieval.retriever import CandidateSentence
 from qa_service.tuning import answer as tuning
@@ -24,7 +24,8 @@ def score_candidates(
     weights: ScoreWeights,
     extra: Sequence[float] | None = None,
 ) -> list[float]:
-    """Dense similarity, plus term coverage, the previous sentence, chunk rank and cues;
+    """Dense similarity, plus term coverage, the previous sentence, chunk rank and cues (the
+    answer type, or a role's holder named);
     ``extra``: each candidate's weighted signals from single-word vectors (the translated
     coverage, ``answer/translation.py``; the closest word, ``answer/word_similarity.py``),
     added as given."""
@@ -33,6 +34,9 @@ def score_candidates(
     answer_type = expected_answer_type(question)
     cue = weights.speech if answer_type == "speech" else weights.cue
     fits = answer_type_test(question, answer_type)  # the question read once
+    # "Wie heißt der Bürgermeister von X?": the role noun with a name after it is the "who"
+    # question's answer type, worth the wh-word cue (``cues.role_holder_test``).
+    holds = role_holder_test(question)
     scores = []
     for c, covered, added in zip(
         candidates, coverage, extra or [0.0] * len(candidates), strict=True
@@ -44,7 +48,7 @@ def score_candidates(
             + weights.coverage * covered
             + weights.previous * previous
             + weights.chunk * chunk
-            + (cue if fits(c.row.text) else 0.0)
+            + (cue if fits(c.row.text) or holds(c.row.text) else 0.0)
             - (weights.heading_penalty if c.row.kind == "heading" else 0.0)
             + added
         )

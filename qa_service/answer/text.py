@@ -11,13 +11,17 @@ def compose_answer(cited: list[tuple[Citation, str]], margin: float) -> str:
     Another citation joins only when it scores within ``margin`` of the best and comes from
     the same article: near-ties across articles are common for English questions (no shared
     words with German text) and would read as a list of guesses. Each citation contributes its
-    chosen sentences, not the context shown around it, so every word is in a cited span.
+    chosen sentences, not the context shown around it, so every word is in a cited span. A
+    citation without a statement (one that only frames the answer: a headline, the lead the
+    best sentence was read with; ``citations.framing``) is not said.
     """
     best = cited[0][0]
     joined = [
         (citation, statement)
-        for citation, statement in cited
-        if citation.document_id == best.document_id and citation.score >= best.score - margin
+        for i, (citation, statement) in enumerate(cited)
+        if citation.document_id == best.document_id
+        and citation.score >= best.score - margin
+        and (statement or i == 0)
     ]
     joined.sort(key=lambda pair: pair[0].start)  # read in article order
     return " ".join(f"{statement_text(statement)} [{c.id}]" for c, statement in joined)

@@ -5,9 +5,15 @@ them for callers that read both languages. Lower-case, except where a list says 
 """
 
 # Question words and auxiliaries: they carry no topic, yet the stock stopword lists keep some.
+# "heißen" asks for a name ("Wie heißt der Bürgermeister von X?", "Wie hieß die Burg?"): the
+# sentence that answers names it ("Bürgermeister Thomas Keller sagte ...") and does not say
+# "heißt" (none of XQuAD-de's 31 answer sentences to a "Wie heißt/hieß/nennt ...?" does), so as
+# a question's word it only lowered its words-found share (the abstain evidence, issue 16).
+# Being stopwords, they are not keyword-indexed either ("heißt es" opens many a news sentence).
 QUESTION_WORDS = frozenset(
     "wer wen wem wessen was wann wo wohin woher wie warum weshalb wieso welche welcher "
-    "welches welchem welchen wieviel wieviele wurde wurden worden gibt gab".split()
+    "welches welchem welchen wieviel wieviele wurde wurden worden gibt gab "
+    "heißt hieß heißen hießen heisst hiess heissen hiessen".split()
 )
 # Function words that mark a text as German (``answer/language.py`` counts them).
 LANGUAGE_CUES = frozenset(
@@ -142,13 +148,23 @@ MEASURES: dict[str, str | None] = {
 # Brücke?", "Was kostet das Ticket?": a price, not any number; "Wie viel wiegt er?": a
 # weight), and the "Was ...?" forms that make a question a number question
 # (``answer/cues.py``).
+# The nouns naming such a measure ask it too ("Was waren die Kosten der Brücke?", "Wie hoch
+# ist der Preis?": a price; issue 16), though "Kosten" and "kostete" share no stem: the
+# sentence stating the price says "kostete 5 Millionen Euro".
 MEASURE_VERBS: dict[str, str] = dict.fromkeys(
-    "kostet kostete kosteten kosten gekostet".split(), "price"
-) | dict.fromkeys("wiegt wog wogen wiegen gewogen".split(), "weight")
+    "kostet kostete kosteten kosten gekostet preis preise".split(), "price"
+) | dict.fromkeys("wiegt wog wogen wiegen gewogen gewicht".split(), "weight")
 WHAT_MEASURE = r"was\s+(?:kostet|kostete|kosteten|wiegt|wog)"
+# "Was waren die Kosten ...?", "Was ist der Preis ...?": a measure's noun after "was" and a
+# form of "sein" (not "Welche Universität erhielt einen Preis?").
+WHAT_MEASURE_NOUN = (
+    r"was\s+(?:ist|sind|war|waren|betragen|betrugen|beträgt|betrug)\s+(?:die|der|das)\s+"
+    r"(?:kosten|preis|preise|gewicht)\b"
+)
 # The question words after which those verbs ask their measure: not "Wie viele Leben kostete
-# der Krieg?", which counts lives.
-MEASURE_VERB_QUESTIONS = (r"wie\s*viel(?!e)", r"was")
+# der Krieg?", which counts lives; "Wie hoch" asks any quantity but a named measure's ("Wie
+# hoch waren die Kosten?").
+MEASURE_VERB_QUESTIONS = (r"wie\s*viel(?!e)", r"was", r"wie\s+hoch")
 # What states a measure of each kind (regular expressions, matched case-insensitively): the
 # units after its number ("23 Kilogramm", "der 69-Jährige", "im 70. Lebensjahr") and what
 # stands before it ("€ 2499"); a scale word may come between number and unit ("2,5 Millionen
@@ -167,6 +183,7 @@ NUMBER_QUESTIONS = (
     r"wieviele?",
     rf"wie\s+(?:{'|'.join(MEASURES)})",
     WHAT_MEASURE,
+    WHAT_MEASURE_NOUN,
 )
 TIME_QUESTIONS = (
     r"wann",

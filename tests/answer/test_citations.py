@@ -167,3 +167,19 @@ def test_no_near_tie_joins_paragraphs_of_a_real_article(
             across += "\n" in gap
             within += "\n" not in gap
         assert across >= 10 and within >= 10, (doc_id, across, within)
+
+
+def test_the_first_citation_takes_no_heading_nor_the_lead_it_was_read_with() -> None:
+    # issue 16 hunt: "Wer gewann in Seebach?" cited the lead merged with the answer.
+    cfg = AnswerConfig(merge_margin=0.02, max_citation_chars=400, context_chars=0)
+    lead, answer = row(1), row(2)
+    spans = group_citations([(1.0, answer), (0.99, lead)], cfg, leads={"a": 1})
+    assert [(s.first, s.last) for s in spans] == [(2, 2), (1, 1)]
+    assert spans[1].said is False  # cited, but not said in the answer text
+    # Without a lead read (English, or another article's lead) the near tie joins as before.
+    assert group_citations([(1.0, answer), (0.99, lead)], cfg)[0].first == 1
+    # The lead itself best: a later sentence joins it (it is not the lead's frame).
+    assert group_citations([(1.0, lead), (0.99, answer)], cfg, leads={"a": 1})[0].last == 2
+    title = SentenceSpan("a", 1, 0, 51, 101, "heading", "x" * 50)
+    spans = group_citations([(1.0, answer), (0.99, title)], cfg)
+    assert [(s.first, s.last, s.said) for s in spans] == [(2, 2, True), (1, 1, False)]

@@ -22,6 +22,9 @@ from qa_service.answer.cues import (
         ("How heavy is it?", "number"),
         ("Was kostete die neue Fähre?", "number"),  # a verb asking a measure
         ("Was kostet das Ticket?", "number"),
+        ("Was waren die Kosten der Brücke?", "number"),  # a noun naming the measure
+        ("Was ist der Preis des Tickets?", "number"),
+        ("Welche Universität erhielt einen Preis?", None),  # a prize, not asked as a measure
         ("Was wurde gebaut?", None),
         ("Wann wurde der Hafen eröffnet?", "time"),
         ("In welchem Jahr war das?", "time"),
@@ -183,3 +186,13 @@ def test_a_cost_verb_counting_something_else_asks_any_number() -> None:
     """ "Wie viele Leben kostete ...?" counts lives: no price wanted."""
     question = "Wie viele Leben kostete der Sturm?"
     assert fits_answer_type(question, "Der Sturm tötete drei Menschen.", "number")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Was waren die Kosten der Brücke?", "Wie hoch waren die Kosten?", "Was ist der Preis?"],
+)
+def test_a_noun_naming_the_measure_asks_for_it(question: str) -> None:
+    # issue 16 hunt: "Kosten" and "kostete" share no stem; the price is what is asked.
+    assert fits_answer_type(question, "Das Bauwerk kostete 7,5 Millionen Euro.", "number")
+    assert not fits_answer_type(question, "Die Brücke ist 120 Meter lang.", "number")

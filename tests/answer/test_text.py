@@ -92,3 +92,12 @@ def test_footnotes_in_a_real_answer(
     # The markers stay with the sentence they end: no citation starts with one.
     assert not any(c.quote.startswith(("[", *markers)) for c in answer.citations), answer.citations
     service.close()
+
+
+def test_a_citation_that_only_frames_the_answer_is_not_said() -> None:
+    # A headline or the lead the best sentence was read with has no statement: cited only.
+    cited = [
+        (cite(1, "a", 100, 0.90), "Mit 55 Prozent gewann Karl Stein."),
+        (cite(2, "a", 10, 0.91), ""),
+    ]
+    assert compose_answer(cited, margin=0.03) == "Mit 55 Prozent gewann Karl Stein. [1]"

@@ -29,6 +29,13 @@ def ask_exact(client: httpx.Client, question: str) -> dict:
     return body
 
 
+def post_articles(client: httpx.Client, articles: list[tuple[str, str | None, str]]) -> None:
+    """POST each (id, title or None, text) to /v1/documents; each must be created."""
+    for doc_id, title, text in articles:
+        body = {"id": doc_id, "text": text} | ({"title": title} if title else {})
+        assert client.post("/v1/documents", json=body).status_code == 201, doc_id
+
+
 def assert_unique_operation_ids(spec: dict) -> None:
     """Every operation of an OpenAPI document has an ``operationId`` of its own (code
     generators name a client's functions by them)."""

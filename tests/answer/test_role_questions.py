@@ -1,0 +1,55 @@
+"""Questions asking who holds a role ("Wie heißt der Bürgermeister von X?"): planted texts
+for the word tests; the real service over small articles naming the holder right after the
+role noun ("Bürgermeister Thomas Keller (SPD) sagte ...") is in tests/answer/test_lead.py."""
+
+import pytest
+
+from qa_service.answer.cues import asked_role, role_holder_test
+from qa_service.retrieval.lexical import content_words, words_found
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wie heißt der Bürgermeister von Kleinhausen?",
+        "Wie hieß die Burg?",
+        "Wie heißen die Kandidaten?",
+    ],
+)
+def test_heissen_asks_for_a_name_and_is_no_word_the_answer_must_hold(question: str) -> None:
+    words = content_words(question)
+    assert not words & {"heißt", "hieß", "heißen"}, words
+    sentence = "Bürgermeister Thomas Keller (SPD) sagte, die Burg der Kandidaten in Kleinhausen."
+    assert words_found(question, [sentence]) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "role"),
+    [
+        ("Wie heißt der Bürgermeister von Kleinhausen?", "bürgermeister"),
+        ("Wie heißt die Bürgermeisterin von Birkenau?", "bürgermeister"),
+        ("Wer ist Bürgermeister von Großdorf?", "bürgermeister"),
+        ("Wer ist der Vorsitzende des IPCC?", "vorsitzende"),
+        ("Wer ist Jürgen Müßig?", None),  # a name, not a role: no article, nothing after it
+        ("Wer siegte in Tannenfeld?", None),
+        ("Wie hieß die normannische Burg?", None),
+    ],
+)
+def test_the_role_asked_for(question: str, role: str | None) -> None:
+    assert asked_role(question) == role
+
+
+@pytest.mark.parametrize(
+    ("sentence", "names"),
+    [
+        ("Bürgermeister Thomas Keller (SPD) sagte, der Weg sei gut.", True),
+        ("Bürgermeisterin Sabine Hofmann sprach von einem soliden Plan.", True),
+        ("Der Bürgermeister von Lindenau, Peter Brandt, ist wiedergewählt worden.", True),
+        ("Der Oberbürgermeister Keller (CDU) sagte es.", True),
+        ("Der Bürgermeister sagte, Peter Brandt sei gut.", False),  # a verb between
+        ("Die Gemeinde Kleinhausen hat einen Radweg eröffnet.", False),
+    ],
+)
+def test_a_sentence_names_the_holder_after_the_role(sentence: str, names: bool) -> None:
+    assert role_holder_test("Wie heißt der Bürgermeister von Kleinhausen?")(sentence) is names
+    assert role_holder_test("Wer siegte in Tannenfeld?")(sentence) is False
