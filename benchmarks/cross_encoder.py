@@ -285,7 +285,8 @@ def ranked_candidates(
                 if not found:
                     continue
                 extra = answerer.word_signals(question, language, vector, found)
-                lead = answerer.lead_signals(question, language, found, retrieval.articles)
+                leads = answerer.leads(language, found, retrieval.articles)
+                lead = answerer.lead_signals(question, language, found, leads)
                 if lead:
                     extra = (
                         lead if extra is None else [a + b for a, b in zip(extra, lead, strict=True)]
