@@ -9,6 +9,7 @@ are FTS5's own is tests/stores/test_keyword_search.py (real XQuAD-de spans).
 """
 
 import random
+import time
 
 import pytest
 
@@ -36,6 +37,33 @@ def _terms(rng: random.Random, i: int) -> list[str]:
     return terms
 
 
+def _vacuum_until_all_visible(database: PostgresDatabase, table: str) -> None:
+    """VACUUM until every page of ``table`` is all-visible, which an index-only scan needs.
+
+    VACUUM marks a page all-visible only when no transaction that could still see its old
+    state runs; a transaction left open elsewhere on the shared test server (another module's
+    pool) holds that back, and the planner then prefers a bitmap heap scan. So wait it out,
+    and fail naming the open transactions rather than reading a plan built on a stale map."""
+    deadline = time.monotonic() + 60
+    while True:
+        with database.connection() as conn:
+            conn.execute("VACUUM (ANALYZE)")
+            row = conn.execute(
+                "SELECT relallvisible, relpages FROM pg_class WHERE relname = %s", (table,)
+            ).fetchone()
+            assert row is not None, table
+            visible, pages = row
+            if visible >= pages:
+                return
+            if time.monotonic() > deadline:
+                open_ = conn.execute(
+                    "SELECT datname, state, xact_start, left(query, 80) FROM pg_stat_activity "
+                    "WHERE backend_xmin IS NOT NULL OR backend_xid IS NOT NULL"
+                ).fetchall()
+                raise AssertionError(f"{table}: {visible} of {pages} pages all-visible; {open_}")
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def db(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
     database = PostgresDatabase(postgres_server.create_database(), timeout=120)  # the bulk load
@@ -61,8 +89,7 @@ def db(postgres_server: PostgresServer):  # type: ignore[no-untyped-def]
         with cur.copy("COPY term_rows (kind, term, n, max_tf, min_dl) FROM STDIN") as copy:
             for term, (n, max_tf, min_dl) in bounds.items():
                 copy.write_row(("chunks", term, n, max_tf, min_dl))
-    with database.connection() as conn:
-        conn.execute("VACUUM (ANALYZE)")  # the postings' pages all-visible: index-only
+    _vacuum_until_all_visible(database, "chunks_postings")
     yield database
     database.close()
 
