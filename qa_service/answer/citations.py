@@ -125,9 +125,8 @@ def group_citations(
         if len(spans) >= cfg.max_citations:
             break
         spans.append(Span.of(row, score))
-    if spans:
-        for span in spans[1:]:
-            span.said = not all(framing(r, spans[0].rows[0], leads) for r in span.rows)
+    for span in spans[1:]:  # the first is the answer itself: always said
+        span.said = not all(framing(r, spans[0].rows[0], leads) for r in span.rows)
     if cfg.context_chars:
         add_context(spans[1:], spans, {(r.doc_id, r.ord): r for _, r in ranked}, cfg.context_chars)
     return spans

@@ -274,10 +274,12 @@ def holds_asked_quantity(question: str, sentence: str) -> bool:
 # Bürgermeister von X?"): "Wer ist Jürgen Müßig?" asks about a name, and a role described by
 # a clause ("Wie heißt der Quarterback, der ... 38 Jahre alt war?") is held by many a name in
 # its article (XQuAD-de: the cue on such questions cost 2 top citations).
+_ROLE_OF = r"(?:von|vom|in|im|der|des|aus)"
+"""What follows a role noun to say what it is the role of ("Bürgermeister von X")."""
 _ROLE_QUESTION = re.compile(
     r"^\W*(?:und\s+)?(?:wie\s+(?:heißt|hieß|heißen|hießen)|wer\s+(?:ist|war|sind|waren))\s+"
     r"(?:(?P<article>der|die|den)\s+)?(?-i:(?P<role>[A-ZÄÖÜ][\w-]*[a-zäöüß]))"
-    r"(?P<after>\s+(?:von|vom|in|im|der|des|aus)\b)?",
+    rf"(?P<after>\s+{_ROLE_OF}\b)?",
     re.IGNORECASE,
 )
 _FEMININE = re.compile(r"(?:in|innen)$")
@@ -285,7 +287,7 @@ _FEMININE = re.compile(r"(?:in|innen)$")
 # (SPD)"); what may stand between the role and the name: what it is the role of ("von
 # Lindenau"), a comma, and a verb naming its holder ("Der Vorsitzende des IPCC ist ...").
 _NAME_AFTER_ROLE = (
-    r"(?:\s+(?:von|vom|in|im|der|des|aus)\s+[A-ZÄÖÜ][\w-]*)?,?\s+"
+    rf"(?:\s+{_ROLE_OF}\s+[A-ZÄÖÜ][\w-]*)?,?\s+"
     r"(?:(?:ist|war|heißt|hieß|bleibt|wird|wurde)\s+)?"
     r"(?-i:[A-ZÄÖÜ][\w-]*[a-zäöüß](?:\s+[A-ZÄÖÜ][\w-]*[a-zäöüß]|\s*\())"
 )
