@@ -18,7 +18,7 @@ from qa_service.lexicon import (
     MEASURE_BEFORE,
     MEASURE_UNITS,
     MEASURE_VERB_QUESTIONS,
-    MEASURE_VERBS,
+    MEASURE_WORDS,
     MEASURES,
     MONTH_NUMBERS,
     NUMBER_QUESTIONS,
@@ -194,14 +194,14 @@ _MEASURE_VERB_QUESTION = re.compile(rf"\b(?:{'|'.join(MEASURE_VERB_QUESTIONS)})\
 def asked_kind(question: str) -> str | None:
     """The kind of measure a question asks (``lexicon.MEASURE_UNITS``): by its adjective
     ("Wie teuer ...?", ``asked_measure``) or by its verb after "Wie viel"/"Was"/"How much"/
-    "What" ("Wie viel kostete die Brücke?": a price; ``lexicon.MEASURE_VERBS``); None if
+    "What" ("Wie viel kostete die Brücke?": a price; ``lexicon.MEASURE_WORDS``); None if
     it asks none."""
     if kind := MEASURES.get(asked_measure(question) or ""):
         return kind
     if _MEASURE_VERB_QUESTION.search(question) is None:
         return None
     words = (m.group().lower() for m in WORD.finditer(question))
-    return next((MEASURE_VERBS[w] for w in words if w in MEASURE_VERBS), None)
+    return next((MEASURE_WORDS[w] for w in words if w in MEASURE_WORDS), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -144,14 +144,14 @@ MEASURES: dict[str, str | None] = {
     "groß": None,
     "gross": None,
 }
-# Verbs whose question asks a measure of that kind whatever its wh-word ("Wie viel kostete die
-# Brücke?", "Was kostet das Ticket?": a price, not any number; "Wie viel wiegt er?": a
-# weight), and the "Was ...?" forms that make a question a number question
-# (``answer/cues.py``).
+# Words (verbs, and the nouns below) whose question asks a measure of that kind whatever its
+# wh-word ("Wie viel kostete die Brücke?", "Was kostet das Ticket?": a price, not any number;
+# "Wie viel wiegt er?": a weight), and the "Was ...?" forms that make a question a number
+# question (``answer/cues.py``).
 # The nouns naming such a measure ask it too ("Was waren die Kosten der Brücke?", "Wie hoch
 # ist der Preis?": a price; issue 16), though "Kosten" and "kostete" share no stem: the
 # sentence stating the price says "kostete 5 Millionen Euro".
-MEASURE_VERBS: dict[str, str] = dict.fromkeys(
+MEASURE_WORDS: dict[str, str] = dict.fromkeys(
     "kostet kostete kosteten kosten gekostet preis preise".split(), "price"
 ) | dict.fromkeys("wiegt wog wogen wiegen gewogen gewicht".split(), "weight")
 WHAT_MEASURE = r"was\s+(?:kostet|kostete|kosteten|wiegt|wog)"

@@ -94,7 +94,7 @@ MEASURE_UNITS = {
     "distance": r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|yards?",
     "age": r"years?",  # "69 years old", "a 69-year-old"
 }
-MEASURE_VERBS: dict[str, str] = dict.fromkeys("cost costs".split(), "price") | dict.fromkeys(
+MEASURE_WORDS: dict[str, str] = dict.fromkeys("cost costs".split(), "price") | dict.fromkeys(
     "weigh weighs weighed".split(), "weight"
 )  # see de.py; "How much did it cost?" is a number question already
 MEASURE_VERB_QUESTIONS = (r"how\s+much", r"what")
