@@ -41,11 +41,13 @@ from qa_service.answer.language import (
     unresolved_message,
 )
 from qa_service.answer.lead import (
+    KeptLeads,
     Lead,
     article_leads,
     given_titles,
     lead_keys,
     lead_signals,
+    of_version,
     yield_to_later,
 )
 from qa_service.answer.questions import check_question, reading_form
@@ -118,6 +120,7 @@ class ExtractiveAnswerer:
         self.calibration = embedder_calibration(embedder)
         self.weights = self.config.weights or self.calibration.weights
         self.lexicon = WordVectors(embedder)
+        self.kept_leads = KeptLeads()
 
     def abstain_threshold(
         self, language: Language, *, near_miss: bool = False, few_words: bool = False
@@ -407,13 +410,30 @@ class ExtractiveAnswerer:
         articles: Mapping[str, DocumentRecord],
     ) -> dict[str, Lead]:
         """The leads of the candidates' articles (``answer/lead.py``) in a language whose
-        score reads them (empty otherwise: their sentences and titles are read only then)."""
+        score reads them (empty otherwise: their sentences and titles are read only then);
+        those of article versions read before are kept (``KeptLeads``), the others read."""
         if not self.weights.lead.get(language) or not candidates:
             return {}
         titles = given_titles(articles)
-        rows = self.retriever.documents.sentences_by_key(lead_keys(candidates))
-        docs = {c.row.doc_id for c in candidates}
-        return article_leads(rows, {d: titles.get(d) for d in docs})
+        docs = dict.fromkeys(c.row.doc_id for c in candidates)
+        keys = {d: (d, articles[d].version, titles.get(d)) for d in docs if d in articles}
+        leads: dict[str, Lead] = {}
+        for doc_id, key in keys.items():
+            if (lead := self.kept_leads.get(key)) is not None:
+                leads[doc_id] = lead
+        unread = [c for c in candidates if c.row.doc_id not in leads]
+        if unread:
+            rows = self.retriever.documents.sentences_by_key(lead_keys(unread))
+            read = article_leads(rows, {d: titles.get(d) for d in docs if d not in leads})
+            self.kept_leads.keep(
+                {
+                    keys[d]: lead
+                    for d, lead in read.items()
+                    if d in keys and of_version(rows, articles[d])
+                }
+            )
+            leads.update(read)
+        return leads
 
     def lead_signals(
         self,

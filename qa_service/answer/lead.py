@@ -16,7 +16,7 @@ from qa_service.answer.citations import Ranked
 from qa_service.retrieval.lexical import coverage_gain
 from qa_service.retrieval.retriever import CandidateSentence
 from qa_service.stores import DocumentRecord, SentenceSpan
-from qa_service.tuning.answer import LEAD_SENTENCES
+from qa_service.tuning.answer import LEAD_SENTENCES, LEADS_KEPT
 
 
 class Lead(NamedTuple):
@@ -43,6 +43,39 @@ def article_leads(
                 break
         leads[doc_id] = Lead(" ".join(parts), last)
     return leads
+
+
+LeadKey = tuple[str, str, str | None]
+"""An article's id, version and given title (``given_titles``): what its lead is made of."""
+
+
+class KeptLeads:
+    """Leads read before, by ``LeadKey``: an article version's sentences never change (a
+    new text is a new version; a new title, a new key), so a kept lead is the one its
+    sentences would give now. At most ``size``; emptied when full."""
+
+    def __init__(self, size: int = LEADS_KEPT) -> None:
+        self.size = size
+        self._kept: dict[LeadKey, Lead] = {}
+
+    def get(self, key: LeadKey) -> Lead | None:
+        return self._kept.get(key)
+
+    def keep(self, leads: Mapping[LeadKey, Lead]) -> None:
+        if len(self._kept) + len(leads) > self.size:
+            self._kept = {}
+        self._kept.update(leads)
+
+
+def of_version(sentences: Mapping[tuple[str, int], SentenceSpan], record: DocumentRecord) -> bool:
+    """The ``sentences`` of ``record``'s article are spans of its text: read from the version
+    the record is (a lead kept under it), not from one stored since the record was read."""
+    text = record.text
+    return text is not None and all(
+        text[row.start : row.end] == row.text
+        for (doc_id, _), row in sentences.items()
+        if doc_id == record.id
+    )
 
 
 def given_titles(articles: Mapping[str, DocumentRecord]) -> dict[str, str | None]:

@@ -22,6 +22,7 @@ from qa_service.tuning.retrieval import (
     LONGEST_WORD_CHARS,
     MATCH_QUERY_CACHE,
     MIN_COMPOUND_PART,
+    QUESTION_MATCHES_CACHE,
 )
 
 # Questions arrive in German and English; English function words must not match German text.
@@ -116,7 +117,7 @@ def term_coverage(question: str, passages: Sequence[str]) -> list[float]:
     of one question mostly come from one article, whose topic words ("Amazonas") are in all of
     them and decide nothing, while the rarer words point at the one sentence that answers.
     """
-    _, matches, weights = _weighted_matches(question, passages)
+    _, matches, weights = _weighted_matches(question, tuple(passages))
     total = sum(weights) or 1.0
     return [sum(m * w for m, w in zip(row, weights, strict=True)) / total for row in matches]
 
@@ -124,37 +125,47 @@ def term_coverage(question: str, passages: Sequence[str]) -> list[float]:
 def coverage_gain(question: str, passages: Sequence[str], contexts: Sequence[str]) -> list[float]:
     """How much more of the question each passage covers when read with its context (the
     same share as ``term_coverage``, with the words weighted by their rarity among the
-    passages themselves): the question words its context holds and it does not."""
-    query, matches, weights = _weighted_matches(question, passages)
+    passages themselves): the question words its context holds and it does not. The
+    passages' matches are ``term_coverage``'s (read once per question); a context shared by
+    several passages (their article's lead) is matched once."""
+    query, matches, weights = _weighted_matches(question, tuple(passages))
     if not weights:
         return [0.0] * len(passages)
     total = sum(weights) or 1.0
+    context_matches: dict[str, list[float]] = {}
     gains = []
     for row, context in zip(matches, contexts, strict=True):
-        terms = _passage_terms(context)
-        extra = [max(0.0, _match(w, s, terms) - m) for (w, s), m in zip(query, row, strict=True)]
+        held = context_matches.get(context)
+        if held is None:
+            terms = _passage_terms(context)
+            held = context_matches[context] = [_match(w, s, terms) for w, s in query]
+        extra = [max(0.0, h - m) for h, m in zip(held, row, strict=True)]
         gains.append(sum(e * w for e, w in zip(extra, weights, strict=True)) / total)
     return gains
 
 
-def _weighted_matches(
-    question: str, passages: Sequence[str]
-) -> tuple[list[tuple[str, str]], list[list[float]], list[float]]:
+Matches = tuple[tuple[tuple[str, str], ...], tuple[tuple[float, ...], ...], tuple[float, ...]]
+
+
+@lru_cache(maxsize=QUESTION_MATCHES_CACHE)
+def _weighted_matches(question: str, passages: tuple[str, ...]) -> Matches:
     """The question's content words (sorted) with their stems, each passage's match of each,
-    and each word's weight: how rare it is among the passages."""
+    and each word's weight: how rare it is among the passages. Kept for the last few
+    questions: the score (``term_coverage``), the lead's gain (``coverage_gain``) and the
+    near-miss test (``share_found``) read the same question and candidates."""
     words = content_words(question)
     if not words or not passages:
-        return [], [[] for _ in passages], []
-    query = [(w, stem(w)) for w in sorted(words)]
+        return (), tuple(() for _ in passages), ()
+    query = tuple((w, stem(w)) for w in sorted(words))
     matches = []
     for passage in passages:
         terms = _passage_terms(passage)
-        matches.append([_match(w, s, terms) for w, s in query])
+        matches.append(tuple(_match(w, s, terms) for w, s in query))
     n = len(passages)
-    weights = [
+    weights = tuple(
         math.log((n + 1) / (sum(row[i] > 0 for row in matches) + 0.5)) for i in range(len(query))
-    ]
-    return query, matches, weights
+    )
+    return query, tuple(matches), weights
 
 
 def words_found(question: str, passages: Sequence[str]) -> float:
@@ -197,10 +208,10 @@ def share_found(question: str, passages: Sequence[str]) -> float:
     words = content_words(question)
     if not words:
         return 1.0
-    terms = [_passage_terms(p) for p in passages]
+    query, matches, _ = _weighted_matches(question, tuple(passages))  # the score's
     found = sum(
-        any(_match(w, stem(w), t) > 0 for t in terms) or any(same_verb(w, p) for p in passages)
-        for w in words
+        any(row[i] > 0 for row in matches) or any(same_verb(w, p) for p in passages)
+        for i, (w, _stem) in enumerate(query)
     )
     return found / len(words)
 

@@ -96,3 +96,9 @@ sentence not kept is tokenised again, with the same words. Not swept."""
 LEAD_SENTENCES = 3
 """How many of an article's first sentences its lead is looked for in (``answer/lead.py``):
 a heading or two (a headline, a dateline) may come before its first body sentence."""
+LEADS_KEPT = 10_000
+"""Article leads kept between questions (``answer/lead.KeptLeads``), by article version and
+title: a version's sentences never change, so its lead is read from the store once instead
+of once per question (one SQLite read per German question, a round trip in server mode;
+benchmarks/README.md, "Latency", latency13). A lead is its title and up to
+``LEAD_SENTENCES`` sentences, ~0.5 kB: ~5 MB when full, then emptied. Not swept."""

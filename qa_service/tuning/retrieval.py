@@ -18,6 +18,12 @@ MATCH_QUERY_CACHE = 1024
 sentence BM25 searches build the same one, so the second is a lookup; a follow-up asked again
 finds it too. Not swept: any size above one question removes the repeat (tokenisations per
 question 2 -> 1, latency8)."""
+QUESTION_MATCHES_CACHE = 8
+"""Questions whose matches against their candidate sentences are kept
+(lexical._weighted_matches): the score, the lead's gain and the near-miss test of one
+question read the same ones, one right after another, so a few questions (answer threads
+at once) suffice. Not swept: any size above the concurrent questions removes the repeats
+(benchmarks/README.md, "Latency", latency13)."""
 DENSE_CHUNKS = 20
 """Chunks the dense (Chroma) search returns. Not measured: enough to fill ``CANDIDATE_CHUNKS``
 after fusion with room to spare."""

@@ -5,10 +5,19 @@ articles whose opening sentence holds the question's place and a later one the a
 import pytest
 from fastapi.testclient import TestClient
 
-from qa_service.answer.lead import Lead, article_leads, lead_signals, yield_to_later
+from qa_service.answer.lead import (
+    KeptLeads,
+    Lead,
+    article_leads,
+    lead_signals,
+    of_version,
+    yield_to_later,
+)
 from qa_service.retrieval.lexical import coverage_gain
 from qa_service.retrieval.retriever import CandidateSentence
-from qa_service.stores import SentenceSpan
+from qa_service.service import QAService
+from qa_service.stores import DocumentRecord, SentenceSpan
+from qa_service.tuning.answer import LEAD_SENTENCES
 from tests.helpers.checks import ask_exact, post_articles
 
 
@@ -55,6 +64,29 @@ def test_only_sentences_after_the_lead_get_it() -> None:
     signals = lead_signals("Wer gewann in Tannenfeld?", candidates, leads, 0.2)
     assert signals[0] == 0.0 and signals[2] == 0.0 and signals[3] == 0.0
     assert signals[1] > 0.0
+
+
+def record(doc_id: str, version: str, text: str) -> DocumentRecord:
+    return DocumentRecord(doc_id, version, version, None, None, None, {}, 1, 2, 0.0, 0.0, text)
+
+
+def test_a_lead_is_kept_only_under_the_version_its_sentences_were_read_from() -> None:
+    text = "Tannenfeld wählte. Lorenz siegte."
+    rows = {("a", 0): SentenceSpan("a", 0, 0, 0, 18, "body", "Tannenfeld wählte.")}
+    assert of_version(rows, record("a", "v1", text))
+    # The article was stored anew between reading its record and its sentences.
+    assert not of_version(rows, record("a", "v2", "Birkwald wählte. Berg siegte."))
+    assert not of_version(rows, record("a", "v1", None))  # type: ignore[arg-type]
+    assert of_version(rows, record("b", "v1", "Anderes."))  # none of its sentences read
+
+
+def test_kept_leads_are_emptied_when_full() -> None:
+    kept = KeptLeads(size=2)
+    kept.keep({("a", "v1", None): Lead("A", 0), ("b", "v1", None): Lead("B", 0)})
+    assert kept.get(("a", "v1", None)) == Lead("A", 0)
+    assert kept.get(("a", "v2", None)) is None
+    kept.keep({("c", "v1", None): Lead("C", 0)})
+    assert kept.get(("a", "v1", None)) is None and kept.get(("c", "v1", None)) == Lead("C", 0)
 
 
 # -- the real service: small articles posted over HTTP -------------------------------------
@@ -167,3 +199,33 @@ def test_the_answer_is_cited_and_said_without_the_lead_or_headline(
     assert body["abstained"] is False, body
     assert body["citations"][0]["quote"] == answer, body
     assert body["answer"] == f"{answer} [1]", body
+
+
+def test_a_kept_lead_is_read_once_and_a_new_version_reads_its_own(
+    small_articles: TestClient, service: QAService
+) -> None:
+    reads: list[list[tuple[str, int]]] = []
+    documents = service.stores.documents
+    read = documents.sentences_by_key
+
+    def counted(keys):  # type: ignore[no-untyped-def]
+        reads.append(list(keys))
+        return read(keys)
+
+    documents.sentences_by_key = counted  # type: ignore[method-assign]
+
+    def lead_reads() -> list[list[tuple[str, int]]]:  # the articles' first sentences only
+        return [keys for keys in reads if all(o < LEAD_SENTENCES for _, o in keys)]
+
+    first = ask_exact(small_articles, "Wer siegte in Tannenfeld?")
+    assert any(("tannenfeld", 0) in keys for keys in lead_reads())
+    reads.clear()
+    assert ask_exact(small_articles, "Wer siegte in Tannenfeld?") == first
+    assert reads and not lead_reads()  # the hits' sentences read again, the leads kept
+    # The article anew: another place in its lead, another winner after it.
+    text = ELECTION.replace("Tannenfeld", "Birkwald").replace("Petra Lorenz", "Anna Berg")
+    replaced = small_articles.post("/v1/documents", json={"id": "tannenfeld", "text": text})
+    assert replaced.status_code == 200 and replaced.json()["created"] is False, replaced.text
+    body = ask_exact(small_articles, "Wer siegte in Birkwald?")
+    assert "Anna Berg" in body["citations"][0]["quote"], body
+    assert "Anna Berg" in body["answer"].split(" [")[0], body
