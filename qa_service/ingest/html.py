@@ -50,6 +50,8 @@ _HTML_DATE_META = (
     "dcterms.created",
 )
 _SPACES = re.compile(r"\s+")
+_HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
+"""An inline style that keeps an element off the screen; its text is no text of the page."""
 
 
 def parse_html(data: str, name: str | None) -> Article:
@@ -170,7 +172,7 @@ def _html_paragraphs(root: Tag) -> list[str]:
             continue  # comments, doctype, CDATA
         elif isinstance(node, NavigableString):
             collector.add(str(node))
-        elif isinstance(node, Tag) and node.name not in _HTML_DROP:
+        elif isinstance(node, Tag) and node.name not in _HTML_DROP and not _is_hidden(node):
             if node.name == "br" and collector.in_row:
                 collector.add(" ")  # a row stays one line
             elif node.name == "br":
@@ -192,6 +194,16 @@ def _html_paragraphs(root: Tag) -> list[str]:
             stack.extend((child, "") for child in reversed(list(node.children)))
     collector.flush()
     return collector.paragraphs
+
+
+def _is_hidden(tag: Tag) -> bool:
+    """Not shown by a browser: the ``hidden`` attribute (but ``hidden="until-found"``, text
+    the browser's find-in-page reveals) or an inline ``display: none`` / ``visibility:
+    hidden``. ``aria-hidden`` hides from screen readers only and is read."""
+    hidden = tag.get("hidden")
+    if hidden is not None and str(hidden).strip().lower() != "until-found":
+        return True
+    return _HIDDEN_STYLE.search(str(tag.get("style") or "")) is not None
 
 
 def _is_data_row(row: Tag) -> bool:

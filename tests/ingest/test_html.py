@@ -122,3 +122,22 @@ def test_a_layout_table_keeps_its_paragraphs() -> None:
     assert parse_article(unclosed, fmt="html").text == "• a · b\n\n• c · d\n\nText."
     stray = "<html><body><td>lose</td><td>Zelle</td><table></table><p>Text.</p></body></html>"
     assert parse_article(stray, fmt="html").text == "lose · Zelle\n\nText."
+
+
+def test_what_a_browser_does_not_show_is_not_text() -> None:
+    # Found by a black-box bug hunt: a <div hidden> was stored, indexed and cited as the
+    # article's words ("Tritt der Bürgermeister zurück?" -> the hidden sentence).
+    html = """<html><body><article><h1>Haushalt beschlossen</h1>
+    <p>Der Stadtrat hat den Haushalt beschlossen.</p>
+    <div hidden>Der Bürgermeister tritt zurück.</div>
+    <p style="color: grey; display : none">Versteckt eins.</p>
+    <span style="visibility:hidden">Versteckt zwei.</span>
+    <p hidden="until-found">Aufklappbar.</p>
+    <p style="display:block" aria-hidden="true">Sichtbar.</p></article></body></html>"""
+    article = parse_article(html, fmt="html", name="haushalt.html")
+    assert article.text.split("\n\n") == [
+        "Haushalt beschlossen",
+        "Der Stadtrat hat den Haushalt beschlossen.",
+        "Aufklappbar.",  # found by the browser's find-in-page: text of the page
+        "Sichtbar.",  # aria-hidden hides from screen readers only
+    ]
