@@ -191,9 +191,19 @@ def _html_paragraphs(root: Tag) -> list[str]:
                 # A table row is an item like a list entry, not a heading ("Giraffen · 3").
                 collector.bullet = collector.bullet or node.name in ("li", "tr")
                 stack.append((node, "block"))
-            stack.extend((child, "") for child in reversed(list(node.children)))
+            children = _preformatted(node) if node.name == "pre" else list(node.children)
+            stack.extend((child, "") for child in reversed(children))
     collector.flush()
     return collector.paragraphs
+
+
+def _preformatted(pre: Tag) -> list[object]:
+    """A <pre>'s text as a browser shows it, line by line: each line break a <br> (the
+    collector folds other white space), inline markup inside it read as text."""
+    parts: list[object] = []
+    for i, line in enumerate(pre.get_text().split("\n")):
+        parts.extend([Tag(name="br")] * bool(i) + [NavigableString(line)])
+    return parts
 
 
 def _is_hidden(tag: Tag) -> bool:

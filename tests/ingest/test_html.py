@@ -141,3 +141,18 @@ def test_what_a_browser_does_not_show_is_not_text() -> None:
         "Aufklappbar.",  # found by the browser's find-in-page: text of the page
         "Sichtbar.",  # aria-hidden hides from screen readers only
     ]
+
+
+def test_preformatted_text_keeps_its_lines() -> None:
+    # Found by a black-box bug hunt: a <pre> was folded into one line, "Tabelle Posten
+    # Betrag Schulen 5 Mio.", though a browser shows it line by line.
+    html = """<html><body><article><p>Der Haushalt im Überblick:</p>
+    <pre>Posten   Betrag
+Schulen  <b>5 Mio.</b>
+Straßen  3 Mio.</pre><p>Beschlossen am Montag.</p></article></body></html>"""
+    article = parse_article(html, fmt="html", name="haushalt.html")
+    assert article.text.split("\n\n") == [
+        "Der Haushalt im Überblick:",
+        "Posten Betrag\nSchulen 5 Mio.\nStraßen 3 Mio.",
+        "Beschlossen am Montag.",
+    ]
