@@ -50,6 +50,9 @@ _HTML_DATE_META = (
     "dcterms.created",
 )
 _SPACES = re.compile(r"\s+")
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+"""<sup>2</sup> as a reader sees it, "m²", and a footnote "<sup>1</sup>" as "¹", which
+sentence splitting keeps with its sentence (``ingest/sentences.py``), not "Mio.1"."""
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
 """An inline style that keeps an element off the screen; its text is no text of the page."""
 
@@ -191,7 +194,12 @@ def _html_paragraphs(root: Tag) -> list[str]:
                 # A table row is an item like a list entry, not a heading ("Giraffen · 3").
                 collector.bullet = collector.bullet or node.name in ("li", "tr")
                 stack.append((node, "block"))
-            children = _preformatted(node) if node.name == "pre" else list(node.children)
+            if node.name == "pre":
+                children = _preformatted(node)
+            elif node.name == "sup" and (digits := node.get_text().strip()).isdecimal():
+                children = [NavigableString(digits.translate(_SUPERSCRIPTS))]
+            else:
+                children = list(node.children)
             stack.extend((child, "") for child in reversed(children))
     collector.flush()
     return collector.paragraphs

@@ -156,3 +156,17 @@ Straßen  3 Mio.</pre><p>Beschlossen am Montag.</p></article></body></html>"""
         "Posten Betrag\nSchulen 5 Mio.\nStraßen 3 Mio.",
         "Beschlossen am Montag.",
     ]
+
+
+def test_superscript_digits_are_superscripts() -> None:
+    # Found by a black-box bug hunt: "12 Mio.<sup>1</sup> Die Rücklage" was stored as
+    # "12 Mio.1 Die Rücklage", a number glued to the sentence's end.
+    html = """<html><body><article><p>Die Schulden sinken auf 12 Mio.<sup>1</sup> Die Rücklage
+    steigt.</p><p>Die Halle hat 800 m<sup>2</sup>.</p><p>Anmerkung<sup>a</sup> hier.</p>
+    </article></body></html>"""
+    article = parse_article(html, fmt="html", name="haushalt.html")
+    assert article.text.split("\n\n") == [
+        "Die Schulden sinken auf 12 Mio.¹ Die Rücklage steigt.",
+        "Die Halle hat 800 m².",
+        "Anmerkunga hier.",  # only digits have superscript forms to read
+    ]
