@@ -50,6 +50,11 @@ _HTML_DATE_META = (
     "dcterms.created",
 )
 _SPACES = re.compile(r"\s+")
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+"""<sup>2</sup> as a reader sees it, "m²", and a footnote "<sup>1</sup>" as "¹", which
+sentence splitting keeps with its sentence (``ingest/sentences.py``), not "Mio.1"."""
+_HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
+"""An inline style that keeps an element off the screen; its text is no text of the page."""
 
 
 def parse_html(data: str, name: str | None) -> Article:
@@ -170,7 +175,7 @@ def _html_paragraphs(root: Tag) -> list[str]:
             continue  # comments, doctype, CDATA
         elif isinstance(node, NavigableString):
             collector.add(str(node))
-        elif isinstance(node, Tag) and node.name not in _HTML_DROP:
+        elif isinstance(node, Tag) and node.name not in _HTML_DROP and not _is_hidden(node):
             if node.name == "br" and collector.in_row:
                 collector.add(" ")  # a row stays one line
             elif node.name == "br":
@@ -189,9 +194,34 @@ def _html_paragraphs(root: Tag) -> list[str]:
                 # A table row is an item like a list entry, not a heading ("Giraffen · 3").
                 collector.bullet = collector.bullet or node.name in ("li", "tr")
                 stack.append((node, "block"))
-            stack.extend((child, "") for child in reversed(list(node.children)))
+            if node.name == "pre":
+                children = _preformatted(node)
+            elif node.name == "sup" and (digits := node.get_text().strip()).isdecimal():
+                children = [NavigableString(digits.translate(_SUPERSCRIPTS))]
+            else:
+                children = list(node.children)
+            stack.extend((child, "") for child in reversed(children))
     collector.flush()
     return collector.paragraphs
+
+
+def _preformatted(pre: Tag) -> list[object]:
+    """A <pre>'s text as a browser shows it, line by line: each line break a <br> (the
+    collector folds other white space), inline markup inside it read as text."""
+    parts: list[object] = []
+    for i, line in enumerate(pre.get_text().split("\n")):
+        parts.extend([Tag(name="br")] * bool(i) + [NavigableString(line)])
+    return parts
+
+
+def _is_hidden(tag: Tag) -> bool:
+    """Not shown by a browser: the ``hidden`` attribute (but ``hidden="until-found"``, text
+    the browser's find-in-page reveals) or an inline ``display: none`` / ``visibility:
+    hidden``. ``aria-hidden`` hides from screen readers only and is read."""
+    hidden = tag.get("hidden")
+    if hidden is not None and str(hidden).strip().lower() != "until-found":
+        return True
+    return _HIDDEN_STYLE.search(str(tag.get("style") or "")) is not None
 
 
 def _is_data_row(row: Tag) -> bool:

@@ -13,6 +13,7 @@ import regex
 from somajo import SoMaJo
 
 from qa_service.ingest.cleaning import Block
+from qa_service.lexicon import NOT_AFTER_ORDINALS
 from qa_service.models import Sentence
 from qa_service.tuning.ingest import MAX_SENTENCE_CHARS
 
@@ -39,6 +40,13 @@ it (a quote "gut. 🎉") and a symbol such as "→" or "•" as a word, so that 
 at all. The splitter sees spaces instead (the same length: offsets hold): the boundary falls
 at the punctuation, and the symbols, like the whitespace around them, belong to neither
 sentence (the chunk, which spans both, keeps them)."""
+_NUMBER_END = regex.compile(
+    r"(?<!\S)(?P<number>\d+(?P<cardinal>[,:]\d+|(?:\.\d{3})+)?)\.\s+(?P<word>\p{Lu}\p{L}*)"
+)
+"""A number's full stop before a capitalised word: SoMaJo reads every "45. Die" as an
+ordinal and its noun phrase ("am 3. Juni"), so the sentence went on. It ends there after a
+number no ordinal is written as ("2:1", "3,5", "1.200") or before a word no ordinal is
+followed by (``NOT_AFTER_ORDINALS``: "Die", "Er", "The")."""
 _CLAUSE_END = regex.compile(r"[,;:–]\s")
 _SPACE = regex.compile(r"\s")
 
@@ -52,7 +60,9 @@ def split_sentences(view: str, blocks: Sequence[Block]) -> list[Sentence]:
             continue
         paragraph = view[block.start : block.end]
         masked = _masked(paragraph)
-        for start, end in _with_footnotes(paragraph, _split_paragraph(masked)):
+        for start, end in _at_number_ends(
+            paragraph, _with_footnotes(paragraph, _split_paragraph(masked))
+        ):
             for piece_start, piece_end in _bounded(view, block.start + start, block.start + end):
                 piece_start, piece_end = _trim(view, piece_start, piece_end)
                 if piece_start < piece_end:
@@ -95,6 +105,21 @@ def _with_footnotes(paragraph: str, spans: Iterator[tuple[int, int]]) -> Iterato
         previous = (start, marker.end() if marker is not None else end)
     if previous is not None:
         yield previous
+
+
+def _at_number_ends(paragraph: str, spans: Iterator[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Each span, cut after a number that ends a sentence SoMaJo went on past (``_NUMBER_END``);
+    a number opening the span ("1. Die Steuer sinkt.", a list item) is left alone."""
+    for start, end in spans:
+        for match in _NUMBER_END.finditer(paragraph, start, end):
+            ordinal_like = not match["cardinal"]
+            if ordinal_like and match["word"].lower() not in NOT_AFTER_ORDINALS:
+                continue
+            if not paragraph[start : match.start()].strip():
+                continue
+            yield start, match.end("number") + 1
+            start = match.start("word")
+        yield start, end
 
 
 def _bounded(view: str, start: int, end: int) -> Iterator[tuple[int, int]]:

@@ -77,6 +77,8 @@ PHOTO_LABELS = de.PHOTO_LABELS + en.PHOTO_LABELS
 CARDINALS = de.CARDINALS | en.CARDINALS
 """Number words -> their digits ("drei" -> "3"); "ein"/"one" are left out: mostly articles."""
 SENTENCE_OPENERS = de.SENTENCE_OPENERS | en.SENTENCE_OPENERS
+NOT_AFTER_ORDINALS = de.NOT_AFTER_ORDINALS | en.NOT_AFTER_ORDINALS
+"""Words that open a sentence after a number's full stop ("45. Die"), never an ordinal's noun."""
 GENERIC_NOUNS = de.GENERIC_NOUNS | en.GENERIC_NOUNS
 FOOTER_PHRASES = de.FOOTER_PHRASES + en.FOOTER_PHRASES
 NEGATIONS = de.NEGATIONS | en.NEGATIONS

@@ -244,6 +244,15 @@ SENTENCE_OPENERS = frozenset(
     "insgesamt zunächst schließlich bereits zuvor seit bis ab mit ohne gemäß etwa rund fast "
     "knapp mehr weniger über unter nur erst noch somit also".split()
 )
+# Words that never follow an ordinal ("am 3. Juni", "in der 7. Minute": a noun, a month or
+# another adjective does): articles, pronouns, prepositions, conjunctions. After "45." they
+# open the next sentence, which the sentence splitter took for the ordinal's noun phrase
+# ("Die Zahl stieg auf 45. Die Polizei ...": one sentence; ingest/sentences.py).
+NOT_AFTER_ORDINALS = frozenset(
+    "der die das den dem des ein eine einer einem einen eines er sie es wir ich man dies diese "
+    "dieser dieses diesem diesen im am in an auf aus bei mit nach seit von vor zu zum zur und "
+    "aber doch denn oder auch so da dann damit dabei dort nun jetzt zudem außerdem laut".split()
+)
 GENERIC_NOUNS = frozenset(
     "mal male jahr jahre jahren jahres monat monate monaten monats woche wochen tag tage tagen "
     "tages zeit zeitpunkt datum ende anfang beginn mitte teil teile zahl anzahl artikel text "

@@ -276,7 +276,10 @@
   async function showWelcome() {
     welcome.append(el("p", "", TEXT.intro));
     try {
-      const [health, docs] = await Promise.all([getJson("/health"), getJson("/v1/documents?limit=5")]);
+      const shown = 5;
+      const [health, first] = await Promise.all([getJson("/health"), getJson(`/v1/documents?limit=${shown}`)]);
+      // /v1/documents lists the oldest first: the newest are on its last page.
+      const docs = first.total > shown ? await getJson(`/v1/documents?offset=${first.total - shown}&limit=${shown}`) : first;
       if (Number.isInteger(health.max_question_chars)) maxChars = health.max_question_chars;
       if (!health.documents) {
         welcome.append(el("p", "", TEXT.emptyIndex));

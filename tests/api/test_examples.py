@@ -22,6 +22,8 @@ def test_examples_come_from_the_stored_articles_and_are_answered(client: TestCli
         best = body["citations"][0]
         chosen = doc["text"][best["chosen_start"] : best["chosen_end"]]
         assert chosen.strip() != heading  # the section's text, not its heading echoed back
+        assert best["document_id"] == q["document_id"]
+        assert doc["text"].rfind(heading, 0, best["chosen_start"]) >= 0  # after the heading
 
 
 def test_examples_follow_new_articles(client: TestClient) -> None:
@@ -37,6 +39,34 @@ def test_examples_follow_new_articles(client: TestClient) -> None:
     assert questions[0]["document_id"] == "nordbruecke"  # the newest article first
     assert len(questions) == 2
     assert client.get("/v1/examples?limit=9").status_code == 422
+
+
+def test_an_example_is_answered_from_its_own_section(client: TestClient) -> None:
+    # Found by a black-box bug hunt: an article's last line "Autor: Max Muster" was offered
+    # as "Worum geht es bei „Autor: Max Muster“?", which the service answered from another
+    # article (a sentence on "Max Groß"): the check took any best citation but the heading.
+    texts = {
+        "lindau": "Gemeinderat Lindau tagt\n\nDer Gemeinderat von Lindau hat am Montag die "
+        "Erweiterung der Kita beschlossen. Die Grundsteuer steigt um fünf Prozent.\n\n"
+        "Autor: Max Muster",
+        "derby": "Chemnitz verliert das Derby\n\nChemnitz' Torwart Max Groß hielt einen "
+        "Elfmeter und verhinderte so eine höhere Niederlage. Max Groß war der beste Mann.",
+    }
+    for doc_id, text in texts.items():
+        assert client.post("/v1/documents", json={"id": doc_id, "text": text}).is_success
+    try:
+        questions = client.get("/v1/examples?limit=5").json()["questions"]
+        assert questions
+        for q in questions:
+            heading = q["question"].split("„", 1)[1].rsplit("“", 1)[0]
+            text = client.get(f"/v1/documents/{q['document_id']}").json()["text"]
+            best = client.post("/v1/ask", json={"question": q["question"]}).json()["citations"][0]
+            assert best["document_id"] == q["document_id"], (q, best)
+            assert text.rfind(heading, 0, best["chosen_start"]) >= 0
+        assert all("Max Muster" not in q["question"] for q in questions)  # no section to it
+    finally:
+        for doc_id in texts:
+            client.delete(f"/v1/documents/{doc_id}")
 
 
 def test_an_empty_index_has_no_examples(empty_client: TestClient) -> None:

@@ -21,6 +21,12 @@ pytestmark = pytest.mark.slow
 
 ROCKET = Path(__file__).parent / "data" / "raketenstart.txt"  # emoji before the quotes
 QUESTION = "Wann startete die Rakete Sternfalke?"
+NEWS = {  # more articles than the page lists (5): it must list the newest, not the oldest
+    "zz-1-hafen.txt": "Neuer Fähranleger in Hafenstedt\n\nDer Anleger ging am Montag in Betrieb.",
+    "zz-2-schule.txt": "Schule in Waldau saniert\n\nDie Grundschule hat ein neues Dach bekommen.",
+    "zz-3-markt.txt": "Markt in Lindenberg zieht um\n\nDer Markt ist nun am Rathaus.",
+    "zz-4-bad.txt": "Freibad in Seehausen öffnet früher\n\nDas Bad öffnet schon am 1. Mai.",
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +40,8 @@ def page_server(tmp_path_factory: pytest.TempPathFactory, host_page_port: int) -
     root = tmp_path_factory.mktemp("page-server")
     (root / "seeds").mkdir()
     shutil.copy(ROCKET, root / "seeds")
+    for name, text in NEWS.items():
+        (root / "seeds" / name).write_text(text, encoding="utf-8")
     origins = json.dumps([f"http://127.0.0.1:{host_page_port}"])
     with serve_process(root, env={"QA_CORS_ORIGINS": origins}) as (url, _):
         yield url
@@ -83,9 +91,15 @@ def test_desktop_page_streams_answers_and_highlights_each_citation(
 
     welcome = result["welcome"]
     health = httpx.get(f"{page_server}/health").json()
-    docs = httpx.get(f"{page_server}/v1/documents").json()["items"]
     assert f"{health['documents']} Artikel" in welcome["text"]
-    assert all(any(d["title"] in item for item in welcome["items"]) for d in docs)
+    # The newest five, newest first (found by a black-box bug hunt: the page asked for the
+    # first page of /v1/documents, which lists the oldest first, and showed those).
+    total = health["documents"]
+    assert total > 5
+    newest = httpx.get(f"{page_server}/v1/documents", params={"offset": total - 5}).json()
+    titles = [d["title"] for d in reversed(newest["items"])]
+    assert [item.split(" · ")[0] for item in welcome["items"][:5]] == titles
+    assert welcome["items"][5:] == [f"und {total - 5} weitere"]
     examples = httpx.get(f"{page_server}/v1/examples").json()["questions"]
     assert 2 <= len(welcome["examples"]) == len(examples)
     assert welcome["examples"] == [q["question"] for q in examples]

@@ -122,3 +122,51 @@ def test_a_layout_table_keeps_its_paragraphs() -> None:
     assert parse_article(unclosed, fmt="html").text == "• a · b\n\n• c · d\n\nText."
     stray = "<html><body><td>lose</td><td>Zelle</td><table></table><p>Text.</p></body></html>"
     assert parse_article(stray, fmt="html").text == "lose · Zelle\n\nText."
+
+
+def test_what_a_browser_does_not_show_is_not_text() -> None:
+    # Found by a black-box bug hunt: a <div hidden> was stored, indexed and cited as the
+    # article's words ("Tritt der Bürgermeister zurück?" -> the hidden sentence).
+    html = """<html><body><article><h1>Haushalt beschlossen</h1>
+    <p>Der Stadtrat hat den Haushalt beschlossen.</p>
+    <div hidden>Der Bürgermeister tritt zurück.</div>
+    <p style="color: grey; display : none">Versteckt eins.</p>
+    <span style="visibility:hidden">Versteckt zwei.</span>
+    <p hidden="until-found">Aufklappbar.</p>
+    <p style="display:block" aria-hidden="true">Sichtbar.</p></article></body></html>"""
+    article = parse_article(html, fmt="html", name="haushalt.html")
+    assert article.text.split("\n\n") == [
+        "Haushalt beschlossen",
+        "Der Stadtrat hat den Haushalt beschlossen.",
+        "Aufklappbar.",  # found by the browser's find-in-page: text of the page
+        "Sichtbar.",  # aria-hidden hides from screen readers only
+    ]
+
+
+def test_preformatted_text_keeps_its_lines() -> None:
+    # Found by a black-box bug hunt: a <pre> was folded into one line, "Tabelle Posten
+    # Betrag Schulen 5 Mio.", though a browser shows it line by line.
+    html = """<html><body><article><p>Der Haushalt im Überblick:</p>
+    <pre>Posten   Betrag
+Schulen  <b>5 Mio.</b>
+Straßen  3 Mio.</pre><p>Beschlossen am Montag.</p></article></body></html>"""
+    article = parse_article(html, fmt="html", name="haushalt.html")
+    assert article.text.split("\n\n") == [
+        "Der Haushalt im Überblick:",
+        "Posten Betrag\nSchulen 5 Mio.\nStraßen 3 Mio.",
+        "Beschlossen am Montag.",
+    ]
+
+
+def test_superscript_digits_are_superscripts() -> None:
+    # Found by a black-box bug hunt: "12 Mio.<sup>1</sup> Die Rücklage" was stored as
+    # "12 Mio.1 Die Rücklage", a number glued to the sentence's end.
+    html = """<html><body><article><p>Die Schulden sinken auf 12 Mio.<sup>1</sup> Die Rücklage
+    steigt.</p><p>Die Halle hat 800 m<sup>2</sup>.</p><p>Anmerkung<sup>a</sup> hier.</p>
+    </article></body></html>"""
+    article = parse_article(html, fmt="html", name="haushalt.html")
+    assert article.text.split("\n\n") == [
+        "Die Schulden sinken auf 12 Mio.¹ Die Rücklage steigt.",
+        "Die Halle hat 800 m².",
+        "Anmerkunga hier.",  # only digits have superscript forms to read
+    ]

@@ -175,3 +175,40 @@ def test_symbols_inside_a_sentence_stay_in_it() -> None:
         "Der Preis stieg → auf 5 € pro Karte.",
         "Gut 👍.",
     ]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (  # found by a black-box bug hunt: SoMaJo reads "45." before a capital as an ordinal
+            "Die Zahl der Toten stieg auf 45. Die Polizei sucht weiter.",
+            ["Die Zahl der Toten stieg auf 45.", "Die Polizei sucht weiter."],
+        ),
+        (  # a score, a decimal or a thousands group is never an ordinal
+            "Das Derby endete 2:1. Trainer Stamm lobte die Elf.",
+            ["Das Derby endete 2:1.", "Trainer Stamm lobte die Elf."],
+        ),
+        (
+            "Die Quote lag bei 3,5. Das ist wenig.",
+            ["Die Quote lag bei 3,5.", "Das ist wenig."],
+        ),
+        (
+            "Am Ende waren es 1.200. Sie kamen aus ganz Europa.",
+            ["Am Ende waren es 1.200.", "Sie kamen aus ganz Europa."],
+        ),
+        (
+            "The death toll rose to 45. The police are still searching.",
+            ["The death toll rose to 45.", "The police are still searching."],
+        ),
+        (  # ordinals stay: a noun, a month or a name follows them
+            "Er traf in der 7. Minute und am 3. Juni beim 1. FC Köln zum 2. Mal.",
+            ["Er traf in der 7. Minute und am 3. Juni beim 1. FC Köln zum 2. Mal."],
+        ),
+        (  # a numbered list item keeps its number
+            "1. Die Steuer sinkt.",
+            ["1. Die Steuer sinkt."],
+        ),
+    ],
+)
+def test_a_sentence_ending_in_a_number_ends_there(text: str, expected: list[str]) -> None:
+    assert sentence_texts(text) == expected
