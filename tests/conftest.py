@@ -6,12 +6,15 @@ seeds are ingested once per session and each test's ``service`` opens a copy of 
 Helpers that tests call directly live in ``tests/helpers``, not here.
 """
 
+import functools
 import os
 import shutil
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import httpx._transports.default
 import pytest
 from fastapi.testclient import TestClient
 
@@ -35,6 +38,28 @@ from tests.helpers.servers import (
     serve_process,
 )
 from tests.helpers.xquad import DEV_SET
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_tls_context() -> Iterator[None]:
+    """One default TLS context for every httpx client of the session. httpx builds a new one
+    for each client (and each ``httpx.get``), parsing certifi's CA bundle: 50-90 ms of CPU on
+    this 2-core machine, paid by hundreds of clients and by every poll of a starting server,
+    against loopback servers that speak plain HTTP. Contexts with other settings (``verify``
+    off or a file, a client certificate) are built as before."""
+    build = httpx._transports.default.create_ssl_context
+    shared = functools.cache(build)
+
+    def create_ssl_context(
+        verify: ssl.SSLContext | str | bool = True, cert: object = None, trust_env: bool = True
+    ) -> ssl.SSLContext:
+        if verify is True and cert is None:
+            return shared(trust_env=trust_env)
+        return build(verify=verify, cert=cert, trust_env=trust_env)  # type: ignore[arg-type]
+
+    httpx._transports.default.create_ssl_context = create_ssl_context  # type: ignore[assignment]
+    yield
+    httpx._transports.default.create_ssl_context = build
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 from collections.abc import Iterator
+from typing import BinaryIO
 
 import pytest
 
@@ -76,21 +77,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
         yield host, int(port)
 
 
-def _exchange(sock: socket.socket, request: bytes) -> bytes:
-    """Send ``request``; read one response (head, then the body by its Content-Length)."""
+def _exchange(sock: socket.socket, request: bytes, reader: BinaryIO) -> bytes:
+    """Send ``request``; read one response (head, then the body by its Content-Length) from
+    ``reader`` (the socket's buffered reader: bytes of a pipelined next response that came in
+    the same read stay there for the next call). A connection closed mid-way fails the test,
+    never spins."""
     sock.sendall(request)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
-    head, _, body = data.partition(b"\r\n\r\n")
+    head = b""
+    while not head.endswith(b"\r\n\r\n"):
+        line = reader.readline()
+        assert line, f"the server closed the connection after {head!r}"
+        head += line
     length = next(
         int(line.split(b":")[1])
         for line in head.split(b"\r\n")
         if line.lower().startswith(b"content-length:")
     )
-    while len(body) < length:
-        body += sock.recv(65536)
-    return head + b"\r\n\r\n" + body
+    body = reader.read(length)
+    assert len(body) == length, f"the server closed the connection after {head + body!r}"
+    return head + body
 
 
 @pytest.mark.slow
@@ -105,18 +110,21 @@ def test_a_served_answer_arrives_whole_on_a_kept_alive_connection(
         b"POST /v1/ask HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
         b"Content-Length: %d\r\n\r\n%s" % (host.encode(), port, len(body), body)
     )
-    with socket.create_connection((host, port), timeout=60) as sock:
-        first = _exchange(sock, request)
+    with (
+        socket.create_connection((host, port), timeout=60) as sock,
+        sock.makefile("rb") as reader,
+    ):
+        first = _exchange(sock, request, reader)
         assert first.startswith(b"HTTP/1.1 200 ")
         answer = json.loads(first.partition(b"\r\n\r\n")[2])
         assert answer["citations"] and not answer["abstained"]
         sock.sendall(request)  # two requests in flight: the replies stay apart and in order
-        second = _exchange(sock, request)
-        third = _exchange(sock, b"")
+        second = _exchange(sock, request, reader)
+        third = _exchange(sock, b"", reader)
         for reply in (second, third):
             assert reply.startswith(b"HTTP/1.1 200 ")
             assert json.loads(reply.partition(b"\r\n\r\n")[2])["answer"] == answer["answer"]
         health = _exchange(
-            sock, b"GET /health HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host.encode(), port)
+            sock, b"GET /health HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (host.encode(), port), reader
         )
         assert json.loads(health.partition(b"\r\n\r\n")[2])["status"] == "ok"

@@ -30,7 +30,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 
 from qa_service.llm import PROBE_MESSAGE
 from tests.helpers.paths import ROOT
-from tests.helpers.servers import free_port, stop_process
+from tests.helpers.servers import POLL_S, free_port, stop_process
 
 LLM_VENV = Path(os.environ.get("QA_TEST_LLM_VENV", ROOT / ".venv-llm"))
 MODEL_ID = "gemma-3-270m"
@@ -122,7 +122,7 @@ def llama_server(log_path: Path, venv: Path = LLM_VENV) -> Iterator[LlamaServer]
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("the llama.cpp server did not start in 120 s")
-            time.sleep(0.3)
+            time.sleep(POLL_S)
         yield LlamaServer(url, proc)
     finally:
         if proc.poll() is None:

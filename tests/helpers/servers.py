@@ -32,6 +32,10 @@ NO_ANONYMOUS_LIMIT = {"QA_ANONYMOUS_RATE_LIMIT": "", "QA_INVALID_KEY_RATE_LIMIT"
 
 
 STORAGE_MODES = ["embedded", "server"]
+# Between two /health polls of a starting server: a poll is a connection refused or one
+# request (the session's TLS context is shared, tests/conftest.py), so a short interval
+# costs little CPU and finds the server up sooner.
+POLL_S = 0.1
 
 # Settings that change how a server serves, never what an ingest of the seeds stores: servers
 # that differ only in these (and in their folders) open copies of one index of the seeds.
@@ -138,7 +142,8 @@ def serve_process(
                 if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
-                time.sleep(0.3)
+                pass
+            time.sleep(POLL_S)
         else:
             raise RuntimeError("server did not start in 120 s")
         yield url, proc
