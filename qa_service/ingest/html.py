@@ -210,7 +210,9 @@ def _preformatted(pre: Tag) -> list[object]:
     collector folds other white space), inline markup inside it read as text."""
     parts: list[object] = []
     for i, line in enumerate(pre.get_text().split("\n")):
-        parts.extend([Tag(name="br")] * bool(i) + [NavigableString(line)])
+        if i:
+            parts.append(Tag(name="br"))
+        parts.append(NavigableString(line))
     return parts
 
 
