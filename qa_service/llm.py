@@ -7,11 +7,17 @@ its own embedder and must never reach for that one).
 
 Every call has a hard deadline. The tokens are read in a worker thread and handed over
 through a queue, so a server that stalls mid-answer, or trickles tokens, is given up on
-when the deadline passes, not when its socket finally times out.
+when the deadline passes, not when its socket finally times out. Its connection is shut
+down then too: the worker thread and the connection are freed at once, not when the next
+token or the socket's timeout comes, and a server that cancels on a disconnect (vLLM,
+OpenAI) stops working on an answer nobody reads. (llama.cpp's Python server notices only
+after its next token: it still reads the whole prompt.)
 """
 
+import contextlib
 import json
 import queue
+import socket
 import threading
 import time
 from collections.abc import Generator
@@ -105,6 +111,49 @@ def require_event_stream(response: "Response") -> None:
         )
 
 
+class _Call:
+    """One streamed answer's responses, so the reader can hang up when it gives up on it."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.responses: list[Response] = []
+        self.abandoned = False
+
+    def hang_up(self) -> None:
+        """Shut the answer's connections down: the worker blocked reading them wakes up with
+        an error, and the LLM server sees its client gone (closing the socket from this
+        thread would not send the FIN while the worker's read holds it)."""
+        with self.lock:
+            self.abandoned = True
+            responses = list(self.responses)
+        for response in responses:
+            _shut_down(response)
+
+
+def _shut_down(response: "Response") -> None:
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+_current = threading.local()  # the _Call of the worker thread that sends the request
+
+
+def note_response(response: "Response") -> None:
+    """An httpx response hook, run in the thread that sent the request: the response joins
+    its answer's call, and is hung up at once when the reader has given up already."""
+    call: _Call | None = getattr(_current, "call", None)
+    if call is None:
+        return
+    with call.lock:
+        call.responses.append(response)
+        abandoned = call.abandoned
+    if abandoned:
+        _shut_down(response)
+
+
 @dataclass(frozen=True, slots=True)
 class LLMStatus:
     """What /health reports: whether the LLM answered its last check (an answer or a probe)."""
@@ -144,7 +193,9 @@ class LLMClient:
 
         self.timeout = timeout
         # openai's own defaults (limits, redirects), plus the check of what came back
-        self._http = DefaultHttpxClient(event_hooks={"response": [require_event_stream]})
+        self._http = DefaultHttpxClient(  # and a note of it, to hang up at the deadline
+            event_hooks={"response": [note_response, require_event_stream]}
+        )
 
         def build(max_tokens: int, timeout: float) -> OpenAILike:
             return OpenAILike(
@@ -208,8 +259,10 @@ class LLMClient:
             messages.insert(0, ChatMessage(role=MessageRole.SYSTEM, content=system))
         pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
         stop = threading.Event()
+        call = _Call()
 
         def produce() -> None:
+            _current.call = call
             try:
                 llm = self._probe_llm if probe else self.llm
                 for response in llm.stream_chat(messages):
@@ -224,7 +277,7 @@ class LLMClient:
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         error: LLMError | None = None
-        produced = False
+        produced = finished = False
         try:
             while True:
                 remaining = deadline - time.monotonic()
@@ -235,8 +288,10 @@ class LLMClient:
                 except queue.Empty:
                     raise LLMTimeout(f"no complete answer within {limit:g} s") from None
                 if kind == "error":
+                    finished = True
                     raise map_llm_error(value) from None
                 if kind == "end":
+                    finished = True
                     break
                 if value:
                     produced = produced or bool(value.strip())
@@ -248,6 +303,8 @@ class LLMClient:
             raise
         finally:
             stop.set()
+            if not finished:  # given up on (the deadline) or no longer read
+                call.hang_up()
             self._record(error)
 
     def check(self) -> LLMStatus:

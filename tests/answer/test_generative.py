@@ -474,6 +474,28 @@ def test_a_timeout_names_the_limit_that_ran_out(scripted) -> None:  # type: igno
     script.delay = 0.0
 
 
+def test_a_timed_out_answer_hangs_up_on_the_llm(scripted) -> None:  # type: ignore[no-untyped-def]
+    """Hunt 16: at the deadline the reader gave up, but the worker thread kept the
+    connection open until the LLM sent its next token or the socket timed out (here 20 s):
+    a server that cancels on a disconnect went on with an answer nobody reads. Now the
+    connection is shut down at the deadline: the server sees its client gone."""
+    url, script = scripted
+    script.reply, script.delay, script.status, script.garbage = GOOD, 60.0, 200, False
+    script.stream_ends.clear()
+    llm = LLMClient(url, "scripted", timeout=20.0)
+    try:
+        with pytest.raises(LLMTimeout):
+            list(llm.stream_chat(None, "Hallo?", 0.5))
+        gave_up = time.monotonic()
+        while not script.stream_ends and time.monotonic() < gave_up + TIMEOUT_MARGIN:
+            time.sleep(0.05)
+        assert script.stream_ends, "the LLM's stream was still open"
+        (ended, whole), *_ = script.stream_ends
+        assert not whole and ended < gave_up + TIMEOUT_MARGIN
+    finally:
+        script.delay = 0.0
+
+
 def test_a_cited_passage_chooses_the_supporting_sentence(client: TestClient, scripted) -> None:  # type: ignore[no-untyped-def]
     """Hunt 8 L6: a sentence citing a further passage got all of it (530 characters) as the
     chosen part; now the passage's sentence that supports it, exact in the article. (The

@@ -142,6 +142,9 @@ class Script:
     raw: tuple[str, str] | None = None  # answer 200 with this (content type, body) instead
     chunk: int = 2
     requests: list[dict] = field(default_factory=list)  # what the service sent
+    # each streamed reply's end: (time.monotonic(), whether it was sent whole); one cut off
+    # ends when the client hangs up (Starlette cancels the stream on the disconnect)
+    stream_ends: list[tuple[float, bool]] = field(default_factory=list)
 
     @property
     def answers(self) -> list[dict]:
@@ -185,13 +188,18 @@ def scripted_app(script: Script) -> FastAPI:
             return f"data: {json.dumps(data)}\n\n"
 
         async def stream() -> Iterator[str]:  # type: ignore[misc]
-            yield chunk({"role": "assistant", "content": ""})
-            for piece in pieces if script.reply else []:
-                if script.delay:
-                    await asyncio.sleep(script.delay)
-                yield chunk({"content": piece})
-            yield chunk({}, "stop")
-            yield "data: [DONE]\n\n"
+            whole = False
+            try:
+                yield chunk({"role": "assistant", "content": ""})
+                for piece in pieces if script.reply else []:
+                    if script.delay:
+                        await asyncio.sleep(script.delay)
+                    yield chunk({"content": piece})
+                yield chunk({}, "stop")
+                yield "data: [DONE]\n\n"
+                whole = True
+            finally:
+                script.stream_ends.append((time.monotonic(), whole))
 
         if body.get("stream"):
             return StreamingResponse(stream(), media_type="text/event-stream")
