@@ -154,6 +154,21 @@ def note_response(response: "Response") -> None:
         _shut_down(response)
 
 
+class CutOff(str):
+    """What :meth:`LLMClient.stream_chat` yields, empty, when the LLM stopped at its token
+    limit (``finish_reason: "length"``, QA_LLM_MAX_TOKENS): the text before it breaks off
+    mid-sentence, maybe mid-word."""
+
+
+CUT_OFF = CutOff()
+
+
+def stopped_at_limit(chunk: Any) -> bool:
+    """Whether a streamed chat completion chunk ends its answer at the token limit."""
+    choices = getattr(chunk, "choices", None) or []
+    return any(getattr(choice, "finish_reason", None) == "length" for choice in choices)
+
+
 @dataclass(frozen=True, slots=True)
 class LLMStatus:
     """What /health reports: whether the LLM answered its last check (an answer or a probe)."""
@@ -248,7 +263,8 @@ class LLMClient:
     def stream_chat(
         self, system: str | None, user: str, timeout: float | None = None, *, probe: bool = False
     ) -> Generator[str, None, None]:
-        """The answer's text pieces as they arrive; raises an :class:`LLMError` subclass.
+        """The answer's text pieces as they arrive, then :data:`CUT_OFF` when the LLM
+        stopped at its token limit; raises an :class:`LLMError` subclass.
 
         The whole answer must arrive within ``timeout`` (default: the client's) seconds.
         """
@@ -269,6 +285,8 @@ class LLMClient:
                     if stop.is_set():
                         break
                     pieces.put(("delta", response.delta or ""))
+                    if stopped_at_limit(response.raw):
+                        pieces.put(("cut", None))
                 pieces.put(("end", None))
             except BaseException as exc:  # handed to the reader, who raises it
                 pieces.put(("error", exc))
@@ -293,6 +311,9 @@ class LLMClient:
                 if kind == "end":
                     finished = True
                     break
+                if kind == "cut":
+                    yield CUT_OFF
+                    continue
                 if value:
                     produced = produced or bool(value.strip())
                     yield value

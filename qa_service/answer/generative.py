@@ -23,7 +23,7 @@ from qa_service.answer.text import neutralise_markers
 from qa_service.answer.verification import Verdict, Verifier
 from qa_service.config import AnswerMode
 from qa_service.ingest.sentences import sentence_bounds
-from qa_service.llm import LLMClient, LLMError
+from qa_service.llm import CutOff, LLMClient, LLMError
 from qa_service.models import Citation, Passage
 from qa_service.prompts import prompt_path, render
 from qa_service.retrieval.lexical import content_words, word_found
@@ -134,6 +134,9 @@ _LEADING_MARKERS = re.compile(r"\s*(?:\[[^\]\n]{1,20}\]\s*)+")
 _MARKDOWN = re.compile(r"\*\*|__|`|^\s*#{1,6}\s+|^\s*[-*•]\s+")
 _BULLET = re.compile(r"^[ \t]*[-*•][ \t]+", re.MULTILINE)
 _LINE = re.compile(r"[^\n]+")
+# A sentence that ends: its full stop, question or exclamation mark (or ellipsis), then
+# closing quotes or brackets and citation markers
+_FINISHED = re.compile(r"[.!?…][\"'“”„»«)\]]*(?:\s*\[[^\]\n]{1,20}\])*[\s*_]*$")
 
 
 def plain_sentence(sentence: str) -> str:
@@ -334,15 +337,24 @@ class GenerativeAnswerer:
 
         stream = SentenceStream()
         pieces = self.llm.stream_chat(system, user)
+        cut = False
         try:
             for piece in pieces:
+                if isinstance(piece, CutOff):
+                    cut = True
+                    continue
                 for sentence in judge(stream.feed(piece)):
                     first = first or time.perf_counter() - started
                     yield sentence
                 if len(kept) >= self.max_sentences:
                     break
             else:
-                for sentence in judge(stream.close()):
+                rest = stream.close()
+                if cut and rest and not _FINISHED.search(rest[-1]):
+                    # the LLM's token limit broke it off: its words may all be the span's
+                    # ("... gemeinsam mit Boris Pistorius und dem"), its end is missing
+                    dropped.append(Verdict(plain_sentence(rest.pop()), (), False, "cut_off"))
+                for sentence in judge(rest):
                     first = first or time.perf_counter() - started
                     yield sentence
         except LLMError as exc:

@@ -465,8 +465,9 @@ class Verdict:
     citations: tuple[int, ...]  # the markers that point at given spans, in order, unique
     verified: bool
     reason: str | None = None  # why dropped: no_citation, echo, number, month, name, word,
-    # negation, modality, topic, similarity; the answerer adds stale and repeated (a sentence
-    # it already kept)
+    # negation, modality, topic, similarity; the answerer adds stale, repeated (a sentence
+    # it already kept) and cut_off (the last, unfinished one of an answer the LLM's token
+    # limit broke off)
     similarity: float | None = None
 
 

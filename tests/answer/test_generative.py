@@ -474,6 +474,31 @@ def test_a_timeout_names_the_limit_that_ran_out(scripted) -> None:  # type: igno
     script.delay = 0.0
 
 
+def test_an_answer_cut_at_the_token_limit_loses_its_unfinished_sentence(
+    client: TestClient, scripted
+) -> None:  # type: ignore[no-untyped-def]
+    """Hunt 16: an LLM stopped by max_tokens (finish_reason "length") mid-sentence, and the
+    fragment, all of whose words are the span's, was kept as a verified sentence."""
+    _url, script = scripted
+    unfinished = (
+        "Umjerow berichtete [1] gemeinsam mit Verteidigungsminister Boris Pistorius und dem"
+    )
+    script.reply = f"{GOOD} {unfinished}"
+    try:
+        script.finish = "stop"  # a complete answer may end without a full stop: kept
+        kept = [s["text"] for s in _ask(client)["sentences"]]
+        assert len(kept) == 2 and kept[1].endswith("Pistorius und dem"), kept
+        script.finish = "length"
+        body = _ask(client)
+        assert body["mode"] == "generative"
+        assert [s["text"] for s in body["sentences"]] == kept[:1]
+        assert_citations_exact(client, body)
+        script.reply = GOOD  # broken off right after a finished sentence: nothing lost
+        assert [s["text"] for s in _ask(client)["sentences"]] == kept[:1]
+    finally:
+        script.finish = "stop"
+
+
 def test_a_timed_out_answer_hangs_up_on_the_llm(scripted) -> None:  # type: ignore[no-untyped-def]
     """Hunt 16: at the deadline the reader gave up, but the worker thread kept the
     connection open until the LLM sent its next token or the socket timed out (here 20 s):

@@ -141,6 +141,7 @@ class Script:
     garbage: bool = False  # answer 200 with a body that is no chat completion
     raw: tuple[str, str] | None = None  # answer 200 with this (content type, body) instead
     chunk: int = 2
+    finish: str = "stop"  # the finish_reason: "length" plants an answer cut at max_tokens
     requests: list[dict] = field(default_factory=list)  # what the service sent
     # each streamed reply's end: (time.monotonic(), whether it was sent whole); one cut off
     # ends when the client hangs up (Starlette cancels the stream on the disconnect)
@@ -195,7 +196,7 @@ def scripted_app(script: Script) -> FastAPI:
                     if script.delay:
                         await asyncio.sleep(script.delay)
                     yield chunk({"content": piece})
-                yield chunk({}, "stop")
+                yield chunk({}, script.finish)
                 yield "data: [DONE]\n\n"
                 whole = True
             finally:
@@ -212,7 +213,7 @@ def scripted_app(script: Script) -> FastAPI:
                 "object": "chat.completion",
                 "created": 0,
                 "model": "scripted",
-                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                "choices": [{"index": 0, "message": message, "finish_reason": script.finish}],
             }
         )
 
