@@ -155,18 +155,20 @@ def note_response(response: "Response") -> None:
 
 
 class CutOff(str):
-    """What :meth:`LLMClient.stream_chat` yields, empty, when the LLM stopped at its token
-    limit (``finish_reason: "length"``, QA_LLM_MAX_TOKENS): the text before it breaks off
+    """What :meth:`LLMClient.stream_chat` yields, empty, when the LLM server broke the answer
+    off: at its token limit (``finish_reason: "length"``, QA_LLM_MAX_TOKENS) or by a
+    content filter (``"content_filter"``, OpenAI's and Azure's): the text before it may end
     mid-sentence, maybe mid-word."""
 
 
 CUT_OFF = CutOff()
+CUT_REASONS = frozenset({"length", "content_filter"})
 
 
-def stopped_at_limit(chunk: Any) -> bool:
-    """Whether a streamed chat completion chunk ends its answer at the token limit."""
+def broken_off(chunk: Any) -> bool:
+    """Whether a streamed chat completion chunk ends its answer before the model did."""
     choices = getattr(chunk, "choices", None) or []
-    return any(getattr(choice, "finish_reason", None) == "length" for choice in choices)
+    return any(getattr(choice, "finish_reason", None) in CUT_REASONS for choice in choices)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +266,8 @@ class LLMClient:
         self, system: str | None, user: str, timeout: float | None = None, *, probe: bool = False
     ) -> Generator[str, None, None]:
         """The answer's text pieces as they arrive, then :data:`CUT_OFF` when the LLM
-        stopped at its token limit; raises an :class:`LLMError` subclass.
+        server broke it off (its token limit, a content filter); raises an
+        :class:`LLMError` subclass.
 
         The whole answer must arrive within ``timeout`` (default: the client's) seconds.
         """
@@ -285,7 +288,7 @@ class LLMClient:
                     if stop.is_set():
                         break
                     pieces.put(("delta", response.delta or ""))
-                    if stopped_at_limit(response.raw):
+                    if broken_off(response.raw):
                         pieces.put(("cut", None))
                 pieces.put(("end", None))
             except BaseException as exc:  # handed to the reader, who raises it

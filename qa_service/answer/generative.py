@@ -351,7 +351,7 @@ class GenerativeAnswerer:
             else:
                 rest = stream.close()
                 if cut and rest and not _FINISHED.search(rest[-1]):
-                    # the LLM's token limit broke it off: its words may all be the span's
+                    # the LLM server broke it off: its words may all be the span's
                     # ("... gemeinsam mit Boris Pistorius und dem"), its end is missing
                     dropped.append(Verdict(plain_sentence(rest.pop()), (), False, "cut_off"))
                 for sentence in judge(rest):

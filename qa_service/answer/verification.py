@@ -466,8 +466,8 @@ class Verdict:
     verified: bool
     reason: str | None = None  # why dropped: no_citation, echo, number, month, name, word,
     # negation, modality, topic, similarity; the answerer adds stale, repeated (a sentence
-    # it already kept) and cut_off (the last, unfinished one of an answer the LLM's token
-    # limit broke off)
+    # it already kept) and cut_off (the last, unfinished one of an answer the LLM server
+    # broke off: its token limit or a content filter)
     similarity: float | None = None
 
 

@@ -474,11 +474,13 @@ def test_a_timeout_names_the_limit_that_ran_out(scripted) -> None:  # type: igno
     script.delay = 0.0
 
 
+@pytest.mark.parametrize("finish", ["length", "content_filter"])
 def test_an_answer_cut_at_the_token_limit_loses_its_unfinished_sentence(
-    client: TestClient, scripted
+    client: TestClient, scripted, finish: str
 ) -> None:  # type: ignore[no-untyped-def]
     """Hunt 16: an LLM stopped by max_tokens (finish_reason "length") mid-sentence, and the
-    fragment, all of whose words are the span's, was kept as a verified sentence."""
+    fragment, all of whose words are the span's, was kept as a verified sentence; a content
+    filter (OpenAI's, Azure's) breaks an answer off the same way."""
     _url, script = scripted
     unfinished = (
         "Umjerow berichtete [1] gemeinsam mit Verteidigungsminister Boris Pistorius und dem"
@@ -488,7 +490,7 @@ def test_an_answer_cut_at_the_token_limit_loses_its_unfinished_sentence(
         script.finish = "stop"  # a complete answer may end without a full stop: kept
         kept = [s["text"] for s in _ask(client)["sentences"]]
         assert len(kept) == 2 and kept[1].endswith("Pistorius und dem"), kept
-        script.finish = "length"
+        script.finish = finish
         body = _ask(client)
         assert body["mode"] == "generative"
         assert [s["text"] for s in body["sentences"]] == kept[:1]
