@@ -31,6 +31,7 @@ from qa_service.textcheck import text_problem
 STATUS: list[tuple[type[errors.QAServiceError], int]] = [
     (errors.HostNotAllowed, 400),
     (errors.CORSRefused, 400),
+    (errors.DuplicateHeader, 400),
     (errors.NotAuthenticated, 401),
     (errors.PermissionDenied, 403),
     (errors.BodyTimeout, 408),
