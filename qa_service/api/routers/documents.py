@@ -21,6 +21,7 @@ from qa_service.api.schemas import (
 from qa_service.errors import InvalidInput, UnsupportedMediaType
 from qa_service.models import Article
 from qa_service.service import QAService
+from qa_service.stores import DocumentOrder
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -211,14 +212,20 @@ def list_documents(
     # SQLite takes 64-bit integers; an offset past any real archive is simply an empty page.
     offset: int = Query(0, ge=0, le=2**62),
     limit: int = Query(50, ge=1, le=500),
+    order: DocumentOrder = Query(
+        "oldest",
+        description="`oldest` first (the default) or `newest` first, by the time each "
+        "article was first stored (then its id).",
+    ),
 ) -> DocumentPage:
-    """Stored articles, oldest first, without their text."""
-    records = service.list_documents(offset=offset, limit=limit)
+    """Stored articles, oldest first (or newest first: `order=newest`), without their text."""
+    records = service.list_documents(offset=offset, limit=limit, order=order)
     return DocumentPage(
         items=[DocumentSummary.of(r) for r in records],
         total=service.counts().documents,
         offset=offset,
         limit=limit,
+        order=order,
     )
 
 
