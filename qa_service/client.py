@@ -30,6 +30,7 @@ from qa_service.api.schemas import (
     Health,
 )
 from qa_service.config import AnswerMode
+from qa_service.stores import DocumentOrder
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -244,8 +245,11 @@ class QAClient:
             files = {"file": (path.name, handle)}
             return self._read(DocumentCreated, "POST", "/v1/documents", files=files, data=data)
 
-    def documents(self, *, offset: int = 0, limit: int = 50) -> DocumentPage:
-        params = {"offset": offset, "limit": limit}
+    def documents(
+        self, *, offset: int = 0, limit: int = 50, order: DocumentOrder = "oldest"
+    ) -> DocumentPage:
+        """A page of the stored articles, ``oldest`` or ``newest`` first."""
+        params: dict[str, str | int] = {"offset": offset, "limit": limit, "order": order}
         return self._read(DocumentPage, "GET", "/v1/documents", params=params)
 
     def document(self, doc_id: str) -> DocumentDetail:

@@ -117,6 +117,11 @@ class NotAuthenticated(RequestRefused):
         self.challenge = challenge
 
 
+class DuplicateHeader(RequestRefused):
+    """A header that must come once came several times (``Authorization``): which one counts
+    differs from one proxy or framework to the next, so none is chosen."""
+
+
 class PermissionDenied(RequestRefused):
     """The key is valid but its scope or origin does not allow this request."""
 

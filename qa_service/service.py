@@ -34,7 +34,7 @@ from qa_service.retrieval.embedder import Embedder, create_embedder
 from qa_service.retrieval.index import ArticleIndex, CheckReport
 from qa_service.retrieval.retriever import HybridRetriever
 from qa_service.seeding import ingest_seeds
-from qa_service.stores import DocumentRecord, IndexCounts, Stores, open_stores
+from qa_service.stores import DocumentOrder, DocumentRecord, IndexCounts, Stores, open_stores
 from qa_service.tuning.stores import LIST_PAGE
 
 _GIVEN_FIELDS = ("title", "source", "published_at")
@@ -187,9 +187,11 @@ class QAService:
             raise DocumentNotFound(f"no document with id {doc_id!r}")
         return record
 
-    def list_documents(self, *, offset: int, limit: int) -> list[DocumentRecord]:
-        """Oldest first, without their text."""
-        return self.stores.documents.page(offset=offset, limit=limit)
+    def list_documents(
+        self, *, offset: int, limit: int, order: DocumentOrder = "oldest"
+    ) -> list[DocumentRecord]:
+        """Oldest first (or newest first), without their text."""
+        return self.stores.documents.page(offset=offset, limit=limit, order=order)
 
     def counts(self) -> IndexCounts:
         return self.stores.documents.counts()

@@ -11,6 +11,7 @@ an ordinary ``uvicorn.Server``.
 """
 
 import asyncio
+import json
 import logging
 import multiprocessing
 import signal
@@ -20,7 +21,8 @@ import time
 from typing import Any
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from httptools import HttpParserError, HttpParserInvalidURLError
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from qa_service.config import Settings, get_settings
 from qa_service.tuning.serving import (
@@ -69,15 +71,63 @@ class CoalescingTransport:
         return getattr(self._transport, name)
 
 
+class RecordingParser:
+    """httptools' parser, keeping the error it raised last: what was wrong with a request it
+    refused, for the 400 (uvicorn's own says only "Invalid HTTP request received.")."""
+
+    def __init__(self, parser: Any) -> None:
+        self._parser = parser
+        self.error: HttpParserError | None = None
+
+    def feed_data(self, data: bytes) -> None:
+        try:
+            self._parser.feed_data(data)
+        except HttpParserError as exc:
+            self.error = exc
+            raise
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+
+RAW_TARGET = (
+    "a request target (path and query) is ASCII: percent-encode anything else as UTF-8, "
+    "as browsers and HTTP clients do ('?offset=%D9%A1', not a raw '?offset=\u0661')"
+)
+
+
 class HeaderTimeoutProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, plus a deadline for the request line and headers, and
-    a response's writes joined (``CoalescingTransport``)."""
+    """uvicorn's httptools protocol, plus a deadline for the request line and headers, a
+    response's writes joined (``CoalescingTransport``), and a request its parser refuses
+    (not HTTP/1.1: a raw non-ASCII byte in the path, say) answered in the API's error shape,
+    ``{"detail", "type": "BadRequest"}``, instead of uvicorn's plain text. The app never
+    sees such a request: httptools (llhttp) refuses it before its URL reaches uvicorn, with no
+    leniency for it, and h11 refuses it too."""
 
     _header_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
+        self.parser = RecordingParser(self.parser)  # type: ignore[assignment]
         self._arm_header_timer()
+
+    def send_400_response(self, msg: str) -> None:
+        error = getattr(self.parser, "error", None)
+        detail = f"the request is not valid HTTP/1.1: {error or msg}".rstrip(".")
+        if isinstance(error, HttpParserInvalidURLError):
+            detail += f"; {RAW_TARGET}"
+        body = json.dumps({"detail": detail, "type": "BadRequest"}).encode()
+        head = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:
+            head.append(name + b": " + value + b"\r\n")
+        head += [
+            b"content-type: application/json\r\n",
+            b"content-length: " + str(len(body)).encode() + b"\r\n",
+            b"x-content-type-options: nosniff\r\n",
+            b"connection: close\r\n\r\n",
+        ]
+        self.transport.write(b"".join(head) + body)
+        self.transport.close()
 
     def on_headers_complete(self) -> None:
         self._cancel_header_timer()

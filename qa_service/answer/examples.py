@@ -100,9 +100,7 @@ class ExampleQuestions:
         self._cache: tuple[object, list[ExampleQuestion]] | None = None
 
     def get(self, limit: int = 3) -> list[ExampleQuestion]:
-        total = self.docs.counts()[0]
-        offset = max(0, total - EXAMPLE_LOOKBACK_ARTICLES)
-        newest = self.docs.page(offset=offset, limit=EXAMPLE_LOOKBACK_ARTICLES)[::-1]
+        newest = self.docs.page(offset=0, limit=EXAMPLE_LOOKBACK_ARTICLES, order="newest")
         key = (limit, tuple((r.id, r.content_hash) for r in newest))
         with self._lock:
             if self._cache is None or self._cache[0] != key:

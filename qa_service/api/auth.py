@@ -77,8 +77,16 @@ class InvalidKeyLimit:
 
 
 def bearer(headers: Headers) -> str | None:
-    """The key of ``Authorization: Bearer KEY`` (also what the OpenAI clients send)."""
-    value = headers.get("authorization", "")
+    """The key of ``Authorization: Bearer KEY`` (also what the OpenAI clients send). Two or
+    more ``Authorization`` headers are refused, as gateways refuse them: the first one was
+    taken, while a proxy in front may have checked another."""
+    values = headers.getlist("authorization")
+    if len(values) > 1:
+        raise errors.DuplicateHeader(
+            f"the request has {len(values)} Authorization headers: send one, "
+            "'Authorization: Bearer KEY'"
+        )
+    value = values[0] if values else ""
     scheme, _, key = value.partition(" ")
     if scheme.lower() != "bearer":
         return None

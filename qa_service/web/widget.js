@@ -277,9 +277,10 @@
     welcome.append(el("p", "", TEXT.intro));
     try {
       const shown = 5;
-      const [health, first] = await Promise.all([getJson("/health"), getJson(`/v1/documents?limit=${shown}`)]);
-      // /v1/documents lists the oldest first: the newest are on its last page.
-      const docs = first.total > shown ? await getJson(`/v1/documents?offset=${first.total - shown}&limit=${shown}`) : first;
+      const [health, docs] = await Promise.all([
+        getJson("/health"),
+        getJson(`/v1/documents?order=newest&limit=${shown}`),
+      ]);
       if (Number.isInteger(health.max_question_chars)) maxChars = health.max_question_chars;
       if (!health.documents) {
         welcome.append(el("p", "", TEXT.emptyIndex));
@@ -288,7 +289,7 @@
       welcome.append(el("p", "", TEXT.inIndex(health.documents, health.sentences)));
       welcome.append(el("p", "meta", TEXT.newest + ":"));
       const list = el("ul");
-      for (const d of [...docs.items].reverse()) {
+      for (const d of docs.items) {
         const li = el("li", "", d.title || d.id);
         const date = formatDate(d.published_at);
         if (date) li.append(el("span", "meta", ` · ${date}`));

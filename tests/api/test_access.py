@@ -600,6 +600,28 @@ def test_every_401_says_to_send_a_bearer_key(service: Service) -> None:
     assert forbidden.status_code == 403 and "www-authenticate" not in forbidden.headers
 
 
+def test_two_authorization_headers_are_refused(service: Service) -> None:
+    # Found by a black-box bug hunt: the first of two Authorization headers was used
+    # ("Bearer GOOD" then "Bearer bad" answered), while a proxy in front may check the other.
+    good, bad = f"Bearer {service.keys['read']}", "Bearer qa-bogus-not-a-key"
+    for pair in ((good, bad), (bad, good), (good, good)):
+        headers = [("authorization", value) for value in pair]
+        for path, body, shape in (
+            ("/v1/ask", {"question": QUESTION}, "detail"),
+            ("/v1/chat/completions", {"model": "qa-service", "messages": []}, "error"),
+        ):
+            response = httpx.post(f"{service.url}{path}", json=body, headers=headers, timeout=60)
+            assert response.status_code == 400, response.text
+            answer = response.json()
+            if shape == "detail":
+                assert answer["type"] == "DuplicateHeader", answer
+                assert "2 Authorization headers" in answer["detail"], answer
+            else:
+                assert answer["error"]["code"] == "duplicate_header", answer
+    one = _call(service, "read", "POST", "/v1/ask", json={"question": QUESTION})
+    assert one.status_code == 200, one.text
+
+
 def test_the_last_admin_key_cannot_be_revoked_over_http(service: Service) -> None:
     # Found by a black-box bug hunt: an admin could revoke the last admin key over HTTP,
     # leaving /v1/keys to whoever has a shell on the host. Last in the module: were the

@@ -26,6 +26,7 @@ from benchmarks import (
     near_misses,
     openmp,
     quality,
+    question_tokens,
     scale,
     scaleout,
     throughput,
@@ -123,6 +124,13 @@ def test_openmp_settings() -> None:
         "service default (adaptive, spin 1000)",
         "2 threads, passive",
     ]
+
+
+def test_question_tokens(tmp_path: Path) -> None:
+    rows = question_tokens.main(["--repeats", "1", "--tokens", "64", "--eval", str(tmp_path)])
+    _columns(rows[:1], "tokens", "German CPU s", "U+FDFA's words CPU s")
+    _columns(rows[1:], "question of the limit", "tokens", "embedded", "CPU s cut")
+    assert all(int(str(r["embedded"])) <= question_tokens.MAX_QUESTION_TOKENS for r in rows[1:])
 
 
 def test_batching() -> None:

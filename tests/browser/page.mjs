@@ -114,10 +114,15 @@ async function askAndOpen(page, { typed, tap, closeWith }) {
 async function open(browser, viewport, allow) {
   const page = await browser.newPage();
   const problems = watch(page, allow);
+  const listings = []; // the query of each request for the list of articles
+  page.on("request", (r) => {
+    const url = new URL(r.url());
+    if (url.pathname === "/v1/documents") listings.push(url.search);
+  });
   await page.setViewport(viewport);
   await page.goto(base + "/", { waitUntil: "networkidle0", timeout: TIMEOUT });
   await waitInWidget(page, ".welcome p");
-  return { page, problems };
+  return { page, problems, listings };
 }
 
 const welcomeFacts = (page) =>
@@ -134,9 +139,10 @@ const scenarios = {
   async desktop(browser) {
     // The "?" question is refused with 422 on purpose; Chrome logs that response.
     const allow = (t) => /HTTP 422: .*\/v1\/chat$/.test(t) || (t.includes("status of 422") && t.includes("/v1/chat"));
-    const { page, problems } = await open(browser, { width: 1280, height: 800 }, allow);
+    const { page, problems, listings } = await open(browser, { width: 1280, height: 800 }, allow);
     await page.waitForFunction(() => document.querySelector(".qa-service-widget").shadowRoot.querySelector(".example"), { timeout: TIMEOUT });
     const result = { welcome: await welcomeFacts(page), emptyLayout: await layout(page), emptyShot: await shot(page, "desktop-empty") };
+    result.welcome.listings = [...listings];
     result.chat = await askAndOpen(page, { typed: question, closeWith: "alternate" });
     result.answeredShot = await shot(page, "desktop-answer");
     await page.type("pierce/input", "?");

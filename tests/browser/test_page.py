@@ -93,13 +93,15 @@ def test_desktop_page_streams_answers_and_highlights_each_citation(
     health = httpx.get(f"{page_server}/health").json()
     assert f"{health['documents']} Artikel" in welcome["text"]
     # The newest five, newest first (found by a black-box bug hunt: the page asked for the
-    # first page of /v1/documents, which lists the oldest first, and showed those).
+    # first page of /v1/documents, which lists the oldest first, and showed those), asked
+    # for in one request (it took two: the first page for the total, then the last page).
     total = health["documents"]
     assert total > 5
-    newest = httpx.get(f"{page_server}/v1/documents", params={"offset": total - 5}).json()
-    titles = [d["title"] for d in reversed(newest["items"])]
+    oldest_first = httpx.get(f"{page_server}/v1/documents", params={"offset": total - 5}).json()
+    titles = [d["title"] for d in reversed(oldest_first["items"])]
     assert [item.split(" · ")[0] for item in welcome["items"][:5]] == titles
     assert welcome["items"][5:] == [f"und {total - 5} weitere"]
+    assert welcome["listings"] == ["?order=newest&limit=5"]
     examples = httpx.get(f"{page_server}/v1/examples").json()["questions"]
     assert 2 <= len(welcome["examples"]) == len(examples)
     assert welcome["examples"] == [q["question"] for q in examples]

@@ -357,6 +357,9 @@ def test_metadata_update_and_page_order(library: Library) -> None:
     docs = library.stores.documents
     assert [r.id for r in docs.page(offset=0, limit=10)] == ["b-first", "a-second"]
     assert [r.id for r in docs.page(offset=1, limit=1)] == ["a-second"]
+    newest = [r.id for r in docs.page(offset=0, limit=10, order="newest")]
+    assert newest == ["a-second", "b-first"]
+    assert [r.id for r in docs.page(offset=1, limit=1, order="newest")] == ["b-first"]
     fields = {"title": "T", "source": "S", "published_at": "2025-06-04", "metadata": {"a": "ö"}}
     result = library.documents.add(Article(text=TEXT, **fields), "b-first")  # type: ignore[arg-type]
     assert result.updated and not result.created

@@ -1,5 +1,4 @@
 import json
-import sys
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -11,7 +10,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from qa_service.api.auth import AccessDep, CallerDep
 from qa_service.api.deps import ServiceDep
-from qa_service.api.errors import NOT_UTF8
+from qa_service.api.errors import HUGE_NUMBER, NOT_UTF8, unreadable_json
 from qa_service.api.schemas import (
     DocumentCreated,
     DocumentDetail,
@@ -22,6 +21,7 @@ from qa_service.api.schemas import (
 from qa_service.errors import InvalidInput, UnsupportedMediaType
 from qa_service.models import Article
 from qa_service.service import QAService
+from qa_service.stores import DocumentOrder
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -96,16 +96,15 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
             given["metadata"] = metadata  # null: as if not given, as in the JSON body
         _validate({**given, "text": "."})  # the limits of the JSON body apply to form fields
         return given.get("id"), service.with_form_fields(article, given)
+    raw = await request.body()
     try:
-        payload = json.loads(await request.body())
+        payload = json.loads(raw)
     except UnicodeDecodeError:
         raise UnsupportedMediaType(NOT_UTF8) from None
     except json.JSONDecodeError as exc:
         raise _json_invalid(exc) from None
-    except ValueError:  # Python reads no integer of more than 4,300 digits (CVE-2020-10735)
-        raise InvalidInput(f"the body is not valid JSON: {_HUGE_NUMBER}") from None
-    except RecursionError:
-        raise InvalidInput("the body is not valid JSON: it is nested too deeply") from None
+    except (ValueError, RecursionError) as exc:  # a 5,000-digit number, nesting 100,000 deep
+        raise unreadable_json(raw.decode("utf-8", "replace"), exc) from None
     body = _validate(payload)
     article = service.read_text(
         body.text,
@@ -115,9 +114,6 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         metadata=body.metadata,
     )
     return body.id, article
-
-
-_HUGE_NUMBER = f"a number has more than {sys.get_int_max_str_digits():,} digits"
 
 
 def _check_form(form: FormData) -> None:
@@ -154,7 +150,7 @@ def _form_metadata(value: str) -> Any:
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"metadata: the form field is not valid JSON: {exc}") from None
     except ValueError:
-        raise InvalidInput(f"metadata: the form field is not valid JSON: {_HUGE_NUMBER}") from None
+        raise InvalidInput(f"metadata: the form field is not valid JSON: {HUGE_NUMBER}") from None
     except RecursionError:
         raise InvalidInput("metadata: the form field is nested too deeply") from None
 
@@ -216,14 +212,20 @@ def list_documents(
     # SQLite takes 64-bit integers; an offset past any real archive is simply an empty page.
     offset: int = Query(0, ge=0, le=2**62),
     limit: int = Query(50, ge=1, le=500),
+    order: DocumentOrder = Query(
+        "oldest",
+        description="`oldest` first (the default) or `newest` first, by the time each "
+        "article was first stored (then its id).",
+    ),
 ) -> DocumentPage:
-    """Stored articles, oldest first, without their text."""
-    records = service.list_documents(offset=offset, limit=limit)
+    """Stored articles, oldest first (or newest first: `order=newest`), without their text."""
+    records = service.list_documents(offset=offset, limit=limit, order=order)
     return DocumentPage(
         items=[DocumentSummary.of(r) for r in records],
         total=service.counts().documents,
         offset=offset,
         limit=limit,
+        order=order,
     )
 
 

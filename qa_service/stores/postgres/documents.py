@@ -32,9 +32,11 @@ from qa_service.errors import BackendUnavailable, ConversationNotFound, KeyExist
 from qa_service.models import Chunk, Sentence
 from qa_service.retrieval.lexical import index_terms, query_terms
 from qa_service.stores.base import (
+    PAGE_ORDER,
     AuditEntry,
     ChunkSpan,
     Conversation,
+    DocumentOrder,
     DocumentRecord,
     IndexCounts,
     JournalEntry,
@@ -412,8 +414,10 @@ class PostgresDocumentStore:
         found = self._documents("WHERE content_hash = %s LIMIT 1", (content_hash,))
         return found[0] if found else None
 
-    def page(self, *, offset: int, limit: int) -> list[DocumentRecord]:
-        return self._documents("ORDER BY created_at, id LIMIT %s OFFSET %s", (limit, offset))
+    def page(
+        self, *, offset: int, limit: int, order: DocumentOrder = "oldest"
+    ) -> list[DocumentRecord]:
+        return self._documents(f"ORDER BY {PAGE_ORDER[order]} LIMIT %s OFFSET %s", (limit, offset))
 
     def articles(self, doc_ids: Sequence[str]) -> dict[str, DocumentRecord]:
         """One query for all of them (a question used to read each title and text alone)."""

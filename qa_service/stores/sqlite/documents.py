@@ -28,9 +28,11 @@ import numpy as np
 from qa_service.models import Chunk, Sentence
 from qa_service.retrieval.lexical import index_text, match_query
 from qa_service.stores.base import (
+    PAGE_ORDER,
     AuditEntry,
     ChunkSpan,
     Conversation,
+    DocumentOrder,
     DocumentRecord,
     IndexCounts,
     JournalEntry,
@@ -202,9 +204,11 @@ class SQLiteDocumentStore:
         )
         return document_record(rows[0]) if rows else None
 
-    def page(self, *, offset: int, limit: int) -> list[DocumentRecord]:
+    def page(
+        self, *, offset: int, limit: int, order: DocumentOrder = "oldest"
+    ) -> list[DocumentRecord]:
         rows = self._query(
-            f"SELECT {DOC_COLUMNS} FROM documents ORDER BY created_at, id LIMIT ? OFFSET ?",
+            f"SELECT {DOC_COLUMNS} FROM documents ORDER BY {PAGE_ORDER[order]} LIMIT ? OFFSET ?",
             (limit, offset),
         )
         return [document_record(r) for r in rows]

@@ -1,0 +1,51 @@
+"""Requests uvicorn's parser refuses before the app (not HTTP/1.1) are answered in the API's
+error shape, over a real socket to the session's `serve` process."""
+
+import json
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.slow  # a real server (the session's)
+
+
+def _send_raw(url: str, request_line: bytes) -> tuple[bytes, dict[str, str], bytes]:
+    """(status line, headers, body) of the answer to ``request_line`` sent as it is."""
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+        sock.sendall(request_line + b"\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, *lines = head.split(b"\r\n")
+    headers = {k.decode().lower(): v.decode() for k, v in (ln.split(b": ", 1) for ln in lines)}
+    return status, headers, body
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/v1/documents?offset=١".encode(), "/v1/documents/Köln".encode(), b"/v1/ask?x=\xff"],
+)
+def test_a_raw_non_ascii_target_is_a_json_400(live_server: str, target: bytes) -> None:
+    # Found by a black-box bug hunt: uvicorn answered it with a plain-text "Invalid HTTP
+    # request received.", not the JSON every other error is.
+    status, headers, body = _send_raw(live_server, b"GET " + target + b" HTTP/1.1")
+    assert status == b"HTTP/1.1 400 Bad Request", (status, body)
+    assert headers["content-type"] == "application/json"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert int(headers["content-length"]) == len(body)
+    answer = json.loads(body)
+    assert answer["type"] == "BadRequest", answer
+    assert "percent-encode" in answer["detail"] and "url" in answer["detail"], answer
+
+
+def test_any_request_the_parser_refuses_says_why(live_server: str) -> None:
+    status, headers, body = _send_raw(live_server, b"GET /a b HTTP/1.1")
+    assert status == b"HTTP/1.1 400 Bad Request" and headers["content-type"] == "application/json"
+    answer = json.loads(body)
+    assert answer["type"] == "BadRequest" and "not valid HTTP/1.1" in answer["detail"], answer
+    # The same request percent-encoded is the app's: a 404 of its own shape.
+    status, _, body = _send_raw(live_server, b"GET /v1/documents/K%C3%B6ln HTTP/1.1")
+    assert status == b"HTTP/1.1 404 Not Found" and json.loads(body)["type"] == "DocumentNotFound"
