@@ -71,13 +71,22 @@ class TextWords:
         return [self.column[word] for word in words]
 
 
+def _rounded(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` as the lexicon keeps them: rounded to float16 (the values every answer was
+    measured with), held as float32."""
+    return vectors.astype(np.float16).astype(np.float32)
+
+
 class WordVectors:
     """Single-word vectors of the corpus's words, embedded on first need and kept (bounded,
-    least recently used first out; float16: 768 bytes a word).
+    least recently used first out).
 
     The vectors are rows of one matrix, so a question's few hundred words are read in one
     numpy take instead of a Python loop per word; a row's last use is a tick in an array, set
-    for all of them at once. The values are those a dict of vectors gave, bit for bit."""
+    for all of them at once. The values are those a dict of vectors gave, bit for bit: each is
+    rounded to float16 as it always was, and kept as float32 (1,536 bytes a word), so that a
+    question reads its words' vectors without converting them (float16 -> float32 was a third
+    of the closest word's CPU; benchmarks/README.md, Latency, latency14)."""
 
     def __init__(self, embedder: Embedder, max_words: int = LEXICON_WORDS) -> None:
         self.embedder = embedder
@@ -85,7 +94,7 @@ class WordVectors:
         self._rows: dict[str, int] = {}  # word -> its row of _matrix
         self._words: list[str | None] = []  # row -> its word (None: free)
         self._free: list[int] = []  # rows without a word, the lowest last
-        self._matrix = np.zeros((0, 0), dtype=np.float16)
+        self._matrix = np.zeros((0, 0), dtype=np.float32)  # float16 values (``_rounded``)
         self._used = np.zeros(0, dtype=np.int64)  # row -> tick of its last use
         self._clock = 0
         self._lock = threading.Lock()
@@ -110,7 +119,7 @@ class WordVectors:
         """Embed ``words`` (in one call) and keep their vectors."""
         if not words:
             return
-        fresh = self.embedder.embed_passages(list(words)).astype(np.float16)
+        fresh = _rounded(self.embedder.embed_passages(list(words)))
         with self._lock:
             new = []
             for word, vector in zip(words, fresh, strict=True):
@@ -130,8 +139,7 @@ class WordVectors:
             self.add(self.missing(words))
             read = self._read(words, complete=False)
         assert read is not None
-        rows, kept16 = read
-        out = kept16.astype(np.float32)  # outside the lock: ~0.2 ms for a question's words
+        rows, out = read
         kept = [row for row in rows if row >= 0]
         if len(kept) == len(rows):
             return out.reshape(len(words), -1)
@@ -140,7 +148,7 @@ class WordVectors:
         held = np.array(rows) >= 0
         full[held] = out
         for i in np.flatnonzero(~held).tolist():
-            full[i] = self.embedder.embed_passages([words[i]])[0].astype(np.float16)
+            full[i] = _rounded(self.embedder.embed_passages([words[i]]))[0]
         return full
 
     def _read(self, words: Sequence[str], *, complete: bool) -> tuple[list[int], np.ndarray] | None:
@@ -159,7 +167,7 @@ class WordVectors:
         if not self._free:
             total = self._matrix.shape[0]
             grown = max(total + 1, min(max(2 * total, 256), self.max_words))
-            matrix = np.zeros((grown, dim), dtype=np.float16)
+            matrix = np.zeros((grown, dim), dtype=np.float32)
             if total:
                 matrix[:total] = self._matrix
             self._matrix = matrix
