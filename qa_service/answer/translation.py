@@ -98,6 +98,8 @@ class WordVectors:
         self._used = np.zeros(0, dtype=np.int64)  # row -> tick of its last use
         self._clock = 0
         self._lock = threading.Lock()
+        # text -> the rows of its ``sentence_words``, while no row is freed (``_evict``)
+        self._text_rows: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -151,6 +153,41 @@ class WordVectors:
             full[i] = _rounded(self.embedder.embed_passages([words[i]]))[0]
         return full
 
+    def text_vectors(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The passage vectors of each text's ``sentence_words``, text after text (a word in
+        two texts twice), and how many words each text has. A text's rows are kept until a
+        row is freed, so a candidate seen before costs one dict lookup instead of one per
+        word (benchmarks/README.md, Latency, latency14); the vectors are ``passage_vectors``'s."""
+        for _ in range(2):
+            with self._lock:
+                rows = self._rows_of(texts)
+                if rows is not None:
+                    sizes = np.fromiter(map(len, rows), dtype=np.intp, count=len(rows))
+                    flat = np.concatenate(rows) if rows else np.zeros(0, dtype=np.intp)
+                    self._touch(flat)
+                    return self._matrix[flat], sizes
+            self.add(self.missing(word for text in texts for word in sentence_words(text)))
+        # some pushed out by another thread meanwhile: read word by word
+        words = [sentence_words(text) for text in texts]
+        sizes = np.fromiter(map(len, words), dtype=np.intp, count=len(words))
+        return self.passage_vectors([w for text_words in words for w in text_words]), sizes
+
+    def _rows_of(self, texts: Sequence[str]) -> list[np.ndarray] | None:
+        """The rows of each text's words (under the lock); None if some word is not kept."""
+        kept = self._text_rows
+        out = []
+        for text in texts:
+            rows = kept.get(text)
+            if rows is None:
+                found = [self._rows.get(word, -1) for word in sentence_words(text)]
+                if -1 in found:
+                    return None
+                if len(kept) >= SENTENCE_WORDS_CACHE:
+                    kept.clear()
+                rows = kept[text] = np.array(found, dtype=np.intp)
+            out.append(rows)
+        return out
+
     def _read(self, words: Sequence[str], *, complete: bool) -> tuple[list[int], np.ndarray] | None:
         """The rows of ``words`` (-1: not kept) and a copy of the kept ones' vectors, marked
         used; None if ``complete`` and some word is not kept."""
@@ -176,7 +213,7 @@ class WordVectors:
             self._free = list(range(grown - 1, total - 1, -1))
         return self._free.pop()
 
-    def _touch(self, rows: list[int]) -> None:
+    def _touch(self, rows: Sequence[int] | np.ndarray) -> None:
         """``rows`` used now, in this order (the last the most recent)."""
         self._used[rows] = np.arange(self._clock, self._clock + len(rows))
         self._clock += len(rows)
@@ -186,6 +223,7 @@ class WordVectors:
         excess = len(self._rows) - self.max_words
         if excess <= 0:
             return
+        self._text_rows.clear()  # rows are freed and may be given to other words
         held = np.fromiter(self._rows.values(), dtype=np.intp, count=len(self._rows))
         oldest = held[np.argpartition(self._used[held], excess - 1)[:excess]]
         for row in oldest.tolist():
