@@ -44,7 +44,7 @@ from qa_service.access import origin_of, same_host
 from qa_service.api.errors import NOT_UTF8, error_response
 from qa_service.config import Settings
 from qa_service.ingest.formats import media_type
-from qa_service.tuning.serving import BODY_CHUNK_TIMEOUT_S
+from qa_service.tuning.serving import BODY_CHUNK_TIMEOUT_S, ROUTED_PATHS_KEPT
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 
@@ -285,6 +285,7 @@ class EdgeGuard:
         self.authenticate = authenticate
         self.limits = RateLimits(settings.rate_limit, settings.anonymous_rate_limit)
         self.public_docs = settings.public_docs
+        self._routed_paths: dict[tuple[str, str, str], bool] = {}  # (method, root, path)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -350,10 +351,18 @@ class EdgeGuard:
         return self.limits.check(caller)
 
     def _routed(self, scope: Scope) -> bool:
-        """Does a route take this path with this method? (True when no router was given.)"""
+        """Does a route take this path with this method? (True when no router was given.)
+        Kept per request line (``ROUTED_PATHS_KEPT``): the routes do not change."""
         if self.router is None:
             return True
-        return any(route.matches(scope)[0] is Match.FULL for route in self.router.routes)
+        key = (scope["method"], scope.get("root_path", ""), scope["path"])
+        routed = self._routed_paths.get(key)
+        if routed is None:
+            routed = any(route.matches(scope)[0] is Match.FULL for route in self.router.routes)
+            if len(self._routed_paths) >= ROUTED_PATHS_KEPT:
+                self._routed_paths.clear()
+            self._routed_paths[key] = routed
+        return routed
 
     def _check_origin(self, headers: Headers, write: bool) -> None:
         origin = headers.get("origin")
