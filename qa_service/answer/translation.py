@@ -71,13 +71,22 @@ class TextWords:
         return [self.column[word] for word in words]
 
 
+def _rounded(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` as the lexicon keeps them: rounded to float16 (the values every answer was
+    measured with), held as float32."""
+    return vectors.astype(np.float16).astype(np.float32)
+
+
 class WordVectors:
     """Single-word vectors of the corpus's words, embedded on first need and kept (bounded,
-    least recently used first out; float16: 768 bytes a word).
+    least recently used first out).
 
     The vectors are rows of one matrix, so a question's few hundred words are read in one
     numpy take instead of a Python loop per word; a row's last use is a tick in an array, set
-    for all of them at once. The values are those a dict of vectors gave, bit for bit."""
+    for all of them at once. The values are those a dict of vectors gave, bit for bit: each is
+    rounded to float16 as it always was, and kept as float32 (1,536 bytes a word), so that a
+    question reads its words' vectors without converting them (float16 -> float32 was a third
+    of the closest word's CPU; benchmarks/README.md, Latency, latency14)."""
 
     def __init__(self, embedder: Embedder, max_words: int = LEXICON_WORDS) -> None:
         self.embedder = embedder
@@ -85,10 +94,12 @@ class WordVectors:
         self._rows: dict[str, int] = {}  # word -> its row of _matrix
         self._words: list[str | None] = []  # row -> its word (None: free)
         self._free: list[int] = []  # rows without a word, the lowest last
-        self._matrix = np.zeros((0, 0), dtype=np.float16)
+        self._matrix = np.zeros((0, 0), dtype=np.float32)  # float16 values (``_rounded``)
         self._used = np.zeros(0, dtype=np.int64)  # row -> tick of its last use
         self._clock = 0
         self._lock = threading.Lock()
+        # text -> the rows of its ``sentence_words``, while no row is freed (``_evict``)
+        self._text_rows: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -110,7 +121,7 @@ class WordVectors:
         """Embed ``words`` (in one call) and keep their vectors."""
         if not words:
             return
-        fresh = self.embedder.embed_passages(list(words)).astype(np.float16)
+        fresh = _rounded(self.embedder.embed_passages(list(words)))
         with self._lock:
             new = []
             for word, vector in zip(words, fresh, strict=True):
@@ -130,8 +141,7 @@ class WordVectors:
             self.add(self.missing(words))
             read = self._read(words, complete=False)
         assert read is not None
-        rows, kept16 = read
-        out = kept16.astype(np.float32)  # outside the lock: ~0.2 ms for a question's words
+        rows, out = read
         kept = [row for row in rows if row >= 0]
         if len(kept) == len(rows):
             return out.reshape(len(words), -1)
@@ -140,8 +150,43 @@ class WordVectors:
         held = np.array(rows) >= 0
         full[held] = out
         for i in np.flatnonzero(~held).tolist():
-            full[i] = self.embedder.embed_passages([words[i]])[0].astype(np.float16)
+            full[i] = _rounded(self.embedder.embed_passages([words[i]]))[0]
         return full
+
+    def text_vectors(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The passage vectors of each text's ``sentence_words``, text after text (a word in
+        two texts twice), and how many words each text has. A text's rows are kept until a
+        row is freed, so a candidate seen before costs one dict lookup instead of one per
+        word (benchmarks/README.md, Latency, latency14); the vectors are ``passage_vectors``'s."""
+        for _ in range(2):
+            with self._lock:
+                rows = self._rows_of(texts)
+                if rows is not None:
+                    sizes = np.fromiter(map(len, rows), dtype=np.intp, count=len(rows))
+                    flat = np.concatenate(rows) if rows else np.zeros(0, dtype=np.intp)
+                    self._touch(flat)
+                    return self._matrix[flat], sizes
+            self.add(self.missing(word for text in texts for word in sentence_words(text)))
+        # some pushed out by another thread meanwhile: read word by word
+        words = [sentence_words(text) for text in texts]
+        sizes = np.fromiter(map(len, words), dtype=np.intp, count=len(words))
+        return self.passage_vectors([w for text_words in words for w in text_words]), sizes
+
+    def _rows_of(self, texts: Sequence[str]) -> list[np.ndarray] | None:
+        """The rows of each text's words (under the lock); None if some word is not kept."""
+        kept = self._text_rows
+        out = []
+        for text in texts:
+            rows = kept.get(text)
+            if rows is None:
+                found = [self._rows.get(word, -1) for word in sentence_words(text)]
+                if -1 in found:
+                    return None
+                if len(kept) >= SENTENCE_WORDS_CACHE:
+                    kept.clear()
+                rows = kept[text] = np.array(found, dtype=np.intp)
+            out.append(rows)
+        return out
 
     def _read(self, words: Sequence[str], *, complete: bool) -> tuple[list[int], np.ndarray] | None:
         """The rows of ``words`` (-1: not kept) and a copy of the kept ones' vectors, marked
@@ -159,7 +204,7 @@ class WordVectors:
         if not self._free:
             total = self._matrix.shape[0]
             grown = max(total + 1, min(max(2 * total, 256), self.max_words))
-            matrix = np.zeros((grown, dim), dtype=np.float16)
+            matrix = np.zeros((grown, dim), dtype=np.float32)
             if total:
                 matrix[:total] = self._matrix
             self._matrix = matrix
@@ -168,7 +213,7 @@ class WordVectors:
             self._free = list(range(grown - 1, total - 1, -1))
         return self._free.pop()
 
-    def _touch(self, rows: list[int]) -> None:
+    def _touch(self, rows: Sequence[int] | np.ndarray) -> None:
         """``rows`` used now, in this order (the last the most recent)."""
         self._used[rows] = np.arange(self._clock, self._clock + len(rows))
         self._clock += len(rows)
@@ -178,6 +223,7 @@ class WordVectors:
         excess = len(self._rows) - self.max_words
         if excess <= 0:
             return
+        self._text_rows.clear()  # rows are freed and may be given to other words
         held = np.fromiter(self._rows.values(), dtype=np.intp, count=len(self._rows))
         oldest = held[np.argpartition(self._used[held], excess - 1)[:excess]]
         for row in oldest.tolist():

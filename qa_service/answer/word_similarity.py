@@ -15,24 +15,21 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from qa_service.answer.translation import TextWords, WordVectors
+from qa_service.answer.translation import WordVectors
 
 
 def closest_words(lexicon: WordVectors, vector: np.ndarray, texts: Sequence[str]) -> list[float]:
     """Per text: the highest cosine between ``vector`` (a unit query vector) and the passage
     vector of one of its words (``lexicon_words``); 0.0 for a text without such a word.
     One product for all the texts' words, one reduction per text (no loop over words)."""
-    held_words = TextWords.of(texts)
-    per_text = held_words.per_text
-    if not held_words.vocabulary:
+    vectors, sizes = lexicon.text_vectors(texts)
+    if not len(vectors):
         return [0.0] * len(texts)
     query = np.asarray(vector, dtype=np.float32)
     # einsum: one thread (numpy's matrix @ vector runs OpenBLAS on every core, spinning
     # against the embedder's OpenMP threads; benchmarks/README.md, "Exact dense search").
-    cosines = np.einsum("ij,j->i", lexicon.passage_vectors(held_words.vocabulary), query)
-    flat = [column for words in per_text for column in held_words.columns(words)]
-    sizes = np.fromiter(map(len, per_text), dtype=np.intp, count=len(per_text))
+    cosines = np.einsum("ij,j->i", vectors, query)
     held = sizes > 0
     best = np.zeros(len(texts), dtype=cosines.dtype)
-    best[held] = np.maximum.reduceat(cosines[flat], (np.cumsum(sizes) - sizes)[held])
+    best[held] = np.maximum.reduceat(cosines, (np.cumsum(sizes) - sizes)[held])
     return [float(x) for x in best]

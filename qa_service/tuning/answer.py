@@ -85,7 +85,9 @@ word (benchmarks/README.md, word lexicon row: 4,892 words in 12 s as one call). 
 further."""
 LEXICON_WORDS = 100_000
 """Corpus words whose single-word vectors the answerer keeps (``answer/translation.py``;
-float16, ~77 MB at most). XQuAD-de's 24 articles hold ~5,000; not measured at scale."""
+float16 values held as float32 so that a question reads them without a conversion: ~154 MB
+at most, 77 MB as float16 before latency14). XQuAD-de's 24 articles hold ~5,000 (~7.5 MB);
+not measured at scale."""
 SENTENCE_WORDS_CACHE = 20_000
 """Candidate sentences whose lexicon words (``answer/translation.sentence_words``) are kept
 between questions: a German question's closest word reads the words of its ~25 candidates,

@@ -19,3 +19,9 @@ stops instead of restarting it."""
 BODY_CHUNK_TIMEOUT_S = 30.0
 """Longest wait for the next piece of a request body: a slow mobile upload sends far more
 often; a client holding a request open by trickling bytes is cut off."""
+ROUTED_PATHS_KEPT = 4096
+"""Request lines (method and path) whose "does a route take it?" answer the edge guard keeps
+(``api/security.EdgeGuard``): matching every route cost it ~15-50 us a request before the
+router matched again (benchmarks/README.md, Latency, latency14). The routes are fixed once
+the app serves, so an answer never goes stale; paths naming a document or conversation are
+many, so the table is emptied when full (~1 MB at most)."""

@@ -220,6 +220,25 @@ def test_words_pushed_out_before_they_are_read_are_embedded_again() -> None:
     assert model.calls == [words, ["alpha"]] and len(lexicon) == 2
 
 
+def test_a_texts_kept_rows_follow_its_words_past_any_eviction() -> None:
+    """``text_vectors`` keeps each text's rows; once rows are freed and given to other words,
+    a text's vectors are still its own words', bit for bit, and a text without words adds
+    none."""
+    model = WordHash()
+    lexicon = WordVectors(model, max_words=3)  # type: ignore[arg-type]
+    town, river, school = "Rathaus und Kirche.", "Brücke am Fluss.", "Die Schule."
+
+    def own(text: str) -> np.ndarray:
+        vectors = [model.vector(w) for w in lexicon_words(text)]
+        return np.array(vectors, dtype=np.float16).astype(np.float32).reshape(-1, model.dim)
+
+    for texts in ([town], [river], [school], [town], [town, "Am 4.6.", river], [school, town]):
+        vectors, sizes = lexicon.text_vectors(texts)
+        assert sizes.tolist() == [len(lexicon_words(t)) for t in texts]
+        assert np.array_equal(vectors, np.concatenate([own(t) for t in texts]))
+    assert len(lexicon) == 3
+
+
 def test_sentence_words_are_the_lexicon_words_kept() -> None:
     sentence_words.cache_clear()
     assert sentence_words(CITY) == tuple(lexicon_words(CITY))

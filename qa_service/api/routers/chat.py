@@ -16,7 +16,7 @@ from qa_service.api.chat_schemas import (
     TurnOut,
 )
 from qa_service.api.deps import ComputeDep
-from qa_service.api.routers.ask import answer_response
+from qa_service.api.routers.ask import answer_fields
 from qa_service.api.schemas import CitationOut
 from qa_service.chat.service import ChatAnswer, ChatService, ChatTurn
 from qa_service.chat.streaming import answer_sentences, chat_events
@@ -94,12 +94,12 @@ def _done_body(turn: ChatTurn) -> dict[str, Any]:
 
 def _chat_response(result: ChatAnswer) -> ChatResponse:
     assert result.reply is not None
-    return ChatResponse(
-        **answer_response(result.reply),
-        conversation_id=result.conversation_id,
-        turn=result.turn,
-        retrieval_query=result.rewrite.query,
-    )
+    fields = answer_fields(result.reply) | {
+        "conversation_id": result.conversation_id,
+        "turn": result.turn,
+        "retrieval_query": result.rewrite.query,
+    }
+    return ChatResponse.model_validate(fields, from_attributes=True)
 
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationOut)
