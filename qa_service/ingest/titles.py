@@ -18,12 +18,18 @@ _SPACES = re.compile(r"\s+")
 
 def text_title(text: str) -> str | None:
     """The first line left after cleaning (no tags, markers, metadata), unless it is a bare
-    date or too long to be a headline."""
-    for line in clean_text(text[:TITLE_SEARCH_CHARS]).view.split("\n"):
+    date, too long to be a headline or a row of a tab-separated table (data, not a headline:
+    a text that opens with a table has no title line)."""
+    layout = clean_text(text[:TITLE_SEARCH_CHARS])
+    start = 0
+    for line in layout.view.split("\n"):
+        row, start = start in layout.table_rows, start + len(line) + 1
         line = line.strip()
         if not line or DATE_LINE.match(line):
             continue
-        return label(_SPACES.sub(" ", line)) if len(line) <= TITLE_MAX_CHARS else None
+        if row or len(line) > TITLE_MAX_CHARS:
+            return None
+        return label(_SPACES.sub(" ", line))
     return None
 
 

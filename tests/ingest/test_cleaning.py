@@ -198,3 +198,43 @@ def test_the_seed_caption_is_not_a_sentence(seed_texts: dict[str, str]) -> None:
     sentences = sentence_texts(text)
     assert not any("Virginia Mayo" in s or "(l., SPD)" in s for s in sentences)
     assert any("Ukrainische Drohnen haben das Gefechtsfeld verändert" in s for s in sentences)
+
+
+TABLE = (
+    "Wahlergebnis\tGemeinde Tannau\n\nCDU\t41,2 %\nSPD\t22,7 %\nGrüne\t15,1 %\n\n"
+    "Die Wahlbeteiligung lag bei 63 Prozent. Bürgermeister Ulf Tann (CDU) wurde wiedergewählt."
+)
+
+
+def test_a_tab_separated_table_is_indexed_row_by_row() -> None:
+    """hunt15: every "key<TAB>value" line was masked as a facts box, so a results table pasted
+    as plain text lost all its rows: each row is now a sentence of its own, as a Markdown or
+    HTML table's row is."""
+    assert sentence_texts(TABLE) == [
+        "Wahlergebnis\tGemeinde Tannau",
+        "CDU\t41,2 %",
+        "SPD\t22,7 %",
+        "Grüne\t15,1 %",
+        "Die Wahlbeteiligung lag bei 63 Prozent.",
+        "Bürgermeister Ulf Tann (CDU) wurde wiedergewählt.",
+    ]
+    # Three columns, aligned with several tabs, under a header row without digits.
+    table = "Partei\t\tStimmen\tAnteil\nCDU\t\t812\t41,2 %\nSPD\t\t448\t22,7 %"
+    assert sentence_texts(f"Die Wahl ist vorbei.\n\n{table}") == [
+        "Die Wahl ist vorbei.",
+        *table.split("\n"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        # seed 002's facts box: labels of words
+        'Details\t\nVorfall\tSonstiges\nOrt\tBrüssel, Belgien\nQuellen\t<ul style="x">• www.a.de',
+        # one line of figures is a facts-box line, not a column
+        "Ort\tBrüssel\nEinwohner\tca. 1,2 Mio.\nSprache\tFranzösisch, Niederländisch",
+    ],
+)
+def test_a_facts_box_of_several_lines_stays_masked(box: str) -> None:
+    text = f"Der Minister reiste ab.\n\n{box}\n\nDie Gespräche gehen weiter."
+    assert sentence_texts(text) == ["Der Minister reiste ab.", "Die Gespräche gehen weiter."]

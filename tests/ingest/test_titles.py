@@ -37,3 +37,11 @@ def test_markdown_front_matter() -> None:
 def test_markdown_hash_in_code_fence_is_not_a_heading() -> None:
     text = "```\n# kein Titel\n```\n\nEchter Titel\n============\n\nText."
     assert parse_article(text, fmt="markdown").title == "Echter Titel"
+
+
+def test_a_table_row_is_no_title() -> None:
+    """hunt15: a text opening with a tab-separated table was titled by its first line of prose
+    (its last paragraph); a table row is data, not a headline, so such a text has no title."""
+    text = "Partei\tAnteil\n\nCDU\t41,2 %\nSPD\t22,7 %\n\nDie Wahlbeteiligung lag bei 63 Prozent."
+    assert parse_article(text).title is None
+    assert parse_article(f"Wahl in Tannau\n\n{text}").title == "Wahl in Tannau"

@@ -1,0 +1,37 @@
+"""How plain texts are read, over real HTTP (a served process): the findings of hunt15 that
+were left open (tables, dates, titles)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from tests.helpers.checks import ask_exact
+
+pytestmark = pytest.mark.slow  # a real server (the session's)
+
+
+@contextmanager
+def posted(http: httpx.Client, doc_id: str, text: str) -> Iterator[dict]:
+    """The article posted as JSON text, deleted afterwards; yields its stored document."""
+    response = http.post("/v1/documents", json={"id": doc_id, "text": text})
+    assert response.status_code == 201, response.text
+    try:
+        yield http.get(f"/v1/documents/{doc_id}").json()
+    finally:
+        http.delete(f"/v1/documents/{doc_id}")
+
+
+def test_a_tab_separated_table_is_cited_row_by_row(http: httpx.Client) -> None:
+    # hunt15: the rows were masked as a facts box, so the question cited the turnout.
+    text = (
+        "Wahlergebnis\tGemeinde Tannau\n\nCDU\t41,2 %\nSPD\t22,7 %\nGrüne\t15,1 %\n\n"
+        "Die Wahlbeteiligung lag bei 63 Prozent. Bürgermeister Ulf Tann (CDU) wurde "
+        "wiedergewählt."
+    )
+    with posted(http, "t-tabs", text) as stored:
+        assert stored["title"] is None  # neither a table row nor the last paragraph
+        body = ask_exact(http, "Wie viel Prozent erhielt die SPD in Tannau?")
+        top = body["citations"][0]
+        assert (top["document_id"], top["quote"]) == ("t-tabs", "SPD\t22,7 %"), body
