@@ -35,3 +35,16 @@ def test_a_tab_separated_table_is_cited_row_by_row(http: httpx.Client) -> None:
         body = ask_exact(http, "Wie viel Prozent erhielt die SPD in Tannau?")
         top = body["citations"][0]
         assert (top["document_id"], top["quote"]) == ("t-tabs", "SPD\t22,7 %"), body
+
+
+def test_a_count_after_a_month_is_no_year(http: httpx.Client) -> None:
+    # hunt15: "im Mai 1400 Touristen" was read as the date "Mai 1400", so the question
+    # abstained for want of a number (lacks_quantity).
+    text = (
+        "Die Gemeinde Wendorf zählte im Mai 1400 Touristen. Bürgermeister Olaf Wend ist zufrieden."
+    )
+    with posted(http, "w-x", text):
+        body = ask_exact(http, "Wie viele Touristen zählte die Gemeinde Wendorf im Mai?")
+        assert body["citations"], body
+        top = body["citations"][0]
+        assert (top["document_id"], top["quote"]) == ("w-x", text.split(" Bürger")[0]), body
