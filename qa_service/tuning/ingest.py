@@ -59,6 +59,10 @@ TITLE_SEARCH_CHARS = 5000
 DATE_SEARCH_CHARS = 400
 """A date this close to the top is taken as the publication date; later ones are content.
 Not measured."""
+PUBLISHED_SLACK_DAYS = 1
+"""A date found in a text is a publication date only up to the day of ingest (UTC) plus this:
+one day covers a text dated in a time zone ahead of UTC; a later date is an event to come
+("Der Bau beginnt am 4. Juni 2031", hunt15), not when the article appeared."""
 
 # -- the seeds at start-up ------------------------------------------------------------------
 

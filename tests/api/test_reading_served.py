@@ -48,3 +48,16 @@ def test_a_count_after_a_month_is_no_year(http: httpx.Client) -> None:
         assert body["citations"], body
         top = body["citations"][0]
         assert (top["document_id"], top["quote"]) == ("w-x", text.split(" Bürger")[0]), body
+
+
+def test_an_event_to_come_is_no_publication_date(http: httpx.Client) -> None:
+    # hunt15: the start of a building project in 2031 was stored as the article's date.
+    text = (
+        "Neuer Bahnhof in Xstadt\n\nDer Bau des neuen Bahnhofs beginnt am 4. Juni 2031. "
+        "Er soll 2035 fertig sein."
+    )
+    with posted(http, "bahnhof", text) as stored:
+        assert stored["published_at"] is None, stored
+    dated = f"Xstadt, 2. Mai 2025 – {text.split(chr(10))[-1]}"
+    with posted(http, "bahnhof", f"Neuer Bahnhof in Xstadt\n\n{dated}") as stored:
+        assert stored["published_at"] == "2025-05-02", stored
