@@ -61,3 +61,18 @@ def test_an_event_to_come_is_no_publication_date(http: httpx.Client) -> None:
     dated = f"Xstadt, 2. Mai 2025 – {text.split(chr(10))[-1]}"
     with posted(http, "bahnhof", f"Neuer Bahnhof in Xstadt\n\n{dated}") as stored:
         assert stored["published_at"] == "2025-05-02", stored
+
+
+def test_a_one_paragraph_article_has_no_title(http: httpx.Client) -> None:
+    # hunt15: its whole paragraph was its title, shown as such in every citation and listing.
+    text = (
+        "Das Derby endete 2:1. Trainer Stamm lobte die Elf. Die Zahl der Zuschauer stieg auf "
+        "31. Die Polizei meldete keine Zwischenfälle."
+    )
+    with posted(http, "derby2", text) as stored:
+        assert stored["title"] is None, stored
+        listed = http.get("/v1/documents", params={"limit": 100}).json()["items"]
+        assert [item["title"] for item in listed if item["id"] == "derby2"] == [None]
+        body = ask_exact(http, "Wie endete das Derby?")
+        top = body["citations"][0]
+        assert (top["document_id"], top["quote"]) == ("derby2", "Das Derby endete 2:1."), body
