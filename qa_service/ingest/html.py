@@ -36,8 +36,8 @@ _CELL_BLOCKS = frozenset(
 """Blocks that may stand in a table cell; more than one in a cell makes its row layout."""
 CELL_SEPARATOR = " · "
 """Between two cells of a table row's line ("Giraffen · 3"): a mark a reader would quote,
-which is no Markdown syntax (a "|" is) and no tab (a "key<TAB>value" line is masked as a
-facts box, ``cleaning.py``); empty cells get none."""
+which is no Markdown syntax (a "|" is) and no tab (a lone "key<TAB>value" line is masked as
+a facts box, ``cleaning.py``); empty cells get none."""
 _HTML_DATE_META = (
     "article:published_time",
     "og:published_time",
@@ -53,6 +53,11 @@ _SPACES = re.compile(r"\s+")
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 """<sup>2</sup> as a reader sees it, "m²", and a footnote "<sup>1</sup>" as "¹", which
 sentence splitting keeps with its sentence (``ingest/sentences.py``), not "Mio.1"."""
+_QUOTES = {
+    "de": (("„", "“"), ("‚", "‘")),
+    "en": (("“", "”"), ("‘", "’")),
+}
+"""Quotation marks of a <q>, outer and inner pair, by the language of the text around it."""
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
 """An inline style that keeps an element off the screen; its text is no text of the page."""
 
@@ -198,6 +203,9 @@ def _html_paragraphs(root: Tag) -> list[str]:
                 children = _preformatted(node)
             elif node.name == "sup" and (digits := node.get_text().strip()).isdecimal():
                 children = [NavigableString(digits.translate(_SUPERSCRIPTS))]
+            elif node.name == "q":
+                opening, closing = _quotation_marks(node)
+                children = [NavigableString(opening), *node.children, NavigableString(closing)]
             else:
                 children = list(node.children)
             stack.extend((child, "") for child in reversed(children))
@@ -214,6 +222,17 @@ def _preformatted(pre: Tag) -> list[object]:
             parts.append(Tag(name="br"))
         parts.append(NavigableString(line))
     return parts
+
+
+def _quotation_marks(q: Tag) -> tuple[str, str]:
+    """The marks a browser shows around a <q> (its text holds none): German ones („…“) unless
+    the element or one around it says another language (``lang="en"``: “…”); the corpus is
+    German news. A <q> inside another gets the inner pair (‚…‘, ‘…’)."""
+    marked = q if q.has_attr("lang") else q.find_parent(lambda tag: tag.has_attr("lang"))
+    language = str(marked.get("lang") if marked is not None else "de").lower()
+    inner = q.find_parent("q") is not None
+    pairs = _QUOTES.get(language.split("-")[0], _QUOTES["de"])
+    return pairs[1] if inner else pairs[0]
 
 
 def _is_hidden(tag: Tag) -> bool:

@@ -170,3 +170,17 @@ def test_superscript_digits_are_superscripts() -> None:
         "Die Halle hat 800 m².",
         "Anmerkunga hier.",  # only digits have superscript forms to read
     ]
+
+
+def test_an_inline_quotation_keeps_its_quotation_marks() -> None:
+    # hunt15: "<q>" lost the marks a browser shows, "sagte: Wir sparen, wo es geht."
+    html = """<html><body><article><p>Der Kämmerer sagte: <q>Wir sparen, wo es geht.</q> Dann
+    ging er.</p><p lang="en">He said <q>We save <q>where</q> we can.</q></p></article></body>
+    </html>"""
+    article = parse_article(html, fmt="html", name="rat.html")
+    assert article.text.split("\n\n") == [
+        "Der Kämmerer sagte: „Wir sparen, wo es geht.“ Dann ging er.",
+        "He said “We save ‘where’ we can.”",
+    ]
+    sentences = [article.text[s.start : s.end] for s in segment_article(article.text).sentences]
+    assert sentences[:2] == ["Der Kämmerer sagte: „Wir sparen, wo es geht.“", "Dann ging er."]
