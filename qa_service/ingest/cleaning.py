@@ -5,6 +5,7 @@ is overwritten with spaces and mid-sentence paragraph breaks are bridged with sp
 found in the view is therefore valid in the original text.
 """
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -75,6 +76,7 @@ _RULE = re.compile(r"^[ \t]*([-=*_])(?:[ \t]*\1){2,}[ \t]*$")
 # A "key<TAB>value" line of a facts box ("Ort\tBrüssel", "Quellen\t<ul>..."). Prose that merely
 # holds a tab is not one: a key never ends a sentence, a value never ends in one or holds two.
 _KEY_VALUE = re.compile(r"^[ \t]*([^\t\n]{1,40})\t([^\n]*)$")
+_NUMBERED_LINE = re.compile(r"^[ \t]*(\d{1,9})[.)][ \t]+\S")
 _TAB_CELLS = re.compile(r"[ \t]*\t[ \t]*")
 _DIGIT = re.compile(r"\d")
 _TWO_SENTENCES = re.compile(r"[a-zäöüß]{3,}[.!?…][\"“”»«']?\s+[A-ZÄÖÜ]")  # not "4. Juni"
@@ -122,7 +124,7 @@ def clean_text(text: str) -> Layout:
     chars = list(text)
     _mask_spans(chars, text)
     rows = _table_rows(text)
-    lines = _mask_lines(chars, text, rows)
+    lines = _mask_lines(chars, text, rows | _numbered_items(text))
     blocks = _join_broken_paragraphs(chars, text, _find_blocks(chars, lines))
     return Layout(view="".join(chars), blocks=blocks, table_rows=rows)
 
@@ -166,9 +168,10 @@ def _mask_spans(chars: list[str], text: str) -> None:
         _blank(chars, *match.span(2))
 
 
-def _mask_lines(chars: list[str], text: str, rows: frozenset[int]) -> list[_Line]:
+def _mask_lines(chars: list[str], text: str, items: frozenset[int]) -> list[_Line]:
     """Mask whole boilerplate lines and line-start syntax; remember headings and list items
-    (a table row, ``rows``, stands alone as a list item does)."""
+    (a table row or numbered item, ``items`` by where they start, stands alone as a bulleted
+    item does, its text kept)."""
     lines: list[_Line] = []
     start = 0
     for raw in text.split("\n"):
@@ -178,7 +181,7 @@ def _mask_lines(chars: list[str], text: str, rows: frozenset[int]) -> list[_Line
         if not view.strip():
             lines.append(line)
             continue
-        if line.start in rows:
+        if line.start in items:
             line.role = "item"
         elif _is_boilerplate_line(raw, view):
             _blank(chars, line.start, line.end)
@@ -221,6 +224,27 @@ def _table_rows(text: str) -> frozenset[int]:
         start += len(raw) + 1
     rows.update(_rows_of_table(run))
     return frozenset(rows)
+
+
+def _numbered_items(text: str) -> frozenset[int]:
+    """Where the items of a numbered list start ("1. Erstens", "2) Zweitens", as an HTML or
+    Markdown ordered list is stored): a line opening with a number whose nearest numbered
+    line above or below it (blank lines between) has the number before or after. Such an
+    item stands alone, as a bulleted one does, and keeps its number; a lone "1. FC Köln
+    siegt" stays a headline."""
+    numbered: list[tuple[int, int] | None] = []  # (start, number); None: a line of text
+    start = 0
+    for raw in text.split("\n"):
+        if match := _NUMBERED_LINE.match(raw):
+            numbered.append((start, int(match[1])))
+        elif raw.strip():
+            numbered.append(None)
+        start += len(raw) + 1
+    items: set[int] = set()
+    for above, below in itertools.pairwise(numbered):
+        if above is not None and below is not None and below[1] == above[1] + 1:
+            items.update((above[0], below[0]))
+    return frozenset(items)
 
 
 def _rows_of_table(run: list[tuple[int, list[str]]]) -> list[int]:

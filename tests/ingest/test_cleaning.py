@@ -238,3 +238,15 @@ def test_a_tab_separated_table_is_indexed_row_by_row() -> None:
 def test_a_facts_box_of_several_lines_stays_masked(box: str) -> None:
     text = f"Der Minister reiste ab.\n\n{box}\n\nDie Gespräche gehen weiter."
     assert sentence_texts(text) == ["Der Minister reiste ab.", "Die Gespräche gehen weiter."]
+
+
+def test_a_numbered_list_in_plain_text_is_read_item_by_item() -> None:
+    text = "Der Rat beschloss:\n\n1. Eine Brücke\n\n2. Einen Radweg\n\n1. FC Köln siegt\n\nEnde."
+    sentences = segment_article(text).sentences
+    assert [(text[s.start : s.end], s.kind) for s in sentences] == [
+        ("Der Rat beschloss:", "body"),
+        ("1. Eine Brücke", "body"),
+        ("2. Einen Radweg", "body"),
+        ("1. FC Köln siegt", "heading"),  # a lone number opening a line: a headline
+        ("Ende.", "body"),
+    ]
