@@ -23,56 +23,61 @@ def posted(http: httpx.Client, doc_id: str, text: str) -> Iterator[dict]:
         http.delete(f"/v1/documents/{doc_id}")
 
 
-def test_a_tab_separated_table_is_cited_row_by_row(http: httpx.Client) -> None:
-    # hunt15: the rows were masked as a facts box, so the question cited the turnout.
-    text = (
-        "Wahlergebnis\tGemeinde Tannau\n\nCDU\t41,2 %\nSPD\t22,7 %\nGrüne\t15,1 %\n\n"
-        "Die Wahlbeteiligung lag bei 63 Prozent. Bürgermeister Ulf Tann (CDU) wurde "
-        "wiedergewählt."
-    )
-    with posted(http, "t-tabs", text) as stored:
-        assert stored["title"] is None  # neither a table row nor the last paragraph
-        body = ask_exact(http, "Wie viel Prozent erhielt die SPD in Tannau?")
-        top = body["citations"][0]
-        assert (top["document_id"], top["quote"]) == ("t-tabs", "SPD\t22,7 %"), body
+def top_citation(http: httpx.Client, question: str) -> tuple[str, str]:
+    """(document id, quote) of the first citation of an answer whose citations are exact."""
+    body = ask_exact(http, question)
+    assert body["citations"], body
+    return body["citations"][0]["document_id"], body["citations"][0]["quote"]
 
 
-def test_a_count_after_a_month_is_no_year(http: httpx.Client) -> None:
-    # hunt15: "im Mai 1400 Touristen" was read as the date "Mai 1400", so the question
-    # abstained for want of a number (lacks_quantity).
-    text = (
-        "Die Gemeinde Wendorf zählte im Mai 1400 Touristen. Bürgermeister Olaf Wend ist zufrieden."
-    )
-    with posted(http, "w-x", text):
-        body = ask_exact(http, "Wie viele Touristen zählte die Gemeinde Wendorf im Mai?")
-        assert body["citations"], body
-        top = body["citations"][0]
-        assert (top["document_id"], top["quote"]) == ("w-x", text.split(" Bürger")[0]), body
+BAHNHOF = "Der Bau des neuen Bahnhofs beginnt am 4. Juni 2031. Er soll 2035 fertig sein."
 
 
-def test_an_event_to_come_is_no_publication_date(http: httpx.Client) -> None:
-    # hunt15: the start of a building project in 2031 was stored as the article's date.
-    text = (
-        "Neuer Bahnhof in Xstadt\n\nDer Bau des neuen Bahnhofs beginnt am 4. Juni 2031. "
-        "Er soll 2035 fertig sein."
-    )
-    with posted(http, "bahnhof", text) as stored:
-        assert stored["published_at"] is None, stored
-    dated = f"Xstadt, 2. Mai 2025 – {text.split(chr(10))[-1]}"
-    with posted(http, "bahnhof", f"Neuer Bahnhof in Xstadt\n\n{dated}") as stored:
-        assert stored["published_at"] == "2025-05-02", stored
-
-
-def test_a_one_paragraph_article_has_no_title(http: httpx.Client) -> None:
-    # hunt15: its whole paragraph was its title, shown as such in every citation and listing.
-    text = (
-        "Das Derby endete 2:1. Trainer Stamm lobte die Elf. Die Zahl der Zuschauer stieg auf "
-        "31. Die Polizei meldete keine Zwischenfälle."
-    )
-    with posted(http, "derby2", text) as stored:
-        assert stored["title"] is None, stored
-        listed = http.get("/v1/documents", params={"limit": 100}).json()["items"]
-        assert [item["title"] for item in listed if item["id"] == "derby2"] == [None]
-        body = ask_exact(http, "Wie endete das Derby?")
-        top = body["citations"][0]
-        assert (top["document_id"], top["quote"]) == ("derby2", "Das Derby endete 2:1."), body
+@pytest.mark.parametrize(
+    "text, stored, question, top",
+    [
+        (  # hunt15: the rows were masked as a facts box, so the question cited the turnout;
+            # and the title was the last paragraph (neither a table row nor two sentences is)
+            "Wahlergebnis\tGemeinde Tannau\n\nCDU\t41,2 %\nSPD\t22,7 %\nGrüne\t15,1 %\n\n"
+            "Die Wahlbeteiligung lag bei 63 Prozent. Bürgermeister Ulf Tann (CDU) wurde "
+            "wiedergewählt.",
+            {"title": None},
+            "Wie viel Prozent erhielt die SPD in Tannau?",
+            "SPD\t22,7 %",
+        ),
+        (  # hunt15: "im Mai 1400 Touristen" was read as the date "Mai 1400", so the question
+            # abstained for want of a number (lacks_quantity)
+            "Die Gemeinde Wendorf zählte im Mai 1400 Touristen. Bürgermeister Olaf Wend ist "
+            "zufrieden.",
+            {},
+            "Wie viele Touristen zählte die Gemeinde Wendorf im Mai?",
+            "Die Gemeinde Wendorf zählte im Mai 1400 Touristen.",
+        ),
+        (  # hunt15: a one-paragraph article was titled with its whole paragraph
+            "Das Derby endete 2:1. Trainer Stamm lobte die Elf. Die Zahl der Zuschauer stieg "
+            "auf 31. Die Polizei meldete keine Zwischenfälle.",
+            {"title": None},
+            "Wie endete das Derby?",
+            "Das Derby endete 2:1.",
+        ),
+        (  # hunt15: the start of a building project in 2031 was stored as the article's date
+            f"Neuer Bahnhof in Xstadt\n\n{BAHNHOF}",
+            {"title": "Neuer Bahnhof in Xstadt", "published_at": None},
+            None,
+            None,
+        ),
+        (  # a dateline dates it, not the event in its sentence
+            f"Neuer Bahnhof in Xstadt\n\nXstadt, 2. Mai 2025 – {BAHNHOF}",
+            {"published_at": "2025-05-02"},
+            None,
+            None,
+        ),
+    ],
+)
+def test_a_plain_text_is_read_as_a_reader_reads_it(
+    http: httpx.Client, text: str, stored: dict, question: str | None, top: str | None
+) -> None:
+    with posted(http, "read-as-text", text) as document:
+        assert {field: document[field] for field in stored} == stored, document
+        if question is not None:
+            assert top_citation(http, question) == ("read-as-text", top)
