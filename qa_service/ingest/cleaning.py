@@ -79,6 +79,7 @@ _KEY_VALUE = re.compile(r"^[ \t]*([^\t\n]{1,40})\t([^\n]*)$")
 _NUMBERED_LINE = re.compile(r"^[ \t]*(\d{1,9})[.)][ \t]+\S")
 _TAB_CELLS = re.compile(r"[ \t]*\t[ \t]*")
 _DIGIT = re.compile(r"\d")
+_BARE_DATE = re.compile(rf"(?:{DATE_PATTERN})(?:,?\s+\d{{1,2}}:\d{{2}}(?:\s*Uhr)?)?")
 _TWO_SENTENCES = re.compile(r"[a-zäöüß]{3,}[.!?…][\"“”»«']?\s+[A-ZÄÖÜ]")  # not "4. Juni"
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"“”»«']?\s*$")
 _FOOTER = re.compile(rf"^\W*(?:{alternation(FOOTER_PHRASES)})|^(?:©|\(c\)\s)", re.IGNORECASE)
@@ -209,9 +210,10 @@ def _mask_lines(chars: list[str], text: str, items: frozenset[int]) -> list[_Lin
 def _table_rows(text: str) -> frozenset[int]:
     """Where the rows of tab-separated tables start: a run of "key<TAB>value" lines (blank
     lines between them allowed) is a table, not a facts box, when at least ``TABLE_MIN_ROWS``
-    of its lines have the same number of cells and a digit in a cell after the first
-    ("CDU\t41,2 %"): data, as a pasted results table holds. A facts box labels words
-    ("Ort\tBrüssel, Belgien", "Vorfall\tSonstiges"); a lone line is never a table."""
+    of its lines have the same number of cells and a figure in a cell after the first
+    ("CDU\t41,2 %", ``_is_figure``): data, as a pasted results table holds. A facts box
+    labels words ("Ort\tBrüssel, Belgien", "Vorfall\tSonstiges"); a lone line is never a
+    table."""
     rows: set[int] = set()
     run: list[tuple[int, list[str]]] = []
     start = 0
@@ -248,11 +250,14 @@ def _numbered_items(text: str) -> frozenset[int]:
 
 
 def _rows_of_table(run: list[tuple[int, list[str]]]) -> list[int]:
-    widths = Counter(
-        len(cells) for _, cells in run if any(_DIGIT.search(cell) for cell in cells[1:])
-    )
+    widths = Counter(len(cells) for _, cells in run if any(map(_is_figure, cells[1:])))
     is_table = any(count >= TABLE_MIN_ROWS for width, count in widths.items() if width > 1)
     return [start for start, _ in run] if is_table else []
+
+
+def _is_figure(cell: str) -> bool:
+    """A cell holding a number, but not a bare date ("Stand\t4. Juni 2025" is a facts box's)."""
+    return _DIGIT.search(cell) is not None and _BARE_DATE.fullmatch(cell) is None
 
 
 def _is_key_value(raw: str) -> bool:

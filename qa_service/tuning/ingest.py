@@ -37,9 +37,10 @@ MIN_SENTENCE_WORDS = 4
 TABLE_MIN_ROWS = 2
 """A run of "key<TAB>value" lines is a table (its rows indexed, each on its own) rather than a
 facts box (masked) when this many of its lines have one number of cells and a digit in a
-value ("CDU\t41,2 %", "SPD\t22,7 %"). Two: one row of figures is a facts-box line ("Einwohner\t
-ca. 3,6 Mio."), two make a column. The seed's facts box has no digit. Not measured (no XQuAD
-text holds a tab; tests/ingest/test_cleaning.py holds the cases)."""
+value that is no bare date ("CDU\t41,2 %", "SPD\t22,7 %"; not "Stand\t4. Juni 2025"). Two:
+one row of figures is a facts-box line ("Einwohner\tca. 3,6 Mio."), two make a column. The
+seed's facts box has no digit. Not measured (no XQuAD text holds a tab;
+tests/ingest/test_cleaning.py holds the cases)."""
 FOOTER_MAX_CHARS = 160
 """A line opening like a footer ("Folgen Sie uns ...") is boilerplate only up to this length;
 a longer one is prose that happens to start that way. Not measured."""

@@ -46,9 +46,10 @@ def test_view_has_the_length_of_the_text_and_keeps_real_words() -> None:
         "Sitz\tFrankfurt a.M.",
         "Kategorie\tPolitik, Ausland etc.",
         # a facts box of several lines (not a table, cleaning._table_rows): seed 002's of
-        # words, and one with a single line of figures
+        # words, one with a single line of figures, one of dates
         'Details\t\nVorfall\tSonstiges\nOrt\tBrüssel, Belgien\nQuellen\t<ul style="x">• www.a.de',
         "Ort\tBrüssel\nEinwohner\tca. 1,2 Mio.\nSprache\tFranzösisch, Niederländisch",
+        "Stand\t4. Juni 2025\nAktualisiert\t05.06.2025, 10:30 Uhr",  # dates are no figures
         # photo captions, found by their credit: the seed's (who is in the picture, a quote,
         # the credit), and other forms
         "Verteidigungsminister Boris Pistorius (l., SPD) mit seinem ukrainischen Amtskollegen "
