@@ -164,21 +164,24 @@ def _counts(sentence: str, year: re.Match[str], counted: list[str]) -> bool:
     """Whether a four-digit number 1000-2099 that ``DATE_MENTION`` reads as a year counts
     something instead: it is followed by a unit or a currency or percent sign ("1299 Euro",
     "1800 %"), preceded by a currency sign ("$1299"), or followed by the noun the question
-    counts ("Wie viele Besucher ...?" - "1800 Besucher"). A month or "Jahr"/"year" before it
-    keeps it a year ("Juni 2025", "im Jahr 1999"), and so does anything else after it ("2024
-    kamen ...", "the 2024 budget")."""
+    counts ("Wie viele Besucher ...?" - "1800 Besucher"). "Jahr"/"year" before it keeps it a
+    year ("im Jahr 1999"), and so does a month ("im Mai 2025", "Juni 2024 Euro-Preise")
+    unless the noun the question counts follows it ("Wie viele Touristen ...?" - "im Mai
+    1400 Touristen": a month's count); so does anything else after it ("2024 kamen ...",
+    "the 2024 budget")."""
     before = _LAST_WORD.search(sentence, 0, year.start())
-    if before is not None and (
-        before.group(1).lower() in MONTH_NUMBERS or _YEAR_WORD.search(before.group(1))
-    ):
+    if before is not None and _YEAR_WORD.search(before.group(1)):
         return False
-    if _SIGN_BEFORE.search(sentence, 0, year.start()):
+    month = before is not None and before.group(1).lower() in MONTH_NUMBERS
+    if not month and _SIGN_BEFORE.search(sentence, 0, year.start()):
         return True
     token = _NEXT_TOKEN.match(sentence, year.end())
     if token is None:
         return False
     after = token.group(1).lower()
-    return after in _SIGNS or after in UNITS or any(_same_stem(after, noun) for noun in counted)
+    if any(_same_stem(after, noun) for noun in counted):
+        return True
+    return not month and (after in _SIGNS or after in UNITS)
 
 
 def asked_measure(question: str) -> str | None:

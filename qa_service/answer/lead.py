@@ -80,10 +80,10 @@ def of_version(sentences: Mapping[tuple[str, int], SentenceSpan], record: Docume
 
 def given_titles(articles: Mapping[str, DocumentRecord]) -> dict[str, str | None]:
     """The articles' titles that are not part of their texts: an article posted without one
-    is titled by its first line (``ingest.titles.text_title``), which may be its whole text
-    ("Die Gemeinde Seebach hat ... gewählt. Mit 55 Prozent ... gewann Karl Stein. ..."), and
-    would lend every later sentence the words of the others. A heading the text opens with
-    is in its lead anyway."""
+    is titled by its first line (``ingest.titles.text_title``), which may be a paragraph of
+    one sentence ("Die Gemeinde Seebach hat am Sonntag einen neuen Bürgermeister gewählt.";
+    one of two or more is no title), and would lend every later sentence its words. A
+    heading the text opens with is in its lead anyway."""
     return {
         doc_id: record.title
         for doc_id, record in articles.items()

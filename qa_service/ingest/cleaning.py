@@ -5,7 +5,9 @@ is overwritten with spaces and mid-sentence paragraph breaks are bridged with sp
 found in the view is therefore valid in the original text.
 """
 
+import itertools
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,6 +26,7 @@ from qa_service.tuning.ingest import (
     HEADING_MAX_WORDS,
     MIN_SENTENCE_WORDS,
     STACKED_HEADING_MAX_CHARS,
+    TABLE_MIN_ROWS,
 )
 
 TERMINAL_CHARS = frozenset(".!?:;…\"“”»«')’]")
@@ -73,6 +76,10 @@ _RULE = re.compile(r"^[ \t]*([-=*_])(?:[ \t]*\1){2,}[ \t]*$")
 # A "key<TAB>value" line of a facts box ("Ort\tBrüssel", "Quellen\t<ul>..."). Prose that merely
 # holds a tab is not one: a key never ends a sentence, a value never ends in one or holds two.
 _KEY_VALUE = re.compile(r"^[ \t]*([^\t\n]{1,40})\t([^\n]*)$")
+_NUMBERED_LINE = re.compile(r"^[ \t]*(\d{1,9})[.)][ \t]+\S")
+_TAB_CELLS = re.compile(r"[ \t]*\t[ \t]*")
+_DIGIT = re.compile(r"\d")
+_BARE_DATE = re.compile(rf"(?:{DATE_PATTERN})(?:,?\s+\d{{1,2}}:\d{{2}}(?:\s*Uhr)?)?")
 _TWO_SENTENCES = re.compile(r"[a-zäöüß]{3,}[.!?…][\"“”»«']?\s+[A-ZÄÖÜ]")  # not "4. Juni"
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"“”»«']?\s*$")
 _FOOTER = re.compile(rf"^\W*(?:{alternation(FOOTER_PHRASES)})|^(?:©|\(c\)\s)", re.IGNORECASE)
@@ -103,6 +110,7 @@ class Block:
 class Layout:
     view: str
     blocks: list[Block]
+    table_rows: frozenset[int] = frozenset()  # where each row of a tab-separated table starts
 
 
 @dataclass(slots=True)
@@ -116,9 +124,10 @@ def clean_text(text: str) -> Layout:
     """Mask boilerplate, find paragraphs, classify headings and bridge mid-sentence breaks."""
     chars = list(text)
     _mask_spans(chars, text)
-    lines = _mask_lines(chars, text)
+    rows = _table_rows(text)
+    lines = _mask_lines(chars, text, rows | _numbered_items(text))
     blocks = _join_broken_paragraphs(chars, text, _find_blocks(chars, lines))
-    return Layout(view="".join(chars), blocks=blocks)
+    return Layout(view="".join(chars), blocks=blocks, table_rows=rows)
 
 
 def is_heading_line(line: str) -> bool:
@@ -160,8 +169,10 @@ def _mask_spans(chars: list[str], text: str) -> None:
         _blank(chars, *match.span(2))
 
 
-def _mask_lines(chars: list[str], text: str) -> list[_Line]:
-    """Mask whole boilerplate lines and line-start syntax; remember headings and list items."""
+def _mask_lines(chars: list[str], text: str, items: frozenset[int]) -> list[_Line]:
+    """Mask whole boilerplate lines and line-start syntax; remember headings and list items
+    (a table row or numbered item, ``items`` by where they start, stands alone as a bulleted
+    item does, its text kept)."""
     lines: list[_Line] = []
     start = 0
     for raw in text.split("\n"):
@@ -171,7 +182,9 @@ def _mask_lines(chars: list[str], text: str) -> list[_Line]:
         if not view.strip():
             lines.append(line)
             continue
-        if _is_boilerplate_line(raw, view):
+        if line.start in items:
+            line.role = "item"
+        elif _is_boilerplate_line(raw, view):
             _blank(chars, line.start, line.end)
         elif credit := _CREDIT.search(view):
             # A photo caption and its credit: a description of a picture, not a statement of
@@ -192,6 +205,59 @@ def _mask_lines(chars: list[str], text: str) -> list[_Line]:
             _mask_line_start(chars, line, view)
         lines.append(line)
     return lines
+
+
+def _table_rows(text: str) -> frozenset[int]:
+    """Where the rows of tab-separated tables start: a run of "key<TAB>value" lines (blank
+    lines between them allowed) is a table, not a facts box, when at least ``TABLE_MIN_ROWS``
+    of its lines have the same number of cells and a figure in a cell after the first
+    ("CDU\t41,2 %", ``_is_figure``): data, as a pasted results table holds. A facts box
+    labels words ("Ort\tBrüssel, Belgien", "Vorfall\tSonstiges"); a lone line is never a
+    table."""
+    rows: set[int] = set()
+    run: list[tuple[int, list[str]]] = []
+    start = 0
+    for raw in [*text.split("\n"), ""]:
+        if _is_key_value(raw):
+            run.append((start, _TAB_CELLS.split(raw.strip())))
+        elif raw.strip():
+            rows.update(_rows_of_table(run))
+            run = []
+        start += len(raw) + 1
+    rows.update(_rows_of_table(run))
+    return frozenset(rows)
+
+
+def _numbered_items(text: str) -> frozenset[int]:
+    """Where the items of a numbered list start ("1. Erstens", "2) Zweitens", as an HTML or
+    Markdown ordered list is stored): a line opening with a number whose nearest numbered
+    line above or below it (blank lines between) has the number before or after. Such an
+    item stands alone, as a bulleted one does, and keeps its number; a lone "1. FC Köln
+    siegt" stays a headline."""
+    numbered: list[tuple[int, int] | None] = []  # (start, number); None: a line of text
+    start = 0
+    for raw in text.split("\n"):
+        if match := _NUMBERED_LINE.match(raw):
+            numbered.append((start, int(match[1])))
+        elif raw.strip():
+            numbered.append(None)
+        start += len(raw) + 1
+    items: set[int] = set()
+    for above, below in itertools.pairwise(numbered):
+        if above is not None and below is not None and below[1] == above[1] + 1:
+            items.update((above[0], below[0]))
+    return frozenset(items)
+
+
+def _rows_of_table(run: list[tuple[int, list[str]]]) -> list[int]:
+    widths = Counter(len(cells) for _, cells in run if any(map(_is_figure, cells[1:])))
+    is_table = any(count >= TABLE_MIN_ROWS for width, count in widths.items() if width > 1)
+    return [start for start, _ in run] if is_table else []
+
+
+def _is_figure(cell: str) -> bool:
+    """A cell holding a number, but not a bare date ("Stand\t4. Juni 2025" is a facts box's)."""
+    return _DIGIT.search(cell) is not None and _BARE_DATE.fullmatch(cell) is None
 
 
 def _is_key_value(raw: str) -> bool:

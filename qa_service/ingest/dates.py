@@ -1,36 +1,56 @@
 """Publication dates: found near the top of a text, normalised to ISO ``YYYY-MM-DD``."""
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from qa_service.ingest.cleaning import DATE_PATTERN, METADATA_PREFIX
 from qa_service.lexicon import MONTH_NUMBERS
-from qa_service.tuning.ingest import DATE_SEARCH_CHARS
+from qa_service.tuning.ingest import DATE_SEARCH_CHARS, PUBLISHED_SLACK_DAYS
 
 DATE = re.compile(DATE_PATTERN)
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})")
 _NAMED_DATE = re.compile(r"(\d{1,2})\.\s?([^\W\d]+)\s+(\d{4})")
+_DATELINE = re.compile(
+    rf"^[ \t]*(?=[A-ZÄÖÜ])[^\W\d_][\w .'/-]{{0,40}}?(?:[ \t]*\([^()\n]{{1,20}}\))?,[ \t]*"
+    rf"(?:[^\W\d_]+,?[ \t]+)?(?P<date>{DATE_PATTERN})(?:,?[ \t]+\d{{1,2}}:\d{{2}}(?:[ \t]*Uhr)?)?"
+    r"(?:[ \t]*\([^()\n]{1,20}\))?[ \t]*[–—-][ \t]"
+)
+"""A dateline opening a paragraph: a place (an agency in brackets maybe), a comma, a date (a
+weekday before it maybe), a dash: "Großenhain, 3. Juni 2025 – ", "DRESDEN (dpa), 03.06.2025 -"."""
 DATE_LINE = re.compile(
     rf"^\W*(?:[^\W\d]+,?\s+)?(?:{DATE_PATTERN})(?:,?\s+\d{{1,2}}:\d{{2}}(?:\s*Uhr)?)?\W*$"
 )
 
 
-def find_published_date(text: str) -> str | None:
+def find_published_date(text: str, today: date | None = None) -> str | None:
     """Publication date from the top of a text, as ISO ``YYYY-MM-DD`` (or ``YYYY-MM``).
 
-    Order of trust: a "date ..." style metadata token, a line that is only a date, then the
-    first date in the first few hundred characters.
+    Order of trust: a "date ..." style metadata token, a line that is only a date, a dateline
+    ("Großenhain, 3. Juni 2025 – Die ...", "DRESDEN (dpa), 03.06.2025 - ..."), then the first
+    date in the first few hundred characters (``DATE_SEARCH_CHARS``), which may be a date
+    inside a sentence. A date after ``today`` (the day of ingest, UTC) plus
+    ``PUBLISHED_SLACK_DAYS`` is never a publication date: it is an event to come ("Der Bau
+    beginnt am 4. Juni 2031"), so the next candidate is tried.
     """
+    latest = (today or datetime.now(UTC).date()) + timedelta(days=PUBLISHED_SLACK_DAYS)
     lines = [line for line in text[: DATE_SEARCH_CHARS * 2].split("\n") if line.strip()][:8]
-    for line in lines:
-        if match := METADATA_PREFIX.match(line):
-            return normalize_date(match.group("date"))
-    for line in lines:
-        if DATE_LINE.match(line) and (match := DATE.search(line)):
-            return normalize_date(match.group())
-    match = DATE.search(text[:DATE_SEARCH_CHARS])
-    return normalize_date(match.group()) if match else None
+    candidates = [
+        *(m.group("date") for line in lines if (m := METADATA_PREFIX.match(line))),
+        *(m.group() for line in lines if DATE_LINE.match(line) and (m := DATE.search(line))),
+        *(m.group("date") for line in lines if (m := _DATELINE.match(line))),
+        *(m.group() for m in DATE.finditer(text[:DATE_SEARCH_CHARS])),
+    ]
+    for candidate in candidates:
+        found = normalize_date(candidate)
+        if found is not None and _first_day(found) <= latest:
+            return found
+    return None
+
+
+def _first_day(iso: str) -> date:
+    """The first day an ISO date or month (``normalize_date``) denotes."""
+    return date(int(iso[:4]), int(iso[5:7]), int(iso[8:10]) if len(iso) > 7 else 1)
 
 
 def normalize_date(value: str) -> str | None:

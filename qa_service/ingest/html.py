@@ -36,8 +36,8 @@ _CELL_BLOCKS = frozenset(
 """Blocks that may stand in a table cell; more than one in a cell makes its row layout."""
 CELL_SEPARATOR = " · "
 """Between two cells of a table row's line ("Giraffen · 3"): a mark a reader would quote,
-which is no Markdown syntax (a "|" is) and no tab (a "key<TAB>value" line is masked as a
-facts box, ``cleaning.py``); empty cells get none."""
+which is no Markdown syntax (a "|" is) and no tab (a lone "key<TAB>value" line is masked as
+a facts box, ``cleaning.py``); empty cells get none."""
 _HTML_DATE_META = (
     "article:published_time",
     "og:published_time",
@@ -53,6 +53,13 @@ _SPACES = re.compile(r"\s+")
 _SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 """<sup>2</sup> as a reader sees it, "m²", and a footnote "<sup>1</sup>" as "¹", which
 sentence splitting keeps with its sentence (``ingest/sentences.py``), not "Mio.1"."""
+_QUOTES = {
+    "de": (("„", "“"), ("‚", "‘")),
+    "en": (("“", "”"), ("‘", "’")),
+}
+"""Quotation marks of a <q>, outer and inner pair, by the language of the text around it."""
+BULLET = "• "
+"""What opens a list item's (or table row's) line; cleaning masks it (``cleaning.py``)."""
 _HIDDEN_STYLE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)\b", re.I)
 """An inline style that keeps an element off the screen; its text is no text of the page."""
 
@@ -160,17 +167,18 @@ def _html_paragraphs(root: Tag) -> list[str]:
     Walks with an explicit stack so deeply nested pages cannot hit the recursion limit.
     """
     collector = _ParagraphCollector()
+    numbers = _list_numbers(root)
     stack: list[tuple[object, str]] = [(child, "") for child in reversed(list(root.children))]
     while stack:
         node, closing = stack.pop()
         if closing == "row":
             collector.in_row = False
             collector.flush()
-            collector.bullet = False  # an empty row must not mark what follows the table
+            collector.bullet = ""  # an empty row must not mark what follows the table
         elif closing:
             collector.flush()
             if isinstance(node, Tag) and node.name in ("li", "tr"):
-                collector.bullet = False  # an empty item must not mark what follows the list
+                collector.bullet = ""  # an empty item must not mark what follows the list
         elif isinstance(node, PreformattedString):
             continue  # comments, doctype, CDATA
         elif isinstance(node, NavigableString):
@@ -184,7 +192,7 @@ def _html_paragraphs(root: Tag) -> list[str]:
                 collector.separate = True
             if node.name == "tr" and not collector.in_row and _is_data_row(node):
                 collector.flush()
-                collector.in_row = collector.bullet = True  # a row is an item, no heading
+                collector.in_row, collector.bullet = True, BULLET  # a row is an item, no heading
                 stack.append((node, "row"))
             elif node.name in _HTML_BLOCKS and collector.in_row:
                 collector.add(" ")  # a cell's one paragraph stays on the row's line
@@ -192,17 +200,44 @@ def _html_paragraphs(root: Tag) -> list[str]:
             elif node.name in _HTML_BLOCKS:
                 collector.flush()
                 # A table row is an item like a list entry, not a heading ("Giraffen · 3").
-                collector.bullet = collector.bullet or node.name in ("li", "tr")
+                if not collector.bullet and node.name in ("li", "tr"):
+                    collector.bullet = numbers.get(id(node), BULLET)
                 stack.append((node, "block"))
             if node.name == "pre":
                 children = _preformatted(node)
             elif node.name == "sup" and (digits := node.get_text().strip()).isdecimal():
                 children = [NavigableString(digits.translate(_SUPERSCRIPTS))]
+            elif node.name == "q":
+                opening, closing = _quotation_marks(node)
+                children = [NavigableString(opening), *node.children, NavigableString(closing)]
             else:
                 children = list(node.children)
             stack.extend((child, "") for child in reversed(children))
     collector.flush()
     return collector.paragraphs
+
+
+def _list_numbers(root: Tag) -> dict[int, str]:
+    """The number each item of an ordered list (<ol>) shows, as its marker ("1. "), keyed by
+    the item's ``id``: a browser numbers them from ``start`` (an item's ``value`` resets
+    the count), and a reader cites "1. Erstens", not "• Erstens". Lettered or Roman lists
+    (``type="a"``) keep the bullet. One pass over every list: a long list costs no more."""
+    numbers: dict[int, str] = {}
+    for ol in root.find_all("ol"):
+        if str(ol.get("type") or "1") != "1":
+            continue
+        number = _integer(ol.get("start"), 1)
+        for item in ol.find_all("li", recursive=False):
+            number = _integer(item.get("value"), number)
+            numbers[id(item)] = f"{number}. "
+            number += 1
+    return numbers
+
+
+def _integer(value: object, default: int) -> int:
+    """An attribute's integer (``start="3"``), else ``default``."""
+    text = str(value or "").strip()
+    return int(text) if re.fullmatch(r"-?\d{1,9}", text) else default
 
 
 def _preformatted(pre: Tag) -> list[object]:
@@ -214,6 +249,17 @@ def _preformatted(pre: Tag) -> list[object]:
             parts.append(Tag(name="br"))
         parts.append(NavigableString(line))
     return parts
+
+
+def _quotation_marks(q: Tag) -> tuple[str, str]:
+    """The marks a browser shows around a <q> (its text holds none): German ones („…“) unless
+    the element or one around it says another language (``lang="en"``: “…”); the corpus is
+    German news. A <q> inside another gets the inner pair (‚…‘, ‘…’)."""
+    marked = q if q.has_attr("lang") else q.find_parent(lambda tag: tag.has_attr("lang"))
+    language = str(marked.get("lang") if marked is not None else "de").lower()
+    inner = q.find_parent("q") is not None
+    pairs = _QUOTES.get(language.split("-")[0], _QUOTES["de"])
+    return pairs[1] if inner else pairs[0]
 
 
 def _is_hidden(tag: Tag) -> bool:
@@ -257,7 +303,7 @@ class _ParagraphCollector:
     def __init__(self) -> None:
         self.paragraphs: list[str] = []
         self.buffer: list[str] = []
-        self.bullet = False  # inside a fresh <li>: mark its first paragraph as a list item
+        self.bullet = ""  # inside a fresh <li>: the marker of its first paragraph ("• ", "2. ")
         self.in_row = False  # inside a row of data (``_is_data_row``): one line
         self.separate = False  # a cell opened: CELL_SEPARATOR before its first text
         self._has_text = False  # the buffer holds more than white space
@@ -279,7 +325,8 @@ class _ParagraphCollector:
         self.separate = self._has_text = False
         parts = [part.strip() for part in re.split(r"\n{2,}", text) if part.strip()]
         if parts and self.bullet:
-            # The marker keeps a short item from being read as a heading; cleaning masks it.
-            parts[0] = f"• {parts[0]}"
-            self.bullet = False
+            # The marker keeps a short item from being read as a heading; cleaning masks a
+            # bullet and reads a run of numbers as list items (``cleaning._numbered_items``).
+            parts[0] = f"{self.bullet}{parts[0]}"
+            self.bullet = ""
         self.paragraphs.extend(parts)

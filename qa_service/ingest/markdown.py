@@ -3,10 +3,11 @@
 The stored text is what citations quote, so it holds no Markdown syntax: a link keeps its
 text and loses its URL ("[Kleinhausen](http://...)" -> "Kleinhausen"), emphasis loses its
 marks ("**Stadtrat**" -> "Stadtrat"), a heading its "#", a list item gets the bullet an HTML
-list gets ("• "), and fenced or indented code is no article text. The Markdown is rendered by
-markdown-it-py (CommonMark, with GitHub's tables: each row a line, its cells joined by
-" · ", as an HTML table is read) and its HTML read by the HTML extractor (``html.py``), so a
-Markdown article and the same article as a page are stored alike. Front matter is read for
+list gets ("• ") or its number in an ordered list ("1. "), and fenced or indented code is no
+article text. The Markdown is rendered by markdown-it-py (CommonMark, with GitHub's tables:
+each row a line, its cells joined by " · ", as an HTML table is read) and its HTML read by
+the HTML extractor (``html.py``), so a Markdown article and the same article as a page are
+stored alike. Front matter is read for
 the title and date (``titles.front_matter``), never as text.
 """
 

@@ -41,12 +41,14 @@ at all. The splitter sees spaces instead (the same length: offsets hold): the bo
 at the punctuation, and the symbols, like the whitespace around them, belong to neither
 sentence (the chunk, which spans both, keeps them)."""
 _NUMBER_END = regex.compile(
-    r"(?<!\S)(?P<number>\d+(?P<cardinal>[,:]\d+|(?:\.\d{3})+)?)\.\s+(?P<word>\p{Lu}\p{L}*)"
+    r"(?<!\S)\d+(?P<cardinal>[,:]\d+|(?:\.\d{3})+)?(?:\s?(?P<unit>°?\p{L}{1,5}))?\."
+    rf"[{_SUPERSCRIPT_DIGITS}]*\s+(?P<word>\p{{Lu}}\p{{L}}*)"
 )
-"""A number's full stop before a capitalised word: SoMaJo reads every "45. Die" as an
-ordinal and its noun phrase ("am 3. Juni"), so the sentence went on. It ends there after a
-number no ordinal is written as ("2:1", "3,5", "1.200") or before a word no ordinal is
-followed by (``NOT_AFTER_ORDINALS``: "Die", "Er", "The")."""
+"""A number's full stop, or that of the abbreviated unit after it, before a capitalised word:
+SoMaJo reads every "45. Die" as an ordinal and its noun phrase ("am 3. Juni"), and every
+"3 Mio. Das", "30 °C. Es" as an abbreviation going on ("3 Mio. Euro"), so the sentence went
+on. It ends there after a number no ordinal is written as ("2:1", "3,5", "1.200") or before
+a word no ordinal or unit is followed by (``NOT_AFTER_ORDINALS``: "Die", "Er", "The")."""
 _CLAUSE_END = regex.compile(r"[,;:–]\s")
 _SPACE = regex.compile(r"\s")
 
@@ -112,12 +114,12 @@ def _at_number_ends(paragraph: str, spans: Iterator[tuple[int, int]]) -> Iterato
     a number opening the span ("1. Die Steuer sinkt.", a list item) is left alone."""
     for start, end in spans:
         for match in _NUMBER_END.finditer(paragraph, start, end):
-            ordinal_like = not match["cardinal"]
-            if ordinal_like and match["word"].lower() not in NOT_AFTER_ORDINALS:
+            abbreviated = match["unit"] or not match["cardinal"]
+            if abbreviated and match["word"].lower() not in NOT_AFTER_ORDINALS:
                 continue
             if not paragraph[start : match.start()].strip():
                 continue
-            yield start, match.end("number") + 1
+            yield start, _trim(paragraph, start, match.start("word"))[1]
             start = match.start("word")
         yield start, end
 

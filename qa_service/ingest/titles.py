@@ -2,8 +2,9 @@
 
 import re
 
-from qa_service.ingest.cleaning import clean_text
+from qa_service.ingest.cleaning import Block, clean_text, ends_complete
 from qa_service.ingest.dates import DATE_LINE, normalize_date
+from qa_service.ingest.sentences import split_sentences
 from qa_service.textcheck import control_problem
 from qa_service.tuning.ingest import TITLE_MAX_CHARS, TITLE_SEARCH_CHARS
 
@@ -18,13 +19,30 @@ _SPACES = re.compile(r"\s+")
 
 def text_title(text: str) -> str | None:
     """The first line left after cleaning (no tags, markers, metadata), unless it is a bare
-    date or too long to be a headline."""
-    for line in clean_text(text[:TITLE_SEARCH_CHARS]).view.split("\n"):
+    date, too long to be a headline, a paragraph (``_is_paragraph``) or a row of a
+    tab-separated table (data, not a headline: a text that opens with a table has no title
+    line)."""
+    layout = clean_text(text[:TITLE_SEARCH_CHARS])
+    start = 0
+    for line in layout.view.split("\n"):
+        row, start = start in layout.table_rows, start + len(line) + 1
         line = line.strip()
         if not line or DATE_LINE.match(line):
             continue
-        return label(_SPACES.sub(" ", line)) if len(line) <= TITLE_MAX_CHARS else None
+        if row or len(line) > TITLE_MAX_CHARS or _is_paragraph(line):
+            return None
+        return label(_SPACES.sub(" ", line))
     return None
+
+
+def _is_paragraph(line: str) -> bool:
+    """A line of two or more sentences that ends as a sentence does is a paragraph, not a
+    headline: a one-paragraph article ("Das Derby endete 2:1. Trainer Stamm lobte die Elf.")
+    was titled with its whole text. A headline of two parts without a full stop at its end
+    ("Alarm in Lübeck! Feuer im Hafen") stays one."""
+    if not ends_complete(line):
+        return False
+    return len(split_sentences(line, [Block(0, len(line), "body")])) > 1
 
 
 def label(title: str | None) -> str | None:

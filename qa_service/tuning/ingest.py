@@ -34,6 +34,13 @@ Not measured."""
 MIN_SENTENCE_WORDS = 4
 """A facts-box value of fewer words is a value even if it ends in a dot ("ca. 3,6 Mio.",
 "Politik, Ausland etc."). Set by the facts-box regression tests (commit f0a6dc2)."""
+TABLE_MIN_ROWS = 2
+"""A run of "key<TAB>value" lines is a table (its rows indexed, each on its own) rather than a
+facts box (masked) when this many of its lines have one number of cells and a digit in a
+value that is no bare date ("CDU\t41,2 %", "SPD\t22,7 %"; not "Stand\t4. Juni 2025"). Two:
+one row of figures is a facts-box line ("Einwohner\tca. 3,6 Mio."), two make a column. The
+seed's facts box has no digit. Not measured (no XQuAD text holds a tab;
+tests/ingest/test_cleaning.py holds the cases)."""
 FOOTER_MAX_CHARS = 160
 """A line opening like a footer ("Folgen Sie uns ...") is boilerplate only up to this length;
 a longer one is prose that happens to start that way. Not measured."""
@@ -53,6 +60,10 @@ TITLE_SEARCH_CHARS = 5000
 DATE_SEARCH_CHARS = 400
 """A date this close to the top is taken as the publication date; later ones are content.
 Not measured."""
+PUBLISHED_SLACK_DAYS = 1
+"""A date found in a text is a publication date only up to the day of ingest (UTC) plus this:
+one day covers a text dated in a time zone ahead of UTC; a later date is an event to come
+("Der Bau beginnt am 4. Juni 2031", hunt15), not when the article appeared."""
 
 # -- the seeds at start-up ------------------------------------------------------------------
 

@@ -113,8 +113,8 @@ def test_sentences_that_report_speech(sentence: str, speech: bool) -> None:
         ("How long did the talks last?", "They lasted 3 days.", True),
         ("Um wie viel Prozent steigt sie?", "Sie steigt um etwa 30 Prozent.", True),
         # A four-digit number 1000-2099 with a unit, a currency sign or the counted noun is a
-        # quantity, not a year; with a month or "Jahr" before it, or nothing of that kind
-        # after it, it stays a year.
+        # quantity, not a year; with "Jahr" before it, a month but not the counted noun, or
+        # nothing of that kind after it, it stays a year.
         ("Wie viel kostet das Gerät?", "Das Gerät kostet 1299 Euro.", True),
         ("How much does the device cost?", "The device costs 1299 euros.", True),
         ("How much does the device cost?", "The device costs $1299.", True),
@@ -124,6 +124,10 @@ def test_sentences_that_report_speech(sentence: str, speech: bool) -> None:
         ("Wie viele Besucher kamen?", "2024 kamen sie wieder.", False),
         ("Wie viele Besucher kamen?", "Im Jahr 1999 Besucher zu zählen war neu.", False),
         ("Wie viel kostet das Gerät?", "Seit Juni 2024 Euro-Preise.", False),
+        # hunt15: after a month, the counted noun makes it a count of that month.
+        ("Wie viele Touristen kamen im Mai?", "Wendorf zählte im Mai 1400 Touristen.", True),
+        ("Wie viele Touristen kamen im Mai?", "Wendorf zählte im Mai 2025 mehr Gäste.", False),
+        ("Wie viel kostet das Gerät?", "Es kam im Mai 2025 Euro-weit auf den Markt.", False),
         ("Wie viel kostet das Gerät?", "Das Gerät kam 2019 auf den Markt.", False),
         ("How much gas does Europe buy?", "The 2024 budget was passed.", False),
         # An adjective asking for a measure wants that measure (HUNT M3, M4): a weight, an

@@ -10,6 +10,10 @@ def sentence_texts(text: str) -> list[str]:
     return [text[s.start : s.end] for s in segment_article(text).sentences]
 
 
+def sentence_kinds(text: str) -> list[tuple[str, str]]:
+    return [(text[s.start : s.end], s.kind) for s in segment_article(text).sentences]
+
+
 def test_view_has_the_length_of_the_text_and_keeps_real_words() -> None:
     text = "Details\t\nOrt\tBrüssel\n\nDer Satz <b>bleibt</b>.\n© 2025 Verlag\n"
     layout = clean_text(text)
@@ -41,6 +45,11 @@ def test_view_has_the_length_of_the_text_and_keeps_real_words() -> None:
         "Gründung\t1. Jan.",
         "Sitz\tFrankfurt a.M.",
         "Kategorie\tPolitik, Ausland etc.",
+        # a facts box of several lines (not a table, cleaning._table_rows): seed 002's of
+        # words, one with a single line of figures, one of dates
+        'Details\t\nVorfall\tSonstiges\nOrt\tBrüssel, Belgien\nQuellen\t<ul style="x">• www.a.de',
+        "Ort\tBrüssel\nEinwohner\tca. 1,2 Mio.\nSprache\tFranzösisch, Niederländisch",
+        "Stand\t4. Juni 2025\nAktualisiert\t05.06.2025, 10:30 Uhr",  # dates are no figures
         # photo captions, found by their credit: the seed's (who is in the picture, a quote,
         # the credit), and other forms
         "Verteidigungsminister Boris Pistorius (l., SPD) mit seinem ukrainischen Amtskollegen "
@@ -198,3 +207,40 @@ def test_the_seed_caption_is_not_a_sentence(seed_texts: dict[str, str]) -> None:
     sentences = sentence_texts(text)
     assert not any("Virginia Mayo" in s or "(l., SPD)" in s for s in sentences)
     assert any("Ukrainische Drohnen haben das Gefechtsfeld verändert" in s for s in sentences)
+
+
+TABLE = (
+    "Wahlergebnis\tGemeinde Tannau\n\nCDU\t41,2 %\nSPD\t22,7 %\nGrüne\t15,1 %\n\n"
+    "Die Wahlbeteiligung lag bei 63 Prozent. Bürgermeister Ulf Tann (CDU) wurde wiedergewählt."
+)
+
+
+def test_a_tab_separated_table_is_indexed_row_by_row() -> None:
+    """hunt15: every "key<TAB>value" line was masked as a facts box, so a results table pasted
+    as plain text lost all its rows: each row is now a sentence of its own, as a Markdown or
+    HTML table's row is."""
+    assert sentence_texts(TABLE) == [
+        "Wahlergebnis\tGemeinde Tannau",
+        "CDU\t41,2 %",
+        "SPD\t22,7 %",
+        "Grüne\t15,1 %",
+        "Die Wahlbeteiligung lag bei 63 Prozent.",
+        "Bürgermeister Ulf Tann (CDU) wurde wiedergewählt.",
+    ]
+    # Three columns, aligned with several tabs, under a header row without digits.
+    table = "Partei\t\tStimmen\tAnteil\nCDU\t\t812\t41,2 %\nSPD\t\t448\t22,7 %"
+    assert sentence_texts(f"Die Wahl ist vorbei.\n\n{table}") == [
+        "Die Wahl ist vorbei.",
+        *table.split("\n"),
+    ]
+
+
+def test_a_numbered_list_in_plain_text_is_read_item_by_item() -> None:
+    text = "Der Rat beschloss:\n\n1. Eine Brücke\n\n2. Einen Radweg\n\n1. FC Köln siegt\n\nEnde."
+    assert sentence_kinds(text) == [
+        ("Der Rat beschloss:", "body"),
+        ("1. Eine Brücke", "body"),
+        ("2. Einen Radweg", "body"),
+        ("1. FC Köln siegt", "heading"),  # a lone number opening a line: a headline
+        ("Ende.", "body"),
+    ]

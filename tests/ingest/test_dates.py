@@ -1,8 +1,10 @@
 """Publication dates: from the top of a text, normalised to ISO."""
 
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
 
-from qa_service.ingest.dates import normalize_date
+from qa_service.ingest.dates import find_published_date, normalize_date
 from qa_service.ingest.loading import parse_article
 
 
@@ -39,3 +41,36 @@ def test_published_date_from_the_top_of_the_text(text: str, expected: str | None
 )
 def test_normalize_date(value: str, expected: str | None) -> None:
     assert normalize_date(value) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # hunt15: an event to come is no publication date, nor is any date after the day
+        # of ingest (plus a day's slack); the next candidate is taken instead.
+        ("Neuer Bahnhof\n\nDer Bau beginnt am 4. Juni 2031. Er soll 2035 fertig sein.", None),
+        ("Bahnhof\n\nDer Bau beginnt am 4. Juni 2031, beschlossen am 2. Mai 2025.", "2025-05-02"),
+        (" date 2031-06 Titel\n\nAm 4. Juni 2025 war es.", "2025-06-04"),
+        ("Titel\n\nAm 4. Dezember 2026 war es.", "2026-12-04"),  # the slack: tomorrow
+        ("Titel\n\nAm 5. Dezember 2026 war es.", None),
+        # A dateline wins over a date inside a sentence, wherever that stands.
+        (
+            "Bürgerfest am 4. Juni 2025\n\nGroßenhain, 3. Juni 2025 – Die Stadt feiert.",
+            "2025-06-03",
+        ),
+        ("Fest\n\nDRESDEN (dpa), 03.06.2025 - Die Stadt feiert am 4. Juni 2025.", "2025-06-03"),
+        ("Fest\n\nBerlin, Mittwoch, 4. Juni 2025 (dpa) – Die Stadt feiert.", "2025-06-04"),
+        # A dateline without a date leaves the date of the sentence after it.
+        ("Fest\n\nDRESDEN (dpa) – Am 4. Juni 2025 feiert die Stadt.", "2025-06-04"),
+        ("Rückblick\n\nAm 9. November 1989 fiel die Mauer.", "1989-11-09"),
+    ],
+)
+def test_a_publication_date_is_no_date_to_come(text: str, expected: str | None) -> None:
+    assert find_published_date(text, today=date(2026, 12, 3)) == expected
+
+
+def test_the_day_of_ingest_is_today_by_default() -> None:
+    today = datetime.now(UTC).date()  # the day of ingest is UTC's
+    tomorrow, later = today + timedelta(days=1), today + timedelta(days=3)
+    assert find_published_date(f"Titel\n\nStand: {tomorrow.isoformat()}") == tomorrow.isoformat()
+    assert find_published_date(f"Titel\n\nStand: {later.isoformat()}") is None

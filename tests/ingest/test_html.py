@@ -170,3 +170,31 @@ def test_superscript_digits_are_superscripts() -> None:
         "Die Halle hat 800 m².",
         "Anmerkunga hier.",  # only digits have superscript forms to read
     ]
+
+
+def test_an_inline_quotation_keeps_its_quotation_marks() -> None:
+    # hunt15: "<q>" lost the marks a browser shows, "sagte: Wir sparen, wo es geht."
+    html = """<html><body><article><p>Der Kämmerer sagte: <q>Wir sparen, wo es geht.</q> Dann
+    ging er.</p><p lang="en">He said <q>We save <q>where</q> we can.</q></p></article></body>
+    </html>"""
+    article = parse_article(html, fmt="html", name="rat.html")
+    assert article.text.split("\n\n") == [
+        "Der Kämmerer sagte: „Wir sparen, wo es geht.“ Dann ging er.",
+        "He said “We save ‘where’ we can.”",
+    ]
+    sentences = [article.text[s.start : s.end] for s in segment_article(article.text).sentences]
+    assert sentences[:2] == ["Der Kämmerer sagte: „Wir sparen, wo es geht.“", "Dann ging er."]
+
+
+def test_an_ordered_list_keeps_its_numbers() -> None:
+    html = """<html><body><article><p>Der Rat beschloss:</p><ol start="3"><li>Eine Brücke</li>
+    <li value="9">Einen Radweg</li><li>Eine Schule</li></ol><ol type="a"><li>Punkt</li></ol>
+    </article></body></html>"""
+    article = parse_article(html, fmt="html", name="rat.html")
+    assert article.text.split("\n\n") == [
+        "Der Rat beschloss:",
+        "3. Eine Brücke",
+        "9. Einen Radweg",
+        "10. Eine Schule",
+        "• Punkt",  # a lettered list keeps its bullet
+    ]

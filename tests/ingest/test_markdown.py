@@ -62,3 +62,17 @@ def test_a_markdown_table_is_stored_as_an_html_table_is() -> None:
     quotes = [text[s.start : s.end] for s in segment_article(text).sentences]
     assert "Giraffen · 3" in quotes and "Tier · Anzahl" in quotes
     assert not any(mark in q for q in quotes for mark in ("|", "--", "~~", "**"))
+
+
+def test_an_ordered_list_keeps_its_numbers() -> None:
+    # hunt15: "1. Erstens" was stored "• Erstens": the number a reader cites was lost.
+    source = "Der Rat beschloss:\n\n1. Eine Brücke\n2. Einen Radweg\n\n7) Sieben\n8) Acht\n"
+    article = parse_article(source, fmt="markdown")
+    assert article.text == (
+        "Der Rat beschloss:\n\n1. Eine Brücke\n\n2. Einen Radweg\n\n7. Sieben\n\n8. Acht"
+    )
+    sentences = segment_article(article.text).sentences
+    # each item a sentence of its own, with its number, and no heading
+    assert [(article.text[s.start : s.end], s.kind) for s in sentences[1:]] == [
+        (item, "body") for item in ("1. Eine Brücke", "2. Einen Radweg", "7. Sieben", "8. Acht")
+    ]

@@ -212,3 +212,38 @@ def test_symbols_inside_a_sentence_stay_in_it() -> None:
 )
 def test_a_sentence_ending_in_a_number_ends_there(text: str, expected: list[str]) -> None:
     assert sentence_texts(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (  # hunt15: SoMaJo reads "°C." and "Mio." before a capital as abbreviations going on
+            "Die Temperatur lag bei 30 °C. Es war heiß.",
+            ["Die Temperatur lag bei 30 °C.", "Es war heiß."],
+        ),
+        (
+            "Die Kosten liegen bei 3 Mio. Das ist viel.",
+            ["Die Kosten liegen bei 3 Mio.", "Das ist viel."],
+        ),
+        (
+            "Der Bau kostet 2,5 Mrd. In Berlin wäre er teurer.",
+            ["Der Bau kostet 2,5 Mrd.", "In Berlin wäre er teurer."],
+        ),
+        (  # a footnote marker after the unit's full stop stays with its sentence
+            "Es waren 12 Mio.¹ Die Rücklage steigt.",
+            ["Es waren 12 Mio.¹", "Die Rücklage steigt."],
+        ),
+        (  # the unit's noun, or any other, goes on the sentence
+            "Die Kosten liegen bei 3 Mio. Euro. Das ist viel.",
+            ["Die Kosten liegen bei 3 Mio. Euro.", "Das ist viel."],
+        ),
+        (
+            "Das Museum hatte 5 Mio. Besucher und 2,5 Mio. Euro Umsatz.",
+            ["Das Museum hatte 5 Mio. Besucher und 2,5 Mio. Euro Umsatz."],
+        ),
+    ],
+)
+def test_a_sentence_ending_in_an_abbreviated_unit_ends_there(
+    text: str, expected: list[str]
+) -> None:
+    assert sentence_texts(text) == expected
