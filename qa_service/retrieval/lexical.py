@@ -236,9 +236,15 @@ def mentions(question: str, passage: str) -> bool:
 
 def word_found(word: str, passage: str) -> bool:
     """``word`` is in ``passage``: the same stem, or part of a compound (or the other way), or
-    the same verb as a participle and a finite form ("gekostet" / "kostete", ``verb_forms``)."""
+    the same verb as a participle and a finite form ("gekostet" / "kostete", ``verb_forms``),
+    or a lower-case weak participle's root in a word ("gekostet" / "Baukosten",
+    ``participle_root``)."""
     lower = word.lower()
-    return _match(lower, stem(lower), _passage_terms(passage)) > 0 or same_verb(lower, passage)
+    terms = _passage_terms(passage)
+    if _match(lower, stem(lower), terms) > 0 or same_verb(lower, passage):
+        return True
+    root = participle_root(word)
+    return root is not None and _match(root, root, terms) > 0
 
 
 def same_verb(word: str, passage: str) -> bool:
@@ -268,6 +274,20 @@ def _consonants(core: str) -> str | None:
     share it; None when too little is left to tell a verb (fewer than two consonants)."""
     skeleton = _VOWELS.sub("*", core)
     return "s:" + skeleton if len(skeleton.replace("*", "")) >= 2 else None
+
+
+@lru_cache(maxsize=50_000)
+def participle_root(word: str) -> str | None:
+    """The root of a weak verb's ge- participle as written in lower case ("gekostet" ->
+    "kost", "gemeldet" -> "meld"): German nouns are built on it ("Baukosten", "Meldung"), so a
+    follow-up asking "Was hat sie gekostet?" is answered by "Die Baukosten betrugen ...". None
+    for any other word, a capitalised one included ("Gericht" is no participle of "richten"),
+    and for a root shorter than a compound's part (``MIN_COMPOUND_PART``: "gebaut" -> "bau"
+    would be found in "Bauern")."""
+    if not word[:1].islower() or not word.startswith("ge") or not word.endswith("t"):
+        return None
+    core = word[2:-2] if word.endswith("et") else word[2:-1]
+    return core if len(core) >= MIN_COMPOUND_PART and core.isalpha() else None
 
 
 @lru_cache(maxsize=50_000)
