@@ -176,6 +176,13 @@ MEASURE_UNITS = {
     "age": r"jahre?n?|jährig\w*|lebensjahr\w*",
 }
 MEASURE_BEFORE = {"price": r"[€$£]", "age": r"alter\s+von"}  # "im Alter von 38"
+# What states a measure without a number: a price of nothing ("Der Eintritt ist frei.",
+# "Die Teilnahme ist kostenlos.") answers "Wie viel kostet der Eintritt?" (hunt15). "frei"
+# only as what something is or stays ("ist frei"), not "freie Wahlen".
+MEASURE_WITHOUT_NUMBER = {
+    "price": r"kostenlos|kostenfrei|gebührenfrei|gratis|umsonst"
+    r"|(?:ist|sind|war|waren|bleibt|bleiben|blieb|blieben)\s+(?:\w+\s+)?frei(?!\w)"
+}
 SCALE_WORDS = r"millionen?|milliarden?|mio\.|mrd\.|tausend"
 # Questions asking for a number / a time (regular expressions, matched case-insensitively).
 NUMBER_QUESTIONS = (

@@ -196,3 +196,26 @@ def test_a_noun_naming_the_measure_asks_for_it(question: str) -> None:
     # issue 16 hunt: "Kosten" and "kostete" share no stem; the price is what is asked.
     assert fits_answer_type(question, "Das Bauwerk kostete 7,5 Millionen Euro.", "number")
     assert not fits_answer_type(question, "Die Brücke ist 120 Meter lang.", "number")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "holds"),
+    [
+        ("Wie viel kostet der Eintritt zum Bürgerfest?", "Der Eintritt ist frei.", True),
+        ("Was kostet die Fahrt?", "Die Fahrt ist für Kinder kostenlos.", True),
+        ("Wie teuer ist das Konzert?", "Der Besuch bleibt gratis.", True),
+        ("How much does admission cost?", "Admission is free.", True),
+        ("How much does admission cost?", "The event is free of charge.", True),
+        # "frei" as what something is, not as an attribute; no price question, no price.
+        ("Wie viel kostet der Eintritt?", "Es gab freie Wahlen.", False),
+        ("Wie viel kostet der Eintritt?", "Am 4. Juni folgt ein Bürgerfest mit Musik.", False),
+        ("Wie alt ist er?", "Er ist frei.", False),
+    ],
+)
+def test_a_price_of_nothing_answers_a_price_question(
+    question: str, sentence: str, holds: bool
+) -> None:
+    """ "Wie viel kostet der Eintritt zum Bürgerfest?" abstained over "Der Eintritt ist frei."
+    (hunt15): a price question wanted a number with a currency."""
+    assert holds_asked_quantity(question, sentence) is holds
+    assert fits_answer_type(question, sentence, "number") is holds
