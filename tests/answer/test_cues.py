@@ -219,3 +219,23 @@ def test_a_price_of_nothing_answers_a_price_question(
     (hunt15): a price question wanted a number with a currency."""
     assert holds_asked_quantity(question, sentence) is holds
     assert fits_answer_type(question, sentence, "number") is holds
+
+
+@pytest.mark.parametrize(
+    ("sentence", "holds"),
+    [
+        ("Nach drei Jahren Bauzeit wurde die Brücke eröffnet.", True),
+        ("Der Bau dauerte ein halbes Jahr.", True),
+        ("Sie stritten jahrelang über den Bau.", True),
+        ("Die Brücke ist 320 Meter lang und 14,8 m breit.", False),  # a length
+        ("Täglich sollen ca. 18.000 Fahrzeuge sie überqueren.", False),  # a count
+        ("Am 4. Juni 2025 wurde sie eröffnet.", False),  # a date
+    ],
+)
+def test_how_long_asks_a_duration(sentence: str, holds: bool) -> None:
+    """ "Wie lange wurde an der Brücke gebaut?" took "320 Meter lang" for its number (hunt15):
+    "Wie lange" asks how long something took, "Wie lang ist ...?" a length or anything."""
+    question = "Wie lange wurde an der Brücke gebaut?"
+    assert holds_asked_quantity(question, sentence) is holds
+    assert fits_answer_type(question, sentence, "number") is holds
+    assert holds_asked_quantity("Wie lang ist die Brücke?", "Sie ist 320 Meter lang.")
