@@ -165,6 +165,21 @@ def test_a_follow_ups_participle_is_found_in_a_noun_built_on_its_verb() -> None:
     assert not asks_beyond_topic("Wurde gebettet?", own_words("Wurde gebettet?"), beds)
 
 
+def test_a_price_stated_by_the_noun_of_the_asked_verb_is_about_the_question() -> None:
+    """ "Wie viel kostete die Brücke?" abstained over "Die Baukosten betrugen rund 12,5 Mio.
+    Euro" (hunt15): the price must sit in a sentence mentioning a word of the question, and
+    "kostete" shares no stem with "Baukosten"."""
+    costs = "Die Baukosten betrugen rund 12,5 Mio. Euro, d. h. etwa 2 Mio. mehr als geplant."
+    length = "Die Brücke ist 320 Meter lang und 14,8 m breit."
+    for question in ("Wie viel kostete die Brücke?", "Wie viel hat die Brücke gekostet?"):
+        assert not lacks_asked_quantity(question, [length, costs], about=True), question
+        assert lacks_asked_quantity(question, [length], about=True), question
+    # An ordinal is no verb's past: "vierte" does not mention "vier Millionen Euro".
+    assert lacks_asked_quantity(
+        "Wie viel kostet die vierte Etappe?", ["Er spendete vier Millionen Euro."], about=True
+    )
+
+
 def test_a_follow_up_asking_a_measure_by_its_adjective_finds_it_stated() -> None:
     """ "Wie schwer ist es?" abstained where "Wie viel wiegt es?" answered (HUNT M3): the
     sentence stating the weight does not say "schwer"; one stating another measure does not
