@@ -107,6 +107,8 @@ SCALE_WORDS = r"million|billion|trillion|thousand|bn"
 NUMBER_QUESTIONS = (
     rf"how\s+(?:many|much|{'|'.join(MEASURES)})",
     r"what\s+(number|percentage)",
+    # "What did it cost?", "What will the bridge cost?" (see de.py ``WHAT_MEASURE_LATER``)
+    r"what\s+(?:did|does|do|will|would)\b[^?.!]{0,80}?\b(?:cost|weigh)(?=\W*$)",
 )
 TIME_QUESTIONS = (r"when", r"what\s+year", r"which\s+year", r"what\s+date")
 SPEECH_VERBS = (

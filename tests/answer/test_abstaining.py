@@ -171,7 +171,11 @@ def test_a_price_stated_by_the_noun_of_the_asked_verb_is_about_the_question() ->
     "kostete" shares no stem with "Baukosten"."""
     costs = "Die Baukosten betrugen rund 12,5 Mio. Euro, d. h. etwa 2 Mio. mehr als geplant."
     length = "Die Brücke ist 320 Meter lang und 14,8 m breit."
-    for question in ("Wie viel kostete die Brücke?", "Wie viel hat die Brücke gekostet?"):
+    for question in (
+        "Wie viel kostete die Brücke?",
+        "Wie viel hat die Brücke gekostet?",
+        "Was hat die Brücke gekostet?",
+    ):
         assert not lacks_asked_quantity(question, [length, costs], about=True), question
         assert lacks_asked_quantity(question, [length], about=True), question
     # An ordinal is no verb's past: "vierte" does not mention "vier Millionen Euro".

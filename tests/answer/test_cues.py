@@ -170,6 +170,10 @@ def test_the_number_cue_of_a_measure_question_is_that_measure() -> None:
         "Wieviel kostet das Ticket?",
         "Was kostete die neue Fähre?",
         "How much did the bridge cost?",
+        # The verb in the perfect or after a modal, ending the question (hunt15).
+        "Was hat die Brücke gekostet?",
+        "Was wird die neue Fähre kosten?",
+        "What did the bridge cost?",
     ],
 )
 def test_a_question_asking_a_price_by_its_verb_wants_a_price(question: str) -> None:
@@ -180,6 +184,11 @@ def test_a_question_asking_a_price_by_its_verb_wants_a_price(question: str) -> N
     assert not fits_answer_type(question, opened, "number")
     assert fits_answer_type(question, price, "number")
     assert holds_asked_quantity(question, "Die Kosten lagen bei 25 Mio. Euro.")
+
+
+def test_costs_named_not_asked_are_no_number_question() -> None:
+    assert expected_answer_type("Was haben die Kosten bewirkt?") is None
+    assert expected_answer_type("What did the cost include?") is None
 
 
 def test_a_cost_verb_counting_something_else_asks_any_number() -> None:
