@@ -146,6 +146,25 @@ def test_sentences_that_report_speech(sentence: str, speech: bool) -> None:
         ("How old is Shoigu?", "His second visit in less than three months.", False),
         # The question's own number is no answer.
         ("Wie alt war er 2022 mit 60 Jahren?", "Mit 60 Jahren trat er an.", False),
+        # A price of nothing answers a price question (hunt15: "Der Eintritt ist frei."
+        # abstained); "frei" as what something is, not an attribute ("freie Wahlen").
+        ("Wie viel kostet der Eintritt zum Bürgerfest?", "Der Eintritt ist frei.", True),
+        ("Was kostet die Fahrt?", "Die Fahrt ist für Kinder kostenlos.", True),
+        ("Wie teuer ist das Konzert?", "Der Besuch bleibt gratis.", True),
+        ("How much does admission cost?", "Admission is free.", True),
+        ("How much does admission cost?", "The event is free of charge.", True),
+        ("Wie viel kostet der Eintritt?", "Es gab freie Wahlen.", False),
+        ("Wie viel kostet der Eintritt?", "Am 4. Juni folgt ein Bürgerfest mit Musik.", False),
+        ("Wie alt ist er?", "Er ist frei.", False),
+        # "Wie lange" asks a duration (hunt15: "320 Meter lang" was its number); "Wie lang
+        # ist ...?" a length or anything.
+        ("Wie lange wurde gebaut?", "Nach drei Jahren Bauzeit wurde sie eröffnet.", True),
+        ("Wie lange wurde gebaut?", "Der Bau dauerte ein halbes Jahr.", True),
+        ("Wie lange wurde gebaut?", "Sie stritten jahrelang über den Bau.", True),
+        ("Wie lange wurde gebaut?", "Die Brücke ist 320 Meter lang und 14,8 m breit.", False),
+        ("Wie lange wurde gebaut?", "Täglich sollen ca. 18.000 Fahrzeuge sie queren.", False),
+        ("Wie lange wurde gebaut?", "Am 4. Juni 2025 wurde sie eröffnet.", False),
+        ("Wie lang ist die Brücke?", "Sie ist 320 Meter lang.", True),
     ],
 )
 def test_a_number_question_needs_a_fitting_quantity(
@@ -207,44 +226,11 @@ def test_a_noun_naming_the_measure_asks_for_it(question: str) -> None:
     assert not fits_answer_type(question, "Die Brücke ist 120 Meter lang.", "number")
 
 
-@pytest.mark.parametrize(
-    ("question", "sentence", "holds"),
-    [
-        ("Wie viel kostet der Eintritt zum Bürgerfest?", "Der Eintritt ist frei.", True),
-        ("Was kostet die Fahrt?", "Die Fahrt ist für Kinder kostenlos.", True),
-        ("Wie teuer ist das Konzert?", "Der Besuch bleibt gratis.", True),
-        ("How much does admission cost?", "Admission is free.", True),
-        ("How much does admission cost?", "The event is free of charge.", True),
-        # "frei" as what something is, not as an attribute; no price question, no price.
-        ("Wie viel kostet der Eintritt?", "Es gab freie Wahlen.", False),
-        ("Wie viel kostet der Eintritt?", "Am 4. Juni folgt ein Bürgerfest mit Musik.", False),
-        ("Wie alt ist er?", "Er ist frei.", False),
-    ],
-)
-def test_a_price_of_nothing_answers_a_price_question(
-    question: str, sentence: str, holds: bool
-) -> None:
-    """ "Wie viel kostet der Eintritt zum Bürgerfest?" abstained over "Der Eintritt ist frei."
-    (hunt15): a price question wanted a number with a currency."""
-    assert holds_asked_quantity(question, sentence) is holds
-    assert fits_answer_type(question, sentence, "number") is holds
-
-
-@pytest.mark.parametrize(
-    ("sentence", "holds"),
-    [
-        ("Nach drei Jahren Bauzeit wurde die Brücke eröffnet.", True),
-        ("Der Bau dauerte ein halbes Jahr.", True),
-        ("Sie stritten jahrelang über den Bau.", True),
-        ("Die Brücke ist 320 Meter lang und 14,8 m breit.", False),  # a length
-        ("Täglich sollen ca. 18.000 Fahrzeuge sie überqueren.", False),  # a count
-        ("Am 4. Juni 2025 wurde sie eröffnet.", False),  # a date
-    ],
-)
-def test_how_long_asks_a_duration(sentence: str, holds: bool) -> None:
-    """ "Wie lange wurde an der Brücke gebaut?" took "320 Meter lang" for its number (hunt15):
-    "Wie lange" asks how long something took, "Wie lang ist ...?" a length or anything."""
-    question = "Wie lange wurde an der Brücke gebaut?"
-    assert holds_asked_quantity(question, sentence) is holds
-    assert fits_answer_type(question, sentence, "number") is holds
-    assert holds_asked_quantity("Wie lang ist die Brücke?", "Sie ist 320 Meter lang.")
+def test_a_price_of_nothing_and_a_duration_fit_their_number_cue() -> None:
+    """hunt15: "Der Eintritt ist frei." answers "Wie viel kostet der Eintritt?"; "Wie
+    lange wurde gebaut?" wants "drei Jahren", not "320 Meter lang" (the cases: above)."""
+    free, length = "Der Eintritt ist frei.", "Die Brücke ist 320 Meter lang und 14,8 m breit."
+    assert fits_answer_type("Wie viel kostet der Eintritt?", free, "number")
+    assert not fits_answer_type("Wie viel kostet der Eintritt?", length, "number")
+    assert fits_answer_type("Wie lange wurde gebaut?", "Nach drei Jahren Bauzeit.", "number")
+    assert not fits_answer_type("Wie lange wurde gebaut?", length, "number")
