@@ -422,7 +422,7 @@ def train(model, pairs: Pairs, keyed: list[tuple[int, Item]], plan: Schedule, lo
         if step >= steps:
             break
         random.shuffle(keyed)
-        total = 0.0
+        total, seen = 0.0, 0
         for b in range(0, len(keyed), plan.batch):
             if step >= steps:
                 break
@@ -438,12 +438,13 @@ def train(model, pairs: Pairs, keyed: list[tuple[int, Item]], plan: Schedule, lo
             schedule.step()
             optimiser.zero_grad()
             total += float(loss.detach())
+            seen += len(chunk)
             step += 1
             if step % 25 == 0:
-                log(f"  epoch {epoch + 1} step {step}/{steps} loss {total / (b + len(chunk)):.3f}")
+                log(f"  epoch {epoch + 1} step {step}/{steps} loss {total / seen:.3f}")
         log(
-            f"  epoch {epoch + 1} done: {len(keyed)} questions, mean loss "
-            f"{total / len(keyed):.3f}, {time.perf_counter() - started:.0f}s"
+            f"  epoch {epoch + 1} done: {seen} of {len(keyed)} questions, mean loss "
+            f"{total / max(seen, 1):.3f}, {time.perf_counter() - started:.0f}s"
         )
     model.eval()
 
