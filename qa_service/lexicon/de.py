@@ -138,8 +138,8 @@ MEASURES: dict[str, str | None] = {
     "teuer": "price",
     "weit": "distance",
     "alt": "age",
-    "lang": None,  # "Wie lang ist die Brücke?": a length ("Meter"), or anything
-    "lange": "duration",  # "Wie lange wurde gebaut?": not "320 Meter lang" (hunt15)
+    "lang": None,
+    "lange": None,
     "hoch": None,
     "groß": None,
     "gross": None,
@@ -180,8 +180,6 @@ MEASURE_UNITS = {
     "price": r"euro|cent|dollar|franken|pfund|rubel|yuan|yen|[€$£]",
     "distance": r"(?:kilo|zenti|milli)?metern?|km|cm|mm|m|(?:see)?meilen?",
     "age": r"jahre?n?|jährig\w*|lebensjahr\w*",
-    "duration": r"(?:sekunde|minute|stunde|woche)n?"
-    r"|(?:tag|monat|jahr|jahrzehnt|jahrhundert)(?:e|en)?",
 }
 MEASURE_BEFORE = {"price": r"[€$£]", "age": r"alter\s+von"}  # "im Alter von 38"
 # What states a measure without a number: a price of nothing ("Der Eintritt ist frei.",
@@ -189,11 +187,7 @@ MEASURE_BEFORE = {"price": r"[€$£]", "age": r"alter\s+von"}  # "im Alter von 
 # only as what something is or stays ("ist frei"), not "freie Wahlen".
 MEASURE_WITHOUT_NUMBER = {
     "price": r"kostenlos|kostenfrei|gebührenfrei|gratis|umsonst"
-    r"|(?:ist|sind|war|waren|bleibt|bleiben|blieb|blieben)\s+(?:\w+\s+)?frei(?!\w)",
-    # "ein Jahr" ("ein" is no quantity: mostly an article), "jahrelang", "ein halbes Jahr"
-    "duration": r"ein(?:e|en|em|er)?\s+(?:halbe[nsm]?\s+)?"
-    r"(?:sekunde|minute|stunde|woche|tag|monat|jahr|jahrzehnt|jahrhundert)\w*"
-    r"|(?:sekunden|minuten|stunden|tage|wochen|monate|jahre|jahrzehnte|jahrhunderte)lang",
+    r"|(?:ist|sind|war|waren|bleibt|bleiben|blieb|blieben)\s+(?:\w+\s+)?frei(?!\w)"
 }
 SCALE_WORDS = r"millionen?|milliarden?|mio\.|mrd\.|tausend"
 # Questions asking for a number / a time (regular expressions, matched case-insensitively).

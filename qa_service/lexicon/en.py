@@ -93,7 +93,6 @@ MEASURE_UNITS = {
     "price": r"euros?|cents?|dollars?|pounds?|francs?|r[ou]bles?|yuan|yen|[€$£]",
     "distance": r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|yards?",
     "age": r"years?",  # "69 years old", "a 69-year-old"
-    "duration": r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies)",
 }
 MEASURE_WORDS: dict[str, str] = dict.fromkeys("cost costs".split(), "price") | dict.fromkeys(
     "weigh weighs weighed".split(), "weight"

@@ -156,15 +156,6 @@ def test_sentences_that_report_speech(sentence: str, speech: bool) -> None:
         ("Wie viel kostet der Eintritt?", "Es gab freie Wahlen.", False),
         ("Wie viel kostet der Eintritt?", "Am 4. Juni folgt ein Bürgerfest mit Musik.", False),
         ("Wie alt ist er?", "Er ist frei.", False),
-        # "Wie lange" asks a duration (hunt15: "320 Meter lang" was its number); "Wie lang
-        # ist ...?" a length or anything.
-        ("Wie lange wurde gebaut?", "Nach drei Jahren Bauzeit wurde sie eröffnet.", True),
-        ("Wie lange wurde gebaut?", "Der Bau dauerte ein halbes Jahr.", True),
-        ("Wie lange wurde gebaut?", "Sie stritten jahrelang über den Bau.", True),
-        ("Wie lange wurde gebaut?", "Die Brücke ist 320 Meter lang und 14,8 m breit.", False),
-        ("Wie lange wurde gebaut?", "Täglich sollen ca. 18.000 Fahrzeuge sie queren.", False),
-        ("Wie lange wurde gebaut?", "Am 4. Juni 2025 wurde sie eröffnet.", False),
-        ("Wie lang ist die Brücke?", "Sie ist 320 Meter lang.", True),
     ],
 )
 def test_a_number_question_needs_a_fitting_quantity(
@@ -226,11 +217,9 @@ def test_a_noun_naming_the_measure_asks_for_it(question: str) -> None:
     assert not fits_answer_type(question, "Die Brücke ist 120 Meter lang.", "number")
 
 
-def test_a_price_of_nothing_and_a_duration_fit_their_number_cue() -> None:
-    """hunt15: "Der Eintritt ist frei." answers "Wie viel kostet der Eintritt?"; "Wie
-    lange wurde gebaut?" wants "drei Jahren", not "320 Meter lang" (the cases: above)."""
+def test_a_price_of_nothing_fits_the_number_cue_of_a_price() -> None:
+    """hunt15: "Der Eintritt ist frei." answers "Wie viel kostet der Eintritt?" (the cases:
+    above)."""
     free, length = "Der Eintritt ist frei.", "Die Brücke ist 320 Meter lang und 14,8 m breit."
     assert fits_answer_type("Wie viel kostet der Eintritt?", free, "number")
     assert not fits_answer_type("Wie viel kostet der Eintritt?", length, "number")
-    assert fits_answer_type("Wie lange wurde gebaut?", "Nach drei Jahren Bauzeit.", "number")
-    assert not fits_answer_type("Wie lange wurde gebaut?", length, "number")
