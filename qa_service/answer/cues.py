@@ -18,6 +18,7 @@ from qa_service.lexicon import (
     MEASURE_BEFORE,
     MEASURE_UNITS,
     MEASURE_VERB_QUESTIONS,
+    MEASURE_WITHOUT_NUMBER,
     MEASURE_WORDS,
     MEASURES,
     MONTH_NUMBERS,
@@ -119,10 +120,13 @@ _NUMBER = f"(?:{_QUANTITY.pattern})"
 def _measure_pattern(kind: str) -> re.Pattern[str]:
     """What states a measure of ``kind`` (``lexicon.MEASURE_UNITS``): a number, a scale word
     maybe, and a unit ("2,5 Millionen Euro", "69-jährig"); what stands before a number ("$1299",
-    "aged 69"); for an age also a number in brackets after a name ("Sergej Schoigu (69)")."""
+    "aged 69"); for an age also a number in brackets after a name ("Sergej Schoigu (69)");
+    for a price also a price of nothing ("Der Eintritt ist frei.", ``MEASURE_WITHOUT_NUMBER``)."""
     forms = [rf"{_NUMBER}\s*-?\s*(?:(?:{SCALE_WORDS})\s*)?(?:{MEASURE_UNITS[kind]})(?!\w)"]
     if before := MEASURE_BEFORE[kind]:
         forms.append(rf"(?<!\w)(?:{before})\s*{_NUMBER}")
+    if without := MEASURE_WITHOUT_NUMBER[kind]:
+        forms.append(rf"(?<!\w)(?:{without})")
     if kind == "age":
         forms.append(r"\(\s*\d{1,3}\s*\)")
     return re.compile("|".join(forms), re.IGNORECASE)
@@ -236,11 +240,12 @@ class AskedQuantity:
         text = DATE_MENTION.sub(
             lambda m: m.group() if m.group(2) and _counts(sentence, m, counted) else " ", sentence
         )
-        if self.measure is not None:
-            return any(
-                not {m.group() for m in _QUANTITY.finditer(stated.group())} <= own
-                for stated in self.measure.finditer(text)
-            )
+        if self.measure is not None:  # a stated measure the question does not name itself
+            for stated in self.measure.finditer(text):
+                quantities = {m.group() for m in _QUANTITY.finditer(stated.group())}
+                if not quantities or not quantities <= own:  # none: "ist frei", "kostenlos"
+                    return True
+            return False
         for match in _QUANTITY.finditer(text):
             if match.group() in own:
                 continue

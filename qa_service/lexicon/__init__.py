@@ -60,6 +60,11 @@ MEASURE_BEFORE = {
     kind: "|".join(b for lexicon in (de, en) if (b := lexicon.MEASURE_BEFORE.get(kind)))
     for kind in MEASURE_UNITS
 }
+MEASURE_WITHOUT_NUMBER = {
+    kind: "|".join(w for lexicon in (de, en) if (w := lexicon.MEASURE_WITHOUT_NUMBER.get(kind)))
+    for kind in MEASURE_UNITS
+}
+"""Each kind of measure -> what states it without a number in any language ("ist frei")."""
 SCALE_WORDS = f"{de.SCALE_WORDS}|{en.SCALE_WORDS}"
 DURATION_UNITS = de.DURATION_UNITS | en.DURATION_UNITS
 DURATION_QUESTIONS = de.DURATION_QUESTIONS + en.DURATION_QUESTIONS

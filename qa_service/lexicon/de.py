@@ -155,6 +155,12 @@ MEASURE_WORDS: dict[str, str] = dict.fromkeys(
     "kostet kostete kosteten kosten gekostet preis preise".split(), "price"
 ) | dict.fromkeys("wiegt wog wogen wiegen gewogen gewicht".split(), "weight")
 WHAT_MEASURE = r"was\s+(?:kostet|kostete|kosteten|wiegt|wog)"
+# The same verbs in the perfect or after a modal, ending the question ("Was hat sie
+# gekostet?", "Was wird die Brücke kosten?"; hunt15), not "Was haben die Kosten bewirkt?".
+WHAT_MEASURE_LATER = (
+    r"was\s+(?:hat|haben|hatte|hatten|wird|werden|würde|würden|soll|sollen|sollte|sollten)"
+    r"\b[^?.!]{0,80}?\b(?:gekostet|gewogen|kosten|wiegen)(?=\W*$)"
+)
 # "Was waren die Kosten ...?", "Was ist der Preis ...?": a measure's noun after "was" and a
 # form of "sein" (not "Welche Universität erhielt einen Preis?").
 WHAT_MEASURE_NOUN = (
@@ -176,6 +182,13 @@ MEASURE_UNITS = {
     "age": r"jahre?n?|jährig\w*|lebensjahr\w*",
 }
 MEASURE_BEFORE = {"price": r"[€$£]", "age": r"alter\s+von"}  # "im Alter von 38"
+# What states a measure without a number: a price of nothing ("Der Eintritt ist frei.",
+# "Die Teilnahme ist kostenlos.") answers "Wie viel kostet der Eintritt?" (hunt15). "frei"
+# only as what something is or stays ("ist frei"), not "freie Wahlen".
+MEASURE_WITHOUT_NUMBER = {
+    "price": r"kostenlos|kostenfrei|gebührenfrei|gratis|umsonst"
+    r"|(?:ist|sind|war|waren|bleibt|bleiben|blieb|blieben)\s+(?:\w+\s+)?frei(?!\w)"
+}
 SCALE_WORDS = r"millionen?|milliarden?|mio\.|mrd\.|tausend"
 # Questions asking for a number / a time (regular expressions, matched case-insensitively).
 NUMBER_QUESTIONS = (
@@ -183,6 +196,7 @@ NUMBER_QUESTIONS = (
     r"wieviele?",
     rf"wie\s+(?:{'|'.join(MEASURES)})",
     WHAT_MEASURE,
+    WHAT_MEASURE_LATER,
     WHAT_MEASURE_NOUN,
 )
 TIME_QUESTIONS = (

@@ -99,10 +99,15 @@ MEASURE_WORDS: dict[str, str] = dict.fromkeys("cost costs".split(), "price") | d
 )  # see de.py; "How much did it cost?" is a number question already
 MEASURE_VERB_QUESTIONS = (r"how\s+much", r"what")
 MEASURE_BEFORE = {"price": r"[€$£]", "age": r"aged|age(?:\s+of)?"}  # "at age 39"
+MEASURE_WITHOUT_NUMBER = {  # see de.py: "Admission is free."
+    "price": r"free\s+of\s+charge|for\s+free|(?:is|are|was|were)\s+(?:\w+\s+)?free(?!\w)"
+}
 SCALE_WORDS = r"million|billion|trillion|thousand|bn"
 NUMBER_QUESTIONS = (
     rf"how\s+(?:many|much|{'|'.join(MEASURES)})",
     r"what\s+(number|percentage)",
+    # "What did it cost?", "What will the bridge cost?" (see de.py ``WHAT_MEASURE_LATER``)
+    r"what\s+(?:did|does|do|will|would)\b[^?.!]{0,80}?\b(?:cost|weigh)(?=\W*$)",
 )
 TIME_QUESTIONS = (r"when", r"what\s+year", r"which\s+year", r"what\s+date")
 SPEECH_VERBS = (

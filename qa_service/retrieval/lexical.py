@@ -15,7 +15,7 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
-from qa_service.lexicon import QUESTION_WORDS, WORD
+from qa_service.lexicon import NUMBER_WORDS, QUESTION_WORDS, WORD
 from qa_service.textcheck import nfc
 from qa_service.tuning.retrieval import (
     COMPOUND_MATCH,
@@ -220,12 +220,15 @@ def mentions(question: str, passage: str) -> bool:
     """``passage`` holds a content word of ``question``: the same stem, the word inside a
     longer word, or a compound of the question's found by its head, its last part ("Haushalt"
     for "Verteidigungshaushalt"). Unlike ``word_found`` not by its first part alone: German
-    compounds name a kind of their last part, so "Verteidigung" is not about a budget."""
+    compounds name a kind of their last part, so "Verteidigung" is not about a budget. A weak
+    verb's participle or past by its root (``verb_root``): "kostete" in "Baukosten"."""
     terms = _passage_terms(passage)
     stems, joined, parts = terms
     for word in content_words(question):
         root = stem(word)
         if root in stems or (len(root) >= MIN_COMPOUND_PART and root in joined):
+            return True
+        if _root_found(word, terms):  # "kostete" in "Baukosten" (``verb_root``)
             return True
         if len(word) >= MIN_COMPOUND_PART and word in joined:
             return True
@@ -236,9 +239,19 @@ def mentions(question: str, passage: str) -> bool:
 
 def word_found(word: str, passage: str) -> bool:
     """``word`` is in ``passage``: the same stem, or part of a compound (or the other way), or
-    the same verb as a participle and a finite form ("gekostet" / "kostete", ``verb_forms``)."""
+    the same verb as a participle and a finite form ("gekostet" / "kostete", ``verb_forms``),
+    or a lower-case weak verb form's root in a word ("gekostet" / "Baukosten",
+    ``verb_root``)."""
     lower = word.lower()
-    return _match(lower, stem(lower), _passage_terms(passage)) > 0 or same_verb(lower, passage)
+    terms = _passage_terms(passage)
+    if _match(lower, stem(lower), terms) > 0 or same_verb(lower, passage):
+        return True
+    return _root_found(word, terms)
+
+
+def _root_found(word: str, terms: tuple[frozenset[str], str, tuple[str, ...]]) -> bool:
+    root = verb_root(word)
+    return root is not None and _match(root, root, terms) > 0
 
 
 def same_verb(word: str, passage: str) -> bool:
@@ -268,6 +281,32 @@ def _consonants(core: str) -> str | None:
     share it; None when too little is left to tell a verb (fewer than two consonants)."""
     skeleton = _VOWELS.sub("*", core)
     return "s:" + skeleton if len(skeleton.replace("*", "")) >= 2 else None
+
+
+@lru_cache(maxsize=50_000)
+def verb_root(word: str) -> str | None:
+    """The root of a weak verb's ge- participle or past as written in lower case
+    ("gekostet", "kostete" -> "kost"; "gemeldet", "meldeten" -> "meld"): German nouns are
+    built on it ("Baukosten", "Meldung"), so "Was hat sie gekostet?" and "Wie viel kostete
+    die Brücke?" are answered by "Die Baukosten betrugen ...". None for any other word, a
+    capitalised one included ("Gericht" is no participle of "richten"), for a root shorter
+    than a compound's part (``MIN_COMPOUND_PART``: "gebaut" -> "bau" would be found in
+    "Bauern") and for a number's ordinal ("vierte" is no past of a verb "vieren")."""
+    if not word[:1].islower() or not word.isalpha():
+        return None
+    if word.startswith("ge") and word.endswith("t"):
+        core = word[2:-2] if word.endswith("et") else word[2:-1]
+    elif match := _WEAK_PAST.search(word):
+        core = word[: match.start()]
+    else:
+        return None
+    if len(core) < MIN_COMPOUND_PART or core in NUMBER_WORDS:
+        return None
+    return core
+
+
+_WEAK_PAST = re.compile(r"e?te(?:n|st|t)?$")
+"""A weak verb's past ("kostete", "meldeten", "zahltest"): its root is what stands before."""
 
 
 @lru_cache(maxsize=50_000)

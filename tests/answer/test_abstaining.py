@@ -149,6 +149,41 @@ def test_a_follow_up_asks_beyond_the_topic_when_no_sentence_holds_its_own_words(
     assert asks_beyond_topic(follow_up, own_words(follow_up), sentences) is beyond
 
 
+def test_a_follow_ups_participle_is_found_in_a_noun_built_on_its_verb() -> None:
+    """ "Was hat sie gekostet?" abstained after "Wer hat die Elbbrücke eröffnet?" (hunt15):
+    the sentence holding the cost says "Baukosten", which shares no stem with "gekostet"."""
+    sentences = [
+        "Nach drei Jahren Bauzeit hat Bürgermeisterin Müller die neue Elbbrücke eröffnet.",
+        "Die Baukosten betrugen rund 12,5 Mio. Euro, d. h. etwa 2 Mio. mehr als geplant.",
+    ]
+    for follow_up in ("Was hat sie gekostet?", "Wer hat sie gemeldet?"):
+        found = follow_up == "Was hat sie gekostet?"
+        assert asks_beyond_topic(follow_up, own_words(follow_up), sentences) is not found
+    # Only a lower-case participle: the noun "Gebet" is no "beten" in "Bettenmangel".
+    beds = ["Der Bettenmangel im Krankenhaus hält an."]
+    assert asks_beyond_topic("Und das Gebet?", own_words("Und das Gebet?"), beds)
+    assert not asks_beyond_topic("Wurde gebettet?", own_words("Wurde gebettet?"), beds)
+
+
+def test_a_price_stated_by_the_noun_of_the_asked_verb_is_about_the_question() -> None:
+    """ "Wie viel kostete die Brücke?" abstained over "Die Baukosten betrugen rund 12,5 Mio.
+    Euro" (hunt15): the price must sit in a sentence mentioning a word of the question, and
+    "kostete" shares no stem with "Baukosten"."""
+    costs = "Die Baukosten betrugen rund 12,5 Mio. Euro, d. h. etwa 2 Mio. mehr als geplant."
+    length = "Die Brücke ist 320 Meter lang und 14,8 m breit."
+    for question in (
+        "Wie viel kostete die Brücke?",
+        "Wie viel hat die Brücke gekostet?",
+        "Was hat die Brücke gekostet?",
+    ):
+        assert not lacks_asked_quantity(question, [length, costs], about=True), question
+        assert lacks_asked_quantity(question, [length], about=True), question
+    # An ordinal is no verb's past: "vierte" does not mention "vier Millionen Euro".
+    assert lacks_asked_quantity(
+        "Wie viel kostet die vierte Etappe?", ["Er spendete vier Millionen Euro."], about=True
+    )
+
+
 def test_a_follow_up_asking_a_measure_by_its_adjective_finds_it_stated() -> None:
     """ "Wie schwer ist es?" abstained where "Wie viel wiegt es?" answered (HUNT M3): the
     sentence stating the weight does not say "schwer"; one stating another measure does not

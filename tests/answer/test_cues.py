@@ -150,6 +150,16 @@ def test_sentences_that_report_speech(sentence: str, speech: bool) -> None:
         ("How old is Shoigu?", "His second visit in less than three months.", False),
         # The question's own number is no answer.
         ("Wie alt war er 2022 mit 60 Jahren?", "Mit 60 Jahren trat er an.", False),
+        # A price of nothing answers a price question (hunt15: "Der Eintritt ist frei."
+        # abstained); "frei" as what something is, not an attribute ("freie Wahlen").
+        ("Wie viel kostet der Eintritt zum Bürgerfest?", "Der Eintritt ist frei.", True),
+        ("Was kostet die Fahrt?", "Die Fahrt ist für Kinder kostenlos.", True),
+        ("Wie teuer ist das Konzert?", "Der Besuch bleibt gratis.", True),
+        ("How much does admission cost?", "Admission is free.", True),
+        ("How much does admission cost?", "The event is free of charge.", True),
+        ("Wie viel kostet der Eintritt?", "Es gab freie Wahlen.", False),
+        ("Wie viel kostet der Eintritt?", "Am 4. Juni folgt ein Bürgerfest mit Musik.", False),
+        ("Wie alt ist er?", "Er ist frei.", False),
     ],
 )
 def test_a_number_question_needs_a_fitting_quantity(
@@ -174,6 +184,10 @@ def test_the_number_cue_of_a_measure_question_is_that_measure() -> None:
         "Wieviel kostet das Ticket?",
         "Was kostete die neue Fähre?",
         "How much did the bridge cost?",
+        # The verb in the perfect or after a modal, ending the question (hunt15).
+        "Was hat die Brücke gekostet?",
+        "Was wird die neue Fähre kosten?",
+        "What did the bridge cost?",
     ],
 )
 def test_a_question_asking_a_price_by_its_verb_wants_a_price(question: str) -> None:
@@ -184,6 +198,11 @@ def test_a_question_asking_a_price_by_its_verb_wants_a_price(question: str) -> N
     assert not fits_answer_type(question, opened, "number")
     assert fits_answer_type(question, price, "number")
     assert holds_asked_quantity(question, "Die Kosten lagen bei 25 Mio. Euro.")
+
+
+def test_costs_named_not_asked_are_no_number_question() -> None:
+    assert expected_answer_type("Was haben die Kosten bewirkt?") is None
+    assert expected_answer_type("What did the cost include?") is None
 
 
 def test_a_cost_verb_counting_something_else_asks_any_number() -> None:
@@ -200,3 +219,11 @@ def test_a_noun_naming_the_measure_asks_for_it(question: str) -> None:
     # issue 16 hunt: "Kosten" and "kostete" share no stem; the price is what is asked.
     assert fits_answer_type(question, "Das Bauwerk kostete 7,5 Millionen Euro.", "number")
     assert not fits_answer_type(question, "Die Brücke ist 120 Meter lang.", "number")
+
+
+def test_a_price_of_nothing_fits_the_number_cue_of_a_price() -> None:
+    """hunt15: "Der Eintritt ist frei." answers "Wie viel kostet der Eintritt?" (the cases:
+    above)."""
+    free, length = "Der Eintritt ist frei.", "Die Brücke ist 320 Meter lang und 14,8 m breit."
+    assert fits_answer_type("Wie viel kostet der Eintritt?", free, "number")
+    assert not fits_answer_type("Wie viel kostet der Eintritt?", length, "number")

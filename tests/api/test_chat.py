@@ -403,6 +403,13 @@ VOTE = (
     "Der Ortsteil Lindau hat am Sonntag einen neuen Ortsvorsteher bestimmt. Mit 61 Prozent der "
     "Stimmen gewann Jonas Reiter. Die Beteiligung lag bei 52 Prozent."
 )
+BRIDGE = (  # hunt15: the cost is said by a noun built on the verb, "Baukosten"
+    "Neue Brücke in Großenhain eröffnet\n\nGroßenhain, 3. Juni 2025 – Nach drei Jahren Bauzeit "
+    "hat Bürgermeisterin Sabine Müller am Dienstag die neue Elbbrücke eröffnet. Die Baukosten "
+    "betrugen rund 12,5 Mio. Euro, d. h. etwa 2 Mio. mehr als geplant.\n\nDie Brücke ist 320 "
+    "Meter lang und 14,8 m breit. Täglich sollen ca. 18.000 Fahrzeuge sie überqueren."
+)
+DOC_IDS = {FERRY: "faehre", VOTE: "lindau", BRIDGE: "elbbruecke"}
 
 
 @pytest.mark.parametrize(
@@ -412,6 +419,7 @@ VOTE = (
         (FERRY, "Wann wurde die Fähre in Dornbach eingeweiht?", "Was kostete sie?", "kostete"),
         (VOTE, "Wen hat Lindau bestimmt?", "Wer hat dort gewonnen?", "gewann"),
         (VOTE, "Wen hat Lindau bestimmt?", "Wer gewann dort?", "gewann"),  # a control
+        (BRIDGE, "Wer hat die Elbbrücke eröffnet?", "Was hat sie gekostet?", "Baukosten"),
     ],
 )
 def test_a_follow_up_in_the_perfect_finds_the_past_tense(
@@ -419,8 +427,9 @@ def test_a_follow_up_in_the_perfect_finds_the_past_tense(
 ) -> None:
     """HUNT13 C: "Was hat sie gekostet?" abstained where "Was kostete sie?" answered: the
     participle and the finite form stem apart, so the follow-up seemed to ask beyond the
-    topic (``lexical.word_found``)."""
-    doc_id = "faehre" if text is FERRY else "lindau"
+    topic (``lexical.word_found``); hunt15: nor did the root of "gekostet" inside the
+    "Baukosten" that state it (``lexical.verb_root``)."""
+    doc_id = DOC_IDS[text]
     client.post("/v1/documents", json={"id": doc_id, "text": text}).raise_for_status()
     first = _chat(client, opening)
     assert first["citations"][0]["document_id"] == doc_id, first["citations"]
