@@ -8,6 +8,7 @@ found in the view is therefore valid in the original text.
 import itertools
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -79,7 +80,9 @@ _KEY_VALUE = re.compile(r"^[ \t]*([^\t\n]{1,40})\t([^\n]*)$")
 _NUMBERED_LINE = re.compile(r"^[ \t]*(\d{1,9})[.)][ \t]+\S")
 _TAB_CELLS = re.compile(r"[ \t]*\t[ \t]*")
 _DIGIT = re.compile(r"\d")
-_BARE_DATE = re.compile(rf"(?:{DATE_PATTERN})(?:,?\s+\d{{1,2}}:\d{{2}}(?:\s*Uhr)?)?")
+DATE_TIME = rf"(?:{DATE_PATTERN})(?:,?\s+\d{{1,2}}:\d{{2}}(?:\s*Uhr)?)?"
+"""A date, a time of day after it maybe ("4. Juni 2025, 14:30 Uhr")."""
+_BARE_DATE = re.compile(DATE_TIME)
 _TWO_SENTENCES = re.compile(r"[a-zäöüß]{3,}[.!?…][\"“”»«']?\s+[A-ZÄÖÜ]")  # not "4. Juni"
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"“”»«']?\s*$")
 _FOOTER = re.compile(rf"^\W*(?:{alternation(FOOTER_PHRASES)})|^(?:©|\(c\)\s)", re.IGNORECASE)
@@ -174,10 +177,8 @@ def _mask_lines(chars: list[str], text: str, items: frozenset[int]) -> list[_Lin
     (a table row or numbered item, ``items`` by where they start, stands alone as a bulleted
     item does, its text kept)."""
     lines: list[_Line] = []
-    start = 0
-    for raw in text.split("\n"):
+    for start, raw in lines_at(text):
         line = _Line(start, start + len(raw))
-        start = line.end + 1
         view = "".join(chars[line.start : line.end])
         if not view.strip():
             lines.append(line)
@@ -207,6 +208,14 @@ def _mask_lines(chars: list[str], text: str, items: frozenset[int]) -> list[_Lin
     return lines
 
 
+def lines_at(text: str) -> Iterator[tuple[int, str]]:
+    """Each line of ``text`` (split at line feeds) with the offset where it starts."""
+    start = 0
+    for raw in text.split("\n"):
+        yield start, raw
+        start += len(raw) + 1
+
+
 def _table_rows(text: str) -> frozenset[int]:
     """Where the rows of tab-separated tables start: a run of "key<TAB>value" lines (blank
     lines between them allowed) is a table, not a facts box, when at least ``TABLE_MIN_ROWS``
@@ -216,14 +225,12 @@ def _table_rows(text: str) -> frozenset[int]:
     table."""
     rows: set[int] = set()
     run: list[tuple[int, list[str]]] = []
-    start = 0
-    for raw in [*text.split("\n"), ""]:
+    for start, raw in lines_at(text):
         if _is_key_value(raw):
             run.append((start, _TAB_CELLS.split(raw.strip())))
         elif raw.strip():
             rows.update(_rows_of_table(run))
             run = []
-        start += len(raw) + 1
     rows.update(_rows_of_table(run))
     return frozenset(rows)
 
@@ -235,13 +242,11 @@ def _numbered_items(text: str) -> frozenset[int]:
     item stands alone, as a bulleted one does, and keeps its number; a lone "1. FC Köln
     siegt" stays a headline."""
     numbered: list[tuple[int, int] | None] = []  # (start, number); None: a line of text
-    start = 0
-    for raw in text.split("\n"):
+    for start, raw in lines_at(text):
         if match := _NUMBERED_LINE.match(raw):
             numbered.append((start, int(match[1])))
         elif raw.strip():
             numbered.append(None)
-        start += len(raw) + 1
     items: set[int] = set()
     for above, below in itertools.pairwise(numbered):
         if above is not None and below is not None and below[1] == above[1] + 1:

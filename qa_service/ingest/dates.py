@@ -3,7 +3,7 @@
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from qa_service.ingest.cleaning import DATE_PATTERN, METADATA_PREFIX
+from qa_service.ingest.cleaning import DATE_PATTERN, DATE_TIME, METADATA_PREFIX
 from qa_service.lexicon import MONTH_NUMBERS
 from qa_service.tuning.ingest import DATE_SEARCH_CHARS, PUBLISHED_SLACK_DAYS
 
@@ -18,9 +18,7 @@ _DATELINE = re.compile(
 )
 """A dateline opening a paragraph: a place (an agency in brackets maybe), a comma, a date (a
 weekday before it maybe), a dash: "Großenhain, 3. Juni 2025 – ", "DRESDEN (dpa), 03.06.2025 -"."""
-DATE_LINE = re.compile(
-    rf"^\W*(?:[^\W\d]+,?\s+)?(?:{DATE_PATTERN})(?:,?\s+\d{{1,2}}:\d{{2}}(?:\s*Uhr)?)?\W*$"
-)
+DATE_LINE = re.compile(rf"^\W*(?:[^\W\d]+,?\s+)?{DATE_TIME}\W*$")
 
 
 def find_published_date(text: str, today: date | None = None) -> str | None:

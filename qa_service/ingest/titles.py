@@ -2,7 +2,7 @@
 
 import re
 
-from qa_service.ingest.cleaning import Block, clean_text, ends_complete
+from qa_service.ingest.cleaning import Block, clean_text, ends_complete, lines_at
 from qa_service.ingest.dates import DATE_LINE, normalize_date
 from qa_service.ingest.sentences import split_sentences
 from qa_service.textcheck import control_problem
@@ -23,10 +23,8 @@ def text_title(text: str) -> str | None:
     tab-separated table (data, not a headline: a text that opens with a table has no title
     line)."""
     layout = clean_text(text[:TITLE_SEARCH_CHARS])
-    start = 0
-    for line in layout.view.split("\n"):
-        row, start = start in layout.table_rows, start + len(line) + 1
-        line = line.strip()
+    for start, raw in lines_at(layout.view):
+        row, line = start in layout.table_rows, raw.strip()
         if not line or DATE_LINE.match(line):
             continue
         if row or len(line) > TITLE_MAX_CHARS or _is_paragraph(line):
