@@ -21,7 +21,7 @@ from chromadb.api import AdminAPI
 from chromadb.api.client import Client
 from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
 from chromadb.config import Settings as ChromaSettings
-from chromadb.errors import InternalError, NotFoundError
+from chromadb.errors import ChromaError, InternalError, NotFoundError
 
 from qa_service.errors import BackendUnavailable
 from qa_service.stores.chroma import ChromaVectorStore, open_collections
@@ -67,7 +67,13 @@ class HttpVectorStore(ChromaVectorStore):
             try:
                 admin.get_database(self.database, tenant=DEFAULT_TENANT)
             except NotFoundError:
-                admin.create_database(self.database, tenant=DEFAULT_TENANT)
+                try:
+                    admin.create_database(self.database, tenant=DEFAULT_TENANT)
+                except ChromaError as exc:  # another replica created it since: use it
+                    try:
+                        admin.get_database(self.database, tenant=DEFAULT_TENANT)
+                    except NotFoundError:
+                        raise exc from None
         client = chromadb.HttpClient(
             host=self.host,
             port=self.port,
