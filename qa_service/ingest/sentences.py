@@ -12,7 +12,7 @@ from typing import Any
 import regex
 from somajo import SoMaJo
 
-from qa_service.ingest.cleaning import Block
+from qa_service.ingest.cleaning import DATE_PATTERN, Block
 from qa_service.lexicon import NOT_AFTER_ORDINALS
 from qa_service.models import Sentence
 from qa_service.tuning.ingest import MAX_SENTENCE_CHARS
@@ -49,6 +49,16 @@ SoMaJo reads every "45. Die" as an ordinal and its noun phrase ("am 3. Juni"), a
 "3 Mio. Das", "30 °C. Es" as an abbreviation going on ("3 Mio. Euro"), so the sentence went
 on. It ends there after a number no ordinal is written as ("2:1", "3,5", "1.200") or before
 a word no ordinal or unit is followed by (``NOT_AFTER_ORDINALS``: "Die", "Er", "The")."""
+_PLACE_WORD = r"\p{Lu}[\p{L}'’-]*"
+_DATELINE = regex.compile(
+    rf"{_PLACE_WORD}(?:(?:[ \t]+|[ \t]*/[ \t]*)(?:{_PLACE_WORD}|am|an|der|im|in|ob|bei)){{0,3}}"
+    rf"(?:[ \t]*\([^()\n]{{1,30}}\))?(?:,[ \t]*(?:{DATE_PATTERN}))?[ \t]*\."
+)
+"""A dateline closed by a full stop, as a paragraph's first "sentence": a place of a few
+capitalised words ("Dresden.", "Frankfurt am Main.", "DRESDEN (dpa)."), a date after a comma
+maybe ("Halle, 04.06.2025."). SoMaJo makes it a sentence of its own, which then was cited as
+an answer ("Who is the mayor of Dresden?" -> "Dresden."): it opens the lead, not a
+statement, so it joins the sentence after it (``_with_dateline``)."""
 _CLAUSE_END = regex.compile(r"[,;:–]\s")
 _SPACE = regex.compile(r"\s")
 
@@ -62,9 +72,8 @@ def split_sentences(view: str, blocks: Sequence[Block]) -> list[Sentence]:
             continue
         paragraph = view[block.start : block.end]
         masked = _masked(paragraph)
-        for start, end in _at_number_ends(
-            paragraph, _with_footnotes(paragraph, _split_paragraph(masked))
-        ):
+        spans = _at_number_ends(paragraph, _with_footnotes(paragraph, _split_paragraph(masked)))
+        for start, end in _with_dateline(paragraph, spans):
             for piece_start, piece_end in _bounded(view, block.start + start, block.start + end):
                 piece_start, piece_end = _trim(view, piece_start, piece_end)
                 if piece_start < piece_end:
@@ -122,6 +131,21 @@ def _at_number_ends(paragraph: str, spans: Iterator[tuple[int, int]]) -> Iterato
             yield start, _trim(paragraph, start, match.start("word"))[1]
             start = match.start("word")
         yield start, end
+
+
+def _with_dateline(paragraph: str, spans: Iterator[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """The paragraph's first span joined to the next when it is a dateline (``_DATELINE``):
+    one span from the place to the lead sentence's end, so offsets stay exact."""
+    first = next(spans, None)
+    if first is None:
+        return
+    second = next(spans, None)
+    if second is not None and _DATELINE.fullmatch(paragraph, *first):
+        first, second = (first[0], second[1]), None
+    yield first
+    if second is not None:
+        yield second
+    yield from spans
 
 
 def _bounded(view: str, start: int, end: int) -> Iterator[tuple[int, int]]:

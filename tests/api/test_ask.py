@@ -5,7 +5,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.helpers.checks import assert_citations_exact
+from tests.helpers.checks import ask_exact, assert_citations_exact
 
 FACTS = [
     ("Wer wurde zum Chef der Drohnentruppen ernannt?", "Robert Browdi"),
@@ -190,3 +190,25 @@ def test_citations_say_which_sentence_was_chosen_and_what_is_context(client: Tes
             full = client.get(f"/v1/documents/{c['document_id']}").json()["text"]
             assert text == " ".join(full[c["chosen_start"] : c["chosen_end"]].split())
     assert with_context, "no citation carried context: pick other questions"
+
+
+DERBY_PAGE = (
+    "<!doctype html><html><head><title>Fußball: Dynamo gewinnt Derby</title></head><body>"
+    "<article><h1>Fußball: Dynamo gewinnt Derby</h1>"
+    "<p>Dresden. Dynamo Dresden hat das Derby gegen den Chemnitzer FC am Samstag mit 3:1 "
+    "gewonnen. Vor 31.500 Zuschauern im Rudolf-Harbig-Stadion traf Stürmer Jonas Kühn "
+    "zweimal.</p><p>Trainer Thomas Stamm sagte nach dem Spiel: &bdquo;Die Mannschaft hat "
+    "Charakter gezeigt.&ldquo; Das 1:0 fiel bereits in der 7. Minute.</p></article></body></html>"
+)
+
+
+@pytest.mark.parametrize("question", ["Who is the mayor of Dresden?", "Wer regiert Dresden?"])
+def test_a_dateline_is_never_cited_alone(client: TestClient, question: str) -> None:
+    """hunt15: the dateline "Dresden." opening the lead was a sentence of its own, and the
+    answer to a question naming the place. It opens the lead sentence, so a citation of it
+    quotes that whole sentence (or none)."""
+    page = {"id": "derby-page", "text": DERBY_PAGE}
+    assert client.post("/v1/documents", json=page).status_code == 201
+    body = ask_exact(client, question)
+    assert all(c["quote"].rstrip(".") != "Dresden" for c in body["citations"]), body
+    assert all(p["text"].rstrip(".") != "Dresden" for p in body["passages"]), body

@@ -247,3 +247,24 @@ def test_a_sentence_ending_in_an_abbreviated_unit_ends_there(
     text: str, expected: list[str]
 ) -> None:
     assert sentence_texts(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (  # hunt15: "Dresden." was a sentence of its own, cited for "mayor of Dresden?"
+            "Dresden. Dynamo hat das Derby gewonnen. Kühn traf zweimal.",
+            ["Dresden. Dynamo hat das Derby gewonnen.", "Kühn traf zweimal."],
+        ),
+        ("DRESDEN (dpa). Der Rat tagt.", ["DRESDEN (dpa). Der Rat tagt."]),
+        ("Frankfurt am Main. Die Börse schloss.", ["Frankfurt am Main. Die Börse schloss."]),
+        ("Halle, 04.06.2025. Der Rat tagt.", ["Halle, 04.06.2025. Der Rat tagt."]),
+        (  # only a paragraph's first sentence is a dateline, and only before another
+            "Er kam aus Dresden. Dort blieb er.\n\nDresden.",
+            ["Er kam aus Dresden.", "Dort blieb er.", "Dresden."],
+        ),
+        ("Er kam. Dresden. Der Rat tagt.", ["Er kam.", "Dresden.", "Der Rat tagt."]),
+    ],
+)
+def test_a_dateline_opens_the_lead_sentence(text: str, expected: list[str]) -> None:
+    assert sentence_texts(text) == expected
