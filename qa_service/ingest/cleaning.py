@@ -86,6 +86,9 @@ _BARE_DATE = re.compile(DATE_TIME)
 _TWO_SENTENCES = re.compile(r"[a-zäöüß]{3,}[.!?…][\"“”»«']?\s+[A-ZÄÖÜ]")  # not "4. Juni"
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"“”»«']?\s*$")
 _FOOTER = re.compile(rf"^\W*(?:{alternation(FOOTER_PHRASES)})|^(?:©|\(c\)\s)", re.IGNORECASE)
+_FOOTER_SENTENCE_END = re.compile(r"(?<!\b[a-zäöü])[.!?…][\"“”»«']?(?=\s+[\"„»(]?[A-ZÄÖÜ])")
+"""Where a footer sentence ends inside its line ("... www.example.de. Dort ..."): punctuation
+before a capital, a lowercase letter's full stop ("z. B.") aside."""
 _URL = r"(?:https?://[^\s•·<>]+|www\.[^\s•·<>]+|(?:[\w-]+\.)+[A-Za-z]{2,}(?:/[^\s•·<>]*)?)"
 _LINKS_ONLY = re.compile(rf"^[\s•·|,;*–-]*(?:{_URL}[\s•·|,;*–-]*)+$")
 _CREDIT = re.compile(
@@ -183,6 +186,12 @@ def _mask_lines(chars: list[str], text: str, items: frozenset[int]) -> list[_Lin
         if not view.strip():
             lines.append(line)
             continue
+        if line.start not in items and (footer := _footer_end(view)):
+            _blank(chars, line.start, line.start + footer)
+            view = "".join(chars[line.start : line.end])
+            if not view.strip():
+                lines.append(line)
+                continue
         if line.start in items:
             line.role = "item"
         elif _is_boilerplate_line(raw, view):
@@ -280,9 +289,22 @@ def _reads_as_prose(part: str) -> bool:
 
 def _is_boilerplate_line(raw: str, view: str) -> bool:
     stripped = view.strip()
-    if _is_key_value(raw) or _LINKS_ONLY.match(stripped):
-        return True
-    return len(stripped) <= FOOTER_MAX_CHARS and _FOOTER.match(stripped) is not None
+    return _is_key_value(raw) or _LINKS_ONLY.match(stripped) is not None
+
+
+def _footer_end(view: str) -> int:
+    """Where the footer sentences opening a line end (0: none). A line opening like a footer
+    ("Folgen Sie uns ...", "© 2025 Verlag") is boilerplate only up to ``FOOTER_MAX_CHARS``
+    (a longer one is prose that happens to start that way), and only its footer sentences
+    are: "Lesen Sie mehr unter www.example.de. Dort gibt es Details." lost its second
+    sentence with the first (hunt15)."""
+    if len(view.strip()) > FOOTER_MAX_CHARS:
+        return 0
+    end = 0
+    while end < len(view) and _FOOTER.match(view[end:]):
+        stop = _FOOTER_SENTENCE_END.search(view, end)
+        end = stop.end() if stop is not None else len(view)
+    return end
 
 
 def _mask_line_start(chars: list[str], line: _Line, view: str) -> None:

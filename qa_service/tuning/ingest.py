@@ -43,7 +43,9 @@ seed's facts box has no digit. Not measured (no XQuAD text holds a tab;
 tests/ingest/test_cleaning.py holds the cases)."""
 FOOTER_MAX_CHARS = 160
 """A line opening like a footer ("Folgen Sie uns ...") is boilerplate only up to this length;
-a longer one is prose that happens to start that way. Not measured."""
+a longer one is prose that happens to start that way. Of a shorter one only the footer
+sentences are masked ("Lesen Sie mehr unter www.example.de. Dort gibt es Details." keeps its
+second sentence). Not measured."""
 CAPTION_MAX_CHARS = 400
 """A line ending in a picture credit ("... (Quelle: Virginia Mayo)") is a photo caption, masked
 whole, only up to this length; in a longer line only the credit is masked (prose that cites a

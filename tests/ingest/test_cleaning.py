@@ -244,3 +244,24 @@ def test_a_numbered_list_in_plain_text_is_read_item_by_item() -> None:
         ("1. FC Köln siegt", "heading"),  # a lone number opening a line: a headline
         ("Ende.", "body"),
     ]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (  # hunt15: the whole line was masked as a footer, its second sentence with it
+            "Lesen Sie mehr unter www.example.de. Dort gibt es Details.",
+            ["Dort gibt es Details."],
+        ),
+        (
+            "Der Rat tagt.\nFolgen Sie uns auf X. Der Bürgermeister schwieg.\n© 2025 Verlag",
+            ["Der Rat tagt.", "Der Bürgermeister schwieg."],
+        ),
+        ("Folgen Sie uns z. B. auf Instagram. Er kam.", ["Er kam."]),
+        ("© 2025 Verlag. Alle Rechte vorbehalten.", []),  # footer sentences, one after another
+    ],
+)
+def test_only_the_footer_sentences_of_a_line_are_masked(text: str, expected: list[str]) -> None:
+    sentences = segment_article(text).sentences
+    assert [text[s.start : s.end] for s in sentences] == expected
+    assert len(clean_text(text).view) == len(text)
