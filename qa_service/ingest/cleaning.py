@@ -52,6 +52,12 @@ DATE_PATTERN = (
     r"|\d{1,2}\.\s?\d{1,2}\.\s?\d{4}"
     rf"|\d{{1,2}}\.\s?(?:{_MONTHS})\s+\d{{4}}"
 )
+PLACE = (
+    r"[A-ZÄÖÜ][\w'’-]*(?:(?:[ \t]+|[ \t]*/[ \t]*)(?:[A-ZÄÖÜ][\w'’-]*|am|an|der|im|in|ob|bei)){0,3}"
+    r"(?:[ \t]*\([^()\n]{1,30}\))?"
+)
+"""The place of a dateline: a few capitalised words ("Dresden", "Frankfurt am Main",
+"Halle/Saale"), an agency in brackets maybe ("DRESDEN (dpa)")."""
 METADATA_PREFIX = re.compile(
     rf"^[ \t]*(?:{alternation(DATE_LABELS)})[ \t]*:?[ \t]*"
     rf"(?P<date>{DATE_PATTERN})(?:,?[ \t]+\d{{1,2}}:\d{{2}}(?:[ \t]*Uhr)?)?[ \t]*",

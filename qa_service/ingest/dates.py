@@ -1,9 +1,10 @@
 """Publication dates: found near the top of a text, normalised to ISO ``YYYY-MM-DD``."""
 
 import re
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from qa_service.ingest.cleaning import DATE_PATTERN, DATE_TIME, METADATA_PREFIX
+from qa_service.ingest.cleaning import DATE_PATTERN, DATE_TIME, METADATA_PREFIX, PLACE, lines_at
 from qa_service.lexicon import MONTH_NUMBERS
 from qa_service.tuning.ingest import DATE_SEARCH_CHARS, PUBLISHED_SLACK_DAYS
 
@@ -21,29 +22,59 @@ weekday before it maybe), a dash: "Großenhain, 3. Juni 2025 – ", "DRESDEN (dp
 DATE_LINE = re.compile(rf"^\W*(?:[^\W\d]+,?\s+)?{DATE_TIME}\W*$")
 
 
-def find_published_date(text: str, today: date | None = None) -> str | None:
+_DATELESS_DATELINE = re.compile(
+    rf"^[ \t]*{PLACE}(?:,[ \t]*{PLACE})?[ \t]*[–—-][ \t]+\S.*\.[\"“”»«'’)]*[ \t]*$"
+)
+"""A dateline without a date opening a line of prose: "Großenhain – Die ...", "DRESDEN
+(dpa) - ...", "Brüssel, Belgien - ...". The line ends in a full stop, as a paragraph does
+and a headline ("Ukraine-Krieg – Neue Hilfe", "... – Hilfe kommt!") does not."""
+
+
+def find_published_date(
+    text: str, today: date | None = None, *, stated: Sequence[str] = ()
+) -> str | None:
     """Publication date from the top of a text, as ISO ``YYYY-MM-DD`` (or ``YYYY-MM``).
 
-    Order of trust: a "date ..." style metadata token, a line that is only a date, a dateline
-    ("Großenhain, 3. Juni 2025 – Die ...", "DRESDEN (dpa), 03.06.2025 - ..."), then the first
-    date in the first few hundred characters (``DATE_SEARCH_CHARS``), which may be a date
-    inside a sentence. A date after ``today`` (the day of ingest, UTC) plus
-    ``PUBLISHED_SLACK_DAYS`` is never a publication date: it is an event to come ("Der Bau
-    beginnt am 4. Juni 2031"), so the next candidate is tried.
+    Order of trust: ``stated``, the dates a file states beside its text (a page's <meta>,
+    <time> and JSON-LD, a Markdown file's front matter); a "date ..." style metadata token, a
+    line that is only a date, a dateline ("Großenhain, 3. Juni 2025 – Die ...", "DRESDEN
+    (dpa), 03.06.2025 - ..."), then the first date in the first few hundred characters
+    (``DATE_SEARCH_CHARS``), which may be a date inside a sentence, but not one after a
+    dateline without a date ("Großenhain – Am 4. Juni 2031 beginnt ..."): an article that
+    dates itself does so in its dateline, so a date in its lead is the news it reports. All
+    go through one rule (``publication_date``).
     """
-    latest = (today or datetime.now(UTC).date()) + timedelta(days=PUBLISHED_SLACK_DAYS)
     lines = [line for line in text[: DATE_SEARCH_CHARS * 2].split("\n") if line.strip()][:8]
     candidates = [
+        *stated,
         *(m.group("date") for line in lines if (m := METADATA_PREFIX.match(line))),
         *(m.group() for line in lines if DATE_LINE.match(line) and (m := DATE.search(line))),
         *(m.group("date") for line in lines if (m := _DATELINE.match(line))),
-        *(m.group() for m in DATE.finditer(text[:DATE_SEARCH_CHARS])),
+        *(m.group() for m in DATE.finditer(text[: _prose_end(text)])),
     ]
+    return publication_date(candidates, today)
+
+
+def publication_date(candidates: Iterable[str], today: date | None = None) -> str | None:
+    """The first of ``candidates`` that is a date (``normalize_date``) and none to come: a
+    date after ``today`` (the day of ingest, UTC) plus ``PUBLISHED_SLACK_DAYS`` is an event
+    ("Der Bau beginnt am 4. Juni 2031"), or a page's wrong <meta>, never a publication date,
+    so the next candidate is tried."""
+    latest = (today or datetime.now(UTC).date()) + timedelta(days=PUBLISHED_SLACK_DAYS)
     for candidate in candidates:
         found = normalize_date(candidate)
         if found is not None and _first_day(found) <= latest:
             return found
     return None
+
+
+def _prose_end(text: str) -> int:
+    """Where the search for a date in prose ends: ``DATE_SEARCH_CHARS``, or the start of a
+    line that opens with a dateline without a date."""
+    for start, line in lines_at(text[:DATE_SEARCH_CHARS]):
+        if _DATELESS_DATELINE.match(line):
+            return start
+    return DATE_SEARCH_CHARS
 
 
 def _first_day(iso: str) -> date:

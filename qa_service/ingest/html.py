@@ -16,7 +16,7 @@ import re
 from bs4 import BeautifulSoup
 from bs4.element import NavigableString, PreformattedString, Tag
 
-from qa_service.ingest.dates import DATE, find_published_date, normalize_date
+from qa_service.ingest.dates import DATE, find_published_date
 from qa_service.ingest.titles import label, text_title
 from qa_service.models import Article
 
@@ -68,13 +68,12 @@ def parse_html(data: str, name: str | None) -> Article:
     soup = BeautifulSoup(data, "html.parser")
     root = _html_content_root(soup)
     title = _html_title(soup, root)
-    published_at = _html_date(soup)
     text = readable_text(root)
     return Article(
         text=text,
         title=title or text_title(text),
         source=name,
-        published_at=published_at or find_published_date(text),
+        published_at=find_published_date(text, stated=_html_dates(soup)),
         metadata={"format": "html"},
     )
 
@@ -106,47 +105,45 @@ def _html_title(soup: BeautifulSoup, root: Tag) -> str | None:
     return None
 
 
-def _html_date(soup: BeautifulSoup) -> str | None:
-    """Structured dates first (meta, <time>, JSON-LD); they are more reliable than prose."""
+def _html_dates(soup: BeautifulSoup) -> list[str]:
+    """The dates the markup states, most trusted first (meta, <time>, JSON-LD): structured
+    dates are more reliable than prose. They go through the rule of every date found
+    (``find_published_date``): a date to come is not taken."""
     metas: dict[str, str] = {}
     for meta in soup.find_all("meta"):
         key = meta.get("property") or meta.get("name") or meta.get("itemprop")
         if key and meta.get("content"):
             metas.setdefault(str(key).lower(), str(meta["content"]))
-    for key in _HTML_DATE_META:
-        if key in metas and (date := normalize_date(metas[key])):
-            return date
-    times = sorted(soup.find_all("time"), key=_is_not_publication_time)
-    for time in times:
-        raw = str(time.get("datetime") or time.get_text(" "))
-        if (match := DATE.search(raw)) and (date := normalize_date(match.group())):
-            return date
+    dates = [metas[key] for key in _HTML_DATE_META if key in metas]
+    for time in sorted(soup.find_all("time"), key=_is_not_publication_time):
+        if match := DATE.search(str(time.get("datetime") or time.get_text(" "))):
+            dates.append(match.group())
     for script in soup.find_all("script", type="application/ld+json"):
-        if date := _json_ld_date(script.get_text()):
-            return date
-    return None
+        dates.extend(_json_ld_dates(script.get_text()))
+    return dates
 
 
 def _is_not_publication_time(time: Tag) -> bool:
     return not (time.get("itemprop") == "datePublished" or time.has_attr("pubdate"))
 
 
-def _json_ld_date(raw: str) -> str | None:
+def _json_ld_dates(raw: str) -> list[str]:
     try:
         data = json.loads(raw)
     except ValueError:
-        return None
+        return []
+    dates: list[str] = []
     stack = [data]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
             value = item.get("datePublished")
-            if isinstance(value, str) and (date := normalize_date(value)):
-                return date
+            if isinstance(value, str):
+                dates.append(value)
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(reversed(item))
-    return None
+    return dates
 
 
 def _html_content_root(soup: BeautifulSoup) -> Tag:

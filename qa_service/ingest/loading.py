@@ -47,14 +47,14 @@ def parse_article(data: str, *, fmt: Format = "text", name: str | None = None) -
         return parse_html(data, name)
     if fmt not in ("text", "markdown"):
         raise UnsupportedFormat(f"Unknown format {fmt!r}; expected text, markdown or html")
-    title, published_at = front_matter(data) if fmt == "markdown" else (None, None)
+    title, dates = front_matter(data) if fmt == "markdown" else (None, [])
     title = title or (markdown_title(data) if fmt == "markdown" else None)
     text = markdown_text(data) if fmt == "markdown" else data
     return Article(
         text=text,
         title=title or text_title(text),
         source=name,
-        published_at=published_at or find_published_date(text),
+        published_at=find_published_date(text, stated=dates),
         metadata={"format": fmt},
     )
 

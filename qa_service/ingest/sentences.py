@@ -12,7 +12,7 @@ from typing import Any
 import regex
 from somajo import SoMaJo
 
-from qa_service.ingest.cleaning import DATE_PATTERN, Block
+from qa_service.ingest.cleaning import DATE_PATTERN, PLACE, Block
 from qa_service.lexicon import NOT_AFTER_ORDINALS
 from qa_service.models import Sentence
 from qa_service.tuning.ingest import MAX_SENTENCE_CHARS
@@ -49,11 +49,7 @@ SoMaJo reads every "45. Die" as an ordinal and its noun phrase ("am 3. Juni"), a
 "3 Mio. Das", "30 °C. Es" as an abbreviation going on ("3 Mio. Euro"), so the sentence went
 on. It ends there after a number no ordinal is written as ("2:1", "3,5", "1.200") or before
 a word no ordinal or unit is followed by (``NOT_AFTER_ORDINALS``: "Die", "Er", "The")."""
-_PLACE_WORD = r"\p{Lu}[\p{L}'’-]*"
-_DATELINE = regex.compile(
-    rf"{_PLACE_WORD}(?:(?:[ \t]+|[ \t]*/[ \t]*)(?:{_PLACE_WORD}|am|an|der|im|in|ob|bei)){{0,3}}"
-    rf"(?:[ \t]*\([^()\n]{{1,30}}\))?(?:,[ \t]*(?:{DATE_PATTERN}))?[ \t]*\."
-)
+_DATELINE = regex.compile(rf"{PLACE}(?:,[ \t]*(?:{DATE_PATTERN}))?[ \t]*\.")
 """A dateline closed by a full stop, as a paragraph's first "sentence": a place of a few
 capitalised words ("Dresden.", "Frankfurt am Main.", "DRESDEN (dpa)."), a date after a comma
 maybe ("Halle, 04.06.2025."). SoMaJo makes it a sentence of its own, which then was cited as

@@ -3,7 +3,7 @@
 import re
 
 from qa_service.ingest.cleaning import Block, clean_text, ends_complete, lines_at
-from qa_service.ingest.dates import DATE_LINE, normalize_date
+from qa_service.ingest.dates import DATE_LINE
 from qa_service.ingest.sentences import split_sentences
 from qa_service.textcheck import control_problem
 from qa_service.tuning.ingest import TITLE_MAX_CHARS, TITLE_SEARCH_CHARS
@@ -78,11 +78,13 @@ def markdown_title(text: str) -> str | None:
     return label(title or None)
 
 
-def front_matter(text: str) -> tuple[str | None, str | None]:
+def front_matter(text: str) -> tuple[str | None, list[str]]:
+    """A Markdown file's front matter: its title and the dates it states (``date``, then
+    ``published``), as written; ``dates.find_published_date`` decides which is one."""
     match = _FRONT_MATTER.match(text.lstrip("\ufeff"))
     if not match:
-        return None, None
+        return None, []
     found = _FRONT_MATTER_FIELD.findall(match[1])
     fields = {key.lower(): value.strip("'\"") for key, value in found}
-    date = fields.get("date") or fields.get("published")
-    return label(fields.get("title")), normalize_date(date) if date else None
+    dates = [fields[key] for key in ("date", "published") if fields.get(key)]
+    return label(fields.get("title")), dates

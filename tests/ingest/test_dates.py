@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from qa_service.ingest.dates import find_published_date, normalize_date
-from qa_service.ingest.loading import parse_article
+from qa_service.ingest.loading import Format, parse_article
 
 
 @pytest.mark.parametrize(
@@ -60,8 +60,15 @@ def test_normalize_date(value: str, expected: str | None) -> None:
         ),
         ("Fest\n\nDRESDEN (dpa), 03.06.2025 - Die Stadt feiert am 4. Juni 2025.", "2025-06-03"),
         ("Fest\n\nBerlin, Mittwoch, 4. Juni 2025 (dpa) – Die Stadt feiert.", "2025-06-04"),
-        # A dateline without a date leaves the date of the sentence after it.
-        ("Fest\n\nDRESDEN (dpa) – Am 4. Juni 2025 feiert die Stadt.", "2025-06-04"),
+        # A dateline without a date: an article that dates itself does so there, so a date
+        # in the lead after it is the news it reports, past or to come (hunt15).
+        ("Fest\n\nDRESDEN (dpa) – Am 4. Juni 2025 feiert die Stadt.", None),
+        ("Bahnhof\n\nGroßenhain – Der Bau beginnt am 4. Dezember 2026.", None),
+        ("Hilfe\n\nBrüssel, Belgien - Am 4. Juni 2025 trafen sich alle.", None),
+        ("Am 2. Juni 2025\n\nGroßenhain – Am 4. Juni 2025 feiert die Stadt.", "2025-06-02"),
+        # a headline is no dateline
+        ("Ukraine-Krieg – Neue Hilfe\n\nAm 4. Juni 2025 treffen sich alle.", "2025-06-04"),
+        ("Krieg – Hilfe kommt!\n\nAm 4. Juni 2025 treffen sich alle.", "2025-06-04"),
         ("Rückblick\n\nAm 9. November 1989 fiel die Mauer.", "1989-11-09"),
     ],
 )
@@ -74,3 +81,43 @@ def test_the_day_of_ingest_is_today_by_default() -> None:
     tomorrow, later = today + timedelta(days=1), today + timedelta(days=3)
     assert find_published_date(f"Titel\n\nStand: {tomorrow.isoformat()}") == tomorrow.isoformat()
     assert find_published_date(f"Titel\n\nStand: {later.isoformat()}") is None
+
+
+@pytest.mark.parametrize(
+    "data, fmt, expected",
+    [
+        # hunt15: a page's or a file's stated date went round the "no date to come" rule
+        (
+            '<html><head><meta property="article:published_time" content="2099-06-04T10:00:00Z">'
+            "</head><body><p>Am 2. Juni 2025 war es.</p></body></html>",
+            "html",
+            "2025-06-02",
+        ),
+        (
+            '<html><head><meta name="date" content="2099-06-04"><meta name="dc.date" '
+            'content="2025-05-01"></head><body><p>Text.</p></body></html>',
+            "html",
+            "2025-05-01",
+        ),
+        (
+            '<html><body><time datetime="2099-01-01">bald</time><script type="application/'
+            'ld+json">{"datePublished": "2024-03-02"}</script><p>Text.</p></body></html>',
+            "html",
+            "2024-03-02",
+        ),
+        ("---\ndate: 2099-06-04\n---\n# Titel\n\nAm 2. Juni 2025.", "markdown", "2025-06-02"),
+        ("---\ndate: 2099-06-04\npublished: 2025-05-01\n---\nText.", "markdown", "2025-05-01"),
+        ("---\ndate: 2025-06-04\n---\nText.", "markdown", "2025-06-04"),
+        # a dateline without a date in a page's lead (hunt15)
+        (
+            "<html><body><h1>Bahnhof</h1><p>Großenhain – Der Bau des Bahnhofs begann am "
+            "4. Juni 2025.</p></body></html>",
+            "html",
+            None,
+        ),
+    ],
+)
+def test_every_stated_date_goes_through_one_rule(
+    data: str, fmt: Format, expected: str | None
+) -> None:
+    assert parse_article(data, fmt=fmt).published_at == expected
