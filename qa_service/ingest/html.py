@@ -50,7 +50,7 @@ _HTML_DATE_META = (
     "dcterms.created",
 )
 _SPACES = re.compile(r"\s+")
-_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 """<sup>2</sup> as a reader sees it, "m²", and a footnote "<sup>1</sup>" as "¹", which
 sentence splitting keeps with its sentence (``ingest/sentences.py``), not "Mio.1"."""
 _QUOTES = {
@@ -203,7 +203,7 @@ def _html_paragraphs(root: Tag) -> list[str]:
             if node.name == "pre":
                 children = _preformatted(node)
             elif node.name == "sup" and (digits := node.get_text().strip()).isdecimal():
-                children = [NavigableString(digits.translate(_SUPERSCRIPTS))]
+                children = [NavigableString(digits.translate(SUPERSCRIPTS))]
             elif node.name == "q":
                 opening, closing = _quotation_marks(node)
                 children = [NavigableString(opening), *node.children, NavigableString(closing)]

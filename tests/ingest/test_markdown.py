@@ -76,3 +76,34 @@ def test_an_ordered_list_keeps_its_numbers() -> None:
     assert [(article.text[s.start : s.end], s.kind) for s in sentences[1:]] == [
         (item, "body") for item in ("1. Eine Brücke", "2. Einen Radweg", "7. Sieben", "8. Acht")
     ]
+
+
+def test_github_footnotes_read_as_github_shows_them() -> None:
+    """hunt15: "[^1]" stayed in the text, noise inside a quoted sentence, and a definition
+    ran on as one paragraph. References become superscript numbers in the order of first
+    reference; definitions are kept, each a paragraph at the end opened by its number; an
+    unreferenced definition is dropped, an undefined reference and code are left alone."""
+    source = (
+        "# Brücke\n\n"
+        "Die Brücke kostet 4 Mio. Euro[^b] und ist 2027 fertig.[^a] Sie ist lang.[^x]\n\n"
+        "[^a]: Angabe der Stadt.\n"
+        "[^b]: Laut Haushaltsplan 2025.\n    Seite 12.\n"
+        "[^c]: Nie genannt.\n\n"
+        "```\n[^a]: im Code\n```\n\n"
+        "Ende.\n"
+    )
+    text = parse_article(source, fmt="markdown").text
+    assert text == (
+        "Brücke\n\nDie Brücke kostet 4 Mio. Euro¹ und ist 2027 fertig.² Sie ist lang.[^x]\n\n"
+        "Ende.\n\n¹ Laut Haushaltsplan 2025. Seite 12.\n\n² Angabe der Stadt."
+    )
+    sentences = segment_article(text).sentences
+    assert [text[s.start : s.end] for s in sentences] == [
+        "Brücke",
+        "Die Brücke kostet 4 Mio. Euro¹ und ist 2027 fertig.²",
+        "Sie ist lang.[^x]",
+        "Ende.",
+        "¹ Laut Haushaltsplan 2025.",
+        "Seite 12.",
+        "² Angabe der Stadt.",
+    ]
