@@ -13,7 +13,12 @@ import regex
 from somajo import SoMaJo
 
 from qa_service.ingest.cleaning import DATE_PATTERN, PLACE, Block
-from qa_service.lexicon import NOT_AFTER_ORDINALS
+from qa_service.lexicon import (
+    DETERMINERS,
+    MONTH_NUMBERS,
+    NOT_AFTER_ORDINALS,
+    NOT_BEFORE_ORDINALS,
+)
 from qa_service.models import Sentence
 from qa_service.tuning.ingest import MAX_SENTENCE_CHARS
 
@@ -55,6 +60,9 @@ capitalised words ("Dresden.", "Frankfurt am Main.", "DRESDEN (dpa)."), a date a
 maybe ("Halle, 04.06.2025."). SoMaJo makes it a sentence of its own, which then was cited as
 an answer ("Who is the mayor of Dresden?" -> "Dresden."): it opens the lead, not a
 statement, so it joins the sentence after it (``_with_dateline``)."""
+_TWO_WORDS_BEFORE = regex.compile(r"(?:(\S+)\s+)?(\S+)\s+$")
+_NOUN = regex.compile(r"\p{Lu}\p{L}*(?:-\p{L}+)*")
+_SENTENCE_END_MARK = regex.compile(r"[.!?…:\"“”»«]$")
 _CLAUSE_END = regex.compile(r"[,;:–]\s")
 _SPACE = regex.compile(r"\s")
 
@@ -120,7 +128,8 @@ def _at_number_ends(paragraph: str, spans: Iterator[tuple[int, int]]) -> Iterato
     for start, end in spans:
         for match in _NUMBER_END.finditer(paragraph, start, end):
             abbreviated = match["unit"] or not match["cardinal"]
-            if abbreviated and match["word"].lower() not in NOT_AFTER_ORDINALS:
+            opens = match["word"].lower() in NOT_AFTER_ORDINALS or _counts(paragraph, start, match)
+            if abbreviated and not opens:
                 continue
             if not paragraph[start : match.start()].strip():
                 continue
@@ -142,6 +151,29 @@ def _with_dateline(paragraph: str, spans: Iterator[tuple[int, int]]) -> Iterator
     if second is not None:
         yield second
     yield from spans
+
+
+def _counts(paragraph: str, start: int, match: regex.Match[str]) -> bool:
+    """Does a bare number (no unit) count rather than rank, so that its full stop ends the
+    sentence before any capital but a month's ("stieg auf 45. Rettungskräfte ...")? It does
+    after a word no ordinal follows (``NOT_BEFORE_ORDINALS``: "auf", "rund") and after a
+    noun inside the sentence ("im Jahr 1530. William ...", "Route 99. Derzeit ..."); an
+    ordinal follows a determiner ("am 3. Juni"), a conjunction ("17. und 18.") or opens the
+    sentence ("Jeder 3. Deutsche")."""
+    if match["unit"] or match["word"].lower() in MONTH_NUMBERS:
+        return False
+    before = _TWO_WORDS_BEFORE.search(paragraph, max(start, match.start() - 80), match.start())
+    if before is None:
+        return False
+    earlier, word = before.groups()
+    if word.lower() in NOT_BEFORE_ORDINALS:
+        return True
+    return (
+        _NOUN.fullmatch(word) is not None
+        and word.lower() not in DETERMINERS
+        and earlier is not None
+        and _SENTENCE_END_MARK.search(earlier) is None
+    )
 
 
 def _bounded(view: str, start: int, end: int) -> Iterator[tuple[int, int]]:

@@ -84,6 +84,8 @@ CARDINALS = de.CARDINALS | en.CARDINALS
 SENTENCE_OPENERS = de.SENTENCE_OPENERS | en.SENTENCE_OPENERS
 NOT_AFTER_ORDINALS = de.NOT_AFTER_ORDINALS | en.NOT_AFTER_ORDINALS
 """Words that open a sentence after a number's full stop ("45. Die"), never an ordinal's noun."""
+NOT_BEFORE_ORDINALS = de.NOT_BEFORE_ORDINALS | en.NOT_BEFORE_ORDINALS
+"""Words after which a number counts and never ranks ("stieg auf 45. Rettungskräfte ...")."""
 GENERIC_NOUNS = de.GENERIC_NOUNS | en.GENERIC_NOUNS
 FOOTER_PHRASES = de.FOOTER_PHRASES + en.FOOTER_PHRASES
 NEGATIONS = de.NEGATIONS | en.NEGATIONS

@@ -267,6 +267,13 @@ NOT_AFTER_ORDINALS = frozenset(
     "dieser dieses diesem diesen im am in an auf aus bei mit nach seit von vor zu zum zur und "
     "aber doch denn oder auch so da dann damit dabei dort nun jetzt zudem außerdem laut".split()
 )
+# Words after which a number counts and never ranks ("stieg auf 45.", "rund 300."): a
+# capital after its full stop opens the next sentence, whatever the word
+# ("Die Zahl stieg auf 45. Rettungskräfte suchen weiter."; ingest/sentences.py). A bare
+# ordinal follows a determiner ("am 3.", "der 7."), a conjunction ("17. und 18.") or "bis".
+NOT_BEFORE_ORDINALS = frozenset(
+    "auf über unter rund etwa ca. fast knapp mindestens höchstens insgesamt".split()
+)
 GENERIC_NOUNS = frozenset(
     "mal male jahr jahre jahren jahres monat monate monaten monats woche wochen tag tage tagen "
     "tages zeit zeitpunkt datum ende anfang beginn mitte teil teile zahl anzahl artikel text "

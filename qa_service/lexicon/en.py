@@ -137,6 +137,7 @@ SENTENCE_OPENERS = frozenset(
     "about around nearly almost more less only still thus".split()
 )
 NOT_AFTER_ORDINALS = frozenset("the he she it they we this these those there but".split())
+NOT_BEFORE_ORDINALS = frozenset("to of about over under around nearly almost than".split())
 GENERIC_NOUNS = frozenset("passage passages article evidence question answer source".split())
 # Generated answers (answer/verification.py): see de.py.
 NEGATIONS = frozenset("not no never none nobody nothing neither nor nowhere without cannot".split())

@@ -268,3 +268,28 @@ def test_a_sentence_ending_in_an_abbreviated_unit_ends_there(
 )
 def test_a_dateline_opens_the_lead_sentence(text: str, expected: list[str]) -> None:
     assert sentence_texts(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (  # hunt15: "auf 45." counts, so no ordinal's noun follows it
+            "Die Zahl stieg auf 45. Rettungskräfte suchen weiter.",
+            ["Die Zahl stieg auf 45.", "Rettungskräfte suchen weiter."],
+        ),
+        ("Es kamen rund 300. Viele blieben.", ["Es kamen rund 300.", "Viele blieben."]),
+        (  # after a noun inside the sentence (XQuAD-de: "als Interstate 9. Derzeit ...")
+            "Sie belegte Platz 3. Trainer Müller war zufrieden.",
+            ["Sie belegte Platz 3.", "Trainer Müller war zufrieden."],
+        ),
+        (  # ordinals stay: after a determiner, a conjunction, opening a sentence, a month
+            "Jeder 3. Deutsche ist betroffen. Im 17. und 18. Jahrhundert blühte sie.",
+            ["Jeder 3. Deutsche ist betroffen.", "Im 17. und 18. Jahrhundert blühte sie."],
+        ),
+        ("Sie gilt ab Platz 1. Januar ist egal.", ["Sie gilt ab Platz 1. Januar ist egal."]),
+        ("Es stieg auf 3. Juni war der Tag.", ["Es stieg auf 3. Juni war der Tag."]),
+    ],
+)
+def test_a_number_that_counts_ends_its_sentence(text: str, expected: list[str]) -> None:
+    sentences = segment_article(text).sentences
+    assert [text[s.start : s.end] for s in sentences] == expected
