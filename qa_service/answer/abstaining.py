@@ -29,15 +29,23 @@ def asks_something(question: str, query: str) -> bool:
     only of small talk ("Danke!", "ok", "Super, das hilft mir") asks nothing. Anything else, a
     keyword or a misspelled name ("Schoygu") included, is left to the dense evidence. A run of
     one or two repeated letters ("Wer aaaa…?") is no word: e5 reads 2,000 of them as close to
-    some sentence (HUNT11 L3), so a message of only such runs asks nothing either.
+    some sentence (HUNT11 L3), so a message of only such runs asks nothing either. Nor does a
+    search of numbers alone ("134", a list of 500): e5 reads digits as close to any sentence
+    full of figures, and the words test finds every one of them there (hunt15: a table-like
+    run-on sentence answered both). A follow-up's number ("Und 2024?") asks through its
+    query, which the conversation lends its words.
     """
-    if not _real(content_words(query)):
+    if not any(_has_letter(word) for word in _real(content_words(query))):
         return False
     own = content_words(question)  # none: a follow-up ("Wann war das?"), asked via query
     if not own:
         return True
     real = _real(own)
     return bool(real) and not real <= SMALL_TALK
+
+
+def _has_letter(word: str) -> bool:
+    return any(char.isalpha() for char in word)
 
 
 def _real(words: set[str]) -> set[str]:

@@ -247,3 +247,19 @@ def test_an_english_topic_is_found_gone_by_its_names(query: str, lost: bool) -> 
     # Read word by word, as a German topic is, its English words are in no German sentence.
     if "Browdi" not in query:
         assert topic_not_found("When was that?", [], query, sentences) is True
+
+
+@pytest.mark.parametrize(
+    ("message", "asks"),
+    [
+        ("134", False),  # hunt15: numbers alone were answered from a run-on list of figures
+        (" ".join(str(i) for i in range(500)), False),
+        ("2:1", False),
+        ("Was betrifft Punkt 134?", True),
+        ("G7", True),
+    ],
+)
+def test_numbers_alone_ask_nothing(message: str, asks: bool) -> None:
+    assert asks_something(message, message) is asks
+    # A follow-up's number asks through the query the conversation lends its words.
+    assert asks_something(message, f"{message} Besucher Seestadt")

@@ -212,3 +212,35 @@ def test_a_dateline_is_never_cited_alone(client: TestClient, question: str) -> N
     body = ask_exact(client, question)
     assert all(c["quote"].rstrip(".") != "Dresden" for c in body["citations"]), body
     assert all(p["text"].rstrip(".") != "Dresden" for p in body["passages"]), body
+
+
+RUN_ON_REPORT = (
+    "Der Bericht "
+    + ", ".join(f"Punkt {i} betrifft die Straße {i}" for i in range(400))
+    + ". Der Minister Hans Vogt hat den Bericht am Dienstag vorgestellt."
+)
+
+
+def test_garbage_over_a_run_on_list_of_figures_abstains(client: TestClient) -> None:
+    """hunt15: over a 13,800-character run-on sentence of figures, "134" and a list of 500
+    numbers were answered with a ~1,900-character piece of it: every number is in it, and
+    e5 reads digits as close to it. Numbers alone ask nothing; real questions about the
+    report are still answered, quoted exactly."""
+    report = {"id": "run-on", "text": RUN_ON_REPORT}
+    assert client.post("/v1/documents", json=report).status_code == 201
+    garbage = [
+        "134",
+        " ".join(str(i) for i in range(500)),
+        "https://example.org/?a=1&b=2",
+        "Wer ist Rutte" + "\u0301" * 1900 + "?",
+    ]
+    for question in garbage:
+        body = ask_exact(client, question)
+        assert body["abstained"] is True and body["citations"] == [], (question[:40], body)
+    body = ask_exact(client, "Wer hat den Bericht vorgestellt?")
+    assert body["citations"][0]["quote"] == (
+        "Der Minister Hans Vogt hat den Bericht am Dienstag vorgestellt."
+    )
+    body = ask_exact(client, "Was betrifft Punkt 134?")
+    assert body["abstained"] is False
+    assert "Punkt 134 betrifft die Straße 134" in body["citations"][0]["quote"]
