@@ -66,7 +66,8 @@ def test_normalize_date(value: str, expected: str | None) -> None:
         ("Bahnhof\n\nGroßenhain – Der Bau beginnt am 4. Dezember 2026.", None),
         ("Hilfe\n\nBrüssel, Belgien - Am 4. Juni 2025 trafen sich alle.", None),
         ("Am 2. Juni 2025\n\nGroßenhain – Am 4. Juni 2025 feiert die Stadt.", "2025-06-02"),
-        # a headline is no dateline
+        # a headline is no dateline, nor is a subject opened by an article
+        ("Plan\n\nDie Regierung – so heißt es – hat am 4. Juni 2025 beschlossen.", "2025-06-04"),
         ("Ukraine-Krieg – Neue Hilfe\n\nAm 4. Juni 2025 treffen sich alle.", "2025-06-04"),
         ("Krieg – Hilfe kommt!\n\nAm 4. Juni 2025 treffen sich alle.", "2025-06-04"),
         ("Rückblick\n\nAm 9. November 1989 fiel die Mauer.", "1989-11-09"),

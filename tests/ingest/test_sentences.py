@@ -264,6 +264,7 @@ def test_a_sentence_ending_in_an_abbreviated_unit_ends_there(
             ["Er kam aus Dresden.", "Dort blieb er.", "Dresden."],
         ),
         ("Er kam. Dresden. Der Rat tagt.", ["Er kam.", "Dresden.", "Der Rat tagt."]),
+        ("Das Derby. Es war toll.", ["Das Derby.", "Es war toll."]),  # an article: no place
     ],
 )
 def test_a_dateline_opens_the_lead_sentence(text: str, expected: list[str]) -> None:
