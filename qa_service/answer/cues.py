@@ -24,6 +24,7 @@ from qa_service.lexicon import (
     MONTH_NUMBERS,
     NUMBER_QUESTIONS,
     NUMBER_WORDS,
+    ROLE_VERBS,
     SCALE_WORDS,
     SPEECH_MARKERS,
     SPEECH_VERBS,
@@ -320,4 +321,25 @@ def role_holder_test(question: str) -> Callable[[str], bool]:
     if role is None:
         return lambda sentence: False
     pattern = re.compile(rf"(?i:\w*{re.escape(role)}\w*){_NAME_AFTER_ROLE}")
+    return lambda sentence: pattern.search(sentence) is not None
+
+
+# -- a role asked by its verb: "Wer trainiert Dynamo Dresden?", "Who coaches Dynamo?" --
+# The holder is named by the role noun ("Trainer Markus Brenner lobte ..."), which shares no
+# word with the verb; the dateline sentence naming the club wins on its words otherwise.
+_ROLE_VERB_QUESTION = re.compile(
+    rf"^\W*(?:(?:und|and)\s+)?(?:wer|who)\s+(?P<verb>{alternation(tuple(ROLE_VERBS))})\b",
+    re.IGNORECASE,
+)
+
+
+def verb_role_test(question: str) -> Callable[[str], bool]:
+    """Whether a sentence names the holder of the role the question asks for by its verb
+    (``lexicon.ROLE_VERBS``): a word holding one of the verb's role nouns with a name after
+    it. A question asking no role by a verb: no sentence does."""
+    asked = _ROLE_VERB_QUESTION.search(question)
+    if asked is None:
+        return lambda sentence: False
+    roles = ROLE_VERBS[asked.group("verb").lower()]
+    pattern = re.compile(rf"(?i:\w*(?:{alternation(roles)})\w*){_NAME_AFTER_ROLE}")
     return lambda sentence: pattern.search(sentence) is not None

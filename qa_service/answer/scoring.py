@@ -9,7 +9,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from qa_service.answer.citations import Ranked
-from qa_service.answer.cues import answer_type_test, expected_answer_type, role_holder_test
+from qa_service.answer.cues import (
+    answer_type_test,
+    expected_answer_type,
+    role_holder_test,
+    verb_role_test,
+)
 from qa_service.retrieval.lexical import term_coverage, words_found
 from qa_service.retrieval.retriever import CandidateSentence
 from qa_service.tuning import answer as tuning
@@ -37,6 +42,9 @@ def score_candidates(
     # "Wie heißt der Bürgermeister von X?": the role noun with a name after it is the "who"
     # question's answer type, worth the wh-word cue (``cues.role_holder_test``).
     holds = role_holder_test(question)
+    # "Wer trainiert X?": the role noun with a name after it ("Trainer Markus Brenner"), worth
+    # its own weight (``ScoreWeights.role``).
+    names_role = verb_role_test(question)
     scores = []
     for c, covered, added in zip(
         candidates, coverage, extra or [0.0] * len(candidates), strict=True
@@ -49,6 +57,7 @@ def score_candidates(
             + weights.previous * previous
             + weights.chunk * chunk
             + (cue if fits(c.row.text) or holds(c.row.text) else 0.0)
+            + (weights.role if names_role(c.row.text) else 0.0)
             - (weights.heading_penalty if c.row.kind == "heading" else 0.0)
             + added
         )

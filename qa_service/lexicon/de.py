@@ -214,6 +214,17 @@ SPEECH_VERBS = (
     "geäußert betonen betont betonte betonten meinen meint meinte gemeint antworten antwortet "
     "antwortete mitgeteilt teilte".split()
 )
+# "Wer trainiert Dynamo?", "Wer leitet die Tafel?": a verb asking who holds a role; the
+# sentence naming the holder says it by the role noun ("Trainer Markus Brenner ...",
+# "Vereinschefin Monika Schreiber"), not by the verb (``answer/cues.py``, role holders).
+# Verb form -> the role nouns (lower case, found inside compounds: "Feuerwehrchef").
+_LEADERS = ("leiter", "chef", "vorsitzende", "direktor", "präsident")
+_GOVERNORS = ("bürgermeister", "landrat", "ministerpräsident", "kanzler", "regierungschef")
+ROLE_VERBS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys("trainiert trainierte trainieren coacht coachte".split(), ("trainer",)),
+    **dict.fromkeys("leitet leitete leiten führt führte führen".split(), _LEADERS),
+    **dict.fromkeys("regiert regierte regieren".split(), _GOVERNORS),
+}
 SPEECH_MARKERS = (  # regular expressions, case-sensitive: "laut" before a name, not "laut werden"
     r",\s*so\s+(?:der\s+|die\s+)?[A-ZÄÖÜ]",
     r"\b[Ll]aut\s+[A-ZÄÖÜ]",

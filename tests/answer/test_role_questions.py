@@ -4,7 +4,7 @@ role noun ("Bürgermeister Thomas Keller (SPD) sagte ...") is in tests/answer/te
 
 import pytest
 
-from qa_service.answer.cues import asked_role, role_holder_test
+from qa_service.answer.cues import asked_role, role_holder_test, verb_role_test
 from qa_service.retrieval.lexical import content_words, words_found
 
 
@@ -53,3 +53,24 @@ def test_the_role_asked_for(question: str, role: str | None) -> None:
 def test_a_sentence_names_the_holder_after_the_role(sentence: str, names: bool) -> None:
     assert role_holder_test("Wie heißt der Bürgermeister von Kleinhausen?")(sentence) is names
     assert role_holder_test("Wer siegte in Tannenfeld?")(sentence) is False
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "names"),
+    [
+        ("Wer trainiert den SV Birkenau?", "Trainer Jens Adler lobte die Elf.", True),
+        ("Wer leitet die Tafel?", "Das sagte Vereinschefin Anna Roth am Montag.", True),
+        ("Wer leitete das Freibad?", "Badleiter Uwe Kern (58) rechnet mit Gästen.", True),
+        ("Wer regiert die Stadt?", "Oberbürgermeisterin Eva Stolz sprach.", True),
+        ("Who coaches SV Birkenau?", "Trainer Jens Adler lobte die Elf.", True),
+        ("Und wer führt den Verein?", "Der Vorsitzende Karl Meier trat an.", True),
+        # the role noun without a name after it, or another role than the verb's
+        ("Wer trainiert den SV Birkenau?", "Der Trainer lobte die Elf.", False),
+        ("Wer regiert die Stadt?", "Trainer Jens Adler lobte die Elf.", False),
+        # no role asked by a verb
+        ("Wer gewann das Spiel?", "Trainer Jens Adler lobte die Elf.", False),
+        ("Wann trainiert der SV Birkenau?", "Trainer Jens Adler lobte die Elf.", False),
+    ],
+)
+def test_a_role_asked_by_its_verb(question: str, sentence: str, names: bool) -> None:
+    assert verb_role_test(question)(sentence) is names
