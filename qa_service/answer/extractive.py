@@ -20,6 +20,7 @@ from qa_service.answer.abstaining import (
     asks_beyond_topic,
     few_words_found,
     lacks_asked_quantity,
+    missing_place,
     near_miss,
     own_words,
     topic_not_found,
@@ -290,6 +291,9 @@ class ExtractiveAnswerer:
         diagnostics["few_words_found"] = float(few_words)
         threshold = self.abstain_threshold(language, near_miss=missing, few_words=few_words)
         if abstains(evidence, threshold, question, query):
+            return [], diagnostics
+        if language in self.calibration.missing_place and missing_place(question, texts):
+            diagnostics["missing_place"] = 1.0
             return [], diagnostics
         own = own_words(question)  # what it names or asks of its own, read once
         if self.beyond_topic(question, own, language, texts, topic):

@@ -8,6 +8,7 @@ from qa_service.answer.abstaining import (
     asks_something,
     few_words_found,
     lacks_asked_quantity,
+    missing_place,
     near_miss,
     own_words,
     topic_not_found,
@@ -247,3 +248,22 @@ def test_an_english_topic_is_found_gone_by_its_names(query: str, lost: bool) -> 
     # Read word by word, as a German topic is, its English words are in no German sentence.
     if "Browdi" not in query:
         assert topic_not_found("When was that?", [], query, sentences) is True
+
+
+LEVELS = "In Ratzdorf erreichte der Pegel 5,62 Meter, in Frankfurt (Oder) 5,85 Meter."
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("Wie hoch war der Pegel in Görlitz?", True),  # said of other places only
+        ("How high was the river in Görlitz?", True),
+        ("Wie viele Helfer kamen aus Zwickau?", True),
+        ("Wie hoch war der Pegel in Ratzdorf?", False),
+        ("Wie hoch war der Pegel in Frankfurt (Oder)?", False),
+        ("Wie hoch war der Pegel in der Stadt?", False),  # no named place
+        ("Wie hoch war der Pegel?", False),
+    ],
+)
+def test_a_named_place_no_sentence_names(question: str, missing: bool) -> None:
+    assert missing_place(question, [LEVELS, "Die Deiche halten."]) is missing
