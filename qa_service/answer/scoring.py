@@ -11,6 +11,7 @@ import numpy as np
 from qa_service.answer.citations import Ranked
 from qa_service.answer.cues import (
     answer_type_test,
+    asked_kind,
     expected_answer_type,
     role_holder_test,
     verb_role_test,
@@ -38,6 +39,8 @@ def score_candidates(
     max_chunk = max(c.chunk_score for c in candidates)
     answer_type = expected_answer_type(question)
     cue = weights.speech if answer_type == "speech" else weights.cue
+    if answer_type == "number" and asked_kind(question):
+        cue = max(cue, weights.measure)  # "Wie lange ...?": a duration, not any number
     fits = answer_type_test(question, answer_type)  # the question read once
     # "Wie heißt der Bürgermeister von X?": the role noun with a name after it is the "who"
     # question's answer type, worth the wh-word cue (``cues.role_holder_test``).

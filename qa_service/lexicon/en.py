@@ -93,14 +93,16 @@ MEASURE_UNITS = {
     "price": r"euros?|cents?|dollars?|pounds?|francs?|r[ou]bles?|yuan|yen|[€$£]",
     "distance": r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|yards?",
     "age": r"years?",  # "69 years old", "a 69-year-old"
+    "duration": r"(?:day|week|month|year|decade|centur(?:y|ie)|hour|minute|second)s?",
 }
 MEASURE_WORDS: dict[str, str] = dict.fromkeys("cost costs".split(), "price") | dict.fromkeys(
     "weigh weighs weighed".split(), "weight"
 )  # see de.py; "How much did it cost?" is a number question already
 MEASURE_VERB_QUESTIONS = (r"how\s+much", r"what")
-MEASURE_BEFORE = {"price": r"[€$£]", "age": r"aged|age(?:\s+of)?"}  # "at age 39"
+MEASURE_BEFORE = {"price": r"[€$£]", "age": r"aged|age(?:\s+of)?", "duration": ""}  # "at age 39"
 MEASURE_WITHOUT_NUMBER = {  # see de.py: "Admission is free."
-    "price": r"free\s+of\s+charge|for\s+free|(?:is|are|was|were)\s+(?:\w+\s+)?free(?!\w)"
+    "price": r"free\s+of\s+charge|for\s+free|(?:is|are|was|were)\s+(?:\w+\s+)?free(?!\w)",
+    "duration": r"since(?!\w)|until(?!\w)",
 }
 SCALE_WORDS = r"million|billion|trillion|thousand|bn"
 NUMBER_QUESTIONS = (

