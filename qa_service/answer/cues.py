@@ -7,7 +7,7 @@ a filter.
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -343,3 +343,14 @@ def verb_role_test(question: str) -> Callable[[str], bool]:
     roles = ROLE_VERBS[asked.group("verb").lower()]
     pattern = re.compile(rf"(?i:\w*(?:{alternation(roles)})\w*){_NAME_AFTER_ROLE}")
     return lambda sentence: pattern.search(sentence) is not None
+
+
+def found_role_verb(question: str, sentences: Sequence[str]) -> str:
+    """``question`` without the verb it asks a role by when one of ``sentences`` names that
+    role's holder (``verb_role_test``): "Wer leitet die Feuerwehr?" is answered by
+    "Feuerwehrchef Torben Claußen sagte ...", which holds no "leitet"; for the tests that
+    count the question's words found in the candidates. Otherwise ``question`` as it is."""
+    asked = _ROLE_VERB_QUESTION.search(question)
+    if asked is None or not any(map(verb_role_test(question), sentences)):
+        return question
+    return question[: asked.start("verb")] + question[asked.end("verb") :]

@@ -4,8 +4,13 @@ role noun ("Bürgermeister Thomas Keller (SPD) sagte ...") is in tests/answer/te
 
 import pytest
 
-from qa_service.answer.cues import asked_role, role_holder_test, verb_role_test
-from qa_service.retrieval.lexical import content_words, words_found
+from qa_service.answer.cues import (
+    asked_role,
+    found_role_verb,
+    role_holder_test,
+    verb_role_test,
+)
+from qa_service.retrieval.lexical import content_words, share_found, words_found
 
 
 @pytest.mark.parametrize(
@@ -74,3 +79,13 @@ def test_a_sentence_names_the_holder_after_the_role(sentence: str, names: bool) 
 )
 def test_a_role_asked_by_its_verb(question: str, sentence: str, names: bool) -> None:
     assert verb_role_test(question)(sentence) is names
+
+
+def test_a_role_verb_is_found_by_its_holder() -> None:
+    question = "Wer leitet die Feuerwehr?"
+    named = ["Die Feuerwehr kam.", "Feuerwehrchef Torben Claußen sagte: „Niemand wurde verletzt.“"]
+    assert share_found(found_role_verb(question, named), named) == 1.0
+    unnamed = ["Die Feuerwehr kam.", "Der Chef sagte es."]  # no name after the role
+    assert found_role_verb(question, unnamed) == question
+    assert share_found(question, unnamed) < 1.0
+    assert found_role_verb("Wer rettete die Katze?", named) == "Wer rettete die Katze?"
