@@ -15,11 +15,11 @@ from qa_service.evaluation.harness import fresh_service
 from qa_service.evaluation.newscheck import NewsCheck, Result, ask_check, load_news_check, score
 from qa_service.service import QAService
 from tests.helpers.embedders import MemoEmbedder
-from tests.helpers.paths import ROOT
+from tests.helpers.paths import EVAL_DATA
 
 pytestmark = pytest.mark.slow  # quality floors over every question (the eval tier)
 
-DATA = ROOT / "tests" / "evaluation" / "data" / "news-check.json"
+DATA = EVAL_DATA / "news-check.json"
 
 
 @pytest.fixture(scope="module")
