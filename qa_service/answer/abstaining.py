@@ -5,6 +5,7 @@ evidence (``scoring.evidence_score``) must reach the embedding model's calibrate
 for the question's language, and the message must ask about something at all.
 """
 
+import re
 from collections.abc import Sequence
 
 from qa_service.answer.cues import AskedQuantity, asked_measure, expected_answer_type
@@ -62,6 +63,19 @@ def near_miss(question: str, passages: Sequence[str]) -> bool:
     """A capitalised word of the question (a name; in German any noun) is in none of the
     candidate sentences: such a question must show more evidence (``Calibration.near_miss``)."""
     return bool(missing_names(question, passages))
+
+
+_PLACE = re.compile(r"\b(?:in|aus|bei)\s+(?-i:(?P<place>[A-ZÄÖÜ][\w-]*))", re.IGNORECASE)
+"""A named place the question asks about: "in Görlitz", "aus Zwickau", "in Frankfurt (Oder)"."""
+
+
+def missing_place(question: str, passages: Sequence[str]) -> bool:
+    """The question places what it asks in a named place ("Wie viel Regen fiel in Zwickau?")
+    that none of ``passages`` (the candidate sentences) names, compound-aware
+    (``lexical.missing_names``): found sentences on the topic say it of other places ("in
+    Plauen"), and citing them answers about the wrong place."""
+    places = [m.group("place") for m in _PLACE.finditer(question)]
+    return bool(places) and bool(set(missing_names(" ".join(["in", *places]), passages)))
 
 
 def few_words_found(question: str, passages: Sequence[str], least_share: float) -> bool:

@@ -20,6 +20,7 @@ from qa_service.answer.abstaining import (
     asks_beyond_topic,
     few_words_found,
     lacks_asked_quantity,
+    missing_place,
     near_miss,
     own_words,
     topic_not_found,
@@ -32,7 +33,7 @@ from qa_service.answer.citations import (
     build_citations,
     group_citations,
 )
-from qa_service.answer.cues import expected_answer_type
+from qa_service.answer.cues import expected_answer_type, found_role_verb
 from qa_service.answer.language import (
     ABSTAIN_MESSAGE,
     ASSISTANT_MESSAGE,
@@ -285,11 +286,16 @@ class ExtractiveAnswerer:
         texts = [c.row.text for c in candidates]
         missing = language in self.calibration.near_miss and near_miss(question, texts)
         few = self.calibration.few_words_found.get(language)
-        few_words = few is not None and few_words_found(question, texts, few[0])
+        # a role verb is found by its role noun ("Wer leitet ...?" - "Feuerwehrchef ...")
+        worded = found_role_verb(question, texts) if few is not None else question
+        few_words = few is not None and few_words_found(worded, texts, few[0])
         diagnostics["near_miss"] = float(missing)
         diagnostics["few_words_found"] = float(few_words)
         threshold = self.abstain_threshold(language, near_miss=missing, few_words=few_words)
         if abstains(evidence, threshold, question, query):
+            return [], diagnostics
+        if language in self.calibration.missing_place and missing_place(question, texts):
+            diagnostics["missing_place"] = 1.0
             return [], diagnostics
         own = own_words(question)  # what it names or asks of its own, read once
         if self.beyond_topic(question, own, language, texts, topic):

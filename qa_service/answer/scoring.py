@@ -9,7 +9,13 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from qa_service.answer.citations import Ranked
-from qa_service.answer.cues import answer_type_test, expected_answer_type, role_holder_test
+from qa_service.answer.cues import (
+    answer_type_test,
+    asked_kind,
+    expected_answer_type,
+    role_holder_test,
+    verb_role_test,
+)
 from qa_service.retrieval.lexical import term_coverage, words_found
 from qa_service.retrieval.retriever import CandidateSentence
 from qa_service.tuning import answer as tuning
@@ -33,10 +39,15 @@ def score_candidates(
     max_chunk = max(c.chunk_score for c in candidates)
     answer_type = expected_answer_type(question)
     cue = weights.speech if answer_type == "speech" else weights.cue
+    if answer_type == "number" and asked_kind(question):
+        cue = max(cue, weights.measure)  # "Wie lange ...?": a duration, not any number
     fits = answer_type_test(question, answer_type)  # the question read once
     # "Wie heißt der Bürgermeister von X?": the role noun with a name after it is the "who"
     # question's answer type, worth the wh-word cue (``cues.role_holder_test``).
     holds = role_holder_test(question)
+    # "Wer trainiert X?": the role noun with a name after it ("Trainer Markus Brenner"), worth
+    # its own weight (``ScoreWeights.role``).
+    names_role = verb_role_test(question)
     scores = []
     for c, covered, added in zip(
         candidates, coverage, extra or [0.0] * len(candidates), strict=True
@@ -49,6 +60,7 @@ def score_candidates(
             + weights.previous * previous
             + weights.chunk * chunk
             + (cue if fits(c.row.text) or holds(c.row.text) else 0.0)
+            + (weights.role if names_role(c.row.text) else 0.0)
             - (weights.heading_penalty if c.row.kind == "heading" else 0.0)
             + added
         )

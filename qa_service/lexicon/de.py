@@ -139,7 +139,7 @@ MEASURES: dict[str, str | None] = {
     "weit": "distance",
     "alt": "age",
     "lang": None,
-    "lange": None,
+    "lange": "duration",  # "Wie lange wurde gebaut?" (not "lang": "Wie lang ist sie?")
     "hoch": None,
     "groß": None,
     "gross": None,
@@ -180,14 +180,17 @@ MEASURE_UNITS = {
     "price": r"euro|cent|dollar|franken|pfund|rubel|yuan|yen|[€$£]",
     "distance": r"(?:kilo|zenti|milli)?metern?|km|cm|mm|m|(?:see)?meilen?",
     "age": r"jahre?n?|jährig\w*|lebensjahr\w*",
+    "duration": r"(?:tag|woche|monat|jahr|jahrzehnt|jahrhundert|stunde|minute|sekunde)\w*",
 }
-MEASURE_BEFORE = {"price": r"[€$£]", "age": r"alter\s+von"}  # "im Alter von 38"
+MEASURE_BEFORE = {"price": r"[€$£]", "age": r"alter\s+von", "duration": ""}  # "im Alter von 38"
 # What states a measure without a number: a price of nothing ("Der Eintritt ist frei.",
 # "Die Teilnahme ist kostenlos.") answers "Wie viel kostet der Eintritt?" (hunt15). "frei"
 # only as what something is or stays ("ist frei"), not "freie Wahlen".
 MEASURE_WITHOUT_NUMBER = {
     "price": r"kostenlos|kostenfrei|gebührenfrei|gratis|umsonst"
-    r"|(?:ist|sind|war|waren|bleibt|bleiben|blieb|blieben)\s+(?:\w+\s+)?frei(?!\w)"
+    r"|(?:ist|sind|war|waren|bleibt|bleiben|blieb|blieben)\s+(?:\w+\s+)?frei(?!\w)",
+    # a span by its start or end ("seit 2019", "bis Donnerstagmittag"; not "bis zu zwölf")
+    "duration": r"seit(?!\w)|bis(?!\w)(?!\s+zu\b)",
 }
 SCALE_WORDS = r"millionen?|milliarden?|mio\.|mrd\.|tausend"
 # Questions asking for a number / a time (regular expressions, matched case-insensitively).
@@ -214,6 +217,17 @@ SPEECH_VERBS = (
     "geäußert betonen betont betonte betonten meinen meint meinte gemeint antworten antwortet "
     "antwortete mitgeteilt teilte".split()
 )
+# "Wer trainiert Dynamo?", "Wer leitet die Tafel?": a verb asking who holds a role; the
+# sentence naming the holder says it by the role noun ("Trainer Markus Brenner ...",
+# "Vereinschefin Monika Schreiber"), not by the verb (``answer/cues.py``, role holders).
+# Verb form -> the role nouns (lower case, found inside compounds: "Feuerwehrchef").
+_LEADERS = ("leiter", "chef", "vorsitzende", "direktor", "präsident")
+_GOVERNORS = ("bürgermeister", "landrat", "ministerpräsident", "kanzler", "regierungschef")
+ROLE_VERBS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys("trainiert trainierte trainieren coacht coachte".split(), ("trainer",)),
+    **dict.fromkeys("leitet leitete leiten führt führte führen".split(), _LEADERS),
+    **dict.fromkeys("regiert regierte regieren".split(), _GOVERNORS),
+}
 SPEECH_MARKERS = (  # regular expressions, case-sensitive: "laut" before a name, not "laut werden"
     r",\s*so\s+(?:der\s+|die\s+)?[A-ZÄÖÜ]",
     r"\b[Ll]aut\s+[A-ZÄÖÜ]",

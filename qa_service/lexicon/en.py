@@ -93,14 +93,16 @@ MEASURE_UNITS = {
     "price": r"euros?|cents?|dollars?|pounds?|francs?|r[ou]bles?|yuan|yen|[€$£]",
     "distance": r"(?:kilo|centi|milli)?met(?:er|re)s?|km|cm|mm|m|miles?|feet|foot|ft|yards?",
     "age": r"years?",  # "69 years old", "a 69-year-old"
+    "duration": r"(?:day|week|month|year|decade|centur(?:y|ie)|hour|minute|second)s?",
 }
 MEASURE_WORDS: dict[str, str] = dict.fromkeys("cost costs".split(), "price") | dict.fromkeys(
     "weigh weighs weighed".split(), "weight"
 )  # see de.py; "How much did it cost?" is a number question already
 MEASURE_VERB_QUESTIONS = (r"how\s+much", r"what")
-MEASURE_BEFORE = {"price": r"[€$£]", "age": r"aged|age(?:\s+of)?"}  # "at age 39"
+MEASURE_BEFORE = {"price": r"[€$£]", "age": r"aged|age(?:\s+of)?", "duration": ""}  # "at age 39"
 MEASURE_WITHOUT_NUMBER = {  # see de.py: "Admission is free."
-    "price": r"free\s+of\s+charge|for\s+free|(?:is|are|was|were)\s+(?:\w+\s+)?free(?!\w)"
+    "price": r"free\s+of\s+charge|for\s+free|(?:is|are|was|were)\s+(?:\w+\s+)?free(?!\w)",
+    "duration": r"since(?!\w)|until(?!\w)",
 }
 SCALE_WORDS = r"million|billion|trillion|thousand|bn"
 NUMBER_QUESTIONS = (
@@ -114,6 +116,17 @@ SPEECH_VERBS = (
     "say says said saying stated tell tells told explain explains explained claimed argue "
     "argues argued".split()  # not "state", "claim": nouns as often ("the state", "a claim")
 )
+# "Who coaches Dynamo?" over German articles: the German role nouns (``de.ROLE_VERBS``).
+ROLE_VERBS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys("coaches coached trains trained manages managed".split(), ("trainer",)),
+    **dict.fromkeys(
+        "leads led heads headed runs ran chairs chaired".split(),
+        ("leiter", "chef", "vorsitzende", "direktor", "präsident"),
+    ),
+    **dict.fromkeys(
+        "governs governed".split(), ("bürgermeister", "landrat", "ministerpräsident", "kanzler")
+    ),
+}
 SPEECH_MARKERS = (r"\b[Aa]ccording\s+to\b",)
 SUBJUNCTIVE: tuple[str, ...] = ()  # English reports speech with its verbs and quotes
 DATE_LABELS = ("date", "published", "updated")

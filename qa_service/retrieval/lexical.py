@@ -15,7 +15,7 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_GERMAN
 
-from qa_service.lexicon import NUMBER_WORDS, QUESTION_WORDS, WORD
+from qa_service.lexicon import MEASURE_WORDS, NUMBER_WORDS, QUESTION_WORDS, WORD
 from qa_service.textcheck import nfc
 from qa_service.tuning.retrieval import (
     COMPOUND_MATCH,
@@ -29,6 +29,13 @@ from qa_service.tuning.retrieval import (
 STOPWORDS = frozenset(STOPWORDS_GERMAN) | frozenset(STOPWORDS_EN) | QUESTION_WORDS
 _PARTS = re.compile(r"[-'’]")
 _stemmer = Stemmer.Stemmer("german")
+# A word naming a measure is matched by the other words naming it ("gekostet" by
+# "Baukosten", "Kosten" by "kostete"; ``lexicon.MEASURE_WORDS``): "Was hat sie gekostet?" is
+# answered by "Die Baukosten beliefen sich auf ...", which shares no stem with it.
+_SAME_MEASURE = {
+    word: tuple(w for w, k in MEASURE_WORDS.items() if k == kind and len(w) >= MIN_COMPOUND_PART)
+    for word, kind in MEASURE_WORDS.items()
+}
 
 
 @lru_cache(maxsize=200_000)
@@ -106,6 +113,8 @@ def _match(word: str, stem: str, terms: tuple[frozenset[str], str, tuple[str, ..
     ):
         return COMPOUND_MATCH
     if len(word) >= 2 * MIN_COMPOUND_PART and (word.startswith(parts) or word.endswith(parts)):
+        return COMPOUND_MATCH
+    if any(other in joined for other in _SAME_MEASURE.get(word, ())):
         return COMPOUND_MATCH
     return 0.0
 

@@ -8,6 +8,7 @@ from qa_service.answer.abstaining import (
     asks_something,
     few_words_found,
     lacks_asked_quantity,
+    missing_place,
     near_miss,
     own_words,
     topic_not_found,
@@ -263,3 +264,22 @@ def test_numbers_alone_ask_nothing(message: str, asks: bool) -> None:
     assert asks_something(message, message) is asks
     # A follow-up's number asks through the query the conversation lends its words.
     assert asks_something(message, f"{message} Besucher Seestadt")
+
+
+LEVELS = "In Ratzdorf erreichte der Pegel 5,62 Meter, in Frankfurt (Oder) 5,85 Meter."
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("Wie hoch war der Pegel in Görlitz?", True),  # said of other places only
+        ("How high was the river in Görlitz?", True),
+        ("Wie viele Helfer kamen aus Zwickau?", True),
+        ("Wie hoch war der Pegel in Ratzdorf?", False),
+        ("Wie hoch war der Pegel in Frankfurt (Oder)?", False),
+        ("Wie hoch war der Pegel in der Stadt?", False),  # no named place
+        ("Wie hoch war der Pegel?", False),
+    ],
+)
+def test_a_named_place_no_sentence_names(question: str, missing: bool) -> None:
+    assert missing_place(question, [LEVELS, "Die Deiche halten."]) is missing

@@ -160,6 +160,15 @@ def test_sentences_that_report_speech(sentence: str, speech: bool) -> None:
         ("Wie viel kostet der Eintritt?", "Es gab freie Wahlen.", False),
         ("Wie viel kostet der Eintritt?", "Am 4. Juni folgt ein Bürgerfest mit Musik.", False),
         ("Wie alt ist er?", "Er ist frei.", False),
+        # quality16: "Wie lange ...?" asks a duration, by its length or its start or end;
+        # another quantity ("84 Meter lang") or a year alone does not do.
+        ("Wie lange wurde gebaut?", "Nach drei Jahren Bauzeit ist sie frei.", True),
+        ("Wie lange dauerte es?", "Sie kämpften mehr als sechs Stunden.", True),
+        ("Wie lange war sie gesperrt?", "Sie war bis Donnerstagmittag gesperrt.", True),
+        ("Wie lange ist er im Amt?", "Er ist seit 2019 im Amt.", True),
+        ("Wie lange wurde gebaut?", "Die Brücke ist 84 Meter lang.", False),
+        ("Wie lange wurde gebaut?", "Die alte Brücke von 1956 wurde 2021 gesperrt.", False),
+        ("Wie lange staute es sich?", "Es staute sich auf bis zu zwölf Kilometer.", False),
     ],
 )
 def test_a_number_question_needs_a_fitting_quantity(

@@ -4,8 +4,13 @@ role noun ("Bürgermeister Thomas Keller (SPD) sagte ...") is in tests/answer/te
 
 import pytest
 
-from qa_service.answer.cues import asked_role, role_holder_test
-from qa_service.retrieval.lexical import content_words, words_found
+from qa_service.answer.cues import (
+    asked_role,
+    found_role_verb,
+    role_holder_test,
+    verb_role_test,
+)
+from qa_service.retrieval.lexical import content_words, share_found, words_found
 
 
 @pytest.mark.parametrize(
@@ -53,3 +58,34 @@ def test_the_role_asked_for(question: str, role: str | None) -> None:
 def test_a_sentence_names_the_holder_after_the_role(sentence: str, names: bool) -> None:
     assert role_holder_test("Wie heißt der Bürgermeister von Kleinhausen?")(sentence) is names
     assert role_holder_test("Wer siegte in Tannenfeld?")(sentence) is False
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "names"),
+    [
+        ("Wer trainiert den SV Birkenau?", "Trainer Jens Adler lobte die Elf.", True),
+        ("Wer leitet die Tafel?", "Das sagte Vereinschefin Anna Roth am Montag.", True),
+        ("Wer leitete das Freibad?", "Badleiter Uwe Kern (58) rechnet mit Gästen.", True),
+        ("Wer regiert die Stadt?", "Oberbürgermeisterin Eva Stolz sprach.", True),
+        ("Who coaches SV Birkenau?", "Trainer Jens Adler lobte die Elf.", True),
+        ("Und wer führt den Verein?", "Der Vorsitzende Karl Meier trat an.", True),
+        # the role noun without a name after it, or another role than the verb's
+        ("Wer trainiert den SV Birkenau?", "Der Trainer lobte die Elf.", False),
+        ("Wer regiert die Stadt?", "Trainer Jens Adler lobte die Elf.", False),
+        # no role asked by a verb
+        ("Wer gewann das Spiel?", "Trainer Jens Adler lobte die Elf.", False),
+        ("Wann trainiert der SV Birkenau?", "Trainer Jens Adler lobte die Elf.", False),
+    ],
+)
+def test_a_role_asked_by_its_verb(question: str, sentence: str, names: bool) -> None:
+    assert verb_role_test(question)(sentence) is names
+
+
+def test_a_role_verb_is_found_by_its_holder() -> None:
+    question = "Wer leitet die Feuerwehr?"
+    named = ["Die Feuerwehr kam.", "Feuerwehrchef Torben Claußen sagte: „Niemand wurde verletzt.“"]
+    assert share_found(found_role_verb(question, named), named) == 1.0
+    unnamed = ["Die Feuerwehr kam.", "Der Chef sagte es."]  # no name after the role
+    assert found_role_verb(question, unnamed) == question
+    assert share_found(question, unnamed) < 1.0
+    assert found_role_verb("Wer rettete die Katze?", named) == "Wer rettete die Katze?"

@@ -26,6 +26,7 @@ from benchmarks import (
     near_misses,
     openmp,
     quality,
+    quality16,
     question_tokens,
     scale,
     scaleout,
@@ -50,6 +51,7 @@ def _cache(bench_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
         scale,
         memory,
         quality,
+        quality16,
         learned_scorer,
         near_misses,
         answer_levers,
@@ -212,6 +214,12 @@ def test_memory() -> None:
     rows = memory.main(["--questions", "2", "--articles", "1"])
     _columns(rows, "process", "peak RSS MB")
     assert all(r["peak RSS MB"] > 0 for r in rows)
+
+
+def test_quality16() -> None:
+    rows = quality16.main([])
+    _columns(rows, "half", "questions", "right", "answerable_top", "unanswerable_abstained")
+    assert [(r["half"], r["questions"]) for r in rows] == [("dev", 47), ("held", 41)]
 
 
 def test_followups() -> None:

@@ -106,3 +106,18 @@ def test_a_participle_finds_its_finite_form_and_back(participle: str, finite: st
 )
 def test_words_that_are_no_participles_find_no_verb(word: str, passage: str) -> None:
     assert not word_found(word, passage)
+
+
+def test_a_measure_word_is_matched_by_another_naming_that_measure() -> None:
+    # quality16: "Was hat sie gekostet?" after a bridge question cited another article's
+    # "kostete"; the bridge's "Baukosten" shared no stem with "gekostet"
+    covered = term_coverage(
+        "Was hat sie gekostet?",
+        [
+            "Die Baukosten beliefen sich auf 12,4 Millionen Euro.",
+            "Die Sanierung kostete 4,8 Millionen Euro.",
+            "Die Brücke ist 84 Meter lang.",
+        ],
+    )
+    assert covered[0] == covered[1] > 0 and covered[2] == 0
+    assert term_coverage("Wie schwer ist das Gewicht?", ["Es kostete viel."]) == [0.0]
