@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
 
             def expanded(question: str, language: str | None = None, c=c, m=m, extra=extra):  # type: ignore[no-untyped-def]
                 if language == "en" and c < 0:  # dense retrieval only
+                    retriever.stores.refresh()  # what search_keywords does first
                     return KeywordSearch(lambda: ([], []), retriever.stores.reader)
                 if language == "en" and m:
                     words = translate(question, c, m)

@@ -178,7 +178,7 @@ class ExtractiveAnswerer:
         if (early := self.unsearched(question, language, topic)) is not None:
             return early
         query = retrieval_query or question
-        keywords = self.retriever.search_keywords(query, language)  # while embedding
+        keywords = self.retriever.search_keywords(query, language)  # needs no vector
         if vector is None:
             vector = self.embedder.embed_query(query)
         retrieval = self.retriever.retrieve(query, vector, top_k, language, keywords)

@@ -31,17 +31,21 @@ KeywordHits = tuple[list[LexicalHit], list[LexicalHit]]
 
 
 class KeywordSearch:
-    """A question's reads that need no vector, started before it is embedded (server stores)
-    or run when asked (embedded stores): the two keyword searches, and the check that brings
-    the stores' in-memory copy up to date (``Stores.reader``)."""
+    """A question's reads that need no vector, done or started before it is embedded: the
+    two keyword searches; embedded stores also read the rows of the sentences they found
+    (``rows``); server stores start the check that brings their in-memory copy up to date
+    (``Stores.reader``)."""
 
     def __init__(
         self,
         keywords: Callable[[], KeywordHits],
         reader: Callable[[], QuestionReads | None],
         started: list[Future] | None = None,
+        rows: dict[Key, SentenceSpan] | None = None,
     ) -> None:
         self._keywords, self._reader, self._started = keywords, reader, started or []
+        self.rows: dict[Key, SentenceSpan] = rows or {}
+        """Rows of the sentence hits read already (the others: by ``retrieve``)."""
 
     def __call__(self) -> KeywordHits:
         """Both searches' hits, once both are done."""
@@ -138,14 +142,16 @@ class HybridRetriever:
         return [first, *(f.result() for f in futures)]
 
     def search_keywords(self, question: str, language: str | None = None) -> KeywordSearch:
-        """The two keyword (BM25) searches, which need no question vector. Server stores
-        start them now on the lookup pool, so they run in the database while the caller
-        embeds the question and their round trips leave the critical path, and with them
-        the freshness check of their in-memory copy (``Stores.reader``: one round trip);
-        embedded stores run them when ``retrieve`` asks, one after another, as always.
-        (Server stores need no ``refresh`` first: it re-reads nothing there.) A check that
-        starts after the request arrived sees every write that returned before it, on any
-        replica."""
+        """The two keyword (BM25) searches, which need no question vector: the caller starts
+        them before it embeds the question. Server stores start them on the lookup pool, so
+        they run in the database while the question is embedded and their round trips leave
+        the critical path, and with them the freshness check of their in-memory copy
+        (``Stores.reader``: one round trip). Embedded stores run them now, one after the
+        other, and read the rows of the sentences found: on the caches the previous question
+        left warm, not on those the engine's weights have just streamed through (benchmarks/
+        README.md, Latency, latency15). A check that starts after the request arrived sees
+        every write that returned before it, on any replica."""
+        self.stores.refresh()  # server stores: re-reads nothing
         cfg, docs = self.config, self.stores.documents
         weights = cfg.fusion_weights(language)
         calls = (
@@ -153,7 +159,9 @@ class HybridRetriever:
             lambda: docs.search_sentences(question, cfg.lexical_sentences),
         )
         if self._pool is None:
-            return KeywordSearch(lambda: (calls[0](), calls[1]()), self.stores.reader)
+            hits = calls[0](), calls[1]()
+            rows = docs.sentences_by_key([(d, o) for d, o, _ in hits[1]])
+            return KeywordSearch(lambda: hits, self.stores.reader, rows=rows)
         reader = self._pool.submit(self.stores.reader)
         futures = [self._pool.submit(call) for call in calls]
 
@@ -184,7 +192,6 @@ class HybridRetriever:
         weights (BM25 over German stems cannot match an English question's words).
         ``keywords``: this question's ``search_keywords``, started before its vector was
         ready (None: searched now)."""
-        self.stores.refresh()
         cfg = self.config
         weights = cfg.fusion_weights(language)
         keywords = keywords or self.search_keywords(question, language)
@@ -200,12 +207,16 @@ class HybridRetriever:
             keywords,
         )
         lexical_score = {(d, o): s for d, o, s in lexical_sentences}
-        # The rows of every hit, fetched with the versions: a stale hit's row is simply unused.
+        # The rows of every hit not read with the keyword searches, fetched with the
+        # versions: a stale hit's row is simply unused.
         hits = [(h.doc_id, h.ord) for h in dense_sentences]
+        unread = [k for k in dict.fromkeys([*hits, *lexical_score]) if k not in keywords.rows]
         versions, hit_rows = together(
             lambda: docs.versions(list({h.doc_id for h in dense_chunks + dense_sentences})),
-            lambda: docs.sentences_by_key(list(dict.fromkeys([*hits, *lexical_score]))),
+            lambda: docs.sentences_by_key(unread),
         )
+        if keywords.rows:
+            hit_rows = {**keywords.rows, **hit_rows}
         dense_chunks = _current(dense_chunks, versions)
         dense_sentences = _current(dense_sentences, versions)
         dense_sim = {(h.doc_id, h.ord): h.similarity for h in dense_sentences}

@@ -214,8 +214,15 @@ def test_a_kept_lead_is_read_once_and_a_new_version_reads_its_own(
 
     documents.sentences_by_key = counted  # type: ignore[method-assign]
 
-    def lead_reads() -> list[list[tuple[str, int]]]:  # the articles' first sentences only
-        return [keys for keys in reads if all(o < LEAD_SENTENCES for _, o in keys)]
+    def lead_reads() -> list[list[tuple[str, int]]]:
+        """Reads of whole leads: each article's first ``LEAD_SENTENCES`` sentences and no
+        other key (a read of hits may hold only first sentences too)."""
+        return [
+            keys
+            for keys in reads
+            if keys
+            == [(d, o) for d in dict.fromkeys(d for d, _ in keys) for o in range(LEAD_SENTENCES)]
+        ]
 
     first = ask_exact(small_articles, "Wer siegte in Tannenfeld?")
     assert any(("tannenfeld", 0) in keys for keys in lead_reads())

@@ -62,10 +62,15 @@ def test_closing_ends_the_lookup_threads() -> None:
 
 
 class _Keywords:
-    """A document store whose two keyword searches record the thread they ran on."""
+    """A document store whose two keyword searches and key reads record the thread they ran
+    on."""
 
     def __init__(self) -> None:
         self.ran: list[tuple[str, str]] = []
+
+    def sentences_by_key(self, keys: list) -> dict:
+        self.ran.append(("rows", threading.current_thread().name))
+        return {key: f"row {key}" for key in keys}
 
     def search_chunks(self, query: str, limit: int) -> list:
         self.ran.append(("chunks", threading.current_thread().name))
@@ -77,7 +82,9 @@ class _Keywords:
 
 
 def _keyword_retriever(concurrent: bool, docs: _Keywords) -> HybridRetriever:
-    stores = SimpleNamespace(concurrent_reads=concurrent, documents=docs, reader=lambda: None)
+    stores = SimpleNamespace(
+        concurrent_reads=concurrent, documents=docs, reader=lambda: None, refresh=lambda: False
+    )
     return HybridRetriever(stores)  # type: ignore[arg-type]
 
 
@@ -95,10 +102,12 @@ def test_server_stores_start_the_keyword_searches_before_the_vector_is_ready() -
     assert pending() == ([("chunks", 0, 1.0)], [("sentences", 0, 1.0)])
 
 
-def test_embedded_stores_search_keywords_only_when_asked_in_order() -> None:
+def test_embedded_stores_search_keywords_at_once_in_order_with_the_rows_found() -> None:
     docs = _Keywords()
     pending = _keyword_retriever(False, docs).search_keywords("Wer?", "de")
-    assert docs.ran == []  # nothing before retrieve asks for them
-    assert pending() == ([("chunks", 0, 1.0)], [("sentences", 0, 1.0)])
     me = threading.current_thread().name
-    assert docs.ran == [("chunks", me), ("sentences", me)]
+    # Before the question's vector exists (the caller embeds it next): on warm caches.
+    assert docs.ran == [("chunks", me), ("sentences", me), ("rows", me)]
+    assert pending.rows == {("sentences", 0): "row ('sentences', 0)"}
+    assert pending() == ([("chunks", 0, 1.0)], [("sentences", 0, 1.0)])
+    assert len(docs.ran) == 3  # asking for the hits searches nothing again
