@@ -3,7 +3,7 @@
 import functools
 import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -152,6 +152,42 @@ def test_an_unexpected_body_is_a_qaclienterror(qa: QAClient, tmp_path: Path) -> 
             with elsewhere, pytest.raises(QAClientError) as caught:
                 elsewhere.health()
             assert caught.value.status_code == 200 and "Health" in str(caught.value.detail)
+        finally:
+            other.shutdown()
+
+
+class _Unavailable(BaseHTTPRequestHandler):
+    """A proxy's 503 for a service behind it that is gone: no health body."""
+
+    def do_GET(self) -> None:
+        body = b'{"detail": "no upstream", "type": "ServiceUnavailable"}'
+        self.send_response(503)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.send_header("retry-after", "3")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_503_without_a_health_body_still_raises() -> None:
+    """A degraded service's 503 is read as its health (tests/stores/test_outages.py); a 503
+    that is no health body is an error as before."""
+    with ThreadingHTTPServer(("127.0.0.1", 0), _Unavailable) as other:
+        thread = threading.Thread(target=other.serve_forever, daemon=True)
+        thread.start()
+        try:
+            elsewhere = QAClient(f"http://127.0.0.1:{other.server_port}")
+            with elsewhere, pytest.raises(QAClientError) as caught:
+                elsewhere.health()
+            error = caught.value
+            assert (error.status_code, error.type, error.retry_after) == (
+                503,
+                "ServiceUnavailable",
+                3.0,
+            )
         finally:
             other.shutdown()
 

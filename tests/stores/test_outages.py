@@ -15,6 +15,7 @@ import httpx
 import psycopg
 import pytest
 
+from qa_service.client import QAClient, QAClientError
 from qa_service.tuning.stores import KEY_CACHE_S
 from tests.helpers.engines import OwnEngines, run_cli
 
@@ -157,6 +158,29 @@ def test_admin_routes_without_a_key_get_401_while_postgres_is_down(outage: Outag
     finally:
         outage.pg.start()
     _expect_recovery(outage, within=TIMEOUT_S + 5)
+
+
+def test_the_client_reads_a_degraded_health_and_raises_on_the_rest(outage: Outage) -> None:
+    # Found by a black-box hunt: QAClient.health() raised QAClientError(503) with the whole
+    # health body as its detail, so a monitoring script had to catch it to read the status.
+    _expect_recovery(outage, within=5)
+    outage.pg.stop()
+    try:
+        for key in (None, outage.key):
+            with QAClient(outage.replica.url, api_key=key, timeout=60) as qa:
+                health = qa.health()
+                assert health.status == "degraded", health
+                assert health.backends == {"PostgreSQL": "unavailable", "Chroma": "ok"}
+                assert health.documents is None and health.answer_mode is None
+                with pytest.raises(QAClientError) as caught:  # the API's 503s still raise
+                    qa.ask(DRONES)
+                assert caught.value.status_code == 503
+                assert caught.value.type == "BackendUnavailable"
+    finally:
+        outage.pg.start()
+    _expect_recovery(outage, within=TIMEOUT_S + 5)
+    with QAClient(outage.replica.url, api_key=outage.key, timeout=60) as qa:
+        assert qa.health().status == "ok"
 
 
 def test_postgres_frozen_every_request_gets_503_within_the_timeout(outage: Outage) -> None:
