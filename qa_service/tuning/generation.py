@@ -18,6 +18,17 @@ measured: enough for the answer's context at top_k 4, short enough for a small m
 context window."""
 MAX_SENTENCES = 4
 """Verified sentences kept; the prompt asks for at most three. Not measured."""
+LLM_MAX_IN_FLIGHT = 2
+"""QA_LLM_MAX_IN_FLIGHT's default: generative answers one process may have waiting on the
+LLM at once; the next question gets the extractive answer at once (``llm_busy``). A request
+the LLM server has queued is not cancelled when the service gives up on it (llama.cpp's
+Python server reads every queued prompt, hunt16), so a burst of questions against a slow
+LLM left it busy with answers nobody waits for; the cap bounds that backlog per process.
+Two: one answer generating and one queued behind it, for a server that answers one request
+at a time (llama.cpp's Python server, Ollama's default); a third waits two answers' time,
+with Gemma 3 270M on the 2-core test machine more than QA_LLM_TIMEOUT. A server that
+batches (vLLM) takes many more: raise it. Measured: benchmarks/README.md, "LLM answers in
+flight to a slow LLM"."""
 PROBE_INTERVAL = 60.0
 """/health re-probes an LLM that no answer has used for this many seconds. Not measured."""
 PROBE_TIMEOUT = 5.0
