@@ -327,7 +327,12 @@ class LLMClient:
                 if not probe:
                     self._free_slot()
 
-        threading.Thread(target=produce, name="llm-stream", daemon=True).start()
+        try:
+            threading.Thread(target=produce, name="llm-stream", daemon=True).start()
+        except BaseException:  # no thread, no request: the slot is not in use
+            if not probe:
+                self._free_slot()
+            raise
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         error: LLMError | None = None
