@@ -119,6 +119,15 @@ def _seconds(retry_after: str | None) -> float | None:
         return None
 
 
+def _parsed(model: type[Model], response: httpx.Response) -> Model:
+    """``response``'s body as ``model``; another shape raises QAClientError."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        detail = f"not a {model.__name__} from {response.request.url}: {exc}"
+        raise QAClientError(response.status_code, detail, type="UnexpectedResponse") from None
+
+
 class QAClient:
     def __init__(
         self,
@@ -154,7 +163,10 @@ class QAClient:
     def close(self) -> None:
         self._http.close()
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _call(
+        self, method: str, path: str, *, accepted: frozenset[int] = frozenset(), **kwargs: Any
+    ) -> httpx.Response:
+        """The response; an error status not in ``accepted`` raises QAClientError."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -166,22 +178,30 @@ class QAClient:
             raise QAClientError(None, f"{name}: {message}", type=name) from (
                 None if quoted else exc
             )
-        if response.is_error:
+        if response.is_error and response.status_code not in accepted:
             raise QAClientError.from_response(response)
         return response
 
     def _read(self, model: type[Model], method: str, path: str, **kwargs: Any) -> Model:
         """The response as ``model``; a body of another shape (another server, a proxy's
         page) is a QAClientError too, not a JSON or validation error."""
-        response = self._call(method, path, **kwargs)
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            detail = f"not a {model.__name__} from {response.request.url}: {exc}"
-            raise QAClientError(response.status_code, detail, type="UnexpectedResponse") from None
+        return _parsed(model, self._call(method, path, **kwargs))
 
     def health(self) -> ServiceHealth:
-        return self._read(ServiceHealth, "GET", "/health")
+        """/health. A degraded service (503 with its health body: in server mode a backend
+        is unavailable) is returned, ``status`` "degraded" and ``backends`` saying which:
+        a monitor reads it like a healthy one. Any other error, a 503 without that body
+        (a proxy's page, say) included, raises QAClientError."""
+        response = self._call("GET", "/health", accepted=frozenset({503}))
+        if response.status_code != 503:
+            return _parsed(ServiceHealth, response)
+        try:
+            health = ServiceHealth.model_validate_json(response.content)
+        except ValidationError:
+            health = None
+        if health is None or health.status != "degraded":
+            raise QAClientError.from_response(response)
+        return health
 
     def ask(
         self, question: str, *, top_k: int | None = None, mode: AnswerMode | None = None

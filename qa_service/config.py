@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from qa_service.tuning.answer import MAX_CITATIONS, RERANK_CANDIDATES
+from qa_service.tuning.generation import LLM_MAX_IN_FLIGHT
 from qa_service.tuning.ingest import CHUNK_MAX_CHARS, KEYWORD_MERGE_PAGES
 from qa_service.tuning.latency import EXACT_SEARCH_MAX_SENTENCES
 from qa_service.tuning.limits import ANONYMOUS_RATE_LIMIT, INVALID_KEY_RATE_LIMIT, MAX_TOP_K
@@ -283,6 +284,14 @@ class Settings(BaseSettings):
         description="Seconds for a whole generative answer; past it the extractive one is sent.",
     )
     llm_max_tokens: int = Field(256, ge=16, le=8192, description="Longest generated answer.")
+    llm_max_in_flight: int = Field(
+        LLM_MAX_IN_FLIGHT,
+        ge=1,
+        le=1024,
+        description="Generative answers this process may have waiting on the LLM at once; "
+        "past it a question gets the extractive answer at once (fallback_reason llm_busy). "
+        "qa_service/tuning/generation.py.",
+    )
     answer_mode: AnswerMode | None = Field(
         None,
         description="extractive or generative; None: generative when an LLM is configured.",

@@ -21,13 +21,13 @@ import socket
 import threading
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from qa_service.config import Settings
 from qa_service.errors import QAServiceError
-from qa_service.tuning.generation import PROBE_INTERVAL, PROBE_TIMEOUT
+from qa_service.tuning.generation import LLM_MAX_IN_FLIGHT, PROBE_INTERVAL, PROBE_TIMEOUT
 
 if TYPE_CHECKING:
     from httpx import Response
@@ -63,6 +63,13 @@ class LLMBadResponse(LLMError):
     """The server answered with something that is not a chat completion."""
 
     reason = "llm_bad_response"
+
+
+class LLMBusy(LLMError):
+    """QA_LLM_MAX_IN_FLIGHT answers of this process are waiting on the LLM already: this one
+    is not sent, and the extractive answer goes out at once."""
+
+    reason = "llm_busy"
 
 
 class LLMEmptyAnswer(LLMError):
@@ -180,6 +187,8 @@ class LLMStatus:
     ok: bool | None = None  # None: not checked yet
     checked_at: float | None = None
     error: str | None = None
+    in_flight: int = 0  # answers of this process waiting on the LLM now
+    max_in_flight: int = LLM_MAX_IN_FLIGHT  # QA_LLM_MAX_IN_FLIGHT
 
 
 def shown_url(url: str) -> str:
@@ -204,6 +213,7 @@ class LLMClient:
         api_key: str | None = None,
         timeout: float = 20.0,
         max_tokens: int = 256,
+        max_in_flight: int = LLM_MAX_IN_FLIGHT,
     ) -> None:
         from llama_index.llms.openai_like import OpenAILike
         from openai import DefaultHttpxClient
@@ -231,9 +241,10 @@ class LLMClient:
 
         self.llm = build(max_tokens, timeout)
         self._probe_llm = build(1, min(PROBE_TIMEOUT, timeout))
-        self._status = LLMStatus(model, shown_url(base_url))
+        self._status = LLMStatus(model, shown_url(base_url), max_in_flight=max_in_flight)
         self._lock = threading.Lock()
         self._probing = False
+        self._in_flight = 0  # answers whose request to the LLM is not over yet
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LLMClient | None":
@@ -245,18 +256,32 @@ class LLMClient:
             api_key=settings.llm_api_key,
             timeout=settings.llm_timeout,
             max_tokens=settings.llm_max_tokens,
+            max_in_flight=settings.llm_max_in_flight,
         )
 
     @property
     def status(self) -> LLMStatus:
         with self._lock:
-            return self._status
+            return replace(self._status, in_flight=self._in_flight)
+
+    def _take_slot(self) -> None:
+        """Count an answer in flight, or raise LLMBusy when QA_LLM_MAX_IN_FLIGHT are."""
+        with self._lock:
+            if self._in_flight >= self._status.max_in_flight:
+                raise LLMBusy(
+                    f"{self._in_flight} answers are waiting on the LLM already "
+                    "(QA_LLM_MAX_IN_FLIGHT)"
+                )
+            self._in_flight += 1
+
+    def _free_slot(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
 
     def _record(self, error: LLMError | None) -> None:
         with self._lock:
-            self._status = LLMStatus(
-                self._status.model,
-                self._status.base_url,
+            self._status = replace(
+                self._status,
                 ok=error is None,
                 checked_at=time.time(),
                 error=None if error is None else f"{error.reason}: {error}",
@@ -270,6 +295,9 @@ class LLMClient:
         :class:`LLMError` subclass.
 
         The whole answer must arrive within ``timeout`` (default: the client's) seconds.
+        An answer (not a probe) counts as in flight from its request until that request is
+        over (answered, failed, or hung up on); with QA_LLM_MAX_IN_FLIGHT of them in flight
+        it is not sent: :class:`LLMBusy`, which is no verdict on the LLM (not recorded).
         """
         from llama_index.core.llms import ChatMessage, MessageRole
 
@@ -279,6 +307,8 @@ class LLMClient:
         pieces: queue.Queue[tuple[str, Any]] = queue.Queue()
         stop = threading.Event()
         call = _Call()
+        if not probe:
+            self._take_slot()
 
         def produce() -> None:
             _current.call = call
@@ -293,8 +323,16 @@ class LLMClient:
                 pieces.put(("end", None))
             except BaseException as exc:  # handed to the reader, who raises it
                 pieces.put(("error", exc))
+            finally:
+                if not probe:
+                    self._free_slot()
 
-        threading.Thread(target=produce, name="llm-stream", daemon=True).start()
+        try:
+            threading.Thread(target=produce, name="llm-stream", daemon=True).start()
+        except BaseException:  # no thread, no request: the slot is not in use
+            if not probe:
+                self._free_slot()
+            raise
         limit = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         error: LLMError | None = None

@@ -2,8 +2,8 @@
 
 import functools
 import threading
-from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -140,20 +140,47 @@ def test_ids_that_are_no_path_segment_are_refused_before_sending(qa: QAClient, o
         assert repr(odd) in str(caught.value)
 
 
-def test_an_unexpected_body_is_a_qaclienterror(qa: QAClient, tmp_path: Path) -> None:
-    """L1: a server that is not this service."""
-    (tmp_path / "health").write_text("<html>not the service</html>", encoding="utf-8")
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+def _health_from(handler: Callable[..., BaseHTTPRequestHandler]) -> QAClientError:
+    """What ``QAClient.health()`` raises against a local server that is not this service."""
     with ThreadingHTTPServer(("127.0.0.1", 0), handler) as other:
-        thread = threading.Thread(target=other.serve_forever, daemon=True)
-        thread.start()
+        threading.Thread(target=other.serve_forever, daemon=True).start()
         try:
             elsewhere = QAClient(f"http://127.0.0.1:{other.server_port}")
             with elsewhere, pytest.raises(QAClientError) as caught:
                 elsewhere.health()
-            assert caught.value.status_code == 200 and "Health" in str(caught.value.detail)
+            return caught.value
         finally:
             other.shutdown()
+
+
+def test_an_unexpected_body_is_a_qaclienterror(qa: QAClient, tmp_path: Path) -> None:
+    """L1: a server that is not this service."""
+    (tmp_path / "health").write_text("<html>not the service</html>", encoding="utf-8")
+    error = _health_from(functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    assert error.status_code == 200 and "Health" in str(error.detail)
+
+
+class _Unavailable(BaseHTTPRequestHandler):
+    """A proxy's 503 for a service behind it that is gone: no health body."""
+
+    def do_GET(self) -> None:
+        body = b'{"detail": "no upstream", "type": "ServiceUnavailable"}'
+        self.send_response(503)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.send_header("retry-after", "3")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_503_without_a_health_body_still_raises() -> None:
+    """A degraded service's 503 is read as its health (tests/stores/test_outages.py); a 503
+    that is no health body is an error as before."""
+    error = _health_from(_Unavailable)
+    assert (error.status_code, error.type, error.retry_after) == (503, "ServiceUnavailable", 3.0)
 
 
 def test_health_without_a_key_invents_nothing(tmp_path: Path) -> None:

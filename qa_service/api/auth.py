@@ -29,6 +29,13 @@ INVALID_KEY = 'Bearer error="invalid_token"'
 """The 401 challenge for a key that was sent but is unknown or revoked (RFC 6750, 3.1)."""
 
 
+ADMIN_KEY_NEEDED = (
+    "creating, listing or revoking keys and reading the audit log over HTTP need an admin "
+    "key, also where no key is required: send the header 'Authorization: Bearer KEY' (the "
+    "first one is created on the host with `qa-service keys create --name NAME --scope admin`)"
+)
+
+
 def required_scope(method: str, path: str) -> Scope:
     """The least scope a /v1 request needs (a conversation is its owner's, checked later)."""
     if path.startswith("/v1/keys") or path == "/v1/audit" or path.startswith("/v1/audit/"):
@@ -119,7 +126,12 @@ class Authenticator:
         return key if key is not None and key.revoked_at is None else None
 
     def __call__(self, scope: AsgiScope, headers: Headers, caller: Caller) -> None:
-        if not self.keys_required() and not changes_keys(scope["method"], scope["path"]):
+        admin_only = changes_keys(scope["method"], scope["path"])
+        if admin_only and bearer(headers) is None:
+            # Refused before the key store is asked: a request without credentials needs no
+            # database to be told so (a 401 also while PostgreSQL is down, not its 503).
+            raise errors.NotAuthenticated(ADMIN_KEY_NEEDED)
+        if not admin_only and not self.keys_required():
             # No key needed: a valid key that is sent names the caller (the audit log's
             # key_name) where it would be accepted, were keys required: its scope and its
             # origins allow the request. A read key sent with a write did not make it (the
@@ -133,11 +145,6 @@ class Authenticator:
         if secret is None:
             raise errors.NotAuthenticated(
                 "this service needs a key: send the header 'Authorization: Bearer KEY'"
-                if self.keys_required()
-                else "creating, listing or revoking keys and reading the audit log over HTTP "
-                "need an admin key, also without "
-                "keys: create the first one on the host with "
-                "`qa-service keys create --name NAME --scope admin`"
             )
         limited = self.invalid_keys.exhausted(caller.address)
         key = self.store.find(secret, reread=limited is None)

@@ -56,6 +56,14 @@ class LLMHealth(BaseModel):
     )
     checked_at: float | None = Field(description="Unix time of the last check.")
     error: str | None = Field(None, description="Why the last check failed.")
+    in_flight: int | None = Field(
+        None, description="Generative answers of this process waiting on the LLM now."
+    )
+    max_in_flight: int | None = Field(
+        None,
+        description="QA_LLM_MAX_IN_FLIGHT: past it a question gets the extractive answer at "
+        "once (fallback_reason llm_busy).",
+    )
 
 
 class WordLexiconHealth(BaseModel):
@@ -238,7 +246,8 @@ class AskResponse(BaseModel):
         None,
         examples=["llm_timeout"],
         description="Why a generative answer fell back: llm_timeout, llm_unavailable, "
-        "llm_refused, llm_bad_response, llm_empty, nothing_verified, stale (every cited "
+        "llm_refused, llm_bad_response, llm_empty, llm_busy (QA_LLM_MAX_IN_FLIGHT answers "
+        "were waiting on the LLM already), nothing_verified, stale (every cited "
         "article replaced or deleted while the LLM wrote), no_evidence, llm_not_configured.",
     )
     sentences: list[SentenceOut] | None = Field(

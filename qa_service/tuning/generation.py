@@ -18,6 +18,19 @@ measured: enough for the answer's context at top_k 4, short enough for a small m
 context window."""
 MAX_SENTENCES = 4
 """Verified sentences kept; the prompt asks for at most three. Not measured."""
+LLM_MAX_IN_FLIGHT = 2
+"""QA_LLM_MAX_IN_FLIGHT's default: generative answers one process may have waiting on the
+LLM at once; the next question gets the extractive answer at once (``llm_busy``). A request
+the LLM server has queued is not cancelled when the service gives up on it (llama.cpp's
+Python server reads every queued prompt, hunt16), so a burst of questions against a slow
+LLM left it busy with answers nobody waits for; the cap bounds that backlog per process.
+Two: one answer being written and one queued behind it, for a server that answers one
+request at a time (llama.cpp's Python server, Ollama's default); a third would wait two
+whole answers for its first token, past QA_LLM_TIMEOUT for any LLM that needs more than a
+third of it per answer. Measured (benchmarks/README.md, "Answers in flight to a slow LLM":
+Gemma 3 270M, a burst of 6, timeout 3 s): no cap, 6 prompts sent and the server busy 2.8 s
+after the last reply; cap 2, 2 sent, 0.9 s. A server that batches (vLLM) takes many more:
+raise it."""
 PROBE_INTERVAL = 60.0
 """/health re-probes an LLM that no answer has used for this many seconds. Not measured."""
 PROBE_TIMEOUT = 5.0

@@ -96,6 +96,40 @@ def test_writes_from_another_origin_are_refused_whatever_the_content_type(
     assert httpx.delete(f"{url}/v1/documents/planted").status_code == 204
 
 
+def test_under_any_origin_a_page_deletes_the_conversation_it_started(tmp_path: Path) -> None:
+    """QA_CORS_ORIGINS ["*"]: a page of another origin may start a conversation (an ask),
+    read it back, and delete it by its id; every other write stays refused from there.
+    Found by a black-box hunt: the DELETE was 403, after a preflight that answered 200."""
+    page = {"origin": OTHER_PAGE}
+    with serve_process(tmp_path, env={"QA_CORS_ORIGINS": '["*"]'}) as (url, _):
+        started = httpx.post(
+            f"{url}/v1/chat", json={"message": "Wer ist Robert Browdi?"}, headers=page
+        )
+        assert started.status_code == 200, started.text
+        assert started.headers["access-control-allow-origin"] in ("*", OTHER_PAGE)
+        conversation = f"{url}/v1/conversations/{started.json()['conversation_id']}"
+        assert httpx.get(conversation, headers=page).status_code == 200
+        preflight = httpx.options(
+            conversation, headers={**page, "access-control-request-method": "DELETE"}
+        )
+        assert preflight.status_code == 200, preflight.text
+        assert "DELETE" in preflight.headers["access-control-allow-methods"]
+        deleted = httpx.delete(conversation, headers=page)
+        assert deleted.status_code == 204, deleted.text
+        assert deleted.headers["access-control-allow-origin"] in ("*", OTHER_PAGE)
+        _refused(httpx.get(conversation, headers=page), 404, "ConversationNotFound")
+        _refused(httpx.delete(conversation, headers=page), 404, "ConversationNotFound")
+        # Every other write is still refused from a page of another origin.
+        for refused in (
+            httpx.post(f"{url}/v1/documents", json=DOC, headers=page),
+            httpx.delete(f"{url}/v1/documents/vertrag", headers=page),
+            httpx.delete(f"{url}/v1/keys/ops", headers=page),
+            httpx.post(f"{url}/v1/documents", json=DOC, headers={"sec-fetch-site": "cross-site"}),
+        ):
+            _refused(refused, 403, "OriginNotAllowed")
+        assert "planted" not in _ids(url)
+
+
 def test_json_routes_take_json_only(server: tuple[str, int]) -> None:
     url, _ = server
     body = json.dumps({"question": "Wer wurde zum Chef der Drohnentruppen ernannt?"})

@@ -2,6 +2,8 @@
 what the HUNT7 black-box hunt saw from outside (L2 English names, L6 garbage replies)."""
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -24,6 +26,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Cli
             "QA_LLM_BASE_URL": llm_url,
             "QA_LLM_MODEL": "scripted",
             "QA_LLM_TIMEOUT": str(SCRIPTED_TIMEOUT),
+            "QA_LLM_MAX_IN_FLIGHT": "1",  # the other tests ask one question at a time
         }
         root = tmp_path_factory.mktemp("generative-served")
         with (
@@ -164,3 +167,35 @@ def test_h8_another_lighthouses_cost_is_not_the_asked_ones(
     assert "3,1 Millionen" in body["citations"][0]["quote"]
     assert body["citations"][0]["document_id"] == "lt"
     assert_citations_exact(http, body)
+
+
+def test_past_the_cap_a_question_falls_back_at_once_with_llm_busy(
+    served: tuple[httpx.Client, Script], script: Script
+) -> None:
+    """QA_LLM_MAX_IN_FLIGHT 1: while one answer is being written, the next question is not
+    sent to the LLM; it gets the extractive answer at once, and /health shows the count."""
+    http, _ = served
+    script.reply = "Zelensky appointed Robert Browdi head of the drone forces. [1]"
+    script.delay = 1.0  # about 6 s for the whole reply
+    sent = len(script.answers)
+    first: list[dict] = []
+    writing = threading.Thread(target=lambda: first.append(_ask(http, Q_EN)))
+    writing.start()
+    try:
+        deadline = time.monotonic() + 30
+        while http.get("/health").json()["llm"]["in_flight"] < 1:
+            assert time.monotonic() < deadline, "the first answer never reached the LLM"
+            time.sleep(0.05)
+        llm = http.get("/health").json()["llm"]
+        assert (llm["in_flight"], llm["max_in_flight"]) == (1, 1), llm
+        started = time.monotonic()
+        busy = _ask(http, "Wer wurde zum Chef der Drohnentruppen ernannt?")
+        took = time.monotonic() - started
+    finally:
+        writing.join()
+    assert (busy["mode"], busy["fallback_reason"]) == ("extractive_fallback", "llm_busy"), busy
+    assert busy["citations"] and took < 4.0, took  # not a reply of its own: 6 s
+    assert_citations_exact(http, busy)
+    assert first[0]["mode"] == "generative", first[0]
+    assert len(script.answers) == sent + 1  # the second question never reached the LLM
+    assert http.get("/health").json()["llm"]["in_flight"] == 0

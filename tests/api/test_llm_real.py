@@ -47,13 +47,16 @@ GEMMA_FELL_BACK = ("nothing_verified", "llm_empty")
 MARGIN = 5.0  # seconds on top of QA_LLM_TIMEOUT: the extractive search on a busy machine
 
 
-def _service(settings: Settings, embedder, llama: LlamaServer, timeout: float) -> QAService:  # type: ignore[no-untyped-def]
+def _service(  # type: ignore[no-untyped-def]
+    settings: Settings, embedder, llama: LlamaServer, timeout: float, **more: object
+) -> QAService:
     settings = settings.model_copy(
         update={
             "llm_base_url": llama.url,
             "llm_model": MODEL_ID,
             "llm_max_tokens": MAX_TOKENS,
             "llm_timeout": timeout,
+            **more,
         }
     )
     service = build_service(settings, embedder)
@@ -222,3 +225,35 @@ def test_slowed_server_never_costs_more_than_the_timeout(
     # Verified sentences that arrived in time are kept; otherwise the extractive answer.
     assert reply.mode == "generative" or reply.fallback_reason in (*GEMMA_FELL_BACK, "llm_timeout")
     assert reply.answer.citations
+
+
+def test_past_the_cap_a_question_falls_back_at_once(
+    settings: Settings,
+    embedder,
+    llama: LlamaServer,  # type: ignore[no-untyped-def]
+) -> None:
+    """QA_LLM_MAX_IN_FLIGHT 1: with one answer waiting on the (stopped) server, the next
+    question is not sent at all. Found by a black-box hunt: every question of a burst went
+    to llama.cpp, which reads each queued prompt even after the service gave up on it."""
+    service = _service(settings, embedder, llama, timeout=6.0, llm_max_in_flight=1)
+    assert service.llm is not None
+    llama.pause()  # the first answer stays in flight: connection open, nothing answers
+    first: list[Reply] = []
+    waiting = threading.Thread(target=lambda: first.append(_timed_reply(service, QUESTIONS[0])[0]))
+    try:
+        waiting.start()
+        deadline = time.monotonic() + 30
+        while service.llm.status.in_flight < 1:
+            assert time.monotonic() < deadline, "the first answer never reached the LLM"
+            time.sleep(0.05)
+        reply, elapsed = _timed_reply(service, QUESTIONS[1])
+        assert (reply.mode, reply.fallback_reason) == ("extractive_fallback", "llm_busy")
+        assert reply.answer.citations and elapsed < 6.0  # not the timeout: at once
+        status = service.llm.status
+        assert (status.in_flight, status.max_in_flight) == (1, 1)
+        assert status.ok is None  # a refusal of ours is no verdict on the LLM
+    finally:
+        llama.resume()
+        waiting.join()
+        service.close()
+    assert first[0].fallback_reason in (*GEMMA_FELL_BACK, "llm_timeout"), first[0]

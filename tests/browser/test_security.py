@@ -194,3 +194,56 @@ def test_the_built_in_page_says_a_key_is_needed(
     )
     assert "API-Schlüssel" in seen["answer"] and "data-key" in seen["answer"], seen
     assert not seen["citations"] and not seen["pageErrors"], seen
+
+
+ANY_ORIGIN_PAGE = """<!doctype html><html><body><script>
+const api = "API";
+const json = {"content-type": "application/json"};
+window.__results = {};
+async function attempt(name, fn) {
+  try { window.__results[name] = await fn(); } catch (e) { window.__results[name] = "blocked"; }
+}
+(async () => {
+  let id = null;
+  await attempt("chat", async () => {
+    const r = await fetch(api + "/v1/chat", {method: "POST", headers: json,
+      body: JSON.stringify({message: "Wer durchschnitt das Band der Lauterbrücke?"})});
+    id = (await r.json()).conversation_id;
+    return r.status;
+  });
+  const conversation = api + "/v1/conversations/" + id;
+  await attempt("read", async () => (await fetch(conversation)).status);
+  await attempt("delete", async () => (await fetch(conversation, {method: "DELETE"})).status);
+  await attempt("read_after", async () => (await fetch(conversation)).status);
+  const evil = JSON.stringify({id: "evil", text: "Gesprengt."});
+  await attempt("post_document", async () =>
+    (await fetch(api + "/v1/documents", {method: "POST", headers: json, body: evil})).status);
+  await attempt("delete_document", async () =>
+    (await fetch(api + "/v1/documents/bruecke", {method: "DELETE"})).status);
+  window.__done = true;
+})();
+</script></body></html>"""
+
+
+def test_under_any_origin_a_page_deletes_the_conversation_it_started(tmp_path: Path) -> None:
+    """QA_CORS_ORIGINS ["*"]: a page of another origin starts a conversation, reads it and
+    deletes it by its id, the browser's preflight included; documents stay out of reach."""
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "bruecke.txt").write_text(PLANTED, encoding="utf-8")
+    with serve_process(tmp_path, env={"QA_CORS_ORIGINS": '["*"]'}) as (url, _):
+        pages = Pages({"/chat.html": ANY_ORIGIN_PAGE.replace("API", url)})
+        try:
+            seen = browse("visit", page=f"{pages.origin}/chat.html")
+        finally:
+            pages.close()
+        assert httpx.get(f"{url}/v1/documents/bruecke").status_code == 200
+        assert httpx.get(f"{url}/v1/documents/evil").status_code == 404
+    results = seen["results"]
+    assert results == {
+        "chat": 200,
+        "read": 200,
+        "delete": 204,
+        "read_after": 404,
+        "post_document": 403,
+        "delete_document": 403,
+    }, results

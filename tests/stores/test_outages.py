@@ -15,6 +15,8 @@ import httpx
 import psycopg
 import pytest
 
+from qa_service.client import QAClient, QAClientError
+from qa_service.tuning.stores import KEY_CACHE_S
 from tests.helpers.engines import OwnEngines, run_cli
 
 pytestmark = pytest.mark.slow
@@ -120,6 +122,65 @@ def test_postgres_stopped_every_request_gets_503_within_the_timeout(outage: Outa
     finally:
         outage.pg.start()
     assert _expect_recovery(outage, within=TIMEOUT_S + 5) < TIMEOUT_S + 5
+
+
+ADMIN_ROUTES = [
+    ("GET", "/v1/keys", None),
+    ("POST", "/v1/keys", {"name": "new", "scope": "read"}),
+    ("DELETE", "/v1/keys/w", None),
+    ("GET", "/v1/audit", None),
+]
+
+
+def test_admin_routes_without_a_key_get_401_while_postgres_is_down(outage: Outage) -> None:
+    # Found by a black-box hunt: an anonymous GET /v1/keys was 503 during the outage (the
+    # keys were read before the missing key was noticed), not the documented 401.
+    _expect_recovery(outage, within=5)
+    url = outage.replica.url
+    outage.pg.stop()
+    try:
+        time.sleep(KEY_CACHE_S + 0.5)  # the replica's copy of the keys is stale
+        for method, path, body in ADMIN_ROUTES:
+            anonymous = httpx.request(method, url + path, json=body, timeout=60)
+            assert anonymous.status_code == 401, (path, anonymous.text)
+            assert anonymous.json()["type"] == "NotAuthenticated", anonymous.text
+            assert anonymous.headers["www-authenticate"] == "Bearer"
+        # A key that is sent must be looked up, in the engine that is down: its 503.
+        keyed = httpx.get(url + "/v1/keys", headers=outage.headers(), timeout=60)
+        assert keyed.status_code == 503, keyed.text
+        assert keyed.json()["type"] == "BackendUnavailable", keyed.text
+        # README's /health row: with PostgreSQL down a key gets only the status and the
+        # backends too (the counts and the keys live in PostgreSQL).
+        health = httpx.get(url + "/health", headers=outage.headers(), timeout=60)
+        assert health.status_code == 503
+        backends = {"PostgreSQL": "unavailable", "Chroma": "ok"}
+        assert health.json() == {"status": "degraded", "backends": backends}
+    finally:
+        outage.pg.start()
+    _expect_recovery(outage, within=TIMEOUT_S + 5)
+
+
+def test_the_client_reads_a_degraded_health_and_raises_on_the_rest(outage: Outage) -> None:
+    # Found by a black-box hunt: QAClient.health() raised QAClientError(503) with the whole
+    # health body as its detail, so a monitoring script had to catch it to read the status.
+    _expect_recovery(outage, within=5)
+    outage.pg.stop()
+    try:
+        for key in (None, outage.key):
+            with QAClient(outage.replica.url, api_key=key, timeout=60) as qa:
+                health = qa.health()
+                assert health.status == "degraded", health
+                assert health.backends == {"PostgreSQL": "unavailable", "Chroma": "ok"}
+                assert health.documents is None and health.answer_mode is None
+                with pytest.raises(QAClientError) as caught:  # the API's 503s still raise
+                    qa.ask(DRONES)
+                assert caught.value.status_code == 503
+                assert caught.value.type == "BackendUnavailable"
+    finally:
+        outage.pg.start()
+    _expect_recovery(outage, within=TIMEOUT_S + 5)
+    with QAClient(outage.replica.url, api_key=outage.key, timeout=60) as qa:
+        assert qa.health().status == "ok"
 
 
 def test_postgres_frozen_every_request_gets_503_within_the_timeout(outage: Outage) -> None:
