@@ -174,7 +174,7 @@ def serve(
                 log_level="info",
                 **serving.server_options(settings),
             )
-            serving.FrozenHeapServer(config).run()
+            serving.run_app(config)
         finally:
             service.close()
         return

@@ -11,18 +11,21 @@ an ordinary ``uvicorn.Server``.
 """
 
 import asyncio
+import contextlib
 import gc
 import json
 import logging
 import multiprocessing
 import signal
 import socket
+import sys
 import threading
 import time
 from typing import Any
 
 import uvicorn
 from httptools import HttpParserError, HttpParserInvalidURLError
+from uvicorn.main import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from qa_service.config import Settings, get_settings
@@ -218,6 +221,16 @@ class FrozenHeapServer(uvicorn.Server):
         await super().startup(sockets=sockets)
         gc.collect()
         gc.freeze()
+
+
+def run_app(config: uvicorn.Config) -> None:
+    """``uvicorn.run`` for one process, with the heap frozen after start-up: Ctrl-C ends it
+    quietly, and a failed start-up exits with uvicorn's own code (3)."""
+    server = FrozenHeapServer(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
 
 
 def _worker(host: str, port: int, log_level: str) -> None:

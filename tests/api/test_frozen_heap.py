@@ -8,9 +8,10 @@ import socket
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+import pytest
 import uvicorn
 
-from qa_service.serving import FrozenHeapServer
+from qa_service.serving import FrozenHeapServer, run_app
 
 Message = MutableMapping[str, Any]
 
@@ -66,3 +67,22 @@ def test_the_heap_is_frozen_after_the_lifespan_not_before() -> None:
         assert seen["made while serving is walked"] == 1
     finally:
         gc.unfreeze()  # the rest of the test session collects as before
+
+
+def test_a_failed_start_up_exits_with_uvicorns_code() -> None:
+    async def app(
+        scope: Message,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no index"})
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="critical")
+    try:
+        with pytest.raises(SystemExit) as exited:
+            run_app(config)
+        assert exited.value.code == 3  # uvicorn.run's STARTUP_FAILURE, as `serve` had before
+        assert gc.get_freeze_count() == 0  # nothing frozen: the app never served
+    finally:
+        gc.unfreeze()
