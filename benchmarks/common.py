@@ -255,6 +255,18 @@ def tree_cpu_seconds(pid: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def main_threads_cpu_seconds(pid: int) -> float:
+    """CPU time of the main threads alone of a process and its children: in a uvicorn
+    worker the event loop (HTTP, the edge checks, routing, replies, refusals); the rest of
+    ``tree_cpu_seconds`` is the answer threads (the engine and the answer path) and helpers."""
+    total = 0
+    for p in [pid, *descendants(pid)]:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            fields = Path(f"/proc/{p}/task/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (uvicorn workers), in MB."""
     total = 0

@@ -37,6 +37,7 @@ from benchmarks.common import (
     distinct,
     embedder_query_ms,
     ingest_cli,
+    main_threads_cpu_seconds,
     percentile,
     report,
     seed_corpus,
@@ -265,14 +266,16 @@ def measure(
                     step = iter(pool[used : used + max_requests])
                     used += max_requests
                     parts: dict[int, list[LoadSlice]] = {b: [] for b in ceiling_batches}
-                    totals = {"server": 0.0, "machine": 0.0, "client": 0.0}
+                    totals = {"server": 0.0, "loop": 0.0, "machine": 0.0, "client": 0.0}
                     results = []
                     for i in range(slices):
                         server_cpu, machine_cpu = tree_cpu_seconds(pid), cpu_busy_seconds()
+                        loop_cpu = main_threads_cpu_seconds(pid)
                         result = asyncio.run(
                             load(url, step, clients, seconds / slices, load_client)
                         )
                         totals["server"] += tree_cpu_seconds(pid) - server_cpu
+                        totals["loop"] += main_threads_cpu_seconds(pid) - loop_cpu
                         totals["machine"] += cpu_busy_seconds() - machine_cpu
                         totals["client"] += result["client cpu"]
                         results.append(result)
@@ -340,6 +343,8 @@ def _step_row(
         "embedder CPU ms/q": embedding * 1000 / n,
         "embedder CPU ms/q min-max": (f"{min(cpu_ms):.1f}-{max(cpu_ms):.1f}" if cpu_ms else ""),
         "server CPU ms/q": totals["server"] * 1000 / n,
+        "server beside engine ms/q": (totals["server"] - embedding) * 1000 / n,
+        "event loop ms/q": totals["loop"] * 1000 / n,
         "client CPU ms/q": totals["client"] * 1000 / n,
         "CPU share %": 100 * embedding / spent if spent else float("nan"),
         "cores busy": totals["machine"] / elapsed if elapsed else float("nan"),
@@ -453,6 +458,10 @@ def main(argv: Sequence[str] | None = None) -> list[dict]:
             "processes (their own CPU time), of the server's processes and of this load "
             "generator during the step (/proc, getrusage); cores busy: the whole machine's "
             "non-idle CPU during the step, in cores; others: what neither server nor client used",
+            "server beside engine ms/q: server CPU ms/q less the ceiling's embedding CPU ms/q "
+            "(HTTP, the answer path, hand-overs, refusals, GC; the engine's own extra in the "
+            "server, if any); event loop ms/q: the workers' main threads alone (HTTP, edge "
+            "checks, routing, replies, refusals), the rest is the answer threads",
             "CPU share %: the ceiling's CPU for the step's questions / the CPU server and client "
             "spent on them: the % of ceiling the step would reach with every core its own (other "
             "processes cannot inflate it); the client shares the cores here, the ceiling has none",

@@ -167,13 +167,14 @@ def serve(
         service = _service()
         service.settings = settings
         try:
-            uvicorn.run(
+            config = uvicorn.Config(
                 create_app(settings, service),
                 host=host,
                 port=port,
                 log_level="info",
                 **serving.server_options(settings),
             )
+            serving.run_app(config)
         finally:
             service.close()
         return

@@ -11,17 +11,21 @@ an ordinary ``uvicorn.Server``.
 """
 
 import asyncio
+import contextlib
+import gc
 import json
 import logging
 import multiprocessing
 import signal
 import socket
+import sys
 import threading
 import time
 from typing import Any
 
 import uvicorn
 from httptools import HttpParserError, HttpParserInvalidURLError
+from uvicorn.main import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from qa_service.config import Settings, get_settings
@@ -202,11 +206,38 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class FrozenHeapServer(uvicorn.Server):
+    """A uvicorn server that moves every object alive once the app has started (modules,
+    models, stores, the service) out of the garbage collector's sight (``gc.freeze``).
+
+    The oldest generation's collections otherwise walk that whole start-up heap again
+    and again, though none of it ever becomes garbage: 70-100 ms of CPU each, in whichever
+    thread allocated last (an answer thread, the event loop), every few hundred questions
+    (benchmarks/README.md, Throughput, tput11). Frozen, they walk only what came after.
+    Objects frozen here that later become cyclic garbage are never collected; start-up
+    objects live as long as the process, so that is nothing in practice."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        gc.collect()
+        gc.freeze()
+
+
+def run_app(config: uvicorn.Config) -> None:
+    """``uvicorn.run`` for one process, with the heap frozen after start-up: Ctrl-C ends it
+    quietly, and a failed start-up exits with uvicorn's own code (3)."""
+    server = FrozenHeapServer(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
 def _worker(host: str, port: int, log_level: str) -> None:
     configure_logging()
     options = server_options(get_settings())
     config = uvicorn.Config(APP, factory=True, host=host, port=port, log_level=log_level, **options)
-    uvicorn.Server(config).run(sockets=[reuse_port_socket(host, port)])
+    FrozenHeapServer(config).run(sockets=[reuse_port_socket(host, port)])
 
 
 def run_workers(host: str, port: int, workers: int, log_level: str = "info") -> int:
