@@ -318,10 +318,18 @@ def role_holder_test(question: str) -> Callable[[str], bool]:
     a word holding the role noun ("Bürgermeisterin", "Oberbürgermeister") with a name after
     it. A question asking no role: no sentence does."""
     role = asked_role(question)
-    if role is None:
-        return lambda sentence: False
-    pattern = re.compile(rf"(?i:\w*{re.escape(role)}\w*){_NAME_AFTER_ROLE}")
+    return _never if role is None else _holder_test((role,))
+
+
+def _holder_test(roles: tuple[str, ...]) -> Callable[[str], bool]:
+    """Whether a sentence holds a word with one of ``roles`` in it ("Oberbürgermeister",
+    "Feuerwehrchef") and a name after it (``_NAME_AFTER_ROLE``)."""
+    pattern = re.compile(rf"(?i:\w*(?:{alternation(roles)})\w*){_NAME_AFTER_ROLE}")
     return lambda sentence: pattern.search(sentence) is not None
+
+
+def _never(sentence: str) -> bool:
+    return False
 
 
 # -- a role asked by its verb: "Wer trainiert Dynamo Dresden?", "Who coaches Dynamo?" --
@@ -338,11 +346,11 @@ def verb_role_test(question: str) -> Callable[[str], bool]:
     (``lexicon.ROLE_VERBS``): a word holding one of the verb's role nouns with a name after
     it. A question asking no role by a verb: no sentence does."""
     asked = _ROLE_VERB_QUESTION.search(question)
-    if asked is None:
-        return lambda sentence: False
-    roles = ROLE_VERBS[asked.group("verb").lower()]
-    pattern = re.compile(rf"(?i:\w*(?:{alternation(roles)})\w*){_NAME_AFTER_ROLE}")
-    return lambda sentence: pattern.search(sentence) is not None
+    return _never if asked is None else _verb_holder_test(asked)
+
+
+def _verb_holder_test(asked: re.Match[str]) -> Callable[[str], bool]:
+    return _holder_test(ROLE_VERBS[asked.group("verb").lower()])
 
 
 def found_role_verb(question: str, sentences: Sequence[str]) -> str:
@@ -351,6 +359,6 @@ def found_role_verb(question: str, sentences: Sequence[str]) -> str:
     "Feuerwehrchef Torben Claußen sagte ...", which holds no "leitet"; for the tests that
     count the question's words found in the candidates. Otherwise ``question`` as it is."""
     asked = _ROLE_VERB_QUESTION.search(question)
-    if asked is None or not any(map(verb_role_test(question), sentences)):
+    if asked is None or not any(map(_verb_holder_test(asked), sentences)):
         return question
     return question[: asked.start("verb")] + question[asked.end("verb") :]
