@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from qa_service.api import bodies
 from qa_service.api.auth import AccessDep, CallerDep
 from qa_service.api.deps import ServiceDep
 from qa_service.api.errors import HUGE_NUMBER, NOT_UTF8, unreadable_json
@@ -98,7 +99,7 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         return given.get("id"), service.with_form_fields(article, given)
     raw = await request.body()
     try:
-        payload = json.loads(raw)
+        payload = bodies.loads(raw)
     except UnicodeDecodeError:
         raise UnsupportedMediaType(NOT_UTF8) from None
     except json.JSONDecodeError as exc:
@@ -146,7 +147,7 @@ def _excerpt(name: str, limit: int = 60) -> str:
 def _form_metadata(value: str) -> Any:
     """The ``metadata`` form field: a JSON object, as in the JSON body."""
     try:
-        return json.loads(value)
+        return bodies.loads(value)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"metadata: the form field is not valid JSON: {exc}") from None
     except ValueError:
