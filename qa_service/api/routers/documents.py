@@ -20,6 +20,7 @@ from qa_service.api.schemas import (
     DocumentSummary,
 )
 from qa_service.errors import InvalidInput, UnsupportedMediaType
+from qa_service.ingest.formats import media_type
 from qa_service.models import Article
 from qa_service.service import QAService
 from qa_service.stores import DocumentOrder
@@ -80,7 +81,7 @@ def _missing_file(body: bytes, content_type: str) -> str:
 
 async def _article_from_request(request: Request, service: QAService) -> tuple[str | None, Article]:
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
+    if media_type(content_type) == "multipart/form-data":  # any case, as the edge reads it
         await request.body()  # kept: a truncated body is told from a missing field below
         form = await request.form()
         _check_form(form)
