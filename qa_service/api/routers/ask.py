@@ -5,10 +5,11 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from qa_service.answer.generative import Reply
+from qa_service.api.bodies import UniqueKeysRoute
 from qa_service.api.deps import ComputeDep, ServiceDep
 from qa_service.api.schemas import AskRequest, AskResponse
 
-router = APIRouter(prefix="/v1", tags=["ask"])
+router = APIRouter(prefix="/v1", tags=["ask"], route_class=UniqueKeysRoute)
 
 
 def answer_fields(reply: Reply) -> dict[str, Any]:
