@@ -114,6 +114,9 @@ MONTHS: tuple[tuple[str, ...], ...] = (
 )
 WEEKDAYS = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
 TIME_WORDS = ("jahrhundert", "gestern", "heute", "morgen")  # a sentence holding them dates sth.
+# A time to come the question asks about ("das nächste Derby", "kommende Woche"): a report of
+# what happened does not say it unless it names that time too. Word beginnings.
+NEXT_TIMES = ("nächst", "kommend", "künftig")
 # Number words; a cue matches them as word beginnings ("zweimal", "Hälfte").
 NUMBER_WORDS = (
     "ein zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig hundert "
