@@ -117,6 +117,7 @@ TIME_WORDS = ("jahrhundert", "gestern", "heute", "morgen")  # a sentence holding
 # A time to come the question asks about ("das nächste Derby", "kommende Woche"): a report of
 # what happened does not say it unless it names that time too. Word beginnings.
 NEXT_TIMES = ("nächst", "kommend", "künftig")
+WHO_WORDS = ("wer", "wen", "wem", "wessen")  # a question asking for someone
 # Number words; a cue matches them as word beginnings ("zweimal", "Hälfte").
 NUMBER_WORDS = (
     "ein zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig hundert "
