@@ -10,7 +10,15 @@ from collections.abc import Sequence
 
 from qa_service.answer.cues import AskedQuantity, asked_measure, expected_answer_type
 from qa_service.answer.references import bare, is_content_word, is_name, words
-from qa_service.lexicon import CONTINUATIONS, QUESTION_WORDS, SMALL_TALK, is_letter_run
+from qa_service.lexicon import (
+    CONTINUATIONS,
+    NEXT_TIMES,
+    QUESTION_WORDS,
+    SMALL_TALK,
+    WHO_WORDS,
+    alternation,
+    is_letter_run,
+)
 from qa_service.retrieval.lexical import (
     content_words,
     mentions,
@@ -76,6 +84,37 @@ def missing_place(question: str, passages: Sequence[str]) -> bool:
     Plauen"), and citing them answers about the wrong place."""
     places = [m.group("place") for m in _PLACE.finditer(question)]
     return bool(places) and bool(set(missing_names(" ".join(["in", *places]), passages)))
+
+
+_NEXT = re.compile(rf"\b(?:{alternation(NEXT_TIMES)})\w*", re.IGNORECASE)
+
+
+def asks_time_to_come(question: str) -> bool:
+    """The question asks about a time to come ("Wann ist das nächste Derby?", "Wann spielt
+    Elbflorenz das nächste Mal?", ``lexicon.NEXT_TIMES``)."""
+    return _NEXT.search(question) is not None
+
+
+def names_time_to_come(window: str) -> bool:
+    """``window`` (the best sentence with its neighbours) names a time to come. A question
+    asking about one (``asks_time_to_come``) whose window does not is answered by a report of
+    what happened (the match just played): about the wrong time.
+
+    A year the question names is not tested so: an article states it once for a whole
+    passage ("in der Saison 2015", then "in dieser Kategorie"), so XQuAD-de's right answers
+    often lack it (benchmarks/README.md, quality17)."""
+    return _NEXT.search(window) is not None
+
+
+_WHO = re.compile(rf"^\W*(?:(?:und|and)\s+)?(?:{alternation(WHO_WORDS)})\b", re.IGNORECASE)
+
+
+def asks_who(question: str) -> bool:
+    """The question asks for someone ("Wer baute die Brücke?", "Wem gehört die Halle?",
+    "Und wer ...?"). Asked so, and few of its words found (``few_words_found``), what it
+    asks that someone did is what the articles do not say: a sentence on the topic naming
+    anyone (or no one) does not answer it (``Calibration.who_few_words``)."""
+    return _WHO.match(question) is not None
 
 
 def few_words_found(question: str, passages: Sequence[str], least_share: float) -> bool:

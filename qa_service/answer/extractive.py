@@ -18,9 +18,12 @@ import numpy as np
 from qa_service.answer.abstaining import (
     abstains,
     asks_beyond_topic,
+    asks_time_to_come,
+    asks_who,
     few_words_found,
     lacks_asked_quantity,
     missing_place,
+    names_time_to_come,
     near_miss,
     own_words,
     topic_not_found,
@@ -294,6 +297,9 @@ class ExtractiveAnswerer:
         threshold = self.abstain_threshold(language, near_miss=missing, few_words=few_words)
         if abstains(evidence, threshold, question, query):
             return [], diagnostics
+        if few_words and language in self.calibration.who_few_words and asks_who(question):
+            diagnostics["who_few_words"] = 1.0
+            return [], diagnostics
         if language in self.calibration.missing_place and missing_place(question, texts):
             diagnostics["missing_place"] = 1.0
             return [], diagnostics
@@ -314,6 +320,13 @@ class ExtractiveAnswerer:
             question, own, language, ranked
         ):
             diagnostics["lacks_quantity"] = 1.0
+            return [], diagnostics
+        if (
+            language in self.calibration.missing_time
+            and asks_time_to_come(question)
+            and not names_time_to_come(self.best_window(ranked))
+        ):
+            diagnostics["missing_time"] = 1.0
             return [], diagnostics
         return ranked, diagnostics
 
@@ -371,13 +384,16 @@ class ExtractiveAnswerer:
         cited = [row.text for _, row in ranked[:QUANTITY_CITED]]
         if not lacks_asked_quantity(question, cited, about=about, own=own):
             return False
+        return lacks_asked_quantity(question, [self.best_window(ranked)], about=about, own=own)
+
+    def best_window(self, ranked: Ranked) -> str:
+        """The best sentence with its neighbours, as one text."""
         best = ranked[0][1]
         around = self.retriever.documents.sentences_by_key(
             [(best.doc_id, best.ord - 1), (best.doc_id, best.ord + 1)]
         )
         rows = sorted([best, *around.values()], key=lambda row: row.ord)
-        window = " ".join(row.text for row in rows)
-        return lacks_asked_quantity(question, [window], about=about, own=own)
+        return " ".join(row.text for row in rows)
 
     @property
     def uses_word_vectors(self) -> bool:

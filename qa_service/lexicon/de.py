@@ -114,6 +114,10 @@ MONTHS: tuple[tuple[str, ...], ...] = (
 )
 WEEKDAYS = ("montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
 TIME_WORDS = ("jahrhundert", "gestern", "heute", "morgen")  # a sentence holding them dates sth.
+# A time to come the question asks about ("das nächste Derby", "kommende Woche"): a report of
+# what happened does not say it unless it names that time too. Word beginnings.
+NEXT_TIMES = ("nächst", "kommend", "künftig")
+WHO_WORDS = ("wer", "wen", "wem", "wessen")  # a question asking for someone
 # Number words; a cue matches them as word beginnings ("zweimal", "Hälfte").
 NUMBER_WORDS = (
     "ein zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig hundert "
@@ -150,9 +154,12 @@ MEASURES: dict[str, str | None] = {
 # question (``answer/cues.py``).
 # The nouns naming such a measure ask it too ("Was waren die Kosten der Brücke?", "Wie hoch
 # ist der Preis?": a price; issue 16), though "Kosten" and "kostete" share no stem: the
-# sentence stating the price says "kostete 5 Millionen Euro".
+# sentence stating the price says "kostete 5 Millionen Euro". A price asked by its comparative
+# or by paying ("Warum wurde die Brücke teurer?", "Was müssen Kunden bezahlen?"; quality17)
+# is said by "Mehrkosten", "kostet einen Euro".
 MEASURE_WORDS: dict[str, str] = dict.fromkeys(
-    "kostet kostete kosteten kosten gekostet preis preise".split(), "price"
+    "kostet kostete kosteten kosten gekostet preis preise teurer bezahlen bezahlt gezahlt".split(),
+    "price",
 ) | dict.fromkeys("wiegt wog wogen wiegen gewogen gewicht".split(), "weight")
 WHAT_MEASURE = r"was\s+(?:kostet|kostete|kosteten|wiegt|wog)"
 # The same verbs in the perfect or after a modal, ending the question ("Was hat sie

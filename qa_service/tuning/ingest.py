@@ -51,10 +51,14 @@ CAPTION_MAX_CHARS = 400
 whole, only up to this length; in a longer line only the credit is masked (prose that cites a
 source). The seed's caption is 187 characters; captions rarely pass two sentences. Not swept:
 no XQuAD line ends in a credit (tests/ingest/test_cleaning.py holds the cases)."""
-MAX_SENTENCE_CHARS = 2000
+MAX_SENTENCE_CHARS = 600
 """Text that runs this long without a sentence end is not prose (tables, dumps, missing
-punctuation); it is cut at a clause or word boundary so no chunk grows without limit.
-Not measured."""
+punctuation, a results list run on with commas); it is cut at a clause or word boundary so
+no chunk grows without limit, and no citation either: a sentence is cited whole, and a
+run-on results list was cited as one ~2,000-character quote (hunt15). 600 is the longest a
+context citation grows (``tuning.answer.CONTEXT_CHARS``) and above every sentence of
+XQuAD-de (longest 504 characters, 5 of 636 over 400), the seeds (282) and the news check set
+(171), so none of them is cut (benchmarks/README.md, quality17). Was 2,000."""
 TITLE_MAX_CHARS = 200
 """A first line longer than this is a paragraph, not a headline. Not measured."""
 TITLE_SEARCH_CHARS = 5000

@@ -8,7 +8,7 @@ from qa_service.answer.extractive import AnswerConfig
 from qa_service.models import Article
 from qa_service.service import QAService
 from qa_service.stores import SentenceSpan
-from qa_service.tuning.answer import MAX_JOIN_GAP
+from qa_service.tuning.answer import CONTEXT_CHARS, MAX_JOIN_GAP
 
 
 def row(ord_: int, doc: str = "a", length: int = 50) -> SentenceSpan:
@@ -183,3 +183,36 @@ def test_the_first_citation_takes_no_heading_nor_the_lead_it_was_read_with() -> 
     title = SentenceSpan("a", 1, 0, 51, 101, "heading", "x" * 50)
     spans = group_citations([(1.0, answer), (0.99, title)], cfg)
     assert [(s.first, s.last, s.said) for s in spans] == [(2, 2, True), (1, 1, False)]
+
+
+# Invented places: one run-on sentence of figures, as a results table pasted as prose.
+_WARDS = [
+    "Altdorf", "Neudorf", "Birkenried", "Hohenau", "Lindach", "Tannenbühl", "Wiesental",
+    "Oberweiler", "Unterweiler", "Eichhalde", "Rosenau", "Kirchberg", "Mühlhausen", "Sandfeld",
+    "Grünwald", "Talheim", "Steinach", "Buchenau", "Fichtenberg",
+]  # fmt: skip
+RESULTS = (
+    "Wahl in Tannenfeld\n\nBei der Gemeinderatswahl in Tannenfeld erhielten die Parteien in "
+    "den Ortsteilen folgende Stimmen: "
+    + ", ".join(
+        f"in {ward} die CDU {300 + 7 * i}, die SPD {200 + 5 * i}, die Grünen {90 + 3 * i} "
+        f"und die Freien Wähler {60 + 2 * i}"
+        for i, ward in enumerate(_WARDS)
+    )
+    + ".\n\nDie Wahlbeteiligung lag bei 58 Prozent."
+)
+
+
+def test_a_run_on_sentence_of_figures_is_cited_in_pieces(service: QAService) -> None:
+    """hunt15: a run-on results sentence was cited whole (~2,000 characters). Text this long
+    without a sentence end is cut at a clause end into pieces of at most
+    ``MAX_SENTENCE_CHARS``, so the cited piece is one of them, quoted exactly, no longer than
+    a context citation grows."""
+    assert len(RESULTS) > 1500
+    service.add_document(Article(text=RESULTS), "wahl")
+    answer = service.answer("Wie viele Stimmen erhielt die SPD in Birkenried?").answer
+    assert not answer.abstained
+    top = answer.citations[0]
+    assert top.document_id == "wahl" and "Birkenried" in top.quote, top
+    assert len(top.quote) <= CONTEXT_CHARS, len(top.quote)
+    assert RESULTS[top.start : top.end] == top.quote

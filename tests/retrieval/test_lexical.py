@@ -121,3 +121,15 @@ def test_a_measure_word_is_matched_by_another_naming_that_measure() -> None:
     )
     assert covered[0] == covered[1] > 0 and covered[2] == 0
     assert term_coverage("Wie schwer ist das Gewicht?", ["Es kostete viel."]) == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("question", "said"),
+    # quality17: a price asked by its comparative or by paying
+    [
+        ("Warum wurde die Brücke teurer?", "Grund für die Mehrkosten war der Stahl."),
+        ("Was müssen Kunden bezahlen?", "Ein Einkauf kostet einen Euro."),
+    ],
+)
+def test_a_price_asked_by_teurer_or_bezahlen_is_said_by_kosten(question: str, said: str) -> None:
+    assert term_coverage(question, [said, "Die Brücke ist 84 Meter lang."])[0] > 0

@@ -1,0 +1,79 @@
+"""A question asking about a time to come ("das nächste Spiel") that the sentence found and its
+neighbours do not name abstains (``abstaining.asks_time_to_come``): planted texts for the test
+itself, then the real model, retriever and HTTP over small articles of our own (written for
+this test: places, names and figures invented)."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from qa_service.answer.abstaining import asks_time_to_come, names_time_to_come
+from tests.helpers.checks import ask_exact, post_articles
+
+
+@pytest.mark.parametrize(
+    ("question", "window", "missing"),
+    [
+        ("Wann ist das nächste Spiel?", "Das Spiel endete 2:1.", True),
+        ("Wann tagt der Rat das nächste Mal?", "Der Rat tagte am Montag.", True),
+        ("Wann ist das nächste Spiel?", "Am nächsten Samstag spielt der SV in Au.", False),
+        ("Wann ist das kommende Spiel?", "Kommenden Samstag spielt der SV in Au.", False),
+        ("When is the next match?", "The match ended 2-1.", True),
+        ("When is the next match?", "Am nächsten Samstag spielt der SV in Au.", False),
+        ("Wann war das Spiel?", "Das Spiel endete 2:1.", False),
+        # a year is no time to come: said once for a whole passage, often not beside it
+        ("Wie viele Tore fielen 2015?", "In dieser Saison fielen 41 Tore.", False),
+    ],
+)
+def test_a_time_to_come_the_best_sentence_and_its_neighbours_do_not_name(
+    question: str, window: str, missing: bool
+) -> None:
+    assert (asks_time_to_come(question) and not names_time_to_come(window)) is missing
+
+
+COUNCIL = (
+    "Gemeinderat Wernau beschließt Spielplatz\n\n"
+    "Wernau, 3. März 2025 – Der Gemeinderat von Wernau hat am Montagabend einstimmig den Bau "
+    "eines Spielplatzes am Stadtpark beschlossen. Er soll 180.000 Euro kosten. "
+    "Bürgermeisterin Jana Roth sprach von einem guten Tag für die Familien."
+)
+MATCH = (
+    "SV Tannenfeld gewinnt gegen Birkenau\n\n"
+    "Tannenfeld, 6. April 2025 – Der SV Tannenfeld hat das Heimspiel gegen den TSV Birkenau "
+    "mit 2:1 gewonnen. Vor 850 Zuschauern traf Lukas Weber zweimal. "
+    "Trainer Jens Adler lobte die Abwehr."
+)
+
+
+@pytest.fixture
+def small_articles(client: TestClient) -> TestClient:
+    post_articles(client, [("wernau", None, COUNCIL), ("tannenfeld", None, MATCH)])
+    return client
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Wann tagt der Gemeinderat von Wernau das nächste Mal?",
+        "Wann spielt der SV Tannenfeld das nächste Mal?",
+    ],
+)
+def test_a_time_the_article_does_not_say_abstains(
+    small_articles: TestClient, question: str
+) -> None:
+    body = ask_exact(small_articles, question)
+    assert body["abstained"] is True, body
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("Was hat der Gemeinderat von Wernau beschlossen?", "Spielplatz"),
+        ("Wie ging das Spiel des SV Tannenfeld aus?", "2:1"),
+    ],
+)
+def test_the_same_question_without_that_time_is_answered(
+    small_articles: TestClient, question: str, answer: str
+) -> None:
+    body = ask_exact(small_articles, question)
+    assert body["abstained"] is False, body
+    assert answer in body["citations"][0]["quote"], body
