@@ -117,6 +117,23 @@ TIME_WORDS = ("jahrhundert", "gestern", "heute", "morgen")  # a sentence holding
 # A time to come the question asks about ("das nächste Derby", "kommende Woche"): a report of
 # what happened does not say it unless it names that time too. Word beginnings.
 NEXT_TIMES = ("nächst", "kommend", "künftig")
+# A sentence that says something is still to come without those words ("Die Wahl findet am
+# 5. Mai statt.", "Der Rat wird im Herbst entscheiden."): whole words.
+FUTURE_WORDS = (
+    "wird",
+    "werden",
+    "statt",
+    "stattfinden",
+    "angesetzt",
+    "geplant",
+    "voraussichtlich",
+    "bevorstehend",
+    "bevorstehende",
+    "bevorstehenden",
+    "demnächst",
+    "ansteht",
+    "anstehen",
+)
 WHO_WORDS = ("wer", "wen", "wem", "wessen")  # a question asking for someone
 # Number words; a cue matches them as word beginnings ("zweimal", "Hälfte").
 NUMBER_WORDS = (

@@ -20,6 +20,11 @@ from tests.helpers.checks import ask_exact, post_articles
         ("When is the next match?", "The match ended 2-1.", True),
         ("When is the next match?", "Am nächsten Samstag spielt der SV in Au.", False),
         ("Wann war das Spiel?", "Das Spiel endete 2:1.", False),
+        # said to come in other words: the window may name the time asked
+        ("Wann ist die nächste Wahl?", "Die Wahl findet am 5. Mai statt.", False),
+        ("Wann tagt der Rat das nächste Mal?", "Der Rat wird im Herbst entscheiden.", False),
+        ("When is the next vote?", "The vote is scheduled for May.", False),
+        ("Wann tagt der Rat das nächste Mal?", "Der Bau soll 2 Mio. Euro kosten.", True),
         # a year is no time to come: said once for a whole passage, often not beside it
         ("Wie viele Tore fielen 2015?", "In dieser Saison fielen 41 Tore.", False),
     ],
@@ -44,9 +49,19 @@ MATCH = (
 )
 
 
+ELECTION = (
+    "Lindenau wählt im Herbst\n\n"
+    "Lindenau, 2. Mai 2025 – Die Wahl des Oberbürgermeisters von Lindenau findet am "
+    "12. Oktober 2025 statt. Drei Bewerber haben ihre Kandidatur angemeldet."
+)
+
+
 @pytest.fixture
 def small_articles(client: TestClient) -> TestClient:
-    post_articles(client, [("wernau", None, COUNCIL), ("tannenfeld", None, MATCH)])
+    post_articles(
+        client,
+        [("wernau", None, COUNCIL), ("tannenfeld", None, MATCH), ("lindenau", None, ELECTION)],
+    )
     return client
 
 
@@ -69,6 +84,8 @@ def test_a_time_the_article_does_not_say_abstains(
     [
         ("Was hat der Gemeinderat von Wernau beschlossen?", "Spielplatz"),
         ("Wie ging das Spiel des SV Tannenfeld aus?", "2:1"),
+        # the time to come said without "nächste": answered from it
+        ("Wann ist die nächste Oberbürgermeisterwahl in Lindenau?", "12. Oktober 2025"),
     ],
 )
 def test_the_same_question_without_that_time_is_answered(
