@@ -18,6 +18,7 @@ import os
 import re
 import subprocess
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 from benchmarks.common import CACHE, descendants, distinct, ingest_cli, report, server, xquad_corpus
@@ -88,6 +89,14 @@ def _record(workers: list[int], args: argparse.Namespace, label: str) -> list[su
     ]
 
 
+def xquad_load(steps: int, salt: str) -> tuple[Path, Iterator[str]]:
+    """The XQuAD-de index (ingested once, cached) and distinct questions for ``steps`` loads."""
+    corpus = xquad_corpus()
+    index_dir = CACHE / f"idx-{corpus.name}"
+    ingest_cli(index_dir, [corpus.folder])
+    return index_dir, iter(distinct(corpus.questions, steps * 2000 + 200, salt))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, nargs="+", default=[16, 64])
@@ -106,12 +115,8 @@ def main() -> None:
         "--profile", type=Path, default=None, help="folder for py-spy's raw samples per load"
     )
     args = parser.parse_args()
-    corpus = xquad_corpus()
-    index_dir = CACHE / f"idx-{corpus.name}"
-    ingest_cli(index_dir, [corpus.folder])
     variants = args.variant or [""]
-    steps = args.rounds * len(args.clients) * len(variants)
-    pool = iter(distinct(corpus.questions, steps * 2000 + 100, "tc"))
+    index_dir, pool = xquad_load(args.rounds * len(args.clients) * len(variants), "tc")
     samples = []
     with contextlib.ExitStack() as stack:
         servers = []
