@@ -2,6 +2,7 @@
 FastAPI's dependency solving and body field, and every answer is the one FastAPI's own handler
 gives, byte for byte, refusals included."""
 
+import asyncio
 import json
 
 import pytest
@@ -76,3 +77,26 @@ def test_a_valid_question_skips_dependency_solving(client: TestClient) -> None:
     assert refused.status_code == 422  # FastAPI's handler, which solves them
     assert refused.json()["detail"][0]["loc"] == ["body", "top_k"]
     assert solved == ["/v1/ask"]
+
+
+def test_a_question_with_a_free_thread_is_read_off_the_event_loop(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``expect_question`` reads the question (~0.1 ms): on the event loop only for a
+    question that must wait for an answer thread, else in its own thread."""
+    service = client.app.state.service  # type: ignore[attr-defined]
+    on_loop: list[bool] = []
+    expect = service.expect_question
+
+    def recorded(question: str) -> None:
+        try:
+            asyncio.get_running_loop()
+            on_loop.append(True)
+        except RuntimeError:
+            on_loop.append(False)
+        expect(question)
+
+    monkeypatch.setattr(service, "expect_question", recorded)
+    response = client.post("/v1/ask", json={"question": "Wo traf sich die Kontaktgruppe?"})
+    assert response.status_code == 200
+    assert on_loop == [False]
