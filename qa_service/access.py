@@ -192,7 +192,10 @@ class AccessService:
         """A new key: its record and the key itself (the only time it exists).
         ``by``: the key that created it, for the audit log (None: the CLI)."""
         if not _NAME.fullmatch(name):
-            raise InvalidInput("a key name is 1-64 letters, digits, '.', '_' or '-'")
+            raise InvalidInput(
+                "a key name is 1-64 ASCII letters (A-Z, a-z), digits, '.', '_' or '-', "
+                f"starting with a letter or digit, not {name[:80]!r}"
+            )
         if scope not in SCOPES:
             raise InvalidInput(f"scope must be one of {', '.join(SCOPES)}, not {scope[:20]!r}")
         if origins and scope != "read":

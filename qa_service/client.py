@@ -13,7 +13,8 @@ It needs only httpx and pydantic at run time (no model, no index).
 
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from time import time
+from random import uniform
+from time import sleep, time
 from types import TracebackType
 from typing import Any, Self, TypeVar
 from urllib.parse import quote
@@ -30,9 +31,18 @@ from qa_service.api.schemas import (
     Health,
 )
 from qa_service.config import AnswerMode
+from qa_service.errors import RateLimited, ServiceBusy, WritesBusy
 from qa_service.stores import DocumentOrder
+from qa_service.tuning.client import FIRST_BACKOFF_S, MAX_RETRY_WAIT_S, RETRY_JITTER_S
 
 Model = TypeVar("Model", bound=BaseModel)
+
+RETRIED_STATUSES = frozenset({429, 503})
+"""Statuses that say "not now" (a rate limit, a full queue, a backend that is down), so the
+same request may succeed later; any other error says something about the request itself."""
+REFUSALS = frozenset(error.__name__ for error in (RateLimited, ServiceBusy, WritesBusy))
+"""Error types the service answers before doing any of the work: resending a write refused
+with one of them cannot store it twice (a BackendUnavailable write may have begun)."""
 
 
 class QAClientError(Exception):
@@ -136,10 +146,22 @@ class QAClient:
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         api_key: str | None = None,
+        retries: int = 0,
+        max_retry_wait: float = MAX_RETRY_WAIT_S,
     ) -> None:
         """``api_key``: sent as ``Authorization: Bearer KEY``, which every /v1 route needs
         once the service has a key (README, Security); the white space around it (a line
-        break read from a file) is dropped, and no error message ever quotes it."""
+        break read from a file) is dropped, and no error message ever quotes it.
+
+        ``retries``: how many times a request answered 429 or 503 is sent again, after the
+        wait its ``Retry-After`` names (README, Python client). Reads and ``ask`` (no side
+        effects) are retried on any 429/503; writes (documents, ``chat``, deletes) only on
+        a refusal that says nothing was done (``REFUSALS``). A wait longer than
+        ``max_retry_wait`` seconds is not waited out: the error is raised at once."""
+        if retries < 0 or max_retry_wait < 0:
+            raise ValueError("retries and max_retry_wait must not be negative")
+        self.retries = retries
+        self.max_retry_wait = max_retry_wait
         api_key = (api_key or "").strip()
         if not all(" " < char < "\x7f" for char in api_key):
             raise QAClientError(
@@ -164,9 +186,46 @@ class QAClient:
         self._http.close()
 
     def _call(
-        self, method: str, path: str, *, accepted: frozenset[int] = frozenset(), **kwargs: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        accepted: frozenset[int] = frozenset(),
+        safe: bool | None = None,
+        **kwargs: Any,
     ) -> httpx.Response:
-        """The response; an error status not in ``accepted`` raises QAClientError."""
+        """The response; an error status not in ``accepted`` raises QAClientError, after
+        up to ``retries`` more tries of a 429/503 (``_retry_wait``). ``safe``: the request
+        has no side effects, so any 429/503 may be retried (default: a GET)."""
+        safe = method == "GET" if safe is None else safe
+        attempt = 0
+        while True:
+            try:
+                return self._send(method, path, accepted=accepted, **kwargs)
+            except QAClientError as error:
+                wait = self._retry_wait(error, attempt, safe=safe)
+                if wait is None:
+                    raise
+            sleep(wait)
+            attempt += 1
+
+    def _retry_wait(self, error: QAClientError, attempt: int, *, safe: bool) -> float | None:
+        """Seconds to wait before trying again after ``error`` on try ``attempt`` (0 the
+        first), or None: do not (retries used up, an error no retry mends, a write that may
+        have begun, or a wait past ``max_retry_wait``)."""
+        if attempt >= self.retries or error.status_code not in RETRIED_STATUSES:
+            return None
+        if not safe and error.type not in REFUSALS:
+            return None
+        wait = error.retry_after
+        if wait is None:
+            wait = FIRST_BACKOFF_S * 2**attempt
+        return wait + uniform(0, RETRY_JITTER_S) if wait <= self.max_retry_wait else None
+
+    def _send(
+        self, method: str, path: str, *, accepted: frozenset[int], **kwargs: Any
+    ) -> httpx.Response:
+        """One request; its error status (not in ``accepted``) raises QAClientError."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
@@ -207,7 +266,7 @@ class QAClient:
         self, question: str, *, top_k: int | None = None, mode: AnswerMode | None = None
     ) -> AskResponse:
         body = _without_none(question=question, top_k=top_k, mode=mode)
-        return self._read(AskResponse, "POST", "/v1/ask", json=body)
+        return self._read(AskResponse, "POST", "/v1/ask", json=body, safe=True)
 
     def chat(
         self,

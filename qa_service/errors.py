@@ -118,8 +118,8 @@ class NotAuthenticated(RequestRefused):
 
 
 class DuplicateHeader(RequestRefused):
-    """A header that must come once came several times (``Authorization``): which one counts
-    differs from one proxy or framework to the next, so none is chosen."""
+    """A header that must come once came several times (``Authorization``, ``Host``): which
+    one counts differs from one proxy or framework to the next, so none is chosen."""
 
 
 class PermissionDenied(RequestRefused):

@@ -78,6 +78,15 @@ def host_name(host_header: str) -> str:
     return host.rsplit(":", 1)[0].rstrip(".") if host.count(":") == 1 else host.rstrip(".")
 
 
+def _one_host(headers: Headers) -> str:
+    """The ``Host`` header. Two or more are refused (RFC 9112 section 3.2: a server MUST
+    answer 400): the first was checked here while a proxy in front may route by another."""
+    values = headers.getlist("host")
+    if len(values) > 1:
+        raise errors.DuplicateHeader(f"the request has {len(values)} Host headers: send one")
+    return values[0] if values else ""
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -330,11 +339,14 @@ class EdgeGuard:
 
     def _check(self, scope: Scope, headers: Headers) -> RateHeaders:
         """The refusal (raised), or the RateLimit header fields of a counted request."""
-        host = host_name(headers.get("host", ""))
+        host = host_name(_one_host(headers))
         if self.hosts is not None and host not in self.hosts and not _is_ip(host):
             raise errors.HostNotAllowed(
                 f"this service is not served as {host[:100]!r}; allowed hosts are set in "
                 "QA_ALLOWED_HOSTS"
+                if host
+                else "the request names no host: send a Host header with the name or "
+                "address the service is reached at (allowed hosts are set in QA_ALLOWED_HOSTS)"
             )
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > self.max_body:

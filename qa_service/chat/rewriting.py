@@ -20,8 +20,9 @@ Because each self-contained message resets the context, what is carried is the c
 topic, not the whole history. A follow-up the articles could not answer (it abstained)
 leaves the topic as it was: "Wie viele Kinder hat er?" found nothing, so "Kinder" must not
 steer the next turn's search. A follow-up that names nothing of its own passes the topic on
-unchanged, so a topic set once lasts through any number of "Und wann?" turns until a new one
-is set; the ``window`` (read back to find that topic) bounds the work per request.
+unchanged, so a topic set once lasts through ``window`` "Und wann?" turns until a new one
+is set (the next one finds no topic in reach); the ``window`` (read back to find that topic)
+bounds the work per request.
 
 The topic terms are the nouns and names of the message that set the topic (capitalised: in
 German every noun), and for an English one its other content words too, since English nouns
@@ -190,7 +191,7 @@ def rewrite(
     query = f"{message} {' '.join(carried)}" if carried else message
     # A follow-up that names nothing of its own ("Wann war das?", "When was he elected?")
     # asks about the same topic: the topic passes on unchanged, so it is still there after
-    # any number of such turns; one that names something ("Und was sagte Merz?") narrows it.
+    # ``window`` such turns; one that names something ("Und was sagte Merz?") narrows it.
     topic = mixed if nouns else previous.vector
     terms = tuple([*nouns, *inherited][: config.max_context_terms])
     language = previous.language

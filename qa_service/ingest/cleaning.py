@@ -55,12 +55,13 @@ DATE_PATTERN = (
 )
 PLACE = (
     rf"(?!(?i:{alternation(sorted(DETERMINERS))})\b)"
-    r"[A-ZÄÖÜ][\w'’-]*(?:(?:[ \t]+|[ \t]*/[ \t]*)(?:[A-ZÄÖÜ][\w'’-]*|am|an|der|im|in|ob|bei)){0,3}"
+    r"(?:St\.[ \t]?)?[A-ZÄÖÜ][\w'’-]*"
+    r"(?:(?:[ \t]+|[ \t]*/[ \t]*)(?:[A-ZÄÖÜ][\w'’-]*|am|an|der|im|in|ob|bei)){0,3}"
     r"(?:[ \t]*\([^()\n]{1,30}\))?"
 )
 """The place of a dateline: a few capitalised words ("Dresden", "Frankfurt am Main",
-"Halle/Saale"), an agency in brackets maybe ("DRESDEN (dpa)"); never opened by an article
-("Die Regierung – so heißt es – ...", "Das Derby. Es ...")."""
+"Halle/Saale", "St. Gallen"), an agency in brackets maybe ("DRESDEN (dpa)"); never opened
+by an article ("Die Regierung – so heißt es – ...", "Das Derby. Es ...")."""
 METADATA_PREFIX = re.compile(
     rf"^[ \t]*(?:{alternation(DATE_LABELS)})[ \t]*:?[ \t]*"
     rf"(?P<date>{DATE_PATTERN})(?:,?[ \t]+\d{{1,2}}:\d{{2}}(?:[ \t]*Uhr)?)?[ \t]*",

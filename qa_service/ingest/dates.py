@@ -13,12 +13,12 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{2})(?:-(\d{2}))?")
 _DOTTED_DATE = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})")
 _NAMED_DATE = re.compile(r"(\d{1,2})\.\s?([^\W\d]+)\s+(\d{4})")
 _DATELINE = re.compile(
-    rf"^[ \t]*(?=[A-ZÄÖÜ])[^\W\d_][\w .'/-]{{0,40}}?(?:[ \t]*\([^()\n]{{1,20}}\))?,[ \t]*"
-    rf"(?:[^\W\d_]+,?[ \t]+)?(?P<date>{DATE_PATTERN})(?:,?[ \t]+\d{{1,2}}:\d{{2}}(?:[ \t]*Uhr)?)?"
-    r"(?:[ \t]*\([^()\n]{1,20}\))?[ \t]*[–—-][ \t]"
+    rf"^[ \t]*{PLACE},[ \t]*(?:[^\W\d_]+,?[ \t]+)?(?P<date>{DATE_PATTERN})"
+    rf"(?:,?[ \t]+\d{{1,2}}:\d{{2}}(?:[ \t]*Uhr)?)?(?:[ \t]*\([^()\n]{{1,20}}\))?[ \t]*[–—-][ \t]"
 )
-"""A dateline opening a paragraph: a place (an agency in brackets maybe), a comma, a date (a
-weekday before it maybe), a dash: "Großenhain, 3. Juni 2025 – ", "DRESDEN (dpa), 03.06.2025 -"."""
+"""A dateline opening a paragraph: a place (``PLACE``, as the dateless one below and the
+sentence splitter read it), a comma, a date (a weekday before it maybe), a dash:
+"Großenhain, 3. Juni 2025 – ", "DRESDEN (dpa), 03.06.2025 -"."""
 DATE_LINE = re.compile(rf"^\W*(?:[^\W\d]+,?\s+)?{DATE_TIME}\W*$")
 
 

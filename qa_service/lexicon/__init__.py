@@ -70,7 +70,10 @@ DURATION_UNITS = de.DURATION_UNITS | en.DURATION_UNITS
 DURATION_QUESTIONS = de.DURATION_QUESTIONS + en.DURATION_QUESTIONS
 TIME_QUESTIONS = de.TIME_QUESTIONS + en.TIME_QUESTIONS
 SPEECH_VERBS = (*de.SPEECH_VERBS, *en.SPEECH_VERBS)
-ROLE_VERBS = {**de.ROLE_VERBS, **en.ROLE_VERBS}
+ROLE_VERBS: dict[str, tuple[str, ...]] = {
+    verb: de.ROLE_NOUNS[role] for lexicon in (de, en) for verb, role in lexicon.ROLE_VERBS.items()
+}
+"""A verb asking who holds a role, in any language -> the nouns naming the holder."""
 SPEECH_MARKERS = de.SPEECH_MARKERS + en.SPEECH_MARKERS
 SUBJUNCTIVE = (*de.SUBJUNCTIVE, *en.SUBJUNCTIVE)
 TIME_WORDS = tuple(

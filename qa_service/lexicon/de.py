@@ -220,14 +220,20 @@ SPEECH_VERBS = (
 # "Wer trainiert Dynamo?", "Wer leitet die Tafel?": a verb asking who holds a role; the
 # sentence naming the holder says it by the role noun ("Trainer Markus Brenner ...",
 # "Vereinschefin Monika Schreiber"), not by the verb (``answer/cues.py``, role holders).
-# Verb form -> the role nouns (lower case, found inside compounds: "Feuerwehrchef").
-_LEADERS = ("leiter", "chef", "vorsitzende", "direktor", "präsident")
-_GOVERNORS = ("bürgermeister", "landrat", "ministerpräsident", "kanzler", "regierungschef")
-ROLE_VERBS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys("trainiert trainierte trainieren coacht coachte".split(), ("trainer",)),
-    **dict.fromkeys("leitet leitete leiten führt führte führen".split(), _LEADERS),
-    **dict.fromkeys("regiert regierte regieren".split(), _GOVERNORS),
+# Verb form -> the role it asks for (``ROLE_NOUNS``).
+ROLE_VERBS: dict[str, str] = {
+    **dict.fromkeys("trainiert trainierte trainieren coacht coachte".split(), "coach"),
+    **dict.fromkeys("leitet leitete leiten führt führte führen".split(), "leader"),
+    **dict.fromkeys("regiert regierte regieren".split(), "governor"),
 }
+ROLE_NOUNS: dict[str, tuple[str, ...]] = {
+    "coach": ("trainer",),
+    "leader": ("leiter", "chef", "vorsitzende", "direktor", "präsident"),
+    "governor": ("bürgermeister", "landrat", "ministerpräsident", "kanzler", "regierungschef"),
+}
+"""Each role -> the nouns naming its holder in the articles (lower case, found inside
+compounds: "Feuerwehrchef"). German whatever the question's language: the articles' words,
+so every language's ``ROLE_VERBS`` names a role of this table."""
 SPEECH_MARKERS = (  # regular expressions, case-sensitive: "laut" before a name, not "laut werden"
     r",\s*so\s+(?:der\s+|die\s+)?[A-ZÄÖÜ]",
     r"\b[Ll]aut\s+[A-ZÄÖÜ]",

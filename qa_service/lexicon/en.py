@@ -116,16 +116,12 @@ SPEECH_VERBS = (
     "say says said saying stated tell tells told explain explains explained claimed argue "
     "argues argued".split()  # not "state", "claim": nouns as often ("the state", "a claim")
 )
-# "Who coaches Dynamo?" over German articles: the German role nouns (``de.ROLE_VERBS``).
-ROLE_VERBS: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys("coaches coached trains trained manages managed".split(), ("trainer",)),
-    **dict.fromkeys(
-        "leads led heads headed runs ran chairs chaired".split(),
-        ("leiter", "chef", "vorsitzende", "direktor", "präsident"),
-    ),
-    **dict.fromkeys(
-        "governs governed".split(), ("bürgermeister", "landrat", "ministerpräsident", "kanzler")
-    ),
+# "Who coaches Dynamo?" over German articles: verb form -> the role it asks for, named by
+# the articles' German nouns (``de.ROLE_NOUNS``).
+ROLE_VERBS: dict[str, str] = {
+    **dict.fromkeys("coaches coached trains trained manages managed".split(), "coach"),
+    **dict.fromkeys("leads led heads headed runs ran chairs chaired".split(), "leader"),
+    **dict.fromkeys("governs governed".split(), "governor"),
 }
 SPEECH_MARKERS = (r"\b[Aa]ccording\s+to\b",)
 SUBJUNCTIVE: tuple[str, ...] = ()  # English reports speech with its verbs and quotes

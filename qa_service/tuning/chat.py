@@ -8,7 +8,8 @@ rewriting tests (``tests/chat/test_rewriting.py``); none of them was swept one b
 WINDOW = 50
 """Earlier turns read back to find the conversation's topic (the newest self-contained
 message; folding starts there, so only the turns since cost anything). A topic set once
-then lasts through 49 follow-ups that name nothing of their own; with 4 it was gone after 4
+then lasts through 50 follow-ups that name nothing of their own, the 51st is searched alone
+(tests/chat/test_rewriting.py); with 4 it was gone after 4
 ("Follow-up questions", long conversations: the last follow-up after 5 others). Older turns
 are never read: the bound on the work per request (one store read of 50 turns)."""
 MAX_CONTEXT_WEIGHT = 0.8

@@ -10,6 +10,7 @@ from qa_service.answer.cues import (
     role_holder_test,
     verb_role_test,
 )
+from qa_service.lexicon import ROLE_VERBS, de, en
 from qa_service.retrieval.lexical import content_words, share_found, words_found
 
 
@@ -68,6 +69,9 @@ def test_a_sentence_names_the_holder_after_the_role(sentence: str, names: bool) 
         ("Wer leitete das Freibad?", "Badleiter Uwe Kern (58) rechnet mit Gästen.", True),
         ("Wer regiert die Stadt?", "Oberbürgermeisterin Eva Stolz sprach.", True),
         ("Who coaches SV Birkenau?", "Trainer Jens Adler lobte die Elf.", True),
+        # English verbs reach the same German nouns: "regierungschef" was missing here
+        ("Who governs Saxony?", "Regierungschef Michael Kretschmer sprach.", True),
+        ("Wer regiert Sachsen?", "Regierungschef Michael Kretschmer sprach.", True),
         ("Und wer führt den Verein?", "Der Vorsitzende Karl Meier trat an.", True),
         # the role noun without a name after it, or another role than the verb's
         ("Wer trainiert den SV Birkenau?", "Der Trainer lobte die Elf.", False),
@@ -79,6 +83,15 @@ def test_a_sentence_names_the_holder_after_the_role(sentence: str, names: bool) 
 )
 def test_a_role_asked_by_its_verb(question: str, sentence: str, names: bool) -> None:
     assert verb_role_test(question)(sentence) is names
+
+
+def test_every_language_asks_a_role_by_the_same_nouns() -> None:
+    """One table of the articles' role nouns (``de.ROLE_NOUNS``): a verb in any language
+    reaches all of its role's nouns, never a copy that lags behind."""
+    for lexicon in (de, en):
+        for verb, role in lexicon.ROLE_VERBS.items():
+            assert ROLE_VERBS[verb] == de.ROLE_NOUNS[role], verb
+    assert ROLE_VERBS["governed"] == ROLE_VERBS["regierte"]
 
 
 def test_a_role_verb_is_found_by_its_holder() -> None:

@@ -535,9 +535,17 @@ def test_a_key_name_with_a_line_break_at_its_end_is_refused(service: Service) ->
             f"{service.url}/v1/keys", json={"name": name, "scope": "read"}, headers=admin
         )
         assert made.status_code == 422, made.text
-        assert "a key name is 1-64 letters" in made.json()["detail"], made.text
+        assert "a key name is 1-64 ASCII letters" in made.json()["detail"], made.text
     made = cli(service.root, "keys", "create", "--name", "w1\n", "--scope", "read")
-    assert made.returncode != 0 and "a key name is 1-64 letters" in made.stderr, made
+    assert made.returncode != 0 and "a key name is 1-64 ASCII letters" in made.stderr, made
+    # hunt17: "schlüssel" and "-ops" were told "1-64 letters, digits ...", which they are.
+    for name in ("schlüssel", "-ops"):
+        made = httpx.post(
+            f"{service.url}/v1/keys", json={"name": name, "scope": "read"}, headers=admin
+        )
+        assert made.status_code == 422, made.text
+        assert "ASCII letters" in made.json()["detail"], made.text
+        assert "starting with a letter or digit" in made.json()["detail"], made.text
     listed = httpx.get(f"{service.url}/v1/keys", headers=admin).json()["items"]
     assert not any(k["name"].startswith(("ops", "w1")) for k in listed), listed
     # An origin's host is matched whole too (its line breaks are refused before).

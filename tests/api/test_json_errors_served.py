@@ -42,3 +42,39 @@ def test_an_unreadable_body_is_the_same_error_on_every_route(http: httpx.Client,
     error = openai.json()["error"]
     assert error["type"] == "invalid_request_error" and reason in error["message"], error
     assert index_state(http) == before
+
+
+def test_a_key_given_twice_is_refused_on_every_route(http: httpx.Client) -> None:
+    # Found by a bug hunt (hunt17): {"text": A, "text": B} stored B, {"question": A,
+    # "question": B} answered B, silently, while an upload's form field sent twice is a 422:
+    # a gateway that read the first value and the service that acts on the last disagree.
+    body = '{"question": "Wer?", "message": "Wer?", "text": "Ein Satz.", "text": "Zwei Sätze."}'
+    nested = '{"text": "Ein Satz.", "metadata": {"a": {"x": 1}, "b": {"x": 1, "x": 2}}}'
+    before = index_state(http)
+    for path, sent, where in [
+        ("/v1/ask", body, 0),
+        ("/v1/chat", body, 0),
+        ("/v1/documents", body, 0),
+        ("/v1/documents", nested, nested.index('{"x": 1, "x"')),
+    ]:
+        response = http.post(path, content=sent, headers={"content-type": "application/json"})
+        assert response.status_code == 422, (path, response.text[:300])
+        [problem] = response.json()["detail"]
+        assert problem["type"] == "json_invalid", (path, problem)
+        assert problem["loc"] == ["body", where], (path, problem)
+        assert "given twice" in problem["ctx"]["error"], (path, problem)
+    upload = http.post(
+        "/v1/documents",
+        files={"file": ("dup.txt", b"Ein Satz zum Hochladen.", "text/plain")},
+        data={"metadata": '{"ressort": "Politik", "ressort": "Sport"}'},
+    )
+    assert upload.status_code == 422 and "given twice" in upload.json()["detail"], upload.text
+    openai = http.post(
+        "/v1/chat/completions",
+        content='{"model": "qa-service", "messages": [{"role": "user", "content": "Wer?", '
+        '"content": "Wer leitete das Treffen?"}]}',
+        headers={"content-type": "application/json"},
+    )
+    assert openai.status_code == 400, openai.text[:300]
+    assert "given twice" in openai.json()["error"]["message"], openai.text
+    assert index_state(http) == before

@@ -10,11 +10,15 @@ import pytest
 pytestmark = pytest.mark.slow  # a real server (the session's)
 
 
-def _send_raw(url: str, request_line: bytes) -> tuple[bytes, dict[str, str], bytes]:
-    """(status line, headers, body) of the answer to ``request_line`` sent as it is."""
+def _send_raw(
+    url: str, request_line: bytes, hosts: tuple[bytes, ...] = (b"localhost",)
+) -> tuple[bytes, dict[str, str], bytes]:
+    """(status line, headers, body) of the answer to ``request_line`` sent as it is, with a
+    ``Host`` header line for each of ``hosts``."""
     parts = urlsplit(url)
+    host_lines = b"".join(b"\r\nHost: " + host for host in hosts)
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
-        sock.sendall(request_line + b"\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        sock.sendall(request_line + host_lines + b"\r\nConnection: close\r\n\r\n")
         answer = b""
         while chunk := sock.recv(65536):
             answer += chunk
@@ -49,3 +53,20 @@ def test_any_request_the_parser_refuses_says_why(live_server: str) -> None:
     # The same request percent-encoded is the app's: a 404 of its own shape.
     status, _, body = _send_raw(live_server, b"GET /v1/documents/K%C3%B6ln HTTP/1.1")
     assert status == b"HTTP/1.1 404 Not Found" and json.loads(body)["type"] == "DocumentNotFound"
+
+
+def test_two_host_headers_are_refused_and_a_missing_one_is_named(live_server: str) -> None:
+    # Found by hunt17: the first of two Host headers was checked and the request answered
+    # (RFC 9112 3.2: a server MUST answer 400; a proxy in front may route by the other one),
+    # and a request without Host (HTTP/1.0) was told "not served as ''".
+    for hosts in [(b"localhost", b"evil.example"), (b"evil.example", b"localhost")]:
+        status, _, body = _send_raw(live_server, b"GET /health HTTP/1.1", hosts)
+        assert status == b"HTTP/1.1 400 Bad Request", (hosts, status, body)
+        answer = json.loads(body)
+        assert answer["type"] == "DuplicateHeader" and "2 Host headers" in answer["detail"]
+    status, _, body = _send_raw(live_server, b"GET /health HTTP/1.0", hosts=())
+    assert status == b"HTTP/1.1 400 Bad Request", (status, body)
+    answer = json.loads(body)
+    assert answer["type"] == "HostNotAllowed" and "names no host" in answer["detail"], answer
+    status, _, body = _send_raw(live_server, b"GET /health HTTP/1.0")  # one Host: served
+    assert status == b"HTTP/1.1 200 OK" and json.loads(body)["status"] == "ok", (status, body)

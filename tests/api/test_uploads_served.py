@@ -223,3 +223,24 @@ def test_a_table_row_is_quoted_as_a_line_without_markup(
         assert http.get("/v1/documents").json()["total"] == count
     finally:
         http.delete("/v1/documents/zoo-table")
+
+
+def test_a_multipart_content_type_in_capitals_is_an_upload(http: httpx.Client) -> None:
+    # Found by hunt17: media types are case-insensitive (RFC 9110 8.3.1) and the edge let
+    # "Multipart/Form-Data" through, but the route read the body as JSON: 422 json_invalid
+    # "Expecting value" for a well-formed upload ("Application/JSON" was read fine).
+    body = (
+        b"--x\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="kapitale.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\n" + TURM.encode() + b"\r\n"
+        b'--x\r\nContent-Disposition: form-data; name="id"\r\n\r\nturm-gross\r\n--x--\r\n'
+    )
+    sent = http.post(
+        "/v1/documents", content=body, headers={"content-type": "Multipart/Form-Data; boundary=x"}
+    )
+    try:
+        assert sent.status_code == 201, sent.text
+        stored = http.get("/v1/documents/turm-gross").json()
+        assert stored["text"] == TURM and stored["source"] == "kapitale.txt", stored
+    finally:
+        http.delete("/v1/documents/turm-gross")

@@ -22,6 +22,7 @@ from qa_service.chat.rewriting import (
     topic_terms,
 )
 from qa_service.prompts import PromptError
+from qa_service.tuning.chat import WINDOW
 
 
 def _unit(*values: float) -> np.ndarray:
@@ -179,6 +180,18 @@ def test_a_topic_outlasts_any_number_of_follow_ups_that_name_nothing() -> None:
     search = rewrite("Wer hat ihn ernannt?", _axis(len(turns)), context)
     assert search.query == "Wer hat ihn ernannt? Chef Drohnentruppen"
     assert float(search.vector @ turns[0].vector) > 0.4
+
+
+def test_a_topic_lasts_through_window_follow_ups_and_the_next_one_is_searched_alone() -> None:
+    # README said "any number" of follow-ups (found by hunt17: the 51st "Wann war das?" after
+    # a question abstained); the topic is read back over the last WINDOW turns only.
+    fillers = [FILLERS[i % len(FILLERS)] for i in range(WINDOW)]
+    messages = ["Wer wurde zum Chef der Drohnentruppen ernannt?", *fillers]
+    turns = [Turn(m, np.eye(WINDOW + 1, dtype=np.float32)[i]) for i, m in enumerate(messages)]
+    last = fold(turns[:-1])  # what the WINDOW-th follow-up reads: the question is in reach
+    assert last is not None and last.terms == ("Chef", "Drohnentruppen")
+    gone = fold(turns)  # the next one: WINDOW follow-ups since, the question out of reach
+    assert gone is not None and gone.terms == ()
 
 
 def test_a_new_topic_replaces_the_old_one_and_a_named_follow_up_narrows_it() -> None:

@@ -60,11 +60,20 @@ def test_normalize_date(value: str, expected: str | None) -> None:
         ),
         ("Fest\n\nDRESDEN (dpa), 03.06.2025 - Die Stadt feiert am 4. Juni 2025.", "2025-06-03"),
         ("Fest\n\nBerlin, Mittwoch, 4. Juni 2025 (dpa) – Die Stadt feiert.", "2025-06-04"),
+        # The place as every dateline reads it (``cleaning.PLACE``): an apostrophe, "St.",
+        # a long list of agencies.
+        ("Fest am 4. Juni 2025\n\nL’Aquila, 3. Juni 2025 – Die Stadt feiert.", "2025-06-03"),
+        ("Fest am 4. Juni 2025\n\nSt. Gallen, 3. Juni 2025 – Die Stadt feiert.", "2025-06-03"),
+        (
+            "Fest am 4. Juni 2025\n\nNew York (Reuters/AP/dpa/AFP/epd), 3. Juni 2025 – Sie feiert.",
+            "2025-06-03",
+        ),
         # A dateline without a date: an article that dates itself does so there, so a date
         # in the lead after it is the news it reports, past or to come (hunt15).
         ("Fest\n\nDRESDEN (dpa) – Am 4. Juni 2025 feiert die Stadt.", None),
         ("Bahnhof\n\nGroßenhain – Der Bau beginnt am 4. Dezember 2026.", None),
         ("Hilfe\n\nBrüssel, Belgien - Am 4. Juni 2025 trafen sich alle.", None),
+        ("Fest\n\nSt. Gallen – Am 4. Juni 2025 feiert die Stadt.", None),
         ("Am 2. Juni 2025\n\nGroßenhain – Am 4. Juni 2025 feiert die Stadt.", "2025-06-02"),
         # a headline is no dateline, nor is a subject opened by an article
         ("Plan\n\nDie Regierung – so heißt es – hat am 4. Juni 2025 beschlossen.", "2025-06-04"),

@@ -258,6 +258,7 @@ def test_a_sentence_ending_in_an_abbreviated_unit_ends_there(
         ),
         ("DRESDEN (dpa). Der Rat tagt.", ["DRESDEN (dpa). Der Rat tagt."]),
         ("Frankfurt am Main. Die Börse schloss.", ["Frankfurt am Main. Die Börse schloss."]),
+        ("St. Gallen. Der Rat tagt.", ["St. Gallen. Der Rat tagt."]),
         ("Halle, 04.06.2025. Der Rat tagt.", ["Halle, 04.06.2025. Der Rat tagt."]),
         (  # only a paragraph's first sentence is a dateline, and only before another
             "Er kam aus Dresden. Dort blieb er.\n\nDresden.",

@@ -1,14 +1,14 @@
 import dataclasses
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.routing import APIRoute, serialize_response
+from fastapi.routing import serialize_response
 from fastapi.telemetry import get_telemetry_data
 from starlette.concurrency import run_in_threadpool
 
 from qa_service.answer.generative import Pending, Reply
+from qa_service.api.bodies import UniqueKeysRoute, loads
 from qa_service.api.compute import Compute
 from qa_service.api.deps import ComputeDep, ServiceDep
 from qa_service.api.schemas import AskRequest, AskResponse
@@ -16,7 +16,7 @@ from qa_service.config import AnswerMode
 from qa_service.ingest.formats import media_type
 from qa_service.service import QAService
 
-router = APIRouter(prefix="/v1", tags=["ask"])
+router = APIRouter(prefix="/v1", tags=["ask"], route_class=UniqueKeysRoute)
 
 
 def answer_fields(reply: Reply) -> dict[str, Any]:
@@ -57,13 +57,14 @@ async def answer(body: AskRequest, service: QAService, compute: Compute) -> AskR
 
 async def well_formed(request: Request) -> AskRequest | None:
     """The request's question when its body is a JSON object that fits ``AskRequest``, read
-    as FastAPI reads it (``json.loads`` of the bytes, then the model in Python mode); None
-    for anything else, which FastAPI's own handler then refuses in its words."""
+    as the route's FastAPI handler reads it (``bodies.loads`` of the bytes: each key once,
+    then the model in Python mode); None for anything else, which that handler then refuses
+    in its own words."""
     body = await request.body()
     if not body or media_type(request.headers.get("content-type")) != "application/json":
         return None
     try:
-        return AskRequest.model_validate(json.loads(body))
+        return AskRequest.model_validate(loads(body))
     except Exception:  # any failure: FastAPI's handler reads the same bytes and says why
         return None
 
@@ -71,7 +72,7 @@ async def well_formed(request: Request) -> AskRequest | None:
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
-class LeanAskRoute(APIRoute):
+class LeanAskRoute(UniqueKeysRoute):
     """POST /v1/ask without FastAPI's per-request machinery on the way of a valid question.
 
     FastAPI's handler parses the Content-Type with ``email``, solves the dependencies (two
@@ -79,9 +80,9 @@ class LeanAskRoute(APIRoute):
     ~0.1-0.2 ms of the event loop per question (benchmarks/README.md, Latency, latency16).
     Here a body that fits ``AskRequest`` goes straight to ``answer`` and the reply through
     the route's own response field, as FastAPI serialises it (same bytes, same headers).
-    Anything else (a bad body, telemetry on) takes FastAPI's handler with the same request,
-    its body already read: every refusal is FastAPI's, word for word. The route, its schema
-    and its OpenAPI entry are the ordinary ``APIRoute``'s."""
+    Anything else (a bad body, a key given twice, telemetry on) takes the route's FastAPI
+    handler (``UniqueKeysRoute``'s) with the same request, its body already read: every
+    refusal is that handler's, word for word. Its schema and OpenAPI entry are unchanged."""
 
     def get_route_handler(self) -> Handler:
         full = super().get_route_handler()

@@ -8,6 +8,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from qa_service.api.auth import CallerDep
+from qa_service.api.bodies import UniqueKeysRoute
 from qa_service.api.chat_schemas import (
     ChatRequest,
     ChatResponse,
@@ -21,7 +22,7 @@ from qa_service.api.schemas import CitationOut
 from qa_service.chat.service import ChatAnswer, ChatService, ChatTurn
 from qa_service.chat.streaming import answer_sentences, chat_events
 
-router = APIRouter(prefix="/v1", tags=["chat"])
+router = APIRouter(prefix="/v1", tags=["chat"], route_class=UniqueKeysRoute)
 
 
 async def get_chat_service(request: Request) -> ChatService:

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from qa_service.api import bodies
 from qa_service.api.auth import AccessDep, CallerDep
 from qa_service.api.deps import ServiceDep
 from qa_service.api.errors import HUGE_NUMBER, NOT_UTF8, unreadable_json
@@ -19,6 +20,7 @@ from qa_service.api.schemas import (
     DocumentSummary,
 )
 from qa_service.errors import InvalidInput, UnsupportedMediaType
+from qa_service.ingest.formats import media_type
 from qa_service.models import Article
 from qa_service.service import QAService
 from qa_service.stores import DocumentOrder
@@ -79,7 +81,7 @@ def _missing_file(body: bytes, content_type: str) -> str:
 
 async def _article_from_request(request: Request, service: QAService) -> tuple[str | None, Article]:
     content_type = request.headers.get("content-type", "")
-    if content_type.startswith("multipart/form-data"):
+    if media_type(content_type) == "multipart/form-data":  # any case, as the edge reads it
         await request.body()  # kept: a truncated body is told from a missing field below
         form = await request.form()
         _check_form(form)
@@ -98,7 +100,7 @@ async def _article_from_request(request: Request, service: QAService) -> tuple[s
         return given.get("id"), service.with_form_fields(article, given)
     raw = await request.body()
     try:
-        payload = json.loads(raw)
+        payload = bodies.loads(raw)
     except UnicodeDecodeError:
         raise UnsupportedMediaType(NOT_UTF8) from None
     except json.JSONDecodeError as exc:
@@ -146,7 +148,7 @@ def _excerpt(name: str, limit: int = 60) -> str:
 def _form_metadata(value: str) -> Any:
     """The ``metadata`` form field: a JSON object, as in the JSON body."""
     try:
-        return json.loads(value)
+        return bodies.loads(value)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"metadata: the form field is not valid JSON: {exc}") from None
     except ValueError:

@@ -9,8 +9,9 @@ from starlette.concurrency import run_in_threadpool
 
 from qa_service.access import Scope, public
 from qa_service.api.auth import AccessDep, CallerDep
+from qa_service.api.bodies import UniqueKeysRoute
 
-router = APIRouter(prefix="/v1", tags=["keys"])
+router = APIRouter(prefix="/v1", tags=["keys"], route_class=UniqueKeysRoute)
 
 
 class KeyIn(BaseModel):

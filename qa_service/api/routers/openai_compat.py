@@ -20,6 +20,7 @@ from fastapi import APIRouter, HTTPException
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from qa_service.api.bodies import UniqueKeysRoute
 from qa_service.api.chat_schemas import (
     MODEL_ID,
     ChatCompletion,
@@ -38,7 +39,7 @@ from qa_service.api.routers.chat import ChatServiceDep
 from qa_service.api.schemas import CitationOut
 from qa_service.chat.service import ChatAnswer, ChatTurn
 
-router = APIRouter(prefix="/v1", tags=["openai"])
+router = APIRouter(prefix="/v1", tags=["openai"], route_class=UniqueKeysRoute)
 
 CREATED = int(time.time())  # the model "exists" since the process started
 ERRORS: dict[int | str, dict[str, Any]] = {
