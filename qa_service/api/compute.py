@@ -55,6 +55,10 @@ class Compute:
         finally:
             self._count(-1)
 
+    def must_wait(self) -> bool:
+        """Do the questions admitted now outnumber the answer threads (the last one waits)?"""
+        return self.admitted > self.limiter.total_tokens
+
     def refusal(self) -> ServiceBusy | None:
         """The 503 a question gets if it arrives now (None: it would be admitted)."""
         if self.max_queue is not None and self.admitted >= (

@@ -127,3 +127,16 @@ def test_a_full_queue_refuses_at_the_edge_before_the_body_is_read(client: TestCl
         compute.admitted = 0
     assert client.post("/v1/ask", json=invalid).status_code == 422
     assert client.post("/v1/ask", json={"question": "Wer baut die Brücke?"}).status_code == 200
+
+
+def test_must_wait_once_the_admitted_outnumber_the_threads() -> None:
+    compute = Compute(2, max_queue=4)
+    seen = []
+    with compute.admission():
+        seen.append(compute.must_wait())
+        with compute.admission():
+            seen.append(compute.must_wait())
+            with compute.admission():
+                seen.append(compute.must_wait())
+    assert seen == [False, False, True]
+    assert not compute.must_wait()
