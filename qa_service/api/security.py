@@ -78,12 +78,14 @@ def host_name(host_header: str) -> str:
     return host.rsplit(":", 1)[0].rstrip(".") if host.count(":") == 1 else host.rstrip(".")
 
 
-def _one_host(headers: Headers) -> str:
-    """The ``Host`` header. Two or more are refused (RFC 9112 section 3.2: a server MUST
-    answer 400): the first was checked here while a proxy in front may route by another."""
-    values = headers.getlist("host")
+def _one_header(headers: Headers, name: str) -> str:
+    """The header ``name`` ("" when missing). Two or more are refused: the first would be
+    checked here while a proxy in front may act on another. For ``Host`` RFC 9112 section
+    3.2 says a server MUST answer 400; a second ``Content-Type`` made the same body JSON or
+    refused text by the headers' order."""
+    values = headers.getlist(name)
     if len(values) > 1:
-        raise errors.DuplicateHeader(f"the request has {len(values)} Host headers: send one")
+        raise errors.DuplicateHeader(f"the request has {len(values)} {name} headers: send one")
     return values[0] if values else ""
 
 
@@ -339,7 +341,7 @@ class EdgeGuard:
 
     def _check(self, scope: Scope, headers: Headers) -> RateHeaders:
         """The refusal (raised), or the RateLimit header fields of a counted request."""
-        host = host_name(_one_host(headers))
+        host = host_name(_one_header(headers, "Host"))
         if self.hosts is not None and host not in self.hosts and not _is_ip(host):
             raise errors.HostNotAllowed(
                 f"this service is not served as {host[:100]!r}; allowed hosts are set in "
@@ -409,7 +411,7 @@ class EdgeGuard:
                 f"Content-Encoding {encoding[:40]!r} is not supported: send the body "
                 "uncompressed, as UTF-8 JSON"
             )
-        content_type = headers.get("content-type", "")
+        content_type = _one_header(headers, "Content-Type")
         media = media_type(content_type)
         accepted = ["application/json"]
         if path in _MULTIPART_ROUTES:

@@ -70,3 +70,30 @@ def test_two_host_headers_are_refused_and_a_missing_one_is_named(live_server: st
     assert answer["type"] == "HostNotAllowed" and "names no host" in answer["detail"], answer
     status, _, body = _send_raw(live_server, b"GET /health HTTP/1.0")  # one Host: served
     assert status == b"HTTP/1.1 200 OK" and json.loads(body)["status"] == "ok", (status, body)
+
+
+def test_two_content_type_headers_are_refused(live_server: str) -> None:
+    # Found by hunt17: the first of two Content-Types was read, so the same body was a
+    # question (200) or refused text (415) by the headers' order; a proxy may read the other.
+    parts = urlsplit(live_server)
+    body = json.dumps({"question": "Wer ist Selenskyj?"}).encode()
+    for first, second in [
+        (b"application/json", b"text/plain"),
+        (b"text/plain", b"application/json"),
+    ]:
+        request = (
+            b"POST /v1/ask HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+            b"Content-Type: " + first + b"\r\nContent-Type: " + second + b"\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+        )
+        with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        head, _, reply = answer.partition(b"\r\n\r\n")
+        status = head.split(b"\r\n", 1)[0]
+        assert status == b"HTTP/1.1 400 Bad Request", (first, status, reply)
+        refusal = json.loads(reply)
+        assert refusal["type"] == "DuplicateHeader", refusal
+        assert "2 Content-Type headers" in refusal["detail"], refusal
