@@ -16,7 +16,6 @@ from qa_service.lexicon import (
     NEXT_TIMES,
     QUESTION_WORDS,
     SMALL_TALK,
-    WHO_WORDS,
     alternation,
     is_letter_run,
 )
@@ -109,17 +108,6 @@ def names_time_to_come(window: str) -> bool:
     return _NEXT.search(window) is not None or not FUTURE_WORDS.isdisjoint(
         word.lower() for word in words(window)
     )
-
-
-_WHO = re.compile(rf"^\W*(?:(?:und|and)\s+)?(?:{alternation(WHO_WORDS)})\b", re.IGNORECASE)
-
-
-def asks_who(question: str) -> bool:
-    """The question asks for someone ("Wer baute die Brücke?", "Wem gehört die Halle?",
-    "Und wer ...?"). Asked so, and few of its words found (``few_words_found``), what it
-    asks that someone did is what the articles do not say: a sentence on the topic naming
-    anyone (or no one) does not answer it (``Calibration.who_few_words``)."""
-    return _WHO.match(question) is not None
 
 
 def few_words_found(question: str, passages: Sequence[str], least_share: float) -> bool:

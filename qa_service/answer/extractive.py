@@ -19,7 +19,6 @@ from qa_service.answer.abstaining import (
     abstains,
     asks_beyond_topic,
     asks_time_to_come,
-    asks_who,
     few_words_found,
     lacks_asked_quantity,
     missing_place,
@@ -296,9 +295,6 @@ class ExtractiveAnswerer:
         diagnostics["few_words_found"] = float(few_words)
         threshold = self.abstain_threshold(language, near_miss=missing, few_words=few_words)
         if abstains(evidence, threshold, question, query):
-            return [], diagnostics
-        if few_words and language in self.calibration.who_few_words and asks_who(question):
-            diagnostics["who_few_words"] = 1.0
             return [], diagnostics
         if language in self.calibration.missing_place and missing_place(question, texts):
             diagnostics["missing_place"] = 1.0

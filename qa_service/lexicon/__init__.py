@@ -71,7 +71,6 @@ DURATION_QUESTIONS = de.DURATION_QUESTIONS + en.DURATION_QUESTIONS
 TIME_QUESTIONS = de.TIME_QUESTIONS + en.TIME_QUESTIONS
 NEXT_TIMES = de.NEXT_TIMES + en.NEXT_TIMES
 FUTURE_WORDS = frozenset(de.FUTURE_WORDS + en.FUTURE_WORDS)
-WHO_WORDS = de.WHO_WORDS + en.WHO_WORDS
 SPEECH_VERBS = (*de.SPEECH_VERBS, *en.SPEECH_VERBS)
 ROLE_VERBS: dict[str, tuple[str, ...]] = {
     verb: de.ROLE_NOUNS[role] for lexicon in (de, en) for verb, role in lexicon.ROLE_VERBS.items()

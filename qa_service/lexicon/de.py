@@ -134,7 +134,6 @@ FUTURE_WORDS = (
     "ansteht",
     "anstehen",
 )
-WHO_WORDS = ("wer", "wen", "wem", "wessen")  # a question asking for someone
 # Number words; a cue matches them as word beginnings ("zweimal", "Hälfte").
 NUMBER_WORDS = (
     "ein zwei drei vier fünf sechs sieben acht neun zehn elf zwölf zwanzig dreißig hundert "

@@ -69,7 +69,6 @@ WEEKDAYS: tuple[str, ...] = ()  # not measured: the time cue never read English 
 TIME_WORDS = ("century",)
 NEXT_TIMES = ("next", "upcoming", "coming")
 FUTURE_WORDS = ("will", "scheduled", "planned", "due")
-WHO_WORDS = ("who", "whom", "whose")
 NUMBER_WORDS = (
     "one two three four five six seven eight nine ten hundred thousand million billion "
     "percent".split()
