@@ -21,7 +21,7 @@ from starlette.types import Scope as AsgiScope
 
 from qa_service import errors
 from qa_service.access import AccessService, Scope, allows, origin_of
-from qa_service.api.security import Caller, is_loopback, is_write
+from qa_service.api.security import Caller, is_loopback, is_write, one_header
 from qa_service.config import Settings
 from qa_service.stores.base import KeyRecord
 
@@ -87,13 +87,7 @@ def bearer(headers: Headers) -> str | None:
     """The key of ``Authorization: Bearer KEY`` (also what the OpenAI clients send). Two or
     more ``Authorization`` headers are refused, as gateways refuse them: the first one was
     taken, while a proxy in front may have checked another."""
-    values = headers.getlist("authorization")
-    if len(values) > 1:
-        raise errors.DuplicateHeader(
-            f"the request has {len(values)} Authorization headers: send one, "
-            "'Authorization: Bearer KEY'"
-        )
-    value = values[0] if values else ""
+    value = one_header(headers, "Authorization", ", 'Authorization: Bearer KEY'")
     scheme, _, key = value.partition(" ")
     if scheme.lower() != "bearer":
         return None

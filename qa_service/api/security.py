@@ -78,14 +78,15 @@ def host_name(host_header: str) -> str:
     return host.rsplit(":", 1)[0].rstrip(".") if host.count(":") == 1 else host.rstrip(".")
 
 
-def _one_header(headers: Headers, name: str) -> str:
-    """The header ``name`` ("" when missing). Two or more are refused: the first would be
-    checked here while a proxy in front may act on another. For ``Host`` RFC 9112 section
-    3.2 says a server MUST answer 400; a second ``Content-Type`` made the same body JSON or
-    refused text by the headers' order."""
+def one_header(headers: Headers, name: str, how: str = "") -> str:
+    """The header ``name`` ("" when missing). Two or more are refused, ``how`` added to the
+    message: the first would be checked here while a proxy in front may act on another. For
+    ``Host`` RFC 9112 section 3.2 says a server MUST answer 400; a second ``Content-Type``
+    made the same body JSON or refused text by the headers' order; gateways refuse two
+    ``Authorization`` headers."""
     values = headers.getlist(name)
     if len(values) > 1:
-        raise errors.DuplicateHeader(f"the request has {len(values)} {name} headers: send one")
+        raise errors.DuplicateHeader(f"the request has {len(values)} {name} headers: send one{how}")
     return values[0] if values else ""
 
 
@@ -341,7 +342,7 @@ class EdgeGuard:
 
     def _check(self, scope: Scope, headers: Headers) -> RateHeaders:
         """The refusal (raised), or the RateLimit header fields of a counted request."""
-        host = host_name(_one_header(headers, "Host"))
+        host = host_name(one_header(headers, "Host"))
         if self.hosts is not None and host not in self.hosts and not _is_ip(host):
             raise errors.HostNotAllowed(
                 f"this service is not served as {host[:100]!r}; allowed hosts are set in "
@@ -411,7 +412,7 @@ class EdgeGuard:
                 f"Content-Encoding {encoding[:40]!r} is not supported: send the body "
                 "uncompressed, as UTF-8 JSON"
             )
-        content_type = _one_header(headers, "Content-Type")
+        content_type = one_header(headers, "Content-Type")
         media = media_type(content_type)
         accepted = ["application/json"]
         if path in _MULTIPART_ROUTES:
